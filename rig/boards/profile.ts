@@ -1,0 +1,62 @@
+// Board profile format (boards/*.yaml), version 1: what a board is, how to build and reach it,
+// and how its serial output maps to outcomes. Patterns live here, not in code.
+import { z } from 'zod';
+import { OutcomeKind } from '../scenario/schema.ts';
+
+const Regex = z.string().min(1).refine((s) => { try { new RegExp(s); return true; } catch { return false; } },
+  'a valid JavaScript regular expression');
+
+/** A line rule: a regex over one serial line; `code`/`detail` may use $1.. from the match. */
+export const OutcomeRule = z.object({
+  match: Regex,
+  code: z.string().optional().describe('Raw fact, e.g. "mbedtls:$1" or "bearssl:$1"'),
+  kind: OutcomeKind.optional().describe('Canonical kind when the line alone decides it'),
+  detail: z.string().optional(),
+  final: z.boolean().optional().describe('The attempt is over once this line is seen'),
+}).strict();
+export type OutcomeRule = z.infer<typeof OutcomeRule>;
+
+export const OutcomeMap = z.object({
+  rules: z.array(OutcomeRule).default([]),
+  codes: z.record(z.string(), OutcomeKind).default({}).describe('raw code → canonical kind'),
+}).strict();
+export type OutcomeMap = z.infer<typeof OutcomeMap>;
+
+export const UsbId = z.object({
+  vid: z.string().regex(/^[0-9a-f]{4}$/, 'four lower-case hex digits, no 0x'),
+  pid: z.string().regex(/^[0-9a-f]{4}$/, 'four lower-case hex digits, no 0x'),
+}).strict();
+
+export const HardwareProfile = z.object({
+  fqbn: z.string().regex(/^[^:\s]+:[^:\s]+:[^:\s]+(:.+)?$/, 'vendor:arch:board[:options]'),
+  core: z.object({ id: z.string(), version: z.string(), url: z.string().optional() }).strict(),
+  libraries: z.array(z.string().regex(/^[^@]+@[^@]+$/, 'Name@version')).default([]),
+  usb: z.array(UsbId).default([]),
+  baud: z.number().int().positive().default(115200),
+  reset: z.enum(['dtr-rts', 'none', 'touch-1200']).default('dtr-rts'),
+  uploadTimeoutMs: z.number().int().positive().default(120_000),
+  reenumerates: z.boolean().default(false).describe('Native USB: the port comes back under another name after upload'),
+  bootNoiseBaud: z.number().int().positive().optional().describe('ROM prints at this baud before the app (ESP8266: 74880)'),
+}).strict();
+
+export const TwinProfile = z.object({
+  core: z.enum(['esp32', 'esp8266', 'mkr1000']).describe('Host core variant under boards/twin/'),
+  coreVersions: z.array(z.string()).min(1).describe('Core versions the twin can imitate; more than one adds a matrix axis'),
+  debugLevel: z.number().int().min(0).max(5).default(1).describe('ESP32 Core Debug Level (1 = Error)'),
+  defines: z.record(z.string(), z.string()).default({}),
+}).strict();
+
+export const BoardProfile = z.object({
+  version: z.literal(1),
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+  name: z.string(),
+  family: z.enum(['esp32', 'esp8266', 'mkr1000', 'host']),
+  kind: z.enum(['board', 'control']).default('board'),
+  stack: z.enum(['mbedtls', 'bearssl-esp8266', 'arduinobearssl', 'esp-tls', 'openssl-node', 'openssl-mosquitto']),
+  probeSketch: z.string().optional(),
+  hardware: HardwareProfile.optional(),
+  twin: TwinProfile.optional(),
+  timeoutMultiplier: z.number().positive().default(1),
+  outcome: OutcomeMap.default({ rules: [], codes: {} }),
+}).strict();
+export type BoardProfile = z.infer<typeof BoardProfile>;

@@ -1,0 +1,75 @@
+// results.json, version 1: the run's one machine-readable record; every other report derives from it.
+import { z } from 'zod';
+import { OutcomeKind } from '../scenario/schema.ts';
+
+export const CellStatus = z.enum(['pass', 'fail', 'error', 'skip', 'flaky']);
+export type CellStatus = z.infer<typeof CellStatus>;
+
+export const Outcome = z.object({
+  kind: z.union([OutcomeKind, z.literal('none')]),
+  code: z.string().optional().describe('Raw code: "bearssl:56", "mbedtls:-9984", "pubsubclient:-2", "connack:5"'),
+  detail: z.string().optional(),
+  facts: z.array(z.string()).optional().describe('Every raw fact seen, in order'),
+});
+export type Outcome = z.infer<typeof Outcome>;
+
+export const CertSummary = z.object({
+  name: z.string(),
+  subject: z.string(),
+  issuer: z.string(),
+  san: z.array(z.string()),
+  notBefore: z.string(),
+  notAfter: z.string(),
+  key: z.string(),
+  signature: z.string(),
+  version: z.number(),
+  isCA: z.boolean(),
+  serial: z.string().optional(),
+  fingerprintSha256: z.string().optional(),
+});
+export type CertSummary = z.infer<typeof CertSummary>;
+
+export const Cell = z.object({
+  id: z.string().describe('scenario/variant/board[@core][#target]'),
+  scenario: z.string(),
+  variant: z.string(),
+  board: z.string(),
+  core: z.string().optional(),
+  target: z.enum(['twin', 'hardware', 'host']),
+  status: CellStatus,
+  outcome: Outcome,
+  expected: z.record(z.string(), z.unknown()).optional(),
+  reason: z.string().optional().describe('Why it failed, errored or was skipped, in one line'),
+  failures: z.array(z.string()).default([]),
+  quarantine: z.string().optional().describe('Issue link when quarantined'),
+  durationMs: z.number(),
+  attempts: z.number().int().min(1).default(1),
+  serialLog: z.string().optional().describe('Path relative to the run folder'),
+  brokerLog: z.string().optional(),
+  matchedLines: z.array(z.number()).optional().describe('Serial log line numbers that matched expectations'),
+  certificates: z.array(CertSummary).optional(),
+  timings: z.record(z.string(), z.number()).optional().describe('build, broker, flash, handshake… in ms'),
+});
+export type Cell = z.infer<typeof Cell>;
+
+export const RunMeta = z.object({
+  id: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string().optional(),
+  rigVersion: z.string(),
+  host: z.string().optional(),
+  target: z.array(z.string()),
+  broker: z.object({ provider: z.string(), version: z.string().optional(), image: z.string().optional() }).optional(),
+  versions: z.record(z.string(), z.string()).default({}),
+  shard: z.string().optional(),
+  interrupted: z.boolean().optional(),
+  args: z.array(z.string()).optional(),
+});
+export type RunMeta = z.infer<typeof RunMeta>;
+
+export const Results = z.object({
+  version: z.literal(1),
+  run: RunMeta,
+  cells: z.array(Cell),
+});
+export type Results = z.infer<typeof Results>;
