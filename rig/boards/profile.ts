@@ -37,7 +37,11 @@ export const HardwareProfile = z.object({
   uploadTimeoutMs: z.number().int().positive().default(120_000),
   reenumerates: z.boolean().default(false).describe('Native USB: the port comes back under another name after upload'),
   bootNoiseBaud: z.number().int().positive().optional().describe('ROM prints at this baud before the app (ESP8266: 74880)'),
+  bootloaderUsb: z.array(UsbId).default([]).describe('USB ids while in the bootloader (MKR1000 after a 1200-bps touch)'),
+  fqbnVariants: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), z.string().regex(/^[^:\s=,]+=[^:\s=,]+(,[^:\s=,]+=[^:\s=,]+)*$/, 'key=value[,key=value]'))
+    .default({}).describe('Named extra board options appended to the FQBN, e.g. ssl-debug: "dbg=Serial,lvl=SSL"'),
 }).strict();
+export type HardwareProfile = z.infer<typeof HardwareProfile>;
 
 export const TwinProfile = z.object({
   core: z.enum(['esp32', 'esp8266', 'mkr1000']).describe('Host core variant under boards/twin/'),

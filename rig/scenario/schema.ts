@@ -140,6 +140,8 @@ export const ClientSpec = z.object({
   topic: z.string().optional(),
   tlsVersion: z.enum(['tlsv1.2', 'tlsv1.3']).optional().describe('Maximum TLS version offered by the control client'),
   clock: ClockSpec.optional(),
+  hosts: z.record(z.string(), z.union([z.string(), z.null()])).optional()
+    .describe('Board DNS: name → address; the connect name resolves to the broker unless mapped to null'),
   config: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional()
     .describe('Extra SECRET_* values for arduino_secrets.h'),
 }).strict();

@@ -1,0 +1,104 @@
+// Turns serial lines (and a twin's side-channel facts) into raw facts and one canonical outcome.
+// What a line means is data in the board profile (rules + codes); this file only applies it.
+import type { OutcomeMap, OutcomeRule } from '../boards/profile.ts';
+import type { OutcomeKind } from '../scenario/schema.ts';
+import type { Outcome } from '../results/schema.ts';
+
+interface CompiledRule { re: RegExp; rule: OutcomeRule }
+
+interface Fact { code?: string; kind?: OutcomeKind; detail?: string; line?: number }
+
+// How much a kind says. A flag-level fact ("CN mismatch") beats the bare error code (-9984), which beats
+// a transport symptom (PubSubClient -2); explicit line kinds (connected, DNS failure, crash) beat codes.
+const GENERIC: ReadonlySet<string> = new Set(['tls/handshake-failed', 'mqtt/connection-lost', 'unknown']);
+
+function rank(f: Fact, fromRule: boolean): number {
+  if (!f.kind) return 0;
+  if (f.kind === 'crash') return 6;
+  if (fromRule) return 5;
+  if (f.code && /-flag:/.test(f.code)) return 4;
+  if (GENERIC.has(f.kind)) return 1;
+  return 3;
+}
+
+export class OutcomeClassifier {
+  private readonly rules: CompiledRule[];
+  private readonly facts: Fact[] = [];
+  private best: { fact: Fact; rank: number } | undefined;
+  private finalLine: number | undefined;
+  private lastDetail: string | undefined;
+
+  constructor(private readonly map: OutcomeMap) {
+    this.rules = map.rules.map((rule) => ({ re: new RegExp(rule.match), rule }));
+  }
+
+  /** Feeds one line; returns true when it ends the attempt (a final rule matched). Never throws. */
+  feed(line: string, index: number): boolean {
+    if (this.finalLine !== undefined) return true;
+    let final = false;
+    for (const { re, rule } of this.rules) {
+      const m = re.exec(line);
+      if (!m) continue;
+      const sub = (t: string | undefined): string | undefined =>
+        t?.replace(/\$(\d)/g, (_, d: string) => m[Number(d)] ?? '').trim() || undefined;
+      const detail = sub(rule.detail);
+      if (detail) this.lastDetail = detail;
+      if (rule.kind) this.add({ kind: rule.kind, detail, line: index }, true);
+      for (const code of (sub(rule.code) ?? '').split(/\s+/).filter((c) => /^[\w-]+:-?\w+$/.test(c))) {
+        this.addCode(code, index);
+      }
+      if (rule.final) final = true;
+    }
+    if (final) this.finalLine = index;
+    return final;
+  }
+
+  /** Adds a fact from outside the serial stream (a twin's side channel, a control client). */
+  addFact(code: string): void { this.addCode(code, undefined); }
+
+  get done(): boolean { return this.finalLine !== undefined; }
+
+  private addCode(code: string, line: number | undefined): void {
+    // "x-flags:0xN" is a bit set: each bit is looked up as "x-flag:0xBIT".
+    const flags = /^([\w-]+)-flags:0x([0-9a-fA-F]+)$/.exec(code);
+    if (flags) {
+      this.facts.push({ code, line });
+      const value = parseInt(flags[2], 16);
+      for (let bit = 1; bit <= value && bit > 0; bit <<= 1) {
+        if (value & bit) this.addCode(`${flags[1]}-flag:0x${bit.toString(16)}`, line);
+      }
+      return;
+    }
+    if (this.facts.some((f) => f.code === code)) return;
+    this.add({ code, kind: this.map.codes[code], line }, false);
+  }
+
+  private add(f: Fact, fromRule: boolean): void {
+    if (f.code && /-flag:/.test(f.code)) {
+      // Individual bits are derived, not seen: keep them out of the fact list, use them for the kind.
+    } else {
+      this.facts.push(f);
+    }
+    const r = rank(f, fromRule);
+    if (r > 0 && (!this.best || r > this.best.rank)) this.best = { fact: f, rank: r };
+  }
+
+  result(): Outcome {
+    const codes = this.facts.map((f) => f.code).filter((c): c is string => !!c);
+    const decisive = this.best?.fact;
+    let code = decisive?.code;
+    if (!code || /-flag:/.test(code)) {
+      // Prefer the stack's own error code over the MQTT library's symptom for the headline.
+      code = codes.find((c) => !/^pubsubclient:|-flags:/.test(c) && this.map.codes[c]) ?? codes.find((c) => !/-flags:/.test(c)) ?? code;
+    }
+    const flags = codes.find((c) => /-flags:/.test(c));
+    const detail = [decisive?.detail ?? this.lastDetail, flags ? `flags ${flags.split(':')[1]}` : undefined]
+      .filter(Boolean).join('; ') || undefined;
+    return {
+      kind: decisive?.kind ?? (codes.length > 0 ? 'unknown' : 'none'),
+      ...(code && decisive?.kind !== 'connected' ? { code } : {}),
+      ...(detail ? { detail } : {}),
+      facts: codes,
+    };
+  }
+}

@@ -1,0 +1,69 @@
+// Checks one cell's evidence against the scenario's expectation; every unmet part becomes one failure line.
+import type { Expectation } from '../scenario/schema.ts';
+import type { Outcome } from '../results/schema.ts';
+
+export interface Evidence {
+  outcome: Outcome;
+  serial: string[];
+  brokerLog: string[];
+  /** Messages the observer received: topic and payload text. */
+  messages: { topic: string; payload: string }[];
+}
+
+export interface Verdict { ok: boolean; failures: string[]; matchedLines: number[] }
+
+export function serialExpect(e: Expectation): { see: string[]; notSee: string[]; ordered: boolean } {
+  if (!e.serial) return { see: [], notSee: [], ordered: false };
+  if (Array.isArray(e.serial)) return { see: e.serial, notSee: [], ordered: false };
+  return { see: e.serial.see ?? [], notSee: e.serial.notSee ?? [], ordered: e.serial.ordered ?? false };
+}
+
+/** MQTT topic filter match (+ and #). */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length) return false;
+    if (f[i] !== '+' && f[i] !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
+
+export function codeMatches(expected: string, outcome: Outcome): boolean {
+  const norm = (c: string): string => c.toLowerCase();
+  return [outcome.code, ...(outcome.facts ?? [])].some((c) => c !== undefined && norm(c) === norm(expected));
+}
+
+export function evaluate(e: Expectation, ev: Evidence): Verdict {
+  const failures: string[] = [];
+  const matched = new Set<number>();
+  const got = `${ev.outcome.kind}${ev.outcome.code ? ` (${ev.outcome.code})` : ''}`;
+  if (e.kind && ev.outcome.kind !== e.kind) failures.push(`expected kind ${e.kind}, got ${got}`);
+  if (e.code && !codeMatches(e.code, ev.outcome)) failures.push(`expected code ${e.code}, got ${got}; facts: ${(ev.outcome.facts ?? []).join(' ') || 'none'}`);
+
+  const { see, notSee, ordered } = serialExpect(e);
+  let from = 0;
+  for (const src of see) {
+    const re = new RegExp(src);
+    const start = ordered ? from : 0;
+    const idx = ev.serial.findIndex((l, i) => i >= start && re.test(l));
+    if (idx < 0) failures.push(`serial never showed /${src}/${ordered && from > 0 ? ' after the previous match' : ''}`);
+    else { matched.add(idx); from = idx + 1; }
+  }
+  for (const src of notSee) {
+    const re = new RegExp(src);
+    const idx = ev.serial.findIndex((l) => re.test(l));
+    if (idx >= 0) { failures.push(`serial showed /${src}/ at line ${idx + 1}: ${ev.serial[idx]}`); matched.add(idx); }
+  }
+  for (const src of e.brokerLog ?? []) {
+    const re = new RegExp(src);
+    if (!ev.brokerLog.some((l) => re.test(l))) failures.push(`broker log never showed /${src}/`);
+  }
+  for (const m of e.messages ?? []) {
+    const re = m.payload ? new RegExp(m.payload) : undefined;
+    const n = ev.messages.filter((x) => topicMatches(m.topic, x.topic) && (!re || re.test(x.payload))).length;
+    if (n < m.count) failures.push(`broker saw ${n} message(s) on ${m.topic}${re ? ` matching /${m.payload}/` : ''}, expected ${m.count}`);
+  }
+  return { ok: failures.length === 0, failures, matchedLines: [...matched].sort((a, b) => a - b) };
+}

@@ -1,0 +1,45 @@
+// What one attempt at one cell produces, whatever the target: the evidence the expectation is checked on.
+import type { BrokerHandle } from '../broker/index.ts';
+import type { PkiBundle } from '../pki/index.ts';
+import type { Outcome } from '../results/schema.ts';
+import type { ResolvedVariant } from '../scenario/resolve.ts';
+import type { ProjectPaths } from '../project.ts';
+import type { Cleanup } from './cleanup.ts';
+import type { CellPlan } from './matrix.ts';
+import type { Observer } from './observer.ts';
+
+export interface CellEnv {
+  plan: CellPlan;
+  rv: ResolvedVariant;
+  pki: PkiBundle;
+  broker: BrokerHandle;
+  observer: Observer;
+  cellDir: string;
+  paths: ProjectPaths;
+  cleanup: Cleanup;
+  signal: AbortSignal;
+  timeoutMs: number;
+  sandbox: boolean;
+  /** Address the target uses for the broker (127.0.0.1 for twins, the LAN address for boards). */
+  brokerIp: string;
+}
+
+export interface Attempt {
+  outcome: Outcome;
+  serial: string[];
+  /** Set when the rig, not the board, failed: build, broker, port, a dead or hung target. */
+  infraError?: string;
+  timings: Record<string, number>;
+}
+
+export class AttemptAborted extends Error {}
+
+/** Resolves after ms, or rejects early when the signal aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) { reject(new AttemptAborted('aborted')); return; }
+    const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
+    const onAbort = (): void => { clearTimeout(t); reject(new AttemptAborted('aborted')); };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

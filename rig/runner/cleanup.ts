@@ -1,0 +1,57 @@
+// Everything a run starts (brokers, twins, containers) registers its stop here, so Ctrl-C, SIGTERM or an
+// uncaught error stops all of it before the rig exits.
+
+type Stopper = () => Promise<void> | void;
+
+export class Cleanup {
+  private readonly stoppers = new Map<number, { name: string; stop: Stopper }>();
+  private next = 0;
+  private readonly abort = new AbortController();
+
+  get signal(): AbortSignal { return this.abort.signal; }
+  get interrupted(): boolean { return this.abort.signal.aborted; }
+
+  add(name: string, stop: Stopper): () => void {
+    const id = this.next++;
+    this.stoppers.set(id, { name, stop });
+    return () => { this.stoppers.delete(id); };
+  }
+
+  /** Stops everything registered, newest first, each bounded in time so cleanup itself cannot hang. */
+  async stopAll(timeoutMs = 10_000): Promise<string[]> {
+    const failed: string[] = [];
+    const entries = [...this.stoppers.entries()].reverse();
+    this.stoppers.clear();
+    await Promise.all(entries.map(async ([, { name, stop }]) => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          Promise.resolve().then(stop),
+          new Promise((_, rej) => { timer = setTimeout(() => rej(new Error('timeout')), timeoutMs); }),
+        ]);
+      } catch (e) {
+        failed.push(`${name}: ${(e as Error).message}`);
+      } finally {
+        clearTimeout(timer);
+      }
+    }));
+    return failed;
+  }
+
+  /** Installs SIGINT/SIGTERM handlers: the first signal aborts the run; a second one exits at once. */
+  trapSignals(onSignal: (sig: NodeJS.Signals) => void): () => void {
+    let count = 0;
+    const handler = (sig: NodeJS.Signals): void => {
+      count++;
+      if (count === 1) {
+        this.abort.abort(new Error(`interrupted by ${sig}`));
+        onSignal(sig);
+      } else {
+        void this.stopAll(2000).finally(() => process.exit(130));
+      }
+    };
+    process.on('SIGINT', handler);
+    process.on('SIGTERM', handler);
+    return () => { process.off('SIGINT', handler); process.off('SIGTERM', handler); };
+  }
+}

@@ -1,0 +1,83 @@
+// Expands scenarios × variants × boards (× core versions) into the cells of a run, then filters and shards.
+import type { BoardProfile } from '../boards/profile.ts';
+import type { LoadedScenario } from '../scenario/load.ts';
+import type { Expectation } from '../scenario/schema.ts';
+
+export type Target = 'twin' | 'hardware' | 'host';
+
+export interface CellPlan {
+  key: string;            // id#target: unique in a run
+  id: string;             // scenario/variant/board[@core]
+  loaded: LoadedScenario;
+  variant: string;
+  board: BoardProfile;
+  core?: string;
+  target: Target;
+  expectation?: Expectation;
+  skip?: string;
+}
+
+export interface MatrixOptions {
+  targets: ('twin' | 'hardware')[];
+  boards?: string[];
+  filter?: RegExp;
+  tags?: string[];
+  shard?: { index: number; count: number };
+}
+
+export function planCells(scenarios: LoadedScenario[], boards: Map<string, BoardProfile>, o: MatrixOptions): CellPlan[] {
+  const cells: CellPlan[] = [];
+  for (const loaded of scenarios) {
+    const s = loaded.scenario;
+    if (o.tags?.length && !o.tags.some((t) => s.tags.includes(t) || s.id === t)) continue;
+    for (const variant of Object.keys(s.variants)) {
+      for (const boardId of s.boards) {
+        if (o.boards?.length && !o.boards.includes(boardId)) continue;
+        const board = boards.get(boardId);
+        const expectation = s.expect[variant]?.[boardId] ?? s.expect[variant]?.['*'];
+        if (!board) {
+          cells.push(plan(loaded, variant, stubBoard(boardId), undefined, 'twin', expectation, `no board profile "${boardId}" in boards/`));
+          continue;
+        }
+        const targets: Target[] = board.kind === 'control' ? ['host'] : o.targets;
+        for (const target of targets) {
+          const cores = target === 'twin' && board.twin && board.twin.coreVersions.length > 1 ? board.twin.coreVersions : [undefined];
+          for (const core of cores) {
+            let skip: string | undefined;
+            if (!expectation) skip = `no expectation for ${boardId} in variant ${variant}`;
+            else if (target === 'twin' && !board.twin) skip = `board ${boardId} has no twin`;
+            else if (target === 'twin' && expectation.hardwareOnly) skip = `hardware only: ${expectation.hardwareOnly}`;
+            else if (target === 'hardware' && !board.hardware) skip = `board ${boardId} has no hardware profile`;
+            cells.push(plan(loaded, variant, board, core, target, expectation, skip));
+          }
+        }
+      }
+    }
+  }
+  let out = cells;
+  if (o.filter) out = out.filter((c) => o.filter!.test(c.id));
+  if (o.shard) {
+    const { index, count } = o.shard;
+    out = [...out].sort((a, b) => a.key.localeCompare(b.key)).filter((_, i) => i % count === index - 1);
+  }
+  return out;
+}
+
+function plan(loaded: LoadedScenario, variant: string, board: BoardProfile, core: string | undefined, target: Target,
+  expectation: Expectation | undefined, skip: string | undefined): CellPlan {
+  const id = `${loaded.scenario.id}/${variant}/${board.id}${core ? `@${core}` : ''}`;
+  return { key: `${id}#${target}`, id, loaded, variant, board, ...(core ? { core } : {}), target,
+    ...(expectation ? { expectation } : {}), ...(skip ? { skip } : {}) };
+}
+
+function stubBoard(id: string): BoardProfile {
+  return { version: 1, id, name: id, family: 'host', kind: 'board', stack: 'openssl-node', timeoutMultiplier: 1, outcome: { rules: [], codes: {} } };
+}
+
+export function parseShard(text: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || index < 1 || count < 1 || index > count) throw new Error(`--shard expects K/N with 1 ≤ K ≤ N, got "${text}"`);
+  return { index, count };
+}

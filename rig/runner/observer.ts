@@ -1,0 +1,59 @@
+// An mqtt.js client on the scenario's broker that records what the boards publish, for `messages` expectations.
+// It is not under test, so it skips certificate checks but uses the variant's client certificate and credentials.
+import { readFile } from 'node:fs/promises';
+import mqtt, { type MqttClient } from 'mqtt';
+
+export interface ObservedMessage { topic: string; payload: string; at: number }
+
+export interface ObserverOptions {
+  host: string;
+  port: number;
+  tls: boolean;
+  certFile?: string;
+  keyFile?: string;
+  username?: string;
+  password?: string;
+  topic: string;
+}
+
+export class Observer {
+  readonly messages: ObservedMessage[] = [];
+  error: string | undefined;
+  private client: MqttClient | undefined;
+
+  static async start(o: ObserverOptions, timeoutMs = 5000): Promise<Observer> {
+    const obs = new Observer();
+    try {
+      const [cert, key] = await Promise.all([o.certFile ? readFile(o.certFile) : undefined, o.keyFile ? readFile(o.keyFile) : undefined]);
+      const client = mqtt.connect({
+        host: o.host, port: o.port, protocol: o.tls ? 'mqtts' : 'mqtt',
+        rejectUnauthorized: false, reconnectPeriod: 0, connectTimeout: timeoutMs,
+        clientId: `rig-observer-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
+        ...(cert && key ? { cert, key } : {}),
+        ...(o.username !== undefined ? { username: o.username } : {}),
+        ...(o.password !== undefined ? { password: o.password } : {}),
+      });
+      obs.client = client;
+      client.on('message', (topic, payload) => obs.messages.push({ topic, payload: payload.toString('utf8'), at: Date.now() }));
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no CONNACK within timeout')), timeoutMs);
+        client.once('connect', () => { clearTimeout(timer); resolve(); });
+        client.once('error', (e) => { clearTimeout(timer); reject(e); });
+      });
+      await client.subscribeAsync(`${o.topic}/#`, { qos: 0 });
+    } catch (e) {
+      obs.error = `observer could not subscribe: ${(e as Error).message}`;
+      obs.client?.end(true);
+      obs.client = undefined;
+    }
+    return obs;
+  }
+
+  since(t: number): ObservedMessage[] { return this.messages.filter((m) => m.at >= t); }
+
+  async stop(): Promise<void> {
+    const c = this.client;
+    this.client = undefined;
+    if (c) await c.endAsync(true).catch(() => undefined);
+  }
+}

@@ -1,0 +1,284 @@
+// The matrix runner: one broker per scenario variant (and target network), its cells in parallel up to
+// --jobs, retries and quarantine applied, everything stopped on Ctrl-C, and what finished always written.
+import { mkdir, writeFile, rm, symlink } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { buildPki, type PkiBundle } from '../pki/index.ts';
+import { startBroker, type BrokerHandle, type BrokerProvider } from '../broker/index.ts';
+import type { BoardProfile } from '../boards/profile.ts';
+import type { LoadedScenario } from '../scenario/load.ts';
+import { resolveVariant, type ResolvedVariant } from '../scenario/resolve.ts';
+import type { Cell, CertSummary, Results } from '../results/schema.ts';
+import { evaluate } from '../outcome/expect.ts';
+import { makeRedactor, type Redactor } from '../report/redact.ts';
+import { writeReports } from '../report/index.ts';
+import { rigVersion, type ProjectPaths } from '../project.ts';
+import { Cleanup } from './cleanup.ts';
+import { planCells, type CellPlan, type MatrixOptions } from './matrix.ts';
+import { KeyedLock, Pool } from './pool.ts';
+import { Observer } from './observer.ts';
+import { AttemptAborted, type Attempt, type CellEnv } from './attempt.ts';
+import { runTwinCell } from './twin-target.ts';
+import { runControlCell } from './control-target.ts';
+import type { Progress } from './progress.ts';
+import { matchQuarantine, type QuarantineEntry } from './quarantine.ts';
+import { toolVersions } from './versions.ts';
+
+export interface RunOptions extends MatrixOptions {
+  scenarios: LoadedScenario[];
+  boardProfiles: Map<string, BoardProfile>;
+  jobs: number;
+  retries: number;
+  broker: BrokerProvider;
+  outDir?: string;
+  baseline?: Results;
+  quarantine: QuarantineEntry[];
+  sandbox: boolean;
+  progress: Progress;
+  paths: ProjectPaths;
+  defaultTimeoutMs: number;
+  watchdogMs?: number;
+  args: string[];
+  /** Runs a hardware cell; absent when no lab is configured. */
+  hardware?: (env: CellEnv) => Promise<Attempt>;
+  hardwareBrokerIp?: string;
+}
+
+export interface RunOutcome { results: Results; runDir: string; exitCode: number; reportMs: number }
+
+interface Group { key: string; loaded: LoadedScenario; variant: string; network: 'local' | 'lab'; cells: CellPlan[] }
+
+export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
+  const startedAt = new Date();
+  const runId = startedAt.toISOString().replace(/[:.]/g, '-');
+  const runDir = path.resolve(o.outDir ?? path.join(o.paths.reports, runId));
+  await mkdir(runDir, { recursive: true });
+  const cleanup = new Cleanup();
+  const untrap = cleanup.trapSignals((sig) => o.progress.log(`\n${sig}: stopping brokers and twins, writing what finished…`));
+  const watchdog = o.watchdogMs ? setTimeout(() => cleanup.signal.aborted || process.emit('SIGTERM'), o.watchdogMs) : undefined;
+  watchdog?.unref();
+
+  const plans = planCells(o.scenarios, o.boardProfiles, o);
+  const cells: Cell[] = [];
+  const secrets = new Set<string>();
+  let providerUsed: { provider: string; version?: string; image?: string } | undefined;
+
+  const groups = new Map<string, Group>();
+  for (const p of plans) {
+    if (p.skip) { const c = skipCell(p, p.skip); cells.push(c); o.progress.finish(c); continue; }
+    const network = p.target === 'hardware' ? 'lab' : 'local';
+    const key = `${p.loaded.scenario.id}/${p.variant}/${network}`;
+    const g = groups.get(key) ?? { key, loaded: p.loaded, variant: p.variant, network, cells: [] };
+    g.cells.push(p);
+    groups.set(key, g);
+  }
+
+  const cellPool = new Pool(Math.max(1, o.jobs));
+  const groupPool = new Pool(Math.max(1, o.jobs));
+  const boardLock = new KeyedLock();
+  let redact: Redactor = makeRedactor([]);
+
+  const runGroup = async (g: Group): Promise<void> => {
+    if (cleanup.interrupted) { for (const p of g.cells) cells.push(skipCell(p, 'run interrupted')); return; }
+    const brokerIp = g.network === 'lab' ? o.hardwareBrokerIp ?? '127.0.0.1' : '127.0.0.1';
+    const vars = { 'broker.ip': brokerIp };
+    const groupDir = path.join(runDir, 'brokers', safeName(`${g.loaded.scenario.id}-${g.variant}-${g.network}`));
+    let rv: ResolvedVariant;
+    let pki: PkiBundle;
+    let broker: BrokerHandle | undefined;
+    let observer: Observer | undefined;
+    const t0 = Date.now();
+    try {
+      rv = resolveVariant(g.loaded.scenario, g.variant, vars);
+      collectSecrets(rv, secrets);
+      redact = makeRedactor([...secrets]);
+      pki = await buildPki(rv.pki, { vars, cacheDir: path.join(o.paths.cache, 'pki') });
+      for (const c of Object.values(pki.certs)) if (c.keyPassphrase) secrets.add(c.keyPassphrase);
+      redact = makeRedactor([...secrets]);
+      await mkdir(groupDir, { recursive: true });
+      broker = await startBroker(rv.broker, pki, { provider: o.broker, workDir: groupDir, vars });
+      const b = broker;
+      const unregister = cleanup.add(`broker ${g.key}`, () => b.stop());
+      providerUsed ??= { provider: broker.provider, version: broker.version, ...(broker.image ? { image: broker.image } : {}) };
+      observer = await Observer.start(observerOptions(rv, pki, broker));
+      const obs = observer;
+      const setupMs = Date.now() - t0;
+      await Promise.all(g.cells.map((p) => cellPool.run(async () => {
+        const lockKey = p.target === 'hardware' ? `board:${p.board.id}` : `cell:${p.key}`;
+        const cell = await boardLock.with(lockKey, () => runCell(p, rv, pki, b, obs, groupDir, setupMs));
+        cells.push(cell);
+        o.progress.finish(cell);
+      })));
+      unregister();
+    } catch (e) {
+      const reason = `setup failed: ${(e as Error).message.split('\n').slice(0, 3).join(' | ')}`;
+      for (const p of g.cells) {
+        if (cells.some((c) => `${c.id}#${c.target}` === p.key)) continue;
+        const c: Cell = { ...baseCell(p), status: cleanup.interrupted ? 'skip' : 'error', outcome: { kind: 'none' },
+          reason: cleanup.interrupted ? 'run interrupted' : reason, durationMs: Date.now() - t0, attempts: 1, failures: [] };
+        cells.push(c);
+        o.progress.finish(c);
+      }
+    } finally {
+      await observer?.stop();
+      if (broker) {
+        await writeFile(path.join(groupDir, 'broker.log'), redact(broker.logLines().join('\n') + '\n')).catch(() => undefined);
+        await broker.stop().catch(() => undefined);
+      }
+    }
+  };
+
+  const runCell = async (p: CellPlan, rv: ResolvedVariant, pki: PkiBundle, broker: BrokerHandle, observer: Observer,
+    groupDir: string, setupMs: number): Promise<Cell> => {
+    const cellDir = path.join(runDir, 'cells', safeName(p.key));
+    const timeoutMs = Math.round((p.expectation?.timeoutMs ?? p.loaded.scenario.timeoutMs ?? o.defaultTimeoutMs) * p.board.timeoutMultiplier);
+    const maxErrorRetries = o.retries;
+    const maxFailRetries = p.loaded.scenario.retries ?? 0;
+    const started = Date.now();
+    o.progress.start(p.key, p.id);
+    let attempts = 0;
+    let last: { attempt: Attempt; status: Cell['status']; failures: string[]; matched: number[]; brokerLog: string[] } | undefined;
+    let sawBad = false;
+    for (;;) {
+      attempts++;
+      if (cleanup.interrupted) break;
+      const logStart = broker.logLines().length;
+      const msgStart = Date.now();
+      const env: CellEnv = { plan: p, rv, pki, broker, observer, cellDir, paths: o.paths, cleanup, signal: cleanup.signal,
+        timeoutMs, sandbox: o.sandbox, brokerIp: p.target === 'hardware' ? o.hardwareBrokerIp ?? '127.0.0.1' : '127.0.0.1' };
+      let attempt: Attempt;
+      try {
+        attempt = p.target === 'host' ? await runControlCell(env)
+          : p.target === 'hardware' ? (o.hardware ? await o.hardware(env) : { outcome: { kind: 'none' }, serial: [], infraError: 'no hardware lab configured (rig.lab.yaml)', timings: {} })
+          : await runTwinCell(env);
+      } catch (e) {
+        if (e instanceof AttemptAborted) break;
+        attempt = { outcome: { kind: 'none' }, serial: [], infraError: (e as Error).message, timings: {} };
+      }
+      const brokerLog = broker.logLines().slice(logStart);
+      const verdict = evaluate(p.expectation ?? {}, { outcome: attempt.outcome, serial: attempt.serial, brokerLog,
+        messages: observer.since(msgStart) });
+      const expectedKind = p.expectation?.kind;
+      let status: Cell['status'];
+      let failures = verdict.failures;
+      if (attempt.infraError) { status = 'error'; failures = [attempt.infraError]; }
+      else if ((attempt.outcome.kind === 'timeout' || attempt.outcome.kind === 'crash') && expectedKind !== attempt.outcome.kind) {
+        // A hung or crashed target is the rig's problem to report, not an answer to the scenario's question.
+        status = 'error';
+        failures = [`${attempt.outcome.kind}: ${attempt.outcome.detail ?? ''}`.trim(), ...verdict.failures];
+      } else status = verdict.ok ? 'pass' : 'fail';
+      last = { attempt, status, failures, matched: verdict.matchedLines, brokerLog };
+      if (status === 'pass') break;
+      sawBad = true;
+      const retriesLeft = status === 'error' ? attempts <= maxErrorRetries : attempts <= maxFailRetries;
+      if (!retriesLeft) break;
+      o.progress.note(p.key, `retry ${attempts}`);
+    }
+    await mkdir(cellDir, { recursive: true });
+    const serialFile = path.join(cellDir, 'serial.log');
+    const serialText = last?.attempt.serial.join('\n') ?? '';
+    await writeFile(serialFile, redact(serialText ? `${serialText}\n` : ''));
+    const status: Cell['status'] = !last ? 'skip' : last.status === 'pass' && sawBad ? 'flaky' : last.status;
+    const cell: Cell = {
+      ...baseCell(p),
+      status,
+      outcome: last?.attempt.outcome ?? { kind: 'none' },
+      ...(p.expectation ? { expected: stripUndefined(p.expectation) } : {}),
+      ...(!last ? { reason: 'run interrupted' } : status !== 'pass' && last.failures.length ? { reason: last.failures[0] } : {}),
+      failures: last?.failures ?? [],
+      durationMs: Date.now() - started,
+      attempts,
+      serialLog: path.relative(runDir, serialFile),
+      brokerLog: path.relative(runDir, path.join(groupDir, 'broker.log')),
+      matchedLines: last?.matched ?? [],
+      certificates: certSummaries(pki),
+      timings: { setup: setupMs, ...(last?.attempt.timings ?? {}) },
+    };
+    const q = status === 'fail' || status === 'error' ? matchQuarantine(o.quarantine, cell.id) : undefined;
+    return q ? { ...cell, quarantine: q.issue } : cell;
+  };
+
+  try {
+    await Promise.all([...groups.values()].map((g) => groupPool.run(() => runGroup(g))));
+  } finally {
+    const failedStops = await cleanup.stopAll();
+    for (const f of failedStops) o.progress.log(`cleanup: ${f}`);
+    untrap();
+    clearTimeout(watchdog);
+  }
+
+  const versions = await toolVersions();
+  const results: Results = {
+    version: 1,
+    run: {
+      id: runId, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), rigVersion: rigVersion(),
+      host: os.hostname(), target: [...new Set(plans.map((p) => p.target))], ...(providerUsed ? { broker: providerUsed } : {}),
+      versions, ...(o.shard ? { shard: `${o.shard.index}/${o.shard.count}` } : {}),
+      ...(cleanup.interrupted ? { interrupted: true } : {}), args: o.args,
+    },
+    cells: sortCells(cells),
+  };
+  const { ms } = await writeReports(runDir, results, { ...(o.baseline ? { baseline: o.baseline } : {}), redactor: redact });
+  if (!o.outDir) await pointLatest(o.paths.reports, runDir);
+  return { results, runDir, exitCode: exitCodeFor(results), reportMs: ms };
+}
+
+export function exitCodeFor(r: Results): number {
+  if (r.run.interrupted) return 130;
+  const counted = r.cells.filter((c) => !c.quarantine);
+  if (counted.some((c) => c.status === 'fail')) return 1;
+  if (counted.some((c) => c.status === 'error')) return 3;
+  return 0;
+}
+
+function baseCell(p: CellPlan): Pick<Cell, 'id' | 'scenario' | 'variant' | 'board' | 'core' | 'target'> {
+  return { id: p.id, scenario: p.loaded.scenario.id, variant: p.variant, board: p.board.id, ...(p.core ? { core: p.core } : {}), target: p.target };
+}
+
+function skipCell(p: CellPlan, reason: string): Cell {
+  return { ...baseCell(p), status: 'skip', outcome: { kind: 'none' }, reason, failures: [], durationMs: 0, attempts: 1,
+    ...(p.expectation ? { expected: stripUndefined(p.expectation) } : {}) };
+}
+
+function sortCells(cells: Cell[]): Cell[] {
+  return [...cells].sort((a, b) => a.id.localeCompare(b.id) || a.target.localeCompare(b.target));
+}
+
+function stripUndefined(x: object): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(x)) as Record<string, unknown>;
+}
+
+function certSummaries(pki: PkiBundle): CertSummary[] {
+  return Object.values(pki.certs).map((c) => c.summary);
+}
+
+function collectSecrets(rv: ResolvedVariant, into: Set<string>): void {
+  if (rv.client.password) into.add(rv.client.password);
+  for (const p of Object.values(rv.broker.users ?? {})) into.add(p);
+  for (const [k, v] of Object.entries(rv.client.config)) if (/PASS|KEY|SECRET|TOKEN/i.test(k) && typeof v === 'string') into.add(v);
+  for (const [name, c] of Object.entries(rv.pki)) if (name !== 'verbatim' && c && 'key' in c && c.key?.passphrase) into.add(c.key.passphrase);
+  into.add('rig-twin-wifi');
+}
+
+function observerOptions(rv: ResolvedVariant, pki: PkiBundle, broker: BrokerHandle): Parameters<typeof Observer.start>[0] {
+  const c = rv.client;
+  const listener = rv.broker.listeners?.find((l) => l.port === c.port);
+  const cert = c.cert ? pki.certs[c.cert] : undefined;
+  return {
+    host: broker.host, port: broker.ports[c.port] ?? c.port, tls: listener ? !!listener.tls : true,
+    ...(cert ? { certFile: cert.crt, ...(cert.keyPlain ?? cert.key ? { keyFile: cert.keyPlain ?? cert.key } : {}) } : {}),
+    ...(c.username !== undefined ? { username: c.username } : {}),
+    ...(c.password !== undefined ? { password: c.password } : {}),
+    topic: c.topic,
+  };
+}
+
+export function safeName(s: string): string {
+  return s.replace(/[^A-Za-z0-9._@-]+/g, '_');
+}
+
+async function pointLatest(reportsDir: string, runDir: string): Promise<void> {
+  const latest = path.join(reportsDir, 'latest');
+  await rm(latest, { force: true, recursive: false }).catch(() => undefined);
+  await symlink(path.relative(reportsDir, runDir), latest).catch(() => undefined);
+}

@@ -1,0 +1,58 @@
+// Waits for a running target to settle: its outcome decided (plus whatever later evidence the expectation
+// asks for), the process gone, the cell's time up, or the run aborted. Polls: cheap and never misses an edge.
+import type { Expectation } from '../scenario/schema.ts';
+import { serialExpect, topicMatches } from '../outcome/expect.ts';
+import { AttemptAborted } from './attempt.ts';
+
+export interface SettleInput {
+  decided: () => boolean;
+  exited: Promise<{ code: number | null; signal: string | null }>;
+  timeoutMs: number;
+  signal: AbortSignal;
+  expectation: Expectation | undefined;
+  serial: () => string[];
+  messages: () => { topic: string; payload: string }[];
+}
+
+export type Settled =
+  | { kind: 'decided' }
+  | { kind: 'exited'; code: number | null; signal: string | null }
+  | { kind: 'timeout' };
+
+const POLL_MS = 25;
+
+/** True when the later evidence the expectation wants (serial lines, broker messages) is already there. */
+export function evidenceComplete(e: Expectation | undefined, serial: string[], messages: { topic: string; payload: string }[]): boolean {
+  if (!e) return true;
+  const { see } = serialExpect(e);
+  if (!see.every((s) => { const re = new RegExp(s); return serial.some((l) => re.test(l)); })) return false;
+  return (e.messages ?? []).every((m) => {
+    const re = m.payload ? new RegExp(m.payload) : undefined;
+    return messages.filter((x) => topicMatches(m.topic, x.topic) && (!re || re.test(x.payload))).length >= m.count;
+  });
+}
+
+export async function settle(o: SettleInput): Promise<Settled> {
+  let exit: { code: number | null; signal: string | null } | undefined;
+  void o.exited.then((x) => { exit = x; });
+  const start = Date.now();
+  let decidedAt: number | undefined;
+  const graceMs = Math.max(0, ...(o.expectation?.messages ?? []).map((m) => m.withinMs ?? 5000), 3000);
+  for (;;) {
+    if (o.signal.aborted) throw new AttemptAborted('run interrupted');
+    const now = Date.now();
+    if (decidedAt === undefined && o.decided()) decidedAt = now;
+    if (decidedAt !== undefined) {
+      if (evidenceComplete(o.expectation, o.serial(), o.messages())) return { kind: 'decided' };
+      if (now - decidedAt >= graceMs || now - start >= o.timeoutMs || exit) return { kind: 'decided' };
+    } else if (exit) {
+      // Let the last serial bytes drain from the pty before judging.
+      await new Promise((r) => setTimeout(r, 100));
+      if (o.decided()) { decidedAt = Date.now(); continue; }
+      return { kind: 'exited', ...exit };
+    } else if (now - start >= o.timeoutMs) {
+      return { kind: 'timeout' };
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}

@@ -1,0 +1,121 @@
+// Applies a variant to its scenario: the concrete PKI, broker and client settings one broker run uses.
+import type { BrokerSpec, CertSpec, ClientSpec, Expectation, PkiSpec, Scenario } from './schema.ts';
+
+export interface ResolvedClient {
+  connect: string;
+  byIp: boolean;
+  port: number;
+  ca: string | null;
+  cert?: string;
+  insecure: boolean;
+  username?: string;
+  password?: string;
+  clientId?: string;
+  topic: string;
+  tlsVersion?: 'tlsv1.2' | 'tlsv1.3';
+  clock: { ntp: boolean; date?: string };
+  hosts: Record<string, string | null>;
+  config: Record<string, string | number | boolean>;
+}
+
+export interface ResolvedVariant {
+  scenario: Scenario;
+  variant: string;
+  description?: string;
+  pki: PkiSpec;
+  broker: BrokerSpec;
+  client: ResolvedClient;
+  sketchFor(board: string, probe: string | undefined): string | undefined;
+  expectationFor(board: string): Expectation | undefined;
+}
+
+/** Replaces {{name}} placeholders from vars; unknown placeholders stay so later stages can fill them. */
+export function substitute(text: string, vars: Record<string, string>): string {
+  return text.replace(/\{\{\s*([\w.]+)\s*\}\}/g, (whole, name: string) => vars[name] ?? whole);
+}
+
+function mergeCert(base: CertSpec | undefined, patch: Partial<CertSpec>): CertSpec {
+  const b: CertSpec = base ?? { subject: {} };
+  return {
+    ...b, ...patch,
+    subject: { ...b.subject, ...(patch.subject ?? {}) },
+    ...(patch.key || b.key ? { key: { ...(b.key ?? { type: 'rsa' }), ...(patch.key ?? {}) } } : {}),
+    ...(patch.validity ? { validity: patch.validity } : {}),
+  };
+}
+
+export function variantNames(s: Scenario): string[] {
+  return Object.keys(s.variants);
+}
+
+export function resolveVariant(s: Scenario, variant: string, vars: Record<string, string>): ResolvedVariant {
+  const v = s.variants[variant];
+  if (!v) throw new Error(`scenario ${s.id} has no variant "${variant}" (have: ${variantNames(s).join(', ')})`);
+
+  const pki: PkiSpec = { ...s.pki };
+  for (const [name, patch] of Object.entries(v.pki ?? {})) pki[name] = mergeCert(s.pki[name] as CertSpec | undefined, patch);
+
+  const broker: BrokerSpec = {
+    ...s.broker,
+    ...(v.broker?.listeners ? { listeners: v.broker.listeners } : {}),
+    ...(v.broker?.users ? { users: { ...(s.broker.users ?? {}), ...v.broker.users } } : {}),
+    ...(v.broker?.conf ? { conf: v.broker.conf } : {}),
+  };
+
+  const c: ClientSpec = { ...s.client, ...pickClient(v) };
+  const tlsListener = broker.listeners?.find((l) => l.tls) ?? broker.listeners?.[0];
+  const port = c.port ?? tlsListener?.port;
+  if (port === undefined) throw new Error(`scenario ${s.id}: client.port is required with a verbatim broker conf`);
+  const hasCa = 'ca' in pki || Object.keys(pki.verbatim?.files ?? {}).some((k) => k === 'ca' || k === 'ca.crt');
+  const connect = substitute(c.connect ?? '{{broker.ip}}', vars);
+  const client: ResolvedClient = {
+    connect,
+    byIp: c.byIp ?? false,
+    port,
+    ca: c.ca === undefined ? (hasCa ? 'ca' : null) : c.ca,
+    ...(c.cert ? { cert: c.cert } : {}),
+    insecure: c.insecure ?? false,
+    ...(c.username !== undefined ? { username: c.username } : {}),
+    ...(c.password !== undefined ? { password: c.password } : {}),
+    ...(c.clientId ? { clientId: c.clientId } : {}),
+    topic: c.topic ?? `rig/${s.id}`,
+    ...(c.tlsVersion ? { tlsVersion: c.tlsVersion } : {}),
+    clock: { ntp: c.clock?.ntp ?? true, ...(c.clock?.date ? { date: c.clock.date } : {}) },
+    hosts: Object.fromEntries(Object.entries(c.hosts ?? {}).map(([k, a]) => [k, a === null ? null : substitute(a, vars)])),
+    config: c.config ?? {},
+  };
+
+  return {
+    scenario: s,
+    variant,
+    ...(v.description ? { description: v.description } : {}),
+    pki,
+    broker,
+    client,
+    sketchFor(board, probe) {
+      if (v.sketch) return v.sketch;
+      if (typeof s.sketch === 'string') return s.sketch;
+      return s.sketch?.[board] ?? probe;
+    },
+    expectationFor(board) {
+      const byBoard = s.expect[variant];
+      return byBoard?.[board] ?? byBoard?.['*'];
+    },
+  };
+}
+
+function pickClient(v: Scenario['variants'][string]): Partial<ClientSpec> {
+  const { description: _d, pki: _p, broker: _b, sketch: _s, ...client } = v;
+  return client;
+}
+
+/** Board DNS for a twin: the connect name resolves to the broker unless the scenario says otherwise. */
+export function twinHosts(client: ResolvedClient, brokerIp: string): Record<string, string> {
+  const hosts: Record<string, string> = {};
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(client.connect)) hosts[client.connect] = brokerIp;
+  for (const [name, addr] of Object.entries(client.hosts)) {
+    if (addr === null) delete hosts[name];
+    else hosts[name] = addr;
+  }
+  return hosts;
+}

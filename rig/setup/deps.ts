@@ -1,0 +1,58 @@
+// Which Debian packages the rig needs, which are missing, and installing them when we are root on Debian.
+import { execa } from 'execa';
+import { existsSync } from 'node:fs';
+
+export interface Requirement { pkg: string; why: string; for: 'core' | 'container' }
+
+export const REQUIREMENTS: Requirement[] = [
+  { pkg: 'mosquitto', why: 'the broker under test (local provider)', for: 'core' },
+  { pkg: 'mosquitto-clients', why: 'mosquitto_pub/sub control client and mosquitto_passwd', for: 'core' },
+  { pkg: 'openssl', why: 'PKI generation and certificate summaries', for: 'core' },
+  { pkg: 'g++', why: 'compiles twins', for: 'core' },
+  { pkg: 'libmbedtls-dev', why: 'ESP32 twin TLS stack (mbedTLS 2.28)', for: 'core' },
+  { pkg: 'libbearssl-dev', why: 'ESP8266 and MKR1000 twin TLS stack (BearSSL 0.6)', for: 'core' },
+  { pkg: 'bubblewrap', why: 'sandbox for twin processes', for: 'core' },
+  { pkg: 'docker.io', why: 'container broker provider (testcontainers)', for: 'container' },
+  { pkg: 'debootstrap', why: 'builds the local Mosquitto image when no registry is reachable', for: 'container' },
+];
+
+export async function installedVersion(pkg: string): Promise<string | undefined> {
+  const r = await execa('dpkg-query', ['-W', '-f=${Status}\t${Version}', pkg], { reject: false });
+  if (r.exitCode !== 0) return undefined;
+  const [status, version] = r.stdout.split('\t');
+  return status?.endsWith(' installed') ? version : undefined;
+}
+
+export function isDebian(): boolean {
+  return existsSync('/etc/debian_version') && existsSync('/usr/bin/dpkg-query');
+}
+
+export interface SetupReport { missing: Requirement[]; installed: string[]; versions: Record<string, string> }
+
+export async function checkRequirements(scope: Requirement['for'][]): Promise<SetupReport> {
+  const wanted = REQUIREMENTS.filter((r) => scope.includes(r.for));
+  const versions: Record<string, string> = {};
+  const missing: Requirement[] = [];
+  for (const r of wanted) {
+    const v = isDebian() ? await installedVersion(r.pkg) : undefined;
+    if (v) versions[r.pkg] = v; else missing.push(r);
+  }
+  return { missing, installed: [], versions };
+}
+
+/** Installs missing packages with apt-get when root on Debian; otherwise explains exactly what to run. */
+export async function installMissing(missing: Requirement[], log: (s: string) => void): Promise<{ ok: boolean; message?: string }> {
+  if (missing.length === 0) return { ok: true };
+  const names = missing.map((m) => m.pkg);
+  const cmd = `apt-get update && apt-get install -y --no-install-recommends ${names.join(' ')}`;
+  const lines = missing.map((m) => `  - ${m.pkg}: ${m.why}`).join('\n');
+  if (!isDebian()) return { ok: false, message: `This is not a Debian system; install the equivalents of:\n${lines}` };
+  if (process.getuid?.() !== 0) return { ok: false, message: `Missing Debian packages:\n${lines}\nRun as root:\n  ${cmd}` };
+  log(`installing: ${names.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const upd = await execa('apt-get', ['update', '-qq'], { reject: false, env, all: true });
+  if (upd.exitCode !== 0) return { ok: false, message: `apt-get update failed:\n${upd.all ?? ''}\nThen run: ${cmd}` };
+  const inst = await execa('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...names], { reject: false, env, all: true });
+  if (inst.exitCode !== 0) return { ok: false, message: `apt-get install failed:\n${(inst.all ?? '').split('\n').slice(-15).join('\n')}` };
+  return { ok: true };
+}
