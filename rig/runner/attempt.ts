@@ -32,7 +32,9 @@ export interface Attempt {
   timings: Record<string, number>;
 }
 
-export class AttemptAborted extends Error {}
+export class AttemptAborted extends Error {
+  override readonly name = 'AttemptAborted';
+}
 
 /** Resolves after ms, or rejects early when the signal aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

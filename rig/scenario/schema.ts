@@ -88,7 +88,13 @@ export type VerbatimPki = z.infer<typeof VerbatimPki>;
 export const PkiSpec = z.object({
   verbatim: VerbatimPki.optional(),
 }).catchall(CertSpec).describe('Named certificates (ca, server, client, …) or a verbatim openssl script');
-export type PkiSpec = z.infer<typeof PkiSpec>;
+// zod infers the catchall as an index signature that `verbatim` would have to satisfy too; spell it out.
+export type PkiSpec = { verbatim?: VerbatimPki; [name: string]: CertSpec | VerbatimPki | undefined };
+
+/** The named certificates of a declarative PKI (everything but `verbatim`). */
+export function certEntries(p: PkiSpec): [string, CertSpec][] {
+  return Object.entries(p).filter((e): e is [string, CertSpec] => e[0] !== 'verbatim' && e[1] !== undefined);
+}
 
 // ---------- Broker ----------
 export const ListenerTls = z.object({
