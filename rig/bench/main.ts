@@ -1,0 +1,161 @@
+// `npm run bench`: measures the figures the issues set targets for and prints them next to the target.
+// Benchmarks, not tests: nothing here fails on a slow machine; a part that cannot run says why.
+import { mkdtemp, rm, mkdir, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { projectPaths } from '../project.ts';
+import { loadBoards } from '../boards/load.ts';
+import { loadScenario } from '../scenario/load.ts';
+import { resolveVariant } from '../scenario/resolve.ts';
+import type { PkiSpec } from '../scenario/schema.ts';
+
+interface Row { what: string; value: string; target: string }
+const rows: Row[] = [];
+const paths = projectPaths();
+
+function record(what: string, value: string, target: string): void {
+  rows.push({ what, value, target });
+  process.stderr.write(`  ${what}: ${value}\n`);
+}
+
+async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
+  const t = performance.now();
+  const r = await f();
+  return [r, performance.now() - t];
+}
+
+const ms = (x: number): string => `${x.toFixed(x < 10 ? 1 : 0)} ms`;
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function guard(what: string, target: string, f: () => Promise<void>): Promise<void> {
+  try { await f(); } catch (e) { record(what, `n/a (${(e as Error).message.split('\n')[0]})`, target); }
+}
+
+const seedFile = path.join(paths.scenarios, 'seeds', 'esp8266-san-ip-bad-server-name.yaml');
+
+async function benchPki(tmp: string): Promise<void> {
+  const { buildPki } = await import('../pki/index.ts');
+  const { scenario } = await loadScenario(seedFile);
+  const vars = { 'broker.ip': '127.0.0.1' };
+  const spec: PkiSpec = { ...resolveVariant(scenario, 'broken', vars).pki, client: { subject: { CN: 'device-01' }, extendedKeyUsage: ['clientAuth'] } };
+  const cold: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const [, t] = await timed(() => buildPki(spec, { vars, cacheDir: path.join(tmp, `pki-cold-${i}`) }));
+    cold.push(t);
+  }
+  record('PKI cold, seed 002 (CA + server + client, RSA 2048), median of 3', ms(median(cold)), '≤ 2000 ms');
+  const warm: number[] = [];
+  for (let i = 0; i < 20; i++) warm.push((await timed(() => buildPki(spec, { vars, cacheDir: path.join(tmp, 'pki-cold-0') })))[1]);
+  record('PKI warm (cache hit), median of 20', ms(median(warm)), '≤ 20 ms');
+}
+
+async function benchBroker(tmp: string, provider: 'local' | 'container'): Promise<void> {
+  const { buildPki } = await import('../pki/index.ts');
+  const { startBroker } = await import('../broker/index.ts');
+  const { LOCAL_IMAGE, dockerAnswers, imageExists } = await import('../setup/container-image.ts');
+  if (provider === 'container' && !((await dockerAnswers(3000)) && (await imageExists(LOCAL_IMAGE)))) {
+    throw new Error(`no Docker engine or no ${LOCAL_IMAGE} image (run \`rig setup --container\` as root)`);
+  }
+  const { scenario } = await loadScenario(seedFile);
+  const vars = { 'broker.ip': '127.0.0.1' };
+  const rv = resolveVariant(scenario, 'broken', vars);
+  const pki = await buildPki(rv.pki, { vars, cacheDir: path.join(tmp, 'pki') });
+  const ready: number[] = [];
+  const n = provider === 'local' ? 10 : 3;
+  for (let i = 0; i < n; i++) {
+    const workDir = path.join(tmp, `broker-${provider}-${i}`);
+    await mkdir(workDir, { recursive: true });
+    const [b, t] = await timed(() => startBroker(rv.broker, pki, { provider, workDir, vars, ...(provider === 'container' ? { image: LOCAL_IMAGE } : {}) }));
+    ready.push(t);
+    await b.stop();
+  }
+  record(`${provider} broker start to ready, median of ${n}`, ms(median(ready)), provider === 'local' ? '≤ 300 ms' : '≤ 2000 ms');
+}
+
+async function benchTwin(tmp: string): Promise<void> {
+  const { buildTwin, startTwin } = await import('../twin/index.ts');
+  const { SerialCapture } = await import('../serial/capture.ts');
+  const cacheDir = path.join(tmp, 'twin');
+  const sketchDir = path.join(paths.sketches, 'esp32-wificlientsecure-pubsub');
+  const header = '#pragma once\n#define SECRET_SSID "x"\n#define SECRET_PASS "x"\n#define SECRET_BROKER "nowhere.test"\n#define SECRET_BROKER_IS_IP 0\n#define SECRET_PORT 8883\n#define SECRET_CLIENT_ID "bench"\n#define SECRET_MQTT_USER ""\n#define SECRET_MQTT_PASS ""\n#define SECRET_TOPIC "rig/bench"\n#define SECRET_INSECURE 1\n';
+  const opts = { sketchDir, core: 'esp32' as const, secretsHeader: header, coreVersion: '2.0.17', debugLevel: 1, cacheDir };
+  const cold = await buildTwin(opts);
+  record('host core library (esp32), cold', ms(cold.coreLibMs), '≤ 60000 ms');
+  record('one twin cold (sketch compile + link, core cached)', ms(cold.ms - cold.coreLibMs), '≤ 10000 ms');
+  const warm: number[] = [];
+  for (let i = 0; i < 10; i++) warm.push((await timed(() => buildTwin(opts)))[1]);
+  record('unchanged twin rebuilt warm (no compiler run), median of 10', ms(median(warm)), '≤ 50 ms');
+  const workDir = path.join(tmp, 'twin-run');
+  await mkdir(workDir, { recursive: true });
+  const t0 = performance.now();
+  const proc = await startTwin({ binary: cold.binary, world: { hosts: {}, ports: {}, ntp: true, coreVersion: '2.0.17', debugLevel: 1, factsFile: path.join(workDir, 'facts') }, workDir, sandbox: false });
+  const cap = await SerialCapture.open({ path: proc.ptyPath, baudRate: 115200 });
+  proc.go();
+  await cap.waitFor(/RIG: connect fail|DNS Failed/, 10_000);
+  record('twin start to outcome (DNS failure: no handshake)', ms(performance.now() - t0), '≤ 1000 ms + handshake');
+  const status = await readFile(`/proc/${proc.pid}/status`, 'utf8').catch(() => '');
+  const rss = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+  record('twin resident memory', rss ? `${(Number(rss) / 1024).toFixed(1)} MB` : 'n/a', '≤ 20 MB');
+  await cap.close();
+  await proc.kill();
+}
+
+async function benchMatrix(tmp: string): Promise<void> {
+  const { runMatrix } = await import('../runner/run.ts');
+  const { loadScenarios, allScenarioFiles } = await import('../cli/commands/context.ts');
+  const { createProgress } = await import('../runner/progress.ts');
+  const boards = await loadBoards(paths.boards);
+  const files = (await allScenarioFiles(paths.scenarios)).filter((f) => f.includes(`${path.sep}seeds${path.sep}`));
+  const scenarios = await loadScenarios(files);
+  const run = async (jobs: number, label: string): Promise<{ ms: number; cells: number; overhead: number }> => {
+    const [r, t] = await timed(() => runMatrix({
+      scenarios, boardProfiles: boards, targets: ['twin'], jobs, retries: 0, broker: 'local', outDir: path.join(tmp, label),
+      quarantine: [], sandbox: true, progress: createProgress(process.stderr, { quiet: true }), paths, defaultTimeoutMs: 20_000, args: [],
+    }));
+    // Overhead: wall time per cell minus build, broker setup shared, and time waiting on the target.
+    const cells = r.results.cells.filter((c) => c.status !== 'skip');
+    const waiting = cells.map((c) => (c.timings?.build ?? 0) + (c.timings?.run ?? 0));
+    const overhead = cells.length ? cells.reduce((a, c, i) => a + Math.max(0, c.durationMs - waiting[i]!), 0) / cells.length : 0;
+    return { ms: t, cells: cells.length, overhead };
+  };
+  await run(2, 'warmup');
+  const j1 = await run(1, 'jobs1');
+  const j2 = await run(2, 'jobs2');
+  record(`seed matrix on twins, warm, --jobs 2 (${j2.cells} cells)`, ms(j2.ms), '≤ 20000 ms');
+  record('speed-up --jobs 2 over --jobs 1', `${(j1.ms / j2.ms).toFixed(2)}×`, '≥ 1.6×');
+  record('rig overhead per cell (duration − build − run)', ms(j1.overhead), '≤ 200 ms');
+}
+
+async function benchReports(tmp: string): Promise<void> {
+  const { writeReports, makeRedactor, writeSyntheticRun } = await import('../report/index.ts');
+  const dir = path.join(tmp, 'synthetic');
+  await mkdir(dir, { recursive: true });
+  const results = writeSyntheticRun(dir, 5000);
+  const before = process.memoryUsage().rss;
+  const { ms: t } = writeReports(dir, results, { redactor: makeRedactor(['s3cret']) });
+  record('reports for a synthetic 5,000-cell run', ms(t), '≤ 2000 ms');
+  record('rig memory after writing them (RSS)', `${(Math.max(before, process.memoryUsage().rss) / 1048576).toFixed(0)} MB`, '≤ 300 MB');
+}
+
+async function main(): Promise<void> {
+  const tmp = await mkdtemp(path.join(os.tmpdir(), 'rig-bench-'));
+  const only = process.argv.slice(2);
+  const want = (k: string): boolean => only.length === 0 || only.includes(k);
+  process.stderr.write(`rig bench on ${os.cpus().length} cores, node ${process.version}\n`);
+  try {
+    if (want('pki')) await guard('PKI', '', () => benchPki(tmp));
+    if (want('broker')) await guard('local broker start to ready', '≤ 300 ms', () => benchBroker(tmp, 'local'));
+    if (want('container')) await guard('container broker start to ready', '≤ 2000 ms', () => benchBroker(tmp, 'container'));
+    if (want('twin')) await guard('twin', '', () => benchTwin(tmp));
+    if (want('matrix')) await guard('seed matrix', '', () => benchMatrix(tmp));
+    if (want('reports')) await guard('reports', '', () => benchReports(tmp));
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+  const w = Math.max(...rows.map((r) => r.what.length));
+  process.stdout.write(`\n${'measure'.padEnd(w)}  ${'value'.padEnd(14)}  target\n`);
+  for (const r of rows) process.stdout.write(`${r.what.padEnd(w)}  ${r.value.padEnd(14)}  ${r.target}\n`);
+}
+
+await main();
