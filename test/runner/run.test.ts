@@ -1,0 +1,128 @@
+// The runner end to end on real parts: ESP32 twin (g++ + mbedTLS), local Mosquitto, openssl PKI, a real pty.
+// One test per cell status, plus Ctrl-C cleanup checked by process listing.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadBoards } from '../../rig/boards/load.ts';
+import { parseScenarioText } from '../../rig/scenario/load.ts';
+import { projectPaths } from '../../rig/project.ts';
+import { runMatrix, type RunOutcome } from '../../rig/runner/run.ts';
+import { createProgress } from '../../rig/runner/progress.ts';
+import type { Cell } from '../../rig/results/schema.ts';
+
+const paths = projectPaths();
+const fixtures = path.join(paths.root, 'test', 'fixtures', 'scenarios');
+const twinReady = existsSync(path.join(paths.root, 'rig', 'twin', 'index.ts'));
+
+/** Processes whose command line, working folder or environment mentions the pattern (twins get their world by env). */
+function psLines(pattern: RegExp): string[] {
+  const out = execFileSync('ps', ['-eo', 'pid,ppid,args'], { encoding: 'utf8' });
+  return out.split('\n').slice(1).filter((l) => {
+    if (/\bps -eo\b/.test(l) || !l.trim()) return false;
+    const pid = l.trim().split(/\s+/)[0]!;
+    if (Number(pid) === process.pid) return false;
+    let extra = '';
+    try { extra += readFileSync(`/proc/${pid}/environ`, 'latin1'); } catch { /* gone or not ours */ }
+    try { extra += ` ${readlinkSync(`/proc/${pid}/cwd`)}`; } catch { /* gone */ }
+    return pattern.test(l) || pattern.test(extra);
+  });
+}
+
+describe('runner: cell statuses on the ESP32 twin', function () {
+  this.timeout(300_000);
+  let tmp: string;
+  let run: RunOutcome;
+  const cell = (variant: string): Cell => {
+    const c = run.results.cells.find((x) => x.variant === variant);
+    assert.ok(c, `no cell for ${variant}`);
+    return c;
+  };
+
+  before(async function () {
+    if (!twinReady) { console.log('      skip: rig/twin is not built yet'); this.skip(); }
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-run-test-'));
+    const flag = path.join(tmp, 'flaky-flag');
+    const file = path.join(fixtures, 'status-paths.yaml');
+    const text = readFileSync(file, 'utf8').replace('{{flag.file}}', flag);
+    const scenario = parseScenarioText(text, file);
+    run = await runMatrix({
+      scenarios: [{ file, scenario }], boardProfiles: await loadBoards(paths.boards), targets: ['twin'],
+      jobs: 2, retries: 1, broker: 'local', outDir: path.join(tmp, 'run'), quarantine: [], sandbox: false,
+      progress: createProgress(process.stderr, { quiet: true }), paths, defaultTimeoutMs: 20_000, args: [],
+    });
+  });
+  after(() => { if (tmp) rmSync(tmp, { recursive: true, force: true }); });
+
+  it('pass: connects and its publish reaches the observer', () => {
+    const c = cell('pass');
+    assert.equal(c.status, 'pass', JSON.stringify(c));
+    assert.equal(c.outcome.kind, 'connected');
+  });
+  it('fail: an expectation not met names what was expected and what came', () => {
+    const c = cell('fail');
+    assert.equal(c.status, 'fail');
+    assert.match(c.reason ?? '', /expected kind tls\/untrusted, got connected/);
+  });
+  it('error: a hung sketch is killed at its timeout and reported with its last lines', () => {
+    const c = cell('hang');
+    assert.equal(c.status, 'error');
+    assert.equal(c.outcome.kind, 'timeout');
+    assert.match(c.outcome.detail ?? '', /booted, now hanging/);
+    assert.equal(c.attempts, 2, 'errors are retried once');
+  });
+  it('error: a crashing sketch is a crash with the signal', () => {
+    const c = cell('crash');
+    assert.equal(c.status, 'error');
+    assert.equal(c.outcome.kind, 'crash');
+    assert.match(c.outcome.detail ?? '', /SIGSEGV/);
+  });
+  it('flaky: an error on the first attempt and a pass on the retry', () => {
+    const c = cell('flaky');
+    assert.equal(c.status, 'flaky');
+    assert.equal(c.attempts, 2);
+  });
+  it('skip: a hardware-only expectation is skipped on twins with its reason', () => {
+    const c = cell('skip');
+    assert.equal(c.status, 'skip');
+    assert.match(c.reason ?? '', /hardware only: needs the WINC1500 firmware/);
+  });
+  it('writes every report and a serial log per cell; exit code says "failed"', () => {
+    for (const f of ['results.json', 'junit.xml', 'summary.md', 'report.html']) assert.ok(existsSync(path.join(run.runDir, f)), f);
+    assert.match(readFileSync(path.join(run.runDir, cell('hang').serialLog!), 'utf8'), /booted, now hanging/);
+    assert.equal(run.exitCode, 1);
+  });
+  it('leaves no twin or mosquitto process behind', () => {
+    assert.deepEqual(psLines(new RegExp(tmp.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))), []);
+  });
+});
+
+describe('runner: Ctrl-C', function () {
+  this.timeout(180_000);
+  it('SIGINT stops brokers and twins, writes what finished and exits 130', async function () {
+    if (!twinReady) { console.log('      skip: rig/twin is not built yet'); this.skip(); }
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-sigint-'));
+    const scenarioFile = path.join(tmp, 'hang.yaml');
+    writeFileSync(scenarioFile, readFileSync(path.join(fixtures, 'status-paths.yaml'), 'utf8')
+      .replace(/sketch: \.\.\/sketches\//g, `sketch: ${path.join(paths.root, 'test/fixtures/sketches')}/`)
+      .replace('timeoutMs: 3000', 'timeoutMs: 120000'));
+    const child = spawn(process.execPath, [path.join(paths.root, 'bin/rig.mjs'), 'run', scenarioFile, '--filter', '/(hang|pass)/',
+      '--broker', 'local', '--out', path.join(tmp, 'run'), '--no-sandbox', '--jobs', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    // Wait until the hung twin is running (its pty is open), then interrupt.
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline && psLines(/hang-forever|mosquitto -c .*rig-sigint/).length < 2) await new Promise((r) => setTimeout(r, 200));
+    assert.ok(psLines(/mosquitto -c .*rig-sigint/).length >= 1, `broker never started:\n${out}`);
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    assert.equal(code, 130, out);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(psLines(/rig-sigint/), [], 'processes left behind');
+    const results = JSON.parse(readFileSync(path.join(tmp, 'run', 'results.json'), 'utf8')) as { run: { interrupted?: boolean }; cells: Cell[] };
+    assert.equal(results.run.interrupted, true);
+    rmSync(tmp, { recursive: true, force: true });
+  });
+});
