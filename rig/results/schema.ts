@@ -46,7 +46,7 @@ export const Cell = z.object({
   attempts: z.number().int().min(1).default(1),
   serialLog: z.string().optional().describe('Path relative to the run folder'),
   brokerLog: z.string().optional(),
-  matchedLines: z.array(z.number()).optional().describe('Serial log line numbers that matched expectations'),
+  matchedLines: z.array(z.number()).optional().describe('0-based indices of serial log lines that matched expectations'),
   certificates: z.array(CertSummary).optional(),
   timings: z.record(z.string(), z.number()).optional().describe('build, broker, flash, handshake… in ms'),
 });

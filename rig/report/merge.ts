@@ -1,0 +1,117 @@
+// Merges shard run folders (CI matrix jobs, several lab hosts) into one run folder: cells are
+// concatenated, a cell id present twice is an error unless both copies say the same thing, log files
+// are copied under shards/<n>-<label>/ with the cells' paths rewritten to match.
+import { copyFileSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import type { Cell, Results, RunMeta } from '../results/schema.ts';
+import { resolveInRun } from './logs.ts';
+import { readResults, writeResults } from './results.ts';
+
+export class MergeError extends Error {
+  override name = 'MergeError';
+}
+
+function label(run: RunMeta, index: number): string {
+  const raw = run.shard ?? run.id;
+  return `${index + 1}-${raw.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60)}`;
+}
+
+function readLogOrUndefined(abs: string | undefined): string | undefined {
+  return abs && existsSync(abs) ? readFileSync(abs, 'utf8') : undefined;
+}
+
+/** Same cell from two shards: equal fields (log paths aside) and equal log contents. */
+function sameCell(a: Cell, aDir: string, b: Cell, bDir: string): boolean {
+  const strip = (c: Cell): Omit<Cell, 'serialLog' | 'brokerLog'> => {
+    const { serialLog: _s, brokerLog: _b, ...rest } = c;
+    return rest;
+  };
+  if (!isDeepStrictEqual(strip(a), strip(b))) return false;
+  for (const k of ['serialLog', 'brokerLog'] as const) {
+    const la = a[k] ? readLogOrUndefined(resolveInRun(aDir, a[k], k)) : undefined;
+    const lb = b[k] ? readLogOrUndefined(resolveInRun(bDir, b[k], k)) : undefined;
+    if (la !== lb) return false;
+  }
+  return true;
+}
+
+function combineMeta(runs: RunMeta[]): RunMeta {
+  const distinct = (xs: (string | undefined)[]): string[] => [...new Set(xs.filter((x): x is string => !!x))];
+  const starts = runs.map((r) => r.startedAt).sort((a, b) => Date.parse(a) - Date.parse(b));
+  const finishes = runs.map((r) => r.finishedAt).filter((x): x is string => !!x).sort((a, b) => Date.parse(a) - Date.parse(b));
+  const versions: Record<string, string> = {};
+  for (const r of runs) {
+    for (const [k, v] of Object.entries(r.versions)) {
+      const have = versions[k]?.split(', ') ?? [];
+      if (!have.includes(v)) versions[k] = [...have, v].join(', ');
+    }
+  }
+  const providers = distinct(runs.map((r) => r.broker?.provider));
+  const brokerVersions = distinct(runs.map((r) => r.broker?.version));
+  const images = distinct(runs.map((r) => r.broker?.image));
+  const meta: RunMeta = {
+    id: distinct(runs.map((r) => r.id)).join('+'),
+    startedAt: starts[0],
+    finishedAt: finishes.length === runs.length ? finishes[finishes.length - 1] : undefined,
+    rigVersion: distinct(runs.map((r) => r.rigVersion)).join(', '),
+    target: distinct(runs.flatMap((r) => r.target)),
+    versions,
+  };
+  const hosts = distinct(runs.map((r) => r.host));
+  if (hosts.length) meta.host = hosts.join(', ');
+  if (providers.length) {
+    meta.broker = { provider: providers.join(', ') };
+    if (brokerVersions.length) meta.broker.version = brokerVersions.join(', ');
+    if (images.length) meta.broker.image = images.join(', ');
+  }
+  if (runs.some((r) => r.interrupted)) meta.interrupted = true;
+  return meta;
+}
+
+/**
+ * Merges shard folders into outDir (which receives results.json and the copied logs) and returns
+ * the merged results. Throws MergeError naming both shards when a cell id conflicts.
+ */
+export function mergeRuns(dirs: readonly string[], outDir: string): Results {
+  if (dirs.length === 0) throw new MergeError('mergeRuns: no run folders given');
+  const shards = dirs.map((d) => ({ dir: resolve(d), results: readResults(join(d, 'results.json')) }));
+  const out = resolve(outDir);
+  const seen = new Map<string, { cell: Cell; dir: string }>();
+  const copied = new Map<string, string>(); // source abs path → new relative path
+  const cells: Cell[] = [];
+
+  shards.forEach(({ dir, results }, i) => {
+    const prefix = `shards/${label(results.run, i)}`;
+    const copyLog = (rel: string | undefined, field: string): string | undefined => {
+      if (!rel) return undefined;
+      const src = resolveInRun(dir, rel, `${join(dir, 'results.json')}: ${field}`);
+      const done = copied.get(src);
+      if (done) return done;
+      if (!existsSync(src)) return rel; // keep the dangling path: reports say "file missing"
+      const dest = `${prefix}/${rel.replace(/\\/g, '/')}`;
+      mkdirSync(dirname(join(out, dest)), { recursive: true });
+      copyFileSync(src, join(out, dest));
+      copied.set(src, dest);
+      return dest;
+    };
+    results.cells.forEach((cell, k) => {
+      const prev = seen.get(cell.id);
+      if (prev) {
+        if (!sameCell(prev.cell, prev.dir, cell, dir)) {
+          throw new MergeError(`cell "${cell.id}" appears in ${prev.dir} and ${dir} (cells[${k}]) with different results`);
+        }
+        return; // identical duplicate (a re-run shard): keep the first
+      }
+      seen.set(cell.id, { cell, dir });
+      const copy: Cell = { ...cell };
+      if (cell.serialLog) copy.serialLog = copyLog(cell.serialLog, `cells[${k}].serialLog`);
+      if (cell.brokerLog) copy.brokerLog = copyLog(cell.brokerLog, `cells[${k}].brokerLog`);
+      cells.push(copy);
+    });
+  });
+
+  const merged: Results = { version: 1, run: combineMeta(shards.map((s) => s.results.run)), cells };
+  writeResults(join(out, 'results.json'), merged);
+  return merged;
+}
