@@ -1,0 +1,33 @@
+// {{name}} placeholders (e.g. {{broker.ip}}) are filled from ctx.vars before anything else reads the
+// spec, so the cache key, the certificates and the summaries all see the final values.
+import { PkiError } from './errors.ts';
+
+const PLACEHOLDER = /\{\{\s*([\w.-]+)\s*\}\}/g;
+
+/** Replaces every placeholder in one string; an unknown name is an error naming `where`. */
+export function fillString(text: string, vars: Record<string, string>, where: string): string {
+  return text.replace(PLACEHOLDER, (_whole, name: string) => {
+    const value = vars[name];
+    if (value === undefined) {
+      const known = Object.keys(vars);
+      throw new PkiError(`${where}: unknown placeholder {{${name}}} (known: ${known.length ? known.join(', ') : 'none'})`);
+    }
+    return value;
+  });
+}
+
+/** Deep copy of a JSON-like value with every string filled; `where` is a dotted field path for errors. */
+export function fillDeep<T>(value: T, vars: Record<string, string>, where: string): T {
+  return fillAny(value, vars, where) as T;
+}
+
+function fillAny(value: unknown, vars: Record<string, string>, where: string): unknown {
+  if (typeof value === 'string') return fillString(value, vars, where);
+  if (Array.isArray(value)) return value.map((v, i) => fillAny(v, vars, `${where}[${i}]`));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = fillAny(v, vars, `${where}.${k}`);
+    return out;
+  }
+  return value;
+}

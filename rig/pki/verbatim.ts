@@ -1,0 +1,159 @@
+// Verbatim mode: runs a forum post's own openssl commands, then picks the certificates it made.
+//
+// The script runs with bash (forum scripts use bash-isms such as `-extfile <(printf …)`) in an
+// empty folder, stdin closed and without a controlling terminal, so a command that would prompt
+// (no -subj, or a key passphrase without -passout) fails instead of hanging. `sudo X` runs X.
+// When bubblewrap works here, the script also runs in a sandbox: read-only filesystem except its
+// own folder, no network, fresh /tmp. The first failing command is reported with its line.
+//
+// `files` maps logical names to what the script wrote (paths relative to its folder):
+//   "X" or "X.crt" → the certificate of X (PEM or DER)
+//   "X.key"        → the private key of X (PEM or DER); without it, "<stem>.key" beside X's
+//                    certificate file is used when it exists (server.crt → server.key)
+//   {} (empty)     → every *.crt the script wrote, each with its <stem>.key when present
+import { execa } from 'execa';
+import { chmod, copyFile, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { VerbatimPki } from '../scenario/schema.ts';
+import { PkiError } from './errors.ts';
+import { lastLines, openssl } from './openssl.ts';
+import { checkCertName } from './plan.ts';
+
+export interface VerbatimFiles {
+  crt: string;
+  key?: string;
+  keyEncrypted: boolean;
+}
+
+const PRELUDE = [
+  'set -eE',
+  'sudo() { "$@"; }',
+  'trap \'rc=$?; printf "%s\\n%s\\n" "$LINENO" "$BASH_COMMAND" > "$RIG_META/failed"; exit $rc\' ERR',
+  '. "$RIG_META/user.sh"',
+  '',
+].join('\n');
+
+/** Runs the (placeholder-filled) script in `<buildDir>/work` and copies the chosen files into certs/ and private/. */
+export async function runVerbatim(v: VerbatimPki, buildDir: string): Promise<Record<string, VerbatimFiles>> {
+  const work = path.join(buildDir, 'work');
+  const run = path.join(work, 'run');
+  const meta = path.join(work, 'meta');
+  await mkdir(run, { recursive: true, mode: 0o700 });
+  await mkdir(meta, { recursive: true });
+  await writeFile(path.join(meta, 'user.sh'), v.script.endsWith('\n') ? v.script : `${v.script}\n`);
+  await writeFile(path.join(meta, 'prelude.sh'), PRELUDE);
+
+  const sandbox = await bwrapWorks();
+  const env = { RIG_META: meta, HOME: run, PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8' };
+  const [cmd, args] = sandbox
+    ? ['bwrap', ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp', '--bind', work, work,
+      '--unshare-all', '--new-session', '--die-with-parent', '--chdir', run, 'bash', path.join(meta, 'prelude.sh')]] as const
+    : ['bash', [path.join(meta, 'prelude.sh')]] as const;
+  // detached = setsid: no controlling terminal, so openssl cannot open /dev/tty to ask for a passphrase.
+  const r = await execa(cmd, [...args], {
+    cwd: run, env, extendEnv: false, stdin: 'ignore', reject: false, timeout: 120_000, detached: true, all: true,
+  });
+  const log = redactKeys(String(r.all ?? ''));
+  await writeFile(path.join(buildDir, 'script.log'), `# sandbox: ${sandbox ? 'bubblewrap' : 'none'}\n${log}\n`);
+  if (r.exitCode !== 0 || r.failed) {
+    const failed = await readFile(path.join(meta, 'failed'), 'utf8').catch(() => '');
+    const [line, ...command] = failed.trim().split('\n');
+    const where = failed ? `line ${line}: \`${command.join(' ')}\`` : `the script (${r.timedOut ? 'timed out' : `exit ${r.exitCode ?? 'none'}`})`;
+    throw new PkiError(`pki.verbatim: ${where} failed: ${lastLines(log, 6) || '(no output)'}${promptHint(log)}`);
+  }
+  return collect(v.files, run, buildDir);
+}
+
+/** Whether bubblewrap can make a sandbox here (not in every container). Probed per build: cheap next to the script. */
+async function bwrapWorks(): Promise<boolean> {
+  const r = await execa('bwrap', ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-all', '--new-session', 'true'],
+    { reject: false, stdin: 'ignore', timeout: 10_000 }).catch(() => undefined);
+  return r?.exitCode === 0;
+}
+
+/** Resolves `files` to cert (and key) per logical name; see the header comment. */
+export function mapFiles(files: Record<string, string>, present: string[]): Record<string, { crt: string; key?: string }> {
+  const certs = new Map<string, string>();
+  const keys = new Map<string, string>();
+  const entries = Object.entries(files);
+  if (entries.length === 0) {
+    for (const f of present.filter((p) => p.endsWith('.crt'))) certs.set(f.slice(0, -4), f);
+  }
+  for (const [logical, file] of entries) {
+    if (path.isAbsolute(file) || path.normalize(file).startsWith('..')) {
+      throw new PkiError(`pki.verbatim.files.${logical}: "${file}" must be a path inside the script's folder`);
+    }
+    if (logical.endsWith('.key')) keys.set(logical.slice(0, -4), file);
+    else certs.set(logical.replace(/\.crt$/, ''), file);
+  }
+  for (const name of keys.keys()) {
+    if (!certs.has(name)) throw new PkiError(`pki.verbatim.files: key "${name}.key" has no certificate "${name}" (add "${name}: <file>.crt")`);
+  }
+  const out: Record<string, { crt: string; key?: string }> = {};
+  for (const [name, crt] of certs) {
+    checkCertName(name, `pki.verbatim.files.${name}`);
+    const sibling = `${crt.replace(/\.(crt|pem|cer|der)$/, '')}.key`;
+    const key = keys.get(name) ?? (sibling !== crt && present.includes(sibling) ? sibling : undefined);
+    out[name] = key ? { crt, key } : { crt };
+  }
+  return out;
+}
+
+async function listFiles(dir: string, prefix = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...await listFiles(path.join(dir, e.name), rel));
+    else if (e.isFile()) out.push(rel);
+  }
+  return out;
+}
+
+async function collect(files: Record<string, string>, run: string, buildDir: string): Promise<Record<string, VerbatimFiles>> {
+  const present = await listFiles(run);
+  const mapped = mapFiles(files, present);
+  if (Object.keys(mapped).length === 0) throw new PkiError(`pki.verbatim.files: nothing to pick (script wrote: ${present.join(', ') || 'nothing'})`);
+  await mkdir(path.join(buildDir, 'certs'), { recursive: true });
+  await mkdir(path.join(buildDir, 'private'), { recursive: true, mode: 0o700 });
+  await chmod(path.join(buildDir, 'private'), 0o700);
+  const out: Record<string, VerbatimFiles> = {};
+  for (const [name, m] of Object.entries(mapped)) {
+    for (const f of [m.crt, m.key]) {
+      if (f !== undefined && !present.includes(path.normalize(f))) {
+        throw new PkiError(`pki.verbatim.files: "${name}" needs ${f}, which the script did not write (it wrote: ${present.join(', ') || 'nothing'})`);
+      }
+    }
+    const crt = `certs/${name}.crt`;
+    const src = path.join(run, m.crt);
+    if ((await readFile(src)).includes('-----BEGIN')) await copyFile(src, path.join(buildDir, crt));
+    else await openssl(['x509', '-inform', 'DER', '-in', src, '-out', crt], { cwd: buildDir, what: `pki.verbatim.files.${name}: converting ${m.crt}` });
+    const entry: VerbatimFiles = { crt, keyEncrypted: false };
+    if (m.key) {
+      entry.key = `private/${name}.key`;
+      const keySrc = path.join(run, m.key);
+      const pem = await readFile(keySrc);
+      if (pem.includes('-----BEGIN')) {
+        await copyFile(keySrc, path.join(buildDir, entry.key));
+        entry.keyEncrypted = pem.includes('ENCRYPTED');
+      } else {
+        await openssl(['pkey', '-inform', 'DER', '-in', keySrc, '-out', entry.key], { cwd: buildDir, what: `pki.verbatim.files.${name}.key: converting ${m.key}` });
+      }
+      await chmod(path.join(buildDir, entry.key), 0o600);
+    }
+    out[name] = entry;
+  }
+  await rm(path.join(buildDir, 'work'), { recursive: true, force: true });
+  return out;
+}
+
+/** The usual reason a forum command fails here: it wanted to ask something. */
+function promptHint(log: string): string {
+  if (/Country Name \(2 letter code\)|You are about to be asked/.test(log)) return '\n(hint: nothing answers prompts here; add -subj "/CN=…" to the command)';
+  if (/pass ?phrase/i.test(log)) return '\n(hint: nothing answers prompts here; add -nodes, or -passout/-passin pass:… to the command)';
+  return '';
+}
+
+/** Scripts may print keys (e.g. `genrsa` without -out); the log keeps only a marker. */
+export function redactKeys(text: string): string {
+  return text.replace(/-----BEGIN ([A-Z ]*PRIVATE KEY)-----[\s\S]*?(-----END \1-----|$)/g, '[private key redacted]');
+}
