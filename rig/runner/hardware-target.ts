@@ -21,15 +21,16 @@ export async function hardwareRunner(_paths: ProjectPaths): Promise<HardwareRunn
   return {
     brokerIp,
     run: async (env) => {
-      const board = inv.boards.find((b) => b.profile === env.plan.board.id);
-      if (!board) return { outcome: { kind: 'none' }, serial: [], infraError: `no board with profile ${env.plan.board.id} in the lab inventory`, timings: {} };
+      // Every lab board with this profile: runOnHardware takes a free, attached one.
+      const board = inv.boards.filter((b) => b.profile === env.plan.board.id);
+      if (board.length === 0) return { outcome: { kind: 'none' }, serial: [], infraError: `no board with profile ${env.plan.board.id} in the lab inventory`, timings: {} };
       const wifi = wifiFromEnv();
       const sketchDir = await sketchFolder(env);
       if (!sketchDir) return { outcome: { kind: 'none' }, serial: [], infraError: 'no sketch', timings: {} };
       const secrets = await cellSecrets(env, { ssid: wifi.ssid, wifiPassword: wifi.pass, port: env.broker.ports[env.rv.client.port] ?? env.rv.client.port });
       const cell = await runOnHardware({ profile: env.plan.board, board, sketchDir, secretsHeader: secrets.header,
         runDir: env.cellDir, timeoutMs: env.timeoutMs, signal: env.signal, cellId: env.plan.id });
-      const unregister = env.cleanup.add(`board ${board.name}`, () => cell.close());
+      const unregister = env.cleanup.add(`board ${cell.board.name}`, () => cell.close());
       try {
         const classifier = newClassifier(env);
         feed(cell.capture, classifier);

@@ -30,6 +30,15 @@ function psLines(pattern: RegExp): string[] {
   });
 }
 
+function descendants(root: number): { pid: number; args: string }[] {
+  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' }).split('\n').filter(Boolean)
+    .map((l) => { const m = /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l)!; return { pid: Number(m[1]), ppid: Number(m[2]), args: m[3]! }; });
+  const out: { pid: number; args: string }[] = [];
+  const walk = (p: number): void => { for (const r of rows) if (r.ppid === p) { out.push({ pid: r.pid, args: r.args }); walk(r.pid); } };
+  walk(root);
+  return out;
+}
+
 describe('runner: cell statuses on the ESP32 twin', function () {
   this.timeout(300_000);
   let tmp: string;
@@ -112,15 +121,24 @@ describe('runner: Ctrl-C', function () {
     let out = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
     child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
-    // Wait until the hung twin is running (its pty is open), then interrupt.
+    // Wait until the broker and the hung twin run under the rig, then interrupt; remember their pids, since
+    // once the rig is gone survivors would be re-parented and no longer look like its children.
     const deadline = Date.now() + 120_000;
-    while (Date.now() < deadline && psLines(/hang-forever|mosquitto -c .*rig-sigint/).length < 2) await new Promise((r) => setTimeout(r, 200));
-    assert.ok(psLines(/mosquitto -c .*rig-sigint/).length >= 1, `broker never started:\n${out}`);
+    let kids: { pid: number; args: string }[] = [];
+    while (Date.now() < deadline) {
+      kids = descendants(child.pid!);
+      if (kids.some((k) => /mosquitto/.test(k.args)) && /status-paths\/hang\/esp32/.test(out) && kids.length >= 2) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(kids.some((k) => /mosquitto/.test(k.args)), `broker never started:\n${out}`);
+    await new Promise((r) => setTimeout(r, 1500));
+    kids = descendants(child.pid!);
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     assert.equal(code, 130, out);
     await new Promise((r) => setTimeout(r, 300));
-    assert.deepEqual(psLines(/rig-sigint/), [], 'processes left behind');
+    const alive = kids.filter((k) => { try { process.kill(k.pid, 0); return true; } catch { return false; } });
+    assert.deepEqual(alive, [], 'processes left behind');
     const results = JSON.parse(readFileSync(path.join(tmp, 'run', 'results.json'), 'utf8')) as { run: { interrupted?: boolean }; cells: Cell[] };
     assert.equal(results.run.interrupted, true);
     rmSync(tmp, { recursive: true, force: true });

@@ -1,0 +1,2 @@
+// Board hook: each board folder may shadow this header (included at the end of Arduino.h).
+#pragma once

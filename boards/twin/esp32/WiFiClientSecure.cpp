@@ -1,0 +1,134 @@
+// Behaviour from tls-esp32.md §1.1 (arduino-esp32 WiFiClientSecure.cpp, 2.0.14 line numbers in log lines).
+#include "WiFiClientSecure.h"
+
+using twin::esp32::coreMajor;
+using twin::esp32::logAt;
+
+WiFiClientSecure::WiFiClientSecure() {}
+WiFiClientSecure::~WiFiClientSecure() { stop(); }
+
+void WiFiClientSecure::stop() {
+  stop_ssl_socket(&ssl_);
+  connected_ = false;
+  peeked_ = -1;
+}
+
+int WiFiClientSecure::connect(IPAddress ip, uint16_t port) {
+  // Pre-shared keys take the PSK path; otherwise CA/cert/key as set.
+  if (pskIdent_ && psKey_) return connect(ip, port, pskIdent_, psKey_);
+  return connectImpl(ip, port, nullptr, CA_, cert_, key_, nullptr, nullptr);
+}
+int WiFiClientSecure::connect(IPAddress ip, uint16_t port, int32_t timeout) { timeoutMs_ = timeout; return connect(ip, port); }
+int WiFiClientSecure::connect(const char* host, uint16_t port) {
+  if (pskIdent_ && psKey_) return connect(host, port, pskIdent_, psKey_);
+  return connect(host, port, CA_, cert_, key_);
+}
+int WiFiClientSecure::connect(const char* host, uint16_t port, int32_t timeout) { timeoutMs_ = timeout; return connect(host, port); }
+int WiFiClientSecure::connect(IPAddress ip, uint16_t port, const char* rootCA, const char* cliCert, const char* cliKey) {
+  return connectImpl(ip, port, nullptr, rootCA, cliCert, cliKey, nullptr, nullptr);
+}
+int WiFiClientSecure::connect(const char* host, uint16_t port, const char* rootCA, const char* cliCert, const char* cliKey) {
+  IPAddress ip;
+  // DNS failure: return 0 at once, no start_ssl_client line, lastError unchanged.
+  if (!WiFi.hostByName(host, ip)) return 0;
+  return connectImpl(ip, port, host, rootCA, cliCert, cliKey, nullptr, nullptr);
+}
+int WiFiClientSecure::connect(IPAddress ip, uint16_t port, const char* pskIdent, const char* psKey) {
+  return connectImpl(ip, port, nullptr, nullptr, nullptr, nullptr, pskIdent, psKey);
+}
+int WiFiClientSecure::connect(const char* host, uint16_t port, const char* pskIdent, const char* psKey) {
+  IPAddress ip;
+  if (!WiFi.hostByName(host, ip)) return 0;
+  return connectImpl(ip, port, host, nullptr, nullptr, nullptr, pskIdent, psKey);
+}
+
+int WiFiClientSecure::connectImpl(IPAddress ip, uint16_t port, const char* host, const char* rootCA, const char* cliCert,
+                                  const char* cliKey, const char* pskIdent, const char* psKey) {
+  stop();
+  ssl_init(&ssl_);
+  int ret = start_ssl_client(&ssl_, ip, port, host, timeoutMs_, rootCA, useBundle_, cliCert, cliKey, pskIdent, psKey,
+                             insecure_, alpn_);
+  lastError_ = ret;
+  twin::fact("start_ssl_client:%d", ret);
+  if (ret < 0) {
+    bool psk = pskIdent != nullptr;
+    switch (coreMajor()) {
+      case 1: logAt(1, "WiFiClientSecure.cpp", psk ? 141 : 132, "connect", "start_ssl_client: %d", ret); break;
+      case 2: logAt(1, "WiFiClientSecure.cpp", psk ? 166 : 144, "connect", "start_ssl_client: %d", ret); break;
+      default:
+        logAt(1, "NetworkClientSecure.cpp", 159, "connect", psk ? "start_ssl_client: connect failed %d" : "start_ssl_client: connect failed: %d", ret);
+    }
+    stop();
+    return 0;
+  }
+  connected_ = true;
+  return 1;
+}
+
+size_t WiFiClientSecure::write(const uint8_t* buf, size_t size) {
+  if (!connected_) return 0;
+  int res = send_ssl_data(&ssl_, buf, size);
+  if (res < 0) { stop(); res = 0; }
+  return (size_t)res;
+}
+
+int WiFiClientSecure::read() {
+  uint8_t c;
+  return read(&c, 1) == 1 ? c : -1;
+}
+
+int WiFiClientSecure::read(uint8_t* buf, size_t size) {
+  if (size == 0) return 0;
+  int peeked = 0;
+  if (peeked_ >= 0) {
+    buf[0] = (uint8_t)peeked_;
+    peeked_ = -1;
+    buf++; size--; peeked = 1;
+    if (size == 0) return 1;
+  }
+  if (available() <= 0) return peeked ? peeked : -1;
+  int res = get_ssl_receive(&ssl_, buf, (int)size);
+  if (res < 0) { stop(); return peeked ? peeked : res; }
+  return res + peeked;
+}
+
+int WiFiClientSecure::peek() {
+  if (peeked_ >= 0) return peeked_;
+  if (available() <= 0) return -1;
+  uint8_t c;
+  if (get_ssl_receive(&ssl_, &c, 1) != 1) return -1;
+  peeked_ = c;
+  return c;
+}
+
+int WiFiClientSecure::available() {
+  int peeked = peeked_ >= 0 ? 1 : 0;
+  if (!connected_) return peeked;
+  int res = data_to_read(&ssl_);
+  if (res < 0) { stop(); return peeked; }
+  return res + peeked;
+}
+
+uint8_t WiFiClientSecure::connected() {
+  uint8_t dummy;
+  read(&dummy, 0);
+  if (connected_) available();  // notices a closed or failed connection, like the board's read(&dummy, 0)
+  return connected_;
+}
+
+int WiFiClientSecure::lastError(char* buf, const size_t size) {
+  if (!lastError_) return 0;
+  esp32_strerror(lastError_, buf, size);
+  return lastError_;
+}
+
+void WiFiClientSecure::setInsecure() {
+  CA_ = cert_ = key_ = pskIdent_ = psKey_ = nullptr;
+  insecure_ = true;
+}
+void WiFiClientSecure::setCACert(const char* rootCA) { CA_ = rootCA; insecure_ = false; }
+void WiFiClientSecure::setCACertBundle(const uint8_t* bundle) { useBundle_ = bundle != nullptr; }
+void WiFiClientSecure::setCertificate(const char* clientCA) { cert_ = clientCA; }
+void WiFiClientSecure::setPrivateKey(const char* privateKey) { key_ = privateKey; }
+void WiFiClientSecure::setPreSharedKey(const char* pskIdent, const char* psKey) { pskIdent_ = pskIdent; psKey_ = psKey; }
+void WiFiClientSecure::setHandshakeTimeout(unsigned long seconds) { ssl_.handshake_timeout = seconds * 1000; }

@@ -1,0 +1,309 @@
+// See ssl_client.h. Step numbers refer to tls-esp32.md §1.2.
+#include "ssl_client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <mbedtls/error.h>
+#include <mbedtls/ssl_ciphersuites.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "Arduino.h"
+
+namespace {
+using twin::esp32::logAt;
+using twin::esp32::coreMajor;
+
+const char* kPers = "esp32-tls";
+// lwIP hands out socket numbers from LWIP_SOCKET_OFFSET; logs show fd 48.., never 3.
+const int kBoardFd = 48;
+
+// Board line numbers (2.0.14 as read for tls-esp32.md; 1.0.x from the 2019 forum log in seed 000; 3.x from §2).
+struct Lines {
+  int handleErrorLog;     // log_e inside _handle_error / handle_error
+  int drbgSeed, configDefaults, caParse, certParse, keyParse, setHostname, sslSetup, handshake;
+  int socketError, connectOnFd, selectOnFd, selectTimeout;
+  int dataToRead;         // unverified: not in the spec
+  const char* handshakeFunc;
+};
+const Lines kLines2 = {37, 152, 161, 187, 240, 248, 258, 264, 273, 129, 99, 107, 112, 359, "start_ssl_client"};
+const Lines kLines3 = {36, 152, 161, 187, 240, 248, 258, 264, 317, 129, 99, 107, 112, 380, "ssl_starttls_handshake"};
+const Lines& lines() { return coreMajor() >= 3 ? kLines3 : kLines2; }
+
+int handleError(int err, const char* function, int line) {
+  if (err == -30848) return err;  // MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY is silent on the board
+  char buf[100];
+  esp32_strerror(err, buf, sizeof buf);  // 100-byte buffer: cut to 99 characters like the board
+  twin::fact("mbedtls:%d", err);
+  if (coreMajor() == 1) {
+    // 1.0.x handle_error(): two lines, as in seed 000 (ssl_client.cpp:33 and :35).
+    logAt(1, "ssl_client.cpp", 33, "handle_error", "%s", buf);
+    logAt(1, "ssl_client.cpp", 35, "handle_error", "MbedTLS message code: %d", err);
+  } else {
+    logAt(1, "ssl_client.cpp", lines().handleErrorLog, "_handle_error", "[%s():%d]: (%d) %s", function, line, err, buf);
+  }
+  return err;
+}
+
+// Linux errno -> lwIP/newlib errno and text as the board reports a failed connect (tls-esp32.md §6).
+void boardErrno(int linuxErrno, int& code, const char*& text) {
+  switch (linuxErrno) {
+    case ECONNREFUSED:
+    case ECONNRESET: code = 104; text = "Connection reset by peer"; break;
+    case EHOSTUNREACH:
+    case ENETUNREACH:
+    case ECONNABORTED: code = 113; text = "Software caused connection abort"; break;
+    default: code = linuxErrno; text = strerror(linuxErrno); break;
+  }
+}
+
+// The board has no MBEDTLS_HAVE_TIME_DATE: dates are never checked. Debian's build checks them, so clear
+// those flags (tls-esp32.md §3) and remember them as a fact.
+int ignoreDates(void* ctx, mbedtls_x509_crt*, int, uint32_t* flags) {
+  const uint32_t dateFlags = MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE | MBEDTLS_X509_BADCRL_EXPIRED |
+                             MBEDTLS_X509_BADCRL_FUTURE;
+  auto* ssl = static_cast<sslclient_context*>(ctx);
+  ssl->ignoredFlags |= *flags & dateFlags;
+  *flags &= ~dateFlags;
+  return 0;
+}
+
+// arduino-esp32 2.0.x is built without ChaCha20-Poly1305 (tls-esp32.md §4); offer the rest of mbedTLS's list.
+const int* boardCiphersuites() {
+  static std::vector<int> list;
+  if (list.empty()) {
+    for (const int* id = mbedtls_ssl_list_ciphersuites(); *id; id++) {
+      const char* name = mbedtls_ssl_get_ciphersuite_name(*id);
+      if (name && strstr(name, "CHACHA20")) continue;
+      list.push_back(*id);
+    }
+    list.push_back(0);
+  }
+  return list.data();
+}
+
+// Step 2: non-blocking connect with select-like wait. Returns the fd or -1 after the board's log line.
+int openSocket(const IPAddress& ip, uint32_t port, int timeoutMs) {
+  if (timeoutMs <= 0) timeoutMs = 30000;
+  int fd = twin::tcpConnect(ip, (uint16_t)port, (uint32_t)timeoutMs);
+  if (fd >= 0) return fd;
+  int err = -fd;
+  twin::fact("tcp-errno:%d", err);
+  const Lines& L = lines();
+  if (err == ETIMEDOUT) {
+    logAt(3, "ssl_client.cpp", L.selectTimeout, "start_ssl_client", "select returned due to timeout %d ms for fd %d", timeoutMs, kBoardFd);
+    return -1;
+  }
+  int code; const char* text;
+  boardErrno(err, code, text);
+  if (coreMajor() == 1) {
+    // 1.0.x used a blocking lwip_connect (line unverified).
+    logAt(1, "ssl_client.cpp", 77, "start_ssl_client", "Connect to Server failed!");
+  } else {
+    logAt(1, "ssl_client.cpp", L.socketError, "start_ssl_client", "socket error on fd %d, errno: %d, \"%s\"", kBoardFd, code, text);
+  }
+  return -1;
+}
+}  // namespace
+
+void esp32_strerror(int err, char* buf, size_t size) {
+  int code = err < 0 ? -err : err;
+  if (code >= 0x40 && code <= 0x52) {
+    // ESP builds #undef MBEDTLS_NET_C, so these low-level codes have no text there.
+    snprintf(buf, size, "UNKNOWN ERROR CODE (%04X)", code);
+    return;
+  }
+  mbedtls_strerror(err, buf, size);
+}
+
+void ssl_init(sslclient_context* ssl) {
+  ssl->socket = -1;
+  ssl->ignoredFlags = 0;
+  mbedtls_net_init(&ssl->net);
+  mbedtls_ssl_init(&ssl->ssl_ctx);
+  mbedtls_ssl_config_init(&ssl->ssl_conf);
+  mbedtls_ctr_drbg_init(&ssl->drbg_ctx);
+  mbedtls_entropy_init(&ssl->entropy_ctx);
+  mbedtls_x509_crt_init(&ssl->ca_cert);
+  mbedtls_x509_crt_init(&ssl->client_cert);
+  mbedtls_pk_init(&ssl->client_key);
+  ssl->live = true;
+}
+
+int start_ssl_client(sslclient_context* ssl, const IPAddress& ip, uint32_t port, const char* hostname, int timeoutMs,
+                     const char* rootCA, bool useRootCABundle, const char* cliCert, const char* cliKey,
+                     const char* pskIdent, const char* psKey, bool insecure, const char** alpnProtos) {
+  const Lines& L = lines();
+  // Step 1: no trust configured -> -1 before any socket (cores >= 1.0.5).
+  if (rootCA == nullptr && pskIdent == nullptr && psKey == nullptr && !insecure && !useRootCABundle) {
+    twin::fact("tls-no-trust");
+    return -1;
+  }
+  if (useRootCABundle && rootCA == nullptr && !insecure) {
+    // The twin has no certificate bundle; say so rather than pretend.
+    fprintf(stderr, "twin: WiFiClientSecure CA bundle is not emulated\n");
+  }
+  logAt(5, "ssl_client.cpp", 61, "start_ssl_client", "Free internal heap before TLS %u", 245000u);
+  logAt(5, "ssl_client.cpp", 67, "start_ssl_client", "Starting socket");
+  int fd = openSocket(ip, port, timeoutMs);
+  if (fd < 0) return -1;
+  ssl->socket = fd;
+  ssl->net.fd = fd;
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+
+  int ret;
+  logAt(5, "ssl_client.cpp", 146, "start_ssl_client", "Seeding the random number generator");
+  ret = mbedtls_ctr_drbg_seed(&ssl->drbg_ctx, mbedtls_entropy_func, &ssl->entropy_ctx, (const unsigned char*)kPers, strlen(kPers));
+  if (ret < 0) return handleError(ret, "start_ssl_client", L.drbgSeed);
+
+  logAt(5, "ssl_client.cpp", 155, "start_ssl_client", "Setting up the SSL/TLS structure...");
+  ret = mbedtls_ssl_config_defaults(&ssl->ssl_conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
+  if (ret != 0) return handleError(ret, "start_ssl_client", L.configDefaults);
+  mbedtls_ssl_conf_ciphersuites(&ssl->ssl_conf, boardCiphersuites());
+  mbedtls_ssl_conf_verify(&ssl->ssl_conf, ignoreDates, ssl);
+  if (alpnProtos) {
+    ret = mbedtls_ssl_conf_alpn_protocols(&ssl->ssl_conf, alpnProtos);
+    if (ret != 0) return handleError(ret, "start_ssl_client", 167);
+  }
+
+  // Step 5: auth mode.
+  if (insecure) {
+    mbedtls_ssl_conf_authmode(&ssl->ssl_conf, MBEDTLS_SSL_VERIFY_NONE);
+    logAt(4, "ssl_client.cpp", 176, "start_ssl_client", "WARNING: Skipping SSL Verification. INSECURE!");
+  } else if (rootCA) {
+    logAt(5, "ssl_client.cpp", 178, "start_ssl_client", "Loading CA cert");
+    mbedtls_ssl_conf_authmode(&ssl->ssl_conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+    ret = mbedtls_x509_crt_parse(&ssl->ca_cert, (const unsigned char*)rootCA, strlen(rootCA) + 1);
+    mbedtls_ssl_conf_ca_chain(&ssl->ssl_conf, &ssl->ca_cert, nullptr);
+    if (ret < 0) return handleError(ret, "start_ssl_client", L.caParse);
+  } else if (pskIdent && psKey) {
+    size_t n = strlen(psKey);
+    if ((n & 1) || n > 2 * MBEDTLS_PSK_MAX_LEN) {
+      logAt(1, "ssl_client.cpp", 203, "start_ssl_client", "pre-shared key not valid hex or too long");
+      return -1;
+    }
+    unsigned char psk[MBEDTLS_PSK_MAX_LEN];
+    for (size_t j = 0; j < n; j += 2) {
+      unsigned v;
+      if (sscanf(psKey + j, "%2x", &v) != 1) return -1;
+      psk[j / 2] = (unsigned char)v;
+    }
+    ret = mbedtls_ssl_conf_psk(&ssl->ssl_conf, psk, n / 2, (const unsigned char*)pskIdent, strlen(pskIdent));
+    if (ret != 0) return handleError(ret, "start_ssl_client", 226);
+  } else if (!useRootCABundle) {
+    return -1;
+  } else {
+    mbedtls_ssl_conf_authmode(&ssl->ssl_conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+  }
+
+  // Step 6: client certificate and key.
+  if (!insecure && cliCert && cliKey) {
+    logAt(5, "ssl_client.cpp", 236, "start_ssl_client", "Loading CRT cert");
+    ret = mbedtls_x509_crt_parse(&ssl->client_cert, (const unsigned char*)cliCert, strlen(cliCert) + 1);
+    if (ret < 0) return handleError(ret, "start_ssl_client", L.certParse);
+    logAt(5, "ssl_client.cpp", 244, "start_ssl_client", "Loading private key");
+    ret = mbedtls_pk_parse_key(&ssl->client_key, (const unsigned char*)cliKey, strlen(cliKey) + 1, nullptr, 0);
+    if (ret != 0) return handleError(ret, "start_ssl_client", L.keyParse);
+    mbedtls_ssl_conf_own_cert(&ssl->ssl_conf, &ssl->client_cert, &ssl->client_key);
+  }
+
+  // Step 7: the name is always set: the sketch's host string, or the dotted quad for connect(IPAddress).
+  logAt(5, "ssl_client.cpp", 254, "start_ssl_client", "Setting hostname for TLS session...");
+  String dotted = ip.toString();
+  const char* name = hostname ? hostname : dotted.c_str();
+  twin::fact("tls-name:%s", name);
+  ret = mbedtls_ssl_set_hostname(&ssl->ssl_ctx, name);
+  if (ret != 0) return handleError(ret, "start_ssl_client", L.setHostname);
+
+  mbedtls_ssl_conf_rng(&ssl->ssl_conf, mbedtls_ctr_drbg_random, &ssl->drbg_ctx);
+  ret = mbedtls_ssl_setup(&ssl->ssl_ctx, &ssl->ssl_conf);
+  if (ret != 0) return handleError(ret, "start_ssl_client", L.sslSetup);
+  mbedtls_ssl_set_bio(&ssl->ssl_ctx, &ssl->net, mbedtls_net_send, mbedtls_net_recv, nullptr);
+
+  // Step 9: handshake loop on the non-blocking socket.
+  logAt(5, "ssl_client.cpp", 269, "start_ssl_client", "Performing the SSL/TLS handshake...");
+  unsigned long start = millis();
+  while ((ret = mbedtls_ssl_handshake(&ssl->ssl_ctx)) != 0) {
+    if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE) {
+      uint32_t flags = mbedtls_ssl_get_verify_result(&ssl->ssl_ctx);
+      if (flags != 0xFFFFFFFFu) twin::fact("mbedtls-flags:0x%x", flags);
+      if (ssl->ignoredFlags) twin::fact("mbedtls-ignored-flags:0x%x", ssl->ignoredFlags);
+      return handleError(ret, L.handshakeFunc, L.handshake);
+    }
+    if (millis() - start > ssl->handshake_timeout) {
+      twin::fact("tls-handshake-timeout");
+      return -1;  // silent on the board
+    }
+    delay(2);  // vTaskDelay(2)
+  }
+  if (ssl->ignoredFlags) twin::fact("mbedtls-ignored-flags:0x%x", ssl->ignoredFlags);
+  twin::fact("tls-ciphersuite:%s", mbedtls_ssl_get_ciphersuite(&ssl->ssl_ctx));
+
+  if (cliCert && cliKey) {
+    logAt(4, "ssl_client.cpp", 281, "start_ssl_client", "Protocol is %s Ciphersuite is %s", mbedtls_ssl_get_version(&ssl->ssl_ctx),
+          mbedtls_ssl_get_ciphersuite(&ssl->ssl_ctx));
+    int exp = mbedtls_ssl_get_record_expansion(&ssl->ssl_ctx);
+    if (exp >= 0) logAt(4, "ssl_client.cpp", 283, "start_ssl_client", "Record expansion is %d", exp);
+  }
+  // Step 11: the (effectively dead) verify branch.
+  logAt(5, "ssl_client.cpp", 290, "start_ssl_client", "Verifying peer X.509 certificate...");
+  uint32_t flags = mbedtls_ssl_get_verify_result(&ssl->ssl_ctx);
+  if (flags != 0) {
+    char buf[512] = {0};
+    mbedtls_x509_crt_verify_info(buf, sizeof buf, "  ! ", flags);
+    twin::fact("mbedtls-flags:0x%x", flags);
+    logAt(1, "ssl_client.cpp", 295, "start_ssl_client", "Failed to verify peer certificate! verification info: %s", buf);
+    return handleError(ret, "start_ssl_client", 296);
+  }
+  logAt(5, "ssl_client.cpp", 298, "start_ssl_client", "Certificate verified.");
+  logAt(5, "ssl_client.cpp", 313, "start_ssl_client", "Free internal heap after TLS %u", 243000u);
+  return ssl->socket;
+}
+
+void stop_ssl_socket(sslclient_context* ssl) {
+  if (ssl->socket >= 0) {
+    close(ssl->socket);
+    ssl->socket = -1;
+  }
+  if (!ssl->live) return;
+  mbedtls_x509_crt_free(&ssl->ca_cert);
+  mbedtls_x509_crt_free(&ssl->client_cert);
+  mbedtls_pk_free(&ssl->client_key);
+  mbedtls_ssl_free(&ssl->ssl_ctx);
+  mbedtls_ssl_config_free(&ssl->ssl_conf);
+  mbedtls_ctr_drbg_free(&ssl->drbg_ctx);
+  mbedtls_entropy_free(&ssl->entropy_ctx);
+  ssl->live = false;
+}
+
+int data_to_read(sslclient_context* ssl) {
+  int ret = mbedtls_ssl_read(&ssl->ssl_ctx, nullptr, 0);
+  int res = (int)mbedtls_ssl_get_bytes_avail(&ssl->ssl_ctx);
+  if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE && ret < 0) {
+    return handleError(ret, "data_to_read", lines().dataToRead);
+  }
+  return res;
+}
+
+int send_ssl_data(sslclient_context* ssl, const uint8_t* data, size_t len) {
+  int ret;
+  while ((ret = mbedtls_ssl_write(&ssl->ssl_ctx, data, len)) <= 0) {
+    if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE && ret < 0) {
+      return handleError(ret, "send_ssl_data", 339);
+    }
+    delay(2);
+  }
+  return ret;
+}
+
+int get_ssl_receive(sslclient_context* ssl, uint8_t* data, int length) {
+  return mbedtls_ssl_read(&ssl->ssl_ctx, data, (size_t)length);
+}

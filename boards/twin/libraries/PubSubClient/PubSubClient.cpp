@@ -1,0 +1,366 @@
+// Behaviour follows knolleary/pubsubclient src/PubSubClient.cpp @ v2.8 (own code): buffer-size checks,
+// state codes, keep-alive ping with one outstanding PINGREQ, socket timeout -> MQTT_CONNECTION_TIMEOUT.
+#include "PubSubClient.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+PubSubClient::PubSubClient() { setBufferSize(MQTT_MAX_PACKET_SIZE); }
+PubSubClient::PubSubClient(Client& client) : PubSubClient() { setClient(client); }
+PubSubClient::PubSubClient(IPAddress addr, uint16_t port, Client& client) : PubSubClient(client) { setServer(addr, port); }
+PubSubClient::PubSubClient(IPAddress addr, uint16_t port, Client& client, Stream& stream) : PubSubClient(addr, port, client) { setStream(stream); }
+PubSubClient::PubSubClient(IPAddress addr, uint16_t port, MQTT_CALLBACK_SIGNATURE, Client& client) : PubSubClient(addr, port, client) { setCallback(callback); }
+PubSubClient::PubSubClient(IPAddress addr, uint16_t port, MQTT_CALLBACK_SIGNATURE, Client& client, Stream& stream)
+    : PubSubClient(addr, port, client) { setCallback(callback); setStream(stream); }
+PubSubClient::PubSubClient(uint8_t* ip, uint16_t port, Client& client) : PubSubClient(client) { setServer(ip, port); }
+PubSubClient::PubSubClient(uint8_t* ip, uint16_t port, MQTT_CALLBACK_SIGNATURE, Client& client) : PubSubClient(ip, port, client) { setCallback(callback); }
+PubSubClient::PubSubClient(const char* domain, uint16_t port, Client& client) : PubSubClient(client) { setServer(domain, port); }
+PubSubClient::PubSubClient(const char* domain, uint16_t port, Client& client, Stream& stream) : PubSubClient(domain, port, client) { setStream(stream); }
+PubSubClient::PubSubClient(const char* domain, uint16_t port, MQTT_CALLBACK_SIGNATURE, Client& client) : PubSubClient(domain, port, client) { setCallback(callback); }
+PubSubClient::PubSubClient(const char* domain, uint16_t port, MQTT_CALLBACK_SIGNATURE, Client& client, Stream& stream)
+    : PubSubClient(domain, port, client) { setCallback(callback); setStream(stream); }
+PubSubClient::~PubSubClient() { free(buffer_); }
+
+PubSubClient& PubSubClient::setServer(IPAddress ip, uint16_t port) { ip_ = ip; port_ = port; domain_ = nullptr; return *this; }
+PubSubClient& PubSubClient::setServer(uint8_t* ip, uint16_t port) { return setServer(IPAddress(ip[0], ip[1], ip[2], ip[3]), port); }
+PubSubClient& PubSubClient::setServer(const char* domain, uint16_t port) { domain_ = domain; port_ = port; return *this; }
+PubSubClient& PubSubClient::setCallback(MQTT_CALLBACK_SIGNATURE) { this->callback = callback; return *this; }
+PubSubClient& PubSubClient::setClient(Client& client) { client_ = &client; return *this; }
+PubSubClient& PubSubClient::setStream(Stream& stream) { stream_ = &stream; return *this; }
+PubSubClient& PubSubClient::setKeepAlive(uint16_t keepAlive) { keepAlive_ = keepAlive; return *this; }
+PubSubClient& PubSubClient::setSocketTimeout(uint16_t timeout) { socketTimeout_ = timeout; return *this; }
+
+bool PubSubClient::setBufferSize(uint16_t size) {
+  if (size == 0) return false;  // a zero-sized buffer is refused
+  uint8_t* nb = (uint8_t*)realloc(buffer_, size);
+  if (!nb) return false;
+  buffer_ = nb;
+  bufferSize_ = size;
+  return true;
+}
+
+bool PubSubClient::connect(const char* id) { return connect(id, nullptr, nullptr, nullptr, 0, false, nullptr, true); }
+bool PubSubClient::connect(const char* id, const char* user, const char* pass) { return connect(id, user, pass, nullptr, 0, false, nullptr, true); }
+bool PubSubClient::connect(const char* id, const char* willTopic, uint8_t willQos, bool willRetain, const char* willMessage) {
+  return connect(id, nullptr, nullptr, willTopic, willQos, willRetain, willMessage, true);
+}
+bool PubSubClient::connect(const char* id, const char* user, const char* pass, const char* willTopic, uint8_t willQos,
+                           bool willRetain, const char* willMessage) {
+  return connect(id, user, pass, willTopic, willQos, willRetain, willMessage, true);
+}
+
+bool PubSubClient::fits(uint16_t pos, const char* s) const {
+  return (size_t)pos + 2 + strnlen(s, bufferSize_) <= bufferSize_;
+}
+
+bool PubSubClient::connect(const char* id, const char* user, const char* pass, const char* willTopic, uint8_t willQos,
+                           bool willRetain, const char* willMessage, bool cleanSession) {
+  if (connected()) return true;  // already connected: nothing to do (the library returns true)
+  if (!client_) return false;
+  int result = domain_ ? client_->connect(domain_, port_) : client_->connect(ip_, port_);
+  if (result != 1) {
+    state_ = MQTT_CONNECT_FAILED;
+    twin::fact("pubsubclient:%d", state_);
+    return false;
+  }
+  nextMsgId_ = 1;
+  uint16_t length = MQTT_MAX_HEADER_SIZE;
+  static const uint8_t proto[] = {0x00, 0x04, 'M', 'Q', 'T', 'T', MQTT_VERSION};
+  memcpy(buffer_ + length, proto, sizeof proto);
+  length += sizeof proto;
+
+  uint8_t flags = 0;
+  if (willTopic) flags = (uint8_t)(0x04 | (willQos << 3) | (willRetain ? 0x20 : 0));
+  if (cleanSession) flags |= 0x02;
+  if (user) {
+    flags |= 0x80;
+    if (pass) flags |= 0x40;
+  }
+  buffer_[length++] = flags;
+  buffer_[length++] = (uint8_t)(keepAlive_ >> 8);
+  buffer_[length++] = (uint8_t)(keepAlive_ & 0xff);
+
+  // Every string must fit the buffer, or the connection is dropped and connect() fails.
+  const char* parts[] = {id, willTopic, willMessage, user, user ? pass : nullptr};
+  for (int i = 0; i < 5; i++) {
+    if (i > 0 && !parts[i]) continue;
+    const char* s = parts[i] ? parts[i] : "";
+    if (!fits(length, s)) { client_->stop(); return false; }
+    length = writeString(s, buffer_, length);
+  }
+  writePacket(MQTTCONNECT, buffer_, (uint16_t)(length - MQTT_MAX_HEADER_SIZE));
+  lastInActivity_ = lastOutActivity_ = millis();
+
+  while (!client_->available()) {
+    unsigned long t = millis();
+    if (t - lastInActivity_ >= (unsigned long)socketTimeout_ * 1000UL) {
+      state_ = MQTT_CONNECTION_TIMEOUT;
+      client_->stop();
+      twin::fact("pubsubclient:%d", state_);
+      return false;
+    }
+    delay(1);  // the library spins here; the twin naps so the host stays responsive
+  }
+  uint8_t llen;
+  uint32_t len = readPacket(&llen);
+  if (len == 4) {
+    if (buffer_[3] == 0) {
+      lastInActivity_ = millis();
+      pingOutstanding_ = false;
+      state_ = MQTT_CONNECTED;
+      twin::fact("pubsubclient:%d", state_);
+      return true;
+    }
+    state_ = buffer_[3];
+  } else {
+    state_ = MQTT_CONNECT_FAILED;  // no CONNACK: the library reports -2 as well
+  }
+  twin::fact("pubsubclient:%d", state_);
+  client_->stop();
+  return false;
+}
+
+bool PubSubClient::readByte(uint8_t* result) {
+  unsigned long start = millis();
+  while (!client_->available()) {
+    yield();
+    if (millis() - start >= (unsigned long)socketTimeout_ * 1000UL) return false;
+    delay(1);
+  }
+  int rc = client_->read();
+  if (rc < 0) return false;
+  *result = (uint8_t)rc;
+  return true;
+}
+
+bool PubSubClient::readByte(uint8_t* result, uint16_t* index) {
+  uint8_t b;
+  if (!readByte(&b)) return false;
+  result[(*index)++] = b;
+  return true;
+}
+
+uint32_t PubSubClient::readPacket(uint8_t* lengthLength) {
+  uint16_t len = 0;
+  if (!readByte(buffer_, &len)) return 0;
+  bool isPublish = (buffer_[0] & 0xF0) == MQTTPUBLISH;
+  uint32_t multiplier = 1, length = 0;
+  uint8_t digit = 0;
+  do {
+    if (len == 5) {  // more than four length bytes: malformed, drop the connection
+      state_ = MQTT_DISCONNECTED;
+      client_->stop();
+      return 0;
+    }
+    if (!readByte(&digit)) return 0;
+    buffer_[len++] = digit;
+    length += (digit & 127) * multiplier;
+    multiplier <<= 7;
+  } while (digit & 128);
+  *lengthLength = (uint8_t)(len - 1);
+
+  uint32_t start = 0;
+  uint16_t skip = 0;
+  if (isPublish) {
+    if (!readByte(buffer_, &len)) return 0;
+    if (!readByte(buffer_, &len)) return 0;
+    skip = (uint16_t)((buffer_[*lengthLength + 1] << 8) + buffer_[*lengthLength + 2]);
+    if (buffer_[0] & MQTTQOS1) skip += 2;
+    start = 2;
+  }
+  uint32_t idx = len;
+  for (uint32_t i = start; i < length; i++) {
+    if (!readByte(&digit)) return 0;
+    if (stream_ && isPublish && idx - *lengthLength - 2 > skip) stream_->write(digit);
+    if (len < bufferSize_) buffer_[len++] = digit;
+    idx++;
+  }
+  if (!stream_ && idx > bufferSize_) len = 0;  // too large for the buffer: the packet is ignored
+  return len;
+}
+
+size_t PubSubClient::buildHeader(uint8_t header, uint8_t* buf, uint16_t length) {
+  uint8_t lenBuf[4];
+  uint8_t llen = 0;
+  uint16_t len = length;
+  do {
+    uint8_t digit = len & 127;
+    len >>= 7;
+    if (len > 0) digit |= 0x80;
+    lenBuf[llen++] = digit;
+  } while (len > 0);
+  buf[4 - llen] = header;
+  for (int i = 0; i < llen; i++) buf[MQTT_MAX_HEADER_SIZE - llen + i] = lenBuf[i];
+  return llen + 1;
+}
+
+bool PubSubClient::writePacket(uint8_t header, uint8_t* buf, uint16_t length) {
+  size_t hlen = buildHeader(header, buf, length);
+  size_t rc = client_->write(buf + (MQTT_MAX_HEADER_SIZE - hlen), length + hlen);
+  lastOutActivity_ = millis();
+  return rc == hlen + length;
+}
+
+uint16_t PubSubClient::writeString(const char* s, uint8_t* buf, uint16_t pos) {
+  uint16_t start = pos;
+  pos += 2;
+  uint16_t n = 0;
+  while (*s && pos < bufferSize_) { buf[pos++] = (uint8_t)*s++; n++; }
+  buf[start] = (uint8_t)(n >> 8);
+  buf[start + 1] = (uint8_t)(n & 0xff);
+  return pos;
+}
+
+bool PubSubClient::loop() {
+  if (!connected()) return false;
+  unsigned long t = millis();
+  unsigned long ka = (unsigned long)keepAlive_ * 1000UL;
+  if (keepAlive_ != 0 && (t - lastInActivity_ > ka || t - lastOutActivity_ > ka)) {
+    if (pingOutstanding_) {
+      state_ = MQTT_CONNECTION_TIMEOUT;
+      client_->stop();
+      twin::fact("pubsubclient:%d", state_);
+      return false;
+    }
+    buffer_[0] = MQTTPINGREQ;
+    buffer_[1] = 0;
+    client_->write(buffer_, 2);
+    lastOutActivity_ = lastInActivity_ = t;
+    pingOutstanding_ = true;
+  }
+  if (client_->available()) {
+    uint8_t llen;
+    uint32_t len = readPacket(&llen);
+    if (len > 0) {
+      lastInActivity_ = t;
+      uint8_t type = buffer_[0] & 0xF0;
+      if (type == MQTTPUBLISH) {
+        if (callback) {
+          uint16_t tl = (uint16_t)((buffer_[llen + 1] << 8) + buffer_[llen + 2]);
+          // Shift the topic one byte left to NUL-terminate it in place.
+          memmove(buffer_ + llen + 2, buffer_ + llen + 3, tl);
+          buffer_[llen + 2 + tl] = 0;
+          char* topic = (char*)buffer_ + llen + 2;
+          if ((buffer_[0] & 0x06) == MQTTQOS1) {
+            uint16_t msgId = (uint16_t)((buffer_[llen + 3 + tl] << 8) + buffer_[llen + 3 + tl + 1]);
+            uint8_t* payload = buffer_ + llen + 3 + tl + 2;
+            callback(topic, payload, len - llen - 3 - tl - 2);
+            buffer_[0] = MQTTPUBACK;
+            buffer_[1] = 2;
+            buffer_[2] = (uint8_t)(msgId >> 8);
+            buffer_[3] = (uint8_t)(msgId & 0xFF);
+            client_->write(buffer_, 4);
+            lastOutActivity_ = t;
+          } else {
+            uint8_t* payload = buffer_ + llen + 3 + tl;
+            callback(topic, payload, len - llen - 3 - tl);
+          }
+        }
+      } else if (type == MQTTPINGREQ) {
+        buffer_[0] = MQTTPINGRESP;
+        buffer_[1] = 0;
+        client_->write(buffer_, 2);
+      } else if (type == MQTTPINGRESP) {
+        pingOutstanding_ = false;
+      }
+    } else if (!connected()) {
+      return false;  // readPacket closed the connection
+    }
+  }
+  return true;
+}
+
+bool PubSubClient::publish(const char* topic, const char* payload) {
+  return publish(topic, (const uint8_t*)payload, payload ? (unsigned int)strnlen(payload, bufferSize_) : 0, false);
+}
+bool PubSubClient::publish(const char* topic, const char* payload, bool retained) {
+  return publish(topic, (const uint8_t*)payload, payload ? (unsigned int)strnlen(payload, bufferSize_) : 0, retained);
+}
+bool PubSubClient::publish(const char* topic, const uint8_t* payload, unsigned int plength) { return publish(topic, payload, plength, false); }
+bool PubSubClient::publish(const char* topic, const uint8_t* payload, unsigned int plength, bool retained) {
+  if (!connected()) return false;
+  // The whole packet must fit the buffer, or publish() returns false without sending anything.
+  if ((size_t)bufferSize_ < MQTT_MAX_HEADER_SIZE + 2 + strnlen(topic, bufferSize_) + plength) return false;
+  uint16_t length = writeString(topic, buffer_, MQTT_MAX_HEADER_SIZE);
+  if (plength) memcpy(buffer_ + length, payload, plength);
+  length = (uint16_t)(length + plength);
+  uint8_t header = MQTTPUBLISH;
+  if (retained) header |= 1;
+  return writePacket(header, buffer_, (uint16_t)(length - MQTT_MAX_HEADER_SIZE));
+}
+bool PubSubClient::publish_P(const char* topic, const char* payload, bool retained) {
+  return publish(topic, (const uint8_t*)payload, (unsigned int)strlen(payload), retained);
+}
+bool PubSubClient::publish_P(const char* topic, const uint8_t* payload, unsigned int plength, bool retained) {
+  // publish_P streams from flash and is not limited by the buffer.
+  if (!beginPublish(topic, plength, retained)) return false;
+  write(payload, plength);
+  return endPublish() == 1;
+}
+
+bool PubSubClient::beginPublish(const char* topic, unsigned int plength, bool retained) {
+  if (!connected()) return false;
+  uint16_t length = writeString(topic, buffer_, MQTT_MAX_HEADER_SIZE);
+  uint8_t header = MQTTPUBLISH;
+  if (retained) header |= 1;
+  size_t hlen = buildHeader(header, buffer_, (uint16_t)(plength + length - MQTT_MAX_HEADER_SIZE));
+  client_->write(buffer_ + (MQTT_MAX_HEADER_SIZE - hlen), length - (MQTT_MAX_HEADER_SIZE - hlen));
+  lastOutActivity_ = millis();
+  return true;
+}
+int PubSubClient::endPublish() { return 1; }
+size_t PubSubClient::write(uint8_t c) { lastOutActivity_ = millis(); return client_->write(c); }
+size_t PubSubClient::write(const uint8_t* buf, size_t size) { lastOutActivity_ = millis(); return client_->write(buf, size); }
+
+bool PubSubClient::subscribe(const char* topic) { return subscribe(topic, 0); }
+bool PubSubClient::subscribe(const char* topic, uint8_t qos) {
+  if (!topic || qos > 1) return false;
+  size_t topicLength = strnlen(topic, bufferSize_);
+  if ((size_t)bufferSize_ < 9 + topicLength) return false;  // header + msgId + length + qos
+  if (!connected()) return false;
+  uint16_t length = MQTT_MAX_HEADER_SIZE;
+  if (++nextMsgId_ == 0) nextMsgId_ = 1;
+  buffer_[length++] = (uint8_t)(nextMsgId_ >> 8);
+  buffer_[length++] = (uint8_t)(nextMsgId_ & 0xFF);
+  length = writeString(topic, buffer_, length);
+  buffer_[length++] = qos;
+  return writePacket(MQTTSUBSCRIBE | MQTTQOS1, buffer_, (uint16_t)(length - MQTT_MAX_HEADER_SIZE));
+}
+bool PubSubClient::unsubscribe(const char* topic) {
+  if (!topic) return false;
+  size_t topicLength = strnlen(topic, bufferSize_);
+  if ((size_t)bufferSize_ < 9 + topicLength) return false;
+  if (!connected()) return false;
+  uint16_t length = MQTT_MAX_HEADER_SIZE;
+  if (++nextMsgId_ == 0) nextMsgId_ = 1;
+  buffer_[length++] = (uint8_t)(nextMsgId_ >> 8);
+  buffer_[length++] = (uint8_t)(nextMsgId_ & 0xFF);
+  length = writeString(topic, buffer_, length);
+  return writePacket(MQTTUNSUBSCRIBE | MQTTQOS1, buffer_, (uint16_t)(length - MQTT_MAX_HEADER_SIZE));
+}
+
+void PubSubClient::disconnect() {
+  buffer_[0] = MQTTDISCONNECT;
+  buffer_[1] = 0;
+  if (client_) {
+    client_->write(buffer_, 2);
+    client_->flush();
+    client_->stop();
+  }
+  state_ = MQTT_DISCONNECTED;
+  lastInActivity_ = lastOutActivity_ = millis();
+}
+
+bool PubSubClient::connected() {
+  if (!client_) return false;
+  if (!client_->connected()) {
+    if (state_ == MQTT_CONNECTED) {
+      state_ = MQTT_CONNECTION_LOST;
+      twin::fact("pubsubclient:%d", state_);
+      client_->flush();
+      client_->stop();
+    }
+    return false;
+  }
+  return state_ == MQTT_CONNECTED;
+}

@@ -1,0 +1,38 @@
+// Infrastructure failures (tooling, USB, ports) are kept apart from test failures: the runner may
+// retry them, and reports must show the tool's own words, not a paraphrase.
+
+export type InfraErrorKind =
+  | 'tool-missing'       // arduino-cli not installed / wrong path
+  | 'tool-output'        // arduino-cli printed something we could not parse
+  | 'compile-failed'     // the sketch did not build (diagnostics attached)
+  | 'setup-failed'       // core/library installation failed
+  | 'port-busy'          // another process holds the port (EBUSY / lock)
+  | 'permission-denied'  // udev rules / dialout group missing (EACCES)
+  | 'no-board'           // port or board not there (ENOENT, bossac "No device found")
+  | 'timeout'            // the tool or the board did not answer in time
+  | 'serial'             // the serial port failed or vanished while reading
+  | 'generic';
+
+/** Kinds a runner may retry after an interval; the rest need a human. */
+const RETRYABLE: ReadonlySet<InfraErrorKind> = new Set(['port-busy', 'no-board', 'timeout', 'serial', 'generic']);
+
+export class InfraError extends Error {
+  readonly kind: InfraErrorKind;
+  /** The tool's own output (trimmed), kept verbatim for the report. */
+  readonly toolMessage: string;
+  readonly command?: string[];
+  readonly retryable: boolean;
+
+  constructor(kind: InfraErrorKind, message: string, o: { toolMessage?: string; command?: string[]; cause?: unknown } = {}) {
+    super(message, o.cause === undefined ? undefined : { cause: o.cause });
+    this.name = 'InfraError';
+    this.kind = kind;
+    this.toolMessage = (o.toolMessage ?? '').trim();
+    this.command = o.command;
+    this.retryable = RETRYABLE.has(kind);
+  }
+}
+
+export function isInfraError(e: unknown): e is InfraError {
+  return e instanceof InfraError;
+}
