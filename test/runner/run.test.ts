@@ -9,6 +9,7 @@ import { loadBoards } from '../../rig/boards/load.ts';
 import { parseScenarioText } from '../../rig/scenario/load.ts';
 import { projectPaths } from '../../rig/project.ts';
 import { runMatrix, type RunOutcome } from '../../rig/runner/run.ts';
+import { alive, descendants } from '../helpers/procs.ts';
 import { createProgress } from '../../rig/runner/progress.ts';
 import type { Cell } from '../../rig/results/schema.ts';
 
@@ -28,15 +29,6 @@ function psLines(pattern: RegExp): string[] {
     try { extra += ` ${readlinkSync(`/proc/${pid}/cwd`)}`; } catch { /* gone */ }
     return pattern.test(l) || pattern.test(extra);
   });
-}
-
-function descendants(root: number): { pid: number; args: string }[] {
-  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' }).split('\n').filter(Boolean)
-    .map((l) => { const m = /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l)!; return { pid: Number(m[1]), ppid: Number(m[2]), args: m[3]! }; });
-  const out: { pid: number; args: string }[] = [];
-  const walk = (p: number): void => { for (const r of rows) if (r.ppid === p) { out.push({ pid: r.pid, args: r.args }); walk(r.pid); } };
-  walk(root);
-  return out;
 }
 
 describe('runner: cell statuses on the ESP32 twin', function () {
@@ -137,8 +129,7 @@ describe('runner: Ctrl-C', function () {
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     assert.equal(code, 130, out);
     await new Promise((r) => setTimeout(r, 300));
-    const alive = kids.filter((k) => { try { process.kill(k.pid, 0); return true; } catch { return false; } });
-    assert.deepEqual(alive, [], 'processes left behind');
+    assert.deepEqual(alive(kids), [], 'processes left behind');
     const results = JSON.parse(readFileSync(path.join(tmp, 'run', 'results.json'), 'utf8')) as { run: { interrupted?: boolean }; cells: Cell[] };
     assert.equal(results.run.interrupted, true);
     rmSync(tmp, { recursive: true, force: true });

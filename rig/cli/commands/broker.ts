@@ -40,14 +40,16 @@ export const brokerCommand = command({
   const c = rv.client;
   const port = broker.ports[c.port] ?? c.port;
   const listener = rv.broker.listeners?.find((l) => l.port === c.port);
-  const args = ['mosquitto_sub', '-h', broker.host, '-p', String(port), '-t', `'${c.topic}/#'`, '-v', '-d'];
+  const common = ['-h', broker.host, '-p', String(port)];
   if (listener?.tls !== undefined || !listener) {
-    if (c.ca) args.push('--cafile', pki.certs[c.ca]!.crt);
-    if (c.cert) args.push('--cert', pki.certs[c.cert]!.crt, '--key', pki.certs[c.cert]!.keyPlain ?? pki.certs[c.cert]!.key ?? '');
-    if (c.insecure || !/^\d+\.\d+\.\d+\.\d+$/.test(c.connect)) args.push('--insecure');
+    if (c.ca) common.push('--cafile', pki.certs[c.ca]!.crt);
+    if (c.cert) common.push('--cert', pki.certs[c.cert]!.crt, '--key', pki.certs[c.cert]!.keyPlain ?? pki.certs[c.cert]!.key ?? '');
+    // The broker listens on this host; the certificate names the board's view of it, so skip the name check.
+    if (c.insecure || c.connect !== broker.host) common.push('--insecure');
   }
-  if (c.username) args.push('-u', c.username, '-P', "'<password from the scenario>'");
-  out.write(`\nControl command:\n  ${args.join(' ')}\n\nCtrl-C stops the broker.\n`);
+  if (c.username) common.push('-u', c.username, '-P', "'<password from the scenario>'");
+  out.write(`\nControl commands:\n  mosquitto_sub ${common.join(' ')} -t '${c.topic}/#' -v\n`);
+  out.write(`  mosquitto_pub ${common.join(' ')} -t '${c.topic}/up' -m hello\n\nCtrl-C stops the broker.\n`);
   const stopLog = broker.onLine((l) => out.write(`broker| ${l}\n`));
   await new Promise<void>((resolve) => {
     const stop = (): void => { process.off('SIGINT', stop); process.off('SIGTERM', stop); resolve(); };
