@@ -1,0 +1,135 @@
+// Provider `container`: mosquitto in a container through testcontainers 11 (12.1+ needs Node 22).
+// The conf and files are the same as for `local`, rendered for paths under /mosquitto/.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { execa } from 'execa';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { BrokerSpec } from '../scenario/schema.ts';
+import { confNeeds, keyWanted, logicalPorts, renderConf } from './conf.ts';
+import { stageBrokerFiles } from './files.ts';
+import { LogCapture } from './log-capture.ts';
+import { versionFromLine } from './log.ts';
+import { register } from './registry.ts';
+import { BrokerStartError, type BrokerHandle, type BrokerPki } from './types.ts';
+
+export const DEFAULT_IMAGE = 'eclipse-mosquitto:2';
+const TARGET = '/mosquitto';
+const CONF_TARGET = '/mosquitto/config/mosquitto.conf';
+const READY = /mosquitto version [\d.]+ running/;
+
+export interface ContainerOptions { workDir: string; image?: string; vars?: Record<string, string>; readyTimeoutMs?: number }
+
+// The reaper (Ryuk) image cannot be pulled without a registry; the rig stops its containers itself.
+function disableRyuk(): void {
+  process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+}
+
+/** Whether a container runtime answers and has `image` locally (no registry is assumed reachable). */
+export async function containerRuntimeStatus(image: string): Promise<{ ok: true } | { ok: false; reason: string }> {
+  disableRyuk();
+  const tc = await import('testcontainers');
+  let client;
+  try {
+    client = await tc.getContainerRuntimeClient();
+  } catch (e) {
+    return { ok: false, reason: `no container runtime: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  try {
+    if (!(await client.image.exists(tc.ImageName.fromString(image)))) return { ok: false, reason: `image ${image} is not present locally` };
+  } catch (e) {
+    return { ok: false, reason: `cannot inspect image ${image}: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  return { ok: true };
+}
+
+async function removeLabelled(token: string): Promise<void> {
+  // testcontainers' container.list() sees running containers only; a failed start has exited.
+  const ps = await execa('docker', ['ps', '-a', '-q', '--filter', `label=org.the-rig.broker=${token}`], { reject: false });
+  const ids = ps.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  if (ids.length > 0) await execa('docker', ['rm', '-f', '-v', ...ids], { reject: false });
+}
+
+export async function startContainerBroker(spec: BrokerSpec, pki: BrokerPki, opts: ContainerOptions): Promise<BrokerHandle> {
+  disableRyuk();
+  const { GenericContainer, Wait } = await import('testcontainers');
+  const workDir = resolve(opts.workDir);
+  const hostDir = join(workDir, 'broker');
+  mkdirSync(hostDir, { recursive: true });
+  const image = opts.image ?? spec.image ?? DEFAULT_IMAGE;
+  const need = confNeeds(spec);
+  const files = await stageBrokerFiles({ pki, users: spec.users, acl: spec.acl, hostDir, targetDir: TARGET,
+    wantPasswd: need.passwd, wantAcl: need.acl, wantKey: keyWanted(spec) });
+  // Inside the container each listener keeps its logical port; Docker maps it to a free host port.
+  const logical = logicalPorts(spec);
+  const identity: Record<number, number> = Object.fromEntries(logical.map((p) => [p, p]));
+  const rendered = renderConf(spec, files, identity, opts.vars);
+  const confFile = join(hostDir, 'mosquitto.conf');
+  writeFileSync(confFile, rendered.text, { mode: 0o600 });
+  const confNotes = [...files.notes, ...rendered.notes];
+
+  const logFile = join(workDir, 'broker.log');
+  // A label finds the container again when start() fails: testcontainers leaves a failed one behind.
+  const token = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const t0 = Date.now();
+  const log = new LogCapture(logFile, t0);
+  const consume = (s: Readable) => {
+    s.on('data', (c: Buffer | string) => log.push(typeof c === 'string' ? c : c.toString('utf8')));
+    s.on('err', (c: Buffer | string) => log.push(typeof c === 'string' ? c : c.toString('utf8')));
+  };
+  // 0644 on everything, keys included: the eclipse image's entrypoint chowns /mosquitto, a Debian-made
+  // image has no such entrypoint and mosquitto (dropped to its own user) must still read them.
+  const container = new GenericContainer(image)
+    .withCopyFilesToContainer(files.files.map((rel) => ({ source: join(hostDir, rel), target: `${TARGET}/${rel}`, mode: 0o644 })))
+    .withCopyContentToContainer([{ content: rendered.text, target: CONF_TARGET, mode: 0o644 }])
+    .withExposedPorts(...logical)
+    .withWaitStrategy(Wait.forLogMessage(READY))
+    .withStartupTimeout(opts.readyTimeoutMs ?? 30_000)
+    .withLogConsumer(consume)
+    .withLabels({ 'org.the-rig.broker': token });
+  let started;
+  try {
+    started = await container.start();
+  } catch (e) {
+    await removeLabelled(token);
+    log.end();
+    await log.close();
+    throw new BrokerStartError(`container ${image} did not start: ${e instanceof Error ? e.message : String(e)}`,
+      log.tail(12), null, confFile);
+  }
+  const readyMs = Date.now() - t0;
+  const id = started.getId();
+  const ports: Record<number, number> = Object.fromEntries(logical.map((p) => [p, started.getMappedPort(p)]));
+  const readyLine = await log.waitForLog(READY, 2_000).catch(() => '');
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      try { await started.stop({ timeout: 2_000, remove: true, removeVolumes: true }); } finally {
+        unregister();
+        await log.close();
+      }
+    })();
+    return stopping;
+  };
+  const unregister = register({ stop, killSync: () => { execFileSync('docker', ['rm', '-f', id], { stdio: 'ignore', timeout: 10_000 }); } });
+
+  return {
+    provider: 'container',
+    host: started.getHost(),
+    ports,
+    version: versionFromLine(readyLine) ?? 'unknown',
+    logLines: () => log.logLines(),
+    events: () => log.events(),
+    waitForLog: (re, ms) => log.waitForLog(re, ms),
+    onLine: (cb) => log.onLine(cb),
+    logFile,
+    confFile,
+    stop,
+    confNotes,
+    readyMs,
+    image,
+    containerId: id,
+  };
+}

@@ -1,0 +1,135 @@
+// Puts the broker's files (certificates, plain keys, password and ACL files) into the broker's own folder.
+// Why a copy: mosquitto drops root privileges to the `mosquitto` user before it reads certificates and
+// keys (ChangeLog 2.0.0), and the PKI keeps keys in a 0700 folder, so the broker gets its own readable copy
+// instead of running as root (`user root`), which would hide permission bugs real installs hit.
+import { copyFileSync, mkdirSync, writeFileSync, chmodSync, chownSync, statSync, readdirSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { execa } from 'execa';
+import type { BrokerPki } from './types.ts';
+
+export interface StagedFiles {
+  /** Folder on the host holding the files. */
+  hostDir: string;
+  /** The same folder as the broker sees it (equal to hostDir for `local`, /mosquitto for containers). */
+  targetDir: string;
+  /** PKI name → target paths of its certificate and (plain) key. */
+  certs: Record<string, { crt: string; key?: string; chain?: string }>;
+  /** File name as written by the PKI (server.crt, ca.pem…) → target path, for mapping verbatim confs. */
+  byFileName: Record<string, string>;
+  passwd?: string;
+  acl?: string;
+  dataDir: string;
+  /** Host paths of every staged file relative to hostDir (for copying into a container). */
+  files: string[];
+  notes: string[];
+}
+
+export interface StageOptions {
+  pki: BrokerPki;
+  users?: Record<string, string>;
+  acl?: string[];
+  hostDir: string;
+  targetDir: string;
+  /** Always write a password/ACL file (a verbatim conf names one), even with no users or ACL lines. */
+  wantPasswd?: boolean;
+  wantAcl?: boolean;
+  /** Which private keys the broker may need (default all); the CA's signing key never has to leave the PKI. */
+  wantKey?: (name: string, keyFileName: string) => boolean;
+}
+
+export async function stageBrokerFiles(o: StageOptions): Promise<StagedFiles> {
+  mkdirSync(join(o.hostDir, 'certs'), { recursive: true });
+  mkdirSync(join(o.hostDir, 'data'), { recursive: true });
+  const target = (rel: string) => join(o.targetDir, rel);
+  const files: string[] = [];
+  const notes: string[] = [];
+  const certs: StagedFiles['certs'] = {};
+  const byFileName: Record<string, string> = {};
+
+  for (const [name, c] of Object.entries(o.pki.certs)) {
+    const crtRel = `certs/${name}.crt`;
+    copyFileSync(c.crt, join(o.hostDir, crtRel));
+    files.push(crtRel);
+    certs[name] = { crt: target(crtRel) };
+    byFileName[basename(c.crt)] ??= target(crtRel);
+    byFileName[`${name}.crt`] ??= target(crtRel);
+    byFileName[`${name}.pem`] ??= target(crtRel);
+    if (c.chain) {
+      const chainRel = `certs/${name}.chain.crt`;
+      copyFileSync(c.chain, join(o.hostDir, chainRel));
+      files.push(chainRel);
+      certs[name].chain = target(chainRel);
+      byFileName[basename(c.chain)] ??= target(chainRel);
+    }
+    if (c.key && (o.wantKey?.(name, basename(c.key)) ?? true)) {
+      const keyRel = `certs/${name}.key`;
+      if (c.keyPlain) {
+        copyFileSync(c.keyPlain, join(o.hostDir, keyRel));
+      } else if (c.keyPassphrase !== undefined) {
+        // mosquitto cannot be given a passphrase (it would prompt "Enter PEM pass phrase:"), so decrypt.
+        await execa('openssl', ['pkey', '-in', c.key, '-out', join(o.hostDir, keyRel), '-passin', 'env:RIG_KEY_PASS'],
+          { env: { RIG_KEY_PASS: c.keyPassphrase } });
+        notes.push(`key of "${name}" is encrypted: the broker gets a decrypted copy (mosquitto cannot take a passphrase)`);
+      } else {
+        copyFileSync(c.key, join(o.hostDir, keyRel));
+        if (c.keyEncrypted) notes.push(`key of "${name}" is encrypted with an unknown passphrase: mosquitto will fail to load it (as on a real install)`);
+      }
+      chmodSync(join(o.hostDir, keyRel), 0o600);
+      files.push(keyRel);
+      certs[name].key = target(keyRel);
+      byFileName[basename(c.key)] ??= target(keyRel);
+      byFileName[`${name}.key`] ??= target(keyRel);
+    }
+  }
+
+  let passwd: string | undefined;
+  if (o.users || o.wantPasswd) {
+    const host = join(o.hostDir, 'passwd');
+    // Plain "user:password" lines hashed in place by `mosquitto_passwd -U`: one call, and no password on argv.
+    writeFileSync(host, Object.entries(o.users ?? {}).map(([u, p]) => `${u}:${p}\n`).join(''), { mode: 0o600 });
+    if (o.users && Object.keys(o.users).length > 0) {
+      const r = await execa('mosquitto_passwd', ['-U', host], { reject: false });
+      if (r.exitCode !== 0) throw new Error(`broker.users: mosquitto_passwd -U failed: ${r.stderr.trim()}`);
+    }
+    files.push('passwd');
+    passwd = target('passwd');
+  }
+  let acl: string | undefined;
+  if (o.acl || o.wantAcl) {
+    writeFileSync(join(o.hostDir, 'acl'), (o.acl ?? []).map((l) => `${l}\n`).join(''), { mode: 0o600 });
+    files.push('acl');
+    acl = target('acl');
+  }
+  return { hostDir: o.hostDir, targetDir: o.targetDir, certs, byFileName, passwd, acl, dataDir: target('data'), files, notes };
+}
+
+/** The numeric ids of the `mosquitto` system user, or undefined when it does not exist. */
+export async function mosquittoIds(): Promise<{ uid: number; gid: number } | undefined> {
+  const r = await execa('id', ['mosquitto'], { reject: false });
+  const uid = /uid=(\d+)/.exec(r.stdout)?.[1];
+  const gid = /gid=(\d+)/.exec(r.stdout)?.[1];
+  return r.exitCode === 0 && uid && gid ? { uid: Number(uid), gid: Number(gid) } : undefined;
+}
+
+/** chown -R, so the broker running as that user can read its keys (0600) and write its data folder. */
+export function chownTree(dir: string, uid: number, gid: number): void {
+  chownSync(dir, uid, gid);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) chownTree(p, uid, gid);
+    else chownSync(p, uid, gid);
+  }
+}
+
+/** Whether a user can reach `dir`: every ancestor of it needs search (x) permission for that user. */
+export function traversableBy(dir: string, uid: number, gid: number): boolean {
+  let d = dirname(dir);
+  for (;;) {
+    const st = statSync(d);
+    const bit = st.uid === uid ? 0o100 : st.gid === gid ? 0o010 : 0o001;
+    if ((st.mode & bit) === 0) return false;
+    const up = dirname(d);
+    if (up === d) return true;
+    d = up;
+  }
+}

@@ -1,0 +1,123 @@
+// Control `mosquitto-cli`: mosquitto_sub waits for one message, mosquitto_pub sends it. Both run with -d so
+// the OpenSSL reason is printed. The CLI cannot cap the TLS version (--tls-version is a minimum in
+// libmosquitto 2.0), so a maximum is set through an OpenSSL config file (MaxProtocol), which libssl reads.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import type { Outcome } from '../results/schema.ts';
+import { classifyCliOutput, classifyVerifyError } from './classify.ts';
+import { defaultTopic, usesTls, type ControlClient, type ControlOptions } from './types.ts';
+
+const SYSTEM_CAPATH = '/etc/ssl/certs';
+
+function commonArgs(c: ControlClient, clientId: string): string[] {
+  const a = ['-h', c.host, '-p', String(c.port), '-i', clientId, '-q', '1', '-d'];
+  if (usesTls(c)) {
+    // libmosquitto enables TLS only when it has trust configured: no CA means the system store.
+    a.push(...(c.ca ? ['--cafile', c.ca] : ['--capath', SYSTEM_CAPATH]));
+    if (c.cert) a.push('--cert', c.cert);
+    if (c.key) a.push('--key', c.key);
+    if (c.insecure) a.push('--insecure');
+  }
+  if (c.username !== undefined) a.push('-u', c.username);
+  if (c.password !== undefined) a.push('-P', c.password);
+  return a;
+}
+
+function maxTls12Conf(dir: string): string {
+  const f = join(dir, 'openssl-max-tls12.cnf');
+  writeFileSync(f, ['openssl_conf = rig_conf', '[rig_conf]', 'ssl_conf = rig_ssl', '[rig_ssl]', 'system_default = rig_default',
+    '[rig_default]', 'MaxProtocol = TLSv1.2', 'CipherString = DEFAULT:@SECLEVEL=2', ''].join('\n'));
+  return f;
+}
+
+function redact(text: string, c: ControlClient): string {
+  return c.password ? text.split(c.password).join('***') : text;
+}
+
+export async function runMosquittoCli(c: ControlClient, opts: ControlOptions = {}): Promise<Outcome> {
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const tls = usesTls(c);
+  const topic = defaultTopic(c);
+  const message = opts.message ?? `rig-cli-${randomBytes(4).toString('hex')}`;
+  const id = c.clientId ?? `rig-cli-${randomBytes(3).toString('hex')}`;
+  const tmp = mkdtempSync(join(tmpdir(), 'rig-cli-'));
+  const env: Record<string, string> = {};
+  if (tls && c.tlsVersion === 'tlsv1.2') env.OPENSSL_CONF = maxTls12Conf(tmp);
+  const facts: string[] = [];
+  const deadline = Date.now() + timeoutMs;
+  let sub: ResultPromise<{ all: true; reject: false; env: Record<string, string> }> | undefined;
+  try {
+    // stdbuf: mosquitto_sub block-buffers its -d lines into a pipe, and the rig waits for "received SUBACK".
+    sub = execa('stdbuf', ['-oL', 'mosquitto_sub', ...commonArgs(c, `${id}-sub`), '-t', topic, '-C', '1'],
+      { all: true, reject: false, env, forceKillAfterDelay: 500 });
+    let subOut = '';
+    const subscribed = new Promise<boolean>((resolve) => {
+      sub?.all?.on('data', (d: Buffer) => {
+        subOut += d.toString();
+        if (/received SUBACK/.test(subOut)) resolve(true);
+      });
+      void sub?.then(() => resolve(false));
+      setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+    });
+    if (!(await subscribed)) {
+      if (Date.now() >= deadline) {
+        sub.kill();
+        await sub;
+        return { kind: 'timeout', detail: `mosquitto_sub not subscribed within ${timeoutMs} ms`, facts: lines(redact(subOut, c)) };
+      }
+      const r = await sub;
+      return classifyFailure(c, r.exitCode ?? -1, redact(r.all ?? subOut, c), 'mosquitto_sub', env, facts);
+    }
+    facts.push('mosquitto_sub subscribed');
+    const pub = await execa('mosquitto_pub', [...commonArgs(c, id), '-t', topic, '-m', message],
+      { all: true, reject: false, env, timeout: Math.max(1, deadline - Date.now()) });
+    if (pub.timedOut) { sub.kill(); return { kind: 'timeout', detail: 'mosquitto_pub timed out', facts }; }
+    if (pub.exitCode !== 0) {
+      sub.kill();
+      return classifyFailure(c, pub.exitCode ?? -1, redact(pub.all ?? '', c), 'mosquitto_pub', env, facts);
+    }
+    facts.push('mosquitto_pub published');
+    const got = await Promise.race([
+      sub.then((r) => (r.all ?? '').split('\n').some((l) => l.trim() === message)),
+      new Promise<false>((r) => setTimeout(() => r(false), Math.max(0, deadline - Date.now()))),
+    ]);
+    if (!got) { sub.kill(); return { kind: 'timeout', detail: 'published message not received by mosquitto_sub', facts }; }
+    facts.push(`message ${topic}`);
+    return { kind: 'connected', detail: `round trip on ${topic}`, facts };
+  } finally {
+    if (sub && sub.exitCode === null) sub.kill('SIGKILL');
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+async function classifyFailure(c: ControlClient, exitCode: number, output: string, tool: string,
+  env: Record<string, string>, facts: string[]): Promise<Outcome> {
+  const out = lines(output);
+  facts.push(...out.map((l) => `${tool}: ${l}`));
+  const cls = classifyCliOutput(exitCode, output, { clientCert: c.cert !== undefined, tls: usesTls(c) });
+  const detail = out.filter((l) => /Error|error|Unable/.test(l)).join(' | ') || out.slice(-2).join(' | ');
+  if (cls.inferred) facts.push(cls.inferred);
+  if (!cls.needsVerifyDiagnosis) return { kind: cls.kind, code: cls.code, detail, facts };
+  // "certificate verify failed" does not say why; ask the same OpenSSL with s_client for the verify error.
+  const diag = await sClientVerify(c, env);
+  if (diag.output) facts.push(...lines(diag.output).filter((l) => /verify error/.test(l)).map((l) => `openssl s_client: ${l}`));
+  const v = classifyVerifyError(diag.output);
+  return v ? { kind: v.kind, code: v.code, detail, facts } : { kind: cls.kind, code: cls.code, detail, facts };
+}
+
+async function sClientVerify(c: ControlClient, env: Record<string, string>): Promise<{ output: string }> {
+  const args = ['s_client', '-connect', `${c.host}:${c.port}`, '-verify_return_error', '-brief'];
+  args.push(...(c.ca ? ['-CAfile', c.ca] : ['-CApath', SYSTEM_CAPATH]));
+  if (!c.insecure) args.push('-verify_hostname', c.host);
+  if (c.cert) args.push('-cert', c.cert);
+  if (c.key) args.push('-key', c.key);
+  const r = await execa('openssl', args, { all: true, reject: false, input: '', env, timeout: 5_000 });
+  return { output: r.all ?? '' };
+}
+
+function lines(text: string): string[] {
+  return text.split('\n').map((l) => l.trim()).filter(Boolean);
+}
