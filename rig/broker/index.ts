@@ -2,6 +2,7 @@
 import type { BrokerSpec } from '../scenario/schema.ts';
 import { containerRuntimeStatus, DEFAULT_IMAGE, startContainerBroker } from './container.ts';
 import { startLocalBroker } from './local.ts';
+import { LOCAL_IMAGE } from '../setup/container-image.ts';
 import type { BrokerHandle, BrokerPki, BrokerProvider } from './types.ts';
 
 export type { BrokerEvent, BrokerHandle, BrokerPki, BrokerPkiCert, BrokerProvider } from './types.ts';
@@ -23,8 +24,8 @@ export interface StartBrokerOptions {
  * else the local process; `providerReason` on the handle says why.
  */
 export async function startBroker(spec: BrokerSpec, pki: BrokerPki, opts: StartBrokerOptions): Promise<BrokerHandle> {
-  const image = opts.image ?? spec.image ?? DEFAULT_IMAGE;
   if (opts.provider === 'local') return startLocalBroker(spec, pki, opts);
+  const image = await pickImage(opts.image ?? spec.image);
   if (opts.provider === 'container') return startContainerBroker(spec, pki, { ...opts, image });
   const status = await containerRuntimeStatus(image);
   if (status.ok) {
@@ -33,4 +34,16 @@ export async function startBroker(spec: BrokerSpec, pki: BrokerPki, opts: StartB
   }
   const h = await startLocalBroker(spec, pki, opts);
   return { ...h, providerReason: `auto: local (${status.reason})` };
+}
+
+/**
+ * An explicit image is used as given. Otherwise the labs' usual eclipse-mosquitto:2 when present, else the
+ * image `rig setup --container` builds from Debian packages for machines without a registry.
+ */
+async function pickImage(explicit: string | undefined): Promise<string> {
+  if (explicit) return explicit;
+  for (const candidate of [DEFAULT_IMAGE, LOCAL_IMAGE]) {
+    if ((await containerRuntimeStatus(candidate)).ok) return candidate;
+  }
+  return DEFAULT_IMAGE;
 }
