@@ -6,8 +6,10 @@
 
 class HardwareSerial : public Stream {
  public:
-  void begin(unsigned long baud) { baud_ = baud; }
-  void begin(unsigned long baud, uint32_t /*config*/, int8_t /*rx*/ = -1, int8_t /*tx*/ = -1) { baud_ = baud; }
+  // The pty has no baud rate: the sketch's choice is recorded as a fact ("serial-baud:<n>") so the rig can
+  // flag a mismatch with the board profile, which on hardware would show up as garbage.
+  void begin(unsigned long baud);
+  void begin(unsigned long baud, uint32_t /*config*/, int8_t /*rx*/ = -1, int8_t /*tx*/ = -1) { begin(baud); }
   void end() {}
   unsigned long baudRate() const { return baud_; }
   void setDebugOutput(bool) {}

@@ -16,9 +16,13 @@ int WiFiClient::connect(IPAddress ip, uint16_t port) {
   return 1;
 }
 
+// A board may define this to resolve like its core does (and print its DNS failure line).
+int twinBoardHostByName(const char* host, IPAddress& out) __attribute__((weak));
+
 int WiFiClient::connect(const char* host, uint16_t port) {
   IPAddress ip;
-  if (!twin::resolve(host, ip)) { lastErrno_ = 0; return 0; }
+  bool ok = twinBoardHostByName ? twinBoardHostByName(host, ip) == 1 : twin::resolve(host, ip);
+  if (!ok) { lastErrno_ = 0; return 0; }
   return connect(ip, port);
 }
 

@@ -71,14 +71,17 @@ uint8_t g_pins[256];
 
 namespace twin {
 void serialWrite(const uint8_t* data, size_t len) {
+  // Nobody reading (port closed or slow): wait once like a full UART FIFO, then drop output without
+  // waiting again until a write gets through, so a closed port never slows the board down.
+  static bool dropping = false;
   while (len > 0 && g_serialOut >= 0) {
     ssize_t n = write(g_serialOut, data, len);
-    if (n > 0) { data += n; len -= (size_t)n; continue; }
+    if (n > 0) { data += n; len -= (size_t)n; dropping = false; continue; }
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) {
-      // Nobody reads (port closed or slow): wait a little like a UART FIFO, then drop.
+    if (n < 0 && errno == EAGAIN && !dropping) {
       pollfd p{g_serialOut, POLLOUT, 0};
       if (poll(&p, 1, 200) > 0) continue;
+      dropping = true;
     }
     return;
   }
@@ -86,6 +89,11 @@ void serialWrite(const uint8_t* data, size_t len) {
 }  // namespace twin
 
 HardwareSerial Serial;
+
+void HardwareSerial::begin(unsigned long baud) {
+  baud_ = baud;
+  twin::fact("serial-baud:%lu", baud);
+}
 
 int HardwareSerial::read() {
   if (g_peek >= 0) { int c = g_peek; g_peek = -1; return c; }

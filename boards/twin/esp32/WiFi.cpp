@@ -26,6 +26,10 @@ int WiFiClass::hostByName(const char* host, IPAddress& result) {
   if (twin::resolve(host, result)) return 1;
   twin::fact("dns-failed:%s", host ? host : "");
   // 2.0.x WiFiGeneric.cpp l.1582 (tls-esp32.md §1.1); 1.0.x printed nothing here.
-  if (twin::esp32::coreMajor() >= 2) twin::esp32::logAt(1, "WiFiGeneric.cpp", 1582, "hostByName", "DNS Failed for %s", host ? host : "");
+  // 3.x (Network.hostByName) prints a different line that the spec does not record: print none rather than guess.
+  if (twin::esp32::coreMajor() == 2) twin::esp32::logAt(1, "WiFiGeneric.cpp", 1582, "hostByName", "DNS Failed for %s", host ? host : "");
   return 0;
 }
+
+// The plain WiFiClient resolves through WiFiGenericClass::hostByName on this board (see core/WiFiClient.cpp).
+int twinBoardHostByName(const char* host, IPAddress& out) { return WiFi.hostByName(host, out); }

@@ -48,8 +48,9 @@ int WiFiClientSecure::connectImpl(IPAddress ip, uint16_t port, const char* host,
   ssl_init(&ssl_);
   int ret = start_ssl_client(&ssl_, ip, port, host, timeoutMs_, rootCA, useBundle_, cliCert, cliKey, pskIdent, psKey,
                              insecure_, alpn_);
-  lastError_ = ret;
   twin::fact("start_ssl_client:%d", ret);
+  // On success the board stores the socket number (lwIP fds start at 48), which lastError() then reports.
+  lastError_ = ret >= 0 ? 48 : ret;
   if (ret < 0) {
     bool psk = pskIdent != nullptr;
     switch (coreMajor()) {

@@ -45,4 +45,19 @@ void logAt(int level, const char* file, int line, const char* func, const char* 
   va_end(ap);
 }
 
+void idfLog(char level, const char* tag, const char* fmt, ...) {
+  if (level != 'E') return;  // CONFIG_LOG_DEFAULT_LEVEL_ERROR in the Arduino core's sdkconfig
+  char body[512];
+  va_list ap;
+  va_start(ap, fmt);
+  int b = vsnprintf(body, sizeof body, fmt, ap);
+  va_end(ap);
+  if (b < 0) b = 0;
+  if (b > (int)sizeof body - 1) b = (int)sizeof body - 1;
+  char out[640];
+  int n = snprintf(out, sizeof out, "%c (%u) %s: %.*s\n", level, (unsigned)twin::millisSinceBoot(), tag, b, body);
+  if (n > (int)sizeof out - 1) n = (int)sizeof out - 1;
+  twin::serialWrite((const uint8_t*)out, (size_t)n);
+}
+
 }}  // namespace twin::esp32

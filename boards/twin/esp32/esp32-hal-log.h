@@ -15,6 +15,8 @@ namespace twin { namespace esp32 {
 void logAt(int level, const char* file, int line, const char* func, const char* fmt, ...) __attribute__((format(printf, 5, 6)));
 void vlogAt(int level, const char* file, int line, const char* func, const char* fmt, va_list ap);
 const char* baseName(const char* path);
+// ESP-IDF component log line "L (ms) tag: msg\n"; Arduino's prebuilt IDF logs at Error level only.
+void idfLog(char level, const char* tag, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
 // 1 for 1.0.x, 2 for 2.0.x, 3 for 3.x (from twin::coreVersion()).
 int coreMajor();
 }}

@@ -1,4 +1,5 @@
-// See ssl_client.h. Step numbers refer to tls-esp32.md §1.2.
+// See ssl_client.h. Step numbers refer to tls-esp32.md §1.2. Line numbers of E-level lines are the board's
+// (2.0.14, from the spec); those of D/V-level lines (Core Debug Level 4-5 only) are approximate.
 #include "ssl_client.h"
 
 #include <errno.h>
@@ -63,14 +64,31 @@ void boardErrno(int linuxErrno, int& code, const char*& text) {
   }
 }
 
-// The board has no MBEDTLS_HAVE_TIME_DATE: dates are never checked. Debian's build checks them, so clear
-// those flags (tls-esp32.md §3) and remember them as a fact.
-int ignoreDates(void* ctx, mbedtls_x509_crt*, int, uint32_t* flags) {
+// True when the leaf has an iPAddress SAN equal to `host` (a dotted quad). mbedTLS 2.28 keeps such entries in
+// subject_alt_names (tag [7]) but never matches them; mbedTLS >= 3.5 does (tls-esp32.md §2).
+bool sanIpMatches(const mbedtls_x509_crt* crt, const char* host) {
+  IPAddress ip;
+  if (!host || !ip.fromString(host)) return false;
+  for (const mbedtls_x509_sequence* cur = &crt->subject_alt_names; cur && cur->buf.p; cur = cur->next) {
+    if (cur->buf.tag == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7) && cur->buf.len == 4 && memcmp(cur->buf.p, ip.raw(), 4) == 0) return true;
+  }
+  return false;
+}
+
+// Per-certificate verify callback. The board has no MBEDTLS_HAVE_TIME_DATE: dates are never checked, but
+// Debian's build checks them, so clear those flags (tls-esp32.md §3) and remember them as a fact. Cores >= 3.1
+// (IDF 5.3, mbedTLS 3.6) match iPAddress SANs: emulate that on the leaf.
+int boardVerify(void* ctx, mbedtls_x509_crt* crt, int depth, uint32_t* flags) {
   const uint32_t dateFlags = MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE | MBEDTLS_X509_BADCRL_EXPIRED |
                              MBEDTLS_X509_BADCRL_FUTURE;
   auto* ssl = static_cast<sslclient_context*>(ctx);
   ssl->ignoredFlags |= *flags & dateFlags;
   *flags &= ~dateFlags;
+  if (depth == 0 && (*flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) && twin::coreVersionCode() >= 301 &&
+      sanIpMatches(crt, ssl->hostname)) {
+    *flags &= ~MBEDTLS_X509_BADCERT_CN_MISMATCH;
+    twin::fact("tls-san-ip-match:%s", ssl->hostname);
+  }
   return 0;
 }
 
@@ -111,6 +129,11 @@ int openSocket(const IPAddress& ip, uint32_t port, int timeoutMs) {
   return -1;
 }
 }  // namespace
+
+void esp32_board_tls_config(sslclient_context* ssl) {
+  mbedtls_ssl_conf_ciphersuites(&ssl->ssl_conf, boardCiphersuites());
+  mbedtls_ssl_conf_verify(&ssl->ssl_conf, boardVerify, ssl);
+}
 
 void esp32_strerror(int err, char* buf, size_t size) {
   int code = err < 0 ? -err : err;
@@ -167,8 +190,7 @@ int start_ssl_client(sslclient_context* ssl, const IPAddress& ip, uint32_t port,
   logAt(5, "ssl_client.cpp", 155, "start_ssl_client", "Setting up the SSL/TLS structure...");
   ret = mbedtls_ssl_config_defaults(&ssl->ssl_conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
   if (ret != 0) return handleError(ret, "start_ssl_client", L.configDefaults);
-  mbedtls_ssl_conf_ciphersuites(&ssl->ssl_conf, boardCiphersuites());
-  mbedtls_ssl_conf_verify(&ssl->ssl_conf, ignoreDates, ssl);
+  esp32_board_tls_config(ssl);
   if (alpnProtos) {
     ret = mbedtls_ssl_conf_alpn_protocols(&ssl->ssl_conf, alpnProtos);
     if (ret != 0) return handleError(ret, "start_ssl_client", 167);
@@ -220,6 +242,7 @@ int start_ssl_client(sslclient_context* ssl, const IPAddress& ip, uint32_t port,
   String dotted = ip.toString();
   const char* name = hostname ? hostname : dotted.c_str();
   twin::fact("tls-name:%s", name);
+  snprintf(ssl->hostname, sizeof ssl->hostname, "%s", name);
   ret = mbedtls_ssl_set_hostname(&ssl->ssl_ctx, name);
   if (ret != 0) return handleError(ret, "start_ssl_client", L.setHostname);
 

@@ -7,6 +7,7 @@
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
+#include <mbedtls/asn1.h>
 #include <mbedtls/x509_crt.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,6 +27,7 @@ struct sslclient_context {
   unsigned long handshake_timeout = 120000;
   uint32_t ignoredFlags = 0;  // date flags the twin cleared (a board never checks dates)
   bool live = false;          // mbedTLS structures initialised
+  char hostname[256] = {0};   // name given to mbedtls_ssl_set_hostname (for the verify callback)
 };
 
 void ssl_init(sslclient_context* ssl);
@@ -37,5 +39,8 @@ void stop_ssl_socket(sslclient_context* ssl);
 int data_to_read(sslclient_context* ssl);
 int send_ssl_data(sslclient_context* ssl, const uint8_t* data, size_t len);
 int get_ssl_receive(sslclient_context* ssl, uint8_t* data, int length);
+// The board's cipher suites and certificate checks (no date checks; IP SANs from core 3.1) on ssl->ssl_conf,
+// after mbedtls_ssl_config_defaults. Shared with the esp-mqtt / esp-tls emulation.
+void esp32_board_tls_config(sslclient_context* ssl);
 // mbedtls_strerror as built for the board: no NET_C strings (tls-esp32.md §4).
 void esp32_strerror(int err, char* buf, size_t size);

@@ -112,9 +112,8 @@ bool PubSubClient::connect(const char* id, const char* user, const char* pass, c
       return true;
     }
     state_ = buffer_[3];
-  } else {
-    state_ = MQTT_CONNECT_FAILED;  // no CONNACK: the library reports -2 as well
   }
+  // Anything but a 4-byte CONNACK leaves state() as it was (2.8 does not set it on that path).
   twin::fact("pubsubclient:%d", state_);
   client_->stop();
   return false;

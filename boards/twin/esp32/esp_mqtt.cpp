@@ -1,0 +1,480 @@
+// esp-mqtt + esp-tls behaviour for the twin (see mqtt_client.h). The MQTT client runs in its own thread,
+// like the esp-mqtt FreeRTOS task, and calls the sketch's event handlers from there.
+// Log lines (tls-esp32.md §5; IDF 4.4 tags for cores 2.0.x, IDF 5.x tags for 3.x): only E lines are printed,
+// because the Arduino core's prebuilt IDF logs at Error level.
+#include "mqtt_client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ssl_client.h"
+
+const char* MQTT_EVENTS = "MQTT_EVENTS";
+
+namespace {
+using twin::esp32::idfLog;
+
+// esp-tls error codes (ESP_ERR_ESP_TLS_BASE 0x8000 + n, esp_tls_errors.h).
+const int kErrCannotResolve = 0x8001, kErrConnectHost = 0x8004, kErrSslSetup = 0x800D, kErrCrtParse = 0x800B,
+          kErrHandshake = 0x8010, kErrPkParse = 0x800F;
+
+struct Handler { int event; esp_event_handler_t fn; void* arg; };
+
+std::string str(const char* s) { return s ? s : ""; }
+
+const char* tagTransport() { return twin::esp32::coreMajor() >= 3 ? "transport_base" : "TRANSPORT_BASE"; }
+const char* tagMqtt() { return twin::esp32::coreMajor() >= 3 ? "mqtt_client" : "MQTT_CLIENT"; }
+}  // namespace
+
+struct esp_mqtt_client {
+  twin_mqtt_config cfg{};
+  std::string uri, host, path, clientId, user, pass, lwtTopic, lwtMsg, ca, cert, key, commonName;
+  bool hasUser = false, hasPass = false, hasCa = false, hasCert = false, hasKey = false, hasLwt = false;
+  uint16_t port = 1883;
+  bool tls = false;
+  std::vector<Handler> handlers;
+  std::thread worker;
+  std::atomic<bool> running{false};
+  std::atomic<bool> connected{false};
+  std::recursive_mutex io;  // the connection: written by the sketch's task, read by the MQTT task
+  sslclient_context ssl;
+  int fd = -1;
+  uint16_t nextId = 0;
+  unsigned long lastOut = 0;
+  esp_mqtt_error_codes_t err{};
+
+  void dispatch(esp_mqtt_event_id_t id, esp_mqtt_event_t ev = {}) {
+    ev.event_id = id;
+    ev.client = this;
+    ev.user_context = cfg.user_context;
+    ev.error_handle = &err;
+    if (cfg.event_handle) cfg.event_handle(&ev);
+    for (const Handler& h : handlers)
+      if (h.event == MQTT_EVENT_ANY || h.event == id) h.fn(h.arg, MQTT_EVENTS, id, &ev);
+  }
+
+  bool parseUri() {
+    std::string u = uri;
+    if (u.empty()) {
+      tls = cfg.transport == MQTT_TRANSPORT_OVER_SSL || cfg.transport == MQTT_TRANSPORT_OVER_WSS;
+      port = (uint16_t)(cfg.port ? cfg.port : tls ? 8883 : 1883);
+      return !host.empty();
+    }
+    size_t s = u.find("://");
+    if (s == std::string::npos) return false;
+    std::string scheme = u.substr(0, s);
+    tls = scheme == "mqtts" || scheme == "wss";
+    std::string rest = u.substr(s + 3);
+    size_t slash = rest.find('/');
+    if (slash != std::string::npos) { path = rest.substr(slash); rest = rest.substr(0, slash); }
+    size_t at = rest.rfind('@');
+    if (at != std::string::npos) rest = rest.substr(at + 1);
+    size_t colon = rest.rfind(':');
+    host = colon == std::string::npos ? rest : rest.substr(0, colon);
+    port = colon == std::string::npos ? (uint16_t)(cfg.port ? cfg.port : tls ? 8883 : 1883) : (uint16_t)atoi(rest.c_str() + colon + 1);
+    return !host.empty();
+  }
+
+  void closeConnection() {
+    std::lock_guard<std::recursive_mutex> lock(io);
+    connected = false;
+    if (tls) {
+      stop_ssl_socket(&ssl);
+    } else if (fd >= 0) {
+      close(fd);
+    }
+    fd = -1;
+  }
+
+  // The esp-tls / tcp-transport connect. Returns false after printing the board's lines and filling err.
+  bool openTransport() {
+    err = {};
+    auto fail = [&](int espErr, bool tlsLine) {
+      err.error_type = MQTT_ERROR_TYPE_TCP_TRANSPORT;
+      err.esp_tls_last_esp_err = espErr;
+      twin::fact("esp-tls-err:0x%x", espErr);
+      if (tlsLine) idfLog('E', "esp-tls", "Failed to open new connection");
+      idfLog('E', tagTransport(), "Failed to open a new connection");
+      idfLog('E', tagMqtt(), "Error transport connect");
+      closeConnection();
+      return false;
+    };
+    IPAddress ip;
+    if (!twin::resolve(host.c_str(), ip)) {
+      // IDF esp_tls.c resolve error (text from IDF 4.4, not in the spec: unverified).
+      idfLog('E', "esp-tls", "couldn't get hostname for :%s: getaddrinfo() returns 202, addrinfo=0x0", host.c_str());
+      twin::fact("dns-failed:%s", host.c_str());
+      return fail(kErrCannotResolve, tls);
+    }
+    int timeout = cfg.network_timeout_ms > 0 ? cfg.network_timeout_ms : 10000;
+    int s = twin::tcpConnect(ip, port, (uint32_t)timeout);
+    if (s < 0) {
+      twin::fact("tcp-errno:%d", -s);
+      err.esp_transport_sock_errno = (-s == ECONNREFUSED) ? 104 : -s;  // lwIP reports a reset
+      return fail(kErrConnectHost, tls);
+    }
+    if (!tls) { fd = s; return true; }
+
+    ssl_init(&ssl);
+    ssl.socket = s;
+    ssl.net.fd = s;
+    fcntl(s, F_SETFL, fcntl(s, F_GETFL) | O_NONBLOCK);
+    static const char* pers = "esp-tls";
+    int ret = mbedtls_ctr_drbg_seed(&ssl.drbg_ctx, mbedtls_entropy_func, &ssl.entropy_ctx, (const unsigned char*)pers, strlen(pers));
+    if (ret == 0) ret = mbedtls_ssl_config_defaults(&ssl.ssl_conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
+    if (ret != 0) { err.esp_tls_stack_err = ret; return fail(kErrSslSetup, true); }
+    esp32_board_tls_config(&ssl);
+    if (hasCa) {
+      ret = mbedtls_x509_crt_parse(&ssl.ca_cert, (const unsigned char*)ca.c_str(), ca.size() + 1);
+      if (ret < 0) {
+        idfLog('E', "esp-tls-mbedtls", "mbedtls_x509_crt_parse returned -0x%x", -ret);
+        err.esp_tls_stack_err = ret;
+        return fail(kErrCrtParse, true);
+      }
+      mbedtls_ssl_conf_ca_chain(&ssl.ssl_conf, &ssl.ca_cert, nullptr);
+      mbedtls_ssl_conf_authmode(&ssl.ssl_conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+    } else if (cfg.crt_bundle || cfg.use_global_ca_store) {
+      fprintf(stderr, "twin: esp-tls CA bundle / global CA store is not emulated\n");
+      mbedtls_ssl_conf_authmode(&ssl.ssl_conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+    } else {
+      // esp-tls refuses to connect without any server verification (IDF >= 4.3, text unverified).
+      idfLog('E', "esp-tls-mbedtls", "No server verification option set in esp_tls_cfg_t structure. Check esp_tls API reference");
+      twin::fact("tls-no-trust");
+      return fail(kErrSslSetup, true);
+    }
+    if (hasCert && hasKey) {
+      ret = mbedtls_x509_crt_parse(&ssl.client_cert, (const unsigned char*)cert.c_str(), cert.size() + 1);
+      if (ret < 0) { err.esp_tls_stack_err = ret; return fail(kErrCrtParse, true); }
+      ret = mbedtls_pk_parse_key(&ssl.client_key, (const unsigned char*)key.c_str(), key.size() + 1, nullptr, 0);
+      if (ret != 0) { err.esp_tls_stack_err = ret; return fail(kErrPkParse, true); }
+      mbedtls_ssl_conf_own_cert(&ssl.ssl_conf, &ssl.client_cert, &ssl.client_key);
+    }
+    mbedtls_ssl_conf_rng(&ssl.ssl_conf, mbedtls_ctr_drbg_random, &ssl.drbg_ctx);
+    if ((ret = mbedtls_ssl_setup(&ssl.ssl_ctx, &ssl.ssl_conf)) != 0) { err.esp_tls_stack_err = ret; return fail(kErrSslSetup, true); }
+    if (!cfg.skip_cert_common_name_check) {
+      // esp-tls checks the configured common_name, else the host from the URI (a dotted quad stays text).
+      const std::string& name = commonName.empty() ? host : commonName;
+      snprintf(ssl.hostname, sizeof ssl.hostname, "%s", name.c_str());
+      twin::fact("tls-name:%s", name.c_str());
+      mbedtls_ssl_set_hostname(&ssl.ssl_ctx, name.c_str());
+    }
+    mbedtls_ssl_set_bio(&ssl.ssl_ctx, &ssl.net, mbedtls_net_send, mbedtls_net_recv, nullptr);
+    unsigned long start = millis();
+    while ((ret = mbedtls_ssl_handshake(&ssl.ssl_ctx)) != 0) {
+      if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE) {
+        idfLog('E', "esp-tls-mbedtls", "mbedtls_ssl_handshake returned -0x%x", -ret);
+        uint32_t flags = mbedtls_ssl_get_verify_result(&ssl.ssl_ctx);
+        err.esp_tls_stack_err = ret;
+        if (hasCa && flags != 0xFFFFFFFFu && flags != 0) {
+          err.esp_tls_cert_verify_flags = (int)flags;
+          twin::fact("mbedtls-flags:0x%x", flags);
+          idfLog('I', "esp-tls-mbedtls", "Failed to verify peer certificate!");
+        }
+        if (ssl.ignoredFlags) twin::fact("mbedtls-ignored-flags:0x%x", ssl.ignoredFlags);
+        twin::fact("mbedtls:%d", ret);
+        return fail(kErrHandshake, true);
+      }
+      if (millis() - start > (unsigned long)timeout) {
+        twin::fact("tls-handshake-timeout");
+        return fail(kErrHandshake, true);
+      }
+      delay(2);
+    }
+    if (ssl.ignoredFlags) twin::fact("mbedtls-ignored-flags:0x%x", ssl.ignoredFlags);
+    twin::fact("tls-ciphersuite:%s", mbedtls_ssl_get_ciphersuite(&ssl.ssl_ctx));
+    return true;
+  }
+
+  // Raw transport I/O. readSome returns >0 bytes, 0 if nothing yet, <0 on a closed or failed connection.
+  int readSome(uint8_t* buf, size_t n) {
+    std::lock_guard<std::recursive_mutex> lock(io);
+    if (tls) {
+      if (!ssl.live) return -1;
+      int r = mbedtls_ssl_read(&ssl.ssl_ctx, buf, n);
+      if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE) return 0;
+      return r == 0 ? -1 : r;
+    }
+    if (fd < 0) return -1;
+    ssize_t r = recv(fd, buf, n, MSG_DONTWAIT);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
+    return r == 0 ? -1 : (int)r;
+  }
+  bool writeAll(const uint8_t* buf, size_t n) {
+    std::lock_guard<std::recursive_mutex> lock(io);
+    while (n > 0) {
+      int w;
+      if (tls) {
+        if (!ssl.live) return false;
+        w = mbedtls_ssl_write(&ssl.ssl_ctx, buf, n);
+        if (w == MBEDTLS_ERR_SSL_WANT_READ || w == MBEDTLS_ERR_SSL_WANT_WRITE) { delay(1); continue; }
+      } else {
+        if (fd < 0) return false;
+        w = (int)send(fd, buf, n, MSG_NOSIGNAL);
+      }
+      if (w <= 0) return false;
+      buf += w; n -= (size_t)w;
+    }
+    lastOut = millis();
+    return true;
+  }
+  bool readExact(uint8_t* buf, size_t n, unsigned long deadlineMs) {
+    unsigned long start = millis();
+    while (n > 0) {
+      int r = readSome(buf, n);
+      if (r < 0) return false;
+      if (r == 0) {
+        if (!running || millis() - start > deadlineMs) return false;
+        delay(2);
+        continue;
+      }
+      buf += r; n -= (size_t)r;
+    }
+    return true;
+  }
+  // Reads one packet: type byte and body. False on timeout/closed.
+  bool readPacket(uint8_t& type, std::string& body, unsigned long deadlineMs) {
+    uint8_t b;
+    if (!readExact(&b, 1, deadlineMs)) return false;
+    type = b;
+    uint32_t len = 0, mul = 1;
+    for (int i = 0; i < 4; i++) {
+      if (!readExact(&b, 1, deadlineMs)) return false;
+      len += (b & 127) * mul;
+      mul <<= 7;
+      if (!(b & 128)) break;
+    }
+    body.resize(len);
+    return len == 0 || readExact((uint8_t*)&body[0], len, deadlineMs);
+  }
+  static void putLen(std::string& out, size_t len) {
+    do { uint8_t d = len & 127; len >>= 7; if (len) d |= 128; out += (char)d; } while (len);
+  }
+  static void putStr(std::string& out, const std::string& s) {
+    out += (char)(s.size() >> 8); out += (char)(s.size() & 0xff); out += s;
+  }
+  bool sendPacket(uint8_t type, const std::string& body) {
+    std::string p(1, (char)type);
+    putLen(p, body.size());
+    p += body;
+    return writeAll((const uint8_t*)p.data(), p.size());
+  }
+
+  bool mqttConnect() {
+    std::string body;
+    putStr(body, "MQTT");
+    body += (char)4;
+    uint8_t flags = cfg.disable_clean_session ? 0 : 0x02;
+    if (hasLwt) flags |= (uint8_t)(0x04 | ((cfg.lwt_qos & 3) << 3) | (cfg.lwt_retain ? 0x20 : 0));
+    if (hasUser) flags |= 0x80;
+    if (hasPass) flags |= 0x40;
+    body += (char)flags;
+    int ka = cfg.keepalive > 0 ? cfg.keepalive : 120;
+    body += (char)(ka >> 8); body += (char)(ka & 0xff);
+    putStr(body, clientId);
+    if (hasLwt) { putStr(body, lwtTopic); putStr(body, lwtMsg); }
+    if (hasUser) putStr(body, user);
+    if (hasPass) putStr(body, pass);
+    if (!sendPacket(0x10, body)) return false;
+    uint8_t type; std::string ack;
+    int timeout = cfg.network_timeout_ms > 0 ? cfg.network_timeout_ms : 10000;
+    if (!readPacket(type, ack, (unsigned long)timeout) || (type & 0xF0) != 0x20 || ack.size() < 2) {
+      idfLog('E', tagMqtt(), "MQTT connect failed");  // text from IDF 4.x mqtt_client.c (unverified)
+      return false;
+    }
+    int rc = (uint8_t)ack[1];
+    if (rc != 0) {
+      err.error_type = MQTT_ERROR_TYPE_CONNECTION_REFUSED;
+      err.connect_return_code = (esp_mqtt_connect_return_code_t)rc;
+      twin::fact("esp-mqtt-connack:%d", rc);
+      idfLog('E', tagMqtt(), "MQTT connect failed");
+      return false;
+    }
+    return true;
+  }
+
+  void handle(uint8_t type, std::string& body) {
+    esp_mqtt_event_t ev{};
+    switch (type & 0xF0) {
+      case 0x30: {  // PUBLISH
+        int qos = (type >> 1) & 3;
+        size_t tl = ((uint8_t)body[0] << 8) | (uint8_t)body[1];
+        size_t pos = 2 + tl;
+        if (qos > 0) {
+          ev.msg_id = ((uint8_t)body[pos] << 8) | (uint8_t)body[pos + 1];
+          pos += 2;
+        }
+        ev.topic = &body[2];
+        ev.topic_len = (int)tl;
+        ev.data = &body[pos];
+        ev.data_len = ev.total_data_len = (int)(body.size() - pos);
+        ev.qos = qos;
+        ev.retain = type & 1;
+        dispatch(MQTT_EVENT_DATA, ev);
+        if (qos == 1) sendPacket(0x40, std::string{(char)(ev.msg_id >> 8), (char)(ev.msg_id & 0xff)});
+        break;
+      }
+      case 0x40: ev.msg_id = ((uint8_t)body[0] << 8) | (uint8_t)body[1]; dispatch(MQTT_EVENT_PUBLISHED, ev); break;
+      case 0x90: ev.msg_id = ((uint8_t)body[0] << 8) | (uint8_t)body[1]; ev.data = &body[2]; ev.data_len = (int)body.size() - 2; dispatch(MQTT_EVENT_SUBSCRIBED, ev); break;
+      case 0xB0: ev.msg_id = ((uint8_t)body[0] << 8) | (uint8_t)body[1]; dispatch(MQTT_EVENT_UNSUBSCRIBED, ev); break;
+      default: break;  // PINGRESP and others
+    }
+  }
+
+  void run() {
+    while (running) {
+      dispatch(MQTT_EVENT_BEFORE_CONNECT);
+      bool ok = openTransport();
+      if (ok && !mqttConnect()) { closeConnection(); ok = false; }
+      if (!ok) {
+        if (err.error_type != MQTT_ERROR_TYPE_NONE) dispatch(MQTT_EVENT_ERROR);
+        dispatch(MQTT_EVENT_DISCONNECTED);
+      } else {
+        connected = true;
+        twin::fact("esp-mqtt:connected");
+        lastOut = millis();
+        dispatch(MQTT_EVENT_CONNECTED);
+        int ka = cfg.keepalive > 0 ? cfg.keepalive : 120;
+        while (running) {
+          uint8_t type; std::string body;
+          uint8_t first;
+          int r = readSome(&first, 1);
+          if (r < 0) break;
+          if (r == 0) {
+            if (millis() - lastOut > (unsigned long)ka * 1000UL / 2 && !sendPacket(0xC0, "")) break;
+            delay(5);
+            continue;
+          }
+          type = first;
+          // The rest of the packet follows the first byte.
+          uint32_t len = 0, mul = 1; uint8_t b; bool good = true;
+          for (int i = 0; i < 4 && good; i++) {
+            good = readExact(&b, 1, 10000);
+            len += (b & 127) * mul; mul <<= 7;
+            if (!(b & 128)) break;
+          }
+          body.resize(len);
+          if (!good || (len && !readExact((uint8_t*)&body[0], len, 10000))) break;
+          handle(type, body);
+        }
+        closeConnection();
+        if (running) dispatch(MQTT_EVENT_DISCONNECTED);
+      }
+      if (!running || cfg.disable_auto_reconnect) break;
+      int wait = cfg.reconnect_timeout_ms > 0 ? cfg.reconnect_timeout_ms : 10000;
+      for (int t = 0; t < wait && running; t += 10) delay(10);
+    }
+  }
+};
+
+esp_mqtt_client_handle_t twin_esp_mqtt_client_init(const twin_mqtt_config* c) {
+  auto* m = new esp_mqtt_client();
+  m->cfg = *c;
+  m->uri = str(c->uri); m->host = str(c->host);
+  m->clientId = c->client_id ? c->client_id : "ESP32_245000";  // IDF default "ESP32_%CHIPID%"
+  // mqtt_msg.c sends a user name / password only when set and non-empty.
+  m->hasUser = c->username && *c->username; m->user = str(c->username);
+  m->hasPass = c->password && *c->password; m->pass = str(c->password);
+  m->hasLwt = c->lwt_topic != nullptr; m->lwtTopic = str(c->lwt_topic); m->lwtMsg = str(c->lwt_msg);
+  m->hasCa = c->cert_pem != nullptr; m->ca = str(c->cert_pem);
+  m->hasCert = c->client_cert_pem != nullptr; m->cert = str(c->client_cert_pem);
+  m->hasKey = c->client_key_pem != nullptr; m->key = str(c->client_key_pem);
+  m->commonName = str(c->common_name);
+  if (!m->parseUri()) {
+    idfLog('E', twin::esp32::coreMajor() >= 3 ? "mqtt_client" : "MQTT_CLIENT", "Error parse uri = %s", m->uri.c_str());
+    delete m;
+    return nullptr;
+  }
+  return m;
+}
+
+esp_err_t esp_mqtt_client_start(esp_mqtt_client_handle_t c) {
+  if (!c || c->running) return ESP_FAIL;
+  c->running = true;
+  c->worker = std::thread([c] { c->run(); });
+  return ESP_OK;
+}
+esp_err_t esp_mqtt_client_stop(esp_mqtt_client_handle_t c) {
+  if (!c || !c->running) return ESP_FAIL;
+  c->running = false;
+  if (c->worker.joinable()) c->worker.join();
+  c->closeConnection();
+  return ESP_OK;
+}
+esp_err_t esp_mqtt_client_destroy(esp_mqtt_client_handle_t c) {
+  if (!c) return ESP_FAIL;
+  if (c->running) esp_mqtt_client_stop(c);
+  delete c;
+  return ESP_OK;
+}
+esp_err_t esp_mqtt_client_reconnect(esp_mqtt_client_handle_t c) { return c ? ESP_OK : ESP_FAIL; }
+esp_err_t esp_mqtt_client_disconnect(esp_mqtt_client_handle_t c) {
+  if (!c || !c->connected) return ESP_FAIL;
+  c->sendPacket(0xE0, "");
+  c->closeConnection();
+  return ESP_OK;
+}
+esp_err_t esp_mqtt_client_set_uri(esp_mqtt_client_handle_t c, const char* uri) {
+  if (!c || !uri) return ESP_FAIL;
+  c->uri = uri;
+  return c->parseUri() ? ESP_OK : ESP_FAIL;
+}
+esp_err_t esp_mqtt_client_register_event(esp_mqtt_client_handle_t c, esp_mqtt_event_id_t event, esp_event_handler_t fn, void* arg) {
+  if (!c || !fn) return ESP_FAIL;
+  c->handlers.push_back({event, fn, arg});
+  return ESP_OK;
+}
+int esp_mqtt_client_publish(esp_mqtt_client_handle_t c, const char* topic, const char* data, int len, int qos, int retain) {
+  if (!c || !topic || !c->connected) return -1;  // the twin keeps no outbox while disconnected
+  if (len == 0 && data) len = (int)strlen(data);
+  std::string body;
+  esp_mqtt_client::putStr(body, topic);
+  int id = 0;
+  if (qos > 0) {
+    std::lock_guard<std::recursive_mutex> lock(c->io);
+    if (++c->nextId == 0) c->nextId = 1;
+    id = c->nextId;
+    body += (char)(id >> 8); body += (char)(id & 0xff);
+  }
+  if (data && len > 0) body.append(data, (size_t)len);
+  return c->sendPacket((uint8_t)(0x30 | ((qos & 3) << 1) | (retain ? 1 : 0)), body) ? id : -1;
+}
+int esp_mqtt_client_enqueue(esp_mqtt_client_handle_t c, const char* topic, const char* data, int len, int qos, int retain, bool) {
+  return esp_mqtt_client_publish(c, topic, data, len, qos, retain);
+}
+int esp_mqtt_client_subscribe(esp_mqtt_client_handle_t c, const char* topic, int qos) {
+  if (!c || !topic || !c->connected) return -1;
+  std::string body;
+  int id;
+  {
+    std::lock_guard<std::recursive_mutex> lock(c->io);
+    if (++c->nextId == 0) c->nextId = 1;
+    id = c->nextId;
+  }
+  body += (char)(id >> 8); body += (char)(id & 0xff);
+  esp_mqtt_client::putStr(body, topic);
+  body += (char)(qos & 3);
+  return c->sendPacket(0x82, body) ? id : -1;
+}
+int esp_mqtt_client_unsubscribe(esp_mqtt_client_handle_t c, const char* topic) {
+  if (!c || !topic || !c->connected) return -1;
+  std::string body;
+  int id;
+  {
+    std::lock_guard<std::recursive_mutex> lock(c->io);
+    if (++c->nextId == 0) c->nextId = 1;
+    id = c->nextId;
+  }
+  body += (char)(id >> 8); body += (char)(id & 0xff);
+  esp_mqtt_client::putStr(body, topic);
+  return c->sendPacket(0xA2, body) ? id : -1;
+}

@@ -1,0 +1,2 @@
+#include "ESP8266mDNS.h"
+MDNSResponder MDNS;

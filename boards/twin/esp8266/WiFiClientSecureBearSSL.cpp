@@ -1,0 +1,505 @@
+// BearSSL::WiFiClientSecure (ESP8266 core 3.1.x) on Debian libbearssl 0.6.
+// Behaviour copied from libraries/ESP8266WiFi/src/WiFiClientSecureBearSSL.cpp @3.1.2 as summarised in
+// /work/shared/reference/tls-bearssl.md §1 (own code; line refs are to that file).
+#include "WiFiClientSecureBearSSL.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "esp8266_time.h"
+#include "twin_world.h"
+
+#if defined(DEBUG_ESP_SSL) && defined(DEBUG_ESP_PORT)
+#define DEBUG_BSSL(fmt, ...) DEBUG_ESP_PORT.printf("BSSL:" fmt, ##__VA_ARGS__)  // cpp:62-66
+#else
+#define DEBUG_BSSL(...) do {} while (0)
+#endif
+
+namespace BearSSL {
+
+namespace {
+// Leaf-only validator for setInsecure / setFingerprint / allowSelfSignedCerts (br_x509_insecure, cpp:690-800):
+// fingerprint = SHA-1 of the leaf DER, self-signed = subject DN == issuer DN; no signature, date or name check.
+struct InsecureValidator {
+  const br_x509_class* vtable;
+  bool checkFingerprint;
+  bool checkSelfSigned;
+  uint8_t fingerprint[20];
+  int certs;
+  std::vector<uint8_t> leaf;
+  br_x509_decoder_context dec;
+  br_x509_pkey pkey;
+  std::vector<uint8_t> k1, k2;
+};
+
+void ivStartChain(const br_x509_class** ctx, const char*) {
+  auto* v = reinterpret_cast<InsecureValidator*>(ctx);
+  v->certs = 0;
+  v->leaf.clear();
+}
+void ivStartCert(const br_x509_class** ctx, uint32_t) { reinterpret_cast<InsecureValidator*>(ctx)->certs++; }
+void ivAppend(const br_x509_class** ctx, const unsigned char* buf, size_t len) {
+  auto* v = reinterpret_cast<InsecureValidator*>(ctx);
+  if (v->certs == 1) v->leaf.insert(v->leaf.end(), buf, buf + len);
+}
+void ivEndCert(const br_x509_class**) {}
+unsigned ivEndChain(const br_x509_class** ctx) {
+  auto* v = reinterpret_cast<InsecureValidator*>(ctx);
+  if (v->certs == 0) return BR_ERR_X509_EMPTY_CHAIN;
+  br_x509_decoder_init(&v->dec, nullptr, nullptr);
+  br_x509_decoder_push(&v->dec, v->leaf.data(), v->leaf.size());
+  const br_x509_pkey* pk = br_x509_decoder_get_pkey(&v->dec);
+  if (!pk) return br_x509_decoder_last_error(&v->dec) ? (unsigned)br_x509_decoder_last_error(&v->dec) : BR_ERR_X509_TRUNCATED;
+  v->pkey = *pk;
+  if (v->checkFingerprint) {
+    br_sha1_context sh;
+    uint8_t digest[20];
+    br_sha1_init(&sh);
+    br_sha1_update(&sh, v->leaf.data(), v->leaf.size());
+    br_sha1_out(&sh, digest);
+    if (memcmp(digest, v->fingerprint, 20) != 0) return BR_ERR_X509_NOT_TRUSTED;
+  }
+  if (v->checkSelfSigned) {
+    std::vector<uint8_t> issuer, subject;
+    if (!detail::certIssuerSubject(v->leaf.data(), v->leaf.size(), issuer, subject)) return BR_ERR_X509_NOT_TRUSTED;
+    if (issuer != subject) return BR_ERR_X509_NOT_TRUSTED;
+  }
+  return 0;
+}
+const br_x509_pkey* ivGetPkey(const br_x509_class* const* ctx, unsigned* usages) {
+  auto* v = reinterpret_cast<const InsecureValidator*>(ctx);
+  if (usages) *usages = BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN;
+  return &v->pkey;
+}
+const br_x509_class kInsecureVtable = {sizeof(InsecureValidator), ivStartChain, ivStartCert, ivAppend,
+                                       ivEndCert, ivEndChain, ivGetPkey};
+
+// getLastSSLError's table (cpp:1348-1434). No case 0: 0 and unlisted values are "Unknown error code."
+const char* errorText(int err) {
+  switch (err) {
+    case -1000: return "Unable to allocate memory for SSL structures and buffers.";
+    case BR_ERR_BAD_PARAM: return "Caller-provided parameter is incorrect.";
+    case BR_ERR_BAD_STATE: return "Operation requested by the caller cannot be applied with the current context state (e.g. reading data while outgoing data is waiting to be sent).";
+    case BR_ERR_UNSUPPORTED_VERSION: return "Incoming protocol or record version is unsupported.";
+    case BR_ERR_BAD_VERSION: return "Incoming record version does not match the expected version.";
+    case BR_ERR_BAD_LENGTH: return "Incoming record length is invalid.";
+    case BR_ERR_TOO_LARGE: return "Incoming record is too large to be processed, or buffer is too small for the handshake message to send.";
+    case BR_ERR_BAD_MAC: return "Decryption found an invalid padding, or the record MAC is not correct.";
+    case BR_ERR_NO_RANDOM: return "No initial entropy was provided, and none can be obtained from the OS.";
+    case BR_ERR_UNKNOWN_TYPE: return "Incoming record type is unknown.";
+    case BR_ERR_UNEXPECTED: return "Incoming record or message has wrong type with regards to the current engine state.";
+    case BR_ERR_BAD_CCS: return "ChangeCipherSpec message from the peer has invalid contents.";
+    case BR_ERR_BAD_ALERT: return "Alert message from the peer has invalid contents (odd length).";
+    case BR_ERR_BAD_HANDSHAKE: return "Incoming handshake message decoding failed.";
+    case BR_ERR_OVERSIZED_ID: return "ServerHello contains a session ID which is larger than 32 bytes.";
+    case BR_ERR_BAD_CIPHER_SUITE: return "Server wants to use a cipher suite that we did not claim to support. This is also reported if we tried to advertise a cipher suite that we do not support.";
+    case BR_ERR_BAD_COMPRESSION: return "Server wants to use a compression that we did not claim to support.";
+    case BR_ERR_BAD_FRAGLEN: return "Server's max fragment length does not match client's.";
+    case BR_ERR_BAD_SECRENEG: return "Secure renegotiation failed.";
+    case BR_ERR_EXTRA_EXTENSION: return "Server sent an extension type that we did not announce, or used the same extension type several times in a single ServerHello.";
+    case BR_ERR_BAD_SNI: return "Invalid Server Name Indication contents (when used by the server, this extension shall be empty).";
+    case BR_ERR_BAD_HELLO_DONE: return "Invalid ServerHelloDone from the server (length is not 0).";
+    case BR_ERR_LIMIT_EXCEEDED: return "Internal limit exceeded (e.g. server's public key is too large).";
+    case BR_ERR_BAD_FINISHED: return "Finished message from peer does not match the expected value.";
+    case BR_ERR_RESUME_MISMATCH: return "Session resumption attempt with distinct version or cipher suite.";
+    case BR_ERR_INVALID_ALGORITHM: return "Unsupported or invalid algorithm (ECDHE curve, signature algorithm, hash function).";
+    case BR_ERR_BAD_SIGNATURE: return "Invalid signature in ServerKeyExchange or CertificateVerify message.";
+    case BR_ERR_WRONG_KEY_USAGE: return "Peer's public key does not have the proper type or is not allowed for the requested operation.";
+    case BR_ERR_NO_CLIENT_AUTH: return "Client did not send a certificate upon request, or the client certificate could not be validated.";
+    case BR_ERR_IO: return "I/O error or premature close on transport stream.";
+    case BR_ERR_X509_INVALID_VALUE: return "Invalid value in an ASN.1 structure.";
+    case BR_ERR_X509_TRUNCATED: return "Truncated certificate or other ASN.1 object.";
+    case BR_ERR_X509_EMPTY_CHAIN: return "Empty certificate chain (no certificate at all).";
+    case BR_ERR_X509_INNER_TRUNC: return "Decoding error: inner element extends beyond outer element size.";
+    case BR_ERR_X509_BAD_TAG_CLASS: return "Decoding error: unsupported tag class (application or private).";
+    case BR_ERR_X509_BAD_TAG_VALUE: return "Decoding error: unsupported tag value.";
+    case BR_ERR_X509_INDEFINITE_LENGTH: return "Decoding error: indefinite length.";
+    case BR_ERR_X509_EXTRA_ELEMENT: return "Decoding error: extraneous element.";
+    case BR_ERR_X509_UNEXPECTED: return "Decoding error: unexpected element.";
+    case BR_ERR_X509_NOT_CONSTRUCTED: return "Decoding error: expected constructed element, but is primitive.";
+    case BR_ERR_X509_NOT_PRIMITIVE: return "Decoding error: expected primitive element, but is constructed.";
+    case BR_ERR_X509_PARTIAL_BYTE: return "Decoding error: BIT STRING length is not multiple of 8.";
+    case BR_ERR_X509_BAD_BOOLEAN: return "Decoding error: BOOLEAN value has invalid length.";
+    case BR_ERR_X509_OVERFLOW: return "Decoding error: value is off-limits.";
+    case BR_ERR_X509_BAD_DN: return "Invalid distinguished name.";
+    case BR_ERR_X509_BAD_TIME: return "Invalid date/time representation.";
+    case BR_ERR_X509_UNSUPPORTED: return "Certificate contains unsupported features that cannot be ignored.";
+    case BR_ERR_X509_LIMIT_EXCEEDED: return "Key or signature size exceeds internal limits.";
+    case BR_ERR_X509_WRONG_KEY_TYPE: return "Key type does not match that which was expected.";
+    case BR_ERR_X509_BAD_SIGNATURE: return "Signature is invalid.";
+    case BR_ERR_X509_TIME_UNKNOWN: return "Validation time is unknown.";
+    case BR_ERR_X509_EXPIRED: return "Certificate is expired or not yet valid.";
+    case BR_ERR_X509_DN_MISMATCH: return "Issuer/Subject DN mismatch in the chain.";
+    case BR_ERR_X509_BAD_SERVER_NAME: return "Expected server name was not found in the chain.";
+    case BR_ERR_X509_CRITICAL_EXTENSION: return "Unknown critical extension in certificate.";
+    case BR_ERR_X509_NOT_CA: return "Not a CA, or path length constraint violation.";
+    case BR_ERR_X509_FORBIDDEN_KEY_USAGE: return "Key Usage extension prohibits intended usage.";
+    case BR_ERR_X509_WEAK_PUBLIC_KEY: return "Public key found in certificate is too small.";
+    case BR_ERR_X509_NOT_TRUSTED: return "Chain could not be linked to a trust anchor.";
+    default: return "Unknown error code.";
+  }
+}
+
+void fillEntropy(uint8_t* buf, size_t len) {
+  int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  size_t got = 0;
+  if (fd >= 0) {
+    ssize_t n = ::read(fd, buf, len);
+    if (n > 0) got = (size_t)n;
+    close(fd);
+  }
+  for (size_t i = got; i < len; i++) buf[i] = (uint8_t)random(256);
+}
+}  // namespace
+
+struct WiFiClientSecure::Engine {
+  br_ssl_client_context sc;
+  br_x509_minimal_context xm;
+  br_x509_knownkey_context kk;
+  InsecureValidator iv;
+  std::vector<uint8_t> in, out;
+};
+
+WiFiClientSecure::WiFiClientSecure() = default;
+WiFiClientSecure::~WiFiClientSecure() { stop(); }
+
+void WiFiClientSecure::freeSSL() {
+  e_.reset();
+  handshakeDone_ = false;
+  timeoutMs_ = 15000;
+}
+
+void WiFiClientSecure::stop() {
+  // WiFiClient::stop() then _freeSSL(): no close_notify, and getLastSSLError() reads 0 afterwards.
+  WiFiClient::stop();
+  freeSSL();
+}
+
+int WiFiClientSecure::connect(IPAddress ip, uint16_t port) {
+  if (!WiFiClient::connect(ip, port)) { twin::fact("tcp-errno:%d", lastConnectErrno()); return 0; }
+  return connectSSL(nullptr) ? 1 : 0;  // no SNI, no name check (cpp:211-233)
+}
+
+int WiFiClientSecure::connect(const char* name, uint16_t port) {
+  IPAddress remote;
+  if (!twin::resolve(name, remote)) {
+    twin::fact("dns-failed:%s", name ? name : "");
+    return 0;
+  }
+  if (!WiFiClient::connect(remote, port)) { twin::fact("tcp-errno:%d", lastConnectErrno()); return 0; }
+  return connectSSL(name) ? 1 : 0;  // the string is SNI and the checked name, also a dotted quad
+}
+
+bool WiFiClientSecure::connectSSL(const char* hostName) {
+  freeSSL();
+  oom_ = false;
+  if (!insecure_ && !useFingerprint_ && !selfSigned_ && !knownKey_ && !ta_) {
+    DEBUG_BSSL("Connection *will* fail, no authentication method is setup\n");
+  }
+  e_.reset(new Engine());
+  Engine& e = *e_;
+  e.in.resize((size_t)iobufIn_);
+  e.out.resize((size_t)iobufOut_);
+  const br_x509_trust_anchor* tas = (ta_ && ta_->getCount()) ? ta_->getTrustAnchors() : nullptr;
+  size_t nTas = tas ? ta_->getCount() : 0;
+  br_ssl_client_init_full(&e.sc, &e.xm, tas, nTas);  // BearSSL full-client suite order = suites_P (cpp:833)
+  br_ssl_engine_add_flags(&e.sc.eng, BR_OPT_NO_RENEGOTIATION);
+  br_ssl_engine_set_versions(&e.sc.eng, tlsMin_, tlsMax_);
+  if (!ciphers_.empty()) br_ssl_engine_set_suites(&e.sc.eng, ciphers_.data(), ciphers_.size());
+  if (insecure_ || useFingerprint_ || selfSigned_) {
+    e.iv.vtable = &kInsecureVtable;
+    e.iv.checkFingerprint = useFingerprint_;
+    e.iv.checkSelfSigned = selfSigned_;
+    memcpy(e.iv.fingerprint, fingerprint_, 20);
+    br_ssl_engine_set_x509(&e.sc.eng, &e.iv.vtable);
+  } else if (knownKey_) {
+    if (knownKey_->isRSA()) br_x509_knownkey_init_rsa(&e.kk, knownKey_->getRSA(), knownKeyUsages_);
+    else if (knownKey_->isEC()) br_x509_knownkey_init_ec(&e.kk, knownKey_->getEC(), knownKeyUsages_);
+    br_ssl_engine_set_x509(&e.sc.eng, &e.kk.vtable);
+  } else {
+    // The fork calls time(NULL) (board clock) when setX509Time was not used; Debian's would use the host
+    // clock, so the twin always sets the time explicitly (tls-bearssl.md §1 "Shim rule").
+    int64_t t = now_ ? (int64_t)now_ : (int64_t)twin_esp8266_time(nullptr);
+    br_x509_minimal_set_time(&e.xm, (uint32_t)(719528 + t / 86400), (uint32_t)(t % 86400));
+  }
+  br_ssl_engine_set_buffers_bidi(&e.sc.eng, e.in.data(), e.in.size(), e.out.data(), e.out.size());
+  uint8_t seed[32];
+  fillEntropy(seed, sizeof seed);
+  br_ssl_engine_inject_entropy(&e.sc.eng, seed, sizeof seed);
+  if (chain_ && sk_ && chain_->getCount()) {
+    if (sk_->isRSA()) {
+      br_ssl_client_set_single_rsa(&e.sc, chain_->getX509Certs(), chain_->getCount(), sk_->getRSA(),
+                                   br_rsa_pkcs1_sign_get_default());
+    } else if (sk_->isEC()) {
+      br_ssl_client_set_single_ec(&e.sc, chain_->getX509Certs(), chain_->getCount(), sk_->getEC(), allowedUsages_,
+                                  certIssuerKeyType_, br_ec_get_default(), br_ecdsa_sign_asn1_get_default());
+    }
+  }
+  if (!br_ssl_client_reset(&e.sc, hostName, 0)) {
+    int err = br_ssl_engine_last_error(&e.sc.eng);
+    twin::fact("bearssl:%d", err);
+    freeSSL();  // names >= 256 bytes: BAD_PARAM and the engine is freed
+    return false;
+  }
+  twin::fact("tls-name:%s", hostName ? hostName : "");
+  bool ok = waitForHandshake();
+  if (!ok) {
+    char err[256];
+    int code = getLastSSLError(err, sizeof err);
+    (void)code;
+    DEBUG_BSSL("Couldn't connect. Error = '%s'\n", err);
+    twin::fact("bearssl:%d", e_ ? br_ssl_engine_last_error(&e_->sc.eng) : 0);
+    return false;
+  }
+  DEBUG_BSSL("Connected!\n");
+  timeoutMs_ = 5000;
+  return true;
+}
+
+bool WiFiClientSecure::waitForHandshake() {
+  handshakeDone_ = false;
+  while (!handshakeDone_ && socketConnected()) {
+    if (runUntil(BR_SSL_SENDAPP) < 0) break;
+    if (br_ssl_engine_current_state(&e_->sc.eng) & BR_SSL_SENDAPP) handshakeDone_ = true;
+  }
+  return handshakeDone_;
+}
+
+// _run_until: pumps records between the engine and the socket until `target` is reached. Blocking calls
+// give up after the client timeout (15 s in the handshake) without an engine error, like the core.
+int WiFiClientSecure::runUntil(unsigned target, bool blocking) {
+  if (!e_) return -1;
+  br_ssl_engine_context* eng = &e_->sc.eng;
+  uint64_t deadline = twin::millisSinceBoot() + timeoutMs_;
+  for (;;) {
+    if (fd_ < 0) return -1;
+    unsigned st = br_ssl_engine_current_state(eng);
+    if (st & BR_SSL_CLOSED) return -1;
+    if (st & BR_SSL_SENDREC) {
+      size_t len;
+      unsigned char* buf = br_ssl_engine_sendrec_buf(eng, &len);
+      ssize_t w = send(fd_, buf, len, MSG_NOSIGNAL);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) return -1;
+      br_ssl_engine_sendrec_ack(eng, (size_t)w);
+      continue;
+    }
+    if (st & target) return 0;
+    if ((st & BR_SSL_RECVAPP) && !(target & BR_SSL_RECVAPP)) return -1;  // "Fatal protocol state"
+    if (st & BR_SSL_RECVREC) {
+      size_t len;
+      unsigned char* buf = br_ssl_engine_recvrec_buf(eng, &len);
+      ssize_t r = recv(fd_, buf, len, MSG_DONTWAIT);
+      if (r > 0) { br_ssl_engine_recvrec_ack(eng, (size_t)r); continue; }
+      if (r == 0) return -1;  // peer closed: no engine error is set (row 10: 0 "Unknown error code.")
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return -1;
+      if (!blocking) return -1;
+      uint64_t now = twin::millisSinceBoot();
+      if (now >= deadline) {
+        twin::fact("tls-handshake-timeout");
+        return -1;
+      }
+      pollfd p{fd_, POLLIN, 0};
+      poll(&p, 1, (int)std::min<uint64_t>(50, deadline - now));
+      continue;
+    }
+    return -1;
+  }
+}
+
+size_t WiFiClientSecure::pendingApp() {
+  if (!e_) return 0;
+  if (!(br_ssl_engine_current_state(&e_->sc.eng) & BR_SSL_RECVAPP)) return 0;
+  size_t len = 0;
+  br_ssl_engine_recvapp_buf(&e_->sc.eng, &len);
+  return len;
+}
+
+int WiFiClientSecure::available() {
+  if (!e_ || !handshakeDone_) return 0;
+  size_t n = pendingApp();
+  if (n) return (int)n;
+  runUntil(BR_SSL_RECVAPP, false);
+  return (int)pendingApp();
+}
+
+int WiFiClientSecure::read(uint8_t* buf, size_t size) {
+  if (!e_ || !handshakeDone_) return -1;
+  size_t avail = (size_t)available();
+  if (!avail) return -1;
+  size_t len;
+  unsigned char* app = br_ssl_engine_recvapp_buf(&e_->sc.eng, &len);
+  size_t n = std::min(size, len);
+  memcpy(buf, app, n);
+  br_ssl_engine_recvapp_ack(&e_->sc.eng, n);
+  return (int)n;
+}
+
+int WiFiClientSecure::read() {
+  uint8_t c;
+  return read(&c, 1) == 1 ? c : -1;
+}
+
+int WiFiClientSecure::peek() {
+  if (!available()) return -1;
+  size_t len;
+  unsigned char* app = br_ssl_engine_recvapp_buf(&e_->sc.eng, &len);
+  return len ? app[0] : -1;
+}
+
+size_t WiFiClientSecure::peekBytes(uint8_t* buffer, size_t length) {
+  if (!available()) return 0;
+  size_t len;
+  unsigned char* app = br_ssl_engine_recvapp_buf(&e_->sc.eng, &len);
+  size_t n = std::min(length, len);
+  memcpy(buffer, app, n);
+  return n;
+}
+
+size_t WiFiClientSecure::write(const uint8_t* buf, size_t size) {
+  if (!e_ || !handshakeDone_) return 0;
+  size_t sent = 0;
+  while (size > 0) {
+    if (runUntil(BR_SSL_SENDAPP) < 0) break;
+    if (!(br_ssl_engine_current_state(&e_->sc.eng) & BR_SSL_SENDAPP)) break;
+    size_t len;
+    unsigned char* app = br_ssl_engine_sendapp_buf(&e_->sc.eng, &len);
+    size_t n = std::min(size, len);
+    memcpy(app, buf, n);
+    br_ssl_engine_sendapp_ack(&e_->sc.eng, n);
+    br_ssl_engine_flush(&e_->sc.eng, 0);
+    runUntil(BR_SSL_SENDAPP);
+    buf += n;
+    size -= n;
+    sent += n;
+  }
+  return sent;
+}
+
+void WiFiClientSecure::flush() {
+  if (e_ && handshakeDone_) {
+    br_ssl_engine_flush(&e_->sc.eng, 0);
+    runUntil(BR_SSL_SENDAPP);
+  }
+}
+
+uint8_t WiFiClientSecure::connected() {
+  if (available() || (socketConnected() && handshakeDone_ && e_ &&
+                      br_ssl_engine_current_state(&e_->sc.eng) != BR_SSL_CLOSED)) return 1;
+  return 0;
+}
+
+void WiFiClientSecure::setInsecure() {
+  insecure_ = true; useFingerprint_ = false; selfSigned_ = false; knownKey_ = nullptr; ta_ = nullptr;
+}
+
+bool WiFiClientSecure::setFingerprint(const uint8_t fingerprint[20]) {
+  insecure_ = false; selfSigned_ = false; knownKey_ = nullptr; ta_ = nullptr;
+  useFingerprint_ = true;
+  memcpy(fingerprint_, fingerprint, 20);
+  return true;
+}
+
+bool WiFiClientSecure::setFingerprint(const char* fpStr) {
+  uint8_t fp[20];
+  int idx = 0;
+  const char* p = fpStr;
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  while (*p) {
+    if (*p == ' ' || *p == ':') { p++; continue; }
+    int hi = hex(p[0]);
+    int lo = p[1] ? hex(p[1]) : -1;
+    if (hi < 0 || lo < 0 || idx >= 20) return false;
+    fp[idx++] = (uint8_t)(hi * 16 + lo);
+    p += 2;
+  }
+  if (idx != 20) return false;
+  return setFingerprint(fp);
+}
+
+void WiFiClientSecure::allowSelfSignedCerts() {
+  insecure_ = false; useFingerprint_ = false; knownKey_ = nullptr; ta_ = nullptr;
+  selfSigned_ = true;
+}
+
+void WiFiClientSecure::setKnownKey(const PublicKey* pk, unsigned usages) {
+  insecure_ = false; useFingerprint_ = false; selfSigned_ = false; ta_ = nullptr;
+  knownKey_ = pk;
+  knownKeyUsages_ = usages;
+}
+
+void WiFiClientSecure::setTrustAnchors(const X509List* ta) {
+  insecure_ = false; useFingerprint_ = false; selfSigned_ = false; knownKey_ = nullptr;
+  ta_ = ta;
+}
+
+void WiFiClientSecure::setClientRSACert(const X509List* cert, const PrivateKey* sk) {
+  chain_ = cert;
+  sk_ = sk;
+}
+
+void WiFiClientSecure::setClientECCert(const X509List* cert, const PrivateKey* sk, unsigned allowed_usages,
+                                       unsigned cert_issuer_key_type) {
+  chain_ = cert;
+  sk_ = sk;
+  allowedUsages_ = allowed_usages;
+  certIssuerKeyType_ = cert_issuer_key_type;
+}
+
+void WiFiClientSecure::setBufferSizes(int recv, int xmit) {
+  // cpp:178: clamp to 512..16384, then add the record overheads.
+  recv = std::max(512, std::min(16384, recv));
+  xmit = std::max(512, std::min(16384, xmit));
+  iobufIn_ = recv + 325;
+  iobufOut_ = xmit + 85;
+}
+
+bool WiFiClientSecure::setSSLVersion(uint32_t min, uint32_t max) {
+  auto ok = [](uint32_t v) { return v == BR_TLS10 || v == BR_TLS11 || v == BR_TLS12; };
+  if (!ok(min) || !ok(max) || max < min) return false;
+  tlsMin_ = (uint16_t)min;
+  tlsMax_ = (uint16_t)max;
+  return true;
+}
+
+bool WiFiClientSecure::setCiphers(const uint16_t* cipherAry, int cipherCount) {
+  ciphers_.assign(cipherAry, cipherAry + cipherCount);
+  return true;
+}
+
+bool WiFiClientSecure::setCiphersLessSecure() {
+  static const uint16_t kLess[] = {BR_TLS_RSA_WITH_AES_128_CBC_SHA256, BR_TLS_RSA_WITH_AES_256_CBC_SHA256,
+                                   BR_TLS_RSA_WITH_AES_128_CBC_SHA, BR_TLS_RSA_WITH_AES_256_CBC_SHA};
+  return setCiphers(kLess, 4);
+}
+
+int WiFiClientSecure::getLastSSLError(char* dest, size_t len) {
+  int err = 0;
+  if (oom_) err = -1000;
+  else if (e_) err = br_ssl_engine_last_error(&e_->sc.eng);
+  const char* prefix = "";
+  if (err > 0 && (err & BR_ERR_RECV_FATAL_ALERT)) {
+    prefix = "SSL received fatal alert - ";
+    err &= ~BR_ERR_RECV_FATAL_ALERT;
+  } else if (err > 0 && (err & BR_ERR_SEND_FATAL_ALERT)) {
+    prefix = "SSL sent fatal alert - ";
+    err &= ~BR_ERR_SEND_FATAL_ALERT;
+  }
+  // Quirk kept from the core: the bare alert number is looked up in the BR_ERR table.
+  if (dest && len) snprintf(dest, len, "%s%s", prefix, errorText(err));
+  return err;
+}
+
+bool WiFiClientSecure::getMFLNStatus() {
+  return connected() && e_ && e_->sc.eng.peer_log_max_frag_len != 0;
+}
+
+}  // namespace BearSSL

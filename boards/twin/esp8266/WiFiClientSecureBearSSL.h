@@ -1,0 +1,89 @@
+// BearSSL::WiFiClientSecure of ESP8266 core 3.1.x (libraries/ESP8266WiFi/src/WiFiClientSecureBearSSL.h @3.1.2),
+// on Debian libbearssl 0.6. Behaviour and strings: /work/shared/reference/tls-bearssl.md §1.
+#pragma once
+#include <bearssl/bearssl.h>
+
+#include <memory>
+#include <vector>
+
+#include "Arduino.h"
+#include "BearSSLHelpers.h"
+#include "WiFiClient.h"
+
+namespace BearSSL {
+
+class WiFiClientSecure : public WiFiClient {
+ public:
+  WiFiClientSecure();
+  ~WiFiClientSecure() override;
+  WiFiClientSecure(const WiFiClientSecure&) = delete;
+
+  int connect(IPAddress ip, uint16_t port) override;
+  int connect(const char* name, uint16_t port) override;
+  int connect(const String& host, uint16_t port) { return connect(host.c_str(), port); }
+  uint8_t connected() override;
+  size_t write(const uint8_t* buf, size_t size) override;
+  size_t write(uint8_t b) override { return write(&b, 1); }
+  using Print::write;
+  size_t write_P(PGM_P buf, size_t size) { return write((const uint8_t*)buf, size); }
+  int read(uint8_t* buf, size_t size) override;
+  int read() override;
+  int peek() override;
+  size_t peekBytes(uint8_t* buffer, size_t length);
+  int available() override;
+  void flush() override;
+  void stop() override;
+  bool stop(unsigned int maxWaitMs) { stop(); (void)maxWaitMs; return true; }
+  operator bool() override { return connected(); }
+
+  // Validation: the last call wins (each clears the others, h:74-101).
+  void setInsecure();
+  bool setFingerprint(const uint8_t fingerprint[20]);
+  bool setFingerprint(const char* fpStr);
+  void allowSelfSignedCerts();
+  void setKnownKey(const PublicKey* pk, unsigned usages = BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN);
+  void setTrustAnchors(const X509List* ta);
+  void setX509Time(time_t now) { now_ = now; }
+  void setClientRSACert(const X509List* cert, const PrivateKey* sk);
+  void setClientECCert(const X509List* cert, const PrivateKey* sk, unsigned allowed_usages, unsigned cert_issuer_key_type);
+  void setBufferSizes(int recv, int xmit);
+  bool setSSLVersion(uint32_t min = BR_TLS10, uint32_t max = BR_TLS12);
+  bool setCiphers(const uint16_t* cipherAry, int cipherCount);
+  bool setCiphers(const std::vector<uint16_t>& list) { return setCiphers(list.data(), (int)list.size()); }
+  bool setCiphersLessSecure();
+  int getLastSSLError(char* dest = nullptr, size_t len = 0);
+  bool getMFLNStatus();
+  void setSession(void*) {}
+
+ private:
+  struct Engine;
+  bool connectSSL(const char* hostName);
+  int runUntil(unsigned target, bool blocking = true);
+  bool waitForHandshake();
+  bool socketConnected() { return WiFiClient::connected(); }
+  void freeSSL();
+  size_t pendingApp();
+
+  std::unique_ptr<Engine> e_;
+  bool handshakeDone_ = false;
+  bool oom_ = false;
+  // validation choice
+  bool insecure_ = false, useFingerprint_ = false, selfSigned_ = false;
+  uint8_t fingerprint_[20] = {};
+  const PublicKey* knownKey_ = nullptr;
+  unsigned knownKeyUsages_ = 0;
+  const X509List* ta_ = nullptr;
+  time_t now_ = 0;
+  // client auth
+  const X509List* chain_ = nullptr;
+  const PrivateKey* sk_ = nullptr;
+  unsigned allowedUsages_ = 0, certIssuerKeyType_ = 0;
+  // engine options
+  int iobufIn_ = 16384 + 325;  // cpp:178 defaults: 16709 in, 597 out
+  int iobufOut_ = 512 + 85;
+  uint16_t tlsMin_ = BR_TLS10, tlsMax_ = BR_TLS12;
+  std::vector<uint16_t> ciphers_;
+  uint32_t timeoutMs_ = 15000;  // cpp:72, 5000 after a successful handshake (cpp:1211)
+};
+
+}  // namespace BearSSL

@@ -1,0 +1,53 @@
+// Running g++ for the twin: at most two compilers at once (shared 2-core machine), errors kept typed.
+import { execa } from 'execa';
+
+export type TwinBuildErrorKind = 'compile' | 'link' | 'unsupported' | 'toolchain';
+
+export class TwinBuildError extends Error {
+  constructor(readonly kind: TwinBuildErrorKind, message: string, readonly firstErrors: string[], readonly log: string) {
+    super(message);
+    this.name = 'TwinBuildError';
+  }
+}
+
+/** A sketch uses something the twin cannot emulate faithfully (e.g. WINC1500 TLS offload). */
+export class TwinUnsupportedError extends TwinBuildError {
+  constructor(message: string, readonly feature: string, readonly file: string) {
+    super('unsupported', message, [message], '');
+    this.name = 'TwinUnsupportedError';
+  }
+}
+
+export const MAX_PARALLEL_COMPILES = 2;
+
+export interface CompileResult { ok: boolean; output: string; command: string }
+
+export async function runCompiler(args: string[], cwd: string): Promise<CompileResult> {
+  const command = `g++ ${args.join(' ')}`;
+  try {
+    const r = await execa('g++', args, { cwd, reject: false, all: true, env: { LC_ALL: 'C' } });
+    return { ok: r.exitCode === 0, output: r.all ?? '', command };
+  } catch (e) {
+    throw new TwinBuildError('toolchain', `cannot run g++: ${(e as Error).message}`, [], command);
+  }
+}
+
+/** Runs jobs with a concurrency limit, keeping result order. */
+export async function pool<T, R>(items: T[], limit: number, job: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  async function worker(): Promise<void> {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await job(items[i]);
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** The compiler's first error lines (with their file:line prefix), for messages and reports. */
+export function firstErrors(output: string, max = 8): string[] {
+  const lines = output.split('\n').filter((l) => /\berror\b|undefined reference|fatal/.test(l));
+  return lines.slice(0, max);
+}

@@ -1,0 +1,130 @@
+// The host Arduino core (core/ + board folder + libraries) as a static library, built once per
+// (board, flags) and cached by a hash of its sources.
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { MAX_PARALLEL_COMPILES, TwinBuildError, firstErrors, pool, runCompiler } from './compile.ts';
+
+export type TwinCore = 'esp32' | 'esp8266' | 'mkr1000';
+
+export const DEFAULT_BOARDS_DIR = fileURLToPath(new URL('../../boards/twin/', import.meta.url));
+
+const BOARD_DEFINES: Record<TwinCore, string[]> = {
+  esp32: ['ESP32', 'ARDUINO_ARCH_ESP32', 'ARDUINO_ESP32_DEV', 'ARDUINO_BOARD="ESP32_DEV"'],
+  esp8266: ['ESP8266', 'ARDUINO_ARCH_ESP8266', 'ARDUINO_ESP8266_NODEMCU', 'ARDUINO_BOARD="ESP8266_NODEMCU"'],
+  mkr1000: ['ARDUINO_ARCH_SAMD', 'ARDUINO_SAMD_MKR1000', '__SAMD21G18A__', 'ARDUINO_BOARD="SAMD_MKR1000"'],
+};
+
+export const LINK_LIBS: Record<TwinCore, string[]> = {
+  esp32: ['-lmbedtls', '-lmbedx509', '-lmbedcrypto', '-lpthread'],
+  esp8266: ['-lbearssl', '-lpthread'],
+  mkr1000: ['-lbearssl', '-lpthread'],
+};
+
+export interface HostCoreLayout { core: TwinCore; boardsDir: string; includeDirs: string[]; sourceRoots: string[] }
+
+export async function hostCoreLayout(core: TwinCore, boardsDir = DEFAULT_BOARDS_DIR): Promise<HostCoreLayout> {
+  const boardDir = path.join(boardsDir, core);
+  try {
+    await stat(boardDir);
+  } catch {
+    throw new TwinBuildError('toolchain', `twin board folder missing: ${boardDir}`, [], '');
+  }
+  const libsDir = path.join(boardsDir, 'libraries');
+  let libs: string[] = [];
+  try {
+    libs = (await readdir(libsDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => path.join(libsDir, e.name)).sort();
+  } catch { /* no libraries yet */ }
+  // Board first so a board header shadows a core header of the same name (twin_board.h, WiFiClient extras).
+  const includeDirs = [boardDir, path.join(boardsDir, 'core'), ...libs];
+  return { core, boardsDir, includeDirs, sourceRoots: includeDirs };
+}
+
+export function commonFlags(layout: HostCoreLayout, defines: Record<string, string>): string[] {
+  return [
+    '-std=gnu++17', '-O1', '-fno-omit-frame-pointer',
+    '-DTWIN=1', '-DARDUINO=10819',
+    ...BOARD_DEFINES[layout.core].map((d) => `-D${d}`),
+    ...Object.entries(defines).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => (v === '' ? `-D${k}` : `-D${k}=${v}`)),
+    ...layout.includeDirs.map((d) => `-I${d}`),
+  ];
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await listFiles(p)));
+    else if (/\.(c|cpp|h|hpp|json)$/.test(e.name)) out.push(p);
+  }
+  return out.sort();
+}
+
+export interface HostCoreLib { lib: string; hash: string; cached: boolean; ms: number; log: string }
+
+/** Content hash of every core/board/library source and header, plus the flags. */
+export async function hostCoreHash(layout: HostCoreLayout, flags: string[]): Promise<{ hash: string; sources: string[] }> {
+  const h = createHash('sha256');
+  h.update(`flags:${JSON.stringify(flags.map((f) => f.replace(layout.boardsDir, '<boards>/')))}\n`);
+  const sources: string[] = [];
+  const boardDir = layout.includeDirs[0];
+  const boardSources = new Set<string>();
+  for (const root of layout.sourceRoots) {
+    for (const f of await listFiles(root)) {
+      h.update(`file:${path.relative(layout.boardsDir, f)}\n`);
+      h.update(await readFile(f));
+      if (!/\.(c|cpp)$/.test(f)) continue;
+      // A board source shadows the core source of the same name (e.g. its own WiFiClient.cpp), like its headers do.
+      if (root === boardDir) boardSources.add(path.basename(f));
+      else if (root === path.join(layout.boardsDir, 'core') && boardSources.has(path.basename(f))) continue;
+      sources.push(f);
+    }
+  }
+  return { hash: h.digest('hex').slice(0, 20), sources };
+}
+
+export async function buildHostCore(layout: HostCoreLayout, flags: string[], cacheDir: string): Promise<HostCoreLib> {
+  const t0 = Date.now();
+  const { hash, sources } = await hostCoreHash(layout, flags);
+  const finalDir = path.join(cacheDir, 'hostcore', `${layout.core}-${hash}`);
+  const lib = path.join(finalDir, 'libtwin.a');
+  try {
+    await stat(lib);
+    return { lib, hash, cached: true, ms: Date.now() - t0, log: `host core ${layout.core} ${hash}: cached\n` };
+  } catch { /* build it */ }
+
+  const tmp = `${finalDir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  await mkdir(tmp, { recursive: true });
+  let log = `host core ${layout.core} ${hash}: building ${sources.length} files\n`;
+  try {
+    const objs = await pool(sources, MAX_PARALLEL_COMPILES, async (src) => {
+      const obj = path.join(tmp, `${path.relative(layout.boardsDir, src).replace(/[\\/]/g, '__')}.o`);
+      const r = await runCompiler([...flags, '-Wall', '-Wno-unused-parameter', '-c', src, '-o', obj], tmp);
+      log += `${r.command}\n${r.output}`;
+      if (!r.ok) throw new TwinBuildError('compile', `host core (${layout.core}) failed to compile ${src}`, firstErrors(r.output), r.output);
+      return obj;
+    });
+    const ar = await execa('ar', ['rcs', path.join(tmp, 'libtwin.a'), ...objs], { reject: false, all: true });
+    if (ar.exitCode !== 0) throw new TwinBuildError('link', `ar failed: ${ar.all}`, [ar.all ?? ''], ar.all ?? '');
+    await writeFile(path.join(tmp, 'BUILD-INFO'), `${layout.core}\n${hash}\n${flags.join(' ')}\n`);
+    await publishDir(tmp, finalDir);
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  return { lib, hash, cached: false, ms: Date.now() - t0, log };
+}
+
+/** Renames a finished temp dir into place; if a concurrent build won the race, keeps theirs. */
+export async function publishDir(tmp: string, finalDir: string): Promise<void> {
+  await mkdir(path.dirname(finalDir), { recursive: true });
+  try {
+    await rename(tmp, finalDir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+    await rm(tmp, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,28 @@
+// The twin's world file (env RIG_TWIN_WORLD), read by boards/twin/core/twin_world.cpp.
+import { z } from 'zod';
+
+const ipv4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+
+export const TwinWorld = z.object({
+  hosts: z.record(z.string().min(1), z.string().regex(ipv4, 'dotted quad')).default({})
+    .describe('DNS as the board sees it: name → IPv4'),
+  ports: z.record(z.string().regex(/^\d+$/, 'logical port number'), z.number().int().min(1).max(65535)).default({})
+    .describe('logical port the sketch uses → real port on this host'),
+  ntp: z.boolean().default(true).describe('does configTime()/SNTP get a time'),
+  epoch: z.number().int().optional().describe('board clock fixed at this epoch (s) once synced; absent = host clock'),
+  coreVersion: z.string().regex(/^\d+\.\d+(\.\d+)?/, 'version like 2.0.17'),
+  debugLevel: z.number().int().min(0).max(5).describe('ESP32 Core Debug Level'),
+  factsFile: z.string().optional().describe('absolute path; launch.ts fills it in when absent'),
+}).strict();
+export type TwinWorld = z.input<typeof TwinWorld>;
+export type ResolvedTwinWorld = z.output<typeof TwinWorld> & { factsFile: string };
+
+/** Validates a world; `where` names the source in the error (file or caller). */
+export function parseTwinWorld(value: unknown, where: string): z.output<typeof TwinWorld> {
+  const r = TwinWorld.safeParse(value);
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new Error(`twin world ${where}: ${issues}`);
+  }
+  return r.data;
+}
