@@ -34,7 +34,11 @@ export function planCells(scenarios: LoadedScenario[], boards: Map<string, Board
       for (const boardId of s.boards) {
         if (o.boards?.length && !o.boards.includes(boardId)) continue;
         const board = boards.get(boardId);
-        const expectation = s.expect[variant]?.[boardId] ?? s.expect[variant]?.['*'];
+        const byBoard = s.expect[variant] ?? {};
+        const expectation = byBoard[boardId] ?? byBoard['*'];
+        const coreKeys = Object.keys(byBoard).filter((k) => k.startsWith(`${boardId}@`));
+        // A variant checks only the boards its expectations name: a board listed for other variants is no cell here.
+        if (!expectation && coreKeys.length === 0) continue;
         if (!board) {
           cells.push(plan(loaded, variant, stubBoard(boardId), undefined, 'twin', expectation, `no board profile "${boardId}" in boards/`));
           continue;
@@ -43,12 +47,14 @@ export function planCells(scenarios: LoadedScenario[], boards: Map<string, Board
         for (const target of targets) {
           const cores = target === 'twin' && board.twin && board.twin.coreVersions.length > 1 ? board.twin.coreVersions : [undefined];
           for (const core of cores) {
+            // "esp32@1.0.6" in expect pins an expectation to one core version of a board.
+            const exp = (core ? byBoard[`${boardId}@${core}`] : undefined) ?? expectation;
+            if (!exp) continue;
             let skip: string | undefined;
-            if (!expectation) skip = `no expectation for ${boardId} in variant ${variant}`;
-            else if (target === 'twin' && !board.twin) skip = `board ${boardId} has no twin`;
-            else if (target === 'twin' && expectation.hardwareOnly) skip = `hardware only: ${expectation.hardwareOnly}`;
+            if (target === 'twin' && !board.twin) skip = `board ${boardId} has no twin`;
+            else if (target === 'twin' && exp.hardwareOnly) skip = `hardware only: ${exp.hardwareOnly}`;
             else if (target === 'hardware' && !board.hardware) skip = `board ${boardId} has no hardware profile`;
-            cells.push(plan(loaded, variant, board, core, target, expectation, skip));
+            cells.push(plan(loaded, variant, board, core, target, exp, skip));
           }
         }
       }

@@ -183,7 +183,7 @@ function crossCheck(s: Scenario): { path: PathKey[]; message: string }[] {
   for (const v of Object.keys(s.expect)) {
     if (!s.variants[v]) out.push({ path: ['expect', v], message: `no variant named "${v}" (have: ${variants.join(', ')})` });
     for (const b of Object.keys(s.expect[v] ?? {})) {
-      if (b !== '*' && !s.boards.includes(b)) out.push({ path: ['expect', v, b], message: `board "${b}" is not in boards (${s.boards.join(', ')})` });
+      if (b !== '*' && !s.boards.includes(b.split('@')[0]!)) out.push({ path: ['expect', v, b], message: `board "${b}" is not in boards (${s.boards.join(', ')})` });
     }
   }
   const checkClient = (c: { ca?: string | null; cert?: string }, p: PathKey[]): void => {

@@ -1,5 +1,5 @@
 // Applies a variant to its scenario: the concrete PKI, broker and client settings one broker run uses.
-import type { BrokerSpec, CertSpec, ClientSpec, Expectation, PkiSpec, Scenario } from './schema.ts';
+import type { BrokerSpec, CertSpec, ClientSpec, Expectation, PkiSpec, Scenario, VerbatimPki } from './schema.ts';
 
 export interface ResolvedClient {
   connect: string;
@@ -53,7 +53,12 @@ export function resolveVariant(s: Scenario, variant: string, vars: Record<string
   if (!v) throw new Error(`scenario ${s.id} has no variant "${variant}" (have: ${variantNames(s).join(', ')})`);
 
   const pki: PkiSpec = { ...s.pki };
-  for (const [name, patch] of Object.entries(v.pki ?? {})) pki[name] = mergeCert(s.pki[name] as CertSpec | undefined, patch);
+  for (const [name, patch] of Object.entries(v.pki ?? {})) {
+    if (patch === undefined) continue;
+    // A variant's verbatim script replaces the scenario's (a forum post's "before" and "after" commands).
+    if (name === 'verbatim') pki.verbatim = patch as VerbatimPki;
+    else pki[name] = mergeCert(s.pki[name] as CertSpec | undefined, patch as Partial<CertSpec>);
+  }
 
   const broker: BrokerSpec = {
     ...s.broker,

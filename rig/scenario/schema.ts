@@ -156,7 +156,8 @@ export type ClientSpec = z.infer<typeof ClientSpec>;
 // ---------- Variants and expectations ----------
 export const Variant = ClientSpec.extend({
   description: z.string().optional(),
-  pki: z.record(z.string(), CertSpec.partial()).optional().describe('Patch merged into the named certificates'),
+  pki: z.object({ verbatim: VerbatimPki.optional().describe('Replaces the scenario\'s verbatim script and files for this variant') })
+    .catchall(CertSpec.partial()).optional().describe('Patch merged into the named certificates, or a replacement verbatim script'),
   broker: z.object({
     listeners: z.array(Listener).optional(),
     users: z.record(z.string(), z.string()).optional(),
