@@ -127,6 +127,10 @@ export async function startContainerBroker(spec: BrokerSpec, pki: BrokerPki, opt
     logFile,
     confFile,
     stop,
+    alive: async () => {
+      const r = await execa('docker', ['inspect', '-f', '{{.State.Running}}', id], { reject: false });
+      return r.exitCode === 0 && r.stdout.trim() === 'true';
+    },
     confNotes,
     readyMs,
     image,

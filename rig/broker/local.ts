@@ -154,6 +154,7 @@ async function startOnce(spec: BrokerSpec, pki: BrokerPki, opts: LocalOptions): 
     logFile,
     confFile: reportConf,
     stop,
+    alive: async () => child.exitCode === null && child.signalCode === null,
     confNotes,
     readyMs,
     pid: child.pid,

@@ -24,6 +24,8 @@ export interface BrokerHandle {
   logFile: string;
   confFile: string;
   stop(): Promise<void>;
+  /** Whether the broker still runs: a broker that died mid-run makes its cells infrastructure errors. */
+  alive(): Promise<boolean>;
   /** What the rig changed in a verbatim conf (and why), in order. */
   confNotes: string[];
   /** Spawn (or container start) until the "running" log line, in ms. */

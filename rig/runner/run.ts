@@ -158,10 +158,18 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
       const brokerLog = broker.logLines().slice(logStart);
       const verdict = evaluate(p.expectation ?? {}, { outcome: attempt.outcome, serial: attempt.serial, brokerLog,
         messages: observer.since(msgStart) });
+      if (observer.error && p.expectation?.messages?.length) verdict.failures.push(observer.error);
+      const brokerDead = !(await broker.alive());
       const expectedKind = p.expectation?.kind;
       let status: Cell['status'];
       let failures = verdict.failures;
-      if (attempt.infraError) { status = 'error'; failures = [attempt.infraError]; }
+      if (brokerDead) {
+        // Whatever the board saw, a broker that died mid-cell makes this the rig's failure, not the board's.
+        status = 'error';
+        failures = [`broker died during the cell: ${broker.logLines().slice(-3).join(' | ') || 'no log'}`];
+        last = { attempt, status, failures, matched: verdict.matchedLines, brokerLog };
+        break;
+      } else if (attempt.infraError) { status = 'error'; failures = [attempt.infraError]; }
       else if ((attempt.outcome.kind === 'timeout' || attempt.outcome.kind === 'crash') && expectedKind !== attempt.outcome.kind) {
         // A hung or crashed target is the rig's problem to report, not an answer to the scenario's question.
         status = 'error';

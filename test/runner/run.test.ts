@@ -99,6 +99,31 @@ describe('runner: cell statuses on the ESP32 twin', function () {
   });
 });
 
+describe('runner: a broker that dies', function () {
+  this.timeout(120_000);
+  it('makes the cell an infrastructure error naming the broker, and the run still ends', async function () {
+    if (!twinReady) { console.log('      skip: rig/twin is not built yet'); this.skip(); }
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-broker-dies-'));
+    const file = path.join(fixtures, 'status-paths.yaml');
+    const scenario = parseScenarioText(readFileSync(file, 'utf8'), file);
+    const killer = setInterval(() => {
+      const m = descendants(process.pid).find((k) => /mosquitto -c/.test(k.args));
+      if (m) { process.kill(m.pid, 'SIGKILL'); clearInterval(killer); }
+    }, 100);
+    const r = await runMatrix({
+      scenarios: [{ file, scenario }], boardProfiles: await loadBoards(paths.boards), targets: ['twin'], filter: /\/hang\//,
+      jobs: 1, retries: 0, broker: 'local', outDir: path.join(tmp, 'run'), quarantine: [], sandbox: false,
+      progress: createProgress(process.stderr, { quiet: true }), paths, defaultTimeoutMs: 20_000, args: [],
+    });
+    clearInterval(killer);
+    const c = r.results.cells[0]!;
+    assert.equal(c.status, 'error');
+    assert.match(c.reason ?? '', /broker died during the cell/);
+    assert.equal(r.exitCode, 3);
+    rmSync(tmp, { recursive: true, force: true });
+  });
+});
+
 describe('runner: Ctrl-C', function () {
   this.timeout(180_000);
   it('SIGINT stops brokers and twins, writes what finished and exits 130', async function () {
