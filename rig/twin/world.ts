@@ -13,6 +13,8 @@ export const TwinWorld = z.object({
   coreVersion: z.string().regex(/^\d+\.\d+(\.\d+)?/, 'version like 2.0.17'),
   debugLevel: z.number().int().min(0).max(5).describe('ESP32 Core Debug Level'),
   factsFile: z.string().optional().describe('absolute path; launch.ts fills it in when absent'),
+  eccSlots: z.record(z.string().regex(/^(\d|1[0-5])$/, 'ECC508 slot 0..15'), z.string().min(1)).optional()
+    .describe('MKR1000 twin: ECCX08 slot -> absolute path of a PEM P-256 private key (read by boards/twin/mkr1000/ecc_slots.cpp)'),
 }).strict();
 export type TwinWorld = z.input<typeof TwinWorld>;
 export type ResolvedTwinWorld = z.output<typeof TwinWorld> & { factsFile: string };

@@ -1,8 +1,9 @@
 // Seed 002 (forum.arduino.cc "NodeMCU (ESP8266) MQTT TLS"): the poster's sketch, trimmed only of what cannot
 // matter (LED handling in the callback). Secrets, the PEM blocks and the broker address are arduino_secrets.h
 // SECRET_* placeholders (sketches/README.md). Lines marked [rig] are additions for the rig.
-// One change the post needs to compile at all: the key array is declared client_private_key but used as
-// client_key; it is declared as client_key here.
+// Two changes the post needs to compile at all: the key array is declared client_private_key but used as
+// client_key (declared as client_key here), and X509List/PrivateKey(pem, sizeof(pem)) picks the DER
+// overload (const uint8_t*, size_t), which a char array does not convert to: the PEM constructors are used.
 #include <ESP8266WiFi.h>
 #include <PubSubClient.h>
 #include "arduino_secrets.h"
@@ -117,9 +118,9 @@ void setup() {
   setClock(); // Required for X.509 validation
 
 
-  BearSSL::X509List *serverTrustedCA = new BearSSL::X509List(ca_cert, sizeof(ca_cert));
-  BearSSL::X509List *serverCertList = new BearSSL::X509List(client_cert, sizeof(client_cert));
-  BearSSL::PrivateKey *serverPrivKey = new BearSSL::PrivateKey(client_key, sizeof(client_key));
+  BearSSL::X509List *serverTrustedCA = new BearSSL::X509List(ca_cert);
+  BearSSL::X509List *serverCertList = new BearSSL::X509List(client_cert);
+  BearSSL::PrivateKey *serverPrivKey = new BearSSL::PrivateKey(client_key);
   espClient.setBufferSizes(4096, 512);
   espClient.setTrustAnchors(serverTrustedCA);
   espClient.setClientRSACert(serverCertList, serverPrivKey);

@@ -283,6 +283,12 @@ int WiFiClientSecure::runUntil(unsigned target, bool blocking) {
       unsigned char* buf = br_ssl_engine_sendrec_buf(eng, &len);
       ssize_t w = send(fd_, buf, len, MSG_NOSIGNAL);
       if (w < 0 && errno == EINTR) continue;
+      if (w < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+        // lwIP's tcp_write() queues and returns; a reset surfaces later on the receive side, after the bytes
+        // already received (e.g. the broker's alert). Drop the record and go on reading.
+        br_ssl_engine_sendrec_ack(eng, len);
+        continue;
+      }
       if (w <= 0) return -1;
       br_ssl_engine_sendrec_ack(eng, (size_t)w);
       continue;

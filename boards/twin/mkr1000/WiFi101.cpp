@@ -1,0 +1,24 @@
+#include "WiFi101.h"
+
+#include <time.h>
+
+WiFiClass WiFi;
+SPIClass SPI;
+
+uint8_t* WiFiClass::macAddress(uint8_t* mac) {
+  const uint8_t m[6] = {0xf8, 0xf0, 0x05, 0xa1, 0xb2, 0xc3};
+  for (int i = 0; i < 6; i++) mac[5 - i] = m[i];  // WiFi101 returns the MAC byte-reversed
+  return mac;
+}
+
+int WiFiClass::hostByName(const char* host, IPAddress& result) {
+  if (twin::resolve(host, result)) return 1;
+  twin::fact("dns-failed:%s", host ? host : "");
+  return 0;
+}
+
+unsigned long WiFiClass::getTime() {
+  if (status_ != WL_CONNECTED || !twin::ntpReachable()) return 0;
+  if (twin::fixedEpoch() >= 0) return (unsigned long)(twin::fixedEpoch() + (int64_t)(twin::millisSinceBoot() / 1000));
+  return (unsigned long)::time(nullptr);
+}

@@ -1,0 +1,178 @@
+// Candidate single changes for `rig bisect`, generated from the failing cell's certificates and settings.
+// Certificate changes apply to a declarative mirror of the PKI (same subjects, SANs, keys, hashes, dates),
+// so a verbatim forum script can be varied one field at a time.
+import type { CertSummary } from '../results/schema.ts';
+import type { BrokerSpec, CertSpec, PkiSpec, Variant } from '../scenario/schema.ts';
+import { dnField, serverCert } from '../diagnose/rules.ts';
+
+export interface Candidate {
+  id: string;
+  description: string;
+  /** Changes of one slot never combine with each other in pairs. */
+  slot: string;
+  patch: Variant;
+}
+
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+const DN_ORDER = ['C', 'ST', 'L', 'O', 'OU', 'CN', 'emailAddress'] as const;
+
+/** "CN=home,OU=PSS,O=PSS" (RFC 2253) → subject fields. */
+export function subjectOf(dn: string): CertSpec['subject'] {
+  const s: CertSpec['subject'] = {};
+  for (const k of DN_ORDER) {
+    const v = dnField(dn, k);
+    if (v !== undefined) s[k] = v;
+  }
+  return s;
+}
+
+function keyOf(desc: string): CertSpec['key'] {
+  const rsa = /^RSA (\d+)/.exec(desc);
+  if (rsa) {
+    const bits = Number(rsa[1]);
+    return { type: 'rsa', ...(bits === 1024 || bits === 2048 || bits === 3072 || bits === 4096 ? { bits } : {}) };
+  }
+  if (/P-384|secp384r1/.test(desc)) return { type: 'ec', curve: 'P-384' };
+  return { type: 'ec', curve: 'P-256' };
+}
+
+function hashOf(sig: string): CertSpec['hash'] {
+  const m = /sha(1|256|384|512)/i.exec(sig);
+  return m ? (`sha${m[1]}` as CertSpec['hash']) : 'sha256';
+}
+
+/** A declarative PKI that reissues the same certificates (new keys of the same kind). */
+export function mirrorPki(certs: CertSummary[]): PkiSpec {
+  const pki: PkiSpec = {};
+  for (const c of certs) {
+    const selfSigned = c.subject === c.issuer && (c.isCA || !certs.some((o) => o !== c && o.isCA && o.subject === c.issuer));
+    const issuer = selfSigned ? undefined : certs.find((o) => o !== c && o.isCA && o.subject === c.issuer)?.name
+      ?? certs.find((o) => o !== c && o.subject === c.issuer)?.name;
+    const spec: CertSpec = {
+      subject: subjectOf(c.subject),
+      ...(selfSigned ? { selfSigned: true } : issuer ? { issuer } : {}),
+      ca: c.isCA,
+      key: keyOf(c.key),
+      hash: hashOf(c.signature),
+      version: c.version === 1 ? 1 : 3,
+      validity: { notBefore: c.notBefore, notAfter: c.notAfter },
+      ...(c.san.length ? { san: c.san.filter((s) => /^(DNS|IP|email|URI):/.test(s)) } : {}),
+    };
+    pki[c.name] = spec;
+  }
+  return pki;
+}
+
+export interface CandidateInput {
+  certs: CertSummary[];
+  /** The name the board checked (twin fact tls-name), else the host it connects to. */
+  checkedName: string;
+  connect: string;
+  byIp: boolean;
+  ca: string | null;
+  insecure: boolean;
+  clock: { ntp: boolean; date?: string };
+  broker: BrokerSpec;
+  /** The board's probe sketch (connects by the name it is given), when the cell uses another sketch. */
+  probeSketch?: string;
+  currentSketch?: string;
+  now: Date;
+}
+
+export function generateCandidates(i: CandidateInput): Candidate[] {
+  const out: Candidate[] = [];
+  const server = serverCert(i.certs);
+  if (server) {
+    const name = server.name;
+    const v3 = server.version === 1 ? { version: 3 as const } : {};
+    const san = server.san;
+    const add = (entry: string): void => {
+      if (san.includes(entry)) return;
+      out.push({ id: `san+${entry}`, slot: 'san', description: `add ${entry} to the server certificate's SAN`,
+        patch: { pki: { [name]: { ...v3, san: [...san, entry] } } } });
+    };
+    if (IPV4.test(i.checkedName)) { add(`IP:${i.checkedName}`); add(`DNS:${i.checkedName}`); } else add(`DNS:${i.checkedName}`);
+    for (const e of san) {
+      const rest = san.filter((x) => x !== e);
+      out.push({ id: `san-${e}`, slot: 'san', description: `remove ${e} from the server certificate's SAN${rest.length ? '' : ' (no SAN left: the CN is used)'}`,
+        patch: { pki: { [name]: { san: rest } } } });
+    }
+    const cn = dnField(server.subject, 'CN');
+    if (cn !== i.checkedName) {
+      out.push({ id: `cn=${i.checkedName}`, slot: 'cn', description: `set the server certificate's CN to ${i.checkedName}`,
+        patch: { pki: { [name]: { subject: { CN: i.checkedName } } } } });
+    }
+    const ou = dnField(server.subject, 'OU');
+    out.push({ id: 'ou', slot: 'ou', description: `change the server certificate's OU (${ou ?? 'none'} → ${ou === 'Server' ? 'Server2' : 'Server'})`,
+      patch: { pki: { [name]: { subject: { OU: ou === 'Server' ? 'Server2' : 'Server' } } } } });
+    const stale = i.certs.filter((c) => Date.parse(c.notAfter) < i.now.getTime() || Date.parse(c.notBefore) > i.now.getTime());
+    if (stale.length) {
+      out.push({ id: 'validity', slot: 'validity', description: `fresh validity (365 days from today) for ${stale.map((c) => c.name).join(', ')}`,
+        patch: { pki: Object.fromEntries(stale.map((c) => [c.name, { validity: { days: 365 } }])) } });
+    }
+    if (server.key !== 'RSA 2048') {
+      out.push({ id: 'key=rsa2048', slot: 'key', description: 'server key RSA 2048', patch: { pki: { [name]: { key: { type: 'rsa', bits: 2048, curve: undefined } } } } });
+    }
+    if (!/^EC (P-256|prime256v1)/.test(server.key)) {
+      out.push({ id: 'key=ec-p256', slot: 'key', description: 'server key EC P-256', patch: { pki: { [name]: { key: { type: 'ec', curve: 'P-256', bits: undefined } } } } });
+    }
+    const weakHash = i.certs.filter((c) => !/sha256/i.test(c.signature));
+    if (weakHash.length) {
+      out.push({ id: 'hash=sha256', slot: 'hash', description: `sign ${weakHash.map((c) => c.name).join(', ')} with SHA-256`,
+        patch: { pki: Object.fromEntries(weakHash.map((c) => [c.name, { hash: 'sha256' as const }])) } });
+    }
+    const hosts = new Set<string>([...san.filter((s) => s.startsWith('DNS:')).map((s) => s.slice(4)), ...(cn ? [cn] : [])]);
+    for (const h of hosts) {
+      if (h === i.checkedName || h.startsWith('*')) continue;
+      out.push({ id: `host=${h}`, slot: 'host', description: `connect to ${h} by name${i.byIp || i.probeSketch !== i.currentSketch ? ' (setServer("' + h + '"))' : ''}`,
+        patch: { connect: h, byIp: false, ...(i.probeSketch && i.probeSketch !== i.currentSketch ? { sketch: i.probeSketch } : {}) } });
+    }
+  }
+  if (!IPV4.test(i.checkedName)) {
+    out.push({ id: 'host=ip', slot: 'host', description: 'connect to the broker by its IP address',
+      patch: { connect: '{{broker.ip}}', byIp: false, ...(i.probeSketch && i.probeSketch !== i.currentSketch ? { sketch: i.probeSketch } : {}) } });
+  }
+  // The scenario's own sketch may hard-code its trust and clock setup: those changes run on the board's probe
+  // sketch, connecting the same way (same name checked).
+  const viaProbe: Variant = i.probeSketch && i.currentSketch && i.probeSketch !== i.currentSketch
+    ? { sketch: i.probeSketch, connect: i.checkedName, byIp: i.byIp } : {};
+  const probeNote = viaProbe.sketch ? ' (on the probe sketch, same name checked)' : '';
+  if (i.ca === null && !i.insecure) out.push({ id: 'trust=ca', slot: 'trust', description: `give the board the CA (setCACert / setTrustAnchors)${probeNote}`, patch: { ...viaProbe, ca: 'ca' } });
+  if (i.ca !== null) out.push({ id: 'trust=none', slot: 'trust', description: `give the board no CA${probeNote}`, patch: { ...viaProbe, ca: null } });
+  if (!i.insecure) out.push({ id: 'trust=insecure', slot: 'trust', description: `setInsecure()${probeNote} (no checks at all: a diagnosis, not a fix)`, patch: { ...viaProbe, insecure: true, ca: null } });
+  if (!i.clock.ntp || i.clock.date) {
+    out.push({ id: 'clock=ntp', slot: 'clock', description: `set the board clock by NTP (configTime)${probeNote}`, patch: { ...viaProbe, clock: { ntp: true } } });
+    out.push({ id: 'clock=now', slot: 'clock', description: `board clock fixed at ${i.now.toISOString().slice(0, 10)}`, patch: { ...viaProbe, clock: { ntp: true, date: i.now.toISOString() } } });
+  }
+  const tls12 = tlsVersionPatch(i.broker);
+  if (tls12) out.push({ id: 'tls=1.2', slot: 'tls', description: 'broker listener tls_version tlsv1.2', patch: { broker: tls12 } });
+  return out;
+}
+
+function tlsVersionPatch(b: BrokerSpec): Variant['broker'] | undefined {
+  if (b.conf !== undefined) {
+    if (!/^\s*tls_version\s+(?!tlsv1\.2\b)\S+/m.test(b.conf)) return undefined;
+    return { conf: b.conf.replace(/^(\s*tls_version\s+)\S+/gm, '$1tlsv1.2') };
+  }
+  const ls = b.listeners ?? [];
+  if (!ls.some((l) => l.tls?.version && l.tls.version !== 'tlsv1.2')) return undefined;
+  return { listeners: ls.map((l) => (l.tls ? { ...l, tls: { ...l.tls, version: 'tlsv1.2' as const } } : l)) };
+}
+
+/** Merges two candidates' patches (different slots) into one variant. */
+export function combine(x: Candidate, y: Candidate): Variant {
+  // A host change says where the sketch connects; it wins over the probe-sketch defaults of the other change.
+  const [a, b] = x.slot === 'host' ? [y, x] : [x, y];
+  const pki: Record<string, Partial<CertSpec>> = {};
+  for (const p of [a.patch.pki, b.patch.pki]) {
+    for (const [name, patch] of Object.entries(p ?? {})) {
+      if (name === 'verbatim' || patch === undefined) continue;
+      const prev = pki[name] ?? {};
+      const next = patch as Partial<CertSpec>;
+      pki[name] = { ...prev, ...next, ...(prev.subject || next.subject ? { subject: { ...prev.subject, ...next.subject } } : {}) };
+    }
+  }
+  const { pki: _a, ...ra } = a.patch;
+  const { pki: _b, ...rb } = b.patch;
+  return { ...ra, ...rb, ...(Object.keys(pki).length ? { pki } : {}) };
+}

@@ -1,0 +1,191 @@
+// `rig bisect`: the smallest change that turns a failing cell into a connecting one. Runs the cell as is
+// (to learn the name the board checked), then every single candidate change as a variant of one generated
+// scenario (parallel via runMatrix; PKI and twin builds are content-hash cached), then pairs of changes of
+// different kinds when no single change works.
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import type { BoardProfile } from '../boards/profile.ts';
+import { buildPki } from '../pki/index.ts';
+import type { ProjectPaths } from '../project.ts';
+import { Outcome, type Cell } from '../results/schema.ts';
+import type { Progress } from '../runner/progress.ts';
+import { runMatrix } from '../runner/run.ts';
+import type { LoadedScenario } from '../scenario/load.ts';
+import { resolveVariant } from '../scenario/resolve.ts';
+import { certEntries, Scenario, type ClientSpec, type Variant } from '../scenario/schema.ts';
+import { checkedName } from '../diagnose/rules.ts';
+import { combine, generateCandidates, mirrorPki, type Candidate } from './candidates.ts';
+
+export const Trial = z.object({
+  changes: z.array(z.string()).describe('Candidate ids'),
+  descriptions: z.array(z.string()),
+  status: z.string(),
+  outcome: Outcome,
+});
+export type Trial = z.infer<typeof Trial>;
+
+export const BisectReport = z.object({
+  version: z.literal(1),
+  scenario: z.string(),
+  variant: z.string(),
+  board: z.string(),
+  baseline: Trial,
+  /** Verbatim PKIs are varied through a declarative reissue; it must fail the same way. */
+  mirror: z.object({ used: z.boolean(), reproduces: z.boolean().optional(), outcome: Outcome.optional() }),
+  checkedName: z.string(),
+  fixes: z.array(Trial).describe('Minimal changes that make the board connect'),
+  insecure: Trial.optional().describe('setInsecure() alone: tells whether certificate checks are the cause; never offered as a fix'),
+  rejected: z.array(Trial).describe('Changes tried that do not'),
+  runs: z.number().int(),
+  runDirs: z.array(z.string()),
+});
+export type BisectReport = z.infer<typeof BisectReport>;
+
+export interface BisectOptions {
+  loaded: LoadedScenario;
+  variant: string;
+  board?: string;
+  boardProfiles: Map<string, BoardProfile>;
+  paths: ProjectPaths;
+  progress: Progress;
+  sandbox: boolean;
+  outDir?: string;
+  maxPairs?: number;
+  timeoutMs?: number;
+}
+
+const VARS = { 'broker.ip': '127.0.0.1' };
+
+export async function bisect(o: BisectOptions): Promise<BisectReport> {
+  const s = o.loaded.scenario;
+  const rv = resolveVariant(s, o.variant, VARS);
+  const boardId = o.board ?? s.boards.find((b) => o.boardProfiles.get(b)?.kind !== 'control');
+  if (!boardId || !s.boards.includes(boardId)) throw new Error(`scenario ${s.id} has no board ${o.board ?? '(non-control)'} (boards: ${s.boards.join(', ')})`);
+  const profile = o.boardProfiles.get(boardId);
+  if (!profile) throw new Error(`no board profile "${boardId}"`);
+  const base = o.outDir ?? await mkdtemp(path.join(os.tmpdir(), 'rig-bisect-'));
+  const runDirs: string[] = [];
+  let runs = 0;
+
+  const pki = await buildPki(rv.pki, { vars: VARS, cacheDir: path.join(o.paths.cache, 'pki') });
+  const certs = Object.values(pki.certs).map((c) => c.summary);
+  const verbatim = rv.pki.verbatim !== undefined;
+  const declarative = verbatim ? mirrorPki(certs) : Object.fromEntries(certEntries(rv.pki));
+  const sketch = rv.sketchFor(boardId, profile.probeSketch);
+  const variantDef = s.variants[o.variant] ?? {};
+  const { description: _d, pki: _p, broker: _b, sketch: _s, ...variantClient } = variantDef;
+  const client: ClientSpec = { ...s.client, ...variantClient };
+
+  const batch = async (label: string, variants: Record<string, Variant>, usePki: 'original' | 'mirror'): Promise<Map<string, Cell>> => {
+    const scenario = Scenario.parse({
+      version: 1, id: `bisect-${s.id}`.slice(0, 60), pki: usePki === 'original' ? rv.pki : declarative, broker: rv.broker,
+      ...(sketch ? { sketch: { [boardId]: sketch } } : {}), boards: [boardId], client, variants,
+      expect: Object.fromEntries(Object.keys(variants).map((v) => [v, { [boardId]: { kind: 'connected' } }])),
+      retries: 0, ...(s.timeoutMs ? { timeoutMs: s.timeoutMs } : {}),
+    });
+    const outDir = path.join(base, label);
+    runDirs.push(outDir);
+    const { results } = await runMatrix({
+      scenarios: [{ file: o.loaded.file, scenario }], boardProfiles: o.boardProfiles, targets: ['twin'], boards: [boardId],
+      jobs: Math.min(2, os.availableParallelism()), retries: 1, broker: 'local', outDir, quarantine: [], sandbox: o.sandbox,
+      progress: o.progress, paths: o.paths, defaultTimeoutMs: o.timeoutMs ?? 20_000, args: ['bisect'],
+    });
+    runs += results.cells.filter((c) => c.status !== 'skip').length;
+    return new Map(results.cells.map((c) => [c.variant, c]));
+  };
+
+  // 1. The failing cell as it is, plus (for verbatim PKIs) its declarative reissue.
+  const first = await batch('baseline', { baseline: {} }, 'original');
+  const baseCell = first.get('baseline');
+  if (!baseCell) throw new Error('baseline cell did not run');
+  const baseline: Trial = { changes: [], descriptions: ['unchanged'], status: status(baseCell), outcome: baseCell.outcome };
+  const name = checkedName({ outcome: baseCell.outcome, client: { connect: rv.client.connect, byIp: rv.client.byIp, caGiven: rv.client.ca !== null,
+    insecure: rv.client.insecure, clientCert: !!rv.client.cert, clock: rv.client.clock }, board: { id: boardId, family: profile.family, stack: profile.stack } })
+    ?? rv.client.connect;
+  let insecure: Trial | undefined;
+  const report = (fixes: Trial[], rejected: Trial[], mirror: BisectReport['mirror']): BisectReport => BisectReport.parse({
+    version: 1, scenario: s.id, variant: o.variant, board: boardId, baseline, mirror, checkedName: name, fixes, rejected,
+    ...(insecure ? { insecure } : {}), runs, runDirs,
+  });
+  if (baseline.status === 'pass') return report([], [], { used: false });
+
+  // 2. Single changes.
+  const candidates = generateCandidates({
+    certs, checkedName: name, connect: rv.client.connect, byIp: rv.client.byIp, ca: rv.client.ca, insecure: rv.client.insecure,
+    clock: rv.client.clock, broker: rv.broker, ...(profile.probeSketch ? { probeSketch: profile.probeSketch } : {}),
+    ...(sketch ? { currentSketch: sketch } : {}), now: new Date(),
+  });
+  const singles: Record<string, Variant> = verbatim ? { mirror: {} } : {};
+  const ids = new Map<string, Candidate[]>();
+  candidates.forEach((c, n) => { singles[`c${n}`] = c.patch; ids.set(`c${n}`, [c]); });
+  const second = await batch('singles', singles, 'mirror');
+  const mirrorCell = second.get('mirror');
+  const mirror: BisectReport['mirror'] = verbatim
+    ? { used: true, ...(mirrorCell ? { reproduces: mirrorCell.outcome.kind === baseCell.outcome.kind, outcome: mirrorCell.outcome } : {}) }
+    : { used: false };
+  const all = collect(second, ids);
+  insecure = all.find((t) => t.changes[0] === 'trust=insecure');
+  const trials = all.filter((t) => t !== insecure);
+  let fixes = trials.filter((t) => t.status === 'pass');
+  let rejected = trials.filter((t) => t.status !== 'pass');
+  if (fixes.length > 0) return report(fixes, rejected, mirror);
+
+  // 3. Pairs of changes of different kinds.
+  const pairs: Record<string, Variant> = {};
+  const pairIds = new Map<string, Candidate[]>();
+  let n = 0;
+  for (let a = 0; a < candidates.length; a++) {
+    for (let b = a + 1; b < candidates.length; b++) {
+      const ca = candidates[a]!;
+      const cb = candidates[b]!;
+      if (ca.slot === cb.slot || ca.id === 'trust=insecure' || cb.id === 'trust=insecure') continue;
+      if (n >= (o.maxPairs ?? 40)) break;
+      pairs[`p${n}`] = combine(ca, cb);
+      pairIds.set(`p${n}`, [ca, cb]);
+      n++;
+    }
+  }
+  if (n > 0) {
+    const third = await batch('pairs', pairs, 'mirror');
+    const pairTrials = collect(third, pairIds);
+    fixes = pairTrials.filter((t) => t.status === 'pass');
+    rejected = [...rejected, ...pairTrials.filter((t) => t.status !== 'pass')];
+  }
+  return report(fixes, rejected, mirror);
+}
+
+function status(c: Cell): string {
+  return c.outcome.kind === 'connected' ? 'pass' : c.status === 'error' ? 'error' : 'fail';
+}
+
+function collect(cells: Map<string, Cell>, ids: Map<string, Candidate[]>): Trial[] {
+  const out: Trial[] = [];
+  for (const [variant, cs] of ids) {
+    const c = cells.get(variant);
+    out.push({ changes: cs.map((x) => x.id), descriptions: cs.map((x) => x.description), status: c ? status(c) : 'skip',
+      outcome: c?.outcome ?? { kind: 'none' } });
+  }
+  return out;
+}
+
+export function formatBisect(r: BisectReport): string {
+  const line = (t: Trial): string => `  ${t.descriptions.join(' + ')}  [${t.changes.join(' + ')}] → ${t.status === 'error' ? 'error: ' : ''}${t.outcome.kind}${t.outcome.code ? ` ${t.outcome.code}` : ''}`;
+  const out = [
+    `Bisect ${r.scenario}/${r.variant} on ${r.board}: baseline ${r.baseline.outcome.kind}${r.baseline.outcome.code ? ` ${r.baseline.outcome.code}` : ''}; the board checks the name "${r.checkedName}"`,
+  ];
+  if (r.mirror.used) {
+    out.push(`  (certificate changes use a declarative reissue of the verbatim PKI: ${r.mirror.reproduces ? 'it fails the same way' : `it does NOT fail the same way (${r.mirror.outcome?.kind ?? 'not run'}): treat certificate results with care`})`);
+  }
+  if (r.baseline.status === 'pass') out.push('The cell already connects: nothing to bisect.');
+  out.push('', r.fixes.length ? `Changes that make it connect (${r.fixes.length}):` : 'No single change or pair of changes makes it connect.');
+  for (const t of r.fixes) out.push(line(t));
+  out.push('', `Changes that do not (${r.rejected.length}):`);
+  for (const t of r.rejected) out.push(line(t));
+  if (r.insecure) {
+    out.push('', `setInsecure() alone → ${r.insecure.outcome.kind}: ${r.insecure.status === 'pass' ? 'the certificate checks are what fails' : 'something besides the certificate checks fails'} (not a fix: it turns all checks off)`);
+  }
+  out.push('', `${r.runs} runs; run folders: ${r.runDirs.join(', ')}`);
+  return `${out.join('\n')}\n`;
+}
