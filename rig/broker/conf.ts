@@ -208,11 +208,11 @@ export function renderVerbatimConf(conf: string, files: StagedFiles, ports: Reco
       }
     }
   }
-  if (!hasListener) {
+  // A "port N" line is the default listener already; only a conf with neither gets one for 1883.
+  if (!hasListener && !out.some((l) => /^\s*port\s+\d+/.test(l))) {
     // Top-level TLS options then belong to this listener, as they belong to the default 1883 one.
     const real = realPort(ports, 1883, 'broker.conf (no listener line: default port 1883)');
-    const idx = out.findIndex((l) => /^\s*port\s+\d+/.test(l));
-    if (idx < 0) {
+    {
       out.unshift(`listener ${real}`);
       notes.push(`no listener line: "listener ${real}" added first (stands for the default port 1883)`);
     }

@@ -35,7 +35,7 @@ export async function hardwareRunner(_paths: ProjectPaths): Promise<HardwareRunn
         const classifier = newClassifier(env);
         feed(cell.capture, classifier);
         const ended: Promise<TargetEnd> = cell.ended.then((e) => (e ? { code: null, signal: null, reason: e.message } : new Promise<TargetEnd>(() => undefined)));
-        return await watch(env, cell.capture, classifier, ended, () => [], { ...cell.timings });
+        return await watch(env, cell.capture, classifier, ended, {}, { ...cell.timings });
       } finally {
         await cell.close();
         unregister();

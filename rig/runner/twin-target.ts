@@ -60,7 +60,7 @@ export async function runTwinCell(env: CellEnv): Promise<Attempt> {
     feed(capture, classifier);
     proc.go();
     timings.start = Date.now() - t1;
-    return await watch(env, capture, classifier, proc.exited, () => p.facts(), timings);
+    return await watch(env, capture, classifier, proc.exited, { lateFacts: () => p.facts(), lastWords: () => p.stderr() }, timings);
   } catch (e) {
     if ((e as Error).name === 'AttemptAborted') throw e;
     return { outcome: classifier.result(), serial: capture?.lines() ?? [], infraError: `twin: ${firstLine((e as Error).message)}`, timings };

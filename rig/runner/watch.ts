@@ -18,18 +18,26 @@ export function feed(capture: SerialCapture, classifier: OutcomeClassifier): () 
   return capture.onLine((line) => { classifier.feed(line, index++); });
 }
 
+export interface WatchHooks {
+  /** Facts that arrive outside the serial stream (a twin's side channel), read once settled. */
+  lateFacts?: () => string[];
+  /** What the target said about its own end, beyond the serial port (a twin's stderr). */
+  lastWords?: () => string;
+}
+
 export async function watch(env: CellEnv, capture: SerialCapture, classifier: OutcomeClassifier,
-  ended: Promise<TargetEnd>, lateFacts: () => string[], timings: Record<string, number>): Promise<Attempt> {
+  ended: Promise<TargetEnd>, hooks: WatchHooks, timings: Record<string, number>): Promise<Attempt> {
   const t0 = Date.now();
   const exit = await settle({
     decided: () => classifier.done, exited: ended, timeoutMs: env.timeoutMs, signal: env.signal,
     expectation: env.plan.expectation, serial: () => capture.lines(), messages: () => env.observer.messages,
   });
   timings.run = Date.now() - t0;
-  for (const f of lateFacts()) classifier.addFact(f);
+  for (const f of hooks.lateFacts?.() ?? []) classifier.addFact(f);
   const serial = capture.lines();
   if (exit.kind === 'exited' && !classifier.done) {
-    const how = exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
+    const words = hooks.lastWords?.().trim().split('\n').filter(Boolean).slice(-2).join(' | ');
+    const how = `${exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`}${words ? ` (${words})` : ''}`;
     const crashed = exit.signal !== null || (exit.code ?? 0) !== 0;
     const end = await ended;
     if (end.reason) return { outcome: { ...classifier.result(), kind: 'none' }, serial, timings, infraError: end.reason };

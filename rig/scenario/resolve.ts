@@ -117,7 +117,9 @@ function pickClient(v: Scenario['variants'][string]): Partial<ClientSpec> {
 /** Board DNS for a twin: the connect name resolves to the broker unless the scenario says otherwise. */
 export function twinHosts(client: ResolvedClient, brokerIp: string): Record<string, string> {
   const hosts: Record<string, string> = {};
-  if (!/^\d+\.\d+\.\d+\.\d+$/.test(client.connect)) hosts[client.connect] = brokerIp;
+  // A name resolves to the broker; a LAN address the board is told to use is routed to it (the twin keeps
+  // checking the address it was given).
+  if (client.connect !== brokerIp) hosts[client.connect] = brokerIp;
   for (const [name, addr] of Object.entries(client.hosts)) {
     if (addr === null) delete hosts[name];
     else hosts[name] = addr;

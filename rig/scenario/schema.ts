@@ -182,7 +182,7 @@ export const MessageExpect = z.object({
 
 export const Expectation = z.object({
   kind: OutcomeKind.optional(),
-  code: z.string().regex(/^[a-z-]+:-?(0x)?[0-9a-fA-F]+$/, 'a raw code like "bearssl:56", "mbedtls:-9984", "pubsubclient:-2"').optional(),
+  code: z.string().regex(/^[a-z][a-z0-9_-]*:-?[A-Za-z0-9_.]+$/, 'a raw code like "bearssl:56", "mbedtls:-9984", "pubsubclient:-2", "openssl:CERT_HAS_EXPIRED"').optional(),
   serial: z.union([z.array(Regex), SerialExpect]).optional(),
   brokerLog: z.array(Regex).optional().describe('Regexes matched against the broker log'),
   messages: z.array(MessageExpect).optional(),

@@ -1,8 +1,8 @@
 // Starts a twin binary: world file, paused start on a pseudo-terminal, optional sandbox, clean shutdown.
 // Protocol with boards/twin/core/main.cpp: stdout "PTY <path>", stdin "go\n" starts setup(), stdin EOF ends it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
-import { constants as osConstants } from 'node:os';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { constants as osConstants, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseTwinWorld, type TwinWorld } from './world.ts';
 import { sandboxArgs, sandboxAvailable } from './sandbox.ts';
@@ -59,22 +59,27 @@ export async function startTwin(o: StartTwinOptions): Promise<TwinProcess> {
   const warn = o.warn ?? ((m: string) => console.warn(m));
   mkdirSync(o.workDir, { recursive: true });
   const workDir = path.resolve(o.workDir);
-  const world = parseTwinWorld(o.world, `for ${o.binary}`);
-  const factsFile = path.resolve(world.factsFile ?? path.join(workDir, 'facts.txt'));
+  const parsed = parseTwinWorld(o.world, `for ${o.binary}`);
+  const factsFile = path.resolve(parsed.factsFile ?? path.join(workDir, 'facts.txt'));
   writeFileSync(factsFile, '');
   const worldFile = path.join(workDir, 'world.json');
-  writeFileSync(worldFile, JSON.stringify({ ...world, factsFile }, null, 2));
   const env = { RIG_TWIN_WORLD: worldFile };
+  const sandboxOk = o.sandbox ? sandboxAvailable() : undefined;
+  // Secure-element keys live in the PKI cache's private folder, which the sandbox user cannot read and the
+  // sandbox does not show: give the twin private copies outside the run folder (reports never see them).
+  const secrets = sandboxOk?.ok && parsed.eccSlots ? stageSecrets(parsed.eccSlots) : undefined;
+  const world = secrets ? { ...parsed, eccSlots: secrets.slots } : parsed;
+  writeFileSync(worldFile, JSON.stringify({ ...world, factsFile }, null, 2));
 
   let sandboxed = false;
   let command = o.binary;
   let args: string[] = [];
-  if (o.sandbox) {
-    const probe = sandboxAvailable();
+  if (o.sandbox && sandboxOk) {
+    const probe = sandboxOk;
     if (probe.ok) {
       sandboxed = true;
       command = 'bwrap';
-      args = sandboxArgs(path.resolve(o.binary), workDir, env, [path.dirname(factsFile)]);
+      args = sandboxArgs(path.resolve(o.binary), workDir, env, [path.dirname(factsFile)], secrets ? [secrets.dir] : []);
     } else {
       warn(`twin: bubblewrap sandbox unavailable (${probe.reason}); running ${path.basename(o.binary)} unsandboxed`);
     }
@@ -85,6 +90,7 @@ export async function startTwin(o: StartTwinOptions): Promise<TwinProcess> {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   trackChild(child);
+  if (secrets) child.once('exit', () => rmSync(secrets.dir, { recursive: true, force: true }));
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => { if (stderr.length < 65536) stderr += d; });
   child.stdin!.on('error', () => { /* the twin may be gone already */ });
@@ -160,4 +166,20 @@ function unwrapSandboxExit(x: TwinExit): TwinExit {
   if (x.code === null || x.code <= 128) return x;
   const name = Object.entries(osConstants.signals).find(([, n]) => n === x.code! - 128)?.[0];
   return name ? { code: null, signal: name } : x;
+}
+
+/**
+ * Copies only the slot keys (not the CA's or anyone else's) into a fresh 0700 folder. The sandbox's uid 65534
+ * lives in a user namespace that maps it to the rig's own uid outside, so owner-only files stay readable.
+ */
+function stageSecrets(slots: Record<string, string>): { dir: string; slots: Record<string, string> } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rig-twin-secrets-'));
+  const out: Record<string, string> = {};
+  for (const [slot, file] of Object.entries(slots)) {
+    const copy = path.join(dir, `slot-${slot}.pem`);
+    copyFileSync(file, copy);
+    chmodSync(copy, 0o400);
+    out[slot] = copy;
+  }
+  return { dir, slots: out };
 }

@@ -28,7 +28,8 @@ export function sandboxAvailable(): { ok: boolean; reason: string } {
 }
 
 /** bwrap arguments that run `binary` with read access to its folder and write access to workDir only. */
-export function sandboxArgs(binary: string, workDir: string, env: Record<string, string>, extraWritable: string[] = []): string[] {
+export function sandboxArgs(binary: string, workDir: string, env: Record<string, string>, extraWritable: string[] = [],
+  extraReadable: string[] = []): string[] {
   const args = ['--unshare-all', '--share-net', '--die-with-parent', '--new-session', '--ro-bind', '/usr', '/usr'];
   for (const top of ['/lib', '/lib64', '/bin', '/sbin', '/lib32']) {
     if (!existsSync(top)) continue;
@@ -39,6 +40,8 @@ export function sandboxArgs(binary: string, workDir: string, env: Record<string,
   args.push('--proc', '/proc', '--dev-bind', '/dev', '/dev', '--tmpfs', '/tmp');
   args.push('--ro-bind', path.dirname(binary), path.dirname(binary), '--bind', workDir, workDir);
   for (const dir of extraWritable) if (!dir.startsWith(`${workDir}/`) && dir !== workDir) args.push('--bind', dir, dir);
+  // After --tmpfs /tmp, so folders under the host's /tmp are mounted on top of the private one.
+  for (const dir of extraReadable) args.push('--ro-bind', dir, dir);
   args.push('--chdir', workDir);
   args.push('--uid', '65534', '--gid', '65534', '--clearenv');
   for (const [k, v] of Object.entries(env)) args.push('--setenv', k, v);

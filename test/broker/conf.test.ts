@@ -121,3 +121,12 @@ describe('broker conf rendering', () => {
     assert.equal(v('ca', 'ca.key'), false);
   });
 });
+
+describe('verbatim conf: "port" without "listener"', () => {
+  it('maps the port line itself and adds no 1883 listener', () => {
+    const files = { byFileName: {}, dataDir: '/tmp/x', notes: [] } as unknown as StagedFiles;
+    const r = renderVerbatimConf('port 8883\ncafile /etc/mosquitto/ca.crt\n', files, { 8883: 41000 });
+    assert.match(r.text, /^port 41000$/m);
+    assert.doesNotMatch(r.text, /^listener/m);
+  });
+});

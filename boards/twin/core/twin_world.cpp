@@ -190,7 +190,19 @@ uint16_t mapPort(uint16_t logical) {
   return it == ports.end() ? logical : it->second;
 }
 
-int tcpConnect(const IPAddress& ip, uint16_t port, uint32_t timeoutMs) {
+// The board's network: a dotted quad listed in the world's hosts (the broker's address on the user's LAN,
+// e.g. 192.168.0.52) is routed to where the rig's broker really listens. The board still sees and checks
+// the address it was given; only the TCP destination moves.
+static IPAddress route(const IPAddress& ip) {
+  const auto& hosts = world().hosts;
+  auto it = hosts.find(ip.toString().c_str());
+  IPAddress to;
+  if (it != hosts.end() && to.fromString(it->second.c_str())) return to;
+  return ip;
+}
+
+int tcpConnect(const IPAddress& target, uint16_t port, uint32_t timeoutMs) {
+  const IPAddress ip = route(target);
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return -errno;
   sockaddr_in sa{};
