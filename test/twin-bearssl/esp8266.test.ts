@@ -10,9 +10,11 @@ import { secretsHeader, type ProbeSecrets, type TwinWorld } from '../../rig/twin
 import { freePort, startMosquitto, type TestBroker, type TestPki } from '../twin/helpers.ts';
 import { makeBearPki, type BearPki } from './pki.ts';
 import { runTwin, stopAll, type RunningTwin } from './run.ts';
+import { startSServer, startSilentPeer } from './servers.ts';
 
 const PROBE = fileURLToPath(new URL('../../sketches/esp8266-bearssl-pubsub/', import.meta.url));
 const SEED = fileURLToPath(new URL('../../sketches/seed-002-esp8266-mtls-pubsub/', import.meta.url));
+const MFLN = fileURLToPath(new URL('./fixtures/mfln-probe/', import.meta.url));
 
 describe('twin-bearssl: ESP8266 probe (BearSSL::WiFiClientSecure + PubSubClient)', function () {
   this.timeout(180_000);
@@ -150,6 +152,38 @@ describe('twin-bearssl: ESP8266 probe (BearSSL::WiFiClientSecure + PubSubClient)
   it('P-384 / SHA-384 ECDSA chain works on the ESP8266 (software ECDSA)', async () => {
     const { serial } = await start(secrets({ broker: '127.0.0.1', caCertPem: pki.pem('p384ca.crt'), clientCertPem: undefined, clientKeyPem: undefined }), world(p384));
     await serial.waitFor(/^RIG: connected$/, 30_000);
+  });
+
+  it('TLS 1.3-only peer -> received protocol_version: tls=70 "SSL received fatal alert - Unknown error code."', async () => {
+    const srv = await startSServer(pki.file('server.crt'), pki.file('server.key'), ['-tls1_3']);
+    try {
+      const { serial, twin } = await start(secrets({ clientCertPem: undefined, clientKeyPem: undefined }), world(mtls, { ports: { '8883': srv.port } }));
+      const fail = await serial.waitFor(/^RIG: connect fail/, 30_000);
+      assert.equal(fail, 'RIG: connect fail state=-2 tls=70 text="SSL received fatal alert - Unknown error code."');
+      assert.ok(twin.facts().includes('bearssl:326'), twin.facts().join(','));
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  it('silent peer -> the 15 s handshake timeout, rc=-2, 0 "Unknown error code."', async () => {
+    const srv = await startSilentPeer();
+    try {
+      const { serial, twin } = await start(secrets({}), world(mtls, { ports: { '8883': srv.port } }));
+      const fail = await serial.waitFor(/^RIG: connect fail/, 40_000);
+      assert.equal(fail, 'RIG: connect fail state=-2 tls=0 text="Unknown error code."');
+      assert.ok(twin.facts().includes('tls-handshake-timeout'), twin.facts().join(','));
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  it('probeMaxFragmentLength: 512 accepted by the OpenSSL broker, 1000 invalid; getMFLNStatus() after a 512 connect', async () => {
+    const { serial } = await start(secrets({}), world(expired), MFLN);
+    await serial.waitFor(/^connect \d, MFLN status:/, 30_000);
+    assert.ok(serial.lines().includes('connect 1, MFLN status: yes'), serial.lines().join('\n'));
+    assert.ok(serial.lines().includes('MFLN 512: yes'), serial.lines().join('\n'));
+    assert.ok(serial.lines().includes('MFLN 1000: no'));
   });
 
   it('setInsecure() connects to the IP string despite the name', async () => {

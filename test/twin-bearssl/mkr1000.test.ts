@@ -11,6 +11,7 @@ import { secretsHeader, type ProbeSecrets, type TwinWorld } from '../../rig/twin
 import { startMosquitto, type TestBroker, type TestPki } from '../twin/helpers.ts';
 import { makeBearPki, type BearPki } from './pki.ts';
 import { runTwin, stopAll, type RunningTwin } from './run.ts';
+import { startSServer } from './servers.ts';
 
 const PROBE = fileURLToPath(new URL('../../sketches/mkr1000-bearssl-pubsub/', import.meta.url));
 const SEED = fileURLToPath(new URL('../../sketches/seed-001-mkr1000-bearssl-eccx08/', import.meta.url));
@@ -113,6 +114,24 @@ describe('twin-bearssl: MKR1000 (ArduinoBearSSL + ECCX08 + PubSubClient)', funct
     const soft = await start(secrets({ caCertPem: pki.pem('p384ca.crt'), clientCertPem: pki.pem('client.crt'), clientKeyPem: pki.pem('client.key') }, null), w);
     const line = await soft.serial.waitFor(/^RIG: conn/, 40_000);
     assert.equal(line, 'RIG: connected', soft.serial.lines().join('\n'));
+  });
+
+  it('TLS 1.3-only peer -> raw errorCode 326 (received protocol_version)', async () => {
+    const srv = await startSServer(pki.file('ipcn.crt'), pki.file('ipcn.key'), ['-tls1_3']);
+    try {
+      const { serial } = await start(secrets({}), world({ ports: { '8883': srv.port } }));
+      const fail = await serial.waitFor(/^RIG: connect fail/, 30_000);
+      assert.equal(fail, 'RIG: connect fail state=-2 tls=326 text=""');
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  it('a world eccSlots entry that is not a P-256 key ends the twin with a message naming the field', async () => {
+    const { twin } = await start(secrets({}), world({ eccSlots: { '0': pki.file('client.key') } }));
+    const exit = await twin.exited;
+    assert.equal(exit.code, 78);
+    assert.match(twin.stderr(), /eccSlots\.0: .*client\.key is not an EC private key/);
   });
 
   it('WiFiSSLClient fails to compile with the WINC1500 message (header guard behind the rig\'s pre-check)', () => {

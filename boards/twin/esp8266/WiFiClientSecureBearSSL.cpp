@@ -153,6 +153,30 @@ void fillEntropy(uint8_t* buf, size_t len) {
   }
   for (size_t i = got; i < len; i++) buf[i] = (uint8_t)random(256);
 }
+// MFLN code the server confirmed in its ServerHello (first record of `rx`), 0 when absent, -1 when `rx` does
+// not start with a complete ServerHello record. Record: type 22, version, length; handshake: type 2, length(3),
+// version(2), random(32), session id, suite(2), compression(1), extensions.
+int serverHelloMfln(const uint8_t* rx, size_t n) {
+  if (n < 5) return -1;
+  size_t recLen = (size_t)((rx[3] << 8) | rx[4]);
+  if (n < 5 + recLen || rx[0] != 22 || recLen < 4 || rx[5] != 2) return -1;
+  const uint8_t* h = rx + 9;
+  const uint8_t* end = rx + 5 + recLen;
+  size_t pos = 2 + 32;
+  if (h + pos >= end) return -1;
+  pos += 1 + h[pos];  // session id
+  pos += 3;           // suite + compression
+  if (h + pos + 2 > end) return 0;
+  size_t extEnd = pos + 2 + (size_t)((h[pos] << 8) | h[pos + 1]);
+  pos += 2;
+  while (h + pos + 4 <= end && pos + 4 <= extEnd) {
+    unsigned type = (h[pos] << 8) | h[pos + 1];
+    size_t elen = (size_t)((h[pos + 2] << 8) | h[pos + 3]);
+    if (type == 1 && elen == 1 && h + pos + 5 <= end) return h[pos + 4];
+    pos += 4 + elen;
+  }
+  return 0;
+}
 }  // namespace
 
 struct WiFiClientSecure::Engine {
@@ -161,6 +185,7 @@ struct WiFiClientSecure::Engine {
   br_x509_knownkey_context kk;
   InsecureValidator iv;
   std::vector<uint8_t> in, out;
+  std::vector<uint8_t> sniff;  // first bytes from the server, for getMFLNStatus() (Debian has no mfln getter)
 };
 
 WiFiClientSecure::WiFiClientSecure() = default;
@@ -299,7 +324,11 @@ int WiFiClientSecure::runUntil(unsigned target, bool blocking) {
       size_t len;
       unsigned char* buf = br_ssl_engine_recvrec_buf(eng, &len);
       ssize_t r = recv(fd_, buf, len, MSG_DONTWAIT);
-      if (r > 0) { br_ssl_engine_recvrec_ack(eng, (size_t)r); continue; }
+      if (r > 0) {
+        if (!handshakeDone_ && e_->sniff.size() < 4096) e_->sniff.insert(e_->sniff.end(), buf, buf + r);
+        br_ssl_engine_recvrec_ack(eng, (size_t)r);
+        continue;
+      }
       if (r == 0) return -1;  // peer closed: no engine error is set (row 10: 0 "Unknown error code.")
       if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return -1;
       if (!blocking) return -1;
@@ -505,7 +534,57 @@ int WiFiClientSecure::getLastSSLError(char* dest, size_t len) {
 }
 
 bool WiFiClientSecure::getMFLNStatus() {
-  return connected() && e_ && e_->sc.eng.peer_log_max_frag_len != 0;
+  if (!connected() || !e_) return false;
+  int advertised = e_->sc.eng.log_max_frag_len - 8;  // 9..12 -> MFLN codes 1..4; 14 (16 KiB) is not advertised
+  return advertised >= 1 && advertised <= 4 && serverHelloMfln(e_->sniff.data(), e_->sniff.size()) == advertised;
+}
+
+bool WiFiClientSecure::probeMaxFragmentLength(const char* hostname, uint16_t port, uint16_t len) {
+  IPAddress ip;
+  if (!twin::resolve(hostname, ip)) return false;
+  return probeMaxFragmentLength(ip, port, len);
+}
+
+bool WiFiClientSecure::probeMaxFragmentLength(IPAddress ip, uint16_t port, uint16_t len) {
+  // MFLN codes (RFC 6066): 1=512, 2=1024, 3=2048, 4=4096; anything else is refused without a connection.
+  int code = len == 512 ? 1 : len == 1024 ? 2 : len == 2048 ? 3 : len == 4096 ? 4 : 0;
+  if (!code) return false;
+  int fd = twin::tcpConnect(ip, port, 5000);
+  if (fd < 0) return false;
+  // BearSSL writes the ClientHello (it advertises MFLN = len when the buffers are that small); the
+  // ServerHello is then parsed by hand, like the core's probe does, and the connection dropped.
+  std::unique_ptr<Engine> e(new Engine());
+  e->in.resize(len + 325u);
+  e->out.resize(len + 85u);
+  br_ssl_client_init_full(&e->sc, &e->xm, nullptr, 0);
+  br_ssl_engine_set_buffers_bidi(&e->sc.eng, e->in.data(), e->in.size(), e->out.data(), e->out.size());
+  uint8_t seed[32];
+  fillEntropy(seed, sizeof seed);
+  br_ssl_engine_inject_entropy(&e->sc.eng, seed, sizeof seed);
+  bool ok = false;
+  if (br_ssl_client_reset(&e->sc, nullptr, 0)) {
+    while (br_ssl_engine_current_state(&e->sc.eng) & BR_SSL_SENDREC) {
+      size_t n;
+      unsigned char* buf = br_ssl_engine_sendrec_buf(&e->sc.eng, &n);
+      ssize_t w = send(fd, buf, n, MSG_NOSIGNAL);
+      if (w <= 0) break;
+      br_ssl_engine_sendrec_ack(&e->sc.eng, (size_t)w);
+    }
+    std::vector<uint8_t> rx;
+    uint64_t deadline = twin::millisSinceBoot() + 5000;
+    while (twin::millisSinceBoot() < deadline) {
+      if (rx.size() >= 5 && rx.size() >= 5u + (size_t)((rx[3] << 8) | rx[4])) break;
+      pollfd p{fd, POLLIN, 0};
+      if (poll(&p, 1, 100) <= 0) continue;
+      uint8_t chunk[1024];
+      ssize_t r = recv(fd, chunk, sizeof chunk, 0);
+      if (r <= 0) break;
+      rx.insert(rx.end(), chunk, chunk + r);
+    }
+    ok = serverHelloMfln(rx.data(), rx.size()) == code;
+  }
+  close(fd);
+  return ok;
 }
 
 }  // namespace BearSSL

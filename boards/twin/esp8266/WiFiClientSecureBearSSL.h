@@ -54,6 +54,13 @@ class WiFiClientSecure : public WiFiClient {
   int getLastSSLError(char* dest = nullptr, size_t len = 0);
   bool getMFLNStatus();
   void setSession(void*) {}
+  // Does the server accept MFLN `len` (512/1024/2048/4096)? (cpp:1437-1677 sends a hand-made ClientHello;
+  // the twin runs a throw-away BearSSL handshake advertising that length and reads the server's answer.)
+  static bool probeMaxFragmentLength(IPAddress ip, uint16_t port, uint16_t len);
+  static bool probeMaxFragmentLength(const char* hostname, uint16_t port, uint16_t len);
+  static bool probeMaxFragmentLength(const String& host, uint16_t port, uint16_t len) {
+    return probeMaxFragmentLength(host.c_str(), port, len);
+  }
 
  private:
   struct Engine;

@@ -23,7 +23,10 @@ bool publicOf(int slot, byte out[64]) {
 }
 }  // namespace
 
-int ECCX08Class::begin() { return 1; }
+int ECCX08Class::begin() {
+  twin_ecc::loadSlots();
+  return 1;
+}
 
 String ECCX08Class::serialNumber() { return String("0123A1B2C3D4E5F6EE"); }
 

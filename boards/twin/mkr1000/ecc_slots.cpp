@@ -145,6 +145,8 @@ const uint8_t* slotKey(int slot) {
   return it == slots().end() ? nullptr : it->second.data();
 }
 
+void loadSlots() { slots(); }
+
 void setSlotKey(int slot, const uint8_t key[32]) { slots()[slot].assign(key, key + 32); }
 
 void randomBytes(uint8_t* out, size_t len) {

@@ -9,4 +9,6 @@ const uint8_t* slotKey(int slot);
 // Replaces the key in `slot` (generatePrivateKey).
 void setSlotKey(int slot, const uint8_t key[32]);
 void randomBytes(uint8_t* out, size_t len);
+// Loads the world's slots now (a bad `eccSlots` entry ends the twin with a clear message, exit 78).
+void loadSlots();
 }  // namespace twin_ecc
