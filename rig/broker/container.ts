@@ -117,7 +117,9 @@ export async function startContainerBroker(spec: BrokerSpec, pki: BrokerPki, opt
 
   return {
     provider: 'container',
-    host: started.getHost(),
+    // Same address as the local provider: clients that check the broker's name (mosquitto_pub has no
+    // --servername) must see the same name whichever provider ran.
+    host: started.getHost() === 'localhost' ? '127.0.0.1' : started.getHost(),
     ports,
     version: versionFromLine(readyLine) ?? 'unknown',
     logLines: () => log.logLines(),
