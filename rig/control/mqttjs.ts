@@ -1,4 +1,6 @@
 // Control `control`: mqtt.js over Node's TLS (OpenSSL). Connect, subscribe, publish, receive the message.
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
+import { isIP } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import mqtt, { type IClientOptions } from 'mqtt';
@@ -30,8 +32,11 @@ export async function runMqttJs(c: ControlClient, opts: ControlOptions = {}): Pr
       key: c.key ? readFileSync(c.key) : undefined,
       passphrase: c.keyPassphrase,
       rejectUnauthorized: c.insecure !== true,
-      // mqtt.js overwrites servername with host when host is a DNS name (src/lib/connect/tls.ts).
-      servername: c.servername,
+      // mqtt.js overwrites servername with host when host is a DNS name (src/lib/connect/tls.ts). An IP is no
+      // SNI (RFC 6066), so a PC told to use a LAN address checks that address through checkServerIdentity.
+      ...(c.servername && isIP(c.servername) ? {
+        checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(c.servername!, cert),
+      } : { servername: c.servername }),
       maxVersion: c.tlsVersion === 'tlsv1.2' ? 'TLSv1.2' : undefined,
     });
   }

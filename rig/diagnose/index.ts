@@ -57,7 +57,6 @@ export async function diagnose(o: DiagnoseOptions): Promise<DiagnoseReport> {
     ...(listener?.requireCertificate !== undefined ? { requireCertificate: listener.requireCertificate } : {}),
     ...(o.username ? { username: o.username } : {}),
   };
-  const unreachable = IPV4.test(o.connect) && !localAddresses().has(o.connect);
   const out: BoardDiagnosis[] = [];
   for (const id of o.boards) {
     const profile = o.boardProfiles.get(id);
@@ -75,9 +74,7 @@ export async function diagnose(o: DiagnoseOptions): Promise<DiagnoseReport> {
     out.push({
       board: id, stack: profile.stack, target: cell.target, status: cell.outcome.kind === 'connected' ? 'pass' : cell.status,
       outcome: cell.outcome, serial, ...(explanation ? { explanation } : {}),
-      ...(unreachable && cell.target === 'twin' && /^(timeout|tcp\/)/.test(cell.outcome.kind)
-        ? { note: `${o.connect} is not an address of this machine, and the twin's world maps names, not IP addresses, to the broker: run diagnose on the broker's host, or connect by name (a twin change is needed to route dotted quads)` }
-        : cell.status === 'error' ? { note: `the rig could not run this board: ${cell.reason ?? 'unknown error'}` }
+      ...(cell.status === 'error' ? { note: `the rig could not run this board: ${cell.reason ?? 'unknown error'}` }
         : !explanation && cell.outcome.kind !== 'connected' ? { note: 'no rule explains this outcome; see the serial lines and the broker log' } : {}),
     });
   }
@@ -158,10 +155,6 @@ async function removeBrokerKeys(dir: string): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
   await Promise.all(entries.filter((e) => e.isFile() && e.name.endsWith('.key'))
     .map((e) => rm(path.join(e.parentPath ?? e.path, e.name), { force: true })));
-}
-
-function localAddresses(): Set<string> {
-  return new Set(Object.values(os.networkInterfaces()).flatMap((l) => (l ?? []).map((a) => a.address)));
 }
 
 async function summaries(staged: StagedUserFiles): Promise<CertSummary[]> {
