@@ -4,7 +4,7 @@
 // empty folder, stdin closed and without a controlling terminal, so a command that would prompt
 // (no -subj, or a key passphrase without -passout) fails instead of hanging. `sudo X` runs X.
 // When bubblewrap works here, the script also runs in a sandbox: read-only filesystem except its
-// own folder, no network, fresh /tmp. The first failing command is reported with its line.
+// own folder (TMPDIR inside it), no network. The first failing command is reported with its line.
 //
 // `files` maps logical names to what the script wrote (paths relative to its folder):
 //   "X" or "X.crt" → the certificate of X (PEM or DER)
@@ -44,9 +44,12 @@ export async function runVerbatim(v: VerbatimPki, buildDir: string): Promise<Rec
   await writeFile(path.join(meta, 'prelude.sh'), PRELUDE);
 
   const sandbox = await bwrapWorks();
-  const env = { RIG_META: meta, HOME: run, PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8' };
+  const scratch = path.join(work, 'tmp');
+  await mkdir(scratch, { recursive: true });
+  const env = { RIG_META: meta, HOME: run, TMPDIR: scratch, PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8' };
+  // The whole filesystem read-only (the script may read inputs anywhere, also under /tmp), only `work` writable.
   const [cmd, args] = sandbox
-    ? ['bwrap', ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp', '--bind', work, work,
+    ? ['bwrap', ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--bind', work, work,
       '--unshare-all', '--new-session', '--die-with-parent', '--chdir', run, 'bash', path.join(meta, 'prelude.sh')]] as const
     : ['bash', [path.join(meta, 'prelude.sh')]] as const;
   // detached = setsid: no controlling terminal, so openssl cannot open /dev/tty to ask for a passphrase.
