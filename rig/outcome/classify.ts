@@ -26,15 +26,22 @@ export class OutcomeClassifier {
   private readonly facts: Fact[] = [];
   private best: { fact: Fact; rank: number } | undefined;
   private finalLine: number | undefined;
+  private closed = false;
   private lastDetail: string | undefined;
 
   constructor(private readonly map: OutcomeMap) {
     this.rules = map.rules.map((rule) => ({ re: new RegExp(rule.match), rule }));
   }
 
-  /** Feeds one line; returns true when it ends the attempt (a final rule matched). Never throws. */
+  /**
+   * Feeds one line; returns true once the attempt is decided (a final rule matched). Never throws.
+   * Lines after the deciding one still add facts (sketches print "failed, rc=-2" before the TLS error
+   * text), up to the next line a final rule matches: that one belongs to the next attempt.
+   */
   feed(line: string, index: number): boolean {
-    if (this.finalLine !== undefined) return true;
+    if (this.closed) return true;
+    const decided = this.finalLine !== undefined;
+    if (decided && this.rules.some(({ re, rule }) => rule.final && re.test(line))) { this.closed = true; return true; }
     let final = false;
     for (const { re, rule } of this.rules) {
       const m = re.exec(line);
@@ -49,8 +56,8 @@ export class OutcomeClassifier {
       }
       if (rule.final) final = true;
     }
-    if (final) this.finalLine = index;
-    return final;
+    if (final && !decided) this.finalLine = index;
+    return this.finalLine !== undefined;
   }
 
   /** Adds a fact from outside the serial stream (a twin's side channel, a control client). */

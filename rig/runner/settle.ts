@@ -20,6 +20,8 @@ export type Settled =
   | { kind: 'timeout' };
 
 const POLL_MS = 25;
+const QUIET_MS = 120;
+const MAX_TRAIL_MS = 1000;
 
 /** True when the later evidence the expectation wants (serial lines, broker messages) is already there. */
 export function evidenceComplete(e: Expectation | undefined, serial: string[], messages: { topic: string; payload: string }[]): boolean {
@@ -37,13 +39,19 @@ export async function settle(o: SettleInput): Promise<Settled> {
   void o.exited.then((x) => { exit = x; });
   const start = Date.now();
   let decidedAt: number | undefined;
+  let seenLines = 0;
+  let lastLineAt = start;
   const graceMs = Math.max(0, ...(o.expectation?.messages ?? []).map((m) => m.withinMs ?? 5000), 3000);
   for (;;) {
     if (o.signal.aborted) throw new AttemptAborted('run interrupted');
     const now = Date.now();
     if (decidedAt === undefined && o.decided()) decidedAt = now;
+    const lines = o.serial().length;
+    if (lines !== seenLines) { seenLines = lines; lastLineAt = now; }
     if (decidedAt !== undefined) {
-      if (evidenceComplete(o.expectation, o.serial(), o.messages())) return { kind: 'decided' };
+      // The deciding line is often followed by its explanation (the TLS error text): let the burst end.
+      const quiet = now - lastLineAt >= QUIET_MS || now - decidedAt >= MAX_TRAIL_MS;
+      if (quiet && evidenceComplete(o.expectation, o.serial(), o.messages())) return { kind: 'decided' };
       if (now - decidedAt >= graceMs || now - start >= o.timeoutMs || exit) return { kind: 'decided' };
     } else if (exit) {
       // Let the last serial bytes drain from the pty before judging.

@@ -94,3 +94,18 @@ describe('outcome classifier', () => {
     assert.ok(['none', 'unknown', 'crash', 'connected'].includes(c.result().kind) || c.result().kind.startsWith('tls/'));
   });
 });
+
+describe('outcome classifier: lines after the deciding one', () => {
+  it('the TLS error text printed after "failed, rc=-2" still counts; the next attempt does not', async () => {
+    const b = await board('esp8266');
+    const c = new OutcomeClassifier(b.outcome);
+    const lines = ['Attempting MQTT connection...failed, rc=-2 try again in 5 seconds',
+      'SSL error: SSL received fatal alert - Decoding error: extraneous element.',
+      'Attempting MQTT connection...failed, rc=-2 try again in 5 seconds',
+      'SSL error: Chain could not be linked to a trust anchor.'];
+    lines.forEach((l, i) => c.feed(l, i));
+    const r = c.result();
+    assert.equal(r.kind, 'tls/client-cert-required');
+    assert.deepEqual(r.facts, ['pubsubclient:-2', 'bearssl-alert:40']);
+  });
+});

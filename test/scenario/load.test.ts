@@ -90,3 +90,13 @@ describe('scenario loader', () => {
     assert.equal(p[0]!.field, 'expect.default.esp32.serial[0]');
   });
 });
+
+describe('scenario files in the repository', () => {
+  it('every file is named after its id (so `rig run <id>` finds it without reading every file)', async () => {
+    const { allScenarioFiles } = await import('../../rig/cli/commands/context.ts');
+    for (const f of await allScenarioFiles(projectPaths().scenarios)) {
+      const s = parseScenarioText(readFileSync(f, 'utf8'), f);
+      assert.equal(path.basename(f, '.yaml'), s.id, f);
+    }
+  });
+});

@@ -1,5 +1,5 @@
 // Loading what most commands need: scenario files (by id, path or glob) and board profiles.
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadBoards } from '../../boards/load.ts';
 import type { BoardProfile } from '../../boards/profile.ts';
@@ -37,7 +37,7 @@ export async function resolveScenarioArgs(args: string[], paths: ProjectPaths): 
       hits.forEach((h) => files.add(h));
     } else if (/\.ya?ml$/.test(a)) files.add(path.resolve(a));
     else {
-      const byId = all.find((f) => path.basename(f).replace(/\.ya?ml$/, '') === a);
+      const byId = all.find((f) => path.basename(f).replace(/\.ya?ml$/, '') === a) ?? await fileWithId(all, a);
       const asDir = path.resolve(a);
       if (byId) files.add(byId);
       else {
@@ -48,6 +48,15 @@ export async function resolveScenarioArgs(args: string[], paths: ProjectPaths): 
     }
   }
   return [...files];
+}
+
+/** The scenario file whose `id:` is this, when its file name says something else. */
+async function fileWithId(files: string[], id: string): Promise<string | undefined> {
+  for (const f of files) {
+    const text = await readFile(f, 'utf8').catch(() => '');
+    if (new RegExp(`^id:\\s*["']?${id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}["']?\\s*$`, 'm').test(text)) return f;
+  }
+  return undefined;
 }
 
 /** Loads every file, collecting all problems before failing so one run shows every mistake. */
