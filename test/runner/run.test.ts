@@ -99,6 +99,28 @@ describe('runner: cell statuses on the ESP32 twin', function () {
   });
 });
 
+describe('runner: quarantine', function () {
+  this.timeout(120_000);
+  it('a quarantined failure is reported with its issue and does not fail the run', async function () {
+    if (!twinReady) { console.log('      skip: rig/twin is not built yet'); this.skip(); }
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-quarantine-'));
+    const file = path.join(fixtures, 'status-paths.yaml');
+    const scenario = parseScenarioText(readFileSync(file, 'utf8'), file);
+    const r = await runMatrix({
+      scenarios: [{ file, scenario }], boardProfiles: await loadBoards(paths.boards), targets: ['twin'], filter: /\/(fail|pass)\//,
+      jobs: 2, retries: 0, broker: 'local', outDir: path.join(tmp, 'run'), sandbox: true,
+      quarantine: [{ cells: 'status-paths/fail/*', issue: 'https://example.invalid/issues/7' }],
+      progress: createProgress(process.stderr, { quiet: true }), paths, defaultTimeoutMs: 20_000, args: [],
+    });
+    const fail = r.results.cells.find((c) => c.variant === 'fail')!;
+    assert.equal(fail.status, 'fail');
+    assert.equal(fail.quarantine, 'https://example.invalid/issues/7');
+    assert.equal(r.results.cells.find((c) => c.variant === 'pass')!.quarantine, undefined);
+    assert.equal(r.exitCode, 0);
+    rmSync(tmp, { recursive: true, force: true });
+  });
+});
+
 describe('runner: a broker that dies', function () {
   this.timeout(120_000);
   it('makes the cell an infrastructure error naming the broker, and the run still ends', async function () {
