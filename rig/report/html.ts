@@ -5,7 +5,7 @@
 // serial lines (as rig/outcome/expect.ts produces them); the page shows 1-based line numbers. Logs are rendered when a cell is expanded,
 // which keeps 5,000-cell runs fast to open.
 import type { Results } from '../results/schema.ts';
-import { QUARANTINE_ICON, STATUS_ICON, columnKey, runDurationMs, totals } from './cells.ts';
+import { columnKey, runDurationMs, totals } from './cells.ts';
 import type { LogStore, LogText } from './logs.ts';
 
 export interface HtmlOptions {
@@ -58,14 +58,16 @@ pre.log{margin:0;max-height:480px;overflow:auto;border:1px solid var(--bd);paddi
 pre.log span{display:block;padding:0 8px}pre.log span.m{background:var(--hl);font-weight:600}
 pre.log span i{display:inline-block;min-width:5ch;color:var(--mut);font-style:normal;user-select:none;margin-right:8px;text-align:right}
 .gap{color:var(--mut);font-style:italic}.count{color:var(--mut)}
+.st{display:inline-block;min-width:4.6em;padding:0 6px;border-radius:9px;font-size:12px;font-weight:600;text-align:center;color:#fff}
+.st-pass{background:#1a7f37}.st-fail{background:#cf222e}.st-error{background:#8250df}.st-skip{background:#6e7781}.st-flaky{background:#9a6700}.st-quarantined{background:#0969da}
 `;
 
 // Plain ES2017, no dependencies. Every piece of run data reaches the DOM through textContent.
 const JS = `
 (function(){'use strict';
 var data=JSON.parse(document.getElementById('rig-data').textContent);
-var ICON={pass:'${STATUS_ICON.pass}',fail:'${STATUS_ICON.fail}',error:'${STATUS_ICON.error}',skip:'${STATUS_ICON.skip}',flaky:'${STATUS_ICON.flaky}',quarantined:'${QUARANTINE_ICON}'};
 function el(t,c,x){var e=document.createElement(t);if(c)e.className=c;if(x!==undefined&&x!==null)e.textContent=String(x);return e;}
+function badge(s){return el('span','st st-'+s,s);}
 function st(c){return c.quarantine?'quarantined':c.status;}
 function col(c){return c.core?c.board+'@'+c.core:c.board;}
 function code(c){if(c.outcome.code)return c.outcome.code.replace(/^mbedtls:/,'');return (c.status==='pass'||c.status==='flaky'||c.status==='skip'||c.outcome.kind==='none')?'':c.outcome.kind;}
@@ -80,7 +82,7 @@ var statusBoxes=document.querySelectorAll('#filters input[type=checkbox]');
 var body=document.getElementById('cells-body'),rows=new Array(n),frag=document.createDocumentFragment();
 for(i=0;i<n;i++){(function(c,i){
   var tr=el('tr','row s-'+c._s);
-  tr.appendChild(el('td',null,ICON[c._s]));tr.appendChild(el('td','mono',c.id));tr.appendChild(el('td',null,c.target));
+  var b0=el('td');b0.appendChild(badge(c._s));tr.appendChild(b0);tr.appendChild(el('td','mono',c.id));tr.appendChild(el('td',null,c.target));
   tr.appendChild(el('td','mono',code(c)));var r=el('td','reason',c.reason||'');r.title=c.reason||'';tr.appendChild(r);
   tr.appendChild(el('td',null,(c.durationMs/1000).toFixed(1)+' s'+(c.attempts>1?' ×'+c.attempts:'')));
   tr.addEventListener('click',function(){toggle(tr,c);});rows[i]=tr;frag.appendChild(tr);})(cells[i],i);}
@@ -110,7 +112,7 @@ function logView(path,matched){
 }
 function detail(c){
   var d=el('div','detail');
-  var t=el('table');kv(t,'id',c.id);kv(t,'status',ICON[c._s]+' '+c._s+(c.attempts>1?' after '+c.attempts+' attempts':''));
+  var t=el('table');kv(t,'id',c.id);kv(t,'status',c._s+(c.attempts>1?' after '+c.attempts+' attempts':''));
   if(c.expected)kv(t,'expected',JSON.stringify(c.expected));
   kv(t,'got',[c.outcome.kind,c.outcome.code,c.outcome.detail].filter(Boolean).join(' · '));
   if(c.outcome.facts&&c.outcome.facts.length)kv(t,'facts',c.outcome.facts.join('\\n'));
@@ -141,8 +143,9 @@ var gt=document.getElementById('grid'),hr=el('tr');hr.appendChild(el('th',null,'
 var gf=document.createDocumentFragment();
 gridRows.forEach(function(r){var tr=el('tr');tr.appendChild(el('td','mono',r));
   cols.forEach(function(b){var ids=gmap[r][b]||[],td=el('td','g');
-    var parts=ids.map(function(j){var c=cells[j];var x=code(c);return (ids.length>1?(c.target==='hardware'?'hw':c.target)+' ':'')+ICON[c._s]+(x?' '+x:'');});
-    td.textContent=parts.join(' · ');
+    ids.forEach(function(j,k){var c=cells[j],x=code(c);if(k>0)td.appendChild(document.createTextNode(' · '));
+      if(ids.length>1)td.appendChild(document.createTextNode((c.target==='hardware'?'hw':c.target)+' '));
+      td.appendChild(badge(c._s));if(x)td.appendChild(document.createTextNode(' '+x));});
     var tw=null,hw=null;ids.forEach(function(j){if(cells[j].target==='twin')tw=cells[j];if(cells[j].target==='hardware')hw=cells[j];});
     if(tw&&hw&&tw._s!=='skip'&&hw._s!=='skip'&&tw._s!=='quarantined'&&hw._s!=='quarantined'){
       var g1=tw.status==='pass'||tw.status==='flaky',g2=hw.status==='pass'||hw.status==='flaky';
@@ -183,8 +186,8 @@ export function buildHtml(results: Results, opts: HtmlOptions = {}): string {
     r.host ? `host ${r.host}` : '', r.shard ? `shard ${r.shard}` : '',
   ].filter(Boolean).join(' · ');
   const versions = Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ');
-  const statusBox = (s: string, icon: string, count: number): string =>
-    `<label><input type="checkbox" value="${s}" checked> ${icon} ${s} (${count})</label>`;
+  const statusBox = (s: string, count: number): string =>
+    `<label><input type="checkbox" value="${s}" checked> <span class="st st-${s}">${s}</span> (${count})</label>`;
   const data = { run: results.run, cells: results.cells, logs };
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -193,12 +196,12 @@ export function buildHtml(results: Results, opts: HtmlOptions = {}): string {
 <title>Rig report ${escapeHtml(r.id)}</title>
 <style>${CSS}</style></head>
 <body>
-<h1>Rig report: ${t.total} cells — ${STATUS_ICON.pass} ${t.pass} · ${STATUS_ICON.fail} ${t.fail} · ${STATUS_ICON.error} ${t.error} · ${STATUS_ICON.skip} ${t.skip} · ${STATUS_ICON.flaky} ${t.flaky} · ${QUARANTINE_ICON} ${t.quarantined}</h1>
+<h1>Rig report: ${t.total} cells — ${t.pass} passed · ${t.fail} failed · ${t.error} errors · ${t.skip} skipped · ${t.flaky} flaky · ${t.quarantined} quarantined</h1>
 <p class="meta">${escapeHtml(meta)}</p>
 ${versions ? `<p class="meta">Versions: ${escapeHtml(versions)}</p>` : ''}
 ${r.interrupted ? '<p class="flag">The run was interrupted; cells not reached are missing.</p>' : ''}
 <div id="filters">
-${statusBox('pass', STATUS_ICON.pass, t.pass)}${statusBox('fail', STATUS_ICON.fail, t.fail)}${statusBox('error', STATUS_ICON.error, t.error)}${statusBox('skip', STATUS_ICON.skip, t.skip)}${statusBox('flaky', STATUS_ICON.flaky, t.flaky)}${statusBox('quarantined', QUARANTINE_ICON, t.quarantined)}
+${statusBox('pass', t.pass)}${statusBox('fail', t.fail)}${statusBox('error', t.error)}${statusBox('skip', t.skip)}${statusBox('flaky', t.flaky)}${statusBox('quarantined', t.quarantined)}
 <label>board <select id="f-board"><option value="">all (${boards.size})</option></select></label>
 <label>text <input id="f-text" type="search" placeholder="id, reason, code…"></label>
 <span id="shown" class="count"></span>

@@ -88,7 +88,7 @@ describe('report/html page script (run under node:vm with a minimal DOM)', () =>
     const rows = ids['cells-body'].children;
     assert.equal(rows.length, 3);
     assert.equal(ids.shown.textContent, 'showing 3 of 3');
-    assert.match(ids.grid.textContent, /twin ❌ -9984 · hw ✅ ⚠ twin≠hardware/);
+    assert.match(ids.grid.textContent, /twin fail -9984 · hw pass ⚠ twin≠hardware/);
     boxes[0].checked = false; boxes[0].dispatch('change');
     assert.deepEqual(rows.map((x) => x.hidden), [false, true, true]);
     assert.equal(ids.shown.textContent, 'showing 1 of 3');
