@@ -12,7 +12,8 @@ export const OutcomeRule = z.object({
   code: z.string().optional().describe('Raw fact, e.g. "mbedtls:$1" or "bearssl:$1"'),
   kind: OutcomeKind.optional().describe('Canonical kind when the line alone decides it'),
   detail: z.string().optional(),
-  final: z.boolean().optional().describe('The attempt is over once this line is seen'),
+  final: z.boolean().optional().describe('The attempt is decided once this line is seen'),
+  closes: z.boolean().optional().describe('This line ends an attempt and still counts for it (a sketch\'s summary line)'),
 }).strict();
 export type OutcomeRule = z.infer<typeof OutcomeRule>;
 

@@ -36,12 +36,19 @@ export class OutcomeClassifier {
   /**
    * Feeds one line; returns true once the attempt is decided (a final rule matched). Never throws.
    * Lines after the deciding one still add facts (sketches print "failed, rc=-2" before the TLS error
-   * text), up to the next line a final rule matches: that one belongs to the next attempt.
+   * text), up to the next line a final rule matches: that one belongs to the next attempt, unless its rule
+   * `closes` the attempt (the probe's summary line), which still counts.
    */
   feed(line: string, index: number): boolean {
     if (this.closed) return true;
     const decided = this.finalLine !== undefined;
-    if (decided && this.rules.some(({ re, rule }) => rule.final && re.test(line))) { this.closed = true; return true; }
+    let closing = false;
+    if (decided) {
+      // A later deciding line starts the next attempt's story, unless it is the summary that closes this one.
+      const ends = this.rules.filter(({ re, rule }) => (rule.final || rule.closes) && re.test(line));
+      if (ends.length > 0 && !ends.some(({ rule }) => rule.closes)) { this.closed = true; return true; }
+      closing = ends.length > 0;
+    }
     let final = false;
     for (const { re, rule } of this.rules) {
       const m = re.exec(line);
@@ -57,6 +64,7 @@ export class OutcomeClassifier {
       if (rule.final) final = true;
     }
     if (final && !decided) this.finalLine = index;
+    if (closing) this.closed = true;
     return this.finalLine !== undefined;
   }
 
@@ -66,6 +74,8 @@ export class OutcomeClassifier {
   get done(): boolean { return this.finalLine !== undefined; }
 
   private addCode(code: string, line: number | undefined): void {
+    // The same fact from the serial line and from a twin's side channel is one fact.
+    if (this.facts.some((f) => f.code === code)) return;
     // "x-flags:0xN" is a bit set: each bit is looked up as "x-flag:0xBIT".
     const flags = /^([\w-]+)-flags:0x([0-9a-fA-F]+)$/.exec(code);
     if (flags) {
@@ -76,7 +86,6 @@ export class OutcomeClassifier {
       }
       return;
     }
-    if (this.facts.some((f) => f.code === code)) return;
     this.add({ code, kind: this.map.codes[code], line }, false);
   }
 

@@ -36,6 +36,47 @@ describe('outcome classifier', () => {
     assert.equal(r.code, 'mbedtls:-9984');
   });
 
+  it('ESP32 esp-mqtt: the esp-tls line decides; the probe\'s closing RIG line still adds the verify flags', async () => {
+    const lines = [
+      'E (4536) esp-tls-mbedtls: mbedtls_ssl_handshake returned -0x2700',
+      'E (4537) esp-tls: Failed to open new connection',
+      'E (4538) TRANSPORT_BASE: Failed to open a new connection',
+      'E (4540) MQTT_CLIENT: Error transport connect',
+      'RIG: connect fail state=-2 tls=-9984 text="esp-tls 0x8010, verify flags 0x4, errno 0"',
+    ];
+    const c = new OutcomeClassifier((await board('esp32')).outcome);
+    assert.deepEqual(lines.map((l, i) => c.feed(l, i)), [true, true, true, true, true]);
+    // A real board: no side channel, the flags come from the sketch.
+    const hw = c.result();
+    assert.equal(hw.kind, 'tls/name-mismatch');
+    assert.equal(hw.code, 'esp-tls:-0x2700');
+    assert.deepEqual(hw.facts, ['esp-tls:-0x2700', 'pubsubclient:-2', 'mbedtls:-9984', 'esp-tls-err:0x8010', 'mbedtls-flags:0x4']);
+    // The twin reports the same facts again through its side channel: still one of each.
+    const twin = classify(await board('esp32'), lines, ['esp-tls-err:0x8010', 'mbedtls-flags:0x4', 'mbedtls:-9984']);
+    assert.deepEqual(twin.facts, hw.facts);
+    // IDF before 4.3 tagged the line "esp-tls" (esp-idf#5757); a plain IDF app (no RIG line) is decided by it too.
+    const idf = classify(await board('esp32'), ['E (11169) esp-tls: mbedtls_ssl_handshake returned -0x2700']);
+    assert.equal(idf.code, 'esp-tls:-0x2700');
+    assert.equal(idf.done, true);
+    assert.equal(idf.kind, 'tls/untrusted');
+  });
+
+  it('ESP32 esp-mqtt: zero flags and a CONNACK refusal add no flag facts', async () => {
+    const r = classify(await board('esp32'), ['E (900) MQTT_CLIENT: MQTT connect failed', 'RIG: connect fail state=5 tls=0 text="esp-tls 0x0, verify flags 0x0, errno 0"']);
+    assert.equal(r.kind, 'mqtt/not-authorized');
+    assert.deepEqual(r.facts, ['pubsubclient:5', 'mbedtls:0']);
+  });
+
+  it('ESP32 broker refusing a missing client certificate: the alert (-30592) or the reset that overtakes it (-80)', async () => {
+    const line = (n: number) => [`[     5][E][ssl_client.cpp:37] _handle_error(): [start_ssl_client():273]: (${n}) x`, `[     5][E][WiFiClientSecure.cpp:144] connect(): start_ssl_client: ${n}`];
+    const alert = classify(await board('esp32'), line(-30592), ['pubsubclient:-2']);
+    assert.equal(alert.kind, 'tls/handshake-failed');
+    assert.equal(alert.code, 'mbedtls:-30592');
+    const reset = classify(await board('esp32'), line(-80), ['pubsubclient:-2']);
+    assert.equal(reset.kind, 'tcp/reset');
+    assert.equal(reset.code, 'mbedtls:-80');
+  });
+
   it('ESP32 DNS failure beats the -1 that follows it', async () => {
     const r = classify(await board('esp32'), ['[  1201][E][WiFiGeneric.cpp:1582] hostByName(): DNS Failed for nosuch', 'RIG: connect fail state=-2 tls=0 text=""']);
     assert.equal(r.kind, 'dns/failed');
