@@ -15,7 +15,6 @@ import type { Cell } from '../../rig/results/schema.ts';
 
 const paths = projectPaths();
 const fixtures = path.join(paths.root, 'test', 'fixtures', 'scenarios');
-const twinReady = existsSync(path.join(paths.root, 'rig', 'twin', 'index.ts'));
 
 /** Processes whose command line, working folder or environment mentions the pattern (twins get their world by env). */
 function psLines(pattern: RegExp): string[] {
@@ -41,8 +40,7 @@ describe('runner: cell statuses on the ESP32 twin', function () {
     return c;
   };
 
-  before(async function () {
-    if (!twinReady) { console.log('      skip: rig/twin is not built yet'); this.skip(); }
+  before(async () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-run-test-'));
     const flag = path.join(tmp, 'flaky-flag');
     const file = path.join(fixtures, 'status-paths.yaml');
@@ -102,7 +100,6 @@ describe('runner: cell statuses on the ESP32 twin', function () {
 describe('runner: quarantine', function () {
   this.timeout(120_000);
   it('a quarantined failure is reported with its issue and does not fail the run', async function () {
-    if (!twinReady) { console.log('      skip: rig/twin is not built yet'); this.skip(); }
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-quarantine-'));
     const file = path.join(fixtures, 'status-paths.yaml');
     const scenario = parseScenarioText(readFileSync(file, 'utf8'), file);
@@ -124,7 +121,6 @@ describe('runner: quarantine', function () {
 describe('runner: a broker that dies', function () {
   this.timeout(120_000);
   it('makes the cell an infrastructure error naming the broker, and the run still ends', async function () {
-    if (!twinReady) { console.log('      skip: rig/twin is not built yet'); this.skip(); }
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-broker-dies-'));
     const file = path.join(fixtures, 'status-paths.yaml');
     const scenario = parseScenarioText(readFileSync(file, 'utf8'), file);
@@ -149,7 +145,6 @@ describe('runner: a broker that dies', function () {
 describe('runner: Ctrl-C', function () {
   this.timeout(180_000);
   it('SIGINT stops brokers and twins, writes what finished and exits 130', async function () {
-    if (!twinReady) { console.log('      skip: rig/twin is not built yet'); this.skip(); }
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-sigint-'));
     const scenarioFile = path.join(tmp, 'hang.yaml');
     writeFileSync(scenarioFile, readFileSync(path.join(fixtures, 'status-paths.yaml'), 'utf8')
