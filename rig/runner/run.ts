@@ -1,6 +1,6 @@
 // The matrix runner: one broker per scenario variant (and target network), its cells in parallel up to
 // --jobs, retries and quarantine applied, everything stopped on Ctrl-C, and what finished always written.
-import { mkdir, writeFile, rm, symlink } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, writeFile, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { buildPki, type PkiBundle } from '../pki/index.ts';
@@ -87,6 +87,7 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
     let pki: PkiBundle;
     let broker: BrokerHandle | undefined;
     let observer: Observer | undefined;
+    let brokerWork: string | undefined;
     const t0 = Date.now();
     try {
       rv = resolveVariant(g.loaded.scenario, g.variant, vars);
@@ -96,7 +97,10 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
       for (const c of Object.values(pki.certs)) if (c.keyPassphrase) secrets.add(c.keyPassphrase);
       redact = makeRedactor([...secrets]);
       await mkdir(groupDir, { recursive: true });
-      broker = await startBroker(rv.broker, pki, { provider: o.broker, workDir: groupDir, vars });
+      // The broker's own folder holds its key and password file: keep it out of the run folder (an artifact).
+      brokerWork = await mkdtemp(path.join(os.tmpdir(), 'rig-broker-work-'));
+      broker = await startBroker(rv.broker, pki, { provider: o.broker, workDir: brokerWork, vars });
+      await copyFile(broker.confFile, path.join(groupDir, 'mosquitto.conf')).catch(() => undefined);
       const b = broker;
       const unregister = cleanup.add(`broker ${g.key}`, () => b.stop());
       providerUsed ??= { provider: broker.provider, version: broker.version, ...(broker.image ? { image: broker.image } : {}) };
@@ -125,6 +129,7 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
         await writeFile(path.join(groupDir, 'broker.log'), redact(broker.logLines().join('\n') + '\n')).catch(() => undefined);
         await broker.stop().catch(() => undefined);
       }
+      if (brokerWork) await rm(brokerWork, { recursive: true, force: true }).catch(() => undefined);
     }
   };
 
