@@ -53,7 +53,7 @@ export const runCommand = command({
   const baseline = baselineFile ? await readResults(baselineFile) : undefined;
   const scenarios = await loadScenarios(await resolveScenarioArgs(p.positionals, paths));
   const progress = createProgress(process.stderr, { quiet: bool(p, 'quiet') });
-  const hw = useTargets.includes('hardware') ? await hardwareRunner(paths) : undefined;
+  const hw = useTargets.includes('hardware') ? await hardwareRunner() : undefined;
   const { results, runDir, exitCode } = await runMatrix({
     scenarios, boardProfiles: boards, targets: useTargets, boards: list(p, 'boards'), ...(filter ? { filter } : {}),
     tags: list(p, 'tag'), ...(shard ? { shard } : {}), jobs, retries: int(p, 'retries', 1), broker,

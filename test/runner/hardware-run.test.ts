@@ -1,0 +1,86 @@
+// `rig run --target twin,hardware` through the runner: the fake arduino-cli builds and uploads, a MockBinding
+// port stands in for the USB board and replays what a real ESP8266 prints (seed 002's lines, with the boot ROM's
+// 74880-baud noise in front), and the report puts twin and board side by side.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SerialPortMock } from 'serialport';
+import { loadBoards } from '../../rig/boards/load.ts';
+import { loadScenario } from '../../rig/scenario/load.ts';
+import { projectPaths } from '../../rig/project.ts';
+import { runMatrix } from '../../rig/runner/run.ts';
+import { createProgress } from '../../rig/runner/progress.ts';
+import { hardwareRunner } from '../../rig/runner/hardware-target.ts';
+import { FAKE_CLI, installAllCores, recordingBinding, useFake } from '../hardware/helpers.ts';
+
+// ESP8266 ROM banner at 74880 baud read at 115200 (garbage), then the sketch's lines as seed 002 shows them.
+const BOOT_NOISE = Buffer.from([0x20, 0xe0, 0x80, 0xfe, 0x12, 0x9c, 0x0a, 0xc3, 0x28, 0x1b, 0x9f, 0x0d, 0x0a]);
+const BAD_SERVER_NAME = ['', 'Connecting to lab-wifi', 'WiFi connected, IP address: 192.168.0.61',
+  'Attempting MQTT connection...failed, rc=-2 try again in 5 seconds',
+  'SSL error: Expected server name was not found in the chain.'];
+
+describe('runner: twin and hardware side by side', function () {
+  this.timeout(180_000);
+  const paths = projectPaths();
+  let tmp: string;
+  let fake: ReturnType<typeof useFake>;
+
+  beforeEach(async () => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-hw-run-'));
+    fake = useFake(tmp);
+    installAllCores(tmp, [...(await loadBoards(paths.boards)).values()]);
+    SerialPortMock.binding.reset();
+    SerialPortMock.binding.createPort('/dev/ttyUSB0');
+  });
+  afterEach(() => { fake.restore(); SerialPortMock.binding.reset(); rmSync(tmp, { recursive: true, force: true }); });
+
+  /** Plays the board: once the rig releases reset, the "board" boots and prints `lines`. */
+  async function run(lines: string[]): Promise<Awaited<ReturnType<typeof runMatrix>>> {
+    const rec = recordingBinding();
+    const board = setInterval(() => {
+      const released = rec.sets.some((s) => s.dtr === false && s.rts === false);
+      const port = rec.port('/dev/ttyUSB0');
+      if (released && port) {
+        clearInterval(board);
+        port.emitData(BOOT_NOISE);
+        port.emitData(lines.map((l) => `${l}\r\n`).join(''));
+      }
+    }, 20);
+    const hw = await hardwareRunner({
+      inventory: { version: 1, boards: [{ name: 'nodemcu-1', profile: 'esp8266', serial: 'A9XK2L', fixtures: [] }], brokerAddress: '127.0.0.1' },
+      env: { RIG_WIFI_SSID: 'lab-wifi', RIG_WIFI_PASS: 'lab-wifi-secret' },
+      tools: { cli: FAKE_CLI, binding: rec.binding, stateDir: path.join(tmp, 'state'),
+        list: async () => [{ path: '/dev/ttyUSB0', vid: '1a86', pid: '7523', serialNumber: 'A9XK2L', sources: ['serialport'] }] },
+    });
+    const loaded = await loadScenario(path.join(paths.scenarios, 'seeds', 'esp8266-san-ip-bad-server-name.yaml'));
+    try {
+      return await runMatrix({
+        scenarios: [loaded], boardProfiles: await loadBoards(paths.boards), targets: ['twin', 'hardware'], filter: /\/broken\/esp8266$/,
+        jobs: 2, retries: 0, broker: 'local', outDir: path.join(tmp, 'run'), quarantine: [], sandbox: true,
+        progress: createProgress(process.stderr, { quiet: true }), paths, defaultTimeoutMs: 8_000, args: [],
+        hardware: hw.run, hardwareBrokerIp: hw.brokerIp,
+      });
+    } finally { clearInterval(board); }
+  }
+
+  it('the board and its twin agree on BAD_SERVER_NAME; the board was built and flashed through arduino-cli', async () => {
+    const r = await run([...BAD_SERVER_NAME, 'RIG: connect fail state=-2 tls=56 text="Expected server name was not found in the chain."']);
+    const byTarget = Object.fromEntries(r.results.cells.map((c) => [c.target, c]));
+    assert.equal(byTarget.twin?.status, 'pass');
+    assert.equal(byTarget.hardware?.status, 'pass', JSON.stringify(byTarget.hardware));
+    assert.equal(byTarget.hardware?.outcome.kind, 'tls/name-mismatch');
+    assert.equal(byTarget.hardware?.outcome.code, 'bearssl:56');
+    assert.deepEqual(fake.invocations().map((a) => a[0]), ['compile', 'upload']);
+    const summary = readFileSync(path.join(r.runDir, 'summary.md'), 'utf8');
+    assert.doesNotMatch(summary, /twin≠hardware/);
+    assert.doesNotMatch(readFileSync(path.join(r.runDir, 'results.json'), 'utf8'), /lab-wifi-secret/);
+  });
+
+  it('a board that prints something else than its twin is flagged as a twin fidelity problem', async () => {
+    const r = await run(['', 'WiFi connected', 'Attempting MQTT connection...connected', 'RIG: connected']);
+    const hw = r.results.cells.find((c) => c.target === 'hardware')!;
+    assert.equal(hw.status, 'fail');
+    assert.match(readFileSync(path.join(r.runDir, 'summary.md'), 'utf8'), /twin≠hardware/);
+  });
+});
