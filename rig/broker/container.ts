@@ -44,6 +44,14 @@ export async function containerRuntimeStatus(image: string): Promise<{ ok: true 
   return { ok: true };
 }
 
+async function labelledLogs(token: string): Promise<string[]> {
+  const ps = await execa('docker', ['ps', '-a', '-q', '--filter', `label=org.the-rig.broker=${token}`], { reject: false });
+  const id = ps.stdout.split('\n').map((l) => l.trim()).find(Boolean);
+  if (!id) return [];
+  const logs = await execa('docker', ['logs', id], { reject: false, all: true });
+  return String(logs.all ?? '').split('\n').filter((l) => l.trim());
+}
+
 async function removeLabelled(token: string): Promise<void> {
   // testcontainers' container.list() sees running containers only; a failed start has exited.
   const ps = await execa('docker', ['ps', '-a', '-q', '--filter', `label=org.the-rig.broker=${token}`], { reject: false });
@@ -92,6 +100,9 @@ export async function startContainerBroker(spec: BrokerSpec, pki: BrokerPki, opt
   try {
     started = await container.start();
   } catch (e) {
+    // testcontainers may give up (e.g. waiting for ports of a container that already exited) before its log
+    // consumer saw anything: read the failed container's own log before removing it.
+    if (log.tail(1).length === 0) for (const line of await labelledLogs(token)) log.push(`${line}\n`);
     await removeLabelled(token);
     log.end();
     await log.close();

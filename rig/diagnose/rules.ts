@@ -273,7 +273,8 @@ export const weakKey: Rule = (i) => {
 export const clientCertRequired: Rule = (i) => {
   const { outcome: o, board: b, client: c } = i;
   const hit = o.kind === 'tls/client-cert-required'
-    || (c.requireCertificate === true && !c.clientCert && (o.kind === 'tls/handshake-failed' || codeIs(o, 'mbedtls:-30592')));
+    || (c.requireCertificate === true && !c.clientCert
+      && (o.kind === 'tls/handshake-failed' || o.kind === 'tcp/reset' || codeIs(o, 'mbedtls:-30592') || codeIs(o, 'mbedtls:-80')));
   if (!hit) return undefined;
   return { rule: 'client-cert-required', title: 'the broker requires a client certificate and the board sends none',
     evidence: [`broker: require_certificate ${c.requireCertificate === true ? 'true' : '(required by the broker)'}`, `board: ${c.clientCert ? 'a client certificate is set' : 'no client certificate set'}`,

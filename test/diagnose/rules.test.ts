@@ -144,6 +144,14 @@ describe('diagnose: explanation rules', function () {
     assert.match(e.fixes[0]!, /setClientRSACert/);
   });
 
+  it('client certificate required: ESP32 sees the alert (-30592) or the reset that overtakes it (-80)', () => {
+    for (const o of [out('tls/handshake-failed', 'mbedtls:-30592'), out('tcp/reset', 'mbedtls:-80')]) {
+      assert.equal(clientCertRequired(input('seed002', ESP32, o)), undefined, 'no require_certificate known: not this rule');
+      const e = valid(clientCertRequired(input('seed002', ESP32, o, { requireCertificate: true })));
+      assert.match(e.stackRule, /-30592.*-80/);
+    }
+  });
+
   it('TLS 1.3-only broker: ESP32 sees the fatal alert -30592', () => {
     const o = out('tls/handshake-failed', 'mbedtls:-30592');
     assert.equal(protocolVersion(input('seed002', ESP32, o)), undefined, 'no tls_version 1.3 known: not this rule');
