@@ -292,7 +292,9 @@ export const clientCertRequired: Rule = (i) => {
 /** The broker only speaks TLS 1.3; the boards speak up to TLS 1.2. */
 export const protocolVersion: Rule = (i) => {
   const { outcome: o, board: b, client: c } = i;
-  const hit = o.kind === 'tls/protocol-version' || (c.brokerTlsVersion === 'tlsv1.3' && (o.kind === 'tls/handshake-failed' || codeIs(o, 'mbedtls:-30592')));
+  // As with a missing client certificate, the broker's close can overtake its alert: -80 instead of -30592.
+  const hit = o.kind === 'tls/protocol-version' || (c.brokerTlsVersion === 'tlsv1.3'
+    && (o.kind === 'tls/handshake-failed' || o.kind === 'tcp/reset' || codeIs(o, 'mbedtls:-30592') || codeIs(o, 'mbedtls:-80')));
   if (!hit) return undefined;
   return { rule: 'protocol-version', title: 'TLS version: the broker requires TLS 1.3, the board speaks TLS 1.2 at most',
     evidence: [`broker: tls_version ${c.brokerTlsVersion ?? '(1.3 only)'}`, ...(o.code ? [`${b.id} failed with ${o.code}${o.detail ? ` (${o.detail})` : ''}`] : [])],
