@@ -7,10 +7,20 @@
 
 #include "twin_world.h"
 
+// A board whose network module buffers what it sends defines this to return true (MKR1000: the WINC1500 takes
+// the bytes and returns at once). A reset by the peer then surfaces on the receive side, as a closed socket,
+// after the bytes the module already received (a TLS alert, say) have been read.
+bool twinBoardSendIsBuffered() __attribute__((weak));
+static bool sendIsBuffered() { return twinBoardSendIsBuffered && twinBoardSendIsBuffered(); }
+
 int WiFiClient::connect(IPAddress ip, uint16_t port) {
   stop();
   int fd = twin::tcpConnect(ip, port, connectTimeoutMs_);
-  if (fd < 0) { lastErrno_ = -fd; return 0; }
+  if (fd < 0) {
+    lastErrno_ = -fd;
+    twin::fact("tcp-errno:%d", lastErrno_);
+    return 0;
+  }
   lastErrno_ = 0;
   fd_ = fd;
   return 1;
@@ -22,16 +32,24 @@ int twinBoardHostByName(const char* host, IPAddress& out) __attribute__((weak));
 int WiFiClient::connect(const char* host, uint16_t port) {
   IPAddress ip;
   bool ok = twinBoardHostByName ? twinBoardHostByName(host, ip) == 1 : twin::resolve(host, ip);
-  if (!ok) { lastErrno_ = 0; return 0; }
+  if (!ok) {
+    lastErrno_ = 0;
+    twin::fact("dns-failed:%s", host ? host : "");
+    return 0;
+  }
   return connect(ip, port);
 }
 
 size_t WiFiClient::write(const uint8_t* buf, size_t size) {
-  if (fd_ < 0) return 0;
+  if (fd_ < 0 || size == 0) return 0;
   size_t done = 0;
   while (done < size) {
     ssize_t n = send(fd_, buf + done, size - done, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
+    if (n <= 0 && sendIsBuffered()) {
+      // The module took the bytes; keep the socket so what was already received stays readable.
+      return (errno == EPIPE || errno == ECONNRESET) ? size : 0;
+    }
     if (n <= 0) { stop(); break; }
     done += (size_t)n;
   }
@@ -54,7 +72,8 @@ int WiFiClient::read(uint8_t* buf, size_t size) {
   if (fd_ < 0) return -1;
   ssize_t n = recv(fd_, buf, size, MSG_DONTWAIT);
   if (n > 0) return (int)n;
-  if (n == 0) { stop(); return -1; }
+  const bool again = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
+  if (n == 0 || (sendIsBuffered() && !again)) stop();
   return -1;
 }
 
@@ -75,4 +94,8 @@ uint8_t WiFiClient::connected() {
   if (n > 0) return 1;
   if (n == 0) return 0;  // peer closed and nothing left to read
   return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? 1 : 0;
+}
+
+WiFiClient::operator bool() {
+  return sendIsBuffered() ? fd_ >= 0 : connected() != 0;
 }

@@ -22,7 +22,7 @@ class WiFiClient : public Client {
   void flush() override {}
   void stop() override;
   uint8_t connected() override;
-  operator bool() override { return connected(); }
+  operator bool() override;
   // Timeout for connect() in ms (the boards differ in units; board headers adapt).
   void setConnectTimeout(uint32_t ms) { connectTimeoutMs_ = ms; }
   int fd() const { return fd_; }

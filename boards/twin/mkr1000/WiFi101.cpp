@@ -22,3 +22,6 @@ unsigned long WiFiClass::getTime() {
   if (twin::fixedEpoch() >= 0) return (unsigned long)(twin::fixedEpoch() + (int64_t)(twin::millisSinceBoot() / 1000));
   return (unsigned long)::time(nullptr);
 }
+
+// The WINC1500 buffers what the SAMD sends (WiFi101 WiFiClient::write returns at once): see core/WiFiClient.cpp.
+bool twinBoardSendIsBuffered() { return true; }
