@@ -72,12 +72,15 @@ describe('container broker (testcontainers, Debian-made image)', function () {
   });
 
   it('a start failure carries the container log tail', async () => {
+    // Other rig runs on this host may have brokers up: only containers this start adds count.
+    const labelled = async (): Promise<string[]> =>
+      (await execa('docker', ['ps', '-a', '-q', '--no-trunc', '--filter', 'label=org.the-rig.broker'])).stdout.split('\n').filter(Boolean);
+    const before = new Set(await labelled());
     const err = await startBroker({ listeners: [{ port: 8883, tls: { cert: 'server-sha1' } }] }, pki,
       { provider: 'container', image: LOCAL_IMAGE, workDir: work(), readyTimeoutMs: 10_000 }).then(() => undefined, (e: unknown) => e);
     assert.ok(err instanceof Error && err.name === 'BrokerStartError', String(err));
     assert.match(err.message, /ca md too weak/);
-    const left = await execa('docker', ['ps', '-a', '-q', '--filter', 'label=org.the-rig.broker']);
-    assert.equal(left.stdout.trim(), '', 'the failed container was removed');
+    assert.deepEqual((await labelled()).filter((id) => !before.has(id)), [], 'the failed container was removed');
   });
 
   it('auto picks the container when the runtime answers and the image is present, else local', async () => {
