@@ -16,12 +16,12 @@ export async function cellSecrets(env: CellEnv, o: { ssid: string; wifiPassword:
   const eccSlotKey = plan.board.family === 'mkr1000' ? keyFile : undefined;
   const clientId = c.clientId ?? `rig-${plan.board.id}-${rv.variant}`.slice(0, 23);
   const header = secretsHeader({
-    scenario: rv.scenario.id, variant: rv.variant, board: plan.board.id,
+    origin: `${rv.scenario.id}/${rv.variant}/${plan.board.id}`,
     ssid: o.ssid, wifiPassword: o.wifiPassword, broker: c.connect, brokerIsIp: c.byIp, port: o.port, clientId,
     ...(c.username !== undefined ? { username: c.username } : {}),
     ...(c.password !== undefined ? { password: c.password } : {}),
     topic: c.topic, insecure: c.insecure,
-    ...(caPem ? { caPem } : {}),
+    ...(caPem ? { caCertPem: caPem } : {}),
     ...(clientCert ? { clientCertPem: await readFile(clientCert.crt, 'utf8') } : {}),
     ...(keyFile && !eccSlotKey ? { clientKeyPem: await readFile(keyFile, 'utf8') } : {}),
     ...(eccSlotKey ? { eccSlot: 0 } : {}),

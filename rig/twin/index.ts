@@ -5,4 +5,3 @@ export { TwinWorld, parseTwinWorld, type ResolvedTwinWorld } from './world.ts';
 export { TwinBuildError, TwinUnsupportedError, type TwinBuildErrorKind } from './compile.ts';
 export { type TwinCore, DEFAULT_BOARDS_DIR } from './hostcore.ts';
 export { sandboxAvailable } from './sandbox.ts';
-export { secretsHeader, type ProbeSecrets } from './secrets.ts';

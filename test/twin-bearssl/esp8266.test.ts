@@ -6,7 +6,8 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { secretsHeader, type ProbeSecrets, type TwinWorld } from '../../rig/twin/index.ts';
+import { type TwinWorld } from '../../rig/twin/index.ts';
+import { secretsHeader, type SecretsInput } from '../../rig/target/secrets.ts';
 import { freePort, startMosquitto, type TestBroker, type TestPki } from '../twin/helpers.ts';
 import { makeBearPki, type BearPki } from './pki.ts';
 import { runTwin, stopAll, type RunningTwin } from './run.ts';
@@ -44,7 +45,7 @@ describe('twin-bearssl: ESP8266 probe (BearSSL::WiFiClientSecure + PubSubClient)
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  const secrets = (over: Partial<ProbeSecrets>) => secretsHeader({
+  const secrets = (over: Partial<SecretsInput>) => secretsHeader({
     broker: 'raspberry', port: 8883, clientId: 'esp8266-probe', topic: 'rig/esp', caCertPem: pki.pem('ca.crt'),
     clientCertPem: pki.pem('client.crt'), clientKeyPem: pki.pem('client.key'), ...over,
   });

@@ -7,7 +7,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { secretsHeader, type ProbeSecrets, type TwinWorld } from '../../rig/twin/index.ts';
+import { type TwinWorld } from '../../rig/twin/index.ts';
+import { secretsHeader, type SecretsInput } from '../../rig/target/secrets.ts';
 import { startMosquitto, type TestBroker, type TestPki } from '../twin/helpers.ts';
 import { makeBearPki, type BearPki } from './pki.ts';
 import { runTwin, stopAll, type RunningTwin } from './run.ts';
@@ -41,10 +42,10 @@ describe('twin-bearssl: MKR1000 (ArduinoBearSSL + ECCX08 + PubSubClient)', funct
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  const secrets = (over: Partial<ProbeSecrets>, eccSlot: number | null = 0) => secretsHeader({
+  const secrets = (over: Partial<SecretsInput>, eccSlot: number | null = 0) => secretsHeader({
     broker: '127.0.0.1', port: 8883, clientId: 'mkr1000-probe', topic: 'rig/mkr', caCertPem: pki.pem('ca.crt'),
-    clientCertPem: pki.pem('slot0.crt'), ...over,
-  }) + (eccSlot === null ? '' : `#define SECRET_ECC_SLOT ${eccSlot}\n`);
+    clientCertPem: pki.pem('slot0.crt'), ...(eccSlot === null ? {} : { eccSlot }), ...over,
+  });
   const world = (over: Partial<TwinWorld> = {}): TwinWorld => ({ hosts: {}, ports: { '8883': broker.port }, ntp: true,
     coreVersion: '1.8.14', debugLevel: 0, eccSlots: { '0': pki.file('slot0.key') }, ...over });
   async function start(header: string, w: TwinWorld, sketchDir = PROBE) {

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import { SerialCapture } from '../../rig/serial/capture.ts';
-import { buildTwin, startTwin, TwinBuildError, TwinUnsupportedError, secretsHeader } from '../../rig/twin/index.ts';
+import { buildTwin, startTwin, TwinBuildError, TwinUnsupportedError } from '../../rig/twin/index.ts';
+import { cString, secretsHeader } from '../../rig/target/secrets.ts';
 import { findFunctionDefinitions, generateSketchUnit } from '../../rig/twin/sketch.ts';
 import { freePort } from './helpers.ts';
 
@@ -121,6 +122,8 @@ describe('twin: build errors and libraries', function () {
     assert.match(h, /#define SECRET_CA_CERT \\\n {2}"-----BEGIN CERTIFICATE-----\\n" \\\n {2}"AAA\\n" \\\n {2}"-----END CERTIFICATE-----\\n"\n/);
     assert.doesNotMatch(h, /SECRET_CLIENT_CERT/);
     assert.match(h, /#define SECRET_INSECURE 0/);
+    // One line ending in a newline stays one C literal; "??" cannot form a trigraph.
+    assert.equal(cString('pass??word\n'), '"pass?\\?word\\n"');
   });
 
   it('PubSubClient: state codes, buffer limit on publish, keep-alive ping, disconnect', async () => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SerialCapture } from '../../rig/serial/capture.ts';
 import { buildTwin, startTwin, type TwinProcess } from '../../rig/twin/index.ts';
-import { cString } from '../../rig/twin/secrets.ts';
+import { cString } from '../../rig/target/secrets.ts';
 import { makePki, readPem, startMosquitto, type TestBroker, type TestPki } from './helpers.ts';
 
 const SKETCH = fileURLToPath(new URL('./fixtures/esp-mqtt-probe/', import.meta.url));

@@ -6,7 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SerialCapture } from '../../rig/serial/capture.ts';
-import { buildTwin, secretsHeader, startTwin, sandboxAvailable, type ProbeSecrets, type TwinProcess, type TwinWorld } from '../../rig/twin/index.ts';
+import { buildTwin, startTwin, sandboxAvailable, type TwinProcess, type TwinWorld } from '../../rig/twin/index.ts';
+import { secretsHeader, type SecretsInput } from '../../rig/target/secrets.ts';
 import { makePki, readPem, startMosquitto, type TestBroker, type TestPki } from './helpers.ts';
 
 const SKETCH = fileURLToPath(new URL('../../sketches/esp32-wificlientsecure-pubsub/', import.meta.url));
@@ -48,7 +49,7 @@ describe('twin: ESP32 probe sketch (WiFiClientSecure + PubSubClient)', function 
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  function secrets(over: Partial<ProbeSecrets>): string {
+  function secrets(over: Partial<SecretsInput>): string {
     return secretsHeader({ broker: 'localhost', port: 8883, clientId: 'twin-probe', topic: 'rig/test', caCertPem: readPem(pki.caCrt), ...over });
   }
 
