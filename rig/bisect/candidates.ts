@@ -1,6 +1,7 @@
 // Candidate single changes for `rig bisect`, generated from the failing cell's certificates and settings.
 // Certificate changes apply to a declarative mirror of the PKI (same subjects, SANs, keys, hashes, dates),
 // so a verbatim forum script can be varied one field at a time.
+import { isIPv4 } from 'node:net';
 import type { CertSummary } from '../results/schema.ts';
 import type { BrokerSpec, CertSpec, PkiSpec, Variant } from '../scenario/schema.ts';
 import { dnField, serverCert } from '../diagnose/rules.ts';
@@ -13,7 +14,6 @@ export interface Candidate {
   patch: Variant;
 }
 
-const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 const DN_ORDER = ['C', 'ST', 'L', 'O', 'OU', 'CN', 'emailAddress'] as const;
 
 /** "CN=home,OU=PSS,O=PSS" (RFC 2253) → subject fields. */
@@ -91,7 +91,7 @@ export function generateCandidates(i: CandidateInput): Candidate[] {
       out.push({ id: `san+${entry}`, slot: 'san', description: `add ${entry} to the server certificate's SAN`,
         patch: { pki: { [name]: { ...v3, san: [...san, entry] } } } });
     };
-    if (IPV4.test(i.checkedName)) { add(`IP:${i.checkedName}`); add(`DNS:${i.checkedName}`); } else add(`DNS:${i.checkedName}`);
+    if (isIPv4(i.checkedName)) { add(`IP:${i.checkedName}`); add(`DNS:${i.checkedName}`); } else add(`DNS:${i.checkedName}`);
     for (const e of san) {
       const rest = san.filter((x) => x !== e);
       out.push({ id: `san-${e}`, slot: 'san', description: `remove ${e} from the server certificate's SAN${rest.length ? '' : ' (no SAN left: the CN is used)'}`,
@@ -128,7 +128,7 @@ export function generateCandidates(i: CandidateInput): Candidate[] {
         patch: { connect: h, byIp: false, ...(i.probeSketch && i.probeSketch !== i.currentSketch ? { sketch: i.probeSketch } : {}) } });
     }
   }
-  if (!IPV4.test(i.checkedName)) {
+  if (!isIPv4(i.checkedName)) {
     out.push({ id: 'host=ip', slot: 'host', description: 'connect to the broker by its IP address',
       patch: { connect: '{{broker.ip}}', byIp: false, ...(i.probeSketch && i.probeSketch !== i.currentSketch ? { sketch: i.probeSketch } : {}) } });
   }

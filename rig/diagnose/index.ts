@@ -33,7 +33,6 @@ export interface DiagnoseOptions {
 }
 
 export const DEFAULT_BOARDS = ['esp32', 'esp8266', 'mkr1000', 'control'];
-const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 export async function diagnose(o: DiagnoseOptions): Promise<DiagnoseReport> {
   if (!o.connect) throw new DiagnoseInputError('--connect HOST is required: the name or IP the board connects to');
@@ -112,8 +111,6 @@ export function buildScenario(o: Pick<DiagnoseOptions, 'connect' | 'byIp' | 'por
     ? { conf: mapped.text, ...users }
     : { listeners: [{ port, tls: { cert: 'server', ca: staged.certs.ca ? 'ca' : 'server', ...(staged.certs.client ? { requireCertificate: false } : {}) } }],
       allowAnonymous: true, ...users };
-  // A dotted quad stays the name the board checks; the twin's DNS maps it to the broker where it can.
-  const hosts = IPV4.test(o.connect) && !o.connect.startsWith('127.') ? { hosts: { [o.connect]: '127.0.0.1' } } : {};
   const input: ScenarioInput = {
     version: 1, id: 'diagnose', title: `diagnose: connect to ${o.connect}`,
     pki: { verbatim: copyScript(staged) } as ScenarioInput['pki'],
@@ -123,7 +120,7 @@ export function buildScenario(o: Pick<DiagnoseOptions, 'connect' | 'byIp' | 'por
       connect: o.connect, byIp: o.byIp, port, ca: staged.certs.ca ? 'ca' : null,
       ...(staged.certs.client ? { cert: 'client' } : {}),
       ...(o.username !== undefined ? { username: o.username } : {}), ...(o.password !== undefined ? { password: o.password } : {}),
-      topic: 'rig/diagnose', ...hosts,
+      topic: 'rig/diagnose',
     },
     variants: { diagnose: {} },
     expect: { diagnose: { '*': { kind: 'connected' } } },

@@ -1,6 +1,7 @@
 // Explanation rules: pure functions (certificate summaries, client settings, board, outcome) → Explanation.
 // One rule per failure mode; each cites the TLS stack behaviour it relies on, from
 // /work/shared/reference/tls-esp32.md (mbedTLS 2.28 / arduino-esp32 2.0.x) and tls-bearssl.md (BearSSL 0.6).
+import { isIPv4 } from 'node:net';
 import type { BoardProfile } from '../boards/profile.ts';
 import type { CertSummary, Outcome } from '../results/schema.ts';
 import type { Explanation } from './types.ts';
@@ -35,7 +36,6 @@ export type Rule = (i: RuleInput) => Explanation | undefined;
 
 // ---------- certificate helpers ----------
 
-const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 /** A field of an RFC 2253 DN as `openssl -nameopt RFC2253` prints it ("CN=home,OU=PSS,…"). */
 export function dnField(dn: string, field: string): string | undefined {
@@ -119,7 +119,7 @@ export const nameMismatch: Rule = (i) => {
   const server = serverCert(i.certs);
   if (!server) return undefined;
   const name = checkedName(i) ?? c.connect;
-  const nameIsIp = IPV4.test(name);
+  const nameIsIp = isIPv4(name);
   const cn = dnField(server.subject, 'CN');
   const dnsNames = server.san.filter((s) => s.startsWith('DNS:')).map((s) => s.slice(4));
   const ipSans = server.san.filter((s) => s.startsWith('IP:')).map((s) => s.slice(3));
@@ -150,7 +150,7 @@ export const nameMismatch: Rule = (i) => {
     why = `${isBearSsl(b) ? 'BearSSL matches only DNS names in the SAN (the CN only when there is no SAN)' : 'mbedTLS on arduino-esp32 2.0.x matches only DNS names in the SAN (the CN only when there is no SAN)'}; ${has}; the sketch connects to ${name}, which is none of them.`;
   }
   const fixes: string[] = [];
-  const names = [...new Set([...dnsNames, ...(server.san.length === 0 && cn && !IPV4.test(cn) ? [cn] : [])])].filter((n) => !n.startsWith('*'));
+  const names = [...new Set([...dnsNames, ...(server.san.length === 0 && cn && !isIPv4(cn) ? [cn] : [])])].filter((n) => !n.startsWith('*'));
   for (const n of names) fixes.push(`connect to ${n} (setServer("${n}")${c.byIp ? ' with the name instead of an IPAddress' : ''}; the board must resolve it, e.g. mDNS ${n}.local or a DNS entry)`);
   if (nameIsIp) {
     fixes.push(`reissue the server certificate with CN=${name} and no SAN (works on ESP32 2.0.x and BearSSL; PC clients then need the CN match too)`);

@@ -1,5 +1,6 @@
 // Builds a reproduction scenario skeleton (YAML text) and its sketch from a pasted forum post's parts.
 // The result is validated with the scenario schema by the caller before anything is written.
+import { isIPv4 } from 'node:net';
 import { stringify } from 'yaml';
 import type { ForumParts } from './extract.ts';
 import { fixOpensslScript } from './openssl-fix.ts';
@@ -20,7 +21,6 @@ export interface Skeleton {
   notes: string[];
 }
 
-const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 /** Escapes a line the user saw into a regex that matches it literally. */
 export function literalRegex(line: string): string {
@@ -67,7 +67,7 @@ export function buildSkeleton(input: SkeletonInput): Skeleton {
   if (!input.board && !secrets?.board) notes.push('board not recognised from the sketch: esp32 assumed (use --board)');
 
   // The broker's address as the post wrote it stands for the broker of the run.
-  const brokerIp = secrets?.broker && IPV4.test(secrets.broker) ? secrets.broker : undefined;
+  const brokerIp = secrets?.broker && isIPv4(secrets.broker) ? secrets.broker : undefined;
   const withVars = (text: string) => (brokerIp ? text.split(brokerIp).join('{{broker.ip}}') : text);
   if (brokerIp && [parts.openssl, parts.conf].some((t) => t?.includes(brokerIp))) notes.push(`${brokerIp} (the sketch's broker) → {{broker.ip}} in the script/conf`);
 
@@ -96,7 +96,7 @@ export function buildSkeleton(input: SkeletonInput): Skeleton {
   const port = portOf(conf);
 
   const brokerName = secrets?.broker;
-  const connect = !brokerName || IPV4.test(brokerName) ? '{{broker.ip}}' : brokerName;
+  const connect = !brokerName || isIPv4(brokerName) ? '{{broker.ip}}' : brokerName;
   const client: Record<string, unknown> = { port, topic: `forum/${id}` };
   if (broker.users) Object.assign(client, { username: 'forumuser', password: 'forum-pass' });
   if (/^\s*require_certificate\s+true/m.test(conf ?? '')) {

@@ -35,13 +35,3 @@ export interface Attempt {
 export class AttemptAborted extends Error {
   override readonly name = 'AttemptAborted';
 }
-
-/** Resolves after ms, or rejects early when the signal aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) { reject(new AttemptAborted('aborted')); return; }
-    const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve(); }, ms);
-    const onAbort = (): void => { clearTimeout(t); reject(new AttemptAborted('aborted')); };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}

@@ -1,8 +1,8 @@
 // Runs one cell on a control client (a PC: mqtt.js or mosquitto_pub/sub) with the variant's settings.
+import { isIPv4 } from 'node:net';
 import { runControl, type ControlKind } from '../control/index.ts';
 import type { Attempt, CellEnv } from './attempt.ts';
 
-const IPV4 = /^\d+\.\d+\.\d+\.\d+$/;
 
 export async function runControlCell(env: CellEnv): Promise<Attempt> {
   const { plan, rv, pki, broker } = env;
@@ -24,7 +24,7 @@ export async function runControlCell(env: CellEnv): Promise<Attempt> {
     clientId: c.clientId ? `${c.clientId}-pc` : `rig-${kind}-${rv.variant}`.slice(0, 23),
     topic: c.topic,
     ...(c.tlsVersion ? { tlsVersion: c.tlsVersion } : {}),
-    ...(c.connect !== broker.host || !IPV4.test(c.connect) ? { servername: c.connect } : {}),
+    ...(c.connect !== broker.host || !isIPv4(c.connect) ? { servername: c.connect } : {}),
   }, { timeoutMs: Math.min(env.timeoutMs, 15_000) });
   const serial = [`${kind} → ${c.connect}:${c.port} (${broker.host}:${broker.ports[c.port] ?? c.port})`,
     `outcome: ${outcome.kind}${outcome.code ? ` ${outcome.code}` : ''}${outcome.detail ? ` — ${outcome.detail}` : ''}`];

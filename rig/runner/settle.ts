@@ -1,7 +1,7 @@
 // Waits for a running target to settle: its outcome decided (plus whatever later evidence the expectation
 // asks for), the process gone, the cell's time up, or the run aborted. Polls: cheap and never misses an edge.
 import type { Expectation } from '../scenario/schema.ts';
-import { serialExpect, topicMatches } from '../outcome/expect.ts';
+import { evaluate, serialExpect } from '../outcome/expect.ts';
 import { AttemptAborted } from './attempt.ts';
 
 export interface SettleInput {
@@ -23,15 +23,15 @@ const POLL_MS = 25;
 const QUIET_MS = 120;
 const MAX_TRAIL_MS = 1000;
 
-/** True when the later evidence the expectation wants (serial lines, broker messages) is already there. */
+/**
+ * True when the later evidence the expectation wants (serial lines it must see, broker messages) is there:
+ * the same check the verdict makes, on just the parts that waiting can still change.
+ */
 export function evidenceComplete(e: Expectation | undefined, serial: string[], messages: { topic: string; payload: string }[]): boolean {
   if (!e) return true;
-  const { see } = serialExpect(e);
-  if (!see.every((s) => { const re = new RegExp(s); return serial.some((l) => re.test(l)); })) return false;
-  return (e.messages ?? []).every((m) => {
-    const re = m.payload ? new RegExp(m.payload) : undefined;
-    return messages.filter((x) => topicMatches(m.topic, x.topic) && (!re || re.test(x.payload))).length >= m.count;
-  });
+  const { see, ordered } = serialExpect(e);
+  const later: Expectation = { serial: { see, ordered }, ...(e.messages ? { messages: e.messages } : {}) };
+  return evaluate(later, { outcome: { kind: 'none' }, serial, brokerLog: [], messages }).ok;
 }
 
 export async function settle(o: SettleInput): Promise<Settled> {

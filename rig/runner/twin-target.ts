@@ -5,7 +5,7 @@ import path from 'node:path';
 import { buildTwin, startTwin, type TwinProcess } from '../twin/index.ts';
 import { SerialCapture } from '../serial/capture.ts';
 import { twinHosts } from '../scenario/resolve.ts';
-import type { Attempt, CellEnv } from './attempt.ts';
+import { AttemptAborted, type Attempt, type CellEnv } from './attempt.ts';
 import { cellSecrets } from './cell-secrets.ts';
 import { feed, newClassifier, watch } from './watch.ts';
 
@@ -62,7 +62,7 @@ export async function runTwinCell(env: CellEnv): Promise<Attempt> {
     timings.start = Date.now() - t1;
     return await watch(env, capture, classifier, proc.exited, { lateFacts: () => p.facts(), lastWords: () => p.stderr() }, timings);
   } catch (e) {
-    if ((e as Error).name === 'AttemptAborted') throw e;
+    if (e instanceof AttemptAborted) throw e;
     return { outcome: classifier.result(), serial: capture?.lines() ?? [], infraError: `twin: ${firstLine((e as Error).message)}`, timings };
   } finally {
     await capture?.close().catch(() => undefined);
