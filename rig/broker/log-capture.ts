@@ -61,6 +61,8 @@ export class LogCapture {
         off();
         reject(new Error(`broker log: no line matching ${re} within ${timeoutMs} ms; last lines:\n  ${this.tail(8).join('\n  ')}`));
       }, timeoutMs);
+      // The broker process keeps the rig alive while it matters; a wait nobody needs any more must not.
+      timer.unref();
     });
   }
 

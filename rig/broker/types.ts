@@ -1,5 +1,7 @@
 // Types shared by the broker providers. The PKI shape is structural so a rig/pki PkiBundle fits it.
 
+import { InfraError } from '../errors.ts';
+
 export type BrokerProvider = 'local' | 'container' | 'auto';
 
 export interface BrokerEvent {
@@ -46,8 +48,8 @@ export interface BrokerPkiCert { name: string; crt: string; key?: string; keyPas
 export interface BrokerPki { dir: string; certs: Record<string, BrokerPkiCert> }
 
 /** The broker exited (or never said "running"); `logTail` holds its last lines, e.g. the key-file error. */
-export class BrokerStartError extends Error {
-  override readonly name = 'BrokerStartError';
+export class BrokerStartError extends InfraError {
+  override name = 'BrokerStartError';
   constructor(message: string, readonly logTail: string[], readonly exitCode: number | null, readonly confFile: string) {
     super(`${message}${logTail.length ? `\n  broker log tail:\n    ${logTail.join('\n    ')}` : ''}`);
   }

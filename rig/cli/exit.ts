@@ -6,12 +6,3 @@ export const EXIT = {
   infra: 3,       // infrastructure error: broker would not start, tool missing, board dead
   interrupted: 130,
 } as const;
-
-/** An error the user can fix in the environment rather than in a scenario. */
-export class InfraError extends Error {
-  readonly exitCode = EXIT.infra;
-  constructor(message: string, readonly hint?: string) {
-    super(message);
-    this.name = 'InfraError';
-  }
-}

@@ -1,6 +1,8 @@
 // `rig` command dispatcher. Each command lives in its own module; this file maps names and exit codes.
 import { ScenarioError } from '../scenario/load.ts';
-import { EXIT, InfraError } from './exit.ts';
+import { EXIT } from './exit.ts';
+import { InfraError } from '../errors.ts';
+import { PkiError } from '../pki/errors.ts';
 import { UsageError } from './args.ts';
 import type { Command } from './command.ts';
 
@@ -53,13 +55,16 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof UsageError) { process.stderr.write(`rig ${name}: ${e.message}\n`); return EXIT.usage; }
     if (e instanceof ScenarioError) { process.stderr.write(`${e.message}\n`); return EXIT.usage; }
+    // A PKI spec or a forum post's openssl script that does not work is the scenario's problem.
+    if (e instanceof PkiError) { process.stderr.write(`rig ${name}: ${e.message}\n`); return EXIT.usage; }
     if (e instanceof InfraError) {
       process.stderr.write(`rig ${name}: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
       return EXIT.infra;
     }
-    const err = e as Error & { exitCode?: number };
+    // Anything else is a bug or an environment failure nobody classified: show where, count it as infrastructure.
+    const err = e as Error;
     process.stderr.write(`rig ${name}: ${err.stack ?? err.message}\n`);
-    return typeof err.exitCode === 'number' ? err.exitCode : EXIT.infra;
+    return EXIT.infra;
   }
 }
 

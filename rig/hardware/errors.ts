@@ -1,6 +1,8 @@
 // Infrastructure failures (tooling, USB, ports) are kept apart from test failures: the runner may
 // retry them, and reports must show the tool's own words, not a paraphrase.
 
+import { InfraError as RigInfraError } from '../errors.ts';
+
 export type InfraErrorKind =
   | 'tool-missing'       // arduino-cli not installed / wrong path
   | 'tool-output'        // arduino-cli printed something we could not parse
@@ -16,7 +18,8 @@ export type InfraErrorKind =
 /** Kinds a runner may retry after an interval; the rest need a human. */
 const RETRYABLE: ReadonlySet<InfraErrorKind> = new Set(['port-busy', 'no-board', 'timeout', 'serial', 'generic']);
 
-export class InfraError extends Error {
+/** The hardware path's InfraError: the shared one plus which kind of failure and the tool's own words. */
+export class InfraError extends RigInfraError {
   readonly kind: InfraErrorKind;
   /** The tool's own output (trimmed), kept verbatim for the report. */
   readonly toolMessage: string;
@@ -24,8 +27,7 @@ export class InfraError extends Error {
   readonly retryable: boolean;
 
   constructor(kind: InfraErrorKind, message: string, o: { toolMessage?: string; command?: string[]; cause?: unknown } = {}) {
-    super(message, o.cause === undefined ? undefined : { cause: o.cause });
-    this.name = 'InfraError';
+    super(message, { cause: o.cause });
     this.kind = kind;
     this.toolMessage = (o.toolMessage ?? '').trim();
     this.command = o.command;

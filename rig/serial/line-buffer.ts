@@ -39,6 +39,7 @@ export class LineBuffer {
     return new Promise((resolve, reject) => {
       const w: Waiter = { re, resolve: (l) => { clearTimeout(timer); resolve(l); } };
       const timer = setTimeout(() => { this.waiters.delete(w); reject(new Error(`no line matching ${re} within ${timeoutMs} ms`)); }, timeoutMs);
+      timer.unref(); // the open port keeps the process alive while the wait matters
       this.waiters.add(w);
     });
   }

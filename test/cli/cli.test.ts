@@ -128,3 +128,28 @@ describe('rig broker (foreground)', function () {
     assert.match(out, /broker stopped/);
   });
 });
+
+describe('rig exit codes for failures of the environment and of the PKI', function () {
+  this.timeout(60_000);
+  const write = (text: string): string => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rig-exit-'));
+    const file = path.join(dir, 'x.yaml');
+    writeFileSync(file, text);
+    return file;
+  };
+  it('a broker that will not start is an infrastructure error (3) with the broker\'s own words', () => {
+    // A SHA-1 server certificate: Debian's OpenSSL 3 makes mosquitto refuse it ("ca md too weak").
+    const file = write('version: 1\nid: no-start\npki:\n  ca: {}\n  server: { hash: sha1 }\nbroker: { listeners: [{ port: 8883, tls: {}, allowAnonymous: true }] }\nboards: [control]\nexpect: { default: { control: { kind: connected } } }\n');
+    const r = rig(['broker', file, '--broker', 'local']);
+    assert.equal(r.code, 3, r.err);
+    assert.match(r.err, /ca md too weak/);
+    assert.doesNotMatch(r.err, /\n\s+at /, 'a message, not a stack trace');
+  });
+  it('an openssl script that would prompt is a scenario error (2) naming the command', () => {
+    const file = write('version: 1\nid: prompts\npki:\n  verbatim: { script: "openssl req -new -x509 -keyout ca.key -out ca.crt", files: { ca: ca.crt } }\nbroker: { listeners: [{ port: 8883, tls: { cert: ca } }] }\nboards: [control]\nexpect: { default: { control: { kind: connected } } }\n');
+    const out = mkdtempSync(path.join(os.tmpdir(), 'rig-exit-out-'));
+    const r = rig(['pki', file, '--out', out]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /line 1: `openssl req -new -x509/);
+  });
+});
