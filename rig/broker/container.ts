@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { BrokerSpec } from '../scenario/schema.ts';
@@ -24,6 +25,20 @@ export interface ContainerOptions { workDir: string; image?: string; vars?: Reco
 // The reaper (Ryuk) image cannot be pulled without a registry; the rig stops its containers itself.
 function disableRyuk(): void {
   process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+}
+
+/**
+ * testcontainers answers the bridge gateway (e.g. 172.17.0.1) whenever /.dockerenv exists, since a rig in a
+ * container usually reaches a sibling engine that way. When that gateway is one of this machine's own
+ * addresses, the engine runs here and publishes on every local address, loopback included: use 127.0.0.1,
+ * as the local provider does.
+ */
+export function reachableHost(host: string, own: string[] = ownAddresses()): string {
+  return host === 'localhost' || own.includes(host) ? '127.0.0.1' : host;
+}
+
+function ownAddresses(): string[] {
+  return Object.values(networkInterfaces()).flatMap((l) => (l ?? []).map((a) => a.address));
 }
 
 /** Whether a container runtime answers and has `image` locally (no registry is assumed reachable). */
@@ -130,7 +145,7 @@ export async function startContainerBroker(spec: BrokerSpec, pki: BrokerPki, opt
     provider: 'container',
     // Same address as the local provider: clients that check the broker's name (mosquitto_pub has no
     // --servername) must see the same name whichever provider ran.
-    host: started.getHost() === 'localhost' ? '127.0.0.1' : started.getHost(),
+    host: reachableHost(started.getHost()),
     ports,
     version: versionFromLine(readyLine) ?? 'unknown',
     logLines: () => log.logLines(),

@@ -40,7 +40,8 @@ export async function runTwinCell(env: CellEnv): Promise<Attempt> {
   const c = rv.client;
   const epoch = c.clock.date ? Math.floor(Date.parse(c.clock.date) / 1000) : undefined;
   const world = {
-    hosts: twinHosts(c, env.brokerIp),
+    // The broker's reachable address (a container engine may publish on its bridge gateway, not loopback).
+    hosts: twinHosts(c, broker.host),
     ports: Object.fromEntries(Object.entries(broker.ports).map(([k, v]) => [k, v])),
     ntp: c.clock.ntp, ...(epoch !== undefined ? { epoch } : {}),
     coreVersion, debugLevel: twin.debugLevel, factsFile: path.join(env.cellDir, 'twin-facts.txt'),

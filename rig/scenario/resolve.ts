@@ -115,11 +115,11 @@ function pickClient(v: Scenario['variants'][string]): Partial<ClientSpec> {
 }
 
 /** Board DNS for a twin: the connect name resolves to the broker unless the scenario says otherwise. */
-export function twinHosts(client: ResolvedClient, brokerIp: string): Record<string, string> {
+export function twinHosts(client: ResolvedClient, brokerAddress: string): Record<string, string> {
   const hosts: Record<string, string> = {};
   // A name resolves to the broker; a LAN address the board is told to use is routed to it (the twin keeps
   // checking the address it was given).
-  if (client.connect !== brokerIp) hosts[client.connect] = brokerIp;
+  if (client.connect !== brokerAddress) hosts[client.connect] = brokerAddress;
   for (const [name, addr] of Object.entries(client.hosts)) {
     if (addr === null) delete hosts[name];
     else hosts[name] = addr;

@@ -4,6 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { startBroker, type BrokerHandle } from '../../rig/broker/index.ts';
+import { reachableHost } from '../../rig/broker/container.ts';
+import { loadBoards } from '../../rig/boards/load.ts';
+import { projectPaths } from '../../rig/project.ts';
+import { createProgress } from '../../rig/runner/progress.ts';
+import { runMatrix } from '../../rig/runner/run.ts';
+import { loadScenario } from '../../rig/scenario/load.ts';
 import { runControl } from '../../rig/control/index.ts';
 import { buildLocalImage, ensureDockerd, LOCAL_IMAGE } from '../../rig/setup/container-image.ts';
 import { seed002Conf } from './helpers/seeds.ts';
@@ -47,14 +53,16 @@ describe('container broker (testcontainers, Debian-made image)', function () {
     assert.match(h.version, /^2\.\d+\.\d+$/);
     console.log(`      container start→ready ${h.readyMs} ms`);
     assert.ok(h.ports[8883] > 0 && h.ports[1883] > 0);
-    const ok = await runControl('control', { host: h.host, port: h.ports[8883], ca: pki.certs.ca.crt, username: 'alice', password: 'pw',
-      clientId: 'in-container' });
+    // h.host is where the engine publishes: loopback, or the bridge gateway when the rig runs inside a container
+    // (testcontainers' resolveHost). The certificate names localhost, so that is the name checked.
+    const ok = await runControl('control', { host: h.host, servername: 'localhost', port: h.ports[8883], ca: pki.certs.ca.crt,
+      username: 'alice', password: 'pw', clientId: 'in-container' });
     assert.equal(ok.kind, 'connected', JSON.stringify(ok));
     await h.waitForLog(/as in-container/, 5_000);
     assert.ok(h.events().some((e) => e.type === 'connected' && e.clientId === 'in-container'));
     const cli = await runControl('mosquitto-cli', { host: h.host, port: h.ports[8883], ca: pki.certs.otherca.crt, username: 'alice', password: 'pw' });
     assert.equal(cli.kind, 'tls/untrusted', JSON.stringify(cli));
-    const bad = await runControl('control', { host: '127.0.0.1', port: h.ports[1883], username: 'alice', password: 'wrong' });
+    const bad = await runControl('control', { host: h.host, port: h.ports[1883], username: 'alice', password: 'wrong' });
     assert.equal(bad.kind, 'mqtt/not-authorized');
     const id = h.containerId ?? '';
     assert.ok(id);
@@ -66,7 +74,7 @@ describe('container broker (testcontainers, Debian-made image)', function () {
     const h = await startBroker({ conf: seed002Conf(), users: { esp8266: 'secret' } }, pki,
       { provider: 'container', image: LOCAL_IMAGE, workDir: work() });
     started.push(h);
-    const o = await runControl('control', { host: h.host, port: h.ports[8883], ca: pki.certs.ca.crt,
+    const o = await runControl('control', { host: h.host, servername: 'localhost', port: h.ports[8883], ca: pki.certs.ca.crt,
       cert: pki.certs.client.crt, key: pki.certs.client.key, username: 'esp8266', password: 'secret' });
     assert.equal(o.kind, 'connected', JSON.stringify(o));
   });
@@ -91,5 +99,31 @@ describe('container broker (testcontainers, Debian-made image)', function () {
     started.push(b);
     assert.equal(b.provider, 'local');
     assert.match(b.providerReason ?? '', /rig-absent:none is not present/);
+  });
+
+  it('runs the seed-002 example end to end (ESP8266 twin + both PCs) against the container broker', async function () {
+    this.timeout(300_000);
+    const paths = projectPaths();
+    const r = await runMatrix({
+      scenarios: [await loadScenario(join(paths.scenarios, 'seeds', 'esp8266-san-ip-bad-server-name.yaml'))],
+      boardProfiles: await loadBoards(paths.boards), targets: ['twin'], jobs: 2, retries: 0, broker: 'container',
+      outDir: join(work(), 'run'), quarantine: [], sandbox: false, progress: createProgress(process.stderr, { quiet: true }),
+      paths, defaultTimeoutMs: 20_000, args: [],
+    });
+    assert.equal(r.results.run.broker?.provider, 'container');
+    const seen = r.results.cells.map((c) => `${c.variant}/${c.board}:${c.status}:${c.outcome.kind}`).sort();
+    assert.deepEqual(seen, ['broken/control:pass:connected', 'broken/esp8266:pass:tls/name-mismatch',
+      'fixed/control:pass:connected', 'fixed/esp8266:pass:connected']);
+    assert.equal(r.exitCode, 0);
+  });
+});
+
+describe('container broker address', () => {
+  it('an engine gateway that is one of our own addresses means loopback reaches the published ports', () => {
+    assert.equal(reachableHost('172.17.0.1', ['127.0.0.1', '172.17.0.1']), '127.0.0.1');
+    assert.equal(reachableHost('localhost', ['127.0.0.1']), '127.0.0.1');
+  });
+  it('a gateway of another machine or namespace is kept', () => {
+    assert.equal(reachableHost('172.18.0.1', ['127.0.0.1', '172.17.0.1']), '172.18.0.1');
   });
 });
