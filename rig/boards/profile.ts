@@ -46,7 +46,9 @@ export type HardwareProfile = z.infer<typeof HardwareProfile>;
 
 export const TwinProfile = z.object({
   core: z.enum(['esp32', 'esp8266', 'mkr1000']).describe('Host core variant under boards/twin/'),
-  coreVersions: z.array(z.string()).min(1).describe('Core versions the twin can imitate; more than one adds a matrix axis'),
+  coreVersions: z.array(z.string()).min(1).describe('Core versions every scenario runs on; the first is the default, more than one adds a matrix axis'),
+  imitates: z.array(z.string()).default([])
+    .describe('Further core versions the twin can imitate, run only where a scenario pins one ("esp32@1.0.6" in expect)'),
   debugLevel: z.number().int().min(0).max(5).default(1).describe('ESP32 Core Debug Level (1 = Error)'),
   defines: z.record(z.string(), z.string()).default({}),
 }).strict();

@@ -44,15 +44,12 @@ export function planCells(scenarios: LoadedScenario[], boards: Map<string, Board
           continue;
         }
         const targets: Target[] = board.kind === 'control' ? ['host'] : o.targets;
+        const pinned = coreKeys.map((k) => k.slice(boardId.length + 1));
         for (const target of targets) {
-          const cores = target === 'twin' && board.twin && board.twin.coreVersions.length > 1 ? board.twin.coreVersions : [undefined];
-          for (const core of cores) {
-            // "esp32@1.0.6" in expect pins an expectation to one core version of a board.
-            const exp = (core ? byBoard[`${boardId}@${core}`] : undefined) ?? expectation;
-            if (!exp) continue;
-            let skip: string | undefined;
+          for (const { core, exp, skip: why } of coreCells(board, target, pinned, (c) => byBoard[`${boardId}@${c}`], expectation)) {
+            let skip = why;
             if (target === 'twin' && !board.twin) skip = `board ${boardId} has no twin`;
-            else if (target === 'twin' && exp.hardwareOnly) skip = `hardware only: ${exp.hardwareOnly}`;
+            else if (target === 'twin' && exp.hardwareOnly) skip ??= `hardware only: ${exp.hardwareOnly}`;
             else if (target === 'hardware' && !board.hardware) skip = `board ${boardId} has no hardware profile`;
             cells.push(plan(loaded, variant, board, core, target, exp, skip));
           }
@@ -65,6 +62,34 @@ export function planCells(scenarios: LoadedScenario[], boards: Map<string, Board
   if (o.shard) {
     const { index, count } = o.shard;
     out = [...out].sort((a, b) => a.key.localeCompare(b.key)).filter((_, i) => i % count === index - 1);
+  }
+  return out;
+}
+
+/**
+ * The core versions one board runs a variant on, with the expectation for each. "esp32@1.0.6" in expect pins
+ * an expectation to one core: it overrides the board's for that core of the axis, and adds a cell for a core
+ * off the axis that the twin imitates (a forum report on an old core runs on the poster's core). A board
+ * keeps one core: hardware runs the core its profile installs.
+ */
+function coreCells(board: BoardProfile, target: Target, pinned: string[], pin: (core: string) => Expectation | undefined,
+  expectation: Expectation | undefined): { core: string | undefined; exp: Expectation; skip?: string }[] {
+  const out: { core: string | undefined; exp: Expectation; skip?: string }[] = [];
+  if (target !== 'twin' || !board.twin) {
+    const exp = (board.hardware && target === 'hardware' ? pin(board.hardware.core.version) : undefined) ?? expectation;
+    return exp ? [{ core: undefined, exp }] : [];
+  }
+  const axis = board.twin.coreVersions;
+  // A single-version axis keeps plain cell ids (no "@core"), as before any pinning.
+  for (const core of axis) {
+    const exp = pin(core) ?? expectation;
+    if (exp) out.push({ core: axis.length > 1 ? core : undefined, exp });
+  }
+  for (const core of pinned.filter((c) => !axis.includes(c))) {
+    const exp = pin(core)!;
+    const skip = board.twin.imitates.includes(core) ? undefined
+      : `the ${board.id} twin does not imitate core ${core} (it runs ${[...axis, ...board.twin.imitates].join(', ')})`;
+    out.push({ core, exp, ...(skip ? { skip } : {}) });
   }
   return out;
 }

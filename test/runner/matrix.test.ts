@@ -58,3 +58,35 @@ describe('matrix planning: per-core expectations', () => {
     assert.deepEqual(cells.map((c) => [c.id, c.expectation?.kind]), [['m/fixed/esp32@2.0.17', 'connected'], ['m/fixed/esp32@1.0.6', 'tls/untrusted']]);
   });
 });
+
+describe('matrix planning: a scenario pins a core off the axis', () => {
+  const pinned = (extra: string) => {
+    const text = TEXT.replace('broken: { esp32: { kind: tls/untrusted }', `broken: { esp32: { kind: tls/untrusted }, ${extra}`);
+    return [{ file: 'm.yaml', scenario: parseScenarioText(text, 'm.yaml') }];
+  };
+  let boards: Map<string, BoardProfile>;
+  before(async () => { boards = await loadBoards(projectPaths().boards); });
+
+  it('a core the twin imitates adds a cell with the pinned expectation; the default cell keeps its plain id', () => {
+    const cells = planCells(pinned('"esp32@1.0.6": { kind: tls/name-mismatch }'), boards, { targets: ['twin'], boards: ['esp32'], filter: /broken/ });
+    assert.deepEqual(cells.map((c) => [c.id, c.core, c.expectation?.kind, c.skip]),
+      [['m/broken/esp32', undefined, 'tls/untrusted', undefined], ['m/broken/esp32@1.0.6', '1.0.6', 'tls/name-mismatch', undefined]]);
+  });
+
+  it('a core the twin does not imitate is a skipped cell that says which cores it runs', () => {
+    const [, off] = planCells(pinned('"esp32@0.9.0": { kind: connected }'), boards, { targets: ['twin'], boards: ['esp32'], filter: /broken/ });
+    assert.equal(off?.id, 'm/broken/esp32@0.9.0');
+    assert.match(off?.skip ?? '', /does not imitate core 0\.9\.0 \(it runs 2\.0\.17, 1\.0\.6, 3\.1\.2\)/);
+  });
+
+  it('pinning the default core overrides the board expectation without a second cell', () => {
+    const cells = planCells(pinned('"esp32@2.0.17": { kind: connected }'), boards, { targets: ['twin'], boards: ['esp32'], filter: /broken/ });
+    assert.deepEqual(cells.map((c) => [c.id, c.expectation?.kind]), [['m/broken/esp32', 'connected']]);
+  });
+
+  it('hardware runs the core its profile installs: that pin applies, other pins add no hardware cell', () => {
+    const cells = planCells(pinned('"esp32@2.0.17": { kind: connected }, "esp32@1.0.6": { kind: tls/name-mismatch }'), boards,
+      { targets: ['hardware'], boards: ['esp32'], filter: /broken/ });
+    assert.deepEqual(cells.map((c) => [c.id, c.target, c.expectation?.kind]), [['m/broken/esp32', 'hardware', 'connected']]);
+  });
+});
