@@ -113,14 +113,33 @@ describe('twin: ESP32 probe sketch (WiFiClientSecure + PubSubClient)', function 
     assert.ok(twin.facts().includes('mbedtls:-9984'));  // the side channel still has the raw facts
   });
 
-  it('the same failure in the 1.0.x format when the world says core 1.0.6', async () => {
-    const { serial } = await run(secrets({ broker: '127.0.0.1', brokerIsIp: true }), world(home, { coreVersion: '1.0.6' }));
+  it('before 1.0.4 the same failure prints the two handle_error() lines of seed 000 (core 1.0.2)', async () => {
+    const { serial } = await run(secrets({ broker: '127.0.0.1', brokerIsIp: true }), world(home, { coreVersion: '1.0.2' }));
     await serial.waitFor(/^RIG: connect fail/, 20_000);
     const lines = serial.lines();
     const i = lines.indexOf('[E][ssl_client.cpp:33] handle_error(): X509 - Certificate verification failed, e.g. CRL, CA or signature check failed');
     assert.ok(i >= 0, lines.join('\n'));
     assert.equal(lines[i + 1], '[E][ssl_client.cpp:35] handle_error(): MbedTLS message code: -9984');
     assert.equal(lines[i + 2], '[E][WiFiClientSecure.cpp:132] connect(): start_ssl_client: -9984');
+  });
+
+  it('on 1.0.6 the failure is one _handle_error() line with function and line, still without a timestamp', async () => {
+    const { serial } = await run(secrets({ broker: '127.0.0.1', brokerIsIp: true }), world(home, { coreVersion: '1.0.6' }));
+    await serial.waitFor(/^RIG: connect fail/, 20_000);
+    const lines = serial.lines();
+    const i = lines.indexOf('[E][ssl_client.cpp:36] _handle_error(): [start_ssl_client():216]: (-9984) X509 - Certificate verification failed, e.g. CRL, CA or signature check failed');
+    assert.ok(i >= 0, lines.join('\n'));
+    assert.equal(lines[i + 1], '[E][WiFiClientSecure.cpp:133] connect(): start_ssl_client: -9984');
+    assert.ok(!lines.some((l) => /MbedTLS message code/.test(l)));
+  });
+
+  it('no CA on core 1.0.4 connects without verification (VERIFY_NONE), as cores before 1.0.5 did', async () => {
+    const { twin, serial } = await run(secrets({ broker: '127.0.0.1', brokerIsIp: true, caCertPem: undefined }),
+      world(home, { coreVersion: '1.0.4', debugLevel: 3 }));
+    await serial.waitFor(/^RIG: connected$/, 20_000);
+    assert.ok(serial.lines().includes('[I][ssl_client.cpp:156] start_ssl_client(): WARNING: Use certificates for a more secure communication!'),
+      serial.lines().join('\n'));
+    assert.ok(twin.facts().includes('tls-no-trust-verify-none'));
   });
 
   it('an expired server certificate still connects (the ESP32 core does not check dates)', async () => {
@@ -133,13 +152,15 @@ describe('twin: ESP32 probe sketch (WiFiClientSecure + PubSubClient)', function 
   it('no CA and not insecure: start_ssl_client: -1 and no socket', async () => {
     const header = secrets({ caCertPem: undefined });
     assert.doesNotMatch(header, /SECRET_CA_CERT/);
+    const connections = () => good.log().split('\n').filter((l) => /New connection from/.test(l)).length;
+    const before = connections();
     const { twin, serial } = await run(header, world(good));
     const fail = await serial.waitFor(/^RIG: connect fail/, 20_000);
     assert.match(fail, /^RIG: connect fail state=-2 tls=-1 /);
     assert.ok(serial.lines().some((l) => new RegExp(`^${TS}\\[E\\]\\[WiFiClientSecure\\.cpp:144\\] connect\\(\\): start_ssl_client: -1$`).test(l)));
     assert.ok(!serial.lines().some((l) => /_handle_error/.test(l)));
     assert.ok(twin.facts().includes('tls-no-trust'));
-    assert.ok(!/twin-probe/.test(good.log().split('\n').filter((l) => /New connection/.test(l)).join('\n')) || true);
+    assert.equal(connections(), before, 'no socket reached the broker');
   });
 
   it('setInsecure() connects to the CN=home cert by IP (no name check with VERIFY_NONE)', async () => {
@@ -170,6 +191,13 @@ describe('twin: ESP32 probe sketch (WiFiClientSecure + PubSubClient)', function 
     const { serial } = await run(secrets({ caCertPem: 'not a certificate' }), world(good));
     await serial.waitFor(/^RIG: connect fail/, 20_000);
     assert.ok(serial.lines().some((l) => /\[start_ssl_client\(\):187\]: \(-8576\) X509 - The CRT\/CRL\/CSR format is invalid, e\.g\. different type expected$/.test(l)), serial.lines().join('\n'));
+  });
+
+  it('the same on core 1.0.4 prints the line of the forum report (arduino-esp32 #3248) byte for byte', async () => {
+    const { serial } = await run(secrets({ caCertPem: 'not a certificate' }), world(good, { coreVersion: '1.0.4' }));
+    await serial.waitFor(/^RIG: connect fail/, 20_000);
+    assert.ok(serial.lines().includes('[E][ssl_client.cpp:33] _handle_error(): [start_ssl_client():122]: (-8576) X509 - The CRT/CRL/CSR format is invalid, e.g. different type expected'),
+      serial.lines().join('\n'));
   });
 
   it('a broker that requires a client certificate: -30592 without one, connected with one', async () => {

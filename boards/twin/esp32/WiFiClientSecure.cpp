@@ -2,6 +2,7 @@
 #include "WiFiClientSecure.h"
 
 using twin::esp32::coreMajor;
+using twin::esp32::coreBefore;
 using twin::esp32::logAt;
 
 WiFiClientSecure::WiFiClientSecure() {}
@@ -54,7 +55,8 @@ int WiFiClientSecure::connectImpl(IPAddress ip, uint16_t port, const char* host,
   if (ret < 0) {
     bool psk = pskIdent != nullptr;
     switch (coreMajor()) {
-      case 1: logAt(1, "WiFiClientSecure.cpp", psk ? 141 : 132, "connect", "start_ssl_client: %d", ret); break;
+      // 132 before 1.0.5 (seed 000), 133 on 1.0.5+ (see ssl_client.cpp's Lines); 141 (PSK) unverified.
+      case 1: logAt(1, "WiFiClientSecure.cpp", psk ? 141 : coreBefore("1.0.5") ? 132 : 133, "connect", "start_ssl_client: %d", ret); break;
       case 2: logAt(1, "WiFiClientSecure.cpp", psk ? 166 : 144, "connect", "start_ssl_client: %d", ret); break;
       default:
         logAt(1, "NetworkClientSecure.cpp", 159, "connect", psk ? "start_ssl_client: connect failed %d" : "start_ssl_client: connect failed: %d", ret);

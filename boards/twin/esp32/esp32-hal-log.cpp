@@ -17,6 +17,10 @@ int coreMajor() {
   return code < 200 ? 1 : code < 300 ? 2 : 3;
 }
 
+bool coreBefore(const char* version) {
+  return twin::compareVersion(twin::coreVersion(), version) < 0;
+}
+
 void vlogAt(int level, const char* file, int line, const char* func, const char* fmt, va_list ap) {
   if (level < 1 || level > twin::debugLevel()) return;
   static const char letters[] = "?EWIDV";

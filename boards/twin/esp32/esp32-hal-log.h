@@ -19,6 +19,8 @@ const char* baseName(const char* path);
 void idfLog(char level, const char* tag, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
 // 1 for 1.0.x, 2 for 2.0.x, 3 for 3.x (from twin::coreVersion()).
 int coreMajor();
+// True when the world's core version is older than `version` (1.0.x patch releases changed the TLS log lines).
+bool coreBefore(const char* version);
 }}
 
 #define pathToFileName(f) (twin::esp32::baseName(f))

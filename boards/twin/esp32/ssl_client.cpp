@@ -20,12 +20,19 @@
 namespace {
 using twin::esp32::logAt;
 using twin::esp32::coreMajor;
+using twin::esp32::coreBefore;
 
 const char* kPers = "esp32-tls";
 // lwIP hands out socket numbers from LWIP_SOCKET_OFFSET; logs show fd 48.., never 3.
 const int kBoardFd = 48;
 
-// Board line numbers (2.0.14 as read for tls-esp32.md; 1.0.x from the 2019 forum log in seed 000; 3.x from §2).
+// Board line numbers. 2.0.x: 2.0.14 as read for tls-esp32.md; 3.x: §2. 1.0.x changed within its patch releases:
+//  - before 1.0.4, handle_error() printed two lines (ssl_client.cpp:33 and :35, seed 000's 2019 log);
+//  - 1.0.4 printed "_handle_error(): [start_ssl_client():122]: (-8576) ..." at ssl_client.cpp:33 (the forum
+//    corpus' arduino-esp32 #3248 log);
+//  - 1.0.5/1.0.6 print it at ssl_client.cpp:36, the handshake error at start_ssl_client():216, "Connect to Server
+//    failed!" at ssl_client.cpp:98 and WiFiClientSecure.cpp:133 (a 1.0.x board log in a public project's notes).
+// Other 1.0.x numbers were not seen in a log and are the 1.0.5 ones or 2.0.14's: unverified.
 struct Lines {
   int handleErrorLog;     // log_e inside _handle_error / handle_error
   int drbgSeed, configDefaults, caParse, certParse, keyParse, setHostname, sslSetup, handshake;
@@ -35,15 +42,21 @@ struct Lines {
 };
 const Lines kLines2 = {37, 152, 161, 187, 240, 248, 258, 264, 273, 129, 99, 107, 112, 359, "start_ssl_client"};
 const Lines kLines3 = {36, 152, 161, 187, 240, 248, 258, 264, 317, 129, 99, 107, 112, 380, "ssl_starttls_handshake"};
-const Lines& lines() { return coreMajor() >= 3 ? kLines3 : kLines2; }
+const Lines kLines104 = {33, 152, 161, 122, 240, 248, 258, 264, 216, 98, 99, 107, 112, 359, "start_ssl_client"};
+const Lines kLines105 = {36, 152, 161, 187, 240, 248, 258, 264, 216, 98, 99, 107, 112, 359, "start_ssl_client"};
+const Lines& lines() {
+  if (coreMajor() >= 3) return kLines3;
+  if (coreMajor() == 2) return kLines2;
+  return coreBefore("1.0.5") ? kLines104 : kLines105;
+}
 
 int handleError(int err, const char* function, int line) {
   if (err == -30848) return err;  // MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY is silent on the board
   char buf[100];
   esp32_strerror(err, buf, sizeof buf);  // 100-byte buffer: cut to 99 characters like the board
   twin::fact("mbedtls:%d", err);
-  if (coreMajor() == 1) {
-    // 1.0.x handle_error(): two lines, as in seed 000 (ssl_client.cpp:33 and :35).
+  if (coreBefore("1.0.4")) {
+    // handle_error() before 1.0.4: two lines, as in seed 000 (ssl_client.cpp:33 and :35).
     logAt(1, "ssl_client.cpp", 33, "handle_error", "%s", buf);
     logAt(1, "ssl_client.cpp", 35, "handle_error", "MbedTLS message code: %d", err);
   } else {
@@ -121,8 +134,8 @@ int openSocket(const IPAddress& ip, uint32_t port, int timeoutMs) {
   int code; const char* text;
   boardErrno(err, code, text);
   if (coreMajor() == 1) {
-    // 1.0.x used a blocking lwip_connect (line unverified).
-    logAt(1, "ssl_client.cpp", 77, "start_ssl_client", "Connect to Server failed!");
+    // 1.0.x used a blocking lwip_connect and printed only this (line 98 seen on 1.0.5+; 77 before: unverified).
+    logAt(1, "ssl_client.cpp", coreBefore("1.0.4") ? 77 : L.socketError, "start_ssl_client", "Connect to Server failed!");
   } else {
     logAt(1, "ssl_client.cpp", L.socketError, "start_ssl_client", "socket error on fd %d, errno: %d, \"%s\"", kBoardFd, code, text);
   }
@@ -163,8 +176,14 @@ int start_ssl_client(sslclient_context* ssl, const IPAddress& ip, uint32_t port,
                      const char* rootCA, bool useRootCABundle, const char* cliCert, const char* cliKey,
                      const char* pskIdent, const char* psKey, bool insecure, const char** alpnProtos) {
   const Lines& L = lines();
-  // Step 1: no trust configured -> -1 before any socket (cores >= 1.0.5).
-  if (rootCA == nullptr && pskIdent == nullptr && psKey == nullptr && !insecure && !useRootCABundle) {
+  // Step 1: no trust configured -> -1 before any socket (cores >= 1.0.5). Older cores went on without
+  // verification (VERIFY_NONE) and said so at Info level (tls-esp32.md §1.2): a sketch that forgot setCACert()
+  // connected to anything.
+  const bool noTrust = rootCA == nullptr && pskIdent == nullptr && psKey == nullptr && !insecure && !useRootCABundle;
+  const bool legacyNoTrust = noTrust && coreMajor() == 1 && coreBefore("1.0.5");
+  if (legacyNoTrust) {
+    twin::fact("tls-no-trust-verify-none");
+  } else if (noTrust) {
     twin::fact("tls-no-trust");
     return -1;
   }
@@ -197,7 +216,11 @@ int start_ssl_client(sslclient_context* ssl, const IPAddress& ip, uint32_t port,
   }
 
   // Step 5: auth mode.
-  if (insecure) {
+  if (legacyNoTrust) {
+    mbedtls_ssl_conf_authmode(&ssl->ssl_conf, MBEDTLS_SSL_VERIFY_NONE);
+    // Line 156 from an old core's verbose log (version not recorded there).
+    logAt(3, "ssl_client.cpp", 156, "start_ssl_client", "WARNING: Use certificates for a more secure communication!");
+  } else if (insecure) {
     mbedtls_ssl_conf_authmode(&ssl->ssl_conf, MBEDTLS_SSL_VERIFY_NONE);
     logAt(4, "ssl_client.cpp", 176, "start_ssl_client", "WARNING: Skipping SSL Verification. INSECURE!");
   } else if (rootCA) {
