@@ -33,7 +33,8 @@ describe('hardware: board profiles', () => {
     const mkr = (await profile('mkr1000')).hardware!;
     assert.equal(mkr.fqbn, 'arduino:samd:mkr1000');
     assert.deepEqual(mkr.core, { id: 'arduino:samd', version: '1.8.14' });
-    assert.deepEqual(mkr.libraries, ['PubSubClient@2.8', 'ArduinoBearSSL@1.7.7', 'ArduinoECCX08@1.3.8', 'WiFi101@0.16.1']);
+    assert.deepEqual(mkr.libraries, ['PubSubClient@2.8', 'ArduinoBearSSL@1.7.7', 'ArduinoECCX08@1.3.8', 'WiFi101@0.16.1',
+      'ArduinoJson@6.21.5', 'OneWire@2.3.8', 'DallasTemperature@3.9.0']);
     assert.deepEqual(mkr.usb, [{ vid: '2341', pid: '804e' }]);
     assert.deepEqual(mkr.bootloaderUsb, [{ vid: '2341', pid: '004e' }]);
     assert.equal(mkr.reset, 'touch-1200');

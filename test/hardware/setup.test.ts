@@ -28,6 +28,9 @@ describe('hardware: setup', () => {
       ['lib', 'install', '--no-deps', 'ArduinoBearSSL@1.7.7', ...g],
       ['lib', 'install', '--no-deps', 'ArduinoECCX08@1.3.8', ...g],
       ['lib', 'install', '--no-deps', 'WiFi101@0.16.1', ...g],
+      ['lib', 'install', '--no-deps', 'ArduinoJson@6.21.5', ...g],
+      ['lib', 'install', '--no-deps', 'OneWire@2.3.8', ...g],
+      ['lib', 'install', '--no-deps', 'DallasTemperature@3.9.0', ...g],
     ]);
     assert.deepEqual(first.coresInstalled, ['esp32:esp32@2.0.17', 'esp8266:esp8266@3.1.2', 'arduino:samd@1.8.14']);
 
@@ -36,7 +39,7 @@ describe('hardware: setup', () => {
     assert.deepEqual(again.map((a) => a.slice(0, 2).join(' ')), ['core list', 'lib list'], 'only lists: no index update, no install');
     assert.deepEqual(second.coresInstalled, []);
     assert.equal(second.coresPresent.length, 3);
-    assert.equal(second.librariesPresent.length, 4);
+    assert.equal(second.librariesPresent.length, 7);
   });
 
   it('reinstalls a core present at another version', async () => {
