@@ -12,6 +12,11 @@ export class MergeError extends Error {
   override name = 'MergeError';
 }
 
+/** A shard's log path that leaves its run folder is a bad shard: a MergeError like any other. */
+function inRun(runDir: string, rel: string, field: string): string {
+  try { return resolveInRun(runDir, rel, field); } catch (e) { throw new MergeError((e as Error).message); }
+}
+
 function label(run: RunMeta, index: number): string {
   const raw = run.shard ?? run.id;
   return `${index + 1}-${raw.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60)}`;
@@ -29,8 +34,8 @@ function sameCell(a: Cell, aDir: string, b: Cell, bDir: string): boolean {
   };
   if (!isDeepStrictEqual(strip(a), strip(b))) return false;
   for (const k of ['serialLog', 'brokerLog'] as const) {
-    const la = a[k] ? readLogOrUndefined(resolveInRun(aDir, a[k], k)) : undefined;
-    const lb = b[k] ? readLogOrUndefined(resolveInRun(bDir, b[k], k)) : undefined;
+    const la = a[k] ? readLogOrUndefined(inRun(aDir, a[k], k)) : undefined;
+    const lb = b[k] ? readLogOrUndefined(inRun(bDir, b[k], k)) : undefined;
     if (la !== lb) return false;
   }
   return true;
@@ -85,7 +90,7 @@ export function mergeRuns(dirs: readonly string[], outDir: string): Results {
     const prefix = `shards/${label(results.run, i)}`;
     const copyLog = (rel: string | undefined, field: string): string | undefined => {
       if (!rel) return undefined;
-      const src = resolveInRun(dir, rel, `${join(dir, 'results.json')}: ${field}`);
+      const src = inRun(dir, rel, `${join(dir, 'results.json')}: ${field}`);
       const done = copied.get(src);
       if (done) return done;
       if (!existsSync(src)) return rel; // keep the dangling path: reports say "file missing"

@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isMap, isSeq, isScalar, LineCounter, parseDocument, type Document, type Node as YamlNode, isPair } from 'yaml';
 import { type z } from 'zod';
-import { Scenario } from './schema.ts';
+import { Scenario, type BrokerSpec } from './schema.ts';
+import { logicalPorts } from '../broker/conf.ts';
 
 export interface Problem {
   file: string;
@@ -59,24 +60,87 @@ function rangeOf(node: unknown): [number, number] | undefined {
   return r ? [r[0], r[1]] : undefined;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+/** What the document holds at a path: the value found there, or nothing (a missing key). */
+type Found = { found: true; value: unknown } | { found: false };
+
+function valueAt(data: unknown, p: readonly PathKey[]): Found {
+  let v: unknown = data;
+  for (const k of p) {
+    if (v === null || typeof v !== 'object' || !Object.prototype.hasOwnProperty.call(v, k)) return { found: false };
+    v = (v as Record<PathKey, unknown>)[k];
+  }
+  return { found: true, value: v };
+}
+
+// zod's names for container types, in the words of a YAML file.
+const EXPECTED_LABEL: Record<string, string> = { array: 'a list', object: 'a mapping', record: 'a mapping', map: 'a mapping' };
+
+function expectedLabel(expected: string): string {
+  return EXPECTED_LABEL[expected] ?? expected;
+}
+
+function typeLabel(v: unknown): string {
+  if (v === null) return 'null (an empty value)';
+  if (Array.isArray(v)) return v.length === 0 ? 'an empty list' : `a list of ${v.length}`;
+  if (typeof v === 'object') return 'a mapping';
+  const text = JSON.stringify(v) ?? String(v);
+  return `${typeof v} ${text.length > 60 ? `${text.slice(0, 57)}…"` : text}`;
+}
+
+/** ", got <what the file holds>" or " (missing)": every message says what was found, not only what was expected. */
+function got(actual: Found): string {
+  return actual.found ? `, got ${typeLabel(actual.value)}` : ' (missing)';
+}
+
+/** The closest allowed word to a misspelt one (edit distance ≤ 2), for "did you mean". */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: { c: string; d: number } | undefined;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d <= 2 && d < word.length && (!best || d < best.d)) best = { c, d };
+  }
+  return best?.c;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, actual: Found): string {
   switch (issue.code) {
     case 'unrecognized_keys':
       return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
     case 'invalid_type':
-      return `expected ${issue.expected}${issue.input === undefined ? ' (missing)' : `, got ${typeLabel(issue.input)}`}`;
-    case 'invalid_value':
-      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(issue.input)}`;
+      return `expected ${expectedLabel(issue.expected)}${got(actual)}`;
+    case 'invalid_value': {
+      const expected = issue.values.length === 1 ? JSON.stringify(issue.values[0]) : `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+      const options = issue.values.filter((v): v is string => typeof v === 'string');
+      const hint = actual.found && typeof actual.value === 'string' ? closest(actual.value, options) : undefined;
+      return `expected ${expected}${got(actual)}${hint ? `; did you mean "${hint}"?` : ''}`;
+    }
+    case 'invalid_key': {
+      // The path ends at the offending key; the value under it says nothing about the key.
+      const key = issue.path[issue.path.length - 1];
+      return `key ${JSON.stringify(String(key))}: ${issue.issues.map((i) => i.message).join('; ')}`;
+    }
+    case 'invalid_union': {
+      // Branches that all failed on the value itself: "expected string or a mapping, got number 5".
+      const own = issue.errors.map((b) => b.find((i) => i.path.length === 0));
+      if (own.every((i) => i?.code === 'invalid_type' || i?.code === 'invalid_value')) {
+        const names = own.map((i) => (i!.code === 'invalid_type' ? expectedLabel(i!.expected) : i!.code === 'invalid_value' ? i!.values.map((v) => JSON.stringify(v)).join(' or ') : ''));
+        return `expected ${[...new Set(names)].join(' or ')}${got(actual)}`;
+      }
+      return `${issue.message}${got(actual)}`;
+    }
     default:
-      return issue.message;
+      return `${issue.message}${got(actual)}`;
   }
-}
-
-function typeLabel(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a mapping';
-  return `${typeof v} ${JSON.stringify(v)}`;
 }
 
 /** Parses YAML text and validates it; throws ScenarioError with positions. */
@@ -104,9 +168,11 @@ export function parseWithSchema<S extends z.ZodType>(schema: S, text: string, fi
   const problems = flattenIssues(result.error.issues).map((issue) => {
     const p = issue.path.filter((k): k is PathKey => typeof k !== 'symbol');
     const key = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
-    const range = locate(doc, p, key);
+    // A bad record key is pointed at where the key is written, not at its value.
+    const range = issue.code === 'invalid_key' ? locate(doc, p.slice(0, -1), String(p[p.length - 1])) : locate(doc, p, key);
     const field = key ? fieldName([...p, key]) : fieldName(p);
-    return { file, ...pos(range?.[0]), field, message: describeIssue(issue) };
+    // The actual value comes from the parsed document itself: zod leaves `input` out of issues unless asked.
+    return { file, ...pos(range?.[0]), field, message: describeIssue(issue, valueAt(data, p)) };
   });
   problems.sort((a, b) => a.line - b.line || a.column - b.column);
   throw new ScenarioError(problems);
@@ -149,21 +215,29 @@ export async function loadScenario(file: string): Promise<LoadedScenario> {
 export function parseScenarioText(text: string, file: string): Scenario {
   const scenario = parseWithSchema(Scenario, text, file);
   const problems = crossCheck(scenario);
-  if (problems.length > 0) {
-    // Re-locate cross-reference problems in the document for positions.
-    const lineCounter = new LineCounter();
-    const doc = parseDocument(text, { lineCounter });
-    throw new ScenarioError(problems.map(({ path: p, message }) => {
-      const range = locate(doc, p);
-      const lp = lineCounter.linePos(range?.[0] ?? 0);
-      return { file, line: lp.line, column: lp.col, field: fieldName(p), message };
-    }));
-  }
+  if (problems.length > 0) throw new ScenarioError(positionProblems(text, file, problems));
   return scenario;
 }
 
-function crossCheck(s: Scenario): { path: PathKey[]; message: string }[] {
-  const out: { path: PathKey[]; message: string }[] = [];
+/** A problem found after parsing (a cross-reference, a board with no profile), at a path of the document. */
+export interface PathProblem {
+  path: PathKey[];
+  message: string;
+}
+
+/** Gives problems found on the parsed value their file:line:column, by locating their paths in the text. */
+export function positionProblems(text: string, file: string, problems: readonly PathProblem[]): Problem[] {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
+  return problems.map(({ path: p, message }) => {
+    const range = locate(doc, p);
+    const lp = lineCounter.linePos(range?.[0] ?? 0);
+    return { file, line: lp.line, column: lp.col, field: fieldName(p), message };
+  });
+}
+
+function crossCheck(s: Scenario): PathProblem[] {
+  const out: PathProblem[] = [];
   const certNames = new Set(Object.keys(s.pki).filter((k) => k !== 'verbatim'));
   const verbatimNames = new Set(Object.keys(s.pki.verbatim?.files ?? {}).map((k) => k.replace(/\.(crt|key)$/, '')));
   const known = (n: string): boolean => certNames.has(n) || verbatimNames.has(n);
@@ -192,7 +266,38 @@ function crossCheck(s: Scenario): { path: PathKey[]; message: string }[] {
   };
   checkClient(s.client, ['client']);
   for (const [name, v] of Object.entries(s.variants)) checkClient(v, ['variants', name]);
+  out.push(...portProblems(s));
   return out;
+}
+
+/**
+ * The port the board connects to must be one the variant's broker listens on (declarative listeners, or the
+ * listener/port lines and {{port.N}} placeholders of a verbatim conf, as the broker stage reads them).
+ */
+function portProblems(s: Scenario): PathProblem[] {
+  const out = new Map<string, PathProblem>();
+  const add = (p: PathProblem): void => { if (!out.has(p.path.join('.'))) out.set(p.path.join('.'), p); };
+  for (const [name, v] of Object.entries(s.variants)) {
+    // The broker this variant runs, merged as resolveVariant merges it.
+    const broker: BrokerSpec = { ...s.broker, ...(v.broker?.listeners ? { listeners: v.broker.listeners } : {}), ...(v.broker?.conf ? { conf: v.broker.conf } : {}) };
+    const own = v.broker?.listeners !== undefined || v.broker?.conf !== undefined;
+    const port = v.port ?? s.client.port;
+    if (port === undefined) {
+      // Without a port the board takes the first listener; a verbatim conf alone has none to take.
+      if (!broker.listeners?.length) {
+        add({ path: v.broker?.conf ? ['variants', name, 'broker', 'conf'] : ['broker', 'conf'], message: 'a verbatim conf needs client.port: the listener port the board connects to' });
+      }
+      continue;
+    }
+    const ports = logicalPorts(broker);
+    if (!ports.includes(port)) {
+      add({
+        path: v.port !== undefined ? ['variants', name, 'port'] : ['client', 'port'],
+        message: `${own ? `variant ${name}'s broker` : 'the broker'} has no listener on port ${port} (it listens on ${ports.join(', ')})`,
+      });
+    }
+  }
+  return [...out.values()];
 }
 
 /** Resolves a CLI argument (id, file or folder-relative name) to scenario files. */

@@ -1,13 +1,15 @@
 import path from 'node:path';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
+import { lookup } from 'node:dns/promises';
 import { command } from '../command.ts';
 import { EXIT } from '../exit.ts';
 import { str, UsageError } from '../args.ts';
 import { buildPki } from '../../pki/index.ts';
 import { startBroker, type BrokerProvider } from '../../broker/index.ts';
 import { resolveVariant } from '../../scenario/resolve.ts';
-import { context, loadScenarios, resolveScenarioArgs } from './context.ts';
+import { controlCommands } from './control-commands.ts';
+import { context, loadScenarios, resolveScenarioArgs, variantArg } from './context.ts';
 
 export const brokerCommand = command({
   name: 'broker',
@@ -21,10 +23,10 @@ export const brokerCommand = command({
   if (p.positionals.length !== 1) throw new UsageError('give one scenario');
   const provider = (str(p, 'broker') ?? 'local') as BrokerProvider;
   if (!['local', 'container', 'auto'].includes(provider)) throw new UsageError(`--broker must be local, container or auto`);
-  const { paths } = await context();
-  const [loaded] = await loadScenarios(await resolveScenarioArgs(p.positionals, paths));
+  const { paths, boards } = await context();
+  const [loaded] = await loadScenarios(await resolveScenarioArgs(p.positionals, paths), boards);
   const s = loaded!.scenario;
-  const variant = str(p, 'variant') ?? Object.keys(s.variants)[0]!;
+  const variant = variantArg(s, str(p, 'variant'));
   const vars = { 'broker.ip': '127.0.0.1' };
   const rv = resolveVariant(s, variant, vars);
   const pki = await buildPki(rv.pki, { vars, cacheDir: path.join(paths.cache, 'pki') });
@@ -38,18 +40,20 @@ export const brokerCommand = command({
     out.write(`  listener ${l.port}${l.tls ? ' (TLS)' : ''} → ${broker.host}:${broker.ports[l.port]}\n`);
   }
   const c = rv.client;
-  const port = broker.ports[c.port] ?? c.port;
   const listener = rv.broker.listeners?.find((l) => l.port === c.port);
-  const common = ['-h', broker.host, '-p', String(port)];
-  if (listener?.tls !== undefined || !listener) {
-    if (c.ca) common.push('--cafile', pki.certs[c.ca]!.crt);
-    if (c.cert) common.push('--cert', pki.certs[c.cert]!.crt, '--key', pki.certs[c.cert]!.keyPlain ?? pki.certs[c.cert]!.key ?? '');
-    // The broker listens on this host; the certificate names the board's view of it, so skip the name check.
-    if (c.insecure || c.connect !== broker.host) common.push('--insecure');
-  }
-  if (c.username) common.push('-u', c.username, '-P', "'<password from the scenario>'");
-  out.write(`\nControl commands:\n  mosquitto_sub ${common.join(' ')} -t '${c.topic}/#' -v\n`);
-  out.write(`  mosquitto_pub ${common.join(' ')} -t '${c.topic}/up' -m hello\n\nCtrl-C stops the broker.\n`);
+  const cmds = controlCommands({
+    client: c, host: broker.host, port: broker.ports[c.port] ?? c.port,
+    // A verbatim conf's listener is taken to be TLS, as the scenarios' confs are.
+    tls: rv.broker.conf !== undefined || listener?.tls !== undefined,
+    ...(c.ca ? { ca: pki.certs[c.ca]! } : {}), ...(c.cert ? { cert: pki.certs[c.cert]! } : {}),
+    resolvesHere: await resolvesTo(c.connect, broker.host),
+    passwordField: `${s.variants[variant]?.password !== undefined ? `variants.${variant}.password` : 'client.password'} in ${path.relative(process.cwd(), loaded!.file)}`,
+  });
+  out.write('\nControl commands (they check the certificate as the board does):\n');
+  for (const n of cmds.notes) out.write(`  note: ${n}\n`);
+  out.write(`  ${cmds.sub}\n  ${cmds.pub}\n`);
+  if (cmds.check) out.write(`  ${cmds.check}\n`);
+  out.write('\nCtrl-C stops the broker.\n');
   const stopLog = broker.onLine((l) => out.write(`broker| ${l}\n`));
   await new Promise<void>((resolve) => {
     const stop = (): void => { process.off('SIGINT', stop); process.off('SIGTERM', stop); resolve(); };
@@ -61,3 +65,10 @@ export const brokerCommand = command({
   out.write('broker stopped\n');
   return EXIT.ok;
 });
+
+/** Whether a name resolves to the broker's address on this machine (an address, or a slow resolver, counts as no). */
+async function resolvesTo(name: string, address: string): Promise<boolean> {
+  const timeout = new Promise<[]>((resolve) => { setTimeout(() => resolve([]), 2000).unref(); });
+  const found = await Promise.race([lookup(name, { all: true }).catch(() => []), timeout]);
+  return found.some((a) => a.address === address);
+}

@@ -3,8 +3,11 @@ import { command } from '../command.ts';
 import { EXIT } from '../exit.ts';
 import { UsageError } from '../args.ts';
 import { loadScenario, parseWithSchema, ScenarioError, formatProblem, type Problem } from '../../scenario/load.ts';
+import { loadBoards } from '../../boards/load.ts';
 import { BoardProfile } from '../../boards/profile.ts';
 import { QuarantineFile } from '../../runner/quarantine.ts';
+import { projectPaths } from '../../project.ts';
+import { unknownBoards } from './context.ts';
 
 export const checkCommand = command({
   name: 'check',
@@ -14,6 +17,15 @@ export const checkCommand = command({
 }, async (p) => {
   if (p.positionals.length === 0) throw new UsageError('give at least one file to check');
   const problems: Problem[] = [];
+  // A scenario's boards must have profiles; the profiles are loaded once, and only when a scenario needs them.
+  let profiles: Promise<Map<string, BoardProfile> | ScenarioError> | undefined;
+  const boardProfiles = (): Promise<Map<string, BoardProfile> | ScenarioError> => {
+    profiles ??= loadBoards(projectPaths().boards).catch((e: unknown) => {
+      if (e instanceof ScenarioError) return e;
+      throw e;
+    });
+    return profiles;
+  };
   for (const file of p.positionals) {
     try {
       const text = await readFile(file, 'utf8').catch((e: Error) => {
@@ -21,11 +33,18 @@ export const checkCommand = command({
       });
       if (/^stack:/m.test(text)) parseWithSchema(BoardProfile, text, file);
       else if (/^entries:/m.test(text)) parseWithSchema(QuarantineFile, text, file);
-      else await loadScenario(file);
+      else {
+        const loaded = await loadScenario(file);
+        const boards = await boardProfiles();
+        // A broken profile in boards/ is reported once, with its own position, not against every scenario.
+        if (boards instanceof ScenarioError) throw boards;
+        const unknown = await unknownBoards(loaded, boards);
+        if (unknown.length) throw new ScenarioError(unknown);
+      }
       process.stdout.write(`ok  ${file}\n`);
     } catch (e) {
       if (!(e instanceof ScenarioError)) throw e;
-      problems.push(...e.problems);
+      problems.push(...e.problems.filter((pr) => !problems.some((q) => formatProblem(q) === formatProblem(pr))));
     }
   }
   for (const pr of problems) process.stderr.write(`${formatProblem(pr)}\n`);

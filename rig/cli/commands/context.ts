@@ -3,7 +3,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadBoards } from '../../boards/load.ts';
 import type { BoardProfile } from '../../boards/profile.ts';
-import { loadScenario, ScenarioError, type LoadedScenario, type Problem } from '../../scenario/load.ts';
+import { closest, loadScenario, positionProblems, ScenarioError, type LoadedScenario, type PathProblem, type Problem } from '../../scenario/load.ts';
+import type { Scenario } from '../../scenario/schema.ts';
 import { projectPaths, type ProjectPaths } from '../../project.ts';
 import { UsageError } from '../args.ts';
 
@@ -59,8 +60,12 @@ async function fileWithId(files: string[], id: string): Promise<string | undefin
   return undefined;
 }
 
-/** Loads every file, collecting all problems before failing so one run shows every mistake. */
-export async function loadScenarios(files: string[]): Promise<LoadedScenario[]> {
+/**
+ * Loads every file, collecting all problems before failing so one run shows every mistake. Board ids are checked
+ * against the profiles here, not in the parser: which boards exist is the project's, not the file format's.
+ */
+export async function loadScenarios(files: string[], boards?: ReadonlyMap<string, BoardProfile>): Promise<LoadedScenario[]> {
+  const profiles = boards ?? await loadBoards(projectPaths().boards);
   const loaded: LoadedScenario[] = [];
   const problems: Problem[] = [];
   for (const f of files) {
@@ -68,6 +73,7 @@ export async function loadScenarios(files: string[]): Promise<LoadedScenario[]> 
       if (e instanceof ScenarioError) problems.push(...e.problems); else throw e;
     }
   }
+  for (const l of loaded) problems.push(...await unknownBoards(l, profiles));
   const ids = new Map<string, string>();
   for (const l of loaded) {
     const prev = ids.get(l.scenario.id);
@@ -76,6 +82,36 @@ export async function loadScenarios(files: string[]): Promise<LoadedScenario[]> 
   }
   if (problems.length) throw new ScenarioError(problems);
   return loaded;
+}
+
+/** Every entry of a scenario's `boards` with no profile in boards/, at its place in the file. */
+export async function unknownBoards(l: LoadedScenario, profiles: ReadonlyMap<string, BoardProfile>): Promise<Problem[]> {
+  const known = [...profiles.keys()].sort();
+  const bad: PathProblem[] = [];
+  l.scenario.boards.forEach((b, i) => {
+    if (profiles.has(b)) return;
+    const hint = closest(b, known);
+    bad.push({ path: ['boards', i], message: `no board profile "${b}" in boards/${hint ? ` (did you mean "${hint}"?)` : ''}; known boards: ${known.join(', ')}` });
+  });
+  if (bad.length === 0) return [];
+  return positionProblems(await readFile(l.file, 'utf8'), l.file, bad);
+}
+
+/** `--boards` ids must name profiles: an unknown one would silently select no cell and pass. */
+export function checkBoardIds(ids: readonly string[], profiles: ReadonlyMap<string, BoardProfile>, option = '--boards'): void {
+  const known = [...profiles.keys()].sort();
+  const unknown = ids.filter((id) => !profiles.has(id));
+  if (unknown.length === 0) return;
+  const hints = unknown.map((u) => closest(u, known)).filter((h): h is string => !!h);
+  throw new UsageError(`${option}: no board profile ${unknown.map((u) => `"${u}"`).join(', ')} in boards/${hints.length ? ` (did you mean ${hints.map((h) => `"${h}"`).join(', ')}?)` : ''}; known boards: ${known.join(', ')}`);
+}
+
+/** A `--variant` value: one the scenario has (default: its first). */
+export function variantArg(s: Scenario, name: string | undefined): string {
+  const have = Object.keys(s.variants);
+  const v = name ?? have[0]!;
+  if (!s.variants[v]) throw new UsageError(`--variant ${v}: scenario ${s.id} has no such variant (have: ${have.join(', ')})`);
+  return v;
 }
 
 export interface Context { paths: ProjectPaths; boards: Map<string, BoardProfile> }

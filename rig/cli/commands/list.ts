@@ -11,7 +11,7 @@ export const listCommand = command({
   options: { json: { type: 'boolean', help: 'Machine-readable output' } },
 }, async (p) => {
   const { paths, boards } = await context();
-  const scenarios = await loadScenarios(await allScenarioFiles(paths.scenarios));
+  const scenarios = await loadScenarios(await allScenarioFiles(paths.scenarios), boards);
   if (bool(p, 'json')) {
     process.stdout.write(`${JSON.stringify({
       scenarios: scenarios.map(({ file, scenario: s }) => ({ id: s.id, title: s.title, file: path.relative(paths.root, file), tags: s.tags, boards: s.boards, variants: Object.keys(s.variants), source: s.source })),

@@ -5,7 +5,7 @@ import { EXIT } from '../exit.ts';
 import { str, UsageError } from '../args.ts';
 import { buildPki } from '../../pki/index.ts';
 import { resolveVariant } from '../../scenario/resolve.ts';
-import { context, loadScenarios, resolveScenarioArgs } from './context.ts';
+import { context, loadScenarios, resolveScenarioArgs, variantArg } from './context.ts';
 
 export const pkiCommand = command({
   name: 'pki',
@@ -17,12 +17,13 @@ export const pkiCommand = command({
     'broker-ip': { type: 'string', help: 'Value of {{broker.ip}}', default: '127.0.0.1' },
   },
 }, async (p) => {
-  const out = str(p, 'out');
-  if (p.positionals.length !== 1 || !out) throw new UsageError('give one scenario and --out DIR');
-  const { paths } = await context();
-  const [loaded] = await loadScenarios(await resolveScenarioArgs(p.positionals, paths));
+  const outArg = str(p, 'out');
+  if (p.positionals.length !== 1 || !outArg) throw new UsageError('give one scenario and --out DIR');
+  const out = path.resolve(outArg);
+  const { paths, boards } = await context();
+  const [loaded] = await loadScenarios(await resolveScenarioArgs(p.positionals, paths), boards);
   const s = loaded!.scenario;
-  const variant = str(p, 'variant') ?? Object.keys(s.variants)[0]!;
+  const variant = variantArg(s, str(p, 'variant'));
   const vars = { 'broker.ip': str(p, 'broker-ip') ?? '127.0.0.1' };
   const rv = resolveVariant(s, variant, vars);
   const pki = await buildPki(rv.pki, { vars, cacheDir: path.join(paths.cache, 'pki') });
@@ -34,7 +35,7 @@ export const pkiCommand = command({
   }
   const summaries = Object.values(pki.certs).map((c) => c.summary);
   await writeFile(path.join(out, 'summary.json'), `${JSON.stringify(summaries, null, 2)}\n`);
-  process.stdout.write(`${s.id} (${variant}): ${pki.cached ? 'from cache' : 'generated'} ${pki.hash.slice(0, 12)} → ${out}\n`);
+  process.stdout.write(`${s.id} (${variant}): ${pki.cached ? 'from cache' : 'generated'} ${pki.hash.slice(0, 12)} → ${outArg}\n`);
   for (const c of summaries) {
     process.stdout.write(`  ${c.name.padEnd(14)} v${c.version} ${c.key.padEnd(9)} ${c.signature.padEnd(24)} subject=${c.subject}  issuer=${c.issuer}\n`);
     process.stdout.write(`  ${''.padEnd(14)} ${c.notBefore} → ${c.notAfter}${c.san.length ? `  SAN ${c.san.join(', ')}` : ''}${c.isCA ? '  CA' : ''}\n`);

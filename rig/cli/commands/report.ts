@@ -1,10 +1,13 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { command } from '../command.ts';
 import { EXIT } from '../exit.ts';
 import { int, str, UsageError } from '../args.ts';
 import { mergeRuns, publishReport, readResults, writeReports, makeRedactor } from '../../report/index.ts';
+import { MergeError } from '../../report/merge.ts';
 import { projectPaths } from '../../project.ts';
+import { readBaseline, usageFromResults } from './files.ts';
 import { exitCodeFor } from '../../runner/run.ts';
 
 export const reportCommand = command({
@@ -29,19 +32,32 @@ export const reportCommand = command({
     return EXIT.ok;
   }
   if (sub === 'merge') {
-    const out = str(p, 'out');
-    if (dirs.length < 1 || !out) throw new UsageError('give shard folders and --out DIR');
-    const merged = mergeRuns(dirs, out);
+    const outArg = str(p, 'out');
+    if (dirs.length < 1 || !outArg) throw new UsageError('give shard folders and --out DIR');
+    // Folders typed on the command line are relative to the current folder.
+    const shardDirs = dirs.map((d) => path.resolve(d));
+    const missing = dirs.find((_, i) => !existsSync(shardDirs[i]!));
+    if (missing !== undefined) throw new UsageError(`merge: ${missing}: no such folder`);
+    const notRun = dirs.find((_, i) => !existsSync(path.join(shardDirs[i]!, 'results.json')));
+    if (notRun !== undefined) throw new UsageError(`merge: ${notRun}: no results.json (not a run folder)`);
+    const out = path.resolve(outArg);
+    let merged;
+    try { merged = mergeRuns(shardDirs, out); } catch (e) {
+      if (e instanceof MergeError) throw new UsageError(`merge: ${e.message}`);
+      throw usageFromResults(e, 'merge');
+    }
     const { ms } = writeReports(out, merged, { redactor: makeRedactor([]) });
-    process.stdout.write(`merged ${dirs.length} folders, ${merged.cells.length} cells → ${out} (${ms} ms)\n`);
+    process.stdout.write(`merged ${dirs.length} folders, ${merged.cells.length} cells → ${outArg} (${ms} ms)\n`);
     return exitCodeFor(merged);
   }
   if (sub === 'render') {
     if (dirs.length !== 1) throw new UsageError('give one run folder');
-    const results = await readResults(path.join(dirs[0]!, 'results.json'));
+    const runDir = path.resolve(dirs[0]!);
+    let results;
+    try { results = readResults(path.join(runDir, 'results.json')); } catch (e) { throw usageFromResults(e, `render ${dirs[0]}`); }
     const baselineFile = str(p, 'baseline');
-    const baseline = baselineFile ? await readResults(baselineFile) : undefined;
-    const { paths, ms } = writeReports(dirs[0]!, results, { redactor: makeRedactor([]), ...(baseline ? { baseline } : {}) });
+    const baseline = baselineFile ? readBaseline('--baseline', baselineFile) : undefined;
+    const { paths, ms } = writeReports(runDir, results, { redactor: makeRedactor([]), ...(baseline ? { baseline } : {}) });
     process.stdout.write(`wrote ${Object.values(paths).join(', ')} in ${ms} ms\n`);
     return exitCodeFor(results);
   }

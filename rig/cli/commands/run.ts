@@ -7,9 +7,10 @@ import { runMatrix } from '../../runner/run.ts';
 import { parseShard } from '../../runner/matrix.ts';
 import { createProgress, describeCell } from '../../runner/progress.ts';
 import { loadQuarantine } from '../../runner/quarantine.ts';
-import { readResults } from '../../report/results.ts';
+import { readBaseline } from './files.ts';
+import { ScenarioError } from '../../scenario/load.ts';
 import type { BrokerProvider } from '../../broker/index.ts';
-import { context, loadScenarios, resolveScenarioArgs } from './context.ts';
+import { checkBoardIds, context, loadScenarios, resolveScenarioArgs } from './context.ts';
 import { hardwareRunner } from '../../runner/hardware-target.ts';
 
 export const runCommand = command({
@@ -27,7 +28,7 @@ export const runCommand = command({
     filter: { type: 'string', help: 'Only cells whose id (scenario/variant/board) matches this regex' },
     tag: { type: 'string', multiple: true, help: 'Only scenarios with this tag (repeatable, comma-separated)' },
     baseline: { type: 'string', help: 'results.json of an earlier run: report what changed' },
-    quarantine: { type: 'string', help: 'Quarantine file', default: 'quarantine.yaml' },
+    quarantine: { type: 'string', help: 'Quarantine file (default: the project\'s quarantine.yaml, if there is one)' },
     timeout: { type: 'string', help: 'Default per-cell timeout in ms', default: '20000' },
     watchdog: { type: 'string', help: 'Stop the whole run after this many ms' },
     'no-sandbox': { type: 'boolean', help: 'Run twins without bubblewrap' },
@@ -47,17 +48,30 @@ export const runCommand = command({
   const shardText = str(p, 'shard');
   let shard;
   try { shard = shardText ? parseShard(shardText) : undefined; } catch (e) { throw new UsageError((e as Error).message); }
+  // Paths the user types are relative to where they typed them; only the default quarantine file is the project's.
   const quarantineArg = str(p, 'quarantine');
-  const quarantine = await loadQuarantine(path.resolve(paths.root, quarantineArg ?? 'quarantine.yaml'), quarantineArg !== undefined && quarantineArg !== 'quarantine.yaml');
+  const quarantine = quarantineArg === undefined
+    ? await loadQuarantine(path.join(paths.root, 'quarantine.yaml'), false)
+    : await loadQuarantine(path.resolve(quarantineArg), true).catch((e: unknown) => {
+      if (e instanceof ScenarioError) throw e; // a bad entry: positioned problems, exit 2
+      throw new UsageError(`--quarantine ${quarantineArg}: cannot read: ${(e as Error).message}`);
+    });
   const baselineFile = str(p, 'baseline');
-  const baseline = baselineFile ? await readResults(baselineFile) : undefined;
-  const scenarios = await loadScenarios(await resolveScenarioArgs(p.positionals, paths));
+  const baseline = baselineFile ? readBaseline('--baseline', baselineFile) : undefined;
+  const boardIds = list(p, 'boards');
+  checkBoardIds(boardIds, boards);
+  const scenarios = await loadScenarios(await resolveScenarioArgs(p.positionals, paths), boards);
+  if (boardIds.length && !scenarios.some((l) => l.scenario.boards.some((b) => boardIds.includes(b)))) {
+    const used = [...new Set(scenarios.flatMap((l) => l.scenario.boards))].sort();
+    throw new UsageError(`--boards ${boardIds.join(',')}: no selected scenario runs ${boardIds.length > 1 ? 'these boards' : 'this board'} (they run: ${used.join(', ')})`);
+  }
+  const outArg = str(p, 'out');
   const progress = createProgress(process.stderr, { quiet: bool(p, 'quiet') });
   const hw = useTargets.includes('hardware') ? await hardwareRunner() : undefined;
   const { results, runDir, exitCode } = await runMatrix({
-    scenarios, boardProfiles: boards, targets: useTargets, boards: list(p, 'boards'), ...(filter ? { filter } : {}),
+    scenarios, boardProfiles: boards, targets: useTargets, boards: boardIds, ...(filter ? { filter } : {}),
     tags: list(p, 'tag'), ...(shard ? { shard } : {}), jobs, retries: int(p, 'retries', 1), broker,
-    ...(str(p, 'out') ? { outDir: str(p, 'out') } : {}), ...(baseline ? { baseline } : {}), quarantine,
+    ...(outArg ? { outDir: path.resolve(outArg) } : {}), ...(baseline ? { baseline } : {}), quarantine,
     sandbox: !bool(p, 'no-sandbox'), progress, paths, defaultTimeoutMs: int(p, 'timeout', 20000),
     ...(str(p, 'watchdog') ? { watchdogMs: int(p, 'watchdog', 0) } : {}),
     args: process.argv.slice(2), ...(hw ? { hardware: hw.run, hardwareBrokerIp: hw.brokerIp } : {}),
