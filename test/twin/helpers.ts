@@ -58,11 +58,12 @@ export function makePki(dir: string): TestPki {
 export interface TestBroker { port: number; log(): string; waitForLog(re: RegExp, ms: number): Promise<string>; stop(): Promise<void> }
 
 /** mosquitto with one TLS listener using the given leaf; logs go to stderr (stdout is block-buffered in a pipe). */
-export async function startMosquitto(dir: string, pki: TestPki, leaf: string, opts: { requireCert?: boolean; plain?: boolean } = {}): Promise<TestBroker> {
+/** `listener` adds lines to the TLS listener (e.g. `ciphers ...`, `dhparamfile ...`). */
+export async function startMosquitto(dir: string, pki: TestPki, leaf: string, opts: { requireCert?: boolean; plain?: boolean; listener?: string[] } = {}): Promise<TestBroker> {
   const port = await freePort();
   const { crt, key } = pki.leaf(leaf);
   const conf = path.join(dir, `mosquitto-${leaf}-${port}.conf`);
-  const tls = opts.plain ? [] : [`cafile ${pki.caCrt}`, `certfile ${crt}`, `keyfile ${key}`, ...(opts.requireCert ? ['require_certificate true'] : [])];
+  const tls = opts.plain ? [] : [`cafile ${pki.caCrt}`, `certfile ${crt}`, `keyfile ${key}`, ...(opts.requireCert ? ['require_certificate true'] : []), ...(opts.listener ?? [])];
   writeFileSync(conf, [
     `listener ${port} 127.0.0.1`, ...tls,
     'allow_anonymous true', 'log_dest stderr', 'log_type all', 'connection_messages true', '',

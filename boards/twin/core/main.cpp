@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <termios.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 namespace {
 int g_serialOut = -1;  // pty master (or stdout)
 int g_serialIn = -1;   // pty master (or -1)
+int g_serialSlave = -1;  // our own hold on the pty's slave side: what the rig has not read yet is queued there
 int g_peek = -1;       // one byte read ahead by peek()
 
 int openPty(std::string& slavePath, int& slaveFd) {
@@ -84,6 +86,18 @@ void serialWrite(const uint8_t* data, size_t len) {
       dropping = true;
     }
     return;
+  }
+}
+
+void serialDrain(uint32_t timeoutMs) {
+  // Closing the master (process exit) discards what the slave side still holds, so wait until the rig read it.
+  // The kernel hands pty writes to the slave side from a work queue: an empty queue counts after a short settle.
+  const uint32_t settleMs = 20;
+  for (uint32_t waited = 5; g_serialSlave >= 0 && waited <= timeoutMs; waited += 5) {
+    usleep(5000);
+    int pending = 0;
+    if (ioctl(g_serialSlave, FIONREAD, &pending) != 0) return;
+    if (pending == 0 && waited >= settleMs) return;
   }
 }
 }  // namespace twin
@@ -168,6 +182,7 @@ int main() {
     std::string slavePath;
     int slaveFd = -1;
     int master = openPty(slavePath, slaveFd);
+    g_serialSlave = slaveFd;
     if (master < 0) { fprintf(stderr, "twin: cannot open a pseudo-terminal: %s\n", strerror(errno)); return 70; }
     g_serialOut = g_serialIn = master;
     printf("PTY %s\n", slavePath.c_str());

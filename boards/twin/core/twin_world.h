@@ -28,6 +28,8 @@ namespace twin {
   // --- additions beyond the agreed contract (for board folders) ---
   // Bytes to the serial port (the pty); core log lines use this too so they interleave like UART0.
   void serialWrite(const uint8_t* data, size_t len);
+  // Waits (at most timeoutMs) until the rig has read everything written to the serial port; before an exit.
+  void serialDrain(uint32_t timeoutMs);
   // Board wall clock in seconds: 0-based (1970) until clockSynced(), then fixedEpoch()+uptime or host time.
   int64_t boardEpochNow();
   void setClockSynced(bool synced);

@@ -17,7 +17,9 @@ class EspClass {
   uint64_t getEfuseMac() { return 0x0000AABBCCDDEEFFULL; }
   uint32_t getFlashChipSize() { return 4u * 1024u * 1024u; }
   uint32_t getCycleCount();
-  // A real board reboots; the twin records a fact and exits 0 (the rig restarts the process for a reset).
+  // A real board reboots and runs setup() again. The twin cannot: nothing restarts it. It records the fact
+  // "esp-restart", says why it ends on stderr (the rig reports a target's last stderr lines with its exit)
+  // and exits 0, so a run ends at the first ESP.restart().
   [[noreturn]] void restart();
 };
 extern EspClass ESP;

@@ -19,7 +19,12 @@ const char* EspClass::getSdkVersion() {
 uint32_t EspClass::getCycleCount() { return (uint32_t)(micros() * 240u); }
 void EspClass::restart() {
   twin::fact("esp-restart");
+  // No ROM boot banner on the serial port: its text is not in the spec, so the twin does not make it up.
+  fprintf(stderr, "twin: ESP.restart() called: a board would reboot and run setup() again; the twin ends here\n");
   fflush(stdout);
+  // esp-idf's esp_restart waits for the UART FIFOs to empty ("Flush any data left in UART FIFOs") before the
+  // reset: likewise let the rig read the last lines, which the pty would drop when the twin exits.
+  twin::serialDrain(2000);
   _exit(0);
 }
 

@@ -1,7 +1,7 @@
 // esp-mqtt + esp-tls behaviour for the twin (see mqtt_client.h). The MQTT client runs in its own thread,
 // like the esp-mqtt FreeRTOS task, and calls the sketch's event handlers from there.
-// Log lines (tls-esp32.md §5; IDF 4.4 tags for cores 2.0.x, IDF 5.x tags for 3.x): only E lines are printed,
-// because the Arduino core's prebuilt IDF logs at Error level.
+// Log lines (tls-esp32.md §5; IDF 3.3 tags for cores 1.0.x, IDF 4.4 for 2.0.x, IDF 5.x for 3.x): only E lines
+// are printed, because the Arduino core's prebuilt IDF logs at Error level.
 #include "mqtt_client.h"
 
 #include <errno.h>
@@ -32,7 +32,15 @@ struct Handler { int event; esp_event_handler_t fn; void* arg; };
 
 std::string str(const char* s) { return s ? s : ""; }
 
-const char* tagTransport() { return twin::esp32::coreMajor() >= 3 ? "transport_base" : "TRANSPORT_BASE"; }
+// esp-tls's mbedTLS half logs as "esp-tls-mbedtls" since IDF 4.3; before that esp_tls.c was one file with the tag
+// "esp-tls" (tls-esp32.md §5). arduino-esp32 1.0.x ships IDF 3.3, 2.0.x IDF 4.4.
+const char* tagTlsMbedtls() { return twin::esp32::coreMajor() >= 2 ? "esp-tls-mbedtls" : "esp-tls"; }
+// The SSL transport's failure line: "TRANS_SSL" in old IDF (§5; IDF 3.3 tcp_transport/transport_ssl.c). A plain
+// TCP transport failure on 1.0.x (transport_tcp.c) was not checked and keeps the 2.0.x tag.
+const char* tagTransport(bool tls) {
+  if (twin::esp32::coreMajor() >= 3) return "transport_base";
+  return tls && twin::esp32::coreMajor() == 1 ? "TRANS_SSL" : "TRANSPORT_BASE";
+}
 const char* tagMqtt() { return twin::esp32::coreMajor() >= 3 ? "mqtt_client" : "MQTT_CLIENT"; }
 }  // namespace
 
@@ -104,7 +112,7 @@ struct esp_mqtt_client {
       err.esp_tls_last_esp_err = espErr;
       twin::fact("esp-tls-err:0x%x", espErr);
       if (tlsLine) idfLog('E', "esp-tls", "Failed to open new connection");
-      idfLog('E', tagTransport(), "Failed to open a new connection");
+      idfLog('E', tagTransport(tls), "Failed to open a new connection");
       idfLog('E', tagMqtt(), "Error transport connect");
       closeConnection();
       return false;
@@ -137,7 +145,7 @@ struct esp_mqtt_client {
     if (hasCa) {
       ret = mbedtls_x509_crt_parse(&ssl.ca_cert, (const unsigned char*)ca.c_str(), ca.size() + 1);
       if (ret < 0) {
-        idfLog('E', "esp-tls-mbedtls", "mbedtls_x509_crt_parse returned -0x%x", -ret);
+        idfLog('E', tagTlsMbedtls(), "mbedtls_x509_crt_parse returned -0x%x", -ret);
         err.esp_tls_stack_err = ret;
         return fail(kErrCrtParse, true);
       }
@@ -148,7 +156,7 @@ struct esp_mqtt_client {
       mbedtls_ssl_conf_authmode(&ssl.ssl_conf, MBEDTLS_SSL_VERIFY_REQUIRED);
     } else {
       // esp-tls refuses to connect without any server verification (IDF >= 4.3, text unverified).
-      idfLog('E', "esp-tls-mbedtls", "No server verification option set in esp_tls_cfg_t structure. Check esp_tls API reference");
+      idfLog('E', tagTlsMbedtls(), "No server verification option set in esp_tls_cfg_t structure. Check esp_tls API reference");
       twin::fact("tls-no-trust");
       return fail(kErrSslSetup, true);
     }
@@ -172,13 +180,13 @@ struct esp_mqtt_client {
     unsigned long start = millis();
     while ((ret = mbedtls_ssl_handshake(&ssl.ssl_ctx)) != 0) {
       if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE) {
-        idfLog('E', "esp-tls-mbedtls", "mbedtls_ssl_handshake returned -0x%x", -ret);
+        idfLog('E', tagTlsMbedtls(), "mbedtls_ssl_handshake returned -0x%x", -ret);
         uint32_t flags = mbedtls_ssl_get_verify_result(&ssl.ssl_ctx);
         err.esp_tls_stack_err = ret;
         if (hasCa && flags != 0xFFFFFFFFu && flags != 0) {
           err.esp_tls_cert_verify_flags = (int)flags;
           twin::fact("mbedtls-flags:0x%x", flags);
-          idfLog('I', "esp-tls-mbedtls", "Failed to verify peer certificate!");
+          idfLog('I', tagTlsMbedtls(), "Failed to verify peer certificate!");
         }
         if (ssl.ignoredFlags) twin::fact("mbedtls-ignored-flags:0x%x", ssl.ignoredFlags);
         twin::fact("mbedtls:%d", ret);
@@ -284,6 +292,8 @@ struct esp_mqtt_client {
     if (hasLwt) { putStr(body, lwtTopic); putStr(body, lwtMsg); }
     if (hasUser) putStr(body, user);
     if (hasPass) putStr(body, pass);
+    // Twin side channel: the id the broker will log, so the rig can tell this board's messages from others'.
+    twin::fact("mqtt-client-id:%s", clientId.c_str());
     if (!sendPacket(0x10, body)) return false;
     uint8_t type; std::string ack;
     int timeout = cfg.network_timeout_ms > 0 ? cfg.network_timeout_ms : 10000;

@@ -105,13 +105,18 @@ int boardVerify(void* ctx, mbedtls_x509_crt* crt, int depth, uint32_t* flags) {
   return 0;
 }
 
-// arduino-esp32 2.0.x is built without ChaCha20-Poly1305 (tls-esp32.md §4); offer the rest of mbedTLS's list.
+// The suites the board's mbedTLS offers (tls-esp32.md §2, §4): arduino-esp32 is built without ChaCha20-Poly1305,
+// and 3.x (esp32-arduino-libs sdkconfig: MBEDTLS_DHM_C not set) also without DHM, so no DHE-RSA/DHE-PSK suites:
+// a broker that only accepts DHE finds no common suite and answers with a handshake_failure alert. 2.0.x has DHM
+// (2.0.14 sdkconfig: CONFIG_MBEDTLS_KEY_EXCHANGE_DHE_RSA=1). The rest of mbedTLS's default list is offered.
 const int* boardCiphersuites() {
   static std::vector<int> list;
   if (list.empty()) {
+    const bool noDhm = coreMajor() >= 3;
     for (const int* id = mbedtls_ssl_list_ciphersuites(); *id; id++) {
       const char* name = mbedtls_ssl_get_ciphersuite_name(*id);
       if (name && strstr(name, "CHACHA20")) continue;
+      if (name && noDhm && strncmp(name, "TLS-DHE-", 8) == 0) continue;
       list.push_back(*id);
     }
     list.push_back(0);
@@ -144,6 +149,7 @@ int openSocket(const IPAddress& ip, uint32_t port, int timeoutMs) {
 }  // namespace
 
 void esp32_board_tls_config(sslclient_context* ssl) {
+  esp32_hw_mpi_link();
   mbedtls_ssl_conf_ciphersuites(&ssl->ssl_conf, boardCiphersuites());
   mbedtls_ssl_conf_verify(&ssl->ssl_conf, boardVerify, ssl);
 }
@@ -155,6 +161,9 @@ void esp32_strerror(int err, char* buf, size_t size) {
     snprintf(buf, size, "UNKNOWN ERROR CODE (%04X)", code);
     return;
   }
+  // Not remapped: 0x30, which lastError() reports after a good connect (the socket number 48). IDF 4.x esp_config.h
+  // keeps mbedTLS's "#define MBEDTLS_PADLOCK_C" (esp-idf#12081 asked in 2023 to drop it), so the board prints
+  // "PADLOCK - Input data should be aligned" like Debian. (When IDF 5.x dropped it is unverified: 3.x keeps this.)
   mbedtls_strerror(err, buf, size);
 }
 

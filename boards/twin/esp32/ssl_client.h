@@ -44,3 +44,6 @@ int get_ssl_receive(sslclient_context* ssl, uint8_t* data, int length);
 void esp32_board_tls_config(sslclient_context* ssl);
 // mbedtls_strerror as built for the board: no NET_C strings (tls-esp32.md §4).
 void esp32_strerror(int err, char* buf, size_t size);
+// Defined in esp_bignum.cpp next to the board's mbedtls_mpi_exp_mod (RSA accelerator limit); calling it keeps that
+// object in the link, since an archive member is only linked when something refers to it.
+void esp32_hw_mpi_link();
