@@ -59,7 +59,13 @@ function certOf(files: StagedFiles, name: string, where: string): StagedFiles['c
 export function renderStructuredConf(spec: BrokerSpec, files: StagedFiles, ports: Record<number, number>): RenderedConf {
   const notes: string[] = [];
   const out: string[] = ['# mosquitto.conf rendered by the rig', `persistence false`, ...LOG_LINES];
-  for (const t of spec.logType ?? ['all']) out.push(`log_type ${t}`);
+  const logTypes = spec.logType ?? ['all'];
+  for (const t of logTypes) out.push(`log_type ${t}`);
+  // "Received PUBLISH from <client id>" is a debug line: the runner attributes each message to its publisher with it.
+  if (!logTypes.some((t) => t === 'all' || t === 'debug')) {
+    out.push('log_type debug');
+    notes.push('"log_type debug" added: the rig attributes messages to clients by the broker\'s PUBLISH lines');
+  }
   const perListener = spec.perListenerSettings === true;
   const hasUsers = spec.users !== undefined && Object.keys(spec.users).length > 0;
   // mosquitto 2.0 refuses anonymous clients by default; a spec without users and without an explicit
@@ -224,6 +230,15 @@ export function renderVerbatimConf(conf: string, files: StagedFiles, ports: Reco
   if (logTypes.length > 0 && !logTypes.some((t) => t === 'all' || t === 'information' || t === 'notice')) {
     out.push('log_type information', 'log_type notice');
     notes.push('"log_type information/notice" added: the rig needs the "running" and connection lines');
+  }
+  // Without log_type mosquitto logs error, warning, notice and information; the rig also needs debug's
+  // "Received PUBLISH from <client id>" lines to attribute each message to its publisher.
+  if (logTypes.length === 0) {
+    out.push('log_type error', 'log_type warning', 'log_type notice', 'log_type information', 'log_type debug');
+    notes.push('"log_type debug" added (with mosquitto\'s default types): the rig attributes messages to clients by the PUBLISH lines');
+  } else if (!logTypes.some((t) => t === 'all' || t === 'debug')) {
+    out.push('log_type debug');
+    notes.push('"log_type debug" added: the rig attributes messages to clients by the PUBLISH lines');
   }
   return { text: `${out.join('\n').replace(/\n*$/, '')}\n`, notes };
 }

@@ -56,3 +56,42 @@ export function parseLogLine(rawLine: string, at: number): BrokerEvent | undefin
 export function versionFromLine(rawLine: string): string | undefined {
   return /mosquitto version (\S+) (?:running|starting)/.exec(rawLine)?.[1];
 }
+
+/** A PUBLISH line (log_type debug): received from a client, sent to a subscriber, or refused by the ACL. */
+export interface PublishLine { dir: 'received' | 'sending' | 'denied'; clientId: string; topic: string; bytes: number }
+
+// "Received PUBLISH from probe (d0, q1, r0, m1, 'rig/x/up', ... (5 bytes))" (src/handle_publish.c, send_publish.c);
+// the topic may hold quotes, so it runs up to the fixed tail.
+const PUBLISH = /^(Received|Sending|Denied) PUBLISH (?:from|to) (\S+) \(d\d, q\d, r\d, m\d+, '(.*)', \.\.\. \((\d+) bytes\)\)$/;
+
+export function parsePublishLine(rawLine: string): PublishLine | undefined {
+  const m = PUBLISH.exec(stripTimestamp(rawLine.trimEnd()));
+  if (!m) return undefined;
+  const dir = m[1] === 'Received' ? 'received' : m[1] === 'Sending' ? 'sending' : 'denied';
+  return { dir, clientId: m[2], topic: m[3], bytes: Number(m[4]) };
+}
+
+// Line shapes that name the client they are about (mosquitto 2.0: handle_connect.c, loop.c, send_*.c, subs.c).
+const NAMES_CLIENT: RegExp[] = [
+  /^New client connected from \S+ as (\S+) \(/,
+  /^Client (\S+) (?:disconnected|closed its connection|has exceeded timeout|already connected)/,
+  /^(?:Received|Sending|Denied) [A-Z]+ (?:from|to) (\S+)/,
+  /^(?:Socket error|Bad socket (?:read|write)) on client (\S+?)[,:]/,
+  /^Outgoing messages are being dropped for client (\S+)\.$/,
+  /^Expiring client (\S+) due to timeout/,
+  // log_type subscribe: "<client id> <qos> <topic filter>".
+  /^(\S+) [0-2] \S+$/,
+];
+
+/**
+ * The client id a log line names, or undefined for a line about no client (TLS errors before CONNECT, a new
+ * TCP connection, "Client <unknown> …", a CONNACK refusal that names the peer address).
+ */
+export function namedClientId(rawLine: string): string | undefined {
+  const text = stripTimestamp(rawLine.trimEnd());
+  for (const re of NAMES_CLIENT) {
+    const m = re.exec(text);
+    if (m) return client(m[1]).clientId;
+  }
+  return undefined;
+}

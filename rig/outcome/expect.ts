@@ -5,9 +5,12 @@ import type { Outcome } from '../results/schema.ts';
 export interface Evidence {
   outcome: Outcome;
   serial: string[];
+  /** The broker log lines of this cell: naming one of its client ids, or no client at all. */
   brokerLog: string[];
-  /** Messages the observer received: topic and payload text. */
+  /** Messages the observer received that one of this cell's clients published: topic and payload text. */
   messages: { topic: string; payload: string }[];
+  /** Messages the observer received that did not count for this cell, and why (named when a count falls short). */
+  unattributed?: { topic: string; payload: string; why: string }[];
 }
 
 export interface Verdict { ok: boolean; failures: string[]; matchedLines: number[] }
@@ -62,8 +65,14 @@ export function evaluate(e: Expectation, ev: Evidence): Verdict {
   }
   for (const m of e.messages ?? []) {
     const re = m.payload ? new RegExp(m.payload) : undefined;
-    const n = ev.messages.filter((x) => topicMatches(m.topic, x.topic) && (!re || re.test(x.payload))).length;
-    if (n < m.count) failures.push(`broker saw ${n} message(s) on ${m.topic}${re ? ` matching /${m.payload}/` : ''}, expected ${m.count}`);
+    const fits = (x: { topic: string; payload: string }): boolean => topicMatches(m.topic, x.topic) && (!re || re.test(x.payload));
+    const n = ev.messages.filter(fits).length;
+    if (n < m.count) {
+      const others = (ev.unattributed ?? []).filter(fits);
+      const whys = [...new Set(others.map((x) => x.why))].slice(0, 3).join('; ');
+      failures.push(`broker saw ${n} message(s) from this cell on ${m.topic}${re ? ` matching /${m.payload}/` : ''}, expected ${m.count}`
+        + (others.length ? ` (${others.length} more not counted: ${whys})` : ''));
+    }
   }
   return { ok: failures.length === 0, failures, matchedLines: [...matched].sort((a, b) => a - b) };
 }

@@ -36,8 +36,19 @@ export function rowKey(c: Cell): string {
   return `${c.scenario}/${c.variant}`;
 }
 
+/**
+ * The board column of a cell: its id's board segment, "esp32" or "esp32@1.0.2" for a pinned core or a core axis.
+ * Every cell records its core, but a board with one core version is labelled by the board alone.
+ */
 export function columnKey(c: Cell): string {
-  return c.core ? `${c.board}@${c.core}` : c.board;
+  return crossTargetKey(c).split('/').pop() || c.board;
+}
+
+/** "@1.0.2" when the cell id names its core (pinned or a core axis), else "". */
+export function coreSuffix(c: Cell): string {
+  const col = columnKey(c);
+  const at = col.indexOf('@');
+  return at >= 0 ? col.slice(at) : '';
 }
 
 /** Cell id without its `#target` suffix: the key that pairs a twin cell with its hardware cell. */

@@ -69,7 +69,7 @@ var data=JSON.parse(document.getElementById('rig-data').textContent);
 function el(t,c,x){var e=document.createElement(t);if(c)e.className=c;if(x!==undefined&&x!==null)e.textContent=String(x);return e;}
 function badge(s){return el('span','st st-'+s,s);}
 function st(c){return c.quarantine?'quarantined':c.status;}
-function col(c){return c.core?c.board+'@'+c.core:c.board;}
+function col(c){var id=c.id,h=id.lastIndexOf('#');if(h>id.lastIndexOf('/'))id=id.slice(0,h);return id.slice(id.lastIndexOf('/')+1)||c.board;}
 function code(c){if(c.outcome.code)return c.outcome.code.replace(/^mbedtls:/,'');return (c.status==='pass'||c.status==='flaky'||c.status==='skip'||c.outcome.kind==='none')?'':c.outcome.kind;}
 var cells=data.cells,n=cells.length,i;
 for(i=0;i<n;i++){var c=cells[i];c._s=st(c);c._col=col(c);c._q=(c.id+' '+(c.reason||'')+' '+(c.outcome.code||'')+' '+c.outcome.kind).toLowerCase();}

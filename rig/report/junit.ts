@@ -1,7 +1,7 @@
 // junit.xml: one <testsuite> per board, one <testcase> per scenario/variant, following the
 // Ant/Jenkins shape that GitLab and the GitHub reporter actions read (see reference/ecosystem-api.md §7).
 import type { Cell, Results } from '../results/schema.ts';
-import { expectedText, gotText } from './cells.ts';
+import { coreSuffix, expectedText, gotText } from './cells.ts';
 import { lastLines, type LogStore, type LogText } from './logs.ts';
 import { xmlAttr, xmlText } from './xml.ts';
 
@@ -42,7 +42,7 @@ function property(name: string, value: string): string {
 function testcaseName(c: Cell, ambiguous: boolean): string {
   const base = `${c.scenario}/${c.variant}`;
   if (!ambiguous) return base;
-  return `${base} [${c.target}${c.core ? `@${c.core}` : ''}]`;
+  return `${base} [${c.target}${coreSuffix(c)}]`;
 }
 
 function problemText(c: Cell): string {

@@ -189,7 +189,7 @@ function renderChanges(r: Results, baseline: Results, limit: number): { text: st
 // ---------- failure details ----------
 
 function detailBlock(c: Cell, logs: LogStore | undefined, logLines: number): string {
-  const where = `${c.board}${c.core ? `@${c.core}` : ''} (${c.target})`;
+  const where = `${columnKey(c)} (${c.target})`;
   const summary = `${cellIcon(c)} <b>${htmlInline(rowKey(c), 120)}</b> on ${htmlInline(where, 80)} — ${htmlInline(c.reason ?? gotText(c), 160)}`;
   const body: string[] = [];
   const exp = expectedText(c);

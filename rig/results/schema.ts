@@ -34,7 +34,7 @@ export const Cell = z.object({
   scenario: z.string(),
   variant: z.string(),
   board: z.string(),
-  core: z.string().optional(),
+  core: z.string().optional().describe('Core version the cell ran on (a twin\'s or the board\'s); absent for PCs'),
   target: z.enum(['twin', 'hardware', 'host']),
   status: CellStatus,
   outcome: Outcome,

@@ -6,20 +6,23 @@ import type { ResolvedVariant } from '../scenario/resolve.ts';
 import type { ProjectPaths } from '../project.ts';
 import type { Cleanup } from './cleanup.ts';
 import type { CellPlan } from './matrix.ts';
-import type { Observer } from './observer.ts';
+import type { CellClients } from './attribution.ts';
 
 export interface CellEnv {
   plan: CellPlan;
   rv: ResolvedVariant;
   pki: PkiBundle;
   broker: BrokerHandle;
-  observer: Observer;
+  /** The cell's MQTT clients on the shared broker, and the observer's messages they published. */
+  clients: CellClients;
   cellDir: string;
   paths: ProjectPaths;
   cleanup: Cleanup;
   signal: AbortSignal;
   timeoutMs: number;
   sandbox: boolean;
+  /** Registers a value no report may show: a password or key the cell's sketch receives. */
+  secret(value: string): void;
   /** Address the target uses for the broker (127.0.0.1 for twins, the LAN address for boards). */
   brokerIp: string;
 }

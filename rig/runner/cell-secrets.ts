@@ -1,5 +1,6 @@
 // The arduino_secrets.h a cell's sketch gets, the same for twins and real boards; only WiFi, the broker
-// port (logical on twins, real on boards) and the key's home (ECC508 slot on MKR1000) differ.
+// port (logical on twins, real on boards) and the key's home (ECC508 slot on MKR1000) differ. Every secret
+// the header carries is registered with the run's redactor, since a board may print any of them.
 import { readFile } from 'node:fs/promises';
 import { secretsHeader } from '../target/secrets.ts';
 import type { CellEnv } from './attempt.ts';
@@ -14,7 +15,10 @@ export async function cellSecrets(env: CellEnv, o: { ssid: string; wifiPassword:
   const keyFile = clientCert ? clientCert.keyPlain ?? clientCert.key : undefined;
   // MKR1000 keeps its key in the ECC508: the sketch names a slot, the key itself never enters the sketch.
   const eccSlotKey = plan.board.family === 'mkr1000' ? keyFile : undefined;
-  const clientId = c.clientId ?? `rig-${plan.board.id}-${rv.variant}`.slice(0, 23);
+  // Cells of one variant share a broker: a pinned core gets its own id, so its messages are told apart.
+  const clientId = c.clientId ?? `rig-${plan.board.id}${plan.core ? `-${plan.core}` : ''}-${rv.variant}`.slice(0, 23);
+  const clientKeyPem = keyFile && !eccSlotKey ? await readFile(keyFile, 'utf8') : undefined;
+  for (const s of [o.wifiPassword, c.password, ...configSecrets(c.config), ...keyLines(clientKeyPem)]) if (s) env.secret(s);
   const header = secretsHeader({
     origin: `${rv.scenario.id}/${rv.variant}/${plan.board.id}`,
     ssid: o.ssid, wifiPassword: o.wifiPassword, broker: c.connect, brokerIsIp: c.byIp, port: o.port, clientId,
@@ -23,9 +27,19 @@ export async function cellSecrets(env: CellEnv, o: { ssid: string; wifiPassword:
     topic: c.topic, insecure: c.insecure,
     ...(caPem ? { caCertPem: caPem } : {}),
     ...(clientCert ? { clientCertPem: await readFile(clientCert.crt, 'utf8') } : {}),
-    ...(keyFile && !eccSlotKey ? { clientKeyPem: await readFile(keyFile, 'utf8') } : {}),
+    ...(clientKeyPem ? { clientKeyPem } : {}),
     ...(eccSlotKey ? { eccSlot: 0 } : {}),
     extra: c.config,
   });
   return { header, clientId, ...(eccSlotKey ? { eccSlotKey } : {}) };
+}
+
+/** Config values the sketch gets whose name says they are secret (as run.ts collects them for the broker side). */
+function configSecrets(config: Record<string, string | number | boolean>): string[] {
+  return Object.entries(config).filter(([k, v]) => /PASS|KEY|SECRET|TOKEN/i.test(k) && typeof v === 'string').map(([, v]) => String(v));
+}
+
+/** A private key's base64 lines: a sketch that prints its key without the BEGIN line must not leak it either. */
+function keyLines(pem: string | undefined): string[] {
+  return (pem ?? '').split('\n').map((l) => l.trim()).filter((l) => l.length >= 16 && /^[A-Za-z0-9+/=]+$/.test(l));
 }

@@ -7,9 +7,19 @@ export class Cleanup {
   private readonly stoppers = new Map<number, { name: string; stop: Stopper }>();
   private next = 0;
   private readonly abort = new AbortController();
+  private cause: NodeJS.Signals | 'watchdog' | undefined;
 
   get signal(): AbortSignal { return this.abort.signal; }
   get interrupted(): boolean { return this.abort.signal.aborted; }
+  /** What stopped the run: a signal (the user) or the watchdog (the run took too long: the rig's failure). */
+  get stoppedBy(): NodeJS.Signals | 'watchdog' | undefined { return this.cause; }
+
+  /** The --watchdog expired: stops the run like a first signal, but says so. */
+  expire(): void {
+    if (this.interrupted) return;
+    this.cause = 'watchdog';
+    this.abort.abort(new Error('watchdog expired'));
+  }
 
   add(name: string, stop: Stopper): () => void {
     const id = this.next++;
@@ -44,6 +54,7 @@ export class Cleanup {
     const handler = (sig: NodeJS.Signals): void => {
       count++;
       if (count === 1) {
+        this.cause ??= sig;
         this.abort.abort(new Error(`interrupted by ${sig}`));
         onSignal(sig);
       } else {

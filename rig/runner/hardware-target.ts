@@ -34,6 +34,8 @@ export async function hardwareRunner(o: HardwareRunnerOptions = {}): Promise<Har
       const sketchDir = await sketchFolder(env);
       if (!sketchDir) return { outcome: { kind: 'none' }, serial: [], infraError: 'no sketch', timings: {} };
       const secrets = await cellSecrets(env, { ssid: wifi.ssid, wifiPassword: wifi.pass, port: env.broker.ports[env.rv.client.port] ?? env.rv.client.port });
+      // The rig's client id; one the sketch picks itself is learned from the broker log (attribution.ts).
+      env.clients.add(secrets.clientId);
       const cell = await runOnHardware({ profile: env.plan.board, board, sketchDir, secretsHeader: secrets.header,
         runDir: env.cellDir, timeoutMs: env.timeoutMs, signal: env.signal, cellId: env.plan.id, ...o.tools });
       const unregister = env.cleanup.add(`board ${cell.board.name}`, () => cell.close());

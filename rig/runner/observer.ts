@@ -3,7 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import mqtt, { type MqttClient } from 'mqtt';
 
-export interface ObservedMessage { topic: string; payload: string; at: number }
+/** bytes: the payload's length on the wire (the broker log gives it, not the payload). */
+export interface ObservedMessage { topic: string; payload: string; bytes: number; at: number }
 
 export interface ObserverOptions {
   host: string;
@@ -19,22 +20,26 @@ export interface ObserverOptions {
 export class Observer {
   readonly messages: ObservedMessage[] = [];
   error: string | undefined;
+  /** Its MQTT client id: the broker log names it in every PUBLISH it forwards to the observer. */
+  clientId: string | undefined;
   private client: MqttClient | undefined;
 
   static async start(o: ObserverOptions, timeoutMs = 5000): Promise<Observer> {
     const obs = new Observer();
     try {
       const [cert, key] = await Promise.all([o.certFile ? readFile(o.certFile) : undefined, o.keyFile ? readFile(o.keyFile) : undefined]);
+      const clientId = `rig-observer-${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
+      obs.clientId = clientId;
       const client = mqtt.connect({
         host: o.host, port: o.port, protocol: o.tls ? 'mqtts' : 'mqtt',
         rejectUnauthorized: false, reconnectPeriod: 0, connectTimeout: timeoutMs,
-        clientId: `rig-observer-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
+        clientId,
         ...(cert && key ? { cert, key } : {}),
         ...(o.username !== undefined ? { username: o.username } : {}),
         ...(o.password !== undefined ? { password: o.password } : {}),
       });
       obs.client = client;
-      client.on('message', (topic, payload) => obs.messages.push({ topic, payload: payload.toString('utf8'), at: Date.now() }));
+      client.on('message', (topic, payload) => obs.messages.push({ topic, payload: payload.toString('utf8'), bytes: payload.length, at: Date.now() }));
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('no CONNACK within timeout')), timeoutMs);
         client.once('connect', () => { clearTimeout(timer); resolve(); });
@@ -48,8 +53,6 @@ export class Observer {
     }
     return obs;
   }
-
-  since(t: number): ObservedMessage[] { return this.messages.filter((m) => m.at >= t); }
 
   async stop(): Promise<void> {
     const c = this.client;

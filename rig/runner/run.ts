@@ -1,6 +1,6 @@
 // The matrix runner: one broker per scenario variant (and target network), its cells in parallel up to
 // --jobs, retries and quarantine applied, everything stopped on Ctrl-C, and what finished always written.
-import { copyFile, mkdir, mkdtemp, writeFile, rm, symlink } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, stat, writeFile, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { buildPki, type PkiBundle } from '../pki/index.ts';
@@ -10,13 +10,14 @@ import type { LoadedScenario } from '../scenario/load.ts';
 import { resolveVariant, type ResolvedVariant } from '../scenario/resolve.ts';
 import type { Cell, CertSummary, Results } from '../results/schema.ts';
 import { evaluate } from '../outcome/expect.ts';
-import { makeRedactor, type Redactor } from '../report/redact.ts';
+import { makeRedactor, redactDeep, type Redactor } from '../report/redact.ts';
 import { writeReports } from '../report/index.ts';
 import { rigVersion, type ProjectPaths } from '../project.ts';
 import { Cleanup } from './cleanup.ts';
 import { planCells, type CellPlan, type MatrixOptions } from './matrix.ts';
 import { KeyedLock, Pool } from './pool.ts';
 import { Observer } from './observer.ts';
+import { BrokerLedger } from './attribution.ts';
 import { AttemptAborted, type Attempt, type CellEnv } from './attempt.ts';
 import { runTwinCell } from './twin-target.ts';
 import { runControlCell } from './control-target.ts';
@@ -55,17 +56,33 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
   await mkdir(runDir, { recursive: true });
   const cleanup = new Cleanup();
   const untrap = cleanup.trapSignals((sig) => o.progress.log(`\n${sig}: stopping brokers and twins, writing what finished…`));
-  const watchdog = o.watchdogMs ? setTimeout(() => cleanup.signal.aborted || process.emit('SIGTERM'), o.watchdogMs) : undefined;
+  const watchdogReason = `stopped by the watchdog: the run exceeded --watchdog ${o.watchdogMs} ms`;
+  const watchdog = o.watchdogMs ? setTimeout(() => {
+    if (cleanup.interrupted) return;
+    o.progress.log(`\nwatchdog: the run exceeded --watchdog ${o.watchdogMs} ms: stopping brokers and twins, writing what finished…`);
+    cleanup.expire();
+  }, o.watchdogMs) : undefined;
   watchdog?.unref();
+  /** How a cell the run stopped before its result is reported: the watchdog's is the rig's error, Ctrl-C's a skip. */
+  const stopped = (): { status: Cell['status']; reason: string } =>
+    cleanup.stoppedBy === 'watchdog' ? { status: 'error', reason: watchdogReason } : { status: 'skip', reason: 'run interrupted' };
 
   const plans = planCells(o.scenarios, o.boardProfiles, o);
   const cells: Cell[] = [];
   const secrets = new Set<string>();
+  let redact: Redactor = makeRedactor([]);
+  const addSecret = (value: string): void => {
+    if (!value || secrets.has(value)) return;
+    secrets.add(value);
+    redact = makeRedactor([...secrets]);
+  };
+  // The terminal (a CI log) sees what the reports see.
+  const finish = (c: Cell): void => o.progress.finish(redactDeep(c, redact));
   let providerUsed: { provider: string; version?: string; image?: string } | undefined;
 
   const groups = new Map<string, Group>();
   for (const p of plans) {
-    if (p.skip) { const c = skipCell(p, p.skip); cells.push(c); o.progress.finish(c); continue; }
+    if (p.skip) { const c = skipCell(p, p.skip); cells.push(c); finish(c); continue; }
     const network = p.target === 'hardware' ? 'lab' : 'local';
     const key = `${p.loaded.scenario.id}/${p.variant}/${network}`;
     const g = groups.get(key) ?? { key, loaded: p.loaded, variant: p.variant, network, cells: [] };
@@ -76,10 +93,12 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
   const cellPool = new Pool(Math.max(1, o.jobs));
   const groupPool = new Pool(Math.max(1, o.jobs));
   const boardLock = new KeyedLock();
-  let redact: Redactor = makeRedactor([]);
 
   const runGroup = async (g: Group): Promise<void> => {
-    if (cleanup.interrupted) { for (const p of g.cells) cells.push(skipCell(p, 'run interrupted')); return; }
+    if (cleanup.interrupted) {
+      for (const p of g.cells) { const c = stoppedCell(p, stopped(), 0); cells.push(c); finish(c); }
+      return;
+    }
     const brokerIp = g.network === 'lab' ? o.hardwareBrokerIp ?? '127.0.0.1' : '127.0.0.1';
     const vars = { 'broker.ip': brokerIp };
     const groupDir = path.join(runDir, 'brokers', safeName(`${g.loaded.scenario.id}-${g.variant}-${g.network}`));
@@ -87,15 +106,14 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
     let pki: PkiBundle;
     let broker: BrokerHandle | undefined;
     let observer: Observer | undefined;
+    let untap: (() => void) | undefined;
     let brokerWork: string | undefined;
     const t0 = Date.now();
     try {
       rv = resolveVariant(g.loaded.scenario, g.variant, vars);
-      collectSecrets(rv, secrets);
-      redact = makeRedactor([...secrets]);
+      for (const v of brokerSecrets(rv)) addSecret(v);
       pki = await buildPki(rv.pki, { vars, cacheDir: path.join(o.paths.cache, 'pki') });
-      for (const c of Object.values(pki.certs)) if (c.keyPassphrase) secrets.add(c.keyPassphrase);
-      redact = makeRedactor([...secrets]);
+      for (const c of Object.values(pki.certs)) if (c.keyPassphrase) addSecret(c.keyPassphrase);
       await mkdir(groupDir, { recursive: true });
       // The broker's own folder holds its key and password file: keep it out of the run folder (an artifact).
       brokerWork = await mkdtemp(path.join(os.tmpdir(), 'rig-broker-work-'));
@@ -103,27 +121,31 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
       await copyFile(broker.confFile, path.join(groupDir, 'mosquitto.conf')).catch(() => undefined);
       const b = broker;
       const unregister = cleanup.add(`broker ${g.key}`, () => b.stop());
+      // Every line with its arrival time, so a cell's messages and log lines are told from its neighbours'.
+      const ledger = new BrokerLedger();
+      untap = broker.onLine((line) => ledger.record(line));
       providerUsed ??= { provider: broker.provider, version: broker.version, ...(broker.image ? { image: broker.image } : {}) };
       observer = await Observer.start(observerOptions(rv, pki, broker));
       const obs = observer;
+      ledger.watchObserver(obs);
       const setupMs = Date.now() - t0;
       await Promise.all(g.cells.map((p) => cellPool.run(async () => {
         const lockKey = p.target === 'hardware' ? `board:${p.board.id}` : `cell:${p.key}`;
-        const cell = await boardLock.with(lockKey, () => runCell(p, rv, pki, b, obs, groupDir, setupMs));
+        const cell = await boardLock.with(lockKey, () => runCell(p, rv, pki, b, obs, ledger, groupDir, setupMs));
         cells.push(cell);
-        o.progress.finish(cell);
+        finish(cell);
       })));
       unregister();
     } catch (e) {
       const reason = `setup failed: ${(e as Error).message.split('\n').slice(0, 3).join(' | ')}`;
       for (const p of g.cells) {
         if (cells.some((c) => `${c.id}#${c.target}` === p.key)) continue;
-        const c: Cell = { ...baseCell(p), status: cleanup.interrupted ? 'skip' : 'error', outcome: { kind: 'none' },
-          reason: cleanup.interrupted ? 'run interrupted' : reason, durationMs: Date.now() - t0, attempts: 1, failures: [] };
+        const c = stoppedCell(p, cleanup.interrupted ? stopped() : { status: 'error', reason }, Date.now() - t0);
         cells.push(c);
-        o.progress.finish(c);
+        finish(c);
       }
     } finally {
+      untap?.();
       await observer?.stop();
       if (broker) {
         await writeFile(path.join(groupDir, 'broker.log'), redact(broker.logLines().join('\n') + '\n')).catch(() => undefined);
@@ -134,7 +156,7 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
   };
 
   const runCell = async (p: CellPlan, rv: ResolvedVariant, pki: PkiBundle, broker: BrokerHandle, observer: Observer,
-    groupDir: string, setupMs: number): Promise<Cell> => {
+    ledger: BrokerLedger, groupDir: string, setupMs: number): Promise<Cell> => {
     const cellDir = path.join(runDir, 'cells', safeName(p.key));
     const timeoutMs = Math.round((p.expectation?.timeoutMs ?? p.loaded.scenario.timeoutMs ?? o.defaultTimeoutMs) * p.board.timeoutMultiplier);
     const maxErrorRetries = o.retries;
@@ -144,25 +166,33 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
     let attempts = 0;
     let last: { attempt: Attempt; status: Cell['status']; failures: string[]; matched: number[]; brokerLog: string[] } | undefined;
     let sawBad = false;
+    let aborted = false;
     for (;;) {
       attempts++;
-      if (cleanup.interrupted) break;
-      const logStart = broker.logLines().length;
-      const msgStart = Date.now();
-      const env: CellEnv = { plan: p, rv, pki, broker, observer, cellDir, paths: o.paths, cleanup, signal: cleanup.signal,
-        timeoutMs, sandbox: o.sandbox, brokerIp: p.target === 'hardware' ? o.hardwareBrokerIp ?? '127.0.0.1' : '127.0.0.1' };
+      if (cleanup.interrupted) { aborted = true; break; }
+      // This attempt's time on the shared broker and the client ids it uses: its evidence (see attribution.ts).
+      const stay = ledger.enter(p.key, { learns: p.target === 'hardware' });
+      const env: CellEnv = { plan: p, rv, pki, broker, clients: stay, cellDir, paths: o.paths, cleanup, signal: cleanup.signal,
+        timeoutMs, sandbox: o.sandbox, secret: addSecret, brokerIp: p.target === 'hardware' ? o.hardwareBrokerIp ?? '127.0.0.1' : '127.0.0.1' };
       let attempt: Attempt;
+      let brokerLog: string[];
+      let verdict: ReturnType<typeof evaluate>;
       try {
-        attempt = p.target === 'host' ? await runControlCell(env)
-          : p.target === 'hardware' ? (o.hardware ? await o.hardware(env) : { outcome: { kind: 'none' }, serial: [], infraError: 'no hardware lab configured (rig.lab.yaml)', timings: {} })
-          : await runTwinCell(env);
-      } catch (e) {
-        if (e instanceof AttemptAborted) break;
-        attempt = { outcome: { kind: 'none' }, serial: [], infraError: (e as Error).message, timings: {} };
+        try {
+          attempt = p.target === 'host' ? await runControlCell(env)
+            : p.target === 'hardware' ? (o.hardware ? await o.hardware(env) : { outcome: { kind: 'none' }, serial: [], infraError: 'no hardware lab configured (rig.lab.yaml)', timings: {} })
+            : await runTwinCell(env);
+        } catch (e) {
+          if (e instanceof AttemptAborted) { aborted = true; break; }
+          attempt = { outcome: { kind: 'none' }, serial: [], infraError: (e as Error).message, timings: {} };
+        }
+        brokerLog = stay.brokerLog();
+        const messages = p.expectation?.messages?.length ? stay.messages() : { counted: [], unattributed: [] };
+        verdict = evaluate(p.expectation ?? {}, { outcome: attempt.outcome, serial: attempt.serial, brokerLog,
+          messages: messages.counted, unattributed: messages.unattributed });
+      } finally {
+        stay.leave();
       }
-      const brokerLog = broker.logLines().slice(logStart);
-      const verdict = evaluate(p.expectation ?? {}, { outcome: attempt.outcome, serial: attempt.serial, brokerLog,
-        messages: observer.since(msgStart) });
       if (observer.error && p.expectation?.messages?.length) verdict.failures.push(observer.error);
       const brokerDead = !(await broker.alive());
       const expectedKind = p.expectation?.kind;
@@ -191,14 +221,20 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
     const serialFile = path.join(cellDir, 'serial.log');
     const serialText = last?.attempt.serial.join('\n') ?? '';
     await writeFile(serialFile, redact(serialText ? `${serialText}\n` : ''));
-    const status: Cell['status'] = !last ? 'skip' : last.status === 'pass' && sawBad ? 'flaky' : last.status;
+    // Whatever else the target left in its folder (facts, hardware notes) is uploaded too.
+    await redactFolder(cellDir, redact);
+    // The watchdog stopping a cell is the rig's error even after a finished attempt; Ctrl-C keeps what finished.
+    const stop = aborted && (!last || cleanup.stoppedBy === 'watchdog') ? stopped() : undefined;
+    const status: Cell['status'] = stop ? stop.status : !last ? 'skip' : last.status === 'pass' && sawBad ? 'flaky' : last.status;
+    const failures = stop?.status === 'error' ? [stop.reason, ...(last?.failures ?? [])] : last?.failures ?? [];
+    const reason = stop ? stop.reason : status !== 'pass' ? failures[0] : undefined;
     const cell: Cell = {
       ...baseCell(p),
       status,
       outcome: last?.attempt.outcome ?? { kind: 'none' },
       ...(p.expectation ? { expected: stripUndefined(p.expectation) } : {}),
-      ...(!last ? { reason: 'run interrupted' } : status !== 'pass' && last.failures.length ? { reason: last.failures[0] } : {}),
-      failures: last?.failures ?? [],
+      ...(reason ? { reason } : {}),
+      failures,
       durationMs: Date.now() - started,
       attempts,
       serialLog: path.relative(runDir, serialFile),
@@ -221,19 +257,21 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
   }
 
   const versions = await toolVersions();
+  const signalled = cleanup.stoppedBy !== undefined && cleanup.stoppedBy !== 'watchdog';
   const results: Results = {
     version: 1,
     run: {
       id: runId, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), rigVersion: rigVersion(),
       host: os.hostname(), target: [...new Set(plans.map((p) => p.target))], ...(providerUsed ? { broker: providerUsed } : {}),
       versions, ...(o.shard ? { shard: `${o.shard.index}/${o.shard.count}` } : {}),
-      ...(cleanup.interrupted ? { interrupted: true } : {}), args: o.args,
+      ...(signalled ? { interrupted: true } : {}), args: o.args,
     },
     cells: sortCells(cells),
   };
   const { ms } = await writeReports(runDir, results, { ...(o.baseline ? { baseline: o.baseline } : {}), redactor: redact });
   if (!o.outDir) await pointLatest(o.paths.reports, runDir);
-  return { results, runDir, exitCode: exitCodeFor(results), reportMs: ms };
+  // Callers print cells too (the CLI's table): they get what the reports hold.
+  return { results: redactDeep(results, redact), runDir, exitCode: exitCodeFor(results), reportMs: ms };
 }
 
 export function exitCodeFor(r: Results): number {
@@ -245,7 +283,21 @@ export function exitCodeFor(r: Results): number {
 }
 
 function baseCell(p: CellPlan): Pick<Cell, 'id' | 'scenario' | 'variant' | 'board' | 'core' | 'target'> {
-  return { id: p.id, scenario: p.loaded.scenario.id, variant: p.variant, board: p.board.id, ...(p.core ? { core: p.core } : {}), target: p.target };
+  const core = ranCore(p);
+  return { id: p.id, scenario: p.loaded.scenario.id, variant: p.variant, board: p.board.id, ...(core ? { core } : {}), target: p.target };
+}
+
+/** The core version a cell runs on: pinned, the twin's default, or the one the hardware profile installs. */
+export function ranCore(p: Pick<CellPlan, 'core' | 'target' | 'board'>): string | undefined {
+  if (p.core) return p.core;
+  if (p.target === 'twin') return p.board.twin?.coreVersions[0];
+  if (p.target === 'hardware') return p.board.hardware?.core.version;
+  return undefined;
+}
+
+function stoppedCell(p: CellPlan, why: { status: Cell['status']; reason: string }, durationMs: number): Cell {
+  return { ...baseCell(p), status: why.status, outcome: { kind: 'none' }, reason: why.reason, failures: why.status === 'error' ? [why.reason] : [],
+    durationMs, attempts: 1, ...(p.expectation ? { expected: stripUndefined(p.expectation) } : {}) };
 }
 
 function skipCell(p: CellPlan, reason: string): Cell {
@@ -265,12 +317,27 @@ function certSummaries(pki: PkiBundle): CertSummary[] {
   return Object.values(pki.certs).map((c) => c.summary);
 }
 
-function collectSecrets(rv: ResolvedVariant, into: Set<string>): void {
-  if (rv.client.password) into.add(rv.client.password);
-  for (const p of Object.values(rv.broker.users ?? {})) into.add(p);
-  for (const [k, v] of Object.entries(rv.client.config)) if (/PASS|KEY|SECRET|TOKEN/i.test(k) && typeof v === 'string') into.add(v);
-  for (const [name, c] of Object.entries(rv.pki)) if (name !== 'verbatim' && c && 'key' in c && c.key?.passphrase) into.add(c.key.passphrase);
-  into.add('rig-twin-wifi');
+/** Secrets of the variant's broker and PKI; what each cell's sketch receives is added by cell-secrets.ts. */
+function brokerSecrets(rv: ResolvedVariant): string[] {
+  const out: string[] = [];
+  if (rv.client.password) out.push(rv.client.password);
+  for (const p of Object.values(rv.broker.users ?? {})) out.push(p);
+  for (const [k, v] of Object.entries(rv.client.config)) if (/PASS|KEY|SECRET|TOKEN/i.test(k) && typeof v === 'string') out.push(v);
+  for (const [name, c] of Object.entries(rv.pki)) if (name !== 'verbatim' && c && 'key' in c && c.key?.passphrase) out.push(c.key.passphrase);
+  return out;
+}
+
+/** Rewrites the text files of a cell folder that hold a secret (small files only: logs, facts, notes). */
+async function redactFolder(dir: string, redact: Redactor): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  await Promise.all(entries.map(async (e) => {
+    const file = path.join(dir, e.name);
+    if (e.isDirectory()) return redactFolder(file, redact);
+    if (!e.isFile() || (await stat(file)).size > 4 * 1024 * 1024) return;
+    const text = await readFile(file, 'utf8');
+    const clean = redact(text);
+    if (clean !== text) await writeFile(file, clean);
+  }).map((p) => p.catch(() => undefined)));
 }
 
 function observerOptions(rv: ResolvedVariant, pki: PkiBundle, broker: BrokerHandle): Parameters<typeof Observer.start>[0] {

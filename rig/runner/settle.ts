@@ -11,6 +11,7 @@ export interface SettleInput {
   signal: AbortSignal;
   expectation: Expectation | undefined;
   serial: () => string[];
+  /** Read only when the expectation counts messages: attributing them reads the broker log. */
   messages: () => { topic: string; payload: string }[];
 }
 
@@ -27,11 +28,11 @@ const MAX_TRAIL_MS = 1000;
  * True when the later evidence the expectation wants (serial lines it must see, broker messages) is there:
  * the same check the verdict makes, on just the parts that waiting can still change.
  */
-export function evidenceComplete(e: Expectation | undefined, serial: string[], messages: { topic: string; payload: string }[]): boolean {
+export function evidenceComplete(e: Expectation | undefined, serial: string[], messages: () => { topic: string; payload: string }[]): boolean {
   if (!e) return true;
   const { see, ordered } = serialExpect(e);
   const later: Expectation = { serial: { see, ordered }, ...(e.messages ? { messages: e.messages } : {}) };
-  return evaluate(later, { outcome: { kind: 'none' }, serial, brokerLog: [], messages }).ok;
+  return evaluate(later, { outcome: { kind: 'none' }, serial, brokerLog: [], messages: e.messages?.length ? messages() : [] }).ok;
 }
 
 export async function settle(o: SettleInput): Promise<Settled> {
@@ -51,7 +52,7 @@ export async function settle(o: SettleInput): Promise<Settled> {
     if (decidedAt !== undefined) {
       // The deciding line is often followed by its explanation (the TLS error text): let the burst end.
       const quiet = now - lastLineAt >= QUIET_MS || now - decidedAt >= MAX_TRAIL_MS;
-      if (quiet && evidenceComplete(o.expectation, o.serial(), o.messages())) return { kind: 'decided' };
+      if (quiet && evidenceComplete(o.expectation, o.serial(), o.messages)) return { kind: 'decided' };
       if (now - decidedAt >= graceMs || now - start >= o.timeoutMs || exit) return { kind: 'decided' };
     } else if (exit) {
       // Let the last serial bytes drain from the pty before judging.

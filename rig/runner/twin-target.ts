@@ -6,6 +6,7 @@ import { buildTwin, startTwin, type TwinProcess } from '../twin/index.ts';
 import { SerialCapture } from '../serial/capture.ts';
 import { twinHosts } from '../scenario/resolve.ts';
 import { AttemptAborted, type Attempt, type CellEnv } from './attempt.ts';
+import { splitClientIdFacts } from './attribution.ts';
 import { cellSecrets } from './cell-secrets.ts';
 import { feed, newClassifier, watch } from './watch.ts';
 
@@ -19,6 +20,7 @@ export async function runTwinCell(env: CellEnv): Promise<Attempt> {
 
   // Twins keep the scenario's logical port; the world maps it to the broker's real one.
   const secrets = await cellSecrets(env, { ssid: 'rig-twin', wifiPassword: 'rig-twin-wifi', port: rv.client.port });
+  env.clients.add(secrets.clientId);
   const coreVersion = plan.core ?? twin.coreVersions[0]!;
   const t0 = Date.now();
   let binary: string;
@@ -57,11 +59,13 @@ export async function runTwinCell(env: CellEnv): Promise<Attempt> {
     proc = await startTwin({ binary, world, workDir: env.cellDir, sandbox: env.sandbox });
     const p = proc;
     unregister = env.cleanup.add(`twin ${plan.id}`, () => p.kill());
+    // The id the sketch really connects with (it may hard-code its own): the twin's MQTT libraries report it.
+    env.clients.watch(() => splitClientIdFacts(p.facts()).ids);
     capture = await SerialCapture.open({ path: proc.ptyPath, baudRate: 115200 });
     feed(capture, classifier);
     proc.go();
     timings.start = Date.now() - t1;
-    return await watch(env, capture, classifier, proc.exited, { lateFacts: () => p.facts(), lastWords: () => p.stderr() }, timings);
+    return await watch(env, capture, classifier, proc.exited, { lateFacts: () => splitClientIdFacts(p.facts()).rest, lastWords: () => p.stderr() }, timings);
   } catch (e) {
     if (e instanceof AttemptAborted) throw e;
     return { outcome: classifier.result(), serial: capture?.lines() ?? [], infraError: `twin: ${firstLine((e as Error).message)}`, timings };

@@ -30,7 +30,7 @@ export async function watch(env: CellEnv, capture: SerialCapture, classifier: Ou
   const t0 = Date.now();
   const exit = await settle({
     decided: () => classifier.done, exited: ended, timeoutMs: env.timeoutMs, signal: env.signal,
-    expectation: env.plan.expectation, serial: () => capture.lines(), messages: () => env.observer.messages,
+    expectation: env.plan.expectation, serial: () => capture.lines(), messages: () => env.clients.messages().counted,
   });
   timings.run = Date.now() - t0;
   for (const f of hooks.lateFacts?.() ?? []) classifier.addFact(f);

@@ -96,7 +96,8 @@ describe('broker conf rendering', () => {
   it('verbatim placeholders, and an unknown one is an error', () => {
     const conf = 'listener {{port.8883}}\ncertfile {{pki.server.crt}}\nkeyfile {{pki.server.key}}\npassword_file {{passwd}}\n# host {{broker.ip}}';
     const r = renderVerbatimConf(conf, files, { 8883: 1234 }, { 'broker.ip': '127.0.0.1' });
-    assert.deepEqual(lines(r.text), ['listener 1234', `certfile ${D}/certs/server.crt`, `keyfile ${D}/certs/server.key`, `password_file ${D}/passwd`]);
+    assert.deepEqual(lines(r.text).filter((l) => !l.startsWith('log_type ')),
+      ['listener 1234', `certfile ${D}/certs/server.crt`, `keyfile ${D}/certs/server.key`, `password_file ${D}/passwd`]);
     assert.match(r.text, /# host 127\.0\.0\.1/);
     assert.throws(() => renderVerbatimConf('listener {{port.1}}\n{{nope}}', files, { 1: 2 }), /unknown placeholder \{\{nope\}\}/);
     assert.throws(() => renderVerbatimConf('certfile {{pki.zzz.crt}}', files, {}), /no PKI certificate named "zzz"/);
@@ -108,8 +109,19 @@ describe('broker conf rendering', () => {
     assert.ok(!l.includes('log_dest stdout'));
     assert.ok(l.includes('log_dest stderr'));
     assert.ok(l.includes('log_type information'));
+    assert.ok(l.includes('log_type debug'), 'PUBLISH lines name the publisher only at debug');
     assert.ok(!l.includes('user root'));
     assert.match(r.notes.join('\n'), /block-buffers stdout/);
+  });
+
+  it('every conf logs the debug PUBLISH lines the runner attributes messages by, keeping mosquitto\'s defaults', () => {
+    const none = lines(renderVerbatimConf('listener 1', files, { 1: 9 }).text);
+    for (const t of ['error', 'warning', 'notice', 'information', 'debug']) assert.ok(none.includes(`log_type ${t}`), t);
+    const all = lines(renderVerbatimConf('listener 1\nlog_type all', files, { 1: 9 }).text);
+    assert.deepEqual(all.filter((l) => l.startsWith('log_type')), ['log_type all']);
+    const structured = renderStructuredConf(BrokerSpec.parse({ listeners: [{ port: 1 }], logType: ['error', 'notice'] }), files, { 1: 9 });
+    assert.ok(lines(structured.text).includes('log_type debug'));
+    assert.match(structured.notes.join('\n'), /log_type debug/);
   });
 
   it('only the server keys are given to the broker', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { parseLogLine, stripTimestamp, versionFromLine } from '../../rig/broker/log.ts';
+import { namedClientId, parseLogLine, parsePublishLine, stripTimestamp, versionFromLine } from '../../rig/broker/log.ts';
 
 // Exact lines from mosquitto 2.0.11 (reference/ecosystem-api.md §5 and lines measured in this repo's tests).
 const T = '1795328836: ';
@@ -73,6 +73,37 @@ describe('broker log parser', () => {
     assert.equal(p?.type, 'publish');
     assert.equal(p?.clientId, 'probe-ok');
     assert.equal(ev('Received SUBSCRIBE from sub1')?.clientId, 'sub1');
+  });
+
+  it('PUBLISH lines: direction, client, topic (quotes and all) and size', () => {
+    assert.deepEqual(parsePublishLine(`${T}Received PUBLISH from probe-ok (d0, q1, r0, m1, 'rig/test', ... (5 bytes))`),
+      { dir: 'received', clientId: 'probe-ok', topic: 'rig/test', bytes: 5 });
+    assert.deepEqual(parsePublishLine(`${T}Sending PUBLISH to obs (d0, q0, r0, m0, 'a/it's', ... (0 bytes))`),
+      { dir: 'sending', clientId: 'obs', topic: "a/it's", bytes: 0 });
+    assert.equal(parsePublishLine(`${T}Denied PUBLISH from x (d0, q0, r0, m0, 't', ... (2 bytes))`)?.dir, 'denied');
+    assert.equal(parsePublishLine(`${T}Received SUBSCRIBE from sub1`), undefined);
+  });
+
+  it('the client a line names; none for lines before CONNECT or about an address', () => {
+    const named: [string, string | undefined][] = [
+      ['New client connected from 127.0.0.1:44134 as obs (p2, c1, k60).', 'obs'],
+      ["New client connected from 127.0.0.1:58900 as probe-mtls (p2, c1, k60, u'device-01').", 'probe-mtls'],
+      ['Client pubber disconnected.', 'pubber'],
+      ['Client probe-ok closed its connection.', 'probe-ok'],
+      ['Client ESP8266_Client1 already connected, closing old connection.', 'ESP8266_Client1'],
+      ["Received PUBLISH from p2 (d0, q1, r0, m1, 'a/b', ... (2 bytes))", 'p2'],
+      ['Sending CONNACK to obs (0, 0)', 'obs'],
+      ['Received PINGREQ from rig-esp32-pass', 'rig-esp32-pass'],
+      ['obs 0 a/#', 'obs'],
+      ['New connection from 127.0.0.1:44134 on port 18831.', undefined],
+      ['OpenSSL Error[0]: error:0A000086:SSL routines::certificate verify failed', undefined],
+      ['Client connection from 127.0.0.1 failed: error:0A000102:SSL routines::unsupported protocol.', undefined],
+      ['Client <unknown> disconnected: Protocol error.', undefined],
+      ['Sending CONNACK to 127.0.0.1 (0, 5)', undefined],
+      ['No will message specified.', undefined],
+      ['mosquitto version 2.0.11 running', undefined],
+    ];
+    for (const [line, id] of named) assert.equal(namedClientId(T + line), id, line);
   });
 
   it('start errors', () => {

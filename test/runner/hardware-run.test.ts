@@ -2,7 +2,7 @@
 // port stands in for the USB board and replays what a real ESP8266 prints (seed 002's lines, with the boot ROM's
 // 74880-baud noise in front), and the report puts twin and board side by side.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SerialPortMock } from 'serialport';
@@ -19,6 +19,15 @@ const BOOT_NOISE = Buffer.from([0x20, 0xe0, 0x80, 0xfe, 0x12, 0x9c, 0x0a, 0xc3, 
 const BAD_SERVER_NAME = ['', 'Connecting to lab-wifi', 'WiFi connected, IP address: 192.168.0.61',
   'Attempting MQTT connection...failed, rc=-2 try again in 5 seconds',
   'SSL error: Expected server name was not found in the chain.'];
+
+const WIFI_PASS = 'lab-wifi-secret';
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = path.join(dir, n);
+    return statSync(p).isDirectory() ? files(p) : [p];
+  });
+}
 
 describe('runner: twin and hardware side by side', function () {
   this.timeout(180_000);
@@ -49,7 +58,7 @@ describe('runner: twin and hardware side by side', function () {
     }, 20);
     const hw = await hardwareRunner({
       inventory: { version: 1, boards: [{ name: 'nodemcu-1', profile: 'esp8266', serial: 'A9XK2L', fixtures: [] }], brokerAddress: '127.0.0.1' },
-      env: { RIG_WIFI_SSID: 'lab-wifi', RIG_WIFI_PASS: 'lab-wifi-secret' },
+      env: { RIG_WIFI_SSID: 'lab-wifi', RIG_WIFI_PASS: WIFI_PASS },
       tools: { cli: FAKE_CLI, binding: rec.binding, stateDir: path.join(tmp, 'state'),
         list: async () => [{ path: '/dev/ttyUSB0', vid: '1a86', pid: '7523', serialNumber: 'A9XK2L', sources: ['serialport'] }] },
     });
@@ -75,6 +84,23 @@ describe('runner: twin and hardware side by side', function () {
     const summary = readFileSync(path.join(r.runDir, 'summary.md'), 'utf8');
     assert.doesNotMatch(summary, /twin≠hardware/);
     assert.doesNotMatch(readFileSync(path.join(r.runDir, 'results.json'), 'utf8'), /lab-wifi-secret/);
+    assert.equal(byTarget.hardware?.core, '3.1.2', 'the core the profile installs');
+    assert.equal(byTarget.twin?.core, '3.1.2');
+    assert.equal(byTarget.hardware?.id, 'esp8266-san-ip-bad-server-name/broken/esp8266');
+  });
+
+  it('a board that prints the lab WiFi password leaks it into no file of the run', async () => {
+    // Many sketches echo their credentials while debugging; the password comes from RIG_WIFI_PASS, not the scenario.
+    const r = await run(['', `Connecting to lab-wifi with password ${WIFI_PASS}`, 'WiFi connected, IP address: 192.168.0.61',
+      ...BAD_SERVER_NAME.slice(3), 'RIG: connect fail state=-2 tls=56 text="Expected server name was not found in the chain."']);
+    const hw = r.results.cells.find((c) => c.target === 'hardware')!;
+    assert.equal(hw.status, 'pass', JSON.stringify(hw));
+    const serial = readFileSync(path.join(r.runDir, hw.serialLog!), 'utf8');
+    assert.match(serial, /Connecting to lab-wifi with password \*\*\*/, 'the line is kept, the password masked');
+    const all = files(r.runDir);
+    for (const f of ['results.json', 'junit.xml', 'summary.md', 'report.html']) assert.ok(all.includes(path.join(r.runDir, f)), f);
+    for (const f of all) assert.ok(!readFileSync(f, 'latin1').includes(WIFI_PASS), `${path.relative(r.runDir, f)} holds the WiFi password`);
+    assert.ok(!JSON.stringify(r.results).includes(WIFI_PASS), 'the results the CLI prints');
   });
 
   it('a board that prints something else than its twin is flagged as a twin fidelity problem', async () => {

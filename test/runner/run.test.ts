@@ -170,10 +170,42 @@ describe('runner: Ctrl-C', function () {
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     assert.equal(code, 130, out);
-    await new Promise((r) => setTimeout(r, 300));
+    // tsx's esbuild service ends when its stdin closes, a moment after the rig: allow a bounded wait (a
+    // survivor would still be there after it), then require that nothing is left.
+    for (let i = 0; i < 50 && alive(kids).length; i++) await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual(alive(kids), [], 'processes left behind');
     const results = JSON.parse(readFileSync(path.join(tmp, 'run', 'results.json'), 'utf8')) as { run: { interrupted?: boolean }; cells: Cell[] };
     assert.equal(results.run.interrupted, true);
+    rmSync(tmp, { recursive: true, force: true });
+  });
+});
+
+describe('runner: --watchdog', function () {
+  this.timeout(300_000);
+  it('stops the run: cells it stopped are errors naming the watchdog, finished cells keep theirs, exit 3', async function () {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-watchdog-'));
+    const file = path.join(fixtures, 'status-paths.yaml');
+    // The hung sketch would be given two minutes; the watchdog ends the run long before.
+    const scenario = parseScenarioText(readFileSync(file, 'utf8').replace('timeoutMs: 3000', 'timeoutMs: 120000'), file);
+    const common = {
+      scenarios: [{ file, scenario }], boardProfiles: await loadBoards(paths.boards), targets: ['twin' as const],
+      jobs: 2, retries: 0, broker: 'local' as const, quarantine: [], sandbox: false, paths, defaultTimeoutMs: 20_000, args: [],
+    };
+    // A warm build cache, so the passing cell surely finishes inside the watchdog.
+    await runMatrix({ ...common, filter: /\/pass\//, outDir: path.join(tmp, 'warm'), progress: createProgress(process.stderr, { quiet: true }) });
+    const said: string[] = [];
+    const r = await runMatrix({ ...common, filter: /\/(pass|hang)\//, outDir: path.join(tmp, 'run'), watchdogMs: 15_000,
+      progress: { start() {}, note() {}, finish() {}, log: (t) => { said.push(t); }, close() {} } });
+    const byVariant = Object.fromEntries(r.results.cells.map((c) => [c.variant, c]));
+    assert.equal(byVariant.pass?.status, 'pass', JSON.stringify(byVariant.pass));
+    assert.equal(byVariant.hang?.status, 'error', JSON.stringify(byVariant.hang));
+    assert.match(byVariant.hang?.reason ?? '', /stopped by the watchdog: the run exceeded --watchdog 15000 ms/);
+    assert.equal(r.results.run.interrupted, undefined, 'not a Ctrl-C');
+    assert.equal(r.exitCode, 3);
+    assert.ok(said.some((t) => /^\nwatchdog: the run exceeded --watchdog 15000 ms: stopping/.test(t)), said.join('\n'));
+    assert.ok(!said.some((t) => /undefined/.test(t)), said.join('\n'));
+    assert.match(readFileSync(path.join(r.runDir, 'junit.xml'), 'utf8'), /stopped by the watchdog/);
+    assert.deepEqual(psLines(new RegExp(tmp.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))), [], 'the twin and broker are stopped');
     rmSync(tmp, { recursive: true, force: true });
   });
 });

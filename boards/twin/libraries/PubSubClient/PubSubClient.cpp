@@ -88,6 +88,8 @@ bool PubSubClient::connect(const char* id, const char* user, const char* pass, c
     if (!fits(length, s)) { client_->stop(); return false; }
     length = writeString(s, buffer_, length);
   }
+  // Twin side channel: the id the broker will log, so the rig can tell this board's messages from others'.
+  twin::fact("mqtt-client-id:%s", id ? id : "");
   writePacket(MQTTCONNECT, buffer_, (uint16_t)(length - MQTT_MAX_HEADER_SIZE));
   lastInActivity_ = lastOutActivity_ = millis();
 
