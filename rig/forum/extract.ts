@@ -2,9 +2,13 @@
 // the sketch, the error lines the user saw and the thread's link. Either the user marks the parts with
 // "### openssl", "### mosquitto.conf", "### sketch", "### saw", "### link" header lines, or the whole post
 // is given and the parts are found by their shape. Pure: text in, parts out.
+import { parseOpenssl, type OpensslCommand } from './openssl-commands.ts';
 
 export interface ForumParts {
+  /** The poster's own certificate commands (the broken setup). */
   openssl?: string;
+  /** Commands of a later answer that make the same certificates again (the thread's fix), when the post has one. */
+  opensslFix?: string;
   conf?: string;
   sketch?: string;
   /** Lines the user saw on the serial port (error messages), verbatim. */
@@ -68,37 +72,59 @@ function confKey(line: string): string | undefined {
   return m && CONF_KEYS.has(m[1]!) ? m[1] : undefined;
 }
 
-/** The largest run of mosquitto directives (comments and blank lines may sit between them). */
-export function findConf(lines: string[]): { text: string; from: number; to: number } | undefined {
-  let best: { from: number; to: number; n: number } | undefined;
+interface ConfRun { from: number; to: number; keys: string[] }
+
+/** Every run of at least two mosquitto directives (comments and blank lines may sit between them). */
+function confRuns(lines: string[]): ConfRun[] {
+  const runs: ConfRun[] = [];
   let i = 0;
   while (i < lines.length) {
     if (!confKey(lines[i]!)) { i++; continue; }
     const from = i;
     let to = i;
-    let n = 0;
+    const keys: string[] = [];
     let j = i;
     for (; j < lines.length; j++) {
       const l = lines[j]!;
-      if (confKey(l)) { n++; to = j; continue; }
+      const k = confKey(l);
+      if (k) { keys.push(k); to = j; continue; }
       if (!l.trim() || /^\s*#/.test(l)) continue;
       break;
     }
-    if (n >= 2 && (!best || n > best.n)) best = { from, to, n };
+    if (keys.length >= 2) runs.push({ from, to, keys });
     i = Math.max(j, i + 1);
   }
-  if (!best) return undefined;
-  // Keep a leading comment block that belongs to the conf (e.g. "# PORT 1883 ...").
-  return { text: lines.slice(best.from, best.to + 1).join('\n'), from: best.from, to: best.to };
+  return runs;
+}
+
+/**
+ * The conf: the largest run of mosquitto directives, plus the runs before `before` (the sketch: what the
+ * poster set up, not an answer's conf) whose directives it does not have yet, in the post's order — tutorials
+ * give the TLS listener and the password lines as separate snippets.
+ */
+export function findConf(lines: string[], before = lines.length): { text: string; ranges: [number, number][] } | undefined {
+  const runs = confRuns(lines);
+  if (runs.length === 0) return undefined;
+  const best = runs.reduce((a, b) => (b.keys.length > a.keys.length ? b : a));
+  const keys = new Set(best.keys);
+  const picked = [best];
+  for (const r of runs) {
+    if (r === best || r.to >= before || r.keys.some((k) => keys.has(k))) continue;
+    picked.push(r);
+    for (const k of r.keys) keys.add(k);
+  }
+  picked.sort((a, b) => a.from - b.from);
+  return {
+    text: picked.map((r) => lines.slice(r.from, r.to + 1).join('\n')).join('\n'),
+    ranges: picked.map((r) => [r.from, r.to]),
+  };
 }
 
 const CODE_START = /^\s*(#include\b|#define\b|(static\s+)?const\s+(char|uint8_t|unsigned)\b)/;
 const CODE_LINE = /[;{}]\s*(\/\/.*)?$|^\s*(#|\/\/|\/\*|\*)|^\s*(void|int|bool|long|unsigned|char|const|static|String|float|double|uint\d+_t)\b|^\s*[A-Z][A-Za-z0-9_:]*\s+\*?[A-Za-z_][A-Za-z0-9_]*\s*[(=;[]/;
 
-/** The sketch: from the first include/const declaration to where prose starts again at brace depth 0. */
-export function findSketch(lines: string[]): { text: string; from: number; to: number } | undefined {
-  const from = lines.findIndex((l) => CODE_START.test(l));
-  if (from < 0) return undefined;
+/** One code block: from an include/const declaration line to where prose starts again at brace depth 0. */
+function codeBlock(lines: string[], from: number): { text: string; from: number; to: number } {
   let depth = 0;
   let rawEnd: string | undefined;  // inside R"DELIM( ... )DELIM"
   let last = from;
@@ -122,12 +148,37 @@ export function findSketch(lines: string[]): { text: string; from: number; to: n
   return { text: lines.slice(from, last + 1).join('\n'), from, to: last };
 }
 
+/** A block a board can run: it defines both setup() and loop(). */
+function isCompleteSketch(text: string): boolean {
+  return /\bvoid\s+setup\s*\(/.test(text) && /\bvoid\s+loop\s*\(/.test(text);
+}
+
+/**
+ * The sketch: of the post's code blocks, the largest complete one (with setup() and loop()); without such a
+ * block, the largest. Tutorials show two-line snippets (`const char* ca_cert = ...`) before the sketch.
+ */
+export function findSketch(lines: string[]): { text: string; from: number; to: number } | undefined {
+  const blocks: { text: string; from: number; to: number }[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (!CODE_START.test(lines[i]!)) continue;
+    const b = codeBlock(lines, i);
+    blocks.push(b);
+    i = b.to;
+  }
+  if (blocks.length === 0) return undefined;
+  const complete = blocks.filter((b) => isCompleteSketch(b.text));
+  const pool = complete.length ? complete : blocks;
+  return pool.reduce((a, b) => (b.to - b.from > a.to - a.from ? b : a));
+}
+
 const OPENSSL_LINE = /^\s*(sudo\s+)?openssl\s+(genrsa|genpkey|req|x509|ecparam|ca|rsa|ec|pkey)\b/;
 const SHELL_VAR = /^\s*[A-Z_][A-Z0-9_]*=("[^"]*"|'[^']*'|\S*)\s*(#.*)?$/;
 
-/** openssl commands with their continuation lines, and the shell variables they use. */
-export function findOpenssl(lines: string[]): string | undefined {
-  const out: string[] = [];
+interface ScriptItem { text: string; cmd?: OpensslCommand }
+
+/** openssl commands with their continuation lines, and the shell variables they use, in the post's order. */
+function scriptItems(lines: string[]): ScriptItem[] {
+  const out: ScriptItem[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!;
@@ -135,7 +186,7 @@ export function findOpenssl(lines: string[]): string | undefined {
       // Variables the commands (or other kept variables) use, e.g. SUBJECT_CA="/C=SE/.../CN=$IP".
       const name = l.trim().split('=')[0]!;
       const use = new RegExp(`\\$\\{?${name}\\b`);
-      if (lines.some((x) => use.test(x)) && !seen.has(l.trim())) { out.push(l.trim()); seen.add(l.trim()); }
+      if (lines.some((x) => use.test(x)) && !seen.has(l.trim())) { out.push({ text: l.trim() }); seen.add(l.trim()); }
       continue;
     }
     if (!OPENSSL_LINE.test(l)) continue;
@@ -144,9 +195,48 @@ export function findOpenssl(lines: string[]): string | undefined {
     const text = cmd.join('\n');
     if (seen.has(text)) continue;  // posts repeat commands in prose
     seen.add(text);
-    out.push(...cmd);
+    const parsed = parseOpenssl(text);
+    out.push(parsed ? { text, cmd: parsed } : { text });
   }
-  return out.length ? out.join('\n') : undefined;
+  return out;
+}
+
+/** True when every file the commands read is made by an earlier one of them. */
+function selfContained(items: ScriptItem[]): boolean {
+  const made = new Set<string>();
+  for (const { cmd } of items) {
+    if (!cmd) continue;
+    if (cmd.inputs.some((f) => !made.has(f))) return false;
+    for (const o of cmd.outputs) made.add(o);
+  }
+  return true;
+}
+
+export interface OpensslParts { script?: string; fix?: string }
+
+/**
+ * The post's openssl commands, split where a later command makes a certificate the earlier ones already
+ * made: from there on it is an answer's fix (with the variables written just before it), not the poster's
+ * setup. A fix that needs files only the setup makes is given as setup + fix, so it runs on its own.
+ */
+export function findOpenssl(lines: string[]): OpensslParts {
+  const items = scriptItems(lines);
+  const made = new Set<string>();
+  let split = -1;
+  for (let k = 0; k < items.length && split < 0; k++) {
+    const c = items[k]!.cmd;
+    if (!c?.makesCert) continue;
+    if (c.outputs.some((o) => made.has(o))) split = k;
+    for (const o of c.outputs) made.add(o);
+  }
+  const join = (xs: ScriptItem[]) => (xs.length ? xs.map((x) => x.text).join('\n') : undefined);
+  if (split < 0) return { ...(items.length ? { script: join(items)! } : {}) };
+  // The fix starts after the setup's last command: variables in between belong to the fix.
+  let start = split;
+  while (start > 0 && !items[start - 1]!.cmd) start--;
+  const setup = items.slice(0, start);
+  const fix = items.slice(start);
+  return { script: join(setup)!, fix: join(selfContained(fix) ? fix : [...setup, ...fix])! };
 }
 
 const SAW = /(SSL error:|\[E\]|_handle_error|handle_error|start_ssl_client|failed, rc=-?\d|rc=-?\d|MbedTLS message code|mbedtls_ssl_handshake returned|BSSL:|Chain could not|Expected server name|certificate verify failed|Guru Meditation)/;
@@ -155,13 +245,14 @@ const SAW = /(SSL error:|\[E\]|_handle_error|handle_error|start_ssl_client|faile
 export function extractFromPost(text: string): ForumParts {
   const lines = text.replace(/\r/g, '').split('\n');
   const sketch = findSketch(lines);
-  const conf = findConf(lines.map((l, i) => (sketch && i >= sketch.from && i <= sketch.to ? '' : l)));
-  const outside = (i: number) => !(sketch && i >= sketch.from && i <= sketch.to) && !(conf && i >= conf.from && i <= conf.to);
+  const conf = findConf(lines.map((l, i) => (sketch && i >= sketch.from && i <= sketch.to ? '' : l)), sketch?.from);
+  const outside = (i: number) => !(sketch && i >= sketch.from && i <= sketch.to) && !(conf?.ranges.some(([a, b]) => i >= a && i <= b));
   const openssl = findOpenssl(lines.filter((_, i) => outside(i)));
   const saw = [...new Set(lines.filter((l, i) => outside(i) && SAW.test(l) && !OPENSSL_LINE.test(l) && !/^\s*\d+\.\s/.test(l)).map((l) => l.trim().replace(/\*+$/, '')))].slice(0, 3);
   const link = /https?:\/\/[^\s)>\]"']+/.exec(text)?.[0];
   return {
-    ...(openssl ? { openssl } : {}),
+    ...(openssl.script ? { openssl: openssl.script } : {}),
+    ...(openssl.fix ? { opensslFix: openssl.fix } : {}),
     ...(conf ? { conf: conf.text } : {}),
     ...(sketch ? { sketch: sketch.text } : {}),
     saw,

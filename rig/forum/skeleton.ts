@@ -1,10 +1,16 @@
 // Builds a reproduction scenario skeleton (YAML text) and its sketch from a pasted forum post's parts.
 // The result is validated with the scenario schema by the caller before anything is written.
+import { X509Certificate } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import { stringify } from 'yaml';
 import type { ForumParts } from './extract.ts';
-import { fixOpensslScript } from './openssl-fix.ts';
-import { replaceSketchSecrets, type SketchSecrets } from './sketch-secrets.ts';
+import { fixOpensslScript, type SubjectHints } from './openssl-fix.ts';
+import { literalRegex } from './regex.ts';
+import { addRigLines } from './rig-lines.ts';
+import { sawExpectations } from './saw.ts';
+import { isPlaceholderHost, replaceSketchSecrets, type SketchSecrets } from './sketch-secrets.ts';
+
+export { literalRegex };
 
 export interface SkeletonInput {
   id: string;
@@ -19,12 +25,6 @@ export interface Skeleton {
   yaml: string;
   sketch?: { file: string; text: string; replaced: string[] };
   notes: string[];
-}
-
-
-/** Escapes a line the user saw into a regex that matches it literally. */
-export function literalRegex(line: string): string {
-  return line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** Logical port the board uses: the first listener that has TLS options, else the first listener, else 8883. */
@@ -58,6 +58,62 @@ export function certFiles(script: string): Record<string, string> {
   return files;
 }
 
+/** A certificate's subject as an `openssl req -subj` argument ("/C=TV/.../CN=home"). */
+function subjArg(subject: string): string {
+  return subject.split('\n').map((f) => `/${f.replace(/[\\/"$`]/g, '\\$&')}`).join('');
+}
+
+/**
+ * What the poster typed at the prompts, as far as the post tells: the CA certificate pasted into the sketch
+ * has the CA's subject; for the server, posters type the name their board connects to as CN (the other
+ * fields as for the CA). A sketch that connects to an IP (or a placeholder) gets the run's broker address.
+ */
+function subjectHints(secrets: SketchSecrets | undefined, connect: string, notes: string[]): SubjectHints {
+  const hints: SubjectHints = {};
+  const ca = secrets?.pems.find((p) => p.secret === 'SECRET_CA_CERT');
+  let base = '';
+  if (ca) {
+    try {
+      const crt = new X509Certificate(ca.pem);
+      if (crt.ca || crt.subject === crt.issuer) {
+        hints.ca = subjArg(crt.subject);
+        base = subjArg(crt.subject.split('\n').filter((f) => !f.startsWith('CN=')).join('\n'));
+        notes.push(`the CA's subject ${hints.ca} is the one of the CA certificate pasted into the sketch`);
+      }
+    } catch {
+      // A placeholder ("YOUR_CA_CERT_HERE") or a mangled paste: nothing to learn from it.
+    }
+  }
+  hints.server = `${base}/CN=${connect}`;
+  return hints;
+}
+
+/** Every IPv4 literal of a post's openssl script is the broker as the poster knew it: the run's broker here. */
+function brokerIpsToVar(script: string, notes: string[]): string {
+  const ips = new Set<string>();
+  const out = script.replace(/(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3})(?![\d.])/g, (ip: string) => {
+    if (!isIPv4(ip) || ip === '0.0.0.0') return ip;
+    ips.add(ip);
+    return '{{broker.ip}}';
+  });
+  if (ips.size) notes.push(`${[...ips].join(', ')} (the poster's broker address) → {{broker.ip}} in the openssl commands`);
+  return out;
+}
+
+/** mosquitto reads one directive per line from its first column, with no comment after a value. */
+function cleanConf(conf: string, notes: string[]): string {
+  let stripped = 0;
+  const lines = conf.split('\n').map((l) => {
+    const t = l.trim();
+    if (t.startsWith('#')) return t;
+    const m = /^(\S.*?)\s+#.*$/.exec(t);
+    if (m) { stripped++; return m[1]!; }
+    return t;
+  });
+  if (stripped) notes.push(`${stripped} trailing comment(s) cut from mosquitto.conf lines (mosquitto would read them as values)`);
+  return `${lines.join('\n').replace(/\n*$/, '')}\n`;
+}
+
 export function buildSkeleton(input: SkeletonInput): Skeleton {
   const { id, parts } = input;
   const notes: string[] = [];
@@ -67,27 +123,48 @@ export function buildSkeleton(input: SkeletonInput): Skeleton {
   if (!input.board && !secrets?.board) notes.push('board not recognised from the sketch: esp32 assumed (use --board)');
 
   // The broker's address as the post wrote it stands for the broker of the run.
-  const brokerIp = secrets?.broker && isIPv4(secrets.broker) ? secrets.broker : undefined;
+  const brokerName = secrets?.broker;
+  const brokerIp = brokerName && isIPv4(brokerName) ? brokerName : undefined;
+  const placeholder = brokerName !== undefined && !brokerIp && isPlaceholderHost(brokerName);
+  if (placeholder) notes.push(`the sketch's broker "${brokerName}" is a placeholder: the board connects to {{broker.ip}}`);
+  const connect = !brokerName || brokerIp || placeholder ? '{{broker.ip}}' : brokerName;
   const withVars = (text: string) => (brokerIp ? text.split(brokerIp).join('{{broker.ip}}') : text);
-  if (brokerIp && [parts.openssl, parts.conf].some((t) => t?.includes(brokerIp))) notes.push(`${brokerIp} (the sketch's broker) → {{broker.ip}} in the script/conf`);
+  if (brokerIp && parts.conf?.includes(brokerIp)) notes.push(`${brokerIp} (the sketch's broker) → {{broker.ip}} in the conf`);
 
   let pki: Record<string, unknown>;
+  let fixPki: Record<string, unknown> | undefined;
   if (parts.openssl) {
-    const fixed = fixOpensslScript(withVars(parts.openssl));
+    const hints = subjectHints(secrets, connect, notes);
+    const fixed = fixOpensslScript(brokerIpsToVar(withVars(parts.openssl), notes), hints);
     notes.push(...fixed.notes);
     pki = { verbatim: { script: fixed.script, files: certFiles(fixed.script) } };
+    if (parts.opensslFix) {
+      // A later answer that makes the certificates again is the thread's fix, not part of the poster's setup.
+      const fix = fixOpensslScript(brokerIpsToVar(withVars(parts.opensslFix), notes), hints);
+      notes.push(...fix.notes.map((n) => `fixed: ${n}`));
+      fixPki = { verbatim: { script: fix.script, files: certFiles(fix.script) } };
+      notes.push('the later commands that make the certificates again (the thread\'s answer) → variants.fixed.pki');
+    }
   } else {
     notes.push('no openssl commands found: a declarative CA and server certificate stand in');
-    pki = { ca: { subject: { CN: 'Forum CA' } }, server: { subject: { CN: '{{broker.ip}}' } } };
+    pki = { ca: { subject: { CN: 'Forum CA' } }, server: { subject: { CN: connect } } };
   }
 
+  const sends = (name: string) => new RegExp(`\\b${name}\\b`).test(secrets?.text ?? '');
   let broker: Record<string, unknown>;
-  const conf = parts.conf;
+  const conf = parts.conf ? cleanConf(withVars(parts.conf), notes) : undefined;
   if (conf) {
-    broker = { conf: `${withVars(conf).replace(/\n*$/, '')}\n` };
-    if (/^\s*password_file\s/m.test(conf)) {
+    let text = conf;
+    const passwordFile = /^password_file\s/m.test(conf);
+    if (!passwordFile && /^allow_anonymous\s+false\b/m.test(conf) && sends('SECRET_MQTT_USER')) {
+      // The post left its password_file out; without one mosquitto refuses every login.
+      text = text.replace(/^(allow_anonymous\s+false.*)$/m, '$1\npassword_file {{passwd}}');
+      notes.push('allow_anonymous false and the sketch logs in, but no password_file in the post: "password_file {{passwd}}" added');
+    }
+    broker = { conf: text };
+    if (/^password_file\s/m.test(text)) {
       broker.users = { forumuser: 'forum-pass' };
-      notes.push('the conf has a password_file: user "forumuser" / "forum-pass" added; the sketch gets them as SECRET_MQTT_USER/PASS');
+      notes.push('a password_file: user "forumuser" / "forum-pass" added; the sketch gets them as SECRET_MQTT_USER/PASS');
     }
   } else {
     notes.push('no mosquitto.conf found: one TLS listener on 8883 stands in');
@@ -95,17 +172,25 @@ export function buildSkeleton(input: SkeletonInput): Skeleton {
   }
   const port = portOf(conf);
 
-  const brokerName = secrets?.broker;
-  const connect = !brokerName || isIPv4(brokerName) ? '{{broker.ip}}' : brokerName;
-  const client: Record<string, unknown> = { port, topic: `forum/${id}` };
+  const topic = `forum/${id}`;
+  const client: Record<string, unknown> = { connect, port, topic };
   if (broker.users) Object.assign(client, { username: 'forumuser', password: 'forum-pass' });
   if (/^\s*require_certificate\s+true/m.test(conf ?? '')) {
     client.cert = 'client';
     notes.push('require_certificate true: client.cert "client" assumed (the script must write client.crt)');
   }
 
-  const saw = parts.saw.map(literalRegex);
-  if (saw.length === 0) notes.push('no error line found: fill expect.broken.<board>.serial with what the user saw');
+  let sketchText = secrets?.text;
+  if (sketchText !== undefined) {
+    const rig = addRigLines(sketchText, secrets?.board ?? board);
+    sketchText = rig.text;
+    if (rig.added) notes.push('"RIG: connected" (with one publish on <topic>/up) and "RIG: connect fail" lines added to the sketch, marked // [rig]');
+    if (rig.note) notes.push(rig.note);
+  }
+
+  const saw = sawExpectations(parts.saw, board);
+  notes.push(...saw.notes);
+  if (Object.keys(saw.byBoard).length === 0) notes.push('no error line found: fill expect.broken.<board>.serial with what the user saw');
   const scenario = {
     version: 1,
     id,
@@ -119,19 +204,22 @@ export function buildSkeleton(input: SkeletonInput): Skeleton {
     boards: [board, 'control'],
     client,
     variants: {
-      broken: { description: 'As posted.', connect },
-      fixed: { description: 'TODO: the thread\'s fix (a pki/broker patch, another connect name, ...).', connect },
+      broken: { description: 'As posted.' },
+      fixed: {
+        description: fixPki ? 'The thread\'s answer: its commands make the certificates again.' : 'TODO: the thread\'s fix (a pki/broker patch, another connect name, ...).',
+        ...(fixPki ? { pki: fixPki } : {}),
+      },
     },
     expect: {
-      broken: { [board]: saw.length ? { serial: saw } : { kind: 'tls/handshake-failed' } },
-      fixed: { [board]: { kind: 'connected', messages: [{ topic: `forum/${id}/up`, payload: 'hello' }] } },
+      broken: Object.keys(saw.byBoard).length ? saw.byBoard : { [board]: { kind: 'tls/handshake-failed' } },
+      fixed: { [board]: { kind: 'connected', messages: [{ topic: `${topic}/up`, payload: 'hello' }] } },
     },
   };
   const yaml = `# yaml-language-server: $schema=../../schemas/scenario.schema.json\n${stringify(scenario, { lineWidth: 0 })}`;
   const base = input.sketchDir.replace(/^.*\//, '');
   return {
     yaml,
-    ...(secrets ? { sketch: { file: `${input.sketchDir}/${base}.ino`, text: secrets.text, replaced: secrets.replaced } } : {}),
+    ...(secrets && sketchText !== undefined ? { sketch: { file: `${input.sketchDir}/${base}.ino`, text: sketchText, replaced: secrets.replaced } } : {}),
     notes,
   };
 }

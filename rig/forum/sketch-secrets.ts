@@ -5,6 +5,10 @@
 export interface SketchSecrets {
   text: string;
   replaced: string[];
+  /** The PEM blocks taken out of the sketch (decoded from their C string literals), by placeholder. */
+  pems: { secret: string; pem: string }[];
+  /** Port literals replaced by SECRET_PORT (the port the rig gives the board). */
+  ports: number[];
   /** The broker string literal found in the sketch (a name or a dotted quad), if any. */
   broker?: string;
   board?: 'esp32' | 'esp8266' | 'mkr1000';
@@ -34,8 +38,35 @@ export function detectBoard(sketch: string): SketchSecrets['board'] {
   return undefined;
 }
 
+/** The text of C string literals ("..." pieces joined), with the escapes a pasted PEM uses. */
+function cStringText(body: string): string {
+  return [...body.matchAll(/"((?:[^"\\\n]|\\.)*)"/g)].map((m) => m[1]!).join('')
+    .replace(/\\n/g, '\n').replace(/\\r/g, '').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
+}
+
+/** A broker address that is a placeholder ("YOUR_BROKER_IP", "<broker_ip>", "xxx.xxx.x.x"), not a name. */
+export function isPlaceholderHost(value: string): boolean {
+  const v = value.trim();
+  return v === '' || /^<.*>$|your|x{3}|(^|[_-])ip$/i.test(v) || (/^[\dx]+(\.[\dx]+){3}$/i.test(v) && /x/i.test(v));
+}
+
+/**
+ * Port literals where the sketch gives the broker its port: setServer(host, 8883), client.connect(host, 8883),
+ * `const int mqtt_port = 8883;`, `#define MQTT_PORT 8883`, `.port = 8883`. The post's port (a NAT forward,
+ * another listener) means nothing to the rig: the board must use the one the rig maps its listener to.
+ */
+function replacePorts(text: string, ports: number[]): string {
+  const take = (lit: string) => { ports.push(Number(lit)); return 'SECRET_PORT'; };
+  return text
+    .replace(/(\.(?:setServer|connect)\(\s*[^,()"]+(?:\([^()]*\))?\s*,\s*)(\d{2,5})(\s*\))/g, (_w, a: string, n: string, b: string) => `${a}${take(n)}${b}`)
+    .replace(/(\b(?:const\s+)?(?:unsigned\s+)?(?:int|uint16_t|uint32_t|long|short|word|size_t)\s+\w*port\w*\s*=\s*)(\d{2,5})\b/gi, (_w, a: string, n: string) => `${a}${take(n)}`)
+    .replace(/^(\s*#define\s+\w*PORT\w*\s+)(\d{2,5})\b/gim, (_w, a: string, n: string) => `${a}${take(n)}`)
+    .replace(/(\.port\s*=\s*)(\d{2,5})\b/g, (_w, a: string, n: string) => `${a}${take(n)}`);
+}
+
 export function replaceSketchSecrets(sketch: string): SketchSecrets {
   const replaced: string[] = [];
+  const pems: { secret: string; pem: string }[] = [];
   let text = sketch;
 
   // R"DELIM( ...PEM... )DELIM" initialisers.
@@ -44,6 +75,7 @@ export function replaceSketchSecrets(sketch: string): SketchSecrets {
       if (!/-----BEGIN /.test(body)) return whole;
       const s = pemSecret(name, body);
       replaced.push(`${name}: PEM → ${s}`);
+      pems.push({ secret: s, pem: body.replace(/^\s*\n/, '') });
       return `${lhs}${s}`;
     });
   // "-----BEGIN ...\n" \ "...\n" \ ... "-----END ...\n" (string literals joined by backslash-newlines).
@@ -52,6 +84,7 @@ export function replaceSketchSecrets(sketch: string): SketchSecrets {
       if (!/-----BEGIN /.test(body)) return whole;
       const s = pemSecret(name, body);
       replaced.push(`${name}: PEM → ${s}`);
+      pems.push({ secret: s, pem: cStringText(body) });
       return `${lhs.replace(/\\\s*$/, '')}${s}`;
     });
 
@@ -80,6 +113,10 @@ export function replaceSketchSecrets(sketch: string): SketchSecrets {
     return `${lhs}${s}`;
   });
 
+  const ports: number[] = [];
+  text = replacePorts(text, ports);
+  if (ports.length) replaced.push(`port ${[...new Set(ports)].join(', ')} → SECRET_PORT (the rig's port for the scenario's listener)`);
+
   if (replaced.length > 0 && !/#include\s+"arduino_secrets\.h"/.test(text)) {
     // After the last #include of the head, so the macros exist where they are used.
     const lines = text.split('\n');
@@ -93,5 +130,5 @@ export function replaceSketchSecrets(sketch: string): SketchSecrets {
     text = `#include "arduino_secrets.h"  // [rig new]\n${text}`;
   }
   const board = detectBoard(sketch);
-  return { text: text.endsWith('\n') ? text : `${text}\n`, replaced, ...(broker !== undefined ? { broker } : {}), ...(board ? { board } : {}) };
+  return { text: text.endsWith('\n') ? text : `${text}\n`, replaced, pems, ports: [...new Set(ports)], ...(broker !== undefined ? { broker } : {}), ...(board ? { board } : {}) };
 }

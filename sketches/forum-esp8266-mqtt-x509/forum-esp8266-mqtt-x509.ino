@@ -6,6 +6,7 @@
 //   SECRET_SET_CLOCK 0          do not call configTime() (sketches written for axTLS never did)
 //   SECRET_CLIENT_CERT_FIRST 1  call setClientRSACert() before the server-auth setter (esp8266#7455 order)
 //   SECRET_RX_BUF / SECRET_TX_BUF  setBufferSizes(rx, tx) (esp8266#5061)
+//   SECRET_TLS_MAX 770          setSSLVersion(BR_TLS10, <max>): a client stack that stops at TLS 1.1 (espduino#36)
 // Lines starting "RIG: " are for the rig.
 #include <ESP8266WiFi.h>
 #include <PubSubClient.h>
@@ -83,6 +84,9 @@ void setup() {
   configTime(0, 0, "pool.ntp.org", "time.nist.gov");
   time_t now = time(nullptr);
   for (int i = 0; i < 40 && now < 1700000000; i++) { delay(500); now = time(nullptr); }
+#endif
+#ifdef SECRET_TLS_MAX
+  espClient.setSSLVersion(BR_TLS10, SECRET_TLS_MAX);
 #endif
 #if defined(SECRET_RX_BUF) && defined(SECRET_TX_BUF)
   espClient.setBufferSizes(SECRET_RX_BUF, SECRET_TX_BUF);

@@ -1,0 +1,3 @@
+// ArduinoMqttClient's umbrella header, as in the library.
+#pragma once
+#include "MqttClient.h"
