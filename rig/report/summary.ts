@@ -104,9 +104,12 @@ function buildGrid(cells: readonly Cell[]): Grid {
   return { rows, cols, slots };
 }
 
-/** Twin and hardware results for the same cell id disagree when both ran and differ in verdict or kind. */
+/**
+ * Twin and hardware results for the same cell id disagree when both ran and differ in verdict or kind. A cell
+ * that ended in an infrastructure error said nothing about the board, so it cannot disagree.
+ */
 export function disagrees(a: Cell, b: Cell): boolean {
-  if (a.status === 'skip' || b.status === 'skip' || a.quarantine || b.quarantine) return false;
+  if ([a, b].some((c) => c.status === 'skip' || c.status === 'error' || c.quarantine)) return false;
   return isGood(a) !== isGood(b) || a.outcome.kind !== b.outcome.kind;
 }
 
