@@ -2,7 +2,7 @@
 // USB location (never by tty name, which changes with plug order), and how attached ports map to it.
 import { readFile, readdir, readlink } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { SerialPort } from 'serialport';
 import { parseDocument, stringify } from 'yaml';
 import { z } from 'zod';
@@ -17,6 +17,9 @@ export const LabBoard = z.object({
   location: z.string().min(1).refine((s) => !s.startsWith('/dev/tty'), 'a USB location (udev ID_PATH / /dev/serial/by-path name), not a tty name')
     .optional().describe('USB location, for boards without a unique serial number'),
   fixtures: z.array(z.string()).default([]),
+  ecc508: z.object({
+    csr: z.string().min(1).describe('PEM CSR the board\'s ECC508 made for its slot-0 key (ArduinoECCX08 example ECCX08CSR); relative to this file'),
+  }).strict().optional().describe('MKR1000: the crypto chip keeps its own key, so client certificates are issued for it'),
   notes: z.string().optional(),
 }).strict().refine((b) => b.serial !== undefined || b.location !== undefined, {
   message: 'needs serial (USB serial number) or location (USB port path): a tty name alone changes with plug order',
@@ -51,6 +54,8 @@ export async function loadInventory(file = inventoryPath()): Promise<LabInventor
   if (!parsed.success) {
     throw new InfraError('generic', `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`);
   }
+  // CSR paths are written relative to the inventory, which lives with the lab, not with the checkout.
+  for (const b of parsed.data.boards) if (b.ecc508) b.ecc508.csr = resolve(dirname(file), b.ecc508.csr);
   return parsed.data;
 }
 

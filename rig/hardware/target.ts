@@ -17,8 +17,11 @@ export interface HardwareCellOptions {
   /** The inventory board, or several interchangeable ones: the first attached and free one is used. */
   board: LabBoard | LabBoard[];
   sketchDir: string;
-  /** Generated arduino_secrets.h text (WiFi, broker address, CA): part of the image hash, never logged. */
-  secretsHeader: string;
+  /**
+   * Generated arduino_secrets.h text (WiFi, broker address, CA): part of the image hash, never logged. A
+   * function when the header depends on the board that is picked (a MKR1000's certificate for its ECC508 key).
+   */
+  secretsHeader: string | ((board: LabBoard) => Promise<string>);
   runDir: string;
   /** Budget for the board to come back after upload etc.; build and upload have their own limits. */
   timeoutMs: number;
@@ -92,8 +95,9 @@ export async function runOnHardware(o: HardwareCellOptions): Promise<HardwareCel
   o.signal?.addEventListener('abort', onAbort, { once: true });
 
   try {
+    const secretsHeader = typeof o.secretsHeader === 'string' ? o.secretsHeader : await o.secretsHeader(board);
     const build = await timed('build', () => buildImage({
-      profile: o.profile, sketchDir: o.sketchDir, secretsHeader: o.secretsHeader, fqbnVariant: o.fqbnVariant,
+      profile: o.profile, sketchDir: o.sketchDir, secretsHeader, fqbnVariant: o.fqbnVariant,
       cacheDir: join(stateDir, 'images'), cli: o.cli, signal: o.signal,
     }));
     log(`${board.name}: image ${build.hash} ${build.cached ? '(cached)' : `built in ${build.compileMs} ms`}`);

@@ -7,7 +7,15 @@ import type { CellEnv } from './attempt.ts';
 
 export interface CellSecrets { header: string; eccSlotKey?: string; clientId: string }
 
-export async function cellSecrets(env: CellEnv, o: { ssid: string; wifiPassword: string; port: number }): Promise<CellSecrets> {
+export interface CellSecretsOptions {
+  ssid: string;
+  wifiPassword: string;
+  port: number;
+  /** A real MKR1000's client certificate, issued for its own ECC508 key (rig/hardware/ecc508.ts). */
+  clientCertPem?: string;
+}
+
+export async function cellSecrets(env: CellEnv, o: CellSecretsOptions): Promise<CellSecrets> {
   const { plan, rv, pki } = env;
   const c = rv.client;
   const caPem = c.ca ? await readFile(pki.certs[c.ca]!.crt, 'utf8') : undefined;
@@ -26,7 +34,7 @@ export async function cellSecrets(env: CellEnv, o: { ssid: string; wifiPassword:
     ...(c.password !== undefined ? { password: c.password } : {}),
     topic: c.topic, insecure: c.insecure,
     ...(caPem ? { caCertPem: caPem } : {}),
-    ...(clientCert ? { clientCertPem: await readFile(clientCert.crt, 'utf8') } : {}),
+    ...(clientCert ? { clientCertPem: o.clientCertPem ?? await readFile(clientCert.crt, 'utf8') } : {}),
     ...(clientKeyPem ? { clientKeyPem } : {}),
     ...(eccSlotKey ? { eccSlot: 0 } : {}),
     extra: c.config,

@@ -1,6 +1,7 @@
 // Runs cells on real boards from the lab inventory: build and flash with arduino-cli (cached by image hash),
 // open the USB serial port before reset, then watch it exactly as a twin's pty is watched.
-import { loadInventory, brokerAddress, wifiFromEnv, type LabInventory } from '../hardware/inventory.ts';
+import { certForBoardKey } from '../hardware/ecc508.ts';
+import { loadInventory, brokerAddress, wifiFromEnv, type LabBoard, type LabInventory } from '../hardware/inventory.ts';
 import { runOnHardware, type HardwareCellOptions } from '../hardware/target.ts';
 import type { Attempt, CellEnv } from './attempt.ts';
 import { cellSecrets } from './cell-secrets.ts';
@@ -33,10 +34,23 @@ export async function hardwareRunner(o: HardwareRunnerOptions = {}): Promise<Har
       const wifi = wifiFromEnv(o.env);
       const sketchDir = await sketchFolder(env);
       if (!sketchDir) return { outcome: { kind: 'none' }, serial: [], infraError: 'no sketch', timings: {} };
-      const secrets = await cellSecrets(env, { ssid: wifi.ssid, wifiPassword: wifi.pass, port: env.broker.ports[env.rv.client.port] ?? env.rv.client.port });
+      const base = { ssid: wifi.ssid, wifiPassword: wifi.pass, port: env.broker.ports[env.rv.client.port] ?? env.rv.client.port };
+      const secrets = await cellSecrets(env, base);
       // The rig's client id; one the sketch picks itself is learned from the broker log (attribution.ts).
       env.clients.add(secrets.clientId);
-      const cell = await runOnHardware({ profile: env.plan.board, board, sketchDir, secretsHeader: secrets.header,
+      let candidates = board;
+      let header: string | ((b: LabBoard) => Promise<string>) = secrets.header;
+      const template = env.rv.client.cert ? env.pki.certs[env.rv.client.cert] : undefined;
+      if (secrets.eccSlotKey && template) {
+        // The twin's emulated ECC508 holds the rig's key; a real one holds its own: issue the certificate for it.
+        candidates = board.filter((b) => b.ecc508);
+        if (candidates.length === 0) {
+          return { outcome: { kind: 'none' }, serial: [], timings: {}, infraError: `no ${env.plan.board.id} in the lab inventory has ecc508.csr: `
+            + 'its client certificate must be issued for the key inside the board\'s ECC508 (docs/hardware.md, "MKR1000 client certificates")' };
+        }
+        header = async (b) => (await cellSecrets(env, { ...base, clientCertPem: (await certForBoardKey(template, env.pki, b.ecc508!.csr, b.name)).certPem })).header;
+      }
+      const cell = await runOnHardware({ profile: env.plan.board, board: candidates, sketchDir, secretsHeader: header,
         runDir: env.cellDir, timeoutMs: env.timeoutMs, signal: env.signal, cellId: env.plan.id, ...o.tools });
       const unregister = env.cleanup.add(`board ${cell.board.name}`, () => cell.close());
       try {

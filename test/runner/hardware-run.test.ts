@@ -109,4 +109,22 @@ describe('runner: twin and hardware side by side', function () {
     assert.equal(hw.status, 'fail');
     assert.match(readFileSync(path.join(r.runDir, 'summary.md'), 'utf8'), /twin≠hardware/);
   });
+
+  it('a MKR1000 client-certificate cell needs the board\'s ECC508 CSR in the inventory, and says so', async () => {
+    const hw = await hardwareRunner({
+      inventory: { version: 1, boards: [{ name: 'mkr-1', profile: 'mkr1000', serial: 'MKR0001', fixtures: [] }], brokerAddress: '127.0.0.1' },
+      env: { RIG_WIFI_SSID: 'lab-wifi', RIG_WIFI_PASS: WIFI_PASS },
+      tools: { cli: FAKE_CLI, stateDir: path.join(tmp, 'state'), list: async () => [] },
+    });
+    const r = await runMatrix({
+      scenarios: [await loadScenario(path.join(paths.scenarios, 'matrix', 'matrix-trust-and-auth.yaml'))], boardProfiles: await loadBoards(paths.boards),
+      targets: ['hardware'], filter: /\/client-cert\/mkr1000$/, jobs: 1, retries: 0, broker: 'local', outDir: path.join(tmp, 'run'), quarantine: [],
+      sandbox: false, progress: createProgress(process.stderr, { quiet: true }), paths, defaultTimeoutMs: 8_000, args: [],
+      hardware: hw.run, hardwareBrokerIp: hw.brokerIp,
+    });
+    const [cell] = r.results.cells;
+    assert.equal(cell?.status, 'error', JSON.stringify(cell));
+    assert.match(cell?.reason ?? '', /no mkr1000 in the lab inventory has ecc508\.csr/);
+    assert.deepEqual(fake.invocations(), [], 'nothing was built or flashed with a certificate the board cannot use');
+  });
 });
