@@ -32,6 +32,8 @@ export interface Attempt {
   serial: string[];
   /** Set when the rig, not the board, failed: build, broker, port, a dead or hung target. */
   infraError?: string;
+  /** False when retrying cannot help (a compile error, missing permissions): the cell is not retried. */
+  retryable?: boolean;
   timings: Record<string, number>;
 }
 

@@ -24,6 +24,7 @@ import { runControlCell } from './control-target.ts';
 import type { Progress } from './progress.ts';
 import { matchQuarantine, type QuarantineEntry } from './quarantine.ts';
 import { toolVersions } from './versions.ts';
+import { InfraError as HardwareInfraError } from '../hardware/errors.ts';
 
 export interface RunOptions extends MatrixOptions {
   scenarios: LoadedScenario[];
@@ -184,7 +185,12 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
             : await runTwinCell(env);
         } catch (e) {
           if (e instanceof AttemptAborted) { aborted = true; break; }
-          attempt = { outcome: { kind: 'none' }, serial: [], infraError: (e as Error).message, timings: {} };
+          // The hardware path says whether a retry can help and keeps the tool's own words for the report.
+          const hw = e instanceof HardwareInfraError ? e : undefined;
+          const tail = hw?.toolMessage ? hw.toolMessage.split('\n').slice(-4).join(' | ') : '';
+          const toolWords = tail && !(e as Error).message.includes(tail.split(' | ')[0]!) ? `: ${tail}` : '';
+          attempt = { outcome: { kind: 'none' }, serial: [], infraError: `${(e as Error).message}${toolWords}`, timings: {},
+            ...(hw ? { retryable: hw.retryable } : {}) };
         }
         brokerLog = stay.brokerLog();
         const messages = p.expectation?.messages?.length ? stay.messages() : { counted: [], unattributed: [] };
@@ -213,7 +219,7 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
       last = { attempt, status, failures, matched: verdict.matchedLines, brokerLog };
       if (status === 'pass') break;
       sawBad = true;
-      const retriesLeft = status === 'error' ? attempts <= maxErrorRetries : attempts <= maxFailRetries;
+      const retriesLeft = status === 'error' ? attempt.retryable !== false && attempts <= maxErrorRetries : attempts <= maxFailRetries;
       if (!retriesLeft) break;
       o.progress.note(p.key, `retry ${attempts}`);
     }

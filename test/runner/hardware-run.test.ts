@@ -2,7 +2,7 @@
 // port stands in for the USB board and replays what a real ESP8266 prints (seed 002's lines, with the boot ROM's
 // 74880-baud noise in front), and the report puts twin and board side by side.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SerialPortMock } from 'serialport';
@@ -126,5 +126,31 @@ describe('runner: twin and hardware side by side', function () {
     assert.equal(cell?.status, 'error', JSON.stringify(cell));
     assert.match(cell?.reason ?? '', /no mkr1000 in the lab inventory has ecc508\.csr/);
     assert.deepEqual(fake.invocations(), [], 'nothing was built or flashed with a certificate the board cannot use');
+  });
+
+  it('a compile error on a board is reported with the tool\'s words and not retried (a retry cannot fix it)', async () => {
+    const sketch = path.join(tmp, 'broken');
+    mkdirSync(sketch);
+    writeFileSync(path.join(sketch, 'broken.ino'), 'void setup() {}\nvoid loop() {}\n#error "SECRET_CA missing"\n');
+    const file = path.join(tmp, 'hw-compile-error.yaml');
+    writeFileSync(file, `version: 1\nid: hw-compile-error\npki: { ca: {}, server: { san: ["DNS:broker.lab"] } }
+broker: { listeners: [{ port: 8883, tls: {}, allowAnonymous: true }] }\nsketch: ${sketch}\nboards: [esp8266]
+client: { connect: broker.lab }\nvariants: { default: {} }\nexpect: { default: { esp8266: { kind: connected } } }\n`);
+    const hw = await hardwareRunner({
+      inventory: { version: 1, boards: [{ name: 'nodemcu-1', profile: 'esp8266', serial: 'A9XK2L', fixtures: [] }], brokerAddress: '127.0.0.1' },
+      env: { RIG_WIFI_SSID: 'lab-wifi', RIG_WIFI_PASS: WIFI_PASS },
+      tools: { cli: FAKE_CLI, stateDir: path.join(tmp, 'state'),
+        list: async () => [{ path: '/dev/ttyUSB0', vid: '1a86', pid: '7523', serialNumber: 'A9XK2L', sources: ['serialport'] }] },
+    });
+    const r = await runMatrix({
+      scenarios: [await loadScenario(file)], boardProfiles: await loadBoards(paths.boards), targets: ['hardware'], jobs: 1, retries: 2,
+      broker: 'local', outDir: path.join(tmp, 'run'), quarantine: [], sandbox: false, progress: createProgress(process.stderr, { quiet: true }),
+      paths, defaultTimeoutMs: 8_000, args: [], hardware: hw.run, hardwareBrokerIp: hw.brokerIp,
+    });
+    const [cell] = r.results.cells;
+    assert.equal(cell?.status, 'error', JSON.stringify(cell));
+    assert.equal(cell?.attempts, 1, 'not retried');
+    assert.match(cell?.reason ?? '', /#error "SECRET_CA missing"/);
+    assert.deepEqual(fake.invocations().map((a) => a[0]), ['compile']);
   });
 });
