@@ -8,7 +8,7 @@ import { startBroker, type BrokerHandle, type BrokerProvider } from '../broker/i
 import type { BoardProfile } from '../boards/profile.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
 import { resolveVariant, type ResolvedVariant } from '../scenario/resolve.ts';
-import type { Cell, CertSummary, Results } from '../results/schema.ts';
+import { Results, type Cell, type CertSummary } from '../results/schema.ts';
 import { evaluate } from '../outcome/expect.ts';
 import { makeRedactor, redactDeep, type Redactor } from '../report/redact.ts';
 import { writeReports } from '../report/index.ts';
@@ -54,6 +54,7 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
   const startedAt = new Date();
   const runId = startedAt.toISOString().replace(/[:.]/g, '-');
   const runDir = path.resolve(o.outDir ?? path.join(o.paths.reports, runId));
+  await clearEarlierRun(runDir);
   await mkdir(runDir, { recursive: true });
   const cleanup = new Cleanup();
   const untrap = cleanup.trapSignals((sig) => o.progress.log(`\n${sig}: stopping brokers and twins, writing what finished…`));
@@ -357,6 +358,19 @@ function observerOptions(rv: ResolvedVariant, pki: PkiBundle, broker: BrokerHand
     ...(c.password !== undefined ? { password: c.password } : {}),
     topic: c.topic,
   };
+}
+
+/**
+ * Reusing --out must not mix runs: when the folder holds an earlier rig run (its results.json says so), what
+ * that run wrote goes first. A folder that is not a run folder is left as it is.
+ */
+async function clearEarlierRun(runDir: string): Promise<void> {
+  const text = await readFile(path.join(runDir, 'results.json'), 'utf8').catch(() => undefined);
+  let earlier: unknown;
+  try { earlier = text === undefined ? undefined : JSON.parse(text); } catch { return; }
+  if (!Results.safeParse(earlier).success) return;
+  await Promise.all(['cells', 'brokers', 'results.json', 'junit.xml', 'summary.md', 'report.html']
+    .map((n) => rm(path.join(runDir, n), { recursive: true, force: true })));
 }
 
 export function safeName(s: string): string {
