@@ -1,6 +1,6 @@
 // The matrix runner: one broker per scenario variant (and target network), its cells in parallel up to
 // --jobs, retries and quarantine applied, everything stopped on Ctrl-C, and what finished always written.
-import { copyFile, mkdir, mkdtemp, readdir, readFile, stat, writeFile, rm, symlink } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, stat, writeFile, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { buildPki, type PkiBundle } from '../pki/index.ts';
@@ -25,6 +25,7 @@ import type { Progress } from './progress.ts';
 import { matchQuarantine, type QuarantineEntry } from './quarantine.ts';
 import { toolVersions } from './versions.ts';
 import { InfraError as HardwareInfraError } from '../hardware/errors.ts';
+import { brokerWorkDir, sweepStaleWorkDirs } from '../broker/workdir.ts';
 
 export interface RunOptions extends MatrixOptions {
   scenarios: LoadedScenario[];
@@ -54,6 +55,7 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
   const startedAt = new Date();
   const runId = startedAt.toISOString().replace(/[:.]/g, '-');
   const runDir = path.resolve(o.outDir ?? path.join(o.paths.reports, runId));
+  await sweepStaleWorkDirs();
   await clearEarlierRun(runDir);
   await mkdir(runDir, { recursive: true });
   const cleanup = new Cleanup();
@@ -118,7 +120,7 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
       for (const c of Object.values(pki.certs)) if (c.keyPassphrase) addSecret(c.keyPassphrase);
       await mkdir(groupDir, { recursive: true });
       // The broker's own folder holds its key and password file: keep it out of the run folder (an artifact).
-      brokerWork = await mkdtemp(path.join(os.tmpdir(), 'rig-broker-work-'));
+      brokerWork = await brokerWorkDir('rig-broker-work-');
       broker = await startBroker(rv.broker, pki, { provider: o.broker, workDir: brokerWork, vars });
       await copyFile(broker.confFile, path.join(groupDir, 'mosquitto.conf')).catch(() => undefined);
       const b = broker;

@@ -1,12 +1,12 @@
 import path from 'node:path';
-import { mkdtemp } from 'node:fs/promises';
-import os from 'node:os';
+import { rm } from 'node:fs/promises';
 import { lookup } from 'node:dns/promises';
 import { command } from '../command.ts';
 import { EXIT } from '../exit.ts';
 import { str, UsageError } from '../args.ts';
 import { buildPki } from '../../pki/index.ts';
 import { startBroker, type BrokerProvider } from '../../broker/index.ts';
+import { brokerWorkDir, sweepStaleWorkDirs } from '../../broker/workdir.ts';
 import { resolveVariant } from '../../scenario/resolve.ts';
 import { controlCommands } from './control-commands.ts';
 import { context, loadScenarios, resolveScenarioArgs, variantArg } from './context.ts';
@@ -30,7 +30,8 @@ export const brokerCommand = command({
   const vars = { 'broker.ip': '127.0.0.1' };
   const rv = resolveVariant(s, variant, vars);
   const pki = await buildPki(rv.pki, { vars, cacheDir: path.join(paths.cache, 'pki') });
-  const workDir = await mkdtemp(path.join(os.tmpdir(), `rig-broker-${s.id}-`));
+  await sweepStaleWorkDirs();
+  const workDir = await brokerWorkDir(`rig-broker-${s.id}-`);
   const broker = await startBroker(rv.broker, pki, { provider, workDir, vars });
   const out = process.stdout;
   out.write(`Mosquitto ${broker.version} (${broker.provider}) for ${s.id}/${variant}, ready in ${broker.readyMs} ms\n`);
@@ -62,6 +63,8 @@ export const brokerCommand = command({
   });
   stopLog();
   await broker.stop();
+  // The folder holds the server key and the password file; a killed rig leaves it for the next one to sweep.
+  await rm(workDir, { recursive: true, force: true });
   out.write('broker stopped\n');
   return EXIT.ok;
 });
