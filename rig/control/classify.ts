@@ -80,19 +80,24 @@ export function classifyVerifyError(sClientOutput: string): Classified | undefin
  */
 export function classifyCliOutput(exitCode: number, output: string, ctx: { clientCert: boolean; tls: boolean }):
   Classified & { needsVerifyDiagnosis?: boolean; inferred?: string } {
+  // The exit status depends on where libmosquitto noticed the failure (1 or 8 for one cause, measured), so
+  // codes come from what the CLI printed; the exit status is the code only when nothing better was printed.
   const raw = `mosquitto_cli:${exitCode}`;
+  const alert = /alert (unknown ca|bad certificate|decrypt error|certificate unknown|unsupported certificate|certificate expired|certificate required|protocol version)/i
+    .exec(output)?.[1]?.toLowerCase().replace(/ /g, '_');
   if (/Connection Refused: not authori[sz]ed/i.test(output)) return { kind: 'mqtt/not-authorized', code: 'connack:5' };
   if (/Connection Refused: bad user name or password/i.test(output)) return { kind: 'mqtt/bad-credentials', code: 'connack:4' };
-  if (/host name verification failed/i.test(output)) return { kind: 'tls/name-mismatch', code: raw };
-  if (/tlsv13 alert certificate required/i.test(output)) return { kind: 'tls/client-cert-required', code: raw };
-  if (/alert (?:unknown ca|bad certificate|decrypt error|certificate unknown|unsupported certificate|certificate expired)/i.test(output)) {
-    return { kind: ctx.clientCert ? 'tls/client-cert-rejected' : 'tls/handshake-failed', code: raw };
+  // libmosquitto checks the name itself (X509_VERIFY_PARAM_set1_host): OpenSSL's verify error 62.
+  if (/host name verification failed/i.test(output)) return { kind: 'tls/name-mismatch', code: 'openssl:HOSTNAME_MISMATCH' };
+  if (alert === 'certificate_required') return { kind: 'tls/client-cert-required', code: `tls-alert:${alert}` };
+  if (alert && alert !== 'protocol_version') {
+    return { kind: ctx.clientCert ? 'tls/client-cert-rejected' : 'tls/handshake-failed', code: `tls-alert:${alert}` };
   }
-  if (PROTOCOL_VERSION.test(output)) return { kind: 'tls/protocol-version', code: raw };
-  if (/ca md too weak|digest algorithm too weak/i.test(output)) return { kind: 'tls/weak-signature', code: raw };
-  if (/key too small/i.test(output)) return { kind: 'tls/weak-key', code: raw };
+  if (PROTOCOL_VERSION.test(output)) return { kind: 'tls/protocol-version', code: alert ? `tls-alert:${alert}` : raw };
+  if (/ca md too weak|digest algorithm too weak/i.test(output)) return { kind: 'tls/weak-signature', code: 'openssl:CA_MD_TOO_WEAK' };
+  if (/key too small/i.test(output)) return { kind: 'tls/weak-key', code: 'openssl:EE_KEY_TOO_SMALL' };
   if (/certificate verify failed/i.test(output)) return { kind: 'tls/untrusted', code: raw, needsVerifyDiagnosis: true };
-  if (/Error: Connection refused/i.test(output)) return { kind: 'tcp/refused', code: raw };
+  if (/Error: Connection refused/i.test(output)) return { kind: 'tcp/refused', code: 'errno:ECONNREFUSED' };
   if (/Lookup error|Name or service not known|Temporary failure in name resolution/i.test(output)) return { kind: 'dns/failed', code: raw };
   // With TLS 1.3 a require_certificate broker rejects after the client's handshake is done; depending on
   // timing the CLI then reports only "Protocol error" (measured), never the alert.

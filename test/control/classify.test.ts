@@ -41,6 +41,17 @@ describe('control outcome classification', () => {
     assert.equal(v.needsVerifyDiagnosis, true);
   });
 
+  it('mosquitto_pub/sub codes come from what they printed, not from their exit status (1 or 8 for one cause)', () => {
+    const code = (out: string, exit: number, clientCert = false) => classifyCliOutput(exit, out, { clientCert, tls: true }).code;
+    const mismatch = 'Error: host name verification failed.\nOpenSSL Error[0]: error:0A000086:SSL routines::certificate verify failed';
+    assert.equal(code(mismatch, 1), 'openssl:HOSTNAME_MISMATCH');
+    assert.equal(code(mismatch, 8), 'openssl:HOSTNAME_MISMATCH');
+    assert.equal(code('OpenSSL Error[0]: error:0A000418:SSL routines::tlsv1 alert unknown ca', 8, true), 'tls-alert:unknown_ca');
+    assert.equal(code('OpenSSL Error[0]: error:0A00042E:SSL routines::tlsv1 alert protocol version', 1), 'tls-alert:protocol_version');
+    assert.equal(code('Error: Connection refused', 14), 'errno:ECONNREFUSED');
+    assert.equal(code('something nobody printed before', 13), 'mosquitto_cli:13', 'the exit status only when nothing better was printed');
+  });
+
   it('openssl s_client verify errors', () => {
     assert.deepEqual(classifyVerifyError('depth=0 CN = localhost\nverify error:num=10:certificate has expired'),
       { kind: 'tls/expired', code: 'openssl:CERT_HAS_EXPIRED' });
