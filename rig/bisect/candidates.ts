@@ -2,6 +2,7 @@
 // Certificate changes apply to a declarative mirror of the PKI (same subjects, SANs, keys, hashes, dates),
 // so a verbatim forum script can be varied one field at a time.
 import { isIPv4 } from 'node:net';
+import type { BoardProfile } from '../boards/profile.ts';
 import type { CertSummary } from '../results/schema.ts';
 import type { BrokerSpec, CertSpec, PkiSpec, Variant } from '../scenario/schema.ts';
 import { dnField, serverCert } from '../diagnose/rules.ts';
@@ -67,6 +68,10 @@ export interface CandidateInput {
   certs: CertSummary[];
   /** The name the board checked (twin fact tls-name), else the host it connects to. */
   checkedName: string;
+  /** How to show checkedName to the user (e.g. "the broker's address ({{broker.ip}})"); default: as is. */
+  checkedLabel?: string;
+  /** The board's TLS stack: what setInsecure() turns off differs (tls-bearssl.md §1, §3). */
+  stack?: BoardProfile['stack'];
   connect: string;
   byIp: boolean;
   ca: string | null;
@@ -79,16 +84,41 @@ export interface CandidateInput {
   now: Date;
 }
 
+/**
+ * The PKI certificate at the top of the server's chain: follow issuers by subject (CAs first) up to a
+ * self-signed one. Undefined for a self-signed server certificate or an issuer the PKI does not hold.
+ */
+export function issuingCa(certs: CertSummary[]): CertSummary | undefined {
+  const server = serverCert(certs);
+  if (!server) return undefined;
+  // Same DN as its issuer: self-signed, unless a CA of that name signed it (seed 000: both CN=home).
+  if (server.subject === server.issuer) return certs.find((c) => c !== server && c.isCA && c.subject === server.issuer);
+  let at: CertSummary = server;
+  let top: CertSummary | undefined;
+  for (let guard = 0; guard < 8; guard++) {
+    const up = certs.find((c) => c !== at && c.isCA && c.subject === at.issuer) ?? certs.find((c) => c !== at && c !== server && c.subject === at.issuer);
+    if (!up) break;
+    top = up;
+    if (up.subject === up.issuer) break;
+    at = up;
+  }
+  return top;
+}
+
 export function generateCandidates(i: CandidateInput): Candidate[] {
   const out: Candidate[] = [];
   const server = serverCert(i.certs);
+  const label = (name: string): string => (name === i.checkedName && i.checkedLabel ? i.checkedLabel : name);
+  const shown = label(i.checkedName);
   if (server) {
     const name = server.name;
     const v3 = server.version === 1 ? { version: 3 as const } : {};
     const san = server.san;
     const add = (entry: string): void => {
       if (san.includes(entry)) return;
-      out.push({ id: `san+${entry}`, slot: 'san', description: `add ${entry} to the server certificate's SAN`,
+      const [kind] = entry.split(':');
+      const what = i.checkedLabel && entry.endsWith(`:${i.checkedName}`) ? `${kind}:<${shown}>` : entry;
+      out.push({ id: `san+${entry}`, slot: 'san', description: `add ${what} to the server certificate's SAN`,
         patch: { pki: { [name]: { ...v3, san: [...san, entry] } } } });
     };
     if (isIPv4(i.checkedName)) { add(`IP:${i.checkedName}`); add(`DNS:${i.checkedName}`); } else add(`DNS:${i.checkedName}`);
@@ -99,7 +129,7 @@ export function generateCandidates(i: CandidateInput): Candidate[] {
     }
     const cn = dnField(server.subject, 'CN');
     if (cn !== i.checkedName) {
-      out.push({ id: `cn=${i.checkedName}`, slot: 'cn', description: `set the server certificate's CN to ${i.checkedName}`,
+      out.push({ id: `cn=${i.checkedName}`, slot: 'cn', description: `set the server certificate's CN to ${shown}`,
         patch: { pki: { [name]: { subject: { CN: i.checkedName } } } } });
     }
     const ou = dnField(server.subject, 'OU');
@@ -137,9 +167,20 @@ export function generateCandidates(i: CandidateInput): Candidate[] {
   const viaProbe: Variant = i.probeSketch && i.currentSketch && i.probeSketch !== i.currentSketch
     ? { sketch: i.probeSketch, connect: i.checkedName, byIp: i.byIp } : {};
   const probeNote = viaProbe.sketch ? ' (on the probe sketch, same name checked)' : '';
-  if (i.ca === null && !i.insecure) out.push({ id: 'trust=ca', slot: 'trust', description: `give the board the CA (setCACert / setTrustAnchors)${probeNote}`, patch: { ...viaProbe, ca: 'ca' } });
+  // The CA that issued the server chain, given the way the board takes an anchor. Also when the scenario
+  // already names it: its own sketch may ignore it (seed 001: BearSSLClient with the built-in roots only).
+  const issuer = issuingCa(i.certs);
+  if (issuer && (issuer.name !== i.ca || viaProbe.sketch) && !i.insecure) {
+    const how = i.stack === 'arduinobearssl' ? 'as the trust anchor: BearSSLClient(client, &anchor, 1) made from its PEM, as `brssl ta` does'
+      : i.stack === 'bearssl-esp8266' ? 'setTrustAnchors(new X509List(ca_cert))' : 'setCACert(ca_cert)';
+    out.push({ id: 'trust=ca', slot: 'trust', description: `give the board the CA that issued the server certificate, ${issuer.name} (${issuer.subject}), ${how}${probeNote}`,
+      patch: { ...viaProbe, ca: issuer.name } });
+  }
   if (i.ca !== null) out.push({ id: 'trust=none', slot: 'trust', description: `give the board no CA${probeNote}`, patch: { ...viaProbe, ca: null } });
-  if (!i.insecure) out.push({ id: 'trust=insecure', slot: 'trust', description: `setInsecure()${probeNote} (no checks at all: a diagnosis, not a fix)`, patch: { ...viaProbe, insecure: true, ca: null } });
+  if (!i.insecure) {
+    const what = i.stack === 'arduinobearssl' ? 'setInsecure(BearSSLClient::SNI::Insecure): drops SNI and the name check only' : 'setInsecure(): no certificate checks at all';
+    out.push({ id: 'trust=insecure', slot: 'trust', description: `${what}${probeNote} (a diagnosis, not a fix)`, patch: { ...viaProbe, insecure: true, ca: null } });
+  }
   if (!i.clock.ntp || i.clock.date) {
     out.push({ id: 'clock=ntp', slot: 'clock', description: `set the board clock by NTP (configTime)${probeNote}`, patch: { ...viaProbe, clock: { ntp: true } } });
     out.push({ id: 'clock=now', slot: 'clock', description: `board clock fixed at ${i.now.toISOString().slice(0, 10)}`, patch: { ...viaProbe, clock: { ntp: true, date: i.now.toISOString() } } });

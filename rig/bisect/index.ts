@@ -17,6 +17,7 @@ import { resolveVariant } from '../scenario/resolve.ts';
 import { certEntries, Scenario, type ClientSpec, type Variant } from '../scenario/schema.ts';
 import { checkedName } from '../diagnose/rules.ts';
 import { combine, generateCandidates, mirrorPki, type Candidate } from './candidates.ts';
+import { UsageError } from '../cli/args.ts';
 
 export const Trial = z.object({
   changes: z.array(z.string()).describe('Candidate ids'),
@@ -31,10 +32,12 @@ export const BisectReport = z.object({
   scenario: z.string(),
   variant: z.string(),
   board: z.string(),
+  stack: z.string().describe('The board\'s TLS stack: what setInsecure() skips depends on it'),
   baseline: Trial,
   /** Verbatim PKIs are varied through a declarative reissue; it must fail the same way. */
   mirror: z.object({ used: z.boolean(), reproduces: z.boolean().optional(), outcome: Outcome.optional() }),
   checkedName: z.string(),
+  checkedLabel: z.string().optional().describe('How the scenario names it, e.g. "the broker\'s address ({{broker.ip}})"'),
   fixes: z.array(Trial).describe('Minimal changes that make the board connect'),
   insecure: Trial.optional().describe('setInsecure() alone: tells whether certificate checks are the cause; never offered as a fix'),
   rejected: z.array(Trial).describe('Changes tried that do not'),
@@ -58,13 +61,23 @@ export interface BisectOptions {
 
 const VARS = { 'broker.ip': '127.0.0.1' };
 
+/** A bisect that cannot run as asked (hardware-only cell, unknown board): the CLI's exit 2. */
+export class BisectUsageError extends UsageError {
+  override readonly name = 'BisectUsageError';
+}
+
 export async function bisect(o: BisectOptions): Promise<BisectReport> {
   const s = o.loaded.scenario;
   const rv = resolveVariant(s, o.variant, VARS);
   const boardId = o.board ?? s.boards.find((b) => o.boardProfiles.get(b)?.kind !== 'control');
-  if (!boardId || !s.boards.includes(boardId)) throw new Error(`scenario ${s.id} has no board ${o.board ?? '(non-control)'} (boards: ${s.boards.join(', ')})`);
+  if (!boardId || !s.boards.includes(boardId)) throw new BisectUsageError(`scenario ${s.id} has no board ${o.board ?? '(non-control)'} (boards: ${s.boards.join(', ')})`);
   const profile = o.boardProfiles.get(boardId);
-  if (!profile) throw new Error(`no board profile "${boardId}"`);
+  if (!profile) throw new BisectUsageError(`no board profile "${boardId}"`);
+  // Bisect reruns the twin; a cell only real hardware reproduces would "connect" on it and prove nothing.
+  const hardwareOnly = rv.expectationFor(boardId)?.hardwareOnly;
+  if (hardwareOnly) {
+    throw new BisectUsageError(`${s.id}/${o.variant} on ${boardId} is hardware-only (${hardwareOnly}): the twin does not reproduce it, so bisect (which runs twins) has nothing to search; run it on a board with rig run --target hardware`);
+  }
   const base = o.outDir ?? await mkdtemp(path.join(os.tmpdir(), 'rig-bisect-'));
   const runDirs: string[] = [];
   let runs = 0;
@@ -104,16 +117,19 @@ export async function bisect(o: BisectOptions): Promise<BisectReport> {
   const name = checkedName({ outcome: baseCell.outcome, client: { connect: rv.client.connect, byIp: rv.client.byIp, caGiven: rv.client.ca !== null,
     insecure: rv.client.insecure, clientCert: !!rv.client.cert, clock: rv.client.clock }, board: { id: boardId, family: profile.family, stack: profile.stack } })
     ?? rv.client.connect;
+  // The twin's broker is 127.0.0.1; the scenario says {{broker.ip}}: show the user their broker's address.
+  const template = variantDef.connect ?? s.client.connect ?? '{{broker.ip}}';
+  const checkedLabel = /\{\{\s*broker\.ip\s*\}\}/.test(template) && name === VARS['broker.ip'] ? 'the broker\'s address ({{broker.ip}})' : undefined;
   let insecure: Trial | undefined;
   const report = (fixes: Trial[], rejected: Trial[], mirror: BisectReport['mirror']): BisectReport => BisectReport.parse({
-    version: 1, scenario: s.id, variant: o.variant, board: boardId, baseline, mirror, checkedName: name, fixes, rejected,
-    ...(insecure ? { insecure } : {}), runs, runDirs,
+    version: 1, scenario: s.id, variant: o.variant, board: boardId, stack: profile.stack, baseline, mirror, checkedName: name,
+    ...(checkedLabel ? { checkedLabel } : {}), fixes, rejected, ...(insecure ? { insecure } : {}), runs, runDirs,
   });
   if (baseline.status === 'pass') return report([], [], { used: false });
 
   // 2. Single changes.
   const candidates = generateCandidates({
-    certs, checkedName: name, connect: rv.client.connect, byIp: rv.client.byIp, ca: rv.client.ca, insecure: rv.client.insecure,
+    certs, checkedName: name, ...(checkedLabel ? { checkedLabel } : {}), stack: profile.stack, connect: rv.client.connect, byIp: rv.client.byIp, ca: rv.client.ca, insecure: rv.client.insecure,
     clock: rv.client.clock, broker: rv.broker, ...(profile.probeSketch ? { probeSketch: profile.probeSketch } : {}),
     ...(sketch ? { currentSketch: sketch } : {}), now: new Date(),
   });
@@ -170,22 +186,41 @@ function collect(cells: Map<string, Cell>, ids: Map<string, Candidate[]>): Trial
   return out;
 }
 
+/** What setInsecure() alone tells on this stack (tls-bearssl.md §1, §3; tls-esp32.md §1). */
+export function insecureConclusion(stack: string, t: Trial): string {
+  const got = `${t.outcome.kind}${t.outcome.code ? ` ${t.outcome.code}` : ''}`;
+  if (stack === 'arduinobearssl') {
+    // ArduinoBearSSL's setInsecure(SNI::Insecure) drops SNI and the name check; chain and dates are still checked.
+    return t.status === 'pass'
+      ? `setInsecure() alone → connected: on ArduinoBearSSL it skips only SNI and the server name check, so the name is what fails (not a fix: it turns the name check off)`
+      : `setInsecure() alone → ${got}: on ArduinoBearSSL it skips only SNI and the server name check (the chain and the dates are still checked), so the failure is not (only) the name: look at the trust anchor, the chain and the clock`;
+  }
+  const skips = stack === 'bearssl-esp8266' ? 'on the ESP8266 it skips the chain, signature, date and name checks (the leaf is accepted as it is)'
+    : stack === 'mbedtls' || stack === 'esp-tls' ? 'on the ESP32 it sets MBEDTLS_SSL_VERIFY_NONE: no certificate check at all'
+      : 'it turns the certificate checks off';
+  return t.status === 'pass'
+    ? `setInsecure() alone → connected: ${skips}, so the certificate checks are what fails (not a fix: it turns them off)`
+    : `setInsecure() alone → ${got}: ${skips}, so something besides the certificate checks fails (TLS version, client certificate, MQTT login, network)`;
+}
+
 export function formatBisect(r: BisectReport): string {
   const line = (t: Trial): string => `  ${t.descriptions.join(' + ')}  [${t.changes.join(' + ')}] → ${t.status === 'error' ? 'error: ' : ''}${t.outcome.kind}${t.outcome.code ? ` ${t.outcome.code}` : ''}`;
+  const checked = r.checkedLabel ? `${r.checkedLabel}, ${r.checkedName} on the twin` : `the name "${r.checkedName}"`;
   const out = [
-    `Bisect ${r.scenario}/${r.variant} on ${r.board}: baseline ${r.baseline.outcome.kind}${r.baseline.outcome.code ? ` ${r.baseline.outcome.code}` : ''}; the board checks the name "${r.checkedName}"`,
+    `Bisect ${r.scenario}/${r.variant} on ${r.board}: baseline ${r.baseline.outcome.kind}${r.baseline.outcome.code ? ` ${r.baseline.outcome.code}` : ''}; the board checks ${checked}`,
   ];
+  if (r.baseline.status === 'pass') {
+    out.push('The cell already connects on the twin: nothing to bisect.', '', `${r.runs} runs; run folders: ${r.runDirs.join(', ')}`);
+    return `${out.join('\n')}\n`;
+  }
   if (r.mirror.used) {
     out.push(`  (certificate changes use a declarative reissue of the verbatim PKI: ${r.mirror.reproduces ? 'it fails the same way' : `it does NOT fail the same way (${r.mirror.outcome?.kind ?? 'not run'}): treat certificate results with care`})`);
   }
-  if (r.baseline.status === 'pass') out.push('The cell already connects: nothing to bisect.');
   out.push('', r.fixes.length ? `Changes that make it connect (${r.fixes.length}):` : 'No single change or pair of changes makes it connect.');
   for (const t of r.fixes) out.push(line(t));
   out.push('', `Changes that do not (${r.rejected.length}):`);
   for (const t of r.rejected) out.push(line(t));
-  if (r.insecure) {
-    out.push('', `setInsecure() alone → ${r.insecure.outcome.kind}: ${r.insecure.status === 'pass' ? 'the certificate checks are what fails' : 'something besides the certificate checks fails'} (not a fix: it turns all checks off)`);
-  }
+  if (r.insecure) out.push('', insecureConclusion(r.stack, r.insecure));
   out.push('', `${r.runs} runs; run folders: ${r.runDirs.join(', ')}`);
   return `${out.join('\n')}\n`;
 }

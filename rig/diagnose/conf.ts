@@ -7,7 +7,16 @@ import { DiagnoseInputError } from './inputs.ts';
 /** Logical PKI names the conf may point at, with the file names the user gave for them. */
 export interface GivenFile { name: string; kind: 'crt' | 'key'; fileName: string; content: Buffer }
 
-export interface ConfListener { port: number; tls: boolean; tlsVersion?: string; requireCertificate?: boolean; line: number }
+export interface ConfListener {
+  port: number;
+  tls: boolean;
+  tlsVersion?: string;
+  requireCertificate?: boolean;
+  /** password_file / allow_anonymous as the conf sets them for this listener (or globally). */
+  passwordFile?: string;
+  allowAnonymous?: boolean;
+  line: number;
+}
 
 export interface MappedConf {
   /** The conf with certificate paths replaced by {{pki.NAME.crt|key}} placeholders. */
@@ -49,6 +58,8 @@ export async function mapUserConf(confFile: string, text: string, given: GivenFi
     if (key === 'port') { top.port = Number(value) || 1883; top.line = lineNo; out.push(raw); continue; }
     if (key === 'tls_version') target.tlsVersion = value;
     if (key === 'require_certificate') target.requireCertificate = value === 'true';
+    if (key === 'password_file') target.passwordFile = value;
+    if (key === 'allow_anonymous') target.allowAnonymous = value === 'true';
     const kind = CERT_DIRECTIVES[key];
     if (kind) {
       if (key === 'certfile') target.tls = true;
@@ -68,7 +79,53 @@ export async function mapUserConf(confFile: string, text: string, given: GivenFi
   }
   const all = listeners.length ? listeners : [top];
   if (!listeners.length) notes.push(`no listener line: the default listener on port ${top.port}`);
+  // Without per_listener_settings, password_file and allow_anonymous are global wherever they are written.
+  if (!/^\s*per_listener_settings\s+true\b/m.test(text)) {
+    const last = <K extends 'passwordFile' | 'allowAnonymous'>(k: K): ConfListener[K] => [top, ...listeners].map((l) => l[k]).filter((v) => v !== undefined).pop();
+    const passwordFile = last('passwordFile');
+    const allowAnonymous = last('allowAnonymous');
+    for (const l of all) {
+      if (passwordFile !== undefined) l.passwordFile = passwordFile;
+      if (allowAnonymous !== undefined) l.allowAnonymous = allowAnonymous;
+    }
+  }
   return { text: out.join('\n'), listeners: all, notes };
+}
+
+/** Whether the listener refuses a client without a username: mosquitto 2.0's allow_anonymous defaults to false. */
+export function loginRequired(l: ConfListener): boolean {
+  return l.allowAnonymous !== true;
+}
+
+/** The OpenSSL security level the observation-only broker uses for certificates its own OpenSSL refuses. */
+export const LOWERED_SECLEVEL = '@SECLEVEL=0';
+
+/**
+ * The conf with OpenSSL's security level lowered on every TLS listener (`ciphers …:@SECLEVEL=0`), so a
+ * broker whose OpenSSL refuses a SHA-1 or small-key certificate starts and the boards can be watched.
+ * Only for observing: the user's broker as written does not start.
+ */
+export function lowerSecurityLevel(text: string): string {
+  const lines = text.split('\n');
+  const out: string[] = [];
+  // Blocks: before the first listener, then one per listener line.
+  const blocks: string[][] = [[]];
+  for (const l of lines) {
+    if (/^\s*listener\s/.test(l)) blocks.push([]);
+    blocks[blocks.length - 1]!.push(l);
+  }
+  for (const b of blocks) {
+    const ciphers = b.findIndex((l) => /^\s*ciphers\s+\S/.test(l));
+    const certfile = b.findIndex((l) => /^\s*certfile\s+\S/.test(l));
+    if (ciphers >= 0) {
+      if (!/@SECLEVEL=/i.test(b[ciphers]!)) b[ciphers] = `${b[ciphers]!.trimEnd()}:${LOWERED_SECLEVEL}`;
+      else b[ciphers] = b[ciphers]!.replace(/@SECLEVEL=\d/i, LOWERED_SECLEVEL);
+    } else if (certfile >= 0) {
+      b.splice(certfile + 1, 0, `ciphers DEFAULT:${LOWERED_SECLEVEL}`);
+    }
+    out.push(...b);
+  }
+  return out.join('\n');
 }
 
 async function resolveFile(value: string, kind: 'crt' | 'key', key: string, where: string, confFile: string,

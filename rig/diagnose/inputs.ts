@@ -1,8 +1,10 @@
 // Validates the user's own files (certificates, keys, mosquitto.conf) and stages copies for the run.
 // Every problem is a DiagnoseInputError naming the file (and line) and what openssl said; keys are never
-// printed, and an encrypted key is decrypted (with --key-pass) into a 0600 staging copy only.
-import { createHash } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+// printed, and an encrypted key is decrypted (with --key-pass) only into a 0700 temp folder that the caller
+// removes when diagnose ends (dispose()). Certificate files keep every certificate they hold: a full chain
+// stays a chain (mosquitto's certfile sends it), a CA bundle stays a bundle.
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { UsageError } from '../cli/args.ts';
@@ -22,16 +24,22 @@ export interface UserFiles {
   conf?: string;
 }
 
-/** Staged, validated copies: logical name → file in stageDir (keys unencrypted, 0600). */
+/** Staged, validated copies: logical name → file in `dir` (keys unencrypted, 0600; dir 0700 under the temp folder). */
 export interface StagedUserFiles {
   dir: string;
-  hash: string;
-  /** PKI name → staged certificate (and key) file names, relative to dir. */
-  certs: Record<string, { crt: string; key?: string; from: string }>;
+  /** PKI name → staged certificate (and key) file names, relative to dir; `count` certificates in the file. */
+  certs: Record<string, { crt: string; key?: string; from: string; count: number }>;
+  /**
+   * One file per certificate, for summaries: "server" (the leaf), "server-chain-1"… (what the broker sends
+   * after it), "ca", "ca-2"… (the rest of a CA bundle), "client", "client-chain-1"… Relative to dir.
+   */
+  parts: Record<string, string>;
+  /** Removes the folder (the decrypted keys with it). Safe to call twice. */
+  dispose(): Promise<void>;
 }
 
-async function run(args: string[], env: Record<string, string> = {}): Promise<{ ok: boolean; out: string; err: string }> {
-  const r = await execa('openssl', args, { reject: false, stdin: 'ignore', env, extendEnv: false, timeout: 30_000 });
+async function run(args: string[], env: Record<string, string> = {}, input?: string): Promise<{ ok: boolean; out: string; err: string }> {
+  const r = await execa('openssl', args, { reject: false, ...(input !== undefined ? { input } : { stdin: 'ignore' as const }), env, extendEnv: false, timeout: 30_000 });
   return { ok: r.exitCode === 0, out: String(r.stdout), err: redact(String(r.stderr)) };
 }
 
@@ -57,16 +65,37 @@ async function mustRead(file: string, option: string): Promise<Buffer> {
   }
 }
 
-/** Converts a certificate (PEM or DER) to PEM in `out`; a clear error when it is not a certificate. */
-export async function checkCertificate(file: string, option: string, out: string): Promise<void> {
+const CERT_BLOCK = /-----BEGIN (TRUSTED )?CERTIFICATE-----[\s\S]*?-----END \1?CERTIFICATE-----/g;
+
+/**
+ * Converts a certificate file (PEM with one or more certificates, or DER) to PEM in `out`, every certificate
+ * kept in its order; each PEM block is checked on its own. Returns the PEM of each certificate.
+ */
+export async function checkCertificate(file: string, option: string, out: string): Promise<string[]> {
   const data = await mustRead(file, option);
   const text = data.toString('latin1');
-  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text) && !text.includes('-----BEGIN CERTIFICATE-----')) {
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text) && !/-----BEGIN (TRUSTED )?CERTIFICATE-----/.test(text)) {
     throw new DiagnoseInputError(`${option} ${file}: this is a private key, not a certificate (give the .crt/.pem certificate here)`);
   }
-  const pem = text.includes('-----BEGIN');
-  const r = await run(['x509', '-in', file, '-inform', pem ? 'PEM' : 'DER', '-out', out]);
-  if (!r.ok) throw new DiagnoseInputError(`${option} ${file}: not a certificate; openssl said: ${opensslSaid(r.err)}`);
+  const blocks = text.includes('-----BEGIN') ? [...text.matchAll(CERT_BLOCK)].map((m) => m[0]) : [];
+  if (blocks.length === 0) {
+    // DER (one certificate), or text openssl will say something about.
+    const r = await run(['x509', '-in', file, '-inform', text.includes('-----BEGIN') ? 'PEM' : 'DER']);
+    if (!r.ok) throw new DiagnoseInputError(`${option} ${file}: not a certificate; openssl said: ${opensslSaid(r.err)}`);
+    await writeFile(out, r.out.endsWith('\n') ? r.out : `${r.out}\n`);
+    return [r.out];
+  }
+  const pems: string[] = [];
+  for (const [i, block] of blocks.entries()) {
+    const r = await run(['x509', '-inform', 'PEM'], {}, `${block}\n`);
+    if (!r.ok) {
+      const which = blocks.length > 1 ? `certificate ${i + 1} of ${blocks.length} in it` : 'it';
+      throw new DiagnoseInputError(`${option} ${file}: ${which} is not a valid certificate; openssl said: ${opensslSaid(r.err)}`);
+    }
+    pems.push(r.out.endsWith('\n') ? r.out : `${r.out}\n`);
+  }
+  await writeFile(out, pems.join(''));
+  return pems;
 }
 
 /** Writes an unencrypted PEM of the key to `out` (0600); errors for an encrypted key without passphrase. */
@@ -95,37 +124,40 @@ export async function checkKeyMatches(crt: string, key: string, certOption: stri
   }
 }
 
-/** Validates and stages every given file under `<cacheDir>/diagnose/<content hash>/` (0700). */
-export async function stageUserFiles(f: UserFiles, cacheDir: string): Promise<StagedUserFiles> {
-  const tmp = path.join(cacheDir, 'diagnose', `.stage-${process.pid}-${Date.now()}`);
-  await mkdir(tmp, { recursive: true, mode: 0o700 });
+/** Validates and stages every given file in a fresh 0700 temp folder; the caller disposes of it. */
+export async function stageUserFiles(f: UserFiles): Promise<StagedUserFiles> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'rig-diagnose-keys-'));
+  await chmod(dir, 0o700);
+  const dispose = (): Promise<void> => rm(dir, { recursive: true, force: true });
   try {
     const certs: StagedUserFiles['certs'] = {};
-    if (f.ca) { await checkCertificate(f.ca, '--ca', path.join(tmp, 'ca.crt')); certs.ca = { crt: 'ca.crt', from: f.ca }; }
-    await checkCertificate(f.cert, '--cert', path.join(tmp, 'server.crt'));
-    await checkKey(f.key, '--key', '--key-pass', f.keyPass, path.join(tmp, 'server.key'));
-    await checkKeyMatches(path.join(tmp, 'server.crt'), path.join(tmp, 'server.key'), '--cert', '--key', [f.cert, f.key]);
-    certs.server = { crt: 'server.crt', key: 'server.key', from: f.cert };
+    const parts: StagedUserFiles['parts'] = {};
+    await mkdir(path.join(dir, 'parts'), { mode: 0o700 });
+    const cert = async (name: string, file: string, option: string): Promise<void> => {
+      const pems = await checkCertificate(file, option, path.join(dir, `${name}.crt`));
+      certs[name] = { crt: `${name}.crt`, from: file, count: pems.length };
+      for (const [i, pem] of pems.entries()) {
+        // A CA bundle's certificates are all anchors; after a leaf come the chain certificates it sends.
+        const part = i === 0 ? name : name === 'ca' ? `ca-${i + 1}` : `${name}-chain-${i}`;
+        parts[part] = `parts/${part}.crt`;
+        await writeFile(path.join(dir, parts[part]), pem);
+      }
+    };
+    if (f.ca) await cert('ca', f.ca, '--ca');
+    await cert('server', f.cert, '--cert');
+    await checkKey(f.key, '--key', '--key-pass', f.keyPass, path.join(dir, 'server.key'));
+    await checkKeyMatches(path.join(dir, 'server.crt'), path.join(dir, 'server.key'), '--cert', '--key', [f.cert, f.key]);
+    certs.server!.key = 'server.key';
     if (f.clientCert || f.clientKey) {
       if (!f.clientCert || !f.clientKey) throw new DiagnoseInputError('--client-cert and --client-key go together');
-      await checkCertificate(f.clientCert, '--client-cert', path.join(tmp, 'client.crt'));
-      await checkKey(f.clientKey, '--client-key', '--client-key-pass', f.clientKeyPass, path.join(tmp, 'client.key'));
-      await checkKeyMatches(path.join(tmp, 'client.crt'), path.join(tmp, 'client.key'), '--client-cert', '--client-key', [f.clientCert, f.clientKey]);
-      certs.client = { crt: 'client.crt', key: 'client.key', from: f.clientCert };
+      await cert('client', f.clientCert, '--client-cert');
+      await checkKey(f.clientKey, '--client-key', '--client-key-pass', f.clientKeyPass, path.join(dir, 'client.key'));
+      await checkKeyMatches(path.join(dir, 'client.crt'), path.join(dir, 'client.key'), '--client-cert', '--client-key', [f.clientCert, f.clientKey]);
+      certs.client!.key = 'client.key';
     }
-    const h = createHash('sha256');
-    for (const name of Object.keys(certs).sort()) {
-      h.update(name).update(await readFile(path.join(tmp, certs[name]!.crt)));
-      const k = certs[name]!.key;
-      if (k) h.update(await readFile(path.join(tmp, k)));
-    }
-    const hash = h.digest('hex').slice(0, 16);
-    const dir = path.join(cacheDir, 'diagnose', hash);
-    if (await stat(dir).then(() => true, () => false)) await rm(tmp, { recursive: true, force: true });
-    else await rename(tmp, dir);
-    return { dir, hash, certs };
+    return { dir, certs, parts, dispose };
   } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
+    await dispose();
     throw e;
   }
 }

@@ -2,6 +2,7 @@
 // One rule per failure mode; each cites the TLS stack behaviour it relies on, from
 // /work/shared/reference/tls-esp32.md (mbedTLS 2.28 / arduino-esp32 2.0.x) and tls-bearssl.md (BearSSL 0.6).
 import { isIPv4 } from 'node:net';
+import { basename } from 'node:path';
 import type { BoardProfile } from '../boards/profile.ts';
 import type { CertSummary, Outcome } from '../results/schema.ts';
 import type { Explanation } from './types.ts';
@@ -19,6 +20,18 @@ export interface RuleClient {
   brokerTlsVersion?: string;
   requireCertificate?: boolean;
   username?: string;
+  /** The listener refuses clients without a login (allow_anonymous false, mosquitto 2.0's default in a conf). */
+  loginRequired?: boolean;
+  /** The conf's password_file, as written. */
+  passwordFile?: string;
+}
+
+/** What the run found out about the server's chain beyond the outcome (diagnose computes it with openssl). */
+export interface ChainFacts {
+  /** `openssl verify` of the leaf, with what the broker sends, against the CA given to the board. */
+  verify?: { ok: boolean; error?: string };
+  /** A CA certificate among the user's files that issued the leaf but is not sent by the broker. */
+  missingIntermediate?: { subject: string; issuer: string; file: string; completes: boolean; fileHoldsChain: boolean };
 }
 
 export interface RuleBoard { id: string; family: BoardProfile['family']; stack: BoardProfile['stack'] }
@@ -30,6 +43,7 @@ export interface RuleInput {
   outcome: Outcome;
   /** Time the certificates are judged at (default: now). */
   now?: Date;
+  chain?: ChainFacts;
 }
 
 export type Rule = (i: RuleInput) => Explanation | undefined;
@@ -52,6 +66,29 @@ export function serverCert(certs: CertSummary[]): CertSummary | undefined {
 
 export function caCert(certs: CertSummary[]): CertSummary | undefined {
   return certs.find((c) => c.name === 'ca') ?? certs.find((c) => c.isCA);
+}
+
+/** The certificates the broker sends after the leaf (a full-chain certfile: "server-chain-1", …). */
+export function sentChain(certs: CertSummary[]): CertSummary[] {
+  return certs.filter((c) => /^server-chain-\d+$/.test(c.name));
+}
+
+/** Every certificate of the CA file given to the board ("ca", then "ca-2", … of a bundle). */
+export function caBundle(certs: CertSummary[]): CertSummary[] {
+  return certs.filter((c) => c.name === 'ca' || /^ca-\d+$/.test(c.name));
+}
+
+/** The issuer names from the leaf up through what the broker sends: the last is the one an anchor must match. */
+function issuerPath(server: CertSummary, sent: CertSummary[]): string[] {
+  const names = [server.issuer];
+  let at = server;
+  for (let guard = 0; guard < 8; guard++) {
+    const next = sent.find((c) => c.subject === at.issuer && c !== at);
+    if (!next || next.subject === next.issuer) break;
+    names.push(next.issuer);
+    at = next;
+  }
+  return names;
 }
 
 function describeNames(c: CertSummary): string {
@@ -125,7 +162,7 @@ export const nameMismatch: Rule = (i) => {
   const ipSans = server.san.filter((s) => s.startsWith('IP:')).map((s) => s.slice(3));
   const evidence = [
     `server certificate: ${describeNames(server)}`,
-    c.byIp ? `the sketch connects by IPAddress, so ${isMbedTls(b) ? 'the name checked is its dotted quad' : 'the name checked'} "${name}"`
+    c.byIp ? `the sketch connects by IPAddress, so the name checked is ${isMbedTls(b) ? 'its dotted quad ' : ''}"${name}"`
       : `the sketch connects to "${c.connect}", which is the name checked`,
     ...(o.code ? [`${b.id} failed with ${o.code}${o.detail ? ` (${o.detail})` : ''}`] : []),
   ];
@@ -152,8 +189,12 @@ export const nameMismatch: Rule = (i) => {
   const fixes: string[] = [];
   const names = [...new Set([...dnsNames, ...(server.san.length === 0 && cn && !isIPv4(cn) ? [cn] : [])])].filter((n) => !n.startsWith('*'));
   for (const n of names) fixes.push(`connect to ${n} (setServer("${n}")${c.byIp ? ' with the name instead of an IPAddress' : ''}; the board must resolve it, e.g. mDNS ${n}.local or a DNS entry)`);
-  if (nameIsIp) {
-    fixes.push(`reissue the server certificate with CN=${name} and no SAN (works on ESP32 2.0.x and BearSSL; PC clients then need the CN match too)`);
+  if (nameIsIp && isOpenSsl(b)) {
+    // OpenSSL/Node never match an IP against the CN or a DNS entry: only an IP SAN entry works.
+    fixes.push(`reissue the server certificate with IP:${name} in the SAN (OpenSSL matches an address only against IP SAN entries, never the CN)`);
+    fixes.push(`to serve PC clients and boards alike: SAN IP:${name}, DNS:${name} (embedded stacks compare the dNSName text, PC clients use the IP entry)`);
+  } else if (nameIsIp) {
+    fixes.push(`reissue the server certificate with CN=${name} and no SAN (works on ESP32 2.0.x and BearSSL; PC clients then fail: they match an address only against an IP SAN entry)`);
     fixes.push(`or keep a SAN and add DNS:${name} next to IP:${name} (embedded stacks compare the dNSName text, PC clients use the IP entry)`);
     if (isBearSsl(b) && !c.byIp) fixes.push(`(BearSSL only) connect(IPAddress) skips the name check entirely: it removes the error but also the protection`);
   } else {
@@ -170,10 +211,15 @@ export const untrusted: Rule = (i) => {
   if (!hit) return undefined;
   const server = serverCert(i.certs);
   const ca = caCert(i.certs);
+  const bundle = caBundle(i.certs);
+  const sent = sentChain(i.certs);
   const evidence: string[] = [];
   if (server) evidence.push(`server certificate: subject ${server.subject}, issuer ${server.issuer}`);
-  if (ca) evidence.push(`CA certificate: subject ${ca.subject}${ca.isCA ? '' : ' (not marked CA:TRUE)'}`);
+  for (const s of sent) evidence.push(`the broker also sends: ${s.subject} (issuer ${s.issuer})`);
+  for (const a of bundle) evidence.push(`CA certificate${bundle.length > 1 ? ` (${a.name})` : ''}: subject ${a.subject}${a.isCA ? '' : ' (not marked CA:TRUE)'}`);
+  if (i.chain?.verify) evidence.push(`openssl verify -CAfile <your CA> on the chain the broker sends: ${i.chain.verify.ok ? 'OK' : i.chain.verify.error ?? 'fails'}`);
   if (o.code) evidence.push(`${b.id} failed with ${o.code}${o.detail ? ` (${o.detail})` : ''}`);
+  const who = isOpenSsl(b) ? 'client' : 'board';
   const selfSignedLook = server && ca && server.subject === ca.subject && server.name !== ca.name;
   if (!c.caGiven && !c.insecure) {
     const stackRule = b.stack === 'arduinobearssl'
@@ -185,33 +231,71 @@ export const untrusted: Rule = (i) => {
       : isOpenSsl(b) ? 'give the PC client your CA: mosquitto_pub --cafile ca.crt, or mqtt.js { ca: fs.readFileSync("ca.crt") }'
         : isBearSsl(b) ? 'give the board your CA: espClient.setTrustAnchors(new BearSSL::X509List(ca_cert))'
           : 'give the board your CA: espClient.setCACert(ca_cert)';
-    return { rule: 'untrusted-no-ca', title: `untrusted: the ${isOpenSsl(b) ? 'client' : 'board'} was not given your CA`, evidence, stackRule,
-      why: `${isOpenSsl(b) ? 'The client' : 'The board'} has no anchor for the CA that issued your server certificate (${server?.issuer ?? 'unknown issuer'}).`,
+    return { rule: 'untrusted-no-ca', title: `untrusted: the ${who} was not given your CA`, evidence, stackRule,
+      why: `The ${who} has no anchor for the CA that issued your server certificate (${server?.issuer ?? 'unknown issuer'}).`,
       fixes: [fix] };
   }
   if (isOpenSsl(b) && selfSignedLook && codeIs(o, 'openssl:DEPTH_ZERO_SELF_SIGNED_CERT')) {
     return { rule: 'untrusted-same-dn', title: 'untrusted: CA and server certificate have the same subject DN', evidence,
-      stackRule: 'OpenSSL treats a certificate whose issuer equals its own subject as self-signed (DEPTH_ZERO_SELF_SIGNED_CERT); embedded stacks chain by DN and do not care',
+      stackRule: 'OpenSSL treats a certificate whose issuer equals its own subject as self-signed (DEPTH_ZERO_SELF_SIGNED_CERT) unless an authority key identifier names another key (an X.509 v1 certificate, as `openssl x509 -req` makes without -extfile, has none); embedded stacks chain by DN and do not care',
       why: `Your CA and server certificates both have the subject ${ca!.subject}, so OpenSSL takes the server certificate for a self-signed one that is not your CA.`,
       fixes: ['give the CA and the server certificate different subjects, e.g. OU=CA and OU=Server (this is what the "different OU" advice fixes: PC clients, not the ESP32 name check)'] };
   }
-  if (server && ca && server.issuer !== ca.subject) {
-    return { rule: 'untrusted-wrong-ca', title: 'untrusted: the CA given to the board did not issue the server certificate', evidence,
-      stackRule: isBearSsl(b) ? 'BearSSL x509_minimal: a chain that never reaches a trust anchor → 62 X509_NOT_TRUSTED (tls-bearssl.md §5)'
-        : isMbedTls(b) ? 'mbedTLS 2.28: no trusted issuer → flag 0x08 NOT_TRUSTED, handshake -9984 (tls-esp32.md §4)' : 'OpenSSL: unable to get the issuer certificate',
-      why: `The server certificate was issued by "${server.issuer}", but the CA you give the board is "${ca.subject}".`,
-      fixes: [`give the board the CA whose subject is "${server.issuer}"`, 'or reissue the server certificate from the CA the board has'] };
+  const chainRule = isBearSsl(b) ? 'BearSSL x509_minimal: a chain that never reaches a trust anchor → 62 X509_NOT_TRUSTED (tls-bearssl.md §5)'
+    : isMbedTls(b) ? 'mbedTLS 2.28: no trusted issuer → flag 0x08 NOT_TRUSTED, handshake -9984 (tls-esp32.md §4)'
+      : 'OpenSSL: the issuer of the last certificate the server sends is not in the CA file → unable to get local issuer certificate / UNABLE_TO_VERIFY_LEAF_SIGNATURE';
+  // The anchor must be the issuer of the leaf or of a certificate the broker sends after it.
+  const path = server ? issuerPath(server, sent) : [];
+  const reached = bundle.some((a) => path.includes(a.subject) || sent.some((x) => x.subject === a.subject));
+  const missing = i.chain?.missingIntermediate;
+  if (server && bundle.length && !reached && missing?.completes && path.includes(missing.subject)) {
+    return { rule: 'untrusted-missing-intermediate', title: `untrusted: the broker does not send the intermediate CA ${missing.subject}`, evidence: [
+      ...evidence, `${missing.file}: subject ${missing.subject}, issuer ${missing.issuer}; with it, openssl verify -CAfile <your CA> -untrusted ${basename(missing.file)}: OK`],
+    stackRule: `${chainRule}; a ${who} only has what the server sends plus its anchors, so an intermediate CA must come from the broker's certfile (mosquitto sends every certificate in certfile)`,
+    why: `Your server certificate was issued by the intermediate CA ${missing.subject}, which your CA ${bundle.map((a) => a.subject).join(', ')} issued; the broker sends the server certificate alone, so the ${who} cannot link it to your CA.`,
+    fixes: [missing.fileHoldsChain
+      ? `the broker does not send the intermediate CA ${missing.subject}: put the chain in certfile (certfile ${basename(missing.file)}: it holds the server certificate and the intermediate)`
+      : `the broker does not send the intermediate CA ${missing.subject}: put the chain in certfile (cat server.crt ${basename(missing.file)} > server-chain.crt; certfile server-chain.crt)`,
+    `or give the ${who} a CA file with both your CA and the intermediate (every stack then finds the intermediate among its anchors)`] };
   }
-  if (ca && !ca.isCA && isBearSsl(b)) {
+  if (server && bundle.length && !reached) {
+    const top = path[path.length - 1]!;
+    const bundleNames = bundle.map((a) => `"${a.subject}"`).join(', ');
+    if (server.subject === server.issuer && !sent.length) {
+      return { rule: 'untrusted-wrong-ca', title: `untrusted: the server certificate is self-signed, not issued by the CA given to the ${who}`, evidence,
+        stackRule: chainRule,
+        why: `Your server certificate is its own issuer ("${server.subject}"); the ${who} trusts only ${bundleNames}, which did not sign it.`,
+        fixes: ['reissue the server certificate from your CA (openssl x509 -req -CA ca.crt -CAkey ca.key …)',
+          `or give the ${who} the server certificate itself as the CA file (it is its own issuer)`] };
+    }
+    return { rule: 'untrusted-wrong-ca', title: `untrusted: the CA given to the ${who} did not issue the server certificate`, evidence,
+      stackRule: chainRule,
+      why: `The server certificate${sent.length ? ' chain' : ''} was issued by "${top}", but the CA you give the ${who} is ${bundleNames}.`,
+      fixes: [`give the ${who} the CA whose subject is "${top}"`, 'or reissue the server certificate from the CA the board has',
+        `if "${top}" is an intermediate CA issued by your CA, the broker must send it: put it in certfile after the server certificate (cat server.crt intermediate.crt)`] };
+  }
+  const issuing = bundle.find((a) => path.includes(a.subject)) ?? ca;
+  if (issuing && !issuing.isCA && isBearSsl(b)) {
     return { rule: 'untrusted-not-ca', title: 'untrusted: your CA certificate is not marked as a CA', evidence,
-      stackRule: 'ESP8266 X509List makes a BR_X509_TA_CA anchor only for CA:TRUE certificates; without it the anchor can only match the server certificate itself (tls-bearssl.md §1)',
-      why: `The certificate given as CA (${ca.subject}) has no basicConstraints CA:TRUE, so BearSSL will not accept it as an issuer.`,
-      fixes: ['reissue the CA with -addext basicConstraints=critical,CA:TRUE (openssl req -x509 does this by default)'] };
+      stackRule: b.stack === 'arduinobearssl'
+        ? 'BearSSL x509_minimal checks basicConstraints of every issuer in the chain: an issuer without CA:TRUE → 58 X509_NOT_CA (tls-bearssl.md §5)'
+        : 'ESP8266 X509List makes a BR_X509_TA_CA anchor only for CA:TRUE certificates; without it the anchor can only match the server certificate itself → 58 "Not a CA, or path length constraint violation." (tls-bearssl.md §1)',
+      why: `The certificate given as CA (${issuing.subject}) ${issuing.version === 1 ? 'is an X.509 v1 certificate, so it has no extensions and no' : 'has no'} basicConstraints CA:TRUE, so BearSSL will not accept it as an issuer (mbedTLS and OpenSSL may still accept it).`,
+      fixes: ['reissue the CA with -addext basicConstraints=critical,CA:TRUE (openssl req -x509 does this by default; `openssl x509 -req` without -extfile makes a v1 certificate)'] };
   }
-  return { rule: 'untrusted', title: 'untrusted: the chain does not reach a trust anchor the board has', evidence,
-    stackRule: isBearSsl(b) ? 'BearSSL → 62 X509_NOT_TRUSTED' : 'mbedTLS → -9984 with NOT_TRUSTED (0x08)',
-    why: 'The board could not link the server certificate to the CA it was given.',
-    fixes: ['check that the broker serves the certificate issued by the CA you give the board (cafile/certfile pair)'] };
+  const verifyErr = i.chain?.verify && !i.chain.verify.ok ? i.chain.verify.error ?? '' : '';
+  // The issuer's name is among the anchors (else a rule above answered), yet openssl finds no issuer or a bad
+  // signature: the CA of that name has another key (its key identifier or signature does not match).
+  const badSignature = /signature|unable to get (local )?issuer/i.test(verifyErr);
+  return { rule: 'untrusted', title: badSignature ? 'untrusted: your CA has the right name but did not sign the server certificate'
+    : `untrusted: the chain does not reach a trust anchor the ${who} has`, evidence,
+  stackRule: badSignature ? `${chainRule}; the issuer is looked up by name, then its key must verify the signature (and, where present, its key identifier must match the certificate's authority key identifier)` : chainRule,
+  why: badSignature
+    ? `The server certificate names "${server?.issuer ?? '?'}" as its issuer and your CA has that name, but your CA's key did not make the signature: the CA was made again with the same name (a new ca.key), or the server certificate comes from another CA of that name.`
+    : `The ${who} could not link the server certificate to the CA it was given${verifyErr ? ` (openssl: ${verifyErr})` : ''}.`,
+  fixes: badSignature
+    ? ['give the board the ca.crt that was made together with the ca.key that signed server.crt', 'or reissue server.crt with the CA you give the board (openssl x509 -req -CA ca.crt -CAkey ca.key …)']
+    : ['check that the broker serves the certificate issued by the CA you give the board (cafile/certfile pair)'] };
 };
 
 /** Expired / not yet valid: BearSSL checks dates against the board clock; ESP32 never does. */
@@ -234,7 +318,9 @@ export const dates: Rule = (i) => {
         : 'call configTime(0, 0, "pool.ntp.org") and wait until time(nullptr) > 1700000000 before connecting (or setX509Time())'] };
   }
   const which = bad.map((x) => `${x.name} (${Date.parse(x.notAfter) < now.getTime() ? `expired ${x.notAfter.slice(0, 10)}` : `valid only from ${x.notBefore.slice(0, 10)}`})`);
-  return { rule: o.kind === 'tls/not-yet-valid' ? 'not-yet-valid' : 'expired',
+  // BearSSL has one code (54) for both: the certificates' dates tell which it is.
+  const early = bad.length > 0 ? bad.every((x) => Date.parse(x.notBefore) > now.getTime()) : o.kind === 'tls/not-yet-valid';
+  return { rule: early ? 'not-yet-valid' : 'expired',
     title: which.length ? `certificate dates: ${which.join(', ')}` : 'certificate dates do not cover the board clock', evidence,
     stackRule: isBearSsl(b) ? 'BearSSL x509_minimal reads the dates first: notBefore > now or notAfter < now → 54 (tls-bearssl.md §5)'
       : isMbedTls(b) ? 'a real ESP32 never checks dates (MBEDTLS_HAVE_TIME_DATE off, tls-esp32.md §3); only IDF builds with it on do'
@@ -316,16 +402,46 @@ export const noTrustConfigured: Rule = (i) => {
     fixes: ['espClient.setCACert(ca_cert) with the PEM of your ca.crt (setInsecure() would also connect, without any check)'] };
 };
 
+/** How each stack's MQTT client reports a refused login, and how it sends one. */
+function mqttLogin(b: RuleBoard): { rule: string; send: string } {
+  switch (b.stack) {
+    case 'openssl-node': return { rule: 'mqtt.js: CONNACK return code 4/5 → error "Connection refused: Bad username or password" / "Not authorized" (error.code 4/5)',
+      send: 'mqtt.connect(url, { username, password })' };
+    case 'openssl-mosquitto': return { rule: 'mosquitto_pub/sub: CONNACK 4/5 → "Connection error: Connection Refused: bad user name or password / not authorised."',
+      send: 'mosquitto_pub -u USER -P PASS' };
+    case 'esp-tls': return { rule: 'ESP-IDF esp-mqtt: CONNACK return code 4/5 → MQTT_EVENT_ERROR with error_type MQTT_ERROR_TYPE_CONNECTION_REFUSED, connect_return_code 4/5',
+      send: 'esp_mqtt_client_config_t .credentials.username / .credentials.authentication.password' };
+    default: return { rule: 'PubSubClient 2.8: CONNACK return code 4 (bad credentials) or 5 (not authorized) becomes state() 4/5 (tls-bearssl.md §2)',
+      send: 'client.connect(id, user, pass)' };
+  }
+}
+
+/** The broker wants a login and diagnose was run without one: the user's omission, not the board's. */
+export const loginNotGiven: Rule = (i) => {
+  const { outcome: o, board: b, client: c } = i;
+  if (!(o.kind === 'mqtt/not-authorized' || o.kind === 'mqtt/bad-credentials') || c.username !== undefined || !c.loginRequired) return undefined;
+  const login = mqttLogin(b);
+  return { rule: 'login-not-given', title: 'TLS is fine; the broker requires a username and password and none was given to diagnose',
+    evidence: [c.passwordFile ? `conf: password_file ${c.passwordFile}` : 'conf: allow_anonymous is not true on the listener (mosquitto 2.0 then refuses anonymous clients)',
+      'diagnose: no --username/--password, so the board connected without a login', ...(o.code ? [`${b.id}: ${o.code}`] : [])],
+    stackRule: login.rule,
+    why: 'Your broker refuses clients without a login, and diagnose ran the board without one because no --username was given. The TLS part of your setup worked.',
+    fixes: ['run diagnose again with --username USER --password PASS as the sketch logs in (they become the run\'s only user)',
+      `if the board really sends no login: make it send one (${login.send}) with a user from ${c.passwordFile ?? 'the password_file'}, or allow_anonymous true on that listener`] };
+};
+
 /** TLS worked; the broker refused the MQTT login. */
 export const notAuthorized: Rule = (i) => {
   const { outcome: o, board: b, client: c } = i;
   if (!(o.kind === 'mqtt/not-authorized' || o.kind === 'mqtt/bad-credentials')) return undefined;
+  const login = mqttLogin(b);
   return { rule: 'not-authorized', title: 'TLS is fine; the broker refused the MQTT login',
     evidence: [`MQTT user: ${c.username ?? '(none sent)'}`, ...(o.code ? [`${b.id}: ${o.code}`] : [])],
-    stackRule: 'PubSubClient 2.8: CONNACK return code 4 (bad credentials) or 5 (not authorized) becomes state() 4/5 (tls-bearssl.md §2)',
+    stackRule: login.rule,
     why: o.kind === 'mqtt/bad-credentials' ? 'The username/password is not in the broker\'s password_file.'
-      : 'The broker requires a login (allow_anonymous false) and the board sent none, or a user the ACL/password file does not allow.',
-    fixes: ['send a username and password that are in the broker\'s password_file (client.connect(id, user, pass))', 'or allow_anonymous true on that listener'] };
+      : c.username === undefined ? 'The broker requires a login (allow_anonymous false) and the client sent none.'
+        : `The broker refused the user "${c.username}": the password does not match its password_file entry, or the ACL does not allow it.`,
+    fixes: [`send a username and password that are in the broker's password_file (${login.send})`, 'or allow_anonymous true on that listener'] };
 };
 
 /** MKR1000: the client key lives in the ECC508, which holds NIST P-256 keys only. */
@@ -337,13 +453,13 @@ export const mkrClientKey: Rule = (i) => {
   return { rule: 'mkr-client-key', title: `MKR1000: a ${cert.key} client key cannot live in the ECC508`,
     evidence: [`client certificate: ${cert.subject}, key ${cert.key}`],
     stackRule: 'ArduinoBearSSL setEccSlot(slot, cert) signs with ECCX08.ecSign: a P-256 key in an ECC508 slot (curve secp256r1), nothing else (tls-bearssl.md §3-4)',
-    why: `Your client certificate has a ${cert.key} key; the MKR1000 signs the TLS handshake inside its ECC508 crypto chip, which only holds NIST P-256 keys.`,
+    why: `Your client certificate has a ${cert.key} key; the MKR1000 keeps its client key in the ECC508 crypto chip and signs the TLS handshake there, and the chip holds only NIST P-256 keys, so this key cannot be put on the board at all${i.outcome.kind === 'crash' ? ' (the twin refuses to load it into its ECC508 slot, as the chip would)' : ''}.`,
     fixes: ['make the key on the board: run the ECCX08CSR example (P-256 key in a slot), sign its CSR with your CA, and use setEccSlot(slot, cert)',
       'or give the broker listener require_certificate false and authenticate the MKR1000 with a username/password'] };
 };
 
 /** Every rule in the order they are tried; the first that applies explains the outcome. */
-export const RULES: readonly Rule[] = [mkrClientKey, noTrustConfigured, protocolVersion, clientCertRequired, dates, weakSignature, weakKey, nameMismatch, untrusted, notAuthorized];
+export const RULES: readonly Rule[] = [mkrClientKey, noTrustConfigured, protocolVersion, clientCertRequired, dates, weakSignature, weakKey, nameMismatch, untrusted, loginNotGiven, notAuthorized];
 
 export function explain(i: RuleInput): Explanation | undefined {
   if (i.outcome.kind === 'connected') return undefined;
@@ -352,4 +468,50 @@ export function explain(i: RuleInput): Explanation | undefined {
     if (e) return e;
   }
   return undefined;
+}
+
+/** What mosquitto's OpenSSL said when it refused a certificate at its security level. */
+export type SecLevelRefusal = 'ca md too weak' | 'ee key too small' | 'ca key too small';
+
+/** The security-level refusal in a broker log, if that is why it did not start. */
+export function secLevelRefusal(log: string[]): SecLevelRefusal | undefined {
+  for (const l of log) {
+    const m = /SSL routines::(ca md too weak|ee key too small|ca key too small)/i.exec(l);
+    if (m) return m[1]!.toLowerCase() as SecLevelRefusal;
+  }
+  return undefined;
+}
+
+/**
+ * The user's broker does not start: mosquitto's own error lines as evidence. A certificate its OpenSSL
+ * refuses at the security level (SHA-1 signature, RSA key under 2048 bits) gets the reissue fix.
+ */
+export function brokerRefused(log: string[], certs: CertSummary[]): Explanation {
+  // The broker's own copy lives in a rig temp folder: show the file name the user knows.
+  const errors = log.filter((l) => /Error|OpenSSL/i.test(l)).map((l) => l.replace(/^\d+:\s*/, '').replace(/\/\S*\/rig-broker-[^/\s"]+\/(?:certs|private)\//g, ''));
+  const evidence = errors.length ? errors.map((l) => `mosquitto: ${l}`) : log.slice(-4).map((l) => `mosquitto: ${l}`);
+  const refusal = secLevelRefusal(log);
+  const seclevel = 'OpenSSL 3 security levels (SSL_CTX_use_certificate checks the certificate against the level): level 1 and above refuse SHA-1 and MD5 signatures ("ca md too weak"), level 2 refuses RSA keys under 2048 bits ("ee key too small" for the server\'s own key, "ca key too small" for its CA\'s); Debian and Ubuntu build OpenSSL with level 2 as the default';
+  if (refusal === 'ca md too weak') {
+    const weak = certs.filter((x) => /sha1|md5/i.test(x.signature));
+    evidence.push(...weak.map((x) => `${x.name}: ${x.subject}, signed with ${x.signature}`));
+    return { rule: 'broker-weak-signature', title: `your broker does not start: its OpenSSL refuses the ${weak.map((x) => x.name).join(' and ') || 'server'} certificate's ${weak[0]?.signature ?? 'SHA-1'} signature`,
+      why: `mosquitto loads certfile with OpenSSL at its default security level, which refuses a certificate signed with ${weak[0]?.signature ?? 'SHA-1'}; mosquitto then exits before it listens, so no board (and no PC client) can connect.`,
+      evidence, stackRule: seclevel,
+      fixes: ['reissue the server certificate with SHA-256: openssl x509 -req -sha256 … (and the CA with req -x509 -sha256 if it is SHA-1 too)',
+        'only as a stopgap: "ciphers DEFAULT:@SECLEVEL=0" on the listener lets mosquitto load it; the boards below were observed that way'] };
+  }
+  if (refusal === 'ee key too small' || refusal === 'ca key too small') {
+    const weak = certs.filter((x) => { const m = /^RSA (\d+)/.exec(x.key); return m !== null && Number(m[1]) < 2048; });
+    evidence.push(...weak.map((x) => `${x.name}: ${x.subject}, key ${x.key}`));
+    return { rule: 'broker-weak-key', title: `your broker does not start: its OpenSSL refuses the ${refusal === 'ee key too small' ? 'server' : 'CA'} certificate's ${weak[0]?.key ?? 'small RSA'} key`,
+      why: `mosquitto loads certfile with OpenSSL at its default security level (2), which wants RSA keys of at least 2048 bits; ${weak.map((x) => `${x.name} has ${x.key}`).join(', ') || 'a key is smaller'}, so mosquitto exits before it listens and no client can connect.`,
+      evidence, stackRule: seclevel,
+      fixes: ['reissue with an RSA 2048 key (openssl genrsa -out server.key 2048) or an EC P-256 key (openssl ecparam -genkey -name prime256v1)',
+        'only as a stopgap: "ciphers DEFAULT:@SECLEVEL=0" on the listener lets mosquitto load it; the boards below were observed that way'] };
+  }
+  return { rule: 'broker-does-not-start', title: 'your broker does not start with these files and conf',
+    why: 'mosquitto exited before it listened; its error lines say why. No board can connect until it starts.',
+    evidence, stackRule: 'mosquitto 2.0 exits at start-up when it cannot load a listener\'s certfile, keyfile or cafile, or another conf line is wrong',
+    fixes: [errors.length ? `fix what mosquitto names: ${errors[0]}` : 'run mosquitto -c your.conf -v and fix what it names'] };
 }

@@ -1,7 +1,9 @@
 // Builds a sketch into a native twin binary: host core library (cached) + sketch unit, linked with the
 // board's real TLS library. Cached by content hash: an unchanged sketch runs no compiler.
+// arduino_secrets.h carries passwords and keys: the cache folders are 0700, and once linked the header and
+// the object files compiled from it are removed (the hash of the header keeps the cache key content-based).
 import { createHash } from 'node:crypto';
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MAX_PARALLEL_COMPILES, TwinBuildError, firstErrors, pool, runCompiler } from './compile.ts';
 import { DEFAULT_BOARDS_DIR, LINK_LIBS, buildHostCore, commonFlags, hostCoreLayout, publishDir, type TwinCore } from './hostcore.ts';
@@ -59,16 +61,22 @@ export async function buildTwin(o: BuildTwinOptions): Promise<TwinBuild> {
   for (const f of [...sketch.inos, ...sketch.others]) key.update(`\0${f.rel}\0${f.text}`);
   key.update(`\0arduino_secrets.h\0${o.secretsHeader}`);
   const hash = key.digest('hex').slice(0, 24);
-  const finalDir = path.join(o.cacheDir, 'sketch', `${sketch.name}-${o.core}-${hash}`);
+  const sketchRoot = path.join(o.cacheDir, 'sketch');
+  await privateDir(o.cacheDir);
+  await privateDir(sketchRoot);
+  const finalDir = path.join(sketchRoot, `${sketch.name}-${o.core}-${hash}`);
   const binary = path.join(finalDir, 'twin');
   const hostLog = host.log;
   try {
     await stat(binary);
+    // Builds cached before the header was removed after linking still hold it: drop it now.
+    await dropSecrets(finalDir);
     return { binary, cached: true, ms: Date.now() - t0, log: `${hostLog}sketch ${sketch.name} ${hash}: cached\n`, coreLibCached: host.cached, coreLibMs: host.ms };
   } catch { /* build it */ }
 
   const tmp = `${finalDir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   const src = path.join(tmp, 'src');
+  await mkdir(tmp, { mode: 0o700 });
   await mkdir(src, { recursive: true });
   let log = `${hostLog}sketch ${sketch.name} ${hash}: building\n`;
   try {
@@ -99,10 +107,24 @@ export async function buildTwin(o: BuildTwinOptions): Promise<TwinBuild> {
       throw new TwinBuildError('link', `sketch ${sketch.name} (${o.core} twin) failed to link:\n${errs.join('\n')}`, errs, log);
     }
     await writeFile(path.join(tmp, 'build.log'), log);
+    await dropSecrets(tmp);
     await publishDir(tmp, finalDir);
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
     throw e;
   }
   return { binary, cached: false, ms: Date.now() - t0, log, coreLibCached: host.cached, coreLibMs: host.ms };
+}
+
+/** A cache folder only the rig's user can read (twin binaries embed the sketch's secrets). */
+async function privateDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
+}
+
+/** Removes what holds the secrets in plain text once the binary is linked: the header and the objects. */
+async function dropSecrets(dir: string): Promise<void> {
+  await rm(path.join(dir, 'src', 'arduino_secrets.h'), { force: true });
+  const objs = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(objs.filter((n) => n.endsWith('.o')).map((n) => rm(path.join(dir, n), { force: true })));
 }

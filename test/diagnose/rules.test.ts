@@ -8,9 +8,11 @@ import { buildPki } from '../../rig/pki/index.ts';
 import type { CertSummary, Outcome } from '../../rig/results/schema.ts';
 import type { PkiSpec } from '../../rig/scenario/schema.ts';
 import {
-  checkedName, clientCertRequired, mkrClientKey, dates, embeddedNameMatches, explain, nameMismatch, noTrustConfigured, notAuthorized,
-  protocolVersion, untrusted, weakKey, weakSignature, type RuleBoard, type RuleClient, type RuleInput,
+  brokerRefused, checkedName, clientCertRequired, mkrClientKey, dates, embeddedNameMatches, explain, loginNotGiven, nameMismatch,
+  noTrustConfigured, notAuthorized, protocolVersion, secLevelRefusal, untrusted, weakKey, weakSignature, type RuleBoard, type RuleClient,
+  type RuleInput,
 } from '../../rig/diagnose/rules.ts';
+import { loginRequired, lowerSecurityLevel, mapUserConf } from '../../rig/diagnose/conf.ts';
 import { Explanation } from '../../rig/diagnose/types.ts';
 
 const ESP32: RuleBoard = { id: 'esp32', family: 'esp32', stack: 'mbedtls' };
@@ -178,6 +180,95 @@ describe('diagnose: explanation rules', function () {
     assert.match(e.title, /RSA 2048 client key/);
     assert.match(e.fixes[0]!, /ECCX08CSR/);
     assert.equal(mkrClientKey({ ...i, board: ESP8266 }), undefined, 'only the MKR1000 keeps its key in the chip');
+  });
+
+  it('name mismatch on an IP: the PC gets "IP SAN entry", the boards "CN=IP and no SAN" (Node never matches an IP against the CN)', () => {
+    const o = out('tls/name-mismatch', 'openssl:ERR_TLS_CERT_ALTNAME_INVALID');
+    const pc = valid(nameMismatch(input('seed000', CONTROL, o, { connect: '192.168.0.52' })));
+    assert.ok(pc.fixes.some((f) => /IP:192\.168\.0\.52 in the SAN/.test(f)), pc.fixes.join('\n'));
+    assert.ok(!pc.fixes.some((f) => /CN=192\.168\.0\.52 and no SAN/.test(f)), pc.fixes.join('\n'));
+    const board = valid(nameMismatch(input('seed000', ESP8266, out('tls/name-mismatch', 'bearssl:56'), { connect: '192.168.0.52' })));
+    const cnFix = board.fixes.find((f) => /CN=192\.168\.0\.52 and no SAN/.test(f));
+    assert.ok(cnFix, board.fixes.join('\n'));
+    assert.match(cnFix, /PC clients then fail/);
+  });
+
+  it('untrusted, CA without CA:TRUE on BearSSL (58): untrusted-not-ca', () => {
+    const certs = pkis.seed002!.map((c) => (c.name === 'ca' ? { ...c, isCA: false, version: 1 } : c));
+    const e = valid(untrusted({ certs, board: ESP8266, outcome: out('tls/untrusted', 'bearssl:58'), client: client() }));
+    assert.equal(e.rule, 'untrusted-not-ca');
+    assert.match(e.why, /X\.509 v1 certificate/);
+  });
+
+  it('untrusted, the intermediate found beside the user\'s files: "the broker does not send the intermediate CA"', () => {
+    const ca = pkis.seed002!.find((c) => c.name === 'ca')!;
+    const leaf = { ...pkis.seed002!.find((c) => c.name === 'server')!, issuer: 'CN=Home Intermediate' };
+    const i: RuleInput = { certs: [ca, leaf], board: ESP32, outcome: out('tls/untrusted', 'mbedtls:-9984', ['mbedtls-flags:0x8']), client: client(),
+      chain: { verify: { ok: false, error: 'unable to get local issuer certificate' },
+        missingIntermediate: { subject: 'CN=Home Intermediate', issuer: ca.subject, file: '/home/pi/certs/int.crt', completes: true, fileHoldsChain: false } } };
+    const e = valid(untrusted(i));
+    assert.equal(e.rule, 'untrusted-missing-intermediate');
+    assert.match(e.fixes[0]!, /^the broker does not send the intermediate CA CN=Home Intermediate: put the chain in certfile \(cat server\.crt int\.crt/);
+    const noHint = valid(untrusted({ ...i, chain: { verify: { ok: false, error: 'unable to get local issuer certificate' } } }));
+    assert.equal(noHint.rule, 'untrusted-wrong-ca', 'without the intermediate in hand it may be the wrong CA');
+    assert.ok(noHint.fixes.some((f) => /intermediate CA issued by your CA, the broker must send it/.test(f)));
+    const sent = { ...pkis.seed002!.find((c) => c.name === 'ca')!, name: 'server-chain-1', subject: 'CN=Home Intermediate', issuer: ca.subject };
+    assert.equal(untrusted({ ...i, certs: [ca, leaf, sent], chain: { verify: { ok: true } } })?.rule, 'untrusted',
+      'a chain the broker sends that reaches the CA is not a wrong CA');
+  });
+
+  it('a login the broker wants and diagnose was not given is the user\'s omission, not the board\'s', () => {
+    const o = out('mqtt/not-authorized', 'pubsubclient:5');
+    const e = valid(explain(input('seed002', ESP32, o, { loginRequired: true, passwordFile: '/etc/mosquitto/passwd' })));
+    assert.equal(e.rule, 'login-not-given');
+    assert.match(e.fixes[0]!, /--username USER --password PASS/);
+    assert.ok(e.evidence.includes('conf: password_file /etc/mosquitto/passwd'));
+    assert.equal(loginNotGiven(input('seed002', ESP32, o, { loginRequired: true, username: 'pi' })), undefined, 'a user was given: not this rule');
+  });
+
+  it('not authorized cites the client library of each stack', () => {
+    const o = out('mqtt/not-authorized', 'connack:5');
+    assert.match(valid(notAuthorized(input('seed002', CONTROL, o, { username: 'device' }))).stackRule, /^mqtt\.js/);
+    assert.match(valid(notAuthorized(input('seed002', { id: 'mosquitto-cli', family: 'host', stack: 'openssl-mosquitto' }, o))).stackRule, /mosquitto_pub/);
+    assert.match(valid(notAuthorized(input('seed002', ESP8266, out('mqtt/not-authorized', 'pubsubclient:5')))).stackRule, /PubSubClient 2\.8/);
+  });
+
+  it('a broker that will not start: the security-level refusals and any other mosquitto error', () => {
+    const log = ['1: mosquitto version 2.0.11 starting', '2: Error: Unable to load server certificate "/tmp/rig-broker-AbC12/certs/server.crt". Check certfile.',
+      '3: OpenSSL Error[0]: error:0A00018E:SSL routines::ca md too weak'];
+    assert.equal(secLevelRefusal(log), 'ca md too weak');
+    const e = valid(brokerRefused(log, pkis.sha1!));
+    assert.equal(e.rule, 'broker-weak-signature');
+    assert.ok(e.evidence.includes('mosquitto: Error: Unable to load server certificate "server.crt". Check certfile.'), e.evidence.join('\n'));
+    assert.ok(e.evidence.some((x) => /server: .*sha1WithRSAEncryption/.test(x)));
+    const k = valid(brokerRefused(['OpenSSL Error[0]: error:0A00018F:SSL routines::ee key too small'], pkis.rsa1024!));
+    assert.equal(k.rule, 'broker-weak-key');
+    assert.match(k.title, /RSA 1024/);
+    const other = valid(brokerRefused(['1: Error: Unable to open pwfile "/etc/mosquitto/passwd".'], pkis.seed002!));
+    assert.equal(other.rule, 'broker-does-not-start');
+    assert.match(other.fixes[0]!, /Unable to open pwfile/);
+    assert.equal(secLevelRefusal(['Error: Unable to open pwfile']), undefined);
+  });
+
+  it('lowering the security level touches only TLS listeners and keeps an existing cipher list', () => {
+    const conf = ['listener 1883', 'allow_anonymous true', 'listener 8883', 'certfile {{pki.server.crt}}', 'keyfile {{pki.server.key}}',
+      'listener 8884', 'certfile {{pki.server.crt}}', 'ciphers ECDHE-RSA-AES128-GCM-SHA256', ''].join('\n');
+    const low = lowerSecurityLevel(conf).split('\n');
+    assert.deepEqual(low.slice(0, 2), ['listener 1883', 'allow_anonymous true']);
+    assert.equal(low[low.indexOf('listener 8883') + 2], 'ciphers DEFAULT:@SECLEVEL=0');
+    assert.ok(low.includes('ciphers ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0'));
+    assert.equal(low.filter((l) => l.startsWith('ciphers')).length, 2);
+  });
+
+  it('the conf tells whether a listener wants a login (mosquitto 2.0: anonymous off unless allowed)', async () => {
+    const map = (text: string) => mapUserConf('/x/mosquitto.conf', text, [], { read: async () => undefined });
+    const [pw] = (await map('listener 8883\npassword_file /etc/mosquitto/passwd\n')).listeners;
+    assert.equal(pw!.passwordFile, '/etc/mosquitto/passwd');
+    assert.equal(loginRequired(pw!), true);
+    assert.equal(loginRequired((await map('listener 8883\nallow_anonymous true\n')).listeners[0]!), false);
+    const [top] = (await map('allow_anonymous true\npassword_file /p\nlistener 8883\n')).listeners;
+    assert.equal(top!.passwordFile, '/p', 'global settings hold for every listener without per_listener_settings');
+    assert.equal(loginRequired(top!), false);
   });
 
   it('a connected board gets no explanation', () => {

@@ -4,7 +4,7 @@ import { command as makeCommand } from '../command.ts';
 import { EXIT } from '../exit.ts';
 import { bool, int, str, UsageError } from '../args.ts';
 import { createProgress } from '../../runner/progress.ts';
-import { context, loadScenarios, resolveScenarioArgs } from './context.ts';
+import { context, loadScenarios, resolveScenarioArgs, variantArg } from './context.ts';
 import { bisect, formatBisect } from '../../bisect/index.ts';
 
 export const command = makeCommand({
@@ -22,13 +22,16 @@ export const command = makeCommand({
 }, async (p) => {
   if (p.positionals.length !== 1) throw new UsageError('give exactly one scenario (id or .yaml file)');
   const { paths, boards } = await context();
-  const [loaded] = await loadScenarios(await resolveScenarioArgs(p.positionals, paths));
+  const [loaded] = await loadScenarios(await resolveScenarioArgs(p.positionals, paths), boards);
   if (!loaded) throw new UsageError(`no scenario "${p.positionals[0]}"`);
-  const variant = str(p, 'variant') ?? 'broken';
-  if (!loaded.scenario.variants[variant]) throw new UsageError(`scenario ${loaded.scenario.id} has no variant "${variant}" (have: ${Object.keys(loaded.scenario.variants).join(', ')})`);
+  const variant = variantArg(loaded.scenario, str(p, 'variant') ?? 'broken');
+  const board = str(p, 'board');
+  if (board !== undefined && !loaded.scenario.boards.includes(board)) {
+    throw new UsageError(`--board ${board}: scenario ${loaded.scenario.id} does not run it (boards: ${loaded.scenario.boards.join(', ')})`);
+  }
   const json = bool(p, 'json');
   const r = await bisect({
-    loaded, variant, ...(str(p, 'board') ? { board: str(p, 'board')! } : {}), boardProfiles: boards, paths,
+    loaded, variant, ...(board !== undefined ? { board } : {}), boardProfiles: boards, paths,
     progress: createProgress(process.stderr, { quiet: json }), sandbox: !bool(p, 'no-sandbox'),
     maxPairs: int(p, 'max-pairs', 40), ...(str(p, 'out') ? { outDir: path.resolve(str(p, 'out')!) } : {}),
   });
