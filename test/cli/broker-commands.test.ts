@@ -7,7 +7,7 @@ import { lookup } from 'node:dns/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { projectPaths } from '../../rig/project.ts';
-import { alive, descendants } from '../helpers/procs.ts';
+import { aliveAfter, descendants } from '../helpers/procs.ts';
 
 const root = projectPaths().root;
 
@@ -23,8 +23,7 @@ async function startBroker(args: string[]): Promise<Live> {
       child.kill('SIGINT');
       const code = await new Promise<number | null>((res) => { if (child.exitCode !== null) res(child.exitCode); else child.on('exit', (c) => res(c)); });
       assert.equal(code, 0, live.out);
-      await new Promise((res) => setTimeout(res, 200));
-      assert.deepEqual(alive(kids), []);
+      assert.deepEqual(await aliveAfter(kids), []);
     },
   };
   child.stdout!.on('data', (d: Buffer) => { live.out += d.toString(); });

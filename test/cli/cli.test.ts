@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync, rmSync, existsSync, readdirSync, statSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { projectPaths } from '../../rig/project.ts';
-import { alive, descendants } from '../helpers/procs.ts';
+import { aliveAfter, descendants } from '../helpers/procs.ts';
 
 const root = projectPaths().root;
 const rig = (args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): { code: number | null; out: string; err: string } => {
@@ -124,8 +124,7 @@ describe('rig broker (foreground)', function () {
     child.kill('SIGINT');
     const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
     assert.equal(code, 0, out);
-    await new Promise((res) => setTimeout(res, 200));
-    assert.deepEqual(alive(kids), []);
+    assert.deepEqual(await aliveAfter(kids), []);
     assert.match(out, /broker stopped/);
   });
 });

@@ -15,3 +15,12 @@ export function descendants(root: number): Proc[] {
 export function alive(procs: Proc[]): Proc[] {
   return procs.filter((k) => { try { process.kill(k.pid, 0); return true; } catch { return false; } });
 }
+
+/**
+ * The processes of `procs` still alive after a bounded wait. tsx's esbuild service ends when its stdin closes,
+ * a moment after the rig; a survivor is still there after the wait.
+ */
+export async function aliveAfter(procs: Proc[], ms = 5000): Promise<Proc[]> {
+  for (let waited = 0; waited < ms && alive(procs).length; waited += 100) await new Promise((r) => setTimeout(r, 100));
+  return alive(procs);
+}

@@ -9,7 +9,7 @@ import { loadBoards } from '../../rig/boards/load.ts';
 import { parseScenarioText } from '../../rig/scenario/load.ts';
 import { projectPaths } from '../../rig/project.ts';
 import { runMatrix, type RunOutcome } from '../../rig/runner/run.ts';
-import { alive, descendants } from '../helpers/procs.ts';
+import { aliveAfter, descendants } from '../helpers/procs.ts';
 import { createProgress } from '../../rig/runner/progress.ts';
 import type { Cell } from '../../rig/results/schema.ts';
 
@@ -170,10 +170,7 @@ describe('runner: Ctrl-C', function () {
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     assert.equal(code, 130, out);
-    // tsx's esbuild service ends when its stdin closes, a moment after the rig: allow a bounded wait (a
-    // survivor would still be there after it), then require that nothing is left.
-    for (let i = 0; i < 50 && alive(kids).length; i++) await new Promise((r) => setTimeout(r, 100));
-    assert.deepEqual(alive(kids), [], 'processes left behind');
+    assert.deepEqual(await aliveAfter(kids), [], 'processes left behind');
     const results = JSON.parse(readFileSync(path.join(tmp, 'run', 'results.json'), 'utf8')) as { run: { interrupted?: boolean }; cells: Cell[] };
     assert.equal(results.run.interrupted, true);
     rmSync(tmp, { recursive: true, force: true });
