@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { Results, type Cell } from '../results/schema.ts';
 import { loadScenario } from '../scenario/load.ts';
 import { projectPaths } from '../project.ts';
+import { coreSuffix } from '../report/cells.ts';
 
 export const START = '<!-- forum-table:start -->';
 export const END = '<!-- forum-table:end -->';
@@ -50,7 +51,8 @@ function shortLink(url: string): string {
 function boardCell(cells: Cell[]): string {
   if (cells.length === 0) return '';
   return cells.map((c) => {
-    const target = c.target === 'hardware' ? ' (hw)' : '';
+    // A pinned core ("esp32@1.0.2") is part of what the line says, like the target.
+    const target = `${coreSuffix(c) ? ` (core ${coreSuffix(c).slice(1)})` : ''}${c.target === 'hardware' ? ' (hw)' : ''}`;
     if (c.status === 'skip') return `${esc(c.variant)}${target} ${ICON.skip} ${/hardware only/.test(c.reason ?? '') ? 'hardware only' : 'skipped'}`;
     if (c.status === 'error' && c.outcome.kind === 'none') return `${esc(c.variant)}${target} ${ICON.error} rig error`;
     const code = c.outcome.code ? ` \`${esc(c.outcome.code)}\`` : '';

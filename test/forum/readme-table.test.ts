@@ -52,6 +52,12 @@ describe('README forum table', () => {
     assert.match(table, /2 reproductions, 3 cells passed, 1 failed, 0 errors, 1 skipped/);
   });
 
+  it('a cell on a pinned core says which core', () => {
+    const pinned = { ...cell('seed-002-x', 'broken', 'esp8266', 'pass', 'tls/name-mismatch', 'bearssl:56'), id: 'seed-002-x/broken/esp8266@3.0.2', core: '3.0.2' };
+    const t = renderForumTable({ ...RESULTS, cells: [...RESULTS.cells, pinned] }, INFOS);
+    assert.match(t, /broken \(core 3\.0\.2\) ✅ tls\/name-mismatch `bearssl:56`/);
+  });
+
   it('replaces only the text between the markers, and appends a section when they are missing', () => {
     const readme = `# x\n\nbefore\n${START}\nold table\n${END}\nafter\n`;
     const updated = updateReadme(readme, 'NEW');
