@@ -30,18 +30,22 @@ export class Stay implements CellClients {
   to: number | undefined;
   private readonly ids = new Set<string>();
   private readonly sources: (() => Iterable<string>)[] = [];
+  // Every later view of the broker asks each stay for its ids; a finished one's facts file no longer changes.
+  private final: Set<string> | undefined;
 
   constructor(private readonly ledger: BrokerLedger, readonly key: string, readonly learns: boolean) {}
 
   add(id: string): void { if (id) this.ids.add(id); }
   watch(source: () => Iterable<string>): void { this.sources.push(source); }
 
-  /** Ids the cell is known to use, without the broker log. */
+  /** Ids the cell is known to use, without the broker log. Fixed once the cell left: read its sources once more. */
   reported(): Set<string> {
+    if (this.final) return this.final;
     const out = new Set(this.ids);
     for (const s of this.sources) {
       try { for (const id of s()) if (id) out.add(id); } catch { /* a source whose file is gone reports nothing */ }
     }
+    if (this.to !== undefined) this.final = out;
     return out;
   }
 
