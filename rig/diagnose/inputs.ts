@@ -38,7 +38,8 @@ export interface StagedUserFiles {
   dispose(): Promise<void>;
 }
 
-async function run(args: string[], env: Record<string, string> = {}, input?: string): Promise<{ ok: boolean; out: string; err: string }> {
+/** Runs `openssl args…` with only `env` (a passphrase), stdin from `input`; private key blocks never reach err. */
+export async function runOpenssl(args: string[], env: Record<string, string> = {}, input?: string): Promise<{ ok: boolean; out: string; err: string }> {
   const r = await execa('openssl', args, { reject: false, ...(input !== undefined ? { input } : { stdin: 'ignore' as const }), env, extendEnv: false, timeout: 30_000 });
   return { ok: r.exitCode === 0, out: String(r.stdout), err: redact(String(r.stderr)) };
 }
@@ -80,14 +81,14 @@ export async function checkCertificate(file: string, option: string, out: string
   const blocks = text.includes('-----BEGIN') ? [...text.matchAll(CERT_BLOCK)].map((m) => m[0]) : [];
   if (blocks.length === 0) {
     // DER (one certificate), or text openssl will say something about.
-    const r = await run(['x509', '-in', file, '-inform', text.includes('-----BEGIN') ? 'PEM' : 'DER']);
+    const r = await runOpenssl(['x509', '-in', file, '-inform', text.includes('-----BEGIN') ? 'PEM' : 'DER']);
     if (!r.ok) throw new DiagnoseInputError(`${option} ${file}: not a certificate; openssl said: ${opensslSaid(r.err)}`);
     await writeFile(out, r.out.endsWith('\n') ? r.out : `${r.out}\n`);
     return [r.out];
   }
   const pems: string[] = [];
   for (const [i, block] of blocks.entries()) {
-    const r = await run(['x509', '-inform', 'PEM'], {}, `${block}\n`);
+    const r = await runOpenssl(['x509', '-inform', 'PEM'], {}, `${block}\n`);
     if (!r.ok) {
       const which = blocks.length > 1 ? `certificate ${i + 1} of ${blocks.length} in it` : 'it';
       throw new DiagnoseInputError(`${option} ${file}: ${which} is not a valid certificate; openssl said: ${opensslSaid(r.err)}`);
@@ -106,7 +107,7 @@ export async function checkKey(file: string, option: string, passOption: string,
     throw new DiagnoseInputError(`${option} ${file}: the private key is encrypted; give its passphrase with ${passOption} (mosquitto cannot prompt for it either)`);
   }
   const pem = text.includes('-----BEGIN');
-  const r = await run(['pkey', '-in', file, '-inform', pem ? 'PEM' : 'DER', '-out', out, '-passin', 'env:RIG_DIAG_PASS'],
+  const r = await runOpenssl(['pkey', '-in', file, '-inform', pem ? 'PEM' : 'DER', '-out', out, '-passin', 'env:RIG_DIAG_PASS'],
     { RIG_DIAG_PASS: pass ?? '' });
   if (!r.ok) {
     const bad = encrypted ? ' (wrong passphrase?)' : '';
@@ -117,8 +118,8 @@ export async function checkKey(file: string, option: string, passOption: string,
 
 /** Fails when the key does not belong to the certificate (compares the public keys). */
 export async function checkKeyMatches(crt: string, key: string, certOption: string, keyOption: string, names: [string, string]): Promise<void> {
-  const a = await run(['x509', '-in', crt, '-noout', '-pubkey']);
-  const b = await run(['pkey', '-in', key, '-pubout']);
+  const a = await runOpenssl(['x509', '-in', crt, '-noout', '-pubkey']);
+  const b = await runOpenssl(['pkey', '-in', key, '-pubout']);
   if (!a.ok || !b.ok || a.out.trim() !== b.out.trim()) {
     throw new DiagnoseInputError(`${keyOption} ${names[1]} does not match ${certOption} ${names[0]}: the certificate's public key is not the key's (mosquitto would fail with "key values mismatch")`);
   }

@@ -4,13 +4,12 @@
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
 import { BrokerStartError, startBroker } from '../broker/index.ts';
 import { buildPki } from '../pki/index.ts';
 import type { ProjectPaths } from '../project.ts';
 import { resolveVariant } from '../scenario/resolve.ts';
 import type { Scenario } from '../scenario/schema.ts';
-import type { StagedUserFiles, UserFiles } from './inputs.ts';
+import { runOpenssl, type StagedUserFiles, type UserFiles } from './inputs.ts';
 import type { ChainFacts } from './rules.ts';
 
 /** Starts the diagnose scenario's broker once: undefined when it runs, else mosquitto's last log lines. */
@@ -32,11 +31,6 @@ export async function brokerStartLog(scenario: Scenario, paths: ProjectPaths): P
   }
 }
 
-async function openssl(args: string[]): Promise<{ ok: boolean; out: string }> {
-  const r = await execa('openssl', args, { reject: false, stdin: 'ignore', timeout: 30_000, all: true });
-  return { ok: r.exitCode === 0, out: String(r.all ?? '') };
-}
-
 /** `openssl verify` of the leaf with the chain the broker sends: ok, or openssl's reason ("unable to get …"). */
 async function verify(caFile: string, untrusted: string[], leaf: string, dir: string): Promise<{ ok: boolean; error?: string }> {
   const args = ['verify', '-CAfile', caFile];
@@ -45,10 +39,11 @@ async function verify(caFile: string, untrusted: string[], leaf: string, dir: st
     await writeFile(file, (await Promise.all(untrusted.map((f) => readFile(f, 'utf8')))).join(''));
     args.push('-untrusted', file);
   }
-  const r = await openssl([...args, leaf]);
+  const r = await runOpenssl([...args, leaf]);
   if (r.ok) return { ok: true };
-  const m = /error \d+ at \d+ depth lookup: ?(.*)/.exec(r.out);
-  return { ok: false, error: (m?.[1] ?? r.out.split('\n').find((l) => /error/i.test(l)) ?? 'verification failed').trim() };
+  const said = `${r.out}\n${r.err}`;
+  const m = /error \d+ at \d+ depth lookup: ?(.*)/.exec(said);
+  return { ok: false, error: (m?.[1] ?? said.split('\n').find((l) => /error/i.test(l)) ?? 'verification failed').trim() };
 }
 
 interface FoundCert { file: string; pem: string; subject: string; issuer: string }
@@ -58,9 +53,9 @@ async function certsIn(file: string): Promise<FoundCert[]> {
   const text = await readFile(file, 'latin1').catch(() => '');
   const out: FoundCert[] = [];
   for (const m of text.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)) {
-    const r = await execa('openssl', ['x509', '-noout', '-subject', '-issuer', '-nameopt', 'RFC2253'], { input: `${m[0]}\n`, reject: false, timeout: 10_000 });
-    if (r.exitCode !== 0) continue;
-    const line = (p: string): string => String(r.stdout).split('\n').find((l) => l.startsWith(p))?.slice(p.length).trim() ?? '';
+    const r = await runOpenssl(['x509', '-noout', '-subject', '-issuer', '-nameopt', 'RFC2253'], {}, `${m[0]}\n`);
+    if (!r.ok) continue;
+    const line = (p: string): string => r.out.split('\n').find((l) => l.startsWith(p))?.slice(p.length).trim() ?? '';
     out.push({ file, pem: `${m[0]}\n`, subject: line('subject='), issuer: line('issuer=') });
   }
   return out;
