@@ -8,7 +8,7 @@ import { startBroker, type BrokerHandle, type BrokerProvider } from '../broker/i
 import type { BoardProfile } from '../boards/profile.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
 import { resolveVariant, type ResolvedVariant } from '../scenario/resolve.ts';
-import { Results, type Cell, type CertSummary } from '../results/schema.ts';
+import type { Cell, CertSummary, Results } from '../results/schema.ts';
 import { evaluate } from '../outcome/expect.ts';
 import { makeRedactor, redactDeep, type Redactor } from '../report/redact.ts';
 import { writeReports } from '../report/index.ts';
@@ -26,6 +26,7 @@ import { matchQuarantine, type QuarantineEntry } from './quarantine.ts';
 import { toolVersions } from './versions.ts';
 import { InfraError as HardwareInfraError } from '../hardware/errors.ts';
 import { brokerWorkDir, sweepStaleWorkDirs } from '../broker/workdir.ts';
+import { readResults } from '../report/results.ts';
 
 export interface RunOptions extends MatrixOptions {
   scenarios: LoadedScenario[];
@@ -367,10 +368,7 @@ function observerOptions(rv: ResolvedVariant, pki: PkiBundle, broker: BrokerHand
  * that run wrote goes first. A folder that is not a run folder is left as it is.
  */
 async function clearEarlierRun(runDir: string): Promise<void> {
-  const text = await readFile(path.join(runDir, 'results.json'), 'utf8').catch(() => undefined);
-  let earlier: unknown;
-  try { earlier = text === undefined ? undefined : JSON.parse(text); } catch { return; }
-  if (!Results.safeParse(earlier).success) return;
+  try { readResults(path.join(runDir, 'results.json')); } catch { return; }
   await Promise.all(['cells', 'brokers', 'results.json', 'junit.xml', 'summary.md', 'report.html']
     .map((n) => rm(path.join(runDir, n), { recursive: true, force: true })));
 }
