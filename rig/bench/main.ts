@@ -10,7 +10,11 @@ import { loadScenario } from '../scenario/load.ts';
 import { resolveVariant } from '../scenario/resolve.ts';
 import type { PkiSpec } from '../scenario/schema.ts';
 
-interface Row { what: string; value: string; target: string }
+interface Row {
+  what: string;
+  value: string;
+  target: string;
+}
 const rows: Row[] = [];
 const paths = projectPaths();
 
@@ -29,7 +33,11 @@ const ms = (x: number): string => `${x.toFixed(x < 10 ? 1 : 0)} ms`;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function guard(what: string, target: string, f: () => Promise<void>): Promise<void> {
-  try { await f(); } catch (e) { record(what, `n/a (${(e as Error).message.split('\n')[0]})`, target); }
+  try {
+    await f();
+  } catch (e) {
+    record(what, `n/a (${(e as Error).message.split('\n')[0]})`, target);
+  }
 }
 
 const seedFile = path.join(paths.scenarios, 'seeds', 'esp8266-san-ip-bad-server-name.yaml');
@@ -38,7 +46,10 @@ async function benchPki(tmp: string): Promise<void> {
   const { buildPki } = await import('../pki/index.ts');
   const { scenario } = await loadScenario(seedFile);
   const vars = { 'broker.ip': '127.0.0.1' };
-  const spec: PkiSpec = { ...resolveVariant(scenario, 'broken', vars).pki, client: { subject: { CN: 'device-01' }, extendedKeyUsage: ['clientAuth'] } };
+  const spec: PkiSpec = {
+    ...resolveVariant(scenario, 'broken', vars).pki,
+    client: { subject: { CN: 'device-01' }, extendedKeyUsage: ['clientAuth'] },
+  };
   const cold: number[] = [];
   for (let i = 0; i < 3; i++) {
     const [, t] = await timed(() => buildPki(spec, { vars, cacheDir: path.join(tmp, `pki-cold-${i}`) }));
@@ -46,7 +57,8 @@ async function benchPki(tmp: string): Promise<void> {
   }
   record('PKI cold, seed 002 (CA + server + client, RSA 2048), median of 3', ms(median(cold)), '≤ 2000 ms');
   const warm: number[] = [];
-  for (let i = 0; i < 20; i++) warm.push((await timed(() => buildPki(spec, { vars, cacheDir: path.join(tmp, 'pki-cold-0') })))[1]);
+  for (let i = 0; i < 20; i++)
+    warm.push((await timed(() => buildPki(spec, { vars, cacheDir: path.join(tmp, 'pki-cold-0') })))[1]);
   record('PKI warm (cache hit), median of 20', ms(median(warm)), '≤ 20 ms');
 }
 
@@ -66,11 +78,22 @@ async function benchBroker(tmp: string, provider: 'local' | 'container'): Promis
   for (let i = 0; i < n; i++) {
     const workDir = path.join(tmp, `broker-${provider}-${i}`);
     await mkdir(workDir, { recursive: true });
-    const [b, t] = await timed(() => startBroker(rv.broker, pki, { provider, workDir, vars, ...(provider === 'container' ? { image: LOCAL_IMAGE } : {}) }));
+    const [b, t] = await timed(() =>
+      startBroker(rv.broker, pki, {
+        provider,
+        workDir,
+        vars,
+        ...(provider === 'container' ? { image: LOCAL_IMAGE } : {}),
+      }),
+    );
     ready.push(t);
     await b.stop();
   }
-  record(`${provider} broker start to ready, median of ${n}`, ms(median(ready)), provider === 'local' ? '≤ 300 ms' : '≤ 2000 ms');
+  record(
+    `${provider} broker start to ready, median of ${n}`,
+    ms(median(ready)),
+    provider === 'local' ? '≤ 300 ms' : '≤ 2000 ms',
+  );
 }
 
 async function benchTwin(tmp: string): Promise<void> {
@@ -78,8 +101,16 @@ async function benchTwin(tmp: string): Promise<void> {
   const { SerialCapture } = await import('../serial/capture.ts');
   const cacheDir = path.join(tmp, 'twin');
   const sketchDir = path.join(paths.sketches, 'esp32-wificlientsecure-pubsub');
-  const header = '#pragma once\n#define SECRET_SSID "x"\n#define SECRET_PASS "x"\n#define SECRET_BROKER "nowhere.test"\n#define SECRET_BROKER_IS_IP 0\n#define SECRET_PORT 8883\n#define SECRET_CLIENT_ID "bench"\n#define SECRET_MQTT_USER ""\n#define SECRET_MQTT_PASS ""\n#define SECRET_TOPIC "rig/bench"\n#define SECRET_INSECURE 1\n';
-  const opts = { sketchDir, core: 'esp32' as const, secretsHeader: header, coreVersion: '2.0.17', debugLevel: 1, cacheDir };
+  const header =
+    '#pragma once\n#define SECRET_SSID "x"\n#define SECRET_PASS "x"\n#define SECRET_BROKER "nowhere.test"\n#define SECRET_BROKER_IS_IP 0\n#define SECRET_PORT 8883\n#define SECRET_CLIENT_ID "bench"\n#define SECRET_MQTT_USER ""\n#define SECRET_MQTT_PASS ""\n#define SECRET_TOPIC "rig/bench"\n#define SECRET_INSECURE 1\n';
+  const opts = {
+    sketchDir,
+    core: 'esp32' as const,
+    secretsHeader: header,
+    coreVersion: '2.0.17',
+    debugLevel: 1,
+    cacheDir,
+  };
   const cold = await buildTwin(opts);
   record('host core library (esp32), cold', ms(cold.coreLibMs), '≤ 60000 ms');
   record('one twin cold (sketch compile + link, core cached)', ms(cold.ms - cold.coreLibMs), '≤ 10000 ms');
@@ -89,7 +120,19 @@ async function benchTwin(tmp: string): Promise<void> {
   const workDir = path.join(tmp, 'twin-run');
   await mkdir(workDir, { recursive: true });
   const t0 = performance.now();
-  const proc = await startTwin({ binary: cold.binary, world: { hosts: {}, ports: {}, ntp: true, coreVersion: '2.0.17', debugLevel: 1, factsFile: path.join(workDir, 'facts') }, workDir, sandbox: false });
+  const proc = await startTwin({
+    binary: cold.binary,
+    world: {
+      hosts: {},
+      ports: {},
+      ntp: true,
+      coreVersion: '2.0.17',
+      debugLevel: 1,
+      factsFile: path.join(workDir, 'facts'),
+    },
+    workDir,
+    sandbox: false,
+  });
   const cap = await SerialCapture.open({ path: proc.ptyPath, baudRate: 115200 });
   proc.go();
   await cap.waitFor(/RIG: connect fail|DNS Failed/, 10_000);
@@ -109,14 +152,29 @@ async function benchMatrix(tmp: string): Promise<void> {
   const files = (await allScenarioFiles(paths.scenarios)).filter((f) => f.includes(`${path.sep}seeds${path.sep}`));
   const scenarios = await loadScenarios(files);
   const run = async (jobs: number, label: string): Promise<{ ms: number; cells: number; overhead: number }> => {
-    const [r, t] = await timed(() => runMatrix({
-      scenarios, boardProfiles: boards, targets: ['twin'], jobs, retries: 0, broker: 'local', outDir: path.join(tmp, label),
-      quarantine: [], sandbox: true, progress: createProgress(process.stderr, { quiet: true }), paths, defaultTimeoutMs: 20_000, args: [],
-    }));
+    const [r, t] = await timed(() =>
+      runMatrix({
+        scenarios,
+        boardProfiles: boards,
+        targets: ['twin'],
+        jobs,
+        retries: 0,
+        broker: 'local',
+        outDir: path.join(tmp, label),
+        quarantine: [],
+        sandbox: true,
+        progress: createProgress(process.stderr, { quiet: true }),
+        paths,
+        defaultTimeoutMs: 20_000,
+        args: [],
+      }),
+    );
     // Overhead: wall time per cell minus build, broker setup shared, and time waiting on the target.
     const cells = r.results.cells.filter((c) => c.status !== 'skip');
     const waiting = cells.map((c) => (c.timings?.build ?? 0) + (c.timings?.run ?? 0));
-    const overhead = cells.length ? cells.reduce((a, c, i) => a + Math.max(0, c.durationMs - waiting[i]!), 0) / cells.length : 0;
+    const overhead = cells.length
+      ? cells.reduce((a, c, i) => a + Math.max(0, c.durationMs - waiting[i]!), 0) / cells.length
+      : 0;
     return { ms: t, cells: cells.length, overhead };
   };
   await run(2, 'warmup');
@@ -135,7 +193,11 @@ async function benchReports(tmp: string): Promise<void> {
   const before = process.memoryUsage().rss;
   const { ms: t } = writeReports(dir, results, { redactor: makeRedactor(['s3cret']) });
   record('reports for a synthetic 5,000-cell run', ms(t), '≤ 2000 ms');
-  record('rig memory after writing them (RSS)', `${(Math.max(before, process.memoryUsage().rss) / 1048576).toFixed(0)} MB`, '≤ 300 MB');
+  record(
+    'rig memory after writing them (RSS)',
+    `${(Math.max(before, process.memoryUsage().rss) / 1048576).toFixed(0)} MB`,
+    '≤ 300 MB',
+  );
 }
 
 async function main(): Promise<void> {
@@ -146,7 +208,8 @@ async function main(): Promise<void> {
   try {
     if (want('pki')) await guard('PKI', '', () => benchPki(tmp));
     if (want('broker')) await guard('local broker start to ready', '≤ 300 ms', () => benchBroker(tmp, 'local'));
-    if (want('container')) await guard('container broker start to ready', '≤ 2000 ms', () => benchBroker(tmp, 'container'));
+    if (want('container'))
+      await guard('container broker start to ready', '≤ 2000 ms', () => benchBroker(tmp, 'container'));
     if (want('twin')) await guard('twin', '', () => benchTwin(tmp));
     if (want('matrix')) await guard('seed matrix', '', () => benchMatrix(tmp));
     if (want('reports')) await guard('reports', '', () => benchReports(tmp));

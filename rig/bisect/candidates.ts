@@ -46,9 +46,12 @@ function hashOf(sig: string): CertSpec['hash'] {
 export function mirrorPki(certs: CertSummary[]): PkiSpec {
   const pki: PkiSpec = {};
   for (const c of certs) {
-    const selfSigned = c.subject === c.issuer && (c.isCA || !certs.some((o) => o !== c && o.isCA && o.subject === c.issuer));
-    const issuer = selfSigned ? undefined : certs.find((o) => o !== c && o.isCA && o.subject === c.issuer)?.name
-      ?? certs.find((o) => o !== c && o.subject === c.issuer)?.name;
+    const selfSigned =
+      c.subject === c.issuer && (c.isCA || !certs.some((o) => o !== c && o.isCA && o.subject === c.issuer));
+    const issuer = selfSigned
+      ? undefined
+      : (certs.find((o) => o !== c && o.isCA && o.subject === c.issuer)?.name ??
+        certs.find((o) => o !== c && o.subject === c.issuer)?.name);
     const spec: CertSpec = {
       subject: subjectOf(c.subject),
       ...(selfSigned ? { selfSigned: true } : issuer ? { issuer } : {}),
@@ -96,7 +99,9 @@ export function issuingCa(certs: CertSummary[]): CertSummary | undefined {
   let at: CertSummary = server;
   let top: CertSummary | undefined;
   for (let guard = 0; guard < 8; guard++) {
-    const up = certs.find((c) => c !== at && c.isCA && c.subject === at.issuer) ?? certs.find((c) => c !== at && c !== server && c.subject === at.issuer);
+    const up =
+      certs.find((c) => c !== at && c.isCA && c.subject === at.issuer) ??
+      certs.find((c) => c !== at && c !== server && c.subject === at.issuer);
     if (!up) break;
     top = up;
     if (up.subject === up.issuer) break;
@@ -118,75 +123,173 @@ export function generateCandidates(i: CandidateInput): Candidate[] {
       if (san.includes(entry)) return;
       const [kind] = entry.split(':');
       const what = i.checkedLabel && entry.endsWith(`:${i.checkedName}`) ? `${kind}:<${shown}>` : entry;
-      out.push({ id: `san+${entry}`, slot: 'san', description: `add ${what} to the server certificate's SAN`,
-        patch: { pki: { [name]: { ...v3, san: [...san, entry] } } } });
+      out.push({
+        id: `san+${entry}`,
+        slot: 'san',
+        description: `add ${what} to the server certificate's SAN`,
+        patch: { pki: { [name]: { ...v3, san: [...san, entry] } } },
+      });
     };
-    if (isIPv4(i.checkedName)) { add(`IP:${i.checkedName}`); add(`DNS:${i.checkedName}`); } else add(`DNS:${i.checkedName}`);
+    if (isIPv4(i.checkedName)) {
+      add(`IP:${i.checkedName}`);
+      add(`DNS:${i.checkedName}`);
+    } else add(`DNS:${i.checkedName}`);
     for (const e of san) {
       const rest = san.filter((x) => x !== e);
-      out.push({ id: `san-${e}`, slot: 'san', description: `remove ${e} from the server certificate's SAN${rest.length ? '' : ' (no SAN left: the CN is used)'}`,
-        patch: { pki: { [name]: { san: rest } } } });
+      out.push({
+        id: `san-${e}`,
+        slot: 'san',
+        description: `remove ${e} from the server certificate's SAN${rest.length ? '' : ' (no SAN left: the CN is used)'}`,
+        patch: { pki: { [name]: { san: rest } } },
+      });
     }
     const cn = dnField(server.subject, 'CN');
     if (cn !== i.checkedName) {
-      out.push({ id: `cn=${i.checkedName}`, slot: 'cn', description: `set the server certificate's CN to ${shown}`,
-        patch: { pki: { [name]: { subject: { CN: i.checkedName } } } } });
+      out.push({
+        id: `cn=${i.checkedName}`,
+        slot: 'cn',
+        description: `set the server certificate's CN to ${shown}`,
+        patch: { pki: { [name]: { subject: { CN: i.checkedName } } } },
+      });
     }
     const ou = dnField(server.subject, 'OU');
-    out.push({ id: 'ou', slot: 'ou', description: `change the server certificate's OU (${ou ?? 'none'} → ${ou === 'Server' ? 'Server2' : 'Server'})`,
-      patch: { pki: { [name]: { subject: { OU: ou === 'Server' ? 'Server2' : 'Server' } } } } });
-    const stale = i.certs.filter((c) => Date.parse(c.notAfter) < i.now.getTime() || Date.parse(c.notBefore) > i.now.getTime());
+    out.push({
+      id: 'ou',
+      slot: 'ou',
+      description: `change the server certificate's OU (${ou ?? 'none'} → ${ou === 'Server' ? 'Server2' : 'Server'})`,
+      patch: { pki: { [name]: { subject: { OU: ou === 'Server' ? 'Server2' : 'Server' } } } },
+    });
+    const stale = i.certs.filter(
+      (c) => Date.parse(c.notAfter) < i.now.getTime() || Date.parse(c.notBefore) > i.now.getTime(),
+    );
     if (stale.length) {
-      out.push({ id: 'validity', slot: 'validity', description: `fresh validity (365 days from today) for ${stale.map((c) => c.name).join(', ')}`,
-        patch: { pki: Object.fromEntries(stale.map((c) => [c.name, { validity: { days: 365 } }])) } });
+      out.push({
+        id: 'validity',
+        slot: 'validity',
+        description: `fresh validity (365 days from today) for ${stale.map((c) => c.name).join(', ')}`,
+        patch: { pki: Object.fromEntries(stale.map((c) => [c.name, { validity: { days: 365 } }])) },
+      });
     }
     if (server.key !== 'RSA 2048') {
-      out.push({ id: 'key=rsa2048', slot: 'key', description: 'server key RSA 2048', patch: { pki: { [name]: { key: { type: 'rsa', bits: 2048, curve: undefined } } } } });
+      out.push({
+        id: 'key=rsa2048',
+        slot: 'key',
+        description: 'server key RSA 2048',
+        patch: { pki: { [name]: { key: { type: 'rsa', bits: 2048, curve: undefined } } } },
+      });
     }
     if (!/^EC (P-256|prime256v1)/.test(server.key)) {
-      out.push({ id: 'key=ec-p256', slot: 'key', description: 'server key EC P-256', patch: { pki: { [name]: { key: { type: 'ec', curve: 'P-256', bits: undefined } } } } });
+      out.push({
+        id: 'key=ec-p256',
+        slot: 'key',
+        description: 'server key EC P-256',
+        patch: { pki: { [name]: { key: { type: 'ec', curve: 'P-256', bits: undefined } } } },
+      });
     }
     const weakHash = i.certs.filter((c) => !/sha256/i.test(c.signature));
     if (weakHash.length) {
-      out.push({ id: 'hash=sha256', slot: 'hash', description: `sign ${weakHash.map((c) => c.name).join(', ')} with SHA-256`,
-        patch: { pki: Object.fromEntries(weakHash.map((c) => [c.name, { hash: 'sha256' as const }])) } });
+      out.push({
+        id: 'hash=sha256',
+        slot: 'hash',
+        description: `sign ${weakHash.map((c) => c.name).join(', ')} with SHA-256`,
+        patch: { pki: Object.fromEntries(weakHash.map((c) => [c.name, { hash: 'sha256' as const }])) },
+      });
     }
-    const hosts = new Set<string>([...san.filter((s) => s.startsWith('DNS:')).map((s) => s.slice(4)), ...(cn ? [cn] : [])]);
+    const hosts = new Set<string>([
+      ...san.filter((s) => s.startsWith('DNS:')).map((s) => s.slice(4)),
+      ...(cn ? [cn] : []),
+    ]);
     for (const h of hosts) {
       if (h === i.checkedName || h.startsWith('*')) continue;
-      out.push({ id: `host=${h}`, slot: 'host', description: `connect to ${h} by name${i.byIp || i.probeSketch !== i.currentSketch ? ' (setServer("' + h + '"))' : ''}`,
-        patch: { connect: h, byIp: false, ...(i.probeSketch && i.probeSketch !== i.currentSketch ? { sketch: i.probeSketch } : {}) } });
+      out.push({
+        id: `host=${h}`,
+        slot: 'host',
+        description: `connect to ${h} by name${i.byIp || i.probeSketch !== i.currentSketch ? ' (setServer("' + h + '"))' : ''}`,
+        patch: {
+          connect: h,
+          byIp: false,
+          ...(i.probeSketch && i.probeSketch !== i.currentSketch ? { sketch: i.probeSketch } : {}),
+        },
+      });
     }
   }
   if (!isIPv4(i.checkedName)) {
-    out.push({ id: 'host=ip', slot: 'host', description: 'connect to the broker by its IP address',
-      patch: { connect: '{{broker.ip}}', byIp: false, ...(i.probeSketch && i.probeSketch !== i.currentSketch ? { sketch: i.probeSketch } : {}) } });
+    out.push({
+      id: 'host=ip',
+      slot: 'host',
+      description: 'connect to the broker by its IP address',
+      patch: {
+        connect: '{{broker.ip}}',
+        byIp: false,
+        ...(i.probeSketch && i.probeSketch !== i.currentSketch ? { sketch: i.probeSketch } : {}),
+      },
+    });
   }
   // The scenario's own sketch may hard-code its trust and clock setup: those changes run on the board's probe
   // sketch, connecting the same way (same name checked).
-  const viaProbe: Variant = i.probeSketch && i.currentSketch && i.probeSketch !== i.currentSketch
-    ? { sketch: i.probeSketch, connect: i.checkedName, byIp: i.byIp } : {};
+  const viaProbe: Variant =
+    i.probeSketch && i.currentSketch && i.probeSketch !== i.currentSketch
+      ? { sketch: i.probeSketch, connect: i.checkedName, byIp: i.byIp }
+      : {};
   const probeNote = viaProbe.sketch ? ' (on the probe sketch, same name checked)' : '';
   // The CA that issued the server chain, given the way the board takes an anchor. Also when the scenario
   // already names it: its own sketch may ignore it (seed 001: BearSSLClient with the built-in roots only).
   const issuer = issuingCa(i.certs);
   if (issuer && (issuer.name !== i.ca || viaProbe.sketch) && !i.insecure) {
-    const how = i.stack === 'arduinobearssl' ? 'as the trust anchor: BearSSLClient(client, &anchor, 1) made from its PEM, as `brssl ta` does'
-      : i.stack === 'bearssl-esp8266' ? 'setTrustAnchors(new X509List(ca_cert))' : 'setCACert(ca_cert)';
-    out.push({ id: 'trust=ca', slot: 'trust', description: `give the board the CA that issued the server certificate, ${issuer.name} (${issuer.subject}), ${how}${probeNote}`,
-      patch: { ...viaProbe, ca: issuer.name } });
+    const how =
+      i.stack === 'arduinobearssl'
+        ? 'as the trust anchor: BearSSLClient(client, &anchor, 1) made from its PEM, as `brssl ta` does'
+        : i.stack === 'bearssl-esp8266'
+          ? 'setTrustAnchors(new X509List(ca_cert))'
+          : 'setCACert(ca_cert)';
+    out.push({
+      id: 'trust=ca',
+      slot: 'trust',
+      description: `give the board the CA that issued the server certificate, ${issuer.name} (${issuer.subject}), ${how}${probeNote}`,
+      patch: { ...viaProbe, ca: issuer.name },
+    });
   }
-  if (i.ca !== null) out.push({ id: 'trust=none', slot: 'trust', description: `give the board no CA${probeNote}`, patch: { ...viaProbe, ca: null } });
+  if (i.ca !== null)
+    out.push({
+      id: 'trust=none',
+      slot: 'trust',
+      description: `give the board no CA${probeNote}`,
+      patch: { ...viaProbe, ca: null },
+    });
   if (!i.insecure) {
-    const what = i.stack === 'arduinobearssl' ? 'setInsecure(BearSSLClient::SNI::Insecure): drops SNI and the name check only' : 'setInsecure(): no certificate checks at all';
-    out.push({ id: 'trust=insecure', slot: 'trust', description: `${what}${probeNote} (a diagnosis, not a fix)`, patch: { ...viaProbe, insecure: true, ca: null } });
+    const what =
+      i.stack === 'arduinobearssl'
+        ? 'setInsecure(BearSSLClient::SNI::Insecure): drops SNI and the name check only'
+        : 'setInsecure(): no certificate checks at all';
+    out.push({
+      id: 'trust=insecure',
+      slot: 'trust',
+      description: `${what}${probeNote} (a diagnosis, not a fix)`,
+      patch: { ...viaProbe, insecure: true, ca: null },
+    });
   }
   if (!i.clock.ntp || i.clock.date) {
-    out.push({ id: 'clock=ntp', slot: 'clock', description: `set the board clock by NTP (configTime)${probeNote}`, patch: { ...viaProbe, clock: { ntp: true } } });
-    out.push({ id: 'clock=now', slot: 'clock', description: `board clock fixed at ${i.now.toISOString().slice(0, 10)}`, patch: { ...viaProbe, clock: { ntp: true, date: i.now.toISOString() } } });
+    out.push({
+      id: 'clock=ntp',
+      slot: 'clock',
+      description: `set the board clock by NTP (configTime)${probeNote}`,
+      patch: { ...viaProbe, clock: { ntp: true } },
+    });
+    out.push({
+      id: 'clock=now',
+      slot: 'clock',
+      description: `board clock fixed at ${i.now.toISOString().slice(0, 10)}`,
+      patch: { ...viaProbe, clock: { ntp: true, date: i.now.toISOString() } },
+    });
   }
   const tls12 = tlsVersionPatch(i.broker);
-  if (tls12) out.push({ id: 'tls=1.2', slot: 'tls', description: 'broker listener tls_version tlsv1.2', patch: { broker: tls12 } });
+  if (tls12)
+    out.push({
+      id: 'tls=1.2',
+      slot: 'tls',
+      description: 'broker listener tls_version tlsv1.2',
+      patch: { broker: tls12 },
+    });
   return out;
 }
 
@@ -210,7 +313,11 @@ export function combine(x: Candidate, y: Candidate): Variant {
       if (name === 'verbatim' || patch === undefined) continue;
       const prev = pki[name] ?? {};
       const next = patch as Partial<CertSpec>;
-      pki[name] = { ...prev, ...next, ...(prev.subject || next.subject ? { subject: { ...prev.subject, ...next.subject } } : {}) };
+      pki[name] = {
+        ...prev,
+        ...next,
+        ...(prev.subject || next.subject ? { subject: { ...prev.subject, ...next.subject } } : {}),
+      };
     }
   }
   const { pki: _a, ...ra } = a.patch;

@@ -32,14 +32,19 @@ export const BisectReport = z.object({
   scenario: z.string(),
   variant: z.string(),
   board: z.string(),
-  stack: z.string().describe('The board\'s TLS stack: what setInsecure() skips depends on it'),
+  stack: z.string().describe("The board's TLS stack: what setInsecure() skips depends on it"),
   baseline: Trial,
   /** Verbatim PKIs are varied through a declarative reissue; it must fail the same way. */
   mirror: z.object({ used: z.boolean(), reproduces: z.boolean().optional(), outcome: Outcome.optional() }),
   checkedName: z.string(),
-  checkedLabel: z.string().optional().describe('How the scenario names it, e.g. "the broker\'s address ({{broker.ip}})"'),
+  checkedLabel: z
+    .string()
+    .optional()
+    .describe('How the scenario names it, e.g. "the broker\'s address ({{broker.ip}})"'),
   fixes: z.array(Trial).describe('Minimal changes that make the board connect'),
-  insecure: Trial.optional().describe('setInsecure() alone: tells whether certificate checks are the cause; never offered as a fix'),
+  insecure: Trial.optional().describe(
+    'setInsecure() alone: tells whether certificate checks are the cause; never offered as a fix',
+  ),
   rejected: z.array(Trial).describe('Changes tried that do not'),
   runs: z.number().int(),
   runDirs: z.array(z.string()),
@@ -70,15 +75,20 @@ export async function bisect(o: BisectOptions): Promise<BisectReport> {
   const s = o.loaded.scenario;
   const rv = resolveVariant(s, o.variant, VARS);
   const boardId = o.board ?? s.boards.find((b) => o.boardProfiles.get(b)?.kind !== 'control');
-  if (!boardId || !s.boards.includes(boardId)) throw new BisectUsageError(`scenario ${s.id} has no board ${o.board ?? '(non-control)'} (boards: ${s.boards.join(', ')})`);
+  if (!boardId || !s.boards.includes(boardId))
+    throw new BisectUsageError(
+      `scenario ${s.id} has no board ${o.board ?? '(non-control)'} (boards: ${s.boards.join(', ')})`,
+    );
   const profile = o.boardProfiles.get(boardId);
   if (!profile) throw new BisectUsageError(`no board profile "${boardId}"`);
   // Bisect reruns the twin; a cell only real hardware reproduces would "connect" on it and prove nothing.
   const hardwareOnly = rv.expectationFor(boardId)?.hardwareOnly;
   if (hardwareOnly) {
-    throw new BisectUsageError(`${s.id}/${o.variant} on ${boardId} is hardware-only (${hardwareOnly}): the twin does not reproduce it, so bisect (which runs twins) has nothing to search; run it on a board with rig run --target hardware`);
+    throw new BisectUsageError(
+      `${s.id}/${o.variant} on ${boardId} is hardware-only (${hardwareOnly}): the twin does not reproduce it, so bisect (which runs twins) has nothing to search; run it on a board with rig run --target hardware`,
+    );
   }
-  const base = o.outDir ?? await mkdtemp(path.join(os.tmpdir(), 'rig-bisect-'));
+  const base = o.outDir ?? (await mkdtemp(path.join(os.tmpdir(), 'rig-bisect-')));
   const runDirs: string[] = [];
   let runs = 0;
 
@@ -91,19 +101,41 @@ export async function bisect(o: BisectOptions): Promise<BisectReport> {
   const { description: _d, pki: _p, broker: _b, sketch: _s, ...variantClient } = variantDef;
   const client: ClientSpec = { ...s.client, ...variantClient };
 
-  const batch = async (label: string, variants: Record<string, Variant>, usePki: 'original' | 'mirror'): Promise<Map<string, Cell>> => {
+  const batch = async (
+    label: string,
+    variants: Record<string, Variant>,
+    usePki: 'original' | 'mirror',
+  ): Promise<Map<string, Cell>> => {
     const scenario = Scenario.parse({
-      version: 1, id: `bisect-${s.id}`.slice(0, 60), pki: usePki === 'original' ? rv.pki : declarative, broker: rv.broker,
-      ...(sketch ? { sketch: { [boardId]: sketch } } : {}), boards: [boardId], client, variants,
+      version: 1,
+      id: `bisect-${s.id}`.slice(0, 60),
+      pki: usePki === 'original' ? rv.pki : declarative,
+      broker: rv.broker,
+      ...(sketch ? { sketch: { [boardId]: sketch } } : {}),
+      boards: [boardId],
+      client,
+      variants,
       expect: Object.fromEntries(Object.keys(variants).map((v) => [v, { [boardId]: { kind: 'connected' } }])),
-      retries: 0, ...(s.timeoutMs ? { timeoutMs: s.timeoutMs } : {}),
+      retries: 0,
+      ...(s.timeoutMs ? { timeoutMs: s.timeoutMs } : {}),
     });
     const outDir = path.join(base, label);
     runDirs.push(outDir);
     const { results } = await runMatrix({
-      scenarios: [{ file: o.loaded.file, scenario }], boardProfiles: o.boardProfiles, targets: ['twin'], boards: [boardId],
-      jobs: Math.min(2, os.availableParallelism()), retries: 1, broker: 'local', outDir, quarantine: [], sandbox: o.sandbox,
-      progress: o.progress, paths: o.paths, defaultTimeoutMs: o.timeoutMs ?? 20_000, args: ['bisect'],
+      scenarios: [{ file: o.loaded.file, scenario }],
+      boardProfiles: o.boardProfiles,
+      targets: ['twin'],
+      boards: [boardId],
+      jobs: Math.min(2, os.availableParallelism()),
+      retries: 1,
+      broker: 'local',
+      outDir,
+      quarantine: [],
+      sandbox: o.sandbox,
+      progress: o.progress,
+      paths: o.paths,
+      defaultTimeoutMs: o.timeoutMs ?? 20_000,
+      args: ['bisect'],
     });
     runs += results.cells.filter((c) => c.status !== 'skip').length;
     return new Map(results.cells.map((c) => [c.variant, c]));
@@ -113,33 +145,84 @@ export async function bisect(o: BisectOptions): Promise<BisectReport> {
   const first = await batch('baseline', { baseline: {} }, 'original');
   const baseCell = first.get('baseline');
   if (!baseCell) throw new Error('baseline cell did not run');
-  const baseline: Trial = { changes: [], descriptions: ['unchanged'], status: status(baseCell), outcome: baseCell.outcome };
-  const name = checkedName({ outcome: baseCell.outcome, client: { connect: rv.client.connect, byIp: rv.client.byIp, caGiven: rv.client.ca !== null,
-    insecure: rv.client.insecure, clientCert: !!rv.client.cert, clock: rv.client.clock }, board: { id: boardId, family: profile.family, stack: profile.stack } })
-    ?? rv.client.connect;
+  const baseline: Trial = {
+    changes: [],
+    descriptions: ['unchanged'],
+    status: status(baseCell),
+    outcome: baseCell.outcome,
+  };
+  const name =
+    checkedName({
+      outcome: baseCell.outcome,
+      client: {
+        connect: rv.client.connect,
+        byIp: rv.client.byIp,
+        caGiven: rv.client.ca !== null,
+        insecure: rv.client.insecure,
+        clientCert: !!rv.client.cert,
+        clock: rv.client.clock,
+      },
+      board: { id: boardId, family: profile.family, stack: profile.stack },
+    }) ?? rv.client.connect;
   // The twin's broker is 127.0.0.1; the scenario says {{broker.ip}}: show the user their broker's address.
   const template = variantDef.connect ?? s.client.connect ?? '{{broker.ip}}';
-  const checkedLabel = /\{\{\s*broker\.ip\s*\}\}/.test(template) && name === VARS['broker.ip'] ? 'the broker\'s address ({{broker.ip}})' : undefined;
+  const checkedLabel =
+    /\{\{\s*broker\.ip\s*\}\}/.test(template) && name === VARS['broker.ip']
+      ? "the broker's address ({{broker.ip}})"
+      : undefined;
+  // Assigned once below, after report() (which reads it) is defined.
+  // eslint-disable-next-line prefer-const
   let insecure: Trial | undefined;
-  const report = (fixes: Trial[], rejected: Trial[], mirror: BisectReport['mirror']): BisectReport => BisectReport.parse({
-    version: 1, scenario: s.id, variant: o.variant, board: boardId, stack: profile.stack, baseline, mirror, checkedName: name,
-    ...(checkedLabel ? { checkedLabel } : {}), fixes, rejected, ...(insecure ? { insecure } : {}), runs, runDirs,
-  });
+  const report = (fixes: Trial[], rejected: Trial[], mirror: BisectReport['mirror']): BisectReport =>
+    BisectReport.parse({
+      version: 1,
+      scenario: s.id,
+      variant: o.variant,
+      board: boardId,
+      stack: profile.stack,
+      baseline,
+      mirror,
+      checkedName: name,
+      ...(checkedLabel ? { checkedLabel } : {}),
+      fixes,
+      rejected,
+      ...(insecure ? { insecure } : {}),
+      runs,
+      runDirs,
+    });
   if (baseline.status === 'pass') return report([], [], { used: false });
 
   // 2. Single changes.
   const candidates = generateCandidates({
-    certs, checkedName: name, ...(checkedLabel ? { checkedLabel } : {}), stack: profile.stack, connect: rv.client.connect, byIp: rv.client.byIp, ca: rv.client.ca, insecure: rv.client.insecure,
-    clock: rv.client.clock, broker: rv.broker, ...(profile.probeSketch ? { probeSketch: profile.probeSketch } : {}),
-    ...(sketch ? { currentSketch: sketch } : {}), now: new Date(),
+    certs,
+    checkedName: name,
+    ...(checkedLabel ? { checkedLabel } : {}),
+    stack: profile.stack,
+    connect: rv.client.connect,
+    byIp: rv.client.byIp,
+    ca: rv.client.ca,
+    insecure: rv.client.insecure,
+    clock: rv.client.clock,
+    broker: rv.broker,
+    ...(profile.probeSketch ? { probeSketch: profile.probeSketch } : {}),
+    ...(sketch ? { currentSketch: sketch } : {}),
+    now: new Date(),
   });
   const singles: Record<string, Variant> = verbatim ? { mirror: {} } : {};
   const ids = new Map<string, Candidate[]>();
-  candidates.forEach((c, n) => { singles[`c${n}`] = c.patch; ids.set(`c${n}`, [c]); });
+  candidates.forEach((c, n) => {
+    singles[`c${n}`] = c.patch;
+    ids.set(`c${n}`, [c]);
+  });
   const second = await batch('singles', singles, 'mirror');
   const mirrorCell = second.get('mirror');
   const mirror: BisectReport['mirror'] = verbatim
-    ? { used: true, ...(mirrorCell ? { reproduces: mirrorCell.outcome.kind === baseCell.outcome.kind, outcome: mirrorCell.outcome } : {}) }
+    ? {
+        used: true,
+        ...(mirrorCell
+          ? { reproduces: mirrorCell.outcome.kind === baseCell.outcome.kind, outcome: mirrorCell.outcome }
+          : {}),
+      }
     : { used: false };
   const all = collect(second, ids);
   insecure = all.find((t) => t.changes[0] === 'trust=insecure');
@@ -180,8 +263,12 @@ function collect(cells: Map<string, Cell>, ids: Map<string, Candidate[]>): Trial
   const out: Trial[] = [];
   for (const [variant, cs] of ids) {
     const c = cells.get(variant);
-    out.push({ changes: cs.map((x) => x.id), descriptions: cs.map((x) => x.description), status: c ? status(c) : 'skip',
-      outcome: c?.outcome ?? { kind: 'none' } });
+    out.push({
+      changes: cs.map((x) => x.id),
+      descriptions: cs.map((x) => x.description),
+      status: c ? status(c) : 'skip',
+      outcome: c?.outcome ?? { kind: 'none' },
+    });
   }
   return out;
 }
@@ -195,28 +282,43 @@ export function insecureConclusion(stack: string, t: Trial): string {
       ? `setInsecure() alone → connected: on ArduinoBearSSL it skips only SNI and the server name check, so the name is what fails (not a fix: it turns the name check off)`
       : `setInsecure() alone → ${got}: on ArduinoBearSSL it skips only SNI and the server name check (the chain and the dates are still checked), so the failure is not (only) the name: look at the trust anchor, the chain and the clock`;
   }
-  const skips = stack === 'bearssl-esp8266' ? 'on the ESP8266 it skips the chain, signature, date and name checks (the leaf is accepted as it is)'
-    : stack === 'mbedtls' || stack === 'esp-tls' ? 'on the ESP32 it sets MBEDTLS_SSL_VERIFY_NONE: no certificate check at all'
-      : 'it turns the certificate checks off';
+  const skips =
+    stack === 'bearssl-esp8266'
+      ? 'on the ESP8266 it skips the chain, signature, date and name checks (the leaf is accepted as it is)'
+      : stack === 'mbedtls' || stack === 'esp-tls'
+        ? 'on the ESP32 it sets MBEDTLS_SSL_VERIFY_NONE: no certificate check at all'
+        : 'it turns the certificate checks off';
   return t.status === 'pass'
     ? `setInsecure() alone → connected: ${skips}, so the certificate checks are what fails (not a fix: it turns them off)`
     : `setInsecure() alone → ${got}: ${skips}, so something besides the certificate checks fails (TLS version, client certificate, MQTT login, network)`;
 }
 
 export function formatBisect(r: BisectReport): string {
-  const line = (t: Trial): string => `  ${t.descriptions.join(' + ')}  [${t.changes.join(' + ')}] → ${t.status === 'error' ? 'error: ' : ''}${t.outcome.kind}${t.outcome.code ? ` ${t.outcome.code}` : ''}`;
+  const line = (t: Trial): string =>
+    `  ${t.descriptions.join(' + ')}  [${t.changes.join(' + ')}] → ${t.status === 'error' ? 'error: ' : ''}${t.outcome.kind}${t.outcome.code ? ` ${t.outcome.code}` : ''}`;
   const checked = r.checkedLabel ? `${r.checkedLabel}, ${r.checkedName} on the twin` : `the name "${r.checkedName}"`;
   const out = [
     `Bisect ${r.scenario}/${r.variant} on ${r.board}: baseline ${r.baseline.outcome.kind}${r.baseline.outcome.code ? ` ${r.baseline.outcome.code}` : ''}; the board checks ${checked}`,
   ];
   if (r.baseline.status === 'pass') {
-    out.push('The cell already connects on the twin: nothing to bisect.', '', `${r.runs} runs; run folders: ${r.runDirs.join(', ')}`);
+    out.push(
+      'The cell already connects on the twin: nothing to bisect.',
+      '',
+      `${r.runs} runs; run folders: ${r.runDirs.join(', ')}`,
+    );
     return `${out.join('\n')}\n`;
   }
   if (r.mirror.used) {
-    out.push(`  (certificate changes use a declarative reissue of the verbatim PKI: ${r.mirror.reproduces ? 'it fails the same way' : `it does NOT fail the same way (${r.mirror.outcome?.kind ?? 'not run'}): treat certificate results with care`})`);
+    out.push(
+      `  (certificate changes use a declarative reissue of the verbatim PKI: ${r.mirror.reproduces ? 'it fails the same way' : `it does NOT fail the same way (${r.mirror.outcome?.kind ?? 'not run'}): treat certificate results with care`})`,
+    );
   }
-  out.push('', r.fixes.length ? `Changes that make it connect (${r.fixes.length}):` : 'No single change or pair of changes makes it connect.');
+  out.push(
+    '',
+    r.fixes.length
+      ? `Changes that make it connect (${r.fixes.length}):`
+      : 'No single change or pair of changes makes it connect.',
+  );
   for (const t of r.fixes) out.push(line(t));
   out.push('', `Changes that do not (${r.rejected.length}):`);
   for (const t of r.rejected) out.push(line(t));

@@ -26,7 +26,10 @@ export function logicalPorts(spec: BrokerSpec): number[] {
 /** Does this conf (verbatim) name a password file or ACL file (so staging must create one)? */
 export function confNeeds(spec: BrokerSpec): { passwd: boolean; acl: boolean } {
   const c = spec.conf ?? '';
-  return { passwd: /\{\{\s*passwd\s*\}\}|^\s*password_file\s/m.test(c), acl: /\{\{\s*acl\s*\}\}|^\s*acl_file\s/m.test(c) };
+  return {
+    passwd: /\{\{\s*passwd\s*\}\}|^\s*password_file\s/m.test(c),
+    acl: /\{\{\s*acl\s*\}\}|^\s*acl_file\s/m.test(c),
+  };
 }
 
 /** Whether the broker needs the private key of a PKI entry: server certs of listeners, or a verbatim conf naming it. */
@@ -51,12 +54,19 @@ function realPort(ports: Record<number, number>, logical: number, where: string)
 
 function certOf(files: StagedFiles, name: string, where: string): StagedFiles['certs'][string] {
   const c = files.certs[name];
-  if (!c) throw new Error(`${where}: no PKI certificate named "${name}" (have: ${Object.keys(files.certs).join(', ') || 'none'})`);
+  if (!c)
+    throw new Error(
+      `${where}: no PKI certificate named "${name}" (have: ${Object.keys(files.certs).join(', ') || 'none'})`,
+    );
   return c;
 }
 
 /** Renders a structured BrokerSpec. */
-export function renderStructuredConf(spec: BrokerSpec, files: StagedFiles, ports: Record<number, number>): RenderedConf {
+export function renderStructuredConf(
+  spec: BrokerSpec,
+  files: StagedFiles,
+  ports: Record<number, number>,
+): RenderedConf {
   const notes: string[] = [];
   const out: string[] = ['# mosquitto.conf rendered by the rig', `persistence false`, ...LOG_LINES];
   const logTypes = spec.logType ?? ['all'];
@@ -92,7 +102,11 @@ export function renderStructuredConf(spec: BrokerSpec, files: StagedFiles, ports
       const server = certOf(files, t.cert, `${where}.tls.cert`);
       if (!server.key) throw new Error(`${where}.tls.cert: PKI certificate "${t.cert}" has no private key`);
       // The chain file (leaf + intermediates) when the PKI made one: a correctly configured broker sends it.
-      out.push(`cafile ${certOf(files, t.ca ?? 'ca', `${where}.tls.ca`).crt}`, `certfile ${server.chain ?? server.crt}`, `keyfile ${server.key}`);
+      out.push(
+        `cafile ${certOf(files, t.ca ?? 'ca', `${where}.tls.ca`).crt}`,
+        `certfile ${server.chain ?? server.crt}`,
+        `keyfile ${server.key}`,
+      );
       if (t.requireCertificate !== undefined) out.push(`require_certificate ${t.requireCertificate}`);
       if (t.useIdentityAsUsername !== undefined) out.push(`use_identity_as_username ${t.useIdentityAsUsername}`);
       if (t.version) out.push(`tls_version ${t.version}`);
@@ -118,8 +132,12 @@ const LOCAL_BINDS = new Set(['0.0.0.0', '127.0.0.1', 'localhost', '::', '::1']);
  * the author's absolute paths mapped to this run's files by file name, logical ports mapped to real ones,
  * and lines that cannot work in a sandboxed run neutralised. Every change is recorded in `notes`.
  */
-export function renderVerbatimConf(conf: string, files: StagedFiles, ports: Record<number, number>,
-  vars: Record<string, string> = {}): RenderedConf {
+export function renderVerbatimConf(
+  conf: string,
+  files: StagedFiles,
+  ports: Record<number, number>,
+  vars: Record<string, string> = {},
+): RenderedConf {
   const notes: string[] = [];
   const placeholder = (key: string): string => {
     let m: RegExpExecArray | null;
@@ -151,14 +169,20 @@ export function renderVerbatimConf(conf: string, files: StagedFiles, ports: Reco
     // "listener {{port.N}}" names its logical port in the placeholder.
     const portPlaceholder = /^\s*(?:listener|port)\s+\{\{\s*port\.(\d+)\s*\}\}/.exec(raw);
     const m = /^(\s*)([A-Za-z_][A-Za-z0-9_.]*)(?:\s+(.*))?$/.exec(line);
-    if (!m || line.trim().startsWith('#')) { out.push(line); continue; }
+    if (!m || line.trim().startsWith('#')) {
+      out.push(line);
+      continue;
+    }
     const [, indent, key, rest = ''] = m;
     const args = rest.trim().split(/\s+/).filter(Boolean);
     switch (key) {
       case 'listener':
       case 'port': {
         const logical = portPlaceholder ? Number(portPlaceholder[1]) : Number(args[0]);
-        if (!Number.isInteger(logical)) { out.push(line); break; }
+        if (!Number.isInteger(logical)) {
+          out.push(line);
+          break;
+        }
         hasListener ||= key === 'listener';
         const real = realPort(ports, logical, `broker.conf "${line.trim()}"`);
         let bind = args.slice(1).join(' ');
@@ -171,10 +195,18 @@ export function renderVerbatimConf(conf: string, files: StagedFiles, ports: Reco
         out.push(rendered);
         break;
       }
-      case 'pid_file': neutralise(line, 'the rig tracks the process itself; /run is not writable in a sandbox'); break;
-      case 'include_dir': neutralise(line, 'the host\'s conf.d must not change the scenario'); break;
-      case 'user': neutralise(line, 'the rig chooses the user the broker runs as'); break;
-      case 'pidfile': neutralise(line, 'the rig tracks the process itself'); break;
+      case 'pid_file':
+        neutralise(line, 'the rig tracks the process itself; /run is not writable in a sandbox');
+        break;
+      case 'include_dir':
+        neutralise(line, "the host's conf.d must not change the scenario");
+        break;
+      case 'user':
+        neutralise(line, 'the rig chooses the user the broker runs as');
+        break;
+      case 'pidfile':
+        neutralise(line, 'the rig tracks the process itself');
+        break;
       case 'persistence_location':
         out.push(`${indent}persistence_location ${files.dataDir}/`);
         notes.push(`"${line.trim()}" → persistence_location ${files.dataDir}/ (the run's own data folder)`);
@@ -182,10 +214,21 @@ export function renderVerbatimConf(conf: string, files: StagedFiles, ports: Reco
       case 'log_dest': {
         logDests++;
         const dest = args[0];
-        if (dest === 'stderr') { logDestStderr = true; out.push(line); break; }
-        if (dest === 'topic') { out.push(line); break; }
-        neutralise(line, dest === 'stdout' ? 'mosquitto 2.0.11 block-buffers stdout into pipes; the rig reads stderr'
-          : 'the rig captures the log from stderr');
+        if (dest === 'stderr') {
+          logDestStderr = true;
+          out.push(line);
+          break;
+        }
+        if (dest === 'topic') {
+          out.push(line);
+          break;
+        }
+        neutralise(
+          line,
+          dest === 'stdout'
+            ? 'mosquitto 2.0.11 block-buffers stdout into pipes; the rig reads stderr'
+            : 'the rig captures the log from stderr',
+        );
         break;
       }
       case 'log_type':
@@ -195,13 +238,20 @@ export function renderVerbatimConf(conf: string, files: StagedFiles, ports: Reco
       case 'password_file':
       case 'acl_file': {
         const staged = key === 'password_file' ? files.passwd : files.acl;
-        if (!staged) { out.push(line); break; }
+        if (!staged) {
+          out.push(line);
+          break;
+        }
         out.push(`${indent}${key} ${staged}`);
-        if (args[0] !== staged) notes.push(`${key} ${args[0] ?? ''} → ${staged} (the run's ${key === 'password_file' ? 'users' : 'ACL'})`);
+        if (args[0] !== staged)
+          notes.push(`${key} ${args[0] ?? ''} → ${staged} (the run's ${key === 'password_file' ? 'users' : 'ACL'})`);
         break;
       }
       default: {
-        if (!FILE_DIRECTIVES.has(key) || args.length === 0) { out.push(line); break; }
+        if (!FILE_DIRECTIVES.has(key) || args.length === 0) {
+          out.push(line);
+          break;
+        }
         const file = args[0];
         const staged = files.byFileName[basename(file)];
         if (!staged) {
@@ -235,7 +285,9 @@ export function renderVerbatimConf(conf: string, files: StagedFiles, ports: Reco
   // "Received PUBLISH from <client id>" lines to attribute each message to its publisher.
   if (logTypes.length === 0) {
     out.push('log_type error', 'log_type warning', 'log_type notice', 'log_type information', 'log_type debug');
-    notes.push('"log_type debug" added (with mosquitto\'s default types): the rig attributes messages to clients by the PUBLISH lines');
+    notes.push(
+      '"log_type debug" added (with mosquitto\'s default types): the rig attributes messages to clients by the PUBLISH lines',
+    );
   } else if (!logTypes.some((t) => t === 'all' || t === 'debug')) {
     out.push('log_type debug');
     notes.push('"log_type debug" added: the rig attributes messages to clients by the PUBLISH lines');
@@ -243,7 +295,13 @@ export function renderVerbatimConf(conf: string, files: StagedFiles, ports: Reco
   return { text: `${out.join('\n').replace(/\n*$/, '')}\n`, notes };
 }
 
-export function renderConf(spec: BrokerSpec, files: StagedFiles, ports: Record<number, number>,
-  vars: Record<string, string> = {}): RenderedConf {
-  return spec.conf !== undefined ? renderVerbatimConf(spec.conf, files, ports, vars) : renderStructuredConf(spec, files, ports);
+export function renderConf(
+  spec: BrokerSpec,
+  files: StagedFiles,
+  ports: Record<number, number>,
+  vars: Record<string, string> = {},
+): RenderedConf {
+  return spec.conf !== undefined
+    ? renderVerbatimConf(spec.conf, files, ports, vars)
+    : renderStructuredConf(spec, files, ports);
 }

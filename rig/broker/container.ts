@@ -20,7 +20,12 @@ const TARGET = '/mosquitto';
 const CONF_TARGET = '/mosquitto/config/mosquitto.conf';
 const READY = /mosquitto version [\d.]+ running/;
 
-export interface ContainerOptions { workDir: string; image?: string; vars?: Record<string, string>; readyTimeoutMs?: number }
+export interface ContainerOptions {
+  workDir: string;
+  image?: string;
+  vars?: Record<string, string>;
+  readyTimeoutMs?: number;
+}
 
 // The reaper (Ryuk) image cannot be pulled without a registry; the rig stops its containers itself.
 function disableRyuk(): void {
@@ -52,7 +57,8 @@ export async function containerRuntimeStatus(image: string): Promise<{ ok: true 
     return { ok: false, reason: `no container runtime: ${e instanceof Error ? e.message : String(e)}` };
   }
   try {
-    if (!(await client.image.exists(tc.ImageName.fromString(image)))) return { ok: false, reason: `image ${image} is not present locally` };
+    if (!(await client.image.exists(tc.ImageName.fromString(image))))
+      return { ok: false, reason: `image ${image} is not present locally` };
   } catch (e) {
     return { ok: false, reason: `cannot inspect image ${image}: ${e instanceof Error ? e.message : String(e)}` };
   }
@@ -60,21 +66,37 @@ export async function containerRuntimeStatus(image: string): Promise<{ ok: true 
 }
 
 async function labelledLogs(token: string): Promise<string[]> {
-  const ps = await execa('docker', ['ps', '-a', '-q', '--filter', `label=org.the-rig.broker=${token}`], { reject: false });
-  const id = ps.stdout.split('\n').map((l) => l.trim()).find(Boolean);
+  const ps = await execa('docker', ['ps', '-a', '-q', '--filter', `label=org.the-rig.broker=${token}`], {
+    reject: false,
+  });
+  const id = ps.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .find(Boolean);
   if (!id) return [];
   const logs = await execa('docker', ['logs', id], { reject: false, all: true });
-  return String(logs.all ?? '').split('\n').filter((l) => l.trim());
+  return String(logs.all ?? '')
+    .split('\n')
+    .filter((l) => l.trim());
 }
 
 async function removeLabelled(token: string): Promise<void> {
   // testcontainers' container.list() sees running containers only; a failed start has exited.
-  const ps = await execa('docker', ['ps', '-a', '-q', '--filter', `label=org.the-rig.broker=${token}`], { reject: false });
-  const ids = ps.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  const ps = await execa('docker', ['ps', '-a', '-q', '--filter', `label=org.the-rig.broker=${token}`], {
+    reject: false,
+  });
+  const ids = ps.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   if (ids.length > 0) await execa('docker', ['rm', '-f', '-v', ...ids], { reject: false });
 }
 
-export async function startContainerBroker(spec: BrokerSpec, pki: BrokerPki, opts: ContainerOptions): Promise<BrokerHandle> {
+export async function startContainerBroker(
+  spec: BrokerSpec,
+  pki: BrokerPki,
+  opts: ContainerOptions,
+): Promise<BrokerHandle> {
   disableRyuk();
   const { GenericContainer, Wait } = await import('testcontainers');
   const workDir = resolve(opts.workDir);
@@ -82,8 +104,16 @@ export async function startContainerBroker(spec: BrokerSpec, pki: BrokerPki, opt
   mkdirSync(hostDir, { recursive: true });
   const image = opts.image ?? spec.image ?? DEFAULT_IMAGE;
   const need = confNeeds(spec);
-  const files = await stageBrokerFiles({ pki, users: spec.users, acl: spec.acl, hostDir, targetDir: TARGET,
-    wantPasswd: need.passwd, wantAcl: need.acl, wantKey: keyWanted(spec) });
+  const files = await stageBrokerFiles({
+    pki,
+    users: spec.users,
+    acl: spec.acl,
+    hostDir,
+    targetDir: TARGET,
+    wantPasswd: need.passwd,
+    wantAcl: need.acl,
+    wantKey: keyWanted(spec),
+  });
   // Inside the container each listener keeps its logical port; Docker maps it to a free host port.
   const logical = logicalPorts(spec);
   const identity: Record<number, number> = Object.fromEntries(logical.map((p) => [p, p]));
@@ -104,7 +134,9 @@ export async function startContainerBroker(spec: BrokerSpec, pki: BrokerPki, opt
   // 0644 on everything, keys included: the eclipse image's entrypoint chowns /mosquitto, a Debian-made
   // image has no such entrypoint and mosquitto (dropped to its own user) must still read them.
   const container = new GenericContainer(image)
-    .withCopyFilesToContainer(files.files.map((rel) => ({ source: join(hostDir, rel), target: `${TARGET}/${rel}`, mode: 0o644 })))
+    .withCopyFilesToContainer(
+      files.files.map((rel) => ({ source: join(hostDir, rel), target: `${TARGET}/${rel}`, mode: 0o644 })),
+    )
     .withCopyContentToContainer([{ content: rendered.text, target: CONF_TARGET, mode: 0o644 }])
     .withExposedPorts(...logical)
     .withWaitStrategy(Wait.forLogMessage(READY))
@@ -121,8 +153,12 @@ export async function startContainerBroker(spec: BrokerSpec, pki: BrokerPki, opt
     await removeLabelled(token);
     log.end();
     await log.close();
-    throw new BrokerStartError(`container ${image} did not start: ${e instanceof Error ? e.message : String(e)}`,
-      log.tail(12), null, confFile);
+    throw new BrokerStartError(
+      `container ${image} did not start: ${e instanceof Error ? e.message : String(e)}`,
+      log.tail(12),
+      null,
+      confFile,
+    );
   }
   const readyMs = Date.now() - t0;
   const id = started.getId();
@@ -132,14 +168,21 @@ export async function startContainerBroker(spec: BrokerSpec, pki: BrokerPki, opt
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      try { await started.stop({ timeout: 2_000, remove: true, removeVolumes: true }); } finally {
+      try {
+        await started.stop({ timeout: 2_000, remove: true, removeVolumes: true });
+      } finally {
         unregister();
         await log.close();
       }
     })();
     return stopping;
   };
-  const unregister = register({ stop, killSync: () => { execFileSync('docker', ['rm', '-f', id], { stdio: 'ignore', timeout: 10_000 }); } });
+  const unregister = register({
+    stop,
+    killSync: () => {
+      execFileSync('docker', ['rm', '-f', id], { stdio: 'ignore', timeout: 10_000 });
+    },
+  });
 
   return {
     provider: 'container',

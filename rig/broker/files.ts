@@ -67,12 +67,18 @@ export async function stageBrokerFiles(o: StageOptions): Promise<StagedFiles> {
         copyFileSync(c.keyPlain, join(o.hostDir, keyRel));
       } else if (c.keyPassphrase !== undefined) {
         // mosquitto cannot be given a passphrase (it would prompt "Enter PEM pass phrase:"), so decrypt.
-        await execa('openssl', ['pkey', '-in', c.key, '-out', join(o.hostDir, keyRel), '-passin', 'env:RIG_KEY_PASS'],
-          { env: { RIG_KEY_PASS: c.keyPassphrase } });
-        notes.push(`key of "${name}" is encrypted: the broker gets a decrypted copy (mosquitto cannot take a passphrase)`);
+        await execa('openssl', ['pkey', '-in', c.key, '-out', join(o.hostDir, keyRel), '-passin', 'env:RIG_KEY_PASS'], {
+          env: { RIG_KEY_PASS: c.keyPassphrase },
+        });
+        notes.push(
+          `key of "${name}" is encrypted: the broker gets a decrypted copy (mosquitto cannot take a passphrase)`,
+        );
       } else {
         copyFileSync(c.key, join(o.hostDir, keyRel));
-        if (c.keyEncrypted) notes.push(`key of "${name}" is encrypted with an unknown passphrase: mosquitto will fail to load it (as on a real install)`);
+        if (c.keyEncrypted)
+          notes.push(
+            `key of "${name}" is encrypted with an unknown passphrase: mosquitto will fail to load it (as on a real install)`,
+          );
       }
       chmodSync(join(o.hostDir, keyRel), 0o600);
       files.push(keyRel);
@@ -86,7 +92,13 @@ export async function stageBrokerFiles(o: StageOptions): Promise<StagedFiles> {
   if (o.users || o.wantPasswd) {
     const host = join(o.hostDir, 'passwd');
     // Plain "user:password" lines hashed in place by `mosquitto_passwd -U`: one call, and no password on argv.
-    writeFileSync(host, Object.entries(o.users ?? {}).map(([u, p]) => `${u}:${p}\n`).join(''), { mode: 0o600 });
+    writeFileSync(
+      host,
+      Object.entries(o.users ?? {})
+        .map(([u, p]) => `${u}:${p}\n`)
+        .join(''),
+      { mode: 0o600 },
+    );
     if (o.users && Object.keys(o.users).length > 0) {
       const r = await execa('mosquitto_passwd', ['-U', host], { reject: false });
       if (r.exitCode !== 0) throw new Error(`broker.users: mosquitto_passwd -U failed: ${r.stderr.trim()}`);
@@ -100,7 +112,17 @@ export async function stageBrokerFiles(o: StageOptions): Promise<StagedFiles> {
     files.push('acl');
     acl = target('acl');
   }
-  return { hostDir: o.hostDir, targetDir: o.targetDir, certs, byFileName, passwd, acl, dataDir: target('data'), files, notes };
+  return {
+    hostDir: o.hostDir,
+    targetDir: o.targetDir,
+    certs,
+    byFileName,
+    passwd,
+    acl,
+    dataDir: target('data'),
+    files,
+    notes,
+  };
 }
 
 /** The numeric ids of the `mosquitto` system user, or undefined when it does not exist. */

@@ -16,7 +16,12 @@ export const MOSQUITTO_BIN = '/usr/sbin/mosquitto';
 const SETPRIV = '/usr/bin/setpriv';
 const READY = /mosquitto version (\S+) running/;
 
-export interface LocalOptions { workDir: string; vars?: Record<string, string>; readyTimeoutMs?: number; bin?: string }
+export interface LocalOptions {
+  workDir: string;
+  vars?: Record<string, string>;
+  readyTimeoutMs?: number;
+  bin?: string;
+}
 
 /** A free TCP port, found by binding port 0 (a small race remains; start retries once on EADDRINUSE). */
 export function freePort(): Promise<number> {
@@ -36,7 +41,8 @@ export async function startLocalBroker(spec: BrokerSpec, pki: BrokerPki, opts: L
   try {
     return await startOnce(spec, pki, opts);
   } catch (e) {
-    if (e instanceof BrokerStartError && e.logTail.some((l) => /Address already in use/.test(l))) return startOnce(spec, pki, opts);
+    if (e instanceof BrokerStartError && e.logTail.some((l) => /Address already in use/.test(l)))
+      return startOnce(spec, pki, opts);
     throw e;
   }
 }
@@ -45,7 +51,8 @@ async function startOnce(spec: BrokerSpec, pki: BrokerPki, opts: LocalOptions): 
   const workDir = resolve(opts.workDir);
   mkdirSync(workDir, { recursive: true });
   const bin = opts.bin ?? MOSQUITTO_BIN;
-  if (!existsSync(bin)) throw new BrokerStartError(`mosquitto not found at ${bin} (apt-get install mosquitto)`, [], null, '');
+  if (!existsSync(bin))
+    throw new BrokerStartError(`mosquitto not found at ${bin} (apt-get install mosquitto)`, [], null, '');
   const isRoot = process.getuid?.() === 0;
   const ids = isRoot ? await mosquittoIds() : undefined;
   const notes: string[] = [];
@@ -60,8 +67,16 @@ async function startOnce(spec: BrokerSpec, pki: BrokerPki, opts: LocalOptions): 
   }
   mkdirSync(hostDir, { recursive: true });
   const need = confNeeds(spec);
-  const files = await stageBrokerFiles({ pki, users: spec.users, acl: spec.acl, hostDir, targetDir: hostDir,
-    wantPasswd: need.passwd, wantAcl: need.acl, wantKey: keyWanted(spec) });
+  const files = await stageBrokerFiles({
+    pki,
+    users: spec.users,
+    acl: spec.acl,
+    hostDir,
+    targetDir: hostDir,
+    wantPasswd: need.passwd,
+    wantAcl: need.acl,
+    wantKey: keyWanted(spec),
+  });
   const ports: Record<number, number> = {};
   for (const p of logicalPorts(spec)) ports[p] = await freePort();
   const rendered = renderConf(spec, files, ports, opts.vars);
@@ -74,7 +89,9 @@ async function startOnce(spec: BrokerSpec, pki: BrokerPki, opts: LocalOptions): 
     mkdirSync(ownDir, { recursive: true });
     writeFileSync(reportConf, rendered.text, { mode: 0o600 });
   }
-  const removeTemp = () => { if (tempDir) rmSync(tempDir, { recursive: true, force: true }); };
+  const removeTemp = () => {
+    if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+  };
   const confNotes = [...notes, ...files.notes, ...rendered.notes];
 
   // Die with the rig even if it is SIGKILLed: PR_SET_PDEATHSIG via setpriv. The kernel clears that flag
@@ -85,9 +102,16 @@ async function startOnce(spec: BrokerSpec, pki: BrokerPki, opts: LocalOptions): 
   let args = mosq.slice(1);
   if (existsSync(SETPRIV)) {
     cmd = SETPRIV;
-    args = [...(ids ? [`--reuid=${ids.uid}`, `--regid=${ids.gid}`, '--init-groups'] : []), '--pdeathsig=SIGTERM', '--', ...mosq];
+    args = [
+      ...(ids ? [`--reuid=${ids.uid}`, `--regid=${ids.gid}`, '--init-groups'] : []),
+      '--pdeathsig=SIGTERM',
+      '--',
+      ...mosq,
+    ];
   } else {
-    confNotes.push('setpriv (util-linux) missing: the broker is only killed by the rig\'s exit handlers, not if the rig is SIGKILLed');
+    confNotes.push(
+      "setpriv (util-linux) missing: the broker is only killed by the rig's exit handlers, not if the rig is SIGKILLed",
+    );
   }
 
   const logFile = join(workDir, 'broker.log');
@@ -101,13 +125,20 @@ async function startOnce(spec: BrokerSpec, pki: BrokerPki, opts: LocalOptions): 
     child.on('close', (code, signal) => res(code ?? (signal ? -1 : null)));
     child.on('error', () => res(-1));
   });
-  const unregister = register({ stop: () => stop(), killSync: () => { child.kill('SIGKILL'); } });
+  const unregister = register({
+    stop: () => stop(),
+    killSync: () => {
+      child.kill('SIGKILL');
+    },
+  });
 
   let readyLine: string;
   try {
     readyLine = await Promise.race([
       log.waitForLog(READY, opts.readyTimeoutMs ?? 10_000),
-      exited.then((code) => { throw new Error(`exit ${code}`); }),
+      exited.then((code) => {
+        throw new Error(`exit ${code}`);
+      }),
     ]);
   } catch (e) {
     child.kill('SIGKILL');
@@ -116,8 +147,10 @@ async function startOnce(spec: BrokerSpec, pki: BrokerPki, opts: LocalOptions): 
     unregister();
     await log.close();
     removeTemp();
-    const why = e instanceof Error && e.message.startsWith('exit') ? `mosquitto exited (code ${code}) before it was running`
-      : `mosquitto did not report "running" within ${opts.readyTimeoutMs ?? 10_000} ms`;
+    const why =
+      e instanceof Error && e.message.startsWith('exit')
+        ? `mosquitto exited (code ${code}) before it was running`
+        : `mosquitto did not report "running" within ${opts.readyTimeoutMs ?? 10_000} ms`;
     throw new BrokerStartError(why, log.tail(12), code, reportConf);
   }
   const readyMs = Date.now() - t0;

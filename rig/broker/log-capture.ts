@@ -11,7 +11,10 @@ export class LogCapture {
   private readonly out: WriteStream;
   private partial = '';
 
-  constructor(readonly logFile: string, readonly startedAt: number = Date.now()) {
+  constructor(
+    readonly logFile: string,
+    readonly startedAt: number = Date.now(),
+  ) {
     this.out = createWriteStream(logFile, { flags: 'a' });
   }
 
@@ -39,14 +42,24 @@ export class LogCapture {
     for (const cb of [...this.listeners]) cb(line);
   }
 
-  logLines(): string[] { return this.lines.map((l) => l.line); }
-  timedLines(): { at: number; line: string }[] { return this.lines.map((l) => ({ ...l })); }
-  events(): BrokerEvent[] { return this.evts.map((e) => ({ ...e })); }
-  tail(n: number): string[] { return this.logLines().slice(-n); }
+  logLines(): string[] {
+    return this.lines.map((l) => l.line);
+  }
+  timedLines(): { at: number; line: string }[] {
+    return this.lines.map((l) => ({ ...l }));
+  }
+  events(): BrokerEvent[] {
+    return this.evts.map((e) => ({ ...e }));
+  }
+  tail(n: number): string[] {
+    return this.logLines().slice(-n);
+  }
 
   onLine(cb: (line: string) => void): () => void {
     this.listeners.add(cb);
-    return () => { this.listeners.delete(cb); };
+    return () => {
+      this.listeners.delete(cb);
+    };
   }
 
   /** First line (already seen or future) matching `re`; rejects after timeoutMs with the log tail. */
@@ -55,11 +68,19 @@ export class LogCapture {
     if (seen) return Promise.resolve(seen.line);
     return new Promise((resolve, reject) => {
       const off = this.onLine((line) => {
-        if (re.test(line)) { clearTimeout(timer); off(); resolve(line); }
+        if (re.test(line)) {
+          clearTimeout(timer);
+          off();
+          resolve(line);
+        }
       });
       const timer = setTimeout(() => {
         off();
-        reject(new Error(`broker log: no line matching ${re} within ${timeoutMs} ms; last lines:\n  ${this.tail(8).join('\n  ')}`));
+        reject(
+          new Error(
+            `broker log: no line matching ${re} within ${timeoutMs} ms; last lines:\n  ${this.tail(8).join('\n  ')}`,
+          ),
+        );
       }, timeoutMs);
       // The broker process keeps the rig alive while it matters; a wait nobody needs any more must not.
       timer.unref();

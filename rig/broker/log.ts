@@ -4,7 +4,9 @@ import type { BrokerEvent } from './types.ts';
 
 /** Removes mosquitto's timestamp prefix: epoch seconds ("1795328836: ") or a log_timestamp_format stamp. */
 export function stripTimestamp(line: string): string {
-  return line.replace(/^\d{9,}: /, '').replace(/^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?: /, '');
+  return line
+    .replace(/^\d{9,}: /, '')
+    .replace(/^\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?: /, '');
 }
 
 type Rule = { re: RegExp; make: (m: RegExpMatchArray) => Omit<BrokerEvent, 'at' | 'text'> };
@@ -12,20 +14,41 @@ type Rule = { re: RegExp; make: (m: RegExpMatchArray) => Omit<BrokerEvent, 'at' 
 const RULES: Rule[] = [
   { re: /^mosquitto version (\S+) running$/, make: () => ({ type: 'started' }) },
   // "New client connected from 127.0.0.1:58900 as probe-mtls (p2, c1, k60, u'device-01')."
-  { re: /^New client connected from (\S+) as (\S+) \(([^)]*)\)\.?$/, make: (m) => ({
-    type: 'connected', address: m[1], clientId: m[2], username: /u'([^']*)'/.exec(m[3])?.[1] }) },
+  {
+    re: /^New client connected from (\S+) as (\S+) \(([^)]*)\)\.?$/,
+    make: (m) => ({
+      type: 'connected',
+      address: m[1],
+      clientId: m[2],
+      username: /u'([^']*)'/.exec(m[3])?.[1],
+    }),
+  },
   { re: /^New connection from (\S+) on port (\d+)\.$/, make: (m) => ({ type: 'connect-attempt', address: m[1] }) },
-  { re: /^Client (\S+) disconnected, not authori[sz]ed\.$/, make: (m) => ({ type: 'not-authorised', ...client(m[1]) }) },
+  {
+    re: /^Client (\S+) disconnected, not authori[sz]ed\.$/,
+    make: (m) => ({ type: 'not-authorised', ...client(m[1]) }),
+  },
   // CONNACK return codes 4 (bad user name or password) and 5 (not authorised); 0 is success.
-  { re: /^Sending CONNACK to (\S+) \(\d+, ([45]|13[45])\)$/, make: (m) => ({ type: 'not-authorised', ...client(m[1]) }) },
+  {
+    re: /^Sending CONNACK to (\S+) \(\d+, ([45]|13[45])\)$/,
+    make: (m) => ({ type: 'not-authorised', ...client(m[1]) }),
+  },
   { re: /^Denied PUBLISH from (\S+)/, make: (m) => ({ type: 'not-authorised', ...client(m[1]) }) },
   { re: /^OpenSSL Error\[\d+\]: /, make: () => ({ type: 'tls-error' }) },
   // "Client connection from 127.0.0.1 failed: error:0A000102:SSL routines::unsupported protocol."
   { re: /^Client connection from (\S+) failed: /, make: (m) => ({ type: 'tls-error', address: m[1] }) },
-  { re: /^Client (\S+) disconnected(?::| due to) (?:Protocol error|protocol error|malformed packet)\.?$/i,
-    make: (m) => ({ type: 'protocol-error', ...client(m[1]) }) },
-  { re: /^Client (\S+) (?:disconnected|closed its connection)(?:\.| due to .*| \(.*\)\.?)$/, make: (m) => ({ type: 'disconnected', ...client(m[1]) }) },
-  { re: /^Client (\S+) has exceeded timeout, disconnecting\.$/, make: (m) => ({ type: 'disconnected', ...client(m[1]) }) },
+  {
+    re: /^Client (\S+) disconnected(?::| due to) (?:Protocol error|protocol error|malformed packet)\.?$/i,
+    make: (m) => ({ type: 'protocol-error', ...client(m[1]) }),
+  },
+  {
+    re: /^Client (\S+) (?:disconnected|closed its connection)(?:\.| due to .*| \(.*\)\.?)$/,
+    make: (m) => ({ type: 'disconnected', ...client(m[1]) }),
+  },
+  {
+    re: /^Client (\S+) has exceeded timeout, disconnecting\.$/,
+    make: (m) => ({ type: 'disconnected', ...client(m[1]) }),
+  },
   { re: /^Received PUBLISH from (\S+) /, make: (m) => ({ type: 'publish', ...client(m[1]) }) },
   { re: /^Received SUBSCRIBE from (\S+)$/, make: (m) => ({ type: 'subscribe', ...client(m[1]) }) },
   { re: /^Error: /, make: () => ({ type: 'error' }) },
@@ -58,11 +81,17 @@ export function versionFromLine(rawLine: string): string | undefined {
 }
 
 /** A PUBLISH line (log_type debug): received from a client, sent to a subscriber, or refused by the ACL. */
-export interface PublishLine { dir: 'received' | 'sending' | 'denied'; clientId: string; topic: string; bytes: number }
+export interface PublishLine {
+  dir: 'received' | 'sending' | 'denied';
+  clientId: string;
+  topic: string;
+  bytes: number;
+}
 
 // "Received PUBLISH from probe (d0, q1, r0, m1, 'rig/x/up', ... (5 bytes))" (src/handle_publish.c, send_publish.c);
 // the topic may hold quotes, so it runs up to the fixed tail.
-const PUBLISH = /^(Received|Sending|Denied) PUBLISH (?:from|to) (\S+) \(d\d, q\d, r\d, m\d+, '(.*)', \.\.\. \((\d+) bytes\)\)$/;
+const PUBLISH =
+  /^(Received|Sending|Denied) PUBLISH (?:from|to) (\S+) \(d\d, q\d, r\d, m\d+, '(.*)', \.\.\. \((\d+) bytes\)\)$/;
 
 export function parsePublishLine(rawLine: string): PublishLine | undefined {
   const m = PUBLISH.exec(stripTimestamp(rawLine.trimEnd()));

@@ -2,14 +2,21 @@
 // even when a caller forgets stop() or the rig is interrupted. The registry holds a synchronous
 // "kill now" for each live broker and runs them on process exit and on SIGINT/SIGTERM/SIGHUP.
 
-export interface Registered { stop(): Promise<void>; killSync(): void }
+export interface Registered {
+  stop(): Promise<void>;
+  killSync(): void;
+}
 
 const live = new Set<Registered>();
 let hooked = false;
 
 function killAllSync(): void {
   for (const b of [...live]) {
-    try { b.killSync(); } catch { /* already gone */ }
+    try {
+      b.killSync();
+    } catch {
+      /* already gone */
+    }
   }
   live.clear();
 }
@@ -35,7 +42,9 @@ function hook(): void {
 export function register(b: Registered): () => void {
   hook();
   live.add(b);
-  return () => { live.delete(b); };
+  return () => {
+    live.delete(b);
+  };
 }
 
 /** Stops every broker this process started (the runner calls it on abort). */
@@ -44,4 +53,6 @@ export async function stopAllBrokers(): Promise<void> {
   await Promise.allSettled(all.map((b) => b.stop()));
 }
 
-export function liveBrokerCount(): number { return live.size; }
+export function liveBrokerCount(): number {
+  return live.size;
+}

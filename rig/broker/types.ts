@@ -6,8 +6,17 @@ export type BrokerProvider = 'local' | 'container' | 'auto';
 
 export interface BrokerEvent {
   at: number; // ms since the broker was started
-  type: 'connected' | 'connect-attempt' | 'disconnected' | 'tls-error' | 'not-authorised' | 'protocol-error' |
-    'publish' | 'subscribe' | 'error' | 'started';
+  type:
+    | 'connected'
+    | 'connect-attempt'
+    | 'disconnected'
+    | 'tls-error'
+    | 'not-authorised'
+    | 'protocol-error'
+    | 'publish'
+    | 'subscribe'
+    | 'error'
+    | 'started';
   clientId?: string;
   username?: string;
   address?: string;
@@ -43,14 +52,29 @@ export interface BrokerHandle {
 }
 
 /** The part of rig/pki's PkiCert the broker needs. keyPlain: a decrypted copy of an encrypted key. */
-export interface BrokerPkiCert { name: string; crt: string; key?: string; keyPassphrase?: string; keyPlain?: string;
-  keyEncrypted?: boolean; /** Certificate followed by its intermediates. */ chain?: string }
-export interface BrokerPki { dir: string; certs: Record<string, BrokerPkiCert> }
+export interface BrokerPkiCert {
+  name: string;
+  crt: string;
+  key?: string;
+  keyPassphrase?: string;
+  keyPlain?: string;
+  keyEncrypted?: boolean;
+  /** Certificate followed by its intermediates. */ chain?: string;
+}
+export interface BrokerPki {
+  dir: string;
+  certs: Record<string, BrokerPkiCert>;
+}
 
 /** The broker exited (or never said "running"); `logTail` holds its last lines, e.g. the key-file error. */
 export class BrokerStartError extends InfraError {
   override name = 'BrokerStartError';
-  constructor(message: string, readonly logTail: string[], readonly exitCode: number | null, readonly confFile: string) {
+  constructor(
+    message: string,
+    readonly logTail: string[],
+    readonly exitCode: number | null,
+    readonly confFile: string,
+  ) {
     super(`${message}${logTail.length ? `\n  broker log tail:\n    ${logTail.join('\n    ')}` : ''}`);
   }
 }

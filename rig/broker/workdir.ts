@@ -14,7 +14,12 @@ export async function brokerWorkDir(prefix: string, tmp = os.tmpdir()): Promise<
 }
 
 function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Removes `rig-broker-*` work folders whose owner process no longer runs; returns what it removed. */

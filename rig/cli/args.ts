@@ -2,7 +2,13 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EXIT } from './exit.ts';
 
-export type OptionSpec = { type: 'string' | 'boolean'; short?: string; multiple?: boolean; help: string; default?: string | boolean };
+export type OptionSpec = {
+  type: 'string' | 'boolean';
+  short?: string;
+  multiple?: boolean;
+  help: string;
+  default?: string | boolean;
+};
 
 export interface CommandSpec {
   name: string;
@@ -38,7 +44,15 @@ export function helpText(spec: CommandSpec): string {
     const flag = `${o.short ? `-${o.short}, ` : '    '}--${n}${o.type === 'string' ? ' VALUE' : ''}`;
     return `  ${flag.padEnd(30)} ${o.help}${o.default !== undefined ? ` (default: ${o.default})` : ''}`;
   });
-  return [`Usage: ${spec.usage}`, '', spec.summary, '', 'Options:', ...rows, `  ${'-h, --help'.padEnd(30)} Show this help`].join('\n');
+  return [
+    `Usage: ${spec.usage}`,
+    '',
+    spec.summary,
+    '',
+    'Options:',
+    ...rows,
+    `  ${'-h, --help'.padEnd(30)} Show this help`,
+  ].join('\n');
 }
 
 export function str(p: Parsed, name: string): string | undefined {
@@ -53,7 +67,10 @@ export function bool(p: Parsed, name: string): boolean {
 export function list(p: Parsed, name: string): string[] {
   const v = p.values[name];
   const raw = Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
-  return raw.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
+  return raw
+    .flatMap((x) => x.split(','))
+    .map((x) => x.trim())
+    .filter(Boolean);
 }
 
 export function int(p: Parsed, name: string, fallback: number): number {

@@ -13,7 +13,10 @@ export function command(spec: CommandSpec, action: (p: Parsed) => Promise<number
     spec,
     async run(argv) {
       const p = parse(spec, argv);
-      if (p.values.help === true) { process.stdout.write(`${helpText(spec)}\n`); return EXIT.ok; }
+      if (p.values.help === true) {
+        process.stdout.write(`${helpText(spec)}\n`);
+        return EXIT.ok;
+      }
       return action(p);
     },
   };

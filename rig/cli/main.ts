@@ -7,21 +7,77 @@ import { UsageError } from './args.ts';
 import type { Command } from './command.ts';
 
 // Commands load lazily: `rig check` must not pay for testcontainers, mqtt.js or serialport.
-interface Entry { name: string; summary: string; load: () => Promise<Command> }
+interface Entry {
+  name: string;
+  summary: string;
+  load: () => Promise<Command>;
+}
 const COMMANDS: Entry[] = [
-  { name: 'list', summary: 'List scenarios and board profiles', load: async () => (await import('./commands/list.ts')).listCommand },
-  { name: 'check', summary: 'Validate scenario, board profile or quarantine files', load: async () => (await import('./commands/check.ts')).checkCommand },
-  { name: 'schema', summary: 'Print or write the file formats as JSON Schema', load: async () => (await import('./commands/schema.ts')).schemaCommand },
-  { name: 'pki', summary: "Make a scenario's certificates and keys", load: async () => (await import('./commands/pki.ts')).pkiCommand },
-  { name: 'broker', summary: "Start a scenario's Mosquitto in the foreground", load: async () => (await import('./commands/broker.ts')).brokerCommand },
-  { name: 'run', summary: 'Run the matrix on twins or hardware and write reports', load: async () => (await import('./commands/run.ts')).runCommand },
-  { name: 'boards', summary: 'List attached boards and match them to profiles and the lab inventory', load: async () => (await import('./commands/boards.ts')).command },
-  { name: 'new', summary: 'Start a new forum reproduction scenario', load: async () => (await import('./commands/new.ts')).command },
-  { name: 'diagnose', summary: "Run a user's own certificates and conf on every board's twin and explain", load: async () => (await import('./commands/diagnose.ts')).command },
-  { name: 'bisect', summary: 'Find the smallest change that makes a failing cell pass', load: async () => (await import('./commands/bisect.ts')).command },
-  { name: 'report', summary: 'Publish, merge or re-render run reports', load: async () => (await import('./commands/report.ts')).reportCommand },
-  { name: 'doctor', summary: 'Show what is installed, Docker, attached boards', load: async () => (await import('./commands/doctor.ts')).doctorCommand },
-  { name: 'setup', summary: 'Install what the rig needs', load: async () => (await import('./commands/setup.ts')).setupCommand },
+  {
+    name: 'list',
+    summary: 'List scenarios and board profiles',
+    load: async () => (await import('./commands/list.ts')).listCommand,
+  },
+  {
+    name: 'check',
+    summary: 'Validate scenario, board profile or quarantine files',
+    load: async () => (await import('./commands/check.ts')).checkCommand,
+  },
+  {
+    name: 'schema',
+    summary: 'Print or write the file formats as JSON Schema',
+    load: async () => (await import('./commands/schema.ts')).schemaCommand,
+  },
+  {
+    name: 'pki',
+    summary: "Make a scenario's certificates and keys",
+    load: async () => (await import('./commands/pki.ts')).pkiCommand,
+  },
+  {
+    name: 'broker',
+    summary: "Start a scenario's Mosquitto in the foreground",
+    load: async () => (await import('./commands/broker.ts')).brokerCommand,
+  },
+  {
+    name: 'run',
+    summary: 'Run the matrix on twins or hardware and write reports',
+    load: async () => (await import('./commands/run.ts')).runCommand,
+  },
+  {
+    name: 'boards',
+    summary: 'List attached boards and match them to profiles and the lab inventory',
+    load: async () => (await import('./commands/boards.ts')).command,
+  },
+  {
+    name: 'new',
+    summary: 'Start a new forum reproduction scenario',
+    load: async () => (await import('./commands/new.ts')).command,
+  },
+  {
+    name: 'diagnose',
+    summary: "Run a user's own certificates and conf on every board's twin and explain",
+    load: async () => (await import('./commands/diagnose.ts')).command,
+  },
+  {
+    name: 'bisect',
+    summary: 'Find the smallest change that makes a failing cell pass',
+    load: async () => (await import('./commands/bisect.ts')).command,
+  },
+  {
+    name: 'report',
+    summary: 'Publish, merge or re-render run reports',
+    load: async () => (await import('./commands/report.ts')).reportCommand,
+  },
+  {
+    name: 'doctor',
+    summary: 'Show what is installed, Docker, attached boards',
+    load: async () => (await import('./commands/doctor.ts')).doctorCommand,
+  },
+  {
+    name: 'setup',
+    summary: 'Install what the rig needs',
+    load: async () => (await import('./commands/setup.ts')).setupCommand,
+  },
 ];
 
 function topHelp(): string {
@@ -31,7 +87,8 @@ function topHelp(): string {
     '',
     'Usage: rig <command> [options]   (rig <command> --help for details)',
     '',
-    'Commands:', ...rows,
+    'Commands:',
+    ...rows,
     '',
     'Exit codes: 0 all expectations met, 1 an expectation failed, 2 usage or scenario error, 3 infrastructure error',
   ].join('\n');
@@ -43,7 +100,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${topHelp()}\n`);
     return name ? EXIT.ok : EXIT.usage;
   }
-  if (name === '--version') { const { rigVersion } = await import('../project.ts'); process.stdout.write(`${rigVersion()}\n`); return EXIT.ok; }
+  if (name === '--version') {
+    const { rigVersion } = await import('../project.ts');
+    process.stdout.write(`${rigVersion()}\n`);
+    return EXIT.ok;
+  }
   const entry = COMMANDS.find((c) => c.name === name);
   if (!entry) {
     process.stderr.write(`rig: unknown command "${name}"\n\n${topHelp()}\n`);
@@ -53,10 +114,19 @@ export async function main(argv: string[]): Promise<number> {
     const cmd = await entry.load();
     return await cmd.run(rest);
   } catch (e) {
-    if (e instanceof UsageError) { process.stderr.write(`rig ${name}: ${e.message}\n`); return EXIT.usage; }
-    if (e instanceof ScenarioError) { process.stderr.write(`${e.message}\n`); return EXIT.usage; }
+    if (e instanceof UsageError) {
+      process.stderr.write(`rig ${name}: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    if (e instanceof ScenarioError) {
+      process.stderr.write(`${e.message}\n`);
+      return EXIT.usage;
+    }
     // A PKI spec or a forum post's openssl script that does not work is the scenario's problem.
-    if (e instanceof PkiError) { process.stderr.write(`rig ${name}: ${e.message}\n`); return EXIT.usage; }
+    if (e instanceof PkiError) {
+      process.stderr.write(`rig ${name}: ${e.message}\n`);
+      return EXIT.usage;
+    }
     if (e instanceof InfraError) {
       process.stderr.write(`rig ${name}: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
       return EXIT.infra;
@@ -67,4 +137,3 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.infra;
   }
 }
-

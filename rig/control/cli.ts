@@ -28,8 +28,20 @@ function commonArgs(c: ControlClient, clientId: string): string[] {
 
 function maxTls12Conf(dir: string): string {
   const f = join(dir, 'openssl-max-tls12.cnf');
-  writeFileSync(f, ['openssl_conf = rig_conf', '[rig_conf]', 'ssl_conf = rig_ssl', '[rig_ssl]', 'system_default = rig_default',
-    '[rig_default]', 'MaxProtocol = TLSv1.2', 'CipherString = DEFAULT:@SECLEVEL=2', ''].join('\n'));
+  writeFileSync(
+    f,
+    [
+      'openssl_conf = rig_conf',
+      '[rig_conf]',
+      'ssl_conf = rig_ssl',
+      '[rig_ssl]',
+      'system_default = rig_default',
+      '[rig_default]',
+      'MaxProtocol = TLSv1.2',
+      'CipherString = DEFAULT:@SECLEVEL=2',
+      '',
+    ].join('\n'),
+  );
   return f;
 }
 
@@ -51,8 +63,12 @@ export async function runMosquittoCli(c: ControlClient, opts: ControlOptions = {
   let sub: ResultPromise<{ all: true; reject: false; env: Record<string, string> }> | undefined;
   try {
     // stdbuf: mosquitto_sub block-buffers its -d lines into a pipe, and the rig waits for "received SUBACK".
-    sub = execa('stdbuf', ['-oL', 'mosquitto_sub', ...commonArgs(c, `${id}-sub`), '-t', topic, '-C', '1'],
-      { all: true, reject: false, env, forceKillAfterDelay: 500 });
+    sub = execa('stdbuf', ['-oL', 'mosquitto_sub', ...commonArgs(c, `${id}-sub`), '-t', topic, '-C', '1'], {
+      all: true,
+      reject: false,
+      env,
+      forceKillAfterDelay: 500,
+    });
     let subOut = '';
     const subscribed = new Promise<boolean>((resolve) => {
       sub?.all?.on('data', (d: Buffer) => {
@@ -66,15 +82,26 @@ export async function runMosquittoCli(c: ControlClient, opts: ControlOptions = {
       if (Date.now() >= deadline) {
         sub.kill();
         await sub;
-        return { kind: 'timeout', detail: `mosquitto_sub not subscribed within ${timeoutMs} ms`, facts: lines(redact(subOut, c)) };
+        return {
+          kind: 'timeout',
+          detail: `mosquitto_sub not subscribed within ${timeoutMs} ms`,
+          facts: lines(redact(subOut, c)),
+        };
       }
       const r = await sub;
       return classifyFailure(c, r.exitCode ?? -1, redact(r.all ?? subOut, c), 'mosquitto_sub', env, facts);
     }
     facts.push('mosquitto_sub subscribed');
-    const pub = await execa('mosquitto_pub', [...commonArgs(c, id), '-t', topic, '-m', message],
-      { all: true, reject: false, env, timeout: Math.max(1, deadline - Date.now()) });
-    if (pub.timedOut) { sub.kill(); return { kind: 'timeout', detail: 'mosquitto_pub timed out', facts }; }
+    const pub = await execa('mosquitto_pub', [...commonArgs(c, id), '-t', topic, '-m', message], {
+      all: true,
+      reject: false,
+      env,
+      timeout: Math.max(1, deadline - Date.now()),
+    });
+    if (pub.timedOut) {
+      sub.kill();
+      return { kind: 'timeout', detail: 'mosquitto_pub timed out', facts };
+    }
     if (pub.exitCode !== 0) {
       sub.kill();
       return classifyFailure(c, pub.exitCode ?? -1, redact(pub.all ?? '', c), 'mosquitto_pub', env, facts);
@@ -84,7 +111,10 @@ export async function runMosquittoCli(c: ControlClient, opts: ControlOptions = {
       sub.then((r) => (r.all ?? '').split('\n').some((l) => l.trim() === message)),
       new Promise<false>((r) => setTimeout(() => r(false), Math.max(0, deadline - Date.now()))),
     ]);
-    if (!got) { sub.kill(); return { kind: 'timeout', detail: 'published message not received by mosquitto_sub', facts }; }
+    if (!got) {
+      sub.kill();
+      return { kind: 'timeout', detail: 'published message not received by mosquitto_sub', facts };
+    }
     facts.push(`message ${topic}`);
     return { kind: 'connected', detail: `round trip on ${topic}`, facts };
   } finally {
@@ -93,8 +123,14 @@ export async function runMosquittoCli(c: ControlClient, opts: ControlOptions = {
   }
 }
 
-async function classifyFailure(c: ControlClient, exitCode: number, output: string, tool: string,
-  env: Record<string, string>, facts: string[]): Promise<Outcome> {
+async function classifyFailure(
+  c: ControlClient,
+  exitCode: number,
+  output: string,
+  tool: string,
+  env: Record<string, string>,
+  facts: string[],
+): Promise<Outcome> {
   const out = lines(output);
   facts.push(...out.map((l) => `${tool}: ${l}`));
   const cls = classifyCliOutput(exitCode, output, { clientCert: c.cert !== undefined, tls: usesTls(c) });
@@ -103,7 +139,12 @@ async function classifyFailure(c: ControlClient, exitCode: number, output: strin
   if (!cls.needsVerifyDiagnosis) return { kind: cls.kind, code: cls.code, detail, facts };
   // "certificate verify failed" does not say why; ask the same OpenSSL with s_client for the verify error.
   const diag = await sClientVerify(c, env);
-  if (diag.output) facts.push(...lines(diag.output).filter((l) => /verify error/.test(l)).map((l) => `openssl s_client: ${l}`));
+  if (diag.output)
+    facts.push(
+      ...lines(diag.output)
+        .filter((l) => /verify error/.test(l))
+        .map((l) => `openssl s_client: ${l}`),
+    );
   const v = classifyVerifyError(diag.output);
   return v ? { kind: v.kind, code: v.code, detail, facts } : { kind: cls.kind, code: cls.code, detail, facts };
 }
@@ -119,5 +160,8 @@ async function sClientVerify(c: ControlClient, env: Record<string, string>): Pro
 }
 
 function lines(text: string): string[] {
-  return text.split('\n').map((l) => l.trim()).filter(Boolean);
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 }

@@ -9,10 +9,16 @@ export { ControlClient, ControlKind, type ControlOptions } from './types.ts';
 export { classifyNodeError, classifyCliOutput, classifyVerifyError } from './classify.ts';
 
 /** One connect + subscribe + publish + receive attempt; never throws for a failed connection. */
-export async function runControl(kind: ControlKind, client: ControlClient, opts: ControlOptions = {}): Promise<Outcome> {
+export async function runControl(
+  kind: ControlKind,
+  client: ControlClient,
+  opts: ControlOptions = {},
+): Promise<Outcome> {
   const parsed = ControlClient.safeParse(client);
   if (!parsed.success) {
-    throw new Error(`control client: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `control client: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
   }
   return kind === 'control' ? runMqttJs(parsed.data, opts) : runMosquittoCli(parsed.data, opts);
 }

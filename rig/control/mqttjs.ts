@@ -34,9 +34,11 @@ export async function runMqttJs(c: ControlClient, opts: ControlOptions = {}): Pr
       rejectUnauthorized: c.insecure !== true,
       // mqtt.js overwrites servername with host when host is a DNS name (src/lib/connect/tls.ts). An IP is no
       // SNI (RFC 6066), so a PC told to use a LAN address checks that address through checkServerIdentity.
-      ...(c.servername && isIP(c.servername) ? {
-        checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(c.servername!, cert),
-      } : { servername: c.servername }),
+      ...(c.servername && isIP(c.servername)
+        ? {
+            checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(c.servername!, cert),
+          }
+        : { servername: c.servername }),
       maxVersion: c.tlsVersion === 'tlsv1.2' ? 'TLSv1.2' : undefined,
     });
   }
@@ -70,7 +72,8 @@ export async function runMqttJs(c: ControlClient, opts: ControlOptions = {}): Pr
         if (err) return finish({ kind: 'unknown', detail: `subscribe failed: ${err.message}` });
         const g = granted?.[0];
         facts.push(`suback ${g?.qos ?? 'none'}`);
-        if (g && g.qos === 128) return finish({ kind: 'mqtt/not-authorized', code: 'suback:128', detail: `subscribe to ${topic} refused` });
+        if (g && g.qos === 128)
+          return finish({ kind: 'mqtt/not-authorized', code: 'suback:128', detail: `subscribe to ${topic} refused` });
         client.publish(topic, message, { qos: 1 }, (perr) => {
           if (perr) finish({ kind: 'unknown', detail: `publish failed: ${perr.message}` });
           else facts.push('puback');
@@ -85,8 +88,13 @@ export async function runMqttJs(c: ControlClient, opts: ControlOptions = {}): Pr
     });
     client.on('close', () => {
       // Closed with no error: e.g. rejectUnauthorized:false hides TLS errors and just ends the socket.
-      if (!client.connected) setTimeout(() => finish({ kind: 'mqtt/connection-lost', detail: 'closed before CONNACK' }), 50);
-      else setTimeout(() => finish({ kind: 'mqtt/connection-lost', detail: 'closed after CONNACK before the round trip' }), 50);
+      if (!client.connected)
+        setTimeout(() => finish({ kind: 'mqtt/connection-lost', detail: 'closed before CONNACK' }), 50);
+      else
+        setTimeout(
+          () => finish({ kind: 'mqtt/connection-lost', detail: 'closed after CONNACK before the round trip' }),
+          50,
+        );
     });
   });
 }

@@ -5,7 +5,12 @@ import path from 'node:path';
 import { DiagnoseInputError } from './inputs.ts';
 
 /** Logical PKI names the conf may point at, with the file names the user gave for them. */
-export interface GivenFile { name: string; kind: 'crt' | 'key'; fileName: string; content: Buffer }
+export interface GivenFile {
+  name: string;
+  kind: 'crt' | 'key';
+  fileName: string;
+  content: Buffer;
+}
 
 export interface ConfListener {
   port: number;
@@ -28,9 +33,16 @@ export interface MappedConf {
 const CERT_DIRECTIVES: Record<string, 'crt' | 'key'> = { cafile: 'crt', certfile: 'crt', keyfile: 'key' };
 const OTHER_FILE_DIRECTIVES = new Set(['crlfile', 'dhparamfile', 'psk_file', 'capath']);
 
-export interface FileProbe { read(file: string): Promise<Buffer | undefined> }
+export interface FileProbe {
+  read(file: string): Promise<Buffer | undefined>;
+}
 
-export async function mapUserConf(confFile: string, text: string, given: GivenFile[], probe: FileProbe): Promise<MappedConf> {
+export async function mapUserConf(
+  confFile: string,
+  text: string,
+  given: GivenFile[],
+  probe: FileProbe,
+): Promise<MappedConf> {
   const notes: string[] = [];
   const out: string[] = [];
   const listeners: ConfListener[] = [];
@@ -42,7 +54,10 @@ export async function mapUserConf(confFile: string, text: string, given: GivenFi
     const raw = lines[idx]!.replace(/\r$/, '');
     const lineNo = idx + 1;
     const m = /^(\s*)([A-Za-z_][A-Za-z0-9_.]*)(?:\s+(.*))?$/.exec(raw);
-    if (!m || raw.trim().startsWith('#')) { out.push(raw); continue; }
+    if (!m || raw.trim().startsWith('#')) {
+      out.push(raw);
+      continue;
+    }
     const [, indent, key, rest = ''] = m;
     const value = rest.trim();
     const where = `${confFile}:${lineNo}: ${key} ${value}`;
@@ -55,7 +70,12 @@ export async function mapUserConf(confFile: string, text: string, given: GivenFi
       out.push(raw);
       continue;
     }
-    if (key === 'port') { top.port = Number(value) || 1883; top.line = lineNo; out.push(raw); continue; }
+    if (key === 'port') {
+      top.port = Number(value) || 1883;
+      top.line = lineNo;
+      out.push(raw);
+      continue;
+    }
     if (key === 'tls_version') target.tlsVersion = value;
     if (key === 'require_certificate') target.requireCertificate = value === 'true';
     if (key === 'password_file') target.passwordFile = value;
@@ -65,23 +85,35 @@ export async function mapUserConf(confFile: string, text: string, given: GivenFi
       if (key === 'certfile') target.tls = true;
       const name = await resolveFile(value, kind, key, where, confFile, given, probe);
       out.push(`${indent}${key} {{pki.${name}.${kind}}}`);
-      notes.push(`${key} ${value} → your ${given.find((g) => g.name === name && g.kind === kind)?.fileName ?? name} (line ${lineNo})`);
+      notes.push(
+        `${key} ${value} → your ${given.find((g) => g.name === name && g.kind === kind)?.fileName ?? name} (line ${lineNo})`,
+      );
       continue;
     }
     if (OTHER_FILE_DIRECTIVES.has(key)) {
       const abs = path.resolve(path.dirname(confFile), value);
-      if (!(await probe.read(abs))) throw new DiagnoseInputError(`${where}: ${value} does not exist here (line ${lineNo}); copy it next to the conf or remove the line`);
+      if (!(await probe.read(abs)))
+        throw new DiagnoseInputError(
+          `${where}: ${value} does not exist here (line ${lineNo}); copy it next to the conf or remove the line`,
+        );
       out.push(`${indent}${key} ${abs}`);
       continue;
     }
-    if (key === 'password_file' || key === 'acl_file') notes.push(`${key} ${value} (line ${lineNo}): the run uses its own ${key === 'password_file' ? 'users (--username/--password)' : 'empty ACL'}`);
+    if (key === 'password_file' || key === 'acl_file')
+      notes.push(
+        `${key} ${value} (line ${lineNo}): the run uses its own ${key === 'password_file' ? 'users (--username/--password)' : 'empty ACL'}`,
+      );
     out.push(raw);
   }
   const all = listeners.length ? listeners : [top];
   if (!listeners.length) notes.push(`no listener line: the default listener on port ${top.port}`);
   // Without per_listener_settings, password_file and allow_anonymous are global wherever they are written.
   if (!/^\s*per_listener_settings\s+true\b/m.test(text)) {
-    const last = <K extends 'passwordFile' | 'allowAnonymous'>(k: K): ConfListener[K] => [top, ...listeners].map((l) => l[k]).filter((v) => v !== undefined).pop();
+    const last = <K extends 'passwordFile' | 'allowAnonymous'>(k: K): ConfListener[K] =>
+      [top, ...listeners]
+        .map((l) => l[k])
+        .filter((v) => v !== undefined)
+        .pop();
     const passwordFile = last('passwordFile');
     const allowAnonymous = last('allowAnonymous');
     for (const l of all) {
@@ -128,8 +160,15 @@ export function lowerSecurityLevel(text: string): string {
   return out.join('\n');
 }
 
-async function resolveFile(value: string, kind: 'crt' | 'key', key: string, where: string, confFile: string,
-  given: GivenFile[], probe: FileProbe): Promise<string> {
+async function resolveFile(
+  value: string,
+  kind: 'crt' | 'key',
+  key: string,
+  where: string,
+  confFile: string,
+  given: GivenFile[],
+  probe: FileProbe,
+): Promise<string> {
   const base = path.basename(value);
   const byName = given.filter((g) => g.kind === kind && g.fileName === base);
   if (byName.length === 1) return byName[0]!.name;
@@ -138,8 +177,16 @@ async function resolveFile(value: string, kind: 'crt' | 'key', key: string, wher
   if (content) {
     const same = given.find((g) => g.kind === kind && g.content.equals(content));
     if (same) return same.name;
-    throw new DiagnoseInputError(`${where}: ${abs} exists but is none of the files you gave; pass it with ${kind === 'key' ? '--key' : key === 'cafile' ? '--ca' : '--cert'}`);
+    throw new DiagnoseInputError(
+      `${where}: ${abs} exists but is none of the files you gave; pass it with ${kind === 'key' ? '--key' : key === 'cafile' ? '--ca' : '--cert'}`,
+    );
   }
-  const names = given.filter((g) => g.kind === kind).map((g) => g.fileName).join(', ') || 'none';
-  throw new DiagnoseInputError(`${where}: file ${value} does not exist here, and none of your ${kind === 'key' ? 'key' : 'certificate'} files is named ${base} (given: ${names})`);
+  const names =
+    given
+      .filter((g) => g.kind === kind)
+      .map((g) => g.fileName)
+      .join(', ') || 'none';
+  throw new DiagnoseInputError(
+    `${where}: file ${value} does not exist here, and none of your ${kind === 'key' ? 'key' : 'certificate'} files is named ${base} (given: ${names})`,
+  );
 }

@@ -11,10 +11,14 @@ function explanationLines(e: Explanation, indent: string): string[] {
 
 export function formatDiagnosis(r: DiagnoseReport): string {
   const out: string[] = [];
-  out.push(`Diagnosis: the board connects to ${r.connect}${r.byIp ? ` by IPAddress${r.name ? ` (what ${r.name} resolves to)` : ''}` : ''}`);
+  out.push(
+    `Diagnosis: the board connects to ${r.connect}${r.byIp ? ` by IPAddress${r.name ? ` (what ${r.name} resolves to)` : ''}` : ''}`,
+  );
   const width = Math.max(7, ...r.certificates.map((c) => c.name.length));
   for (const c of r.certificates) {
-    out.push(`  ${c.name.padEnd(width)} ${c.subject}${c.san.length ? `  SAN ${c.san.join(', ')}` : '  (no SAN)'}  ${c.key}, ${c.signature}, ${c.notBefore.slice(0, 10)} → ${c.notAfter.slice(0, 10)}`);
+    out.push(
+      `  ${c.name.padEnd(width)} ${c.subject}${c.san.length ? `  SAN ${c.san.join(', ')}` : '  (no SAN)'}  ${c.key}, ${c.signature}, ${c.notBefore.slice(0, 10)} → ${c.notAfter.slice(0, 10)}`,
+    );
   }
   if (r.conf?.notes.length) {
     out.push(`  conf ${r.conf.file}:`);
@@ -23,12 +27,15 @@ export function formatDiagnosis(r: DiagnoseReport): string {
   if (r.broker && !r.broker.starts) {
     out.push('', '✘ broker (your mosquitto with these files)');
     if (r.broker.explanation) out.push(...explanationLines(r.broker.explanation, '    '));
-    if (r.broker.observedWith) out.push(`    note: the boards below ran against a broker with ${r.broker.observedWith}: not a fix`);
+    if (r.broker.observedWith)
+      out.push(`    note: the boards below ran against a broker with ${r.broker.observedWith}: not a fix`);
   }
   for (const b of r.boards) {
     out.push('');
     const ok = b.outcome.kind === 'connected';
-    out.push(`${ok ? '✔' : b.status === 'skip' || (b.status === 'error' && !b.explanation) ? '-' : '✘'} ${b.board} (${b.stack}, ${b.target}): ${b.outcome.kind}${b.outcome.code ? `  [${b.outcome.code}]` : ''}`);
+    out.push(
+      `${ok ? '✔' : b.status === 'skip' || (b.status === 'error' && !b.explanation) ? '-' : '✘'} ${b.board} (${b.stack}, ${b.target}): ${b.outcome.kind}${b.outcome.code ? `  [${b.outcome.code}]` : ''}`,
+    );
     if (b.serial.length) {
       out.push('    serial:');
       for (const l of b.serial) out.push(`      ${l}`);

@@ -39,8 +39,18 @@ export interface StagedUserFiles {
 }
 
 /** Runs `openssl args…` with only `env` (a passphrase), stdin from `input`; private key blocks never reach err. */
-export async function runOpenssl(args: string[], env: Record<string, string> = {}, input?: string): Promise<{ ok: boolean; out: string; err: string }> {
-  const r = await execa('openssl', args, { reject: false, ...(input !== undefined ? { input } : { stdin: 'ignore' as const }), env, extendEnv: false, timeout: 30_000 });
+export async function runOpenssl(
+  args: string[],
+  env: Record<string, string> = {},
+  input?: string,
+): Promise<{ ok: boolean; out: string; err: string }> {
+  const r = await execa('openssl', args, {
+    reject: false,
+    ...(input !== undefined ? { input } : { stdin: 'ignore' as const }),
+    env,
+    extendEnv: false,
+    timeout: 30_000,
+  });
   return { ok: r.exitCode === 0, out: String(r.stdout), err: redact(String(r.stderr)) };
 }
 
@@ -49,7 +59,10 @@ function redact(s: string): string {
 }
 
 function opensslSaid(err: string): string {
-  const lines = err.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = err
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   // openssl 3 prints a summary line, then "error:…:reason" lines; keep the reasons, short.
   const reasons = lines.map((l) => /:([^:]+)(?::[^:]*)?$/.exec(l)?.[0] ?? l).slice(0, 3);
   return lines.length ? `${lines[0]}${lines.length > 1 ? ` (${reasons.slice(1).join('; ')})` : ''}` : 'no output';
@@ -62,7 +75,9 @@ async function mustRead(file: string, option: string): Promise<Buffer> {
     return await readFile(file);
   } catch (e) {
     if (e instanceof DiagnoseInputError) throw e;
-    throw new DiagnoseInputError(`${option} ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new DiagnoseInputError(
+      `${option} ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
 }
 
@@ -76,13 +91,16 @@ export async function checkCertificate(file: string, option: string, out: string
   const data = await mustRead(file, option);
   const text = data.toString('latin1');
   if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text) && !/-----BEGIN (TRUSTED )?CERTIFICATE-----/.test(text)) {
-    throw new DiagnoseInputError(`${option} ${file}: this is a private key, not a certificate (give the .crt/.pem certificate here)`);
+    throw new DiagnoseInputError(
+      `${option} ${file}: this is a private key, not a certificate (give the .crt/.pem certificate here)`,
+    );
   }
   const blocks = text.includes('-----BEGIN') ? [...text.matchAll(CERT_BLOCK)].map((m) => m[0]) : [];
   if (blocks.length === 0) {
     // DER (one certificate), or text openssl will say something about.
     const r = await runOpenssl(['x509', '-in', file, '-inform', text.includes('-----BEGIN') ? 'PEM' : 'DER']);
-    if (!r.ok) throw new DiagnoseInputError(`${option} ${file}: not a certificate; openssl said: ${opensslSaid(r.err)}`);
+    if (!r.ok)
+      throw new DiagnoseInputError(`${option} ${file}: not a certificate; openssl said: ${opensslSaid(r.err)}`);
     await writeFile(out, r.out.endsWith('\n') ? r.out : `${r.out}\n`);
     return [r.out];
   }
@@ -91,7 +109,9 @@ export async function checkCertificate(file: string, option: string, out: string
     const r = await runOpenssl(['x509', '-inform', 'PEM'], {}, `${block}\n`);
     if (!r.ok) {
       const which = blocks.length > 1 ? `certificate ${i + 1} of ${blocks.length} in it` : 'it';
-      throw new DiagnoseInputError(`${option} ${file}: ${which} is not a valid certificate; openssl said: ${opensslSaid(r.err)}`);
+      throw new DiagnoseInputError(
+        `${option} ${file}: ${which} is not a valid certificate; openssl said: ${opensslSaid(r.err)}`,
+      );
     }
     pems.push(r.out.endsWith('\n') ? r.out : `${r.out}\n`);
   }
@@ -100,28 +120,48 @@ export async function checkCertificate(file: string, option: string, out: string
 }
 
 /** Writes an unencrypted PEM of the key to `out` (0600); errors for an encrypted key without passphrase. */
-export async function checkKey(file: string, option: string, passOption: string, pass: string | undefined, out: string): Promise<void> {
+export async function checkKey(
+  file: string,
+  option: string,
+  passOption: string,
+  pass: string | undefined,
+  out: string,
+): Promise<void> {
   const text = (await mustRead(file, option)).toString('latin1');
   const encrypted = /ENCRYPTED/.test(text);
   if (encrypted && pass === undefined) {
-    throw new DiagnoseInputError(`${option} ${file}: the private key is encrypted; give its passphrase with ${passOption} (mosquitto cannot prompt for it either)`);
+    throw new DiagnoseInputError(
+      `${option} ${file}: the private key is encrypted; give its passphrase with ${passOption} (mosquitto cannot prompt for it either)`,
+    );
   }
   const pem = text.includes('-----BEGIN');
-  const r = await runOpenssl(['pkey', '-in', file, '-inform', pem ? 'PEM' : 'DER', '-out', out, '-passin', 'env:RIG_DIAG_PASS'],
-    { RIG_DIAG_PASS: pass ?? '' });
+  const r = await runOpenssl(
+    ['pkey', '-in', file, '-inform', pem ? 'PEM' : 'DER', '-out', out, '-passin', 'env:RIG_DIAG_PASS'],
+    { RIG_DIAG_PASS: pass ?? '' },
+  );
   if (!r.ok) {
     const bad = encrypted ? ' (wrong passphrase?)' : '';
-    throw new DiagnoseInputError(`${option} ${file}: not a usable private key${bad}; openssl said: ${opensslSaid(r.err)}`);
+    throw new DiagnoseInputError(
+      `${option} ${file}: not a usable private key${bad}; openssl said: ${opensslSaid(r.err)}`,
+    );
   }
   await chmod(out, 0o600);
 }
 
 /** Fails when the key does not belong to the certificate (compares the public keys). */
-export async function checkKeyMatches(crt: string, key: string, certOption: string, keyOption: string, names: [string, string]): Promise<void> {
+export async function checkKeyMatches(
+  crt: string,
+  key: string,
+  certOption: string,
+  keyOption: string,
+  names: [string, string],
+): Promise<void> {
   const a = await runOpenssl(['x509', '-in', crt, '-noout', '-pubkey']);
   const b = await runOpenssl(['pkey', '-in', key, '-pubout']);
   if (!a.ok || !b.ok || a.out.trim() !== b.out.trim()) {
-    throw new DiagnoseInputError(`${keyOption} ${names[1]} does not match ${certOption} ${names[0]}: the certificate's public key is not the key's (mosquitto would fail with "key values mismatch")`);
+    throw new DiagnoseInputError(
+      `${keyOption} ${names[1]} does not match ${certOption} ${names[0]}: the certificate's public key is not the key's (mosquitto would fail with "key values mismatch")`,
+    );
   }
 }
 
@@ -147,13 +187,22 @@ export async function stageUserFiles(f: UserFiles): Promise<StagedUserFiles> {
     if (f.ca) await cert('ca', f.ca, '--ca');
     await cert('server', f.cert, '--cert');
     await checkKey(f.key, '--key', '--key-pass', f.keyPass, path.join(dir, 'server.key'));
-    await checkKeyMatches(path.join(dir, 'server.crt'), path.join(dir, 'server.key'), '--cert', '--key', [f.cert, f.key]);
+    await checkKeyMatches(path.join(dir, 'server.crt'), path.join(dir, 'server.key'), '--cert', '--key', [
+      f.cert,
+      f.key,
+    ]);
     certs.server!.key = 'server.key';
     if (f.clientCert || f.clientKey) {
       if (!f.clientCert || !f.clientKey) throw new DiagnoseInputError('--client-cert and --client-key go together');
       await cert('client', f.clientCert, '--client-cert');
       await checkKey(f.clientKey, '--client-key', '--client-key-pass', f.clientKeyPass, path.join(dir, 'client.key'));
-      await checkKeyMatches(path.join(dir, 'client.crt'), path.join(dir, 'client.key'), '--client-cert', '--client-key', [f.clientCert, f.clientKey]);
+      await checkKeyMatches(
+        path.join(dir, 'client.crt'),
+        path.join(dir, 'client.key'),
+        '--client-cert',
+        '--client-key',
+        [f.clientCert, f.clientKey],
+      );
       certs.client!.key = 'client.key';
     }
     return { dir, certs, parts, dispose };
@@ -171,8 +220,10 @@ export function copyScript(staged: StagedUserFiles): { script: string; files: Re
   for (const [name, c] of Object.entries(staged.certs)) {
     lines.push(`cp ${q(path.join(staged.dir, c.crt))} ${name}.crt`);
     files[name] = `${name}.crt`;
-    if (c.key) { lines.push(`cp ${q(path.join(staged.dir, c.key))} ${name}.key`); files[`${name}.key`] = `${name}.key`; }
+    if (c.key) {
+      lines.push(`cp ${q(path.join(staged.dir, c.key))} ${name}.key`);
+      files[`${name}.key`] = `${name}.key`;
+    }
   }
   return { script: lines.join('\n'), files };
 }
-

@@ -32,7 +32,12 @@ export async function brokerStartLog(scenario: Scenario, paths: ProjectPaths): P
 }
 
 /** `openssl verify` of the leaf with the chain the broker sends: ok, or openssl's reason ("unable to get …"). */
-async function verify(caFile: string, untrusted: string[], leaf: string, dir: string): Promise<{ ok: boolean; error?: string }> {
+async function verify(
+  caFile: string,
+  untrusted: string[],
+  leaf: string,
+  dir: string,
+): Promise<{ ok: boolean; error?: string }> {
   const args = ['verify', '-CAfile', caFile];
   if (untrusted.length) {
     const file = path.join(dir, `untrusted-${untrusted.length}-${Math.random().toString(36).slice(2)}.crt`);
@@ -43,10 +48,18 @@ async function verify(caFile: string, untrusted: string[], leaf: string, dir: st
   if (r.ok) return { ok: true };
   const said = `${r.out}\n${r.err}`;
   const m = /error \d+ at \d+ depth lookup: ?(.*)/.exec(said);
-  return { ok: false, error: (m?.[1] ?? said.split('\n').find((l) => /error/i.test(l)) ?? 'verification failed').trim() };
+  return {
+    ok: false,
+    error: (m?.[1] ?? said.split('\n').find((l) => /error/i.test(l)) ?? 'verification failed').trim(),
+  };
 }
 
-interface FoundCert { file: string; pem: string; subject: string; issuer: string }
+interface FoundCert {
+  file: string;
+  pem: string;
+  subject: string;
+  issuer: string;
+}
 
 /** The certificates in a PEM file, with RFC 2253 subject and issuer (as the summaries print them). */
 async function certsIn(file: string): Promise<FoundCert[]> {
@@ -55,7 +68,12 @@ async function certsIn(file: string): Promise<FoundCert[]> {
   for (const m of text.matchAll(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g)) {
     const r = await runOpenssl(['x509', '-noout', '-subject', '-issuer', '-nameopt', 'RFC2253'], {}, `${m[0]}\n`);
     if (!r.ok) continue;
-    const line = (p: string): string => r.out.split('\n').find((l) => l.startsWith(p))?.slice(p.length).trim() ?? '';
+    const line = (p: string): string =>
+      r.out
+        .split('\n')
+        .find((l) => l.startsWith(p))
+        ?.slice(p.length)
+        .trim() ?? '';
     out.push({ file, pem: `${m[0]}\n`, subject: line('subject='), issuer: line('issuer=') });
   }
   return out;
@@ -88,7 +106,9 @@ export async function chainFacts(staged: StagedUserFiles, f: UserFiles): Promise
   if (!staged.certs.ca || !staged.parts.server) return {};
   const caFile = path.join(staged.dir, staged.certs.ca.crt);
   const leaf = path.join(staged.dir, staged.parts.server);
-  const sent = Object.entries(staged.parts).filter(([n]) => /^server-chain-\d+$/.test(n)).map(([, p]) => path.join(staged.dir, p));
+  const sent = Object.entries(staged.parts)
+    .filter(([n]) => /^server-chain-\d+$/.test(n))
+    .map(([, p]) => path.join(staged.dir, p));
   const result = await verify(caFile, sent, leaf, staged.dir);
   if (result.ok) return { verify: result };
   const [leafCert] = await certsIn(leaf);
@@ -96,7 +116,8 @@ export async function chainFacts(staged: StagedUserFiles, f: UserFiles): Promise
   const sentSubjects = new Set((await Promise.all(sent.map(certsIn))).flat().map((c) => c.subject));
   // The issuer the chain stops at: the leaf's, or the last sent certificate's.
   let top = leafCert.issuer;
-  for (const c of (await Promise.all(sent.map(certsIn))).flat()) if (c.subject === top && c.issuer !== c.subject) top = c.issuer;
+  for (const c of (await Promise.all(sent.map(certsIn))).flat())
+    if (c.subject === top && c.issuer !== c.subject) top = c.issuer;
   if (sentSubjects.has(top)) return { verify: result };
   // A file holding just the intermediate is the one to cat after server.crt; a full-chain file is the certfile.
   const found: NonNullable<ChainFacts['missingIntermediate']>[] = [];
@@ -107,7 +128,13 @@ export async function chainFacts(staged: StagedUserFiles, f: UserFiles): Promise
       const tmp = path.join(staged.dir, `candidate-${found.length}.crt`);
       await writeFile(tmp, c.pem);
       const completes = (await verify(caFile, [...sent, tmp], leaf, staged.dir)).ok;
-      found.push({ subject: c.subject, issuer: c.issuer, file, completes, fileHoldsChain: all.some((x) => sameCert(x, leafCert)) });
+      found.push({
+        subject: c.subject,
+        issuer: c.issuer,
+        file,
+        completes,
+        fileHoldsChain: all.some((x) => sameCert(x, leafCert)),
+      });
     }
   }
   const rank = (x: (typeof found)[number]): number => (x.completes ? 0 : 2) + (x.fileHoldsChain ? 1 : 0);

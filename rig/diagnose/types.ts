@@ -29,13 +29,25 @@ export const DiagnoseReport = z.object({
   version: z.literal(1),
   connect: z.string().describe('What the sketch passes: a name, a dotted-quad string, or (byIp) the IPAddress'),
   byIp: z.boolean(),
-  name: z.string().optional().describe('With byIp: the host name the sketch resolved to that address (--connect NAME=IP)'),
-  certificates: z.array(CertSummary).describe('Every certificate of the given files: "server-chain-N" are sent after the leaf, "ca-N" are more CAs of a bundle'),
-  broker: z.object({
-    starts: z.boolean().describe('Whether mosquitto starts with the given files and conf'),
-    explanation: Explanation.optional(),
-    observedWith: z.string().optional().describe('When it does not: the change that let the boards be observed anyway (never a fix)'),
-  }).optional(),
+  name: z
+    .string()
+    .optional()
+    .describe('With byIp: the host name the sketch resolved to that address (--connect NAME=IP)'),
+  certificates: z
+    .array(CertSummary)
+    .describe(
+      'Every certificate of the given files: "server-chain-N" are sent after the leaf, "ca-N" are more CAs of a bundle',
+    ),
+  broker: z
+    .object({
+      starts: z.boolean().describe('Whether mosquitto starts with the given files and conf'),
+      explanation: Explanation.optional(),
+      observedWith: z
+        .string()
+        .optional()
+        .describe('When it does not: the change that let the boards be observed anyway (never a fix)'),
+    })
+    .optional(),
   interrupted: z.boolean().optional(),
   conf: z.object({ file: z.string(), notes: z.array(z.string()) }).optional(),
   boards: z.array(BoardDiagnosis),

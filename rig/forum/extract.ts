@@ -16,7 +16,8 @@ export interface ForumParts {
   link?: string;
 }
 
-const SECTION = /^#{3}\s*(openssl|certs?|script|mosquitto\.conf|conf|broker|sketch|ino|code|saw|error|errors|link|source)\s*$/i;
+const SECTION =
+  /^#{3}\s*(openssl|certs?|script|mosquitto\.conf|conf|broker|sketch|ino|code|saw|error|errors|link|source)\s*$/i;
 
 type Part = 'openssl' | 'conf' | 'sketch' | 'saw' | 'link';
 
@@ -39,7 +40,10 @@ export function splitSections(text: string): ForumParts {
   let current: Part | undefined;
   for (const raw of text.split('\n')) {
     const m = SECTION.exec(raw.trim());
-    if (m) { current = partOf(m[1]!); continue; }
+    if (m) {
+      current = partOf(m[1]!);
+      continue;
+    }
     if (current) buckets[current].push(raw.replace(/\r$/, ''));
   }
   const joined = (p: Part) => trimBlank(buckets[p]).join('\n');
@@ -61,25 +65,64 @@ function trimBlank(lines: string[]): string[] {
 }
 
 // mosquitto.conf directives (mosquitto 2.0 man page), enough to recognise a pasted conf.
-const CONF_KEYS = new Set(['listener', 'port', 'cafile', 'capath', 'certfile', 'keyfile', 'require_certificate', 'allow_anonymous',
-  'password_file', 'acl_file', 'per_listener_settings', 'tls_version', 'log_type', 'log_dest', 'persistence',
-  'persistence_location', 'pid_file', 'include_dir', 'connection_messages', 'protocol', 'use_identity_as_username',
-  'use_subject_as_username', 'ciphers', 'ciphers_tls1.3', 'crlfile', 'dhparamfile', 'psk_file', 'psk_hint', 'bind_address',
-  'max_connections', 'user', 'log_timestamp', 'autosave_interval', 'socket_domain', 'mount_point']);
+const CONF_KEYS = new Set([
+  'listener',
+  'port',
+  'cafile',
+  'capath',
+  'certfile',
+  'keyfile',
+  'require_certificate',
+  'allow_anonymous',
+  'password_file',
+  'acl_file',
+  'per_listener_settings',
+  'tls_version',
+  'log_type',
+  'log_dest',
+  'persistence',
+  'persistence_location',
+  'pid_file',
+  'include_dir',
+  'connection_messages',
+  'protocol',
+  'use_identity_as_username',
+  'use_subject_as_username',
+  'ciphers',
+  'ciphers_tls1.3',
+  'crlfile',
+  'dhparamfile',
+  'psk_file',
+  'psk_hint',
+  'bind_address',
+  'max_connections',
+  'user',
+  'log_timestamp',
+  'autosave_interval',
+  'socket_domain',
+  'mount_point',
+]);
 
 function confKey(line: string): string | undefined {
   const m = /^\s*([a-z_][a-z0-9_.]*)(\s|$)/.exec(line);
   return m && CONF_KEYS.has(m[1]!) ? m[1] : undefined;
 }
 
-interface ConfRun { from: number; to: number; keys: string[] }
+interface ConfRun {
+  from: number;
+  to: number;
+  keys: string[];
+}
 
 /** Every run of at least two mosquitto directives (comments and blank lines may sit between them). */
 function confRuns(lines: string[]): ConfRun[] {
   const runs: ConfRun[] = [];
   let i = 0;
   while (i < lines.length) {
-    if (!confKey(lines[i]!)) { i++; continue; }
+    if (!confKey(lines[i]!)) {
+      i++;
+      continue;
+    }
     const from = i;
     let to = i;
     const keys: string[] = [];
@@ -87,7 +130,11 @@ function confRuns(lines: string[]): ConfRun[] {
     for (; j < lines.length; j++) {
       const l = lines[j]!;
       const k = confKey(l);
-      if (k) { keys.push(k); to = j; continue; }
+      if (k) {
+        keys.push(k);
+        to = j;
+        continue;
+      }
       if (!l.trim() || /^\s*#/.test(l)) continue;
       break;
     }
@@ -102,7 +149,10 @@ function confRuns(lines: string[]): ConfRun[] {
  * poster set up, not an answer's conf) whose directives it does not have yet, in the post's order — tutorials
  * give the TLS listener and the password lines as separate snippets.
  */
-export function findConf(lines: string[], before = lines.length): { text: string; ranges: [number, number][] } | undefined {
+export function findConf(
+  lines: string[],
+  before = lines.length,
+): { text: string; ranges: [number, number][] } | undefined {
   const runs = confRuns(lines);
   if (runs.length === 0) return undefined;
   const best = runs.reduce((a, b) => (b.keys.length > a.keys.length ? b : a));
@@ -121,12 +171,13 @@ export function findConf(lines: string[], before = lines.length): { text: string
 }
 
 const CODE_START = /^\s*(#include\b|#define\b|(static\s+)?const\s+(char|uint8_t|unsigned)\b)/;
-const CODE_LINE = /[;{}]\s*(\/\/.*)?$|^\s*(#|\/\/|\/\*|\*)|^\s*(void|int|bool|long|unsigned|char|const|static|String|float|double|uint\d+_t)\b|^\s*[A-Z][A-Za-z0-9_:]*\s+\*?[A-Za-z_][A-Za-z0-9_]*\s*[(=;[]/;
+const CODE_LINE =
+  /[;{}]\s*(\/\/.*)?$|^\s*(#|\/\/|\/\*|\*)|^\s*(void|int|bool|long|unsigned|char|const|static|String|float|double|uint\d+_t)\b|^\s*[A-Z][A-Za-z0-9_:]*\s+\*?[A-Za-z_][A-Za-z0-9_]*\s*[(=;[]/;
 
 /** One code block: from an include/const declaration line to where prose starts again at brace depth 0. */
 function codeBlock(lines: string[], from: number): { text: string; from: number; to: number } {
   let depth = 0;
-  let rawEnd: string | undefined;  // inside R"DELIM( ... )DELIM"
+  let rawEnd: string | undefined; // inside R"DELIM( ... )DELIM"
   let last = from;
   for (let i = from; i < lines.length; i++) {
     const l = lines[i]!;
@@ -136,8 +187,15 @@ function codeBlock(lines: string[], from: number): { text: string; from: number;
       continue;
     }
     const raw = /R"([A-Za-z0-9_]*)\(/.exec(l);
-    if (raw && !l.includes(`)${raw[1]}"`)) { rawEnd = `)${raw[1]}"`; last = i; continue; }
-    const code = l.replace(/\/\/.*$/, '').replace(/"(?:[^"\\]|\\.)*"/g, '""').replace(/'(?:[^'\\]|\\.)*'/g, "''");
+    if (raw && !l.includes(`)${raw[1]}"`)) {
+      rawEnd = `)${raw[1]}"`;
+      last = i;
+      continue;
+    }
+    const code = l
+      .replace(/\/\/.*$/, '')
+      .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+      .replace(/'(?:[^'\\]|\\.)*'/g, "''");
     if (depth === 0 && l.trim() && !CODE_LINE.test(l) && !/^\s*"/.test(l)) break;
     for (const ch of code) {
       if (ch === '{') depth++;
@@ -174,7 +232,10 @@ export function findSketch(lines: string[]): { text: string; from: number; to: n
 const OPENSSL_LINE = /^\s*(sudo\s+)?openssl\s+(genrsa|genpkey|req|x509|ecparam|ca|rsa|ec|pkey)\b/;
 const SHELL_VAR = /^\s*[A-Z_][A-Z0-9_]*=("[^"]*"|'[^']*'|\S*)\s*(#.*)?$/;
 
-interface ScriptItem { text: string; cmd?: OpensslCommand }
+interface ScriptItem {
+  text: string;
+  cmd?: OpensslCommand;
+}
 
 /** openssl commands with their continuation lines, and the shell variables they use, in the post's order. */
 function scriptItems(lines: string[]): ScriptItem[] {
@@ -186,14 +247,17 @@ function scriptItems(lines: string[]): ScriptItem[] {
       // Variables the commands (or other kept variables) use, e.g. SUBJECT_CA="/C=SE/.../CN=$IP".
       const name = l.trim().split('=')[0]!;
       const use = new RegExp(`\\$\\{?${name}\\b`);
-      if (lines.some((x) => use.test(x)) && !seen.has(l.trim())) { out.push({ text: l.trim() }); seen.add(l.trim()); }
+      if (lines.some((x) => use.test(x)) && !seen.has(l.trim())) {
+        out.push({ text: l.trim() });
+        seen.add(l.trim());
+      }
       continue;
     }
     if (!OPENSSL_LINE.test(l)) continue;
     const cmd = [l.trim()];
     while (/\\\s*(#.*)?$/.test(lines[i]!) && i + 1 < lines.length) cmd.push(lines[++i]!.trim());
     const text = cmd.join('\n');
-    if (seen.has(text)) continue;  // posts repeat commands in prose
+    if (seen.has(text)) continue; // posts repeat commands in prose
     seen.add(text);
     const parsed = parseOpenssl(text);
     out.push(parsed ? { text, cmd: parsed } : { text });
@@ -212,7 +276,10 @@ function selfContained(items: ScriptItem[]): boolean {
   return true;
 }
 
-export interface OpensslParts { script?: string; fix?: string }
+export interface OpensslParts {
+  script?: string;
+  fix?: string;
+}
 
 /**
  * The post's openssl commands, split where a later command makes a certificate the earlier ones already
@@ -239,16 +306,27 @@ export function findOpenssl(lines: string[]): OpensslParts {
   return { script: join(setup)!, fix: join(selfContained(fix) ? fix : [...setup, ...fix])! };
 }
 
-const SAW = /(SSL error:|\[E\]|_handle_error|handle_error|start_ssl_client|failed, rc=-?\d|rc=-?\d|MbedTLS message code|mbedtls_ssl_handshake returned|BSSL:|Chain could not|Expected server name|certificate verify failed|Guru Meditation)/;
+const SAW =
+  /(SSL error:|\[E\]|_handle_error|handle_error|start_ssl_client|failed, rc=-?\d|rc=-?\d|MbedTLS message code|mbedtls_ssl_handshake returned|BSSL:|Chain could not|Expected server name|certificate verify failed|Guru Meditation)/;
 
 /** Whole-post extraction: conf, sketch, openssl commands, error lines and the first link. */
 export function extractFromPost(text: string): ForumParts {
   const lines = text.replace(/\r/g, '').split('\n');
   const sketch = findSketch(lines);
-  const conf = findConf(lines.map((l, i) => (sketch && i >= sketch.from && i <= sketch.to ? '' : l)), sketch?.from);
-  const outside = (i: number) => !(sketch && i >= sketch.from && i <= sketch.to) && !(conf?.ranges.some(([a, b]) => i >= a && i <= b));
+  const conf = findConf(
+    lines.map((l, i) => (sketch && i >= sketch.from && i <= sketch.to ? '' : l)),
+    sketch?.from,
+  );
+  const outside = (i: number) =>
+    !(sketch && i >= sketch.from && i <= sketch.to) && !conf?.ranges.some(([a, b]) => i >= a && i <= b);
   const openssl = findOpenssl(lines.filter((_, i) => outside(i)));
-  const saw = [...new Set(lines.filter((l, i) => outside(i) && SAW.test(l) && !OPENSSL_LINE.test(l) && !/^\s*\d+\.\s/.test(l)).map((l) => l.trim().replace(/\*+$/, '')))].slice(0, 3);
+  const saw = [
+    ...new Set(
+      lines
+        .filter((l, i) => outside(i) && SAW.test(l) && !OPENSSL_LINE.test(l) && !/^\s*\d+\.\s/.test(l))
+        .map((l) => l.trim().replace(/\*+$/, '')),
+    ),
+  ].slice(0, 3);
   const link = /https?:\/\/[^\s)>\]"']+/.exec(text)?.[0];
   return {
     ...(openssl.script ? { openssl: openssl.script } : {}),

@@ -5,7 +5,10 @@
 // Everything else stays as the user wrote it.
 import { parseOpenssl } from './openssl-commands.ts';
 
-export interface FixedScript { script: string; notes: string[] }
+export interface FixedScript {
+  script: string;
+  notes: string[];
+}
 
 /** What the post tells about the subjects the poster typed at the prompts. */
 export interface SubjectHints {
@@ -17,7 +20,10 @@ export interface SubjectHints {
 
 /** Subject for a request writing `out` (the CSR/cert file name says which certificate it is). */
 function subjectFor(out: string | undefined, selfSigned: boolean, hints: SubjectHints): string {
-  const stem = (out ?? '').replace(/^.*\//, '').replace(/\.(csr|crt|pem|cer|req)$/, '').toLowerCase();
+  const stem = (out ?? '')
+    .replace(/^.*\//, '')
+    .replace(/\.(csr|crt|pem|cer|req)$/, '')
+    .toLowerCase();
   if (selfSigned || /\bca\b|^ca|root/.test(stem)) return hints.ca ?? '/CN=Forum CA';
   if (/client|device|esp|mkr|node/.test(stem)) return '/CN=client';
   return hints.server ?? '/CN={{broker.ip}}';
@@ -33,7 +39,10 @@ function fixCommand(cmd: string, notes: string[], hints: SubjectHints): string {
     out = appendArgs(out, `-subj "${subj}"`);
     notes.push(`-subj "${subj}" added to \`${firstLine(cmd)}\`: put what was typed at the prompts`);
   }
-  const makesKey = /\s-newkey\b/.test(cmd) || (/\s-keyout\b/.test(cmd) && !/\s-key\s/.test(cmd)) || (selfSigned && !/\s-key\s/.test(cmd));
+  const makesKey =
+    /\s-newkey\b/.test(cmd) ||
+    (/\s-keyout\b/.test(cmd) && !/\s-key\s/.test(cmd)) ||
+    (selfSigned && !/\s-key\s/.test(cmd));
   if (makesKey && !/\s-(nodes|noenc)\b/.test(cmd) && !/\s-passout\b/.test(cmd)) {
     out = appendArgs(out, '-nodes');
     notes.push(`-nodes added to \`${firstLine(cmd)}\`: the key would have asked for a passphrase`);
@@ -42,7 +51,10 @@ function fixCommand(cmd: string, notes: string[], hints: SubjectHints): string {
 }
 
 function firstLine(cmd: string): string {
-  return cmd.split('\n')[0]!.replace(/\s*\\$/, '').trim();
+  return cmd
+    .split('\n')[0]!
+    .replace(/\s*\\$/, '')
+    .trim();
 }
 
 /** Appends arguments to a (possibly multi-line, possibly commented) command. */

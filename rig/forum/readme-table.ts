@@ -50,18 +50,23 @@ function shortLink(url: string): string {
 /** One board's cell: a line per variant, e.g. "broken ✅ tls/name-mismatch `bearssl:56`". */
 function boardCell(cells: Cell[]): string {
   if (cells.length === 0) return '';
-  return cells.map((c) => {
-    // A pinned core ("esp32@1.0.2") is part of what the line says, like the target.
-    const target = `${coreSuffix(c) ? ` (core ${coreSuffix(c).slice(1)})` : ''}${c.target === 'hardware' ? ' (hw)' : ''}`;
-    if (c.status === 'skip') return `${esc(c.variant)}${target} ${ICON.skip} ${/hardware only/.test(c.reason ?? '') ? 'hardware only' : 'skipped'}`;
-    if (c.status === 'error' && c.outcome.kind === 'none') return `${esc(c.variant)}${target} ${ICON.error} rig error`;
-    const code = c.outcome.code ? ` \`${esc(c.outcome.code)}\`` : '';
-    return `${esc(c.variant)}${target} ${ICON[c.status]} ${esc(c.outcome.kind)}${code}`;
-  }).join('<br>');
+  return cells
+    .map((c) => {
+      // A pinned core ("esp32@1.0.2") is part of what the line says, like the target.
+      const target = `${coreSuffix(c) ? ` (core ${coreSuffix(c).slice(1)})` : ''}${c.target === 'hardware' ? ' (hw)' : ''}`;
+      if (c.status === 'skip')
+        return `${esc(c.variant)}${target} ${ICON.skip} ${/hardware only/.test(c.reason ?? '') ? 'hardware only' : 'skipped'}`;
+      if (c.status === 'error' && c.outcome.kind === 'none')
+        return `${esc(c.variant)}${target} ${ICON.error} rig error`;
+      const code = c.outcome.code ? ` \`${esc(c.outcome.code)}\`` : '';
+      return `${esc(c.variant)}${target} ${ICON[c.status]} ${esc(c.outcome.kind)}${code}`;
+    })
+    .join('<br>');
 }
 
 export function renderForumTable(results: Results, infos: ReproductionInfo[]): string {
-  const repro = infos.filter((i) => i.tags.includes('forum') || i.tags.includes('seed'))
+  const repro = infos
+    .filter((i) => i.tags.includes('forum') || i.tags.includes('seed'))
     .sort((a, b) => Number(b.tags.includes('seed')) - Number(a.tags.includes('seed')) || a.id.localeCompare(b.id));
   const byScenario = new Map<string, Cell[]>();
   for (const c of results.cells) {
@@ -70,24 +75,33 @@ export function renderForumTable(results: Results, infos: ReproductionInfo[]): s
     byScenario.set(c.scenario, [...(byScenario.get(c.scenario) ?? []), c]);
   }
   const present = repro.filter((i) => byScenario.has(i.id));
-  const boards = [...new Set(present.flatMap((i) => byScenario.get(i.id)!.map((c) => c.board)))]
-    .sort((a, b) => (BOARD_ORDER.indexOf(a) + 1 || 99) - (BOARD_ORDER.indexOf(b) + 1 || 99) || a.localeCompare(b));
+  const boards = [...new Set(present.flatMap((i) => byScenario.get(i.id)!.map((c) => c.board)))].sort(
+    (a, b) => (BOARD_ORDER.indexOf(a) + 1 || 99) - (BOARD_ORDER.indexOf(b) + 1 || 99) || a.localeCompare(b),
+  );
   const counts = { pass: 0, fail: 0, error: 0, skip: 0, flaky: 0 };
   for (const i of present) for (const c of byScenario.get(i.id)!) counts[c.status]++;
 
   const lines = [
-    `Forum and seed reproductions from run \`${esc(results.run.id)}\` (${esc(results.run.target.join(', '))}`
-      + `${results.run.broker ? `, broker ${esc(results.run.broker.provider)}` : ''}): ${present.length} reproductions, `
-      + `${counts.pass} cells passed, ${counts.fail} failed, ${counts.error} errors, ${counts.skip} skipped`
-      + `${counts.flaky ? `, ${counts.flaky} flaky` : ''}. Each cell lists variant, status, outcome kind and raw code.`,
+    `Forum and seed reproductions from run \`${esc(results.run.id)}\` (${esc(results.run.target.join(', '))}` +
+      `${results.run.broker ? `, broker ${esc(results.run.broker.provider)}` : ''}): ${present.length} reproductions, ` +
+      `${counts.pass} cells passed, ${counts.fail} failed, ${counts.error} errors, ${counts.skip} skipped` +
+      `${counts.flaky ? `, ${counts.flaky} flaky` : ''}. Each cell lists variant, status, outcome kind and raw code.`,
     '',
     `| Reproduction | Source | ${boards.map((b) => BOARD_TITLE[b] ?? b).join(' | ')} |`,
     `|---|---|${boards.map(() => '---').join('|')}|`,
   ];
   for (const i of present) {
     const cells = byScenario.get(i.id)!;
-    const row = boards.map((b) => boardCell(cells.filter((c) => c.board === b).sort((x, y) => variantRank(x.variant) - variantRank(y.variant) || x.variant.localeCompare(y.variant))));
-    lines.push(`| [${esc(i.id)}](${i.file})${i.title ? `<br><sub>${esc(i.title)}</sub>` : ''} | ${sourceCell(i)} | ${row.join(' | ')} |`);
+    const row = boards.map((b) =>
+      boardCell(
+        cells
+          .filter((c) => c.board === b)
+          .sort((x, y) => variantRank(x.variant) - variantRank(y.variant) || x.variant.localeCompare(y.variant)),
+      ),
+    );
+    lines.push(
+      `| [${esc(i.id)}](${i.file})${i.title ? `<br><sub>${esc(i.title)}</sub>` : ''} | ${sourceCell(i)} | ${row.join(' | ')} |`,
+    );
   }
   const missing = repro.filter((i) => !byScenario.has(i.id));
   if (missing.length) lines.push('', `Not in this run: ${missing.map((i) => `\`${esc(i.id)}\``).join(', ')}.`);
@@ -113,7 +127,13 @@ export async function reproductionInfos(files: string[], readmeDir: string): Pro
   const out: ReproductionInfo[] = [];
   for (const f of files) {
     const { scenario: s } = await loadScenario(f);
-    out.push({ id: s.id, file: path.relative(readmeDir, f).split(path.sep).join('/'), ...(s.title ? { title: s.title } : {}), source: s.source, tags: s.tags });
+    out.push({
+      id: s.id,
+      file: path.relative(readmeDir, f).split(path.sep).join('/'),
+      ...(s.title ? { title: s.title } : {}),
+      source: s.source,
+      tags: s.tags,
+    });
   }
   return out;
 }
@@ -129,17 +149,29 @@ async function main(argv: string[]): Promise<number> {
   const readmeFile = path.resolve(ri >= 0 && rest[ri + 1] ? rest[ri + 1]! : path.join(paths.root, 'README.md'));
   const parsed = Results.safeParse(JSON.parse(await readFile(resultsFile, 'utf8')));
   if (!parsed.success) {
-    process.stderr.write(`${resultsFile}: not a results.json: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}\n`);
+    process.stderr.write(
+      `${resultsFile}: not a results.json: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}\n`,
+    );
     return 2;
   }
   const { allScenarioFiles } = await import('../cli/commands/context.ts');
   const infos = await reproductionInfos(await allScenarioFiles(paths.scenarios), path.dirname(readmeFile));
   const table = renderForumTable(parsed.data, infos);
   await writeFile(readmeFile, updateReadme(await readFile(readmeFile, 'utf8'), table));
-  process.stdout.write(`${path.relative(process.cwd(), readmeFile)}: forum table updated (${table.split('\n').filter((l) => l.startsWith('| [')).length} rows)\n`);
+  process.stdout.write(
+    `${path.relative(process.cwd(), readmeFile)}: forum table updated (${table.split('\n').filter((l) => l.startsWith('| [')).length} rows)\n`,
+  );
   return 0;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: Error) => { process.stderr.write(`${e.message}\n`); process.exitCode = 3; });
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: Error) => {
+      process.stderr.write(`${e.message}\n`);
+      process.exitCode = 3;
+    },
+  );
 }

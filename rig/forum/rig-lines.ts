@@ -2,7 +2,11 @@
 // marked `// [rig]` as in the seed sketches: "RIG: connected" plus one publish on <topic>/up where connect()
 // succeeded, "RIG: connect fail state=.. tls=.." where it failed. The user's own lines stay as they are.
 
-export interface RigLines { text: string; added: boolean; note?: string }
+export interface RigLines {
+  text: string;
+  added: boolean;
+  note?: string;
+}
 
 /** Index of the bracket that closes the one at `open` ("(" or "{"), skipping string and character literals. */
 function closing(text: string, open: number): number {
@@ -57,7 +61,7 @@ function insertInBlock(text: string, open: number, statement: string): string {
   const block = text.slice(open + 1, close);
   const stop = /\n([ \t]*)(?:\/\*[^\n]*\*\/\s*\n[ \t]*|\/\/[^\n]*\n[ \t]*)?(?:delay\(|return\b)/.exec(block);
   const at = stop ? stop.index : block.replace(/\s*$/, '').length;
-  const indent = stop ? stop[1]! : /\n([ \t]*)\S[^\n]*\s*$/.exec(block)?.[1] ?? indentAfter(text, open);
+  const indent = stop ? stop[1]! : (/\n([ \t]*)\S[^\n]*\s*$/.exec(block)?.[1] ?? indentAfter(text, open));
   const newline = lineOpen(block.slice(0, at)) ? 'Serial.println(); ' : '';
   return `${text.slice(0, open + 1 + at)}\n${indent}${newline}${statement}  // [rig]${text.slice(open + 1 + at)}`;
 }
@@ -65,16 +69,29 @@ function insertInBlock(text: string, open: number, statement: string): string {
 export function addRigLines(sketch: string, family: string | undefined): RigLines {
   if (/\bRIG: connected\b/.test(sketch)) return { text: sketch, added: false };
   const pub = /\bPubSubClient\s+(\w+)\s*\(\s*(\w+)\s*\)/.exec(sketch);
-  if (!pub) return { text: sketch, added: false, note: 'no PubSubClient found: add the RIG: lines by hand (sketches/README.md)' };
+  if (!pub)
+    return {
+      text: sketch,
+      added: false,
+      note: 'no PubSubClient found: add the RIG: lines by hand (sketches/README.md)',
+    };
   const [, mqtt, net] = pub as unknown as [string, string, string];
   // The TLS client: the one PubSubClient wraps, when it is a TLS class.
-  const tlsDecl = new RegExp(`\\b(?:BearSSL::)?(WiFiClientSecure|BearSSLClient|NetworkClientSecure)\\s+${net}\\b`).exec(sketch);
+  const tlsDecl = new RegExp(`\\b(?:BearSSL::)?(WiFiClientSecure|BearSSLClient|NetworkClientSecure)\\s+${net}\\b`).exec(
+    sketch,
+  );
   const tls = tlsDecl ? net : undefined;
   const call = new RegExp(`if\\s*\\(\\s*${mqtt}\\.connect\\(`).exec(sketch);
-  if (!call) return { text: sketch, added: false, note: `no "if (${mqtt}.connect(...))": add the RIG: lines by hand (sketches/README.md)` };
+  if (!call)
+    return {
+      text: sketch,
+      added: false,
+      note: `no "if (${mqtt}.connect(...))": add the RIG: lines by hand (sketches/README.md)`,
+    };
   const condEnd = closing(sketch, call.index + call[0].indexOf('(')) + 1;
   const open = condEnd > 0 ? /^\s*\{/.exec(sketch.slice(condEnd)) : null;
-  if (!open) return { text: sketch, added: false, note: 'connect() is not followed by a { block: add the RIG: lines by hand' };
+  if (!open)
+    return { text: sketch, added: false, note: 'connect() is not followed by a { block: add the RIG: lines by hand' };
   const brace = condEnd + open[0].length - 1;
   const end = closing(sketch, brace);
   const elseOpen = end > 0 ? /^\s*else\s*\{/.exec(sketch.slice(end + 1)) : null;
@@ -84,5 +101,9 @@ export function addRigLines(sketch: string, family: string | undefined): RigLine
   text = insertInBlock(text, brace, `Serial.println("RIG: connected"); ${mqtt}.publish(SECRET_TOPIC "/up", "hello");`);
   return elseOpen
     ? { text, added: true }
-    : { text, added: true, note: 'connect() has no else branch: "RIG: connect fail" not added (the core\'s own lines still tell the rig)' };
+    : {
+        text,
+        added: true,
+        note: 'connect() has no else branch: "RIG: connect fail" not added (the core\'s own lines still tell the rig)',
+      };
 }

@@ -11,14 +11,28 @@ import { literalRegex } from './regex.ts';
  * only when every head it shows is one that core prints.
  */
 export const ESP32_LOG_HEADS: Record<string, readonly string[]> = {
-  '1.0.2': ['ssl_client.cpp:33 handle_error', 'ssl_client.cpp:35 handle_error', 'ssl_client.cpp:77 start_ssl_client',
-    'ssl_client.cpp:98 start_ssl_client', 'WiFiClientSecure.cpp:132 connect'],
-  '1.0.4': ['ssl_client.cpp:33 _handle_error', 'ssl_client.cpp:98 start_ssl_client', 'WiFiClientSecure.cpp:132 connect'],
-  '1.0.6': ['ssl_client.cpp:36 _handle_error', 'ssl_client.cpp:98 start_ssl_client', 'WiFiClientSecure.cpp:133 connect'],
+  '1.0.2': [
+    'ssl_client.cpp:33 handle_error',
+    'ssl_client.cpp:35 handle_error',
+    'ssl_client.cpp:77 start_ssl_client',
+    'ssl_client.cpp:98 start_ssl_client',
+    'WiFiClientSecure.cpp:132 connect',
+  ],
+  '1.0.4': [
+    'ssl_client.cpp:33 _handle_error',
+    'ssl_client.cpp:98 start_ssl_client',
+    'WiFiClientSecure.cpp:132 connect',
+  ],
+  '1.0.6': [
+    'ssl_client.cpp:36 _handle_error',
+    'ssl_client.cpp:98 start_ssl_client',
+    'WiFiClientSecure.cpp:133 connect',
+  ],
 };
 
 // "[E][file:line] func(): ", spaces tolerated anywhere; 2.x+ cores put "[  1234]" (ms since boot) in front.
-const HEAD = /(\[\s*(\d+)\s*\]\s*)?\[\s*([EWIDV])\s*\]\s*\[\s*([\w.]+)\s*:\s*(\d+)\s*\]\s*([A-Za-z_]\w*)\s*\(\s*\)\s*:\s*/g;
+const HEAD =
+  /(\[\s*(\d+)\s*\]\s*)?\[\s*([EWIDV])\s*\]\s*\[\s*([\w.]+)\s*:\s*(\d+)\s*\]\s*([A-Za-z_]\w*)\s*\(\s*\)\s*:\s*/g;
 // A comment's signature: "– Michele Sep 9 '19 at 19:15", "- user123 Mar 3, 2021 at 9:05".
 const SIGNATURE = /\s+[–—-]\s+[^–—]{1,40}?\s+[A-Z][a-z]{2}\s+\d{1,2}(?:,\s*\d{4}|\s+'\d{2})?\s+at\s+\d{1,2}:\d{2}\s*$/;
 
@@ -38,16 +52,35 @@ function cutProse(body: string): string {
 export function normaliseSaw(raw: string[]): LogLine[] {
   const out: LogLine[] = [];
   const seen = new Set<string>();
-  const add = (l: LogLine) => { if (l.text && !seen.has(l.text)) { seen.add(l.text); out.push(l); } };
+  const add = (l: LogLine) => {
+    if (l.text && !seen.has(l.text)) {
+      seen.add(l.text);
+      out.push(l);
+    }
+  };
   for (const r of raw) {
-    const text = r.replace(/^\s*(?:[•*>]|-(?=\s))\s*/, '').replace(/`/g, '').replace(SIGNATURE, '').trim();
+    const text = r
+      .replace(/^\s*(?:[•*>]|-(?=\s))\s*/, '')
+      .replace(/`/g, '')
+      .replace(SIGNATURE, '')
+      .trim();
     const heads = [...text.matchAll(HEAD)];
-    if (heads.length === 0) { add({ text: cutProse(text) }); continue; }
+    if (heads.length === 0) {
+      add({ text: cutProse(text) });
+      continue;
+    }
     // Text before the first head is the sketch's own output or the poster's prose: not a board line of its own.
     heads.forEach((m, k) => {
       const end = k + 1 < heads.length ? heads[k + 1]!.index : text.length;
       const body = cutProse(text.slice(m.index + m[0].length, end).trim());
-      const log = { ...(m[2] ? { ms: Number(m[2]) } : {}), level: m[3]!, file: m[4]!, line: Number(m[5]), func: m[6]!, body };
+      const log = {
+        ...(m[2] ? { ms: Number(m[2]) } : {}),
+        level: m[3]!,
+        file: m[4]!,
+        line: Number(m[5]),
+        func: m[6]!,
+        body,
+      };
       const ms = log.ms !== undefined ? `[${String(log.ms).padStart(6)}]` : '';
       add({ text: `${ms}[${log.level}][${log.file}:${log.line}] ${log.func}(): ${body}`, log });
     });
@@ -59,7 +92,9 @@ export function normaliseSaw(raw: string[]): LogLine[] {
 export function esp32CoreOf(lines: LogLine[]): string | undefined {
   const logs = lines.flatMap((l) => (l.log ? [l.log] : []));
   if (logs.length === 0 || logs.some((l) => l.ms !== undefined)) return undefined;
-  return Object.entries(ESP32_LOG_HEADS).find(([, heads]) => logs.every((l) => heads.includes(`${l.file}:${l.line} ${l.func}`)))?.[0];
+  return Object.entries(ESP32_LOG_HEADS).find(([, heads]) =>
+    logs.every((l) => heads.includes(`${l.file}:${l.line} ${l.func}`)),
+  )?.[0];
 }
 
 export interface SawExpectations {
@@ -70,14 +105,17 @@ export interface SawExpectations {
 
 /** The mbedTLS code a log line states: "MbedTLS message code: -9984", "start_ssl_client: -9984", "(-9984) X509". */
 function mbedtlsCode(body: string): string | undefined {
-  const m = /message code:\s*(-\d+)|start_ssl_client:\s*(?:connect failed:?\s*)?(-\d+)|^\[\w+\(\):\d+\]:\s*\((-\d+)\)/.exec(body);
+  const m =
+    /message code:\s*(-\d+)|start_ssl_client:\s*(?:connect failed:?\s*)?(-\d+)|^\[\w+\(\):\d+\]:\s*\((-\d+)\)/.exec(
+      body,
+    );
   const n = m?.[1] ?? m?.[2] ?? m?.[3];
   return n ? `mbedtls:${n}` : undefined;
 }
 
 /** The part of a log line every core prints alike: the message, without the head or the "[func():line]" prefix. */
 function messageRegex(log: NonNullable<LogLine['log']>): string | undefined {
-  if (/^MbedTLS message code:/.test(log.body)) return undefined;  // only cores before 1.0.4 print it: the code says it
+  if (/^MbedTLS message code:/.test(log.body)) return undefined; // only cores before 1.0.4 print it: the code says it
   const body = log.body.replace(/^\[\w+\(\):\d+\]:\s*/, '');
   return literalRegex(body);
 }
@@ -96,16 +134,22 @@ export function sawExpectations(raw: string[], board: string): SawExpectations {
   const core = esp32CoreOf(lines);
   const byBoard: SawExpectations['byBoard'] = {};
   // The default core prints the same messages under other heads (timestamps, other line numbers).
-  const messages = lines.map((l) => (l.log ? messageRegex(l.log) : literalRegex(l.text))).filter((r): r is string => !!r);
+  const messages = lines
+    .map((l) => (l.log ? messageRegex(l.log) : literalRegex(l.text)))
+    .filter((r): r is string => !!r);
   byBoard[board] = { serial: [...new Set(messages)], ...(code ? { code } : {}) };
   if (core) {
     byBoard[`${board}@${core}`] = {
       serial: { ordered: true, see: lines.map((l) => literalRegex(l.text)) },
       ...(code ? { code } : {}),
     };
-    notes.push(`the user's log lines are arduino-esp32 ${core}'s: expected verbatim on the twin imitating it (${board}@${core}), their messages on the default core`);
+    notes.push(
+      `the user's log lines are arduino-esp32 ${core}'s: expected verbatim on the twin imitating it (${board}@${core}), their messages on the default core`,
+    );
   } else if (lines.some((l) => l.log && l.log.ms === undefined)) {
-    notes.push('the user\'s log lines come from a 1.0.x core the twin does not imitate line for line: only their messages are expected');
+    notes.push(
+      "the user's log lines come from a 1.0.x core the twin does not imitate line for line: only their messages are expected",
+    );
   }
   return { byBoard, notes };
 }

@@ -35,7 +35,11 @@ function portOf(conf: string | undefined): number {
   let tlsPort: number | undefined;
   for (const line of conf.split('\n')) {
     const l = /^\s*(?:listener|port)\s+(\d+)/.exec(line);
-    if (l) { current = Number(l[1]); first ??= current; continue; }
+    if (l) {
+      current = Number(l[1]);
+      first ??= current;
+      continue;
+    }
     if (/^\s*(certfile|cafile|keyfile)\s/.test(line)) {
       tlsPort ??= current ?? 1883;
     }
@@ -52,7 +56,11 @@ export function certFiles(script: string): Record<string, string> {
     if (/\s-outform\s+DER\b/i.test(c)) continue;
     const out = /\s-out\s+(\S+\.(?:crt|pem|cer))\b/.exec(c)?.[1];
     if (!out) continue;
-    const stem = out.replace(/^.*\//, '').replace(/\.(crt|pem|cer)$/, '').toLowerCase().replace(/[^a-z0-9._-]+/g, '-');
+    const stem = out
+      .replace(/^.*\//, '')
+      .replace(/\.(crt|pem|cer)$/, '')
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-');
     if (stem) files[stem] ??= out;
   }
   return files;
@@ -60,7 +68,10 @@ export function certFiles(script: string): Record<string, string> {
 
 /** A certificate's subject as an `openssl req -subj` argument ("/C=TV/.../CN=home"). */
 function subjArg(subject: string): string {
-  return subject.split('\n').map((f) => `/${f.replace(/[\\/"$`]/g, '\\$&')}`).join('');
+  return subject
+    .split('\n')
+    .map((f) => `/${f.replace(/[\\/"$`]/g, '\\$&')}`)
+    .join('');
 }
 
 /**
@@ -77,7 +88,12 @@ function subjectHints(secrets: SketchSecrets | undefined, connect: string, notes
       const crt = new X509Certificate(ca.pem);
       if (crt.ca || crt.subject === crt.issuer) {
         hints.ca = subjArg(crt.subject);
-        base = subjArg(crt.subject.split('\n').filter((f) => !f.startsWith('CN=')).join('\n'));
+        base = subjArg(
+          crt.subject
+            .split('\n')
+            .filter((f) => !f.startsWith('CN='))
+            .join('\n'),
+        );
         notes.push(`the CA's subject ${hints.ca} is the one of the CA certificate pasted into the sketch`);
       }
     } catch {
@@ -96,7 +112,8 @@ function brokerIpsToVar(script: string, notes: string[]): string {
     ips.add(ip);
     return '{{broker.ip}}';
   });
-  if (ips.size) notes.push(`${[...ips].join(', ')} (the poster's broker address) → {{broker.ip}} in the openssl commands`);
+  if (ips.size)
+    notes.push(`${[...ips].join(', ')} (the poster's broker address) → {{broker.ip}} in the openssl commands`);
   return out;
 }
 
@@ -107,10 +124,14 @@ function cleanConf(conf: string, notes: string[]): string {
     const t = l.trim();
     if (t.startsWith('#')) return t;
     const m = /^(\S.*?)\s+#.*$/.exec(t);
-    if (m) { stripped++; return m[1]!; }
+    if (m) {
+      stripped++;
+      return m[1]!;
+    }
     return t;
   });
-  if (stripped) notes.push(`${stripped} trailing comment(s) cut from mosquitto.conf lines (mosquitto would read them as values)`);
+  if (stripped)
+    notes.push(`${stripped} trailing comment(s) cut from mosquitto.conf lines (mosquitto would read them as values)`);
   return `${lines.join('\n').replace(/\n*$/, '')}\n`;
 }
 
@@ -126,10 +147,12 @@ export function buildSkeleton(input: SkeletonInput): Skeleton {
   const brokerName = secrets?.broker;
   const brokerIp = brokerName && isIPv4(brokerName) ? brokerName : undefined;
   const placeholder = brokerName !== undefined && !brokerIp && isPlaceholderHost(brokerName);
-  if (placeholder) notes.push(`the sketch's broker "${brokerName}" is a placeholder: the board connects to {{broker.ip}}`);
+  if (placeholder)
+    notes.push(`the sketch's broker "${brokerName}" is a placeholder: the board connects to {{broker.ip}}`);
   const connect = !brokerName || brokerIp || placeholder ? '{{broker.ip}}' : brokerName;
   const withVars = (text: string) => (brokerIp ? text.split(brokerIp).join('{{broker.ip}}') : text);
-  if (brokerIp && parts.conf?.includes(brokerIp)) notes.push(`${brokerIp} (the sketch's broker) → {{broker.ip}} in the conf`);
+  if (brokerIp && parts.conf?.includes(brokerIp))
+    notes.push(`${brokerIp} (the sketch's broker) → {{broker.ip}} in the conf`);
 
   let pki: Record<string, unknown>;
   let fixPki: Record<string, unknown> | undefined;
@@ -143,7 +166,7 @@ export function buildSkeleton(input: SkeletonInput): Skeleton {
       const fix = fixOpensslScript(brokerIpsToVar(withVars(parts.opensslFix), notes), hints);
       notes.push(...fix.notes.map((n) => `fixed: ${n}`));
       fixPki = { verbatim: { script: fix.script, files: certFiles(fix.script) } };
-      notes.push('the later commands that make the certificates again (the thread\'s answer) → variants.fixed.pki');
+      notes.push("the later commands that make the certificates again (the thread's answer) → variants.fixed.pki");
     }
   } else {
     notes.push('no openssl commands found: a declarative CA and server certificate stand in');
@@ -159,12 +182,16 @@ export function buildSkeleton(input: SkeletonInput): Skeleton {
     if (!passwordFile && /^allow_anonymous\s+false\b/m.test(conf) && sends('SECRET_MQTT_USER')) {
       // The post left its password_file out; without one mosquitto refuses every login.
       text = text.replace(/^(allow_anonymous\s+false.*)$/m, '$1\npassword_file {{passwd}}');
-      notes.push('allow_anonymous false and the sketch logs in, but no password_file in the post: "password_file {{passwd}}" added');
+      notes.push(
+        'allow_anonymous false and the sketch logs in, but no password_file in the post: "password_file {{passwd}}" added',
+      );
     }
     broker = { conf: text };
     if (/^password_file\s/m.test(text)) {
       broker.users = { forumuser: 'forum-pass' };
-      notes.push('a password_file: user "forumuser" / "forum-pass" added; the sketch gets them as SECRET_MQTT_USER/PASS');
+      notes.push(
+        'a password_file: user "forumuser" / "forum-pass" added; the sketch gets them as SECRET_MQTT_USER/PASS',
+      );
     }
   } else {
     notes.push('no mosquitto.conf found: one TLS listener on 8883 stands in');
@@ -184,18 +211,23 @@ export function buildSkeleton(input: SkeletonInput): Skeleton {
   if (sketchText !== undefined) {
     const rig = addRigLines(sketchText, secrets?.board ?? board);
     sketchText = rig.text;
-    if (rig.added) notes.push('"RIG: connected" (with one publish on <topic>/up) and "RIG: connect fail" lines added to the sketch, marked // [rig]');
+    if (rig.added)
+      notes.push(
+        '"RIG: connected" (with one publish on <topic>/up) and "RIG: connect fail" lines added to the sketch, marked // [rig]',
+      );
     if (rig.note) notes.push(rig.note);
   }
 
   const saw = sawExpectations(parts.saw, board);
   notes.push(...saw.notes);
-  if (Object.keys(saw.byBoard).length === 0) notes.push('no error line found: fill expect.broken.<board>.serial with what the user saw');
+  if (Object.keys(saw.byBoard).length === 0)
+    notes.push('no error line found: fill expect.broken.<board>.serial with what the user saw');
   const scenario = {
     version: 1,
     id,
     title: `TODO: one line, what fails and why (${id})`,
-    description: 'Made by `rig new --from-forum`. TODO: what the user saw, the cause the thread gives, and what the twin shows.',
+    description:
+      'Made by `rig new --from-forum`. TODO: what the user saw, the cause the thread gives, and what the twin shows.',
     tags: ['forum', board],
     source: [parts.link ?? `TODO: link to the thread`],
     pki,
@@ -206,7 +238,9 @@ export function buildSkeleton(input: SkeletonInput): Skeleton {
     variants: {
       broken: { description: 'As posted.' },
       fixed: {
-        description: fixPki ? 'The thread\'s answer: its commands make the certificates again.' : 'TODO: the thread\'s fix (a pki/broker patch, another connect name, ...).',
+        description: fixPki
+          ? "The thread's answer: its commands make the certificates again."
+          : "TODO: the thread's fix (a pki/broker patch, another connect name, ...).",
         ...(fixPki ? { pki: fixPki } : {}),
       },
     },
@@ -219,7 +253,9 @@ export function buildSkeleton(input: SkeletonInput): Skeleton {
   const base = input.sketchDir.replace(/^.*\//, '');
   return {
     yaml,
-    ...(secrets && sketchText !== undefined ? { sketch: { file: `${input.sketchDir}/${base}.ino`, text: sketchText, replaced: secrets.replaced } } : {}),
+    ...(secrets && sketchText !== undefined
+      ? { sketch: { file: `${input.sketchDir}/${base}.ino`, text: sketchText, replaced: secrets.replaced } }
+      : {}),
     notes,
   };
 }

@@ -10,7 +10,12 @@ import { InfraError } from './errors.ts';
 import { acquireLock } from './lock.ts';
 
 // --- arduino-cli compile --json (internal/cli/compile/compile.go compileResult; fields are omitempty) ---
-const DiagnosticLocation = z.object({ message: z.string().optional(), file: z.string().optional(), line: z.number().optional(), column: z.number().optional() });
+const DiagnosticLocation = z.object({
+  message: z.string().optional(),
+  file: z.string().optional(),
+  line: z.number().optional(),
+  column: z.number().optional(),
+});
 export const CompileDiagnostic = z.object({
   severity: z.string().optional(),
   message: z.string().default(''),
@@ -22,19 +27,26 @@ export const CompileDiagnostic = z.object({
 });
 export type CompileDiagnostic = z.infer<typeof CompileDiagnostic>;
 const Platform = z.object({ id: z.string().optional(), version: z.string().optional() }).passthrough();
-export const CompileJson = z.object({
-  compiler_out: z.string().default(''),
-  compiler_err: z.string().default(''),
-  success: z.boolean().default(false),
-  error: z.string().optional(),
-  builder_result: z.object({
-    build_path: z.string().optional(),
-    used_libraries: z.array(z.object({ name: z.string(), version: z.string().optional() }).passthrough()).nullish(),
-    executable_sections_size: z.array(z.object({ name: z.string(), size: z.number(), max_size: z.number().optional() })).nullish(),
-    board_platform: Platform.nullish(),
-    diagnostics: z.array(CompileDiagnostic).nullish(),
-  }).passthrough().nullish(),
-}).passthrough();
+export const CompileJson = z
+  .object({
+    compiler_out: z.string().default(''),
+    compiler_err: z.string().default(''),
+    success: z.boolean().default(false),
+    error: z.string().optional(),
+    builder_result: z
+      .object({
+        build_path: z.string().optional(),
+        used_libraries: z.array(z.object({ name: z.string(), version: z.string().optional() }).passthrough()).nullish(),
+        executable_sections_size: z
+          .array(z.object({ name: z.string(), size: z.number(), max_size: z.number().optional() }))
+          .nullish(),
+        board_platform: Platform.nullish(),
+        diagnostics: z.array(CompileDiagnostic).nullish(),
+      })
+      .passthrough()
+      .nullish(),
+  })
+  .passthrough();
 export type CompileJson = z.infer<typeof CompileJson>;
 
 export const SectionSize = z.object({ name: z.string(), size: z.number(), maxSize: z.number().optional() });
@@ -90,10 +102,22 @@ export function hardwareOf(profile: BoardProfile): HardwareProfile {
 export function fqbnFor(hw: HardwareProfile, variant?: string): string {
   if (!variant) return hw.fqbn;
   const extra = hw.fqbnVariants[variant];
-  if (!extra) throw new InfraError('generic', `unknown fqbn variant "${variant}" (known: ${Object.keys(hw.fqbnVariants).join(', ') || 'none'})`);
+  if (!extra)
+    throw new InfraError(
+      'generic',
+      `unknown fqbn variant "${variant}" (known: ${Object.keys(hw.fqbnVariants).join(', ') || 'none'})`,
+    );
   const parts = hw.fqbn.split(':');
-  const opts = new Map((parts[3] ?? '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
-  for (const kv of extra.split(',')) { const [k, v] = kv.split('='); opts.set(k, v); }
+  const opts = new Map(
+    (parts[3] ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((kv) => kv.split('=') as [string, string]),
+  );
+  for (const kv of extra.split(',')) {
+    const [k, v] = kv.split('=');
+    opts.set(k, v);
+  }
   return [...parts.slice(0, 3), [...opts].map(([k, v]) => `${k}=${v}`).join(',')].join(':');
 }
 
@@ -112,15 +136,24 @@ async function sketchFiles(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-export async function imageHash(req: Pick<BuildRequest, 'profile' | 'sketchDir' | 'secretsHeader' | 'fqbnVariant'>): Promise<string> {
+export async function imageHash(
+  req: Pick<BuildRequest, 'profile' | 'sketchDir' | 'secretsHeader' | 'fqbnVariant'>,
+): Promise<string> {
   const hw = hardwareOf(req.profile);
   const h = createHash('sha256');
-  const field = (s: string): void => { h.update(s); h.update('\0'); };
+  const field = (s: string): void => {
+    h.update(s);
+    h.update('\0');
+  };
   field('rig-image-v1');
   field(fqbnFor(hw, req.fqbnVariant));
   field(`${hw.core.id}@${hw.core.version}`);
   for (const lib of [...hw.libraries].sort()) field(lib);
-  for (const f of await sketchFiles(req.sketchDir)) { field(f); h.update(await readFile(join(req.sketchDir, f))); h.update('\0'); }
+  for (const f of await sketchFiles(req.sketchDir)) {
+    field(f);
+    h.update(await readFile(join(req.sketchDir, f)));
+    h.update('\0');
+  }
   field(req.secretsHeader);
   return h.digest('hex').slice(0, 24);
 }
@@ -147,17 +180,30 @@ export async function buildImage(req: BuildRequest): Promise<BuildInfo> {
     const buildDir = join(imageDir, 'build');
     await rm(join(imageDir, 'sketch'), { recursive: true, force: true });
     await mkdir(sketchPath, { recursive: true });
-    for (const f of await sketchFiles(sketchDir)) await cp(join(sketchDir, f), join(sketchPath, f), { recursive: true });
+    for (const f of await sketchFiles(sketchDir))
+      await cp(join(sketchDir, f), join(sketchPath, f), { recursive: true });
     await writeFile(join(sketchPath, SECRETS), req.secretsHeader, { mode: 0o600 });
 
     const args = ['compile', '--fqbn', fqbn, '--build-path', buildDir, '--warnings', 'default', '--json', sketchPath];
     const r = await runCli(args, { cli: req.cli, signal: req.signal, timeoutMs: req.timeoutMs ?? 15 * 60_000 });
     const json = parseCompileOutput(r);
     const info: z.infer<typeof BuildInfo> = {
-      version: 1, hash, fqbn, sketchName, imageDir, sketchPath, buildDir,
-      sizes: (json.builder_result?.executable_sections_size ?? []).map((s) => ({ name: s.name, size: s.size, maxSize: s.max_size })),
+      version: 1,
+      hash,
+      fqbn,
+      sketchName,
+      imageDir,
+      sketchPath,
+      buildDir,
+      sizes: (json.builder_result?.executable_sections_size ?? []).map((s) => ({
+        name: s.name,
+        size: s.size,
+        maxSize: s.max_size,
+      })),
       warnings: (json.builder_result?.diagnostics ?? []).filter((d) => !/^(error|fatal)$/i.test(d.severity ?? '')),
-      platform: json.builder_result?.board_platform ? { id: json.builder_result.board_platform.id, version: json.builder_result.board_platform.version } : undefined,
+      platform: json.builder_result?.board_platform
+        ? { id: json.builder_result.board_platform.id, version: json.builder_result.board_platform.version }
+        : undefined,
       usedLibraries: (json.builder_result?.used_libraries ?? []).map((l) => ({ name: l.name, version: l.version })),
       compileMs: r.durationMs,
       builtAt: new Date().toISOString(),
@@ -173,23 +219,39 @@ export async function buildImage(req: BuildRequest): Promise<BuildInfo> {
 /** Parses compile --json; a failed compile becomes a CompileError carrying the diagnostics and the tool's text. */
 export function parseCompileOutput(r: CliResult): CompileJson {
   const what = `arduino-cli compile ${r.command[r.command.length - 1] ?? ''}`;
-  if (r.timedOut) throw new InfraError('timeout', `${what} timed out after ${r.durationMs} ms`, { command: r.command, toolMessage: toolOutput(r) });
+  if (r.timedOut)
+    throw new InfraError('timeout', `${what} timed out after ${r.durationMs} ms`, {
+      command: r.command,
+      toolMessage: toolOutput(r),
+    });
   if (r.canceled) throw new InfraError('generic', `${what} was cancelled`, { command: r.command });
   let raw: unknown;
-  try { raw = JSON.parse(r.stdout); } catch {
-    throw new InfraError('tool-output', `${what}: expected --json output, got something else (exit ${r.exitCode})`, { command: r.command, toolMessage: toolOutput(r) });
+  try {
+    raw = JSON.parse(r.stdout);
+  } catch {
+    throw new InfraError('tool-output', `${what}: expected --json output, got something else (exit ${r.exitCode})`, {
+      command: r.command,
+      toolMessage: toolOutput(r),
+    });
   }
   const parsed = CompileJson.safeParse(raw);
   if (!parsed.success) {
-    throw new InfraError('tool-output', `${what}: unexpected JSON shape: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, { command: r.command, toolMessage: r.stdout.slice(0, 4000) });
+    throw new InfraError(
+      'tool-output',
+      `${what}: unexpected JSON shape: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      { command: r.command, toolMessage: r.stdout.slice(0, 4000) },
+    );
   }
   const json = parsed.data;
   if (!json.success || r.exitCode !== 0) {
     const diagnostics = json.builder_result?.diagnostics ?? [];
     const first = diagnostics.find((d) => /^(error|fatal)$/i.test(d.severity ?? ''));
-    const where = first ? `${basename(first.file ?? '?')}:${first.line ?? '?'}: ${first.message}` : (json.error ?? `exit ${r.exitCode}`);
+    const where = first
+      ? `${basename(first.file ?? '?')}:${first.line ?? '?'}: ${first.message}`
+      : (json.error ?? `exit ${r.exitCode}`);
     throw new CompileError(`compile failed: ${where}`, {
-      command: r.command, diagnostics,
+      command: r.command,
+      diagnostics,
       toolMessage: [json.error, json.compiler_err].filter(Boolean).join('\n'),
     });
   }
@@ -198,6 +260,14 @@ export function parseCompileOutput(r: CliResult): CompileJson {
 
 async function readBuildInfo(file: string): Promise<z.infer<typeof BuildInfo> | undefined> {
   let text: string;
-  try { text = await readFile(file, 'utf8'); } catch { return undefined; }
-  try { return BuildInfo.parse(JSON.parse(text)); } catch { return undefined; } // old/corrupt marker: rebuild, don't crash
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    return BuildInfo.parse(JSON.parse(text));
+  } catch {
+    return undefined;
+  } // old/corrupt marker: rebuild, don't crash
 }

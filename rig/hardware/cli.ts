@@ -39,7 +39,10 @@ export async function runCli(args: string[], o: CliOptions = {}): Promise<CliRes
     stdin: 'ignore',
   });
   if (r.code === 'ENOENT' || r.code === 'EACCES') {
-    throw new InfraError('tool-missing', `cannot run ${bin}: ${r.code} (install arduino-cli or set RIG_ARDUINO_CLI)`, { command, toolMessage: r.originalMessage ?? '' });
+    throw new InfraError('tool-missing', `cannot run ${bin}: ${r.code} (install arduino-cli or set RIG_ARDUINO_CLI)`, {
+      command,
+      toolMessage: r.originalMessage ?? '',
+    });
   }
   return {
     command,
@@ -54,7 +57,10 @@ export async function runCli(args: string[], o: CliOptions = {}): Promise<CliRes
 
 /** stdout and stderr joined, trimmed: what a person would have seen in the terminal. */
 export function toolOutput(r: CliResult): string {
-  return [r.stdout, r.stderr].filter((s) => s.trim() !== '').join('\n').trim();
+  return [r.stdout, r.stderr]
+    .filter((s) => s.trim() !== '')
+    .join('\n')
+    .trim();
 }
 
 /** Parses a --json answer; a non-JSON answer is an infrastructure error quoting the tool. */
@@ -62,6 +68,10 @@ export function parseJsonOutput(r: CliResult): unknown {
   try {
     return JSON.parse(r.stdout);
   } catch {
-    throw new InfraError('tool-output', `${r.command.slice(1, 3).join(' ')}: expected JSON from arduino-cli, got something else`, { command: r.command, toolMessage: toolOutput(r) });
+    throw new InfraError(
+      'tool-output',
+      `${r.command.slice(1, 3).join(' ')}: expected JSON from arduino-cli, got something else`,
+      { command: r.command, toolMessage: toolOutput(r) },
+    );
   }
 }

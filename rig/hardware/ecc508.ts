@@ -9,25 +9,44 @@ import type { PkiBundle, PkiCert } from '../pki/index.ts';
 import { openssl } from '../pki/openssl.ts';
 import { InfraError } from './errors.ts';
 
-export interface BoardKeyCert { certPem: string; issuer: string }
+export interface BoardKeyCert {
+  certPem: string;
+  issuer: string;
+}
 
 /**
  * Issues `template` (a client certificate of the scenario's PKI) again for the public key in `csrFile`,
  * signed by the same CA. The CSR's own signature is checked, and its key must be P-256 (all the ECC508 holds).
  */
-export async function certForBoardKey(template: PkiCert, pki: PkiBundle, csrFile: string, boardName: string): Promise<BoardKeyCert> {
-  const ca = Object.values(pki.certs).find((c) => c !== template && c.key && c.summary.subject === template.summary.issuer);
+export async function certForBoardKey(
+  template: PkiCert,
+  pki: PkiBundle,
+  csrFile: string,
+  boardName: string,
+): Promise<BoardKeyCert> {
+  const ca = Object.values(pki.certs).find(
+    (c) => c !== template && c.key && c.summary.subject === template.summary.issuer,
+  );
   if (!ca?.key) {
-    throw new InfraError('setup-failed', `board ${boardName}: no CA with a key issued the client certificate "${template.name}" (issuer ${template.summary.issuer}); `
-      + 'a certificate for the board\'s ECC508 key cannot be issued');
+    throw new InfraError(
+      'setup-failed',
+      `board ${boardName}: no CA with a key issued the client certificate "${template.name}" (issuer ${template.summary.issuer}); ` +
+        "a certificate for the board's ECC508 key cannot be issued",
+    );
   }
   if (!template.key || template.keyEncrypted) {
-    throw new InfraError('setup-failed', `board ${boardName}: the client certificate "${template.name}" has no plain key to copy its request from`);
+    throw new InfraError(
+      'setup-failed',
+      `board ${boardName}: the client certificate "${template.name}" has no plain key to copy its request from`,
+    );
   }
   const days = Math.floor((Date.parse(template.summary.notAfter) - Date.now()) / 86_400_000);
   if (days < 1) {
-    throw new InfraError('setup-failed', `board ${boardName}: the client certificate "${template.name}" is expired or ends today; `
-      + 'its dates cannot be reproduced for a board key (openssl x509 -req takes -days only)');
+    throw new InfraError(
+      'setup-failed',
+      `board ${boardName}: the client certificate "${template.name}" is expired or ends today; ` +
+        'its dates cannot be reproduced for a board key (openssl x509 -req takes -days only)',
+    );
   }
   const dir = await mkdtemp(path.join(tmpdir(), 'rig-ecc508-'));
   const run = (what: string) => ({ cwd: dir, what: `board ${boardName}: ${what}` });
@@ -37,20 +56,57 @@ export async function certForBoardKey(template: PkiCert, pki: PkiBundle, csrFile
     await openssl(['req', '-in', csrFile, '-noout', '-pubkey', '-out', pub], run('public key of the CSR'));
     const keyText = await openssl(['pkey', '-pubin', '-in', pub, '-noout', '-text'], run('CSR key type'));
     if (!/ASN1 OID: prime256v1|NIST CURVE: P-256/.test(keyText)) {
-      throw new InfraError('setup-failed', `board ${boardName}: the CSR ${csrFile} does not hold a P-256 key; an ECC508 slot key is always P-256`);
+      throw new InfraError(
+        'setup-failed',
+        `board ${boardName}: the CSR ${csrFile} does not hold a P-256 key; an ECC508 slot key is always P-256`,
+      );
     }
     // The scenario's certificate as a request (subject and extensions), signed by the rig's key only to
     // carry them; -force_pubkey then puts the board's key into the certificate.
     const req = path.join(dir, 'template.csr');
-    await openssl(['x509', '-x509toreq', '-in', template.crt, '-signkey', template.keyPlain ?? template.key, '-copy_extensions', 'copyall', '-out', req],
-      run(`request from "${template.name}"`));
+    await openssl(
+      [
+        'x509',
+        '-x509toreq',
+        '-in',
+        template.crt,
+        '-signkey',
+        template.keyPlain ?? template.key,
+        '-copy_extensions',
+        'copyall',
+        '-out',
+        req,
+      ],
+      run(`request from "${template.name}"`),
+    );
     const out = path.join(dir, 'board.crt');
-    await openssl(['x509', '-req', '-in', req, '-copy_extensions', 'copyall', '-force_pubkey', pub, '-CA', ca.crt, '-CAkey', ca.keyPlain ?? ca.key,
-      ...(ca.keyPassphrase && !ca.keyPlain ? ['-passin', 'env:RIG_CA_PASS'] : []),
-      '-CAcreateserial', '-days', String(days), '-sha256', '-out', out], {
-      ...run(`certificate for the ECC508 key signed by "${ca.name}"`),
-      ...(ca.keyPassphrase ? { env: { RIG_CA_PASS: ca.keyPassphrase } } : {}),
-    });
+    await openssl(
+      [
+        'x509',
+        '-req',
+        '-in',
+        req,
+        '-copy_extensions',
+        'copyall',
+        '-force_pubkey',
+        pub,
+        '-CA',
+        ca.crt,
+        '-CAkey',
+        ca.keyPlain ?? ca.key,
+        ...(ca.keyPassphrase && !ca.keyPlain ? ['-passin', 'env:RIG_CA_PASS'] : []),
+        '-CAcreateserial',
+        '-days',
+        String(days),
+        '-sha256',
+        '-out',
+        out,
+      ],
+      {
+        ...run(`certificate for the ECC508 key signed by "${ca.name}"`),
+        ...(ca.keyPassphrase ? { env: { RIG_CA_PASS: ca.keyPassphrase } } : {}),
+      },
+    );
     return { certPem: await readFile(out, 'utf8'), issuer: ca.name };
   } finally {
     await rm(dir, { recursive: true, force: true });

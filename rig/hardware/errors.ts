@@ -4,15 +4,15 @@
 import { InfraError as RigInfraError } from '../errors.ts';
 
 export type InfraErrorKind =
-  | 'tool-missing'       // arduino-cli not installed / wrong path
-  | 'tool-output'        // arduino-cli printed something we could not parse
-  | 'compile-failed'     // the sketch did not build (diagnostics attached)
-  | 'setup-failed'       // core/library installation failed
-  | 'port-busy'          // another process holds the port (EBUSY / lock)
-  | 'permission-denied'  // udev rules / dialout group missing (EACCES)
-  | 'no-board'           // port or board not there (ENOENT, bossac "No device found")
-  | 'timeout'            // the tool or the board did not answer in time
-  | 'serial'             // the serial port failed or vanished while reading
+  | 'tool-missing' // arduino-cli not installed / wrong path
+  | 'tool-output' // arduino-cli printed something we could not parse
+  | 'compile-failed' // the sketch did not build (diagnostics attached)
+  | 'setup-failed' // core/library installation failed
+  | 'port-busy' // another process holds the port (EBUSY / lock)
+  | 'permission-denied' // udev rules / dialout group missing (EACCES)
+  | 'no-board' // port or board not there (ENOENT, bossac "No device found")
+  | 'timeout' // the tool or the board did not answer in time
+  | 'serial' // the serial port failed or vanished while reading
   | 'generic';
 
 /** Kinds a runner may retry after an interval; the rest need a human. */
@@ -26,7 +26,11 @@ export class InfraError extends RigInfraError {
   readonly command?: string[];
   readonly retryable: boolean;
 
-  constructor(kind: InfraErrorKind, message: string, o: { toolMessage?: string; command?: string[]; cause?: unknown } = {}) {
+  constructor(
+    kind: InfraErrorKind,
+    message: string,
+    o: { toolMessage?: string; command?: string[]; cause?: unknown } = {},
+  ) {
     super(message, { cause: o.cause });
     this.kind = kind;
     this.toolMessage = (o.toolMessage ?? '').trim();

@@ -15,7 +15,11 @@ export interface UploadRequest {
   signal?: AbortSignal;
 }
 
-export interface UploadResult { command: string[]; output: string; durationMs: number }
+export interface UploadResult {
+  command: string[];
+  output: string;
+  durationMs: number;
+}
 
 export function uploadArgs(r: Pick<UploadRequest, 'port' | 'fqbn' | 'buildDir'>): string[] {
   return ['upload', '-p', r.port, '-b', r.fqbn, '--input-dir', r.buildDir];
@@ -24,13 +28,21 @@ export function uploadArgs(r: Pick<UploadRequest, 'port' | 'fqbn' | 'buildDir'>)
 export async function uploadImage(req: UploadRequest): Promise<UploadResult> {
   const r = await runCli(uploadArgs(req), { cli: req.cli, signal: req.signal, timeoutMs: req.timeoutMs });
   const output = toolOutput(r);
-  if (r.canceled) throw new InfraError('generic', `upload to ${req.port} was cancelled`, { command: r.command, toolMessage: output });
+  if (r.canceled)
+    throw new InfraError('generic', `upload to ${req.port} was cancelled`, { command: r.command, toolMessage: output });
   if (r.timedOut) {
-    throw new InfraError('timeout', `upload to ${req.port} did not finish within ${req.timeoutMs} ms (uploadTimeoutMs)`, { command: r.command, toolMessage: output });
+    throw new InfraError(
+      'timeout',
+      `upload to ${req.port} did not finish within ${req.timeoutMs} ms (uploadTimeoutMs)`,
+      { command: r.command, toolMessage: output },
+    );
   }
   if (r.exitCode !== 0) {
     const kind = classifyUploadFailure(output);
-    throw new InfraError(kind, `upload to ${req.port} failed (${kind}): ${keyLine(output)}`, { command: r.command, toolMessage: output });
+    throw new InfraError(kind, `upload to ${req.port} failed (${kind}): ${keyLine(output)}`, {
+      command: r.command,
+      toolMessage: output,
+    });
   }
   return { command: r.command, output, durationMs: r.durationMs };
 }
@@ -40,7 +52,10 @@ export async function uploadImage(req: UploadRequest): Promise<UploadResult> {
 const RULES: Array<[InfraErrorKind, RegExp]> = [
   ['permission-denied', /Errno 13\]|Permission denied|EACCES/i],
   ['port-busy', /Errno 16\]|Device or resource busy|EBUSY|Cannot lock port|Resource temporarily unavailable/i],
-  ['no-board', /Errno 2\]|No such file or directory|ENOENT|No device found on|Serial port not found|port doesn't exist/i],
+  [
+    'no-board',
+    /Errno 2\]|No such file or directory|ENOENT|No device found on|Serial port not found|port doesn't exist/i,
+  ],
   ['timeout', /Timed out waiting for packet header|No serial data received|Failed to connect to ESP|timed? ?out/i],
 ];
 
@@ -52,9 +67,16 @@ export function classifyUploadFailure(output: string): InfraErrorKind {
 
 /** The line a person would quote: the uploader's fatal line rather than arduino-cli's "exit status". */
 function keyLine(output: string): string {
-  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
-  return lines.find((l) => /fatal|SerialException|No device found|Permission denied|Errno|could not open/i.test(l))
-    ?? lines.find((l) => /error/i.test(l)) ?? lines[lines.length - 1] ?? 'no output';
+  const lines = output
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return (
+    lines.find((l) => /fatal|SerialException|No device found|Permission denied|Errno|could not open/i.test(l)) ??
+    lines.find((l) => /error/i.test(l)) ??
+    lines[lines.length - 1] ??
+    'no output'
+  );
 }
 
 // --- which image is on which board -----------------------------------------------------------
@@ -77,7 +99,11 @@ export class FlashLedger {
   }
 
   async get(identity: string): Promise<FlashRecord | undefined> {
-    try { return FlashRecord.parse(JSON.parse(await readFile(this.file(identity), 'utf8'))); } catch { return undefined; }
+    try {
+      return FlashRecord.parse(JSON.parse(await readFile(this.file(identity), 'utf8')));
+    } catch {
+      return undefined;
+    }
   }
 
   async record(rec: FlashRecord): Promise<void> {

@@ -10,33 +10,56 @@ import type { BoardProfile } from '../boards/profile.ts';
 import { runCli } from './cli.ts';
 import { InfraError } from './errors.ts';
 
-export const LabBoard = z.object({
-  name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, . _ -'),
-  profile: z.string().describe('Board profile id (boards/<id>.yaml)'),
-  serial: z.string().min(1).optional().describe('USB serial number (udev ID_SERIAL_SHORT)'),
-  location: z.string().min(1).refine((s) => !s.startsWith('/dev/tty'), 'a USB location (udev ID_PATH / /dev/serial/by-path name), not a tty name')
-    .optional().describe('USB location, for boards without a unique serial number'),
-  fixtures: z.array(z.string()).default([]),
-  ecc508: z.object({
-    csr: z.string().min(1).describe('PEM CSR the board\'s ECC508 made for its slot-0 key (ArduinoECCX08 example ECCX08CSR); relative to this file'),
-  }).strict().optional().describe('MKR1000: the crypto chip keeps its own key, so client certificates are issued for it'),
-  notes: z.string().optional(),
-}).strict().refine((b) => b.serial !== undefined || b.location !== undefined, {
-  message: 'needs serial (USB serial number) or location (USB port path): a tty name alone changes with plug order',
-});
+export const LabBoard = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, . _ -'),
+    profile: z.string().describe('Board profile id (boards/<id>.yaml)'),
+    serial: z.string().min(1).optional().describe('USB serial number (udev ID_SERIAL_SHORT)'),
+    location: z
+      .string()
+      .min(1)
+      .refine(
+        (s) => !s.startsWith('/dev/tty'),
+        'a USB location (udev ID_PATH / /dev/serial/by-path name), not a tty name',
+      )
+      .optional()
+      .describe('USB location, for boards without a unique serial number'),
+    fixtures: z.array(z.string()).default([]),
+    ecc508: z
+      .object({
+        csr: z
+          .string()
+          .min(1)
+          .describe(
+            "PEM CSR the board's ECC508 made for its slot-0 key (ArduinoECCX08 example ECCX08CSR); relative to this file",
+          ),
+      })
+      .strict()
+      .optional()
+      .describe('MKR1000: the crypto chip keeps its own key, so client certificates are issued for it'),
+    notes: z.string().optional(),
+  })
+  .strict()
+  .refine((b) => b.serial !== undefined || b.location !== undefined, {
+    message: 'needs serial (USB serial number) or location (USB port path): a tty name alone changes with plug order',
+  });
 export type LabBoard = z.infer<typeof LabBoard>;
 
-export const LabInventory = z.object({
-  version: z.literal(1).default(1),
-  boards: z.array(LabBoard).default([]),
-  brokerAddress: z.string().optional().describe('LAN address of this host that the boards connect to'),
-}).strict().superRefine((inv, ctx) => {
-  const seen = new Set<string>();
-  inv.boards.forEach((b, i) => {
-    if (seen.has(b.name)) ctx.addIssue({ code: 'custom', path: ['boards', i, 'name'], message: `duplicate board name ${b.name}` });
-    seen.add(b.name);
+export const LabInventory = z
+  .object({
+    version: z.literal(1).default(1),
+    boards: z.array(LabBoard).default([]),
+    brokerAddress: z.string().optional().describe('LAN address of this host that the boards connect to'),
+  })
+  .strict()
+  .superRefine((inv, ctx) => {
+    const seen = new Set<string>();
+    inv.boards.forEach((b, i) => {
+      if (seen.has(b.name))
+        ctx.addIssue({ code: 'custom', path: ['boards', i, 'name'], message: `duplicate board name ${b.name}` });
+      seen.add(b.name);
+    });
   });
-});
 export type LabInventory = z.infer<typeof LabInventory>;
 
 export function inventoryPath(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
@@ -45,14 +68,22 @@ export function inventoryPath(env: NodeJS.ProcessEnv = process.env, cwd = proces
 
 export async function loadInventory(file = inventoryPath()): Promise<LabInventory> {
   let text: string;
-  try { text = await readFile(file, 'utf8'); } catch (e) {
-    throw new InfraError('generic', `cannot read lab inventory ${file}: ${(e as Error).message} (set RIG_LAB or create rig.lab.yaml; see docs/hardware.md)`);
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new InfraError(
+      'generic',
+      `cannot read lab inventory ${file}: ${(e as Error).message} (set RIG_LAB or create rig.lab.yaml; see docs/hardware.md)`,
+    );
   }
   const doc = parseDocument(text);
   if (doc.errors.length) throw new InfraError('generic', `${file}: ${doc.errors[0].message}`);
   const parsed = LabInventory.safeParse(doc.toJS());
   if (!parsed.success) {
-    throw new InfraError('generic', `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`);
+    throw new InfraError(
+      'generic',
+      `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`,
+    );
   }
   // CSR paths are written relative to the inventory, which lives with the lab, not with the checkout.
   for (const b of parsed.data.boards) if (b.ecc508) b.ecc508.csr = resolve(dirname(file), b.ecc508.csr);
@@ -62,14 +93,17 @@ export async function loadInventory(file = inventoryPath()): Promise<LabInventor
 /** The inventory's brokerAddress, else the first non-internal IPv4 address of this host. */
 export function brokerAddress(inv: Pick<LabInventory, 'brokerAddress'>, nets = networkInterfaces()): string {
   if (inv.brokerAddress) return inv.brokerAddress;
-  for (const list of Object.values(nets)) for (const n of list ?? []) if (n.family === 'IPv4' && !n.internal) return n.address;
+  for (const list of Object.values(nets))
+    for (const n of list ?? []) if (n.family === 'IPv4' && !n.internal) return n.address;
   throw new InfraError('generic', 'no non-internal IPv4 address on this host: set brokerAddress in rig.lab.yaml');
 }
 
 /** WiFi credentials come from the environment only, so they never land in a committed file. */
 export function wifiFromEnv(env: NodeJS.ProcessEnv = process.env): { ssid: string; pass: string } {
-  const ssid = env.RIG_WIFI_SSID, pass = env.RIG_WIFI_PASS;
-  if (!ssid) throw new InfraError('generic', 'RIG_WIFI_SSID is not set (hardware runs need the lab WiFi; see docs/hardware.md)');
+  const ssid = env.RIG_WIFI_SSID,
+    pass = env.RIG_WIFI_PASS;
+  if (!ssid)
+    throw new InfraError('generic', 'RIG_WIFI_SSID is not set (hardware runs need the lab WiFi; see docs/hardware.md)');
   return { ssid, pass: pass ?? '' };
 }
 
@@ -89,7 +123,12 @@ export interface AttachedPort {
 }
 
 export interface PortInfoLike {
-  path: string; vendorId?: string; productId?: string; serialNumber?: string; locationId?: string; manufacturer?: string;
+  path: string;
+  vendorId?: string;
+  productId?: string;
+  serialNumber?: string;
+  locationId?: string;
+  manufacturer?: string;
 }
 
 export interface ListOptions {
@@ -108,42 +147,69 @@ export function normHex(v: string | undefined): string | undefined {
   return /^[0-9a-f]{1,4}$/.test(h) ? h.padStart(4, '0') : undefined;
 }
 
-const BoardListJson = z.object({
-  detected_ports: z.array(z.object({
-    matching_boards: z.array(z.object({ name: z.string(), fqbn: z.string().optional() }).passthrough()).nullish(),
-    port: z.object({
-      address: z.string(),
-      protocol: z.string().optional(),
-      // serial-discovery names it serialNumber; ecosystem-api.md §3 shows "serial": accept both.
-      properties: z.record(z.string(), z.string()).nullish(),
-      hardware_id: z.string().optional(),
-    }).passthrough(),
-  }).passthrough()).nullish(),
-}).passthrough();
+const BoardListJson = z
+  .object({
+    detected_ports: z
+      .array(
+        z
+          .object({
+            matching_boards: z
+              .array(z.object({ name: z.string(), fqbn: z.string().optional() }).passthrough())
+              .nullish(),
+            port: z
+              .object({
+                address: z.string(),
+                protocol: z.string().optional(),
+                // serial-discovery names it serialNumber; ecosystem-api.md §3 shows "serial": accept both.
+                properties: z.record(z.string(), z.string()).nullish(),
+                hardware_id: z.string().optional(),
+              })
+              .passthrough(),
+          })
+          .passthrough(),
+      )
+      .nullish(),
+  })
+  .passthrough();
 
 export function parseBoardList(json: unknown): AttachedPort[] {
   const parsed = BoardListJson.safeParse(json);
-  if (!parsed.success) throw new InfraError('tool-output', `arduino-cli board list --json: unexpected shape: ${parsed.error.issues[0]?.message}`);
-  return (parsed.data.detected_ports ?? []).filter((d) => (d.port.protocol ?? 'serial') === 'serial').map((d) => {
-    const p = d.port.properties ?? {};
-    return {
-      path: d.port.address,
-      vid: normHex(p.vid), pid: normHex(p.pid),
-      serialNumber: p.serialNumber ?? p.serial ?? (d.port.hardware_id || undefined),
-      matchingBoards: (d.matching_boards ?? []).map((b) => b.fqbn ?? b.name),
-      sources: ['arduino-cli' as const],
-    };
-  });
+  if (!parsed.success)
+    throw new InfraError(
+      'tool-output',
+      `arduino-cli board list --json: unexpected shape: ${parsed.error.issues[0]?.message}`,
+    );
+  return (parsed.data.detected_ports ?? [])
+    .filter((d) => (d.port.protocol ?? 'serial') === 'serial')
+    .map((d) => {
+      const p = d.port.properties ?? {};
+      return {
+        path: d.port.address,
+        vid: normHex(p.vid),
+        pid: normHex(p.pid),
+        serialNumber: p.serialNumber ?? p.serial ?? (d.port.hardware_id || undefined),
+        matchingBoards: (d.matching_boards ?? []).map((b) => b.fqbn ?? b.name),
+        sources: ['arduino-cli' as const],
+      };
+    });
 }
 
 /** tty → USB location from udev's /dev/serial/by-path links (serialport leaves locationId empty on Linux). */
 export async function readByPath(dir = '/dev/serial/by-path'): Promise<Map<string, string>> {
   const map = new Map<string, string>();
   let names: string[];
-  try { names = await readdir(dir); } catch { return map; }
+  try {
+    names = await readdir(dir);
+  } catch {
+    return map;
+  }
   for (const n of names) {
     // udev writes relative links (../../ttyUSB0); resolve by text so a vanished target does not matter.
-    try { map.set(resolve(dir, await readlink(join(dir, n))), n); } catch { /* not a link */ }
+    try {
+      map.set(resolve(dir, await readlink(join(dir, n))), n);
+    } catch {
+      /* not a link */
+    }
   }
   return map;
 }
@@ -155,24 +221,39 @@ export async function listAttached(o: ListOptions = {}): Promise<AttachedPort[]>
   try {
     for (const p of await (o.list ?? (() => SerialPort.list()))()) {
       ports.set(p.path, {
-        path: p.path, vid: normHex(p.vendorId), pid: normHex(p.productId), serialNumber: p.serialNumber || undefined,
-        location: p.locationId || byPath.get(p.path), manufacturer: p.manufacturer, sources: ['serialport'],
+        path: p.path,
+        vid: normHex(p.vendorId),
+        pid: normHex(p.productId),
+        serialNumber: p.serialNumber || undefined,
+        location: p.locationId || byPath.get(p.path),
+        manufacturer: p.manufacturer,
+        sources: ['serialport'],
       });
     }
   } catch (e) {
     // Containers often lack udevadm; serialport's list() then rejects with "spawn udevadm ENOENT".
     const msg = (e as Error).message;
-    warn(/udevadm ENOENT/.test(msg) ? `cannot list serial ports: ${msg} (install udev, or run outside the container)` : `cannot list serial ports: ${msg}`);
+    warn(
+      /udevadm ENOENT/.test(msg)
+        ? `cannot list serial ports: ${msg} (install udev, or run outside the container)`
+        : `cannot list serial ports: ${msg}`,
+    );
   }
   if (o.cli !== false) {
     try {
-      const r = await runCli(['board', 'list', '--json'], { cli: typeof o.cli === 'string' ? o.cli : undefined, timeoutMs: 30_000 });
+      const r = await runCli(['board', 'list', '--json'], {
+        cli: typeof o.cli === 'string' ? o.cli : undefined,
+        timeoutMs: 30_000,
+      });
       if (r.exitCode !== 0) throw new Error(r.stderr.trim() || `exit ${r.exitCode}`);
       for (const a of parseBoardList(JSON.parse(r.stdout))) {
         const seen = ports.get(a.path);
         if (seen) {
-          seen.vid ??= a.vid; seen.pid ??= a.pid; seen.serialNumber ??= a.serialNumber;
-          seen.matchingBoards = a.matchingBoards; seen.sources.push('arduino-cli');
+          seen.vid ??= a.vid;
+          seen.pid ??= a.pid;
+          seen.serialNumber ??= a.serialNumber;
+          seen.matchingBoards = a.matchingBoards;
+          seen.sources.push('arduino-cli');
         } else ports.set(a.path, { ...a, location: byPath.get(a.path) });
       }
     } catch (e) {
@@ -183,8 +264,16 @@ export async function listAttached(o: ListOptions = {}): Promise<AttachedPort[]>
 }
 
 // --- matching ----------------------------------------------------------------------------------
-export interface BoardMatch { board: LabBoard; port: AttachedPort; by: 'serial' | 'location' }
-export interface UnknownPort { port: AttachedPort; candidates: string[]; snippet: string }
+export interface BoardMatch {
+  board: LabBoard;
+  port: AttachedPort;
+  by: 'serial' | 'location';
+}
+export interface UnknownPort {
+  port: AttachedPort;
+  candidates: string[];
+  snippet: string;
+}
 export interface MatchReport {
   matched: BoardMatch[];
   /** Inventory boards with no attached port. */
@@ -203,21 +292,34 @@ function sameLocation(a: string | undefined, b: string | undefined): boolean {
 
 export function profilesForUsb(port: AttachedPort, profiles: BoardProfile[]): string[] {
   if (!port.vid || !port.pid) return [];
-  return profiles.filter((p) => [...(p.hardware?.usb ?? []), ...(p.hardware?.bootloaderUsb ?? [])]
-    .some((u) => u.vid === port.vid && u.pid === port.pid)).map((p) => p.id);
+  return profiles
+    .filter((p) =>
+      [...(p.hardware?.usb ?? []), ...(p.hardware?.bootloaderUsb ?? [])].some(
+        (u) => u.vid === port.vid && u.pid === port.pid,
+      ),
+    )
+    .map((p) => p.id);
 }
 
-export function portsMatching(board: LabBoard, attached: AttachedPort[]): { ports: AttachedPort[]; by: 'serial' | 'location' } {
+export function portsMatching(
+  board: LabBoard,
+  attached: AttachedPort[],
+): { ports: AttachedPort[]; by: 'serial' | 'location' } {
   if (board.serial) {
     const bySerial = attached.filter((p) => p.serialNumber === board.serial);
     // Clones often share a serial number: the location (if given) then decides.
-    if (bySerial.length > 1 && board.location) return { ports: bySerial.filter((p) => sameLocation(p.location, board.location)), by: 'location' };
+    if (bySerial.length > 1 && board.location)
+      return { ports: bySerial.filter((p) => sameLocation(p.location, board.location)), by: 'location' };
     if (bySerial.length || !board.location) return { ports: bySerial, by: 'serial' };
   }
   return { ports: attached.filter((p) => sameLocation(p.location, board.location)), by: 'location' };
 }
 
-export function matchBoards(attached: AttachedPort[], profiles: BoardProfile[], inventory: Pick<LabInventory, 'boards'>): MatchReport {
+export function matchBoards(
+  attached: AttachedPort[],
+  profiles: BoardProfile[],
+  inventory: Pick<LabInventory, 'boards'>,
+): MatchReport {
   const report: MatchReport = { matched: [], missing: [], unknown: [], ambiguous: [] };
   const claimed = new Set<string>();
   for (const board of inventory.boards) {
@@ -228,7 +330,8 @@ export function matchBoards(attached: AttachedPort[], profiles: BoardProfile[], 
     else report.ambiguous.push({ board, ports });
   }
   const serialCounts = new Map<string, number>();
-  for (const p of attached) if (p.serialNumber) serialCounts.set(p.serialNumber, (serialCounts.get(p.serialNumber) ?? 0) + 1);
+  for (const p of attached)
+    if (p.serialNumber) serialCounts.set(p.serialNumber, (serialCounts.get(p.serialNumber) ?? 0) + 1);
   let n = inventory.boards.length;
   for (const port of attached) {
     if (claimed.has(port.path) || !port.vid) continue; // no vid: a built-in UART (ttyAMA0, ttyS0), not a board
@@ -240,20 +343,33 @@ export function matchBoards(attached: AttachedPort[], profiles: BoardProfile[], 
 }
 
 /** A rig.lab.yaml `boards:` entry for an unknown port, with comments saying what to check. */
-export function inventorySnippet(port: AttachedPort, candidates: string[], uniqueSerial: boolean, index: number): string {
+export function inventorySnippet(
+  port: AttachedPort,
+  candidates: string[],
+  uniqueSerial: boolean,
+  index: number,
+): string {
   const profile = candidates[0] ?? 'FIXME';
   const entry: Record<string, string> = { name: `${profile === 'FIXME' ? 'board' : profile}-${index}`, profile };
   if (port.serialNumber && uniqueSerial) entry.serial = port.serialNumber;
   else if (port.location) entry.location = port.location;
   const notes: string[] = [`# ${port.path} ${port.vid}:${port.pid}${port.manufacturer ? ` ${port.manufacturer}` : ''}`];
-  if (candidates.length > 1) notes.push(`# vid:pid fits ${candidates.join(', ')} (a USB-UART bridge, not the chip): check the board`);
+  if (candidates.length > 1)
+    notes.push(`# vid:pid fits ${candidates.join(', ')} (a USB-UART bridge, not the chip): check the board`);
   if (candidates.length === 0) notes.push('# no board profile lists this vid:pid');
   if (!entry.serial) {
-    notes.push(port.serialNumber
-      ? `# serial number ${port.serialNumber} is shared by several attached ports: identified by USB location (keep it in this USB port)`
-      : '# no USB serial number: identified by USB location (keep it in this USB port)');
-    if (!entry.location) notes.push('# no USB location known either (/dev/serial/by-path missing): add location by hand');
+    notes.push(
+      port.serialNumber
+        ? `# serial number ${port.serialNumber} is shared by several attached ports: identified by USB location (keep it in this USB port)`
+        : '# no USB serial number: identified by USB location (keep it in this USB port)',
+    );
+    if (!entry.location)
+      notes.push('# no USB location known either (/dev/serial/by-path missing): add location by hand');
   }
-  const yaml = stringify([entry]).trimEnd().split('\n').map((l) => `  ${l}`).join('\n');
+  const yaml = stringify([entry])
+    .trimEnd()
+    .split('\n')
+    .map((l) => `  ${l}`)
+    .join('\n');
   return `${notes.map((l) => `  ${l}`).join('\n')}\n${yaml}\n`;
 }

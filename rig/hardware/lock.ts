@@ -6,9 +6,16 @@ import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InfraError } from './errors.ts';
 
-export interface LockHandle { readonly file: string; release(): Promise<void> }
+export interface LockHandle {
+  readonly file: string;
+  release(): Promise<void>;
+}
 
-interface LockBody { pid: number; owner: string; at: string }
+interface LockBody {
+  pid: number;
+  owner: string;
+  at: string;
+}
 
 export interface LockOptions {
   /** Who holds it, for the "busy" message (e.g. a cell id). */
@@ -35,9 +42,15 @@ export async function acquireLock(file: string, o: LockOptions): Promise<LockHan
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
     const holder = await readHolder(file);
-    if (holder === 'stale') { await unlink(file).catch(() => undefined); continue; }
+    if (holder === 'stale') {
+      await unlink(file).catch(() => undefined);
+      continue;
+    }
     if (Date.now() >= deadline) {
-      throw new InfraError('port-busy', `${file} is held by ${holder?.owner ?? 'unknown'} (pid ${holder?.pid ?? '?'}) since ${holder?.at ?? '?'}`);
+      throw new InfraError(
+        'port-busy',
+        `${file} is held by ${holder?.owner ?? 'unknown'} (pid ${holder?.pid ?? '?'}) since ${holder?.at ?? '?'}`,
+      );
     }
     await sleep(poll, undefined, { signal: o.signal });
   }
@@ -46,19 +59,32 @@ export async function acquireLock(file: string, o: LockOptions): Promise<LockHan
 /** The holder, 'stale' when its process is gone (or the file is an empty leftover), undefined if unreadable. */
 async function readHolder(file: string): Promise<LockBody | 'stale' | undefined> {
   let text: string;
-  try { text = await readFile(file, 'utf8'); } catch { return undefined; }
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
   if (text === '') {
     // Created but not yet written, or the writer died in between: only stale when old.
     const st = await stat(file).catch(() => undefined);
     return st && Date.now() - st.mtimeMs > 10_000 ? 'stale' : undefined;
   }
   let body: LockBody;
-  try { body = JSON.parse(text) as LockBody; } catch { return 'stale'; }
+  try {
+    body = JSON.parse(text) as LockBody;
+  } catch {
+    return 'stale';
+  }
   return pidAlive(body.pid) ? body : 'stale';
 }
 
 function pidAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 async function releaseLock(file: string, mine: LockBody): Promise<void> {
@@ -73,7 +99,9 @@ export async function acquireAnyLock(files: string[], o: LockOptions): Promise<{
   const deadline = o.timeoutMs === undefined ? Infinity : Date.now() + o.timeoutMs;
   for (;;) {
     for (const [index, file] of files.entries()) {
-      try { return { index, lock: await acquireLock(file, { ...o, timeoutMs: 0 }) }; } catch (e) {
+      try {
+        return { index, lock: await acquireLock(file, { ...o, timeoutMs: 0 }) };
+      } catch (e) {
         if (!(e instanceof InfraError && e.kind === 'port-busy')) throw e;
       }
     }

@@ -6,14 +6,22 @@ import { SerialCapture, type SerialBinding } from '../serial/capture.ts';
 import { InfraError } from './errors.ts';
 import { portsMatching, type AttachedPort, type LabBoard } from './inventory.ts';
 
-export async function openBoardSerial(o: { path: string; hardware: HardwareProfile; binding?: SerialBinding }): Promise<SerialCapture> {
+export async function openBoardSerial(o: {
+  path: string;
+  hardware: HardwareProfile;
+  binding?: SerialBinding;
+}): Promise<SerialCapture> {
   try {
     return await SerialCapture.open({ path: o.path, baudRate: o.hardware.baud, binding: o.binding });
   } catch (e) {
     const msg = (e as Error).message;
-    const kind = /Permission denied|EACCES/i.test(msg) ? 'permission-denied'
-      : /lock|busy|temporarily unavailable/i.test(msg) ? 'port-busy'
-        : /No such file|does not exist|ENOENT/i.test(msg) ? 'no-board' : 'serial';
+    const kind = /Permission denied|EACCES/i.test(msg)
+      ? 'permission-denied'
+      : /lock|busy|temporarily unavailable/i.test(msg)
+        ? 'port-busy'
+        : /No such file|does not exist|ENOENT/i.test(msg)
+          ? 'no-board'
+          : 'serial';
     throw new InfraError(kind, `cannot open ${o.path}: ${msg}`, { toolMessage: msg, cause: e });
   }
 }
@@ -28,7 +36,11 @@ export type ResetOutcome = 'reset' | 'unsupported' | 'not-needed';
  * MKR1000 (touch-1200): nothing to do; the upload just restarted it and its sketch waits for
  * the port to be opened.
  */
-export async function resetBoard(capture: SerialCapture, hw: HardwareProfile, o: { pulseMs?: number } = {}): Promise<ResetOutcome> {
+export async function resetBoard(
+  capture: SerialCapture,
+  hw: HardwareProfile,
+  o: { pulseMs?: number } = {},
+): Promise<ResetOutcome> {
   if (hw.reset !== 'dtr-rts') return 'not-needed';
   capture.clear(); // everything from here on is this boot
   if (!(await capture.setSignals({ dtr: false, rts: true }))) return 'unsupported';
@@ -53,16 +65,22 @@ export interface WaitForPortOptions {
  */
 export async function waitForBoardPort(board: LabBoard, o: WaitForPortOptions): Promise<AttachedPort> {
   const deadline = Date.now() + o.timeoutMs;
-  let last: AttachedPort[] = [];
+  let last: AttachedPort[];
   for (;;) {
     o.signal?.throwIfAborted();
     last = await o.list();
-    const candidates = portsMatching(board, last).ports
-      .filter((p) => !o.usb?.length || o.usb.some((u) => u.vid === p.vid && u.pid === p.pid));
+    const candidates = portsMatching(board, last).ports.filter(
+      (p) => !o.usb?.length || o.usb.some((u) => u.vid === p.vid && u.pid === p.pid),
+    );
     if (candidates.length === 1) return candidates[0];
     if (Date.now() >= deadline) {
-      const seen = last.map((p) => `${p.path} ${p.vid ?? '?'}:${p.pid ?? '?'} sn=${p.serialNumber ?? '-'}`).join(', ') || 'no ports';
-      throw new InfraError('no-board', `board ${board.name} (${board.serial ? `serial ${board.serial}` : `location ${board.location}`}) did not come back within ${o.timeoutMs} ms${candidates.length > 1 ? ' (several ports match)' : ''}; attached: ${seen}`);
+      const seen =
+        last.map((p) => `${p.path} ${p.vid ?? '?'}:${p.pid ?? '?'} sn=${p.serialNumber ?? '-'}`).join(', ') ||
+        'no ports';
+      throw new InfraError(
+        'no-board',
+        `board ${board.name} (${board.serial ? `serial ${board.serial}` : `location ${board.location}`}) did not come back within ${o.timeoutMs} ms${candidates.length > 1 ? ' (several ports match)' : ''}; attached: ${seen}`,
+      );
     }
     await sleep(o.intervalMs ?? 250, undefined, { signal: o.signal });
   }

@@ -7,15 +7,35 @@ import { parseJsonOutput, runCli, toolOutput, type CliResult } from './cli.ts';
 import { InfraError } from './errors.ts';
 
 // arduino-cli 1.x `core list --json`: {platforms:[{id, installed_version}]}; 0.x used `installed`. Empty → {}.
-const CoreList = z.object({
-  platforms: z.array(z.object({ id: z.string(), installed_version: z.string().optional(), installed: z.string().optional() }).passthrough()).nullish(),
-}).passthrough();
+const CoreList = z
+  .object({
+    platforms: z
+      .array(
+        z
+          .object({ id: z.string(), installed_version: z.string().optional(), installed: z.string().optional() })
+          .passthrough(),
+      )
+      .nullish(),
+  })
+  .passthrough();
 // `lib list --json`: {installed_libraries:[{library:{name, version}}]}. Empty → {}.
-const LibList = z.object({
-  installed_libraries: z.array(z.object({ library: z.object({ name: z.string(), version: z.string().optional() }).passthrough() }).passthrough()).nullish(),
-}).passthrough();
+const LibList = z
+  .object({
+    installed_libraries: z
+      .array(
+        z
+          .object({ library: z.object({ name: z.string(), version: z.string().optional() }).passthrough() })
+          .passthrough(),
+      )
+      .nullish(),
+  })
+  .passthrough();
 
-export interface SetupOptions { cli?: string; signal?: AbortSignal; log?: (line: string) => void }
+export interface SetupOptions {
+  cli?: string;
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+}
 export interface SetupReport {
   additionalUrls: string[];
   coresInstalled: string[];
@@ -24,7 +44,10 @@ export interface SetupReport {
   librariesPresent: string[];
 }
 
-export interface Requirements { cores: Map<string, { version: string; url?: string; boards: string[] }>; libraries: Map<string, { version: string; boards: string[] }> }
+export interface Requirements {
+  cores: Map<string, { version: string; url?: string; boards: string[] }>;
+  libraries: Map<string, { version: string; boards: string[] }>;
+}
 
 /** What the profiles need; two profiles pinning one core/library at different versions is an error. */
 export function requirements(profiles: BoardProfile[]): Requirements {
@@ -35,15 +58,25 @@ export function requirements(profiles: BoardProfile[]): Requirements {
     if (!hw) continue;
     const c = cores.get(hw.core.id);
     if (c && c.version !== hw.core.version) {
-      throw new InfraError('setup-failed', `boards ${c.boards.join(', ')} and ${p.id} pin ${hw.core.id} at ${c.version} and ${hw.core.version}; arduino-cli installs one version per platform (use a separate --config-dir per version)`);
+      throw new InfraError(
+        'setup-failed',
+        `boards ${c.boards.join(', ')} and ${p.id} pin ${hw.core.id} at ${c.version} and ${hw.core.version}; arduino-cli installs one version per platform (use a separate --config-dir per version)`,
+      );
     }
-    if (c) c.boards.push(p.id); else cores.set(hw.core.id, { version: hw.core.version, url: hw.core.url, boards: [p.id] });
+    if (c) c.boards.push(p.id);
+    else cores.set(hw.core.id, { version: hw.core.version, url: hw.core.url, boards: [p.id] });
     for (const spec of hw.libraries) {
       const at = spec.lastIndexOf('@');
-      const name = spec.slice(0, at), version = spec.slice(at + 1);
+      const name = spec.slice(0, at),
+        version = spec.slice(at + 1);
       const l = libraries.get(name);
-      if (l && l.version !== version) throw new InfraError('setup-failed', `boards ${l.boards.join(', ')} and ${p.id} pin library ${name} at ${l.version} and ${version}`);
-      if (l) l.boards.push(p.id); else libraries.set(name, { version, boards: [p.id] });
+      if (l && l.version !== version)
+        throw new InfraError(
+          'setup-failed',
+          `boards ${l.boards.join(', ')} and ${p.id} pin library ${name} at ${l.version} and ${version}`,
+        );
+      if (l) l.boards.push(p.id);
+      else libraries.set(name, { version, boards: [p.id] });
     }
   }
   return { cores, libraries };
@@ -58,7 +91,11 @@ export async function setupHardware(profiles: BoardProfile[], o: SetupOptions = 
   const run = async (args: string[], timeoutMs: number): Promise<CliResult> => {
     const r = await runCli([...args, ...global], { cli: o.cli, signal: o.signal, timeoutMs });
     if (r.exitCode !== 0 || r.timedOut) {
-      throw new InfraError(r.timedOut ? 'timeout' : 'setup-failed', `arduino-cli ${args.join(' ')} failed${r.timedOut ? ' (timed out)' : ''}`, { command: r.command, toolMessage: toolOutput(r) });
+      throw new InfraError(
+        r.timedOut ? 'timeout' : 'setup-failed',
+        `arduino-cli ${args.join(' ')} failed${r.timedOut ? ' (timed out)' : ''}`,
+        { command: r.command, toolMessage: toolOutput(r) },
+      );
     }
     return r;
   };
@@ -68,11 +105,18 @@ export async function setupHardware(profiles: BoardProfile[], o: SetupOptions = 
   const libList = LibList.parse(parseJsonOutput(await run(['lib', 'list', '--json'], 60_000)));
   const haveLibs = new Map((libList.installed_libraries ?? []).map((l) => [l.library.name, l.library.version ?? '']));
 
-  const report: SetupReport = { additionalUrls: urls, coresInstalled: [], coresPresent: [], librariesInstalled: [], librariesPresent: [] };
+  const report: SetupReport = {
+    additionalUrls: urls,
+    coresInstalled: [],
+    coresPresent: [],
+    librariesInstalled: [],
+    librariesPresent: [],
+  };
   const coresToInstall = [...req.cores].filter(([id, c]) => haveCores.get(id) !== c.version);
   const libsToInstall = [...req.libraries].filter(([name, l]) => haveLibs.get(name) !== l.version);
   for (const [id, c] of req.cores) if (haveCores.get(id) === c.version) report.coresPresent.push(`${id}@${c.version}`);
-  for (const [name, l] of req.libraries) if (haveLibs.get(name) === l.version) report.librariesPresent.push(`${name}@${l.version}`);
+  for (const [name, l] of req.libraries)
+    if (haveLibs.get(name) === l.version) report.librariesPresent.push(`${name}@${l.version}`);
 
   if (coresToInstall.length || libsToInstall.length) {
     log('arduino-cli core update-index');

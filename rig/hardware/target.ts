@@ -68,7 +68,11 @@ export async function runOnHardware(o: HardwareCellOptions): Promise<HardwareCel
   const timings: Record<string, number> = {};
   const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
     const t = performance.now();
-    try { return await f(); } finally { timings[name] = Math.round(performance.now() - t); }
+    try {
+      return await f();
+    } finally {
+      timings[name] = Math.round(performance.now() - t);
+    }
   };
 
   // One cell per physical board, across processes too (two CI jobs on one lab host). Among several
@@ -78,9 +82,15 @@ export async function runOnHardware(o: HardwareCellOptions): Promise<HardwareCel
   const attachedNow = all.length > 1 ? await list() : [];
   const present = all.filter((b) => portsMatching(b, attachedNow).ports.length === 1);
   const candidates = all.length > 1 && present.length ? present : all;
-  const { index, lock } = await timed('wait-board', () => acquireAnyLock(candidates.map((b) => join(stateDir, 'locks', `${b.name}.lock`)), {
-    owner: o.cellId ?? `cell on ${candidates.map((b) => b.name).join('|')}`, signal: o.signal,
-  }));
+  const { index, lock } = await timed('wait-board', () =>
+    acquireAnyLock(
+      candidates.map((b) => join(stateDir, 'locks', `${b.name}.lock`)),
+      {
+        owner: o.cellId ?? `cell on ${candidates.map((b) => b.name).join('|')}`,
+        signal: o.signal,
+      },
+    ),
+  );
   const board = candidates[index];
   const identity = board.serial ?? board.location ?? board.name;
   let capture: SerialCapture | undefined;
@@ -89,38 +99,72 @@ export async function runOnHardware(o: HardwareCellOptions): Promise<HardwareCel
     if (closed) return;
     closed = true;
     o.signal?.removeEventListener('abort', onAbort);
-    try { await capture?.close(); } finally { await lock.release(); }
+    try {
+      await capture?.close();
+    } finally {
+      await lock.release();
+    }
   };
-  const onAbort = (): void => { void close(); };
+  const onAbort = (): void => {
+    void close();
+  };
   o.signal?.addEventListener('abort', onAbort, { once: true });
 
   try {
     const secretsHeader = typeof o.secretsHeader === 'string' ? o.secretsHeader : await o.secretsHeader(board);
-    const build = await timed('build', () => buildImage({
-      profile: o.profile, sketchDir: o.sketchDir, secretsHeader, fqbnVariant: o.fqbnVariant,
-      cacheDir: join(stateDir, 'images'), cli: o.cli, signal: o.signal,
-    }));
+    const build = await timed('build', () =>
+      buildImage({
+        profile: o.profile,
+        sketchDir: o.sketchDir,
+        secretsHeader,
+        fqbnVariant: o.fqbnVariant,
+        cacheDir: join(stateDir, 'images'),
+        cli: o.cli,
+        signal: o.signal,
+      }),
+    );
     log(`${board.name}: image ${build.hash} ${build.cached ? '(cached)' : `built in ${build.compileMs} ms`}`);
 
     let port = findPort(board, await list()).path;
     const ledger = new FlashLedger(join(stateDir, 'flashed'));
     const onBoard = await ledger.get(identity);
     // A native-USB SAMD board has no reset line the rig can pulse: re-uploading is how its sketch restarts.
-    const flashReason: FlashReason | undefined = o.forceFlash ? 'forced'
-      : hw.reset === 'touch-1200' ? 'upload-is-the-only-reset'
-        : onBoard?.hash !== build.hash || onBoard.fqbn !== build.fqbn ? 'image-changed' : undefined;
+    const flashReason: FlashReason | undefined = o.forceFlash
+      ? 'forced'
+      : hw.reset === 'touch-1200'
+        ? 'upload-is-the-only-reset'
+        : onBoard?.hash !== build.hash || onBoard.fqbn !== build.fqbn
+          ? 'image-changed'
+          : undefined;
 
     let upload: UploadResult | undefined;
     if (flashReason) {
       await ledger.forget(identity); // an interrupted upload leaves the board's content unknown
       log(`${board.name}: uploading to ${port} (${flashReason})`);
-      upload = await timed('flash', () => uploadImage({
-        port, fqbn: fqbnFor(hw, o.fqbnVariant), buildDir: build.buildDir, cli: o.cli, signal: o.signal,
-        timeoutMs: Math.round(hw.uploadTimeoutMs * o.profile.timeoutMultiplier),
-      }));
-      await ledger.record({ board: board.name, identity, hash: build.hash, fqbn: build.fqbn, port, at: new Date().toISOString() });
+      upload = await timed('flash', () =>
+        uploadImage({
+          port,
+          fqbn: fqbnFor(hw, o.fqbnVariant),
+          buildDir: build.buildDir,
+          cli: o.cli,
+          signal: o.signal,
+          timeoutMs: Math.round(hw.uploadTimeoutMs * o.profile.timeoutMultiplier),
+        }),
+      );
+      await ledger.record({
+        board: board.name,
+        identity,
+        hash: build.hash,
+        fqbn: build.fqbn,
+        port,
+        at: new Date().toISOString(),
+      });
       if (hw.reenumerates) {
-        port = (await timed('reenumerate', () => waitForBoardPort(board, { list, usb: hw.usb, timeoutMs: o.timeoutMs, signal: o.signal }))).path;
+        port = (
+          await timed('reenumerate', () =>
+            waitForBoardPort(board, { list, usb: hw.usb, timeoutMs: o.timeoutMs, signal: o.signal }),
+          )
+        ).path;
       }
     }
 
@@ -130,15 +174,55 @@ export async function runOnHardware(o: HardwareCellOptions): Promise<HardwareCel
     if (reset === 'unsupported') log(`${board.name}: ${port} has no DTR/RTS lines; boot output may be missing`);
 
     await mkdir(o.runDir, { recursive: true });
-    await writeFile(join(o.runDir, `hardware-${board.name}.json`), JSON.stringify({
-      board: board.name, profile: o.profile.id, port, identity, flashed: !!flashReason, flashReason, reset, timings,
-      image: { hash: build.hash, fqbn: build.fqbn, cached: build.cached, sizes: build.sizes, warnings: build.warnings, platform: build.platform },
-      upload: upload && { command: upload.command, durationMs: upload.durationMs },
-    }, null, 2));
+    await writeFile(
+      join(o.runDir, `hardware-${board.name}.json`),
+      JSON.stringify(
+        {
+          board: board.name,
+          profile: o.profile.id,
+          port,
+          identity,
+          flashed: !!flashReason,
+          flashReason,
+          reset,
+          timings,
+          image: {
+            hash: build.hash,
+            fqbn: build.fqbn,
+            cached: build.cached,
+            sizes: build.sizes,
+            warnings: build.warnings,
+            platform: build.platform,
+          },
+          upload: upload && { command: upload.command, durationMs: upload.durationMs },
+        },
+        null,
+        2,
+      ),
+    );
 
     const cap = capture;
-    const ended = cap.ended.then((e) => (e && !closed ? new InfraError('serial', `serial port ${port} of ${board.name} vanished: ${e.message}`, { toolMessage: e.message, cause: e }) : undefined));
-    return { board, capture: cap, build, flashed: !!flashReason, flashReason, upload, port, reset, timings, ended, close };
+    const ended = cap.ended.then((e) =>
+      e && !closed
+        ? new InfraError('serial', `serial port ${port} of ${board.name} vanished: ${e.message}`, {
+            toolMessage: e.message,
+            cause: e,
+          })
+        : undefined,
+    );
+    return {
+      board,
+      capture: cap,
+      build,
+      flashed: !!flashReason,
+      flashReason,
+      upload,
+      port,
+      reset,
+      timings,
+      ended,
+      close,
+    };
   } catch (e) {
     await close();
     throw e;
@@ -149,6 +233,10 @@ function findPort(board: LabBoard, attached: AttachedPort[]): AttachedPort {
   const { ports } = portsMatching(board, attached);
   const id = board.serial ? `serial ${board.serial}` : `location ${board.location}`;
   if (ports.length === 1) return ports[0];
-  if (ports.length === 0) throw new InfraError('no-board', `board ${board.name} (${id}) is not attached; run \`rig boards\` to see what is`);
-  throw new InfraError('no-board', `board ${board.name} (${id}) matches ${ports.length} ports (${ports.map((p) => p.path).join(', ')}): add location to its rig.lab.yaml entry`);
+  if (ports.length === 0)
+    throw new InfraError('no-board', `board ${board.name} (${id}) is not attached; run \`rig boards\` to see what is`);
+  throw new InfraError(
+    'no-board',
+    `board ${board.name} (${id}) matches ${ports.length} ports (${ports.map((p) => p.path).join(', ')}): add location to its rig.lab.yaml entry`,
+  );
 }

@@ -4,9 +4,17 @@ import type { OutcomeMap, OutcomeRule } from '../boards/profile.ts';
 import type { OutcomeKind } from '../scenario/schema.ts';
 import type { Outcome } from '../results/schema.ts';
 
-interface CompiledRule { re: RegExp; rule: OutcomeRule }
+interface CompiledRule {
+  re: RegExp;
+  rule: OutcomeRule;
+}
 
-interface Fact { code?: string; kind?: OutcomeKind; detail?: string; line?: number }
+interface Fact {
+  code?: string;
+  kind?: OutcomeKind;
+  detail?: string;
+  line?: number;
+}
 
 // How much a kind says. A flag-level fact ("CN mismatch") beats the bare error code (-9984), which beats
 // a transport symptom (PubSubClient -2); explicit line kinds (connected, DNS failure, crash) beat codes.
@@ -46,7 +54,10 @@ export class OutcomeClassifier {
     if (decided) {
       // A later deciding line starts the next attempt's story, unless it is the summary that closes this one.
       const ends = this.rules.filter(({ re, rule }) => (rule.final || rule.closes) && re.test(line));
-      if (ends.length > 0 && !ends.some(({ rule }) => rule.closes)) { this.closed = true; return true; }
+      if (ends.length > 0 && !ends.some(({ rule }) => rule.closes)) {
+        this.closed = true;
+        return true;
+      }
       closing = ends.length > 0;
     }
     let final = false;
@@ -69,9 +80,13 @@ export class OutcomeClassifier {
   }
 
   /** Adds a fact from outside the serial stream (a twin's side channel, a control client). */
-  addFact(code: string): void { this.addCode(code, undefined); }
+  addFact(code: string): void {
+    this.addCode(code, undefined);
+  }
 
-  get done(): boolean { return this.finalLine !== undefined; }
+  get done(): boolean {
+    return this.finalLine !== undefined;
+  }
 
   private addCode(code: string, line: number | undefined): void {
     // The same fact from the serial line and from a twin's side channel is one fact.
@@ -105,11 +120,16 @@ export class OutcomeClassifier {
     let code = decisive?.code;
     if (!code || /-flag:/.test(code)) {
       // Prefer the stack's own error code over the MQTT library's symptom for the headline.
-      code = codes.find((c) => !/^pubsubclient:|-flags:/.test(c) && this.map.codes[c]) ?? codes.find((c) => !/-flags:/.test(c)) ?? code;
+      code =
+        codes.find((c) => !/^pubsubclient:|-flags:/.test(c) && this.map.codes[c]) ??
+        codes.find((c) => !/-flags:/.test(c)) ??
+        code;
     }
     const flags = codes.find((c) => /-flags:/.test(c));
-    const detail = [decisive?.detail ?? this.lastDetail, flags ? `flags ${flags.split(':')[1]}` : undefined]
-      .filter(Boolean).join('; ') || undefined;
+    const detail =
+      [decisive?.detail ?? this.lastDetail, flags ? `flags ${flags.split(':')[1]}` : undefined]
+        .filter(Boolean)
+        .join('; ') || undefined;
     return {
       kind: decisive?.kind ?? (codes.length > 0 ? 'unknown' : 'none'),
       ...(code && decisive?.kind !== 'connected' ? { code } : {}),

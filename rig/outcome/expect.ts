@@ -13,7 +13,11 @@ export interface Evidence {
   unattributed?: { topic: string; payload: string; why: string }[];
 }
 
-export interface Verdict { ok: boolean; failures: string[]; matchedLines: number[] }
+export interface Verdict {
+  ok: boolean;
+  failures: string[];
+  matchedLines: number[];
+}
 
 export function serialExpect(e: Expectation): { see: string[]; notSee: string[]; ordered: boolean } {
   if (!e.serial) return { see: [], notSee: [], ordered: false };
@@ -43,7 +47,8 @@ export function evaluate(e: Expectation, ev: Evidence): Verdict {
   const matched = new Set<number>();
   const got = `${ev.outcome.kind}${ev.outcome.code ? ` (${ev.outcome.code})` : ''}`;
   if (e.kind && ev.outcome.kind !== e.kind) failures.push(`expected kind ${e.kind}, got ${got}`);
-  if (e.code && !codeMatches(e.code, ev.outcome)) failures.push(`expected code ${e.code}, got ${got}; facts: ${(ev.outcome.facts ?? []).join(' ') || 'none'}`);
+  if (e.code && !codeMatches(e.code, ev.outcome))
+    failures.push(`expected code ${e.code}, got ${got}; facts: ${(ev.outcome.facts ?? []).join(' ') || 'none'}`);
 
   const { see, notSee, ordered } = serialExpect(e);
   let from = 0;
@@ -52,12 +57,18 @@ export function evaluate(e: Expectation, ev: Evidence): Verdict {
     const start = ordered ? from : 0;
     const idx = ev.serial.findIndex((l, i) => i >= start && re.test(l));
     if (idx < 0) failures.push(`serial never showed /${src}/${ordered && from > 0 ? ' after the previous match' : ''}`);
-    else { matched.add(idx); from = idx + 1; }
+    else {
+      matched.add(idx);
+      from = idx + 1;
+    }
   }
   for (const src of notSee) {
     const re = new RegExp(src);
     const idx = ev.serial.findIndex((l) => re.test(l));
-    if (idx >= 0) { failures.push(`serial showed /${src}/ at line ${idx + 1}: ${ev.serial[idx]}`); matched.add(idx); }
+    if (idx >= 0) {
+      failures.push(`serial showed /${src}/ at line ${idx + 1}: ${ev.serial[idx]}`);
+      matched.add(idx);
+    }
   }
   for (const src of e.brokerLog ?? []) {
     const re = new RegExp(src);
@@ -65,13 +76,16 @@ export function evaluate(e: Expectation, ev: Evidence): Verdict {
   }
   for (const m of e.messages ?? []) {
     const re = m.payload ? new RegExp(m.payload) : undefined;
-    const fits = (x: { topic: string; payload: string }): boolean => topicMatches(m.topic, x.topic) && (!re || re.test(x.payload));
+    const fits = (x: { topic: string; payload: string }): boolean =>
+      topicMatches(m.topic, x.topic) && (!re || re.test(x.payload));
     const n = ev.messages.filter(fits).length;
     if (n < m.count) {
       const others = (ev.unattributed ?? []).filter(fits);
       const whys = [...new Set(others.map((x) => x.why))].slice(0, 3).join('; ');
-      failures.push(`broker saw ${n} message(s) from this cell on ${m.topic}${re ? ` matching /${m.payload}/` : ''}, expected ${m.count}`
-        + (others.length ? ` (${others.length} more not counted: ${whys})` : ''));
+      failures.push(
+        `broker saw ${n} message(s) from this cell on ${m.topic}${re ? ` matching /${m.payload}/` : ''}, expected ${m.count}` +
+          (others.length ? ` (${others.length} more not counted: ${whys})` : ''),
+      );
     }
   }
   return { ok: failures.length === 0, failures, matchedLines: [...matched].sort((a, b) => a - b) };

@@ -5,11 +5,18 @@ import path from 'node:path';
 import type { PkiSpec } from '../scenario/schema.ts';
 import { buildPki } from './index.ts';
 
-export interface PkiBenchResult { coldMs: number; warmMs: number; hash: string }
+export interface PkiBenchResult {
+  coldMs: number;
+  warmMs: number;
+  hash: string;
+}
 
 export const SEED_LIKE_PKI: PkiSpec = {
   ca: { subject: { C: 'IT', O: 'Home', OU: 'CA', CN: 'MQTT CA' }, validity: { days: 3650 } },
-  server: { subject: { C: 'IT', O: 'Home', OU: 'Server', CN: 'raspberry' }, san: ['IP:{{broker.ip}}', 'DNS:raspberry'] },
+  server: {
+    subject: { C: 'IT', O: 'Home', OU: 'Server', CN: 'raspberry' },
+    san: ['IP:{{broker.ip}}', 'DNS:raspberry'],
+  },
   client: { subject: { C: 'IT', O: 'Home', OU: 'Client', CN: 'ESP8266' }, extendedKeyUsage: ['clientAuth'] },
 };
 

@@ -10,34 +10,42 @@ import { CertSummary } from '../results/schema.ts';
 /** Bump when the layout or the way certificates are made changes: old cache entries are then ignored. */
 export const PKI_SCHEMA_VERSION = 1;
 
-const RelPath = z.string().refine((p) => !path.isAbsolute(p) && !p.split('/').includes('..'), 'a path inside the PKI folder');
+const RelPath = z
+  .string()
+  .refine((p) => !path.isAbsolute(p) && !p.split('/').includes('..'), 'a path inside the PKI folder');
 
-export const ManifestCert = z.object({
-  crt: RelPath,
-  key: RelPath.optional(),
-  keyPlain: RelPath.optional().describe('Unencrypted copy of an encrypted key (for the broker)'),
-  chain: RelPath.optional().describe('Leaf followed by its intermediates'),
-  keyEncrypted: z.boolean().default(false),
-  summary: CertSummary,
-}).strict();
+export const ManifestCert = z
+  .object({
+    crt: RelPath,
+    key: RelPath.optional(),
+    keyPlain: RelPath.optional().describe('Unencrypted copy of an encrypted key (for the broker)'),
+    chain: RelPath.optional().describe('Leaf followed by its intermediates'),
+    keyEncrypted: z.boolean().default(false),
+    summary: CertSummary,
+  })
+  .strict();
 export type ManifestCert = z.infer<typeof ManifestCert>;
 
 /** summary.json: what a cache entry holds. No key material, no passphrases. */
-export const PkiManifest = z.object({
-  schema: z.literal(PKI_SCHEMA_VERSION),
-  hash: z.string().regex(/^[0-9a-f]{64}$/),
-  mode: z.enum(['declarative', 'verbatim']),
-  openssl: z.string(),
-  createdAt: z.string(),
-  certs: z.record(z.string(), ManifestCert),
-}).strict();
+export const PkiManifest = z
+  .object({
+    schema: z.literal(PKI_SCHEMA_VERSION),
+    hash: z.string().regex(/^[0-9a-f]{64}$/),
+    mode: z.enum(['declarative', 'verbatim']),
+    openssl: z.string(),
+    createdAt: z.string(),
+    certs: z.record(z.string(), ManifestCert),
+  })
+  .strict();
 export type PkiManifest = z.infer<typeof PkiManifest>;
 
 /** JSON with sorted keys, so equal specs hash equally whatever their key order. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
@@ -68,7 +76,10 @@ export async function loadEntry(dir: string): Promise<PkiManifest | undefined> {
 /** A fresh private build folder next to the final one (same filesystem, so rename is atomic). */
 export async function makeBuildDir(cacheDir: string, hash: string): Promise<string> {
   await mkdir(cacheDir, { recursive: true });
-  const dir = path.join(cacheDir, `.build-${hash.slice(0, 12)}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+  const dir = path.join(
+    cacheDir,
+    `.build-${hash.slice(0, 12)}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+  );
   await mkdir(dir, { mode: 0o755 }); // certs/ stays readable; private/ is 0700
   return dir;
 }
@@ -85,7 +96,8 @@ export async function publish(buildDir: string, finalDir: string, manifest: PkiM
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
     await rm(buildDir, { recursive: true, force: true });
-    if (!(await loadEntry(finalDir))) throw new Error(`PKI cache entry ${finalDir} exists but has no valid summary.json; delete it`);
+    if (!(await loadEntry(finalDir)))
+      throw new Error(`PKI cache entry ${finalDir} exists but has no valid summary.json; delete it`, { cause: e });
   }
   return finalDir;
 }

@@ -9,7 +9,15 @@ import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type CertSummary } from '../results/schema.ts';
 import { PkiSpec } from '../scenario/schema.ts';
-import { cacheKey, loadEntry, makeBuildDir, PKI_SCHEMA_VERSION, publish, type ManifestCert, type PkiManifest } from './cache.ts';
+import {
+  cacheKey,
+  loadEntry,
+  makeBuildDir,
+  PKI_SCHEMA_VERSION,
+  publish,
+  type ManifestCert,
+  type PkiManifest,
+} from './cache.ts';
 import { PkiError } from './errors.ts';
 import { issueAll } from './issue.ts';
 import { opensslVersion } from './openssl.ts';
@@ -66,7 +74,12 @@ export async function buildPki(spec: PkiSpec, ctx: PkiContext): Promise<PkiBundl
 
   const hit = await loadEntry(finalDir);
   if (hit) return toBundle(hit, finalDir, filled, true);
-  if (await stat(finalDir).then(() => true, () => false)) {
+  if (
+    await stat(finalDir).then(
+      () => true,
+      () => false,
+    )
+  ) {
     // Another build may have renamed its entry in since the first look; entries appear complete.
     const late = await loadEntry(finalDir);
     if (late) return toBundle(late, finalDir, filled, true);
@@ -76,10 +89,16 @@ export async function buildPki(spec: PkiSpec, ctx: PkiContext): Promise<PkiBundl
 
   const buildDir = await makeBuildDir(cacheDir, hash);
   try {
-    const certs = filled.verbatim ? await buildVerbatim(filled, buildDir) : await buildDeclarative(filled, buildDir, now, hash);
+    const certs = filled.verbatim
+      ? await buildVerbatim(filled, buildDir)
+      : await buildDeclarative(filled, buildDir, now, hash);
     await publish(buildDir, finalDir, {
-      schema: PKI_SCHEMA_VERSION, hash, mode: filled.verbatim ? 'verbatim' : 'declarative', openssl: version.text,
-      createdAt: new Date().toISOString(), certs,
+      schema: PKI_SCHEMA_VERSION,
+      hash,
+      mode: filled.verbatim ? 'verbatim' : 'declarative',
+      openssl: version.text,
+      createdAt: new Date().toISOString(),
+      certs,
     });
   } catch (e) {
     await rm(buildDir, { recursive: true, force: true });
@@ -93,7 +112,13 @@ export async function buildPki(spec: PkiSpec, ctx: PkiContext): Promise<PkiBundl
 function parseSpec(value: unknown): PkiSpec {
   const r = PkiSpec.safeParse(value);
   if (!r.success) {
-    throw new PkiError(r.error.issues.map((i) => `pki${i.path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('')}: ${i.message}`).join('\n'));
+    throw new PkiError(
+      r.error.issues
+        .map(
+          (i) => `pki${i.path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('')}: ${i.message}`,
+        )
+        .join('\n'),
+    );
   }
   if (r.data.verbatim && certEntries(r.data).length > 0) {
     throw new PkiError('pki: give either a verbatim script or named certificates, not both');
@@ -101,7 +126,12 @@ function parseSpec(value: unknown): PkiSpec {
   return r.data;
 }
 
-async function buildDeclarative(spec: PkiSpec, dir: string, now: Date, hash: string): Promise<Record<string, ManifestCert>> {
+async function buildDeclarative(
+  spec: PkiSpec,
+  dir: string,
+  now: Date,
+  hash: string,
+): Promise<Record<string, ManifestCert>> {
   const plans = planPki(spec, now, hash);
   const issued = await issueAll(plans, dir);
   const out: Record<string, ManifestCert> = {};
@@ -113,7 +143,10 @@ async function buildDeclarative(spec: PkiSpec, dir: string, now: Date, hash: str
       throw new PkiError(`pki.${p.name}: asked for version ${p.version}, openssl wrote version ${summary.version}`);
     }
     out[p.name] = {
-      crt: f.crt, key: f.key, keyEncrypted: p.passphrase !== undefined, summary,
+      crt: f.crt,
+      key: f.key,
+      keyEncrypted: p.passphrase !== undefined,
+      summary,
       ...(f.keyPlain ? { keyPlain: f.keyPlain } : {}),
       ...(f.chain ? { chain: f.chain } : {}),
     };
@@ -126,7 +159,12 @@ async function buildVerbatim(spec: PkiSpec, dir: string): Promise<Record<string,
   const files = await runVerbatim(spec.verbatim as NonNullable<PkiSpec['verbatim']>, dir);
   const out: Record<string, ManifestCert> = {};
   for (const [name, f] of Object.entries(files)) {
-    out[name] = { crt: f.crt, keyEncrypted: f.keyEncrypted, summary: await summarizeCert(path.join(dir, f.crt), name), ...(f.key ? { key: f.key } : {}) };
+    out[name] = {
+      crt: f.crt,
+      keyEncrypted: f.keyEncrypted,
+      summary: await summarizeCert(path.join(dir, f.crt), name),
+      ...(f.key ? { key: f.key } : {}),
+    };
   }
   return out;
 }

@@ -30,27 +30,43 @@ export async function issueAll(plans: CertPlan[], dir: string): Promise<IssuedSe
   await mkdir(path.join(dir, 'work'), { recursive: true });
 
   const keys = new Map<string, string>();
-  await inPairs(plans, async (p) => { keys.set(p.name, await makeKey(p, dir)); });
+  await inPairs(plans, async (p) => {
+    keys.set(p.name, await makeKey(p, dir));
+  });
 
   const out: IssuedSet = {};
   for (const p of plans) {
     const plainKey = keys.get(p.name) as string;
     const crt = `certs/${p.name}.crt`;
-    const issuer = p.issuer === undefined ? undefined : { plan: plans.find((q) => q.name === p.issuer) as CertPlan, files: out[p.issuer] };
-    if (issuer && !issuer.files) throw new PkiError(`pki.${p.name}: issuer "${p.issuer}" was not issued first (internal ordering error)`);
-    await signCert(p, dir, plainKey, crt, issuer ? { crt: issuer.files.crt, key: keys.get(issuer.plan.name) as string } : undefined);
+    const issuer =
+      p.issuer === undefined
+        ? undefined
+        : { plan: plans.find((q) => q.name === p.issuer) as CertPlan, files: out[p.issuer] };
+    if (issuer && !issuer.files)
+      throw new PkiError(`pki.${p.name}: issuer "${p.issuer}" was not issued first (internal ordering error)`);
+    await signCert(
+      p,
+      dir,
+      plainKey,
+      crt,
+      issuer ? { crt: issuer.files.crt, key: keys.get(issuer.plan.name) as string } : undefined,
+    );
     const files: IssuedFiles = { crt, key: plainKey };
     if (p.passphrase !== undefined) {
       files.key = `private/${p.name}.key`;
       files.keyPlain = plainKey;
-      await openssl(['pkey', '-in', plainKey, '-aes-256-cbc', '-passout', `env:${PASS_ENV}`, '-out', files.key],
-        { cwd: dir, env: { [PASS_ENV]: p.passphrase }, what: `pki.${p.name}: encrypting the key` });
+      await openssl(['pkey', '-in', plainKey, '-aes-256-cbc', '-passout', `env:${PASS_ENV}`, '-out', files.key], {
+        cwd: dir,
+        env: { [PASS_ENV]: p.passphrase },
+        what: `pki.${p.name}: encrypting the key`,
+      });
       await chmod(path.join(dir, files.key), 0o600);
     }
     if (issuer) {
       // fullchain = this certificate, then every intermediate up to (not including) the self-signed root.
       const parts = [await readFile(path.join(dir, crt), 'utf8')];
-      if (issuer.plan.issuer !== undefined) parts.push(await readFile(path.join(dir, issuer.files.chain as string), 'utf8'));
+      if (issuer.plan.issuer !== undefined)
+        parts.push(await readFile(path.join(dir, issuer.files.chain as string), 'utf8'));
       files.chain = `certs/${p.name}.fullchain.crt`;
       await writeFile(path.join(dir, files.chain), parts.map((s) => s.trimEnd() + '\n').join(''));
     }
@@ -70,18 +86,29 @@ async function inPairs<T>(items: T[], fn: (item: T) => Promise<void>): Promise<v
 /** Generates the unencrypted key; the file name depends on whether an encrypted copy follows. */
 async function makeKey(p: CertPlan, dir: string): Promise<string> {
   const rel = p.passphrase !== undefined ? `private/${p.name}.plain.key` : `private/${p.name}.key`;
-  await openssl(['genpkey', '-quiet', ...p.keyArgs, '-out', rel], { cwd: dir, what: `pki.${p.name}: generating the key` });
+  await openssl(['genpkey', '-quiet', ...p.keyArgs, '-out', rel], {
+    cwd: dir,
+    what: `pki.${p.name}: generating the key`,
+  });
   await chmod(path.join(dir, rel), 0o600);
   return rel;
 }
 
 /** openssl `ca` time format; GeneralizedTime input is accepted and re-encoded as RFC 5280 wants. */
 function caTime(d: Date): string {
-  return d.toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z');
+  return d
+    .toISOString()
+    .replace(/[-:T]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
-async function signCert(p: CertPlan, dir: string, key: string, crt: string,
-  issuer: { crt: string; key: string } | undefined): Promise<void> {
+async function signCert(
+  p: CertPlan,
+  dir: string,
+  key: string,
+  crt: string,
+  issuer: { crt: string; key: string } | undefined,
+): Promise<void> {
   const db = path.join(dir, 'work', p.name);
   await mkdir(path.join(db, 'new'), { recursive: true });
   await writeFile(path.join(db, 'index.txt'), '');
@@ -91,10 +118,28 @@ async function signCert(p: CertPlan, dir: string, key: string, crt: string,
 
   const what = `pki.${p.name}`;
   const csr = path.join(db, 'req.csr');
-  await openssl(['req', '-new', '-config', path.join(db, 'openssl.cnf'), '-utf8', '-key', key, '-subj', p.subj, '-out', csr],
-    { cwd: dir, what: `${what}: making the request` });
-  const args = ['ca', '-batch', '-config', path.join(db, 'openssl.cnf'), '-in', csr, '-out', crt, '-notext', '-preserveDN',
-    '-md', p.hash, '-startdate', caTime(p.notBefore), '-enddate', caTime(p.notAfter)];
+  await openssl(
+    ['req', '-new', '-config', path.join(db, 'openssl.cnf'), '-utf8', '-key', key, '-subj', p.subj, '-out', csr],
+    { cwd: dir, what: `${what}: making the request` },
+  );
+  const args = [
+    'ca',
+    '-batch',
+    '-config',
+    path.join(db, 'openssl.cnf'),
+    '-in',
+    csr,
+    '-out',
+    crt,
+    '-notext',
+    '-preserveDN',
+    '-md',
+    p.hash,
+    '-startdate',
+    caTime(p.notBefore),
+    '-enddate',
+    caTime(p.notAfter),
+  ];
   if (issuer) args.push('-cert', issuer.crt, '-keyfile', issuer.key);
   else args.push('-selfsign', '-keyfile', key);
   if (p.version === 3) args.push('-extensions', 'rig_ext');
@@ -104,14 +149,30 @@ async function signCert(p: CertPlan, dir: string, key: string, crt: string,
 function caConfig(db: string, p: CertPlan): string {
   return [
     '# Throwaway CA database for one certificate (written by rig/pki/issue.ts).',
-    '[ ca ]', 'default_ca = rig_ca',
+    '[ ca ]',
+    'default_ca = rig_ca',
     '[ rig_ca ]',
-    `database = ${db}/index.txt`, `new_certs_dir = ${db}/new`, `serial = ${db}/serial`,
-    'policy = rig_policy', 'unique_subject = no', 'copy_extensions = none', 'email_in_dn = yes', 'default_md = sha256',
+    `database = ${db}/index.txt`,
+    `new_certs_dir = ${db}/new`,
+    `serial = ${db}/serial`,
+    'policy = rig_policy',
+    'unique_subject = no',
+    'copy_extensions = none',
+    'email_in_dn = yes',
+    'default_md = sha256',
     '[ rig_policy ]',
-    ...['countryName', 'stateOrProvinceName', 'localityName', 'organizationName', 'organizationalUnitName', 'commonName', 'emailAddress']
-      .map((f) => `${f} = optional`),
-    '[ req ]', 'distinguished_name = rig_dn', 'prompt = no',
+    ...[
+      'countryName',
+      'stateOrProvinceName',
+      'localityName',
+      'organizationName',
+      'organizationalUnitName',
+      'commonName',
+      'emailAddress',
+    ].map((f) => `${f} = optional`),
+    '[ req ]',
+    'distinguished_name = rig_dn',
+    'prompt = no',
     '[ rig_dn ]',
     ...(p.version === 3 ? ['[ rig_ext ]', ...p.extensions] : []),
     '',

@@ -18,7 +18,11 @@ export interface OpensslRun {
 /** Runs `openssl args…` with stdin closed; throws a PkiError with the command and openssl's message. */
 export async function openssl(args: string[], run: OpensslRun): Promise<string> {
   const r = await execa('openssl', args, {
-    cwd: run.cwd, env: run.env ?? {}, stdin: 'ignore', reject: false, timeout: 60_000,
+    cwd: run.cwd,
+    env: run.env ?? {},
+    stdin: 'ignore',
+    reject: false,
+    timeout: 60_000,
   });
   if (r.exitCode !== 0 || r.failed) {
     const msg = lastLines(String(r.stderr || r.stdout || r.message), 6);
@@ -61,7 +65,9 @@ async function whichOpenssl(): Promise<string> {
     try {
       await access(candidate, constants.X_OK);
       return candidate;
-    } catch { /* try the next PATH entry */ }
+    } catch {
+      /* try the next PATH entry */
+    }
   }
   throw new PkiError('openssl not found on PATH (Debian: apt-get install openssl)');
 }
@@ -76,8 +82,11 @@ export async function opensslVersion(cacheDir: string): Promise<OpensslVersion> 
   const memoFile = path.join(cacheDir, '.openssl-version.json');
   try {
     const memo = VersionMemo.parse(JSON.parse(await readFile(memoFile, 'utf8')));
-    if (memo.binary === binary && memo.size === st.size && memo.mtimeMs === st.mtimeMs) return parseOpensslVersion(memo.text);
-  } catch { /* missing or stale memo: probe below */ }
+    if (memo.binary === binary && memo.size === st.size && memo.mtimeMs === st.mtimeMs)
+      return parseOpensslVersion(memo.text);
+  } catch {
+    /* missing or stale memo: probe below */
+  }
   await mkdir(cacheDir, { recursive: true });
   const text = await openssl(['version'], { cwd: cacheDir, what: 'probing the openssl version' });
   const v = parseOpensslVersion(text);

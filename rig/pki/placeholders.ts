@@ -10,7 +10,9 @@ export function fillString(text: string, vars: Record<string, string>, where: st
     const value = vars[name];
     if (value === undefined) {
       const known = Object.keys(vars);
-      throw new PkiError(`${where}: unknown placeholder {{${name}}} (known: ${known.length ? known.join(', ') : 'none'})`);
+      throw new PkiError(
+        `${where}: unknown placeholder {{${name}}} (known: ${known.length ? known.join(', ') : 'none'})`,
+      );
     }
     return value;
   });

@@ -31,7 +31,9 @@ export interface CertPlan {
 /** Certificate names become file names: keep them plain. */
 export function checkCertName(name: string, where: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
-    throw new PkiError(`${where}: certificate name "${name}" must be letters, digits, ".", "_" or "-" (it becomes a file name)`);
+    throw new PkiError(
+      `${where}: certificate name "${name}" must be letters, digits, ".", "_" or "-" (it becomes a file name)`,
+    );
   }
 }
 
@@ -77,37 +79,54 @@ export function planPki(spec: PkiSpec, now: Date, specHash: string): CertPlan[] 
   };
   for (const [name] of entries) visit(name, []);
 
-  return order.map((name) => planOne(name, byName.get(name) as CertSpec, issuerOf.get(name), issuers.has(name), now, specHash));
+  return order.map((name) =>
+    planOne(name, byName.get(name) as CertSpec, issuerOf.get(name), issuers.has(name), now, specHash),
+  );
 }
 
 function resolveIssuer(name: string, c: CertSpec, byName: Map<string, CertSpec>): string | undefined {
-  if (c.selfSigned && c.issuer) throw new PkiError(`pki.${name}: selfSigned and issuer "${c.issuer}" contradict each other`);
+  if (c.selfSigned && c.issuer)
+    throw new PkiError(`pki.${name}: selfSigned and issuer "${c.issuer}" contradict each other`);
   if (c.selfSigned) return undefined;
   if (c.issuer === name) return undefined; // issuer: itself = self-signed, said the long way
   const issuer = c.issuer ?? (name === 'ca' ? undefined : 'ca');
   if (issuer !== undefined && !byName.has(issuer)) {
     const have = [...byName.keys()].join(', ');
-    throw new PkiError(c.issuer
-      ? `pki.${name}.issuer: no certificate named "${issuer}" (have: ${have})`
-      : `pki.${name}: no issuer given and no certificate named "ca" to default to (have: ${have}); set issuer or selfSigned`);
+    throw new PkiError(
+      c.issuer
+        ? `pki.${name}.issuer: no certificate named "${issuer}" (have: ${have})`
+        : `pki.${name}: no issuer given and no certificate named "ca" to default to (have: ${have}); set issuer or selfSigned`,
+    );
   }
   return issuer;
 }
 
-function planOne(name: string, c: CertSpec, issuer: string | undefined, issuesOthers: boolean,
-  now: Date, specHash: string): CertPlan {
+function planOne(
+  name: string,
+  c: CertSpec,
+  issuer: string | undefined,
+  issuesOthers: boolean,
+  now: Date,
+  specHash: string,
+): CertPlan {
   const version = c.version ?? 3;
   const isCA = c.ca ?? (name === 'ca' || issuesOthers);
   if (version === 1) {
     for (const f of ['san', 'basicConstraints', 'keyUsage', 'extendedKeyUsage'] as const) {
-      if (c[f] !== undefined) throw new PkiError(`pki.${name}.${f}: a version 1 certificate has no extensions; drop ${f} or use version 3`);
+      if (c[f] !== undefined)
+        throw new PkiError(`pki.${name}.${f}: a version 1 certificate has no extensions; drop ${f} or use version 3`);
     }
   }
   const [notBefore, notAfter] = validity(name, c, now);
   return {
-    name, spec: c, issuer, isCA, version,
+    name,
+    spec: c,
+    issuer,
+    isCA,
+    version,
     hash: c.hash ?? 'sha256',
-    notBefore, notAfter,
+    notBefore,
+    notAfter,
     serial: serialFor(specHash, name),
     subj: subjectArg(name, c),
     extensions: version === 1 ? [] : extensionLines(name, c, isCA, issuer === undefined),
@@ -121,7 +140,8 @@ function validity(name: string, c: CertSpec, now: Date): [Date, Date] {
   const days = v.days ?? DEFAULT_DAYS;
   const today = dayStart(now).getTime();
   const plus = (t: number, d: number): Date => new Date(t + d * DAY_MS);
-  if (v.expired && v.notYetValid) throw new PkiError(`pki.${name}.validity: expired and notYetValid contradict each other`);
+  if (v.expired && v.notYetValid)
+    throw new PkiError(`pki.${name}.validity: expired and notYetValid contradict each other`);
   if ((v.expired || v.notYetValid) && (v.notBefore || v.notAfter)) {
     throw new PkiError(`pki.${name}.validity: use either expired/notYetValid or notBefore/notAfter`);
   }
@@ -147,7 +167,10 @@ function validity(name: string, c: CertSpec, now: Date): [Date, Date] {
     nb = new Date(today);
     na = plus(today, days);
   }
-  if (na.getTime() <= nb.getTime()) throw new PkiError(`pki.${name}.validity: notAfter (${na.toISOString()}) is not after notBefore (${nb.toISOString()})`);
+  if (na.getTime() <= nb.getTime())
+    throw new PkiError(
+      `pki.${name}.validity: notAfter (${na.toISOString()}) is not after notBefore (${nb.toISOString()})`,
+    );
   return [nb, na];
 }
 

@@ -15,17 +15,40 @@ export async function summarizeCert(file: string, name: string): Promise<CertSum
   const isPem = head.includes('-----BEGIN');
   // -nameopt RFC2253 gives one-line DNs (most specific RDN first); -dateopt iso_8601 exists since 3.0.
   // openssl prints these fields in a fixed order before -text, whatever the argument order.
-  const out = await openssl([
-    'x509', '-in', abs, '-inform', isPem ? 'PEM' : 'DER', '-noout', '-nameopt', 'RFC2253', '-dateopt', 'iso_8601',
-    '-subject', '-issuer', '-serial', '-fingerprint', '-sha256', '-startdate', '-enddate', '-text',
-  ], { cwd: path.dirname(abs), what: `cert "${name}" (${abs})` });
+  const out = await openssl(
+    [
+      'x509',
+      '-in',
+      abs,
+      '-inform',
+      isPem ? 'PEM' : 'DER',
+      '-noout',
+      '-nameopt',
+      'RFC2253',
+      '-dateopt',
+      'iso_8601',
+      '-subject',
+      '-issuer',
+      '-serial',
+      '-fingerprint',
+      '-sha256',
+      '-startdate',
+      '-enddate',
+      '-text',
+    ],
+    { cwd: path.dirname(abs), what: `cert "${name}" (${abs})` },
+  );
   return CertSummary.parse(parseX509Text(out, name));
 }
 
 /** Parses the output of the command above; exported for unit tests. */
 export function parseX509Text(out: string, name: string): CertSummary {
   const lines = out.split('\n');
-  const field = (prefix: string): string | undefined => lines.find((l) => l.startsWith(prefix))?.slice(prefix.length).trim();
+  const field = (prefix: string): string | undefined =>
+    lines
+      .find((l) => l.startsWith(prefix))
+      ?.slice(prefix.length)
+      .trim();
   const need = (prefix: string): string => {
     const v = field(prefix);
     if (v === undefined) throw new PkiError(`cert "${name}": openssl output has no "${prefix}" line`);
@@ -65,7 +88,7 @@ export function parseX509Text(out: string, name: string): CertSummary {
 function extensionValue(text: string[], header: string): string | undefined {
   const i = text.findIndex((l) => l.trim().startsWith(`${header}:`));
   if (i < 0) return undefined;
-  const indent = (text[i].length - text[i].trimStart().length);
+  const indent = text[i].length - text[i].trimStart().length;
   const body: string[] = [];
   for (const l of text.slice(i + 1)) {
     if (l.trim() === '' || l.length - l.trimStart().length <= indent) break;
@@ -77,16 +100,29 @@ function extensionValue(text: string[], header: string): string | undefined {
 /** "DNS:a, IP Address:1.2.3.4, email:x@y" → ["DNS:a", "IP:1.2.3.4", "email:x@y"]. */
 export function parseSan(value: string | undefined): string[] {
   if (!value) return [];
-  return value.split(/,\s*/).filter(Boolean).map((e) => e.replace(/^IP Address:/, 'IP:'));
+  return value
+    .split(/,\s*/)
+    .filter(Boolean)
+    .map((e) => e.replace(/^IP Address:/, 'IP:'));
 }
 
 function keyDescription(text: string[]): string {
-  const alg = text.find((l) => /^\s+Public Key Algorithm:/.test(l))?.split(':')[1]?.trim() ?? 'unknown';
+  const alg =
+    text
+      .find((l) => /^\s+Public Key Algorithm:/.test(l))
+      ?.split(':')[1]
+      ?.trim() ?? 'unknown';
   const bits = /\((\d+) bit\)/.exec(text.find((l) => /Public-Key:/.test(l)) ?? '')?.[1];
   if (alg === 'rsaEncryption' || alg === 'rsassaPss') return `RSA ${bits ?? '?'}`;
   if (alg === 'id-ecPublicKey') {
-    const nist = text.find((l) => /NIST CURVE:/.test(l))?.split(':')[1]?.trim();
-    const oid = text.find((l) => /ASN1 OID:/.test(l))?.split(':')[1]?.trim();
+    const nist = text
+      .find((l) => /NIST CURVE:/.test(l))
+      ?.split(':')[1]
+      ?.trim();
+    const oid = text
+      .find((l) => /ASN1 OID:/.test(l))
+      ?.split(':')[1]
+      ?.trim();
     return `EC ${nist ?? oid ?? `${bits ?? '?'} bit`}`;
   }
   if (alg === 'ED25519' || alg === 'ED448') return alg;

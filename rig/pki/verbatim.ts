@@ -49,19 +49,48 @@ export async function runVerbatim(v: VerbatimPki, buildDir: string): Promise<Rec
   const env = { RIG_META: meta, HOME: run, TMPDIR: scratch, PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8' };
   // The whole filesystem read-only (the script may read inputs anywhere, also under /tmp), only `work` writable.
   const [cmd, args] = sandbox
-    ? ['bwrap', ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--bind', work, work,
-      '--unshare-all', '--new-session', '--die-with-parent', '--chdir', run, 'bash', path.join(meta, 'prelude.sh')]] as const
-    : ['bash', [path.join(meta, 'prelude.sh')]] as const;
+    ? ([
+        'bwrap',
+        [
+          '--ro-bind',
+          '/',
+          '/',
+          '--dev',
+          '/dev',
+          '--proc',
+          '/proc',
+          '--bind',
+          work,
+          work,
+          '--unshare-all',
+          '--new-session',
+          '--die-with-parent',
+          '--chdir',
+          run,
+          'bash',
+          path.join(meta, 'prelude.sh'),
+        ],
+      ] as const)
+    : (['bash', [path.join(meta, 'prelude.sh')]] as const);
   // detached = setsid: no controlling terminal, so openssl cannot open /dev/tty to ask for a passphrase.
   const r = await execa(cmd, [...args], {
-    cwd: run, env, extendEnv: false, stdin: 'ignore', reject: false, timeout: 120_000, detached: true, all: true,
+    cwd: run,
+    env,
+    extendEnv: false,
+    stdin: 'ignore',
+    reject: false,
+    timeout: 120_000,
+    detached: true,
+    all: true,
   });
   const log = redactKeys(String(r.all ?? ''));
   await writeFile(path.join(buildDir, 'script.log'), `# sandbox: ${sandbox ? 'bubblewrap' : 'none'}\n${log}\n`);
   if (r.exitCode !== 0 || r.failed) {
     const failed = await readFile(path.join(meta, 'failed'), 'utf8').catch(() => '');
     const [line, ...command] = failed.trim().split('\n');
-    const where = failed ? `line ${line}: \`${command.join(' ')}\`` : `the script (${r.timedOut ? 'timed out' : `exit ${r.exitCode ?? 'none'}`})`;
+    const where = failed
+      ? `line ${line}: \`${command.join(' ')}\``
+      : `the script (${r.timedOut ? 'timed out' : `exit ${r.exitCode ?? 'none'}`})`;
     throw new PkiError(`pki.verbatim: ${where} failed: ${lastLines(log, 6) || '(no output)'}${promptHint(log)}`);
   }
   return collect(v.files, run, buildDir);
@@ -69,13 +98,19 @@ export async function runVerbatim(v: VerbatimPki, buildDir: string): Promise<Rec
 
 /** Whether bubblewrap can make a sandbox here (not in every container). Probed per build: cheap next to the script. */
 async function bwrapWorks(): Promise<boolean> {
-  const r = await execa('bwrap', ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-all', '--new-session', 'true'],
-    { reject: false, stdin: 'ignore', timeout: 10_000 }).catch(() => undefined);
+  const r = await execa(
+    'bwrap',
+    ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-all', '--new-session', 'true'],
+    { reject: false, stdin: 'ignore', timeout: 10_000 },
+  ).catch(() => undefined);
   return r?.exitCode === 0;
 }
 
 /** Resolves `files` to cert (and key) per logical name; see the header comment. */
-export function mapFiles(files: Record<string, string>, present: string[]): Record<string, { crt: string; key?: string }> {
+export function mapFiles(
+  files: Record<string, string>,
+  present: string[],
+): Record<string, { crt: string; key?: string }> {
   const certs = new Map<string, string>();
   const keys = new Map<string, string>();
   const entries = Object.entries(files);
@@ -90,7 +125,10 @@ export function mapFiles(files: Record<string, string>, present: string[]): Reco
     else certs.set(logical.replace(/\.crt$/, ''), file);
   }
   for (const name of keys.keys()) {
-    if (!certs.has(name)) throw new PkiError(`pki.verbatim.files: key "${name}.key" has no certificate "${name}" (add "${name}: <file>.crt")`);
+    if (!certs.has(name))
+      throw new PkiError(
+        `pki.verbatim.files: key "${name}.key" has no certificate "${name}" (add "${name}: <file>.crt")`,
+      );
   }
   const out: Record<string, { crt: string; key?: string }> = {};
   for (const [name, crt] of certs) {
@@ -106,16 +144,21 @@ async function listFiles(dir: string, prefix = ''): Promise<string[]> {
   const out: string[] = [];
   for (const e of await readdir(dir, { withFileTypes: true })) {
     const rel = prefix ? `${prefix}/${e.name}` : e.name;
-    if (e.isDirectory()) out.push(...await listFiles(path.join(dir, e.name), rel));
+    if (e.isDirectory()) out.push(...(await listFiles(path.join(dir, e.name), rel)));
     else if (e.isFile()) out.push(rel);
   }
   return out;
 }
 
-async function collect(files: Record<string, string>, run: string, buildDir: string): Promise<Record<string, VerbatimFiles>> {
+async function collect(
+  files: Record<string, string>,
+  run: string,
+  buildDir: string,
+): Promise<Record<string, VerbatimFiles>> {
   const present = await listFiles(run);
   const mapped = mapFiles(files, present);
-  if (Object.keys(mapped).length === 0) throw new PkiError(`pki.verbatim.files: nothing to pick (script wrote: ${present.join(', ') || 'nothing'})`);
+  if (Object.keys(mapped).length === 0)
+    throw new PkiError(`pki.verbatim.files: nothing to pick (script wrote: ${present.join(', ') || 'nothing'})`);
   await mkdir(path.join(buildDir, 'certs'), { recursive: true });
   await mkdir(path.join(buildDir, 'private'), { recursive: true, mode: 0o700 });
   await chmod(path.join(buildDir, 'private'), 0o700);
@@ -123,13 +166,19 @@ async function collect(files: Record<string, string>, run: string, buildDir: str
   for (const [name, m] of Object.entries(mapped)) {
     for (const f of [m.crt, m.key]) {
       if (f !== undefined && !present.includes(path.normalize(f))) {
-        throw new PkiError(`pki.verbatim.files: "${name}" needs ${f}, which the script did not write (it wrote: ${present.join(', ') || 'nothing'})`);
+        throw new PkiError(
+          `pki.verbatim.files: "${name}" needs ${f}, which the script did not write (it wrote: ${present.join(', ') || 'nothing'})`,
+        );
       }
     }
     const crt = `certs/${name}.crt`;
     const src = path.join(run, m.crt);
     if ((await readFile(src)).includes('-----BEGIN')) await copyFile(src, path.join(buildDir, crt));
-    else await openssl(['x509', '-inform', 'DER', '-in', src, '-out', crt], { cwd: buildDir, what: `pki.verbatim.files.${name}: converting ${m.crt}` });
+    else
+      await openssl(['x509', '-inform', 'DER', '-in', src, '-out', crt], {
+        cwd: buildDir,
+        what: `pki.verbatim.files.${name}: converting ${m.crt}`,
+      });
     const entry: VerbatimFiles = { crt, keyEncrypted: false };
     if (m.key) {
       entry.key = `private/${name}.key`;
@@ -139,7 +188,10 @@ async function collect(files: Record<string, string>, run: string, buildDir: str
         await copyFile(keySrc, path.join(buildDir, entry.key));
         entry.keyEncrypted = pem.includes('ENCRYPTED');
       } else {
-        await openssl(['pkey', '-inform', 'DER', '-in', keySrc, '-out', entry.key], { cwd: buildDir, what: `pki.verbatim.files.${name}.key: converting ${m.key}` });
+        await openssl(['pkey', '-inform', 'DER', '-in', keySrc, '-out', entry.key], {
+          cwd: buildDir,
+          what: `pki.verbatim.files.${name}.key: converting ${m.key}`,
+        });
       }
       await chmod(path.join(buildDir, entry.key), 0o600);
     }
@@ -151,8 +203,10 @@ async function collect(files: Record<string, string>, run: string, buildDir: str
 
 /** The usual reason a forum command fails here: it wanted to ask something. */
 function promptHint(log: string): string {
-  if (/Country Name \(2 letter code\)|You are about to be asked/.test(log)) return '\n(hint: nothing answers prompts here; add -subj "/CN=…" to the command)';
-  if (/pass ?phrase/i.test(log)) return '\n(hint: nothing answers prompts here; add -nodes, or -passout/-passin pass:… to the command)';
+  if (/Country Name \(2 letter code\)|You are about to be asked/.test(log))
+    return '\n(hint: nothing answers prompts here; add -subj "/CN=…" to the command)';
+  if (/pass ?phrase/i.test(log))
+    return '\n(hint: nothing answers prompts here; add -nodes, or -passout/-passin pass:… to the command)';
   return '';
 }
 

@@ -7,7 +7,12 @@ import { writeReports } from './index.ts';
 import { makeRedactor } from './redact.ts';
 import { syntheticResults, writeSyntheticRun } from './synthetic.ts';
 
-export function benchWriteReports(cells: number): { cells: number; ms: number; rssMb: number; bytes: Record<string, number> } {
+export function benchWriteReports(cells: number): {
+  cells: number;
+  ms: number;
+  rssMb: number;
+  bytes: Record<string, number>;
+} {
   const dir = mkdtempSync(join(tmpdir(), 'rig-report-bench-'));
   try {
     const results = writeSyntheticRun(dir, cells, { longReasons: true });

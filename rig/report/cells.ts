@@ -2,7 +2,11 @@
 import type { Cell, CellStatus, Results } from '../results/schema.ts';
 
 export const STATUS_ICON: Record<CellStatus, string> = {
-  pass: '✅', fail: '❌', error: '💥', skip: '⏭️', flaky: '🔁',
+  pass: '✅',
+  fail: '❌',
+  error: '💥',
+  skip: '⏭️',
+  flaky: '🔁',
 };
 export const QUARANTINE_ICON = '🧊';
 export const DISAGREE_FLAG = '⚠ twin≠hardware';
@@ -57,7 +61,15 @@ export function crossTargetKey(c: Cell): string {
   return c.id.endsWith(suffix) ? c.id.slice(0, -suffix.length) : c.id;
 }
 
-export interface Totals { total: number; pass: number; fail: number; error: number; skip: number; flaky: number; quarantined: number }
+export interface Totals {
+  total: number;
+  pass: number;
+  fail: number;
+  error: number;
+  skip: number;
+  flaky: number;
+  quarantined: number;
+}
 
 export function totals(cells: readonly Cell[]): Totals {
   const t: Totals = { total: cells.length, pass: 0, fail: 0, error: 0, skip: 0, flaky: 0, quarantined: 0 };

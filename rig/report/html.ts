@@ -15,17 +15,30 @@ export interface HtmlOptions {
   maxLogLinesGood?: number;
 }
 
-interface EmbeddedLog { head: string[]; tail: string[]; tailStart: number; totalLines: number }
+interface EmbeddedLog {
+  head: string[];
+  tail: string[];
+  tailStart: number;
+  totalLines: number;
+}
 
 export function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 }
 
 /** JSON that is safe inside a <script> element whatever the strings contain. */
 export function scriptJson(value: unknown): string {
   return JSON.stringify(value)
-    .replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026')
-    .replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 function trimLog(log: LogText, maxLines: number): EmbeddedLog {
@@ -180,12 +193,21 @@ export function buildHtml(results: Results, opts: HtmlOptions = {}): string {
   const d = runDurationMs(results);
   const boards = new Set(results.cells.map(columnKey));
   const meta = [
-    `run ${r.id}`, `targets ${r.target.join(', ')}`,
-    r.broker ? `broker ${r.broker.provider}${r.broker.version ? ` ${r.broker.version}` : ''}${r.broker.image ? ` (${r.broker.image})` : ''}` : '',
-    `rig ${r.rigVersion}`, `started ${r.startedAt}${d !== undefined ? `, took ${(d / 1000).toFixed(1)} s` : ''}`,
-    r.host ? `host ${r.host}` : '', r.shard ? `shard ${r.shard}` : '',
-  ].filter(Boolean).join(' · ');
-  const versions = Object.entries(r.versions).map(([k, v]) => `${k} ${v}`).join(', ');
+    `run ${r.id}`,
+    `targets ${r.target.join(', ')}`,
+    r.broker
+      ? `broker ${r.broker.provider}${r.broker.version ? ` ${r.broker.version}` : ''}${r.broker.image ? ` (${r.broker.image})` : ''}`
+      : '',
+    `rig ${r.rigVersion}`,
+    `started ${r.startedAt}${d !== undefined ? `, took ${(d / 1000).toFixed(1)} s` : ''}`,
+    r.host ? `host ${r.host}` : '',
+    r.shard ? `shard ${r.shard}` : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
+  const versions = Object.entries(r.versions)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
   const statusBox = (s: string, count: number): string =>
     `<label><input type="checkbox" value="${s}" checked> <span class="st st-${s}">${s}</span> (${count})</label>`;
   const data = { run: results.run, cells: results.cells, logs };

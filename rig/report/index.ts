@@ -26,7 +26,12 @@ export interface WriteReportsOptions {
   artifactUrl?: string;
 }
 
-export interface ReportPaths { results: string; junit: string; summary: string; html: string }
+export interface ReportPaths {
+  results: string;
+  junit: string;
+  summary: string;
+  html: string;
+}
 
 /** Link to the current workflow run (where artifacts are listed), from the standard Actions variables. */
 export function actionsRunUrl(env: NodeJS.ProcessEnv): string | undefined {
@@ -39,7 +44,11 @@ export function actionsRunUrl(env: NodeJS.ProcessEnv): string | undefined {
  * results and every referenced log file goes through the redactor first; log files in the run
  * folder are rewritten redacted because they are uploaded with the reports.
  */
-export function writeReports(runDir: string, results: Results, opts: WriteReportsOptions): { paths: ReportPaths; ms: number } {
+export function writeReports(
+  runDir: string,
+  results: Results,
+  opts: WriteReportsOptions,
+): { paths: ReportPaths; ms: number } {
   const t0 = performance.now();
   const clean = redactDeep(results, opts.redactor);
   const baseline = opts.baseline ? redactDeep(opts.baseline, opts.redactor) : undefined;
@@ -53,7 +62,10 @@ export function writeReports(runDir: string, results: Results, opts: WriteReport
   writeResults(paths.results, clean);
   writeFileSync(paths.junit, buildJunit(clean, logs));
   // Redacted once more as text: the summary is plain markdown, so a final pass cannot break markup.
-  writeFileSync(paths.summary, opts.redactor(buildSummary(clean, { baseline, logs, artifactUrl: opts.artifactUrl ?? actionsRunUrl(process.env) })));
+  writeFileSync(
+    paths.summary,
+    opts.redactor(buildSummary(clean, { baseline, logs, artifactUrl: opts.artifactUrl ?? actionsRunUrl(process.env) })),
+  );
   writeFileSync(paths.html, buildHtml(clean, { logs }));
   return { paths, ms: Math.round(performance.now() - t0) };
 }

@@ -29,9 +29,10 @@ function logExcerpt(log: LogText | undefined, rel: string | undefined, label: st
   }
   kept.reverse();
   const from = firstNumber + lines.length - kept.length;
-  const note = from > 1 || log.totalLines > kept.length
-    ? ` (last ${kept.length} of ${log.totalLines} lines, from line ${from}; full log in the run artifact: ${rel})`
-    : '';
+  const note =
+    from > 1 || log.totalLines > kept.length
+      ? ` (last ${kept.length} of ${log.totalLines} lines, from line ${from}; full log in the run artifact: ${rel})`
+      : '';
   return `--- ${label}: ${rel}${note} ---\n${kept.join('\n')}\n`;
 }
 
@@ -71,21 +72,36 @@ function testcase(c: Cell, name: string, logs: LogStore, cap: number): string {
   } else if (c.status === 'skip') {
     parts.push(`<skipped message="${xmlAttr(c.reason ?? 'skipped')}"/>`);
   } else if (c.status === 'fail') {
-    parts.push(`<failure message="${xmlAttr(message)}" type="${xmlAttr(c.outcome.kind)}">${xmlText(problemText(c))}</failure>`);
+    parts.push(
+      `<failure message="${xmlAttr(message)}" type="${xmlAttr(c.outcome.kind)}">${xmlText(problemText(c))}</failure>`,
+    );
   } else if (c.status === 'error') {
-    parts.push(`<error message="${xmlAttr(message)}" type="${xmlAttr(c.outcome.kind)}">${xmlText(problemText(c))}</error>`);
+    parts.push(
+      `<error message="${xmlAttr(message)}" type="${xmlAttr(c.outcome.kind)}">${xmlText(problemText(c))}</error>`,
+    );
   }
 
-  const out = logExcerpt(logs.get(c.serialLog), c.serialLog, 'serial', cap)
-    + (c.status === 'fail' || c.status === 'error' ? logExcerpt(logs.get(c.brokerLog), c.brokerLog, 'broker', Math.min(cap, 16384)) : '');
+  const out =
+    logExcerpt(logs.get(c.serialLog), c.serialLog, 'serial', cap) +
+    (c.status === 'fail' || c.status === 'error'
+      ? logExcerpt(logs.get(c.brokerLog), c.brokerLog, 'broker', Math.min(cap, 16384))
+      : '');
   if (out) parts.push(`<system-out>${xmlText(out)}</system-out>`);
   if (c.status === 'flaky') {
-    parts.push(`<system-err>${xmlText(`flaky: passed after ${c.attempts} attempts${c.reason ? ` (${c.reason})` : ''}`)}</system-err>`);
+    parts.push(
+      `<system-err>${xmlText(`flaky: passed after ${c.attempts} attempts${c.reason ? ` (${c.reason})` : ''}`)}</system-err>`,
+    );
   }
   return `    <testcase classname="${xmlAttr(`${c.board}.${c.scenario}`)}" name="${xmlAttr(name)}" time="${seconds(c.durationMs)}">\n      ${parts.join('\n      ')}\n    </testcase>`;
 }
 
-interface Counts { tests: number; failures: number; errors: number; skipped: number; ms: number }
+interface Counts {
+  tests: number;
+  failures: number;
+  errors: number;
+  skipped: number;
+  ms: number;
+}
 
 function count(cells: readonly Cell[]): Counts {
   const k: Counts = { tests: cells.length, failures: 0, errors: 0, skipped: 0, ms: 0 };
@@ -119,14 +135,26 @@ export function buildJunit(results: Results, logs: LogStore, opts: JunitOptions 
   const suites: string[] = [];
   for (const [board, list] of byBoard) {
     const nameCount = new Map<string, number>();
-    for (const c of list) nameCount.set(`${c.scenario}/${c.variant}`, (nameCount.get(`${c.scenario}/${c.variant}`) ?? 0) + 1);
-    const props = [property('board', board), property('run', results.run.id), ...Object.entries(results.run.versions).map(([k, v]) => property(`version.${k}`, v))];
+    for (const c of list)
+      nameCount.set(`${c.scenario}/${c.variant}`, (nameCount.get(`${c.scenario}/${c.variant}`) ?? 0) + 1);
+    const props = [
+      property('board', board),
+      property('run', results.run.id),
+      ...Object.entries(results.run.versions).map(([k, v]) => property(`version.${k}`, v)),
+    ];
     const cases = list.map((c) => {
       const bad = c.status === 'fail' || c.status === 'error';
-      return testcase(c, testcaseName(c, (nameCount.get(`${c.scenario}/${c.variant}`) ?? 0) > 1), logs, bad ? capBad : capGood);
+      return testcase(
+        c,
+        testcaseName(c, (nameCount.get(`${c.scenario}/${c.variant}`) ?? 0) > 1),
+        logs,
+        bad ? capBad : capGood,
+      );
     });
-    suites.push(`  <testsuite name="${xmlAttr(board)}" ${countAttrs(count(list))} timestamp="${xmlAttr(timestamp)}" hostname="${xmlAttr(host)}">\n`
-      + `    <properties>${props.join('')}</properties>\n${cases.join('\n')}\n  </testsuite>`);
+    suites.push(
+      `  <testsuite name="${xmlAttr(board)}" ${countAttrs(count(list))} timestamp="${xmlAttr(timestamp)}" hostname="${xmlAttr(host)}">\n` +
+        `    <properties>${props.join('')}</properties>\n${cases.join('\n')}\n  </testsuite>`,
+    );
   }
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="rig ${xmlAttr(results.run.id)}" ${countAttrs(count(cells))} timestamp="${xmlAttr(timestamp)}">\n${suites.join('\n')}\n</testsuites>\n`;
 }

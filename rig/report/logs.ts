@@ -52,7 +52,14 @@ function countNewlines(text: string): number {
 export function toLogText(path: string, text: string): LogText {
   if (text.length <= KEEP_HEAD_CHARS + KEEP_TAIL_CHARS) {
     const head = splitLines(text);
-    return { path, totalLines: head.length, head, tail: [], tailStart: head.length + 1, bytes: Buffer.byteLength(text) };
+    return {
+      path,
+      totalLines: head.length,
+      head,
+      tail: [],
+      tailStart: head.length + 1,
+      bytes: Buffer.byteLength(text),
+    };
   }
   const headEnd = text.lastIndexOf('\n', KEEP_HEAD_CHARS) + 1;
   const tailBegin = text.indexOf('\n', text.length - KEEP_TAIL_CHARS) + 1;

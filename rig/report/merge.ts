@@ -14,7 +14,11 @@ export class MergeError extends Error {
 
 /** A shard's log path that leaves its run folder is a bad shard: a MergeError like any other. */
 function inRun(runDir: string, rel: string, field: string): string {
-  try { return resolveInRun(runDir, rel, field); } catch (e) { throw new MergeError((e as Error).message); }
+  try {
+    return resolveInRun(runDir, rel, field);
+  } catch (e) {
+    throw new MergeError((e as Error).message);
+  }
 }
 
 function label(run: RunMeta, index: number): string {
@@ -44,7 +48,10 @@ function sameCell(a: Cell, aDir: string, b: Cell, bDir: string): boolean {
 function combineMeta(runs: RunMeta[]): RunMeta {
   const distinct = (xs: (string | undefined)[]): string[] => [...new Set(xs.filter((x): x is string => !!x))];
   const starts = runs.map((r) => r.startedAt).sort((a, b) => Date.parse(a) - Date.parse(b));
-  const finishes = runs.map((r) => r.finishedAt).filter((x): x is string => !!x).sort((a, b) => Date.parse(a) - Date.parse(b));
+  const finishes = runs
+    .map((r) => r.finishedAt)
+    .filter((x): x is string => !!x)
+    .sort((a, b) => Date.parse(a) - Date.parse(b));
   const versions: Record<string, string> = {};
   for (const r of runs) {
     for (const [k, v] of Object.entries(r.versions)) {
@@ -104,7 +111,9 @@ export function mergeRuns(dirs: readonly string[], outDir: string): Results {
       const prev = seen.get(cell.id);
       if (prev) {
         if (!sameCell(prev.cell, prev.dir, cell, dir)) {
-          throw new MergeError(`cell "${cell.id}" appears in ${prev.dir} and ${dir} (cells[${k}]) with different results`);
+          throw new MergeError(
+            `cell "${cell.id}" appears in ${prev.dir} and ${dir} (cells[${k}]) with different results`,
+          );
         }
         return; // identical duplicate (a re-run shard): keep the first
       }

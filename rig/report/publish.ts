@@ -27,10 +27,12 @@ export interface PublishOptions {
 
 export type StepSummaryResult = 'appended' | 'note-only' | 'not-set';
 export type CommentResult =
-  | { action: 'created' | 'updated'; id: number; url?: string }
-  | { action: 'skipped'; reason: string };
+  { action: 'created' | 'updated'; id: number; url?: string } | { action: 'skipped'; reason: string };
 
-export interface PublishResult { stepSummary: StepSummaryResult; comment: CommentResult }
+export interface PublishResult {
+  stepSummary: StepSummaryResult;
+  comment: CommentResult;
+}
 
 export class PublishError extends Error {
   override name = 'PublishError';
@@ -77,7 +79,10 @@ export function commentBody(summary: string): string {
 /** `gh api --paginate` prints one JSON array per page back to back; split them. */
 export function parseConcatenatedJson(text: string): unknown[] {
   const out: unknown[] = [];
-  let depth = 0, start = -1, inStr = false, esc = false;
+  let depth = 0,
+    start = -1,
+    inStr = false,
+    esc = false;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
     if (inStr) {
@@ -87,25 +92,32 @@ export function parseConcatenatedJson(text: string): unknown[] {
       continue;
     }
     if (ch === '"') inStr = true;
-    else if (ch === '[' || ch === '{') { if (depth++ === 0) start = i; }
-    else if (ch === ']' || ch === '}') { if (--depth === 0) out.push(JSON.parse(text.slice(start, i + 1))); }
+    else if (ch === '[' || ch === '{') {
+      if (depth++ === 0) start = i;
+    } else if (ch === ']' || ch === '}') {
+      if (--depth === 0) out.push(JSON.parse(text.slice(start, i + 1)));
+    }
   }
   return out;
 }
 
-interface GhRunner { (args: string[]): Promise<string> }
+interface GhRunner {
+  (args: string[]): Promise<string>;
+}
 
 function ghRunner(gh: string, env: NodeJS.ProcessEnv, token: string): GhRunner {
   const childEnv: NodeJS.ProcessEnv = { ...env, GH_TOKEN: token, GH_PROMPT_DISABLED: '1', NO_COLOR: '1' };
   if (env.GITHUB_SERVER_URL && !/^https:\/\/github\.com\/?$/.test(env.GITHUB_SERVER_URL) && !env.GH_HOST) {
     childEnv.GH_HOST = new URL(env.GITHUB_SERVER_URL).host; // GitHub Enterprise Server
   }
-  return (args) => new Promise((resolvePromise, reject) => {
-    execFile(gh, args, { env: childEnv, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new PublishError(`gh ${args.slice(0, 4).join(' ')} failed: ${String(stderr).trim() || err.message}`));
-      else resolvePromise(String(stdout));
+  return (args) =>
+    new Promise((resolvePromise, reject) => {
+      execFile(gh, args, { env: childEnv, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+        if (err)
+          reject(new PublishError(`gh ${args.slice(0, 4).join(' ')} failed: ${String(stderr).trim() || err.message}`));
+        else resolvePromise(String(stdout));
+      });
     });
-  });
 }
 
 /** Finds the rig's comment on the PR (oldest one carrying the marker), or undefined. */
@@ -113,14 +125,22 @@ async function findComment(run: GhRunner, repo: string, pr: number): Promise<z.i
   const out = await run(['api', '--paginate', `repos/${repo}/issues/${pr}/comments?per_page=100`]);
   for (const page of parseConcatenatedJson(out)) {
     const parsed = CommentPage.safeParse(page);
-    if (!parsed.success) throw new PublishError(`gh api: unexpected comment list shape: ${parsed.error.issues[0]?.message ?? ''}`);
+    if (!parsed.success)
+      throw new PublishError(`gh api: unexpected comment list shape: ${parsed.error.issues[0]?.message ?? ''}`);
     const hit = parsed.data.find((c) => (c.body ?? '').includes(MARKER));
     if (hit) return hit;
   }
   return undefined;
 }
 
-export async function upsertPrComment(opts: { body: string; gh: string; env: NodeJS.ProcessEnv; token: string; repo: string; pr: number }): Promise<CommentResult> {
+export async function upsertPrComment(opts: {
+  body: string;
+  gh: string;
+  env: NodeJS.ProcessEnv;
+  token: string;
+  repo: string;
+  pr: number;
+}): Promise<CommentResult> {
   const run = ghRunner(opts.gh, opts.env, opts.token);
   const existing = await findComment(run, opts.repo, opts.pr);
   const dir = mkdtempSync(join(tmpdir(), 'rig-publish-'));
@@ -131,7 +151,8 @@ export async function upsertPrComment(opts: { body: string; gh: string; env: Nod
       ? ['api', '--method', 'PATCH', `repos/${opts.repo}/issues/comments/${existing.id}`, '--input', input]
       : ['api', '--method', 'POST', `repos/${opts.repo}/issues/${opts.pr}/comments`, '--input', input];
     const answer = IssueComment.safeParse(JSON.parse(await run(args)));
-    if (!answer.success) throw new PublishError(`gh api: unexpected comment shape: ${answer.error.issues[0]?.message ?? ''}`);
+    if (!answer.success)
+      throw new PublishError(`gh api: unexpected comment shape: ${answer.error.issues[0]?.message ?? ''}`);
     return { action: existing ? 'updated' : 'created', id: answer.data.id, url: answer.data.html_url };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -145,7 +166,8 @@ export async function publishReport(opts: PublishOptions): Promise<PublishResult
   const pr = prNumberFrom(env, opts.pr);
   const token = env.GH_TOKEN || env.GITHUB_TOKEN;
   let comment: CommentResult;
-  if (pr === undefined) comment = { action: 'skipped', reason: 'no pull request (GITHUB_REF is not refs/pull/N/merge and no --pr)' };
+  if (pr === undefined)
+    comment = { action: 'skipped', reason: 'no pull request (GITHUB_REF is not refs/pull/N/merge and no --pr)' };
   else if (!token) comment = { action: 'skipped', reason: 'no GH_TOKEN or GITHUB_TOKEN' };
   else {
     const repo = opts.repo ?? env.GITHUB_REPOSITORY ?? '{owner}/{repo}';

@@ -55,8 +55,9 @@ function redactUnterminatedKeys(text: string): string {
  * ignored; longer secrets are replaced first so one secret containing another is fully masked.
  */
 export function makeRedactor(secrets: readonly string[]): Redactor {
-  const variants = [...new Set(secrets.filter((s) => s.length > 0).flatMap(escapeVariants))]
-    .sort((a, b) => b.length - a.length);
+  const variants = [...new Set(secrets.filter((s) => s.length > 0).flatMap(escapeVariants))].sort(
+    (a, b) => b.length - a.length,
+  );
   const secretRe = variants.length > 0 ? new RegExp(variants.map(escapeRegExp).join('|'), 'g') : undefined;
   return (text: string): string => {
     let out = text;

@@ -6,7 +6,10 @@ import type { z } from 'zod';
 import { Results } from '../results/schema.ts';
 
 export class ResultsFileError extends Error {
-  constructor(readonly file: string, readonly problems: string[]) {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
     super(`${file}: invalid results file\n${problems.map((p) => `  ${p}`).join('\n')}`);
     this.name = 'ResultsFileError';
   }

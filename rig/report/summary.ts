@@ -4,8 +4,20 @@
 // the grid is cut — and the end note always says what was left out and where the rest is.
 import type { Cell, Results } from '../results/schema.ts';
 import {
-  DISAGREE_FLAG, QUARANTINE_ICON, STATUS_ICON, cellIcon, columnKey, crossTargetKey, expectedText, gotText,
-  isBad, isGood, rowKey, runDurationMs, shortCode, totals,
+  DISAGREE_FLAG,
+  QUARANTINE_ICON,
+  STATUS_ICON,
+  cellIcon,
+  columnKey,
+  crossTargetKey,
+  expectedText,
+  gotText,
+  isBad,
+  isGood,
+  rowKey,
+  runDurationMs,
+  shortCode,
+  totals,
 } from './cells.ts';
 import { lastLines, type LogStore } from './logs.ts';
 import { stripInvalidXml } from './xml.ts';
@@ -27,8 +39,12 @@ export interface SummaryOptions {
 export function mdInline(s: string, max = 200): string {
   const one = stripInvalidXml(s).replace(/\s*[\r\n]+\s*/g, ' ');
   const cut = one.length > max ? one.slice(0, max - 1) + '…' : one;
-  return cut.replace(/([\\`*_[\]])/g, '\\$1')
-    .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|');
+  return cut
+    .replace(/([\\`*_[\]])/g, '\\$1')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/\|/g, '\\|');
 }
 
 /** Escapes text for an HTML context (a <summary> line), where markdown escapes would show literally. */
@@ -40,7 +56,9 @@ export function htmlInline(s: string, max = 200): string {
 
 function fenced(lines: string[]): string {
   // Serial garbage (NUL, ESC…) is shown as \xNN: the API and the renderer choke on raw controls.
-  const body = lines.map((l) => stripInvalidXml(l.length > 300 ? l.slice(0, 299) + '…' : l).replace(/\t/g, '  ')).join('\n');
+  const body = lines
+    .map((l) => stripInvalidXml(l.length > 300 ? l.slice(0, 299) + '…' : l).replace(/\t/g, '  '))
+    .join('\n');
   let longest = 2;
   for (const m of body.matchAll(/~+/g)) longest = Math.max(longest, m[0].length);
   const fence = '~'.repeat(longest + 1);
@@ -54,26 +72,30 @@ function n(x: number): string {
 function header(r: Results): string {
   const t = totals(r.cells);
   const parts = [
-    `${STATUS_ICON.pass} ${n(t.pass)}`, `${STATUS_ICON.fail} ${n(t.fail)}`, `${STATUS_ICON.error} ${n(t.error)}`,
-    `${STATUS_ICON.skip} ${n(t.skip)}`, `${STATUS_ICON.flaky} ${n(t.flaky)}`, `${QUARANTINE_ICON} ${n(t.quarantined)}`,
+    `${STATUS_ICON.pass} ${n(t.pass)}`,
+    `${STATUS_ICON.fail} ${n(t.fail)}`,
+    `${STATUS_ICON.error} ${n(t.error)}`,
+    `${STATUS_ICON.skip} ${n(t.skip)}`,
+    `${STATUS_ICON.flaky} ${n(t.flaky)}`,
+    `${QUARANTINE_ICON} ${n(t.quarantined)}`,
   ];
   const verdict = t.fail + t.error > 0 ? '❌' : '✅';
   const meta: string[] = [`run ${mdInline(r.run.id, 80)}`, `targets ${mdInline(r.run.target.join(', '))}`];
   if (r.run.broker) {
     const b = r.run.broker;
-    meta.push(`broker ${mdInline(b.provider)}${b.version ? ` ${mdInline(b.version)}` : ''}${b.image ? ` (${mdInline(b.image)})` : ''}`);
+    meta.push(
+      `broker ${mdInline(b.provider)}${b.version ? ` ${mdInline(b.version)}` : ''}${b.image ? ` (${mdInline(b.image)})` : ''}`,
+    );
   }
   meta.push(`rig ${mdInline(r.run.rigVersion)}`);
   const d = runDurationMs(r);
   meta.push(`started ${mdInline(r.run.startedAt)}${d !== undefined ? `, took ${(d / 1000).toFixed(1)} s` : ''}`);
   if (r.run.host) meta.push(`host ${mdInline(r.run.host)}`);
   if (r.run.shard) meta.push(`shard ${mdInline(r.run.shard)}`);
-  const versions = Object.entries(r.run.versions).map(([k, v]) => `${mdInline(k)} ${mdInline(v)}`).join(', ');
-  const lines = [
-    `## ${verdict} Rig report: ${n(t.total)} cells — ${parts.join(' · ')}`,
-    '',
-    meta.join(' · '),
-  ];
+  const versions = Object.entries(r.run.versions)
+    .map(([k, v]) => `${mdInline(k)} ${mdInline(v)}`)
+    .join(', ');
+  const lines = [`## ${verdict} Rig report: ${n(t.total)} cells — ${parts.join(' · ')}`, '', meta.join(' · ')];
   if (versions) lines.push('', `Versions: ${versions}`);
   if (r.run.interrupted) lines.push('', '**⚠ The run was interrupted; cells not reached are missing.**');
   return lines.join('\n');
@@ -81,8 +103,14 @@ function header(r: Results): string {
 
 // ---------- grid ----------
 
-interface Slot { cells: Cell[] }
-interface Grid { rows: string[]; cols: string[]; slots: Map<string, Slot> }
+interface Slot {
+  cells: Cell[];
+}
+interface Grid {
+  rows: string[];
+  cols: string[];
+  slots: Map<string, Slot>;
+}
 
 function buildGrid(cells: readonly Cell[]): Grid {
   const rows: string[] = [];
@@ -93,8 +121,14 @@ function buildGrid(cells: readonly Cell[]): Grid {
   for (const c of cells) {
     const r = rowKey(c);
     const k = columnKey(c);
-    if (!seenR.has(r)) { seenR.add(r); rows.push(r); }
-    if (!seenC.has(k)) { seenC.add(k); cols.push(k); }
+    if (!seenR.has(r)) {
+      seenR.add(r);
+      rows.push(r);
+    }
+    if (!seenC.has(k)) {
+      seenC.add(k);
+      cols.push(k);
+    }
     const key = `${r}\u0000${k}`;
     const slot = slots.get(key) ?? { cells: [] };
     slot.cells.push(c);
@@ -128,7 +162,11 @@ function slotText(slot: Slot | undefined): { text: string; flagged: boolean } {
   return { text: parts.join(' · ') + (flagged ? ` ${DISAGREE_FLAG}` : ''), flagged };
 }
 
-interface GridRender { lines: string[]; hiddenPassing: number; flagged: number }
+interface GridRender {
+  lines: string[];
+  hiddenPassing: number;
+  flagged: number;
+}
 
 function renderGrid(g: Grid, collapsePassing: boolean): GridRender {
   const lines = [
@@ -143,7 +181,10 @@ function renderGrid(g: Grid, collapsePassing: boolean): GridRender {
     if (rowFlagged) flagged++;
     if (collapsePassing && !rowFlagged) {
       const all = g.cols.flatMap((c) => g.slots.get(`${r}\u0000${c}`)?.cells ?? []);
-      if (all.every((c) => isGood(c) || c.status === 'skip')) { hidden++; continue; }
+      if (all.every((c) => isGood(c) || c.status === 'skip')) {
+        hidden++;
+        continue;
+      }
     }
     lines.push(`| ${mdInline(r, 120)} | ${texts.map((t) => t.text).join(' | ')} |`);
   }
@@ -152,7 +193,12 @@ function renderGrid(g: Grid, collapsePassing: boolean): GridRender {
 
 // ---------- baseline ----------
 
-export interface BaselineDiff { newFailures: Cell[]; fixed: Cell[]; stillFailing: Cell[]; newCells: Set<string> }
+export interface BaselineDiff {
+  newFailures: Cell[];
+  fixed: Cell[];
+  stillFailing: Cell[];
+  newCells: Set<string>;
+}
 
 export function diffBaseline(current: Results, baseline: Results): BaselineDiff {
   const before = new Map(baseline.cells.map((c) => [c.id, c] as const));
@@ -199,18 +245,29 @@ function detailBlock(c: Cell, logs: LogStore | undefined, logLines: number): str
   body.push(`**expected** ${exp ? mdInline(exp, 400) : '_(not recorded)_'} · **got** ${mdInline(gotText(c), 400)}`);
   if (c.quarantine) body.push(`quarantined: ${mdInline(c.quarantine, 200)}`);
   const failures = c.failures.filter((f) => f !== c.reason);
-  if (failures.length > 0) body.push(failures.slice(0, 10).map((f) => `- ${mdInline(f, 300)}`).join('\n'));
+  if (failures.length > 0)
+    body.push(
+      failures
+        .slice(0, 10)
+        .map((f) => `- ${mdInline(f, 300)}`)
+        .join('\n'),
+    );
   const log = logs?.get(c.serialLog);
   if (log && logLines > 0) {
     const { lines, firstNumber } = lastLines(log, logLines);
-    body.push(`last serial lines (${firstNumber}–${firstNumber + lines.length - 1} of ${log.totalLines}, ${mdInline(c.serialLog ?? '', 120)}):\n\n${fenced(lines)}`);
+    body.push(
+      `last serial lines (${firstNumber}–${firstNumber + lines.length - 1} of ${log.totalLines}, ${mdInline(c.serialLog ?? '', 120)}):\n\n${fenced(lines)}`,
+    );
   }
   return `<details><summary>${summary}</summary>\n\n${body.join('\n\n')}\n\n</details>`;
 }
 
 // ---------- assembly ----------
 
-interface Layout { collapse: boolean; listLimit: number }
+interface Layout {
+  collapse: boolean;
+  listLimit: number;
+}
 const LAYOUTS: Layout[] = [
   { collapse: false, listLimit: Number.MAX_SAFE_INTEGER },
   { collapse: true, listLimit: Number.MAX_SAFE_INTEGER },
@@ -232,8 +289,10 @@ export function buildSummary(r: Results, opts: SummaryOptions = {}): string {
   for (const layout of LAYOUTS) {
     gridR = renderGrid(grid, layout.collapse);
     const parts = [head, '### Results', gridR.lines.join('\n')];
-    if (gridR.hiddenPassing > 0) parts.push(`_${n(gridR.hiddenPassing)} rows where every cell passed or was skipped are collapsed._`);
-    if (gridR.flagged > 0) parts.push(`_${n(gridR.flagged)} rows where twin and hardware disagree (${DISAGREE_FLAG})._`);
+    if (gridR.hiddenPassing > 0)
+      parts.push(`_${n(gridR.hiddenPassing)} rows where every cell passed or was skipped are collapsed._`);
+    if (gridR.flagged > 0)
+      parts.push(`_${n(gridR.flagged)} rows where twin and hardware disagree (${DISAGREE_FLAG})._`);
     changesCut = 0;
     if (opts.baseline) {
       const ch = renderChanges(r, opts.baseline, layout.listLimit);
@@ -250,7 +309,10 @@ export function buildSummary(r: Results, opts: SummaryOptions = {}): string {
   if (core.length + FOOTER_RESERVE > max) {
     const cutAt = core.lastIndexOf('\n', max - FOOTER_RESERVE);
     const kept = core.slice(0, Math.max(0, cutAt));
-    const droppedLines = core.slice(kept.length).split('\n').filter((l) => l.trim() !== '').length;
+    const droppedLines = core
+      .slice(kept.length)
+      .split('\n')
+      .filter((l) => l.trim() !== '').length;
     omitted.push(`the last ${n(droppedLines)} lines of the grid and lists (text truncated)`);
     core = kept;
   }
@@ -262,19 +324,26 @@ export function buildSummary(r: Results, opts: SummaryOptions = {}): string {
   let shortened = 0;
   for (const c of bad) {
     let block = detailBlock(c, opts.logs, logLines);
-    if (used + block.length + 2 > max && logLines > 5) { block = detailBlock(c, opts.logs, 5); shortened++; }
+    if (used + block.length + 2 > max && logLines > 5) {
+      block = detailBlock(c, opts.logs, 5);
+      shortened++;
+    }
     if (used + block.length + 2 > max) break;
     details.push(block);
     used += block.length + 2;
   }
-  if (details.length < bad.length) omitted.push(`failure details for ${n(bad.length - details.length)} of ${n(bad.length)} failing cells`);
-  if (shortened > 0 && details.length > 0) omitted.push(`serial excerpts shortened to 5 lines for ${n(Math.min(shortened, details.length))} failures`);
+  if (details.length < bad.length)
+    omitted.push(`failure details for ${n(bad.length - details.length)} of ${n(bad.length)} failing cells`);
+  if (shortened > 0 && details.length > 0)
+    omitted.push(`serial excerpts shortened to 5 lines for ${n(Math.min(shortened, details.length))} failures`);
 
   const sections = [core];
   if (details.length > 0) sections.push(`### Failures\n\n${details.join('\n\n')}`);
   const where = opts.artifactUrl ? `[the run artifact](${opts.artifactUrl})` : 'the run artifact';
   if (omitted.length > 0) {
-    sections.push(`---\n_Omitted to stay under GitHub's ${n(COMMENT_LIMIT)}-character limit: ${omitted.map((o) => mdInline(o, 200)).join('; ')}. The full report (report.html, junit.xml, results.json) is in ${where}._`);
+    sections.push(
+      `---\n_Omitted to stay under GitHub's ${n(COMMENT_LIMIT)}-character limit: ${omitted.map((o) => mdInline(o, 200)).join('; ')}. The full report (report.html, junit.xml, results.json) is in ${where}._`,
+    );
   } else {
     sections.push(`---\n_Full report (report.html, junit.xml, results.json) in ${where}._`);
   }

@@ -48,18 +48,40 @@ export function syntheticResults(n: number, opts: SyntheticOptions = {}): Result
     else if (x < 0.17) status = 'error';
     else if (x < 0.25) status = 'skip';
     else if (x < 0.28) status = 'flaky';
-    else if (x < 0.30) { status = 'fail'; quarantine = `https://github.com/example/rig/issues/${100 + (i % 50)}`; }
+    else if (x < 0.3) {
+      status = 'fail';
+      quarantine = `https://github.com/example/rig/issues/${100 + (i % 50)}`;
+    }
     const bad = status === 'fail' || status === 'error';
-    const reasonBase = status === 'fail' ? `expected connected, got ${b.code}`
-      : status === 'error' ? 'serial port vanished during handshake'
-      : status === 'skip' ? 'needs hardware: WINC1500 TLS offload' : undefined;
-    const reason = reasonBase && opts.longReasons
-      ? `${reasonBase}: ${'the handshake failed while verifying the server certificate chain against the configured trust anchors; '.repeat(6)}`
-      : reasonBase;
+    const reasonBase =
+      status === 'fail'
+        ? `expected connected, got ${b.code}`
+        : status === 'error'
+          ? 'serial port vanished during handshake'
+          : status === 'skip'
+            ? 'needs hardware: WINC1500 TLS offload'
+            : undefined;
+    const reason =
+      reasonBase && opts.longReasons
+        ? `${reasonBase}: ${'the handshake failed while verifying the server certificate chain against the configured trust anchors; '.repeat(6)}`
+        : reasonBase;
     cells.push({
-      id, scenario, variant, board: b.board, target, status, quarantine,
-      outcome: bad ? { kind: status === 'error' ? 'crash' : b.kind, code: status === 'error' ? undefined : b.code, facts: [b.code] }
-        : status === 'skip' ? { kind: 'none' } : { kind: 'connected' },
+      id,
+      scenario,
+      variant,
+      board: b.board,
+      target,
+      status,
+      quarantine,
+      outcome: bad
+        ? {
+            kind: status === 'error' ? 'crash' : b.kind,
+            code: status === 'error' ? undefined : b.code,
+            facts: [b.code],
+          }
+        : status === 'skip'
+          ? { kind: 'none' }
+          : { kind: 'connected' },
       expected: { kind: 'connected' },
       reason,
       failures: status === 'fail' ? [`serial: /MQTT connected/ not seen within 20000 ms`] : [],
@@ -91,12 +113,19 @@ export function syntheticResults(n: number, opts: SyntheticOptions = {}): Result
 export function writeSyntheticRun(dir: string, n: number, opts: SyntheticOptions = {}): Results {
   const results = syntheticResults(n, { ...opts, withLogs: true });
   mkdirSync(join(dir, 'logs'), { recursive: true });
-  writeFileSync(join(dir, 'logs/broker.log'), '1700000000: mosquitto version 2.0.11 starting\n1700000001: Opening ipv4 listen socket on port 8883.\n');
+  writeFileSync(
+    join(dir, 'logs/broker.log'),
+    '1700000000: mosquitto version 2.0.11 starting\n1700000001: Opening ipv4 listen socket on port 8883.\n',
+  );
   for (const c of results.cells) {
     if (!c.serialLog) continue;
     const lines = ['ets Jun  8 2016 00:22:57', 'rst:0x1 (POWERON_RESET),boot:0x13', 'WiFi connected, IP 10.0.0.42'];
     for (let k = 0; k < 30; k++) lines.push(`[${1000 + k * 37}][D][ssl_client.cpp:${100 + k}] handshake step ${k}`);
-    lines.push(c.status === 'fail' ? `[E][ssl_client.cpp:37] _handle_error(): [start_ssl_client():273]: (-9984) X509 - Certificate verification failed` : 'MQTT connected');
+    lines.push(
+      c.status === 'fail'
+        ? `[E][ssl_client.cpp:37] _handle_error(): [start_ssl_client():273]: (-9984) X509 - Certificate verification failed`
+        : 'MQTT connected',
+    );
     writeFileSync(join(dir, c.serialLog), lines.join('\n') + '\n');
   }
   return results;

@@ -34,7 +34,7 @@ export const Cell = z.object({
   scenario: z.string(),
   variant: z.string(),
   board: z.string(),
-  core: z.string().optional().describe('Core version the cell ran on (a twin\'s or the board\'s); absent for PCs'),
+  core: z.string().optional().describe("Core version the cell ran on (a twin's or the board's); absent for PCs"),
   target: z.enum(['twin', 'hardware', 'host']),
   status: CellStatus,
   outcome: Outcome,
@@ -46,7 +46,10 @@ export const Cell = z.object({
   attempts: z.number().int().min(1).default(1),
   serialLog: z.string().optional().describe('Path relative to the run folder'),
   brokerLog: z.string().optional(),
-  matchedLines: z.array(z.number()).optional().describe('0-based indices of serial log lines that matched expectations'),
+  matchedLines: z
+    .array(z.number())
+    .optional()
+    .describe('0-based indices of serial log lines that matched expectations'),
   certificates: z.array(CertSummary).optional(),
   timings: z.record(z.string(), z.number()).optional().describe('build, broker, flash, handshake… in ms'),
 });

@@ -5,7 +5,11 @@ import { readFile } from 'node:fs/promises';
 import { secretsHeader } from '../target/secrets.ts';
 import type { CellEnv } from './attempt.ts';
 
-export interface CellSecrets { header: string; eccSlotKey?: string; clientId: string }
+export interface CellSecrets {
+  header: string;
+  eccSlotKey?: string;
+  clientId: string;
+}
 
 export interface CellSecretsOptions {
   ssid: string;
@@ -20,21 +24,28 @@ export async function cellSecrets(env: CellEnv, o: CellSecretsOptions): Promise<
   const c = rv.client;
   const caPem = c.ca ? await readFile(pki.certs[c.ca]!.crt, 'utf8') : undefined;
   const clientCert = c.cert ? pki.certs[c.cert] : undefined;
-  const keyFile = clientCert ? clientCert.keyPlain ?? clientCert.key : undefined;
+  const keyFile = clientCert ? (clientCert.keyPlain ?? clientCert.key) : undefined;
   // MKR1000 keeps its key in the ECC508: the sketch names a slot, the key itself never enters the sketch.
   const eccSlotKey = plan.board.family === 'mkr1000' ? keyFile : undefined;
   // Cells of one variant share a broker: a pinned core gets its own id, so its messages are told apart.
   const clientId = c.clientId ?? `rig-${plan.board.id}${plan.core ? `-${plan.core}` : ''}-${rv.variant}`.slice(0, 23);
   const clientKeyPem = keyFile && !eccSlotKey ? await readFile(keyFile, 'utf8') : undefined;
-  for (const s of [o.wifiPassword, c.password, ...configSecrets(c.config), ...keyLines(clientKeyPem)]) if (s) env.secret(s);
+  for (const s of [o.wifiPassword, c.password, ...configSecrets(c.config), ...keyLines(clientKeyPem)])
+    if (s) env.secret(s);
   const header = secretsHeader({
     origin: `${rv.scenario.id}/${rv.variant}/${plan.board.id}`,
-    ssid: o.ssid, wifiPassword: o.wifiPassword, broker: c.connect, brokerIsIp: c.byIp, port: o.port, clientId,
+    ssid: o.ssid,
+    wifiPassword: o.wifiPassword,
+    broker: c.connect,
+    brokerIsIp: c.byIp,
+    port: o.port,
+    clientId,
     ...(c.username !== undefined ? { username: c.username } : {}),
     ...(c.password !== undefined ? { password: c.password } : {}),
-    topic: c.topic, insecure: c.insecure,
+    topic: c.topic,
+    insecure: c.insecure,
     ...(caPem ? { caCertPem: caPem } : {}),
-    ...(clientCert ? { clientCertPem: o.clientCertPem ?? await readFile(clientCert.crt, 'utf8') } : {}),
+    ...(clientCert ? { clientCertPem: o.clientCertPem ?? (await readFile(clientCert.crt, 'utf8')) } : {}),
     ...(clientKeyPem ? { clientKeyPem } : {}),
     ...(eccSlotKey ? { eccSlot: 0 } : {}),
     extra: c.config,
@@ -44,10 +55,15 @@ export async function cellSecrets(env: CellEnv, o: CellSecretsOptions): Promise<
 
 /** Config values the sketch gets whose name says they are secret (as run.ts collects them for the broker side). */
 function configSecrets(config: Record<string, string | number | boolean>): string[] {
-  return Object.entries(config).filter(([k, v]) => /PASS|KEY|SECRET|TOKEN/i.test(k) && typeof v === 'string').map(([, v]) => String(v));
+  return Object.entries(config)
+    .filter(([k, v]) => /PASS|KEY|SECRET|TOKEN/i.test(k) && typeof v === 'string')
+    .map(([, v]) => String(v));
 }
 
 /** A private key's base64 lines: a sketch that prints its key without the BEGIN line must not leak it either. */
 function keyLines(pem: string | undefined): string[] {
-  return (pem ?? '').split('\n').map((l) => l.trim()).filter((l) => l.length >= 16 && /^[A-Za-z0-9+/=]+$/.test(l));
+  return (pem ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length >= 16 && /^[A-Za-z0-9+/=]+$/.test(l));
 }

@@ -9,10 +9,16 @@ export class Cleanup {
   private readonly abort = new AbortController();
   private cause: NodeJS.Signals | 'watchdog' | undefined;
 
-  get signal(): AbortSignal { return this.abort.signal; }
-  get interrupted(): boolean { return this.abort.signal.aborted; }
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+  get interrupted(): boolean {
+    return this.abort.signal.aborted;
+  }
   /** What stopped the run: a signal (the user) or the watchdog (the run took too long: the rig's failure). */
-  get stoppedBy(): NodeJS.Signals | 'watchdog' | undefined { return this.cause; }
+  get stoppedBy(): NodeJS.Signals | 'watchdog' | undefined {
+    return this.cause;
+  }
 
   /** The --watchdog expired: stops the run like a first signal, but says so. */
   expire(): void {
@@ -24,7 +30,9 @@ export class Cleanup {
   add(name: string, stop: Stopper): () => void {
     const id = this.next++;
     this.stoppers.set(id, { name, stop });
-    return () => { this.stoppers.delete(id); };
+    return () => {
+      this.stoppers.delete(id);
+    };
   }
 
   /** Stops everything registered, newest first, each bounded in time so cleanup itself cannot hang. */
@@ -32,19 +40,23 @@ export class Cleanup {
     const failed: string[] = [];
     const entries = [...this.stoppers.entries()].reverse();
     this.stoppers.clear();
-    await Promise.all(entries.map(async ([, { name, stop }]) => {
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        await Promise.race([
-          Promise.resolve().then(stop),
-          new Promise((_, rej) => { timer = setTimeout(() => rej(new Error('timeout')), timeoutMs); }),
-        ]);
-      } catch (e) {
-        failed.push(`${name}: ${(e as Error).message}`);
-      } finally {
-        clearTimeout(timer);
-      }
-    }));
+    await Promise.all(
+      entries.map(async ([, { name, stop }]) => {
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          await Promise.race([
+            Promise.resolve().then(stop),
+            new Promise((_, rej) => {
+              timer = setTimeout(() => rej(new Error('timeout')), timeoutMs);
+            }),
+          ]);
+        } catch (e) {
+          failed.push(`${name}: ${(e as Error).message}`);
+        } finally {
+          clearTimeout(timer);
+        }
+      }),
+    );
     return failed;
   }
 
@@ -63,6 +75,9 @@ export class Cleanup {
     };
     process.on('SIGINT', handler);
     process.on('SIGTERM', handler);
-    return () => { process.off('SIGINT', handler); process.off('SIGTERM', handler); };
+    return () => {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    };
   }
 }

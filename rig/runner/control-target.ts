@@ -17,26 +17,39 @@ export async function runControlCell(env: CellEnv): Promise<Attempt> {
   if (c.password) env.secret(c.password);
   const t0 = Date.now();
   // The PC reaches the broker at its real address; the name it checks is the one the board would use.
-  const outcome = await runControl(kind, {
-    host: broker.host,
-    port: broker.ports[c.port] ?? c.port,
-    tls: listener ? listener.tls !== undefined : true,
-    ...(c.ca ? { ca: pki.certs[c.ca]!.crt } : {}),
-    ...(cert ? { cert: cert.crt, ...(cert.keyPlain ?? cert.key ? { key: cert.keyPlain ?? cert.key } : {}) } : {}),
-    ...(c.insecure ? { insecure: true } : {}),
-    ...(c.username !== undefined ? { username: c.username } : {}),
-    ...(c.password !== undefined ? { password: c.password } : {}),
-    clientId,
-    topic: c.topic,
-    ...(c.tlsVersion ? { tlsVersion: c.tlsVersion } : {}),
-    ...(c.connect !== broker.host || !isIPv4(c.connect) ? { servername: c.connect } : {}),
-  }, { timeoutMs: Math.min(env.timeoutMs, 15_000) });
-  const serial = [`${kind} → ${c.connect}:${c.port} (${broker.host}:${broker.ports[c.port] ?? c.port})`,
-    `outcome: ${outcome.kind}${outcome.code ? ` ${outcome.code}` : ''}${outcome.detail ? ` — ${outcome.detail}` : ''}`];
+  const outcome = await runControl(
+    kind,
+    {
+      host: broker.host,
+      port: broker.ports[c.port] ?? c.port,
+      tls: listener ? listener.tls !== undefined : true,
+      ...(c.ca ? { ca: pki.certs[c.ca]!.crt } : {}),
+      ...(cert ? { cert: cert.crt, ...((cert.keyPlain ?? cert.key) ? { key: cert.keyPlain ?? cert.key } : {}) } : {}),
+      ...(c.insecure ? { insecure: true } : {}),
+      ...(c.username !== undefined ? { username: c.username } : {}),
+      ...(c.password !== undefined ? { password: c.password } : {}),
+      clientId,
+      topic: c.topic,
+      ...(c.tlsVersion ? { tlsVersion: c.tlsVersion } : {}),
+      ...(c.connect !== broker.host || !isIPv4(c.connect) ? { servername: c.connect } : {}),
+    },
+    { timeoutMs: Math.min(env.timeoutMs, 15_000) },
+  );
+  const serial = [
+    `${kind} → ${c.connect}:${c.port} (${broker.host}:${broker.ports[c.port] ?? c.port})`,
+    `outcome: ${outcome.kind}${outcome.code ? ` ${outcome.code}` : ''}${outcome.detail ? ` — ${outcome.detail}` : ''}`,
+  ];
   // The round trip ends before its PUBLISH is in the broker log the message is attributed by: wait for it.
   if (env.plan.expectation?.messages?.length) {
-    await settle({ decided: () => true, exited: new Promise(() => undefined), timeoutMs: env.timeoutMs, signal: env.signal,
-      expectation: env.plan.expectation, serial: () => serial, messages: () => env.clients.messages().counted });
+    await settle({
+      decided: () => true,
+      exited: new Promise(() => undefined),
+      timeoutMs: env.timeoutMs,
+      signal: env.signal,
+      expectation: env.plan.expectation,
+      serial: () => serial,
+      messages: () => env.clients.messages().counted,
+    });
   }
   return { outcome, serial, timings: { run: Date.now() - t0 } };
 }

@@ -8,7 +8,10 @@ import { cellSecrets } from './cell-secrets.ts';
 import { sketchFolder } from './twin-target.ts';
 import { feed, newClassifier, watch, type TargetEnd } from './watch.ts';
 
-export interface HardwareRunner { brokerIp: string; run: (env: CellEnv) => Promise<Attempt> }
+export interface HardwareRunner {
+  brokerIp: string;
+  run: (env: CellEnv) => Promise<Attempt>;
+}
 
 /** What a lab (or a test standing in for one) provides: the inventory, the environment, the tools and ports. */
 export interface HardwareRunnerOptions {
@@ -19,10 +22,15 @@ export interface HardwareRunnerOptions {
 
 export async function hardwareRunner(o: HardwareRunnerOptions = {}): Promise<HardwareRunner> {
   let inv: LabInventory;
-  try { inv = o.inventory ?? await loadInventory(); } catch (e) {
+  try {
+    inv = o.inventory ?? (await loadInventory());
+  } catch (e) {
     // Without a lab every hardware cell is reported as an error with this reason; twins still run.
     const reason = (e as Error).message;
-    return { brokerIp: '127.0.0.1', run: async () => ({ outcome: { kind: 'none' }, serial: [], infraError: reason, timings: {} }) };
+    return {
+      brokerIp: '127.0.0.1',
+      run: async () => ({ outcome: { kind: 'none' }, serial: [], infraError: reason, timings: {} }),
+    };
   }
   const brokerIp = brokerAddress(inv);
   return {
@@ -30,11 +38,21 @@ export async function hardwareRunner(o: HardwareRunnerOptions = {}): Promise<Har
     run: async (env) => {
       // Every lab board with this profile: runOnHardware takes a free, attached one.
       const board = inv.boards.filter((b) => b.profile === env.plan.board.id);
-      if (board.length === 0) return { outcome: { kind: 'none' }, serial: [], infraError: `no board with profile ${env.plan.board.id} in the lab inventory`, timings: {} };
+      if (board.length === 0)
+        return {
+          outcome: { kind: 'none' },
+          serial: [],
+          infraError: `no board with profile ${env.plan.board.id} in the lab inventory`,
+          timings: {},
+        };
       const wifi = wifiFromEnv(o.env);
       const sketchDir = await sketchFolder(env);
       if (!sketchDir) return { outcome: { kind: 'none' }, serial: [], infraError: 'no sketch', timings: {} };
-      const base = { ssid: wifi.ssid, wifiPassword: wifi.pass, port: env.broker.ports[env.rv.client.port] ?? env.rv.client.port };
+      const base = {
+        ssid: wifi.ssid,
+        wifiPassword: wifi.pass,
+        port: env.broker.ports[env.rv.client.port] ?? env.rv.client.port,
+      };
       const secrets = await cellSecrets(env, base);
       // The rig's client id; one the sketch picks itself is learned from the broker log (attribution.ts).
       env.clients.add(secrets.clientId);
@@ -45,18 +63,41 @@ export async function hardwareRunner(o: HardwareRunnerOptions = {}): Promise<Har
         // The twin's emulated ECC508 holds the rig's key; a real one holds its own: issue the certificate for it.
         candidates = board.filter((b) => b.ecc508);
         if (candidates.length === 0) {
-          return { outcome: { kind: 'none' }, serial: [], timings: {}, infraError: `no ${env.plan.board.id} in the lab inventory has ecc508.csr: `
-            + 'its client certificate must be issued for the key inside the board\'s ECC508 (docs/hardware.md, "MKR1000 client certificates")' };
+          return {
+            outcome: { kind: 'none' },
+            serial: [],
+            timings: {},
+            infraError:
+              `no ${env.plan.board.id} in the lab inventory has ecc508.csr: ` +
+              'its client certificate must be issued for the key inside the board\'s ECC508 (docs/hardware.md, "MKR1000 client certificates")',
+          };
         }
-        header = async (b) => (await cellSecrets(env, { ...base, clientCertPem: (await certForBoardKey(template, env.pki, b.ecc508!.csr, b.name)).certPem })).header;
+        header = async (b) =>
+          (
+            await cellSecrets(env, {
+              ...base,
+              clientCertPem: (await certForBoardKey(template, env.pki, b.ecc508!.csr, b.name)).certPem,
+            })
+          ).header;
       }
-      const cell = await runOnHardware({ profile: env.plan.board, board: candidates, sketchDir, secretsHeader: header,
-        runDir: env.cellDir, timeoutMs: env.timeoutMs, signal: env.signal, cellId: env.plan.id, ...o.tools });
+      const cell = await runOnHardware({
+        profile: env.plan.board,
+        board: candidates,
+        sketchDir,
+        secretsHeader: header,
+        runDir: env.cellDir,
+        timeoutMs: env.timeoutMs,
+        signal: env.signal,
+        cellId: env.plan.id,
+        ...o.tools,
+      });
       const unregister = env.cleanup.add(`board ${cell.board.name}`, () => cell.close());
       try {
         const classifier = newClassifier(env);
         feed(cell.capture, classifier);
-        const ended: Promise<TargetEnd> = cell.ended.then((e) => (e ? { code: null, signal: null, reason: e.message } : new Promise<TargetEnd>(() => undefined)));
+        const ended: Promise<TargetEnd> = cell.ended.then((e) =>
+          e ? { code: null, signal: null, reason: e.message } : new Promise<TargetEnd>(() => undefined),
+        );
         return await watch(env, cell.capture, classifier, ended, {}, { ...cell.timings });
       } finally {
         await cell.close();

@@ -6,8 +6,8 @@ import type { Expectation } from '../scenario/schema.ts';
 export type Target = 'twin' | 'hardware' | 'host';
 
 export interface CellPlan {
-  key: string;            // id#target: unique in a run
-  id: string;             // scenario/variant/board[@core]
+  key: string; // id#target: unique in a run
+  id: string; // scenario/variant/board[@core]
   loaded: LoadedScenario;
   variant: string;
   board: BoardProfile;
@@ -25,7 +25,11 @@ export interface MatrixOptions {
   shard?: { index: number; count: number };
 }
 
-export function planCells(scenarios: LoadedScenario[], boards: Map<string, BoardProfile>, o: MatrixOptions): CellPlan[] {
+export function planCells(
+  scenarios: LoadedScenario[],
+  boards: Map<string, BoardProfile>,
+  o: MatrixOptions,
+): CellPlan[] {
   const cells: CellPlan[] = [];
   for (const loaded of scenarios) {
     const s = loaded.scenario;
@@ -40,13 +44,29 @@ export function planCells(scenarios: LoadedScenario[], boards: Map<string, Board
         // A variant checks only the boards its expectations name: a board listed for other variants is no cell here.
         if (!expectation && coreKeys.length === 0) continue;
         if (!board) {
-          cells.push(plan(loaded, variant, stubBoard(boardId), undefined, 'twin', expectation, `no board profile "${boardId}" in boards/`));
+          cells.push(
+            plan(
+              loaded,
+              variant,
+              stubBoard(boardId),
+              undefined,
+              'twin',
+              expectation,
+              `no board profile "${boardId}" in boards/`,
+            ),
+          );
           continue;
         }
         const targets: Target[] = board.kind === 'control' ? ['host'] : o.targets;
         const pinned = coreKeys.map((k) => k.slice(boardId.length + 1));
         for (const target of targets) {
-          for (const { core, exp, skip: why } of coreCells(board, target, pinned, (c) => byBoard[`${boardId}@${c}`], expectation)) {
+          for (const { core, exp, skip: why } of coreCells(
+            board,
+            target,
+            pinned,
+            (c) => byBoard[`${boardId}@${c}`],
+            expectation,
+          )) {
             let skip = why;
             if (target === 'twin' && !board.twin) skip = `board ${boardId} has no twin`;
             else if (target === 'twin' && exp.hardwareOnly) skip ??= `hardware only: ${exp.hardwareOnly}`;
@@ -72,8 +92,13 @@ export function planCells(scenarios: LoadedScenario[], boards: Map<string, Board
  * off the axis that the twin imitates (a forum report on an old core runs on the poster's core). A board
  * keeps one core: hardware runs the core its profile installs.
  */
-function coreCells(board: BoardProfile, target: Target, pinned: string[], pin: (core: string) => Expectation | undefined,
-  expectation: Expectation | undefined): { core: string | undefined; exp: Expectation; skip?: string }[] {
+function coreCells(
+  board: BoardProfile,
+  target: Target,
+  pinned: string[],
+  pin: (core: string) => Expectation | undefined,
+  expectation: Expectation | undefined,
+): { core: string | undefined; exp: Expectation; skip?: string }[] {
   const out: { core: string | undefined; exp: Expectation; skip?: string }[] = [];
   if (target !== 'twin' || !board.twin) {
     const exp = (board.hardware && target === 'hardware' ? pin(board.hardware.core.version) : undefined) ?? expectation;
@@ -87,28 +112,55 @@ function coreCells(board: BoardProfile, target: Target, pinned: string[], pin: (
   }
   for (const core of pinned.filter((c) => !axis.includes(c))) {
     const exp = pin(core)!;
-    const skip = board.twin.imitates.includes(core) ? undefined
+    const skip = board.twin.imitates.includes(core)
+      ? undefined
       : `the ${board.id} twin does not imitate core ${core} (it runs ${[...axis, ...board.twin.imitates].join(', ')})`;
     out.push({ core, exp, ...(skip ? { skip } : {}) });
   }
   return out;
 }
 
-function plan(loaded: LoadedScenario, variant: string, board: BoardProfile, core: string | undefined, target: Target,
-  expectation: Expectation | undefined, skip: string | undefined): CellPlan {
+function plan(
+  loaded: LoadedScenario,
+  variant: string,
+  board: BoardProfile,
+  core: string | undefined,
+  target: Target,
+  expectation: Expectation | undefined,
+  skip: string | undefined,
+): CellPlan {
   const id = `${loaded.scenario.id}/${variant}/${board.id}${core ? `@${core}` : ''}`;
-  return { key: `${id}#${target}`, id, loaded, variant, board, ...(core ? { core } : {}), target,
-    ...(expectation ? { expectation } : {}), ...(skip ? { skip } : {}) };
+  return {
+    key: `${id}#${target}`,
+    id,
+    loaded,
+    variant,
+    board,
+    ...(core ? { core } : {}),
+    target,
+    ...(expectation ? { expectation } : {}),
+    ...(skip ? { skip } : {}),
+  };
 }
 
 function stubBoard(id: string): BoardProfile {
-  return { version: 1, id, name: id, family: 'host', kind: 'board', stack: 'openssl-node', timeoutMultiplier: 1, outcome: { rules: [], codes: {} } };
+  return {
+    version: 1,
+    id,
+    name: id,
+    family: 'host',
+    kind: 'board',
+    stack: 'openssl-node',
+    timeoutMultiplier: 1,
+    outcome: { rules: [], codes: {} },
+  };
 }
 
 export function parseShard(text: string): { index: number; count: number } {
   const m = /^(\d+)\/(\d+)$/.exec(text);
   const index = Number(m?.[1]);
   const count = Number(m?.[2]);
-  if (!m || index < 1 || count < 1 || index > count) throw new Error(`--shard expects K/N with 1 ≤ K ≤ N, got "${text}"`);
+  if (!m || index < 1 || count < 1 || index > count)
+    throw new Error(`--shard expects K/N with 1 ≤ K ≤ N, got "${text}"`);
   return { index, count };
 }

@@ -4,7 +4,12 @@ import { readFile } from 'node:fs/promises';
 import mqtt, { type MqttClient } from 'mqtt';
 
 /** bytes: the payload's length on the wire (the broker log gives it, not the payload). */
-export interface ObservedMessage { topic: string; payload: string; bytes: number; at: number }
+export interface ObservedMessage {
+  topic: string;
+  payload: string;
+  bytes: number;
+  at: number;
+}
 
 export interface ObserverOptions {
   host: string;
@@ -27,23 +32,38 @@ export class Observer {
   static async start(o: ObserverOptions, timeoutMs = 5000): Promise<Observer> {
     const obs = new Observer();
     try {
-      const [cert, key] = await Promise.all([o.certFile ? readFile(o.certFile) : undefined, o.keyFile ? readFile(o.keyFile) : undefined]);
+      const [cert, key] = await Promise.all([
+        o.certFile ? readFile(o.certFile) : undefined,
+        o.keyFile ? readFile(o.keyFile) : undefined,
+      ]);
       const clientId = `rig-observer-${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
       obs.clientId = clientId;
       const client = mqtt.connect({
-        host: o.host, port: o.port, protocol: o.tls ? 'mqtts' : 'mqtt',
-        rejectUnauthorized: false, reconnectPeriod: 0, connectTimeout: timeoutMs,
+        host: o.host,
+        port: o.port,
+        protocol: o.tls ? 'mqtts' : 'mqtt',
+        rejectUnauthorized: false,
+        reconnectPeriod: 0,
+        connectTimeout: timeoutMs,
         clientId,
         ...(cert && key ? { cert, key } : {}),
         ...(o.username !== undefined ? { username: o.username } : {}),
         ...(o.password !== undefined ? { password: o.password } : {}),
       });
       obs.client = client;
-      client.on('message', (topic, payload) => obs.messages.push({ topic, payload: payload.toString('utf8'), bytes: payload.length, at: Date.now() }));
+      client.on('message', (topic, payload) =>
+        obs.messages.push({ topic, payload: payload.toString('utf8'), bytes: payload.length, at: Date.now() }),
+      );
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('no CONNACK within timeout')), timeoutMs);
-        client.once('connect', () => { clearTimeout(timer); resolve(); });
-        client.once('error', (e) => { clearTimeout(timer); reject(e); });
+        client.once('connect', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        client.once('error', (e) => {
+          clearTimeout(timer);
+          reject(e);
+        });
       });
       await client.subscribeAsync(`${o.topic}/#`, { qos: 0 });
     } catch (e) {

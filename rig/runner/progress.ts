@@ -14,7 +14,7 @@ const ICON: Record<Cell['status'], string> = { pass: '✔', fail: '✘', error: 
 export function describeCell(c: Cell): string {
   const o = c.outcome;
   const what = [o.kind, o.code].filter((x) => x && x !== 'none').join(' ');
-  const tail = c.status === 'pass' || c.status === 'flaky' ? what : c.reason ?? what;
+  const tail = c.status === 'pass' || c.status === 'flaky' ? what : (c.reason ?? what);
   const q = c.quarantine ? ` [quarantined: ${c.quarantine}]` : '';
   return `${ICON[c.status]} ${c.status.padEnd(5)} ${c.id}${c.target === 'hardware' ? ' (hardware)' : ''}  ${tail}  ${(c.durationMs / 1000).toFixed(1)}s${q}`;
 }
@@ -33,21 +33,47 @@ export function createProgress(stream: NodeJS.WriteStream, opts: { live?: boolea
   }
   const running = new Map<string, { label: string; note: string; since: number }>();
   let drawn = 0;
-  const clear = (): void => { if (drawn > 0) stream.write(`\x1b[${drawn}A\x1b[0J`); drawn = 0; };
+  const clear = (): void => {
+    if (drawn > 0) stream.write(`\x1b[${drawn}A\x1b[0J`);
+    drawn = 0;
+  };
   const draw = (): void => {
     const width = stream.columns ?? 100;
     const rows = [...running.values()].map((r) =>
-      `  ⏳ ${r.label} ${r.note} ${((Date.now() - r.since) / 1000).toFixed(0)}s`.slice(0, width - 1));
+      `  ⏳ ${r.label} ${r.note} ${((Date.now() - r.since) / 1000).toFixed(0)}s`.slice(0, width - 1),
+    );
     if (rows.length) stream.write(`${rows.join('\n')}\n`);
     drawn = rows.length;
   };
-  const timer = setInterval(() => { clear(); draw(); }, 500);
+  const timer = setInterval(() => {
+    clear();
+    draw();
+  }, 500);
   timer.unref();
   return {
-    start: (k, label) => { running.set(k, { label, note: '', since: Date.now() }); clear(); draw(); },
-    note: (k, text) => { const r = running.get(k); if (r) r.note = text; },
-    finish: (c) => { running.delete(`${c.id}#${c.target}`); clear(); stream.write(`${describeCell(c)}\n`); draw(); },
-    log: (t) => { clear(); stream.write(`${t}\n`); draw(); },
-    close: () => { clearInterval(timer); clear(); },
+    start: (k, label) => {
+      running.set(k, { label, note: '', since: Date.now() });
+      clear();
+      draw();
+    },
+    note: (k, text) => {
+      const r = running.get(k);
+      if (r) r.note = text;
+    },
+    finish: (c) => {
+      running.delete(`${c.id}#${c.target}`);
+      clear();
+      stream.write(`${describeCell(c)}\n`);
+      draw();
+    },
+    log: (t) => {
+      clear();
+      stream.write(`${t}\n`);
+      draw();
+    },
+    close: () => {
+      clearInterval(timer);
+      clear();
+    },
   };
 }

@@ -4,19 +4,32 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { parseWithSchema } from '../scenario/load.ts';
 
-export const QuarantineFile = z.object({
-  version: z.literal(1),
-  entries: z.array(z.object({
-    cells: z.string().min(1).describe('Glob over cell ids (scenario/variant/board[@core]); * matches within a segment, ** across'),
-    issue: z.string().url().describe('Link to the issue tracking this known failure'),
-    reason: z.string().optional(),
-  }).strict()).default([]),
-}).strict();
+export const QuarantineFile = z
+  .object({
+    version: z.literal(1),
+    entries: z
+      .array(
+        z
+          .object({
+            cells: z
+              .string()
+              .min(1)
+              .describe('Glob over cell ids (scenario/variant/board[@core]); * matches within a segment, ** across'),
+            issue: z.string().url().describe('Link to the issue tracking this known failure'),
+            reason: z.string().optional(),
+          })
+          .strict(),
+      )
+      .default([]),
+  })
+  .strict();
 export type QuarantineEntry = z.infer<typeof QuarantineFile>['entries'][number];
 
 export async function loadQuarantine(file: string, required: boolean): Promise<QuarantineEntry[]> {
   let text: string;
-  try { text = await readFile(file, 'utf8'); } catch (e) {
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
     if (!required && (e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
   }
@@ -27,8 +40,10 @@ export function globToRegExp(glob: string): RegExp {
   let re = '';
   for (let i = 0; i < glob.length; i++) {
     const ch = glob[i]!;
-    if (ch === '*' && glob[i + 1] === '*') { re += '.*'; i++; }
-    else if (ch === '*') re += '[^/]*';
+    if (ch === '*' && glob[i + 1] === '*') {
+      re += '.*';
+      i++;
+    } else if (ch === '*') re += '[^/]*';
     else if (ch === '?') re += '[^/]';
     else re += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
   }

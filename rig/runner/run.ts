@@ -48,9 +48,20 @@ export interface RunOptions extends MatrixOptions {
   hardwareBrokerIp?: string;
 }
 
-export interface RunOutcome { results: Results; runDir: string; exitCode: number; reportMs: number }
+export interface RunOutcome {
+  results: Results;
+  runDir: string;
+  exitCode: number;
+  reportMs: number;
+}
 
-interface Group { key: string; loaded: LoadedScenario; variant: string; network: 'local' | 'lab'; cells: CellPlan[] }
+interface Group {
+  key: string;
+  loaded: LoadedScenario;
+  variant: string;
+  network: 'local' | 'lab';
+  cells: CellPlan[];
+}
 
 export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
   const startedAt = new Date();
@@ -60,17 +71,25 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
   await clearEarlierRun(runDir);
   await mkdir(runDir, { recursive: true });
   const cleanup = new Cleanup();
-  const untrap = cleanup.trapSignals((sig) => o.progress.log(`\n${sig}: stopping brokers and twins, writing what finished…`));
+  const untrap = cleanup.trapSignals((sig) =>
+    o.progress.log(`\n${sig}: stopping brokers and twins, writing what finished…`),
+  );
   const watchdogReason = `stopped by the watchdog: the run exceeded --watchdog ${o.watchdogMs} ms`;
-  const watchdog = o.watchdogMs ? setTimeout(() => {
-    if (cleanup.interrupted) return;
-    o.progress.log(`\nwatchdog: the run exceeded --watchdog ${o.watchdogMs} ms: stopping brokers and twins, writing what finished…`);
-    cleanup.expire();
-  }, o.watchdogMs) : undefined;
+  const watchdog = o.watchdogMs
+    ? setTimeout(() => {
+        if (cleanup.interrupted) return;
+        o.progress.log(
+          `\nwatchdog: the run exceeded --watchdog ${o.watchdogMs} ms: stopping brokers and twins, writing what finished…`,
+        );
+        cleanup.expire();
+      }, o.watchdogMs)
+    : undefined;
   watchdog?.unref();
   /** How a cell the run stopped before its result is reported: the watchdog's is the rig's error, Ctrl-C's a skip. */
   const stopped = (): { status: Cell['status']; reason: string } =>
-    cleanup.stoppedBy === 'watchdog' ? { status: 'error', reason: watchdogReason } : { status: 'skip', reason: 'run interrupted' };
+    cleanup.stoppedBy === 'watchdog'
+      ? { status: 'error', reason: watchdogReason }
+      : { status: 'skip', reason: 'run interrupted' };
 
   const plans = planCells(o.scenarios, o.boardProfiles, o);
   const cells: Cell[] = [];
@@ -87,7 +106,12 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
 
   const groups = new Map<string, Group>();
   for (const p of plans) {
-    if (p.skip) { const c = skipCell(p, p.skip); cells.push(c); finish(c); continue; }
+    if (p.skip) {
+      const c = skipCell(p, p.skip);
+      cells.push(c);
+      finish(c);
+      continue;
+    }
     const network = p.target === 'hardware' ? 'lab' : 'local';
     const key = `${p.loaded.scenario.id}/${p.variant}/${network}`;
     const g = groups.get(key) ?? { key, loaded: p.loaded, variant: p.variant, network, cells: [] };
@@ -101,10 +125,14 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
 
   const runGroup = async (g: Group): Promise<void> => {
     if (cleanup.interrupted) {
-      for (const p of g.cells) { const c = stoppedCell(p, stopped(), 0); cells.push(c); finish(c); }
+      for (const p of g.cells) {
+        const c = stoppedCell(p, stopped(), 0);
+        cells.push(c);
+        finish(c);
+      }
       return;
     }
-    const brokerIp = g.network === 'lab' ? o.hardwareBrokerIp ?? '127.0.0.1' : '127.0.0.1';
+    const brokerIp = g.network === 'lab' ? (o.hardwareBrokerIp ?? '127.0.0.1') : '127.0.0.1';
     const vars = { 'broker.ip': brokerIp };
     const groupDir = path.join(runDir, 'brokers', safeName(`${g.loaded.scenario.id}-${g.variant}-${g.network}`));
     let rv: ResolvedVariant;
@@ -129,17 +157,25 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
       // Every line with its arrival time, so a cell's messages and log lines are told from its neighbours'.
       const ledger = new BrokerLedger();
       untap = broker.onLine((line) => ledger.record(line));
-      providerUsed ??= { provider: broker.provider, version: broker.version, ...(broker.image ? { image: broker.image } : {}) };
+      providerUsed ??= {
+        provider: broker.provider,
+        version: broker.version,
+        ...(broker.image ? { image: broker.image } : {}),
+      };
       observer = await Observer.start(observerOptions(rv, pki, broker));
       const obs = observer;
       ledger.watchObserver(obs);
       const setupMs = Date.now() - t0;
-      await Promise.all(g.cells.map((p) => cellPool.run(async () => {
-        const lockKey = p.target === 'hardware' ? `board:${p.board.id}` : `cell:${p.key}`;
-        const cell = await boardLock.with(lockKey, () => runCell(p, rv, pki, b, obs, ledger, groupDir, setupMs));
-        cells.push(cell);
-        finish(cell);
-      })));
+      await Promise.all(
+        g.cells.map((p) =>
+          cellPool.run(async () => {
+            const lockKey = p.target === 'hardware' ? `board:${p.board.id}` : `cell:${p.key}`;
+            const cell = await boardLock.with(lockKey, () => runCell(p, rv, pki, b, obs, ledger, groupDir, setupMs));
+            cells.push(cell);
+            finish(cell);
+          }),
+        ),
+      );
       unregister();
     } catch (e) {
       const reason = `setup failed: ${(e as Error).message.split('\n').slice(0, 3).join(' | ')}`;
@@ -153,53 +189,106 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
       untap?.();
       await observer?.stop();
       if (broker) {
-        await writeFile(path.join(groupDir, 'broker.log'), redact(broker.logLines().join('\n') + '\n')).catch(() => undefined);
+        await writeFile(path.join(groupDir, 'broker.log'), redact(broker.logLines().join('\n') + '\n')).catch(
+          () => undefined,
+        );
         await broker.stop().catch(() => undefined);
       }
       if (brokerWork) await rm(brokerWork, { recursive: true, force: true }).catch(() => undefined);
     }
   };
 
-  const runCell = async (p: CellPlan, rv: ResolvedVariant, pki: PkiBundle, broker: BrokerHandle, observer: Observer,
-    ledger: BrokerLedger, groupDir: string, setupMs: number): Promise<Cell> => {
+  const runCell = async (
+    p: CellPlan,
+    rv: ResolvedVariant,
+    pki: PkiBundle,
+    broker: BrokerHandle,
+    observer: Observer,
+    ledger: BrokerLedger,
+    groupDir: string,
+    setupMs: number,
+  ): Promise<Cell> => {
     const cellDir = path.join(runDir, 'cells', safeName(p.key));
-    const timeoutMs = Math.round((p.expectation?.timeoutMs ?? p.loaded.scenario.timeoutMs ?? o.defaultTimeoutMs) * p.board.timeoutMultiplier);
+    const timeoutMs = Math.round(
+      (p.expectation?.timeoutMs ?? p.loaded.scenario.timeoutMs ?? o.defaultTimeoutMs) * p.board.timeoutMultiplier,
+    );
     const maxErrorRetries = o.retries;
     const maxFailRetries = p.loaded.scenario.retries ?? 0;
     const started = Date.now();
     o.progress.start(p.key, p.id);
     let attempts = 0;
-    let last: { attempt: Attempt; status: Cell['status']; failures: string[]; matched: number[]; brokerLog: string[] } | undefined;
+    let last:
+      | { attempt: Attempt; status: Cell['status']; failures: string[]; matched: number[]; brokerLog: string[] }
+      | undefined;
     let sawBad = false;
     let aborted = false;
     for (;;) {
       attempts++;
-      if (cleanup.interrupted) { aborted = true; break; }
+      if (cleanup.interrupted) {
+        aborted = true;
+        break;
+      }
       // This attempt's time on the shared broker and the client ids it uses: its evidence (see attribution.ts).
       const stay = ledger.enter(p.key, { learns: p.target === 'hardware' });
-      const env: CellEnv = { plan: p, rv, pki, broker, clients: stay, cellDir, paths: o.paths, cleanup, signal: cleanup.signal,
-        timeoutMs, sandbox: o.sandbox, secret: addSecret, brokerIp: p.target === 'hardware' ? o.hardwareBrokerIp ?? '127.0.0.1' : '127.0.0.1' };
+      const env: CellEnv = {
+        plan: p,
+        rv,
+        pki,
+        broker,
+        clients: stay,
+        cellDir,
+        paths: o.paths,
+        cleanup,
+        signal: cleanup.signal,
+        timeoutMs,
+        sandbox: o.sandbox,
+        secret: addSecret,
+        brokerIp: p.target === 'hardware' ? (o.hardwareBrokerIp ?? '127.0.0.1') : '127.0.0.1',
+      };
       let attempt: Attempt;
       let brokerLog: string[];
       let verdict: ReturnType<typeof evaluate>;
       try {
         try {
-          attempt = p.target === 'host' ? await runControlCell(env)
-            : p.target === 'hardware' ? (o.hardware ? await o.hardware(env) : { outcome: { kind: 'none' }, serial: [], infraError: 'no hardware lab configured (rig.lab.yaml)', timings: {} })
-            : await runTwinCell(env);
+          attempt =
+            p.target === 'host'
+              ? await runControlCell(env)
+              : p.target === 'hardware'
+                ? o.hardware
+                  ? await o.hardware(env)
+                  : {
+                      outcome: { kind: 'none' },
+                      serial: [],
+                      infraError: 'no hardware lab configured (rig.lab.yaml)',
+                      timings: {},
+                    }
+                : await runTwinCell(env);
         } catch (e) {
-          if (e instanceof AttemptAborted) { aborted = true; break; }
+          if (e instanceof AttemptAborted) {
+            aborted = true;
+            break;
+          }
           // The hardware path says whether a retry can help and keeps the tool's own words for the report.
           const hw = e instanceof HardwareInfraError ? e : undefined;
           const tail = hw?.toolMessage ? hw.toolMessage.split('\n').slice(-4).join(' | ') : '';
           const toolWords = tail && !(e as Error).message.includes(tail.split(' | ')[0]!) ? `: ${tail}` : '';
-          attempt = { outcome: { kind: 'none' }, serial: [], infraError: `${(e as Error).message}${toolWords}`, timings: {},
-            ...(hw ? { retryable: hw.retryable } : {}) };
+          attempt = {
+            outcome: { kind: 'none' },
+            serial: [],
+            infraError: `${(e as Error).message}${toolWords}`,
+            timings: {},
+            ...(hw ? { retryable: hw.retryable } : {}),
+          };
         }
         brokerLog = stay.brokerLog();
         const messages = p.expectation?.messages?.length ? stay.messages() : { counted: [], unattributed: [] };
-        verdict = evaluate(p.expectation ?? {}, { outcome: attempt.outcome, serial: attempt.serial, brokerLog,
-          messages: messages.counted, unattributed: messages.unattributed });
+        verdict = evaluate(p.expectation ?? {}, {
+          outcome: attempt.outcome,
+          serial: attempt.serial,
+          brokerLog,
+          messages: messages.counted,
+          unattributed: messages.unattributed,
+        });
       } finally {
         stay.leave();
       }
@@ -214,8 +303,13 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
         failures = [`broker died during the cell: ${broker.logLines().slice(-3).join(' | ') || 'no log'}`];
         last = { attempt, status, failures, matched: verdict.matchedLines, brokerLog };
         break;
-      } else if (attempt.infraError) { status = 'error'; failures = [attempt.infraError]; }
-      else if ((attempt.outcome.kind === 'timeout' || attempt.outcome.kind === 'crash') && expectedKind !== attempt.outcome.kind) {
+      } else if (attempt.infraError) {
+        status = 'error';
+        failures = [attempt.infraError];
+      } else if (
+        (attempt.outcome.kind === 'timeout' || attempt.outcome.kind === 'crash') &&
+        expectedKind !== attempt.outcome.kind
+      ) {
         // A hung or crashed target is the rig's problem to report, not an answer to the scenario's question.
         status = 'error';
         failures = [`${attempt.outcome.kind}: ${attempt.outcome.detail ?? ''}`.trim(), ...verdict.failures];
@@ -223,7 +317,8 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
       last = { attempt, status, failures, matched: verdict.matchedLines, brokerLog };
       if (status === 'pass') break;
       sawBad = true;
-      const retriesLeft = status === 'error' ? attempt.retryable !== false && attempts <= maxErrorRetries : attempts <= maxFailRetries;
+      const retriesLeft =
+        status === 'error' ? attempt.retryable !== false && attempts <= maxErrorRetries : attempts <= maxFailRetries;
       if (!retriesLeft) break;
       o.progress.note(p.key, `retry ${attempts}`);
     }
@@ -235,8 +330,14 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
     await redactFolder(cellDir, redact);
     // The watchdog stopping a cell is the rig's error even after a finished attempt; Ctrl-C keeps what finished.
     const stop = aborted && (!last || cleanup.stoppedBy === 'watchdog') ? stopped() : undefined;
-    const status: Cell['status'] = stop ? stop.status : !last ? 'skip' : last.status === 'pass' && sawBad ? 'flaky' : last.status;
-    const failures = stop?.status === 'error' ? [stop.reason, ...(last?.failures ?? [])] : last?.failures ?? [];
+    const status: Cell['status'] = stop
+      ? stop.status
+      : !last
+        ? 'skip'
+        : last.status === 'pass' && sawBad
+          ? 'flaky'
+          : last.status;
+    const failures = stop?.status === 'error' ? [stop.reason, ...(last?.failures ?? [])] : (last?.failures ?? []);
     const reason = stop ? stop.reason : status !== 'pass' ? failures[0] : undefined;
     const cell: Cell = {
       ...baseCell(p),
@@ -271,14 +372,24 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
   const results: Results = {
     version: 1,
     run: {
-      id: runId, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), rigVersion: rigVersion(),
-      host: os.hostname(), target: [...new Set(plans.map((p) => p.target))], ...(providerUsed ? { broker: providerUsed } : {}),
-      versions, ...(o.shard ? { shard: `${o.shard.index}/${o.shard.count}` } : {}),
-      ...(signalled ? { interrupted: true } : {}), args: o.args,
+      id: runId,
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      rigVersion: rigVersion(),
+      host: os.hostname(),
+      target: [...new Set(plans.map((p) => p.target))],
+      ...(providerUsed ? { broker: providerUsed } : {}),
+      versions,
+      ...(o.shard ? { shard: `${o.shard.index}/${o.shard.count}` } : {}),
+      ...(signalled ? { interrupted: true } : {}),
+      args: o.args,
     },
     cells: sortCells(cells),
   };
-  const { ms } = await writeReports(runDir, results, { ...(o.baseline ? { baseline: o.baseline } : {}), redactor: redact });
+  const { ms } = await writeReports(runDir, results, {
+    ...(o.baseline ? { baseline: o.baseline } : {}),
+    redactor: redact,
+  });
   if (!o.outDir) await pointLatest(o.paths.reports, runDir);
   // Callers print cells too (the CLI's table): they get what the reports hold.
   return { results: redactDeep(results, redact), runDir, exitCode: exitCodeFor(results), reportMs: ms };
@@ -294,7 +405,14 @@ export function exitCodeFor(r: Results): number {
 
 function baseCell(p: CellPlan): Pick<Cell, 'id' | 'scenario' | 'variant' | 'board' | 'core' | 'target'> {
   const core = ranCore(p);
-  return { id: p.id, scenario: p.loaded.scenario.id, variant: p.variant, board: p.board.id, ...(core ? { core } : {}), target: p.target };
+  return {
+    id: p.id,
+    scenario: p.loaded.scenario.id,
+    variant: p.variant,
+    board: p.board.id,
+    ...(core ? { core } : {}),
+    target: p.target,
+  };
 }
 
 /** The core version a cell runs on: pinned, the twin's default, or the one the hardware profile installs. */
@@ -306,13 +424,29 @@ export function ranCore(p: Pick<CellPlan, 'core' | 'target' | 'board'>): string 
 }
 
 function stoppedCell(p: CellPlan, why: { status: Cell['status']; reason: string }, durationMs: number): Cell {
-  return { ...baseCell(p), status: why.status, outcome: { kind: 'none' }, reason: why.reason, failures: why.status === 'error' ? [why.reason] : [],
-    durationMs, attempts: 1, ...(p.expectation ? { expected: stripUndefined(p.expectation) } : {}) };
+  return {
+    ...baseCell(p),
+    status: why.status,
+    outcome: { kind: 'none' },
+    reason: why.reason,
+    failures: why.status === 'error' ? [why.reason] : [],
+    durationMs,
+    attempts: 1,
+    ...(p.expectation ? { expected: stripUndefined(p.expectation) } : {}),
+  };
 }
 
 function skipCell(p: CellPlan, reason: string): Cell {
-  return { ...baseCell(p), status: 'skip', outcome: { kind: 'none' }, reason, failures: [], durationMs: 0, attempts: 1,
-    ...(p.expectation ? { expected: stripUndefined(p.expectation) } : {}) };
+  return {
+    ...baseCell(p),
+    status: 'skip',
+    outcome: { kind: 'none' },
+    reason,
+    failures: [],
+    durationMs: 0,
+    attempts: 1,
+    ...(p.expectation ? { expected: stripUndefined(p.expectation) } : {}),
+  };
 }
 
 function sortCells(cells: Cell[]): Cell[] {
@@ -332,31 +466,45 @@ function brokerSecrets(rv: ResolvedVariant): string[] {
   const out: string[] = [];
   if (rv.client.password) out.push(rv.client.password);
   for (const p of Object.values(rv.broker.users ?? {})) out.push(p);
-  for (const [k, v] of Object.entries(rv.client.config)) if (/PASS|KEY|SECRET|TOKEN/i.test(k) && typeof v === 'string') out.push(v);
-  for (const [name, c] of Object.entries(rv.pki)) if (name !== 'verbatim' && c && 'key' in c && c.key?.passphrase) out.push(c.key.passphrase);
+  for (const [k, v] of Object.entries(rv.client.config))
+    if (/PASS|KEY|SECRET|TOKEN/i.test(k) && typeof v === 'string') out.push(v);
+  for (const [name, c] of Object.entries(rv.pki))
+    if (name !== 'verbatim' && c && 'key' in c && c.key?.passphrase) out.push(c.key.passphrase);
   return out;
 }
 
 /** Rewrites the text files of a cell folder that hold a secret (small files only: logs, facts, notes). */
 async function redactFolder(dir: string, redact: Redactor): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  await Promise.all(entries.map(async (e) => {
-    const file = path.join(dir, e.name);
-    if (e.isDirectory()) return redactFolder(file, redact);
-    if (!e.isFile() || (await stat(file)).size > 4 * 1024 * 1024) return;
-    const text = await readFile(file, 'utf8');
-    const clean = redact(text);
-    if (clean !== text) await writeFile(file, clean);
-  }).map((p) => p.catch(() => undefined)));
+  await Promise.all(
+    entries
+      .map(async (e) => {
+        const file = path.join(dir, e.name);
+        if (e.isDirectory()) return redactFolder(file, redact);
+        if (!e.isFile() || (await stat(file)).size > 4 * 1024 * 1024) return;
+        const text = await readFile(file, 'utf8');
+        const clean = redact(text);
+        if (clean !== text) await writeFile(file, clean);
+      })
+      .map((p) => p.catch(() => undefined)),
+  );
 }
 
-function observerOptions(rv: ResolvedVariant, pki: PkiBundle, broker: BrokerHandle): Parameters<typeof Observer.start>[0] {
+function observerOptions(
+  rv: ResolvedVariant,
+  pki: PkiBundle,
+  broker: BrokerHandle,
+): Parameters<typeof Observer.start>[0] {
   const c = rv.client;
   const listener = rv.broker.listeners?.find((l) => l.port === c.port);
   const cert = c.cert ? pki.certs[c.cert] : undefined;
   return {
-    host: broker.host, port: broker.ports[c.port] ?? c.port, tls: listener ? !!listener.tls : true,
-    ...(cert ? { certFile: cert.crt, ...(cert.keyPlain ?? cert.key ? { keyFile: cert.keyPlain ?? cert.key } : {}) } : {}),
+    host: broker.host,
+    port: broker.ports[c.port] ?? c.port,
+    tls: listener ? !!listener.tls : true,
+    ...(cert
+      ? { certFile: cert.crt, ...((cert.keyPlain ?? cert.key) ? { keyFile: cert.keyPlain ?? cert.key } : {}) }
+      : {}),
     ...(c.username !== undefined ? { username: c.username } : {}),
     ...(c.password !== undefined ? { password: c.password } : {}),
     topic: c.topic,
@@ -368,9 +516,16 @@ function observerOptions(rv: ResolvedVariant, pki: PkiBundle, broker: BrokerHand
  * that run wrote goes first. A folder that is not a run folder is left as it is.
  */
 async function clearEarlierRun(runDir: string): Promise<void> {
-  try { readResults(path.join(runDir, 'results.json')); } catch { return; }
-  await Promise.all(['cells', 'brokers', 'results.json', 'junit.xml', 'summary.md', 'report.html']
-    .map((n) => rm(path.join(runDir, n), { recursive: true, force: true })));
+  try {
+    readResults(path.join(runDir, 'results.json'));
+  } catch {
+    return;
+  }
+  await Promise.all(
+    ['cells', 'brokers', 'results.json', 'junit.xml', 'summary.md', 'report.html'].map((n) =>
+      rm(path.join(runDir, n), { recursive: true, force: true }),
+    ),
+  );
 }
 
 export function safeName(s: string): string {

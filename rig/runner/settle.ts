@@ -16,9 +16,7 @@ export interface SettleInput {
 }
 
 export type Settled =
-  | { kind: 'decided' }
-  | { kind: 'exited'; code: number | null; signal: string | null }
-  | { kind: 'timeout' };
+  { kind: 'decided' } | { kind: 'exited'; code: number | null; signal: string | null } | { kind: 'timeout' };
 
 const POLL_MS = 25;
 const QUIET_MS = 120;
@@ -28,16 +26,27 @@ const MAX_TRAIL_MS = 1000;
  * True when the later evidence the expectation wants (serial lines it must see, broker messages) is there:
  * the same check the verdict makes, on just the parts that waiting can still change.
  */
-export function evidenceComplete(e: Expectation | undefined, serial: string[], messages: () => { topic: string; payload: string }[]): boolean {
+export function evidenceComplete(
+  e: Expectation | undefined,
+  serial: string[],
+  messages: () => { topic: string; payload: string }[],
+): boolean {
   if (!e) return true;
   const { see, ordered } = serialExpect(e);
   const later: Expectation = { serial: { see, ordered }, ...(e.messages ? { messages: e.messages } : {}) };
-  return evaluate(later, { outcome: { kind: 'none' }, serial, brokerLog: [], messages: e.messages?.length ? messages() : [] }).ok;
+  return evaluate(later, {
+    outcome: { kind: 'none' },
+    serial,
+    brokerLog: [],
+    messages: e.messages?.length ? messages() : [],
+  }).ok;
 }
 
 export async function settle(o: SettleInput): Promise<Settled> {
   let exit: { code: number | null; signal: string | null } | undefined;
-  void o.exited.then((x) => { exit = x; });
+  void o.exited.then((x) => {
+    exit = x;
+  });
   const start = Date.now();
   let decidedAt: number | undefined;
   let seenLines = 0;
@@ -48,7 +57,10 @@ export async function settle(o: SettleInput): Promise<Settled> {
     const now = Date.now();
     if (decidedAt === undefined && o.decided()) decidedAt = now;
     const lines = o.serial().length;
-    if (lines !== seenLines) { seenLines = lines; lastLineAt = now; }
+    if (lines !== seenLines) {
+      seenLines = lines;
+      lastLineAt = now;
+    }
     if (decidedAt !== undefined) {
       // The deciding line is often followed by its explanation (the TLS error text): let the burst end.
       const quiet = now - lastLineAt >= QUIET_MS || now - decidedAt >= MAX_TRAIL_MS;
@@ -57,7 +69,10 @@ export async function settle(o: SettleInput): Promise<Settled> {
     } else if (exit) {
       // Let the last serial bytes drain from the pty before judging.
       await new Promise((r) => setTimeout(r, 100));
-      if (o.decided()) { decidedAt = Date.now(); continue; }
+      if (o.decided()) {
+        decidedAt = Date.now();
+        continue;
+      }
       return { kind: 'exited', ...exit };
     } else if (now - start >= o.timeoutMs) {
       return { kind: 'timeout' };

@@ -14,9 +14,11 @@ export async function runTwinCell(env: CellEnv): Promise<Attempt> {
   const { plan, rv, broker } = env;
   const twin = plan.board.twin;
   const timings: Record<string, number> = {};
-  if (!twin) return { outcome: { kind: 'none' }, serial: [], infraError: `board ${plan.board.id} has no twin`, timings };
+  if (!twin)
+    return { outcome: { kind: 'none' }, serial: [], infraError: `board ${plan.board.id} has no twin`, timings };
   const sketchDir = await sketchFolder(env);
-  if (!sketchDir) return { outcome: { kind: 'none' }, serial: [], infraError: `no sketch for ${plan.board.id}`, timings };
+  if (!sketchDir)
+    return { outcome: { kind: 'none' }, serial: [], infraError: `no sketch for ${plan.board.id}`, timings };
 
   // Twins keep the scenario's logical port; the world maps it to the broker's real one.
   const secrets = await cellSecrets(env, { ssid: 'rig-twin', wifiPassword: 'rig-twin-wifi', port: rv.client.port });
@@ -25,8 +27,14 @@ export async function runTwinCell(env: CellEnv): Promise<Attempt> {
   const t0 = Date.now();
   let binary: string;
   try {
-    const built = await buildTwin({ sketchDir, core: twin.core, secretsHeader: secrets.header, coreVersion,
-      debugLevel: twin.debugLevel, cacheDir: path.join(env.paths.cache, 'twin') });
+    const built = await buildTwin({
+      sketchDir,
+      core: twin.core,
+      secretsHeader: secrets.header,
+      coreVersion,
+      debugLevel: twin.debugLevel,
+      cacheDir: path.join(env.paths.cache, 'twin'),
+    });
     binary = built.binary;
     timings.build = Date.now() - t0;
   } catch (e) {
@@ -35,7 +43,12 @@ export async function runTwinCell(env: CellEnv): Promise<Attempt> {
     if (/needs hardware|cannot be emulated|hardware only/i.test(msg)) {
       return { outcome: { kind: 'build/unsupported', detail: firstLine(msg) }, serial: [], timings };
     }
-    return { outcome: { kind: 'none' }, serial: [], infraError: `twin build failed: ${msg.split('\n').slice(0, 4).join(' | ')}`, timings };
+    return {
+      outcome: { kind: 'none' },
+      serial: [],
+      infraError: `twin build failed: ${msg.split('\n').slice(0, 4).join(' | ')}`,
+      timings,
+    };
   }
 
   await mkdir(env.cellDir, { recursive: true });
@@ -45,8 +58,11 @@ export async function runTwinCell(env: CellEnv): Promise<Attempt> {
     // The broker's reachable address (a container engine may publish on its bridge gateway, not loopback).
     hosts: twinHosts(c, broker.host),
     ports: Object.fromEntries(Object.entries(broker.ports).map(([k, v]) => [k, v])),
-    ntp: c.clock.ntp, ...(epoch !== undefined ? { epoch } : {}),
-    coreVersion, debugLevel: twin.debugLevel, factsFile: path.join(env.cellDir, 'twin-facts.txt'),
+    ntp: c.clock.ntp,
+    ...(epoch !== undefined ? { epoch } : {}),
+    coreVersion,
+    debugLevel: twin.debugLevel,
+    factsFile: path.join(env.cellDir, 'twin-facts.txt'),
     ...(secrets.eccSlotKey ? { eccSlots: { '0': secrets.eccSlotKey } } : {}),
   };
 
@@ -65,10 +81,22 @@ export async function runTwinCell(env: CellEnv): Promise<Attempt> {
     feed(capture, classifier);
     proc.go();
     timings.start = Date.now() - t1;
-    return await watch(env, capture, classifier, proc.exited, { lateFacts: () => splitClientIdFacts(p.facts()).rest, lastWords: () => p.stderr() }, timings);
+    return await watch(
+      env,
+      capture,
+      classifier,
+      proc.exited,
+      { lateFacts: () => splitClientIdFacts(p.facts()).rest, lastWords: () => p.stderr() },
+      timings,
+    );
   } catch (e) {
     if (e instanceof AttemptAborted) throw e;
-    return { outcome: classifier.result(), serial: capture?.lines() ?? [], infraError: `twin: ${firstLine((e as Error).message)}`, timings };
+    return {
+      outcome: classifier.result(),
+      serial: capture?.lines() ?? [],
+      infraError: `twin: ${firstLine((e as Error).message)}`,
+      timings,
+    };
   } finally {
     await capture?.close().catch(() => undefined);
     await proc?.kill().catch(() => undefined);
@@ -82,7 +110,12 @@ export async function sketchFolder(env: CellEnv): Promise<string | undefined> {
   if (!rel) return undefined;
   for (const base of [env.paths.root, path.dirname(env.plan.loaded.file)]) {
     const dir = path.resolve(base, rel);
-    try { await access(path.join(dir, `${path.basename(dir)}.ino`)); return dir; } catch { /* try the next base */ }
+    try {
+      await access(path.join(dir, `${path.basename(dir)}.ino`));
+      return dir;
+    } catch {
+      /* try the next base */
+    }
   }
   return path.resolve(env.paths.root, rel);
 }

@@ -73,7 +73,12 @@ function valueAt(data: unknown, p: readonly PathKey[]): Found {
 }
 
 // zod's names for container types, in the words of a YAML file.
-const EXPECTED_LABEL: Record<string, string> = { array: 'a list', object: 'a mapping', record: 'a mapping', map: 'a mapping' };
+const EXPECTED_LABEL: Record<string, string> = {
+  array: 'a list',
+  object: 'a mapping',
+  record: 'a mapping',
+  map: 'a mapping',
+};
 
 function expectedLabel(expected: string): string {
   return EXPECTED_LABEL[expected] ?? expected;
@@ -106,7 +111,8 @@ function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
     prev = row;
   }
   return prev[b.length]!;
@@ -119,7 +125,10 @@ function describeIssue(issue: z.core.$ZodIssue, actual: Found): string {
     case 'invalid_type':
       return `expected ${expectedLabel(issue.expected)}${got(actual)}`;
     case 'invalid_value': {
-      const expected = issue.values.length === 1 ? JSON.stringify(issue.values[0]) : `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+      const expected =
+        issue.values.length === 1
+          ? JSON.stringify(issue.values[0])
+          : `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
       const options = issue.values.filter((v): v is string => typeof v === 'string');
       const hint = actual.found && typeof actual.value === 'string' ? closest(actual.value, options) : undefined;
       return `expected ${expected}${got(actual)}${hint ? `; did you mean "${hint}"?` : ''}`;
@@ -133,7 +142,13 @@ function describeIssue(issue: z.core.$ZodIssue, actual: Found): string {
       // Branches that all failed on the value itself: "expected string or a mapping, got number 5".
       const own = issue.errors.map((b) => b.find((i) => i.path.length === 0));
       if (own.every((i) => i?.code === 'invalid_type' || i?.code === 'invalid_value')) {
-        const names = own.map((i) => (i!.code === 'invalid_type' ? expectedLabel(i!.expected) : i!.code === 'invalid_value' ? i!.values.map((v) => JSON.stringify(v)).join(' or ') : ''));
+        const names = own.map((i) =>
+          i!.code === 'invalid_type'
+            ? expectedLabel(i!.expected)
+            : i!.code === 'invalid_value'
+              ? i!.values.map((v) => JSON.stringify(v)).join(' or ')
+              : '',
+        );
         return `expected ${[...new Set(names)].join(' or ')}${got(actual)}`;
       }
       return `${issue.message}${got(actual)}`;
@@ -153,9 +168,14 @@ export function parseWithSchema<S extends z.ZodType>(schema: S, text: string, fi
     return { line: lp.line, column: lp.col };
   };
   if (doc.errors.length > 0) {
-    throw new ScenarioError(doc.errors.map((e) => ({
-      file, ...pos(e.pos[0]), field: '', message: `YAML syntax: ${e.message.split('\n')[0]}`,
-    })));
+    throw new ScenarioError(
+      doc.errors.map((e) => ({
+        file,
+        ...pos(e.pos[0]),
+        field: '',
+        message: `YAML syntax: ${e.message.split('\n')[0]}`,
+      })),
+    );
   }
   let data: unknown;
   try {
@@ -169,7 +189,8 @@ export function parseWithSchema<S extends z.ZodType>(schema: S, text: string, fi
     const p = issue.path.filter((k): k is PathKey => typeof k !== 'symbol');
     const key = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
     // A bad record key is pointed at where the key is written, not at its value.
-    const range = issue.code === 'invalid_key' ? locate(doc, p.slice(0, -1), String(p[p.length - 1])) : locate(doc, p, key);
+    const range =
+      issue.code === 'invalid_key' ? locate(doc, p.slice(0, -1), String(p[p.length - 1])) : locate(doc, p, key);
     const field = key ? fieldName([...p, key]) : fieldName(p);
     // The actual value comes from the parsed document itself: zod leaves `input` out of issues unless asked.
     return { file, ...pos(range?.[0]), field, message: describeIssue(issue, valueAt(data, p)) };
@@ -185,7 +206,10 @@ function flattenIssues(issues: readonly z.core.$ZodIssue[], prefix: PropertyKey[
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {
       const branches = issue.errors.map((b) => flattenIssues(b, [...prefix, ...issue.path]));
       const deepest = branches.reduce((a, b) => (depth(b) > depth(a) ? b : a));
-      if (depth(deepest) > prefix.length + issue.path.length) { out.push(...deepest); continue; }
+      if (depth(deepest) > prefix.length + issue.path.length) {
+        out.push(...deepest);
+        continue;
+      }
     }
     out.push({ ...issue, path: [...prefix, ...issue.path] } as z.core.$ZodIssue);
   }
@@ -247,22 +271,34 @@ function crossCheck(s: Scenario): PathProblem[] {
   for (const [name, c] of Object.entries(s.pki)) {
     if (name === 'verbatim') continue;
     const cert = c as z.infer<typeof import('./schema.ts').CertSpec>;
-    if (cert.issuer && !known(cert.issuer)) out.push({ path: ['pki', name, 'issuer'], message: `no certificate named "${cert.issuer}" in pki (have: ${[...certNames].join(', ')})` });
+    if (cert.issuer && !known(cert.issuer))
+      out.push({
+        path: ['pki', name, 'issuer'],
+        message: `no certificate named "${cert.issuer}" in pki (have: ${[...certNames].join(', ')})`,
+      });
   }
   s.broker.listeners?.forEach((l, i) => {
-    if (l.tls && !known(l.tls.cert)) out.push({ path: ['broker', 'listeners', i, 'tls', 'cert'], message: `no certificate named "${l.tls.cert}" in pki` });
-    if (l.tls?.ca && !known(l.tls.ca)) out.push({ path: ['broker', 'listeners', i, 'tls', 'ca'], message: `no certificate named "${l.tls.ca}" in pki` });
+    if (l.tls && !known(l.tls.cert))
+      out.push({
+        path: ['broker', 'listeners', i, 'tls', 'cert'],
+        message: `no certificate named "${l.tls.cert}" in pki`,
+      });
+    if (l.tls?.ca && !known(l.tls.ca))
+      out.push({ path: ['broker', 'listeners', i, 'tls', 'ca'], message: `no certificate named "${l.tls.ca}" in pki` });
   });
   const variants = Object.keys(s.variants);
   for (const v of Object.keys(s.expect)) {
-    if (!s.variants[v]) out.push({ path: ['expect', v], message: `no variant named "${v}" (have: ${variants.join(', ')})` });
+    if (!s.variants[v])
+      out.push({ path: ['expect', v], message: `no variant named "${v}" (have: ${variants.join(', ')})` });
     for (const b of Object.keys(s.expect[v] ?? {})) {
-      if (b !== '*' && !s.boards.includes(b.split('@')[0]!)) out.push({ path: ['expect', v, b], message: `board "${b}" is not in boards (${s.boards.join(', ')})` });
+      if (b !== '*' && !s.boards.includes(b.split('@')[0]!))
+        out.push({ path: ['expect', v, b], message: `board "${b}" is not in boards (${s.boards.join(', ')})` });
     }
   }
   const checkClient = (c: { ca?: string | null; cert?: string }, p: PathKey[]): void => {
     if (c.ca && !known(c.ca)) out.push({ path: [...p, 'ca'], message: `no certificate named "${c.ca}" in pki` });
-    if (c.cert && !known(c.cert)) out.push({ path: [...p, 'cert'], message: `no certificate named "${c.cert}" in pki` });
+    if (c.cert && !known(c.cert))
+      out.push({ path: [...p, 'cert'], message: `no certificate named "${c.cert}" in pki` });
   };
   checkClient(s.client, ['client']);
   for (const [name, v] of Object.entries(s.variants)) checkClient(v, ['variants', name]);
@@ -276,16 +312,25 @@ function crossCheck(s: Scenario): PathProblem[] {
  */
 function portProblems(s: Scenario): PathProblem[] {
   const out = new Map<string, PathProblem>();
-  const add = (p: PathProblem): void => { if (!out.has(p.path.join('.'))) out.set(p.path.join('.'), p); };
+  const add = (p: PathProblem): void => {
+    if (!out.has(p.path.join('.'))) out.set(p.path.join('.'), p);
+  };
   for (const [name, v] of Object.entries(s.variants)) {
     // The broker this variant runs, merged as resolveVariant merges it.
-    const broker: BrokerSpec = { ...s.broker, ...(v.broker?.listeners ? { listeners: v.broker.listeners } : {}), ...(v.broker?.conf ? { conf: v.broker.conf } : {}) };
+    const broker: BrokerSpec = {
+      ...s.broker,
+      ...(v.broker?.listeners ? { listeners: v.broker.listeners } : {}),
+      ...(v.broker?.conf ? { conf: v.broker.conf } : {}),
+    };
     const own = v.broker?.listeners !== undefined || v.broker?.conf !== undefined;
     const port = v.port ?? s.client.port;
     if (port === undefined) {
       // Without a port the board takes the first listener; a verbatim conf alone has none to take.
       if (!broker.listeners?.length) {
-        add({ path: v.broker?.conf ? ['variants', name, 'broker', 'conf'] : ['broker', 'conf'], message: 'a verbatim conf needs client.port: the listener port the board connects to' });
+        add({
+          path: v.broker?.conf ? ['variants', name, 'broker', 'conf'] : ['broker', 'conf'],
+          message: 'a verbatim conf needs client.port: the listener port the board connects to',
+        });
       }
       continue;
     }

@@ -37,7 +37,8 @@ export function substitute(text: string, vars: Record<string, string>): string {
 function mergeCert(base: CertSpec | undefined, patch: Partial<CertSpec>): CertSpec {
   const b: CertSpec = base ?? { subject: {} };
   return {
-    ...b, ...patch,
+    ...b,
+    ...patch,
     subject: { ...b.subject, ...(patch.subject ?? {}) },
     ...(patch.key || b.key ? { key: { ...(b.key ?? { type: 'rsa' }), ...(patch.key ?? {}) } } : {}),
     ...(patch.validity ? { validity: patch.validity } : {}),
@@ -86,7 +87,9 @@ export function resolveVariant(s: Scenario, variant: string, vars: Record<string
     topic: c.topic ?? `rig/${s.id}`,
     ...(c.tlsVersion ? { tlsVersion: c.tlsVersion } : {}),
     clock: { ntp: c.clock?.ntp ?? true, ...(c.clock?.date ? { date: c.clock.date } : {}) },
-    hosts: Object.fromEntries(Object.entries(c.hosts ?? {}).map(([k, a]) => [k, a === null ? null : substitute(a, vars)])),
+    hosts: Object.fromEntries(
+      Object.entries(c.hosts ?? {}).map(([k, a]) => [k, a === null ? null : substitute(a, vars)]),
+    ),
     config: c.config ?? {},
   };
 

@@ -35,59 +35,101 @@ export const OutcomeKind = z.enum(OUTCOME_KINDS);
 export type OutcomeKind = z.infer<typeof OutcomeKind>;
 
 const Id = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, ".", "_" or "-"');
-const Regex = z.string().min(1).refine((s) => {
-  try { new RegExp(s); return true; } catch { return false; }
-}, 'a valid JavaScript regular expression');
+const Regex = z
+  .string()
+  .min(1)
+  .refine((s) => {
+    try {
+      new RegExp(s);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'a valid JavaScript regular expression');
 const DateStr = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'an ISO 8601 date, e.g. 2024-01-31T00:00:00Z');
 
 // ---------- PKI ----------
-export const SubjectSpec = z.object({
-  C: z.string().optional(), ST: z.string().optional(), L: z.string().optional(),
-  O: z.string().optional(), OU: z.string().optional(), CN: z.string().optional(),
-  emailAddress: z.string().optional(),
-}).strict().describe('Distinguished name fields; CA and server may be identical');
+export const SubjectSpec = z
+  .object({
+    C: z.string().optional(),
+    ST: z.string().optional(),
+    L: z.string().optional(),
+    O: z.string().optional(),
+    OU: z.string().optional(),
+    CN: z.string().optional(),
+    emailAddress: z.string().optional(),
+  })
+  .strict()
+  .describe('Distinguished name fields; CA and server may be identical');
 
-export const KeySpec = z.object({
-  type: z.enum(['rsa', 'ec']).default('rsa'),
-  bits: z.union([z.literal(1024), z.literal(2048), z.literal(3072), z.literal(4096)]).optional()
-    .describe('RSA modulus size (default 2048)'),
-  curve: z.enum(['P-256', 'P-384']).optional().describe('EC curve (default P-256)'),
-  passphrase: z.string().optional().describe('Encrypt the private key with this passphrase (AES-256)'),
-}).strict();
+export const KeySpec = z
+  .object({
+    type: z.enum(['rsa', 'ec']).default('rsa'),
+    bits: z
+      .union([z.literal(1024), z.literal(2048), z.literal(3072), z.literal(4096)])
+      .optional()
+      .describe('RSA modulus size (default 2048)'),
+    curve: z.enum(['P-256', 'P-384']).optional().describe('EC curve (default P-256)'),
+    passphrase: z.string().optional().describe('Encrypt the private key with this passphrase (AES-256)'),
+  })
+  .strict();
 
-export const ValiditySpec = z.object({
-  days: z.number().int().positive().optional().describe('Valid from now for this many days (default 365)'),
-  notBefore: DateStr.optional(),
-  notAfter: DateStr.optional(),
-  expired: z.boolean().optional().describe('Ended yesterday (notBefore a year back)'),
-  notYetValid: z.boolean().optional().describe('Starts tomorrow'),
-}).strict();
+export const ValiditySpec = z
+  .object({
+    days: z.number().int().positive().optional().describe('Valid from now for this many days (default 365)'),
+    notBefore: DateStr.optional(),
+    notAfter: DateStr.optional(),
+    expired: z.boolean().optional().describe('Ended yesterday (notBefore a year back)'),
+    notYetValid: z.boolean().optional().describe('Starts tomorrow'),
+  })
+  .strict();
 
-export const CertSpec = z.object({
-  subject: SubjectSpec.default({}),
-  issuer: Id.optional().describe('Name of the issuing certificate; self-signed when omitted on a CA named "ca", else "ca"'),
-  selfSigned: z.boolean().optional(),
-  ca: z.boolean().optional().describe('Is a CA (basicConstraints CA:TRUE); default true for "ca" and intermediates'),
-  san: z.array(z.string().regex(/^(DNS|IP|email|URI):.+$/, 'SAN like "DNS:raspberry" or "IP:{{broker.ip}}"')).optional(),
-  key: KeySpec.optional(),
-  hash: z.enum(['sha1', 'sha256', 'sha384', 'sha512']).optional().describe('Signature hash (default sha256)'),
-  version: z.union([z.literal(1), z.literal(3)]).optional().describe('X.509 version; 1 = no extensions'),
-  validity: ValiditySpec.optional(),
-  basicConstraints: z.string().optional().describe('Verbatim openssl value, e.g. "critical,CA:TRUE,pathlen:0"'),
-  keyUsage: z.array(z.string()).optional(),
-  extendedKeyUsage: z.array(z.string()).optional(),
-}).strict();
+export const CertSpec = z
+  .object({
+    subject: SubjectSpec.default({}),
+    issuer: Id.optional().describe(
+      'Name of the issuing certificate; self-signed when omitted on a CA named "ca", else "ca"',
+    ),
+    selfSigned: z.boolean().optional(),
+    ca: z.boolean().optional().describe('Is a CA (basicConstraints CA:TRUE); default true for "ca" and intermediates'),
+    san: z
+      .array(z.string().regex(/^(DNS|IP|email|URI):.+$/, 'SAN like "DNS:raspberry" or "IP:{{broker.ip}}"'))
+      .optional(),
+    key: KeySpec.optional(),
+    hash: z.enum(['sha1', 'sha256', 'sha384', 'sha512']).optional().describe('Signature hash (default sha256)'),
+    version: z
+      .union([z.literal(1), z.literal(3)])
+      .optional()
+      .describe('X.509 version; 1 = no extensions'),
+    validity: ValiditySpec.optional(),
+    basicConstraints: z.string().optional().describe('Verbatim openssl value, e.g. "critical,CA:TRUE,pathlen:0"'),
+    keyUsage: z.array(z.string()).optional(),
+    extendedKeyUsage: z.array(z.string()).optional(),
+  })
+  .strict();
 export type CertSpec = z.infer<typeof CertSpec>;
 
-export const VerbatimPki = z.object({
-  script: z.string().min(1).describe('The forum post\'s own openssl commands, one per line, run with sh in an isolated temp folder'),
-  files: z.record(z.string(), z.string()).describe('Logical name → file the script writes, e.g. { ca: ca.crt, server: server.crt, server.key: server.key }'),
-}).strict();
+export const VerbatimPki = z
+  .object({
+    script: z
+      .string()
+      .min(1)
+      .describe("The forum post's own openssl commands, one per line, run with sh in an isolated temp folder"),
+    files: z
+      .record(z.string(), z.string())
+      .describe(
+        'Logical name → file the script writes, e.g. { ca: ca.crt, server: server.crt, server.key: server.key }',
+      ),
+  })
+  .strict();
 export type VerbatimPki = z.infer<typeof VerbatimPki>;
 
-export const PkiSpec = z.object({
-  verbatim: VerbatimPki.optional(),
-}).catchall(CertSpec).describe('Named certificates (ca, server, client, …) or a verbatim openssl script');
+export const PkiSpec = z
+  .object({
+    verbatim: VerbatimPki.optional(),
+  })
+  .catchall(CertSpec)
+  .describe('Named certificates (ca, server, client, …) or a verbatim openssl script');
 // zod infers the catchall as an index signature that `verbatim` would have to satisfy too; spell it out.
 export type PkiSpec = { verbatim?: VerbatimPki; [name: string]: CertSpec | VerbatimPki | undefined };
 
@@ -97,118 +139,167 @@ export function certEntries(p: PkiSpec): [string, CertSpec][] {
 }
 
 // ---------- Broker ----------
-export const ListenerTls = z.object({
-  cert: Id.default('server').describe('PKI name of the server certificate'),
-  ca: Id.optional().describe('PKI name of the CA file given to mosquitto (cafile); default "ca"'),
-  version: z.enum(['tlsv1.1', 'tlsv1.2', 'tlsv1.3']).optional().describe('Minimum TLS version (mosquitto tls_version)'),
-  ciphers: z.string().optional(),
-  ciphersTls13: z.string().optional(),
-  requireCertificate: z.boolean().optional(),
-  useIdentityAsUsername: z.boolean().optional(),
-}).strict();
+export const ListenerTls = z
+  .object({
+    cert: Id.default('server').describe('PKI name of the server certificate'),
+    ca: Id.optional().describe('PKI name of the CA file given to mosquitto (cafile); default "ca"'),
+    version: z
+      .enum(['tlsv1.1', 'tlsv1.2', 'tlsv1.3'])
+      .optional()
+      .describe('Minimum TLS version (mosquitto tls_version)'),
+    ciphers: z.string().optional(),
+    ciphersTls13: z.string().optional(),
+    requireCertificate: z.boolean().optional(),
+    useIdentityAsUsername: z.boolean().optional(),
+  })
+  .strict();
 
-export const Listener = z.object({
-  port: z.number().int().min(1).max(65535).describe('Logical port; the rig maps it to a free port'),
-  tls: ListenerTls.optional(),
-  allowAnonymous: z.boolean().optional(),
-  passwordFile: z.boolean().optional().describe('Use the broker users as password_file on this listener'),
-  protocol: z.enum(['mqtt', 'websockets']).optional(),
-}).strict();
+export const Listener = z
+  .object({
+    port: z.number().int().min(1).max(65535).describe('Logical port; the rig maps it to a free port'),
+    tls: ListenerTls.optional(),
+    allowAnonymous: z.boolean().optional(),
+    passwordFile: z.boolean().optional().describe('Use the broker users as password_file on this listener'),
+    protocol: z.enum(['mqtt', 'websockets']).optional(),
+  })
+  .strict();
 
-export const BrokerSpec = z.object({
-  listeners: z.array(Listener).min(1).optional(),
-  perListenerSettings: z.boolean().optional(),
-  allowAnonymous: z.boolean().optional(),
-  users: z.record(z.string(), z.string()).optional().describe('username → password (made with mosquitto_passwd)'),
-  acl: z.array(z.string()).optional().describe('ACL file lines, e.g. "user alice", "topic readwrite #"'),
-  logType: z.array(z.string()).optional(),
-  conf: z.string().optional().describe('Verbatim mosquitto.conf with placeholders {{pki.NAME.crt}}, {{pki.NAME.key}}, {{port.N}}, {{passwd}}, {{acl}}'),
-  image: z.string().optional().describe('Container image for the container provider'),
-}).strict().refine((b) => b.listeners !== undefined || b.conf !== undefined, 'listeners or conf');
+export const BrokerSpec = z
+  .object({
+    listeners: z.array(Listener).min(1).optional(),
+    perListenerSettings: z.boolean().optional(),
+    allowAnonymous: z.boolean().optional(),
+    users: z.record(z.string(), z.string()).optional().describe('username → password (made with mosquitto_passwd)'),
+    acl: z.array(z.string()).optional().describe('ACL file lines, e.g. "user alice", "topic readwrite #"'),
+    logType: z.array(z.string()).optional(),
+    conf: z
+      .string()
+      .optional()
+      .describe(
+        'Verbatim mosquitto.conf with placeholders {{pki.NAME.crt}}, {{pki.NAME.key}}, {{port.N}}, {{passwd}}, {{acl}}',
+      ),
+    image: z.string().optional().describe('Container image for the container provider'),
+  })
+  .strict()
+  .refine((b) => b.listeners !== undefined || b.conf !== undefined, 'listeners or conf');
 export type BrokerSpec = z.infer<typeof BrokerSpec>;
 
 // ---------- Client (what the board, and the controls, do) ----------
-export const ClockSpec = z.object({
-  ntp: z.boolean().optional().describe('NTP reachable: configTime() sets the board clock'),
-  date: DateStr.optional().describe('Board clock fixed at this date'),
-}).strict();
+export const ClockSpec = z
+  .object({
+    ntp: z.boolean().optional().describe('NTP reachable: configTime() sets the board clock'),
+    date: DateStr.optional().describe('Board clock fixed at this date'),
+  })
+  .strict();
 
-export const ClientSpec = z.object({
-  connect: z.string().optional().describe('Host the board connects to: a name or a dotted quad; {{broker.ip}} allowed'),
-  byIp: z.boolean().optional().describe('Call connect(IPAddress) / setServer(IPAddress) instead of a name'),
-  port: z.number().int().min(1).max(65535).optional().describe('Logical listener port (default: first TLS listener)'),
-  ca: z.union([Id, z.null()]).optional().describe('PKI name given to the board as trust anchor; null = none'),
-  cert: Id.optional().describe('PKI name of the client certificate'),
-  insecure: z.boolean().optional(),
-  username: z.string().optional(),
-  password: z.string().optional(),
-  clientId: z.string().optional(),
-  topic: z.string().optional(),
-  tlsVersion: z.enum(['tlsv1.2', 'tlsv1.3']).optional().describe('Maximum TLS version offered by the control client'),
-  clock: ClockSpec.optional(),
-  hosts: z.record(z.string(), z.union([z.string(), z.null()])).optional()
-    .describe('Board DNS: name → address; the connect name resolves to the broker unless mapped to null'),
-  config: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional()
-    .describe('Extra SECRET_* values for arduino_secrets.h'),
-}).strict();
+export const ClientSpec = z
+  .object({
+    connect: z
+      .string()
+      .optional()
+      .describe('Host the board connects to: a name or a dotted quad; {{broker.ip}} allowed'),
+    byIp: z.boolean().optional().describe('Call connect(IPAddress) / setServer(IPAddress) instead of a name'),
+    port: z.number().int().min(1).max(65535).optional().describe('Logical listener port (default: first TLS listener)'),
+    ca: z.union([Id, z.null()]).optional().describe('PKI name given to the board as trust anchor; null = none'),
+    cert: Id.optional().describe('PKI name of the client certificate'),
+    insecure: z.boolean().optional(),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    clientId: z.string().optional(),
+    topic: z.string().optional(),
+    tlsVersion: z.enum(['tlsv1.2', 'tlsv1.3']).optional().describe('Maximum TLS version offered by the control client'),
+    clock: ClockSpec.optional(),
+    hosts: z
+      .record(z.string(), z.union([z.string(), z.null()]))
+      .optional()
+      .describe('Board DNS: name → address; the connect name resolves to the broker unless mapped to null'),
+    config: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+      .optional()
+      .describe('Extra SECRET_* values for arduino_secrets.h'),
+  })
+  .strict();
 export type ClientSpec = z.infer<typeof ClientSpec>;
 
 // ---------- Variants and expectations ----------
 export const Variant = ClientSpec.extend({
   description: z.string().optional(),
-  pki: z.object({ verbatim: VerbatimPki.optional().describe('Replaces the scenario\'s verbatim script and files for this variant') })
-    .catchall(CertSpec.partial()).optional().describe('Patch merged into the named certificates, or a replacement verbatim script'),
-  broker: z.object({
-    listeners: z.array(Listener).optional(),
-    users: z.record(z.string(), z.string()).optional(),
-    conf: z.string().optional(),
-  }).strict().optional(),
+  pki: z
+    .object({
+      verbatim: VerbatimPki.optional().describe("Replaces the scenario's verbatim script and files for this variant"),
+    })
+    .catchall(CertSpec.partial())
+    .optional()
+    .describe('Patch merged into the named certificates, or a replacement verbatim script'),
+  broker: z
+    .object({
+      listeners: z.array(Listener).optional(),
+      users: z.record(z.string(), z.string()).optional(),
+      conf: z.string().optional(),
+    })
+    .strict()
+    .optional(),
   sketch: z.string().optional(),
 }).strict();
 export type Variant = z.infer<typeof Variant>;
 
-export const SerialExpect = z.object({
-  see: z.array(Regex).optional().describe('Regexes that must appear'),
-  notSee: z.array(Regex).optional().describe('Regexes that must not appear'),
-  ordered: z.boolean().optional().describe('The see regexes must match in this order'),
-}).strict();
+export const SerialExpect = z
+  .object({
+    see: z.array(Regex).optional().describe('Regexes that must appear'),
+    notSee: z.array(Regex).optional().describe('Regexes that must not appear'),
+    ordered: z.boolean().optional().describe('The see regexes must match in this order'),
+  })
+  .strict();
 
-export const MessageExpect = z.object({
-  topic: z.string().describe('Topic filter the observer subscribes to'),
-  payload: Regex.optional(),
-  count: z.number().int().min(1).default(1),
-  withinMs: z.number().int().positive().optional(),
-}).strict();
+export const MessageExpect = z
+  .object({
+    topic: z.string().describe('Topic filter the observer subscribes to'),
+    payload: Regex.optional(),
+    count: z.number().int().min(1).default(1),
+    withinMs: z.number().int().positive().optional(),
+  })
+  .strict();
 
-export const Expectation = z.object({
-  kind: OutcomeKind.optional(),
-  code: z.string().regex(/^[a-z][a-z0-9_-]*:-?[A-Za-z0-9_.]+$/, 'a raw code like "bearssl:56", "mbedtls:-9984", "pubsubclient:-2", "openssl:CERT_HAS_EXPIRED"').optional(),
-  serial: z.union([z.array(Regex), SerialExpect]).optional(),
-  brokerLog: z.array(Regex).optional().describe('Regexes matched against the broker log'),
-  messages: z.array(MessageExpect).optional(),
-  timeoutMs: z.number().int().positive().optional(),
-  hardwareOnly: z.string().optional().describe('Reason this cell needs real hardware; skipped on twins'),
-}).strict();
+export const Expectation = z
+  .object({
+    kind: OutcomeKind.optional(),
+    code: z
+      .string()
+      .regex(
+        /^[a-z][a-z0-9_-]*:-?[A-Za-z0-9_.]+$/,
+        'a raw code like "bearssl:56", "mbedtls:-9984", "pubsubclient:-2", "openssl:CERT_HAS_EXPIRED"',
+      )
+      .optional(),
+    serial: z.union([z.array(Regex), SerialExpect]).optional(),
+    brokerLog: z.array(Regex).optional().describe('Regexes matched against the broker log'),
+    messages: z.array(MessageExpect).optional(),
+    timeoutMs: z.number().int().positive().optional(),
+    hardwareOnly: z.string().optional().describe('Reason this cell needs real hardware; skipped on twins'),
+  })
+  .strict();
 export type Expectation = z.infer<typeof Expectation>;
 
-export const Scenario = z.object({
-  version: z.literal(SCENARIO_VERSION),
-  id: Id,
-  title: z.string().optional(),
-  description: z.string().optional(),
-  tags: z.array(z.string()).default([]),
-  source: z.array(z.string()).default([]).describe('"seed <file name>" or a link to the forum thread'),
-  pki: PkiSpec,
-  broker: BrokerSpec,
-  sketch: z.union([z.string(), z.record(z.string(), z.string())]).optional()
-    .describe('Sketch folder, or board → sketch folder; default: the board profile\'s probe sketch'),
-  boards: z.array(z.string()).min(1),
-  client: ClientSpec.default({}),
-  variants: z.record(Id, Variant).default({ default: {} }),
-  expect: z.record(z.string(), z.record(z.string(), Expectation))
-    .describe('variant → board (or "*") → expectation'),
-  timeoutMs: z.number().int().positive().optional(),
-  retries: z.number().int().min(0).optional().describe('Retries allowed for failures, not only errors'),
-}).strict();
+export const Scenario = z
+  .object({
+    version: z.literal(SCENARIO_VERSION),
+    id: Id,
+    title: z.string().optional(),
+    description: z.string().optional(),
+    tags: z.array(z.string()).default([]),
+    source: z.array(z.string()).default([]).describe('"seed <file name>" or a link to the forum thread'),
+    pki: PkiSpec,
+    broker: BrokerSpec,
+    sketch: z
+      .union([z.string(), z.record(z.string(), z.string())])
+      .optional()
+      .describe("Sketch folder, or board → sketch folder; default: the board profile's probe sketch"),
+    boards: z.array(z.string()).min(1),
+    client: ClientSpec.default({}),
+    variants: z.record(Id, Variant).default({ default: {} }),
+    expect: z.record(z.string(), z.record(z.string(), Expectation)).describe('variant → board (or "*") → expectation'),
+    timeoutMs: z.number().int().positive().optional(),
+    retries: z.number().int().min(0).optional().describe('Retries allowed for failures, not only errors'),
+  })
+  .strict();
 export type Scenario = z.infer<typeof Scenario>;
 export type ScenarioInput = z.input<typeof Scenario>;

@@ -32,10 +32,12 @@ export class SerialCapture {
     parser.on('data', (line: string) => this.buffer.push(sanitize(line)));
     this.ended = new Promise((resolve) => {
       let error: Error | undefined;
-      port.on('error', (e: Error) => { error = e; });
+      port.on('error', (e: Error) => {
+        error = e;
+      });
       port.on('close', (e?: Error & { disconnected?: boolean }) => {
         const vanished = e ?? error;
-        resolve(this.closing ? undefined : vanished ?? new Error(`serial port ${this.path} closed`));
+        resolve(this.closing ? undefined : (vanished ?? new Error(`serial port ${this.path} closed`)));
       });
     });
   }
@@ -48,13 +50,23 @@ export class SerialCapture {
     return new SerialCapture(port, opts);
   }
 
-  lines(): string[] { return this.buffer.lines(); }
+  lines(): string[] {
+    return this.buffer.lines();
+  }
   /** Lines dropped from the front of the buffer because of maxLines. */
-  dropped(): number { return this.buffer.dropped; }
-  onLine(cb: (line: string) => void): () => void { return this.buffer.onLine(cb); }
-  waitFor(re: RegExp, timeoutMs: number): Promise<string> { return this.buffer.waitFor(re, timeoutMs); }
+  dropped(): number {
+    return this.buffer.dropped;
+  }
+  onLine(cb: (line: string) => void): () => void {
+    return this.buffer.onLine(cb);
+  }
+  waitFor(re: RegExp, timeoutMs: number): Promise<string> {
+    return this.buffer.waitFor(re, timeoutMs);
+  }
   /** Forget everything read so far: called at each reset so no earlier output satisfies a later check. */
-  clear(): void { this.buffer.clear(); }
+  clear(): void {
+    this.buffer.clear();
+  }
 
   write(text: string): Promise<void> {
     return new Promise((resolve, reject) => this.port.write(text, (err) => (err ? reject(err) : resolve())));
@@ -63,7 +75,9 @@ export class SerialCapture {
   /** Drives DTR and RTS together (serialport merges partial sets with defaults). False when the port has no modem lines (a pty). */
   async setSignals(s: { dtr: boolean; rts: boolean }): Promise<boolean> {
     try {
-      await new Promise<void>((resolve, reject) => this.port.set({ dtr: s.dtr, rts: s.rts }, (err) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        this.port.set({ dtr: s.dtr, rts: s.rts }, (err) => (err ? reject(err) : resolve())),
+      );
       return true;
     } catch (e) {
       if (/Inappropriate ioctl|ENOTTY|EINVAL/.test((e as Error).message)) return false;

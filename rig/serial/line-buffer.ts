@@ -1,6 +1,9 @@
 // A bounded list of lines with listeners and regex waits: the per-cell rolling buffer.
 
-interface Waiter { re: RegExp; resolve: (line: string) => void }
+interface Waiter {
+  re: RegExp;
+  resolve: (line: string) => void;
+}
 
 export class LineBuffer {
   dropped = 0;
@@ -19,13 +22,21 @@ export class LineBuffer {
     }
     for (const l of this.listeners) l(line);
     for (const w of this.waiters) {
-      if (w.re.test(line)) { this.waiters.delete(w); w.resolve(line); }
+      if (w.re.test(line)) {
+        this.waiters.delete(w);
+        w.resolve(line);
+      }
     }
   }
 
-  lines(): string[] { return [...this.buf]; }
+  lines(): string[] {
+    return [...this.buf];
+  }
 
-  clear(): void { this.buf = []; this.dropped = 0; }
+  clear(): void {
+    this.buf = [];
+    this.dropped = 0;
+  }
 
   onLine(cb: (line: string) => void): () => void {
     this.listeners.add(cb);
@@ -37,8 +48,17 @@ export class LineBuffer {
     const seen = this.buf.find((l) => re.test(l));
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const w: Waiter = { re, resolve: (l) => { clearTimeout(timer); resolve(l); } };
-      const timer = setTimeout(() => { this.waiters.delete(w); reject(new Error(`no line matching ${re} within ${timeoutMs} ms`)); }, timeoutMs);
+      const w: Waiter = {
+        re,
+        resolve: (l) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(w);
+        reject(new Error(`no line matching ${re} within ${timeoutMs} ms`));
+      }, timeoutMs);
       timer.unref(); // the open port keeps the process alive while the wait matters
       this.waiters.add(w);
     });

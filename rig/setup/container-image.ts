@@ -11,8 +11,7 @@ export const LOCAL_IMAGE = 'rig-mosquitto:debian-bookworm';
 const DOCKER_SOCKET = '/var/run/docker.sock';
 
 export type DockerdStatus =
-  | { ok: true; started: boolean; socket: string; logFile?: string }
-  | { ok: false; reason: string; logFile?: string };
+  { ok: true; started: boolean; socket: string; logFile?: string } | { ok: false; reason: string; logFile?: string };
 
 /** True when `docker info` answers within the timeout. */
 export async function dockerAnswers(timeoutMs = 5_000): Promise<boolean> {
@@ -32,19 +31,23 @@ export async function ensureDockerd(opts: { logFile?: string; timeoutMs?: number
     return { ok: false, reason: 'no Docker daemon answers and dockerd can only be started as root' };
   }
   const dockerd = ['/usr/sbin/dockerd', '/usr/bin/dockerd'].find((p) => existsSync(p));
-  if (!dockerd) return { ok: false, reason: 'no Docker daemon answers and dockerd is not installed (apt-get install docker.io)' };
+  if (!dockerd)
+    return { ok: false, reason: 'no Docker daemon answers and dockerd is not installed (apt-get install docker.io)' };
   const logFile = opts.logFile ?? join(cacheDir(), 'dockerd.log');
   mkdirSync(join(logFile, '..'), { recursive: true });
   const fd = openSync(logFile, 'a');
   const child = spawn(dockerd, ['--storage-driver=vfs'], { detached: true, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   let exited: number | null = null;
-  child.on('exit', (code) => { exited = code ?? -1; });
+  child.on('exit', (code) => {
+    exited = code ?? -1;
+  });
   child.unref();
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   while (Date.now() < deadline) {
     if (exited !== null) return { ok: false, reason: `dockerd exited with code ${exited}; see ${logFile}`, logFile };
-    if (existsSync(DOCKER_SOCKET) && (await dockerAnswers(3_000))) return { ok: true, started: true, socket: DOCKER_SOCKET, logFile };
+    if (existsSync(DOCKER_SOCKET) && (await dockerAnswers(3_000)))
+      return { ok: true, started: true, socket: DOCKER_SOCKET, logFile };
     await new Promise((r) => setTimeout(r, 250));
   }
   return { ok: false, reason: `dockerd did not answer within ${opts.timeoutMs ?? 30_000} ms; see ${logFile}`, logFile };
@@ -55,7 +58,13 @@ export async function imageExists(tag: string): Promise<boolean> {
   return r.exitCode === 0;
 }
 
-export interface ImageBuildResult { tag: string; built: boolean; ms: number; rootfsTar: string; steps: Record<string, number> }
+export interface ImageBuildResult {
+  tag: string;
+  built: boolean;
+  ms: number;
+  rootfsTar: string;
+  steps: Record<string, number>;
+}
 
 /**
  * Builds `rig-mosquitto:debian-bookworm` (idempotent: skips when the image exists).
@@ -63,8 +72,9 @@ export interface ImageBuildResult { tag: string; built: boolean; ms: number; roo
  * The image runs Debian's mosquitto as root, which drops to the package's `mosquitto` user after
  * reading the config, so files copied into the container must be world-readable.
  */
-export async function buildLocalImage(opts: { tag?: string; suite?: string; mirror?: string; cache?: string;
-  log?: (line: string) => void } = {}): Promise<ImageBuildResult> {
+export async function buildLocalImage(
+  opts: { tag?: string; suite?: string; mirror?: string; cache?: string; log?: (line: string) => void } = {},
+): Promise<ImageBuildResult> {
   const tag = opts.tag ?? LOCAL_IMAGE;
   const suite = opts.suite ?? 'bookworm';
   const cache = opts.cache ?? cacheDir();
@@ -100,17 +110,25 @@ export async function buildLocalImage(opts: { tag?: string; suite?: string; mirr
   }
   const ti = Date.now();
   log(`docker import ${rootfsTar} ${tag}`);
-  await execa('docker', ['import',
-    '--change', 'CMD ["/usr/sbin/mosquitto", "-c", "/mosquitto/config/mosquitto.conf"]',
-    '--change', 'EXPOSE 1883',
-    '--change', 'LABEL org.opencontainers.image.description="rig mosquitto from Debian packages"',
-    rootfsTar, tag]);
+  await execa('docker', [
+    'import',
+    '--change',
+    'CMD ["/usr/sbin/mosquitto", "-c", "/mosquitto/config/mosquitto.conf"]',
+    '--change',
+    'EXPOSE 1883',
+    '--change',
+    'LABEL org.opencontainers.image.description="rig mosquitto from Debian packages"',
+    rootfsTar,
+    tag,
+  ]);
   steps.import = Date.now() - ti;
   return { tag, built: true, ms: Date.now() - t0, rootfsTar, steps };
 }
 
 function cacheDir(): string {
-  return process.env.RIG_CACHE_DIR ? join(process.env.RIG_CACHE_DIR, 'container') : join(homedir(), '.cache', 'rig', 'container');
+  return process.env.RIG_CACHE_DIR
+    ? join(process.env.RIG_CACHE_DIR, 'container')
+    : join(homedir(), '.cache', 'rig', 'container');
 }
 
 function tail(text: string, n: number): string {

@@ -2,7 +2,11 @@
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 
-export interface Requirement { pkg: string; why: string; for: 'core' | 'container' }
+export interface Requirement {
+  pkg: string;
+  why: string;
+  for: 'core' | 'container';
+}
 
 export const REQUIREMENTS: Requirement[] = [
   { pkg: 'mosquitto', why: 'the broker under test (local provider)', for: 'core' },
@@ -27,7 +31,11 @@ export function isDebian(): boolean {
   return existsSync('/etc/debian_version') && existsSync('/usr/bin/dpkg-query');
 }
 
-export interface SetupReport { missing: Requirement[]; installed: string[]; versions: Record<string, string> }
+export interface SetupReport {
+  missing: Requirement[];
+  installed: string[];
+  versions: Record<string, string>;
+}
 
 export async function checkRequirements(scope: Requirement['for'][]): Promise<SetupReport> {
   const wanted = REQUIREMENTS.filter((r) => scope.includes(r.for));
@@ -35,24 +43,34 @@ export async function checkRequirements(scope: Requirement['for'][]): Promise<Se
   const missing: Requirement[] = [];
   for (const r of wanted) {
     const v = isDebian() ? await installedVersion(r.pkg) : undefined;
-    if (v) versions[r.pkg] = v; else missing.push(r);
+    if (v) versions[r.pkg] = v;
+    else missing.push(r);
   }
   return { missing, installed: [], versions };
 }
 
 /** Installs missing packages with apt-get when root on Debian; otherwise explains exactly what to run. */
-export async function installMissing(missing: Requirement[], log: (s: string) => void): Promise<{ ok: boolean; message?: string }> {
+export async function installMissing(
+  missing: Requirement[],
+  log: (s: string) => void,
+): Promise<{ ok: boolean; message?: string }> {
   if (missing.length === 0) return { ok: true };
   const names = missing.map((m) => m.pkg);
   const cmd = `apt-get update && apt-get install -y --no-install-recommends ${names.join(' ')}`;
   const lines = missing.map((m) => `  - ${m.pkg}: ${m.why}`).join('\n');
   if (!isDebian()) return { ok: false, message: `This is not a Debian system; install the equivalents of:\n${lines}` };
-  if (process.getuid?.() !== 0) return { ok: false, message: `Missing Debian packages:\n${lines}\nRun as root:\n  ${cmd}` };
+  if (process.getuid?.() !== 0)
+    return { ok: false, message: `Missing Debian packages:\n${lines}\nRun as root:\n  ${cmd}` };
   log(`installing: ${names.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const upd = await execa('apt-get', ['update', '-qq'], { reject: false, env, all: true });
   if (upd.exitCode !== 0) return { ok: false, message: `apt-get update failed:\n${upd.all ?? ''}\nThen run: ${cmd}` };
-  const inst = await execa('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...names], { reject: false, env, all: true });
-  if (inst.exitCode !== 0) return { ok: false, message: `apt-get install failed:\n${(inst.all ?? '').split('\n').slice(-15).join('\n')}` };
+  const inst = await execa('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...names], {
+    reject: false,
+    env,
+    all: true,
+  });
+  if (inst.exitCode !== 0)
+    return { ok: false, message: `apt-get install failed:\n${(inst.all ?? '').split('\n').slice(-15).join('\n')}` };
   return { ok: true };
 }

@@ -25,8 +25,8 @@ export interface SecretsInput {
 /** A C string literal, one source line per text line, as a human would paste a PEM into a sketch. */
 export function cString(text: string): string {
   // "??" would start a trigraph in strict ISO modes.
-  const esc = (s: string): string => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\t/g, '\\t').replace(/\r/g, '')
-    .replace(/\?\?/g, '?\\?');
+  const esc = (s: string): string =>
+    s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\t/g, '\\t').replace(/\r/g, '').replace(/\?\?/g, '?\\?');
   const lines = text.split('\n');
   if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
   if (lines.length <= 1) return `"${esc(lines[0] ?? '')}${text.endsWith('\n') ? '\\n' : ''}"`;
@@ -54,7 +54,9 @@ export function secretsHeader(s: SecretsInput): string {
   if (s.eccSlot !== undefined) out.push(`#define SECRET_ECC_SLOT ${s.eccSlot}`);
   for (const [k, v] of Object.entries(s.extra ?? {})) {
     if (!/^[A-Z][A-Z0-9_]*$/.test(k)) throw new Error(`config key "${k}" must be an upper-case C identifier`);
-    out.push(`#define SECRET_${k.replace(/^SECRET_/, '')} ${typeof v === 'string' ? cString(v) : typeof v === 'boolean' ? (v ? 1 : 0) : v}`);
+    out.push(
+      `#define SECRET_${k.replace(/^SECRET_/, '')} ${typeof v === 'string' ? cString(v) : typeof v === 'boolean' ? (v ? 1 : 0) : v}`,
+    );
   }
   return `${out.join('\n')}\n`;
 }

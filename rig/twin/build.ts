@@ -6,7 +6,15 @@ import { createHash } from 'node:crypto';
 import { chmod, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MAX_PARALLEL_COMPILES, TwinBuildError, firstErrors, pool, runCompiler } from './compile.ts';
-import { DEFAULT_BOARDS_DIR, LINK_LIBS, buildHostCore, commonFlags, hostCoreLayout, publishDir, type TwinCore } from './hostcore.ts';
+import {
+  DEFAULT_BOARDS_DIR,
+  LINK_LIBS,
+  buildHostCore,
+  commonFlags,
+  hostCoreLayout,
+  publishDir,
+  type TwinCore,
+} from './hostcore.ts';
 import { generateSketchUnit, readSketch } from './sketch.ts';
 import { checkUnsupported, unsupportedRules } from './unsupported.ts';
 
@@ -23,17 +31,26 @@ export interface BuildTwinOptions {
   boardsDir?: string;
 }
 
-export interface TwinBuild { binary: string; cached: boolean; ms: number; log: string; coreLibCached: boolean; coreLibMs: number }
+export interface TwinBuild {
+  binary: string;
+  cached: boolean;
+  ms: number;
+  log: string;
+  coreLibCached: boolean;
+  coreLibMs: number;
+}
 
 function versionDefines(core: TwinCore, version: string): Record<string, string> {
   const [major = '0', minor = '0', patch = '0'] = version.split(/[.-]/);
-  if (core === 'esp32') return { ESP_ARDUINO_VERSION_MAJOR: major, ESP_ARDUINO_VERSION_MINOR: minor, ESP_ARDUINO_VERSION_PATCH: patch };
+  if (core === 'esp32')
+    return { ESP_ARDUINO_VERSION_MAJOR: major, ESP_ARDUINO_VERSION_MINOR: minor, ESP_ARDUINO_VERSION_PATCH: patch };
   return {};
 }
 
 export async function buildTwin(o: BuildTwinOptions): Promise<TwinBuild> {
   const t0 = Date.now();
-  if (!Number.isInteger(o.debugLevel) || o.debugLevel < 0 || o.debugLevel > 5) throw new Error(`buildTwin: debugLevel must be 0..5, got ${o.debugLevel}`);
+  if (!Number.isInteger(o.debugLevel) || o.debugLevel < 0 || o.debugLevel > 5)
+    throw new Error(`buildTwin: debugLevel must be 0..5, got ${o.debugLevel}`);
   const boardsDir = o.boardsDir ?? DEFAULT_BOARDS_DIR;
   const sketch = await readSketch(o.sketchDir);
   checkUnsupported([...sketch.inos, ...sketch.others], await unsupportedRules(o.core, boardsDir));
@@ -51,13 +68,21 @@ export async function buildTwin(o: BuildTwinOptions): Promise<TwinBuild> {
   ].join('\n');
   const sketchFlags = [
     ...coreFlags,
-    `-DCORE_DEBUG_LEVEL=${o.debugLevel}`, `-DARDUHAL_LOG_LEVEL=${o.debugLevel}`,
+    `-DCORE_DEBUG_LEVEL=${o.debugLevel}`,
+    `-DARDUHAL_LOG_LEVEL=${o.debugLevel}`,
     `-DTWIN_CORE_VERSION=${JSON.stringify(o.coreVersion)}`,
     ...Object.entries(versionDefines(o.core, o.coreVersion)).map(([k, v]) => `-D${k}=${v}`),
   ];
 
   const key = createHash('sha256');
-  key.update(JSON.stringify({ core: o.core, hostHash: host.hash, flags: sketchFlags.map((f) => f.replace(boardsDir, '<boards>/')), name: sketch.name }));
+  key.update(
+    JSON.stringify({
+      core: o.core,
+      hostHash: host.hash,
+      flags: sketchFlags.map((f) => f.replace(boardsDir, '<boards>/')),
+      name: sketch.name,
+    }),
+  );
   for (const f of [...sketch.inos, ...sketch.others]) key.update(`\0${f.rel}\0${f.text}`);
   key.update(`\0arduino_secrets.h\0${o.secretsHeader}`);
   const hash = key.digest('hex').slice(0, 24);
@@ -71,8 +96,17 @@ export async function buildTwin(o: BuildTwinOptions): Promise<TwinBuild> {
     await stat(binary);
     // Builds cached before the header was removed after linking still hold it: drop it now.
     await dropSecrets(finalDir);
-    return { binary, cached: true, ms: Date.now() - t0, log: `${hostLog}sketch ${sketch.name} ${hash}: cached\n`, coreLibCached: host.cached, coreLibMs: host.ms };
-  } catch { /* build it */ }
+    return {
+      binary,
+      cached: true,
+      ms: Date.now() - t0,
+      log: `${hostLog}sketch ${sketch.name} ${hash}: cached\n`,
+      coreLibCached: host.cached,
+      coreLibMs: host.ms,
+    };
+  } catch {
+    /* build it */
+  }
 
   const tmp = `${finalDir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   const src = path.join(tmp, 'src');
@@ -88,7 +122,11 @@ export async function buildTwin(o: BuildTwinOptions): Promise<TwinBuild> {
     await writeFile(path.join(src, 'arduino_secrets.h'), o.secretsHeader);
     await writeFile(path.join(src, `${sketch.name}.ino.cpp`), unit);
     await writeFile(path.join(src, 'twin_build_info.cpp'), info);
-    const units = [`${sketch.name}.ino.cpp`, 'twin_build_info.cpp', ...sketch.others.filter((f) => /\.(cpp|c)$/.test(f.rel)).map((f) => f.rel)];
+    const units = [
+      `${sketch.name}.ino.cpp`,
+      'twin_build_info.cpp',
+      ...sketch.others.filter((f) => /\.(cpp|c)$/.test(f.rel)).map((f) => f.rel),
+    ];
     const objs = await pool(units, MAX_PARALLEL_COMPILES, async (u) => {
       const obj = path.join(tmp, `${u.replace(/[\\/]/g, '__')}.o`);
       const lang = u.endsWith('.c') ? ['-x', 'c++'] : [];
@@ -96,7 +134,12 @@ export async function buildTwin(o: BuildTwinOptions): Promise<TwinBuild> {
       log += `${r.command}\n${r.output}`;
       if (!r.ok) {
         const errs = firstErrors(r.output);
-        throw new TwinBuildError('compile', `sketch ${sketch.name} (${o.core} twin) failed to compile:\n${errs.join('\n')}`, errs, log);
+        throw new TwinBuildError(
+          'compile',
+          `sketch ${sketch.name} (${o.core} twin) failed to compile:\n${errs.join('\n')}`,
+          errs,
+          log,
+        );
       }
       return obj;
     });
@@ -104,7 +147,12 @@ export async function buildTwin(o: BuildTwinOptions): Promise<TwinBuild> {
     log += `${link.command}\n${link.output}`;
     if (!link.ok) {
       const errs = firstErrors(link.output);
-      throw new TwinBuildError('link', `sketch ${sketch.name} (${o.core} twin) failed to link:\n${errs.join('\n')}`, errs, log);
+      throw new TwinBuildError(
+        'link',
+        `sketch ${sketch.name} (${o.core} twin) failed to link:\n${errs.join('\n')}`,
+        errs,
+        log,
+      );
     }
     await writeFile(path.join(tmp, 'build.log'), log);
     await dropSecrets(tmp);

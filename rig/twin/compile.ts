@@ -4,7 +4,12 @@ import { execa } from 'execa';
 export type TwinBuildErrorKind = 'compile' | 'link' | 'unsupported' | 'toolchain';
 
 export class TwinBuildError extends Error {
-  constructor(readonly kind: TwinBuildErrorKind, message: string, readonly firstErrors: string[], readonly log: string) {
+  constructor(
+    readonly kind: TwinBuildErrorKind,
+    message: string,
+    readonly firstErrors: string[],
+    readonly log: string,
+  ) {
     super(message);
     this.name = 'TwinBuildError';
   }
@@ -12,7 +17,11 @@ export class TwinBuildError extends Error {
 
 /** A sketch uses something the twin cannot emulate faithfully (e.g. WINC1500 TLS offload). */
 export class TwinUnsupportedError extends TwinBuildError {
-  constructor(message: string, readonly feature: string, readonly file: string) {
+  constructor(
+    message: string,
+    readonly feature: string,
+    readonly file: string,
+  ) {
     super('unsupported', message, [message], '');
     this.name = 'TwinUnsupportedError';
   }
@@ -20,7 +29,11 @@ export class TwinUnsupportedError extends TwinBuildError {
 
 export const MAX_PARALLEL_COMPILES = 2;
 
-export interface CompileResult { ok: boolean; output: string; command: string }
+export interface CompileResult {
+  ok: boolean;
+  output: string;
+  command: string;
+}
 
 export async function runCompiler(args: string[], cwd: string): Promise<CompileResult> {
   const command = `g++ ${args.join(' ')}`;

@@ -23,7 +23,12 @@ export const LINK_LIBS: Record<TwinCore, string[]> = {
   mkr1000: ['-lbearssl', '-lpthread'],
 };
 
-export interface HostCoreLayout { core: TwinCore; boardsDir: string; includeDirs: string[]; sourceRoots: string[] }
+export interface HostCoreLayout {
+  core: TwinCore;
+  boardsDir: string;
+  includeDirs: string[];
+  sourceRoots: string[];
+}
 
 export async function hostCoreLayout(core: TwinCore, boardsDir = DEFAULT_BOARDS_DIR): Promise<HostCoreLayout> {
   const boardDir = path.join(boardsDir, core);
@@ -35,8 +40,13 @@ export async function hostCoreLayout(core: TwinCore, boardsDir = DEFAULT_BOARDS_
   const libsDir = path.join(boardsDir, 'libraries');
   let libs: string[] = [];
   try {
-    libs = (await readdir(libsDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => path.join(libsDir, e.name)).sort();
-  } catch { /* no libraries yet */ }
+    libs = (await readdir(libsDir, { withFileTypes: true }))
+      .filter((e) => e.isDirectory())
+      .map((e) => path.join(libsDir, e.name))
+      .sort();
+  } catch {
+    /* no libraries yet */
+  }
   // Board first so a board header shadows a core header of the same name (twin_board.h, WiFiClient extras).
   const includeDirs = [boardDir, path.join(boardsDir, 'core'), ...libs];
   return { core, boardsDir, includeDirs, sourceRoots: includeDirs };
@@ -44,10 +54,15 @@ export async function hostCoreLayout(core: TwinCore, boardsDir = DEFAULT_BOARDS_
 
 export function commonFlags(layout: HostCoreLayout, defines: Record<string, string>): string[] {
   return [
-    '-std=gnu++17', '-O1', '-fno-omit-frame-pointer',
-    '-DTWIN=1', '-DARDUINO=10819',
+    '-std=gnu++17',
+    '-O1',
+    '-fno-omit-frame-pointer',
+    '-DTWIN=1',
+    '-DARDUINO=10819',
     ...BOARD_DEFINES[layout.core].map((d) => `-D${d}`),
-    ...Object.entries(defines).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => (v === '' ? `-D${k}` : `-D${k}=${v}`)),
+    ...Object.entries(defines)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => (v === '' ? `-D${k}` : `-D${k}=${v}`)),
     ...layout.includeDirs.map((d) => `-I${d}`),
   ];
 }
@@ -62,10 +77,19 @@ async function listFiles(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-export interface HostCoreLib { lib: string; hash: string; cached: boolean; ms: number; log: string }
+export interface HostCoreLib {
+  lib: string;
+  hash: string;
+  cached: boolean;
+  ms: number;
+  log: string;
+}
 
 /** Content hash of every core/board/library source and header, plus the flags. */
-export async function hostCoreHash(layout: HostCoreLayout, flags: string[]): Promise<{ hash: string; sources: string[] }> {
+export async function hostCoreHash(
+  layout: HostCoreLayout,
+  flags: string[],
+): Promise<{ hash: string; sources: string[] }> {
   const h = createHash('sha256');
   h.update(`flags:${JSON.stringify(flags.map((f) => f.replace(layout.boardsDir, '<boards>/')))}\n`);
   const sources: string[] = [];
@@ -93,7 +117,9 @@ export async function buildHostCore(layout: HostCoreLayout, flags: string[], cac
   try {
     await stat(lib);
     return { lib, hash, cached: true, ms: Date.now() - t0, log: `host core ${layout.core} ${hash}: cached\n` };
-  } catch { /* build it */ }
+  } catch {
+    /* build it */
+  }
 
   const tmp = `${finalDir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   await mkdir(tmp, { recursive: true });
@@ -103,7 +129,13 @@ export async function buildHostCore(layout: HostCoreLayout, flags: string[], cac
       const obj = path.join(tmp, `${path.relative(layout.boardsDir, src).replace(/[\\/]/g, '__')}.o`);
       const r = await runCompiler([...flags, '-Wall', '-Wno-unused-parameter', '-c', src, '-o', obj], tmp);
       log += `${r.command}\n${r.output}`;
-      if (!r.ok) throw new TwinBuildError('compile', `host core (${layout.core}) failed to compile ${src}`, firstErrors(r.output), r.output);
+      if (!r.ok)
+        throw new TwinBuildError(
+          'compile',
+          `host core (${layout.core}) failed to compile ${src}`,
+          firstErrors(r.output),
+          r.output,
+        );
       return obj;
     });
     const ar = await execa('ar', ['rcs', path.join(tmp, 'libtwin.a'), ...objs], { reject: false, all: true });

@@ -1,7 +1,16 @@
 // Starts a twin binary: world file, paused start on a pseudo-terminal, optional sandbox, clean shutdown.
 // Protocol with boards/twin/core/main.cpp: stdout "PTY <path>", stdin "go\n" starts setup(), stdin EOF ends it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { constants as osConstants, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseTwinWorld, type TwinWorld } from './world.ts';
@@ -19,7 +28,10 @@ export interface StartTwinOptions {
   warn?: (msg: string) => void;
 }
 
-export interface TwinExit { code: number | null; signal: string | null }
+export interface TwinExit {
+  code: number | null;
+  signal: string | null;
+}
 
 export interface TwinProcess {
   pid: number;
@@ -51,7 +63,9 @@ function trackChild(child: ChildProcess): void {
   child.once('exit', () => live.delete(child));
   if (!exitHookInstalled) {
     exitHookInstalled = true;
-    process.once('exit', () => { for (const c of live) c.kill('SIGKILL'); });
+    process.once('exit', () => {
+      for (const c of live) c.kill('SIGKILL');
+    });
   }
 }
 
@@ -92,8 +106,12 @@ export async function startTwin(o: StartTwinOptions): Promise<TwinProcess> {
   trackChild(child);
   if (secrets) child.once('exit', () => rmSync(secrets.dir, { recursive: true, force: true }));
   let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => { if (stderr.length < 65536) stderr += d; });
-  child.stdin!.on('error', () => { /* the twin may be gone already */ });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    if (stderr.length < 65536) stderr += d;
+  });
+  child.stdin!.on('error', () => {
+    /* the twin may be gone already */
+  });
   const exited = new Promise<TwinExit>((resolve) => {
     child.once('exit', (code, signal) => resolve(sandboxed ? unwrapSandboxExit({ code, signal }) : { code, signal }));
     child.once('error', () => resolve({ code: null, signal: null }));
@@ -101,14 +119,32 @@ export async function startTwin(o: StartTwinOptions): Promise<TwinProcess> {
 
   const ptyPath = await new Promise<string>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`twin ${o.binary}: no PTY line within ${o.startTimeoutMs ?? 10_000} ms; stderr: ${stderr.trim()}`)); }, o.startTimeoutMs ?? 10_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(
+        new Error(`twin ${o.binary}: no PTY line within ${o.startTimeoutMs ?? 10_000} ms; stderr: ${stderr.trim()}`),
+      );
+    }, o.startTimeoutMs ?? 10_000);
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       out += d;
       const m = /^PTY (\S+)$/m.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
     });
-    child.once('error', (e) => { clearTimeout(timer); reject(new Error(`twin ${o.binary}: cannot start: ${e.message}`)); });
-    void exited.then((x) => { clearTimeout(timer); reject(new Error(`twin ${o.binary} exited before opening its port (code ${x.code}, signal ${x.signal}); stderr: ${stderr.trim()}`)); });
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`twin ${o.binary}: cannot start: ${e.message}`));
+    });
+    void exited.then((x) => {
+      clearTimeout(timer);
+      reject(
+        new Error(
+          `twin ${o.binary} exited before opening its port (code ${x.code}, signal ${x.signal}); stderr: ${stderr.trim()}`,
+        ),
+      );
+    });
   });
 
   const pid = child.pid ?? -1;
@@ -121,7 +157,9 @@ export async function startTwin(o: StartTwinOptions): Promise<TwinProcess> {
     sandboxed,
     worldFile,
     factsFile,
-    go: () => { child.stdin!.write('go\n'); },
+    go: () => {
+      child.stdin!.write('go\n');
+    },
     exited,
     async kill() {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -132,7 +170,10 @@ export async function startTwin(o: StartTwinOptions): Promise<TwinProcess> {
       clearTimeout(t1);
       clearTimeout(t2);
     },
-    facts: () => readFileSync(factsFile, 'utf8').split('\n').filter((l) => l.length > 0),
+    facts: () =>
+      readFileSync(factsFile, 'utf8')
+        .split('\n')
+        .filter((l) => l.length > 0),
     stderr: () => stderr,
     rssKb: () => {
       const p = boardPid();
@@ -140,7 +181,9 @@ export async function startTwin(o: StartTwinOptions): Promise<TwinProcess> {
       try {
         const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
         return m ? Number(m[1]) : undefined;
-      } catch { return undefined; }
+      } catch {
+        return undefined;
+      }
     },
   };
 }
@@ -151,14 +194,21 @@ function findDescendant(root: number, exe: string): number | undefined {
     const p = queue.shift()!;
     try {
       if (p !== root && readlinkSafe(`/proc/${p}/exe`) === exe) return p;
-      for (const tid of readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) queue.push(Number(tid));
-    } catch { /* gone */ }
+      for (const tid of readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/).filter(Boolean))
+        queue.push(Number(tid));
+    } catch {
+      /* gone */
+    }
   }
   return undefined;
 }
 
 function readlinkSafe(p: string): string | undefined {
-  try { return readlinkSync(p); } catch { return undefined; }
+  try {
+    return readlinkSync(p);
+  } catch {
+    return undefined;
+  }
 }
 
 /** bwrap reports a child killed by signal N as exit code 128+N; give the signal back its name. */

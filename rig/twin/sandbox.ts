@@ -11,14 +11,31 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { existsSync, lstatSync, readlinkSync } from 'node:fs';
 
-let probed: { ok: boolean; reason: string } | undefined;  // bwrap works or not: fixed for the life of the rig
+let probed: { ok: boolean; reason: string } | undefined; // bwrap works or not: fixed for the life of the rig
 
 /** Whether bwrap can create the namespaces here (no user namespaces in some containers/CI). */
 export function sandboxAvailable(): { ok: boolean; reason: string } {
   if (probed) return probed;
   try {
-    execFileSync('bwrap', ['--unshare-all', '--share-net', '--ro-bind', '/', '/', '--dev-bind', '/dev', '/dev', '--uid', '65534', '--gid', '65534', 'true'],
-      { stdio: 'pipe', timeout: 10_000 });
+    execFileSync(
+      'bwrap',
+      [
+        '--unshare-all',
+        '--share-net',
+        '--ro-bind',
+        '/',
+        '/',
+        '--dev-bind',
+        '/dev',
+        '/dev',
+        '--uid',
+        '65534',
+        '--gid',
+        '65534',
+        'true',
+      ],
+      { stdio: 'pipe', timeout: 10_000 },
+    );
     probed = { ok: true, reason: '' };
   } catch (e) {
     const err = e as { stderr?: Buffer; message: string };
@@ -28,8 +45,13 @@ export function sandboxAvailable(): { ok: boolean; reason: string } {
 }
 
 /** bwrap arguments that run `binary` with read access to its folder and write access to workDir only. */
-export function sandboxArgs(binary: string, workDir: string, env: Record<string, string>, extraWritable: string[] = [],
-  extraReadable: string[] = []): string[] {
+export function sandboxArgs(
+  binary: string,
+  workDir: string,
+  env: Record<string, string>,
+  extraWritable: string[] = [],
+  extraReadable: string[] = [],
+): string[] {
   const args = ['--unshare-all', '--share-net', '--die-with-parent', '--new-session', '--ro-bind', '/usr', '/usr'];
   for (const top of ['/lib', '/lib64', '/bin', '/sbin', '/lib32']) {
     if (!existsSync(top)) continue;

@@ -3,8 +3,17 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 
-export interface SketchFile { rel: string; abs: string; text: string }
-export interface SketchSources { dir: string; name: string; inos: SketchFile[]; others: SketchFile[] }
+export interface SketchFile {
+  rel: string;
+  abs: string;
+  text: string;
+}
+export interface SketchSources {
+  dir: string;
+  name: string;
+  inos: SketchFile[];
+  others: SketchFile[];
+}
 
 const SOURCE_EXT = /\.(ino|pde|cpp|c|h|hpp|hh|S)$/;
 
@@ -40,7 +49,10 @@ export function blankNonCode(src: string): string {
     const c = src[i];
     const n = src[i + 1];
     if (c === '/' && n === '/') {
-      while (i < src.length && src[i] !== '\n') { out += ' '; i++; }
+      while (i < src.length && src[i] !== '\n') {
+        out += ' ';
+        i++;
+      }
     } else if (c === '/' && n === '*') {
       const end = src.indexOf('*/', i + 2);
       const stop = end < 0 ? src.length : end + 2;
@@ -52,11 +64,14 @@ export function blankNonCode(src: string): string {
       const end = src.indexOf(`)${delim}"`, open);
       const stop = end < 0 ? src.length : end + delim.length + 2;
       for (; i < stop; i++) out += src[i] === '\n' ? '\n' : ' ';
-    } else if (c === '"' || c === '\'') {
+    } else if (c === '"' || c === "'") {
       out += ' ';
       i++;
       while (i < src.length && src[i] !== c && src[i] !== '\n') {
-        if (src[i] === '\\') { out += ' '; i++; }
+        if (src[i] === '\\') {
+          out += ' ';
+          i++;
+        }
         out += src[i] === '\n' ? '\n' : ' ';
         i++;
       }
@@ -72,14 +87,18 @@ export function blankNonCode(src: string): string {
 
 const NOT_FUNCTIONS = new Set(['if', 'while', 'for', 'switch', 'return', 'catch', 'sizeof', 'else', 'do', 'defined']);
 
-export interface FunctionDef { signature: string; name: string; line: number /* 1-based line of the definition */ }
+export interface FunctionDef {
+  signature: string;
+  name: string;
+  line: number; /* 1-based line of the definition */
+}
 
 /** Top-level function definitions `type name(args) {` (no templates, no class members, no default arguments). */
 export function findFunctionDefinitions(src: string): FunctionDef[] {
   const code = blankNonCode(src);
   const defs: FunctionDef[] = [];
   let depth = 0;
-  let stmtStart = 0;  // start of the current top-level statement
+  let stmtStart = 0; // start of the current top-level statement
   for (let i = 0; i < code.length; i++) {
     const c = code[i];
     if (c === '#' && depth === 0 && /(^|\n)[ \t]*$/.test(code.slice(Math.max(0, i - 80), i))) {
@@ -91,9 +110,18 @@ export function findFunctionDefinitions(src: string): FunctionDef[] {
     if (c === '{') {
       if (depth === 0) {
         const head = code.slice(stmtStart, i).trim();
-        const m = /^((?:[A-Za-z_][\w:<>,*&\s]*?[\s*&]))([A-Za-z_]\w*)\s*\(([^;(){}]*(?:\([^()]*\)[^;(){}]*)*)\)\s*(const\s*)?$/.exec(head);
-        if (m && !NOT_FUNCTIONS.has(m[2]) && !/\b(template|class|struct|enum|union|namespace|typedef|operator)\b/.test(head)
-            && !head.includes('=') && !/::/.test(m[2]) && !/\w+::\w+\s*\(/.test(head)) {
+        const m =
+          /^((?:[A-Za-z_][\w:<>,*&\s]*?[\s*&]))([A-Za-z_]\w*)\s*\(([^;(){}]*(?:\([^()]*\)[^;(){}]*)*)\)\s*(const\s*)?$/.exec(
+            head,
+          );
+        if (
+          m &&
+          !NOT_FUNCTIONS.has(m[2]) &&
+          !/\b(template|class|struct|enum|union|namespace|typedef|operator)\b/.test(head) &&
+          !head.includes('=') &&
+          !/::/.test(m[2]) &&
+          !/\w+::\w+\s*\(/.test(head)
+        ) {
           const start = stmtStart + code.slice(stmtStart).search(/\S/);
           const line = src.slice(0, start).split('\n').length;
           const signature = src.slice(start, i).replace(/\s+/g, ' ').trim();
@@ -115,16 +143,21 @@ export function findFunctionDefinitions(src: string): FunctionDef[] {
 function declaredNames(src: string): Set<string> {
   const code = blankNonCode(src);
   const names = new Set<string>();
-  for (const m of code.matchAll(/^[ \t]*[A-Za-z_][\w:<>,*&\s]*?[\s*&]([A-Za-z_]\w*)\s*\([^;{}()]*\)\s*;/gm)) names.add(m[1]);
+  for (const m of code.matchAll(/^[ \t]*[A-Za-z_][\w:<>,*&\s]*?[\s*&]([A-Za-z_]\w*)\s*\([^;{}()]*\)\s*;/gm))
+    names.add(m[1]);
   return names;
 }
 
 /** One C++ unit from the .ino files, like arduino-cli's sketch.ino.cpp. */
 export function generateSketchUnit(inos: SketchFile[]): string {
-  const joined: { file: SketchFile; defs: FunctionDef[] }[] = inos.map((file) => ({ file, defs: findFunctionDefinitions(file.text) }));
+  const joined: { file: SketchFile; defs: FunctionDef[] }[] = inos.map((file) => ({
+    file,
+    defs: findFunctionDefinitions(file.text),
+  }));
   const declared = new Set<string>();
   for (const { file } of joined) for (const n of declaredNames(file.text)) declared.add(n);
-  const prototypes = joined.flatMap((j) => j.defs)
+  const prototypes = joined
+    .flatMap((j) => j.defs)
     .filter((d) => !declared.has(d.name))
     .map((d) => `${d.signature.replace(/\s*\{?\s*$/, '')};`);
   const out: string[] = ['#include <Arduino.h>'];

@@ -7,24 +7,32 @@ import { TwinUnsupportedError } from './compile.ts';
 import type { TwinCore } from './hostcore.ts';
 import { blankNonCode, type SketchFile } from './sketch.ts';
 
-export const UnsupportedRule = z.object({
-  pattern: z.string().min(1).describe('JavaScript regular expression matched against sketch code (comments and strings removed)'),
-  feature: z.string().min(1).optional(),
-  message: z.string().min(1),
-}).strict();
+export const UnsupportedRule = z
+  .object({
+    pattern: z
+      .string()
+      .min(1)
+      .describe('JavaScript regular expression matched against sketch code (comments and strings removed)'),
+    feature: z.string().min(1).optional(),
+    message: z.string().min(1),
+  })
+  .strict();
 export const UnsupportedFile = z.array(UnsupportedRule);
 export type UnsupportedRule = z.infer<typeof UnsupportedRule>;
 
 const BUILT_IN: Record<TwinCore, UnsupportedRule[]> = {
   esp32: [],
   esp8266: [],
-  mkr1000: [{
-    pattern: '\\bWiFiSSLClient\\b',
-    feature: 'WiFiSSLClient',
-    message: 'WiFiSSLClient runs TLS inside the WINC1500 module firmware (its own root store, uploaded with the '
-      + 'firmware updater); the twin cannot reproduce that offload. Run this scenario on hardware, or use '
-      + 'ArduinoBearSSL (BearSSLClient over WiFiClient), which the twin emulates.',
-  }],
+  mkr1000: [
+    {
+      pattern: '\\bWiFiSSLClient\\b',
+      feature: 'WiFiSSLClient',
+      message:
+        'WiFiSSLClient runs TLS inside the WINC1500 module firmware (its own root store, uploaded with the ' +
+        'firmware updater); the twin cannot reproduce that offload. Run this scenario on hardware, or use ' +
+        'ArduinoBearSSL (BearSSLClient over WiFiClient), which the twin emulates.',
+    },
+  ],
 };
 
 export async function unsupportedRules(core: TwinCore, boardsDir: string): Promise<UnsupportedRule[]> {
@@ -33,7 +41,8 @@ export async function unsupportedRules(core: TwinCore, boardsDir: string): Promi
   try {
     const text = await readFile(file, 'utf8');
     const parsed = UnsupportedFile.safeParse(JSON.parse(text));
-    if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!parsed.success)
+      throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     extra = parsed.data;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;

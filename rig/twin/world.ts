@@ -3,19 +3,29 @@ import { z } from 'zod';
 
 const ipv4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
-export const TwinWorld = z.object({
-  hosts: z.record(z.string().min(1), z.string().regex(ipv4, 'dotted quad')).default({})
-    .describe('DNS as the board sees it: name → IPv4'),
-  ports: z.record(z.string().regex(/^\d+$/, 'logical port number'), z.number().int().min(1).max(65535)).default({})
-    .describe('logical port the sketch uses → real port on this host'),
-  ntp: z.boolean().default(true).describe('does configTime()/SNTP get a time'),
-  epoch: z.number().int().optional().describe('board clock fixed at this epoch (s) once synced; absent = host clock'),
-  coreVersion: z.string().regex(/^\d+\.\d+(\.\d+)?/, 'version like 2.0.17'),
-  debugLevel: z.number().int().min(0).max(5).describe('ESP32 Core Debug Level'),
-  factsFile: z.string().optional().describe('absolute path; launch.ts fills it in when absent'),
-  eccSlots: z.record(z.string().regex(/^(\d|1[0-5])$/, 'ECC508 slot 0..15'), z.string().min(1)).optional()
-    .describe('MKR1000 twin: ECCX08 slot -> absolute path of a PEM P-256 private key (read by boards/twin/mkr1000/ecc_slots.cpp)'),
-}).strict();
+export const TwinWorld = z
+  .object({
+    hosts: z
+      .record(z.string().min(1), z.string().regex(ipv4, 'dotted quad'))
+      .default({})
+      .describe('DNS as the board sees it: name → IPv4'),
+    ports: z
+      .record(z.string().regex(/^\d+$/, 'logical port number'), z.number().int().min(1).max(65535))
+      .default({})
+      .describe('logical port the sketch uses → real port on this host'),
+    ntp: z.boolean().default(true).describe('does configTime()/SNTP get a time'),
+    epoch: z.number().int().optional().describe('board clock fixed at this epoch (s) once synced; absent = host clock'),
+    coreVersion: z.string().regex(/^\d+\.\d+(\.\d+)?/, 'version like 2.0.17'),
+    debugLevel: z.number().int().min(0).max(5).describe('ESP32 Core Debug Level'),
+    factsFile: z.string().optional().describe('absolute path; launch.ts fills it in when absent'),
+    eccSlots: z
+      .record(z.string().regex(/^(\d|1[0-5])$/, 'ECC508 slot 0..15'), z.string().min(1))
+      .optional()
+      .describe(
+        'MKR1000 twin: ECCX08 slot -> absolute path of a PEM P-256 private key (read by boards/twin/mkr1000/ecc_slots.cpp)',
+      ),
+  })
+  .strict();
 export type TwinWorld = z.input<typeof TwinWorld>;
 export type ResolvedTwinWorld = z.output<typeof TwinWorld> & { factsFile: string };
 

@@ -6,42 +6,95 @@ import { seed000Conf, seed002Conf } from './helpers/seeds.ts';
 
 const D = '/run/b';
 const files: StagedFiles = {
-  hostDir: D, targetDir: D, dataDir: `${D}/data`, passwd: `${D}/passwd`, acl: `${D}/acl`, files: [], notes: [],
-  certs: { ca: { crt: `${D}/certs/ca.crt` }, server: { crt: `${D}/certs/server.crt`, key: `${D}/certs/server.key` },
-    client: { crt: `${D}/certs/client.crt` } },
-  byFileName: { 'ca.crt': `${D}/certs/ca.crt`, 'server.crt': `${D}/certs/server.crt`, 'server.key': `${D}/certs/server.key` },
+  hostDir: D,
+  targetDir: D,
+  dataDir: `${D}/data`,
+  passwd: `${D}/passwd`,
+  acl: `${D}/acl`,
+  files: [],
+  notes: [],
+  certs: {
+    ca: { crt: `${D}/certs/ca.crt` },
+    server: { crt: `${D}/certs/server.crt`, key: `${D}/certs/server.key` },
+    client: { crt: `${D}/certs/client.crt` },
+  },
+  byFileName: {
+    'ca.crt': `${D}/certs/ca.crt`,
+    'server.crt': `${D}/certs/server.crt`,
+    'server.key': `${D}/certs/server.key`,
+  },
 };
-const lines = (t: string) => t.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+const lines = (t: string) =>
+  t
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
 
 describe('broker conf rendering', () => {
   it('structured: two listeners, TLS options, log settings', () => {
     const spec = BrokerSpec.parse({
-      users: { alice: 'pw' }, allowAnonymous: false,
+      users: { alice: 'pw' },
+      allowAnonymous: false,
       listeners: [
-        { port: 8883, tls: { cert: 'server', requireCertificate: true, useIdentityAsUsername: true, version: 'tlsv1.3',
-          ciphers: 'ECDHE-RSA-AES128-GCM-SHA256', ciphersTls13: 'TLS_AES_128_GCM_SHA256' } },
+        {
+          port: 8883,
+          tls: {
+            cert: 'server',
+            requireCertificate: true,
+            useIdentityAsUsername: true,
+            version: 'tlsv1.3',
+            ciphers: 'ECDHE-RSA-AES128-GCM-SHA256',
+            ciphersTls13: 'TLS_AES_128_GCM_SHA256',
+          },
+        },
         { port: 1883 },
       ],
     });
     const r = renderStructuredConf(spec, files, { 8883: 40001, 1883: 40002 });
     const l = lines(r.text);
-    for (const want of ['log_dest stderr', 'connection_messages true', 'log_type all', 'allow_anonymous false',
-      `password_file ${D}/passwd`, `acl_file ${D}/acl`]) assert.ok(l.includes(want), want);
+    for (const want of [
+      'log_dest stderr',
+      'connection_messages true',
+      'log_type all',
+      'allow_anonymous false',
+      `password_file ${D}/passwd`,
+      `acl_file ${D}/acl`,
+    ])
+      assert.ok(l.includes(want), want);
     assert.ok(!l.some((x) => /log_dest stdout/.test(x)));
     const tls = l.slice(l.indexOf('listener 40001'), l.indexOf('listener 40002'));
-    assert.deepEqual(tls, ['listener 40001', `cafile ${D}/certs/ca.crt`, `certfile ${D}/certs/server.crt`,
-      `keyfile ${D}/certs/server.key`, 'require_certificate true', 'use_identity_as_username true', 'tls_version tlsv1.3',
-      'ciphers ECDHE-RSA-AES128-GCM-SHA256', 'ciphers_tls1.3 TLS_AES_128_GCM_SHA256']);
+    assert.deepEqual(tls, [
+      'listener 40001',
+      `cafile ${D}/certs/ca.crt`,
+      `certfile ${D}/certs/server.crt`,
+      `keyfile ${D}/certs/server.key`,
+      'require_certificate true',
+      'use_identity_as_username true',
+      'tls_version tlsv1.3',
+      'ciphers ECDHE-RSA-AES128-GCM-SHA256',
+      'ciphers_tls1.3 TLS_AES_128_GCM_SHA256',
+    ]);
     assert.equal(l.at(-1), 'listener 40002');
   });
 
   it('structured: per-listener settings put auth under each listener', () => {
-    const spec = BrokerSpec.parse({ perListenerSettings: true, users: { a: 'b' },
-      listeners: [{ port: 1883, passwordFile: true, allowAnonymous: false }, { port: 1884, passwordFile: false, allowAnonymous: true }] });
+    const spec = BrokerSpec.parse({
+      perListenerSettings: true,
+      users: { a: 'b' },
+      listeners: [
+        { port: 1883, passwordFile: true, allowAnonymous: false },
+        { port: 1884, passwordFile: false, allowAnonymous: true },
+      ],
+    });
     const l = lines(renderStructuredConf(spec, { ...files, acl: undefined }, { 1883: 1, 1884: 2 }).text);
     assert.ok(l.includes('per_listener_settings true'));
-    assert.deepEqual(l.slice(l.indexOf('listener 1')), ['listener 1', 'allow_anonymous false', `password_file ${D}/passwd`,
-      'listener 2', 'allow_anonymous true']);
+    assert.deepEqual(l.slice(l.indexOf('listener 1')), [
+      'listener 1',
+      'allow_anonymous false',
+      `password_file ${D}/passwd`,
+      'listener 2',
+      'allow_anonymous true',
+    ]);
   });
 
   it('structured: anonymous by default only without users, and says so', () => {
@@ -51,14 +104,22 @@ describe('broker conf rendering', () => {
   });
 
   it('structured: the server chain file (leaf + intermediates) is the certfile when the PKI made one', () => {
-    const withChain: StagedFiles = { ...files, certs: { ...files.certs, server: { ...files.certs.server, chain: `${D}/certs/server.chain.crt` } } };
-    const l = lines(renderStructuredConf(BrokerSpec.parse({ listeners: [{ port: 8883, tls: {} }] }), withChain, { 8883: 1 }).text);
+    const withChain: StagedFiles = {
+      ...files,
+      certs: { ...files.certs, server: { ...files.certs.server, chain: `${D}/certs/server.chain.crt` } },
+    };
+    const l = lines(
+      renderStructuredConf(BrokerSpec.parse({ listeners: [{ port: 8883, tls: {} }] }), withChain, { 8883: 1 }).text,
+    );
     assert.ok(l.includes(`certfile ${D}/certs/server.chain.crt`));
   });
 
   it('structured: unknown certificate names the field', () => {
     const spec = BrokerSpec.parse({ listeners: [{ port: 8883, tls: { cert: 'nope' } }] });
-    assert.throws(() => renderStructuredConf(spec, files, { 8883: 1 }), /broker\.listeners\[0\]\.tls\.cert: no PKI certificate named "nope"/);
+    assert.throws(
+      () => renderStructuredConf(spec, files, { 8883: 1 }),
+      /broker\.listeners\[0\]\.tls\.cert: no PKI certificate named "nope"/,
+    );
     const noKey = BrokerSpec.parse({ listeners: [{ port: 8883, tls: { cert: 'client' } }] });
     assert.throws(() => renderStructuredConf(noKey, files, { 8883: 1 }), /has no private key/);
   });
@@ -68,19 +129,43 @@ describe('broker conf rendering', () => {
     assert.deepEqual(logicalPorts({ conf }).sort(), [1883, 8883]);
     const r = renderVerbatimConf(conf, files, { 1883: 41883, 8883: 48883 });
     const l = lines(r.text);
-    assert.deepEqual(l.filter((x) => x.startsWith('listener')), ['listener 41883', 'listener 48883']);
-    assert.deepEqual(l.filter((x) => /^(cafile|certfile|keyfile|password_file)/.test(x)), [
-      `password_file ${D}/passwd`, `certfile ${D}/certs/server.crt`, `keyfile ${D}/certs/server.key`,
-      `cafile ${D}/certs/ca.crt`, `password_file ${D}/passwd`]);
-    for (const gone of [/^pid_file/, /^include_dir/, /^log_dest file/]) assert.ok(!l.some((x) => gone.test(x)), String(gone));
+    assert.deepEqual(
+      l.filter((x) => x.startsWith('listener')),
+      ['listener 41883', 'listener 48883'],
+    );
+    assert.deepEqual(
+      l.filter((x) => /^(cafile|certfile|keyfile|password_file)/.test(x)),
+      [
+        `password_file ${D}/passwd`,
+        `certfile ${D}/certs/server.crt`,
+        `keyfile ${D}/certs/server.key`,
+        `cafile ${D}/certs/ca.crt`,
+        `password_file ${D}/passwd`,
+      ],
+    );
+    for (const gone of [/^pid_file/, /^include_dir/, /^log_dest file/])
+      assert.ok(!l.some((x) => gone.test(x)), String(gone));
     assert.ok(l.includes(`persistence_location ${D}/data/`));
     assert.ok(l.includes('log_dest stderr'));
-    for (const kept of ['per_listener_settings true', 'require_certificate true', 'tls_version tlsv1.2', 'log_type all', 'protocol mqtt']) {
+    for (const kept of [
+      'per_listener_settings true',
+      'require_certificate true',
+      'tls_version tlsv1.2',
+      'log_type all',
+      'protocol mqtt',
+    ]) {
       assert.ok(l.includes(kept), kept);
     }
     const notes = r.notes.join('\n');
-    for (const n of [/pid_file/, /include_dir/, /log_dest file/, /persistence_location/, /listener 1883 → 41883/,
-      /certfile \/etc\/mosquitto\/certs\/server\.crt → /]) assert.match(notes, n);
+    for (const n of [
+      /pid_file/,
+      /include_dir/,
+      /log_dest file/,
+      /persistence_location/,
+      /listener 1883 → 41883/,
+      /certfile \/etc\/mosquitto\/certs\/server\.crt → /,
+    ])
+      assert.match(notes, n);
     // Comments are kept, and the neutralised lines stay visible as comments.
     assert.match(r.text, /# \[rig\] pid_file \/run\/mosquitto\/mosquitto\.pid/);
   });
@@ -94,12 +179,18 @@ describe('broker conf rendering', () => {
   });
 
   it('verbatim placeholders, and an unknown one is an error', () => {
-    const conf = 'listener {{port.8883}}\ncertfile {{pki.server.crt}}\nkeyfile {{pki.server.key}}\npassword_file {{passwd}}\n# host {{broker.ip}}';
+    const conf =
+      'listener {{port.8883}}\ncertfile {{pki.server.crt}}\nkeyfile {{pki.server.key}}\npassword_file {{passwd}}\n# host {{broker.ip}}';
     const r = renderVerbatimConf(conf, files, { 8883: 1234 }, { 'broker.ip': '127.0.0.1' });
-    assert.deepEqual(lines(r.text).filter((l) => !l.startsWith('log_type ')),
-      ['listener 1234', `certfile ${D}/certs/server.crt`, `keyfile ${D}/certs/server.key`, `password_file ${D}/passwd`]);
+    assert.deepEqual(
+      lines(r.text).filter((l) => !l.startsWith('log_type ')),
+      ['listener 1234', `certfile ${D}/certs/server.crt`, `keyfile ${D}/certs/server.key`, `password_file ${D}/passwd`],
+    );
     assert.match(r.text, /# host 127\.0\.0\.1/);
-    assert.throws(() => renderVerbatimConf('listener {{port.1}}\n{{nope}}', files, { 1: 2 }), /unknown placeholder \{\{nope\}\}/);
+    assert.throws(
+      () => renderVerbatimConf('listener {{port.1}}\n{{nope}}', files, { 1: 2 }),
+      /unknown placeholder \{\{nope\}\}/,
+    );
     assert.throws(() => renderVerbatimConf('certfile {{pki.zzz.crt}}', files, {}), /no PKI certificate named "zzz"/);
   });
 
@@ -114,12 +205,20 @@ describe('broker conf rendering', () => {
     assert.match(r.notes.join('\n'), /block-buffers stdout/);
   });
 
-  it('every conf logs the debug PUBLISH lines the runner attributes messages by, keeping mosquitto\'s defaults', () => {
+  it("every conf logs the debug PUBLISH lines the runner attributes messages by, keeping mosquitto's defaults", () => {
     const none = lines(renderVerbatimConf('listener 1', files, { 1: 9 }).text);
-    for (const t of ['error', 'warning', 'notice', 'information', 'debug']) assert.ok(none.includes(`log_type ${t}`), t);
+    for (const t of ['error', 'warning', 'notice', 'information', 'debug'])
+      assert.ok(none.includes(`log_type ${t}`), t);
     const all = lines(renderVerbatimConf('listener 1\nlog_type all', files, { 1: 9 }).text);
-    assert.deepEqual(all.filter((l) => l.startsWith('log_type')), ['log_type all']);
-    const structured = renderStructuredConf(BrokerSpec.parse({ listeners: [{ port: 1 }], logType: ['error', 'notice'] }), files, { 1: 9 });
+    assert.deepEqual(
+      all.filter((l) => l.startsWith('log_type')),
+      ['log_type all'],
+    );
+    const structured = renderStructuredConf(
+      BrokerSpec.parse({ listeners: [{ port: 1 }], logType: ['error', 'notice'] }),
+      files,
+      { 1: 9 },
+    );
     assert.ok(lines(structured.text).includes('log_type debug'));
     assert.match(structured.notes.join('\n'), /log_type debug/);
   });

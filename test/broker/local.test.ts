@@ -11,21 +11,40 @@ import { processAlive, processesWith, waitDead } from './helpers/proc.ts';
 import { testPki, type TestPki } from './helpers/test-pki.ts';
 
 const dirs: string[] = [];
-const work = () => { const d = mkdtempSync(join(tmpdir(), 'rig-broker-test-')); dirs.push(d); return d; };
-after(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+const work = () => {
+  const d = mkdtempSync(join(tmpdir(), 'rig-broker-test-'));
+  dirs.push(d);
+  return d;
+};
+after(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
 
 describe('local broker', function () {
   this.timeout(30_000);
   let pki: TestPki;
   const started: BrokerHandle[] = [];
-  before(async () => { pki = await testPki(); });
-  afterEach(async () => { await Promise.all(started.splice(0).map((h) => h.stop())); });
+  before(async () => {
+    pki = await testPki();
+  });
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((h) => h.stop()));
+  });
 
   it('starts on free ports, reports version and readiness, logs events, stops without leaving a process', async () => {
     const dir = work();
     chmodSync(dir, 0o755); // reachable by the mosquitto user: files are staged in <workDir>/broker
-    const h = await startBroker({ listeners: [{ port: 8883, tls: { cert: 'server', requireCertificate: true, useIdentityAsUsername: true } },
-      { port: 1883 }], allowAnonymous: true }, pki, { provider: 'local', workDir: dir });
+    const h = await startBroker(
+      {
+        listeners: [
+          { port: 8883, tls: { cert: 'server', requireCertificate: true, useIdentityAsUsername: true } },
+          { port: 1883 },
+        ],
+        allowAnonymous: true,
+      },
+      pki,
+      { provider: 'local', workDir: dir },
+    );
     started.push(h);
     assert.equal(h.provider, 'local');
     assert.match(h.version, /^2\.\d+\.\d+$/);
@@ -37,8 +56,14 @@ describe('local broker', function () {
     assert.match(conf, new RegExp(`^listener ${h.ports[8883]}$`, 'm'));
     assert.match(conf, /^log_dest stderr$/m);
 
-    const o = await runControl('control', { host: 'localhost', port: h.ports[8883], ca: pki.certs.ca.crt,
-      cert: pki.certs.client.crt, key: pki.certs.client.key, clientId: 'probe-mtls' });
+    const o = await runControl('control', {
+      host: 'localhost',
+      port: h.ports[8883],
+      ca: pki.certs.ca.crt,
+      cert: pki.certs.client.crt,
+      key: pki.certs.client.key,
+      clientId: 'probe-mtls',
+    });
     assert.equal(o.kind, 'connected', JSON.stringify(o));
     await h.waitForLog(/as probe-mtls/, 5_000);
     const ev = h.events().find((e) => e.type === 'connected' && e.clientId === 'probe-mtls');
@@ -80,8 +105,11 @@ describe('local broker', function () {
 
   for (const sig of ['SIGKILL', 'SIGINT'] as const) {
     it(`dies with the rig when the rig gets ${sig} (no orphan)`, async () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'helpers/spawn-broker.ts'), work()],
-        { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', join(import.meta.dirname, 'helpers/spawn-broker.ts'), work()],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
       const first = await new Promise<string>((resolve, reject) => {
         createInterface({ input: child.stdout }).once('line', resolve);
         child.once('exit', (c) => reject(new Error(`helper exited ${c}`)));
@@ -95,32 +123,60 @@ describe('local broker', function () {
     });
   }
 
-  it('a broken key file fails the start with the broker\'s own error', async () => {
+  it("a broken key file fails the start with the broker's own error", async () => {
     const dir = work();
     const badKey = join(dir, 'bad.key');
     writeFileSync(badKey, '-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n');
     const bad = { dir, certs: { ...pki.certs, bad: { name: 'bad', crt: pki.certs.server.crt, key: badKey } } };
-    const err = await startBroker({ listeners: [{ port: 8883, tls: { cert: 'bad' } }] }, bad, { provider: 'local', workDir: dir })
-      .then(() => undefined, (e: unknown) => e);
+    const err = await startBroker({ listeners: [{ port: 8883, tls: { cert: 'bad' } }] }, bad, {
+      provider: 'local',
+      workDir: dir,
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof BrokerStartError, String(err));
-    assert.ok(err.logTail.some((l) => /Error: Unable to load server key file/.test(l)), err.logTail.join('\n'));
+    assert.ok(
+      err.logTail.some((l) => /Error: Unable to load server key file/.test(l)),
+      err.logTail.join('\n'),
+    );
     assert.equal(err.exitCode, 1);
   });
 
   it('a SHA-1 server certificate stops mosquitto ("ca md too weak"), and a SECLEVEL=0 listener fixes it', async () => {
-    const err = await startBroker({ listeners: [{ port: 8883, tls: { cert: 'server-sha1' } }] }, pki, { provider: 'local', workDir: work() })
-      .then(() => undefined, (e: unknown) => e);
+    const err = await startBroker({ listeners: [{ port: 8883, tls: { cert: 'server-sha1' } }] }, pki, {
+      provider: 'local',
+      workDir: work(),
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof BrokerStartError);
-    assert.ok(err.logTail.some((l) => /ca md too weak/.test(l)), err.logTail.join('\n'));
-    const ok = await startBroker({ listeners: [{ port: 8883, tls: { cert: 'server-sha1', ciphers: 'DEFAULT:@SECLEVEL=0' } }] }, pki,
-      { provider: 'local', workDir: work() });
+    assert.ok(
+      err.logTail.some((l) => /ca md too weak/.test(l)),
+      err.logTail.join('\n'),
+    );
+    const ok = await startBroker(
+      { listeners: [{ port: 8883, tls: { cert: 'server-sha1', ciphers: 'DEFAULT:@SECLEVEL=0' } }] },
+      pki,
+      { provider: 'local', workDir: work() },
+    );
     started.push(ok);
   });
 
   it('an encrypted server key is given to mosquitto decrypted', async () => {
     const enc = pki.certs['server-enc'];
-    const only = { dir: pki.dir, certs: { ca: pki.certs.ca, server: { name: 'server', crt: enc.crt, key: enc.key, keyPassphrase: enc.keyPassphrase } } };
-    const h = await startBroker({ listeners: [{ port: 8883, tls: { cert: 'server' } }] }, only, { provider: 'local', workDir: work() });
+    const only = {
+      dir: pki.dir,
+      certs: {
+        ca: pki.certs.ca,
+        server: { name: 'server', crt: enc.crt, key: enc.key, keyPassphrase: enc.keyPassphrase },
+      },
+    };
+    const h = await startBroker({ listeners: [{ port: 8883, tls: { cert: 'server' } }] }, only, {
+      provider: 'local',
+      workDir: work(),
+    });
     started.push(h);
     assert.match(h.confNotes.join('\n'), /encrypted/);
     const o = await runControl('control', { host: 'localhost', port: h.ports[8883], ca: pki.certs.ca.crt });
@@ -128,10 +184,17 @@ describe('local broker', function () {
   });
 
   it('loads the verbatim conf of seed 002 (two listeners, password_file, require_certificate)', async () => {
-    const h = await startBroker({ conf: seed002Conf(), users: { esp8266: 'secret' } }, pki, { provider: 'local', workDir: work() });
+    const h = await startBroker({ conf: seed002Conf(), users: { esp8266: 'secret' } }, pki, {
+      provider: 'local',
+      workDir: work(),
+    });
     started.push(h);
     assert.deepEqual(Object.keys(h.ports).sort(), ['1883', '8883']);
-    for (const p of Object.values(h.ports)) assert.ok(h.logLines().some((l) => l.includes(`listen socket on port ${p}.`)), `port ${p}`);
+    for (const p of Object.values(h.ports))
+      assert.ok(
+        h.logLines().some((l) => l.includes(`listen socket on port ${p}.`)),
+        `port ${p}`,
+      );
     const notes = h.confNotes.join('\n');
     for (const n of [/pid_file/, /include_dir/, /log_dest file/, /persistence_location/]) assert.match(notes, n);
     const user = { username: 'esp8266', password: 'secret' };
@@ -139,10 +202,21 @@ describe('local broker', function () {
     assert.equal(plain.kind, 'connected', JSON.stringify(plain));
     const noPass = await runControl('control', { host: '127.0.0.1', port: h.ports[1883] });
     assert.equal(noPass.kind, 'mqtt/not-authorized');
-    const tlsNoCert = await runControl('control', { host: 'localhost', port: h.ports[8883], ca: pki.certs.ca.crt, ...user });
+    const tlsNoCert = await runControl('control', {
+      host: 'localhost',
+      port: h.ports[8883],
+      ca: pki.certs.ca.crt,
+      ...user,
+    });
     assert.ok(['tls/client-cert-required', 'tls/handshake-failed'].includes(tlsNoCert.kind), JSON.stringify(tlsNoCert));
-    const mtls = await runControl('control', { host: 'localhost', port: h.ports[8883], ca: pki.certs.ca.crt,
-      cert: pki.certs.client.crt, key: pki.certs.client.key, ...user });
+    const mtls = await runControl('control', {
+      host: 'localhost',
+      port: h.ports[8883],
+      ca: pki.certs.ca.crt,
+      cert: pki.certs.client.crt,
+      key: pki.certs.client.key,
+      ...user,
+    });
     assert.equal(mtls.kind, 'connected', JSON.stringify(mtls));
   });
 
@@ -151,9 +225,19 @@ describe('local broker', function () {
     started.push(h);
     // TLS works on the default listener, but the conf has allow_anonymous false and no password_file:
     // mosquitto 2.0 then refuses everyone (the post's broker was older). Faithful, not fixed.
-    const o = await runControl('mosquitto-cli', { host: 'localhost', port: h.ports[1883], ca: pki.certs.ca.crt, username: 'esp32', password: 'pw' });
+    const o = await runControl('mosquitto-cli', {
+      host: 'localhost',
+      port: h.ports[1883],
+      ca: pki.certs.ca.crt,
+      username: 'esp32',
+      password: 'pw',
+    });
     assert.equal(o.kind, 'mqtt/not-authorized', JSON.stringify(o));
-    const wrongCa = await runControl('mosquitto-cli', { host: 'localhost', port: h.ports[1883], ca: pki.certs.otherca.crt });
+    const wrongCa = await runControl('mosquitto-cli', {
+      host: 'localhost',
+      port: h.ports[1883],
+      ca: pki.certs.otherca.crt,
+    });
     assert.equal(wrongCa.kind, 'tls/untrusted', JSON.stringify(wrongCa));
   });
 });

@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
-import { namedClientId, parseLogLine, parsePublishLine, stripTimestamp, versionFromLine } from '../../rig/broker/log.ts';
+import {
+  namedClientId,
+  parseLogLine,
+  parsePublishLine,
+  stripTimestamp,
+  versionFromLine,
+} from '../../rig/broker/log.ts';
 
 // Exact lines from mosquitto 2.0.11 (reference/ecosystem-api.md §5 and lines measured in this repo's tests).
 const T = '1795328836: ';
@@ -12,15 +18,23 @@ describe('broker log parser', () => {
   });
 
   it('started and version', () => {
-    assert.deepEqual(ev('mosquitto version 2.0.11 running'), { at: 42, type: 'started', text: 'mosquitto version 2.0.11 running' });
+    assert.deepEqual(ev('mosquitto version 2.0.11 running'), {
+      at: 42,
+      type: 'started',
+      text: 'mosquitto version 2.0.11 running',
+    });
     assert.equal(versionFromLine(`${T}mosquitto version 2.0.11 running`), '2.0.11');
     assert.equal(ev('mosquitto version 2.0.11 starting'), undefined);
     assert.equal(ev('Opening ipv4 listen socket on port 18883.'), undefined);
   });
 
   it('connect attempt and connected, with username from the certificate CN', () => {
-    assert.deepEqual(ev('New connection from 127.0.0.1:43940 on port 18883.'),
-      { at: 42, type: 'connect-attempt', address: '127.0.0.1:43940', text: 'New connection from 127.0.0.1:43940 on port 18883.' });
+    assert.deepEqual(ev('New connection from 127.0.0.1:43940 on port 18883.'), {
+      at: 42,
+      type: 'connect-attempt',
+      address: '127.0.0.1:43940',
+      text: 'New connection from 127.0.0.1:43940 on port 18883.',
+    });
     const c = ev('New client connected from 127.0.0.1:43940 as probe-ok (p2, c1, k60).');
     assert.equal(c?.type, 'connected');
     assert.equal(c?.clientId, 'probe-ok');
@@ -32,8 +46,10 @@ describe('broker log parser', () => {
   });
 
   it('disconnects', () => {
-    assert.deepEqual([ev('Client probe-ok closed its connection.')?.type, ev('Client probe-ok closed its connection.')?.clientId],
-      ['disconnected', 'probe-ok']);
+    assert.deepEqual(
+      [ev('Client probe-ok closed its connection.')?.type, ev('Client probe-ok closed its connection.')?.clientId],
+      ['disconnected', 'probe-ok'],
+    );
     assert.equal(ev('Client sub1 disconnected.')?.type, 'disconnected');
     assert.equal(ev('Client sub1 disconnected.')?.clientId, 'sub1');
   });
@@ -76,10 +92,16 @@ describe('broker log parser', () => {
   });
 
   it('PUBLISH lines: direction, client, topic (quotes and all) and size', () => {
-    assert.deepEqual(parsePublishLine(`${T}Received PUBLISH from probe-ok (d0, q1, r0, m1, 'rig/test', ... (5 bytes))`),
-      { dir: 'received', clientId: 'probe-ok', topic: 'rig/test', bytes: 5 });
-    assert.deepEqual(parsePublishLine(`${T}Sending PUBLISH to obs (d0, q0, r0, m0, 'a/it's', ... (0 bytes))`),
-      { dir: 'sending', clientId: 'obs', topic: "a/it's", bytes: 0 });
+    assert.deepEqual(
+      parsePublishLine(`${T}Received PUBLISH from probe-ok (d0, q1, r0, m1, 'rig/test', ... (5 bytes))`),
+      { dir: 'received', clientId: 'probe-ok', topic: 'rig/test', bytes: 5 },
+    );
+    assert.deepEqual(parsePublishLine(`${T}Sending PUBLISH to obs (d0, q0, r0, m0, 'a/it's', ... (0 bytes))`), {
+      dir: 'sending',
+      clientId: 'obs',
+      topic: "a/it's",
+      bytes: 0,
+    });
     assert.equal(parsePublishLine(`${T}Denied PUBLISH from x (d0, q0, r0, m0, 't', ... (2 bytes))`)?.dir, 'denied');
     assert.equal(parsePublishLine(`${T}Received SUBSCRIBE from sub1`), undefined);
   });
@@ -107,7 +129,11 @@ describe('broker log parser', () => {
   });
 
   it('start errors', () => {
-    for (const l of ['Error: Address already in use', 'Error: Unable to load server key file "/x/server.key". Check keyfile.',
-      'Error: Unable to load server certificate "/x/s.crt". Check certfile.']) assert.equal(ev(l)?.type, 'error', l);
+    for (const l of [
+      'Error: Address already in use',
+      'Error: Unable to load server key file "/x/server.key". Check keyfile.',
+      'Error: Unable to load server certificate "/x/s.crt". Check certfile.',
+    ])
+      assert.equal(ev(l)?.type, 'error', l);
   });
 });

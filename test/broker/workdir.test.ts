@@ -8,11 +8,13 @@ import { brokerWorkDir, sweepStaleWorkDirs } from '../../rig/broker/workdir.ts';
 
 describe('broker work folders', () => {
   let tmp: string;
-  beforeEach(() => { tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-workdir-test-')); });
+  beforeEach(() => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-workdir-test-'));
+  });
   afterEach(() => rmSync(tmp, { recursive: true, force: true }));
 
-  it('removes folders whose owner is gone, keeps live owners\' and unmarked ones', async () => {
-    const dead = spawnSync('true').pid!;  // a pid that has exited (reuse within this test is not a concern)
+  it("removes folders whose owner is gone, keeps live owners' and unmarked ones", async () => {
+    const dead = spawnSync('true').pid!; // a pid that has exited (reuse within this test is not a concern)
     const stale = path.join(tmp, 'rig-broker-work-stale');
     mkdirSync(stale);
     writeFileSync(path.join(stale, 'rig-owner.pid'), `${dead}\n`);

@@ -11,25 +11,40 @@ import { aliveAfter, descendants } from '../helpers/procs.ts';
 
 const root = projectPaths().root;
 
-interface Live { out: string; child: ChildProcess; stop(): Promise<void> }
+interface Live {
+  out: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
 
 /** Starts `rig broker` and waits for its commands; stop() sends Ctrl-C and checks nothing is left. */
 async function startBroker(args: string[]): Promise<Live> {
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'rig.mjs'), 'broker', ...args, '--broker', 'local'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(root, 'bin', 'rig.mjs'), 'broker', ...args, '--broker', 'local'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const live: Live = {
-    out: '', child,
+    out: '',
+    child,
     async stop() {
       const kids = descendants(child.pid!);
       child.kill('SIGINT');
-      const code = await new Promise<number | null>((res) => { if (child.exitCode !== null) res(child.exitCode); else child.on('exit', (c) => res(c)); });
+      const code = await new Promise<number | null>((res) => {
+        if (child.exitCode !== null) res(child.exitCode);
+        else child.on('exit', (c) => res(c));
+      });
       assert.equal(code, 0, live.out);
       assert.deepEqual(await aliveAfter(kids), []);
     },
   };
-  child.stdout!.on('data', (d: Buffer) => { live.out += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { live.out += d.toString(); });
+  child.stdout!.on('data', (d: Buffer) => {
+    live.out += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    live.out += d.toString();
+  });
   const deadline = Date.now() + 40_000;
-  while (!/Ctrl-C stops the broker/.test(live.out) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  while (!/Ctrl-C stops the broker/.test(live.out) && child.exitCode === null && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 100));
   assert.match(live.out, /Ctrl-C stops the broker/, live.out);
   return live;
 }
@@ -60,7 +75,9 @@ describe('rig broker: control commands check the certificate like the board', fu
       const check = sh(line(b.out, 'openssl s_client'));
       assert.notEqual(check.code, 0, check.text);
       assert.match(check.text, /IP address mismatch/);
-    } finally { await b.stop(); }
+    } finally {
+      await b.stop();
+    }
   });
 
   it('seed 003 fixed (by name): the commands use the name, with the /etc/hosts line to add, and openssl verifies that name', async () => {
@@ -68,7 +85,8 @@ describe('rig broker: control commands check the certificate like the board', fu
     try {
       // The hint is for machines where the name does not already lead to the broker (this one, unless edited).
       const here = await lookup('mymosquitto.local', { all: true }).catch(() => []);
-      if (!here.some((a) => a.address === '127.0.0.1')) assert.match(b.out, /note: .*echo '127\.0\.0\.1 mymosquitto\.local' >> \/etc\/hosts/);
+      if (!here.some((a) => a.address === '127.0.0.1'))
+        assert.match(b.out, /note: .*echo '127\.0\.0\.1 mymosquitto\.local' >> \/etc\/hosts/);
       const sub = line(b.out, 'mosquitto_sub');
       assert.doesNotMatch(sub, /--insecure/);
       assert.match(sub, /-h mymosquitto\.local /);
@@ -81,7 +99,9 @@ describe('rig broker: control commands check the certificate like the board', fu
       const wrong = sh(check.replace(/mymosquitto\.local/g, 'other.local'));
       assert.notEqual(wrong.code, 0, wrong.text);
       assert.match(wrong.text, /hostname mismatch/);
-    } finally { await b.stop(); }
+    } finally {
+      await b.stop();
+    }
   });
 
   it('seed 003 tutorial: --insecure only because the scenario says insecure, and then it connects', async () => {
@@ -92,13 +112,17 @@ describe('rig broker: control commands check the certificate like the board', fu
       const r = sh(pub);
       assert.equal(r.code, 0, r.text);
       assert.doesNotMatch(b.out, /openssl s_client/);
-    } finally { await b.stop(); }
+    } finally {
+      await b.stop();
+    }
   });
 
   it('a password is never printed: -P "$RIG_MQTT_PASSWORD", a note naming the field, and the command works with it set', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'rig-broker-pw-'));
     const file = path.join(dir, 'pw.yaml');
-    writeFileSync(file, `version: 1
+    writeFileSync(
+      file,
+      `version: 1
 id: broker-password
 pki:
   ca: { subject: { CN: CA } }
@@ -109,13 +133,17 @@ broker:
 boards: [control]
 client: { username: alice, password: "s3cret-Pw!" }
 expect: { default: { control: { kind: connected } } }
-`);
+`,
+    );
     const b = await startBroker([file]);
     try {
       assert.doesNotMatch(b.out, /s3cret/);
       const pub = line(b.out, 'mosquitto_pub');
       assert.match(pub, /-u alice -P "\$RIG_MQTT_PASSWORD"/);
-      assert.match(b.out, /note: the password is the scenario's client\.password in .*pw\.yaml: export RIG_MQTT_PASSWORD=/);
+      assert.match(
+        b.out,
+        /note: the password is the scenario's client\.password in .*pw\.yaml: export RIG_MQTT_PASSWORD=/,
+      );
       const good = sh(pub, { RIG_MQTT_PASSWORD: 's3cret-Pw!' });
       assert.equal(good.code, 0, good.text);
       const bad = sh(pub, { RIG_MQTT_PASSWORD: 'wrong' });

@@ -9,7 +9,14 @@ import { loadBoards } from '../../rig/boards/load.ts';
 import { loadScenario } from '../../rig/scenario/load.ts';
 import { projectPaths } from '../../rig/project.ts';
 import { createProgress } from '../../rig/runner/progress.ts';
-import { bisect, BisectReport, BisectUsageError, formatBisect, insecureConclusion, type Trial } from '../../rig/bisect/index.ts';
+import {
+  bisect,
+  BisectReport,
+  BisectUsageError,
+  formatBisect,
+  insecureConclusion,
+  type Trial,
+} from '../../rig/bisect/index.ts';
 import { combine, generateCandidates, issuingCa, mirrorPki } from '../../rig/bisect/candidates.ts';
 import { EXIT } from '../../rig/cli/exit.ts';
 import type { CertSummary } from '../../rig/results/schema.ts';
@@ -19,9 +26,16 @@ const seedFile = path.join(paths.root, 'scenarios', 'seeds', 'seed-000-esp32-mdn
 const fixture = path.join(paths.root, 'test', 'fixtures', 'diagnose', 'seed-000-cn-home.yaml');
 
 const home = (name: string, isCA: boolean, version: number): CertSummary => ({
-  name, subject: 'CN=home,OU=PSS,O=PSS,L=Castelfranco,ST=Treviso,C=TV', issuer: 'CN=home,OU=PSS,O=PSS,L=Castelfranco,ST=Treviso,C=TV',
-  san: [], notBefore: '2024-01-01T00:00:00.000Z', notAfter: '2034-01-01T00:00:00.000Z', key: 'RSA 2048',
-  signature: 'sha256WithRSAEncryption', version, isCA,
+  name,
+  subject: 'CN=home,OU=PSS,O=PSS,L=Castelfranco,ST=Treviso,C=TV',
+  issuer: 'CN=home,OU=PSS,O=PSS,L=Castelfranco,ST=Treviso,C=TV',
+  san: [],
+  notBefore: '2024-01-01T00:00:00.000Z',
+  notAfter: '2034-01-01T00:00:00.000Z',
+  key: 'RSA 2048',
+  signature: 'sha256WithRSAEncryption',
+  version,
+  isCA,
 });
 
 describe('bisect: candidates (pure)', () => {
@@ -29,35 +43,88 @@ describe('bisect: candidates (pure)', () => {
 
   it('mirrors a verbatim PKI declaratively: same DN, CA self-signed, server issued by ca, v1 kept', () => {
     const m = mirrorPki(certs);
-    assert.deepEqual((m.ca as { subject: unknown }).subject, { C: 'TV', ST: 'Treviso', L: 'Castelfranco', O: 'PSS', OU: 'PSS', CN: 'home' });
+    assert.deepEqual((m.ca as { subject: unknown }).subject, {
+      C: 'TV',
+      ST: 'Treviso',
+      L: 'Castelfranco',
+      O: 'PSS',
+      OU: 'PSS',
+      CN: 'home',
+    });
     assert.equal((m.ca as { selfSigned?: boolean }).selfSigned, true);
     assert.equal((m.server as { issuer?: string }).issuer, 'ca');
     assert.equal((m.server as { version?: number }).version, 1);
   });
 
   it('offers CN, SAN (as v3), OU, host and trust changes; pairs merge subjects', () => {
-    const c = generateCandidates({ certs, checkedName: '127.0.0.1', connect: 'home', byIp: false, ca: 'ca', insecure: false,
-      clock: { ntp: true }, broker: { conf: 'tls_version tlsv1.3\n' }, probeSketch: 'sketches/p', currentSketch: 'sketches/seed', now: new Date() });
+    const c = generateCandidates({
+      certs,
+      checkedName: '127.0.0.1',
+      connect: 'home',
+      byIp: false,
+      ca: 'ca',
+      insecure: false,
+      clock: { ntp: true },
+      broker: { conf: 'tls_version tlsv1.3\n' },
+      probeSketch: 'sketches/p',
+      currentSketch: 'sketches/seed',
+      now: new Date(),
+    });
     const ids = c.map((x) => x.id);
-    for (const id of ['cn=127.0.0.1', 'san+IP:127.0.0.1', 'san+DNS:127.0.0.1', 'ou', 'host=home', 'trust=insecure', 'tls=1.2', 'key=ec-p256']) {
+    for (const id of [
+      'cn=127.0.0.1',
+      'san+IP:127.0.0.1',
+      'san+DNS:127.0.0.1',
+      'ou',
+      'host=home',
+      'trust=insecure',
+      'tls=1.2',
+      'key=ec-p256',
+    ]) {
       assert.ok(ids.includes(id), `${id} in ${ids.join(', ')}`);
     }
     const san = c.find((x) => x.id === 'san+IP:127.0.0.1')!;
     assert.deepEqual(san.patch.pki?.server, { version: 3, san: ['IP:127.0.0.1'] });
-    const both = combine(c.find((x) => x.id === 'ou')!, c.find((x) => x.id === 'cn=127.0.0.1')!);
+    const both = combine(
+      c.find((x) => x.id === 'ou')!,
+      c.find((x) => x.id === 'cn=127.0.0.1')!,
+    );
     assert.deepEqual((both.pki?.server as { subject: unknown }).subject, { OU: 'Server', CN: '127.0.0.1' });
-    assert.equal(c.find((x) => x.id === 'host=home')!.patch.sketch, 'sketches/p', 'host changes run on the probe sketch');
+    assert.equal(
+      c.find((x) => x.id === 'host=home')!.patch.sketch,
+      'sketches/p',
+      'host changes run on the probe sketch',
+    );
   });
 });
 
 describe('bisect: trust, insecure and naming (pure)', () => {
   const cert = (name: string, subject: string, issuer: string, isCA: boolean): CertSummary => ({
-    name, subject, issuer, san: name === 'server' ? ['DNS:broker.lab'] : [], notBefore: '2024-01-01T00:00:00.000Z', notAfter: '2099-01-01T00:00:00.000Z',
-    key: 'RSA 2048', signature: 'sha256WithRSAEncryption', version: 3, isCA,
+    name,
+    subject,
+    issuer,
+    san: name === 'server' ? ['DNS:broker.lab'] : [],
+    notBefore: '2024-01-01T00:00:00.000Z',
+    notAfter: '2099-01-01T00:00:00.000Z',
+    key: 'RSA 2048',
+    signature: 'sha256WithRSAEncryption',
+    version: 3,
+    isCA,
   });
-  const matrix = [cert('ca', 'CN=Rig Matrix CA', 'CN=Rig Matrix CA', true), cert('other-ca', 'CN=Somebody Else CA', 'CN=Somebody Else CA', true),
-    cert('server', 'CN=broker.lab', 'CN=Rig Matrix CA', false)];
-  const base = { checkedName: 'broker.lab', connect: 'broker.lab', byIp: false, insecure: false, clock: { ntp: true }, broker: { listeners: [] }, now: new Date() };
+  const matrix = [
+    cert('ca', 'CN=Rig Matrix CA', 'CN=Rig Matrix CA', true),
+    cert('other-ca', 'CN=Somebody Else CA', 'CN=Somebody Else CA', true),
+    cert('server', 'CN=broker.lab', 'CN=Rig Matrix CA', false),
+  ];
+  const base = {
+    checkedName: 'broker.lab',
+    connect: 'broker.lab',
+    byIp: false,
+    insecure: false,
+    clock: { ntp: true },
+    broker: { listeners: [] },
+    now: new Date(),
+  };
 
   it('the board given another CA: "give it the CA that issued the server certificate" is a candidate', () => {
     assert.equal(issuingCa(matrix)?.name, 'ca');
@@ -66,34 +133,79 @@ describe('bisect: trust, insecure and naming (pure)', () => {
     assert.ok(trust, c.map((x) => x.id).join(', '));
     assert.deepEqual(trust.patch, { ca: 'ca' });
     assert.match(trust.description, /ca \(CN=Rig Matrix CA\), setCACert/);
-    assert.equal(generateCandidates({ ...base, certs: matrix, ca: 'ca', stack: 'mbedtls' }).find((x) => x.id === 'trust=ca'), undefined,
-      'the probe sketch already gets that CA: no change to try');
+    assert.equal(
+      generateCandidates({ ...base, certs: matrix, ca: 'ca', stack: 'mbedtls' }).find((x) => x.id === 'trust=ca'),
+      undefined,
+      'the probe sketch already gets that CA: no change to try',
+    );
   });
 
   it('a sketch that ignores the CA it is given (seed 001): the issuing CA as trust anchor, on the probe sketch', () => {
-    const c = generateCandidates({ ...base, certs: matrix, ca: 'ca', stack: 'arduinobearssl', checkedName: '127.0.0.1', checkedLabel: 'the broker\'s address ({{broker.ip}})',
-      probeSketch: 'sketches/mkr1000-bearssl-pubsub', currentSketch: 'sketches/seed-001-mkr1000-bearssl-eccx08' });
+    const c = generateCandidates({
+      ...base,
+      certs: matrix,
+      ca: 'ca',
+      stack: 'arduinobearssl',
+      checkedName: '127.0.0.1',
+      checkedLabel: "the broker's address ({{broker.ip}})",
+      probeSketch: 'sketches/mkr1000-bearssl-pubsub',
+      currentSketch: 'sketches/seed-001-mkr1000-bearssl-eccx08',
+    });
     const trust = c.find((x) => x.id === 'trust=ca')!;
-    assert.deepEqual(trust.patch, { sketch: 'sketches/mkr1000-bearssl-pubsub', connect: '127.0.0.1', byIp: false, ca: 'ca' });
+    assert.deepEqual(trust.patch, {
+      sketch: 'sketches/mkr1000-bearssl-pubsub',
+      connect: '127.0.0.1',
+      byIp: false,
+      ca: 'ca',
+    });
     assert.match(trust.description, /as the trust anchor: BearSSLClient\(client, &anchor, 1\)/);
     assert.match(c.find((x) => x.id === 'trust=insecure')!.description, /drops SNI and the name check only/);
-    assert.equal(c.find((x) => x.id === 'cn=127.0.0.1')!.description, 'set the server certificate\'s CN to the broker\'s address ({{broker.ip}})');
-    assert.match(c.find((x) => x.id === 'san+IP:127.0.0.1')!.description, /add IP:<the broker's address \(\{\{broker\.ip\}\}\)>/);
+    assert.equal(
+      c.find((x) => x.id === 'cn=127.0.0.1')!.description,
+      "set the server certificate's CN to the broker's address ({{broker.ip}})",
+    );
+    assert.match(
+      c.find((x) => x.id === 'san+IP:127.0.0.1')!.description,
+      /add IP:<the broker's address \(\{\{broker\.ip\}\}\)>/,
+    );
   });
 
   it('what setInsecure() alone tells depends on the stack', () => {
-    const t = (status: string): Trial => ({ changes: ['trust=insecure'], descriptions: [], status, outcome: status === 'pass' ? { kind: 'connected' } : { kind: 'tls/untrusted', code: 'bearssl:62' } });
-    assert.match(insecureConclusion('arduinobearssl', t('fail')), /skips only SNI and the server name check \(the chain and the dates are still checked\)/);
+    const t = (status: string): Trial => ({
+      changes: ['trust=insecure'],
+      descriptions: [],
+      status,
+      outcome: status === 'pass' ? { kind: 'connected' } : { kind: 'tls/untrusted', code: 'bearssl:62' },
+    });
+    assert.match(
+      insecureConclusion('arduinobearssl', t('fail')),
+      /skips only SNI and the server name check \(the chain and the dates are still checked\)/,
+    );
     assert.doesNotMatch(insecureConclusion('arduinobearssl', t('fail')), /something besides the certificate checks/);
     assert.match(insecureConclusion('arduinobearssl', t('pass')), /the name is what fails/);
     assert.match(insecureConclusion('bearssl-esp8266', t('fail')), /something besides the certificate checks fails/);
-    assert.match(insecureConclusion('mbedtls', t('pass')), /MBEDTLS_SSL_VERIFY_NONE.*the certificate checks are what fails/);
+    assert.match(
+      insecureConclusion('mbedtls', t('pass')),
+      /MBEDTLS_SSL_VERIFY_NONE.*the certificate checks are what fails/,
+    );
   });
 
   it('a baseline that connects prints only that', () => {
     const pass: Trial = { changes: [], descriptions: ['unchanged'], status: 'pass', outcome: { kind: 'connected' } };
-    const text = formatBisect({ version: 1, scenario: 's', variant: 'v', board: 'esp32', stack: 'mbedtls', baseline: pass, mirror: { used: false },
-      checkedName: 'x', fixes: [], rejected: [], runs: 1, runDirs: [] });
+    const text = formatBisect({
+      version: 1,
+      scenario: 's',
+      variant: 'v',
+      board: 'esp32',
+      stack: 'mbedtls',
+      baseline: pass,
+      mirror: { used: false },
+      checkedName: 'x',
+      fixes: [],
+      rejected: [],
+      runs: 1,
+      runDirs: [],
+    });
     assert.match(text, /already connects on the twin: nothing to bisect/);
     assert.doesNotMatch(text, /No single change/);
   });
@@ -102,9 +214,18 @@ describe('bisect: trust, insecure and naming (pure)', () => {
 describe('bisect: a hardware-only variant is refused before anything runs', () => {
   it('esp32-multi-cert-load-bug-8576/broken: usage error (exit 2) naming why', async () => {
     const file = path.join(paths.root, 'scenarios', 'forum', 'esp32-multi-cert-load-bug-8576.yaml');
-    const err = await bisect({ loaded: await loadScenario(file), variant: 'broken', boardProfiles: await loadBoards(paths.boards), paths,
-      progress: createProgress(process.stderr, { quiet: true }), sandbox: false, outDir: path.join(os.tmpdir(), 'rig-bisect-never-') })
-      .then(() => undefined, (e: unknown) => e);
+    const err = await bisect({
+      loaded: await loadScenario(file),
+      variant: 'broken',
+      boardProfiles: await loadBoards(paths.boards),
+      paths,
+      progress: createProgress(process.stderr, { quiet: true }),
+      sandbox: false,
+      outDir: path.join(os.tmpdir(), 'rig-bisect-never-'),
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof BisectUsageError, String(err));
     assert.equal(err.exitCode, EXIT.usage);
     assert.match(err.message, /is hardware-only \(the bug is in arduino-esp32 1\.0\.4/);
@@ -119,22 +240,38 @@ describe('bisect: the CA the board needs (seed 001 on the MKR1000, matrix wrong-
 
   before(async function () {
     for (const core of ['esp32', 'mkr1000']) {
-      if (!existsSync(path.join(paths.root, 'boards', 'twin', core))) { console.log(`      skip: boards/twin/${core} is not there yet`); this.skip(); }
+      if (!existsSync(path.join(paths.root, 'boards', 'twin', core))) {
+        console.log(`      skip: boards/twin/${core} is not there yet`);
+        this.skip();
+      }
     }
     out = await mkdtemp(path.join(os.tmpdir(), 'rig-bisect-trust-'));
     const boardProfiles = await loadBoards(paths.boards);
     const common = { boardProfiles, paths, progress: createProgress(process.stderr, { quiet: true }), sandbox: false };
     // Independent searches: run them side by side.
     [seed001, wrongCa] = await Promise.all([
-      bisect({ ...common, loaded: await loadScenario(path.join(paths.root, 'scenarios', 'seeds', 'seed-001-mkr1000-bearssl-private-ca.yaml')),
-        variant: 'broken', outDir: path.join(out, 'seed001') }),
-      bisect({ ...common, loaded: await loadScenario(path.join(paths.root, 'scenarios', 'matrix', 'matrix-trust-and-auth.yaml')),
-        variant: 'wrong-ca', board: 'esp32', outDir: path.join(out, 'wrong-ca') }),
+      bisect({
+        ...common,
+        loaded: await loadScenario(
+          path.join(paths.root, 'scenarios', 'seeds', 'seed-001-mkr1000-bearssl-private-ca.yaml'),
+        ),
+        variant: 'broken',
+        outDir: path.join(out, 'seed001'),
+      }),
+      bisect({
+        ...common,
+        loaded: await loadScenario(path.join(paths.root, 'scenarios', 'matrix', 'matrix-trust-and-auth.yaml')),
+        variant: 'wrong-ca',
+        board: 'esp32',
+        outDir: path.join(out, 'wrong-ca'),
+      }),
     ]);
   });
-  after(async () => { if (out) await rm(out, { recursive: true, force: true }); });
+  after(async () => {
+    if (out) await rm(out, { recursive: true, force: true });
+  });
 
-  it('seed 001: giving the board its CA as trust anchor (the fixed variant\'s way) connects; setInsecure() is read as ArduinoBearSSL\'s', () => {
+  it("seed 001: giving the board its CA as trust anchor (the fixed variant's way) connects; setInsecure() is read as ArduinoBearSSL's", () => {
     assert.equal(seed001.board, 'mkr1000');
     assert.equal(seed001.baseline.outcome.code, 'bearssl:62');
     const fixed = seed001.fixes.map((t) => t.changes.join('+'));
@@ -160,18 +297,29 @@ describe('bisect: seed 000 on the ESP32 twin', function () {
   let report: BisectReport;
 
   before(async function () {
-    if (!existsSync(path.join(paths.root, 'rig', 'twin', 'index.ts')) || !existsSync(path.join(paths.root, 'boards', 'twin', 'esp32'))) {
+    if (
+      !existsSync(path.join(paths.root, 'rig', 'twin', 'index.ts')) ||
+      !existsSync(path.join(paths.root, 'boards', 'twin', 'esp32'))
+    ) {
       console.log('      skip: the ESP32 twin (rig/twin, boards/twin/esp32) is not there yet');
       this.skip();
     }
     const file = existsSync(seedFile) ? seedFile : fixture;
     out = await mkdtemp(path.join(os.tmpdir(), 'rig-bisect-test-'));
     report = await bisect({
-      loaded: await loadScenario(file), variant: 'broken', board: 'esp32', boardProfiles: await loadBoards(paths.boards), paths,
-      progress: createProgress(process.stderr, { quiet: true }), sandbox: false, outDir: out,
+      loaded: await loadScenario(file),
+      variant: 'broken',
+      board: 'esp32',
+      boardProfiles: await loadBoards(paths.boards),
+      paths,
+      progress: createProgress(process.stderr, { quiet: true }),
+      sandbox: false,
+      outDir: out,
     });
   });
-  after(async () => { if (out) await rm(out, { recursive: true, force: true }); });
+  after(async () => {
+    if (out) await rm(out, { recursive: true, force: true });
+  });
 
   it('the baseline fails on the name and the declarative reissue fails the same way', () => {
     assert.equal(report.baseline.outcome.kind, 'tls/name-mismatch', JSON.stringify(report.baseline));
@@ -191,7 +339,10 @@ describe('bisect: seed 000 on the ESP32 twin', function () {
     const fixed = report.fixes.map((t) => t.changes.join('+'));
     assert.ok(fixed.includes('cn=127.0.0.1'), fixed.join(', '));
     assert.ok(fixed.includes('host=home'), fixed.join(', '));
-    assert.ok(report.fixes.every((t) => t.changes.length === 1), 'single changes suffice: no pairs needed');
+    assert.ok(
+      report.fixes.every((t) => t.changes.length === 1),
+      'single changes suffice: no pairs needed',
+    );
     assert.ok(report.runs >= report.fixes.length + report.rejected.length + 1);
     BisectReport.parse(JSON.parse(JSON.stringify(report)));
     const text = formatBisect(report);
@@ -206,24 +357,38 @@ describe('bisect: two faults need a pair (ESP8266 twin: expired + IP-only SAN)',
   let report: BisectReport;
 
   before(async function () {
-    if (!existsSync(path.join(paths.root, 'boards', 'twin', 'esp8266')) || !existsSync(path.join(paths.root, 'sketches', 'esp8266-bearssl-pubsub', 'esp8266-bearssl-pubsub.ino'))) {
+    if (
+      !existsSync(path.join(paths.root, 'boards', 'twin', 'esp8266')) ||
+      !existsSync(path.join(paths.root, 'sketches', 'esp8266-bearssl-pubsub', 'esp8266-bearssl-pubsub.ino'))
+    ) {
       console.log('      skip: the ESP8266 twin or its probe sketch is not there yet');
       this.skip();
     }
     out = await mkdtemp(path.join(os.tmpdir(), 'rig-bisect-pair-'));
     report = await bisect({
-      loaded: await loadScenario(path.join(paths.root, 'test', 'fixtures', 'diagnose', 'esp8266-expired-ip-san.yaml')), variant: 'broken',
-      boardProfiles: await loadBoards(paths.boards), paths, progress: createProgress(process.stderr, { quiet: true }), sandbox: false,
-      outDir: out, maxPairs: 40,
+      loaded: await loadScenario(path.join(paths.root, 'test', 'fixtures', 'diagnose', 'esp8266-expired-ip-san.yaml')),
+      variant: 'broken',
+      boardProfiles: await loadBoards(paths.boards),
+      paths,
+      progress: createProgress(process.stderr, { quiet: true }),
+      sandbox: false,
+      outDir: out,
+      maxPairs: 40,
     });
   });
-  after(async () => { if (out) await rm(out, { recursive: true, force: true }); });
+  after(async () => {
+    if (out) await rm(out, { recursive: true, force: true });
+  });
 
   it('no single change connects: dates are checked before the name (54 first, then 56)', () => {
     assert.equal(report.baseline.outcome.code, 'bearssl:54');
     const single = (id: string) => report.rejected.find((t) => t.changes.length === 1 && t.changes[0] === id);
     assert.equal(single('validity')?.outcome.code, 'bearssl:56', 'fresh dates uncover the name mismatch');
-    assert.equal(single('san+DNS:127.0.0.1')?.outcome.code, 'bearssl:54', 'the name fix alone still meets the expired date');
+    assert.equal(
+      single('san+DNS:127.0.0.1')?.outcome.code,
+      'bearssl:54',
+      'the name fix alone still meets the expired date',
+    );
     assert.equal(report.insecure?.status, 'pass', 'setInsecure() connects: the certificate checks are the cause');
   });
 

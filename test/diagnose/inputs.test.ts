@@ -16,7 +16,10 @@ async function sh(cwd: string, cmd: string): Promise<void> {
 }
 
 async function diagnose(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const r = await execa('node', [path.join(root, 'bin', 'rig.mjs'), 'diagnose', ...args], { reject: false, stdin: 'ignore' });
+  const r = await execa('node', [path.join(root, 'bin', 'rig.mjs'), 'diagnose', ...args], {
+    reject: false,
+    stdin: 'ignore',
+  });
   return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
@@ -27,61 +30,131 @@ describe('diagnose: input validation', function () {
 
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'rig-diag-inputs-'));
-    await sh(dir, [
-      'openssl req -x509 -nodes -newkey rsa:2048 -subj "/CN=Test CA" -days 30 -keyout ca.key -out ca.crt',
-      'openssl req -nodes -newkey rsa:2048 -subj "/CN=raspberry" -keyout server.key -out server.csr',
-      'openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 -out server.crt',
-      'openssl genrsa -aes256 -passout pass:hunter2 -out enc.key 2048',
-      'openssl req -new -key enc.key -passin pass:hunter2 -subj "/CN=raspberry" -out enc.csr',
-      'openssl x509 -req -in enc.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 -out enc.crt',
-      'openssl genrsa -out other.key 2048',
-      'echo "hello, I am not a certificate" > notes.txt',
-    ].join(' && ') + ' 2>/dev/null');
+    await sh(
+      dir,
+      [
+        'openssl req -x509 -nodes -newkey rsa:2048 -subj "/CN=Test CA" -days 30 -keyout ca.key -out ca.crt',
+        'openssl req -nodes -newkey rsa:2048 -subj "/CN=raspberry" -keyout server.key -out server.csr',
+        'openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 -out server.crt',
+        'openssl genrsa -aes256 -passout pass:hunter2 -out enc.key 2048',
+        'openssl req -new -key enc.key -passin pass:hunter2 -subj "/CN=raspberry" -out enc.csr',
+        'openssl x509 -req -in enc.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 -out enc.crt',
+        'openssl genrsa -out other.key 2048',
+        'echo "hello, I am not a certificate" > notes.txt',
+      ].join(' && ') + ' 2>/dev/null',
+    );
   });
   after(async () => {
     await rm(dir, { recursive: true, force: true });
   });
 
   it('a file that is not a certificate: names the option, the file and what openssl said', async () => {
-    const r = await diagnose(['--ca', f('notes.txt'), '--cert', f('server.crt'), '--key', f('server.key'), '--connect', 'raspberry']);
+    const r = await diagnose([
+      '--ca',
+      f('notes.txt'),
+      '--cert',
+      f('server.crt'),
+      '--key',
+      f('server.key'),
+      '--connect',
+      'raspberry',
+    ]);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /--ca .*notes\.txt: not a certificate; openssl said: .+/);
   });
 
   it('a private key given as the certificate is called what it is, without printing it', async () => {
-    const r = await diagnose(['--ca', f('ca.crt'), '--cert', f('server.key'), '--key', f('server.key'), '--connect', 'raspberry']);
+    const r = await diagnose([
+      '--ca',
+      f('ca.crt'),
+      '--cert',
+      f('server.key'),
+      '--key',
+      f('server.key'),
+      '--connect',
+      'raspberry',
+    ]);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /--cert .*server\.key: this is a private key, not a certificate/);
     assert.doesNotMatch(r.stderr + r.stdout, /PRIVATE KEY/);
   });
 
   it('an encrypted key without --key-pass', async () => {
-    const r = await diagnose(['--ca', f('ca.crt'), '--cert', f('enc.crt'), '--key', f('enc.key'), '--connect', 'raspberry']);
+    const r = await diagnose([
+      '--ca',
+      f('ca.crt'),
+      '--cert',
+      f('enc.crt'),
+      '--key',
+      f('enc.key'),
+      '--connect',
+      'raspberry',
+    ]);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /--key .*enc\.key: the private key is encrypted; give its passphrase with --key-pass/);
   });
 
   it('a wrong passphrase says so and never echoes the passphrase', async () => {
-    const r = await diagnose(['--ca', f('ca.crt'), '--cert', f('enc.crt'), '--key', f('enc.key'), '--key-pass', 'wrong-pass-xyz', '--connect', 'raspberry']);
+    const r = await diagnose([
+      '--ca',
+      f('ca.crt'),
+      '--cert',
+      f('enc.crt'),
+      '--key',
+      f('enc.key'),
+      '--key-pass',
+      'wrong-pass-xyz',
+      '--connect',
+      'raspberry',
+    ]);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /not a usable private key \(wrong passphrase\?\)/);
     assert.doesNotMatch(r.stderr, /wrong-pass-xyz/);
   });
 
   it('a key that does not belong to the certificate', async () => {
-    const r = await diagnose(['--ca', f('ca.crt'), '--cert', f('server.crt'), '--key', f('other.key'), '--connect', 'raspberry']);
+    const r = await diagnose([
+      '--ca',
+      f('ca.crt'),
+      '--cert',
+      f('server.crt'),
+      '--key',
+      f('other.key'),
+      '--connect',
+      'raspberry',
+    ]);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /--key .*other\.key does not match --cert .*server\.crt/);
   });
 
   it('a conf referencing a file that does not exist: names the directive and the line', async () => {
-    await writeFile(f('mosquitto.conf'), [
-      'listener 8883', 'certfile /etc/mosquitto/certs/server.crt', 'cafile /etc/mosquitto/certs/nosuch-ca.crt',
-      'keyfile /etc/mosquitto/certs/server.key', '',
-    ].join('\n'));
-    const r = await diagnose(['--ca', f('ca.crt'), '--cert', f('server.crt'), '--key', f('server.key'), '--conf', f('mosquitto.conf'), '--connect', 'raspberry']);
+    await writeFile(
+      f('mosquitto.conf'),
+      [
+        'listener 8883',
+        'certfile /etc/mosquitto/certs/server.crt',
+        'cafile /etc/mosquitto/certs/nosuch-ca.crt',
+        'keyfile /etc/mosquitto/certs/server.key',
+        '',
+      ].join('\n'),
+    );
+    const r = await diagnose([
+      '--ca',
+      f('ca.crt'),
+      '--cert',
+      f('server.crt'),
+      '--key',
+      f('server.key'),
+      '--conf',
+      f('mosquitto.conf'),
+      '--connect',
+      'raspberry',
+    ]);
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /mosquitto\.conf:3: cafile \/etc\/mosquitto\/certs\/nosuch-ca\.crt: file .* does not exist here, and none of your certificate files is named nosuch-ca\.crt/);
+    assert.match(
+      r.stderr,
+      /mosquitto\.conf:3: cafile \/etc\/mosquitto\/certs\/nosuch-ca\.crt: file .* does not exist here, and none of your certificate files is named nosuch-ca\.crt/,
+    );
   });
 
   it('an encrypted key with its passphrase is staged decrypted, 0600, in a 0700 temp folder that dispose() removes', async () => {
@@ -101,20 +174,28 @@ describe('diagnose: input validation', function () {
   });
 
   it('a full-chain certificate and a CA bundle keep every certificate; each is summarised apart', async () => {
-    await sh(dir, [
-      'openssl req -x509 -nodes -newkey rsa:2048 -subj "/CN=Other CA" -days 30 -keyout other-ca.key -out other-ca.crt',
-      'openssl req -nodes -newkey rsa:2048 -subj "/CN=Test Intermediate" -keyout int.key -out int.csr',
-      'openssl x509 -req -in int.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 -out int.crt -extfile <(printf "basicConstraints=critical,CA:TRUE")',
-      'openssl req -nodes -newkey rsa:2048 -subj "/CN=raspberry" -keyout leaf.key -out leaf.csr',
-      'openssl x509 -req -in leaf.csr -CA int.crt -CAkey int.key -CAcreateserial -days 30 -out leaf.crt',
-      'cat leaf.crt int.crt > fullchain.crt', 'cat other-ca.crt ca.crt > bundle.crt',
-    ].join(' && ') + ' 2>/dev/null');
+    await sh(
+      dir,
+      [
+        'openssl req -x509 -nodes -newkey rsa:2048 -subj "/CN=Other CA" -days 30 -keyout other-ca.key -out other-ca.crt',
+        'openssl req -nodes -newkey rsa:2048 -subj "/CN=Test Intermediate" -keyout int.key -out int.csr',
+        'openssl x509 -req -in int.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 -out int.crt -extfile <(printf "basicConstraints=critical,CA:TRUE")',
+        'openssl req -nodes -newkey rsa:2048 -subj "/CN=raspberry" -keyout leaf.key -out leaf.csr',
+        'openssl x509 -req -in leaf.csr -CA int.crt -CAkey int.key -CAcreateserial -days 30 -out leaf.crt',
+        'cat leaf.crt int.crt > fullchain.crt',
+        'cat other-ca.crt ca.crt > bundle.crt',
+      ].join(' && ') + ' 2>/dev/null',
+    );
     const s = await stageUserFiles({ ca: f('bundle.crt'), cert: f('fullchain.crt'), key: f('leaf.key') });
     try {
       assert.equal(s.certs.server!.count, 2);
       assert.equal(s.certs.ca!.count, 2);
       const staged = await readFile(path.join(s.dir, s.certs.server!.crt), 'utf8');
-      assert.equal(staged.match(/BEGIN CERTIFICATE/g)?.length, 2, 'the intermediate is still there for mosquitto\'s certfile');
+      assert.equal(
+        staged.match(/BEGIN CERTIFICATE/g)?.length,
+        2,
+        "the intermediate is still there for mosquitto's certfile",
+      );
       assert.equal((await readFile(path.join(s.dir, s.certs.ca!.crt), 'utf8')).match(/BEGIN CERTIFICATE/g)?.length, 2);
       assert.deepEqual(Object.keys(s.parts).sort(), ['ca', 'ca-2', 'server', 'server-chain-1']);
       const [int] = await Promise.all([readFile(path.join(s.dir, s.parts['server-chain-1']!), 'utf8')]);
@@ -126,8 +207,20 @@ describe('diagnose: input validation', function () {
 
   it('a bad block inside a certificate file is named by its position', async () => {
     const good = await readFile(f('ca.crt'), 'utf8');
-    await writeFile(f('half.crt'), `${good}-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n`);
-    const r = await diagnose(['--ca', f('half.crt'), '--cert', f('server.crt'), '--key', f('server.key'), '--connect', 'raspberry']);
+    await writeFile(
+      f('half.crt'),
+      `${good}-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n`,
+    );
+    const r = await diagnose([
+      '--ca',
+      f('half.crt'),
+      '--cert',
+      f('server.crt'),
+      '--key',
+      f('server.key'),
+      '--connect',
+      'raspberry',
+    ]);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /--ca .*half\.crt: certificate 2 of 2 in it is not a valid certificate; openssl said: /);
   });
@@ -136,7 +229,10 @@ describe('diagnose: input validation', function () {
     const base = ['--ca', f('ca.crt'), '--cert', f('server.crt'), '--key', f('server.key')];
     const byName = await diagnose([...base, '--connect', 'raspberry', '--by-ip']);
     assert.equal(byName.code, 2, byName.stderr);
-    assert.match(byName.stderr, /--by-ip: the sketch passes an IPAddress, but "raspberry" is not one; .*--connect raspberry=192\.168\.0\.52/);
+    assert.match(
+      byName.stderr,
+      /--by-ip: the sketch passes an IPAddress, but "raspberry" is not one; .*--connect raspberry=192\.168\.0\.52/,
+    );
     const noByIp = await diagnose([...base, '--connect', 'raspberry=192.168.0.52']);
     assert.equal(noByIp.code, 2, noByIp.stderr);
     assert.match(noByIp.stderr, /NAME=IP is for --by-ip/);
@@ -148,7 +244,18 @@ describe('diagnose: input validation', function () {
   });
 
   it('an unknown board is rejected with the list of known boards', async () => {
-    const r = await diagnose(['--ca', f('ca.crt'), '--cert', f('server.crt'), '--key', f('server.key'), '--connect', 'raspberry', '--boards', 'esp32,esp33']);
+    const r = await diagnose([
+      '--ca',
+      f('ca.crt'),
+      '--cert',
+      f('server.crt'),
+      '--key',
+      f('server.key'),
+      '--connect',
+      'raspberry',
+      '--boards',
+      'esp32,esp33',
+    ]);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /--boards: no board "esp33"; known boards: .*esp32.*esp8266.*mkr1000/);
   });

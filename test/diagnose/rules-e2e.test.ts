@@ -25,11 +25,17 @@ const paths = projectPaths();
 const quiet = createProgress(process.stderr, { quiet: true });
 
 function missingTwins(): string | undefined {
-  for (const core of ['esp32', 'esp8266', 'mkr1000']) if (!existsSync(path.join(paths.twinCore, core))) return `boards/twin/${core} is not there yet`;
+  for (const core of ['esp32', 'esp8266', 'mkr1000'])
+    if (!existsSync(path.join(paths.twinCore, core))) return `boards/twin/${core} is not there yet`;
   return undefined;
 }
 
-interface Setup { files: UserFiles; boards: string[]; connect?: string; byIp?: boolean }
+interface Setup {
+  files: UserFiles;
+  boards: string[];
+  connect?: string;
+  byIp?: boolean;
+}
 
 describe('diagnose: each rule on a setup that triggers it (twins, mosquitto, PC client)', function () {
   this.timeout(1_800_000);
@@ -41,15 +47,32 @@ describe('diagnose: each rule on a setup that triggers it (twins, mosquitto, PC 
 
   before(async function () {
     const why = missingTwins();
-    if (why) { console.log(`      skip: ${why}`); this.skip(); }
+    if (why) {
+      console.log(`      skip: ${why}`);
+      this.skip();
+    }
     dir = await mkdtemp(path.join(os.tmpdir(), 'rig-diag-rules-e2e-'));
     profiles = await loadBoards(paths.boards);
     t = await diagnoseTestPki();
     const chain = await chainFolder(t, path.join(dir, 'user'));
     const pw = path.join(dir, 'pw.conf');
-    await writeFile(pw, ['listener 8883', 'cafile /etc/mosquitto/certs/ca.crt', 'certfile /etc/mosquitto/certs/server.crt',
-      'keyfile /etc/mosquitto/certs/server.key', 'allow_anonymous false', 'password_file /etc/mosquitto/passwd', ''].join('\n'));
-    const srv = (name: string, ca?: string): UserFiles => ({ cert: t.crt(name), key: t.key(name), ...(ca ? { ca: t.crt(ca) } : {}) });
+    await writeFile(
+      pw,
+      [
+        'listener 8883',
+        'cafile /etc/mosquitto/certs/ca.crt',
+        'certfile /etc/mosquitto/certs/server.crt',
+        'keyfile /etc/mosquitto/certs/server.key',
+        'allow_anonymous false',
+        'password_file /etc/mosquitto/passwd',
+        '',
+      ].join('\n'),
+    );
+    const srv = (name: string, ca?: string): UserFiles => ({
+      cert: t.crt(name),
+      key: t.key(name),
+      ...(ca ? { ca: t.crt(ca) } : {}),
+    });
     const setups: Record<string, Setup> = {
       'no-ca': { files: srv('server'), boards: ['esp32', 'esp8266', 'control'] },
       'wrong-ca': { files: srv('server', 'other-ca'), boards: ['esp8266'] },
@@ -61,39 +84,95 @@ describe('diagnose: each rule on a setup that triggers it (twins, mosquitto, PC 
       sha1: { files: srv('sha1', 'ca'), boards: ['esp32', 'control'] },
       rsa1024: { files: srv('rsa1024', 'ca'), boards: ['esp32'] },
       login: { files: { ...srv('server', 'ca'), conf: pw }, boards: ['control'] },
-      'mkr-rsa-client': { files: { ...srv('server', 'ca'), clientCert: t.crt('client-rsa'), clientKey: t.key('client-rsa') }, boards: ['mkr1000'] },
-      'no-intermediate': { files: { cert: chain.leaf, key: chain.key, ca: chain.root }, boards: ['esp8266', 'control'] },
-      'full-chain': { files: { cert: chain.full, key: chain.key, ca: chain.root }, boards: ['esp32', 'esp8266', 'mkr1000', 'control'] },
+      'mkr-rsa-client': {
+        files: { ...srv('server', 'ca'), clientCert: t.crt('client-rsa'), clientKey: t.key('client-rsa') },
+        boards: ['mkr1000'],
+      },
+      'no-intermediate': {
+        files: { cert: chain.leaf, key: chain.key, ca: chain.root },
+        boards: ['esp8266', 'control'],
+      },
+      'full-chain': {
+        files: { cert: chain.full, key: chain.key, ca: chain.root },
+        boards: ['esp32', 'esp8266', 'mkr1000', 'control'],
+      },
       'ip-on-pc': { files: srv('server', 'ca'), boards: ['control'], connect: '127.0.0.1' },
     };
     const run = async (label: string, s: Setup): Promise<void> => {
-      const o: DiagnoseOptions = { files: s.files, connect: s.connect ?? 'raspberry', byIp: s.byIp ?? false, boards: s.boards,
-        boardProfiles: profiles, paths, progress: quiet, outDir: path.join(dir, `run-${label}`), sandbox: false };
+      const o: DiagnoseOptions = {
+        files: s.files,
+        connect: s.connect ?? 'raspberry',
+        byIp: s.byIp ?? false,
+        boards: s.boards,
+        boardProfiles: profiles,
+        paths,
+        progress: quiet,
+        outDir: path.join(dir, `run-${label}`),
+        sandbox: false,
+      };
       reports.set(label, await diagnose(o));
     };
     // The scenario-only rules, and the diagnose setups two at a time (each runs its boards in parallel too).
     const scenarioRuns = async (): Promise<void> => {
       for (const [label, file, variant, boards] of [
-        ['clock', path.join(paths.root, 'test', 'fixtures', 'diagnose', 'esp8266-clock-unset.yaml'), 'broken', ['esp8266']],
-        ['bad-password', path.join(paths.scenarios, 'matrix', 'matrix-trust-and-auth.yaml'), 'bad-password', ['control']],
+        [
+          'clock',
+          path.join(paths.root, 'test', 'fixtures', 'diagnose', 'esp8266-clock-unset.yaml'),
+          'broken',
+          ['esp8266'],
+        ],
+        [
+          'bad-password',
+          path.join(paths.scenarios, 'matrix', 'matrix-trust-and-auth.yaml'),
+          'bad-password',
+          ['control'],
+        ],
       ] as const) {
         const loaded = await loadScenario(file);
-        const { results } = await runMatrix({ scenarios: [loaded], boardProfiles: profiles, targets: ['twin'], boards: [...boards],
-          filter: new RegExp(`/${variant}/`), jobs: 2, retries: 1, broker: 'local', outDir: path.join(dir, `scenario-${label}`), quarantine: [],
-          sandbox: false, progress: quiet, paths, defaultTimeoutMs: 20_000, args: ['test'] });
+        const { results } = await runMatrix({
+          scenarios: [loaded],
+          boardProfiles: profiles,
+          targets: ['twin'],
+          boards: [...boards],
+          filter: new RegExp(`/${variant}/`),
+          jobs: 2,
+          retries: 1,
+          broker: 'local',
+          outDir: path.join(dir, `scenario-${label}`),
+          quarantine: [],
+          sandbox: false,
+          progress: quiet,
+          paths,
+          defaultTimeoutMs: 20_000,
+          args: ['test'],
+        });
         const rv = resolveVariant(loaded.scenario, variant, { 'broker.ip': '127.0.0.1' });
         const c = rv.client;
         for (const cell of results.cells) {
-          cells.set(`${label}/${cell.board}`, { ...cell, client: { connect: c.connect, byIp: c.byIp, caGiven: c.ca !== null, insecure: c.insecure,
-            clientCert: !!c.cert, clock: c.clock, ...(c.username ? { username: c.username } : {}) } });
+          cells.set(`${label}/${cell.board}`, {
+            ...cell,
+            client: {
+              connect: c.connect,
+              byIp: c.byIp,
+              caGiven: c.ca !== null,
+              insecure: c.insecure,
+              clientCert: !!c.cert,
+              clock: c.clock,
+              ...(c.username ? { username: c.username } : {}),
+            },
+          });
         }
       }
     };
     const queue = Object.entries(setups);
-    const worker = async (): Promise<void> => { for (let next = queue.shift(); next; next = queue.shift()) await run(...next); };
+    const worker = async (): Promise<void> => {
+      for (let next = queue.shift(); next; next = queue.shift()) await run(...next);
+    };
     await Promise.all([worker(), worker(), scenarioRuns()]);
   });
-  after(async () => { if (dir) await rm(dir, { recursive: true, force: true }); });
+  after(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
 
   const board = (label: string, id: string): BoardDiagnosis => {
     const r = reports.get(label);
@@ -104,7 +183,11 @@ describe('diagnose: each rule on a setup that triggers it (twins, mosquitto, PC 
   };
   const rule = (label: string, id: string, expected: string): BoardDiagnosis => {
     const b = board(label, id);
-    assert.equal(b.explanation?.rule, expected, `${label}/${id}: ${JSON.stringify({ outcome: b.outcome, note: b.note, explanation: b.explanation?.title })}`);
+    assert.equal(
+      b.explanation?.rule,
+      expected,
+      `${label}/${id}: ${JSON.stringify({ outcome: b.outcome, note: b.note, explanation: b.explanation?.title })}`,
+    );
     return b;
   };
 
@@ -116,7 +199,10 @@ describe('diagnose: each rule on a setup that triggers it (twins, mosquitto, PC 
 
   it('another CA: untrusted-wrong-ca names the issuer the board needs', () => {
     const e = rule('wrong-ca', 'esp8266', 'untrusted-wrong-ca').explanation!;
-    assert.match(e.why, /issued by "CN=Rig Test CA,O=Rig Test", but the CA you give the board is "CN=Somebody Else CA"/);
+    assert.match(
+      e.why,
+      /issued by "CN=Rig Test CA,O=Rig Test", but the CA you give the board is "CN=Somebody Else CA"/,
+    );
   });
 
   it('CA and server with one DN: OpenSSL sees a self-signed certificate (untrusted-same-dn)', () => {
@@ -133,8 +219,16 @@ describe('diagnose: each rule on a setup that triggers it (twins, mosquitto, PC 
   it('a CA made again with the same name: the generic untrusted rule says the name matches but the key did not sign', () => {
     const b = rule('remade-ca', 'esp32', 'untrusted');
     assert.match(b.explanation!.title, /right name but did not sign/);
-    assert.ok(b.explanation!.evidence.some((x) => /openssl verify .*: (certificate signature failure|unable to get local issuer certificate)/.test(x)), b.explanation!.evidence.join('\n'));
-    assert.match(b.explanation!.fixes[0]!, /the ca\.crt that was made together with the ca\.key that signed server\.crt/);
+    assert.ok(
+      b.explanation!.evidence.some((x) =>
+        /openssl verify .*: (certificate signature failure|unable to get local issuer certificate)/.test(x),
+      ),
+      b.explanation!.evidence.join('\n'),
+    );
+    assert.match(
+      b.explanation!.fixes[0]!,
+      /the ca\.crt that was made together with the ca\.key that signed server\.crt/,
+    );
   });
 
   it('expired and not-yet-valid server certificates: BearSSL 54 and OpenSSL, each naming the certificate and date', () => {
@@ -145,17 +239,20 @@ describe('diagnose: each rule on a setup that triggers it (twins, mosquitto, PC 
     assert.match(f.explanation!.title, /valid only from 2090-01-01/);
   });
 
-  it('SHA-1: the broker does not start (finding with mosquitto\'s own words); boards observed on a lowered broker, labelled', () => {
+  it("SHA-1: the broker does not start (finding with mosquitto's own words); boards observed on a lowered broker, labelled", () => {
     const r = reports.get('sha1')!;
     assert.equal(r.broker?.starts, false);
     assert.equal(r.broker?.explanation?.rule, 'broker-weak-signature');
-    assert.ok(r.broker!.explanation!.evidence.some((x) => /ca md too weak/.test(x)), r.broker!.explanation!.evidence.join('\n'));
+    assert.ok(
+      r.broker!.explanation!.evidence.some((x) => /ca md too weak/.test(x)),
+      r.broker!.explanation!.evidence.join('\n'),
+    );
     assert.match(r.broker!.explanation!.fixes[0]!, /-sha256/);
     assert.match(r.broker!.observedWith ?? '', /@SECLEVEL=0/);
     const esp32 = rule('sha1', 'esp32', 'weak-signature');
     assert.match(esp32.note ?? '', /security level 0.*your broker as configured does not start/);
     rule('sha1', 'control', 'weak-signature');
-    assert.equal(diagnoseExitCode(r), 1, 'a finding in the user\'s files: exit 1, not 3');
+    assert.equal(diagnoseExitCode(r), 1, "a finding in the user's files: exit 1, not 3");
   });
 
   it('RSA 1024: the broker does not start ("ee key too small"); the ESP32 refuses the key (weak-key)', () => {
@@ -167,7 +264,7 @@ describe('diagnose: each rule on a setup that triggers it (twins, mosquitto, PC 
     assert.equal(diagnoseExitCode(r), 1);
   });
 
-  it('password_file and no --username: the broker wants a login diagnose was not given (not the board\'s fault)', () => {
+  it("password_file and no --username: the broker wants a login diagnose was not given (not the board's fault)", () => {
     const b = rule('login', 'control', 'login-not-given');
     assert.equal(b.outcome.kind, 'mqtt/not-authorized');
     assert.match(b.explanation!.fixes[0]!, /--username USER --password PASS/);
@@ -192,14 +289,21 @@ describe('diagnose: each rule on a setup that triggers it (twins, mosquitto, PC 
 
   it('the full chain (leaf + intermediate, root as --ca) connects everywhere, as openssl s_client -CAfile root.crt would', () => {
     const r = reports.get('full-chain')!;
-    assert.ok(r.certificates.some((c) => c.name === 'server-chain-1' && /Intermediate/.test(c.subject)), 'the intermediate is kept and shown');
-    for (const b of r.boards) assert.equal(b.outcome.kind, 'connected', `${b.board}: ${JSON.stringify(b.outcome)} ${b.note ?? ''}`);
+    assert.ok(
+      r.certificates.some((c) => c.name === 'server-chain-1' && /Intermediate/.test(c.subject)),
+      'the intermediate is kept and shown',
+    );
+    for (const b of r.boards)
+      assert.equal(b.outcome.kind, 'connected', `${b.board}: ${JSON.stringify(b.outcome)} ${b.note ?? ''}`);
     assert.equal(diagnoseExitCode(r), 0);
   });
 
   it('an IP the certificate does not name, on the PC: the fix is an IP SAN entry, not a CN', () => {
     const e = rule('ip-on-pc', 'control', 'name-mismatch').explanation!;
-    assert.ok(e.fixes.some((f) => /IP:127\.0\.0\.1 in the SAN/.test(f)), e.fixes.join('\n'));
+    assert.ok(
+      e.fixes.some((f) => /IP:127\.0\.0\.1 in the SAN/.test(f)),
+      e.fixes.join('\n'),
+    );
     assert.ok(!e.fixes.some((f) => /CN=127\.0\.0\.1 and no SAN/.test(f)), e.fixes.join('\n'));
   });
 
@@ -208,11 +312,21 @@ describe('diagnose: each rule on a setup that triggers it (twins, mosquitto, PC 
     assert.ok(clock, [...cells.keys()].join(', '));
     assert.equal(clock.outcome.code, 'bearssl:54');
     const certs = clock.certificates ?? [];
-    const e = explain({ certs, client: clock.client, board: { id: 'esp8266', family: 'esp8266', stack: 'bearssl-esp8266' }, outcome: clock.outcome });
+    const e = explain({
+      certs,
+      client: clock.client,
+      board: { id: 'esp8266', family: 'esp8266', stack: 'bearssl-esp8266' },
+      outcome: clock.outcome,
+    });
     assert.equal(e?.rule, 'clock-unset');
     const pw = cells.get('bad-password/control');
     assert.ok(pw);
-    const n = explain({ certs: pw.certificates ?? [], client: pw.client, board: { id: 'control', family: 'host', stack: 'openssl-node' }, outcome: pw.outcome });
+    const n = explain({
+      certs: pw.certificates ?? [],
+      client: pw.client,
+      board: { id: 'control', family: 'host', stack: 'openssl-node' },
+      outcome: pw.outcome,
+    });
     assert.equal(n?.rule, 'not-authorized');
     assert.match(n!.why, /refused the user "device"/);
     assert.match(n!.stackRule, /mqtt\.js/);

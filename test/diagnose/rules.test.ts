@@ -8,8 +8,24 @@ import { buildPki } from '../../rig/pki/index.ts';
 import type { CertSummary, Outcome } from '../../rig/results/schema.ts';
 import type { PkiSpec } from '../../rig/scenario/schema.ts';
 import {
-  brokerRefused, checkedName, clientCertRequired, mkrClientKey, dates, embeddedNameMatches, explain, loginNotGiven, nameMismatch,
-  noTrustConfigured, notAuthorized, protocolVersion, secLevelRefusal, untrusted, weakKey, weakSignature, type RuleBoard, type RuleClient,
+  brokerRefused,
+  checkedName,
+  clientCertRequired,
+  mkrClientKey,
+  dates,
+  embeddedNameMatches,
+  explain,
+  loginNotGiven,
+  nameMismatch,
+  noTrustConfigured,
+  notAuthorized,
+  protocolVersion,
+  secLevelRefusal,
+  untrusted,
+  weakKey,
+  weakSignature,
+  type RuleBoard,
+  type RuleClient,
   type RuleInput,
 } from '../../rig/diagnose/rules.ts';
 import { loginRequired, lowerSecurityLevel, mapUserConf } from '../../rig/diagnose/conf.ts';
@@ -21,7 +37,15 @@ const MKR: RuleBoard = { id: 'mkr1000', family: 'mkr1000', stack: 'arduinobearss
 const CONTROL: RuleBoard = { id: 'control', family: 'host', stack: 'openssl-node' };
 
 function client(p: Partial<RuleClient> = {}): RuleClient {
-  return { connect: 'raspberry', byIp: false, caGiven: true, insecure: false, clientCert: false, clock: { ntp: true }, ...p };
+  return {
+    connect: 'raspberry',
+    byIp: false,
+    caGiven: true,
+    insecure: false,
+    clientCert: false,
+    clock: { ntp: true },
+    ...p,
+  };
 }
 function out(kind: Outcome['kind'], code?: string, facts: string[] = []): Outcome {
   return { kind, ...(code ? { code } : {}), facts: [...(code ? [code] : []), ...facts] };
@@ -39,18 +63,33 @@ describe('diagnose: explanation rules', function () {
   before(async () => {
     cache = await mkdtemp(path.join(os.tmpdir(), 'rig-diag-rules-'));
     const ca = { subject: { O: 'Home', OU: 'CA', CN: 'MQTTCA' } };
-    await make('seed002', { ca, server: { subject: { O: 'Home', OU: 'Server', CN: 'raspberry' }, san: ['IP:192.168.0.52', 'DNS:raspberry'] } });
-    await make('seed000', { ca: { subject: { O: 'PSS', OU: 'PSS', CN: 'home' } }, server: { subject: { O: 'PSS', OU: 'PSS', CN: 'home' }, version: 1 } });
+    await make('seed002', {
+      ca,
+      server: { subject: { O: 'Home', OU: 'Server', CN: 'raspberry' }, san: ['IP:192.168.0.52', 'DNS:raspberry'] },
+    });
+    await make('seed000', {
+      ca: { subject: { O: 'PSS', OU: 'PSS', CN: 'home' } },
+      server: { subject: { O: 'PSS', OU: 'PSS', CN: 'home' }, version: 1 },
+    });
     await make('expired', { ca, server: { subject: { CN: 'raspberry' }, validity: { expired: true } } });
     await make('sha1', { ca, server: { subject: { CN: 'raspberry' }, hash: 'sha1' } });
     await make('rsa1024', { ca, server: { subject: { CN: 'raspberry' }, key: { type: 'rsa', bits: 1024 } } });
-    await make('wrongca', { ca: { subject: { CN: 'Real CA' } }, other: { subject: { CN: 'Other CA' }, selfSigned: true, ca: true },
-      server: { subject: { CN: 'raspberry' }, issuer: 'other' } });
+    await make('wrongca', {
+      ca: { subject: { CN: 'Real CA' } },
+      other: { subject: { CN: 'Other CA' }, selfSigned: true, ca: true },
+      server: { subject: { CN: 'raspberry' }, issuer: 'other' },
+    });
   });
-  after(async () => { await rm(cache, { recursive: true, force: true }); });
+  after(async () => {
+    await rm(cache, { recursive: true, force: true });
+  });
 
-  const input = (certs: string, board: RuleBoard, outcome: Outcome, c: Partial<RuleClient> = {}): RuleInput =>
-    ({ certs: pkis[certs]!, board, outcome, client: client(c) });
+  const input = (certs: string, board: RuleBoard, outcome: Outcome, c: Partial<RuleClient> = {}): RuleInput => ({
+    certs: pkis[certs]!,
+    board,
+    outcome,
+    client: client(c),
+  });
   const valid = (e: ReturnType<typeof explain>): NonNullable<ReturnType<typeof explain>> => {
     assert.ok(e, 'expected an explanation');
     return Explanation.parse(e);
@@ -68,14 +107,26 @@ describe('diagnose: explanation rules', function () {
   });
 
   it('name mismatch on BearSSL (seed 002): IP SAN ignored; connect to raspberry or CN=IP without SAN', () => {
-    const e = valid(nameMismatch(input('seed002', ESP8266, out('tls/name-mismatch', 'bearssl:56', ['pubsubclient:-2']), { connect: '192.168.0.52' })));
+    const e = valid(
+      nameMismatch(
+        input('seed002', ESP8266, out('tls/name-mismatch', 'bearssl:56', ['pubsubclient:-2']), {
+          connect: '192.168.0.52',
+        }),
+      ),
+    );
     assert.equal(e.rule, 'name-mismatch');
     assert.match(e.why, /BearSSL matches only DNS names in the SAN/);
     assert.match(e.why, /IP:192\.168\.0\.52/);
     assert.match(e.why, /DNS:raspberry/);
     assert.match(e.stackRule, /BearSSL x509_minimal matches only dNSName SAN entries/);
-    assert.ok(e.fixes.some((f) => /connect to raspberry/.test(f)), e.fixes.join('\n'));
-    assert.ok(e.fixes.some((f) => /CN=192\.168\.0\.52 and no SAN/.test(f)), e.fixes.join('\n'));
+    assert.ok(
+      e.fixes.some((f) => /connect to raspberry/.test(f)),
+      e.fixes.join('\n'),
+    );
+    assert.ok(
+      e.fixes.some((f) => /CN=192\.168\.0\.52 and no SAN/.test(f)),
+      e.fixes.join('\n'),
+    );
   });
 
   it('name mismatch on mbedTLS (seed 000): the dotted quad from connect(IPAddress) against CN=home', () => {
@@ -91,7 +142,10 @@ describe('diagnose: explanation rules', function () {
   });
 
   it('BearSSL with connect(IPAddress) checks no name at all', () => {
-    assert.equal(checkedName(input('seed002', ESP8266, out('connected'), { connect: '192.168.0.52', byIp: true })), undefined);
+    assert.equal(
+      checkedName(input('seed002', ESP8266, out('connected'), { connect: '192.168.0.52', byIp: true })),
+      undefined,
+    );
   });
 
   it('untrusted, no CA on ArduinoBearSSL: the built-in trust anchors never hold a private CA', () => {
@@ -108,7 +162,11 @@ describe('diagnose: explanation rules', function () {
   });
 
   it('untrusted on a PC control: CA and server with one DN look self-signed to OpenSSL (the OU advice)', () => {
-    const e = valid(untrusted(input('seed000', CONTROL, out('tls/untrusted', 'openssl:DEPTH_ZERO_SELF_SIGNED_CERT'), { connect: 'home' })));
+    const e = valid(
+      untrusted(
+        input('seed000', CONTROL, out('tls/untrusted', 'openssl:DEPTH_ZERO_SELF_SIGNED_CERT'), { connect: 'home' }),
+      ),
+    );
     assert.equal(e.rule, 'untrusted-same-dn');
     assert.match(e.fixes[0]!, /OU=CA and OU=Server/);
   });
@@ -128,7 +186,9 @@ describe('diagnose: explanation rules', function () {
   });
 
   it('weak signature: SHA-1 leaf on mbedTLS (flag 0x4000)', () => {
-    const e = valid(weakSignature(input('sha1', ESP32, out('tls/weak-signature', 'mbedtls:-9984', ['mbedtls-flags:0x4000']))));
+    const e = valid(
+      weakSignature(input('sha1', ESP32, out('tls/weak-signature', 'mbedtls:-9984', ['mbedtls-flags:0x4000']))),
+    );
     assert.match(e.title, /server sha1WithRSAEncryption/);
     assert.match(e.stackRule, /SHA-224\.\.SHA-512/);
     assert.match(e.fixes[0]!, /-sha256/);
@@ -141,14 +201,22 @@ describe('diagnose: explanation rules', function () {
   });
 
   it('client certificate required: ESP8266 alert 40 text', () => {
-    const e = valid(clientCertRequired(input('seed002', ESP8266, out('tls/client-cert-required', 'bearssl-alert:40'), { requireCertificate: true })));
+    const e = valid(
+      clientCertRequired(
+        input('seed002', ESP8266, out('tls/client-cert-required', 'bearssl-alert:40'), { requireCertificate: true }),
+      ),
+    );
     assert.match(e.stackRule, /Decoding error: extraneous element/);
     assert.match(e.fixes[0]!, /setClientRSACert/);
   });
 
   it('client certificate required: ESP32 sees the alert (-30592) or the reset that overtakes it (-80)', () => {
     for (const o of [out('tls/handshake-failed', 'mbedtls:-30592'), out('tcp/reset', 'mbedtls:-80')]) {
-      assert.equal(clientCertRequired(input('seed002', ESP32, o)), undefined, 'no require_certificate known: not this rule');
+      assert.equal(
+        clientCertRequired(input('seed002', ESP32, o)),
+        undefined,
+        'no require_certificate known: not this rule',
+      );
       const e = valid(clientCertRequired(input('seed002', ESP32, o, { requireCertificate: true })));
       assert.match(e.stackRule, /-30592.*-80/);
     }
@@ -163,7 +231,11 @@ describe('diagnose: explanation rules', function () {
   });
 
   it('no trust configured: ESP32 -1 without setCACert/setInsecure', () => {
-    const e = valid(noTrustConfigured(input('seed002', ESP32, out('tls/no-trust-configured', 'mbedtls:-1', ['tls-no-trust']), { caGiven: false })));
+    const e = valid(
+      noTrustConfigured(
+        input('seed002', ESP32, out('tls/no-trust-configured', 'mbedtls:-1', ['tls-no-trust']), { caGiven: false }),
+      ),
+    );
     assert.match(e.stackRule, /ssl_client\.cpp l\.64/);
     assert.match(e.fixes[0]!, /setCACert/);
   });
@@ -174,7 +246,10 @@ describe('diagnose: explanation rules', function () {
   });
 
   it('MKR1000 with an RSA client key: the ECC508 holds P-256 keys only', () => {
-    const certs = [...pkis.seed002!, { ...pkis.seed002!.find((c) => c.name === 'server')!, name: 'client', subject: 'CN=esp' }];
+    const certs = [
+      ...pkis.seed002!,
+      { ...pkis.seed002!.find((c) => c.name === 'server')!, name: 'client', subject: 'CN=esp' },
+    ];
     const i: RuleInput = { certs, board: MKR, outcome: out('crash'), client: client({ clientCert: true }) };
     const e = valid(mkrClientKey(i));
     assert.match(e.title, /RSA 2048 client key/);
@@ -185,9 +260,14 @@ describe('diagnose: explanation rules', function () {
   it('name mismatch on an IP: the PC gets "IP SAN entry", the boards "CN=IP and no SAN" (Node never matches an IP against the CN)', () => {
     const o = out('tls/name-mismatch', 'openssl:ERR_TLS_CERT_ALTNAME_INVALID');
     const pc = valid(nameMismatch(input('seed000', CONTROL, o, { connect: '192.168.0.52' })));
-    assert.ok(pc.fixes.some((f) => /IP:192\.168\.0\.52 in the SAN/.test(f)), pc.fixes.join('\n'));
+    assert.ok(
+      pc.fixes.some((f) => /IP:192\.168\.0\.52 in the SAN/.test(f)),
+      pc.fixes.join('\n'),
+    );
     assert.ok(!pc.fixes.some((f) => /CN=192\.168\.0\.52 and no SAN/.test(f)), pc.fixes.join('\n'));
-    const board = valid(nameMismatch(input('seed000', ESP8266, out('tls/name-mismatch', 'bearssl:56'), { connect: '192.168.0.52' })));
+    const board = valid(
+      nameMismatch(input('seed000', ESP8266, out('tls/name-mismatch', 'bearssl:56'), { connect: '192.168.0.52' })),
+    );
     const cnFix = board.fixes.find((f) => /CN=192\.168\.0\.52 and no SAN/.test(f));
     assert.ok(cnFix, board.fixes.join('\n'));
     assert.match(cnFix, /PC clients then fail/);
@@ -195,7 +275,9 @@ describe('diagnose: explanation rules', function () {
 
   it('untrusted, CA without CA:TRUE on BearSSL (58): untrusted-not-ca', () => {
     const certs = pkis.seed002!.map((c) => (c.name === 'ca' ? { ...c, isCA: false, version: 1 } : c));
-    const e = valid(untrusted({ certs, board: ESP8266, outcome: out('tls/untrusted', 'bearssl:58'), client: client() }));
+    const e = valid(
+      untrusted({ certs, board: ESP8266, outcome: out('tls/untrusted', 'bearssl:58'), client: client() }),
+    );
     assert.equal(e.rule, 'untrusted-not-ca');
     assert.match(e.why, /X\.509 v1 certificate/);
   });
@@ -203,43 +285,88 @@ describe('diagnose: explanation rules', function () {
   it('untrusted, the intermediate found beside the user\'s files: "the broker does not send the intermediate CA"', () => {
     const ca = pkis.seed002!.find((c) => c.name === 'ca')!;
     const leaf = { ...pkis.seed002!.find((c) => c.name === 'server')!, issuer: 'CN=Home Intermediate' };
-    const i: RuleInput = { certs: [ca, leaf], board: ESP32, outcome: out('tls/untrusted', 'mbedtls:-9984', ['mbedtls-flags:0x8']), client: client(),
-      chain: { verify: { ok: false, error: 'unable to get local issuer certificate' },
-        missingIntermediate: { subject: 'CN=Home Intermediate', issuer: ca.subject, file: '/home/pi/certs/int.crt', completes: true, fileHoldsChain: false } } };
+    const i: RuleInput = {
+      certs: [ca, leaf],
+      board: ESP32,
+      outcome: out('tls/untrusted', 'mbedtls:-9984', ['mbedtls-flags:0x8']),
+      client: client(),
+      chain: {
+        verify: { ok: false, error: 'unable to get local issuer certificate' },
+        missingIntermediate: {
+          subject: 'CN=Home Intermediate',
+          issuer: ca.subject,
+          file: '/home/pi/certs/int.crt',
+          completes: true,
+          fileHoldsChain: false,
+        },
+      },
+    };
     const e = valid(untrusted(i));
     assert.equal(e.rule, 'untrusted-missing-intermediate');
-    assert.match(e.fixes[0]!, /^the broker does not send the intermediate CA CN=Home Intermediate: put the chain in certfile \(cat server\.crt int\.crt/);
-    const noHint = valid(untrusted({ ...i, chain: { verify: { ok: false, error: 'unable to get local issuer certificate' } } }));
+    assert.match(
+      e.fixes[0]!,
+      /^the broker does not send the intermediate CA CN=Home Intermediate: put the chain in certfile \(cat server\.crt int\.crt/,
+    );
+    const noHint = valid(
+      untrusted({ ...i, chain: { verify: { ok: false, error: 'unable to get local issuer certificate' } } }),
+    );
     assert.equal(noHint.rule, 'untrusted-wrong-ca', 'without the intermediate in hand it may be the wrong CA');
     assert.ok(noHint.fixes.some((f) => /intermediate CA issued by your CA, the broker must send it/.test(f)));
-    const sent = { ...pkis.seed002!.find((c) => c.name === 'ca')!, name: 'server-chain-1', subject: 'CN=Home Intermediate', issuer: ca.subject };
-    assert.equal(untrusted({ ...i, certs: [ca, leaf, sent], chain: { verify: { ok: true } } })?.rule, 'untrusted',
-      'a chain the broker sends that reaches the CA is not a wrong CA');
+    const sent = {
+      ...pkis.seed002!.find((c) => c.name === 'ca')!,
+      name: 'server-chain-1',
+      subject: 'CN=Home Intermediate',
+      issuer: ca.subject,
+    };
+    assert.equal(
+      untrusted({ ...i, certs: [ca, leaf, sent], chain: { verify: { ok: true } } })?.rule,
+      'untrusted',
+      'a chain the broker sends that reaches the CA is not a wrong CA',
+    );
   });
 
-  it('a login the broker wants and diagnose was not given is the user\'s omission, not the board\'s', () => {
+  it("a login the broker wants and diagnose was not given is the user's omission, not the board's", () => {
     const o = out('mqtt/not-authorized', 'pubsubclient:5');
-    const e = valid(explain(input('seed002', ESP32, o, { loginRequired: true, passwordFile: '/etc/mosquitto/passwd' })));
+    const e = valid(
+      explain(input('seed002', ESP32, o, { loginRequired: true, passwordFile: '/etc/mosquitto/passwd' })),
+    );
     assert.equal(e.rule, 'login-not-given');
     assert.match(e.fixes[0]!, /--username USER --password PASS/);
     assert.ok(e.evidence.includes('conf: password_file /etc/mosquitto/passwd'));
-    assert.equal(loginNotGiven(input('seed002', ESP32, o, { loginRequired: true, username: 'pi' })), undefined, 'a user was given: not this rule');
+    assert.equal(
+      loginNotGiven(input('seed002', ESP32, o, { loginRequired: true, username: 'pi' })),
+      undefined,
+      'a user was given: not this rule',
+    );
   });
 
   it('not authorized cites the client library of each stack', () => {
     const o = out('mqtt/not-authorized', 'connack:5');
     assert.match(valid(notAuthorized(input('seed002', CONTROL, o, { username: 'device' }))).stackRule, /^mqtt\.js/);
-    assert.match(valid(notAuthorized(input('seed002', { id: 'mosquitto-cli', family: 'host', stack: 'openssl-mosquitto' }, o))).stackRule, /mosquitto_pub/);
-    assert.match(valid(notAuthorized(input('seed002', ESP8266, out('mqtt/not-authorized', 'pubsubclient:5')))).stackRule, /PubSubClient 2\.8/);
+    assert.match(
+      valid(notAuthorized(input('seed002', { id: 'mosquitto-cli', family: 'host', stack: 'openssl-mosquitto' }, o)))
+        .stackRule,
+      /mosquitto_pub/,
+    );
+    assert.match(
+      valid(notAuthorized(input('seed002', ESP8266, out('mqtt/not-authorized', 'pubsubclient:5')))).stackRule,
+      /PubSubClient 2\.8/,
+    );
   });
 
   it('a broker that will not start: the security-level refusals and any other mosquitto error', () => {
-    const log = ['1: mosquitto version 2.0.11 starting', '2: Error: Unable to load server certificate "/tmp/rig-broker-AbC12/certs/server.crt". Check certfile.',
-      '3: OpenSSL Error[0]: error:0A00018E:SSL routines::ca md too weak'];
+    const log = [
+      '1: mosquitto version 2.0.11 starting',
+      '2: Error: Unable to load server certificate "/tmp/rig-broker-AbC12/certs/server.crt". Check certfile.',
+      '3: OpenSSL Error[0]: error:0A00018E:SSL routines::ca md too weak',
+    ];
     assert.equal(secLevelRefusal(log), 'ca md too weak');
     const e = valid(brokerRefused(log, pkis.sha1!));
     assert.equal(e.rule, 'broker-weak-signature');
-    assert.ok(e.evidence.includes('mosquitto: Error: Unable to load server certificate "server.crt". Check certfile.'), e.evidence.join('\n'));
+    assert.ok(
+      e.evidence.includes('mosquitto: Error: Unable to load server certificate "server.crt". Check certfile.'),
+      e.evidence.join('\n'),
+    );
     assert.ok(e.evidence.some((x) => /server: .*sha1WithRSAEncryption/.test(x)));
     const k = valid(brokerRefused(['OpenSSL Error[0]: error:0A00018F:SSL routines::ee key too small'], pkis.rsa1024!));
     assert.equal(k.rule, 'broker-weak-key');
@@ -251,8 +378,17 @@ describe('diagnose: explanation rules', function () {
   });
 
   it('lowering the security level touches only TLS listeners and keeps an existing cipher list', () => {
-    const conf = ['listener 1883', 'allow_anonymous true', 'listener 8883', 'certfile {{pki.server.crt}}', 'keyfile {{pki.server.key}}',
-      'listener 8884', 'certfile {{pki.server.crt}}', 'ciphers ECDHE-RSA-AES128-GCM-SHA256', ''].join('\n');
+    const conf = [
+      'listener 1883',
+      'allow_anonymous true',
+      'listener 8883',
+      'certfile {{pki.server.crt}}',
+      'keyfile {{pki.server.key}}',
+      'listener 8884',
+      'certfile {{pki.server.crt}}',
+      'ciphers ECDHE-RSA-AES128-GCM-SHA256',
+      '',
+    ].join('\n');
     const low = lowerSecurityLevel(conf).split('\n');
     assert.deepEqual(low.slice(0, 2), ['listener 1883', 'allow_anonymous true']);
     assert.equal(low[low.indexOf('listener 8883') + 2], 'ciphers DEFAULT:@SECLEVEL=0');

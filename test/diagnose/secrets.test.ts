@@ -31,18 +31,30 @@ describe('diagnose and twin builds: no secrets left on disk', function () {
   const f = (n: string): string => path.join(dir, n);
 
   before(async function () {
-    if (!existsSync(path.join(paths.twinCore, 'esp32'))) { console.log('      skip: the ESP32 twin is not there yet'); this.skip(); }
+    if (!existsSync(path.join(paths.twinCore, 'esp32'))) {
+      console.log('      skip: the ESP32 twin is not there yet');
+      this.skip();
+    }
     dir = await mkdtemp(path.join(os.tmpdir(), 'rig-diag-secrets-'));
     // A fresh encrypted key each run: any copy of it found later was made by this run.
-    await execa('bash', ['-c', [
-      'openssl req -x509 -nodes -newkey rsa:2048 -subj "/CN=Secret Test CA" -days 30 -keyout ca.key -out ca.crt',
-      'openssl genrsa -aes256 -passout pass:hunter2 -out enc.key 2048',
-      'openssl req -new -key enc.key -passin pass:hunter2 -subj "/CN=raspberry" -out enc.csr',
-      'openssl x509 -req -in enc.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 -out enc.crt',
-      'openssl pkey -in enc.key -passin pass:hunter2 -out plain.pem',
-    ].join(' && ') + ' 2>/dev/null'], { cwd: dir, stdin: 'ignore' });
+    await execa(
+      'bash',
+      [
+        '-c',
+        [
+          'openssl req -x509 -nodes -newkey rsa:2048 -subj "/CN=Secret Test CA" -days 30 -keyout ca.key -out ca.crt',
+          'openssl genrsa -aes256 -passout pass:hunter2 -out enc.key 2048',
+          'openssl req -new -key enc.key -passin pass:hunter2 -subj "/CN=raspberry" -out enc.csr',
+          'openssl x509 -req -in enc.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 -out enc.crt',
+          'openssl pkey -in enc.key -passin pass:hunter2 -out plain.pem',
+        ].join(' && ') + ' 2>/dev/null',
+      ],
+      { cwd: dir, stdin: 'ignore' },
+    );
   });
-  after(async () => { if (dir) await rm(dir, { recursive: true, force: true }); });
+  after(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
 
   /** A base64 line of the decrypted key: what a leaked copy would contain. */
   const keyLine = async (): Promise<string> => (await readFile(f('plain.pem'), 'utf8')).split('\n')[5]!;
@@ -50,31 +62,85 @@ describe('diagnose and twin builds: no secrets left on disk', function () {
   it('after a run: the decrypted key and the MQTT password are nowhere in the cache or the run folder', async () => {
     const before = await keyDirs();
     const password = `pw-${randomBytes(6).toString('hex')}`;
-    const r = await execa('node', [path.join(root, 'bin', 'rig.mjs'), 'diagnose', '--no-sandbox', '--ca', f('ca.crt'), '--cert', f('enc.crt'),
-      '--key', f('enc.key'), '--key-pass', 'hunter2', '--connect', 'raspberry', '--username', 'board', '--password', password,
-      '--boards', 'esp32,control', '--json', '--out', f('run')], { reject: false, stdin: 'ignore', timeout: 240_000 });
+    const r = await execa(
+      'node',
+      [
+        path.join(root, 'bin', 'rig.mjs'),
+        'diagnose',
+        '--no-sandbox',
+        '--ca',
+        f('ca.crt'),
+        '--cert',
+        f('enc.crt'),
+        '--key',
+        f('enc.key'),
+        '--key-pass',
+        'hunter2',
+        '--connect',
+        'raspberry',
+        '--username',
+        'board',
+        '--password',
+        password,
+        '--boards',
+        'esp32,control',
+        '--json',
+        '--out',
+        f('run'),
+      ],
+      { reject: false, stdin: 'ignore', timeout: 240_000 },
+    );
     assert.equal(r.exitCode, 0, String(r.stderr));
-    assert.deepEqual([...await keyDirs()].filter((d) => !before.has(d)), [], 'the temp key folder is removed');
+    assert.deepEqual(
+      [...(await keyDirs())].filter((d) => !before.has(d)),
+      [],
+      'the temp key folder is removed',
+    );
     const line = await keyLine();
     assert.deepEqual(await filesHolding(paths.cache, line), [], 'no decrypted key in the project cache');
     assert.deepEqual(await filesHolding(f('run'), line), [], 'no decrypted key in the run folder');
     // The twin binary embeds the password (the sketch sends it); no text file keeps it.
     const holding = await filesHolding(paths.cache, password);
-    assert.ok(holding.every((p) => path.basename(p) === 'twin'), `only twin binaries hold the password: ${holding.join(', ')}`);
+    assert.ok(
+      holding.every((p) => path.basename(p) === 'twin'),
+      `only twin binaries hold the password: ${holding.join(', ')}`,
+    );
     assert.ok(!holding.some((p) => p.endsWith('arduino_secrets.h')));
   });
 
   it('on Ctrl-C: diagnose exits 130 and the temp key folder is gone', async () => {
     const before = await keyDirs();
-    const p = execa('node', [path.join(root, 'bin', 'rig.mjs'), 'diagnose', '--no-sandbox', '--ca', f('ca.crt'), '--cert', f('enc.crt'),
-      '--key', f('enc.key'), '--key-pass', 'hunter2', '--connect', 'raspberry', '--boards', 'esp32,esp8266,mkr1000,control', '--out', f('run-int')],
-    { reject: false, stdin: 'ignore', timeout: 240_000 });
+    const p = execa(
+      'node',
+      [
+        path.join(root, 'bin', 'rig.mjs'),
+        'diagnose',
+        '--no-sandbox',
+        '--ca',
+        f('ca.crt'),
+        '--cert',
+        f('enc.crt'),
+        '--key',
+        f('enc.key'),
+        '--key-pass',
+        'hunter2',
+        '--connect',
+        'raspberry',
+        '--boards',
+        'esp32,esp8266,mkr1000,control',
+        '--out',
+        f('run-int'),
+      ],
+      { reject: false, stdin: 'ignore', timeout: 240_000 },
+    );
     // Wait for the staged folder to exist and the boards to start, then interrupt.
     let staged: string | undefined;
     let stderr = '';
-    p.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+    p.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     for (let i = 0; i < 600 && !(staged && /…/.test(stderr)); i++) {
-      staged ??= [...await keyDirs()].find((d) => !before.has(d));
+      staged ??= [...(await keyDirs())].find((d) => !before.has(d));
       await new Promise((res) => setTimeout(res, 50));
     }
     assert.ok(staged, 'diagnose staged the key in a temp folder');
@@ -90,20 +156,42 @@ describe('diagnose and twin builds: no secrets left on disk', function () {
     const secret = `s3cret-${randomBytes(6).toString('hex')}`;
     const sketch = f('sketches/secretprint');
     await mkdir(sketch, { recursive: true });
-    await writeFile(path.join(sketch, 'secretprint.ino'), ['#include "arduino_secrets.h"',
-      'void setup() { Serial.begin(115200); Serial.print("secret "); Serial.println(SECRET_X); }', 'void loop() {}', ''].join('\n'));
+    await writeFile(
+      path.join(sketch, 'secretprint.ino'),
+      [
+        '#include "arduino_secrets.h"',
+        'void setup() { Serial.begin(115200); Serial.print("secret "); Serial.println(SECRET_X); }',
+        'void loop() {}',
+        '',
+      ].join('\n'),
+    );
     const header = `#define SECRET_X "${secret}"\n`;
     const cacheDir = path.join(paths.cache, 'twin');
-    const opts = { sketchDir: sketch, core: 'esp32' as const, secretsHeader: header, coreVersion: '2.0.17', debugLevel: 1, cacheDir };
+    const opts = {
+      sketchDir: sketch,
+      core: 'esp32' as const,
+      secretsHeader: header,
+      coreVersion: '2.0.17',
+      debugLevel: 1,
+      cacheDir,
+    };
     const built = await buildTwin(opts);
     const folder = path.dirname(built.binary);
     try {
       assert.equal(built.cached, false);
       assert.equal(existsSync(path.join(folder, 'src', 'arduino_secrets.h')), false);
-      assert.deepEqual((await readdir(folder)).filter((n) => n.endsWith('.o')), []);
-      for (const d of [cacheDir, path.join(cacheDir, 'sketch'), folder]) assert.equal((await stat(d)).mode & 0o777, 0o700, d);
+      assert.deepEqual(
+        (await readdir(folder)).filter((n) => n.endsWith('.o')),
+        [],
+      );
+      for (const d of [cacheDir, path.join(cacheDir, 'sketch'), folder])
+        assert.equal((await stat(d)).mode & 0o777, 0o700, d);
       // The binary still carries what the header said.
-      const twin = await startTwin({ binary: built.binary, world: { coreVersion: '2.0.17', debugLevel: 1 }, workDir: f('twin-run') });
+      const twin = await startTwin({
+        binary: built.binary,
+        world: { coreVersion: '2.0.17', debugLevel: 1 },
+        workDir: f('twin-run'),
+      });
       const serial = await SerialCapture.open({ path: twin.ptyPath, baudRate: 115200 });
       twin.go();
       await serial.waitFor(new RegExp(`^secret ${secret}$`), 10_000);

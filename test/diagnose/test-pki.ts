@@ -18,8 +18,16 @@ export const DIAGNOSE_TEST_PKI: PkiSpec = {
   // An X.509 v1 "CA" (no basicConstraints): BearSSL on the ESP8266 will not take it as an issuer.
   'v1-ca': { subject: { CN: 'Rig V1 CA' }, ca: true, selfSigned: true, version: 1, validity: LONG },
   'v1-server': { issuer: 'v1-ca', subject: { CN: 'raspberry' }, version: 1, validity: LONG },
-  expired: { subject: { CN: 'raspberry' }, san: ['DNS:raspberry'], validity: { notBefore: '2020-01-01T00:00:00Z', notAfter: '2021-01-01T00:00:00Z' } },
-  future: { subject: { CN: 'raspberry' }, san: ['DNS:raspberry'], validity: { notBefore: '2090-01-01T00:00:00Z', notAfter: '2099-12-31T00:00:00Z' } },
+  expired: {
+    subject: { CN: 'raspberry' },
+    san: ['DNS:raspberry'],
+    validity: { notBefore: '2020-01-01T00:00:00Z', notAfter: '2021-01-01T00:00:00Z' },
+  },
+  future: {
+    subject: { CN: 'raspberry' },
+    san: ['DNS:raspberry'],
+    validity: { notBefore: '2090-01-01T00:00:00Z', notAfter: '2099-12-31T00:00:00Z' },
+  },
   sha1: { subject: { CN: 'raspberry' }, san: ['DNS:raspberry'], hash: 'sha1', validity: LONG },
   rsa1024: { subject: { CN: 'raspberry' }, san: ['DNS:raspberry'], key: { type: 'rsa', bits: 1024 }, validity: LONG },
   // Seed 000's mistake: CA and server with one DN, the server a v1 certificate (no authority key identifier).
@@ -32,24 +40,46 @@ export const DIAGNOSE_TEST_PKI: PkiSpec = {
   'client-rsa': { subject: { CN: 'mymkr' }, extendedKeyUsage: ['clientAuth'], validity: LONG },
 };
 
-export interface TestPki { pki: PkiBundle; crt(name: string): string; key(name: string): string }
+export interface TestPki {
+  pki: PkiBundle;
+  crt(name: string): string;
+  key(name: string): string;
+}
 
 export async function diagnoseTestPki(): Promise<TestPki> {
   const pki = await buildPki(DIAGNOSE_TEST_PKI, { vars: {}, cacheDir: path.join(projectPaths().cache, 'pki') });
-  const cert = (name: string) => { const c = pki.certs[name]; if (!c) throw new Error(`test PKI has no ${name}`); return c; };
-  return { pki, crt: (n) => cert(n).crt, key: (n) => { const k = cert(n).keyPlain ?? cert(n).key; if (!k) throw new Error(`${n} has no key`); return k; } };
+  const cert = (name: string) => {
+    const c = pki.certs[name];
+    if (!c) throw new Error(`test PKI has no ${name}`);
+    return c;
+  };
+  return {
+    pki,
+    crt: (n) => cert(n).crt,
+    key: (n) => {
+      const k = cert(n).keyPlain ?? cert(n).key;
+      if (!k) throw new Error(`${n} has no key`);
+      return k;
+    },
+  };
 }
 
 /**
  * The user's folder for the chain cases: the leaf alone as server.crt with int.crt beside it (where diagnose
  * finds the intermediate the broker does not send), and fullchain.crt (leaf + intermediate).
  */
-export async function chainFolder(t: TestPki, dir: string): Promise<{ leaf: string; full: string; key: string; root: string }> {
+export async function chainFolder(
+  t: TestPki,
+  dir: string,
+): Promise<{ leaf: string; full: string; key: string; root: string }> {
   await mkdir(dir, { recursive: true });
   const f = (n: string) => path.join(dir, n);
   await copyFile(t.crt('leaf'), f('server.crt'));
   await copyFile(t.crt('int'), f('int.crt'));
   await copyFile(t.crt('root'), f('root.crt'));
-  await writeFile(f('fullchain.crt'), `${await readFile(t.crt('leaf'), 'utf8')}${await readFile(t.crt('int'), 'utf8')}`);
+  await writeFile(
+    f('fullchain.crt'),
+    `${await readFile(t.crt('leaf'), 'utf8')}${await readFile(t.crt('int'), 'utf8')}`,
+  );
   return { leaf: f('server.crt'), full: f('fullchain.crt'), key: t.key('leaf'), root: f('root.crt') };
 }

@@ -17,8 +17,16 @@ export function seedText(prefix: string): string | undefined {
   }
 }
 
-export function rig(args: string[], input?: string, timeoutMs = 60_000): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'rig.mjs'), ...args],
-    { encoding: 'utf8', input: input ?? '', timeout: timeoutMs, cwd: ROOT });
+export function rig(
+  args: string[],
+  input?: string,
+  timeoutMs = 60_000,
+): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'rig.mjs'), ...args], {
+    encoding: 'utf8',
+    input: input ?? '',
+    timeout: timeoutMs,
+    cwd: ROOT,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }

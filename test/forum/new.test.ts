@@ -13,12 +13,19 @@ import { rig, seedText } from './helpers.ts';
 describe('rig new --from-forum', function () {
   this.timeout(120_000);
   let tmp: string;
-  beforeEach(() => { tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-new-')); });
-  afterEach(() => { rmSync(tmp, { recursive: true, force: true }); });
+  beforeEach(() => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-new-'));
+  });
+  afterEach(() => {
+    rmSync(tmp, { recursive: true, force: true });
+  });
 
   function seed002(ctx: Mocha.Context): string {
     const text = seedText('002_');
-    if (!text) { console.log('skip: seed 002 text not found (set RIG_SEEDS_DIR)'); ctx.skip(); }
+    if (!text) {
+      console.log('skip: seed 002 text not found (set RIG_SEEDS_DIR)');
+      ctx.skip();
+    }
     return text!;
   }
 
@@ -37,11 +44,15 @@ describe('rig new --from-forum', function () {
     assert.equal(s.client.cert, 'client');
     assert.ok(s.broker.users && Object.keys(s.broker.users).length === 1, 'a user for the password_file');
     const script = s.pki.verbatim?.script ?? '';
-    assert.match(script, /subjectAltName=IP:\{\{broker\.ip\}\},DNS:raspberry/, 'the post\'s IP became the run\'s broker');
+    assert.match(script, /subjectAltName=IP:\{\{broker\.ip\}\},DNS:raspberry/, "the post's IP became the run's broker");
     assert.match(script, /^COUNTRY="XX"$/m, 'masked subject values replaced');
     assert.deepEqual(s.pki.verbatim?.files, { ca: 'ca.crt', server: 'server.crt', client: 'client.crt' });
     const see = s.expect.broken?.esp8266?.serial;
-    assert.ok(Array.isArray(see) && see.some((re) => new RegExp(re).test('SSL error: Expected server name was not found in the chain.')), JSON.stringify(see));
+    assert.ok(
+      Array.isArray(see) &&
+        see.some((re) => new RegExp(re).test('SSL error: Expected server name was not found in the chain.')),
+      JSON.stringify(see),
+    );
     assert.match(r.out, /secret: mqtt_server: "192\.168\.0\.52" → SECRET_BROKER/);
   });
 
@@ -52,16 +63,28 @@ describe('rig new --from-forum', function () {
     const ino = readFileSync(path.join(tmp, 'sketches', 'seed-002-demo', 'seed-002-demo.ino'), 'utf8');
     assert.doesNotMatch(ino, /BEGIN (PRIVATE KEY|CERTIFICATE)/);
     assert.doesNotMatch(ino, /192\.168\.0\.52/);
-    for (const m of ['SECRET_CLIENT_KEY', 'SECRET_CLIENT_CERT', 'SECRET_CA_CERT', 'SECRET_SSID', 'SECRET_PASS', 'SECRET_BROKER', 'SECRET_MQTT_USER', 'SECRET_MQTT_PASS']) {
+    for (const m of [
+      'SECRET_CLIENT_KEY',
+      'SECRET_CLIENT_CERT',
+      'SECRET_CA_CERT',
+      'SECRET_SSID',
+      'SECRET_PASS',
+      'SECRET_BROKER',
+      'SECRET_MQTT_USER',
+      'SECRET_MQTT_PASS',
+    ]) {
       assert.match(ino, new RegExp(`\\b${m}\\b`), m);
     }
-    assert.ok(ino.indexOf('#include "arduino_secrets.h"') < ino.indexOf('SECRET_CLIENT_KEY'), 'the header comes before the first use');
+    assert.ok(
+      ino.indexOf('#include "arduino_secrets.h"') < ino.indexOf('SECRET_CLIENT_KEY'),
+      'the header comes before the first use',
+    );
     assert.match(ino, /void reconnect\(\)/);
     assert.match(ino, /client\.publish\("esp8266\/client1", msg\);\n\s*\}\n\}\n$/, 'the sketch ends with loop()');
     assert.doesNotMatch(ino, /The error I am now receiving/);
   });
 
-  it('the generated verbatim PKI runs: the post\'s script makes ca, server and client certificates', async function () {
+  it("the generated verbatim PKI runs: the post's script makes ca, server and client certificates", async function () {
     const text = seed002(this);
     const r = rig(['new', '--from-forum', '--id', 'seed-002-demo', '--root', tmp, '-'], text);
     assert.equal(r.code, 0, r.err);
@@ -88,14 +111,20 @@ describe('rig new --from-forum', function () {
 
   it('takes "### part" sections on stdin; prompts get -subj and -nodes', () => {
     const input = [
-      '### link', 'https://example.test/t/123',
+      '### link',
+      'https://example.test/t/123',
       '### openssl',
       'openssl req -new -x509 -days 3650 -extensions v3_ca -keyout ca.key -out ca.crt',
       'openssl genrsa -out server.key 2048',
       'openssl req -out server.csr -key server.key -new',
       'openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 365',
-      '### mosquitto.conf', 'listener 8883', 'cafile /etc/mosquitto/certs/ca.crt', 'certfile /etc/mosquitto/certs/server.crt', 'keyfile /etc/mosquitto/certs/server.key',
-      '### saw', '[E][ssl_client.cpp:36] handle_error(): X509 - Certificate verification failed',
+      '### mosquitto.conf',
+      'listener 8883',
+      'cafile /etc/mosquitto/certs/ca.crt',
+      'certfile /etc/mosquitto/certs/server.crt',
+      'keyfile /etc/mosquitto/certs/server.key',
+      '### saw',
+      '[E][ssl_client.cpp:36] handle_error(): X509 - Certificate verification failed',
     ].join('\n');
     const r = rig(['new', '--from-forum', '--root', tmp, '--board', 'esp32', '-'], input);
     assert.equal(r.code, 0, r.err);
@@ -106,7 +135,10 @@ describe('rig new --from-forum', function () {
     assert.match(script, /-out ca\.crt -subj "\/CN=Forum CA" -nodes$/m);
     assert.match(script, /-out server\.csr -key server\.key -new -subj "\/CN=\{\{broker\.ip\}\}"$/m);
     const see = s.expect.broken?.esp32?.serial;
-    assert.ok(Array.isArray(see) && new RegExp(see[0]!).test('[E][ssl_client.cpp:36] handle_error(): X509 - Certificate verification failed'));
+    assert.ok(
+      Array.isArray(see) &&
+        new RegExp(see[0]!).test('[E][ssl_client.cpp:36] handle_error(): X509 - Certificate verification failed'),
+    );
   });
 
   it('with nothing recognisable it is a usage error naming the sections', () => {
@@ -119,7 +151,10 @@ describe('rig new --from-forum', function () {
 describe('forum post extraction', () => {
   it('seed 000: the quoted-line CA PEM and the credentials inside connect() are replaced', function () {
     const text = seedText('000_');
-    if (!text) { console.log('skip: seed 000 text not found'); this.skip(); }
+    if (!text) {
+      console.log('skip: seed 000 text not found');
+      this.skip();
+    }
     const parts = extractFromPost(text!);
     assert.ok(parts.sketch, 'sketch found');
     const s = replaceSketchSecrets(parts.sketch!);

@@ -6,8 +6,10 @@ import { parseScenarioText } from '../../rig/scenario/load.ts';
 import { ROOT } from './helpers.ts';
 
 describe('variant pki.verbatim (schema + resolve addition)', () => {
-  it('a variant replaces the scenario\'s verbatim script; other variants keep it', async () => {
-    const { scenario } = await loadScenario(path.join(ROOT, 'scenarios', 'seeds', 'seed-000-esp32-mdns-ip-cn-home.yaml'));
+  it("a variant replaces the scenario's verbatim script; other variants keep it", async () => {
+    const { scenario } = await loadScenario(
+      path.join(ROOT, 'scenarios', 'seeds', 'seed-000-esp32-mdns-ip-cn-home.yaml'),
+    );
     const vars = { 'broker.ip': '127.0.0.1' };
     const broken = resolveVariant(scenario, 'broken', vars).pki.verbatim;
     const fixed = resolveVariant(scenario, 'fixed', vars).pki.verbatim;
@@ -33,6 +35,16 @@ expect: { a: { esp32: { kind: connected } } }
     const s = parseScenarioText(base, 'v.yaml');
     const pki = resolveVariant(s, 'a', {}).pki;
     assert.deepEqual(pki.server, { subject: { CN: 's' }, san: ['DNS:x'] });
-    assert.throws(() => parseScenarioText(base.replace('a: { pki: { server: { san: ["DNS:x"] } } }', 'a: { pki: { verbatim: { script: "x", files: {}, extra: 1 } } }'), 'v.yaml'), /extra/);
+    assert.throws(
+      () =>
+        parseScenarioText(
+          base.replace(
+            'a: { pki: { server: { san: ["DNS:x"] } } }',
+            'a: { pki: { verbatim: { script: "x", files: {}, extra: 1 } } }',
+          ),
+          'v.yaml',
+        ),
+      /extra/,
+    );
   });
 });

@@ -16,15 +16,38 @@ describe('hardware: build', () => {
     fake = useFake(dir);
     installAllCores(dir, [...(await profiles()).values()]);
   });
-  afterEach(() => { fake.restore(); cleanup(dir); });
+  afterEach(() => {
+    fake.restore();
+    cleanup(dir);
+  });
 
-  for (const [id, fqbn] of [['esp32', 'esp32:esp32:esp32:DebugLevel=error'], ['esp8266', 'esp8266:esp8266:nodemcuv2'], ['mkr1000', 'arduino:samd:mkr1000']]) {
+  for (const [id, fqbn] of [
+    ['esp32', 'esp32:esp32:esp32:DebugLevel=error'],
+    ['esp8266', 'esp8266:esp8266:nodemcuv2'],
+    ['mkr1000', 'arduino:samd:mkr1000'],
+  ]) {
     it(`runs arduino-cli compile with the ${id} FQBN into a per-image build path`, async () => {
       const sketchDir = makeSketch(dir, 'probe', SKETCH);
-      const info = await buildImage({ profile: await profile(id), sketchDir, secretsHeader: SECRETS, cacheDir: join(dir, 'images'), cli: FAKE_CLI });
+      const info = await buildImage({
+        profile: await profile(id),
+        sketchDir,
+        secretsHeader: SECRETS,
+        cacheDir: join(dir, 'images'),
+        cli: FAKE_CLI,
+      });
       const calls = fake.invocations();
       assert.equal(calls.length, 1);
-      assert.deepEqual(calls[0], ['compile', '--fqbn', fqbn, '--build-path', info.buildDir, '--warnings', 'default', '--json', info.sketchPath]);
+      assert.deepEqual(calls[0], [
+        'compile',
+        '--fqbn',
+        fqbn,
+        '--build-path',
+        info.buildDir,
+        '--warnings',
+        'default',
+        '--json',
+        info.sketchPath,
+      ]);
       assert.equal(info.buildDir, join(dir, 'images', info.hash, 'build'));
       assert.equal(info.fqbn, fqbn);
       assert.equal(info.cached, false);
@@ -41,14 +64,27 @@ describe('hardware: build', () => {
 
   it('applies an FQBN variant (ESP8266 SSL debug port options)', async () => {
     const sketchDir = makeSketch(dir, 'probe', SKETCH);
-    const info = await buildImage({ profile: await profile('esp8266'), sketchDir, secretsHeader: SECRETS, cacheDir: join(dir, 'images'), cli: FAKE_CLI, fqbnVariant: 'ssl-debug' });
+    const info = await buildImage({
+      profile: await profile('esp8266'),
+      sketchDir,
+      secretsHeader: SECRETS,
+      cacheDir: join(dir, 'images'),
+      cli: FAKE_CLI,
+      fqbnVariant: 'ssl-debug',
+    });
     assert.equal(fake.invocations()[0][2], 'esp8266:esp8266:nodemcuv2:dbg=Serial,lvl=SSL');
     assert.equal(info.fqbn, 'esp8266:esp8266:nodemcuv2:dbg=Serial,lvl=SSL');
   });
 
   it('records compiler warnings from diagnostics', async () => {
     const sketchDir = makeSketch(dir, 'warny', `${SKETCH}#warning "BearSSL debug enabled"\n`);
-    const info = await buildImage({ profile: await profile('esp32'), sketchDir, secretsHeader: SECRETS, cacheDir: join(dir, 'images'), cli: FAKE_CLI });
+    const info = await buildImage({
+      profile: await profile('esp32'),
+      sketchDir,
+      secretsHeader: SECRETS,
+      cacheDir: join(dir, 'images'),
+      cli: FAKE_CLI,
+    });
     assert.equal(info.warnings.length, 1);
     assert.equal(info.warnings[0].severity, 'WARNING');
     assert.match(info.warnings[0].message, /BearSSL debug enabled/);
@@ -58,7 +94,13 @@ describe('hardware: build', () => {
   it('turns a failed compile into a CompileError with the diagnostics and the tool message', async () => {
     const sketchDir = makeSketch(dir, 'broken', `${SKETCH}#error "SECRET_CA missing"\n`);
     await assert.rejects(
-      buildImage({ profile: await profile('esp32'), sketchDir, secretsHeader: SECRETS, cacheDir: join(dir, 'images'), cli: FAKE_CLI }),
+      buildImage({
+        profile: await profile('esp32'),
+        sketchDir,
+        secretsHeader: SECRETS,
+        cacheDir: join(dir, 'images'),
+        cli: FAKE_CLI,
+      }),
       (e: unknown) => {
         assert.ok(e instanceof CompileError);
         assert.equal(e.kind, 'compile-failed');
@@ -68,7 +110,8 @@ describe('hardware: build', () => {
         assert.match(e.toolMessage, /Error during build: exit status 1/);
         assert.match(e.toolMessage, /error: #error "SECRET_CA missing"/);
         return true;
-      });
+      },
+    );
     // No marker written: the next attempt compiles again instead of "finding" a broken image.
     const hash = await imageHash({ profile: await profile('esp32'), sketchDir, secretsHeader: SECRETS });
     assert.equal(existsSync(join(dir, 'images', hash, 'build-info.json')), false);
@@ -77,13 +120,27 @@ describe('hardware: build', () => {
   it('says which platform is missing when the core is not installed', async () => {
     installAllCores(dir, []); // the fake now has no platform installed
     const sketchDir = makeSketch(dir, 'probe', SKETCH);
-    await assert.rejects(buildImage({ profile: await profile('mkr1000'), sketchDir, secretsHeader: SECRETS, cacheDir: join(dir, 'images'), cli: FAKE_CLI }),
-      /Platform 'arduino:samd' not found: platform not installed/);
+    await assert.rejects(
+      buildImage({
+        profile: await profile('mkr1000'),
+        sketchDir,
+        secretsHeader: SECRETS,
+        cacheDir: join(dir, 'images'),
+        cli: FAKE_CLI,
+      }),
+      /Platform 'arduino:samd' not found: platform not installed/,
+    );
   });
 
   it('does not rebuild an unchanged image (the fake is not invoked again)', async () => {
     const sketchDir = makeSketch(dir, 'probe', SKETCH, { 'config.h': '#define X 1\n' });
-    const req = { profile: await profile('esp32'), sketchDir, secretsHeader: SECRETS, cacheDir: join(dir, 'images'), cli: FAKE_CLI };
+    const req = {
+      profile: await profile('esp32'),
+      sketchDir,
+      secretsHeader: SECRETS,
+      cacheDir: join(dir, 'images'),
+      cli: FAKE_CLI,
+    };
     const first = await buildImage(req);
     const second = await buildImage(req);
     assert.equal(fake.invocations().length, 1, 'second build served from cache');
@@ -111,7 +168,13 @@ describe('hardware: build', () => {
 
   it('two concurrent builds of one image compile once', async () => {
     const sketchDir = makeSketch(dir, 'probe', SKETCH);
-    const req = { profile: await profile('esp32'), sketchDir, secretsHeader: SECRETS, cacheDir: join(dir, 'images'), cli: FAKE_CLI };
+    const req = {
+      profile: await profile('esp32'),
+      sketchDir,
+      secretsHeader: SECRETS,
+      cacheDir: join(dir, 'images'),
+      cli: FAKE_CLI,
+    };
     const [a, b] = await Promise.all([buildImage(req), buildImage(req)]);
     assert.equal(fake.invocations().length, 1);
     assert.deepEqual([a.cached, b.cached].sort(), [false, true]);
@@ -119,14 +182,43 @@ describe('hardware: build', () => {
 
   it('reports a missing arduino-cli as tool-missing', async () => {
     const sketchDir = makeSketch(dir, 'probe', SKETCH);
-    await assert.rejects(buildImage({ profile: await profile('esp32'), sketchDir, secretsHeader: SECRETS, cacheDir: join(dir, 'images'), cli: join(dir, 'no-such-arduino-cli') }),
-      (e: unknown) => e instanceof InfraError && e.kind === 'tool-missing' && /RIG_ARDUINO_CLI/.test(e.message));
+    await assert.rejects(
+      buildImage({
+        profile: await profile('esp32'),
+        sketchDir,
+        secretsHeader: SECRETS,
+        cacheDir: join(dir, 'images'),
+        cli: join(dir, 'no-such-arduino-cli'),
+      }),
+      (e: unknown) => e instanceof InfraError && e.kind === 'tool-missing' && /RIG_ARDUINO_CLI/.test(e.message),
+    );
   });
 
   it('parses compile JSON: non-JSON output is a tool-output error quoting the tool', () => {
-    const r = { command: ['arduino-cli', 'compile', 'x'], stdout: 'Error: unknown flag: --json', stderr: '', exitCode: 1, timedOut: false, canceled: false, durationMs: 5 };
-    assert.throws(() => parseCompileOutput(r), (e: unknown) => e instanceof InfraError && e.kind === 'tool-output' && e.toolMessage === 'Error: unknown flag: --json');
-    const ok = parseCompileOutput({ ...r, exitCode: 0, stdout: JSON.stringify({ compiler_out: '', compiler_err: '', success: true, builder_result: { executable_sections_size: [{ name: 'text', size: 10, max_size: 20 }] } }) });
+    const r = {
+      command: ['arduino-cli', 'compile', 'x'],
+      stdout: 'Error: unknown flag: --json',
+      stderr: '',
+      exitCode: 1,
+      timedOut: false,
+      canceled: false,
+      durationMs: 5,
+    };
+    assert.throws(
+      () => parseCompileOutput(r),
+      (e: unknown) =>
+        e instanceof InfraError && e.kind === 'tool-output' && e.toolMessage === 'Error: unknown flag: --json',
+    );
+    const ok = parseCompileOutput({
+      ...r,
+      exitCode: 0,
+      stdout: JSON.stringify({
+        compiler_out: '',
+        compiler_err: '',
+        success: true,
+        builder_result: { executable_sections_size: [{ name: 'text', size: 10, max_size: 20 }] },
+      }),
+    });
     assert.equal(ok.builder_result?.executable_sections_size?.[0].size, 10);
   });
 });

@@ -17,14 +17,33 @@ export function tempDir(prefix: string): string {
 }
 
 /** Points the fake's env at a fresh log/state; returns a reader for the recorded argv lists. */
-export function useFake(dir: string, env: Record<string, string> = {}): { invocations: () => string[][]; restore: () => void } {
+export function useFake(
+  dir: string,
+  env: Record<string, string> = {},
+): { invocations: () => string[][]; restore: () => void } {
   const log = join(dir, 'fake-argv.log');
-  const vars: Record<string, string> = { FAKE_ARDUINO_CLI_LOG: log, FAKE_ARDUINO_CLI_STATE: join(dir, 'fake-state.json'), ...env };
+  const vars: Record<string, string> = {
+    FAKE_ARDUINO_CLI_LOG: log,
+    FAKE_ARDUINO_CLI_STATE: join(dir, 'fake-state.json'),
+    ...env,
+  };
   const saved = new Map(Object.keys(vars).map((k) => [k, process.env[k]]));
   Object.assign(process.env, vars);
   return {
-    invocations: () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { argv: string[] }).argv) : []),
-    restore: () => { for (const [k, v] of saved) { if (v === undefined) delete process.env[k]; else process.env[k] = v; } },
+    invocations: () =>
+      existsSync(log)
+        ? readFileSync(log, 'utf8')
+            .trim()
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => (JSON.parse(l) as { argv: string[] }).argv)
+        : [],
+    restore: () => {
+      for (const [k, v] of saved) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    },
   };
 }
 
@@ -54,10 +73,16 @@ export function makeSketch(parent: string, name: string, body: string, extra: Re
   return dir;
 }
 
-export function cleanup(dir: string): void { rmSync(dir, { recursive: true, force: true }); }
+export function cleanup(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
 
 // --- MockBinding wrapper that records set() calls and can make a port vanish -------------------
-export interface SetCall { path: string; dtr?: boolean; rts?: boolean }
+export interface SetCall {
+  path: string;
+  dtr?: boolean;
+  rts?: boolean;
+}
 // @serialport/bindings-interface has no types under NodeNext resolution: derive them from the binding.
 type BindingInterface = NonNullable<SerialBinding>;
 type PortBinding = Awaited<ReturnType<BindingInterface['open']>>;
@@ -87,14 +112,22 @@ export function recordingBinding(): RecordingBinding {
       async open(options: OpenOptions): Promise<PortBinding> {
         const inner = await base.open(options);
         let fail: ((e: Error) => void) | undefined;
-        const gone = new Promise<never>((_, reject) => { fail = reject; });
+        const gone = new Promise<never>((_, reject) => {
+          fail = reject;
+        });
         gone.catch(() => undefined);
         let vanished = false;
         const wrapped: PortBinding = {
-          get isOpen() { return inner.isOpen; },
-          get openOptions() { return inner.openOptions; },
-          read: (buf: Buffer, off: number, len: number) => (vanished ? Promise.reject(new Error('Input/output error, cannot read'))
-            : Promise.race([inner.read(buf, off, len), gone])),
+          get isOpen() {
+            return inner.isOpen;
+          },
+          get openOptions() {
+            return inner.openOptions;
+          },
+          read: (buf: Buffer, off: number, len: number) =>
+            vanished
+              ? Promise.reject(new Error('Input/output error, cannot read'))
+              : Promise.race([inner.read(buf, off, len), gone]),
           write: (b: Buffer) => inner.write(b),
           update: (u: Parameters<PortBinding['update']>[0]) => inner.update(u),
           async set(s: SetOptions) {
@@ -106,9 +139,18 @@ export function recordingBinding(): RecordingBinding {
           getBaudRate: () => inner.getBaudRate(),
           flush: () => inner.flush(),
           drain: () => inner.drain(),
-          close: () => { open.delete(options.path); return inner.close(); },
+          close: () => {
+            open.delete(options.path);
+            return inner.close();
+          },
         };
-        open.set(options.path, { inner, vanish: () => { vanished = true; fail?.(new Error('Input/output error, cannot read')); } });
+        open.set(options.path, {
+          inner,
+          vanish: () => {
+            vanished = true;
+            fail?.(new Error('Input/output error, cannot read'));
+          },
+        });
         return wrapped;
       },
     },

@@ -4,27 +4,51 @@ import { join } from 'node:path';
 import { SerialPortMock } from 'serialport';
 import { parse } from 'yaml';
 import {
-  LabInventory, brokerAddress, inventoryPath, listAttached, loadInventory, matchBoards, parseBoardList, wifiFromEnv, type AttachedPort,
+  LabInventory,
+  brokerAddress,
+  inventoryPath,
+  listAttached,
+  loadInventory,
+  matchBoards,
+  parseBoardList,
+  wifiFromEnv,
+  type AttachedPort,
 } from '../../rig/hardware/inventory.ts';
 import { FAKE_CLI, cleanup, profiles, tempDir } from './helpers.ts';
 
-const esp = (path: string, serialNumber: string | undefined, location?: string): AttachedPort =>
-  ({ path, vid: '10c4', pid: 'ea60', serialNumber, location, sources: ['serialport'] });
+const esp = (path: string, serialNumber: string | undefined, location?: string): AttachedPort => ({
+  path,
+  vid: '10c4',
+  pid: 'ea60',
+  serialNumber,
+  location,
+  sources: ['serialport'],
+});
 
 describe('hardware: lab inventory', () => {
   let dir: string;
-  beforeEach(() => { dir = tempDir('inv'); });
+  beforeEach(() => {
+    dir = tempDir('inv');
+  });
   afterEach(() => cleanup(dir));
 
   it('tells two identical ESP32 boards (same vid:pid) apart by USB serial number', async () => {
-    const inv = LabInventory.parse({ boards: [
-      { name: 'esp32-b', profile: 'esp32', serial: '0001C3D4' },
-      { name: 'esp32-a', profile: 'esp32', serial: '0001A1B2' },
-    ] });
+    const inv = LabInventory.parse({
+      boards: [
+        { name: 'esp32-b', profile: 'esp32', serial: '0001C3D4' },
+        { name: 'esp32-a', profile: 'esp32', serial: '0001A1B2' },
+      ],
+    });
     // Plug order swapped the tty names: matching must not care.
     const attached = [esp('/dev/ttyUSB0', '0001C3D4'), esp('/dev/ttyUSB1', '0001A1B2')];
     const r = matchBoards(attached, [...(await profiles()).values()], inv);
-    assert.deepEqual(r.matched.map((m) => [m.board.name, m.port.path, m.by]), [['esp32-b', '/dev/ttyUSB0', 'serial'], ['esp32-a', '/dev/ttyUSB1', 'serial']]);
+    assert.deepEqual(
+      r.matched.map((m) => [m.board.name, m.port.path, m.by]),
+      [
+        ['esp32-b', '/dev/ttyUSB0', 'serial'],
+        ['esp32-a', '/dev/ttyUSB1', 'serial'],
+      ],
+    );
     assert.deepEqual(r.unknown, []);
     assert.deepEqual(r.missing, []);
   });
@@ -34,12 +58,33 @@ describe('hardware: lab inventory', () => {
     const locB = 'platform-fd500000.pcie-pci-0000:01:00.0-usb-0:1.2:1.0-port0';
     const attached = [esp('/dev/ttyUSB0', '0001', locB), esp('/dev/ttyUSB1', '0001', locA)];
     const ps = [...(await profiles()).values()];
-    const withLoc = matchBoards(attached, ps, LabInventory.parse({ boards: [
-      { name: 'a', profile: 'esp32', serial: '0001', location: 'platform-fd500000.pcie-pci-0000:01:00.0-usb-0:1.1:1.0' }, // ID_PATH form
-      { name: 'b', profile: 'esp32', location: locB },
-    ] }));
-    assert.deepEqual(withLoc.matched.map((m) => [m.board.name, m.port.path]), [['a', '/dev/ttyUSB1'], ['b', '/dev/ttyUSB0']]);
-    const noLoc = matchBoards(attached, ps, LabInventory.parse({ boards: [{ name: 'a', profile: 'esp32', serial: '0001' }] }));
+    const withLoc = matchBoards(
+      attached,
+      ps,
+      LabInventory.parse({
+        boards: [
+          {
+            name: 'a',
+            profile: 'esp32',
+            serial: '0001',
+            location: 'platform-fd500000.pcie-pci-0000:01:00.0-usb-0:1.1:1.0',
+          }, // ID_PATH form
+          { name: 'b', profile: 'esp32', location: locB },
+        ],
+      }),
+    );
+    assert.deepEqual(
+      withLoc.matched.map((m) => [m.board.name, m.port.path]),
+      [
+        ['a', '/dev/ttyUSB1'],
+        ['b', '/dev/ttyUSB0'],
+      ],
+    );
+    const noLoc = matchBoards(
+      attached,
+      ps,
+      LabInventory.parse({ boards: [{ name: 'a', profile: 'esp32', serial: '0001' }] }),
+    );
     assert.equal(noLoc.ambiguous.length, 1);
     assert.equal(noLoc.ambiguous[0].ports.length, 2);
     assert.equal(noLoc.matched.length, 0);
@@ -48,7 +93,13 @@ describe('hardware: lab inventory', () => {
   it('says which profile an unknown board fits and writes an inventory entry for it', async () => {
     const attached: AttachedPort[] = [
       { path: '/dev/ttyACM0', vid: '2341', pid: '804e', serialNumber: '5A3C4E1F', sources: ['serialport'] },
-      { path: '/dev/ttyUSB2', vid: '1a86', pid: '7523', location: 'platform-xhci-hcd.0-usb-0:2:1.0-port0', sources: ['serialport'] },
+      {
+        path: '/dev/ttyUSB2',
+        vid: '1a86',
+        pid: '7523',
+        location: 'platform-xhci-hcd.0-usb-0:2:1.0-port0',
+        sources: ['serialport'],
+      },
       { path: '/dev/ttyAMA0', sources: ['serialport'] }, // built-in UART: not a board
     ];
     const r = matchBoards(attached, [...(await profiles()).values()], { boards: [] });
@@ -68,7 +119,10 @@ describe('hardware: lab inventory', () => {
 
   it('rejects entries identified only by a tty name, naming file and field', async () => {
     const file = join(dir, 'rig.lab.yaml');
-    writeFileSync(file, 'boards:\n  - { name: esp32-a, profile: esp32 }\n  - { name: esp32-b, profile: esp32, location: /dev/ttyUSB0 }\n');
+    writeFileSync(
+      file,
+      'boards:\n  - { name: esp32-a, profile: esp32 }\n  - { name: esp32-b, profile: esp32, location: /dev/ttyUSB0 }\n',
+    );
     await assert.rejects(loadInventory(file), (e: unknown) => {
       const m = (e as Error).message;
       assert.ok(m.startsWith(file), m);
@@ -85,8 +139,26 @@ describe('hardware: lab inventory', () => {
     const inv = await loadInventory(file);
     assert.deepEqual(inv.boards[0].fixtures, ['wifi-ap']);
     const nets = {
-      lo: [{ address: '127.0.0.1', netmask: '255.0.0.0', family: 'IPv4' as const, mac: '00:00:00:00:00:00', internal: true, cidr: '127.0.0.1/8' }],
-      eth0: [{ address: '192.168.1.20', netmask: '255.255.255.0', family: 'IPv4' as const, mac: '02:00:00:00:00:01', internal: false, cidr: '192.168.1.20/24' }],
+      lo: [
+        {
+          address: '127.0.0.1',
+          netmask: '255.0.0.0',
+          family: 'IPv4' as const,
+          mac: '00:00:00:00:00:00',
+          internal: true,
+          cidr: '127.0.0.1/8',
+        },
+      ],
+      eth0: [
+        {
+          address: '192.168.1.20',
+          netmask: '255.255.255.0',
+          family: 'IPv4' as const,
+          mac: '02:00:00:00:00:01',
+          internal: false,
+          cidr: '192.168.1.20/24',
+        },
+      ],
     };
     assert.equal(brokerAddress(inv, nets), '192.168.1.20');
     assert.equal(brokerAddress({ brokerAddress: '10.0.0.5' }, nets), '10.0.0.5');
@@ -98,7 +170,8 @@ describe('hardware: lab inventory', () => {
 
   it('lists nothing (with a warning) when udevadm is missing, instead of crashing', async () => {
     const warnings: string[] = [];
-    const list = (): Promise<never> => Promise.reject(Object.assign(new Error('spawn udevadm ENOENT'), { code: 'ENOENT' }));
+    const list = (): Promise<never> =>
+      Promise.reject(Object.assign(new Error('spawn udevadm ENOENT'), { code: 'ENOENT' }));
     const ports = await listAttached({ list, cli: false, warn: (m) => warnings.push(m), byPathDir: join(dir, 'none') });
     assert.deepEqual(ports, []);
     assert.equal(warnings.length, 1);
@@ -108,8 +181,16 @@ describe('hardware: lab inventory', () => {
   it('really lists without udevadm on this machine when it is absent', async function () {
     const { SerialPort } = await import('serialport');
     let real: unknown;
-    try { await SerialPort.list(); real = 'ok'; } catch (e) { real = e; }
-    if (real === 'ok') { console.log('skip: udevadm present here; the stubbed test above covers the missing case'); this.skip(); }
+    try {
+      await SerialPort.list();
+      real = 'ok';
+    } catch (e) {
+      real = e;
+    }
+    if (real === 'ok') {
+      console.log('skip: udevadm present here; the stubbed test above covers the missing case');
+      this.skip();
+    }
     const warnings: string[] = [];
     assert.deepEqual(await listAttached({ cli: false, warn: (m) => warnings.push(m) }), []);
     assert.match(warnings[0], /udevadm/);
@@ -122,7 +203,12 @@ describe('hardware: lab inventory', () => {
     mkdirSync(byPath, { recursive: true });
     symlinkSync('/dev/ttyUSB0', join(byPath, 'platform-xhci-hcd.0-usb-0:1:1.0-port0'));
     symlinkSync('../../../../../dev/ttyUSB2', join(byPath, 'platform-xhci-hcd.0-usb-0:2:1.0-port0')); // udev's relative form
-    const ports = await listAttached({ list: () => SerialPortMock.list(), cli: FAKE_CLI, byPathDir: byPath, warn: () => undefined });
+    const ports = await listAttached({
+      list: () => SerialPortMock.list(),
+      cli: FAKE_CLI,
+      byPathDir: byPath,
+      warn: () => undefined,
+    });
     const usb0 = ports.find((p) => p.path === '/dev/ttyUSB0')!;
     assert.deepEqual(usb0.sources, ['serialport', 'arduino-cli']);
     assert.equal(usb0.serialNumber, '1', 'serialport value kept over arduino-cli');
@@ -137,12 +223,32 @@ describe('hardware: lab inventory', () => {
   });
 
   it('parses board list --json: 0x-prefixed upper-case ids, serial under either key', () => {
-    const ports = parseBoardList({ detected_ports: [
-      { port: { address: '/dev/ttyUSB0', protocol: 'serial', properties: { vid: '0x10C4', pid: '0xEA60', serialNumber: 'A' } } },
-      { port: { address: '/dev/ttyACM0', protocol: 'serial', properties: { vid: '0x2341', pid: '0x804E', serial: 'B' } } },
-      { port: { address: '192.168.1.7', protocol: 'network', properties: {} } },
-    ] });
-    assert.deepEqual(ports.map((p) => [p.path, p.vid, p.pid, p.serialNumber]), [['/dev/ttyUSB0', '10c4', 'ea60', 'A'], ['/dev/ttyACM0', '2341', '804e', 'B']]);
+    const ports = parseBoardList({
+      detected_ports: [
+        {
+          port: {
+            address: '/dev/ttyUSB0',
+            protocol: 'serial',
+            properties: { vid: '0x10C4', pid: '0xEA60', serialNumber: 'A' },
+          },
+        },
+        {
+          port: {
+            address: '/dev/ttyACM0',
+            protocol: 'serial',
+            properties: { vid: '0x2341', pid: '0x804E', serial: 'B' },
+          },
+        },
+        { port: { address: '192.168.1.7', protocol: 'network', properties: {} } },
+      ],
+    });
+    assert.deepEqual(
+      ports.map((p) => [p.path, p.vid, p.pid, p.serialNumber]),
+      [
+        ['/dev/ttyUSB0', '10c4', 'ea60', 'A'],
+        ['/dev/ttyACM0', '2341', '804e', 'B'],
+      ],
+    );
     assert.deepEqual(parseBoardList({}), []);
   });
 });
@@ -151,9 +257,24 @@ describe('hardware: rig boards report', () => {
   it('lists matched, missing and unknown boards, with pasteable entries', async () => {
     const { labReport, formatLabReport } = await import('../../rig/hardware/lab-report.ts');
     // serialport's PortInfo shape (what listAttached reads)
-    const attached = [{ path: '/dev/ttyUSB0', vendorId: '10c4', productId: 'ea60', serialNumber: '0001A1B2' }, { path: '/dev/ttyACM3', vendorId: '2341', productId: '804E', serialNumber: 'MKRSN' }];
-    const inv = LabInventory.parse({ boards: [{ name: 'esp32-a', profile: 'esp32', serial: '0001A1B2' }, { name: 'esp8266-a', profile: 'esp8266', serial: 'GONE' }] });
-    const r = await labReport({ profiles: [...(await profiles()).values()], inventory: inv, inventoryFile: 'rig.lab.yaml', list: async () => attached, cli: false, byPathDir: '/nonexistent' });
+    const attached = [
+      { path: '/dev/ttyUSB0', vendorId: '10c4', productId: 'ea60', serialNumber: '0001A1B2' },
+      { path: '/dev/ttyACM3', vendorId: '2341', productId: '804E', serialNumber: 'MKRSN' },
+    ];
+    const inv = LabInventory.parse({
+      boards: [
+        { name: 'esp32-a', profile: 'esp32', serial: '0001A1B2' },
+        { name: 'esp8266-a', profile: 'esp8266', serial: 'GONE' },
+      ],
+    });
+    const r = await labReport({
+      profiles: [...(await profiles()).values()],
+      inventory: inv,
+      inventoryFile: 'rig.lab.yaml',
+      list: async () => attached,
+      cli: false,
+      byPathDir: '/nonexistent',
+    });
     const text = formatLabReport(r);
     assert.match(text, /esp32-a\s+esp32\s+\/dev\/ttyUSB0\s+by serial/);
     assert.match(text, /NOT attached \(1\):\n\s+esp8266-a\s+esp8266\s+serial GONE/);

@@ -20,8 +20,15 @@ describe('hardware: board profiles', () => {
   it('pins the agreed FQBNs, cores, libraries and USB identities', async () => {
     const esp32 = (await profile('esp32')).hardware!;
     assert.equal(esp32.fqbn, 'esp32:esp32:esp32:DebugLevel=error');
-    assert.deepEqual(esp32.core, { id: 'esp32:esp32', version: '2.0.17', url: 'https://espressif.github.io/arduino-esp32/package_esp32_index.json' });
-    assert.deepEqual(esp32.usb.map((u) => `${u.vid}:${u.pid}`), ['10c4:ea60', '1a86:7523', '0403:6001']);
+    assert.deepEqual(esp32.core, {
+      id: 'esp32:esp32',
+      version: '2.0.17',
+      url: 'https://espressif.github.io/arduino-esp32/package_esp32_index.json',
+    });
+    assert.deepEqual(
+      esp32.usb.map((u) => `${u.vid}:${u.pid}`),
+      ['10c4:ea60', '1a86:7523', '0403:6001'],
+    );
     assert.equal(esp32.reset, 'dtr-rts');
 
     const esp8266 = (await profile('esp8266')).hardware!;
@@ -33,8 +40,15 @@ describe('hardware: board profiles', () => {
     const mkr = (await profile('mkr1000')).hardware!;
     assert.equal(mkr.fqbn, 'arduino:samd:mkr1000');
     assert.deepEqual(mkr.core, { id: 'arduino:samd', version: '1.8.14' });
-    assert.deepEqual(mkr.libraries, ['PubSubClient@2.8', 'ArduinoBearSSL@1.7.7', 'ArduinoECCX08@1.3.8', 'WiFi101@0.16.1',
-      'ArduinoJson@6.21.5', 'OneWire@2.3.8', 'DallasTemperature@3.9.0']);
+    assert.deepEqual(mkr.libraries, [
+      'PubSubClient@2.8',
+      'ArduinoBearSSL@1.7.7',
+      'ArduinoECCX08@1.3.8',
+      'WiFi101@0.16.1',
+      'ArduinoJson@6.21.5',
+      'OneWire@2.3.8',
+      'DallasTemperature@3.9.0',
+    ]);
     assert.deepEqual(mkr.usb, [{ vid: '2341', pid: '804e' }]);
     assert.deepEqual(mkr.bootloaderUsb, [{ vid: '2341', pid: '004e' }]);
     assert.equal(mkr.reset, 'touch-1200');
@@ -49,8 +63,18 @@ describe('hardware: board profiles', () => {
   });
 
   it('rejects a bad hardware block with the field named', () => {
-    const r = BoardProfile.safeParse({ version: 1, id: 'x', name: 'x', family: 'esp32', stack: 'mbedtls',
-      hardware: { fqbn: 'esp32:esp32:esp32', core: { id: 'esp32:esp32', version: '2.0.17' }, usb: [{ vid: '0x10C4', pid: 'ea60' }] } });
+    const r = BoardProfile.safeParse({
+      version: 1,
+      id: 'x',
+      name: 'x',
+      family: 'esp32',
+      stack: 'mbedtls',
+      hardware: {
+        fqbn: 'esp32:esp32:esp32',
+        core: { id: 'esp32:esp32', version: '2.0.17' },
+        usb: [{ vid: '0x10C4', pid: 'ea60' }],
+      },
+    });
     assert.equal(r.success, false);
     assert.deepEqual(r.error?.issues[0]?.path, ['hardware', 'usb', 0, 'vid']);
   });

@@ -23,10 +23,14 @@ describe('hardware: serial', () => {
         { path: '/dev/ttyUSB0', dtr: false, rts: false },
       ]);
       assert.deepEqual(cap.lines(), [], 'reset starts a clean buffer');
-      rec.port('/dev/ttyUSB0')!.emitData('rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)\r\nRIG: connected\r\n');
+      rec
+        .port('/dev/ttyUSB0')!
+        .emitData('rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)\r\nRIG: connected\r\n');
       assert.equal(await cap.waitFor(/^RIG: connected$/, 2_000), 'RIG: connected');
       assert.match(cap.lines()[0], /^rst:0x1 \(POWERON_RESET\)/);
-    } finally { await cap.close(); }
+    } finally {
+      await cap.close();
+    }
   });
 
   it('treats ENOTTY from set() as "reset unsupported", not an error', async () => {
@@ -38,7 +42,9 @@ describe('hardware: serial', () => {
     try {
       assert.equal(await resetBoard(cap, hw, { pulseMs: 1 }), 'unsupported');
       assert.equal(rec.sets.length, 1, 'gave up after the first failed set()');
-    } finally { await cap.close(); }
+    } finally {
+      await cap.close();
+    }
   });
 
   it('does not pulse DTR/RTS on a MKR1000 (its reset is the upload)', async () => {
@@ -49,7 +55,9 @@ describe('hardware: serial', () => {
     try {
       assert.equal(await resetBoard(cap, hw), 'not-needed');
       assert.deepEqual(rec.sets, []);
-    } finally { await cap.close(); }
+    } finally {
+      await cap.close();
+    }
   });
 
   it('survives ESP8266 boot ROM garbage at 74880 baud (invalid UTF-8) and still matches later lines', async () => {
@@ -60,13 +68,17 @@ describe('hardware: serial', () => {
     const cap = await openBoardSerial({ path: '/dev/ttyUSB1', hardware: hw, binding: rec.binding });
     try {
       // What 74880-baud ROM output looks like read at 115200: bytes that are not UTF-8, NULs, no newline structure.
-      rec.port('/dev/ttyUSB1')!.emitData(Buffer.from([0x00, 0xe0, 0x80, 0xff, 0xfe, 0x8c, 0x0a, 0xc3, 0x28, 0x1b, 0x9f, 0x0d, 0x0a]));
+      rec
+        .port('/dev/ttyUSB1')!
+        .emitData(Buffer.from([0x00, 0xe0, 0x80, 0xff, 0xfe, 0x8c, 0x0a, 0xc3, 0x28, 0x1b, 0x9f, 0x0d, 0x0a]));
       rec.port('/dev/ttyUSB1')!.emitData('SSL error: Expected server name was not found in the chain.\r\n');
       const line = await cap.waitFor(/Expected server name/, 2_000);
       assert.equal(line, 'SSL error: Expected server name was not found in the chain.');
       assert.equal(cap.lines().length, 3);
       assert.ok(cap.lines()[0].includes('\uFFFD'), 'garbage kept, made printable');
-    } finally { await cap.close(); }
+    } finally {
+      await cap.close();
+    }
   });
 
   it('reports a port that vanishes mid-run through `ended` (an error, not a crash)', async () => {
@@ -86,14 +98,23 @@ describe('hardware: serial', () => {
 
   it('classifies an open failure as an InfraError', async () => {
     const hw = (await profile('esp32')).hardware!;
-    await assert.rejects(openBoardSerial({ path: '/dev/ttyUSB7', hardware: hw, binding: recordingBinding().binding }),
-      (e: unknown) => e instanceof InfraError && e.kind === 'no-board' && /cannot open \/dev\/ttyUSB7: Port does not exist/.test(e.message));
+    await assert.rejects(
+      openBoardSerial({ path: '/dev/ttyUSB7', hardware: hw, binding: recordingBinding().binding }),
+      (e: unknown) =>
+        e instanceof InfraError &&
+        e.kind === 'no-board' &&
+        /cannot open \/dev\/ttyUSB7: Port does not exist/.test(e.message),
+    );
     SerialPortMock.binding.createPort('/dev/ttyUSB0');
     const first = await openBoardSerial({ path: '/dev/ttyUSB0', hardware: hw, binding: SerialPortMock.binding });
     try {
-      await assert.rejects(openBoardSerial({ path: '/dev/ttyUSB0', hardware: hw, binding: SerialPortMock.binding }),
-        (e: unknown) => e instanceof InfraError && e.kind === 'port-busy');
-    } finally { await first.close(); }
+      await assert.rejects(
+        openBoardSerial({ path: '/dev/ttyUSB0', hardware: hw, binding: SerialPortMock.binding }),
+        (e: unknown) => e instanceof InfraError && e.kind === 'port-busy',
+      );
+    } finally {
+      await first.close();
+    }
   });
 
   it('finds a MKR1000 again by serial number after it re-enumerates under another tty (bounded poll)', async () => {
@@ -113,8 +134,15 @@ describe('hardware: serial', () => {
 
   it('gives up with a no-board InfraError listing what is attached', async () => {
     const board: LabBoard = { name: 'mkr-1', profile: 'mkr1000', serial: '5A3C4E1F', fixtures: [] };
-    const list = async (): Promise<AttachedPort[]> => [{ path: '/dev/ttyUSB0', vid: '10c4', pid: 'ea60', serialNumber: '0001', sources: ['serialport'] }];
-    await assert.rejects(waitForBoardPort(board, { list, timeoutMs: 30, intervalMs: 5 }),
-      (e: unknown) => e instanceof InfraError && e.kind === 'no-board' && /did not come back within 30 ms; attached: \/dev\/ttyUSB0 10c4:ea60 sn=0001/.test(e.message));
+    const list = async (): Promise<AttachedPort[]> => [
+      { path: '/dev/ttyUSB0', vid: '10c4', pid: 'ea60', serialNumber: '0001', sources: ['serialport'] },
+    ];
+    await assert.rejects(
+      waitForBoardPort(board, { list, timeoutMs: 30, intervalMs: 5 }),
+      (e: unknown) =>
+        e instanceof InfraError &&
+        e.kind === 'no-board' &&
+        /did not come back within 30 ms; attached: \/dev\/ttyUSB0 10c4:ea60 sn=0001/.test(e.message),
+    );
   });
 });

@@ -3,13 +3,20 @@ import { setupHardware, requirements } from '../../rig/hardware/setup.ts';
 import { InfraError } from '../../rig/hardware/errors.ts';
 import { FAKE_CLI, cleanup, profile, profiles, tempDir, useFake } from './helpers.ts';
 
-const URLS = 'https://espressif.github.io/arduino-esp32/package_esp32_index.json,https://arduino.esp8266.com/stable/package_esp8266com_index.json';
+const URLS =
+  'https://espressif.github.io/arduino-esp32/package_esp32_index.json,https://arduino.esp8266.com/stable/package_esp8266com_index.json';
 
 describe('hardware: setup', () => {
   let dir: string;
   let fake: ReturnType<typeof useFake>;
-  beforeEach(() => { dir = tempDir('setup'); fake = useFake(dir); });
-  afterEach(() => { fake.restore(); cleanup(dir); });
+  beforeEach(() => {
+    dir = tempDir('setup');
+    fake = useFake(dir);
+  });
+  afterEach(() => {
+    fake.restore();
+    cleanup(dir);
+  });
 
   it('installs pinned cores (with --additional-urls) and libraries, then does nothing the second time', async () => {
     const all = [...(await profiles()).values()];
@@ -36,7 +43,11 @@ describe('hardware: setup', () => {
 
     const second = await setupHardware(all, { cli: FAKE_CLI });
     const again = fake.invocations().slice(calls.length);
-    assert.deepEqual(again.map((a) => a.slice(0, 2).join(' ')), ['core list', 'lib list'], 'only lists: no index update, no install');
+    assert.deepEqual(
+      again.map((a) => a.slice(0, 2).join(' ')),
+      ['core list', 'lib list'],
+      'only lists: no index update, no install',
+    );
     assert.deepEqual(second.coresInstalled, []);
     assert.equal(second.coresPresent.length, 3);
     assert.equal(second.librariesPresent.length, 7);
@@ -52,14 +63,26 @@ describe('hardware: setup', () => {
 
   it('rejects two profiles pinning one core at different versions', async () => {
     const esp32 = await profile('esp32');
-    const other = { ...esp32, id: 'esp32-old', hardware: { ...esp32.hardware!, core: { ...esp32.hardware!.core, version: '1.0.6' } } };
-    assert.throws(() => requirements([esp32, other]), (e: unknown) => e instanceof InfraError && /esp32:esp32 at 2\.0\.17 and 1\.0\.6/.test(e.message));
+    const other = {
+      ...esp32,
+      id: 'esp32-old',
+      hardware: { ...esp32.hardware!, core: { ...esp32.hardware!.core, version: '1.0.6' } },
+    };
+    assert.throws(
+      () => requirements([esp32, other]),
+      (e: unknown) => e instanceof InfraError && /esp32:esp32 at 2\.0\.17 and 1\.0\.6/.test(e.message),
+    );
   });
 
-  it('reports an install failure with the tool\'s message', async () => {
+  it("reports an install failure with the tool's message", async () => {
     const esp32 = await profile('esp32');
     const noUrl = { ...esp32, hardware: { ...esp32.hardware!, core: { id: 'esp32:esp32', version: '2.0.17' } } };
-    await assert.rejects(setupHardware([noUrl], { cli: FAKE_CLI }), (e: unknown) =>
-      e instanceof InfraError && e.kind === 'setup-failed' && /Maybe you need to add a 3rd party URL/.test(e.toolMessage));
+    await assert.rejects(
+      setupHardware([noUrl], { cli: FAKE_CLI }),
+      (e: unknown) =>
+        e instanceof InfraError &&
+        e.kind === 'setup-failed' &&
+        /Maybe you need to add a 3rd party URL/.test(e.toolMessage),
+    );
   });
 });

@@ -6,7 +6,17 @@ import { SerialPortMock } from 'serialport';
 import { InfraError } from '../../rig/hardware/errors.ts';
 import type { AttachedPort, LabBoard } from '../../rig/hardware/inventory.ts';
 import { runOnHardware, type HardwareCellOptions } from '../../rig/hardware/target.ts';
-import { FAKE_CLI, cleanup, installAllCores, makeSketch, profile, profiles, recordingBinding, tempDir, useFake } from './helpers.ts';
+import {
+  FAKE_CLI,
+  cleanup,
+  installAllCores,
+  makeSketch,
+  profile,
+  profiles,
+  recordingBinding,
+  tempDir,
+  useFake,
+} from './helpers.ts';
 
 const SECRETS = '#define SECRET_SSID "lab"\n#define SECRET_PASS "hunter2-wifi"\n';
 const espA: LabBoard = { name: 'esp32-a', profile: 'esp32', serial: '0001A1B2', fixtures: [] };
@@ -27,15 +37,33 @@ describe('hardware: runOnHardware', () => {
     fake = useFake(dir);
     installAllCores(dir, [...(await profiles()).values()]);
     SerialPortMock.binding.reset();
-    for (const p of ['/dev/ttyUSB0', '/dev/ttyUSB1', '/dev/ttyACM0', '/dev/ttyACM1']) SerialPortMock.binding.createPort(p);
+    for (const p of ['/dev/ttyUSB0', '/dev/ttyUSB1', '/dev/ttyACM0', '/dev/ttyACM1'])
+      SerialPortMock.binding.createPort(p);
     rec = recordingBinding();
     sketchDir = makeSketch(dir, 'probe', '#include "arduino_secrets.h"\nvoid setup() {}\nvoid loop() {}\n');
   });
-  afterEach(() => { fake.restore(); delete process.env.FAKE_ARDUINO_CLI_UPLOAD; SerialPortMock.binding.reset(); cleanup(dir); });
+  afterEach(() => {
+    fake.restore();
+    delete process.env.FAKE_ARDUINO_CLI_UPLOAD;
+    SerialPortMock.binding.reset();
+    cleanup(dir);
+  });
 
-  const opts = async (board: LabBoard | LabBoard[], extra: Partial<HardwareCellOptions> = {}): Promise<HardwareCellOptions> => ({
-    profile: await profile((Array.isArray(board) ? board[0] : board).profile), board, sketchDir, secretsHeader: SECRETS, runDir: join(dir, 'run'), timeoutMs: 5_000,
-    stateDir: join(dir, 'state'), cli: FAKE_CLI, binding: rec.binding, list: async () => ESP_PORTS, ...extra,
+  const opts = async (
+    board: LabBoard | LabBoard[],
+    extra: Partial<HardwareCellOptions> = {},
+  ): Promise<HardwareCellOptions> => ({
+    profile: await profile((Array.isArray(board) ? board[0] : board).profile),
+    board,
+    sketchDir,
+    secretsHeader: SECRETS,
+    runDir: join(dir, 'run'),
+    timeoutMs: 5_000,
+    stateDir: join(dir, 'state'),
+    cli: FAKE_CLI,
+    binding: rec.binding,
+    list: async () => ESP_PORTS,
+    ...extra,
   });
   const verbs = (): string[] => fake.invocations().map((a) => a[0]);
 
@@ -46,15 +74,31 @@ describe('hardware: runOnHardware', () => {
       assert.equal(first.flashed, true);
       assert.equal(first.flashReason, 'image-changed');
       assert.deepEqual(verbs(), ['compile', 'upload']);
-      assert.deepEqual(fake.invocations()[1], ['upload', '-p', '/dev/ttyUSB1', '-b', 'esp32:esp32:esp32:DebugLevel=error', '--input-dir', first.build.buildDir]);
+      assert.deepEqual(fake.invocations()[1], [
+        'upload',
+        '-p',
+        '/dev/ttyUSB1',
+        '-b',
+        'esp32:esp32:esp32:DebugLevel=error',
+        '--input-dir',
+        first.build.buildDir,
+      ]);
       assert.equal(first.reset, 'reset');
-      assert.deepEqual(rec.sets.map((s) => [s.dtr, s.rts]), [[false, true], [false, false]]);
+      assert.deepEqual(
+        rec.sets.map((s) => [s.dtr, s.rts]),
+        [
+          [false, true],
+          [false, false],
+        ],
+      );
       rec.port('/dev/ttyUSB1')!.emitData('RIG: connected\r\n');
       assert.equal(await first.capture.waitFor(/RIG: connected/, 2_000), 'RIG: connected');
       const record = readFileSync(join(dir, 'run', 'hardware-esp32-a.json'), 'utf8');
       assert.match(record, /"flashed": true/);
       assert.ok(!record.includes('hunter2'), 'no secrets in the record');
-    } finally { await first.close(); }
+    } finally {
+      await first.close();
+    }
 
     const second = await runOnHardware(await opts(espA));
     try {
@@ -62,7 +106,9 @@ describe('hardware: runOnHardware', () => {
       assert.equal(second.build.cached, true);
       assert.deepEqual(verbs(), ['compile', 'upload'], 'no second compile, no second upload');
       assert.equal(second.reset, 'reset', 'still reset so the sketch runs again from boot');
-    } finally { await second.close(); }
+    } finally {
+      await second.close();
+    }
 
     // The other identical board has not seen this image yet.
     const other = await runOnHardware(await opts(espB));
@@ -70,13 +116,19 @@ describe('hardware: runOnHardware', () => {
       assert.equal(other.port, '/dev/ttyUSB0');
       assert.equal(other.flashed, true);
       assert.deepEqual(verbs(), ['compile', 'upload', 'upload']);
-    } finally { await other.close(); }
+    } finally {
+      await other.close();
+    }
 
-    const changed = await runOnHardware(await opts(espA, { secretsHeader: SECRETS + '#define SECRET_BROKER "192.168.1.20"\n' }));
+    const changed = await runOnHardware(
+      await opts(espA, { secretsHeader: SECRETS + '#define SECRET_BROKER "192.168.1.20"\n' }),
+    );
     try {
       assert.equal(changed.flashed, true);
       assert.deepEqual(verbs(), ['compile', 'upload', 'upload', 'compile', 'upload']);
-    } finally { await changed.close(); }
+    } finally {
+      await changed.close();
+    }
   });
 
   it('re-finds a MKR1000 by serial number on its new tty after upload, without DTR/RTS pulses', async () => {
@@ -88,20 +140,31 @@ describe('hardware: runOnHardware', () => {
     let n = 0;
     const cell = await runOnHardware(await opts(mkr, { list: async () => lists[Math.min(n++, lists.length - 1)] }));
     try {
-      assert.deepEqual(fake.invocations().find((a) => a[0] === 'upload')?.slice(0, 5), ['upload', '-p', '/dev/ttyACM0', '-b', 'arduino:samd:mkr1000']);
+      assert.deepEqual(
+        fake
+          .invocations()
+          .find((a) => a[0] === 'upload')
+          ?.slice(0, 5),
+        ['upload', '-p', '/dev/ttyACM0', '-b', 'arduino:samd:mkr1000'],
+      );
       assert.equal(cell.port, '/dev/ttyACM1');
       assert.equal(cell.flashReason, 'upload-is-the-only-reset');
       assert.equal(cell.reset, 'not-needed');
       assert.deepEqual(rec.sets, []);
       assert.ok(cell.timings.reenumerate !== undefined);
-    } finally { await cell.close(); }
+    } finally {
+      await cell.close();
+    }
   });
 
   it('runs one cell per board at a time, boards in parallel', async () => {
     const events: string[] = [];
     const a1 = await runOnHardware(await opts(espA, { cellId: 'a1' }));
     events.push('a1 started');
-    const a2p = runOnHardware(await opts(espA, { cellId: 'a2' })).then((c) => { events.push('a2 started'); return c; });
+    const a2p = runOnHardware(await opts(espA, { cellId: 'a2' })).then((c) => {
+      events.push('a2 started');
+      return c;
+    });
     const b1 = await runOnHardware(await opts(espB, { cellId: 'b1' })); // another board: not blocked by a1
     events.push('b1 started');
     const lock = JSON.parse(readFileSync(join(dir, 'state', 'locks', 'esp32-a.lock'), 'utf8')) as { owner: string };
@@ -123,20 +186,35 @@ describe('hardware: runOnHardware', () => {
     try {
       assert.deepEqual([c1.board.name, c2.board.name].sort(), ['esp32-a', 'esp32-b']);
       assert.deepEqual([c1.port, c2.port].sort(), ['/dev/ttyUSB0', '/dev/ttyUSB1']);
-    } finally { await c1.close(); await c2.close(); }
+    } finally {
+      await c1.close();
+      await c2.close();
+    }
   });
 
   it('an upload failure is an InfraError, frees the board, and forces a reflash next time', async () => {
     process.env.FAKE_ARDUINO_CLI_UPLOAD = 'esp32-port-busy';
-    await assert.rejects(runOnHardware(await opts(espA)), (e: unknown) => e instanceof InfraError && e.kind === 'port-busy' && e.retryable);
+    await assert.rejects(
+      runOnHardware(await opts(espA)),
+      (e: unknown) => e instanceof InfraError && e.kind === 'port-busy' && e.retryable,
+    );
     delete process.env.FAKE_ARDUINO_CLI_UPLOAD;
     const cell = await runOnHardware(await opts(espA)); // would wait forever if the lock had leaked
-    try { assert.equal(cell.flashed, true); } finally { await cell.close(); }
+    try {
+      assert.equal(cell.flashed, true);
+    } finally {
+      await cell.close();
+    }
   });
 
   it('a board that is not attached is a no-board InfraError naming it', async () => {
-    await assert.rejects(runOnHardware(await opts(mkr)), (e: unknown) =>
-      e instanceof InfraError && e.kind === 'no-board' && /board mkr-1 \(serial 5A3C4E1F\) is not attached/.test(e.message));
+    await assert.rejects(
+      runOnHardware(await opts(mkr)),
+      (e: unknown) =>
+        e instanceof InfraError &&
+        e.kind === 'no-board' &&
+        /board mkr-1 \(serial 5A3C4E1F\) is not attached/.test(e.message),
+    );
   });
 
   it('a port vanishing mid-run resolves `ended` with a serial InfraError', async () => {
@@ -147,7 +225,9 @@ describe('hardware: runOnHardware', () => {
       assert.ok(err instanceof InfraError);
       assert.equal(err.kind, 'serial');
       assert.match(err.message, /serial port \/dev\/ttyUSB1 of esp32-a vanished/);
-    } finally { await cell.close(); }
+    } finally {
+      await cell.close();
+    }
     const again = await runOnHardware(await opts(espA)); // lock released by close()
     await again.close();
     assert.equal(await again.ended, undefined, 'a normal close is not an error');

@@ -11,7 +11,11 @@ import type { BoardProfile } from '../../rig/boards/profile.ts';
 const boardsDir = projectPaths().boards;
 const board = (id: string): Promise<BoardProfile> => loadBoard(path.join(boardsDir, `${id}.yaml`));
 
-function classify(b: BoardProfile, lines: string[], facts: string[] = []): ReturnType<OutcomeClassifier['result']> & { done: boolean } {
+function classify(
+  b: BoardProfile,
+  lines: string[],
+  facts: string[] = [],
+): ReturnType<OutcomeClassifier['result']> & { done: boolean } {
   const c = new OutcomeClassifier(b.outcome);
   lines.forEach((l, i) => c.feed(l, i));
   facts.forEach((f) => c.addFact(f));
@@ -20,10 +24,14 @@ function classify(b: BoardProfile, lines: string[], facts: string[] = []): Retur
 
 describe('outcome classifier', () => {
   it('ESP32 2.0.x -9984 with CN-mismatch flags from the twin is a name mismatch', async () => {
-    const r = classify(await board('esp32'), [
-      '[  2546][E][ssl_client.cpp:37] _handle_error(): [start_ssl_client():273]: (-9984) X509 - Certificate verification failed, e.g. CRL, CA or signature check failed',
-      '[  2550][E][WiFiClientSecure.cpp:144] connect(): start_ssl_client: -9984',
-    ], ['mbedtls-flags:0x4']);
+    const r = classify(
+      await board('esp32'),
+      [
+        '[  2546][E][ssl_client.cpp:37] _handle_error(): [start_ssl_client():273]: (-9984) X509 - Certificate verification failed, e.g. CRL, CA or signature check failed',
+        '[  2550][E][WiFiClientSecure.cpp:144] connect(): start_ssl_client: -9984',
+      ],
+      ['mbedtls-flags:0x4'],
+    );
     assert.equal(r.kind, 'tls/name-mismatch');
     assert.equal(r.code, 'mbedtls:-9984');
     assert.match(r.detail ?? '', /Certificate verification failed.*flags 0x4/);
@@ -31,12 +39,15 @@ describe('outcome classifier', () => {
   });
 
   it('ESP32 -9984 without flags (a real board) stays the generic verification failure', async () => {
-    const r = classify(await board('esp32'), ['[E][ssl_client.cpp:35] handle_error(): MbedTLS message code: -9984', '[E][WiFiClientSecure.cpp:132] connect(): start_ssl_client: -9984']);
+    const r = classify(await board('esp32'), [
+      '[E][ssl_client.cpp:35] handle_error(): MbedTLS message code: -9984',
+      '[E][WiFiClientSecure.cpp:132] connect(): start_ssl_client: -9984',
+    ]);
     assert.equal(r.kind, 'tls/untrusted');
     assert.equal(r.code, 'mbedtls:-9984');
   });
 
-  it('ESP32 esp-mqtt: the esp-tls line decides; the probe\'s closing RIG line still adds the verify flags', async () => {
+  it("ESP32 esp-mqtt: the esp-tls line decides; the probe's closing RIG line still adds the verify flags", async () => {
     const lines = [
       'E (4536) esp-tls-mbedtls: mbedtls_ssl_handshake returned -0x2700',
       'E (4537) esp-tls: Failed to open new connection',
@@ -45,12 +56,21 @@ describe('outcome classifier', () => {
       'RIG: connect fail state=-2 tls=-9984 text="esp-tls 0x8010, verify flags 0x4, errno 0"',
     ];
     const c = new OutcomeClassifier((await board('esp32')).outcome);
-    assert.deepEqual(lines.map((l, i) => c.feed(l, i)), [true, true, true, true, true]);
+    assert.deepEqual(
+      lines.map((l, i) => c.feed(l, i)),
+      [true, true, true, true, true],
+    );
     // A real board: no side channel, the flags come from the sketch.
     const hw = c.result();
     assert.equal(hw.kind, 'tls/name-mismatch');
     assert.equal(hw.code, 'esp-tls:-0x2700');
-    assert.deepEqual(hw.facts, ['esp-tls:-0x2700', 'pubsubclient:-2', 'mbedtls:-9984', 'esp-tls-err:0x8010', 'mbedtls-flags:0x4']);
+    assert.deepEqual(hw.facts, [
+      'esp-tls:-0x2700',
+      'pubsubclient:-2',
+      'mbedtls:-9984',
+      'esp-tls-err:0x8010',
+      'mbedtls-flags:0x4',
+    ]);
     // The twin reports the same facts again through its side channel: still one of each.
     const twin = classify(await board('esp32'), lines, ['esp-tls-err:0x8010', 'mbedtls-flags:0x4', 'mbedtls:-9984']);
     assert.deepEqual(twin.facts, hw.facts);
@@ -62,13 +82,19 @@ describe('outcome classifier', () => {
   });
 
   it('ESP32 esp-mqtt: zero flags and a CONNACK refusal add no flag facts', async () => {
-    const r = classify(await board('esp32'), ['E (900) MQTT_CLIENT: MQTT connect failed', 'RIG: connect fail state=5 tls=0 text="esp-tls 0x0, verify flags 0x0, errno 0"']);
+    const r = classify(await board('esp32'), [
+      'E (900) MQTT_CLIENT: MQTT connect failed',
+      'RIG: connect fail state=5 tls=0 text="esp-tls 0x0, verify flags 0x0, errno 0"',
+    ]);
     assert.equal(r.kind, 'mqtt/not-authorized');
     assert.deepEqual(r.facts, ['pubsubclient:5', 'mbedtls:0']);
   });
 
   it('ESP32 broker refusing a missing client certificate: the alert (-30592) or the reset that overtakes it (-80)', async () => {
-    const line = (n: number) => [`[     5][E][ssl_client.cpp:37] _handle_error(): [start_ssl_client():273]: (${n}) x`, `[     5][E][WiFiClientSecure.cpp:144] connect(): start_ssl_client: ${n}`];
+    const line = (n: number) => [
+      `[     5][E][ssl_client.cpp:37] _handle_error(): [start_ssl_client():273]: (${n}) x`,
+      `[     5][E][WiFiClientSecure.cpp:144] connect(): start_ssl_client: ${n}`,
+    ];
     const alert = classify(await board('esp32'), line(-30592), ['pubsubclient:-2']);
     assert.equal(alert.kind, 'tls/handshake-failed');
     assert.equal(alert.code, 'mbedtls:-30592');
@@ -78,12 +104,19 @@ describe('outcome classifier', () => {
   });
 
   it('ESP32 DNS failure beats the -1 that follows it', async () => {
-    const r = classify(await board('esp32'), ['[  1201][E][WiFiGeneric.cpp:1582] hostByName(): DNS Failed for nosuch', 'RIG: connect fail state=-2 tls=0 text=""']);
+    const r = classify(await board('esp32'), [
+      '[  1201][E][WiFiGeneric.cpp:1582] hostByName(): DNS Failed for nosuch',
+      'RIG: connect fail state=-2 tls=0 text=""',
+    ]);
     assert.equal(r.kind, 'dns/failed');
   });
 
   it('ESP8266 text and probe line give bearssl:56 and PubSubClient -2', async () => {
-    const r = classify(await board('esp8266'), ['Attempting MQTT connection...', 'SSL error: Expected server name was not found in the chain.', 'RIG: connect fail state=-2 tls=56 text="Expected server name was not found in the chain."']);
+    const r = classify(await board('esp8266'), [
+      'Attempting MQTT connection...',
+      'SSL error: Expected server name was not found in the chain.',
+      'RIG: connect fail state=-2 tls=56 text="Expected server name was not found in the chain."',
+    ]);
     assert.equal(r.kind, 'tls/name-mismatch');
     assert.equal(r.code, 'bearssl:56');
     assert.deepEqual(r.facts, ['bearssl:56', 'pubsubclient:-2']);
@@ -121,7 +154,10 @@ describe('outcome classifier', () => {
     const buf = new LineBuffer(5000);
     const parser = new ReadlineParser({ delimiter: '\n', encoding: 'utf8' });
     let n = 0;
-    parser.on('data', (line: string) => { buf.push(line); c.feed(line, n++); });
+    parser.on('data', (line: string) => {
+      buf.push(line);
+      c.feed(line, n++);
+    });
     const before = process.memoryUsage().heapUsed;
     for (let i = 0; i < 160; i++) parser.write(randomBytes(64 * 1024));
     parser.end();
@@ -132,7 +168,9 @@ describe('outcome classifier', () => {
     assert.ok(buf.lines().length <= 5000);
     assert.equal(buf.dropped + buf.lines().length, n);
     assert.ok(grown < 200 * 1024 * 1024, `heap grew ${grown} bytes`);
-    assert.ok(['none', 'unknown', 'crash', 'connected'].includes(c.result().kind) || c.result().kind.startsWith('tls/'));
+    assert.ok(
+      ['none', 'unknown', 'crash', 'connected'].includes(c.result().kind) || c.result().kind.startsWith('tls/'),
+    );
   });
 });
 
@@ -140,10 +178,12 @@ describe('outcome classifier: lines after the deciding one', () => {
   it('the TLS error text printed after "failed, rc=-2" still counts; the next attempt does not', async () => {
     const b = await board('esp8266');
     const c = new OutcomeClassifier(b.outcome);
-    const lines = ['Attempting MQTT connection...failed, rc=-2 try again in 5 seconds',
+    const lines = [
+      'Attempting MQTT connection...failed, rc=-2 try again in 5 seconds',
       'SSL error: SSL received fatal alert - Decoding error: extraneous element.',
       'Attempting MQTT connection...failed, rc=-2 try again in 5 seconds',
-      'SSL error: Chain could not be linked to a trust anchor.'];
+      'SSL error: Chain could not be linked to a trust anchor.',
+    ];
     lines.forEach((l, i) => c.feed(l, i));
     const r = c.result();
     assert.equal(r.kind, 'tls/client-cert-required');

@@ -8,7 +8,12 @@ import { ossl, tempDir } from './helpers.ts';
 
 const makeSpec = (serverHash?: 'sha384'): PkiSpec => ({
   ca: { subject: { CN: 'Cache CA' }, key: { type: 'ec' } },
-  server: { subject: { CN: '{{broker.ip}}' }, san: ['IP:{{broker.ip}}'], key: { type: 'ec' }, ...(serverHash ? { hash: serverHash } : {}) },
+  server: {
+    subject: { CN: '{{broker.ip}}' },
+    san: ['IP:{{broker.ip}}'],
+    key: { type: 'ec' },
+    ...(serverHash ? { hash: serverHash } : {}),
+  },
 });
 const spec = makeSpec();
 const vars = { 'broker.ip': '127.0.0.1' };
@@ -16,8 +21,12 @@ const vars = { 'broker.ip': '127.0.0.1' };
 describe('pki: cache', function () {
   this.timeout(60_000);
   let tmp: Awaited<ReturnType<typeof tempDir>>;
-  beforeEach(async () => { tmp = await tempDir('cache'); });
-  afterEach(async () => { await tmp.remove(); });
+  beforeEach(async () => {
+    tmp = await tempDir('cache');
+  });
+  afterEach(async () => {
+    await tmp.remove();
+  });
 
   it('a second build is a cached hit with the same hash and runs no openssl', async () => {
     // An openssl wrapper first on PATH counts every spawn.
@@ -39,7 +48,11 @@ describe('pki: cache', function () {
       assert.equal(warm.hash, cold.hash);
       assert.equal(warm.dir, cold.dir);
       assert.deepEqual(warm.certs, cold.certs);
-      assert.equal((await readFile(calls, 'utf8')).trim().split('\n').length, coldCalls.length, 'warm hit spawned openssl');
+      assert.equal(
+        (await readFile(calls, 'utf8')).trim().split('\n').length,
+        coldCalls.length,
+        'warm hit spawned openssl',
+      );
     } finally {
       process.env.PATH = oldPath;
     }
@@ -63,7 +76,13 @@ describe('pki: cache', function () {
     assert.notEqual((await buildPki(spec, { vars, cacheDir: tmp.dir, now: day2 })).hash, rel1.hash);
     assert.equal(rel1.certs.server.summary.notBefore, '2030-03-01T00:00:00.000Z');
 
-    const abs: PkiSpec = { ca: { subject: { CN: 'abs' }, key: { type: 'ec' }, validity: { notBefore: '2024-01-01T00:00:00Z', notAfter: '2034-01-01T00:00:00Z' } } };
+    const abs: PkiSpec = {
+      ca: {
+        subject: { CN: 'abs' },
+        key: { type: 'ec' },
+        validity: { notBefore: '2024-01-01T00:00:00Z', notAfter: '2034-01-01T00:00:00Z' },
+      },
+    };
     const a1 = await buildPki(abs, { vars, cacheDir: tmp.dir, now: day1 });
     const a2 = await buildPki(abs, { vars, cacheDir: tmp.dir, now: day2 });
     assert.equal(a2.hash, a1.hash);
@@ -73,7 +92,11 @@ describe('pki: cache', function () {
   it('concurrent builds of one spec agree and leave one valid entry', async () => {
     const all = await Promise.all([1, 2, 3].map(() => buildPki(spec, { vars, cacheDir: tmp.dir })));
     assert.equal(new Set(all.map((b) => b.hash)).size, 1);
-    assert.equal(new Set(all.map((b) => b.certs.server.summary.fingerprintSha256)).size, 1, 'all callers see the winning entry');
+    assert.equal(
+      new Set(all.map((b) => b.certs.server.summary.fingerprintSha256)).size,
+      1,
+      'all callers see the winning entry',
+    );
     const entries = (await readdir(tmp.dir)).filter((e) => !e.startsWith('.openssl'));
     assert.deepEqual(entries, [all[0].hash], `leftovers: ${entries.join(', ')}`);
     const v = await ossl(['verify', '-CAfile', all[0].certs.ca.crt, all[0].certs.server.crt]);

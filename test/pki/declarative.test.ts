@@ -10,13 +10,28 @@ import { ossl, tempDir, x509Text } from './helpers.ts';
 const spec: PkiSpec = {
   leaf2: { subject: { CN: 'behind-intermediate' }, issuer: 'inter', key: { type: 'ec', curve: 'P-256' } },
   inter: { subject: { O: 'Rig', CN: 'Rig Intermediate' }, key: { type: 'ec', curve: 'P-384' }, hash: 'sha384' },
-  ca: { subject: { C: 'IT', ST: 'Lazio', L: 'Roma', O: 'Rig', OU: 'Test', CN: 'Rig Test CA', emailAddress: 'ca@example.com' } },
+  ca: {
+    subject: {
+      C: 'IT',
+      ST: 'Lazio',
+      L: 'Roma',
+      O: 'Rig',
+      OU: 'Test',
+      CN: 'Rig Test CA',
+      emailAddress: 'ca@example.com',
+    },
+  },
   server: {
-    subject: { CN: '{{broker.ip}}' }, san: ['IP:{{broker.ip}}', 'DNS:broker.local'], key: { type: 'ec', curve: 'P-256' },
-    hash: 'sha512', validity: { notBefore: '2025-01-02T03:04:05Z', notAfter: '2035-06-07T08:09:10Z' },
+    subject: { CN: '{{broker.ip}}' },
+    san: ['IP:{{broker.ip}}', 'DNS:broker.local'],
+    key: { type: 'ec', curve: 'P-256' },
+    hash: 'sha512',
+    validity: { notBefore: '2025-01-02T03:04:05Z', notAfter: '2035-06-07T08:09:10Z' },
   },
   client: {
-    subject: { CN: 'esp32-client' }, extendedKeyUsage: ['clientAuth'], keyUsage: ['critical', 'digitalSignature'],
+    subject: { CN: 'esp32-client' },
+    extendedKeyUsage: ['clientAuth'],
+    keyUsage: ['critical', 'digitalSignature'],
     key: { type: 'ec', curve: 'P-256', passphrase: 'open sesame' },
   },
   v1: { subject: { CN: 'old-style' }, version: 1, hash: 'sha1', key: { type: 'rsa', bits: 1024 } },
@@ -35,7 +50,9 @@ describe('pki: declarative certificates', function () {
     tmp = await tempDir('decl');
     pki = await buildPki(spec, { vars: { 'broker.ip': '127.0.0.1' }, cacheDir: tmp.dir });
   });
-  after(async () => { await tmp.remove(); });
+  after(async () => {
+    await tmp.remove();
+  });
 
   it('fills {{broker.ip}} before anything else (CN and SAN)', async () => {
     const t = await x509Text(crt('server'));
@@ -46,7 +63,10 @@ describe('pki: declarative certificates', function () {
 
   it('writes every subject DN field', async () => {
     const t = await x509Text(crt('ca'));
-    assert.match(t, /Subject: C = IT, ST = Lazio, L = Roma, O = Rig, OU = Test, CN = Rig Test CA, emailAddress = ca@example\.com/);
+    assert.match(
+      t,
+      /Subject: C = IT, ST = Lazio, L = Roma, O = Rig, OU = Test, CN = Rig Test CA, emailAddress = ca@example\.com/,
+    );
   });
 
   it('makes "ca" a self-signed CA with CA defaults (basicConstraints, keyUsage)', async () => {
@@ -210,8 +230,10 @@ describe('pki: identical CA and server DNs', function () {
     const tmp = await tempDir('samedn');
     try {
       const dn = { C: 'SE', O: 'himinds', CN: '192.168.0.11' };
-      const pki = await buildPki({ ca: { subject: dn, key: { type: 'ec' } }, server: { subject: dn, key: { type: 'ec' } } },
-        { vars: {}, cacheDir: tmp.dir });
+      const pki = await buildPki(
+        { ca: { subject: dn, key: { type: 'ec' } }, server: { subject: dn, key: { type: 'ec' } } },
+        { vars: {}, cacheDir: tmp.dir },
+      );
       const [ca, server] = [pki.certs.ca, pki.certs.server];
       assert.equal(ca.summary.subject, server.summary.subject);
       assert.notEqual(ca.summary.serial, server.summary.serial);
@@ -233,7 +255,10 @@ describe('pki: self-signed leaf', function () {
   it('selfSigned makes a CA:FALSE certificate that is its own issuer and trust anchor', async () => {
     const tmp = await tempDir('selfsigned');
     try {
-      const pki = await buildPki({ server: { subject: { CN: 'lonely' }, selfSigned: true, key: { type: 'ec' } } }, { vars: {}, cacheDir: tmp.dir });
+      const pki = await buildPki(
+        { server: { subject: { CN: 'lonely' }, selfSigned: true, key: { type: 'ec' } } },
+        { vars: {}, cacheDir: tmp.dir },
+      );
       const s = pki.certs.server;
       assert.equal(s.summary.issuer, 'CN=lonely');
       assert.match(await x509Text(s.crt), /CA:FALSE/);
@@ -247,30 +272,53 @@ describe('pki: self-signed leaf', function () {
 
 describe('pki: spec errors', () => {
   let tmp: Awaited<ReturnType<typeof tempDir>>;
-  before(async () => { tmp = await tempDir('errors'); });
-  after(async () => { await tmp.remove(); });
-  const build = (s: PkiSpec, vars: Record<string, string> = {}): Promise<PkiBundle> => buildPki(s, { vars, cacheDir: tmp.dir });
+  before(async () => {
+    tmp = await tempDir('errors');
+  });
+  after(async () => {
+    await tmp.remove();
+  });
+  const build = (s: PkiSpec, vars: Record<string, string> = {}): Promise<PkiBundle> =>
+    buildPki(s, { vars, cacheDir: tmp.dir });
 
   it('detects issuer cycles', async () => {
-    await assert.rejects(build({ a: { subject: {}, issuer: 'b' }, b: { subject: {}, issuer: 'a' } }), /issuer cycle (a → b → a|b → a → b)/);
+    await assert.rejects(
+      build({ a: { subject: {}, issuer: 'b' }, b: { subject: {}, issuer: 'a' } }),
+      /issuer cycle (a → b → a|b → a → b)/,
+    );
   });
   it('names an unknown issuer', async () => {
-    await assert.rejects(build({ ca: { subject: {} }, server: { subject: {}, issuer: 'nope' } }), /pki\.server\.issuer: no certificate named "nope"/);
+    await assert.rejects(
+      build({ ca: { subject: {} }, server: { subject: {}, issuer: 'nope' } }),
+      /pki\.server\.issuer: no certificate named "nope"/,
+    );
   });
   it('needs a "ca" when a leaf names no issuer', async () => {
-    await assert.rejects(build({ server: { subject: {} } }), /pki\.server: no issuer given and no certificate named "ca"/);
+    await assert.rejects(
+      build({ server: { subject: {} } }),
+      /pki\.server: no issuer given and no certificate named "ca"/,
+    );
   });
   it('names an unknown placeholder and where it is', async () => {
-    await assert.rejects(build({ ca: { subject: { CN: '{{broker.ip}}' } } }), /pki\.ca\.subject\.CN: unknown placeholder \{\{broker\.ip\}\}/);
+    await assert.rejects(
+      build({ ca: { subject: { CN: '{{broker.ip}}' } } }),
+      /pki\.ca\.subject\.CN: unknown placeholder \{\{broker\.ip\}\}/,
+    );
   });
   it('refuses extensions on a version 1 certificate', async () => {
-    await assert.rejects(build({ ca: { subject: {}, version: 1, san: ['DNS:x'] } }), /pki\.ca\.san: a version 1 certificate has no extensions/);
+    await assert.rejects(
+      build({ ca: { subject: {}, version: 1, san: ['DNS:x'] } }),
+      /pki\.ca\.san: a version 1 certificate has no extensions/,
+    );
   });
   it('refuses certificate names that are not plain file names', async () => {
     await assert.rejects(build({ '../evil': { subject: {}, selfSigned: true } }), /certificate name "\.\.\/evil"/);
   });
   it('reports schema problems with the field path', async () => {
-    await assert.rejects(build({ ca: { subject: {}, key: { type: 'rsa', bits: 1000 } } } as unknown as PkiSpec), /pki\.ca\.key\.bits/);
+    await assert.rejects(
+      build({ ca: { subject: {}, key: { type: 'rsa', bits: 1000 } } } as unknown as PkiSpec),
+      /pki\.ca\.key\.bits/,
+    );
   });
 });
 
@@ -279,7 +327,10 @@ describe('pki: RSA 4096', function () {
   it('makes a 4096-bit RSA key', async () => {
     const tmp = await tempDir('rsa4096');
     try {
-      const pki = await buildPki({ ca: { subject: { CN: 'big' }, key: { type: 'rsa', bits: 4096 } } }, { vars: {}, cacheDir: tmp.dir });
+      const pki = await buildPki(
+        { ca: { subject: { CN: 'big' }, key: { type: 'rsa', bits: 4096 } } },
+        { vars: {}, cacheDir: tmp.dir },
+      );
       assert.match(await x509Text(pki.certs.ca.crt), /Public-Key: \(4096 bit\)/);
       assert.equal(pki.certs.ca.summary.key, 'RSA 4096');
     } finally {

@@ -9,7 +9,10 @@ export async function tempDir(prefix: string): Promise<{ dir: string; remove: ()
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
-export interface Ran { code: number; out: string }
+export interface Ran {
+  code: number;
+  out: string;
+}
 
 /** Runs openssl and returns exit code plus stdout+stderr, never throwing. */
 export async function ossl(args: string[], env?: Record<string, string>): Promise<Ran> {

@@ -66,13 +66,19 @@ openssl x509 -in server.crt -noout -text | grep -A1 "Subject Alternative Name"
 describe('pki: verbatim scripts', function () {
   this.timeout(120_000);
   let tmp: Awaited<ReturnType<typeof tempDir>>;
-  before(async () => { tmp = await tempDir('verbatim'); });
-  after(async () => { await tmp.remove(); });
+  before(async () => {
+    tmp = await tempDir('verbatim');
+  });
+  after(async () => {
+    await tmp.remove();
+  });
   const vars = { 'broker.ip': '192.168.0.11' };
 
   it('seed 000: sudo commands run; server is a v1 certificate issued by the CA', async () => {
-    const pki = await buildPki({ verbatim: { script: SEED_000, files: { ca: 'ca.crt', server: 'server.crt' } } },
-      { vars, cacheDir: tmp.dir });
+    const pki = await buildPki(
+      { verbatim: { script: SEED_000, files: { ca: 'ca.crt', server: 'server.crt' } } },
+      { vars, cacheDir: tmp.dir },
+    );
     const { ca, server } = pki.certs;
     assert.equal(ca.summary.subject, 'CN=192.168.0.11,OU=CA,O=Home,C=IT');
     assert.equal(server.summary.issuer, ca.summary.subject);
@@ -96,12 +102,21 @@ describe('pki: verbatim scripts', function () {
   });
 
   it('seed 002: SAN from -extfile <(printf …), client cert, DER files converted', async () => {
-    const pki = await buildPki({
-      verbatim: {
-        script: SEED_002,
-        files: { ca: 'ca.crt', server: 'server.crt', client: 'client.der', 'client.key': 'client_key.der', 'ca-der': 'ca.der' },
+    const pki = await buildPki(
+      {
+        verbatim: {
+          script: SEED_002,
+          files: {
+            ca: 'ca.crt',
+            server: 'server.crt',
+            client: 'client.der',
+            'client.key': 'client_key.der',
+            'ca-der': 'ca.der',
+          },
+        },
       },
-    }, { vars, cacheDir: tmp.dir });
+      { vars, cacheDir: tmp.dir },
+    );
     const { ca, server, client } = pki.certs;
     assert.deepEqual(server.summary.san, ['IP:192.168.0.52', 'DNS:raspberry']);
     assert.match(await x509Text(server.crt), /IP Address:192\.168\.0\.52, DNS:raspberry/);
@@ -125,7 +140,10 @@ describe('pki: verbatim scripts', function () {
       'openssl req -new -key server.key -passin pass:1234 -subj /CN=server -out server.csr',
       'openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out server.crt -days 30',
     ].join('\n');
-    const pki = await buildPki({ verbatim: { script, files: { ca: 'ca.crt', server: 'server.crt' } } }, { vars, cacheDir: tmp.dir });
+    const pki = await buildPki(
+      { verbatim: { script, files: { ca: 'ca.crt', server: 'server.crt' } } },
+      { vars, cacheDir: tmp.dir },
+    );
     assert.equal(pki.certs.server.keyEncrypted, true);
     assert.equal(pki.certs.ca.keyEncrypted, undefined);
     const locked = await ossl(['pkey', '-in', pki.certs.server.key as string, '-noout', '-passin', 'pass:wrong']);
@@ -133,34 +151,42 @@ describe('pki: verbatim scripts', function () {
   });
 
   it('a command that would prompt fails, and the error names the command and line', async () => {
-    const script = 'openssl genrsa -out server.key 2048\nopenssl req -new -out server.csr -key server.key\necho never\n';
+    const script =
+      'openssl genrsa -out server.key 2048\nopenssl req -new -out server.csr -key server.key\necho never\n';
     await assert.rejects(
       buildPki({ verbatim: { script, files: { server: 'server.crt' } } }, { vars, cacheDir: tmp.dir }),
       (e: Error) => {
         assert.match(e.message, /line 2: `openssl req -new -out server\.csr -key server\.key` failed/);
         assert.match(e.message, /Error making certificate request|problems making Certificate Request/i);
         return true;
-      });
+      },
+    );
   });
 
   it('a file the script did not write is named, with what it did write', async () => {
-    const script = 'openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=x -keyout ca.key -out ca.crt -days 2\n';
+    const script =
+      'openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=x -keyout ca.key -out ca.crt -days 2\n';
     await assert.rejects(
       buildPki({ verbatim: { script, files: { ca: 'ca.crt', server: 'server.crt' } } }, { vars, cacheDir: tmp.dir }),
-      /"server" needs server\.crt, which the script did not write \(it wrote: ca\.crt, ca\.key\)/);
+      /"server" needs server\.crt, which the script did not write \(it wrote: ca\.crt, ca\.key\)/,
+    );
   });
 
   it('substitutes placeholders in the script and refuses unknown ones', async () => {
-    const script = 'openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN={{broker.ip}}" -keyout ca.key -out ca.crt -days 2\n';
+    const script =
+      'openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN={{broker.ip}}" -keyout ca.key -out ca.crt -days 2\n';
     const pki = await buildPki({ verbatim: { script, files: {} } }, { vars, cacheDir: tmp.dir });
     assert.equal(pki.certs.ca.summary.subject, 'CN=192.168.0.11');
     assert.ok(pki.certs.ca.key, 'empty files: every *.crt with its .key');
-    await assert.rejects(buildPki({ verbatim: { script, files: {} } }, { vars: {}, cacheDir: tmp.dir }),
-      /pki\.verbatim\.script: unknown placeholder \{\{broker\.ip\}\}/);
+    await assert.rejects(
+      buildPki({ verbatim: { script, files: {} } }, { vars: {}, cacheDir: tmp.dir }),
+      /pki\.verbatim\.script: unknown placeholder \{\{broker\.ip\}\}/,
+    );
   });
 
   it('keeps keys out of the script log', async () => {
-    const script = 'openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256\nopenssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=y -keyout ca.key -out ca.crt -days 2\n';
+    const script =
+      'openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256\nopenssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=y -keyout ca.key -out ca.crt -days 2\n';
     const pki = await buildPki({ verbatim: { script, files: { ca: 'ca.crt' } } }, { vars, cacheDir: tmp.dir });
     const log = await readFile(path.join(pki.dir, 'script.log'), 'utf8');
     assert.match(log, /\[private key redacted\]/);
@@ -170,12 +196,21 @@ describe('pki: verbatim scripts', function () {
 
 describe('pki: verbatim file mapping', () => {
   it('maps X / X.crt to certificates and X.key to their keys', () => {
-    assert.deepEqual(mapFiles({ ca: 'ca.pem', 'server.crt': 'srv.crt', 'server.key': 'srv-key.pem' }, ['ca.pem', 'ca.key', 'srv.crt', 'srv-key.pem']),
-      { ca: { crt: 'ca.pem', key: 'ca.key' }, server: { crt: 'srv.crt', key: 'srv-key.pem' } });
+    assert.deepEqual(
+      mapFiles({ ca: 'ca.pem', 'server.crt': 'srv.crt', 'server.key': 'srv-key.pem' }, [
+        'ca.pem',
+        'ca.key',
+        'srv.crt',
+        'srv-key.pem',
+      ]),
+      { ca: { crt: 'ca.pem', key: 'ca.key' }, server: { crt: 'srv.crt', key: 'srv-key.pem' } },
+    );
   });
   it('empty files picks every *.crt with its sibling key', () => {
-    assert.deepEqual(mapFiles({}, ['ca.crt', 'server.crt', 'server.key', 'server.csr']),
-      { ca: { crt: 'ca.crt' }, server: { crt: 'server.crt', key: 'server.key' } });
+    assert.deepEqual(mapFiles({}, ['ca.crt', 'server.crt', 'server.key', 'server.csr']), {
+      ca: { crt: 'ca.crt' },
+      server: { crt: 'server.crt', key: 'server.key' },
+    });
   });
   it('refuses a key without a certificate and paths outside the folder', () => {
     assert.throws(() => mapFiles({ 'x.key': 'x.key' }, ['x.key']), /key "x\.key" has no certificate "x"/);

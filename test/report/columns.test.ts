@@ -11,10 +11,25 @@ import { cell, results, tmpDir } from './helpers.ts';
 
 describe('report columns: labelled by the cell id, whatever core it records', () => {
   const r = results([
-    cell({ id: 'seed/broken/esp32', scenario: 'seed', variant: 'broken', board: 'esp32', core: '2.0.17', status: 'fail',
-      reason: 'expected kind tls/name-mismatch, got connected', outcome: { kind: 'connected' } }),
+    cell({
+      id: 'seed/broken/esp32',
+      scenario: 'seed',
+      variant: 'broken',
+      board: 'esp32',
+      core: '2.0.17',
+      status: 'fail',
+      reason: 'expected kind tls/name-mismatch, got connected',
+      outcome: { kind: 'connected' },
+    }),
     cell({ id: 'seed/broken/esp32@1.0.2', scenario: 'seed', variant: 'broken', board: 'esp32', core: '1.0.2' }),
-    cell({ id: 'seed/broken/esp32', scenario: 'seed', variant: 'broken', board: 'esp32', core: '2.0.17', target: 'hardware' }),
+    cell({
+      id: 'seed/broken/esp32',
+      scenario: 'seed',
+      variant: 'broken',
+      board: 'esp32',
+      core: '2.0.17',
+      target: 'hardware',
+    }),
     cell({ id: 'seed/broken/control', scenario: 'seed', variant: 'broken', board: 'control', target: 'host' }),
   ]);
 
@@ -27,7 +42,12 @@ describe('report columns: labelled by the cell id, whatever core it records', ()
     const xml = buildJunit(r, makeLogStore(tmpDir(), makeRedactor([])));
     const names = [...xml.matchAll(/<testcase [^>]*name="([^"]*)"/g)].map((m) => m[1]);
     // One suite per board; the control, alone in its suite, needs no suffix.
-    assert.deepEqual(names.sort(), ['seed/broken', 'seed/broken [hardware]', 'seed/broken [twin@1.0.2]', 'seed/broken [twin]']);
+    assert.deepEqual(names.sort(), [
+      'seed/broken',
+      'seed/broken [hardware]',
+      'seed/broken [twin@1.0.2]',
+      'seed/broken [twin]',
+    ]);
   });
 
   it('summary table columns and failure details', () => {
@@ -38,17 +58,21 @@ describe('report columns: labelled by the cell id, whatever core it records', ()
     assert.match(md, /on esp32 \(twin\)/);
   });
 
-  it('the report page\'s board filter', async () => {
+  it("the report page's board filter", async () => {
     const vm = await import('node:vm');
     const { MiniNode, miniDocument } = await import('./mini-dom.ts');
     const html = buildHtml(r, { logs: makeLogStore(tmpDir(), makeRedactor([])) });
     const dataText = /<script type="application\/json" id="rig-data">([\s\S]*?)<\/script>/.exec(html)?.[1] ?? '';
     const js = /<script>([\s\S]*)<\/script>/.exec(html.slice(html.lastIndexOf('<script>')))?.[1] ?? '';
-    const data = new MiniNode('script'); data.textContent = dataText;
+    const data = new MiniNode('script');
+    data.textContent = dataText;
     const ids: Record<string, InstanceType<typeof MiniNode>> = { 'rig-data': data };
     for (const id of ['f-board', 'f-text', 'shown', 'cells-body', 'grid', 'cells']) ids[id] = new MiniNode(id);
     vm.runInNewContext(js, { document: miniDocument(ids, []), setTimeout, clearTimeout });
-    assert.deepEqual(ids['f-board'].children.map((o) => o.textContent), ['esp32', 'esp32@1.0.2', 'control']);
+    assert.deepEqual(
+      ids['f-board'].children.map((o) => o.textContent),
+      ['esp32', 'esp32@1.0.2', 'control'],
+    );
     assert.doesNotMatch(html.slice(0, html.indexOf('<script')), /esp32@2\.0\.17/, 'server-side grid headers');
   });
 });

@@ -22,8 +22,13 @@ export function results(cells: Cell[], runId = 'run-1'): Results {
   return {
     version: 1,
     run: {
-      id: runId, startedAt: '2026-11-22T08:00:00.000Z', finishedAt: '2026-11-22T08:01:00.000Z', rigVersion: '0.1.0',
-      target: ['twin'], broker: { provider: 'local', version: '2.0.11' }, versions: { mbedtls: '2.28.3' },
+      id: runId,
+      startedAt: '2026-11-22T08:00:00.000Z',
+      finishedAt: '2026-11-22T08:01:00.000Z',
+      rigVersion: '0.1.0',
+      target: ['twin'],
+      broker: { provider: 'local', version: '2.0.11' },
+      versions: { mbedtls: '2.28.3' },
     },
     cells,
   };

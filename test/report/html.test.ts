@@ -11,20 +11,49 @@ describe('report/html', () => {
   const dir = tmpDir();
   writeFile(dir, 'logs/s.log', `boot\nMQTT connecting\n${HOSTILE}\n<img src=x onerror=alert(2)>\n\u2028line sep\n`);
   writeFile(dir, 'logs/broker.log', '1700000000: New connection from 127.0.0.1:5555 on port 8883.\n');
-  const r = results([
-    cell({ scenario: 'cn', variant: 'b', board: 'esp32', status: 'fail', reason: `reason ${HOSTILE}`, serialLog: 'logs/s.log', brokerLog: 'logs/broker.log', matchedLines: [2],
-      outcome: { kind: 'tls/name-mismatch', code: 'mbedtls:-9984' }, quarantine: 'https://github.com/acme/rig/issues/3',
-      certificates: [{ name: 'server', subject: 'CN=<b>x</b>', issuer: 'CN=ca', san: ['IP:127.0.0.1'], notBefore: '2026-01-01', notAfter: '2027-01-01', key: 'RSA 2048', signature: 'sha256WithRSAEncryption', version: 3, isCA: false }],
-      timings: { build: 1200, handshake: 340 } }),
-    cell({ scenario: `x${HOSTILE}`, variant: 'v', board: `<b onmouseover=alert(3)>`, status: 'pass' }),
-  ], `run-${HOSTILE}`);
+  const r = results(
+    [
+      cell({
+        scenario: 'cn',
+        variant: 'b',
+        board: 'esp32',
+        status: 'fail',
+        reason: `reason ${HOSTILE}`,
+        serialLog: 'logs/s.log',
+        brokerLog: 'logs/broker.log',
+        matchedLines: [2],
+        outcome: { kind: 'tls/name-mismatch', code: 'mbedtls:-9984' },
+        quarantine: 'https://github.com/acme/rig/issues/3',
+        certificates: [
+          {
+            name: 'server',
+            subject: 'CN=<b>x</b>',
+            issuer: 'CN=ca',
+            san: ['IP:127.0.0.1'],
+            notBefore: '2026-01-01',
+            notAfter: '2027-01-01',
+            key: 'RSA 2048',
+            signature: 'sha256WithRSAEncryption',
+            version: 3,
+            isCA: false,
+          },
+        ],
+        timings: { build: 1200, handshake: 340 },
+      }),
+      cell({ scenario: `x${HOSTILE}`, variant: 'v', board: `<b onmouseover=alert(3)>`, status: 'pass' }),
+    ],
+    `run-${HOSTILE}`,
+  );
   const html = buildHtml(r, { logs: makeLogStore(dir, makeRedactor([])) });
 
   it('is self-contained: no external src/href, no @import or url(), a CSP that forbids network', () => {
     assert.ok(!/\b(?:src|href|action)\s*=\s*["']?\s*(?:https?:)?\/\//i.test(html), 'no network src/href');
     assert.ok(!/<link\b/i.test(html));
     assert.ok(!/@import|url\(/i.test(html));
-    assert.match(html, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">/);
+    assert.match(
+      html,
+      /<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">/,
+    );
     assert.equal((html.match(/<script\b/g) ?? []).length, 2, 'only the data block and the page script');
   });
 
@@ -39,7 +68,10 @@ describe('report/html', () => {
     const m = /<script type="application\/json" id="rig-data">([\s\S]*?)<\/script>/.exec(html);
     assert.ok(m);
     assert.ok(m[1].includes('\\u003c/script\\u003e\\u003cscript\\u003ealert(1)'));
-    const data = JSON.parse(m[1]) as { logs: Record<string, { head: string[] }>; cells: { reason?: string; matchedLines?: number[] }[] };
+    const data = JSON.parse(m[1]) as {
+      logs: Record<string, { head: string[] }>;
+      cells: { reason?: string; matchedLines?: number[] }[];
+    };
     assert.equal(data.logs['logs/s.log'].head[2], HOSTILE);
     assert.equal(data.cells[0].reason, `reason ${HOSTILE}`);
     assert.deepEqual(data.cells[0].matchedLines, [2]);
@@ -58,7 +90,8 @@ describe('report/html', () => {
   it('has filters, grid and lazy logs for a 5,000-cell run', () => {
     const big = buildHtml(syntheticResults(5000));
     for (const id of ['f-board', 'f-text', 'grid', 'cells-body']) assert.ok(big.includes(`id="${id}"`), id);
-    for (const s of ['pass', 'fail', 'error', 'skip', 'flaky', 'quarantined']) assert.ok(big.includes(`value="${s}" checked`), s);
+    for (const s of ['pass', 'fail', 'error', 'skip', 'flaky', 'quarantined'])
+      assert.ok(big.includes(`value="${s}" checked`), s);
     // No per-cell markup is generated server-side: rows and logs are built by the page on demand.
     assert.ok(!big.includes('<tr class="row'));
     assert.ok(big.length < 8_000_000, `html is ${big.length} characters`);
@@ -72,25 +105,43 @@ describe('report/html page script (run under node:vm with a minimal DOM)', () =>
     const dir = tmpDir();
     writeFile(dir, 'logs/s.log', `boot\nMQTT connecting\n${HOSTILE}\n`);
     const r = results([
-      cell({ scenario: 'cn', variant: 'b', board: 'esp32', status: 'fail', serialLog: 'logs/s.log', matchedLines: [1], outcome: { kind: 'tls/name-mismatch', code: 'mbedtls:-9984' } }),
+      cell({
+        scenario: 'cn',
+        variant: 'b',
+        board: 'esp32',
+        status: 'fail',
+        serialLog: 'logs/s.log',
+        matchedLines: [1],
+        outcome: { kind: 'tls/name-mismatch', code: 'mbedtls:-9984' },
+      }),
       cell({ scenario: 'cn', variant: 'b', board: 'esp32', target: 'hardware', status: 'pass' }),
       cell({ scenario: 'ok', variant: 'v', board: 'esp8266', status: 'pass' }),
     ]);
     const html = buildHtml(r, { logs: makeLogStore(dir, makeRedactor([])) });
     const dataText = /<script type="application\/json" id="rig-data">([\s\S]*?)<\/script>/.exec(html)?.[1] ?? '';
     const js = /<script>([\s\S]*)<\/script>/.exec(html.slice(html.lastIndexOf('<script>')))?.[1] ?? '';
-    const data = new MiniNode('script'); data.textContent = dataText;
+    const data = new MiniNode('script');
+    data.textContent = dataText;
     const ids: Record<string, InstanceType<typeof MiniNode>> = { 'rig-data': data };
     for (const id of ['f-board', 'f-text', 'shown', 'cells-body', 'grid', 'cells']) ids[id] = new MiniNode(id);
-    const boxes = ['pass', 'fail', 'error', 'skip', 'flaky', 'quarantined'].map((s) => { const b = new MiniNode('input'); b.value = s; b.checked = true; return b; });
+    const boxes = ['pass', 'fail', 'error', 'skip', 'flaky', 'quarantined'].map((s) => {
+      const b = new MiniNode('input');
+      b.value = s;
+      b.checked = true;
+      return b;
+    });
     vm.runInNewContext(js, { document: miniDocument(ids, boxes), setTimeout, clearTimeout });
 
     const rows = ids['cells-body'].children;
     assert.equal(rows.length, 3);
     assert.equal(ids.shown.textContent, 'showing 3 of 3');
     assert.match(ids.grid.textContent, /twin fail -9984 · hw pass ⚠ twin≠hardware/);
-    boxes[0].checked = false; boxes[0].dispatch('change');
-    assert.deepEqual(rows.map((x) => x.hidden), [false, true, true]);
+    boxes[0].checked = false;
+    boxes[0].dispatch('change');
+    assert.deepEqual(
+      rows.map((x) => x.hidden),
+      [false, true, true],
+    );
     assert.equal(ids.shown.textContent, 'showing 1 of 3');
     rows[0].dispatch('click');
     const detail = ids['cells-body'].children[1];

@@ -14,7 +14,12 @@ root = ET.parse(sys.argv[1]).getroot()
 def conv(e): return {"tag": e.tag, "attrib": e.attrib, "text": e.text or "", "children": [conv(c) for c in e]}
 print(json.dumps(conv(root)))
 `;
-interface Node { tag: string; attrib: Record<string, string>; text: string; children: Node[] }
+interface Node {
+  tag: string;
+  attrib: Record<string, string>;
+  text: string;
+  children: Node[];
+}
 
 function hasPython(): boolean {
   return spawnSync('python3', ['-c', 'import xml.etree.ElementTree'], { stdio: 'ignore' }).status === 0;
@@ -22,23 +27,51 @@ function hasPython(): boolean {
 
 describe('report/junit', () => {
   const dir = tmpDir();
-  const garbage = 'boot\u0000\u0007\u001b[0;31mE (123) esp-tls: -0x2700\u001b[0m\ud800 half surrogate ]]> <tag> & "q"\uFFFE';
+  const garbage =
+    'boot\u0000\u0007\u001b[0;31mE (123) esp-tls: -0x2700\u001b[0m\ud800 half surrogate ]]> <tag> & "q"\uFFFE';
   writeFile(dir, 'logs/a.log', `line 1\n${garbage}\nline 3\n`);
   const r = results([
     cell({ scenario: 'cn-only', variant: 'broken', board: 'esp32', status: 'pass', serialLog: 'logs/a.log' }),
-    cell({ scenario: 'cn-only', variant: 'broken', board: 'esp32', target: 'hardware', status: 'fail', reason: 'expected connected, got -9984',
-      outcome: { kind: 'tls/name-mismatch', code: 'mbedtls:-9984' }, expected: { kind: 'connected' }, failures: ['serial: /MQTT connected/ not seen'], serialLog: 'logs/a.log' }),
-    cell({ scenario: 'cn-only', variant: 'fixed', board: 'esp32', status: 'error', reason: 'serial port vanished', outcome: { kind: 'crash' } }),
+    cell({
+      scenario: 'cn-only',
+      variant: 'broken',
+      board: 'esp32',
+      target: 'hardware',
+      status: 'fail',
+      reason: 'expected connected, got -9984',
+      outcome: { kind: 'tls/name-mismatch', code: 'mbedtls:-9984' },
+      expected: { kind: 'connected' },
+      failures: ['serial: /MQTT connected/ not seen'],
+      serialLog: 'logs/a.log',
+    }),
+    cell({
+      scenario: 'cn-only',
+      variant: 'fixed',
+      board: 'esp32',
+      status: 'error',
+      reason: 'serial port vanished',
+      outcome: { kind: 'crash' },
+    }),
     cell({ scenario: 'san-ip', variant: 'broken', board: 'esp8266', status: 'skip', reason: 'needs hardware' }),
     cell({ scenario: 'san-ip', variant: 'fixed', board: 'esp8266', status: 'flaky', attempts: 3 }),
-    cell({ scenario: 'expired', variant: 'broken', board: 'esp8266', status: 'fail', quarantine: 'https://github.com/acme/rig/issues/7', reason: 'timing' }),
+    cell({
+      scenario: 'expired',
+      variant: 'broken',
+      board: 'esp8266',
+      status: 'fail',
+      quarantine: 'https://github.com/acme/rig/issues/7',
+      reason: 'timing',
+    }),
   ]);
   const xml = buildJunit(r, makeLogStore(dir, makeRedactor([])));
   const file = join(dir, 'junit.xml');
   writeFileSync(file, xml);
 
   it('is well-formed XML 1.0 even with serial garbage', function () {
-    if (!hasPython()) { console.log('skip: python3 with xml.etree not available to parse XML'); this.skip(); }
+    if (!hasPython()) {
+      console.log('skip: python3 with xml.etree not available to parse XML');
+      this.skip();
+    }
     const tree = JSON.parse(execFileSync('python3', ['-c', PY, file], { encoding: 'utf8' })) as Node;
     assert.equal(tree.tag, 'testsuites');
     assert.equal(tree.attrib.tests, '6');
@@ -48,13 +81,22 @@ describe('report/junit', () => {
   });
 
   it('has one suite per board and one case per scenario/variant, failure vs error vs skipped', function () {
-    if (!hasPython()) { console.log('skip: python3 with xml.etree not available to parse XML'); this.skip(); }
+    if (!hasPython()) {
+      console.log('skip: python3 with xml.etree not available to parse XML');
+      this.skip();
+    }
     const tree = JSON.parse(execFileSync('python3', ['-c', PY, file], { encoding: 'utf8' })) as Node;
     const suites = tree.children;
-    assert.deepEqual(suites.map((s) => s.attrib.name), ['esp32', 'esp8266']);
+    assert.deepEqual(
+      suites.map((s) => s.attrib.name),
+      ['esp32', 'esp8266'],
+    );
     const esp32 = suites[0].children.filter((c) => c.tag === 'testcase');
     // The same scenario/variant on twin and hardware gets a target qualifier so names stay unique.
-    assert.deepEqual(esp32.map((c) => c.attrib.name), ['cn-only/broken [twin]', 'cn-only/broken [hardware]', 'cn-only/fixed']);
+    assert.deepEqual(
+      esp32.map((c) => c.attrib.name),
+      ['cn-only/broken [twin]', 'cn-only/broken [hardware]', 'cn-only/fixed'],
+    );
     assert.ok(esp32.every((c) => c.attrib.classname === 'esp32.cn-only'));
     const kids = (c: Node): string[] => c.children.map((k) => k.tag);
     assert.deepEqual(kids(esp32[0]), ['properties', 'system-out']);
@@ -76,17 +118,29 @@ describe('report/junit', () => {
     assert.equal(esp8266[0].children.find((k) => k.tag === 'skipped')?.attrib.message, 'needs hardware');
     const flaky = esp8266[1];
     assert.ok(!flaky.children.some((k) => ['failure', 'error', 'skipped'].includes(k.tag)), 'flaky counts as passed');
-    const props = flaky.children.find((k) => k.tag === 'properties')?.children.map((p) => `${p.attrib.name}=${p.attrib.value}`);
+    const props = flaky.children
+      .find((k) => k.tag === 'properties')
+      ?.children.map((p) => `${p.attrib.name}=${p.attrib.value}`);
     assert.ok(props?.includes('flaky=true') && props.includes('attempts=3'));
     assert.match(flaky.children.find((k) => k.tag === 'system-err')?.text ?? '', /flaky: passed after 3 attempts/);
     const q = esp8266[2].children.find((k) => k.tag === 'skipped');
-    assert.match(q?.attrib.message ?? '', /^quarantined: https:\/\/github\.com\/acme\/rig\/issues\/7 \(status fail: timing\)$/);
+    assert.match(
+      q?.attrib.message ?? '',
+      /^quarantined: https:\/\/github\.com\/acme\/rig\/issues\/7 \(status fail: timing\)$/,
+    );
   });
 
   it('truncates long serial logs with a note', () => {
     const d = tmpDir();
-    writeFile(d, 'big.log', Array.from({ length: 5000 }, (_, i) => `line ${i + 1} ${'x'.repeat(60)}`).join('\n') + '\n');
-    const x = buildJunit(results([cell({ scenario: 's', variant: 'v', board: 'b', status: 'fail', serialLog: 'big.log' })]), makeLogStore(d, makeRedactor([])));
+    writeFile(
+      d,
+      'big.log',
+      Array.from({ length: 5000 }, (_, i) => `line ${i + 1} ${'x'.repeat(60)}`).join('\n') + '\n',
+    );
+    const x = buildJunit(
+      results([cell({ scenario: 's', variant: 'v', board: 'b', status: 'fail', serialLog: 'big.log' })]),
+      makeLogStore(d, makeRedactor([])),
+    );
     const m = /<system-out>([\s\S]*?)<\/system-out>/.exec(x);
     assert.ok(m);
     assert.ok(m[1].length < 70_000, `system-out is ${m[1].length} chars`);

@@ -14,18 +14,31 @@ function shard(name: string, r: Results, logs: Record<string, string>): string {
 }
 
 describe('report/merge', () => {
-  const a = results([
-    cell({ scenario: 'cn', variant: 'b', board: 'esp32', serialLog: 'logs/cn.log', brokerLog: 'logs/broker.log' }),
-    cell({ scenario: 'shared', variant: 'v', board: 'esp32', serialLog: 'logs/shared.log' }),
-  ], 'run-a');
+  const a = results(
+    [
+      cell({ scenario: 'cn', variant: 'b', board: 'esp32', serialLog: 'logs/cn.log', brokerLog: 'logs/broker.log' }),
+      cell({ scenario: 'shared', variant: 'v', board: 'esp32', serialLog: 'logs/shared.log' }),
+    ],
+    'run-a',
+  );
   a.run.shard = '1/2';
   a.run.startedAt = '2026-11-22T08:00:05.000Z';
   a.run.finishedAt = '2026-11-22T08:10:00.000Z';
   a.run.versions = { mbedtls: '2.28.3', 'esp32:esp32': '2.0.17' };
-  const b = results([
-    cell({ scenario: 'cn', variant: 'b', board: 'esp8266', status: 'fail', serialLog: 'logs/cn.log', brokerLog: 'logs/broker.log' }),
-    cell({ scenario: 'shared', variant: 'v', board: 'esp32', serialLog: 'logs/shared.log' }),
-  ], 'run-b');
+  const b = results(
+    [
+      cell({
+        scenario: 'cn',
+        variant: 'b',
+        board: 'esp8266',
+        status: 'fail',
+        serialLog: 'logs/cn.log',
+        brokerLog: 'logs/broker.log',
+      }),
+      cell({ scenario: 'shared', variant: 'v', board: 'esp32', serialLog: 'logs/shared.log' }),
+    ],
+    'run-b',
+  );
   b.run.shard = '2/2';
   b.run.target = ['twin', 'hardware'];
   b.run.startedAt = '2026-11-22T08:00:01.000Z';
@@ -33,13 +46,25 @@ describe('report/merge', () => {
   b.run.versions = { mbedtls: '2.28.3', bearssl: '0.6' };
 
   it('concatenates cells, copies logs with rewritten paths, combines run metadata', () => {
-    const da = shard('a', a, { 'logs/cn.log': 'esp32 log\n', 'logs/broker.log': 'broker a\n', 'logs/shared.log': 'same\n' });
-    const db = shard('b', b, { 'logs/cn.log': 'esp8266 log\n', 'logs/broker.log': 'broker b\n', 'logs/shared.log': 'same\n' });
+    const da = shard('a', a, {
+      'logs/cn.log': 'esp32 log\n',
+      'logs/broker.log': 'broker a\n',
+      'logs/shared.log': 'same\n',
+    });
+    const db = shard('b', b, {
+      'logs/cn.log': 'esp8266 log\n',
+      'logs/broker.log': 'broker b\n',
+      'logs/shared.log': 'same\n',
+    });
     const out = tmpDir('rig-merged-');
     const m = mergeRuns([da, db], out);
-    assert.deepEqual(m.cells.map((c) => c.id), ['cn/b/esp32#twin', 'shared/v/esp32#twin', 'cn/b/esp8266#twin']);
+    assert.deepEqual(
+      m.cells.map((c) => c.id),
+      ['cn/b/esp32#twin', 'shared/v/esp32#twin', 'cn/b/esp8266#twin'],
+    );
     // Same relative log name in both shards → distinct copies, contents preserved.
-    const logOf = (id: string): string => readFileSync(join(out, m.cells.find((c) => c.id === id)?.serialLog ?? 'x'), 'utf8');
+    const logOf = (id: string): string =>
+      readFileSync(join(out, m.cells.find((c) => c.id === id)?.serialLog ?? 'x'), 'utf8');
     assert.equal(logOf('cn/b/esp32#twin'), 'esp32 log\n');
     assert.equal(logOf('cn/b/esp8266#twin'), 'esp8266 log\n');
     assert.equal(m.cells[0].serialLog, 'shards/1-1_2/logs/cn.log');
@@ -61,7 +86,14 @@ describe('report/merge', () => {
     const da = shard('a', a, { 'logs/cn.log': 'x\n', 'logs/broker.log': 'x\n', 'logs/shared.log': 'same\n' });
     const db = shard('b', b2, { 'logs/cn.log': 'y\n', 'logs/broker.log': 'y\n', 'logs/shared.log': 'same\n' });
     const out = tmpDir('rig-merged-');
-    assert.throws(() => mergeRuns([da, db], out), (e: Error) => e.name === 'MergeError' && e.message.includes('"shared/v/esp32#twin"') && e.message.includes(da) && e.message.includes(db));
+    assert.throws(
+      () => mergeRuns([da, db], out),
+      (e: Error) =>
+        e.name === 'MergeError' &&
+        e.message.includes('"shared/v/esp32#twin"') &&
+        e.message.includes(da) &&
+        e.message.includes(db),
+    );
     assert.ok(!existsSync(join(out, 'results.json')));
   });
 
@@ -74,6 +106,9 @@ describe('report/merge', () => {
   it('refuses a log path that leaves the shard folder', () => {
     const evil = results([cell({ scenario: 's', variant: 'v', board: 'b', serialLog: '../../etc/passwd' })]);
     const d = shard('evil', evil, {});
-    assert.throws(() => mergeRuns([d], tmpDir()), /cells\[0\]\.serialLog: log path "\.\.\/\.\.\/etc\/passwd" leaves the run folder/);
+    assert.throws(
+      () => mergeRuns([d], tmpDir()),
+      /cells\[0\]\.serialLog: log path "\.\.\/\.\.\/etc\/passwd" leaves the run folder/,
+    );
   });
 });

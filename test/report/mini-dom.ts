@@ -17,16 +17,28 @@ export class MiniNode {
   get textContent(): string {
     return this.tagName === '#text' ? this.ownText : this.ownText + this.children.map((c) => c.textContent).join('');
   }
-  set textContent(v: string) { this.children = []; this.ownText = String(v); }
+  set textContent(v: string) {
+    this.children = [];
+    this.ownText = String(v);
+  }
   appendChild(c: MiniNode): MiniNode {
-    if (c.tagName === '#fragment') { for (const k of c.children) this.appendChild(k); c.children = []; return c; }
+    if (c.tagName === '#fragment') {
+      for (const k of c.children) this.appendChild(k);
+      c.children = [];
+      return c;
+    }
     c.parent?.removeChild(c);
     c.parent = this;
     this.children.push(c);
     return c;
   }
-  removeChild(c: MiniNode): void { this.children = this.children.filter((x) => x !== c); c.parent = undefined; }
-  remove(): void { this.parent?.removeChild(this); }
+  removeChild(c: MiniNode): void {
+    this.children = this.children.filter((x) => x !== c);
+    c.parent = undefined;
+  }
+  remove(): void {
+    this.parent?.removeChild(this);
+  }
   after(n: MiniNode): void {
     const p = this.parent;
     if (!p) return;
@@ -34,12 +46,22 @@ export class MiniNode {
     p.children.splice(p.children.indexOf(this) + 1, 0, n);
     n.parent = p;
   }
-  setAttribute(k: string, v: string): void { this.attrs[k] = v; }
-  addEventListener(type: string, fn: () => void): void { (this.listeners[type] ??= []).push(fn); }
-  dispatch(type: string): void { for (const fn of this.listeners[type] ?? []) fn(); }
+  setAttribute(k: string, v: string): void {
+    this.attrs[k] = v;
+  }
+  addEventListener(type: string, fn: () => void): void {
+    (this.listeners[type] ??= []).push(fn);
+  }
+  dispatch(type: string): void {
+    for (const fn of this.listeners[type] ?? []) fn();
+  }
   scrollIntoView(): void {}
-  get dataset(): Record<string, string> { return this.attrs; }
-  all(): MiniNode[] { return [this, ...this.children.flatMap((c) => c.all())]; }
+  get dataset(): Record<string, string> {
+    return this.attrs;
+  }
+  all(): MiniNode[] {
+    return [this, ...this.children.flatMap((c) => c.all())];
+  }
 }
 
 export function miniDocument(ids: Record<string, MiniNode>, checkboxes: MiniNode[]): Record<string, unknown> {
@@ -48,6 +70,10 @@ export function miniDocument(ids: Record<string, MiniNode>, checkboxes: MiniNode
     querySelectorAll: () => checkboxes,
     createElement: (t: string) => new MiniNode(t),
     createDocumentFragment: () => new MiniNode('#fragment'),
-    createTextNode: (t: string) => { const n = new MiniNode('#text'); n.textContent = t; return n; },
+    createTextNode: (t: string) => {
+      const n = new MiniNode('#text');
+      n.textContent = t;
+      return n;
+    },
   };
 }

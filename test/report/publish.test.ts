@@ -2,13 +2,22 @@ import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MARKER, STEP_SUMMARY_LIMIT, commentBody, parseConcatenatedJson, publishReport } from '../../rig/report/publish.ts';
+import {
+  MARKER,
+  STEP_SUMMARY_LIMIT,
+  commentBody,
+  parseConcatenatedJson,
+  publishReport,
+} from '../../rig/report/publish.ts';
 import { COMMENT_LIMIT } from '../../rig/report/summary.ts';
 import { tmpDir } from './helpers.ts';
 
 const FAKE_GH = fileURLToPath(new URL('../fixtures/fake-gh.mjs', import.meta.url));
 
-interface FakeState { comments: { id: number; body: string; issue: number }[]; calls: { argv: string[]; hasToken: boolean }[] }
+interface FakeState {
+  comments: { id: number; body: string; issue: number }[];
+  calls: { argv: string[]; hasToken: boolean }[];
+}
 
 describe('report/publish', () => {
   before(() => chmodSync(FAKE_GH, 0o755));
@@ -19,8 +28,13 @@ describe('report/publish', () => {
     const stepFile = join(dir, 'step-summary.md');
     writeFileSync(stepFile, '');
     const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH, FAKE_GH_STATE: stateFile, GITHUB_STEP_SUMMARY: stepFile,
-      GITHUB_REF: 'refs/pull/42/merge', GITHUB_REPOSITORY: 'acme/rig', GITHUB_TOKEN: 'ghs_fake', ...extra,
+      PATH: process.env.PATH,
+      FAKE_GH_STATE: stateFile,
+      GITHUB_STEP_SUMMARY: stepFile,
+      GITHUB_REF: 'refs/pull/42/merge',
+      GITHUB_REPOSITORY: 'acme/rig',
+      GITHUB_TOKEN: 'ghs_fake',
+      ...extra,
     };
     return { env, stepFile, state: () => JSON.parse(readFileSync(stateFile, 'utf8')) as FakeState };
   }
@@ -50,25 +64,36 @@ describe('report/publish', () => {
       'api --paginate repos/acme/rig/issues/42/comments?per_page=100',
       `api --method PATCH repos/acme/rig/issues/comments/${mine[0].id}`,
     ]);
-    assert.ok(end.calls.every((c) => c.hasToken), 'GITHUB_TOKEN handed to gh as GH_TOKEN');
+    assert.ok(
+      end.calls.every((c) => c.hasToken),
+      'GITHUB_TOKEN handed to gh as GH_TOKEN',
+    );
     assert.equal(readFileSync(stepFile, 'utf8'), '## report one\n## report two\n');
   });
 
   it('takes --pr over GITHUB_REF and skips the comment without PR or token', async () => {
     const a = setup({ GITHUB_REF: 'refs/heads/main' });
     const r1 = await publishReport({ summary: 'x', env: a.env, gh: FAKE_GH });
-    assert.deepEqual(r1.comment, { action: 'skipped', reason: 'no pull request (GITHUB_REF is not refs/pull/N/merge and no --pr)' });
+    assert.deepEqual(r1.comment, {
+      action: 'skipped',
+      reason: 'no pull request (GITHUB_REF is not refs/pull/N/merge and no --pr)',
+    });
     const r2 = await publishReport({ summary: 'x', env: a.env, gh: FAKE_GH, pr: 7 });
     assert.equal(r2.comment.action, 'created');
     assert.match(a.state().calls[1].argv[3], /^repos\/acme\/rig\/issues\/7\/comments$/);
     const b = setup({ GITHUB_TOKEN: undefined, GH_TOKEN: undefined });
-    assert.deepEqual((await publishReport({ summary: 'x', env: b.env, gh: FAKE_GH })).comment, { action: 'skipped', reason: 'no GH_TOKEN or GITHUB_TOKEN' });
+    assert.deepEqual((await publishReport({ summary: 'x', env: b.env, gh: FAKE_GH })).comment, {
+      action: 'skipped',
+      reason: 'no GH_TOKEN or GITHUB_TOKEN',
+    });
   });
 
   it('surfaces a gh failure with its stderr', async () => {
     const { env } = setup({ FAKE_GH_STATE: undefined });
-    await assert.rejects(publishReport({ summary: 'x', env, gh: FAKE_GH }),
-      /^PublishError: gh api --paginate repos\/acme\/rig\/issues\/42\/comments\?per_page=100 failed: fake gh: FAKE_GH_STATE not set$/);
+    await assert.rejects(
+      publishReport({ summary: 'x', env, gh: FAKE_GH }),
+      /^PublishError: gh api --paginate repos\/acme\/rig\/issues\/42\/comments\?per_page=100 failed: fake gh: FAKE_GH_STATE not set$/,
+    );
   });
 
   it('keeps the job summary under 1 MiB and the comment under 65,536 characters', async () => {
@@ -85,6 +110,9 @@ describe('report/publish', () => {
   });
 
   it('splits gh --paginate output (arrays back to back)', () => {
-    assert.deepEqual(parseConcatenatedJson('[{"id":1,"body":"a]["}][{"id":2}]\n'), [[{ id: 1, body: 'a][' }], [{ id: 2 }]]);
+    assert.deepEqual(parseConcatenatedJson('[{"id":1,"body":"a]["}][{"id":2}]\n'), [
+      [{ id: 1, body: 'a][' }],
+      [{ id: 2 }],
+    ]);
   });
 });

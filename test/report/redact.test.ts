@@ -21,7 +21,16 @@ function makeKeys(): Record<string, string> {
     pkcs8rsa: openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048']),
     ec: openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout']),
     rsa: openssl(['genrsa', '-traditional', '2048']),
-    encrypted: openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-aes256', '-pass', `pass:${PASSPHRASE}`]),
+    encrypted: openssl([
+      'genpkey',
+      '-algorithm',
+      'EC',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-aes256',
+      '-pass',
+      `pass:${PASSPHRASE}`,
+    ]),
     rsaEncrypted: openssl(['genrsa', '-traditional', '-aes256', '-passout', `pass:${PASSPHRASE}`, '2048']),
   };
 }
@@ -33,7 +42,10 @@ function bodyLines(pem: string): string[] {
 
 /** A key as a C string in a generated header: one quoted piece per line. */
 function asCHeader(pem: string): string {
-  const pieces = pem.trimEnd().split('\n').map((l) => `  "${l}\\n"`);
+  const pieces = pem
+    .trimEnd()
+    .split('\n')
+    .map((l) => `  "${l}\\n"`);
   return `#define SECRET_KEY \\\n${pieces.join(' \\\n')}\n`;
 }
 
@@ -42,7 +54,11 @@ function assertClean(text: string, keys: Record<string, string>, where: string):
   for (const [name, pem] of Object.entries(keys)) {
     for (const line of bodyLines(pem)) assert.ok(!text.includes(line), `${where}: body of ${name} key leaked: ${line}`);
   }
-  const forms = (s: string): string[] => [s, JSON.stringify(s).slice(1, -1), s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')];
+  const forms = (s: string): string[] => [
+    s,
+    JSON.stringify(s).slice(1, -1),
+    s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;'),
+  ];
   for (const secret of [PASSPHRASE, WIFI, MQTT]) {
     for (const f of forms(secret)) assert.ok(!text.includes(f), `${where}: secret leaked as ${f}`);
   }
@@ -52,7 +68,12 @@ describe('report/redact', function () {
   this.timeout(60_000);
   let keys: Record<string, string> = {};
   before(function () {
-    try { openssl(['version']); } catch { console.log('skip: openssl CLI not available to make real keys'); this.skip(); }
+    try {
+      openssl(['version']);
+    } catch {
+      console.log('skip: openssl CLI not available to make real keys');
+      this.skip();
+    }
     keys = makeKeys();
   });
   const redact = makeRedactor([WIFI, MQTT, PASSPHRASE, '']);
@@ -97,7 +118,10 @@ describe('report/redact', function () {
 
   it('masks passwords, also escaped or URL-encoded, and leaves other text alone', () => {
     assert.equal(redact(`WiFi.begin("lab", "${WIFI}") pass=${WIFI}`), 'WiFi.begin("lab", "***") pass=***');
-    assert.equal(redact(`#define SECRET_MQTT_PASS "${JSON.stringify(MQTT).slice(1, -1)}"`), '#define SECRET_MQTT_PASS "***"');
+    assert.equal(
+      redact(`#define SECRET_MQTT_PASS "${JSON.stringify(MQTT).slice(1, -1)}"`),
+      '#define SECRET_MQTT_PASS "***"',
+    );
     assert.equal(redact(`mqtts://u:${encodeURIComponent(MQTT)}@broker`), 'mqtts://u:***@broker');
     assert.equal(makeRedactor([])('nothing to hide'), 'nothing to hide');
   });
@@ -108,11 +132,24 @@ describe('report/redact', function () {
     writeFile(dir, 'logs/s.log', serial);
     writeFile(dir, 'logs/broker.log', `Client dev: bad password ${MQTT}\n${keys.rsa}`);
     const r = results([
-      cell({ scenario: 'leak', variant: 'v', board: 'esp32', status: 'fail', reason: `passphrase ${PASSPHRASE} rejected`, serialLog: 'logs/s.log', brokerLog: 'logs/broker.log',
-        failures: [`saw ${WIFI}`], outcome: { kind: 'unknown', detail: keys.pkcs8rsa }, expected: { password: MQTT } }),
+      cell({
+        scenario: 'leak',
+        variant: 'v',
+        board: 'esp32',
+        status: 'fail',
+        reason: `passphrase ${PASSPHRASE} rejected`,
+        serialLog: 'logs/s.log',
+        brokerLog: 'logs/broker.log',
+        failures: [`saw ${WIFI}`],
+        outcome: { kind: 'unknown', detail: keys.pkcs8rsa },
+        expected: { password: MQTT },
+      }),
     ]);
     r.run.args = ['--wifi-pass', WIFI];
-    const { paths } = writeReports(dir, r, { redactor: redact, baseline: results([cell({ scenario: 'leak', variant: 'v', board: 'esp32', reason: WIFI })]) });
+    const { paths } = writeReports(dir, r, {
+      redactor: redact,
+      baseline: results([cell({ scenario: 'leak', variant: 'v', board: 'esp32', reason: WIFI })]),
+    });
     for (const p of [...Object.values(paths), join(dir, 'logs/s.log'), join(dir, 'logs/broker.log')]) {
       assertClean(readFileSync(p, 'utf8'), keys, p);
     }

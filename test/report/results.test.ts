@@ -14,10 +14,19 @@ describe('report/results', () => {
 
   it('names the file and the field of a bad value', () => {
     const f = join(tmpDir(), 'results.json');
-    const r = results([cell({ scenario: 's', variant: 'v', board: 'b' }), cell({ scenario: 's', variant: 'w', board: 'b' })]);
+    const r = results([
+      cell({ scenario: 's', variant: 'v', board: 'b' }),
+      cell({ scenario: 's', variant: 'w', board: 'b' }),
+    ]);
     (r.cells[1] as unknown as Record<string, unknown>).status = 'passed';
     writeFileSync(f, JSON.stringify(r));
-    assert.throws(() => readResults(f), (e: Error) => e instanceof ResultsFileError && e.message.startsWith(`${f}: invalid results file`) && /cells\[1\]\.status: /.test(e.message));
+    assert.throws(
+      () => readResults(f),
+      (e: Error) =>
+        e instanceof ResultsFileError &&
+        e.message.startsWith(`${f}: invalid results file`) &&
+        /cells\[1\]\.status: /.test(e.message),
+    );
   });
 
   it('rejects another version and broken JSON with the file name', () => {

@@ -11,7 +11,10 @@ describe('report/writeReports', () => {
   it('writes the four files for a 5,000-cell run, summary under the comment limit', () => {
     const dir = tmpDir();
     const r = writeSyntheticRun(dir, 5000, { longReasons: true });
-    const { paths, ms } = writeReports(dir, r, { redactor: makeRedactor([]), baseline: syntheticResults(5000, { seed: 3, runId: 'base' }) });
+    const { paths, ms } = writeReports(dir, r, {
+      redactor: makeRedactor([]),
+      baseline: syntheticResults(5000, { seed: 3, runId: 'base' }),
+    });
     for (const p of Object.values(paths)) assert.ok(existsSync(p), p);
     assert.equal(readResults(paths.results).cells.length, 5000);
     const md = readFileSync(paths.summary, 'utf8');

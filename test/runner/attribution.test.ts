@@ -29,7 +29,12 @@ describe('runner: messages and log lines belong to the cell whose client made th
 
   /** Connects as `id`, publishes, disconnects; resolves once the broker logged the publish. */
   async function publish(id: string, payload: string, topic = `${TOPIC}/up`, qos: 0 | 1 = 0): Promise<void> {
-    const c = await mqtt.connectAsync({ host: '127.0.0.1', port: broker.ports[1883], clientId: id, reconnectPeriod: 0 });
+    const c = await mqtt.connectAsync({
+      host: '127.0.0.1',
+      port: broker.ports[1883],
+      clientId: id,
+      reconnectPeriod: 0,
+    });
     await c.publishAsync(topic, payload, { qos });
     await c.endAsync();
     await broker.waitForLog(new RegExp(`Received PUBLISH from ${id} `), 5_000);
@@ -39,7 +44,11 @@ describe('runner: messages and log lines belong to the cell whose client made th
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'rig-attribution-'));
     chmodSync(dir, 0o755);
-    broker = await startBroker({ listeners: [{ port: 1883 }], allowAnonymous: true }, { dir, certs: {} }, { provider: 'local', workDir: dir });
+    broker = await startBroker(
+      { listeners: [{ port: 1883 }], allowAnonymous: true },
+      { dir, certs: {} },
+      { provider: 'local', workDir: dir },
+    );
     ledger = new BrokerLedger();
     untap = broker.onLine((l) => ledger.record(l));
     observer = await Observer.start({ host: '127.0.0.1', port: broker.ports[1883], tls: false, topic: TOPIC });
@@ -65,10 +74,15 @@ describe('runner: messages and log lines belong to the cell whose client made th
     await publish('stranger', 'hello');
     await seen(4);
     const ma = a.messages();
-    assert.deepEqual(ma.counted.map((m) => m.payload), ['hello']);
-    assert.equal(ma.counted[0], observer.messages[2], 'the esp8266 message, not the control client\'s of the same size');
-    assert.deepEqual(ma.unattributed.map((u) => u.why), ['published by rig-control-v (s/v/control#host)',
-      'published by stranger, not this cell\'s client']);
+    assert.deepEqual(
+      ma.counted.map((m) => m.payload),
+      ['hello'],
+    );
+    assert.equal(ma.counted[0], observer.messages[2], "the esp8266 message, not the control client's of the same size");
+    assert.deepEqual(
+      ma.unattributed.map((u) => u.why),
+      ['published by rig-control-v (s/v/control#host)', "published by stranger, not this cell's client"],
+    );
     assert.deepEqual(b.messages().counted, [observer.messages[1]]);
     const log = a.brokerLog().join('\n');
     assert.match(log, /as rig-esp8266-v /);
@@ -97,21 +111,30 @@ describe('runner: messages and log lines belong to the cell whose client made th
     await new Promise((r) => setTimeout(r, 1100)); // past the departed cell's trailing window
     await publish('rig-esp32-v', 'mine now');
     await seen(n + 2);
-    assert.deepEqual(c.messages().counted.map((m) => m.payload), ['mine now']);
+    assert.deepEqual(
+      c.messages().counted.map((m) => m.payload),
+      ['mine now'],
+    );
     c.leave();
   });
 
-  it('a board learns the id its own sketch chose from the broker log, but not while another board runs, nor from another board\'s host', async () => {
+  it("a board learns the id its own sketch chose from the broker log, but not while another board runs, nor from another board's host", async () => {
     const h = ledger.enter('s/v/mkr1000#hardware', { learns: true });
     h.add('rig-mkr1000-v');
     const n = observer.messages.length;
     await publish('Client-3f2a', 'from the board');
     await seen(n + 1);
-    assert.deepEqual(h.messages().counted.map((m) => m.payload), ['from the board']);
+    assert.deepEqual(
+      h.messages().counted.map((m) => m.payload),
+      ['from the board'],
+    );
     const other = ledger.enter('s/v/esp8266#hardware', { learns: true });
     await publish('Client-77c1', 'whose?');
     await seen(n + 2);
-    assert.deepEqual(h.messages().counted.map((m) => m.payload), ['from the board']);
+    assert.deepEqual(
+      h.messages().counted.map((m) => m.payload),
+      ['from the board'],
+    );
     assert.deepEqual(other.messages().counted, []);
     other.leave();
     h.leave();
@@ -129,8 +152,13 @@ describe('runner: messages and log lines belong to the cell whose client made th
     const w = ledger.enter('s/v/esp32-will#twin', { learns: false });
     w.add('with-will');
     const n = observer.messages.length;
-    const c = await mqtt.connectAsync({ host: '127.0.0.1', port: broker.ports[1883], clientId: 'with-will', reconnectPeriod: 0,
-      will: { topic: `${TOPIC}/status`, payload: Buffer.from('gone'), qos: 0, retain: false } });
+    const c = await mqtt.connectAsync({
+      host: '127.0.0.1',
+      port: broker.ports[1883],
+      clientId: 'with-will',
+      reconnectPeriod: 0,
+      will: { topic: `${TOPIC}/status`, payload: Buffer.from('gone'), qos: 0, retain: false },
+    });
     c.stream.destroy(); // an ungraceful end: the broker publishes the will
     await seen(n + 1);
     assert.deepEqual(w.messages().counted, []);

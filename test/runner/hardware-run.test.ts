@@ -16,9 +16,13 @@ import { FAKE_CLI, installAllCores, recordingBinding, useFake } from '../hardwar
 
 // ESP8266 ROM banner at 74880 baud read at 115200 (garbage), then the sketch's lines as seed 002 shows them.
 const BOOT_NOISE = Buffer.from([0x20, 0xe0, 0x80, 0xfe, 0x12, 0x9c, 0x0a, 0xc3, 0x28, 0x1b, 0x9f, 0x0d, 0x0a]);
-const BAD_SERVER_NAME = ['', 'Connecting to lab-wifi', 'WiFi connected, IP address: 192.168.0.61',
+const BAD_SERVER_NAME = [
+  '',
+  'Connecting to lab-wifi',
+  'WiFi connected, IP address: 192.168.0.61',
   'Attempting MQTT connection...failed, rc=-2 try again in 5 seconds',
-  'SSL error: Expected server name was not found in the chain.'];
+  'SSL error: Expected server name was not found in the chain.',
+];
 
 const WIFI_PASS = 'lab-wifi-secret';
 
@@ -42,7 +46,11 @@ describe('runner: twin and hardware side by side', function () {
     SerialPortMock.binding.reset();
     SerialPortMock.binding.createPort('/dev/ttyUSB0');
   });
-  afterEach(() => { fake.restore(); SerialPortMock.binding.reset(); rmSync(tmp, { recursive: true, force: true }); });
+  afterEach(() => {
+    fake.restore();
+    SerialPortMock.binding.reset();
+    rmSync(tmp, { recursive: true, force: true });
+  });
 
   /** Plays the board: once the rig releases reset, the "board" boots and prints `lines`. */
   async function run(lines: string[]): Promise<Awaited<ReturnType<typeof runMatrix>>> {
@@ -57,30 +65,60 @@ describe('runner: twin and hardware side by side', function () {
       }
     }, 20);
     const hw = await hardwareRunner({
-      inventory: { version: 1, boards: [{ name: 'nodemcu-1', profile: 'esp8266', serial: 'A9XK2L', fixtures: [] }], brokerAddress: '127.0.0.1' },
+      inventory: {
+        version: 1,
+        boards: [{ name: 'nodemcu-1', profile: 'esp8266', serial: 'A9XK2L', fixtures: [] }],
+        brokerAddress: '127.0.0.1',
+      },
       env: { RIG_WIFI_SSID: 'lab-wifi', RIG_WIFI_PASS: WIFI_PASS },
-      tools: { cli: FAKE_CLI, binding: rec.binding, stateDir: path.join(tmp, 'state'),
-        list: async () => [{ path: '/dev/ttyUSB0', vid: '1a86', pid: '7523', serialNumber: 'A9XK2L', sources: ['serialport'] }] },
+      tools: {
+        cli: FAKE_CLI,
+        binding: rec.binding,
+        stateDir: path.join(tmp, 'state'),
+        list: async () => [
+          { path: '/dev/ttyUSB0', vid: '1a86', pid: '7523', serialNumber: 'A9XK2L', sources: ['serialport'] },
+        ],
+      },
     });
     const loaded = await loadScenario(path.join(paths.scenarios, 'seeds', 'esp8266-san-ip-bad-server-name.yaml'));
     try {
       return await runMatrix({
-        scenarios: [loaded], boardProfiles: await loadBoards(paths.boards), targets: ['twin', 'hardware'], filter: /\/broken\/esp8266$/,
-        jobs: 2, retries: 0, broker: 'local', outDir: path.join(tmp, 'run'), quarantine: [], sandbox: true,
-        progress: createProgress(process.stderr, { quiet: true }), paths, defaultTimeoutMs: 8_000, args: [],
-        hardware: hw.run, hardwareBrokerIp: hw.brokerIp,
+        scenarios: [loaded],
+        boardProfiles: await loadBoards(paths.boards),
+        targets: ['twin', 'hardware'],
+        filter: /\/broken\/esp8266$/,
+        jobs: 2,
+        retries: 0,
+        broker: 'local',
+        outDir: path.join(tmp, 'run'),
+        quarantine: [],
+        sandbox: true,
+        progress: createProgress(process.stderr, { quiet: true }),
+        paths,
+        defaultTimeoutMs: 8_000,
+        args: [],
+        hardware: hw.run,
+        hardwareBrokerIp: hw.brokerIp,
       });
-    } finally { clearInterval(board); }
+    } finally {
+      clearInterval(board);
+    }
   }
 
   it('the board and its twin agree on BAD_SERVER_NAME; the board was built and flashed through arduino-cli', async () => {
-    const r = await run([...BAD_SERVER_NAME, 'RIG: connect fail state=-2 tls=56 text="Expected server name was not found in the chain."']);
+    const r = await run([
+      ...BAD_SERVER_NAME,
+      'RIG: connect fail state=-2 tls=56 text="Expected server name was not found in the chain."',
+    ]);
     const byTarget = Object.fromEntries(r.results.cells.map((c) => [c.target, c]));
     assert.equal(byTarget.twin?.status, 'pass');
     assert.equal(byTarget.hardware?.status, 'pass', JSON.stringify(byTarget.hardware));
     assert.equal(byTarget.hardware?.outcome.kind, 'tls/name-mismatch');
     assert.equal(byTarget.hardware?.outcome.code, 'bearssl:56');
-    assert.deepEqual(fake.invocations().map((a) => a[0]), ['compile', 'upload']);
+    assert.deepEqual(
+      fake.invocations().map((a) => a[0]),
+      ['compile', 'upload'],
+    );
     const summary = readFileSync(path.join(r.runDir, 'summary.md'), 'utf8');
     assert.doesNotMatch(summary, /twin≠hardware/);
     assert.doesNotMatch(readFileSync(path.join(r.runDir, 'results.json'), 'utf8'), /lab-wifi-secret/);
@@ -91,15 +129,25 @@ describe('runner: twin and hardware side by side', function () {
 
   it('a board that prints the lab WiFi password leaks it into no file of the run', async () => {
     // Many sketches echo their credentials while debugging; the password comes from RIG_WIFI_PASS, not the scenario.
-    const r = await run(['', `Connecting to lab-wifi with password ${WIFI_PASS}`, 'WiFi connected, IP address: 192.168.0.61',
-      ...BAD_SERVER_NAME.slice(3), 'RIG: connect fail state=-2 tls=56 text="Expected server name was not found in the chain."']);
+    const r = await run([
+      '',
+      `Connecting to lab-wifi with password ${WIFI_PASS}`,
+      'WiFi connected, IP address: 192.168.0.61',
+      ...BAD_SERVER_NAME.slice(3),
+      'RIG: connect fail state=-2 tls=56 text="Expected server name was not found in the chain."',
+    ]);
     const hw = r.results.cells.find((c) => c.target === 'hardware')!;
     assert.equal(hw.status, 'pass', JSON.stringify(hw));
     const serial = readFileSync(path.join(r.runDir, hw.serialLog!), 'utf8');
     assert.match(serial, /Connecting to lab-wifi with password \*\*\*/, 'the line is kept, the password masked');
     const all = files(r.runDir);
-    for (const f of ['results.json', 'junit.xml', 'summary.md', 'report.html']) assert.ok(all.includes(path.join(r.runDir, f)), f);
-    for (const f of all) assert.ok(!readFileSync(f, 'latin1').includes(WIFI_PASS), `${path.relative(r.runDir, f)} holds the WiFi password`);
+    for (const f of ['results.json', 'junit.xml', 'summary.md', 'report.html'])
+      assert.ok(all.includes(path.join(r.runDir, f)), f);
+    for (const f of all)
+      assert.ok(
+        !readFileSync(f, 'latin1').includes(WIFI_PASS),
+        `${path.relative(r.runDir, f)} holds the WiFi password`,
+      );
     assert.ok(!JSON.stringify(r.results).includes(WIFI_PASS), 'the results the CLI prints');
   });
 
@@ -110,17 +158,33 @@ describe('runner: twin and hardware side by side', function () {
     assert.match(readFileSync(path.join(r.runDir, 'summary.md'), 'utf8'), /twin≠hardware/);
   });
 
-  it('a MKR1000 client-certificate cell needs the board\'s ECC508 CSR in the inventory, and says so', async () => {
+  it("a MKR1000 client-certificate cell needs the board's ECC508 CSR in the inventory, and says so", async () => {
     const hw = await hardwareRunner({
-      inventory: { version: 1, boards: [{ name: 'mkr-1', profile: 'mkr1000', serial: 'MKR0001', fixtures: [] }], brokerAddress: '127.0.0.1' },
+      inventory: {
+        version: 1,
+        boards: [{ name: 'mkr-1', profile: 'mkr1000', serial: 'MKR0001', fixtures: [] }],
+        brokerAddress: '127.0.0.1',
+      },
       env: { RIG_WIFI_SSID: 'lab-wifi', RIG_WIFI_PASS: WIFI_PASS },
       tools: { cli: FAKE_CLI, stateDir: path.join(tmp, 'state'), list: async () => [] },
     });
     const r = await runMatrix({
-      scenarios: [await loadScenario(path.join(paths.scenarios, 'matrix', 'matrix-trust-and-auth.yaml'))], boardProfiles: await loadBoards(paths.boards),
-      targets: ['hardware'], filter: /\/client-cert\/mkr1000$/, jobs: 1, retries: 0, broker: 'local', outDir: path.join(tmp, 'run'), quarantine: [],
-      sandbox: false, progress: createProgress(process.stderr, { quiet: true }), paths, defaultTimeoutMs: 8_000, args: [],
-      hardware: hw.run, hardwareBrokerIp: hw.brokerIp,
+      scenarios: [await loadScenario(path.join(paths.scenarios, 'matrix', 'matrix-trust-and-auth.yaml'))],
+      boardProfiles: await loadBoards(paths.boards),
+      targets: ['hardware'],
+      filter: /\/client-cert\/mkr1000$/,
+      jobs: 1,
+      retries: 0,
+      broker: 'local',
+      outDir: path.join(tmp, 'run'),
+      quarantine: [],
+      sandbox: false,
+      progress: createProgress(process.stderr, { quiet: true }),
+      paths,
+      defaultTimeoutMs: 8_000,
+      args: [],
+      hardware: hw.run,
+      hardwareBrokerIp: hw.brokerIp,
     });
     const [cell] = r.results.cells;
     assert.equal(cell?.status, 'error', JSON.stringify(cell));
@@ -128,29 +192,56 @@ describe('runner: twin and hardware side by side', function () {
     assert.deepEqual(fake.invocations(), [], 'nothing was built or flashed with a certificate the board cannot use');
   });
 
-  it('a compile error on a board is reported with the tool\'s words and not retried (a retry cannot fix it)', async () => {
+  it("a compile error on a board is reported with the tool's words and not retried (a retry cannot fix it)", async () => {
     const sketch = path.join(tmp, 'broken');
     mkdirSync(sketch);
     writeFileSync(path.join(sketch, 'broken.ino'), 'void setup() {}\nvoid loop() {}\n#error "SECRET_CA missing"\n');
     const file = path.join(tmp, 'hw-compile-error.yaml');
-    writeFileSync(file, `version: 1\nid: hw-compile-error\npki: { ca: {}, server: { san: ["DNS:broker.lab"] } }
+    writeFileSync(
+      file,
+      `version: 1\nid: hw-compile-error\npki: { ca: {}, server: { san: ["DNS:broker.lab"] } }
 broker: { listeners: [{ port: 8883, tls: {}, allowAnonymous: true }] }\nsketch: ${sketch}\nboards: [esp8266]
-client: { connect: broker.lab }\nvariants: { default: {} }\nexpect: { default: { esp8266: { kind: connected } } }\n`);
+client: { connect: broker.lab }\nvariants: { default: {} }\nexpect: { default: { esp8266: { kind: connected } } }\n`,
+    );
     const hw = await hardwareRunner({
-      inventory: { version: 1, boards: [{ name: 'nodemcu-1', profile: 'esp8266', serial: 'A9XK2L', fixtures: [] }], brokerAddress: '127.0.0.1' },
+      inventory: {
+        version: 1,
+        boards: [{ name: 'nodemcu-1', profile: 'esp8266', serial: 'A9XK2L', fixtures: [] }],
+        brokerAddress: '127.0.0.1',
+      },
       env: { RIG_WIFI_SSID: 'lab-wifi', RIG_WIFI_PASS: WIFI_PASS },
-      tools: { cli: FAKE_CLI, stateDir: path.join(tmp, 'state'),
-        list: async () => [{ path: '/dev/ttyUSB0', vid: '1a86', pid: '7523', serialNumber: 'A9XK2L', sources: ['serialport'] }] },
+      tools: {
+        cli: FAKE_CLI,
+        stateDir: path.join(tmp, 'state'),
+        list: async () => [
+          { path: '/dev/ttyUSB0', vid: '1a86', pid: '7523', serialNumber: 'A9XK2L', sources: ['serialport'] },
+        ],
+      },
     });
     const r = await runMatrix({
-      scenarios: [await loadScenario(file)], boardProfiles: await loadBoards(paths.boards), targets: ['hardware'], jobs: 1, retries: 2,
-      broker: 'local', outDir: path.join(tmp, 'run'), quarantine: [], sandbox: false, progress: createProgress(process.stderr, { quiet: true }),
-      paths, defaultTimeoutMs: 8_000, args: [], hardware: hw.run, hardwareBrokerIp: hw.brokerIp,
+      scenarios: [await loadScenario(file)],
+      boardProfiles: await loadBoards(paths.boards),
+      targets: ['hardware'],
+      jobs: 1,
+      retries: 2,
+      broker: 'local',
+      outDir: path.join(tmp, 'run'),
+      quarantine: [],
+      sandbox: false,
+      progress: createProgress(process.stderr, { quiet: true }),
+      paths,
+      defaultTimeoutMs: 8_000,
+      args: [],
+      hardware: hw.run,
+      hardwareBrokerIp: hw.brokerIp,
     });
     const [cell] = r.results.cells;
     assert.equal(cell?.status, 'error', JSON.stringify(cell));
     assert.equal(cell?.attempts, 1, 'not retried');
     assert.match(cell?.reason ?? '', /#error "SECRET_CA missing"/);
-    assert.deepEqual(fake.invocations().map((a) => a[0]), ['compile']);
+    assert.deepEqual(
+      fake.invocations().map((a) => a[0]),
+      ['compile'],
+    );
   });
 });

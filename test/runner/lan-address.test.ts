@@ -36,11 +36,23 @@ describe("twins on the user's LAN address", function () {
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-lan-'));
     const scenario = parseScenarioText(TEXT, 'lan-address.yaml');
     const r = await runMatrix({
-      scenarios: [{ file: path.join(paths.scenarios, 'lan-address.yaml'), scenario }], boardProfiles: await loadBoards(paths.boards),
-      targets: ['twin'], jobs: 2, retries: 0, broker: 'local', outDir: path.join(tmp, 'run'), quarantine: [], sandbox: true,
-      progress: createProgress(process.stderr, { quiet: true }), paths, defaultTimeoutMs: 20_000, args: [],
+      scenarios: [{ file: path.join(paths.scenarios, 'lan-address.yaml'), scenario }],
+      boardProfiles: await loadBoards(paths.boards),
+      targets: ['twin'],
+      jobs: 2,
+      retries: 0,
+      broker: 'local',
+      outDir: path.join(tmp, 'run'),
+      quarantine: [],
+      sandbox: true,
+      progress: createProgress(process.stderr, { quiet: true }),
+      paths,
+      defaultTimeoutMs: 20_000,
+      args: [],
     });
-    const got = Object.fromEntries(r.results.cells.map((c) => [c.id, `${c.status} ${c.outcome.kind} ${c.outcome.code ?? ''}`.trim()]));
+    const got = Object.fromEntries(
+      r.results.cells.map((c) => [c.id, `${c.status} ${c.outcome.kind} ${c.outcome.code ?? ''}`.trim()]),
+    );
     assert.deepEqual(got, {
       'lan-address/by-ip/control': 'pass connected',
       'lan-address/by-ip-cn-only/control': 'pass tls/name-mismatch openssl:ERR_TLS_CERT_ALTNAME_INVALID',

@@ -23,15 +23,31 @@ describe('run folders hold no secrets', function () {
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-secrets-'));
     const loaded = await loadScenario(path.join(paths.scenarios, 'matrix', 'matrix-trust-and-auth.yaml'));
     const r = await runMatrix({
-      scenarios: [loaded], boardProfiles: await loadBoards(paths.boards), targets: ['twin'], filter: /\/(bad-password|client-cert)\//,
-      jobs: 2, retries: 0, broker: 'local', outDir: path.join(tmp, 'run'), quarantine: [], sandbox: true,
-      progress: createProgress(process.stderr, { quiet: true }), paths, defaultTimeoutMs: 20_000, args: [],
+      scenarios: [loaded],
+      boardProfiles: await loadBoards(paths.boards),
+      targets: ['twin'],
+      filter: /\/(bad-password|client-cert)\//,
+      jobs: 2,
+      retries: 0,
+      broker: 'local',
+      outDir: path.join(tmp, 'run'),
+      quarantine: [],
+      sandbox: true,
+      progress: createProgress(process.stderr, { quiet: true }),
+      paths,
+      defaultTimeoutMs: 20_000,
+      args: [],
     });
-    assert.ok(r.results.cells.some((c) => c.id === 'matrix-trust-and-auth/client-cert/mkr1000' && c.status === 'pass'),
-      'the sandboxed MKR1000 connects with its slot key');
+    assert.ok(
+      r.results.cells.some((c) => c.id === 'matrix-trust-and-auth/client-cert/mkr1000' && c.status === 'pass'),
+      'the sandboxed MKR1000 connects with its slot key',
+    );
     assert.ok(r.results.cells.filter((c) => c.variant === 'bad-password').every((c) => c.status === 'pass'));
     const all = files(r.runDir);
-    assert.ok(all.some((f) => f.endsWith('mosquitto.conf')), 'the broker conf is kept for the report');
+    assert.ok(
+      all.some((f) => f.endsWith('mosquitto.conf')),
+      'the broker conf is kept for the report',
+    );
     for (const f of all) {
       assert.doesNotMatch(path.basename(f), /\.key$|^passwd$/, f);
       const text = readFileSync(f, 'latin1');

@@ -14,14 +14,29 @@ describe('runner: --out folder reuse', function () {
   this.timeout(120_000);
   const paths = projectPaths();
   let tmp: string;
-  before(() => { tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-out-reuse-')); });
+  before(() => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-out-reuse-'));
+  });
   after(() => rmSync(tmp, { recursive: true, force: true }));
 
-  const run = async (outDir: string, filter: RegExp) => runMatrix({
-    scenarios: [await loadScenario(path.join(paths.scenarios, 'seeds', 'esp8266-san-ip-bad-server-name.yaml'))],
-    boardProfiles: await loadBoards(paths.boards), targets: ['twin'], boards: ['control'], filter, jobs: 2, retries: 0, broker: 'local',
-    outDir, quarantine: [], sandbox: false, progress: createProgress(process.stderr, { quiet: true }), paths, defaultTimeoutMs: 10_000, args: [],
-  });
+  const run = async (outDir: string, filter: RegExp) =>
+    runMatrix({
+      scenarios: [await loadScenario(path.join(paths.scenarios, 'seeds', 'esp8266-san-ip-bad-server-name.yaml'))],
+      boardProfiles: await loadBoards(paths.boards),
+      targets: ['twin'],
+      boards: ['control'],
+      filter,
+      jobs: 2,
+      retries: 0,
+      broker: 'local',
+      outDir,
+      quarantine: [],
+      sandbox: false,
+      progress: createProgress(process.stderr, { quiet: true }),
+      paths,
+      defaultTimeoutMs: 10_000,
+      args: [],
+    });
 
   it('a second run into the same folder leaves only its own cells', async () => {
     const out = path.join(tmp, 'run');

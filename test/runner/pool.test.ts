@@ -10,11 +10,17 @@ describe('runner building blocks', () => {
     const pool = new Pool(2);
     let active = 0;
     let peak = 0;
-    await Promise.all(Array.from({ length: 8 }, () => pool.run(async () => {
-      active++; peak = Math.max(peak, active);
-      await tick(); await tick();
-      active--;
-    })));
+    await Promise.all(
+      Array.from({ length: 8 }, () =>
+        pool.run(async () => {
+          active++;
+          peak = Math.max(peak, active);
+          await tick();
+          await tick();
+          active--;
+        }),
+      ),
+    );
     assert.equal(peak, 2);
   });
 
@@ -22,9 +28,20 @@ describe('runner building blocks', () => {
     const lock = new KeyedLock();
     const order: string[] = [];
     await Promise.all([
-      lock.with('board:a', async () => { order.push('a1+'); await tick(); await tick(); order.push('a1-'); }),
-      lock.with('board:a', async () => { order.push('a2+'); order.push('a2-'); }),
-      lock.with('board:b', async () => { order.push('b+'); order.push('b-'); }),
+      lock.with('board:a', async () => {
+        order.push('a1+');
+        await tick();
+        await tick();
+        order.push('a1-');
+      }),
+      lock.with('board:a', async () => {
+        order.push('a2+');
+        order.push('a2-');
+      }),
+      lock.with('board:b', async () => {
+        order.push('b+');
+        order.push('b-');
+      }),
     ]);
     assert.ok(order.indexOf('a2+') > order.indexOf('a1-'), order.join(' '));
     assert.ok(order.indexOf('b+') < order.indexOf('a1-'), order.join(' '));

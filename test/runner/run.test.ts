@@ -19,15 +19,26 @@ const fixtures = path.join(paths.root, 'test', 'fixtures', 'scenarios');
 /** Processes whose command line, working folder or environment mentions the pattern (twins get their world by env). */
 function psLines(pattern: RegExp): string[] {
   const out = execFileSync('ps', ['-eo', 'pid,ppid,args'], { encoding: 'utf8' });
-  return out.split('\n').slice(1).filter((l) => {
-    if (/\bps -eo\b/.test(l) || !l.trim()) return false;
-    const pid = l.trim().split(/\s+/)[0]!;
-    if (Number(pid) === process.pid) return false;
-    let extra = '';
-    try { extra += readFileSync(`/proc/${pid}/environ`, 'latin1'); } catch { /* gone or not ours */ }
-    try { extra += ` ${readlinkSync(`/proc/${pid}/cwd`)}`; } catch { /* gone */ }
-    return pattern.test(l) || pattern.test(extra);
-  });
+  return out
+    .split('\n')
+    .slice(1)
+    .filter((l) => {
+      if (/\bps -eo\b/.test(l) || !l.trim()) return false;
+      const pid = l.trim().split(/\s+/)[0]!;
+      if (Number(pid) === process.pid) return false;
+      let extra = '';
+      try {
+        extra += readFileSync(`/proc/${pid}/environ`, 'latin1');
+      } catch {
+        /* gone or not ours */
+      }
+      try {
+        extra += ` ${readlinkSync(`/proc/${pid}/cwd`)}`;
+      } catch {
+        /* gone */
+      }
+      return pattern.test(l) || pattern.test(extra);
+    });
 }
 
 describe('runner: cell statuses on the ESP32 twin', function () {
@@ -47,12 +58,24 @@ describe('runner: cell statuses on the ESP32 twin', function () {
     const text = readFileSync(file, 'utf8').replace('{{flag.file}}', flag);
     const scenario = parseScenarioText(text, file);
     run = await runMatrix({
-      scenarios: [{ file, scenario }], boardProfiles: await loadBoards(paths.boards), targets: ['twin'],
-      jobs: 2, retries: 1, broker: 'local', outDir: path.join(tmp, 'run'), quarantine: [], sandbox: false,
-      progress: createProgress(process.stderr, { quiet: true }), paths, defaultTimeoutMs: 20_000, args: [],
+      scenarios: [{ file, scenario }],
+      boardProfiles: await loadBoards(paths.boards),
+      targets: ['twin'],
+      jobs: 2,
+      retries: 1,
+      broker: 'local',
+      outDir: path.join(tmp, 'run'),
+      quarantine: [],
+      sandbox: false,
+      progress: createProgress(process.stderr, { quiet: true }),
+      paths,
+      defaultTimeoutMs: 20_000,
+      args: [],
     });
   });
-  after(() => { if (tmp) rmSync(tmp, { recursive: true, force: true }); });
+  after(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
 
   it('pass: connects and its publish reaches the observer', () => {
     const c = cell('pass');
@@ -88,7 +111,8 @@ describe('runner: cell statuses on the ESP32 twin', function () {
     assert.match(c.reason ?? '', /hardware only: needs the WINC1500 firmware/);
   });
   it('writes every report and a serial log per cell; exit code says "failed"', () => {
-    for (const f of ['results.json', 'junit.xml', 'summary.md', 'report.html']) assert.ok(existsSync(path.join(run.runDir, f)), f);
+    for (const f of ['results.json', 'junit.xml', 'summary.md', 'report.html'])
+      assert.ok(existsSync(path.join(run.runDir, f)), f);
     assert.match(readFileSync(path.join(run.runDir, cell('hang').serialLog!), 'utf8'), /booted, now hanging/);
     assert.equal(run.exitCode, 1);
   });
@@ -104,10 +128,20 @@ describe('runner: quarantine', function () {
     const file = path.join(fixtures, 'status-paths.yaml');
     const scenario = parseScenarioText(readFileSync(file, 'utf8'), file);
     const r = await runMatrix({
-      scenarios: [{ file, scenario }], boardProfiles: await loadBoards(paths.boards), targets: ['twin'], filter: /\/(fail|pass)\//,
-      jobs: 2, retries: 0, broker: 'local', outDir: path.join(tmp, 'run'), sandbox: true,
+      scenarios: [{ file, scenario }],
+      boardProfiles: await loadBoards(paths.boards),
+      targets: ['twin'],
+      filter: /\/(fail|pass)\//,
+      jobs: 2,
+      retries: 0,
+      broker: 'local',
+      outDir: path.join(tmp, 'run'),
+      sandbox: true,
       quarantine: [{ cells: 'status-paths/fail/*', issue: 'https://example.invalid/issues/7' }],
-      progress: createProgress(process.stderr, { quiet: true }), paths, defaultTimeoutMs: 20_000, args: [],
+      progress: createProgress(process.stderr, { quiet: true }),
+      paths,
+      defaultTimeoutMs: 20_000,
+      args: [],
     });
     const fail = r.results.cells.find((c) => c.variant === 'fail')!;
     assert.equal(fail.status, 'fail');
@@ -126,12 +160,26 @@ describe('runner: a broker that dies', function () {
     const scenario = parseScenarioText(readFileSync(file, 'utf8'), file);
     const killer = setInterval(() => {
       const m = descendants(process.pid).find((k) => /mosquitto -c/.test(k.args));
-      if (m) { process.kill(m.pid, 'SIGKILL'); clearInterval(killer); }
+      if (m) {
+        process.kill(m.pid, 'SIGKILL');
+        clearInterval(killer);
+      }
     }, 100);
     const r = await runMatrix({
-      scenarios: [{ file, scenario }], boardProfiles: await loadBoards(paths.boards), targets: ['twin'], filter: /\/hang\//,
-      jobs: 1, retries: 0, broker: 'local', outDir: path.join(tmp, 'run'), quarantine: [], sandbox: false,
-      progress: createProgress(process.stderr, { quiet: true }), paths, defaultTimeoutMs: 20_000, args: [],
+      scenarios: [{ file, scenario }],
+      boardProfiles: await loadBoards(paths.boards),
+      targets: ['twin'],
+      filter: /\/hang\//,
+      jobs: 1,
+      retries: 0,
+      broker: 'local',
+      outDir: path.join(tmp, 'run'),
+      quarantine: [],
+      sandbox: false,
+      progress: createProgress(process.stderr, { quiet: true }),
+      paths,
+      defaultTimeoutMs: 20_000,
+      args: [],
     });
     clearInterval(killer);
     const c = r.results.cells[0]!;
@@ -147,31 +195,61 @@ describe('runner: Ctrl-C', function () {
   it('SIGINT stops brokers and twins, writes what finished and exits 130', async function () {
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-sigint-'));
     const scenarioFile = path.join(tmp, 'hang.yaml');
-    writeFileSync(scenarioFile, readFileSync(path.join(fixtures, 'status-paths.yaml'), 'utf8')
-      .replace(/sketch: \.\.\/sketches\//g, `sketch: ${path.join(paths.root, 'test/fixtures/sketches')}/`)
-      .replace('timeoutMs: 3000', 'timeoutMs: 120000'));
-    const child = spawn(process.execPath, [path.join(paths.root, 'bin/rig.mjs'), 'run', scenarioFile, '--filter', '/(hang|pass)/',
-      '--broker', 'local', '--out', path.join(tmp, 'run'), '--no-sandbox', '--jobs', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    writeFileSync(
+      scenarioFile,
+      readFileSync(path.join(fixtures, 'status-paths.yaml'), 'utf8')
+        .replace(/sketch: \.\.\/sketches\//g, `sketch: ${path.join(paths.root, 'test/fixtures/sketches')}/`)
+        .replace('timeoutMs: 3000', 'timeoutMs: 120000'),
+    );
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(paths.root, 'bin/rig.mjs'),
+        'run',
+        scenarioFile,
+        '--filter',
+        '/(hang|pass)/',
+        '--broker',
+        'local',
+        '--out',
+        path.join(tmp, 'run'),
+        '--no-sandbox',
+        '--jobs',
+        '2',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     // Wait until the broker and the hung twin run under the rig, then interrupt; remember their pids, since
     // once the rig is gone survivors would be re-parented and no longer look like its children.
     const deadline = Date.now() + 120_000;
     let kids: { pid: number; args: string }[] = [];
     while (Date.now() < deadline) {
       kids = descendants(child.pid!);
-      if (kids.some((k) => /mosquitto/.test(k.args)) && /status-paths\/hang\/esp32/.test(out) && kids.length >= 2) break;
+      if (kids.some((k) => /mosquitto/.test(k.args)) && /status-paths\/hang\/esp32/.test(out) && kids.length >= 2)
+        break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    assert.ok(kids.some((k) => /mosquitto/.test(k.args)), `broker never started:\n${out}`);
+    assert.ok(
+      kids.some((k) => /mosquitto/.test(k.args)),
+      `broker never started:\n${out}`,
+    );
     await new Promise((r) => setTimeout(r, 1500));
     kids = descendants(child.pid!);
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     assert.equal(code, 130, out);
     assert.deepEqual(await aliveAfter(kids), [], 'processes left behind');
-    const results = JSON.parse(readFileSync(path.join(tmp, 'run', 'results.json'), 'utf8')) as { run: { interrupted?: boolean }; cells: Cell[] };
+    const results = JSON.parse(readFileSync(path.join(tmp, 'run', 'results.json'), 'utf8')) as {
+      run: { interrupted?: boolean };
+      cells: Cell[];
+    };
     assert.equal(results.run.interrupted, true);
     rmSync(tmp, { recursive: true, force: true });
   });
@@ -183,26 +261,63 @@ describe('runner: --watchdog', function () {
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-watchdog-'));
     const file = path.join(fixtures, 'status-paths.yaml');
     // The hung sketch would be given two minutes; the watchdog ends the run long before.
-    const scenario = parseScenarioText(readFileSync(file, 'utf8').replace('timeoutMs: 3000', 'timeoutMs: 120000'), file);
+    const scenario = parseScenarioText(
+      readFileSync(file, 'utf8').replace('timeoutMs: 3000', 'timeoutMs: 120000'),
+      file,
+    );
     const common = {
-      scenarios: [{ file, scenario }], boardProfiles: await loadBoards(paths.boards), targets: ['twin' as const],
-      jobs: 2, retries: 0, broker: 'local' as const, quarantine: [], sandbox: false, paths, defaultTimeoutMs: 20_000, args: [],
+      scenarios: [{ file, scenario }],
+      boardProfiles: await loadBoards(paths.boards),
+      targets: ['twin' as const],
+      jobs: 2,
+      retries: 0,
+      broker: 'local' as const,
+      quarantine: [],
+      sandbox: false,
+      paths,
+      defaultTimeoutMs: 20_000,
+      args: [],
     };
     // A warm build cache, so the passing cell surely finishes inside the watchdog.
-    await runMatrix({ ...common, filter: /\/pass\//, outDir: path.join(tmp, 'warm'), progress: createProgress(process.stderr, { quiet: true }) });
+    await runMatrix({
+      ...common,
+      filter: /\/pass\//,
+      outDir: path.join(tmp, 'warm'),
+      progress: createProgress(process.stderr, { quiet: true }),
+    });
     const said: string[] = [];
-    const r = await runMatrix({ ...common, filter: /\/(pass|hang)\//, outDir: path.join(tmp, 'run'), watchdogMs: 15_000,
-      progress: { start() {}, note() {}, finish() {}, log: (t) => { said.push(t); }, close() {} } });
+    const r = await runMatrix({
+      ...common,
+      filter: /\/(pass|hang)\//,
+      outDir: path.join(tmp, 'run'),
+      watchdogMs: 15_000,
+      progress: {
+        start() {},
+        note() {},
+        finish() {},
+        log: (t) => {
+          said.push(t);
+        },
+        close() {},
+      },
+    });
     const byVariant = Object.fromEntries(r.results.cells.map((c) => [c.variant, c]));
     assert.equal(byVariant.pass?.status, 'pass', JSON.stringify(byVariant.pass));
     assert.equal(byVariant.hang?.status, 'error', JSON.stringify(byVariant.hang));
     assert.match(byVariant.hang?.reason ?? '', /stopped by the watchdog: the run exceeded --watchdog 15000 ms/);
     assert.equal(r.results.run.interrupted, undefined, 'not a Ctrl-C');
     assert.equal(r.exitCode, 3);
-    assert.ok(said.some((t) => /^\nwatchdog: the run exceeded --watchdog 15000 ms: stopping/.test(t)), said.join('\n'));
+    assert.ok(
+      said.some((t) => /^\nwatchdog: the run exceeded --watchdog 15000 ms: stopping/.test(t)),
+      said.join('\n'),
+    );
     assert.ok(!said.some((t) => /undefined/.test(t)), said.join('\n'));
     assert.match(readFileSync(path.join(r.runDir, 'junit.xml'), 'utf8'), /stopped by the watchdog/);
-    assert.deepEqual(psLines(new RegExp(tmp.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))), [], 'the twin and broker are stopped');
+    assert.deepEqual(
+      psLines(new RegExp(tmp.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))),
+      [],
+      'the twin and broker are stopped',
+    );
     rmSync(tmp, { recursive: true, force: true });
   });
 });

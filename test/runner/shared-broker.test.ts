@@ -26,14 +26,26 @@ describe('runner: evidence on a shared broker belongs to the cell that made it',
     tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-shared-broker-'));
     const loaded = await loadScenario(path.join(paths.root, 'test', 'fixtures', 'scenarios', 'shared-broker.yaml'));
     run = await runMatrix({
-      scenarios: [loaded], boardProfiles: await loadBoards(paths.boards), targets: ['twin'],
-      jobs: 4, retries: 0, broker: 'local', outDir: path.join(tmp, 'run'), quarantine: [], sandbox: false,
-      progress: createProgress(process.stderr, { quiet: true }), paths, defaultTimeoutMs: 20_000, args: [],
+      scenarios: [loaded],
+      boardProfiles: await loadBoards(paths.boards),
+      targets: ['twin'],
+      jobs: 4,
+      retries: 0,
+      broker: 'local',
+      outDir: path.join(tmp, 'run'),
+      quarantine: [],
+      sandbox: false,
+      progress: createProgress(process.stderr, { quiet: true }),
+      paths,
+      defaultTimeoutMs: 20_000,
+      args: [],
     });
   });
-  after(() => { if (tmp) rmSync(tmp, { recursive: true, force: true }); });
+  after(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
 
-  it('a board that never connected gets no credit for the control client\'s message or connection line', () => {
+  it("a board that never connected gets no credit for the control client's message or connection line", () => {
     const c = cell('broken/esp8266');
     assert.equal(c.outcome.code, 'bearssl:56', JSON.stringify(c.outcome));
     assert.equal(c.status, 'fail', JSON.stringify(c));
@@ -43,7 +55,7 @@ describe('runner: evidence on a shared broker belongs to the cell that made it',
     assert.match(failures, /broker log never showed \/New client connected from \.\* as \//);
   });
 
-  it('the control client\'s own message and connection line count for it', () => {
+  it("the control client's own message and connection line count for it", () => {
     const c = cell('broken/control');
     assert.equal(c.status, 'pass', JSON.stringify(c));
   });
@@ -57,7 +69,10 @@ describe('runner: evidence on a shared broker belongs to the cell that made it',
     const c = cell('own-id/esp32');
     assert.equal(c.status, 'pass', JSON.stringify(c));
     assert.ok(!(c.outcome.facts ?? []).some((f) => f.startsWith('mqtt-client-id:')), 'the id is not an outcome fact');
-    const facts = readFileSync(path.join(run.runDir, 'cells', 'shared-broker_own-id_esp32_twin', 'twin-facts.txt'), 'utf8');
+    const facts = readFileSync(
+      path.join(run.runDir, 'cells', 'shared-broker_own-id_esp32_twin', 'twin-facts.txt'),
+      'utf8',
+    );
     assert.match(facts, /^mqtt-client-id:sketch-own-id$/m);
   });
 

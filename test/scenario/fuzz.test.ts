@@ -17,8 +17,39 @@ function rng(seed: number): () => number {
   };
 }
 
-const TOKENS = [':', '-', '[', ']', '{', '}', '"', "'", '#', '&a', '*a', '!!int', '\t', '  ', '\n', 'null', '~', '-1', '1e999',
-  'true', '0x10', '{{broker.ip}}', '\u0000', '\uFFFF', '|', '>', '? ', '%YAML 1.2', '---', '...', '<<: *a'];
+const TOKENS = [
+  ':',
+  '-',
+  '[',
+  ']',
+  '{',
+  '}',
+  '"',
+  "'",
+  '#',
+  '&a',
+  '*a',
+  '!!int',
+  '\t',
+  '  ',
+  '\n',
+  'null',
+  '~',
+  '-1',
+  '1e999',
+  'true',
+  '0x10',
+  '{{broker.ip}}',
+  '\u0000',
+  '\uFFFF',
+  '|',
+  '>',
+  '? ',
+  '%YAML 1.2',
+  '---',
+  '...',
+  '<<: *a',
+];
 
 function mutate(text: string, r: () => number): string {
   let t = text;
@@ -28,10 +59,23 @@ function mutate(text: string, r: () => number): string {
     const op = Math.floor(r() * 6);
     if (op === 0) t = t.slice(0, pos) + t.slice(pos + 1 + Math.floor(r() * 8));
     else if (op === 1) t = t.slice(0, pos) + TOKENS[Math.floor(r() * TOKENS.length)] + t.slice(pos);
-    else if (op === 2) { const lines = t.split('\n'); const a = Math.floor(r() * lines.length); const b = Math.floor(r() * lines.length); [lines[a], lines[b]] = [lines[b]!, lines[a]!]; t = lines.join('\n'); }
-    else if (op === 3) { const lines = t.split('\n'); const a = Math.floor(r() * lines.length); lines.splice(a, 0, lines[a]!); t = lines.join('\n'); }
-    else if (op === 4) { const lines = t.split('\n'); const a = Math.floor(r() * lines.length); lines[a] = ' '.repeat(Math.floor(r() * 5)) + lines[a]!.trimStart(); t = lines.join('\n'); }
-    else t = t.slice(0, pos) + String.fromCharCode(32 + Math.floor(r() * 95)) + t.slice(pos + 1);
+    else if (op === 2) {
+      const lines = t.split('\n');
+      const a = Math.floor(r() * lines.length);
+      const b = Math.floor(r() * lines.length);
+      [lines[a], lines[b]] = [lines[b]!, lines[a]!];
+      t = lines.join('\n');
+    } else if (op === 3) {
+      const lines = t.split('\n');
+      const a = Math.floor(r() * lines.length);
+      lines.splice(a, 0, lines[a]!);
+      t = lines.join('\n');
+    } else if (op === 4) {
+      const lines = t.split('\n');
+      const a = Math.floor(r() * lines.length);
+      lines[a] = ' '.repeat(Math.floor(r() * 5)) + lines[a]!.trimStart();
+      t = lines.join('\n');
+    } else t = t.slice(0, pos) + String.fromCharCode(32 + Math.floor(r() * 95)) + t.slice(pos + 1);
   }
   return t;
 }
@@ -50,7 +94,10 @@ describe('scenario loader fuzz', () => {
         parseScenarioText(text, `mutant-${i}.yaml`);
         loaded++;
       } catch (e) {
-        assert.ok(e instanceof ScenarioError, `mutant ${i} threw ${(e as Error).name}: ${(e as Error).message}\n---\n${text}`);
+        assert.ok(
+          e instanceof ScenarioError,
+          `mutant ${i} threw ${(e as Error).name}: ${(e as Error).message}\n---\n${text}`,
+        );
         for (const p of e.problems) {
           assert.equal(p.file, `mutant-${i}.yaml`);
           assert.ok(Number.isInteger(p.line) && p.line >= 1, `mutant ${i}: bad line ${p.line}`);

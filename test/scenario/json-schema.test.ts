@@ -7,7 +7,9 @@ import { projectPaths } from '../../rig/project.ts';
 describe('JSON Schema export', () => {
   for (const name of ['scenario', 'board', 'results', 'quarantine']) {
     it(`schemas/${name}.schema.json is what \`rig schema --out schemas\` writes (no drift)`, () => {
-      const committed = JSON.parse(readFileSync(path.join(projectPaths().root, 'schemas', `${name}.schema.json`), 'utf8')) as unknown;
+      const committed = JSON.parse(
+        readFileSync(path.join(projectPaths().root, 'schemas', `${name}.schema.json`), 'utf8'),
+      ) as unknown;
       assert.deepEqual(committed, jsonSchema(name));
     });
   }

@@ -8,7 +8,9 @@ import { projectPaths } from '../../rig/project.ts';
 const SEED = path.join(projectPaths().scenarios, 'seeds', 'esp8266-san-ip-bad-server-name.yaml');
 
 function problemsOf(text: string): ScenarioError['problems'] {
-  try { parseScenarioText(text, 'x.yaml'); } catch (e) {
+  try {
+    parseScenarioText(text, 'x.yaml');
+  } catch (e) {
     if (e instanceof ScenarioError) return e.problems;
     throw e;
   }
@@ -44,7 +46,10 @@ describe('scenario loader', () => {
   it('names file, line, column and field of an unknown key', () => {
     const p = problemsOf(MINIMAL.replace('boards: [esp32]', 'boards: [esp32]\nbord: [x]'));
     assert.equal(p.length, 1);
-    assert.deepEqual({ line: p[0]!.line, column: p[0]!.column, field: p[0]!.field, file: p[0]!.file }, { line: 9, column: 1, field: 'bord', file: 'x.yaml' });
+    assert.deepEqual(
+      { line: p[0]!.line, column: p[0]!.column, field: p[0]!.field, file: p[0]!.file },
+      { line: 9, column: 1, field: 'bord', file: 'x.yaml' },
+    );
     assert.match(p[0]!.message, /unknown key "bord"/);
   });
 
@@ -57,7 +62,10 @@ describe('scenario loader', () => {
 
   it('reports a missing required field at the parent', () => {
     const p = problemsOf(MINIMAL.replace(/expect:[\s\S]*$/, ''));
-    assert.ok(p.some((x) => x.field === 'expect' && /missing/.test(x.message)), JSON.stringify(p));
+    assert.ok(
+      p.some((x) => x.field === 'expect' && /missing/.test(x.message)),
+      JSON.stringify(p),
+    );
   });
 
   it('rejects an unknown outcome kind with the allowed ones listed', () => {
@@ -67,9 +75,12 @@ describe('scenario loader', () => {
   });
 
   it('cross-checks references: issuer, listener cert, expect variant and board', () => {
-    const p = problemsOf(MINIMAL
-      .replace('server: { subject: { CN: broker } }', 'server: { subject: { CN: broker }, issuer: nope }')
-      .replace('default: { esp32', 'other: { esp8266'));
+    const p = problemsOf(
+      MINIMAL.replace(
+        'server: { subject: { CN: broker } }',
+        'server: { subject: { CN: broker }, issuer: nope }',
+      ).replace('default: { esp32', 'other: { esp8266'),
+    );
     const fields = p.map((x) => x.field).sort();
     assert.deepEqual(fields, ['expect.other', 'expect.other.esp8266', 'pki.server.issuer']);
     assert.ok(p.every((x) => x.line > 1));
@@ -145,24 +156,33 @@ describe('scenario loader: messages say what was expected and what the file hold
 
   it('other formats read through parseWithSchema say what they got too (quarantine file)', () => {
     let problems: ScenarioError['problems'] = [];
-    try { parseWithSchema(QuarantineFile, 'version: "1"\nentries:\n  - cells: 5\n    issue: https://example.invalid/1\n', 'q.yaml'); } catch (e) {
+    try {
+      parseWithSchema(
+        QuarantineFile,
+        'version: "1"\nentries:\n  - cells: 5\n    issue: https://example.invalid/1\n',
+        'q.yaml',
+      );
+    } catch (e) {
       if (!(e instanceof ScenarioError)) throw e;
       problems = e.problems;
     }
-    assert.deepEqual(problems.map((p) => `${p.line}:${p.column} ${p.field}: ${p.message}`), [
-      '1:10 version: expected 1, got string "1"',
-      '3:12 entries[0].cells: expected string, got number 5',
-    ]);
+    assert.deepEqual(
+      problems.map((p) => `${p.line}:${p.column} ${p.field}: ${p.message}`),
+      ['1:10 version: expected 1, got string "1"', '3:12 entries[0].cells: expected string, got number 5'],
+    );
   });
 });
 
 describe('scenario loader: the port the board connects to', () => {
   it('client.port with no listener on it is an error at client.port', () => {
     const p = problemsOf(`${MINIMAL}client: { port: 9999 }\n`);
-    assert.deepEqual(p.map((x) => [x.line, x.column, x.field, x.message]), [[11, 17, 'client.port', 'the broker has no listener on port 9999 (it listens on 8883)']]);
+    assert.deepEqual(
+      p.map((x) => [x.line, x.column, x.field, x.message]),
+      [[11, 17, 'client.port', 'the broker has no listener on port 9999 (it listens on 8883)']],
+    );
   });
 
-  it('a variant\'s own port, and a variant\'s own listeners, are checked per variant', () => {
+  it("a variant's own port, and a variant's own listeners, are checked per variant", () => {
     const text = `${MINIMAL.replace(/expect:[\s\S]*$/, '')}variants:
   a: { port: 1883 }
   b: { port: 8884, broker: { listeners: [{ port: 8884, tls: {} }] } }
@@ -172,20 +192,36 @@ expect: { a: { esp32: { kind: connected } } }
 `;
     const p = problemsOf(text);
     assert.deepEqual(p.map((x) => [x.field, x.message]).sort(), [
-      ['client.port', 'variant c\'s broker has no listener on port 8883 (it listens on 8884)'],
+      ['client.port', "variant c's broker has no listener on port 8883 (it listens on 8884)"],
       ['variants.a.port', 'the broker has no listener on port 1883 (it listens on 8883)'],
     ]);
   });
 
   it('a verbatim conf: its listener lines count; a conf without client.port is an error', () => {
-    const withConf = (conf: string, client: string): string => MINIMAL.replace('  listeners: [{ port: 8883, tls: {} }]\n',
-      `  conf: |\n${conf.split('\n').map((l) => `    ${l}`).join('\n')}\n`) + client;
-    assert.doesNotThrow(() => parseScenarioText(withConf('listener 8883\ncertfile {{pki.server.crt}}', 'client: { port: 8883 }\n'), 'x.yaml'));
-    assert.doesNotThrow(() => parseScenarioText(withConf('listener {{port.9001}}', 'client: { port: 9001 }\n'), 'x.yaml'));
+    const withConf = (conf: string, client: string): string =>
+      MINIMAL.replace(
+        '  listeners: [{ port: 8883, tls: {} }]\n',
+        `  conf: |\n${conf
+          .split('\n')
+          .map((l) => `    ${l}`)
+          .join('\n')}\n`,
+      ) + client;
+    assert.doesNotThrow(() =>
+      parseScenarioText(withConf('listener 8883\ncertfile {{pki.server.crt}}', 'client: { port: 8883 }\n'), 'x.yaml'),
+    );
+    assert.doesNotThrow(() =>
+      parseScenarioText(withConf('listener {{port.9001}}', 'client: { port: 9001 }\n'), 'x.yaml'),
+    );
     const wrong = problemsOf(withConf('listener 8883\nlistener 1883', 'client: { port: 9999 }\n'));
-    assert.deepEqual(wrong.map((x) => [x.field, x.message]), [['client.port', 'the broker has no listener on port 9999 (it listens on 8883, 1883)']]);
+    assert.deepEqual(
+      wrong.map((x) => [x.field, x.message]),
+      [['client.port', 'the broker has no listener on port 9999 (it listens on 8883, 1883)']],
+    );
     const none = problemsOf(withConf('listener 8883', ''));
-    assert.deepEqual(none.map((x) => [x.line, x.field]), [[7, 'broker.conf']]);
+    assert.deepEqual(
+      none.map((x) => [x.line, x.field]),
+      [[7, 'broker.conf']],
+    );
     assert.match(none[0]!.message, /needs client\.port/);
   });
 

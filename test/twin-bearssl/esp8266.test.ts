@@ -22,18 +22,22 @@ describe('twin-bearssl: ESP8266 probe (BearSSL::WiFiClientSecure + PubSubClient)
   let tmp: string;
   let cacheDir: string;
   let pki: BearPki;
-  let mtls: TestBroker;     // server.crt (SAN IP:127.0.0.1,DNS:raspberry), require_certificate true
-  let expired: TestBroker;  // expired.crt, same names
-  let sha1: TestBroker;     // sha1.crt, same names, SHA-1 signature
-  let p384: TestBroker;     // P-384 CA + leaf (CN=127.0.0.1) signed ecdsa-with-SHA384
+  let mtls: TestBroker; // server.crt (SAN IP:127.0.0.1,DNS:raspberry), require_certificate true
+  let expired: TestBroker; // expired.crt, same names
+  let sha1: TestBroker; // sha1.crt, same names, SHA-1 signature
+  let p384: TestBroker; // P-384 CA + leaf (CN=127.0.0.1) signed ecdsa-with-SHA384
   const running: RunningTwin[] = [];
 
   before(async () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-bearssl-esp-'));
-    chmodSync(tmp, 0o755);  // mosquitto drops root privileges before reading the certificates
+    chmodSync(tmp, 0o755); // mosquitto drops root privileges before reading the certificates
     cacheDir = path.join(tmp, 'cache');
     pki = makeBearPki(path.join(tmp, 'pki'));
-    const asTestPki: TestPki = { dir: pki.dir, caCrt: pki.caCrt, leaf: (n) => ({ crt: pki.file(`${n}.crt`), key: pki.file(`${n}.key`) }) };
+    const asTestPki: TestPki = {
+      dir: pki.dir,
+      caCrt: pki.caCrt,
+      leaf: (n) => ({ crt: pki.file(`${n}.crt`), key: pki.file(`${n}.key`) }),
+    };
     mtls = await startMosquitto(pki.dir, asTestPki, 'server', { requireCert: true });
     expired = await startMosquitto(pki.dir, asTestPki, 'expired');
     sha1 = await startMosquitto(pki.dir, asTestPki, 'sha1');
@@ -45,18 +49,41 @@ describe('twin-bearssl: ESP8266 probe (BearSSL::WiFiClientSecure + PubSubClient)
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  const secrets = (over: Partial<SecretsInput>) => secretsHeader({
-    broker: 'raspberry', port: 8883, clientId: 'esp8266-probe', topic: 'rig/esp', caCertPem: pki.pem('ca.crt'),
-    clientCertPem: pki.pem('client.crt'), clientKeyPem: pki.pem('client.key'), ...over,
+  const secrets = (over: Partial<SecretsInput>) =>
+    secretsHeader({
+      broker: 'raspberry',
+      port: 8883,
+      clientId: 'esp8266-probe',
+      topic: 'rig/esp',
+      caCertPem: pki.pem('ca.crt'),
+      clientCertPem: pki.pem('client.crt'),
+      clientKeyPem: pki.pem('client.key'),
+      ...over,
+    });
+  const world = (b: TestBroker, over: Partial<TwinWorld> = {}): TwinWorld => ({
+    hosts: { raspberry: '127.0.0.1' },
+    ports: { '8883': b.port },
+    ntp: true,
+    coreVersion: '3.1.2',
+    debugLevel: 0,
+    ...over,
   });
-  const world = (b: TestBroker, over: Partial<TwinWorld> = {}): TwinWorld =>
-    ({ hosts: { raspberry: '127.0.0.1' }, ports: { '8883': b.port }, ntp: true, coreVersion: '3.1.2', debugLevel: 0, ...over });
   async function start(header: string, w: TwinWorld, sketchDir = PROBE, defines?: Record<string, string>) {
-    const r = await runTwin({ sketchDir, core: 'esp8266', coreVersion: '3.1.2', header, world: w, cacheDir, tmp, defines });
+    const r = await runTwin({
+      sketchDir,
+      core: 'esp8266',
+      coreVersion: '3.1.2',
+      header,
+      world: w,
+      cacheDir,
+      tmp,
+      defines,
+    });
     running.push(r);
     return r;
   }
-  const report = (title: string, lines: string[]) => console.log(`      [${title}]\n${lines.map((l) => `        | ${l}`).join('\n')}`);
+  const report = (title: string, lines: string[]) =>
+    console.log(`      [${title}]\n${lines.map((l) => `        | ${l}`).join('\n')}`);
 
   it('seed 002: name "127.0.0.1" against SAN IP:127.0.0.1,DNS:raspberry -> 56, rc=-2', async () => {
     const { twin, serial } = await start(secrets({ broker: '127.0.0.1' }), world(mtls));
@@ -70,10 +97,31 @@ describe('twin-bearssl: ESP8266 probe (BearSSL::WiFiClientSecure + PubSubClient)
   });
 
   it('seed 002: name "raspberry" (world DNS) connects with the client cert and the publish reaches the broker', async () => {
-    const sub = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(mtls.port), '--cafile', pki.caCrt, '--cert', pki.file('client.crt'),
-      '--key', pki.file('client.key'), '-i', 'rig-esp-sub', '-t', 'rig/esp/up', '-v', '-C', '1', '-W', '40']);
+    const sub = spawn('mosquitto_sub', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(mtls.port),
+      '--cafile',
+      pki.caCrt,
+      '--cert',
+      pki.file('client.crt'),
+      '--key',
+      pki.file('client.key'),
+      '-i',
+      'rig-esp-sub',
+      '-t',
+      'rig/esp/up',
+      '-v',
+      '-C',
+      '1',
+      '-W',
+      '40',
+    ]);
     let got = '';
-    sub.stdout.setEncoding('utf8').on('data', (d: string) => { got += d; });
+    sub.stdout.setEncoding('utf8').on('data', (d: string) => {
+      got += d;
+    });
     const subDone = new Promise<void>((resolve) => sub.once('exit', () => resolve()));
     await mtls.waitForLog(/Received SUBSCRIBE from rig-esp-sub/, 10_000);
     const { twin, serial } = await start(secrets({}), world(mtls));
@@ -83,8 +131,22 @@ describe('twin-bearssl: ESP8266 probe (BearSSL::WiFiClientSecure + PubSubClient)
     assert.equal(got.trim(), 'rig/esp/up hello from esp8266-probe');
     assert.ok(twin.facts().includes('tls-name:raspberry'));
     // Command echo through the subscription.
-    const pub = spawn('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(mtls.port), '--cafile', pki.caCrt, '--cert', pki.file('client.crt'),
-      '--key', pki.file('client.key'), '-t', 'rig/esp/cmd', '-m', 'ping-8266']);
+    const pub = spawn('mosquitto_pub', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(mtls.port),
+      '--cafile',
+      pki.caCrt,
+      '--cert',
+      pki.file('client.crt'),
+      '--key',
+      pki.file('client.key'),
+      '-t',
+      'rig/esp/cmd',
+      '-m',
+      'ping-8266',
+    ]);
     await new Promise<void>((resolve) => pub.once('exit', () => resolve()));
     await serial.waitFor(/^RIG: echo ping-8266$/, 10_000);
   });
@@ -97,7 +159,10 @@ describe('twin-bearssl: ESP8266 probe (BearSSL::WiFiClientSecure + PubSubClient)
   it('no SNTP (world ntp=false): clock near 1970 -> 54', async () => {
     const { serial } = await start(secrets({}), world(mtls, { ntp: false }));
     const fail = await serial.waitFor(/^RIG: connect fail/, 40_000);
-    report('esp8266 no ntp', serial.lines().filter((l) => !/^\.+$/.test(l)));
+    report(
+      'esp8266 no ntp',
+      serial.lines().filter((l) => !/^\.+$/.test(l)),
+    );
     assert.equal(fail, 'RIG: connect fail state=-2 tls=54 text="Certificate is expired or not yet valid."');
   });
 
@@ -114,7 +179,7 @@ describe('twin-bearssl: ESP8266 probe (BearSSL::WiFiClientSecure + PubSubClient)
   });
 
   it('peer closes during the handshake (mosquitto refused its SHA-1 certificate) -> rc=-2, 0 "Unknown error code."', async () => {
-    await sha1.waitForLog(/ca md too weak/, 5_000);  // OpenSSL 3 at SECLEVEL 2: the listener has no usable certificate
+    await sha1.waitForLog(/ca md too weak/, 5_000); // OpenSSL 3 at SECLEVEL 2: the listener has no usable certificate
     const { serial } = await start(secrets({ clientCertPem: undefined, clientKeyPem: undefined }), world(sha1));
     const fail = await serial.waitFor(/^RIG: connect fail/, 30_000);
     assert.equal(fail, 'RIG: connect fail state=-2 tls=0 text="Unknown error code."');
@@ -122,11 +187,28 @@ describe('twin-bearssl: ESP8266 probe (BearSSL::WiFiClientSecure + PubSubClient)
 
   it('SHA-1 signed server certificate passes BearSSL validation (openssl s_server at SECLEVEL 0; no MQTT -> -4)', async () => {
     const port = await freePort();
-    const srv = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', pki.file('sha1.crt'), '-key', pki.file('sha1.key'),
-      '-cipher', 'DEFAULT@SECLEVEL=0', '-quiet'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const srv = spawn(
+      'openssl',
+      [
+        's_server',
+        '-accept',
+        `127.0.0.1:${port}`,
+        '-cert',
+        pki.file('sha1.crt'),
+        '-key',
+        pki.file('sha1.key'),
+        '-cipher',
+        'DEFAULT@SECLEVEL=0',
+        '-quiet',
+      ],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
     try {
       await new Promise((r) => setTimeout(r, 500));
-      const { serial, twin } = await start(secrets({ clientCertPem: undefined, clientKeyPem: undefined }), world(sha1, { ports: { '8883': port } }));
+      const { serial, twin } = await start(
+        secrets({ clientCertPem: undefined, clientKeyPem: undefined }),
+        world(sha1, { ports: { '8883': port } }),
+      );
       const fail = await serial.waitFor(/^RIG: connect fail/, 40_000);
       // TLS succeeded (a TLS failure would be -2); the server never answers CONNECT, so PubSubClient times out.
       assert.equal(fail, 'RIG: connect fail state=-4 tls=0 text="Unknown error code."');
@@ -140,25 +222,45 @@ describe('twin-bearssl: ESP8266 probe (BearSSL::WiFiClientSecure + PubSubClient)
     const { serial } = await start(secrets({ clientCertPem: undefined, clientKeyPem: undefined }), world(mtls));
     const fail = await serial.waitFor(/^RIG: connect fail/, 30_000);
     report('esp8266 no client cert', [fail]);
-    assert.equal(fail, 'RIG: connect fail state=-2 tls=40 text="SSL received fatal alert - Decoding error: extraneous element."');
+    assert.equal(
+      fail,
+      'RIG: connect fail state=-2 tls=40 text="SSL received fatal alert - Decoding error: extraneous element."',
+    );
   });
 
   it('client certificate from another CA -> received alert 48 ("Invalid date/time representation.")', async () => {
-    const { serial } = await start(secrets({ clientCertPem: pki.pem('otherclient.crt'), clientKeyPem: pki.pem('otherclient.key') }), world(mtls));
+    const { serial } = await start(
+      secrets({ clientCertPem: pki.pem('otherclient.crt'), clientKeyPem: pki.pem('otherclient.key') }),
+      world(mtls),
+    );
     const fail = await serial.waitFor(/^RIG: connect fail/, 30_000);
     report('esp8266 client cert other CA', [fail]);
-    assert.equal(fail, 'RIG: connect fail state=-2 tls=48 text="SSL received fatal alert - Invalid date/time representation."');
+    assert.equal(
+      fail,
+      'RIG: connect fail state=-2 tls=48 text="SSL received fatal alert - Invalid date/time representation."',
+    );
   });
 
   it('P-384 / SHA-384 ECDSA chain works on the ESP8266 (software ECDSA)', async () => {
-    const { serial } = await start(secrets({ broker: '127.0.0.1', caCertPem: pki.pem('p384ca.crt'), clientCertPem: undefined, clientKeyPem: undefined }), world(p384));
+    const { serial } = await start(
+      secrets({
+        broker: '127.0.0.1',
+        caCertPem: pki.pem('p384ca.crt'),
+        clientCertPem: undefined,
+        clientKeyPem: undefined,
+      }),
+      world(p384),
+    );
     await serial.waitFor(/^RIG: connected$/, 30_000);
   });
 
   it('TLS 1.3-only peer -> received protocol_version: tls=70 "SSL received fatal alert - Unknown error code."', async () => {
     const srv = await startSServer(pki.file('server.crt'), pki.file('server.key'), ['-tls1_3']);
     try {
-      const { serial, twin } = await start(secrets({ clientCertPem: undefined, clientKeyPem: undefined }), world(mtls, { ports: { '8883': srv.port } }));
+      const { serial, twin } = await start(
+        secrets({ clientCertPem: undefined, clientKeyPem: undefined }),
+        world(mtls, { ports: { '8883': srv.port } }),
+      );
       const fail = await serial.waitFor(/^RIG: connect fail/, 30_000);
       assert.equal(fail, 'RIG: connect fail state=-2 tls=70 text="SSL received fatal alert - Unknown error code."');
       assert.ok(twin.facts().includes('bearssl:326'), twin.facts().join(','));
@@ -192,17 +294,34 @@ describe('twin-bearssl: ESP8266 probe (BearSSL::WiFiClientSecure + PubSubClient)
     await serial.waitFor(/^RIG: connected$/, 30_000);
   });
 
-  it('debug build (DEBUG_ESP_SSL + DEBUG_ESP_PORT=Serial) prints the core\'s BSSL: lines', async () => {
-    const { serial } = await start(secrets({ broker: '127.0.0.1' }), world(mtls), PROBE, { DEBUG_ESP_SSL: '1', DEBUG_ESP_PORT: 'Serial' });
+  it("debug build (DEBUG_ESP_SSL + DEBUG_ESP_PORT=Serial) prints the core's BSSL: lines", async () => {
+    const { serial } = await start(secrets({ broker: '127.0.0.1' }), world(mtls), PROBE, {
+      DEBUG_ESP_SSL: '1',
+      DEBUG_ESP_PORT: 'Serial',
+    });
     await serial.waitFor(/^RIG: connect fail/, 30_000);
     // The core writes on the same UART line the sketch left open ("Attempting MQTT connection...").
-    assert.ok(serial.lines().includes("Attempting MQTT connection...BSSL:Couldn't connect. Error = 'Expected server name was not found in the chain.'"),
-      serial.lines().join('\n'));
+    assert.ok(
+      serial
+        .lines()
+        .includes(
+          "Attempting MQTT connection...BSSL:Couldn't connect. Error = 'Expected server name was not found in the chain.'",
+        ),
+      serial.lines().join('\n'),
+    );
   });
 
   it('seed 002 sketch as posted: "127.0.0.1" -> the forum\'s lines; "raspberry" -> connected and published', async () => {
-    const seedSecrets = (broker: string) => secretsHeader({ broker, port: 8883, clientId: 'ESP8266_Client1', topic: 'esp8266', caCertPem: pki.pem('ca.crt'),
-      clientCertPem: pki.pem('client.crt'), clientKeyPem: pki.pem('client.key') });
+    const seedSecrets = (broker: string) =>
+      secretsHeader({
+        broker,
+        port: 8883,
+        clientId: 'ESP8266_Client1',
+        topic: 'esp8266',
+        caCertPem: pki.pem('ca.crt'),
+        clientCertPem: pki.pem('client.crt'),
+        clientKeyPem: pki.pem('client.key'),
+      });
     const bad = await start(seedSecrets('127.0.0.1'), world(mtls), SEED);
     await bad.serial.waitFor(/^SSL error:/, 40_000);
     const lines = bad.serial.lines().filter((l) => !/^\.+$/.test(l));

@@ -23,8 +23,8 @@ describe('twin-bearssl: MKR1000 (ArduinoBearSSL + ECCX08 + PubSubClient)', funct
   let tmp: string;
   let cacheDir: string;
   let pki: BearPki;
-  let broker: TestBroker;  // ipcn.crt (CN=127.0.0.1, no SAN), require_certificate true
-  let p384: TestBroker;    // P-384 CA + leaf signed ecdsa-with-SHA384; client CAs: both
+  let broker: TestBroker; // ipcn.crt (CN=127.0.0.1, no SAN), require_certificate true
+  let p384: TestBroker; // P-384 CA + leaf signed ecdsa-with-SHA384; client CAs: both
   const running: RunningTwin[] = [];
 
   before(async () => {
@@ -32,9 +32,15 @@ describe('twin-bearssl: MKR1000 (ArduinoBearSSL + ECCX08 + PubSubClient)', funct
     chmodSync(tmp, 0o755);
     cacheDir = path.join(tmp, 'cache');
     pki = makeBearPki(path.join(tmp, 'pki'));
-    const asTestPki: TestPki = { dir: pki.dir, caCrt: pki.caCrt, leaf: (n) => ({ crt: pki.file(`${n}.crt`), key: pki.file(`${n}.key`) }) };
+    const asTestPki: TestPki = {
+      dir: pki.dir,
+      caCrt: pki.caCrt,
+      leaf: (n) => ({ crt: pki.file(`${n}.crt`), key: pki.file(`${n}.key`) }),
+    };
     broker = await startMosquitto(pki.dir, asTestPki, 'ipcn', { requireCert: true });
-    p384 = await startMosquitto(pki.dir, { ...asTestPki, caCrt: pki.file('bundle.crt') }, 'p384', { requireCert: true });
+    p384 = await startMosquitto(pki.dir, { ...asTestPki, caCrt: pki.file('bundle.crt') }, 'p384', {
+      requireCert: true,
+    });
   });
   afterEach(() => stopAll(running));
   after(async () => {
@@ -42,34 +48,73 @@ describe('twin-bearssl: MKR1000 (ArduinoBearSSL + ECCX08 + PubSubClient)', funct
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  const secrets = (over: Partial<SecretsInput>, eccSlot: number | null = 0) => secretsHeader({
-    broker: '127.0.0.1', port: 8883, clientId: 'mkr1000-probe', topic: 'rig/mkr', caCertPem: pki.pem('ca.crt'),
-    clientCertPem: pki.pem('slot0.crt'), ...(eccSlot === null ? {} : { eccSlot }), ...over,
+  const secrets = (over: Partial<SecretsInput>, eccSlot: number | null = 0) =>
+    secretsHeader({
+      broker: '127.0.0.1',
+      port: 8883,
+      clientId: 'mkr1000-probe',
+      topic: 'rig/mkr',
+      caCertPem: pki.pem('ca.crt'),
+      clientCertPem: pki.pem('slot0.crt'),
+      ...(eccSlot === null ? {} : { eccSlot }),
+      ...over,
+    });
+  const world = (over: Partial<TwinWorld> = {}): TwinWorld => ({
+    hosts: {},
+    ports: { '8883': broker.port },
+    ntp: true,
+    coreVersion: '1.8.14',
+    debugLevel: 0,
+    eccSlots: { '0': pki.file('slot0.key') },
+    ...over,
   });
-  const world = (over: Partial<TwinWorld> = {}): TwinWorld => ({ hosts: {}, ports: { '8883': broker.port }, ntp: true,
-    coreVersion: '1.8.14', debugLevel: 0, eccSlots: { '0': pki.file('slot0.key') }, ...over });
   async function start(header: string, w: TwinWorld, sketchDir = PROBE) {
     const r = await runTwin({ sketchDir, core: 'mkr1000', coreVersion: '1.8.14', header, world: w, cacheDir, tmp });
     running.push(r);
     return r;
   }
-  const report = (title: string, lines: string[]) => console.log(`      [${title}]\n${lines.map((l) => `        | ${l}`).join('\n')}`);
+  const report = (title: string, lines: string[]) =>
+    console.log(`      [${title}]\n${lines.map((l) => `        | ${l}`).join('\n')}`);
 
   it('seed 001 sketch: BearSSLClient(WiFiClient&) = built-in roots only -> rc=-2, errorCode 62', async () => {
     const { twin, serial } = await start(secrets({ caCertPem: undefined }), world(), SEED);
     await serial.waitFor(/^RIG: connect fail/, 40_000);
     report('seed 001', serial.lines());
-    assert.ok(serial.lines().includes('Attempting MQTT connection...failed, rc=-2 try again in 5 seconds'), serial.lines().join('\n'));
+    assert.ok(
+      serial.lines().includes('Attempting MQTT connection...failed, rc=-2 try again in 5 seconds'),
+      serial.lines().join('\n'),
+    );
     assert.ok(serial.lines().includes('RIG: connect fail state=-2 tls=62'));
     assert.ok(twin.facts().includes('bearssl:62'), twin.facts().join(','));
     assert.ok(twin.facts().includes('tls-name:127.0.0.1'));
   });
 
   it('probe: CA as trust anchor + onGetTime + ECCX08 slot 0 key -> connects under require_certificate, publish reaches the broker', async () => {
-    const sub = spawn('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(broker.port), '--cafile', pki.caCrt, '--cert', pki.file('client.crt'),
-      '--key', pki.file('client.key'), '-i', 'rig-mkr-sub', '-t', 'rig/mkr/up', '-v', '-C', '1', '-W', '40']);
+    const sub = spawn('mosquitto_sub', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(broker.port),
+      '--cafile',
+      pki.caCrt,
+      '--cert',
+      pki.file('client.crt'),
+      '--key',
+      pki.file('client.key'),
+      '-i',
+      'rig-mkr-sub',
+      '-t',
+      'rig/mkr/up',
+      '-v',
+      '-C',
+      '1',
+      '-W',
+      '40',
+    ]);
     let got = '';
-    sub.stdout.setEncoding('utf8').on('data', (d: string) => { got += d; });
+    sub.stdout.setEncoding('utf8').on('data', (d: string) => {
+      got += d;
+    });
     const subDone = new Promise<void>((resolve) => sub.once('exit', () => resolve()));
     await broker.waitForLog(/Received SUBSCRIBE from rig-mkr-sub/, 10_000);
     const { serial } = await start(secrets({}), world());
@@ -78,8 +123,22 @@ describe('twin-bearssl: MKR1000 (ArduinoBearSSL + ECCX08 + PubSubClient)', funct
     report('mkr probe CA+slot0', serial.lines());
     assert.equal(got.trim(), 'rig/mkr/up hello from mkr1000-probe');
     await broker.waitForLog(/New client connected from 127\.0\.0\.1:\d+ as mkr1000-probe/, 5_000);
-    const pub = spawn('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(broker.port), '--cafile', pki.caCrt, '--cert', pki.file('client.crt'),
-      '--key', pki.file('client.key'), '-t', 'rig/mkr/cmd', '-m', 'ping-mkr']);
+    const pub = spawn('mosquitto_pub', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(broker.port),
+      '--cafile',
+      pki.caCrt,
+      '--cert',
+      pki.file('client.crt'),
+      '--key',
+      pki.file('client.key'),
+      '-t',
+      'rig/mkr/cmd',
+      '-m',
+      'ping-mkr',
+    ]);
     await new Promise<void>((resolve) => pub.once('exit', () => resolve()));
     await serial.waitFor(/^RIG: echo ping-mkr$/, 10_000);
   });
@@ -103,7 +162,7 @@ describe('twin-bearssl: MKR1000 (ArduinoBearSSL + ECCX08 + PubSubClient)', funct
     const { serial } = await start(secrets({}), world({ eccSlots: { '0': other } }));
     const fail = await serial.waitFor(/^RIG: connect fail/, 40_000);
     report('mkr wrong slot key', [fail]);
-    assert.equal(fail, 'RIG: connect fail state=-2 tls=307 text=""');  // received decrypt_error (256 + 51)
+    assert.equal(fail, 'RIG: connect fail state=-2 tls=307 text=""'); // received decrypt_error (256 + 51)
   });
 
   it('P-384 / SHA-384 ECDSA server chain: ECCX08 verify after setEccSlot -> 52; software key (setKey) -> connects', async () => {
@@ -112,7 +171,13 @@ describe('twin-bearssl: MKR1000 (ArduinoBearSSL + ECCX08 + PubSubClient)', funct
     const fail = await chip.serial.waitFor(/^RIG: connect fail/, 40_000);
     assert.equal(fail, 'RIG: connect fail state=-2 tls=52 text=""');
     await stopAll(running);
-    const soft = await start(secrets({ caCertPem: pki.pem('p384ca.crt'), clientCertPem: pki.pem('client.crt'), clientKeyPem: pki.pem('client.key') }, null), w);
+    const soft = await start(
+      secrets(
+        { caCertPem: pki.pem('p384ca.crt'), clientCertPem: pki.pem('client.crt'), clientKeyPem: pki.pem('client.key') },
+        null,
+      ),
+      w,
+    );
     const line = await soft.serial.waitFor(/^RIG: conn/, 40_000);
     assert.equal(line, 'RIG: connected', soft.serial.lines().join('\n'));
   });
@@ -135,13 +200,25 @@ describe('twin-bearssl: MKR1000 (ArduinoBearSSL + ECCX08 + PubSubClient)', funct
     assert.match(twin.stderr(), /eccSlots\.0: .*client\.key is not an EC private key/);
   });
 
-  it('WiFiSSLClient fails to compile with the WINC1500 message (header guard behind the rig\'s pre-check)', () => {
+  it("WiFiSSLClient fails to compile with the WINC1500 message (header guard behind the rig's pre-check)", () => {
     const dir = mkdtempSync(path.join(tmp, 'sslclient-'));
     const src = path.join(dir, 'use.cpp');
     writeFileSync(src, '#include <Arduino.h>\n#include <WiFi101.h>\nWiFiSSLClient c;\n');
     let out = '';
     try {
-      execFileSync('g++', ['-std=gnu++17', '-fsyntax-only', '-DTWIN=1', '-DARDUINO_ARCH_SAMD', `-I${BOARD}mkr1000`, `-I${BOARD}core`, src], { stdio: 'pipe' });
+      execFileSync(
+        'g++',
+        [
+          '-std=gnu++17',
+          '-fsyntax-only',
+          '-DTWIN=1',
+          '-DARDUINO_ARCH_SAMD',
+          `-I${BOARD}mkr1000`,
+          `-I${BOARD}core`,
+          src,
+        ],
+        { stdio: 'pipe' },
+      );
     } catch (e) {
       out = String((e as { stderr?: Buffer }).stderr ?? '');
     }

@@ -4,12 +4,30 @@ import path from 'node:path';
 import { SerialCapture } from '../../rig/serial/capture.ts';
 import { buildTwin, startTwin, type TwinCore, type TwinProcess, type TwinWorld } from '../../rig/twin/index.ts';
 
-export interface RunningTwin { twin: TwinProcess; serial: SerialCapture }
+export interface RunningTwin {
+  twin: TwinProcess;
+  serial: SerialCapture;
+}
 
-export async function runTwin(o: { sketchDir: string; core: TwinCore; coreVersion: string; header: string; world: TwinWorld;
-  cacheDir: string; tmp: string; defines?: Record<string, string> }): Promise<RunningTwin> {
-  const build = await buildTwin({ sketchDir: o.sketchDir, core: o.core, secretsHeader: o.header, coreVersion: o.coreVersion, debugLevel: 0,
-    cacheDir: o.cacheDir, defines: o.defines });
+export async function runTwin(o: {
+  sketchDir: string;
+  core: TwinCore;
+  coreVersion: string;
+  header: string;
+  world: TwinWorld;
+  cacheDir: string;
+  tmp: string;
+  defines?: Record<string, string>;
+}): Promise<RunningTwin> {
+  const build = await buildTwin({
+    sketchDir: o.sketchDir,
+    core: o.core,
+    secretsHeader: o.header,
+    coreVersion: o.coreVersion,
+    debugLevel: 0,
+    cacheDir: o.cacheDir,
+    defines: o.defines,
+  });
   const workDir = mkdtempSync(path.join(o.tmp, 'run-'));
   const twin = await startTwin({ binary: build.binary, world: o.world, workDir });
   const serial = await SerialCapture.open({ path: twin.ptyPath, baudRate: 115200 });
@@ -18,5 +36,8 @@ export async function runTwin(o: { sketchDir: string; core: TwinCore; coreVersio
 }
 
 export async function stopAll(list: RunningTwin[]): Promise<void> {
-  for (const r of list.splice(0)) { await r.serial.close(); await r.twin.kill(); }
+  for (const r of list.splice(0)) {
+    await r.serial.close();
+    await r.twin.kill();
+  }
 }

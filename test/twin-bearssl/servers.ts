@@ -3,27 +3,63 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { freePort } from '../twin/helpers.ts';
 
-export interface OddServer { port: number; stop(): Promise<void> }
+export interface OddServer {
+  port: number;
+  stop(): Promise<void>;
+}
 
 /** `openssl s_server` on 127.0.0.1 with extra options (e.g. ['-tls1_3']); resolves once it prints ACCEPT. */
 export async function startSServer(cert: string, key: string, extra: string[]): Promise<OddServer> {
   const port = await freePort();
-  const child: ChildProcess = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', cert, '-key', key, ...extra],
-    { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(
+    'openssl',
+    ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', cert, '-key', key, ...extra],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
   await new Promise<void>((resolve, reject) => {
     let out = '';
     const t = setTimeout(() => reject(new Error(`openssl s_server did not start: ${out}`)), 10_000);
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => { out += d; if (out.includes('ACCEPT')) { clearTimeout(t); resolve(); } });
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      if (out.includes('ACCEPT')) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
   });
-  return { port, stop: () => new Promise<void>((resolve) => { if (child.exitCode !== null) { resolve(); return; } child.once('exit', () => resolve()); child.kill('SIGTERM'); }) };
+  return {
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) {
+          resolve();
+          return;
+        }
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
 }
 
 /** Accepts TCP connections and never sends a byte. */
 export async function startSilentPeer(): Promise<OddServer> {
   const sockets = new Set<net.Socket>();
-  const srv = net.createServer((s) => { sockets.add(s); s.on('error', () => {}); s.on('close', () => sockets.delete(s)); });
+  const srv = net.createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => {});
+    s.on('close', () => sockets.delete(s));
+  });
   await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', () => resolve()));
   const port = (srv.address() as net.AddressInfo).port;
-  return { port, stop: () => new Promise<void>((resolve) => { for (const s of sockets) s.destroy(); srv.close(() => resolve()); }) };
+  return {
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        srv.close(() => resolve());
+      }),
+  };
 }

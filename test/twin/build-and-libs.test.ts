@@ -33,12 +33,15 @@ describe('twin: sketch preprocessing', () => {
       'void loop() {}',
     ].join('\n');
     const defs = findFunctionDefinitions(src);
-    assert.deepEqual(defs.map((d) => d.name), ['setup', 'callback', 'where', 'declared', 'loop']);
+    assert.deepEqual(
+      defs.map((d) => d.name),
+      ['setup', 'callback', 'where', 'declared', 'loop'],
+    );
     const unit = generateSketchUnit([{ rel: 'a.ino', abs: '/s/a/a.ino', text: src }]);
     assert.match(unit, /^#include <Arduino.h>\n#line 1 "\/s\/a\/a.ino"\n/);
     assert.match(unit, /void callback\(char\* topic, byte\* payload, unsigned int length\);\n/);
     assert.match(unit, /static Point\* where\(const Point& p, int n\);\n/);
-    assert.equal(unit.split('void declared(int a);').length - 1, 1);  // only the user's own declaration
+    assert.equal(unit.split('void declared(int a);').length - 1, 1); // only the user's own declaration
     assert.doesNotMatch(unit, /notAFunction\(\);/);
     // Prototypes sit after the struct (types first) and before setup, then #line resyncs.
     assert.ok(unit.indexOf('void callback(char* topic') > unit.indexOf('struct Point'));
@@ -65,16 +68,20 @@ describe('twin: build errors and libraries', function () {
     return dir;
   }
 
-  it('a compile error is a TwinBuildError naming the user\'s .ino line', async () => {
+  it("a compile error is a TwinBuildError naming the user's .ino line", async () => {
     const dir = sketch('broken', 'void setup() {\n  Serial.begin(115200);\n  undefinedThing(3);\n}\nvoid loop() {}\n');
     await assert.rejects(
       buildTwin({ sketchDir: dir, core: 'esp32', secretsHeader: '', coreVersion: '2.0.17', debugLevel: 1, cacheDir }),
       (e: unknown) => {
         assert.ok(e instanceof TwinBuildError);
         assert.equal(e.kind, 'compile');
-        assert.ok(e.firstErrors.some((l) => l.includes(`${path.join(dir, 'broken.ino')}:3:`) && /undefinedThing/.test(l)), e.firstErrors.join('\n'));
+        assert.ok(
+          e.firstErrors.some((l) => l.includes(`${path.join(dir, 'broken.ino')}:3:`) && /undefinedThing/.test(l)),
+          e.firstErrors.join('\n'),
+        );
         return true;
-      });
+      },
+    );
   });
 
   it('WiFiSSLClient on MKR1000 fails with a clear message about WINC1500 TLS offload', async () => {
@@ -86,20 +93,36 @@ describe('twin: build errors and libraries', function () {
         assert.equal(e.feature, 'WiFiSSLClient');
         assert.match(e.message, /mkrssl\.ino:2: .*WINC1500/);
         return true;
-      });
+      },
+    );
   });
 
   it('two concurrent builds of one key both succeed with one intact binary; serial input reaches the sketch', async () => {
-    const dir = sketch('echoin', [
-      'void setup() { Serial.begin(115200); Serial.println("ready"); }',
-      'void loop() {',
-      '  if (Serial.available()) { String l = Serial.readStringUntil(\'\\n\'); Serial.print("got "); Serial.println(l); }',
-      '}', '',
-    ].join('\n'));
-    const opts = { sketchDir: dir, core: 'esp32' as const, secretsHeader: '// v1\n', coreVersion: '2.0.17', debugLevel: 1, cacheDir };
+    const dir = sketch(
+      'echoin',
+      [
+        'void setup() { Serial.begin(115200); Serial.println("ready"); }',
+        'void loop() {',
+        '  if (Serial.available()) { String l = Serial.readStringUntil(\'\\n\'); Serial.print("got "); Serial.println(l); }',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    const opts = {
+      sketchDir: dir,
+      core: 'esp32' as const,
+      secretsHeader: '// v1\n',
+      coreVersion: '2.0.17',
+      debugLevel: 1,
+      cacheDir,
+    };
     const [a, b] = await Promise.all([buildTwin(opts), buildTwin(opts)]);
     assert.equal(a.binary, b.binary);
-    const twin = await startTwin({ binary: a.binary, world: { coreVersion: '2.0.17', debugLevel: 1 }, workDir: path.join(tmp, 'echo-run') });
+    const twin = await startTwin({
+      binary: a.binary,
+      world: { coreVersion: '2.0.17', debugLevel: 1 },
+      workDir: path.join(tmp, 'echo-run'),
+    });
     const serial = await SerialCapture.open({ path: twin.ptyPath, baudRate: 115200 });
     twin.go();
     await serial.waitFor(/^ready$/, 10_000);
@@ -113,13 +136,25 @@ describe('twin: build errors and libraries', function () {
   it('a missing <name>.ino is reported with the arduino-cli layout rule', async () => {
     const dir = path.join(tmp, 'sketches', 'empty');
     mkdirSync(dir, { recursive: true });
-    await assert.rejects(buildTwin({ sketchDir: dir, core: 'esp32', secretsHeader: '', coreVersion: '2.0.17', debugLevel: 1, cacheDir }), /empty\.ino not found/);
+    await assert.rejects(
+      buildTwin({ sketchDir: dir, core: 'esp32', secretsHeader: '', coreVersion: '2.0.17', debugLevel: 1, cacheDir }),
+      /empty\.ino not found/,
+    );
   });
 
   it('the secrets header quotes PEM text line by line and leaves absent certificates undefined', () => {
-    const h = secretsHeader({ broker: 'home', port: 8883, clientId: 'c"1', topic: 't', caCertPem: '-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n' });
+    const h = secretsHeader({
+      broker: 'home',
+      port: 8883,
+      clientId: 'c"1',
+      topic: 't',
+      caCertPem: '-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n',
+    });
     assert.match(h, /#define SECRET_CLIENT_ID "c\\"1"/);
-    assert.match(h, /#define SECRET_CA_CERT \\\n {2}"-----BEGIN CERTIFICATE-----\\n" \\\n {2}"AAA\\n" \\\n {2}"-----END CERTIFICATE-----\\n"\n/);
+    assert.match(
+      h,
+      /#define SECRET_CA_CERT \\\n {2}"-----BEGIN CERTIFICATE-----\\n" \\\n {2}"AAA\\n" \\\n {2}"-----END CERTIFICATE-----\\n"\n/,
+    );
     assert.doesNotMatch(h, /SECRET_CLIENT_CERT/);
     assert.match(h, /#define SECRET_INSECURE 0/);
     // One line ending in a newline stays one C literal; "??" cannot form a trigraph.
@@ -134,16 +169,36 @@ describe('twin: build errors and libraries', function () {
     const conf = path.join(tmp, 'plain.conf');
     const conf2 = path.join(tmp, 'auth.conf');
     writeFileSync(conf2, [`listener ${auth} 127.0.0.1`, 'allow_anonymous false', 'log_dest stderr', ''].join('\n'));
-    writeFileSync(conf, [`listener ${open} 127.0.0.1`, 'allow_anonymous true', 'log_dest stderr', 'log_type all', ''].join('\n'));
-    chmodSync(conf, 0o644); chmodSync(conf2, 0o644);
-    const brokers = [spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] }), spawn('mosquitto', ['-c', conf2], { stdio: ['ignore', 'ignore', 'pipe'] })];
+    writeFileSync(
+      conf,
+      [`listener ${open} 127.0.0.1`, 'allow_anonymous true', 'log_dest stderr', 'log_type all', ''].join('\n'),
+    );
+    chmodSync(conf, 0o644);
+    chmodSync(conf2, 0o644);
+    const brokers = [
+      spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] }),
+      spawn('mosquitto', ['-c', conf2], { stdio: ['ignore', 'ignore', 'pipe'] }),
+    ];
     let log = '';
-    brokers[0].stderr!.setEncoding('utf8').on('data', (d: string) => { log += d; });
+    brokers[0].stderr!.setEncoding('utf8').on('data', (d: string) => {
+      log += d;
+    });
     try {
       await new Promise((r) => setTimeout(r, 500));
       const header = `#define SECRET_PORT ${open}\n#define SECRET_AUTH_PORT ${auth}\n#define SECRET_CLOSED_PORT ${closed}\n`;
-      const b = await buildTwin({ sketchDir: FIXTURE, core: 'esp32', secretsHeader: header, coreVersion: '2.0.17', debugLevel: 1, cacheDir });
-      const twin = await startTwin({ binary: b.binary, world: { coreVersion: '2.0.17', debugLevel: 1, ntp: false }, workDir: path.join(tmp, 'pubsub-run') });
+      const b = await buildTwin({
+        sketchDir: FIXTURE,
+        core: 'esp32',
+        secretsHeader: header,
+        coreVersion: '2.0.17',
+        debugLevel: 1,
+        cacheDir,
+      });
+      const twin = await startTwin({
+        binary: b.binary,
+        world: { coreVersion: '2.0.17', debugLevel: 1, ntp: false },
+        workDir: path.join(tmp, 'pubsub-run'),
+      });
       const serial = await SerialCapture.open({ path: twin.ptyPath, baudRate: 115200 });
       twin.go();
       await serial.waitFor(/^T: done$/, 30_000);
@@ -171,20 +226,41 @@ describe('twin: build errors and libraries', function () {
   });
 
   it('ArduinoJson / OneWire / DallasTemperature shims: the seed-001 document, pretty and compact', async () => {
-    const dir = sketch('jsonshim', [
-      '#include <ArduinoJson.h>', '#include <OneWire.h>', '#include <DallasTemperature.h>',
-      'OneWire oneWire(2);', 'DallasTemperature sensors(&oneWire);', 'char msg[100];',
-      'void setup() {', '  Serial.begin(115200); sensors.begin(); sensors.requestTemperatures();',
-      '  StaticJsonDocument<400> doc; long long int Node_ID = 44;',
-      '  doc["ID"] = Node_ID; doc["RN"] = 1; doc["Temp"] = sensors.getTempCByIndex(0);',
-      '  serializeJsonPretty(doc, msg); Serial.println(msg);',
-      '  DynamicJsonDocument in(200); DeserializationError e = deserializeJson(in, "{\\"cmd\\":\\"on\\",\\"v\\":[1,2]}");',
-      '  Serial.printf("J: %s %s %d\\n", e.c_str(), in["cmd"].as<const char*>(), in["v"][1].as<int>());',
-      '  serializeJson(doc, Serial); Serial.println(); Serial.println("J: done");',
-      '}', 'void loop() { delay(100); }', '',
-    ].join('\n'));
-    const b = await buildTwin({ sketchDir: dir, core: 'esp32', secretsHeader: '', coreVersion: '2.0.17', debugLevel: 1, cacheDir });
-    const twin = await startTwin({ binary: b.binary, world: { coreVersion: '2.0.17', debugLevel: 1 }, workDir: path.join(tmp, 'json-run') });
+    const dir = sketch(
+      'jsonshim',
+      [
+        '#include <ArduinoJson.h>',
+        '#include <OneWire.h>',
+        '#include <DallasTemperature.h>',
+        'OneWire oneWire(2);',
+        'DallasTemperature sensors(&oneWire);',
+        'char msg[100];',
+        'void setup() {',
+        '  Serial.begin(115200); sensors.begin(); sensors.requestTemperatures();',
+        '  StaticJsonDocument<400> doc; long long int Node_ID = 44;',
+        '  doc["ID"] = Node_ID; doc["RN"] = 1; doc["Temp"] = sensors.getTempCByIndex(0);',
+        '  serializeJsonPretty(doc, msg); Serial.println(msg);',
+        '  DynamicJsonDocument in(200); DeserializationError e = deserializeJson(in, "{\\"cmd\\":\\"on\\",\\"v\\":[1,2]}");',
+        '  Serial.printf("J: %s %s %d\\n", e.c_str(), in["cmd"].as<const char*>(), in["v"][1].as<int>());',
+        '  serializeJson(doc, Serial); Serial.println(); Serial.println("J: done");',
+        '}',
+        'void loop() { delay(100); }',
+        '',
+      ].join('\n'),
+    );
+    const b = await buildTwin({
+      sketchDir: dir,
+      core: 'esp32',
+      secretsHeader: '',
+      coreVersion: '2.0.17',
+      debugLevel: 1,
+      cacheDir,
+    });
+    const twin = await startTwin({
+      binary: b.binary,
+      world: { coreVersion: '2.0.17', debugLevel: 1 },
+      workDir: path.join(tmp, 'json-run'),
+    });
     const serial = await SerialCapture.open({ path: twin.ptyPath, baudRate: 115200 });
     twin.go();
     await serial.waitFor(/^J: done$/, 10_000);

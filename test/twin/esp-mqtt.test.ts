@@ -26,14 +26,32 @@ describe('twin: ESP32 esp-mqtt (mqtt_client.h)', function () {
     good = await startMosquitto(pki.dir, pki, 'localhost');
     home = await startMosquitto(pki.dir, pki, 'home');
   });
-  afterEach(async () => { for (const r of running.splice(0)) { await r.serial.close(); await r.twin.kill(); } });
-  after(async () => { await Promise.all([good, home].map((b) => b?.stop())); rmSync(tmp, { recursive: true, force: true }); });
+  afterEach(async () => {
+    for (const r of running.splice(0)) {
+      await r.serial.close();
+      await r.twin.kill();
+    }
+  });
+  after(async () => {
+    await Promise.all([good, home].map((b) => b?.stop()));
+    rmSync(tmp, { recursive: true, force: true });
+  });
 
   async function run(uri: string, broker: TestBroker, coreVersion = '2.0.17') {
     const header = `#define SECRET_URI ${cString(uri)}\n#define SECRET_TOPIC "rig/espmqtt"\n#define SECRET_CA_CERT ${cString(readPem(pki.caCrt))}\n`;
-    const b = await buildTwin({ sketchDir: SKETCH, core: 'esp32', secretsHeader: header, coreVersion, debugLevel: 1, cacheDir: path.join(tmp, 'cache') });
-    const twin = await startTwin({ binary: b.binary, workDir: mkdtempSync(path.join(tmp, 'run-')),
-      world: { hosts: { localhost: '127.0.0.1' }, ports: { '8883': broker.port }, coreVersion, debugLevel: 1 } });
+    const b = await buildTwin({
+      sketchDir: SKETCH,
+      core: 'esp32',
+      secretsHeader: header,
+      coreVersion,
+      debugLevel: 1,
+      cacheDir: path.join(tmp, 'cache'),
+    });
+    const twin = await startTwin({
+      binary: b.binary,
+      workDir: mkdtempSync(path.join(tmp, 'run-')),
+      world: { hosts: { localhost: '127.0.0.1' }, ports: { '8883': broker.port }, coreVersion, debugLevel: 1 },
+    });
     const serial = await SerialCapture.open({ path: twin.ptyPath, baudRate: 115200 });
     running.push({ twin, serial });
     twin.go();
@@ -50,7 +68,10 @@ describe('twin: ESP32 esp-mqtt (mqtt_client.h)', function () {
   it('a name mismatch prints the esp-tls / transport / MQTT_CLIENT error chain and reports flags 0x4', async () => {
     const { twin, serial } = await run('mqtts://127.0.0.1:8883', home);
     await serial.waitFor(/^EV: disconnected$/, 20_000);
-    const e = serial.lines().filter((l) => /^[EIW] \(\d+\) /.test(l)).map((l) => l.replace(/\(\d+\)/, '(t)'));
+    const e = serial
+      .lines()
+      .filter((l) => /^[EIW] \(\d+\) /.test(l))
+      .map((l) => l.replace(/\(\d+\)/, '(t)'));
     assert.deepEqual(e, [
       'E (t) esp-tls-mbedtls: mbedtls_ssl_handshake returned -0x2700',
       'E (t) esp-tls: Failed to open new connection',
@@ -64,7 +85,10 @@ describe('twin: ESP32 esp-mqtt (mqtt_client.h)', function () {
   it('on core 1.0.6 (IDF 3.3) the same chain has the tags from before IDF 4.3: esp-tls and TRANS_SSL', async () => {
     const { serial } = await run('mqtts://127.0.0.1:8883', home, '1.0.6');
     await serial.waitFor(/^EV: disconnected$/, 20_000);
-    const e = serial.lines().filter((l) => /^[EIW] \(\d+\) /.test(l)).map((l) => l.replace(/\(\d+\)/, '(t)'));
+    const e = serial
+      .lines()
+      .filter((l) => /^[EIW] \(\d+\) /.test(l))
+      .map((l) => l.replace(/\(\d+\)/, '(t)'));
     assert.deepEqual(e, [
       'E (t) esp-tls: mbedtls_ssl_handshake returned -0x2700',
       'E (t) esp-tls: Failed to open new connection',

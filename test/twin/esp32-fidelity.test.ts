@@ -27,13 +27,58 @@ function makeBigKeyPki(dir: string, base: TestPki): { bigCa: TestPki; bigLeaf: T
   mkdirSync(dir, { recursive: true });
   chmodSync(dir, 0o755);
   openssl(['genrsa', '-out', 'big.key', '8192'], dir);
-  openssl(['req', '-x509', '-key', 'big.key', '-out', 'big-ca.crt', '-days', '365', '-subj', '/CN=rig-test-ca-8192'], dir);
+  openssl(
+    ['req', '-x509', '-key', 'big.key', '-out', 'big-ca.crt', '-days', '365', '-subj', '/CN=rig-test-ca-8192'],
+    dir,
+  );
   writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=DNS:localhost\n');
-  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'small.key', '-out', 'small.csr', '-subj', '/CN=rig-broker'], dir);
-  openssl(['x509', '-req', '-in', 'small.csr', '-CA', 'big-ca.crt', '-CAkey', 'big.key', '-CAcreateserial', '-out', 'small.crt', '-days', '30', '-extfile', 'san.ext'], dir);
+  openssl(
+    ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'small.key', '-out', 'small.csr', '-subj', '/CN=rig-broker'],
+    dir,
+  );
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      'small.csr',
+      '-CA',
+      'big-ca.crt',
+      '-CAkey',
+      'big.key',
+      '-CAcreateserial',
+      '-out',
+      'small.crt',
+      '-days',
+      '30',
+      '-extfile',
+      'san.ext',
+    ],
+    dir,
+  );
   openssl(['req', '-new', '-key', 'big.key', '-out', 'bigleaf.csr', '-subj', '/CN=rig-broker'], dir);
-  openssl(['x509', '-req', '-in', 'bigleaf.csr', '-CA', base.caCrt, '-CAkey', path.join(base.dir, 'ca.key'), '-CAcreateserial', '-out', 'bigleaf.crt', '-days', '30', '-extfile', 'san.ext'], dir);
-  for (const f of ['big.key', 'big-ca.crt', 'small.key', 'small.crt', 'bigleaf.crt']) chmodSync(path.join(dir, f), 0o644);
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      'bigleaf.csr',
+      '-CA',
+      base.caCrt,
+      '-CAkey',
+      path.join(base.dir, 'ca.key'),
+      '-CAcreateserial',
+      '-out',
+      'bigleaf.crt',
+      '-days',
+      '30',
+      '-extfile',
+      'san.ext',
+    ],
+    dir,
+  );
+  for (const f of ['big.key', 'big-ca.crt', 'small.key', 'small.crt', 'bigleaf.crt'])
+    chmodSync(path.join(dir, f), 0o644);
   const files = (crt: string, key: string) => () => ({ crt: path.join(dir, crt), key: path.join(dir, key) });
   return {
     bigCa: { dir, caCrt: path.join(dir, 'big-ca.crt'), leaf: files('small.crt', 'small.key') },
@@ -72,17 +117,17 @@ describe('twin: ESP32 fidelity (RSA accelerator, 3.x suites, lastError, ESP.rest
   let bigCa: TestPki;
   let bigLeaf: TestPki;
   let brokers: TestBroker[] = [];
-  let caBroker: TestBroker;    // server "small" (RSA-2048) under the RSA-8192 CA
-  let leafBroker: TestBroker;  // server key RSA-8192 under the 2048 test CA
-  let dheBroker: TestBroker;   // only DHE-RSA-AES128-GCM-SHA256
+  let caBroker: TestBroker; // server "small" (RSA-2048) under the RSA-8192 CA
+  let leafBroker: TestBroker; // server key RSA-8192 under the 2048 test CA
+  let dheBroker: TestBroker; // only DHE-RSA-AES128-GCM-SHA256
   let good: TestBroker;
   let lastErrorSketch: string;
   const running: { twin: TwinProcess; serial: SerialCapture }[] = [];
 
   before(async function () {
-    this.timeout(300_000);  // RSA-8192 keygen
+    this.timeout(300_000); // RSA-8192 keygen
     tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-twin-fidelity-'));
-    chmodSync(tmp, 0o755);  // mosquitto drops root privileges before reading the certificates
+    chmodSync(tmp, 0o755); // mosquitto drops root privileges before reading the certificates
     cacheDir = path.join(tmp, 'cache');
     pki = makePki(path.join(tmp, 'pki'));
     ({ bigCa, bigLeaf } = makeBigKeyPki(path.join(tmp, 'pki-8192'), pki));
@@ -91,7 +136,11 @@ describe('twin: ESP32 fidelity (RSA accelerator, 3.x suites, lastError, ESP.rest
     caBroker = await startMosquitto(bigCa.dir, bigCa, 'small');
     leafBroker = await startMosquitto(bigLeaf.dir, bigLeaf, 'bigleaf');
     dheBroker = await startMosquitto(pki.dir, pki, 'localhost', {
-      listener: ['ciphers DHE-RSA-AES128-GCM-SHA256', `dhparamfile ${path.join(pki.dir, 'dh.pem')}`, 'tls_version tlsv1.2'],
+      listener: [
+        'ciphers DHE-RSA-AES128-GCM-SHA256',
+        `dhparamfile ${path.join(pki.dir, 'dh.pem')}`,
+        'tls_version tlsv1.2',
+      ],
     });
     good = await startMosquitto(pki.dir, pki, 'localhost');
     brokers = [caBroker, leafBroker, dheBroker, good];
@@ -101,7 +150,10 @@ describe('twin: ESP32 fidelity (RSA accelerator, 3.x suites, lastError, ESP.rest
   });
 
   afterEach(async () => {
-    for (const r of running.splice(0)) { await r.serial.close(); await r.twin.kill(); }
+    for (const r of running.splice(0)) {
+      await r.serial.close();
+      await r.twin.kill();
+    }
   });
 
   after(async () => {
@@ -110,11 +162,24 @@ describe('twin: ESP32 fidelity (RSA accelerator, 3.x suites, lastError, ESP.rest
   });
 
   function world(broker: TestBroker, coreVersion = '2.0.17'): TwinWorld {
-    return { hosts: { localhost: '127.0.0.1' }, ports: { '8883': broker.port }, ntp: false, coreVersion, debugLevel: 1 };
+    return {
+      hosts: { localhost: '127.0.0.1' },
+      ports: { '8883': broker.port },
+      ntp: false,
+      coreVersion,
+      debugLevel: 1,
+    };
   }
 
   async function run(sketchDir: string, header: string, w: TwinWorld) {
-    const build = await buildTwin({ sketchDir, core: 'esp32', secretsHeader: header, coreVersion: w.coreVersion ?? '2.0.17', debugLevel: 1, cacheDir });
+    const build = await buildTwin({
+      sketchDir,
+      core: 'esp32',
+      secretsHeader: header,
+      coreVersion: w.coreVersion ?? '2.0.17',
+      debugLevel: 1,
+      cacheDir,
+    });
     const twin = await startTwin({ binary: build.binary, world: w, workDir: mkdtempSync(path.join(tmp, 'run-')) });
     const serial = await SerialCapture.open({ path: twin.ptyPath, baudRate: 115200 });
     running.push({ twin, serial });
@@ -123,17 +188,26 @@ describe('twin: ESP32 fidelity (RSA accelerator, 3.x suites, lastError, ESP.rest
   }
 
   function probe(caPem: string, over: Partial<SecretsInput> = {}): string {
-    return secretsHeader({ broker: 'localhost', port: 8883, clientId: 'twin-fidelity', topic: 'rig/fidelity', caCertPem: caPem, ...over });
+    return secretsHeader({
+      broker: 'localhost',
+      port: 8883,
+      clientId: 'twin-fidelity',
+      topic: 'rig/fidelity',
+      caCertPem: caPem,
+      ...over,
+    });
   }
 
   /** The board's two lines for a handshake error (2.0.x: H(x) and C(x) of tls-esp32.md §6), in this order. */
   function assertHandshakeFailure(lines: string[], code: number, text: string, core: '2' | '3'): void {
-    const h = core === '2'
-      ? `^${TS}\\[E\\]\\[ssl_client\\.cpp:37\\] _handle_error\\(\\): \\[start_ssl_client\\(\\):273\\]: \\(${code}\\) ${esc(text)}$`
-      : `^${TS}\\[E\\]\\[ssl_client\\.cpp:36\\] _handle_error\\(\\): \\[ssl_starttls_handshake\\(\\):317\\]: \\(${code}\\) ${esc(text)}$`;
-    const c = core === '2'
-      ? `^${TS}\\[E\\]\\[WiFiClientSecure\\.cpp:144\\] connect\\(\\): start_ssl_client: ${code}$`
-      : `^${TS}\\[E\\]\\[NetworkClientSecure\\.cpp:159\\] connect\\(\\): start_ssl_client: connect failed: ${code}$`;
+    const h =
+      core === '2'
+        ? `^${TS}\\[E\\]\\[ssl_client\\.cpp:37\\] _handle_error\\(\\): \\[start_ssl_client\\(\\):273\\]: \\(${code}\\) ${esc(text)}$`
+        : `^${TS}\\[E\\]\\[ssl_client\\.cpp:36\\] _handle_error\\(\\): \\[ssl_starttls_handshake\\(\\):317\\]: \\(${code}\\) ${esc(text)}$`;
+    const c =
+      core === '2'
+        ? `^${TS}\\[E\\]\\[WiFiClientSecure\\.cpp:144\\] connect\\(\\): start_ssl_client: ${code}$`
+        : `^${TS}\\[E\\]\\[NetworkClientSecure\\.cpp:159\\] connect\\(\\): start_ssl_client: connect failed: ${code}$`;
     const i = lines.findIndex((l) => new RegExp(h).test(l));
     assert.ok(i >= 0, `no ${h} in:\n${lines.join('\n')}`);
     assert.match(lines[i + 1], new RegExp(c));
@@ -142,8 +216,16 @@ describe('twin: ESP32 fidelity (RSA accelerator, 3.x suites, lastError, ESP.rest
   it('an RSA-8192 CA: -9984 on the board (flags 0x8), where Debian alone would connect', async () => {
     const { twin, serial } = await run(PROBE, probe(readPem(bigCa.caCrt)), world(caBroker));
     const fail = await serial.waitFor(/^RIG: connect/, 30_000);
-    assert.equal(fail, 'RIG: connect fail state=-2 tls=-9984 text="X509 - Certificate verification failed, e.g. CRL, CA or signature check failed"');
-    assertHandshakeFailure(serial.lines(), -9984, 'X509 - Certificate verification failed, e.g. CRL, CA or signature check failed', '2');
+    assert.equal(
+      fail,
+      'RIG: connect fail state=-2 tls=-9984 text="X509 - Certificate verification failed, e.g. CRL, CA or signature check failed"',
+    );
+    assertHandshakeFailure(
+      serial.lines(),
+      -9984,
+      'X509 - Certificate verification failed, e.g. CRL, CA or signature check failed',
+      '2',
+    );
     const facts = twin.facts();
     // The CA's signature over the leaf needed an 8192-bit exponentiation, which the accelerator refuses.
     assert.ok(facts.includes('esp32-hw-mpi-too-long:8192'), facts.join(','));
@@ -165,11 +247,17 @@ describe('twin: ESP32 fidelity (RSA accelerator, 3.x suites, lastError, ESP.rest
     const header = probe(readPem(pki.caCrt));
     const v2 = await run(PROBE, header, world(dheBroker));
     await v2.serial.waitFor(/^RIG: connected$/, 30_000);
-    assert.ok(v2.twin.facts().includes('tls-ciphersuite:TLS-DHE-RSA-WITH-AES-128-GCM-SHA256'), v2.twin.facts().join(','));
+    assert.ok(
+      v2.twin.facts().includes('tls-ciphersuite:TLS-DHE-RSA-WITH-AES-128-GCM-SHA256'),
+      v2.twin.facts().join(','),
+    );
 
     const v3 = await run(PROBE, header, world(dheBroker, '3.1.2'));
     const fail = await v3.serial.waitFor(/^RIG: connect/, 30_000);
-    assert.equal(fail, 'RIG: connect fail state=-2 tls=-30592 text="SSL - A fatal alert message was received from our peer"');
+    assert.equal(
+      fail,
+      'RIG: connect fail state=-2 tls=-30592 text="SSL - A fatal alert message was received from our peer"',
+    );
     assertHandshakeFailure(v3.serial.lines(), -30592, 'SSL - A fatal alert message was received from our peer', '3');
     await dheBroker.waitForLog(/no shared cipher/, 5_000);
   });
@@ -177,10 +265,13 @@ describe('twin: ESP32 fidelity (RSA accelerator, 3.x suites, lastError, ESP.rest
   it('the same core 3.1.2 still connects to a broker with the default suites (only DHE is gone)', async () => {
     const { twin, serial } = await run(PROBE, probe(readPem(pki.caCrt)), world(good, '3.1.2'));
     await serial.waitFor(/^RIG: connected$/, 30_000);
-    assert.ok(twin.facts().some((f) => /^tls-ciphersuite:TLS-ECDHE-RSA-/.test(f)), twin.facts().join(','));
+    assert.ok(
+      twin.facts().some((f) => /^tls-ciphersuite:TLS-ECDHE-RSA-/.test(f)),
+      twin.facts().join(','),
+    );
   });
 
-  it('lastError() after a good connect on 2.0.17: the socket number 48 and mbedTLS\'s PADLOCK text, as the board prints', async () => {
+  it("lastError() after a good connect on 2.0.17: the socket number 48 and mbedTLS's PADLOCK text, as the board prints", async () => {
     // ESP-IDF 4.x esp_config.h keeps mbedTLS's "#define MBEDTLS_PADLOCK_C" (esp-idf#12081, 2023, asks to drop it),
     // so the board's mbedtls_strerror(48) names the PADLOCK error: no remapping, unlike the NET_C codes.
     const header = `#define SECRET_CA_CERT ${cString(readPem(pki.caCrt))}\n#define SECRET_RESTART 0\n`;
@@ -195,6 +286,9 @@ describe('twin: ESP32 fidelity (RSA accelerator, 3.x suites, lastError, ESP.rest
     assert.deepEqual(await twin.exited, { code: 0, signal: null });
     await serial.waitFor(/^RIG: restarting$/, 5_000);
     assert.ok(twin.facts().includes('esp-restart'), twin.facts().join(','));
-    assert.match(twin.stderr(), /ESP\.restart\(\) called: a board would reboot and run setup\(\) again; the twin ends here/);
+    assert.match(
+      twin.stderr(),
+      /ESP\.restart\(\) called: a board would reboot and run setup\(\) again; the twin ends here/,
+    );
   });
 });

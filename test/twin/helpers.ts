@@ -11,7 +11,11 @@ function openssl(args: string[], cwd: string): void {
   execFileSync('openssl', args, { cwd, stdio: 'pipe' });
 }
 
-export interface TestPki { dir: string; caCrt: string; leaf(name: string): { crt: string; key: string } }
+export interface TestPki {
+  dir: string;
+  caCrt: string;
+  leaf(name: string): { crt: string; key: string };
+}
 
 /**
  * A CA plus leaves: `localhost` (SAN DNS:localhost), `home` (CN=home, no SAN), `expired` (SAN DNS:localhost,
@@ -20,34 +24,177 @@ export interface TestPki { dir: string; caCrt: string; leaf(name: string): { crt
 export function makePki(dir: string): TestPki {
   mkdirSync(dir, { recursive: true });
   chmodSync(dir, 0o755);
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '365', '-subj', '/CN=rig-test-ca'], dir);
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-days',
+      '365',
+      '-subj',
+      '/CN=rig-test-ca',
+    ],
+    dir,
+  );
   const csr = (name: string, cn: string) =>
-    openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`], dir);
+    openssl(
+      ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`],
+      dir,
+    );
   csr('localhost', 'rig-broker');
   writeFileSync(path.join(dir, 'san-localhost.ext'), 'subjectAltName=DNS:localhost\n');
-  openssl(['x509', '-req', '-in', 'localhost.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'localhost.crt', '-days', '30', '-extfile', 'san-localhost.ext'], dir);
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      'localhost.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'localhost.crt',
+      '-days',
+      '30',
+      '-extfile',
+      'san-localhost.ext',
+    ],
+    dir,
+  );
   csr('home', 'home');
-  openssl(['x509', '-req', '-in', 'home.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'home.crt', '-days', '30'], dir);
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      'home.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'home.crt',
+      '-days',
+      '30',
+    ],
+    dir,
+  );
   // Expired leaf: `openssl ca` is the 3.0 CLI that takes explicit dates.
   csr('expired', 'rig-broker');
   mkdirSync(path.join(dir, 'ca-db'), { recursive: true });
   writeFileSync(path.join(dir, 'ca-db', 'index.txt'), '');
-  writeFileSync(path.join(dir, 'ca.cnf'), [
-    '[ca]', 'default_ca = rig', '[rig]', `dir = ${dir}`, 'database = $dir/ca-db/index.txt', 'new_certs_dir = $dir/ca-db',
-    'serial = $dir/ca-db/serial', 'default_md = sha256', 'policy = any', 'copy_extensions = none', 'unique_subject = no',
-    '[any]', 'commonName = supplied', '[ext]', 'subjectAltName = DNS:localhost', '',
-  ].join('\n'));
+  writeFileSync(
+    path.join(dir, 'ca.cnf'),
+    [
+      '[ca]',
+      'default_ca = rig',
+      '[rig]',
+      `dir = ${dir}`,
+      'database = $dir/ca-db/index.txt',
+      'new_certs_dir = $dir/ca-db',
+      'serial = $dir/ca-db/serial',
+      'default_md = sha256',
+      'policy = any',
+      'copy_extensions = none',
+      'unique_subject = no',
+      '[any]',
+      'commonName = supplied',
+      '[ext]',
+      'subjectAltName = DNS:localhost',
+      '',
+    ].join('\n'),
+  );
   writeFileSync(path.join(dir, 'ca-db', 'serial'), '1000\n');
-  openssl(['ca', '-batch', '-config', 'ca.cnf', '-cert', 'ca.crt', '-keyfile', 'ca.key', '-in', 'expired.csr', '-out', 'expired.crt',
-    '-startdate', '20200101000000Z', '-enddate', '20210101000000Z', '-extensions', 'ext', '-notext'], dir);
+  openssl(
+    [
+      'ca',
+      '-batch',
+      '-config',
+      'ca.cnf',
+      '-cert',
+      'ca.crt',
+      '-keyfile',
+      'ca.key',
+      '-in',
+      'expired.csr',
+      '-out',
+      'expired.crt',
+      '-startdate',
+      '20200101000000Z',
+      '-enddate',
+      '20210101000000Z',
+      '-extensions',
+      'ext',
+      '-notext',
+    ],
+    dir,
+  );
   // SAN IP:127.0.0.1 only: mbedTLS 2.28 never matches it; cores >= 3.1 (mbedTLS 3.6) do.
   csr('ipsan', '127.0.0.1');
   writeFileSync(path.join(dir, 'san-ip.ext'), 'subjectAltName=IP:127.0.0.1\n');
-  openssl(['x509', '-req', '-in', 'ipsan.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'ipsan.crt', '-days', '30', '-extfile', 'san-ip.ext'], dir);
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      'ipsan.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'ipsan.crt',
+      '-days',
+      '30',
+      '-extfile',
+      'san-ip.ext',
+    ],
+    dir,
+  );
   // Client certificate for mutual TLS.
   csr('client', 'rig-client');
-  openssl(['x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.crt', '-days', '30'], dir);
-  for (const f of ['ipsan.crt', 'ipsan.key', 'client.crt', 'client.key', 'ca.crt', 'localhost.crt', 'localhost.key', 'home.crt', 'home.key', 'expired.crt', 'expired.key']) chmodSync(path.join(dir, f), 0o644);
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      'client.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'client.crt',
+      '-days',
+      '30',
+    ],
+    dir,
+  );
+  for (const f of [
+    'ipsan.crt',
+    'ipsan.key',
+    'client.crt',
+    'client.key',
+    'ca.crt',
+    'localhost.crt',
+    'localhost.key',
+    'home.crt',
+    'home.key',
+    'expired.crt',
+    'expired.key',
+  ])
+    chmodSync(path.join(dir, f), 0o644);
   return {
     dir,
     caCrt: path.join(dir, 'ca.crt'),
@@ -55,19 +202,45 @@ export function makePki(dir: string): TestPki {
   };
 }
 
-export interface TestBroker { port: number; log(): string; waitForLog(re: RegExp, ms: number): Promise<string>; stop(): Promise<void> }
+export interface TestBroker {
+  port: number;
+  log(): string;
+  waitForLog(re: RegExp, ms: number): Promise<string>;
+  stop(): Promise<void>;
+}
 
 /** mosquitto with one TLS listener using the given leaf; logs go to stderr (stdout is block-buffered in a pipe). */
 /** `listener` adds lines to the TLS listener (e.g. `ciphers ...`, `dhparamfile ...`). */
-export async function startMosquitto(dir: string, pki: TestPki, leaf: string, opts: { requireCert?: boolean; plain?: boolean; listener?: string[] } = {}): Promise<TestBroker> {
+export async function startMosquitto(
+  dir: string,
+  pki: TestPki,
+  leaf: string,
+  opts: { requireCert?: boolean; plain?: boolean; listener?: string[] } = {},
+): Promise<TestBroker> {
   const port = await freePort();
   const { crt, key } = pki.leaf(leaf);
   const conf = path.join(dir, `mosquitto-${leaf}-${port}.conf`);
-  const tls = opts.plain ? [] : [`cafile ${pki.caCrt}`, `certfile ${crt}`, `keyfile ${key}`, ...(opts.requireCert ? ['require_certificate true'] : []), ...(opts.listener ?? [])];
-  writeFileSync(conf, [
-    `listener ${port} 127.0.0.1`, ...tls,
-    'allow_anonymous true', 'log_dest stderr', 'log_type all', 'connection_messages true', '',
-  ].join('\n'));
+  const tls = opts.plain
+    ? []
+    : [
+        `cafile ${pki.caCrt}`,
+        `certfile ${crt}`,
+        `keyfile ${key}`,
+        ...(opts.requireCert ? ['require_certificate true'] : []),
+        ...(opts.listener ?? []),
+      ];
+  writeFileSync(
+    conf,
+    [
+      `listener ${port} 127.0.0.1`,
+      ...tls,
+      'allow_anonymous true',
+      'log_dest stderr',
+      'log_type all',
+      'connection_messages true',
+      '',
+    ].join('\n'),
+  );
   chmodSync(conf, 0o644);
   const child: ChildProcess = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
@@ -76,25 +249,42 @@ export async function startMosquitto(dir: string, pki: TestPki, leaf: string, op
     log += d;
     for (const w of [...waiters]) {
       const m = log.split('\n').find((l) => w.re.test(l));
-      if (m) { waiters.splice(waiters.indexOf(w), 1); w.resolve(m); }
+      if (m) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
     }
   });
-  const waitForLog = (re: RegExp, ms: number) => new Promise<string>((resolve, reject) => {
-    const hit = log.split('\n').find((l) => re.test(l));
-    if (hit) { resolve(hit); return; }
-    const t = setTimeout(() => reject(new Error(`broker log: no ${re} within ${ms} ms; log:\n${log}`)), ms);
-    waiters.push({ re, resolve: (l) => { clearTimeout(t); resolve(l); } });
-  });
+  const waitForLog = (re: RegExp, ms: number) =>
+    new Promise<string>((resolve, reject) => {
+      const hit = log.split('\n').find((l) => re.test(l));
+      if (hit) {
+        resolve(hit);
+        return;
+      }
+      const t = setTimeout(() => reject(new Error(`broker log: no ${re} within ${ms} ms; log:\n${log}`)), ms);
+      waiters.push({
+        re,
+        resolve: (l) => {
+          clearTimeout(t);
+          resolve(l);
+        },
+      });
+    });
   await waitForLog(/Opening ipv4 listen socket on port/, 5000);
   return {
     port,
     log: () => log,
     waitForLog,
-    stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) { resolve(); return; }
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) {
+          resolve();
+          return;
+        }
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
   };
 }
 

@@ -3,7 +3,15 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadBoards } from '../../boards/load.ts';
 import type { BoardProfile } from '../../boards/profile.ts';
-import { closest, loadScenario, positionProblems, ScenarioError, type LoadedScenario, type PathProblem, type Problem } from '../../scenario/load.ts';
+import {
+  closest,
+  loadScenario,
+  positionProblems,
+  ScenarioError,
+  type LoadedScenario,
+  type PathProblem,
+  type Problem,
+} from '../../scenario/load.ts';
 import type { Scenario } from '../../scenario/schema.ts';
 import { projectPaths, type ProjectPaths } from '../../project.ts';
 import { UsageError } from '../args.ts';
@@ -22,7 +30,12 @@ export async function allScenarioFiles(dir: string): Promise<string[]> {
 }
 
 function globRe(glob: string): RegExp {
-  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  return new RegExp(
+    `^${glob
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
 }
 
 /** Resolves CLI arguments to scenario files: ids, files, folders or globs (over ids and paths). */
@@ -33,17 +46,21 @@ export async function resolveScenarioArgs(args: string[], paths: ProjectPaths): 
   for (const a of args) {
     if (/[*?]/.test(a)) {
       const re = globRe(a);
-      const hits = all.filter((f) => re.test(path.basename(f).replace(/\.ya?ml$/, '')) || re.test(path.relative(process.cwd(), f)) || re.test(f));
+      const hits = all.filter(
+        (f) =>
+          re.test(path.basename(f).replace(/\.ya?ml$/, '')) || re.test(path.relative(process.cwd(), f)) || re.test(f),
+      );
       if (hits.length === 0) throw new UsageError(`no scenario matches "${a}"`);
       hits.forEach((h) => files.add(h));
     } else if (/\.ya?ml$/.test(a)) files.add(path.resolve(a));
     else {
-      const byId = all.find((f) => path.basename(f).replace(/\.ya?ml$/, '') === a) ?? await fileWithId(all, a);
+      const byId = all.find((f) => path.basename(f).replace(/\.ya?ml$/, '') === a) ?? (await fileWithId(all, a));
       const asDir = path.resolve(a);
       if (byId) files.add(byId);
       else {
         const inDir = all.filter((f) => f.startsWith(asDir + path.sep));
-        if (inDir.length === 0) throw new UsageError(`no scenario "${a}" (give an id from \`rig list\`, a .yaml file, a folder or a glob)`);
+        if (inDir.length === 0)
+          throw new UsageError(`no scenario "${a}" (give an id from \`rig list\`, a .yaml file, a folder or a glob)`);
         inDir.forEach((f) => files.add(f));
       }
     }
@@ -64,20 +81,33 @@ async function fileWithId(files: string[], id: string): Promise<string | undefin
  * Loads every file, collecting all problems before failing so one run shows every mistake. Board ids are checked
  * against the profiles here, not in the parser: which boards exist is the project's, not the file format's.
  */
-export async function loadScenarios(files: string[], boards?: ReadonlyMap<string, BoardProfile>): Promise<LoadedScenario[]> {
-  const profiles = boards ?? await loadBoards(projectPaths().boards);
+export async function loadScenarios(
+  files: string[],
+  boards?: ReadonlyMap<string, BoardProfile>,
+): Promise<LoadedScenario[]> {
+  const profiles = boards ?? (await loadBoards(projectPaths().boards));
   const loaded: LoadedScenario[] = [];
   const problems: Problem[] = [];
   for (const f of files) {
-    try { loaded.push(await loadScenario(f)); } catch (e) {
-      if (e instanceof ScenarioError) problems.push(...e.problems); else throw e;
+    try {
+      loaded.push(await loadScenario(f));
+    } catch (e) {
+      if (e instanceof ScenarioError) problems.push(...e.problems);
+      else throw e;
     }
   }
-  for (const l of loaded) problems.push(...await unknownBoards(l, profiles));
+  for (const l of loaded) problems.push(...(await unknownBoards(l, profiles)));
   const ids = new Map<string, string>();
   for (const l of loaded) {
     const prev = ids.get(l.scenario.id);
-    if (prev) problems.push({ file: l.file, line: 1, column: 1, field: 'id', message: `duplicate scenario id "${l.scenario.id}" (also in ${prev})` });
+    if (prev)
+      problems.push({
+        file: l.file,
+        line: 1,
+        column: 1,
+        field: 'id',
+        message: `duplicate scenario id "${l.scenario.id}" (also in ${prev})`,
+      });
     ids.set(l.scenario.id, l.file);
   }
   if (problems.length) throw new ScenarioError(problems);
@@ -85,36 +115,52 @@ export async function loadScenarios(files: string[], boards?: ReadonlyMap<string
 }
 
 /** Every entry of a scenario's `boards` with no profile in boards/, at its place in the file. */
-export async function unknownBoards(l: LoadedScenario, profiles: ReadonlyMap<string, BoardProfile>): Promise<Problem[]> {
+export async function unknownBoards(
+  l: LoadedScenario,
+  profiles: ReadonlyMap<string, BoardProfile>,
+): Promise<Problem[]> {
   const known = [...profiles.keys()].sort();
   const bad: PathProblem[] = [];
   l.scenario.boards.forEach((b, i) => {
     if (profiles.has(b)) return;
     const hint = closest(b, known);
-    bad.push({ path: ['boards', i], message: `no board profile "${b}" in boards/${hint ? ` (did you mean "${hint}"?)` : ''}; known boards: ${known.join(', ')}` });
+    bad.push({
+      path: ['boards', i],
+      message: `no board profile "${b}" in boards/${hint ? ` (did you mean "${hint}"?)` : ''}; known boards: ${known.join(', ')}`,
+    });
   });
   if (bad.length === 0) return [];
   return positionProblems(await readFile(l.file, 'utf8'), l.file, bad);
 }
 
 /** `--boards` ids must name profiles: an unknown one would silently select no cell and pass. */
-export function checkBoardIds(ids: readonly string[], profiles: ReadonlyMap<string, BoardProfile>, option = '--boards'): void {
+export function checkBoardIds(
+  ids: readonly string[],
+  profiles: ReadonlyMap<string, BoardProfile>,
+  option = '--boards',
+): void {
   const known = [...profiles.keys()].sort();
   const unknown = ids.filter((id) => !profiles.has(id));
   if (unknown.length === 0) return;
   const hints = unknown.map((u) => closest(u, known)).filter((h): h is string => !!h);
-  throw new UsageError(`${option}: no board profile ${unknown.map((u) => `"${u}"`).join(', ')} in boards/${hints.length ? ` (did you mean ${hints.map((h) => `"${h}"`).join(', ')}?)` : ''}; known boards: ${known.join(', ')}`);
+  throw new UsageError(
+    `${option}: no board profile ${unknown.map((u) => `"${u}"`).join(', ')} in boards/${hints.length ? ` (did you mean ${hints.map((h) => `"${h}"`).join(', ')}?)` : ''}; known boards: ${known.join(', ')}`,
+  );
 }
 
 /** A `--variant` value: one the scenario has (default: its first). */
 export function variantArg(s: Scenario, name: string | undefined): string {
   const have = Object.keys(s.variants);
   const v = name ?? have[0]!;
-  if (!s.variants[v]) throw new UsageError(`--variant ${v}: scenario ${s.id} has no such variant (have: ${have.join(', ')})`);
+  if (!s.variants[v])
+    throw new UsageError(`--variant ${v}: scenario ${s.id} has no such variant (have: ${have.join(', ')})`);
   return v;
 }
 
-export interface Context { paths: ProjectPaths; boards: Map<string, BoardProfile> }
+export interface Context {
+  paths: ProjectPaths;
+  boards: Map<string, BoardProfile>;
+}
 
 export async function context(): Promise<Context> {
   const paths = projectPaths();

@@ -44,18 +44,27 @@ export function controlCommands(i: ControlInput): ControlCommands {
     // No certificate to check: the address the broker answers on is as good as the board's name.
   } else if (byAddress) {
     if (c.connect !== i.host) {
-      notes.push(`the board connects to ${c.connect} (routed to this broker only in the board's world); these commands reach it at ${i.host} and so check the certificate against ${i.host}: the openssl line below checks ${c.connect}, as the board does`);
+      notes.push(
+        `the board connects to ${c.connect} (routed to this broker only in the board's world); these commands reach it at ${i.host} and so check the certificate against ${i.host}: the openssl line below checks ${c.connect}, as the board does`,
+      );
     }
   } else {
     target = c.connect;
-    if (boardCannotResolve) notes.push(`the scenario makes ${c.connect} unresolvable for the board (client.hosts); so these commands fail to resolve it, as the board does`);
+    if (boardCannotResolve)
+      notes.push(
+        `the scenario makes ${c.connect} unresolvable for the board (client.hosts); so these commands fail to resolve it, as the board does`,
+      );
     else if (!i.resolvesHere) {
-      notes.push(`the board reaches the broker as ${c.connect} and checks the certificate against that name; make it resolve here (as root): echo '${i.host} ${c.connect}' >> /etc/hosts   (or use the openssl line below, which needs no DNS)`);
+      notes.push(
+        `the board reaches the broker as ${c.connect} and checks the certificate against that name; make it resolve here (as root): echo '${i.host} ${c.connect}' >> /etc/hosts   (or use the openssl line below, which needs no DNS)`,
+      );
     }
   }
   // Shell words, quoted where needed (the password variable is the one word left for the shell to expand).
   const words = ['-h', target, '-p', String(i.port)].map(q);
-  const add = (...xs: string[]): void => { words.push(...xs.map(q)); };
+  const add = (...xs: string[]): void => {
+    words.push(...xs.map(q));
+  };
   if (i.tls) {
     // mosquitto_sub speaks TLS only with a trust store: a board given no CA is matched by the OS store.
     if (i.ca) add('--cafile', i.ca.crt);
@@ -79,8 +88,17 @@ export function controlCommands(i: ControlInput): ControlCommands {
   };
   if (i.tls && !c.insecure) {
     const verify = byAddress ? ['-verify_ip', c.connect] : ['-servername', c.connect, '-verify_hostname', c.connect];
-    const check = ['openssl', 's_client', '-connect', `${i.host}:${i.port}`, ...verify, ...(i.ca ? ['-CAfile', i.ca.crt] : []),
-      ...(i.cert ? ['-cert', i.cert.crt, '-key', i.cert.keyPlain ?? i.cert.key ?? ''] : []), '-verify_return_error', '-brief'];
+    const check = [
+      'openssl',
+      's_client',
+      '-connect',
+      `${i.host}:${i.port}`,
+      ...verify,
+      ...(i.ca ? ['-CAfile', i.ca.crt] : []),
+      ...(i.cert ? ['-cert', i.cert.crt, '-key', i.cert.keyPlain ?? i.cert.key ?? ''] : []),
+      '-verify_return_error',
+      '-brief',
+    ];
     out.check = `${check.map(q).join(' ')} </dev/null`;
   }
   return out;

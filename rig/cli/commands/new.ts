@@ -27,88 +27,122 @@ function partsOfFile(file: string, text: string): ForumParts {
 
 function merge(a: ForumParts, b: ForumParts): ForumParts {
   return {
-    ...a, ...Object.fromEntries(Object.entries(b).filter(([k, v]) => k !== 'saw' && v !== undefined)),
+    ...a,
+    ...Object.fromEntries(Object.entries(b).filter(([k, v]) => k !== 'saw' && v !== undefined)),
     saw: [...a.saw, ...b.saw],
   } as ForumParts;
 }
 
 function slug(text: string): string {
-  return text.toLowerCase().replace(/https?:\/\//, '').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'forum-report';
+  return (
+    text
+      .toLowerCase()
+      .replace(/https?:\/\//, '')
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 60) || 'forum-report'
+  );
 }
 
 async function exists(p: string): Promise<boolean> {
-  try { await access(p); return true; } catch { return false; }
+  try {
+    await access(p);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export const command: Command = newCommand();
 
 function newCommand(): Command {
-  return makeCommand({
-    name: 'new',
-    usage: 'rig new --from-forum [FILE...|-] [--id ID] [--board esp32|esp8266|mkr1000] [--link URL] [--saw TEXT] [--root DIR] [--force] [--dry-run]',
-    summary: 'Start a forum reproduction: paste the post (or its openssl commands, mosquitto.conf and sketch, as files or as '
-      + 'stdin sections "### openssl", "### mosquitto.conf", "### sketch", "### saw", "### link") and get a validated '
-      + 'scenario skeleton in scenarios/forum/ with the sketch in sketches/<id>/, secrets replaced by SECRET_* placeholders.',
-    options: {
-      'from-forum': { type: 'boolean', help: 'Make a reproduction from a forum post (the only mode)' },
-      id: { type: 'string', help: 'Scenario id (default: from the link, else "forum-report")' },
-      board: { type: 'string', help: 'Board profile (default: recognised from the sketch)' },
-      link: { type: 'string', help: 'Link to the thread (goes into source)' },
-      saw: { type: 'string', multiple: true, help: 'A line the user saw (must-see regex, matched literally); repeatable' },
-      root: { type: 'string', help: 'Project folder to write into (default: this rig)' },
-      force: { type: 'boolean', help: 'Overwrite an existing scenario or sketch' },
-      'dry-run': { type: 'boolean', help: 'Print the scenario and the notes; write nothing' },
+  return makeCommand(
+    {
+      name: 'new',
+      usage:
+        'rig new --from-forum [FILE...|-] [--id ID] [--board esp32|esp8266|mkr1000] [--link URL] [--saw TEXT] [--root DIR] [--force] [--dry-run]',
+      summary:
+        'Start a forum reproduction: paste the post (or its openssl commands, mosquitto.conf and sketch, as files or as ' +
+        'stdin sections "### openssl", "### mosquitto.conf", "### sketch", "### saw", "### link") and get a validated ' +
+        'scenario skeleton in scenarios/forum/ with the sketch in sketches/<id>/, secrets replaced by SECRET_* placeholders.',
+      options: {
+        'from-forum': { type: 'boolean', help: 'Make a reproduction from a forum post (the only mode)' },
+        id: { type: 'string', help: 'Scenario id (default: from the link, else "forum-report")' },
+        board: { type: 'string', help: 'Board profile (default: recognised from the sketch)' },
+        link: { type: 'string', help: 'Link to the thread (goes into source)' },
+        saw: {
+          type: 'string',
+          multiple: true,
+          help: 'A line the user saw (must-see regex, matched literally); repeatable',
+        },
+        root: { type: 'string', help: 'Project folder to write into (default: this rig)' },
+        force: { type: 'boolean', help: 'Overwrite an existing scenario or sketch' },
+        'dry-run': { type: 'boolean', help: 'Print the scenario and the notes; write nothing' },
+      },
     },
-  }, async (p) => {
-    if (!bool(p, 'from-forum')) throw new UsageError('say what to start from: rig new --from-forum (see --help)');
-    let parts: ForumParts = { saw: [] };
-    const files = p.positionals.length ? p.positionals : ['-'];
-    for (const f of files) {
-      const text = f === '-' ? await readStdin() : await readFile(f, 'utf8').catch((e: Error) => { throw new UsageError(`cannot read ${f}: ${e.message}`); });
-      parts = merge(parts, f === '-' ? extractParts(text) : partsOfFile(f, text));
-    }
-    const link = str(p, 'link');
-    if (link) parts.link = link;
-    const sawOpt = p.values.saw;
-    const saw = Array.isArray(sawOpt) ? sawOpt : typeof sawOpt === 'string' ? [sawOpt] : [];
-    if (saw.length) parts.saw = saw;
-    if (!parts.openssl && !parts.conf && !parts.sketch) {
-      throw new UsageError('found no openssl commands, mosquitto.conf or sketch in the input (mark them with "### openssl", "### mosquitto.conf", "### sketch")');
-    }
-
-    const id = str(p, 'id') ?? slug(parts.link ?? 'forum-report');
-    if (!/^[a-z0-9][a-z0-9._-]*$/.test(id)) throw new UsageError(`--id "${id}": lower-case letters, digits, ".", "_" or "-"`);
-    const root = path.resolve(str(p, 'root') ?? projectPaths().root);
-    const board = str(p, 'board');
-    const sketchDir = `sketches/${id}`;
-    const sk = buildSkeleton({ id, parts, sketchDir, ...(board ? { board } : {}) });
-    const scenarioFile = path.join(root, 'scenarios', 'forum', `${id}.yaml`);
-
-    // Validate before writing: a skeleton that does not load is the rig's bug, not the user's.
-    parseScenarioText(sk.yaml, path.relative(process.cwd(), scenarioFile));
-
-    const out = process.stdout;
-    if (bool(p, 'dry-run')) {
-      out.write(sk.yaml);
-      if (sk.sketch) out.write(`\n# ${sk.sketch.file}: ${sk.sketch.replaced.length} secret(s) replaced\n`);
-    } else {
-      const targets = [scenarioFile, ...(sk.sketch ? [path.join(root, sk.sketch.file)] : [])];
-      if (!bool(p, 'force')) {
-        for (const t of targets) if (await exists(t)) throw new UsageError(`${path.relative(root, t)} exists (use --force to overwrite, or another --id)`);
+    async (p) => {
+      if (!bool(p, 'from-forum')) throw new UsageError('say what to start from: rig new --from-forum (see --help)');
+      let parts: ForumParts = { saw: [] };
+      const files = p.positionals.length ? p.positionals : ['-'];
+      for (const f of files) {
+        const text =
+          f === '-'
+            ? await readStdin()
+            : await readFile(f, 'utf8').catch((e: Error) => {
+                throw new UsageError(`cannot read ${f}: ${e.message}`);
+              });
+        parts = merge(parts, f === '-' ? extractParts(text) : partsOfFile(f, text));
       }
-      await mkdir(path.dirname(scenarioFile), { recursive: true });
-      await writeFile(scenarioFile, sk.yaml);
-      out.write(`wrote ${path.relative(root, scenarioFile)}\n`);
-      if (sk.sketch) {
-        const f = path.join(root, sk.sketch.file);
-        await mkdir(path.dirname(f), { recursive: true });
-        await writeFile(f, sk.sketch.text);
-        out.write(`wrote ${sk.sketch.file}\n`);
+      const link = str(p, 'link');
+      if (link) parts.link = link;
+      const sawOpt = p.values.saw;
+      const saw = Array.isArray(sawOpt) ? sawOpt : typeof sawOpt === 'string' ? [sawOpt] : [];
+      if (saw.length) parts.saw = saw;
+      if (!parts.openssl && !parts.conf && !parts.sketch) {
+        throw new UsageError(
+          'found no openssl commands, mosquitto.conf or sketch in the input (mark them with "### openssl", "### mosquitto.conf", "### sketch")',
+        );
       }
-    }
-    for (const r of sk.sketch?.replaced ?? []) out.write(`  secret: ${r}\n`);
-    for (const n of sk.notes) out.write(`  note: ${n}\n`);
-    out.write(`next: edit the TODOs, then \`rig check ${path.relative(root, scenarioFile)}\` and \`rig run ${id} --target twin\` (docs/new-reproduction.md)\n`);
-    return EXIT.ok;
-  });
+
+      const id = str(p, 'id') ?? slug(parts.link ?? 'forum-report');
+      if (!/^[a-z0-9][a-z0-9._-]*$/.test(id))
+        throw new UsageError(`--id "${id}": lower-case letters, digits, ".", "_" or "-"`);
+      const root = path.resolve(str(p, 'root') ?? projectPaths().root);
+      const board = str(p, 'board');
+      const sketchDir = `sketches/${id}`;
+      const sk = buildSkeleton({ id, parts, sketchDir, ...(board ? { board } : {}) });
+      const scenarioFile = path.join(root, 'scenarios', 'forum', `${id}.yaml`);
+
+      // Validate before writing: a skeleton that does not load is the rig's bug, not the user's.
+      parseScenarioText(sk.yaml, path.relative(process.cwd(), scenarioFile));
+
+      const out = process.stdout;
+      if (bool(p, 'dry-run')) {
+        out.write(sk.yaml);
+        if (sk.sketch) out.write(`\n# ${sk.sketch.file}: ${sk.sketch.replaced.length} secret(s) replaced\n`);
+      } else {
+        const targets = [scenarioFile, ...(sk.sketch ? [path.join(root, sk.sketch.file)] : [])];
+        if (!bool(p, 'force')) {
+          for (const t of targets)
+            if (await exists(t))
+              throw new UsageError(`${path.relative(root, t)} exists (use --force to overwrite, or another --id)`);
+        }
+        await mkdir(path.dirname(scenarioFile), { recursive: true });
+        await writeFile(scenarioFile, sk.yaml);
+        out.write(`wrote ${path.relative(root, scenarioFile)}\n`);
+        if (sk.sketch) {
+          const f = path.join(root, sk.sketch.file);
+          await mkdir(path.dirname(f), { recursive: true });
+          await writeFile(f, sk.sketch.text);
+          out.write(`wrote ${sk.sketch.file}\n`);
+        }
+      }
+      for (const r of sk.sketch?.replaced ?? []) out.write(`  secret: ${r}\n`);
+      for (const n of sk.notes) out.write(`  note: ${n}\n`);
+      out.write(
+        `next: edit the TODOs, then \`rig check ${path.relative(root, scenarioFile)}\` and \`rig run ${id} --target twin\` (docs/new-reproduction.md)\n`,
+      );
+      return EXIT.ok;
+    },
+  );
 }

@@ -10,56 +10,72 @@ import { projectPaths } from '../../project.ts';
 import { readBaseline, usageFromResults } from './files.ts';
 import { exitCodeFor } from '../../runner/run.ts';
 
-export const reportCommand = command({
-  name: 'report',
-  usage: 'rig report publish [RUN_DIR] [--pr N] | rig report merge DIR... --out DIR | rig report render RUN_DIR [--baseline FILE]',
-  summary: 'Publish a run\'s summary (GitHub step summary, one sticky PR comment), merge shard folders, or re-render reports.',
-  options: {
-    pr: { type: 'string', help: 'Pull request number (default: from GITHUB_REF)' },
-    out: { type: 'string', help: 'Output folder for merge' },
-    baseline: { type: 'string', help: 'results.json to compare against when rendering' },
+export const reportCommand = command(
+  {
+    name: 'report',
+    usage:
+      'rig report publish [RUN_DIR] [--pr N] | rig report merge DIR... --out DIR | rig report render RUN_DIR [--baseline FILE]',
+    summary:
+      "Publish a run's summary (GitHub step summary, one sticky PR comment), merge shard folders, or re-render reports.",
+    options: {
+      pr: { type: 'string', help: 'Pull request number (default: from GITHUB_REF)' },
+      out: { type: 'string', help: 'Output folder for merge' },
+      baseline: { type: 'string', help: 'results.json to compare against when rendering' },
+    },
   },
-}, async (p) => {
-  const [sub, ...dirs] = p.positionals;
-  if (sub === 'publish') {
-    const runDir = path.resolve(dirs[0] ?? path.join(projectPaths().reports, 'latest'));
-    const summary = await readFile(path.join(runDir, 'summary.md'), 'utf8').catch(() => {
-      throw new UsageError(`no summary.md in ${runDir}: run \`rig run\` first or give the run folder`);
-    });
-    const pr = str(p, 'pr') ? int(p, 'pr', 0) : undefined;
-    const r = await publishReport({ summary, ...(pr !== undefined ? { pr } : {}) });
-    process.stdout.write(`step summary: ${r.stepSummary}; PR comment: ${r.comment.action}${'reason' in r.comment ? ` (${r.comment.reason})` : ''}\n`);
-    return EXIT.ok;
-  }
-  if (sub === 'merge') {
-    const outArg = str(p, 'out');
-    if (dirs.length < 1 || !outArg) throw new UsageError('give shard folders and --out DIR');
-    // Folders typed on the command line are relative to the current folder.
-    const shardDirs = dirs.map((d) => path.resolve(d));
-    const missing = dirs.find((_, i) => !existsSync(shardDirs[i]!));
-    if (missing !== undefined) throw new UsageError(`merge: ${missing}: no such folder`);
-    const notRun = dirs.find((_, i) => !existsSync(path.join(shardDirs[i]!, 'results.json')));
-    if (notRun !== undefined) throw new UsageError(`merge: ${notRun}: no results.json (not a run folder)`);
-    const out = path.resolve(outArg);
-    let merged;
-    try { merged = mergeRuns(shardDirs, out); } catch (e) {
-      if (e instanceof MergeError) throw new UsageError(`merge: ${e.message}`);
-      throw usageFromResults(e, 'merge');
+  async (p) => {
+    const [sub, ...dirs] = p.positionals;
+    if (sub === 'publish') {
+      const runDir = path.resolve(dirs[0] ?? path.join(projectPaths().reports, 'latest'));
+      const summary = await readFile(path.join(runDir, 'summary.md'), 'utf8').catch(() => {
+        throw new UsageError(`no summary.md in ${runDir}: run \`rig run\` first or give the run folder`);
+      });
+      const pr = str(p, 'pr') ? int(p, 'pr', 0) : undefined;
+      const r = await publishReport({ summary, ...(pr !== undefined ? { pr } : {}) });
+      process.stdout.write(
+        `step summary: ${r.stepSummary}; PR comment: ${r.comment.action}${'reason' in r.comment ? ` (${r.comment.reason})` : ''}\n`,
+      );
+      return EXIT.ok;
     }
-    const { ms } = writeReports(out, merged, { redactor: makeRedactor([]) });
-    process.stdout.write(`merged ${dirs.length} folders, ${merged.cells.length} cells → ${outArg} (${ms} ms)\n`);
-    return exitCodeFor(merged);
-  }
-  if (sub === 'render') {
-    if (dirs.length !== 1) throw new UsageError('give one run folder');
-    const runDir = path.resolve(dirs[0]!);
-    let results;
-    try { results = readResults(path.join(runDir, 'results.json')); } catch (e) { throw usageFromResults(e, `render ${dirs[0]}`); }
-    const baselineFile = str(p, 'baseline');
-    const baseline = baselineFile ? readBaseline('--baseline', baselineFile) : undefined;
-    const { paths, ms } = writeReports(runDir, results, { redactor: makeRedactor([]), ...(baseline ? { baseline } : {}) });
-    process.stdout.write(`wrote ${Object.values(paths).join(', ')} in ${ms} ms\n`);
-    return exitCodeFor(results);
-  }
-  throw new UsageError('report needs a subcommand: publish, merge or render');
-});
+    if (sub === 'merge') {
+      const outArg = str(p, 'out');
+      if (dirs.length < 1 || !outArg) throw new UsageError('give shard folders and --out DIR');
+      // Folders typed on the command line are relative to the current folder.
+      const shardDirs = dirs.map((d) => path.resolve(d));
+      const missing = dirs.find((_, i) => !existsSync(shardDirs[i]!));
+      if (missing !== undefined) throw new UsageError(`merge: ${missing}: no such folder`);
+      const notRun = dirs.find((_, i) => !existsSync(path.join(shardDirs[i]!, 'results.json')));
+      if (notRun !== undefined) throw new UsageError(`merge: ${notRun}: no results.json (not a run folder)`);
+      const out = path.resolve(outArg);
+      let merged;
+      try {
+        merged = mergeRuns(shardDirs, out);
+      } catch (e) {
+        if (e instanceof MergeError) throw new UsageError(`merge: ${e.message}`);
+        throw usageFromResults(e, 'merge');
+      }
+      const { ms } = writeReports(out, merged, { redactor: makeRedactor([]) });
+      process.stdout.write(`merged ${dirs.length} folders, ${merged.cells.length} cells → ${outArg} (${ms} ms)\n`);
+      return exitCodeFor(merged);
+    }
+    if (sub === 'render') {
+      if (dirs.length !== 1) throw new UsageError('give one run folder');
+      const runDir = path.resolve(dirs[0]!);
+      let results;
+      try {
+        results = readResults(path.join(runDir, 'results.json'));
+      } catch (e) {
+        throw usageFromResults(e, `render ${dirs[0]}`);
+      }
+      const baselineFile = str(p, 'baseline');
+      const baseline = baselineFile ? readBaseline('--baseline', baselineFile) : undefined;
+      const { paths, ms } = writeReports(runDir, results, {
+        redactor: makeRedactor([]),
+        ...(baseline ? { baseline } : {}),
+      });
+      process.stdout.write(`wrote ${Object.values(paths).join(', ')} in ${ms} ms\n`);
+      return exitCodeFor(results);
+    }
+    throw new UsageError('report needs a subcommand: publish, merge or render');
+  },
+);

@@ -9,29 +9,41 @@ import { BoardProfile } from '../../boards/profile.ts';
 import { Results } from '../../results/schema.ts';
 import { QuarantineFile } from '../../runner/quarantine.ts';
 
-const SCHEMAS: Record<string, z.ZodType> = { scenario: Scenario, board: BoardProfile, results: Results, quarantine: QuarantineFile };
+const SCHEMAS: Record<string, z.ZodType> = {
+  scenario: Scenario,
+  board: BoardProfile,
+  results: Results,
+  quarantine: QuarantineFile,
+};
 
 export function jsonSchema(name: string): unknown {
   const s = SCHEMAS[name];
   if (!s) throw new UsageError(`unknown schema "${name}" (have: ${Object.keys(SCHEMAS).join(', ')})`);
-  return { $id: `https://the-rig.invalid/schemas/${name}.v1.json`, title: `rig ${name} file, version 1`, ...z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) };
+  return {
+    $id: `https://the-rig.invalid/schemas/${name}.v1.json`,
+    title: `rig ${name} file, version 1`,
+    ...z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }),
+  };
 }
 
-export const schemaCommand = command({
-  name: 'schema',
-  usage: 'rig schema [scenario|board|results|quarantine] [--out DIR]',
-  summary: 'Print a file format as JSON Schema (for editors: yaml-language-server), or write all of them to DIR.',
-  options: { out: { type: 'string', help: 'Write every schema as DIR/<name>.schema.json' } },
-}, async (p) => {
-  const out = str(p, 'out');
-  if (out) {
-    await mkdir(out, { recursive: true });
-    for (const name of Object.keys(SCHEMAS)) {
-      await writeFile(path.join(out, `${name}.schema.json`), `${JSON.stringify(jsonSchema(name), null, 2)}\n`);
+export const schemaCommand = command(
+  {
+    name: 'schema',
+    usage: 'rig schema [scenario|board|results|quarantine] [--out DIR]',
+    summary: 'Print a file format as JSON Schema (for editors: yaml-language-server), or write all of them to DIR.',
+    options: { out: { type: 'string', help: 'Write every schema as DIR/<name>.schema.json' } },
+  },
+  async (p) => {
+    const out = str(p, 'out');
+    if (out) {
+      await mkdir(out, { recursive: true });
+      for (const name of Object.keys(SCHEMAS)) {
+        await writeFile(path.join(out, `${name}.schema.json`), `${JSON.stringify(jsonSchema(name), null, 2)}\n`);
+      }
+      process.stdout.write(`wrote ${Object.keys(SCHEMAS).length} schemas to ${out}\n`);
+      return EXIT.ok;
     }
-    process.stdout.write(`wrote ${Object.keys(SCHEMAS).length} schemas to ${out}\n`);
+    process.stdout.write(`${JSON.stringify(jsonSchema(p.positionals[0] ?? 'scenario'), null, 2)}\n`);
     return EXIT.ok;
-  }
-  process.stdout.write(`${JSON.stringify(jsonSchema(p.positionals[0] ?? 'scenario'), null, 2)}\n`);
-  return EXIT.ok;
-});
+  },
+);

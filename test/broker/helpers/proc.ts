@@ -28,7 +28,9 @@ export function processesWith(needle: string): { pid: number; cmd: string }[] {
     try {
       const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').join(' ').trim();
       if (cmd.includes(needle) && processAlive(Number(d))) out.push({ pid: Number(d), cmd });
-    } catch { /* exited meanwhile */ }
+    } catch {
+      /* exited meanwhile */
+    }
   }
   return out;
 }

@@ -11,8 +11,17 @@ export interface TestPki extends BrokerPki {
   names: string[];
 }
 
-interface LeafOpts { cn: string; san?: string; issuer?: string; days?: number; startdate?: string; enddate?: string;
-  hash?: string; clientAuth?: boolean; passphrase?: string }
+interface LeafOpts {
+  cn: string;
+  san?: string;
+  issuer?: string;
+  days?: number;
+  startdate?: string;
+  enddate?: string;
+  hash?: string;
+  clientAuth?: boolean;
+  passphrase?: string;
+}
 
 let cached: Promise<TestPki> | undefined;
 
@@ -32,9 +41,25 @@ async function makeTestPki(): Promise<TestPki> {
 
   for (const ca of ['ca', 'otherca']) {
     const key = join(priv, `${ca}.key`);
-    await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', join(dir, `${ca}.crt`),
-      '-days', '365', '-subj', `/CN=Rig Test ${ca}`, '-addext', 'basicConstraints=critical,CA:TRUE',
-      '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+    await openssl([
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      join(dir, `${ca}.crt`),
+      '-days',
+      '365',
+      '-subj',
+      `/CN=Rig Test ${ca}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]);
     chmodSync(key, 0o600);
     certs[ca] = { name: ca, crt: join(dir, `${ca}.crt`), key };
   }
@@ -46,21 +71,67 @@ async function makeTestPki(): Promise<TestPki> {
     const key = join(priv, `${name}.key`);
     const csr = join(dir, `${name}.csr`);
     const issuer = o.issuer ?? 'ca';
-    await openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${o.cn}`]);
+    await openssl([
+      'req',
+      '-new',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      csr,
+      '-subj',
+      `/CN=${o.cn}`,
+    ]);
     const ext = [
       'basicConstraints=critical,CA:FALSE',
       `extendedKeyUsage=${o.clientAuth ? 'clientAuth' : 'serverAuth'}`,
       ...(o.san ? [`subjectAltName=${o.san}`] : []),
     ];
     const conf = join(dir, `${name}.cnf`);
-    writeFileSync(conf, [
-      '[ca]', 'default_ca=rig', '[rig]', `dir=${dir}`, 'database=$dir/index.txt', 'serial=$dir/serial',
-      'new_certs_dir=$dir', `default_md=${o.hash ?? 'sha256'}`, 'policy=any', 'unique_subject=no', 'copy_extensions=none',
-      '[any]', 'commonName=supplied', '[ext]', ...ext, '',
-    ].join('\n'));
-    const dates = o.startdate ? ['-startdate', o.startdate, '-enddate', o.enddate ?? ''] : ['-days', String(o.days ?? 365)];
-    await openssl(['ca', '-batch', '-config', conf, '-extensions', 'ext', '-cert', certs[issuer].crt, '-keyfile', certs[issuer].key ?? '',
-      '-in', csr, '-out', join(dir, `${name}.crt`), '-notext', ...dates]);
+    writeFileSync(
+      conf,
+      [
+        '[ca]',
+        'default_ca=rig',
+        '[rig]',
+        `dir=${dir}`,
+        'database=$dir/index.txt',
+        'serial=$dir/serial',
+        'new_certs_dir=$dir',
+        `default_md=${o.hash ?? 'sha256'}`,
+        'policy=any',
+        'unique_subject=no',
+        'copy_extensions=none',
+        '[any]',
+        'commonName=supplied',
+        '[ext]',
+        ...ext,
+        '',
+      ].join('\n'),
+    );
+    const dates = o.startdate
+      ? ['-startdate', o.startdate, '-enddate', o.enddate ?? '']
+      : ['-days', String(o.days ?? 365)];
+    await openssl([
+      'ca',
+      '-batch',
+      '-config',
+      conf,
+      '-extensions',
+      'ext',
+      '-cert',
+      certs[issuer].crt,
+      '-keyfile',
+      certs[issuer].key ?? '',
+      '-in',
+      csr,
+      '-out',
+      join(dir, `${name}.crt`),
+      '-notext',
+      ...dates,
+    ]);
     chmodSync(key, 0o600);
     certs[name] = { name, crt: join(dir, `${name}.crt`), key };
     if (o.passphrase) {
