@@ -73,7 +73,7 @@ export interface CandidateInput {
   checkedName: string;
   /** How to show checkedName to the user (e.g. "the broker's address ({{broker.ip}})"); default: as is. */
   checkedLabel?: string;
-  /** The board's TLS stack: what setInsecure() turns off differs (tls-bearssl.md §1, §3). */
+  /** The board's TLS stack: what setInsecure() turns off differs (docs/tls-bearssl.md §1, §3). */
   stack?: BoardProfile['stack'];
   connect: string;
   byIp: boolean;

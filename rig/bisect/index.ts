@@ -273,7 +273,7 @@ function collect(cells: Map<string, Cell>, ids: Map<string, Candidate[]>): Trial
   return out;
 }
 
-/** What setInsecure() alone tells on this stack (tls-bearssl.md §1, §3; tls-esp32.md §1). */
+/** What setInsecure() alone tells on this stack (docs/tls-bearssl.md §1, §3; docs/tls-esp32.md §1). */
 export function insecureConclusion(stack: string, t: Trial): string {
   const got = `${t.outcome.kind}${t.outcome.code ? ` ${t.outcome.code}` : ''}`;
   if (stack === 'arduinobearssl') {

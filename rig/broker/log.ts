@@ -1,4 +1,4 @@
-// Mosquitto 2.0 log lines → BrokerEvent. Line shapes measured on 2.0.11 (reference/ecosystem-api.md §5)
+// Mosquitto 2.0 log lines → BrokerEvent. Line shapes measured on 2.0.11 (docs/tool-facts.md §5)
 // and worded as in eclipse/mosquitto src/handle_connect.c, src/loop.c, src/net.c, src/logging.c.
 import type { BrokerEvent } from './types.ts';
 

@@ -1,6 +1,6 @@
 // Control-client failures → canonical outcome kinds. Raw codes stay raw ("openssl:CERT_HAS_EXPIRED",
 // "connack:5", "node:ECONNREFUSED"); the kind makes a control comparable with the boards.
-// Node error codes measured with mqtt.js 5 against mosquitto 2.0.11 (reference/ecosystem-api.md §4).
+// Node error codes measured with mqtt.js 5 against mosquitto 2.0.11 (docs/tool-facts.md §4).
 import type { OutcomeKind } from '../scenario/schema.ts';
 
 export interface Classified {

@@ -1,6 +1,6 @@
 // Explanation rules: pure functions (certificate summaries, client settings, board, outcome) → Explanation.
 // One rule per failure mode; each cites the TLS stack behaviour it relies on, from
-// /work/shared/reference/tls-esp32.md (mbedTLS 2.28 / arduino-esp32 2.0.x) and tls-bearssl.md (BearSSL 0.6).
+// docs/tls-esp32.md (mbedTLS 2.28 / arduino-esp32 2.0.x) and docs/tls-bearssl.md (BearSSL 0.6).
 import { isIPv4 } from 'node:net';
 import { basename } from 'node:path';
 import type { BoardProfile } from '../boards/profile.ts';
@@ -128,7 +128,7 @@ export function embeddedNameMatches(cert: CertSummary, name: string): boolean {
 export function checkedName(i: Pick<RuleInput, 'client' | 'board' | 'outcome'>): string | undefined {
   const fact = i.outcome.facts?.find((f) => f.startsWith('tls-name:'));
   if (fact) return fact.slice('tls-name:'.length);
-  // BearSSL with connect(IPAddress): no server name at all (tls-bearssl.md §1, §3).
+  // BearSSL with connect(IPAddress): no server name at all (docs/tls-bearssl.md §1, §3).
   if (i.client.byIp && (i.board.stack === 'bearssl-esp8266' || i.board.stack === 'arduinobearssl')) return undefined;
   return i.client.connect;
 }
@@ -189,8 +189,8 @@ export const nameMismatch: Rule = (i) => {
     why = `The PC client checks "${name}" but the certificate names ${describeNames(server)}.`;
   } else {
     stackRule = isBearSsl(b)
-      ? 'BearSSL x509_minimal matches only dNSName SAN entries; the CN is used only when the certificate has no SAN extension, and IP SAN entries never match (x509_minimal.t0, tls-bearssl.md §5)'
-      : 'mbedTLS 2.28 x509_crt_verify_name compares only dNSName SAN entries when a SAN exists (the CN is then ignored), else the CN as text; IP SAN entries are ignored on arduino-esp32 2.0.x (matched only from mbedTLS 3.5, arduino-esp32 3.1+) (tls-esp32.md §4)';
+      ? 'BearSSL x509_minimal matches only dNSName SAN entries; the CN is used only when the certificate has no SAN extension, and IP SAN entries never match (x509_minimal.t0, docs/tls-bearssl.md §5)'
+      : 'mbedTLS 2.28 x509_crt_verify_name compares only dNSName SAN entries when a SAN exists (the CN is then ignored), else the CN as text; IP SAN entries are ignored on arduino-esp32 2.0.x (matched only from mbedTLS 3.5, arduino-esp32 3.1+) (docs/tls-esp32.md §4)';
     const lib = isBearSsl(b) ? 'BearSSL' : 'mbedTLS';
     const parts: string[] = [];
     if (server.san.length > 0) {
@@ -277,12 +277,12 @@ export const untrusted: Rule = (i) => {
   if (!c.caGiven && !c.insecure) {
     const stackRule =
       b.stack === 'arduinobearssl'
-        ? 'ArduinoBearSSL BearSSLClient(Client&) uses only its built-in trust anchors (13 public roots since 1.7.4); a private CA is never among them → 62 (tls-bearssl.md §3)'
+        ? 'ArduinoBearSSL BearSSLClient(Client&) uses only its built-in trust anchors (13 public roots since 1.7.4); a private CA is never among them → 62 (docs/tls-bearssl.md §3)'
         : isOpenSsl(b)
           ? 'OpenSSL verifies against the system CA store unless given a CA file; a private CA is not in it'
           : isBearSsl(b)
-            ? 'BearSSL with no trust anchors reports 62 after the date and name checks (tls-bearssl.md §1)'
-            : 'mbedTLS: no trusted issuer → NOT_TRUSTED (0x08), -9984 (tls-esp32.md §4)';
+            ? 'BearSSL with no trust anchors reports 62 after the date and name checks (docs/tls-bearssl.md §1)'
+            : 'mbedTLS: no trusted issuer → NOT_TRUSTED (0x08), -9984 (docs/tls-esp32.md §4)';
     const fix =
       b.stack === 'arduinobearssl'
         ? 'pass your CA as a trust anchor: BearSSLClient(client, TAs, TAs_NUM) with TAs made from ca.crt (brssl ta ca.crt)'
@@ -314,9 +314,9 @@ export const untrusted: Rule = (i) => {
     };
   }
   const chainRule = isBearSsl(b)
-    ? 'BearSSL x509_minimal: a chain that never reaches a trust anchor → 62 X509_NOT_TRUSTED (tls-bearssl.md §5)'
+    ? 'BearSSL x509_minimal: a chain that never reaches a trust anchor → 62 X509_NOT_TRUSTED (docs/tls-bearssl.md §5)'
     : isMbedTls(b)
-      ? 'mbedTLS 2.28: no trusted issuer → flag 0x08 NOT_TRUSTED, handshake -9984 (tls-esp32.md §4)'
+      ? 'mbedTLS 2.28: no trusted issuer → flag 0x08 NOT_TRUSTED, handshake -9984 (docs/tls-esp32.md §4)'
       : 'OpenSSL: the issuer of the last certificate the server sends is not in the CA file → unable to get local issuer certificate / UNABLE_TO_VERIFY_LEAF_SIGNATURE';
   // The anchor must be the issuer of the leaf or of a certificate the broker sends after it.
   const path = server ? issuerPath(server, sent) : [];
@@ -377,8 +377,8 @@ export const untrusted: Rule = (i) => {
       evidence,
       stackRule:
         b.stack === 'arduinobearssl'
-          ? 'BearSSL x509_minimal checks basicConstraints of every issuer in the chain: an issuer without CA:TRUE → 58 X509_NOT_CA (tls-bearssl.md §5)'
-          : 'ESP8266 X509List makes a BR_X509_TA_CA anchor only for CA:TRUE certificates; without it the anchor can only match the server certificate itself → 58 "Not a CA, or path length constraint violation." (tls-bearssl.md §1)',
+          ? 'BearSSL x509_minimal checks basicConstraints of every issuer in the chain: an issuer without CA:TRUE → 58 X509_NOT_CA (docs/tls-bearssl.md §5)'
+          : 'ESP8266 X509List makes a BR_X509_TA_CA anchor only for CA:TRUE certificates; without it the anchor can only match the server certificate itself → 58 "Not a CA, or path length constraint violation." (docs/tls-bearssl.md §1)',
       why: `The certificate given as CA (${issuing.subject}) ${issuing.version === 1 ? 'is an X.509 v1 certificate, so it has no extensions and no' : 'has no'} basicConstraints CA:TRUE, so BearSSL will not accept it as an issuer (mbedTLS and OpenSSL may still accept it).`,
       fixes: [
         'reissue the CA with -addext basicConstraints=critical,CA:TRUE (openssl req -x509 does this by default; `openssl x509 -req` without -extfile makes a v1 certificate)',
@@ -431,8 +431,8 @@ export const dates: Rule = (i) => {
       evidence,
       stackRule:
         b.stack === 'arduinobearssl'
-          ? 'ArduinoBearSSL calls br_x509_minimal_set_time with ArduinoBearSSL.getTime(), 0 (1970-01-01) without an onGetTime callback → 54 (tls-bearssl.md §3)'
-          : 'ESP8266 BearSSL checks notBefore/notAfter against time(), which counts from boot (1970) until configTime()/SNTP sets it → 54, and dates are checked before trust (tls-bearssl.md §1)',
+          ? 'ArduinoBearSSL calls br_x509_minimal_set_time with ArduinoBearSSL.getTime(), 0 (1970-01-01) without an onGetTime callback → 54 (docs/tls-bearssl.md §3)'
+          : 'ESP8266 BearSSL checks notBefore/notAfter against time(), which counts from boot (1970) until configTime()/SNTP sets it → 54, and dates are checked before trust (docs/tls-bearssl.md §1)',
       why: 'Your certificates are valid today, but the board has no real time, so every certificate looks "not yet valid".',
       fixes: [
         b.stack === 'arduinobearssl'
@@ -453,9 +453,9 @@ export const dates: Rule = (i) => {
     title: which.length ? `certificate dates: ${which.join(', ')}` : 'certificate dates do not cover the board clock',
     evidence,
     stackRule: isBearSsl(b)
-      ? 'BearSSL x509_minimal reads the dates first: notBefore > now or notAfter < now → 54 (tls-bearssl.md §5)'
+      ? 'BearSSL x509_minimal reads the dates first: notBefore > now or notAfter < now → 54 (docs/tls-bearssl.md §5)'
       : isMbedTls(b)
-        ? 'a real ESP32 never checks dates (MBEDTLS_HAVE_TIME_DATE off, tls-esp32.md §3); only IDF builds with it on do'
+        ? 'a real ESP32 never checks dates (MBEDTLS_HAVE_TIME_DATE off, docs/tls-esp32.md §3); only IDF builds with it on do'
         : 'OpenSSL checks notBefore/notAfter against the PC clock',
     why: which.length
       ? `The certificate validity does not include the board's date: ${which.join(', ')}.`
@@ -478,7 +478,7 @@ export const weakSignature: Rule = (i) => {
     title: `weak signature hash${weak.length ? `: ${weak.map((x) => `${x.name} ${x.signature}`).join(', ')}` : ''}`,
     evidence: i.certs.map((x) => `${x.name}: ${x.signature}`),
     stackRule: isMbedTls(b)
-      ? 'mbedTLS PRESET_DEFAULT profile accepts SHA-224..SHA-512 signatures only → flag 0x4000 BAD_MD, -9984 (tls-esp32.md §4)'
+      ? 'mbedTLS PRESET_DEFAULT profile accepts SHA-224..SHA-512 signatures only → flag 0x4000 BAD_MD, -9984 (docs/tls-esp32.md §4)'
       : isBearSsl(b)
         ? 'BearSSL: unsupported hash/signature → 52/26'
         : 'OpenSSL security level 1+ rejects SHA-1 signatures',
@@ -500,7 +500,7 @@ export const weakKey: Rule = (i) => {
     title: `weak key${weak.length ? `: ${weak.map((x) => `${x.name} ${x.key}`).join(', ')}` : ''}`,
     evidence: i.certs.map((x) => `${x.name}: ${x.key}`),
     stackRule: isMbedTls(b)
-      ? 'mbedTLS PRESET_DEFAULT profile requires RSA ≥ 2048 bits for the CA and the leaf → flag 0x10000 BAD_KEY, -9984 (tls-esp32.md §4)'
+      ? 'mbedTLS PRESET_DEFAULT profile requires RSA ≥ 2048 bits for the CA and the leaf → flag 0x10000 BAD_KEY, -9984 (docs/tls-esp32.md §4)'
       : isBearSsl(b)
         ? 'BearSSL → 60 X509_WEAK_PUBLIC_KEY'
         : 'OpenSSL security level 2 requires RSA ≥ 2048',
@@ -530,9 +530,9 @@ export const clientCertRequired: Rule = (i) => {
       ...(o.code ? [`${b.id} failed with ${o.code}${o.detail ? ` (${o.detail})` : ''}`] : []),
     ],
     stackRule: isBearSsl(b)
-      ? 'OpenSSL (mosquitto) answers a missing client certificate with alert 40; ESP8266 prints it as "SSL received fatal alert - Decoding error: extraneous element." (getLastSSLError looks the alert number up in the error table, tls-bearssl.md §1, §6 row 7)'
+      ? 'OpenSSL (mosquitto) answers a missing client certificate with alert 40; ESP8266 prints it as "SSL received fatal alert - Decoding error: extraneous element." (getLastSSLError looks the alert number up in the error table, docs/tls-bearssl.md §1, §6 row 7)'
       : isMbedTls(b)
-        ? 'the broker aborts the handshake; mbedTLS shows the fatal alert as -30592 "SSL - A fatal alert message was received from our peer", or the reset as -80, printed "UNKNOWN ERROR CODE (0050)" on an ESP32 (tls-esp32.md §4, §6)'
+        ? 'the broker aborts the handshake; mbedTLS shows the fatal alert as -30592 "SSL - A fatal alert message was received from our peer", or the reset as -80, printed "UNKNOWN ERROR CODE (0050)" on an ESP32 (docs/tls-esp32.md §4, §6)'
         : 'TLS: the server requested a certificate and none was sent (TLS 1.3: alert 116 certificate_required)',
     why: "Your broker listener has require_certificate true, so the handshake fails before MQTT unless the board presents a certificate signed by the broker's cafile CA.",
     fixes: [
@@ -566,8 +566,8 @@ export const protocolVersion: Rule = (i) => {
       ...(o.code ? [`${b.id} failed with ${o.code}${o.detail ? ` (${o.detail})` : ''}`] : []),
     ],
     stackRule: isBearSsl(b)
-      ? 'BearSSL 0.6 implements TLS 1.0–1.2 only; a 1.3-only server answers protocol_version (alert 70 → ESP8266 "SSL received fatal alert - Unknown error code.", MKR 326) (tls-bearssl.md §5, §6 row 9)'
-      : "mbedTLS 2.28 on arduino-esp32 2.0.x has no TLS 1.3 (and 3.x has it off in sdkconfig) → the broker's alert, -30592 (tls-esp32.md §2, §6)",
+      ? 'BearSSL 0.6 implements TLS 1.0–1.2 only; a 1.3-only server answers protocol_version (alert 70 → ESP8266 "SSL received fatal alert - Unknown error code.", MKR 326) (docs/tls-bearssl.md §5, §6 row 9)'
+      : "mbedTLS 2.28 on arduino-esp32 2.0.x has no TLS 1.3 (and 3.x has it off in sdkconfig) → the broker's alert, -30592 (docs/tls-esp32.md §2, §6)",
     why: "Your broker listener accepts only TLS 1.3, which the board's TLS library cannot speak.",
     fixes: ['set tls_version tlsv1.2 on the listener (mosquitto accepts 1.2 and 1.3 with it)'],
   };
@@ -586,7 +586,7 @@ export const noTrustConfigured: Rule = (i) => {
       ...(o.code ? [`${b.id} failed with ${o.code}`] : []),
     ],
     stackRule:
-      'arduino-esp32 ssl_client.cpp l.64: no CA, no PSK, no bundle and not insecure → return -1 before any socket is opened, printed only as "start_ssl_client: -1" (since core 1.0.5; tls-esp32.md §1.2)',
+      'arduino-esp32 ssl_client.cpp l.64: no CA, no PSK, no bundle and not insecure → return -1 before any socket is opened, printed only as "start_ssl_client: -1" (since core 1.0.5; docs/tls-esp32.md §1.2)',
     why: 'The sketch never gives WiFiClientSecure a way to check the broker, so it refuses to try.',
     fixes: [
       'espClient.setCACert(ca_cert) with the PEM of your ca.crt (setInsecure() would also connect, without any check)',
@@ -614,7 +614,7 @@ function mqttLogin(b: RuleBoard): { rule: string; send: string } {
       };
     default:
       return {
-        rule: 'PubSubClient 2.8: CONNACK return code 4 (bad credentials) or 5 (not authorized) becomes state() 4/5 (tls-bearssl.md §2)',
+        rule: 'PubSubClient 2.8: CONNACK return code 4 (bad credentials) or 5 (not authorized) becomes state() 4/5 (docs/tls-bearssl.md §2)',
         send: 'client.connect(id, user, pass)',
       };
   }
@@ -683,7 +683,7 @@ export const mkrClientKey: Rule = (i) => {
     title: `MKR1000: a ${cert.key} client key cannot live in the ECC508`,
     evidence: [`client certificate: ${cert.subject}, key ${cert.key}`],
     stackRule:
-      'ArduinoBearSSL setEccSlot(slot, cert) signs with ECCX08.ecSign: a P-256 key in an ECC508 slot (curve secp256r1), nothing else (tls-bearssl.md §3-4)',
+      'ArduinoBearSSL setEccSlot(slot, cert) signs with ECCX08.ecSign: a P-256 key in an ECC508 slot (curve secp256r1), nothing else (docs/tls-bearssl.md §3-4)',
     why: `Your client certificate has a ${cert.key} key; the MKR1000 keeps its client key in the ECC508 crypto chip and signs the TLS handshake there, and the chip holds only NIST P-256 keys, so this key cannot be put on the board at all${i.outcome.kind === 'crash' ? ' (the twin refuses to load it into its ECC508 slot, as the chip would)' : ''}.`,
     fixes: [
       'make the key on the board: run the ECCX08CSR example (P-256 key in a slot), sign its CSR with your CA, and use setEccSlot(slot, cert)',

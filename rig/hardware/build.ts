@@ -87,7 +87,7 @@ export interface BuildRequest {
   fqbnVariant?: string;
   cli?: string;
   signal?: AbortSignal;
-  /** Cold ESP32 builds take minutes (ecosystem-api.md §3): default 15 min. */
+  /** Cold ESP32 builds take minutes (docs/tool-facts.md §3): default 15 min. */
   timeoutMs?: number;
 }
 

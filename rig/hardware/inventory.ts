@@ -160,7 +160,7 @@ const BoardListJson = z
               .object({
                 address: z.string(),
                 protocol: z.string().optional(),
-                // serial-discovery names it serialNumber; ecosystem-api.md §3 shows "serial": accept both.
+                // serial-discovery names it serialNumber; docs/tool-facts.md §3 shows "serial": accept both.
                 properties: z.record(z.string(), z.string()).nullish(),
                 hardware_id: z.string().optional(),
               })

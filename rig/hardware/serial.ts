@@ -31,7 +31,7 @@ export type ResetOutcome = 'reset' | 'unsupported' | 'not-needed';
 /**
  * Restarts the sketch so its whole boot output is captured. ESP: esptool's HardReset
  * (espressif/esptool esptool/reset.py): RTS drives EN, DTR drives GPIO0; both are always passed
- * because serialport merges a partial set() with {dtr:true, rts:true} (ecosystem-api.md §1).
+ * because serialport merges a partial set() with {dtr:true, rts:true} (docs/tool-facts.md §1).
  * ENOTTY (a pty, some adapters) means "no modem lines": reported, not fatal, as esptool does.
  * MKR1000 (touch-1200): nothing to do; the upload just restarted it and its sketch waits for
  * the port to be opened.

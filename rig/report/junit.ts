@@ -1,5 +1,5 @@
 // junit.xml: one <testsuite> per board, one <testcase> per scenario/variant, following the
-// Ant/Jenkins shape that GitLab and the GitHub reporter actions read (see reference/ecosystem-api.md §7).
+// Ant/Jenkins shape that GitLab and the GitHub reporter actions read (see docs/tool-facts.md §7).
 import type { Cell, Results } from '../results/schema.ts';
 import { coreSuffix, expectedText, gotText } from './cells.ts';
 import { lastLines, type LogStore, type LogText } from './logs.ts';

@@ -7,7 +7,7 @@ import {
   versionFromLine,
 } from '../../rig/broker/log.ts';
 
-// Exact lines from mosquitto 2.0.11 (reference/ecosystem-api.md §5 and lines measured in this repo's tests).
+// Exact lines from mosquitto 2.0.11 (docs/tool-facts.md §5 and lines measured in this repo's tests).
 const T = '1795328836: ';
 const ev = (line: string) => parseLogLine(T + line, 42);
 

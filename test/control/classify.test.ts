@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { classifyCliOutput, classifyNodeError, classifyVerifyError } from '../../rig/control/classify.ts';
 
-// Error codes/messages as measured with mqtt.js 5 and mosquitto_pub 2.0.11 (reference/ecosystem-api.md §4, §5).
+// Error codes/messages as measured with mqtt.js 5 and mosquitto_pub 2.0.11 (docs/tool-facts.md §4, §5).
 describe('control outcome classification', () => {
   const node = (code: string | number, message: string, clientCert = false) =>
     classifyNodeError({ code, message }, { clientCert });

@@ -1,4 +1,4 @@
-// ESP32 twin fidelity beyond Debian mbedTLS's own behaviour (tls-esp32.md §2, §4, §6): the RSA accelerator's
+// ESP32 twin fidelity beyond Debian mbedTLS's own behaviour (docs/tls-esp32.md §2, §4, §6): the RSA accelerator's
 // 4096-bit limit, the cipher suites of 3.x (no DHM), lastError() after a good connect, and ESP.restart().
 // Real parts: openssl for the PKI, mosquitto, g++, the twin's pty.
 import assert from 'node:assert/strict';
@@ -13,7 +13,7 @@ import { cString, secretsHeader, type SecretsInput } from '../../rig/target/secr
 import { makePki, readPem, startMosquitto, type TestBroker, type TestPki } from './helpers.ts';
 
 const PROBE = fileURLToPath(new URL('../../sketches/esp32-wificlientsecure-pubsub/', import.meta.url));
-// 2.0.x/3.x log prefix "[%6u][E][file:line] func(): " (tls-esp32.md §1.3); the timestamp is masked.
+// 2.0.x/3.x log prefix "[%6u][E][file:line] func(): " (docs/tls-esp32.md §1.3); the timestamp is masked.
 const TS = String.raw`\[\s*\d+\]`;
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -198,7 +198,7 @@ describe('twin: ESP32 fidelity (RSA accelerator, 3.x suites, lastError, ESP.rest
     });
   }
 
-  /** The board's two lines for a handshake error (2.0.x: H(x) and C(x) of tls-esp32.md §6), in this order. */
+  /** The board's two lines for a handshake error (2.0.x: H(x) and C(x) of docs/tls-esp32.md §6), in this order. */
   function assertHandshakeFailure(lines: string[], code: number, text: string, core: '2' | '3'): void {
     const h =
       core === '2'

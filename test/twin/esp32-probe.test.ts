@@ -11,7 +11,7 @@ import { secretsHeader, type SecretsInput } from '../../rig/target/secrets.ts';
 import { makePki, readPem, startMosquitto, type TestBroker, type TestPki } from './helpers.ts';
 
 const SKETCH = fileURLToPath(new URL('../../sketches/esp32-wificlientsecure-pubsub/', import.meta.url));
-// 2.0.x log prefix: "[%6u][E][file:line] func(): " (tls-esp32.md §1.3); the timestamp is masked.
+// 2.0.x log prefix: "[%6u][E][file:line] func(): " (docs/tls-esp32.md §1.3); the timestamp is masked.
 const TS = String.raw`\[\s*\d+\]`;
 
 describe('twin: ESP32 probe sketch (WiFiClientSecure + PubSubClient)', function () {

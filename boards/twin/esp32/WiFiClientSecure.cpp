@@ -1,4 +1,4 @@
-// Behaviour from tls-esp32.md §1.1 (arduino-esp32 WiFiClientSecure.cpp, 2.0.14 line numbers in log lines).
+// Behaviour from docs/tls-esp32.md §1.1 (arduino-esp32 WiFiClientSecure.cpp, 2.0.14 line numbers in log lines).
 #include "WiFiClientSecure.h"
 
 using twin::esp32::coreMajor;

@@ -1,4 +1,4 @@
-// The ESP32's RSA accelerator as the board's mbedTLS sees it (tls-esp32.md §4 "RSA > 4096 bits", §6 "RSA-8192
+// The ESP32's RSA accelerator as the board's mbedTLS sees it (docs/tls-esp32.md §4 "RSA > 4096 bits", §6 "RSA-8192
 // key ... Debian connects: the twin must emulate"). arduino-esp32 builds mbedTLS with CONFIG_MBEDTLS_HARDWARE_MPI=y
 // and without CONFIG_MBEDTLS_LARGE_KEY_SOFTWARE_MPI (2.0.14 sdkconfig.h; 3.x per §2), so esp_config.h defines
 // MBEDTLS_MPI_EXP_MOD_ALT and esp-idf components/mbedtls/port/esp_bignum.c's mbedtls_mpi_exp_mod() returns

@@ -1,6 +1,6 @@
 // esp-mqtt + esp-tls behaviour for the twin (see mqtt_client.h). The MQTT client runs in its own thread,
 // like the esp-mqtt FreeRTOS task, and calls the sketch's event handlers from there.
-// Log lines (tls-esp32.md §5; IDF 3.3 tags for cores 1.0.x, IDF 4.4 for 2.0.x, IDF 5.x for 3.x): only E lines
+// Log lines (docs/tls-esp32.md §5; IDF 3.3 tags for cores 1.0.x, IDF 4.4 for 2.0.x, IDF 5.x for 3.x): only E lines
 // are printed, because the Arduino core's prebuilt IDF logs at Error level.
 #include "mqtt_client.h"
 
@@ -33,7 +33,7 @@ struct Handler { int event; esp_event_handler_t fn; void* arg; };
 std::string str(const char* s) { return s ? s : ""; }
 
 // esp-tls's mbedTLS half logs as "esp-tls-mbedtls" since IDF 4.3; before that esp_tls.c was one file with the tag
-// "esp-tls" (tls-esp32.md §5). arduino-esp32 1.0.x ships IDF 3.3, 2.0.x IDF 4.4.
+// "esp-tls" (docs/tls-esp32.md §5). arduino-esp32 1.0.x ships IDF 3.3, 2.0.x IDF 4.4.
 const char* tagTlsMbedtls() { return twin::esp32::coreMajor() >= 2 ? "esp-tls-mbedtls" : "esp-tls"; }
 // The SSL transport's failure line: "TRANS_SSL" in old IDF (§5; IDF 3.3 tcp_transport/transport_ssl.c). A plain
 // TCP transport failure on 1.0.x (transport_tcp.c) was not checked and keeps the 2.0.x tag.

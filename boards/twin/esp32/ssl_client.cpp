@@ -1,4 +1,4 @@
-// See ssl_client.h. Step numbers refer to tls-esp32.md §1.2. Line numbers of E-level lines are the board's
+// See ssl_client.h. Step numbers refer to docs/tls-esp32.md §1.2. Line numbers of E-level lines are the board's
 // (2.0.14, from the spec); those of D/V-level lines (Core Debug Level 4-5 only) are approximate.
 #include "ssl_client.h"
 
@@ -26,7 +26,7 @@ const char* kPers = "esp32-tls";
 // lwIP hands out socket numbers from LWIP_SOCKET_OFFSET; logs show fd 48.., never 3.
 const int kBoardFd = 48;
 
-// Board line numbers. 2.0.x: 2.0.14 as read for tls-esp32.md; 3.x: §2. 1.0.x changed within its patch releases:
+// Board line numbers. 2.0.x: 2.0.14 as read for docs/tls-esp32.md; 3.x: §2. 1.0.x changed within its patch releases:
 //  - before 1.0.4, handle_error() printed two lines (ssl_client.cpp:33 and :35, seed 000's 2019 log);
 //  - 1.0.4 printed "_handle_error(): [start_ssl_client():122]: (-8576) ..." at ssl_client.cpp:33 (the forum
 //    corpus' arduino-esp32 #3248 log);
@@ -65,7 +65,7 @@ int handleError(int err, const char* function, int line) {
   return err;
 }
 
-// Linux errno -> lwIP/newlib errno and text as the board reports a failed connect (tls-esp32.md §6).
+// Linux errno -> lwIP/newlib errno and text as the board reports a failed connect (docs/tls-esp32.md §6).
 void boardErrno(int linuxErrno, int& code, const char*& text) {
   switch (linuxErrno) {
     case ECONNREFUSED:
@@ -78,7 +78,7 @@ void boardErrno(int linuxErrno, int& code, const char*& text) {
 }
 
 // True when the leaf has an iPAddress SAN equal to `host` (a dotted quad). mbedTLS 2.28 keeps such entries in
-// subject_alt_names (tag [7]) but never matches them; mbedTLS >= 3.5 does (tls-esp32.md §2).
+// subject_alt_names (tag [7]) but never matches them; mbedTLS >= 3.5 does (docs/tls-esp32.md §2).
 bool sanIpMatches(const mbedtls_x509_crt* crt, const char* host) {
   IPAddress ip;
   if (!host || !ip.fromString(host)) return false;
@@ -89,7 +89,7 @@ bool sanIpMatches(const mbedtls_x509_crt* crt, const char* host) {
 }
 
 // Per-certificate verify callback. The board has no MBEDTLS_HAVE_TIME_DATE: dates are never checked, but
-// Debian's build checks them, so clear those flags (tls-esp32.md §3) and remember them as a fact. Cores >= 3.1
+// Debian's build checks them, so clear those flags (docs/tls-esp32.md §3) and remember them as a fact. Cores >= 3.1
 // (IDF 5.3, mbedTLS 3.6) match iPAddress SANs: emulate that on the leaf.
 int boardVerify(void* ctx, mbedtls_x509_crt* crt, int depth, uint32_t* flags) {
   const uint32_t dateFlags = MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE | MBEDTLS_X509_BADCRL_EXPIRED |
@@ -105,7 +105,7 @@ int boardVerify(void* ctx, mbedtls_x509_crt* crt, int depth, uint32_t* flags) {
   return 0;
 }
 
-// The suites the board's mbedTLS offers (tls-esp32.md §2, §4): arduino-esp32 is built without ChaCha20-Poly1305,
+// The suites the board's mbedTLS offers (docs/tls-esp32.md §2, §4): arduino-esp32 is built without ChaCha20-Poly1305,
 // and 3.x (esp32-arduino-libs sdkconfig: MBEDTLS_DHM_C not set) also without DHM, so no DHE-RSA/DHE-PSK suites:
 // a broker that only accepts DHE finds no common suite and answers with a handshake_failure alert. 2.0.x has DHM
 // (2.0.14 sdkconfig: CONFIG_MBEDTLS_KEY_EXCHANGE_DHE_RSA=1). The rest of mbedTLS's default list is offered.
@@ -186,7 +186,7 @@ int start_ssl_client(sslclient_context* ssl, const IPAddress& ip, uint32_t port,
                      const char* pskIdent, const char* psKey, bool insecure, const char** alpnProtos) {
   const Lines& L = lines();
   // Step 1: no trust configured -> -1 before any socket (cores >= 1.0.5). Older cores went on without
-  // verification (VERIFY_NONE) and said so at Info level (tls-esp32.md §1.2): a sketch that forgot setCACert()
+  // verification (VERIFY_NONE) and said so at Info level (docs/tls-esp32.md §1.2): a sketch that forgot setCACert()
   // connected to anything.
   const bool noTrust = rootCA == nullptr && pskIdent == nullptr && psKey == nullptr && !insecure && !useRootCABundle;
   const bool legacyNoTrust = noTrust && coreMajor() == 1 && coreBefore("1.0.5");

@@ -1,6 +1,6 @@
 // The twin's ssl_client for WiFiClientSecure, on Debian mbedTLS 2.28, reproducing arduino-esp32's
 // libraries/WiFiClientSecure/src/ssl_client.cpp behaviour as written down in
-// /work/shared/reference/tls-esp32.md (own code; line numbers in the log lines are the board's).
+// docs/tls-esp32.md (own code; line numbers in the log lines are the board's).
 #pragma once
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
@@ -42,7 +42,7 @@ int get_ssl_receive(sslclient_context* ssl, uint8_t* data, int length);
 // The board's cipher suites and certificate checks (no date checks; IP SANs from core 3.1) on ssl->ssl_conf,
 // after mbedtls_ssl_config_defaults. Shared with the esp-mqtt / esp-tls emulation.
 void esp32_board_tls_config(sslclient_context* ssl);
-// mbedtls_strerror as built for the board: no NET_C strings (tls-esp32.md §4).
+// mbedtls_strerror as built for the board: no NET_C strings (docs/tls-esp32.md §4).
 void esp32_strerror(int err, char* buf, size_t size);
 // Defined in esp_bignum.cpp next to the board's mbedtls_mpi_exp_mod (RSA accelerator limit); calling it keeps that
 // object in the link, since an archive member is only linked when something refers to it.

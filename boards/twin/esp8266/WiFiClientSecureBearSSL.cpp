@@ -1,6 +1,6 @@
 // BearSSL::WiFiClientSecure (ESP8266 core 3.1.x) on Debian libbearssl 0.6.
 // Behaviour copied from libraries/ESP8266WiFi/src/WiFiClientSecureBearSSL.cpp @3.1.2 as summarised in
-// /work/shared/reference/tls-bearssl.md §1 (own code; line refs are to that file).
+// docs/tls-bearssl.md §1 (own code; line refs are to that file).
 #include "WiFiClientSecureBearSSL.h"
 
 #include <errno.h>
@@ -186,7 +186,7 @@ bool WiFiClientSecure::connectSSL(const char* hostName) {
     br_ssl_engine_set_x509(&e.sc.eng, &e.kk.vtable);
   } else {
     // The fork calls time(NULL) (board clock) when setX509Time was not used; Debian's would use the host
-    // clock, so the twin always sets the time explicitly (tls-bearssl.md §1 "Shim rule").
+    // clock, so the twin always sets the time explicitly (docs/tls-bearssl.md §1 "Shim rule").
     int64_t t = now_ ? (int64_t)now_ : (int64_t)twin_esp8266_time(nullptr);
     br_x509_minimal_set_time(&e.xm, (uint32_t)(719528 + t / 86400), (uint32_t)(t % 86400));
   }

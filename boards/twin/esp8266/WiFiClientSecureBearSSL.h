@@ -1,5 +1,5 @@
 // BearSSL::WiFiClientSecure of ESP8266 core 3.1.x (libraries/ESP8266WiFi/src/WiFiClientSecureBearSSL.h @3.1.2),
-// on Debian libbearssl 0.6. Behaviour and strings: /work/shared/reference/tls-bearssl.md §1.
+// on Debian libbearssl 0.6. Behaviour and strings: docs/tls-bearssl.md §1.
 #pragma once
 #include <bearssl/bearssl.h>
 

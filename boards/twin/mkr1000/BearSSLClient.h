@@ -1,4 +1,4 @@
-// BearSSLClient (ArduinoBearSSL 1.7.7 src/BearSSLClient.h API), behaviour per reference/tls-bearssl.md §3:
+// BearSSLClient (ArduinoBearSSL 1.7.7 src/BearSSLClient.h API), behaviour per docs/tls-bearssl.md §3:
 // built-in roots only by default, raw errorCode() (alerts not stripped), nothing printed, no handshake timeout.
 #pragma once
 #include <bearssl/bearssl.h>

@@ -45,7 +45,7 @@ class WiFiClass {
 };
 extern WiFiClass WiFi;
 
-// WiFiSSLClient: TLS offload to the WINC1500 firmware cannot be emulated (reference/tls-bearssl.md §4).
+// WiFiSSLClient: TLS offload to the WINC1500 firmware cannot be emulated (docs/tls-bearssl.md §4).
 // Any use fails the build with this message; only the type name exists so that unrelated sketches compile.
 template <bool Emulated = false>
 struct TwinWiFiSSLClientUnsupported {
