@@ -1,21 +1,11 @@
-// Shared bits of the forum tests: the seed documents and running the CLI.
+// Shared bits of the forum tests: the seed documents (excerpts in test/fixtures/seeds/) and running the CLI.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { projectPaths } from '../../rig/project.ts';
 
-export const ROOT = projectPaths().root;
-export const SEEDS_DIR = process.env.RIG_SEEDS_DIR ?? path.join(ROOT, '..', 'shared', 'seeds');
+export { SEEDS_DIR, seedFile, seedText } from '../helpers/seeds.ts';
 
-/** The text of seed NNN, or undefined when the seed documents are not on this machine. */
-export function seedText(prefix: string): string | undefined {
-  try {
-    const f = readdirSync(SEEDS_DIR).find((n) => n.startsWith(prefix));
-    return f ? readFileSync(path.join(SEEDS_DIR, f), 'utf8') : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export const ROOT = projectPaths().root;
 
 export function rig(
   args: string[],

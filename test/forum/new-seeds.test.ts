@@ -14,7 +14,7 @@ import { buildPki } from '../../rig/pki/index.ts';
 import { resolveVariant } from '../../rig/scenario/resolve.ts';
 import { ESP32_LOG_HEADS, normaliseSaw, sawExpectations } from '../../rig/forum/saw.ts';
 import { extractFromPost } from '../../rig/forum/extract.ts';
-import { ROOT, SEEDS_DIR, seedText } from './helpers.ts';
+import { ROOT, seedFile } from './helpers.ts';
 
 /** A copy of the rig's code (not its scenarios or sketches) in `dir`. */
 function rigCopy(dir: string): void {
@@ -36,19 +36,6 @@ function rigIn(dir: string, args: string[], timeoutMs = 120_000): { code: number
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-function seedFile(prefix: string, ctx: Mocha.Context): string {
-  if (!seedText(prefix)) {
-    console.log(`skip: seed ${prefix} not found in ${SEEDS_DIR} (set RIG_SEEDS_DIR)`);
-    ctx.skip();
-  }
-  return path.join(
-    SEEDS_DIR,
-    spawnSync('ls', [SEEDS_DIR], { encoding: 'utf8' })
-      .stdout.split('\n')
-      .find((n) => n.startsWith(prefix))!,
-  );
-}
-
 describe('rig new --from-forum on the seeds', function () {
   this.timeout(600_000);
   let tmp: string;
@@ -66,7 +53,7 @@ describe('rig new --from-forum on the seeds', function () {
   };
 
   it("seed 000: broken PKI as posted, the answer's script only in fixed, port and must-see lines the board prints", function () {
-    const seed = seedFile('000_', this);
+    const seed = seedFile('000_');
     const r = rigIn(tmp, [
       'new',
       '--from-forum',
@@ -117,7 +104,6 @@ describe('rig new --from-forum on the seeds', function () {
   });
 
   it("seed 000: `rig run` reproduces -9984 on the ESP32 twin (2.0.17 and the poster's 1.0.2), and the answer's script connects", function () {
-    seedFile('000_', this);
     const out = path.join(tmp, 'run000');
     const r = rigIn(tmp, ['run', 'seed000-new', '--target', 'twin', '--broker', 'local', '--out', out], 560_000);
     const results = Results.parse(JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')));
@@ -131,7 +117,7 @@ describe('rig new --from-forum on the seeds', function () {
   });
 
   it('seed 004: the full sketch, only commands whose inputs exist, and a PKI that builds', async function () {
-    const seed = seedFile('004_', this);
+    const seed = seedFile('004_');
     const r = rigIn(tmp, ['new', '--from-forum', '--id', 'seed004-new', seed]);
     assert.equal(r.code, 0, r.err);
     assert.doesNotMatch(r.out, /board not recognised/);

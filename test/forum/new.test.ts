@@ -20,17 +20,8 @@ describe('rig new --from-forum', function () {
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  function seed002(ctx: Mocha.Context): string {
-    const text = seedText('002_');
-    if (!text) {
-      console.log('skip: seed 002 text not found (set RIG_SEEDS_DIR)');
-      ctx.skip();
-    }
-    return text!;
-  }
-
   it('turns the seed 002 post (stdin) into a scenario that loads, with its conf, script and must-see line', function () {
-    const text = seed002(this);
+    const text = seedText('002_');
     const r = rig(['new', '--from-forum', '--id', 'seed-002-demo', '--root', tmp, '-'], text);
     assert.equal(r.code, 0, r.err);
     const file = path.join(tmp, 'scenarios', 'forum', 'seed-002-demo.yaml');
@@ -57,7 +48,7 @@ describe('rig new --from-forum', function () {
   });
 
   it('writes the seed 002 sketch with its PEM blocks and credentials replaced by SECRET_* placeholders', function () {
-    const text = seed002(this);
+    const text = seedText('002_');
     const r = rig(['new', '--from-forum', '--id', 'seed-002-demo', '--root', tmp, '-'], text);
     assert.equal(r.code, 0, r.err);
     const ino = readFileSync(path.join(tmp, 'sketches', 'seed-002-demo', 'seed-002-demo.ino'), 'utf8');
@@ -85,7 +76,7 @@ describe('rig new --from-forum', function () {
   });
 
   it("the generated verbatim PKI runs: the post's script makes ca, server and client certificates", async function () {
-    const text = seed002(this);
+    const text = seedText('002_');
     const r = rig(['new', '--from-forum', '--id', 'seed-002-demo', '--root', tmp, '-'], text);
     assert.equal(r.code, 0, r.err);
     const file = path.join(tmp, 'scenarios', 'forum', 'seed-002-demo.yaml');
@@ -98,7 +89,7 @@ describe('rig new --from-forum', function () {
   });
 
   it('refuses to overwrite without --force, and --dry-run writes nothing', function () {
-    const text = seed002(this);
+    const text = seedText('002_');
     assert.equal(rig(['new', '--from-forum', '--id', 'x1', '--root', tmp, '-'], text).code, 0);
     const again = rig(['new', '--from-forum', '--id', 'x1', '--root', tmp, '-'], text);
     assert.equal(again.code, 2);
@@ -150,12 +141,7 @@ describe('rig new --from-forum', function () {
 
 describe('forum post extraction', () => {
   it('seed 000: the quoted-line CA PEM and the credentials inside connect() are replaced', function () {
-    const text = seedText('000_');
-    if (!text) {
-      console.log('skip: seed 000 text not found');
-      this.skip();
-    }
-    const parts = extractFromPost(text!);
+    const parts = extractFromPost(seedText('000_'));
     assert.ok(parts.sketch, 'sketch found');
     const s = replaceSketchSecrets(parts.sketch!);
     assert.equal(s.board, 'esp32');

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
 import { loadScenario, type LoadedScenario } from '../../rig/scenario/load.ts';
 import { serialExpect } from '../../rig/outcome/expect.ts';
 import { Results } from '../../rig/results/schema.ts';
@@ -18,7 +19,13 @@ function yamlFiles(dir: string): string[] {
 
 const ALL = yamlFiles(path.join(ROOT, 'scenarios'));
 const FORUM_DIR = path.join(ROOT, 'scenarios', 'forum');
-const CORPUS = path.join(ROOT, '..', 'shared', 'reference', 'forum-corpus.yaml');
+// The corpus threads' ids, families and links (the only fields checked here), kept in the repository.
+const CORPUS = path.join(ROOT, 'test', 'fixtures', 'forum', 'corpus-links.yaml');
+const CorpusLinks = z.object({
+  entries: z
+    .array(z.object({ id: z.string(), family: z.enum(['esp32', 'esp8266', 'mkr-samd']), link: z.url() }).strict())
+    .min(1),
+});
 
 describe('forum and seed scenarios', function () {
   this.timeout(60_000);
@@ -50,11 +57,10 @@ describe('forum and seed scenarios', function () {
       const seedId = named[0]![1]!;
       assert.ok(!ids.has(seedId), `seed ${seedId} reproduced twice: ${ids.get(seedId)} and ${file}`);
       ids.set(seedId, file);
-      if (existsSync(SEEDS_DIR))
-        assert.ok(
-          existsSync(path.join(SEEDS_DIR, s.source.find((x) => x.startsWith('seed '))!.slice(5))),
-          `${file}: seed file not in ${SEEDS_DIR}`,
-        );
+      assert.ok(
+        existsSync(path.join(SEEDS_DIR, s.source.find((x) => x.startsWith('seed '))!.slice(5))),
+        `${file}: seed file not in ${SEEDS_DIR}`,
+      );
       for (const v of ['broken', 'fixed']) {
         assert.ok(s.variants[v], `${file}: no "${v}" variant`);
         assert.ok(s.expect[v] && Object.keys(s.expect[v]!).length > 0, `${file}: no expectations for "${v}"`);
@@ -121,17 +127,14 @@ describe('forum and seed scenarios', function () {
     }
   });
 
-  it('every corpus entry has its forum scenario (same id)', function () {
-    if (!existsSync(CORPUS)) {
-      console.log(`skip: ${CORPUS} not on this machine`);
-      this.skip();
-    }
-    const corpus = parseYaml(readFileSync(CORPUS, 'utf8')) as { id: string; link: string }[];
+  it('every corpus entry has its forum scenario (same id), linking its thread and tagged with its family', () => {
+    const corpus = CorpusLinks.parse(parseYaml(readFileSync(CORPUS, 'utf8'))).entries;
     const byId = new Map(forum().map((l) => [l.scenario.id, l.scenario]));
     for (const entry of corpus) {
       const s = byId.get(entry.id);
       assert.ok(s, `no scenarios/forum/${entry.id}.yaml`);
       assert.ok(s.source.includes(entry.link), `${entry.id}: source lacks ${entry.link}`);
+      assert.ok(s.tags.includes(entry.family), `${entry.id}: tag "${entry.family}" missing`);
     }
   });
 });

@@ -1,14 +1,5 @@
-// The mosquitto.conf parts of the seed documents, cut out verbatim.
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-
-export const SEEDS_DIR = process.env.RIG_SEEDS_DIR ?? join(import.meta.dirname, '../../../../shared/seeds');
-
-function seedText(prefix: string): string {
-  const f = readdirSync(SEEDS_DIR).find((n) => n.startsWith(prefix));
-  if (!f) throw new Error(`seed ${prefix}* not found in ${SEEDS_DIR}`);
-  return readFileSync(join(SEEDS_DIR, f), 'utf8');
-}
+// The mosquitto.conf parts of the seed documents, cut out verbatim from their excerpts (test/fixtures/seeds/).
+import { seedText } from '../../helpers/seeds.ts';
 
 /** Lines from the first line matching `from` up to (not including) the first later line matching `to`. */
 function cut(text: string, from: RegExp, to: RegExp): string {
