@@ -41,12 +41,12 @@ describe('report columns: labelled by the cell id, whatever core it records', ()
   it('junit test case names', () => {
     const xml = buildJunit(r, makeLogStore(tmpDir(), makeRedactor([])));
     const names = [...xml.matchAll(/<testcase [^>]*name="([^"]*)"/g)].map((m) => m[1]);
-    // One suite per board; the control, alone in its suite, needs no suffix.
+    // Every name says the board (with a pinned core) and the target.
     assert.deepEqual(names.sort(), [
-      'seed/broken',
-      'seed/broken [hardware]',
-      'seed/broken [twin@1.0.2]',
-      'seed/broken [twin]',
+      'seed/broken on control (host)',
+      'seed/broken on esp32 (hardware)',
+      'seed/broken on esp32 (twin)',
+      'seed/broken on esp32@1.0.2 (twin)',
     ]);
   });
 
