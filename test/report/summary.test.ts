@@ -135,7 +135,7 @@ describe('report/summary', () => {
     const url = `https://github.com/acme/rig/blob/${'a'.repeat(40)}/scenarios/cn.yaml#L12`;
     assert.ok(md.includes(`| [cn/b](${url}) |`), md);
     assert.ok(md.includes(`_CN only_ · [\`scenarios/cn.yaml:12\`](${url}) · [espressif/arduino-esp32#657]`));
-    assert.match(md, /~~~~text\n 5 {2}serial 5\n▶6 {2}serial 6\n 7 {2}serial 7\n~~~~/);
+    assert.match(md, /~~~text\n 5 {2}serial 5\n▶6 {2}serial 6\n 7 {2}serial 7\n~~~\n/);
     assert.match(md, /```sh\nnpx rig run cn --filter '\^cn\/b\/esp32\$'\n```/);
     assert.match(md, /^commit `aaaaaaaaaa`/m);
   });
