@@ -124,7 +124,8 @@ function header(r: Results, artifactUrl: string | undefined): string {
 /** Cells a reader must look at: failures and errors, then quarantined ones that did not pass. */
 function badCells(r: Results): Cell[] {
   const q = r.cells.filter((c) => c.quarantine && c.status !== 'pass' && c.status !== 'skip');
-  return [...r.cells.filter(isBad), ...q];
+  const b = r.cells.filter(isBad);
+  return [...b.filter((c) => c.status === 'fail'), ...b.filter((c) => c.status === 'error'), ...q];
 }
 
 function cellLink(r: Results, c: Cell, text: string): string {
