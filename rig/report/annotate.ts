@@ -113,6 +113,12 @@ export function repoUrl(env: NodeJS.ProcessEnv = process.env): string | undefine
   return server && repo ? `${server}/${repo}` : undefined;
 }
 
+/** A path as typed from the current folder: relative below it, absolute elsewhere. */
+function relativeOrAbsolute(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+}
+
 /** Reads every scenario file once and annotates the run: what the runner calls before writing reports. */
 export async function annotateRun(
   results: Results,
@@ -132,7 +138,7 @@ export async function annotateRun(
       links: s.source.filter((x) => /^https?:\/\//.test(x)),
       positions: new ScenarioPositions(text),
       hash: createHash('sha256').update(text).digest('hex').slice(0, 16),
-      arg: file.startsWith(own) ? s.id : path.relative(process.cwd(), file) || file,
+      arg: file.startsWith(own) ? s.id : relativeOrAbsolute(file),
     });
   }
   const commit = results.run.commit ?? (await gitCommit(root, env));
