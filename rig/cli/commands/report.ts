@@ -7,6 +7,7 @@ import { bool, int, str, UsageError } from '../args.ts';
 import { mergeRuns, publishReport, readResults, writeReports, makeRedactor } from '../../report/index.ts';
 import { MergeError } from '../../report/merge.ts';
 import { annotationCommands } from '../../report/publish.ts';
+import { findRunFolders, readHistoryRuns, writeHistory } from '../../report/history.ts';
 import { projectPaths } from '../../project.ts';
 import { readBaseline, usageFromResults } from './files.ts';
 import { exitCodeFor } from '../../runner/run.ts';
@@ -17,7 +18,7 @@ export const reportCommand = command(
     usage:
       'rig report publish [RUN_DIR] [--pr N] [--key K] | rig report merge DIR... --out DIR | rig report render RUN_DIR [--baseline FILE] | rig report history RUN_DIR... --out DIR',
     summary:
-      "Publish a run's summary (GitHub step summary, one sticky PR comment), merge shard folders, or re-render reports.",
+      "Publish a run's summary (GitHub step summary, one sticky PR comment), merge shard folders, re-render reports, or turn a series of run folders into a history page.",
     options: {
       pr: { type: 'string', help: 'Pull request number (default: from GITHUB_REF)' },
       key: {
@@ -32,7 +33,7 @@ export const reportCommand = command(
         type: 'boolean',
         help: 'Print ::error annotations for failing cells (default: on GitHub Actions)',
       },
-      out: { type: 'string', help: 'Output folder for merge' },
+      out: { type: 'string', help: 'Output folder for merge and history' },
       baseline: { type: 'string', help: 'results.json to compare against when rendering' },
     },
   },
@@ -107,6 +108,25 @@ export const reportCommand = command(
       process.stdout.write(`wrote ${Object.values(paths).join(', ')} in ${ms} ms\n`);
       return exitCodeFor(results);
     }
-    throw new UsageError('report needs a subcommand: publish, merge or render');
+    if (sub === 'history') {
+      const outArg = str(p, 'out');
+      if (dirs.length < 1 || !outArg)
+        throw new UsageError('give run folders (or folders of run folders) and --out DIR');
+      const found = findRunFolders(dirs);
+      if (found.length === 0) throw new UsageError(`history: no run folder (with results.json) in ${dirs.join(' ')}`);
+      let runs;
+      try {
+        runs = readHistoryRuns(found);
+      } catch (e) {
+        throw usageFromResults(e, 'history');
+      }
+      const { html, json, history } = writeHistory(runs, path.resolve(outArg));
+      const failing = history.cells.filter((c) => c.current === 'fail' || c.current === 'error').length;
+      process.stdout.write(
+        `history of ${history.runs.length} runs, ${history.cells.length} cells (${failing} failing now) → ${html}, ${json}\n`,
+      );
+      return EXIT.ok;
+    }
+    throw new UsageError('report needs a subcommand: publish, merge, render or history');
   },
 );
