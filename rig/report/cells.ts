@@ -84,9 +84,17 @@ export function expectedText(c: Cell): string {
   if (!c.expected || Object.keys(c.expected).length === 0) return '';
   const parts: string[] = [];
   for (const [k, v] of Object.entries(c.expected)) {
+    if (v === undefined) continue;
     parts.push(`${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
   }
   return parts.join(', ');
+}
+
+/** The expectation in a few words for tables: its kind and code, else the whole of it. */
+export function expectedShort(c: Cell): string {
+  const e = c.expected ?? {};
+  const short = [e.kind, e.code].filter((x): x is string => typeof x === 'string').join(' ');
+  return short || expectedText(c);
 }
 
 export function gotText(c: Cell): string {

@@ -13,6 +13,7 @@ import {
   columnKey,
   crossTargetKey,
   decidingLines,
+  expectedShort,
   expectedText,
   gotText,
   isBad,
@@ -137,7 +138,7 @@ function failureTable(r: Results, bad: Cell[], limit: number): { text: string; c
   if (bad.length === 0) return { text: '', cut: 0 };
   const shown = bad.slice(0, limit);
   const rows = shown.map((c) => {
-    const exp = expectedText(c);
+    const exp = expectedShort(c);
     const got = c.status === 'error' ? (c.reason ?? gotText(c)) : gotText(c);
     return `| ${cellIcon(c)} | ${cellLink(r, c, mdInline(rowKey(c), 100))} | ${mdInline(`${columnKey(c)} (${c.target})`, 40)} | ${exp ? mdInline(exp, 90) : '—'} | ${mdInline(got, 110)} |`;
   });

@@ -87,7 +87,7 @@ describe('report/summary', () => {
     );
     assert.match(
       md,
-      /\| ❌ \| cn-only\/broken \| esp32 \(twin\) \| kind: connected \| tls\/name-mismatch · mbedtls:-9984 \|/,
+      /\| ❌ \| cn-only\/broken \| esp32 \(twin\) \| connected \| tls\/name-mismatch · mbedtls:-9984 \|/,
     );
     assert.match(md, /\| 💥 \| brand-new\/v \| mkr1000 \(twin\) \| — \| port vanished \|/);
     assert.match(md, /\| scenario \/ variant \| esp32 \| esp8266 \| mkr1000 \|/);
