@@ -17,7 +17,7 @@ td.runs{white-space:nowrap;font-family:ui-monospace,monospace;font-size:12px}
 .sq{display:inline-block;width:1.5em;height:1.5em;line-height:1.5em;text-align:center;margin-right:1px;border-radius:3px;color:#fff}
 .s-pass{background:#1a7f37}.s-fail{background:#cf222e}.s-error{background:#8250df}.s-skip{background:#6e7781}.s-flaky{background:#9a6700}.s-quarantined{background:#0969da}.s-none{background:transparent;color:var(--mut);border:1px dashed var(--bd)}
 tr.now-bad td:first-child{border-left:4px solid #cf222e}.mono{font-family:ui-monospace,monospace;font-size:12px}
-ul{margin:0;padding-left:18px}#filters{display:flex;flex-wrap:wrap;gap:6px 14px;margin:8px 0}
+ul{margin:0;padding-left:18px}.nw{white-space:nowrap}#filters{display:flex;flex-wrap:wrap;gap:6px 14px;margin:8px 0}
 `;
 
 const JS = `(function(){'use strict';
@@ -32,7 +32,7 @@ function square(s: State, run: string): string {
 }
 
 function row(c: HistoryCell, h: HistoryFile): string {
-  const runName = (i: number): string => h.runs[i]?.startedAt.slice(0, 10) ?? '';
+  const runName = (i: number): string => h.runs[i]?.startedAt.slice(0, 16).replace('T', ' ') ?? '';
   const now = c.current === 'fail' || c.current === 'error';
   const notable = now || c.flakyRate > 0 || c.flips > 0;
   const change = c.lastChange
@@ -50,7 +50,7 @@ function row(c: HistoryCell, h: HistoryFile): string {
             : '<br>failing since the first run in this history'
       }`
     : '';
-  return `<tr class="${now ? 'now-bad' : ''}" data-notable="${notable ? 1 : 0}"><td><span class="mono">${escapeHtml(c.id)}</span>${c.target === 'hardware' ? ' (hardware)' : ''}${c.title ? `<br><small>${escapeHtml(c.title)}</small>` : ''}</td><td class="runs">${c.states.map((s, i) => square(s, h.runs[i]?.id ?? '')).join('')}</td><td>${c.current ?? '—'}</td><td>${change}</td><td>${flaky}</td><td>${first}</td></tr>`;
+  return `<tr class="${now ? 'now-bad' : ''}" data-notable="${notable ? 1 : 0}"><td><span class="mono">${escapeHtml(c.id)}</span>${c.target === 'hardware' ? ' (hardware)' : ''}${c.title ? `<br><small>${escapeHtml(c.title)}</small>` : ''}</td><td class="runs">${c.states.map((s, i) => square(s, h.runs[i]?.id ?? '')).join('')}</td><td class="nw">${c.current ?? '—'}</td><td>${change}</td><td>${flaky}</td><td>${first}</td></tr>`;
 }
 
 export function buildHistoryHtml(h: HistoryFile): string {
