@@ -108,7 +108,7 @@ export function buildHtml(results: Results, opts: HtmlOptions = {}): string {
 <style>${CSS}</style></head>
 <body>
 <header class="verdict ${v.ok ? 'good' : 'bad'}">
-<h1>${v.ok ? '✔' : t.total === 0 ? '⚠' : '✘'} ${escapeHtml(v.text)} — ${t.total} cells</h1>
+<h1>${v.ok ? '✔' : t.total === 0 ? '⚠' : '✘'} ${escapeHtml(v.text)} — ${t.total} cell${t.total === 1 ? '' : 's'}</h1>
 <p class="meta">${t.pass} passed · ${t.fail} failed · ${t.error} errors · ${t.skip} skipped · ${t.flaky} flaky · ${t.quarantined} quarantined</p>
 </header>
 <p class="meta">${escapeHtml(meta)}</p>

@@ -107,7 +107,7 @@ function header(r: Results, artifactUrl: string | undefined): string {
   if (r.run.shard) meta.push(`shard ${mdInline(r.run.shard)}`);
   if (artifactUrl) meta.push(`[full report](${artifactUrl})`);
   const lines = [
-    `## ${v.icon} Rig: ${v.text} — ${n(t.total)} cells`,
+    `## ${v.icon} Rig: ${v.text} — ${n(t.total)} cell${t.total === 1 ? '' : 's'}`,
     '',
     `${counts.join(' · ')}`,
     '',
