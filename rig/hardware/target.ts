@@ -35,6 +35,8 @@ export interface HardwareCellOptions {
   forceFlash?: boolean;
   cellId?: string;
   log?: (line: string) => void;
+  /** Told when a timed step starts (wait-board, build, flash, reenumerate): the live terminal's phase. */
+  onStep?: (step: string) => void;
 }
 
 export type FlashReason = 'image-changed' | 'forced' | 'upload-is-the-only-reset';
@@ -68,6 +70,7 @@ export async function runOnHardware(o: HardwareCellOptions): Promise<HardwareCel
   const timings: Record<string, number> = {};
   const timed = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
     const t = performance.now();
+    o.onStep?.(name);
     try {
       return await f();
     } finally {

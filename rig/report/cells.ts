@@ -84,9 +84,17 @@ export function expectedText(c: Cell): string {
   if (!c.expected || Object.keys(c.expected).length === 0) return '';
   const parts: string[] = [];
   for (const [k, v] of Object.entries(c.expected)) {
+    if (v === undefined) continue;
     parts.push(`${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
   }
   return parts.join(', ');
+}
+
+/** The expectation in a few words for tables: its kind and code, else the whole of it. */
+export function expectedShort(c: Cell): string {
+  const e = c.expected ?? {};
+  const short = [e.kind, e.code].filter((x): x is string => typeof x === 'string').join(' ');
+  return short || expectedText(c);
 }
 
 export function gotText(c: Cell): string {
@@ -98,4 +106,55 @@ export function runDurationMs(r: Results): number | undefined {
   if (!r.run.finishedAt) return undefined;
   const d = Date.parse(r.run.finishedAt) - Date.parse(r.run.startedAt);
   return Number.isFinite(d) ? d : undefined;
+}
+
+/** "cn-only/broken on esp32@1.0.2 (twin)": how every report names a cell to a person. */
+export function cellLabel(c: Cell): string {
+  return `${rowKey(c)} on ${columnKey(c)} (${c.target})`;
+}
+
+/** "❌ 2 failed, 1 error" / "✅ all 120 passed" / "⚠️ no cells ran": the run's verdict in a few words. */
+export function verdictLine(t: Totals): { ok: boolean; icon: string; text: string } {
+  if (t.total === 0) return { ok: false, icon: '⚠️', text: 'no cells ran' };
+  const bad = [t.fail ? `${t.fail} failed` : '', t.error ? `${t.error} error${t.error > 1 ? 's' : ''}` : '']
+    .filter(Boolean)
+    .join(', ');
+  if (bad) return { ok: false, icon: '❌', text: bad };
+  const ran = t.pass + t.flaky;
+  return { ok: true, icon: '✅', text: ran === 0 ? 'nothing failed (every cell skipped)' : `all ${ran} run passed` };
+}
+
+/** A link to the line of the scenario file at the run's commit, when the run knows its repository. */
+export function scenarioUrl(r: Results['run'], c: Cell): string | undefined {
+  const l = c.location;
+  if (!l || !r.repoUrl || !r.commit || l.file.startsWith('/')) return undefined;
+  return `${r.repoUrl}/blob/${r.commit}/${encodeURI(l.file)}#L${l.line}`;
+}
+
+export interface LogLine {
+  n: number;
+  text: string;
+  matched: boolean;
+}
+
+/**
+ * The serial lines that decided a cell: those its expectations matched (0-based `matched`) with a line of context
+ * each side, else the last lines. Numbers are 1-based, as the page and the comment show them.
+ */
+export function decidingLines(
+  log: { head: string[]; tail: string[]; tailStart: number; totalLines: number },
+  matched: readonly number[] | undefined,
+  max: number,
+): LogLine[] {
+  const at = (n: number): string | undefined =>
+    n <= log.head.length ? log.head[n - 1] : n >= log.tailStart ? log.tail[n - log.tailStart] : undefined;
+  const hits = new Set((matched ?? []).map((i) => i + 1));
+  const want = new Set<number>();
+  for (const n of [...hits].sort((a, b) => a - b)) for (let k = n - 1; k <= n + 1; k++) want.add(k);
+  let numbers = [...want].filter((n) => n >= 1 && n <= log.totalLines && at(n) !== undefined).sort((a, b) => a - b);
+  if (numbers.length === 0) {
+    const last = log.tail.length ? log.tailStart + log.tail.length - 1 : log.head.length;
+    numbers = Array.from({ length: Math.min(max, last) }, (_, i) => last - Math.min(max, last) + 1 + i);
+  }
+  return numbers.slice(0, max).map((n) => ({ n, text: at(n) ?? '', matched: hits.has(n) }));
 }

@@ -1,9 +1,14 @@
-// junit.xml: one <testsuite> per board, one <testcase> per scenario/variant, following the
-// Ant/Jenkins shape that GitLab and the GitHub reporter actions read (see docs/tool-facts.md §7).
+// junit.xml, valid against the Jenkins junit-10.xsd that GitHub's test-report actions and GitLab read: one
+// <testsuite> per scenario (its `file` the scenario file), one <testcase> per cell named with its board and
+// target. That schema allows no properties or file/line on a testcase, so a failure's text starts with
+// "at <file>:<line>:<column>", the position of the failing expectation, which the report actions take for the
+// annotation's place; the rest of a cell's facts (id, outcome, attempts, rerun) open its <system-out>.
+// XML is written by fast-xml-parser's builder; stripInvalidXml keeps serial garbage from breaking XML 1.0.
+import { XMLBuilder } from 'fast-xml-parser';
 import type { Cell, Results } from '../results/schema.ts';
-import { coreSuffix, expectedText, gotText } from './cells.ts';
+import { columnKey, expectedText, gotText } from './cells.ts';
 import { lastLines, type LogStore, type LogText } from './logs.ts';
-import { xmlAttr, xmlText } from './xml.ts';
+import { stripInvalidXml } from './xml.ts';
 
 export interface JunitOptions {
   /** Total budget for embedded logs; GitLab refuses junit files over 30 MB. */
@@ -14,7 +19,14 @@ export interface JunitOptions {
   maxLogCharsGood?: number;
 }
 
+type XmlNode = Record<string, unknown>;
+
 const seconds = (ms: number): string => (ms / 1000).toFixed(3);
+/** Attribute text: XML-safe and on one line (parsers fold newlines in attributes to spaces anyway). */
+const attr = (s: string, max = 1000): string => {
+  const one = stripInvalidXml(s).replace(/\s*[\r\n]+\s*/g, ' ');
+  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
+};
 
 function logExcerpt(log: LogText | undefined, rel: string | undefined, label: string, cap: number): string {
   if (!rel) return '';
@@ -36,63 +48,67 @@ function logExcerpt(log: LogText | undefined, rel: string | undefined, label: st
   return `--- ${label}: ${rel}${note} ---\n${kept.join('\n')}\n`;
 }
 
-function property(name: string, value: string): string {
-  return `<property name="${xmlAttr(name)}" value="${xmlAttr(value)}"/>`;
+/** "seed-002/broken on esp8266 (twin)": the board and target in every name, so annotations and lists say which. */
+export function testcaseName(c: Cell): string {
+  return `${c.scenario}/${c.variant} on ${columnKey(c)} (${c.target})`;
 }
 
-function testcaseName(c: Cell, ambiguous: boolean): string {
-  const base = `${c.scenario}/${c.variant}`;
-  if (!ambiguous) return base;
-  return `${base} [${c.target}${coreSuffix(c)}]`;
+/** "at scenarios/x.yaml:97:7 (expect.broken.esp8266.kind)": where the failing expectation is written. */
+export function locationLine(c: Cell): string | undefined {
+  const l = c.location;
+  return l ? `at ${l.file}:${l.line}:${l.column} (${l.field})` : undefined;
 }
 
 function problemText(c: Cell): string {
   const lines: string[] = [];
+  const at = locationLine(c);
+  if (at) lines.push(`    ${at}`);
   if (c.reason) lines.push(c.reason);
   const exp = expectedText(c);
   if (exp) lines.push(`expected: ${exp}`);
   lines.push(`got: ${gotText(c)}`);
   for (const f of c.failures) if (f !== c.reason) lines.push(`- ${f}`);
   if (c.outcome.facts?.length) lines.push(`facts: ${c.outcome.facts.join('; ')}`);
-  return lines.join('\n');
+  if (c.rerun) lines.push(`rerun: ${c.rerun}`);
+  for (const l of c.links ?? []) lines.push(`reported at: ${l}`);
+  return stripInvalidXml(lines.join('\n'));
 }
 
-function testcase(c: Cell, name: string, logs: LogStore, cap: number): string {
-  const parts: string[] = [];
-  const props = [property('id', c.id), property('target', c.target), property('outcome', c.outcome.kind)];
-  if (c.outcome.code) props.push(property('code', c.outcome.code));
-  if (c.attempts > 1) props.push(property('attempts', String(c.attempts)));
-  if (c.status === 'flaky') props.push(property('flaky', 'true'));
-  if (c.quarantine) props.push(property('quarantine', c.quarantine));
-  parts.push(`<properties>${props.join('')}</properties>`);
+function factsHeader(c: Cell): string {
+  const lines = [`id: ${c.id}`, `target: ${c.target}`, `outcome: ${gotText(c)}`];
+  if (c.attempts > 1) lines.push(`attempts: ${c.attempts}${c.status === 'flaky' ? ' (flaky)' : ''}`);
+  if (c.quarantine) lines.push(`quarantined: ${c.quarantine}`);
+  if (c.rerun) lines.push(`rerun: ${c.rerun}`);
+  return `${lines.join('\n')}\n`;
+}
 
-  const message = c.reason ?? gotText(c);
-  if (c.quarantine) {
-    parts.push(`<skipped message="${xmlAttr(`quarantined: ${c.quarantine} (status ${c.status}: ${message})`)}"/>`);
-  } else if (c.status === 'skip') {
-    parts.push(`<skipped message="${xmlAttr(c.reason ?? 'skipped')}"/>`);
-  } else if (c.status === 'fail') {
-    parts.push(
-      `<failure message="${xmlAttr(message)}" type="${xmlAttr(c.outcome.kind)}">${xmlText(problemText(c))}</failure>`,
-    );
-  } else if (c.status === 'error') {
-    parts.push(
-      `<error message="${xmlAttr(message)}" type="${xmlAttr(c.outcome.kind)}">${xmlText(problemText(c))}</error>`,
-    );
-  }
-
+function testcase(c: Cell, logs: LogStore, cap: number): XmlNode {
+  const node: XmlNode = {
+    '@_classname': attr(c.scenario),
+    '@_name': attr(testcaseName(c)),
+    '@_time': seconds(c.durationMs),
+  };
+  const message = attr(c.reason ?? gotText(c));
+  const bad = c.status === 'fail' || c.status === 'error';
+  if (c.quarantine)
+    node.skipped = { '@_message': attr(`quarantined: ${c.quarantine} (status ${c.status}: ${message})`) };
+  else if (c.status === 'skip') node.skipped = { '@_message': attr(c.reason ?? 'skipped') };
+  else if (bad)
+    node[c.status === 'fail' ? 'failure' : 'error'] = {
+      '@_message': message,
+      '@_type': attr(c.outcome.kind),
+      '#text': problemText(c),
+    };
   const out =
+    factsHeader(c) +
     logExcerpt(logs.get(c.serialLog), c.serialLog, 'serial', cap) +
-    (c.status === 'fail' || c.status === 'error'
-      ? logExcerpt(logs.get(c.brokerLog), c.brokerLog, 'broker', Math.min(cap, 16384))
-      : '');
-  if (out) parts.push(`<system-out>${xmlText(out)}</system-out>`);
-  if (c.status === 'flaky') {
-    parts.push(
-      `<system-err>${xmlText(`flaky: passed after ${c.attempts} attempts${c.reason ? ` (${c.reason})` : ''}`)}</system-err>`,
+    (bad ? logExcerpt(logs.get(c.brokerLog), c.brokerLog, 'broker', Math.min(cap, 16384)) : '');
+  node['system-out'] = stripInvalidXml(out);
+  if (c.status === 'flaky')
+    node['system-err'] = stripInvalidXml(
+      `flaky: passed after ${c.attempts} attempts${c.reason ? ` (${c.reason})` : ''}`,
     );
-  }
-  return `    <testcase classname="${xmlAttr(`${c.board}.${c.scenario}`)}" name="${xmlAttr(name)}" time="${seconds(c.durationMs)}">\n      ${parts.join('\n      ')}\n    </testcase>`;
+  return node;
 }
 
 interface Counts {
@@ -114,47 +130,60 @@ function count(cells: readonly Cell[]): Counts {
   return k;
 }
 
-const countAttrs = (k: Counts): string =>
-  `tests="${k.tests}" failures="${k.failures}" errors="${k.errors}" skipped="${k.skipped}" time="${seconds(k.ms)}"`;
+function suite(scenario: string, list: Cell[], results: Results, logs: LogStore, caps: [number, number]): XmlNode {
+  const k = count(list);
+  const first = list[0]!;
+  const props: [string, string][] = [['run', results.run.id]];
+  if (results.run.commit) props.push(['commit', results.run.commit]);
+  if (first.title) props.push(['title', first.title]);
+  for (const l of first.links ?? []) props.push(['link', l]);
+  for (const [name, v] of Object.entries(results.run.versions)) props.push([`version.${name}`, v]);
+  return {
+    '@_name': attr(scenario),
+    '@_tests': String(k.tests),
+    '@_failures': String(k.failures),
+    '@_errors': String(k.errors),
+    '@_skipped': String(k.skipped),
+    '@_time': seconds(k.ms),
+    '@_timestamp': results.run.startedAt.replace(/Z$|[+-]\d\d:\d\d$/, ''),
+    ...(results.run.host ? { '@_hostname': attr(results.run.host) } : {}),
+    ...(first.location ? { '@_file': attr(first.location.file) } : {}),
+    properties: { property: props.map(([name, value]) => ({ '@_name': attr(name), '@_value': attr(value) })) },
+    testcase: list.map((c) => testcase(c, logs, c.status === 'fail' || c.status === 'error' ? caps[0] : caps[1])),
+  };
+}
 
 export function buildJunit(results: Results, logs: LogStore, opts: JunitOptions = {}): string {
   const cells = results.cells;
-  const budget = opts.logBudgetChars ?? 20_000_000;
-  const perCell = Math.max(1024, Math.floor(budget / Math.max(1, cells.length)));
-  const capBad = Math.min(opts.maxLogCharsBad ?? 65_536, perCell * 4);
-  const capGood = Math.min(opts.maxLogCharsGood ?? 8_192, perCell);
-
-  const byBoard = new Map<string, Cell[]>();
+  const perCell = Math.max(1024, Math.floor((opts.logBudgetChars ?? 20_000_000) / Math.max(1, cells.length)));
+  const caps: [number, number] = [
+    Math.min(opts.maxLogCharsBad ?? 65_536, perCell * 4),
+    Math.min(opts.maxLogCharsGood ?? 8_192, perCell),
+  ];
+  const byScenario = new Map<string, Cell[]>();
   for (const c of cells) {
-    const list = byBoard.get(c.board) ?? [];
+    const list = byScenario.get(c.scenario) ?? [];
     list.push(c);
-    byBoard.set(c.board, list);
+    byScenario.set(c.scenario, list);
   }
-  const timestamp = results.run.startedAt.replace(/Z$|[+-]\d\d:\d\d$/, '');
-  const host = results.run.host ?? '';
-  const suites: string[] = [];
-  for (const [board, list] of byBoard) {
-    const nameCount = new Map<string, number>();
-    for (const c of list)
-      nameCount.set(`${c.scenario}/${c.variant}`, (nameCount.get(`${c.scenario}/${c.variant}`) ?? 0) + 1);
-    const props = [
-      property('board', board),
-      property('run', results.run.id),
-      ...Object.entries(results.run.versions).map(([k, v]) => property(`version.${k}`, v)),
-    ];
-    const cases = list.map((c) => {
-      const bad = c.status === 'fail' || c.status === 'error';
-      return testcase(
-        c,
-        testcaseName(c, (nameCount.get(`${c.scenario}/${c.variant}`) ?? 0) > 1),
-        logs,
-        bad ? capBad : capGood,
-      );
-    });
-    suites.push(
-      `  <testsuite name="${xmlAttr(board)}" ${countAttrs(count(list))} timestamp="${xmlAttr(timestamp)}" hostname="${xmlAttr(host)}">\n` +
-        `    <properties>${props.join('')}</properties>\n${cases.join('\n')}\n  </testsuite>`,
-    );
-  }
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="rig ${xmlAttr(results.run.id)}" ${countAttrs(count(cells))} timestamp="${xmlAttr(timestamp)}">\n${suites.join('\n')}\n</testsuites>\n`;
+  const k = count(cells);
+  const doc = {
+    '?xml': { '@_version': '1.0', '@_encoding': 'UTF-8' },
+    testsuites: {
+      '@_name': attr(`rig ${results.run.id}`),
+      '@_tests': String(k.tests),
+      '@_failures': String(k.failures),
+      '@_errors': String(k.errors),
+      '@_time': seconds(k.ms),
+      testsuite: [...byScenario].map(([s, list]) => suite(s, list, results, logs, caps)),
+    },
+  };
+  const builder = new XMLBuilder({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@_',
+    format: true,
+    indentBy: '  ',
+    suppressEmptyNode: true,
+  });
+  return builder.build(doc) as string;
 }

@@ -78,6 +78,10 @@ function combineMeta(runs: RunMeta[]): RunMeta {
     if (images.length) meta.broker.image = images.join(', ');
   }
   if (runs.some((r) => r.interrupted)) meta.interrupted = true;
+  const commits = distinct(runs.map((r) => r.commit));
+  if (commits.length) meta.commit = commits.join(', ');
+  const repos = distinct(runs.map((r) => r.repoUrl));
+  if (repos.length === 1) meta.repoUrl = repos[0];
   return meta;
 }
 
@@ -85,9 +89,54 @@ function combineMeta(runs: RunMeta[]): RunMeta {
  * Merges shard folders into outDir (which receives results.json and the copied logs) and returns
  * the merged results. Throws MergeError naming both shards when a cell id conflicts.
  */
+/**
+ * A set of `--shard K/N` runs must be whole: one N, every K from 1 to N exactly once. Merging half a matrix
+ * would report it green; merging a shard twice hides that another is missing. Folders that are not shards
+ * (several lab hosts) merge freely, but the same run twice is refused too.
+ */
+export function checkShardSet(shards: readonly { dir: string; results: Results }[]): void {
+  const ids = new Map<string, string>();
+  for (const s of shards) {
+    const prev = ids.get(s.results.run.id);
+    if (prev) throw new MergeError(`${s.dir} and ${prev} are the same run (${s.results.run.id}): a folder given twice`);
+    ids.set(s.results.run.id, s.dir);
+  }
+  const sharded = shards.filter((s) => s.results.run.shard);
+  if (sharded.length === 0) return;
+  if (sharded.length !== shards.length) {
+    const plain = shards.find((s) => !s.results.run.shard)!;
+    throw new MergeError(
+      `${plain.dir} is not a shard but ${sharded[0]!.dir} is (${sharded[0]!.results.run.shard}): give only the shards of one run`,
+    );
+  }
+  const parsed = sharded.map((s) => {
+    const [k, n] = s.results.run.shard!.split('/').map(Number);
+    return { dir: s.dir, k: k!, n: n! };
+  });
+  const counts = [...new Set(parsed.map((p) => p.n))];
+  if (counts.length > 1)
+    throw new MergeError(`shards of different splits: ${parsed.map((p) => `${p.dir} is ${p.k}/${p.n}`).join(', ')}`);
+  const n = counts[0]!;
+  const seen = new Map<number, string>();
+  for (const p of parsed) {
+    const prev = seen.get(p.k);
+    if (prev) throw new MergeError(`shard ${p.k}/${n} given twice: ${prev} and ${p.dir}`);
+    seen.set(p.k, p.dir);
+  }
+  const missing = Array.from({ length: n }, (_, i) => i + 1).filter((k) => !seen.has(k));
+  if (missing.length)
+    throw new MergeError(
+      `incomplete shard set: missing ${missing.map((k) => `${k}/${n}`).join(', ')} (have ${[...seen.keys()]
+        .sort((a, b) => a - b)
+        .map((k) => `${k}/${n}`)
+        .join(', ')})`,
+    );
+}
+
 export function mergeRuns(dirs: readonly string[], outDir: string): Results {
   if (dirs.length === 0) throw new MergeError('mergeRuns: no run folders given');
   const shards = dirs.map((d) => ({ dir: resolve(d), results: readResults(join(d, 'results.json')) }));
+  checkShardSet(shards);
   const out = resolve(outDir);
   const seen = new Map<string, { cell: Cell; dir: string }>();
   const copied = new Map<string, string>(); // source abs path → new relative path

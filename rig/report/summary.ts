@@ -1,7 +1,9 @@
-// summary.md: the PR comment and job summary. GitHub rejects comment bodies over 65,536 characters,
-// so the text is built in layers and degrades instead of failing: failure details are added only
-// while they fit, then all-passing grid rows collapse into a count, then long lists shrink, then
-// the grid is cut — and the end note always says what was left out and where the rest is.
+// summary.md: the PR comment and job summary, failures first. The verdict, a legend, a table of the failing
+// cells (expected vs got, a link to the scenario line) and then each failure unfolded (the serial lines that
+// decided, the rerun command, the forum thread) come before the baseline changes and the folded grid.
+// GitHub rejects comment bodies over 65,536 characters, so the text degrades instead of failing: all-passing
+// grid rows collapse, long lists shrink, failure details are added only while they fit, then the grid is cut,
+// and the end note always says what was left out and where the rest is.
 import type { Cell, Results } from '../results/schema.ts';
 import {
   DISAGREE_FLAG,
@@ -10,16 +12,20 @@ import {
   cellIcon,
   columnKey,
   crossTargetKey,
+  decidingLines,
+  expectedShort,
   expectedText,
   gotText,
   isBad,
   isGood,
   rowKey,
   runDurationMs,
+  scenarioUrl,
   shortCode,
   totals,
+  verdictLine,
 } from './cells.ts';
-import { lastLines, type LogStore } from './logs.ts';
+import type { LogStore } from './logs.ts';
 import { stripInvalidXml } from './xml.ts';
 
 export const COMMENT_LIMIT = 65_536;
@@ -69,18 +75,25 @@ function n(x: number): string {
   return x.toLocaleString('en-US');
 }
 
-function header(r: Results): string {
+export const LEGEND =
+  `${STATUS_ICON.pass} pass · ${STATUS_ICON.fail} fail: an expectation not met · ${STATUS_ICON.error} error: the rig's ` +
+  `problem (build, broker, port, hung target) · ${STATUS_ICON.skip} skip · ${STATUS_ICON.flaky} flaky: passed on a ` +
+  `retry · ${QUARANTINE_ICON} quarantined: a known failure that does not fail the run`;
+
+function header(r: Results, artifactUrl: string | undefined): string {
   const t = totals(r.cells);
-  const parts = [
-    `${STATUS_ICON.pass} ${n(t.pass)}`,
-    `${STATUS_ICON.fail} ${n(t.fail)}`,
-    `${STATUS_ICON.error} ${n(t.error)}`,
-    `${STATUS_ICON.skip} ${n(t.skip)}`,
-    `${STATUS_ICON.flaky} ${n(t.flaky)}`,
-    `${QUARANTINE_ICON} ${n(t.quarantined)}`,
+  const v = verdictLine(t);
+  const counts = [
+    `${STATUS_ICON.pass} ${n(t.pass)} passed`,
+    `${STATUS_ICON.fail} ${n(t.fail)} failed`,
+    `${STATUS_ICON.error} ${n(t.error)} error${t.error === 1 ? '' : 's'}`,
+    `${STATUS_ICON.skip} ${n(t.skip)} skipped`,
+    `${STATUS_ICON.flaky} ${n(t.flaky)} flaky`,
+    `${QUARANTINE_ICON} ${n(t.quarantined)} quarantined`,
   ];
-  const verdict = t.fail + t.error > 0 ? '❌' : '✅';
-  const meta: string[] = [`run ${mdInline(r.run.id, 80)}`, `targets ${mdInline(r.run.target.join(', '))}`];
+  const meta: string[] = [];
+  if (r.run.commit) meta.push(`commit \`${mdInline(r.run.commit.slice(0, 10), 12)}\``);
+  meta.push(`run ${mdInline(r.run.id, 80)}`, mdInline(r.run.target.join(', ')));
   if (r.run.broker) {
     const b = r.run.broker;
     meta.push(
@@ -92,13 +105,50 @@ function header(r: Results): string {
   meta.push(`started ${mdInline(r.run.startedAt)}${d !== undefined ? `, took ${(d / 1000).toFixed(1)} s` : ''}`);
   if (r.run.host) meta.push(`host ${mdInline(r.run.host)}`);
   if (r.run.shard) meta.push(`shard ${mdInline(r.run.shard)}`);
-  const versions = Object.entries(r.run.versions)
-    .map(([k, v]) => `${mdInline(k)} ${mdInline(v)}`)
-    .join(', ');
-  const lines = [`## ${verdict} Rig report: ${n(t.total)} cells — ${parts.join(' · ')}`, '', meta.join(' · ')];
-  if (versions) lines.push('', `Versions: ${versions}`);
+  if (artifactUrl) meta.push(`[full report](${artifactUrl})`);
+  const lines = [
+    `## ${v.icon} Rig: ${v.text} — ${n(t.total)} cell${t.total === 1 ? '' : 's'}`,
+    '',
+    `${counts.join(' · ')}`,
+    '',
+    meta.join(' · '),
+  ];
+  lines.push('', `<sub>${LEGEND}</sub>`);
+  if (t.total === 0)
+    lines.push('', '**⚠ No cell was selected or run: check the selection (`--tag`, `--filter`, `--boards`).**');
   if (r.run.interrupted) lines.push('', '**⚠ The run was interrupted; cells not reached are missing.**');
   return lines.join('\n');
+}
+
+// ---------- failures ----------
+
+/** Cells a reader must look at: failures and errors, then quarantined ones that did not pass. */
+function badCells(r: Results): Cell[] {
+  const q = r.cells.filter((c) => c.quarantine && c.status !== 'pass' && c.status !== 'skip');
+  const b = r.cells.filter(isBad);
+  return [...b.filter((c) => c.status === 'fail'), ...b.filter((c) => c.status === 'error'), ...q];
+}
+
+function cellLink(r: Results, c: Cell, text: string): string {
+  const url = scenarioUrl(r.run, c);
+  return url ? `[${text}](${url})` : text;
+}
+
+function failureTable(r: Results, bad: Cell[], limit: number): { text: string; cut: number } {
+  if (bad.length === 0) return { text: '', cut: 0 };
+  const shown = bad.slice(0, limit);
+  const rows = shown.map((c) => {
+    const exp = expectedShort(c);
+    const got = c.status === 'error' ? (c.reason ?? gotText(c)) : gotText(c);
+    return `| ${cellIcon(c)} | ${cellLink(r, c, mdInline(rowKey(c), 100))} | ${mdInline(`${columnKey(c)} (${c.target})`, 40)} | ${exp ? mdInline(exp, 90) : '—'} | ${mdInline(got, 110)} |`;
+  });
+  if (bad.length > shown.length) rows.push(`| | … and ${n(bad.length - shown.length)} more | | | |`);
+  const t = bad.filter(isBad).length;
+  const title = `### Failures (${n(t)})${bad.length > t ? ` and ${n(bad.length - t)} quarantined` : ''}`;
+  return {
+    text: [title, '', '| | scenario / variant | board | expected | got |', '|---|---|---|---|---|', ...rows].join('\n'),
+    cut: bad.length - shown.length,
+  };
 }
 
 // ---------- grid ----------
@@ -237,10 +287,14 @@ function renderChanges(r: Results, baseline: Results, limit: number): { text: st
 
 // ---------- failure details ----------
 
-function detailBlock(c: Cell, logs: LogStore | undefined, logLines: number): string {
-  const where = `${columnKey(c)} (${c.target})`;
-  const summary = `${cellIcon(c)} <b>${htmlInline(rowKey(c), 120)}</b> on ${htmlInline(where, 80)} — ${htmlInline(c.reason ?? gotText(c), 160)}`;
+function detailBlock(r: Results, c: Cell, logs: LogStore | undefined, logLines: number): string {
+  const summary = `${cellIcon(c)} <b>${htmlInline(rowKey(c), 120)}</b> on ${htmlInline(`${columnKey(c)} (${c.target})`, 80)} — ${htmlInline(c.reason ?? gotText(c), 160)}`;
   const body: string[] = [];
+  const about: string[] = [];
+  if (c.title) about.push(`_${mdInline(c.title, 200)}_`);
+  if (c.location) about.push(cellLink(r, c, `\`${mdInline(`${c.location.file}:${c.location.line}`, 160)}\``));
+  for (const l of (c.links ?? []).slice(0, 2)) about.push(`[${mdInline(shortLink(l), 60)}](${l})`);
+  if (about.length) body.push(about.join(' · '));
   const exp = expectedText(c);
   body.push(`**expected** ${exp ? mdInline(exp, 400) : '_(not recorded)_'} · **got** ${mdInline(gotText(c), 400)}`);
   if (c.quarantine) body.push(`quarantined: ${mdInline(c.quarantine, 200)}`);
@@ -253,13 +307,26 @@ function detailBlock(c: Cell, logs: LogStore | undefined, logLines: number): str
         .join('\n'),
     );
   const log = logs?.get(c.serialLog);
-  if (log && logLines > 0) {
-    const { lines, firstNumber } = lastLines(log, logLines);
+  if (log && logLines > 0 && log.totalLines > 0) {
+    const lines = decidingLines(log, c.matchedLines, logLines);
+    const width = String(lines[lines.length - 1]?.n ?? 1).length;
+    const what = c.matchedLines?.length
+      ? 'the serial lines that decided (▶ matched an expectation)'
+      : 'the last serial lines';
     body.push(
-      `last serial lines (${firstNumber}–${firstNumber + lines.length - 1} of ${log.totalLines}, ${mdInline(c.serialLog ?? '', 120)}):\n\n${fenced(lines)}`,
+      `${what}, ${mdInline(c.serialLog ?? '', 120)} (${n(log.totalLines)} lines):\n\n${fenced(lines.map((l) => `${l.matched ? '▶' : ' '}${String(l.n).padStart(width)}  ${l.text}`))}`,
     );
   }
+  if (c.rerun) body.push(`rerun it alone:\n\n\`\`\`sh\n${stripInvalidXml(c.rerun).replace(/\n/g, ' ')}\n\`\`\``);
   return `<details><summary>${summary}</summary>\n\n${body.join('\n\n')}\n\n</details>`;
+}
+
+/** "forum.arduino.cc" or "owner/repo#12" for a link's text. */
+function shortLink(url: string): string {
+  const u = /^https?:\/\/(?:www\.)?([^/]+)\/(.*)$/.exec(url);
+  if (!u) return url;
+  const gh = u[1] === 'github.com' ? /^([^/]+\/[^/]+)\/(?:issues|pull)\/(\d+)/.exec(u[2]!) : null;
+  return gh ? `${gh[1]}#${gh[2]}` : u[1]!;
 }
 
 // ---------- assembly ----------
@@ -267,65 +334,89 @@ function detailBlock(c: Cell, logs: LogStore | undefined, logLines: number): str
 interface Layout {
   collapse: boolean;
   listLimit: number;
+  tableLimit: number;
 }
 const LAYOUTS: Layout[] = [
-  { collapse: false, listLimit: Number.MAX_SAFE_INTEGER },
-  { collapse: true, listLimit: Number.MAX_SAFE_INTEGER },
-  { collapse: true, listLimit: 50 },
-  { collapse: true, listLimit: 10 },
+  { collapse: false, listLimit: Number.MAX_SAFE_INTEGER, tableLimit: Number.MAX_SAFE_INTEGER },
+  { collapse: true, listLimit: Number.MAX_SAFE_INTEGER, tableLimit: Number.MAX_SAFE_INTEGER },
+  { collapse: true, listLimit: 50, tableLimit: 100 },
+  { collapse: true, listLimit: 10, tableLimit: 30 },
 ];
 const FOOTER_RESERVE = 1_000;
 
+function gridSection(grid: Grid, g: GridRender): string {
+  if (grid.rows.length === 0) return '';
+  const notes: string[] = [];
+  if (g.hiddenPassing > 0)
+    notes.push(`_${n(g.hiddenPassing)} rows where every cell passed or was skipped are collapsed._`);
+  if (g.flagged > 0) notes.push(`_${n(g.flagged)} rows where twin and hardware disagree (${DISAGREE_FLAG})._`);
+  const title = `All cells: ${n(grid.rows.length)} scenario/variant rows × ${n(grid.cols.length)} boards${g.flagged ? `, ${n(g.flagged)} ${DISAGREE_FLAG}` : ''}`;
+  return [
+    `<details><summary>${htmlInline(title, 200)}</summary>`,
+    '',
+    g.lines.join('\n'),
+    '',
+    ...notes.flatMap((x) => [x, '']),
+    '</details>',
+  ].join('\n');
+}
+
+/** Cuts a section at a line boundary to `room` characters, closing an open <details>. */
+function cutSection(text: string, room: number): { text: string; dropped: number } {
+  const cutAt = text.lastIndexOf('\n', Math.max(0, room - 40));
+  const kept = text.slice(0, Math.max(0, cutAt));
+  const dropped = text
+    .slice(kept.length)
+    .split('\n')
+    .filter((l) => l.trim() !== '' && l !== '</details>').length;
+  const close = kept.includes('<details>') ? '\n\n</details>' : '';
+  return { text: kept + close, dropped };
+}
+
 export function buildSummary(r: Results, opts: SummaryOptions = {}): string {
   const max = Math.min(opts.maxChars ?? COMMENT_LIMIT - 536, COMMENT_LIMIT - 1);
-  const logLines = opts.logLines ?? 20;
+  const logLines = opts.logLines ?? 12;
   const grid = buildGrid(r.cells);
-  const head = header(r);
+  const head = header(r, opts.artifactUrl);
+  const bad = badCells(r);
   const omitted: string[] = [];
 
-  let core = '';
+  let table = { text: '', cut: 0 };
+  let changes = { text: '', cut: 0 };
   let gridR: GridRender = { lines: [], hiddenPassing: 0, flagged: 0 };
-  let changesCut = 0;
+  let gridText = '';
+  const size = (): number => head.length + table.text.length + changes.text.length + gridText.length + FOOTER_RESERVE;
   for (const layout of LAYOUTS) {
+    table = failureTable(r, bad, layout.tableLimit);
+    changes = opts.baseline ? renderChanges(r, opts.baseline, layout.listLimit) : { text: '', cut: 0 };
     gridR = renderGrid(grid, layout.collapse);
-    const parts = [head, '### Results', gridR.lines.join('\n')];
-    if (gridR.hiddenPassing > 0)
-      parts.push(`_${n(gridR.hiddenPassing)} rows where every cell passed or was skipped are collapsed._`);
-    if (gridR.flagged > 0)
-      parts.push(`_${n(gridR.flagged)} rows where twin and hardware disagree (${DISAGREE_FLAG})._`);
-    changesCut = 0;
-    if (opts.baseline) {
-      const ch = renderChanges(r, opts.baseline, layout.listLimit);
-      parts.push(ch.text);
-      changesCut = ch.cut;
-    }
-    core = parts.join('\n\n');
-    if (core.length + FOOTER_RESERVE <= max) break;
+    gridText = gridSection(grid, gridR);
+    if (size() <= max) break;
   }
+  if (table.cut > 0) omitted.push(`${n(table.cut)} rows of the failures table`);
+  if (changes.cut > 0) omitted.push(`${n(changes.cut)} entries of the baseline lists`);
   if (gridR.hiddenPassing > 0) omitted.push(`${n(gridR.hiddenPassing)} all-passing grid rows`);
-  if (changesCut > 0) omitted.push(`${n(changesCut)} entries of the baseline lists`);
-
-  // Last resort: cut the text at a line boundary.
-  if (core.length + FOOTER_RESERVE > max) {
-    const cutAt = core.lastIndexOf('\n', max - FOOTER_RESERVE);
-    const kept = core.slice(0, Math.max(0, cutAt));
-    const droppedLines = core
-      .slice(kept.length)
-      .split('\n')
-      .filter((l) => l.trim() !== '').length;
-    omitted.push(`the last ${n(droppedLines)} lines of the grid and lists (text truncated)`);
-    core = kept;
+  // Last resort: the grid, then the lists, are cut at a line boundary.
+  for (const part of ['grid', 'changes'] as const) {
+    const over = size() - max;
+    if (over <= 0) break;
+    const text = part === 'grid' ? gridText : changes.text;
+    const cut = cutSection(text, text.length - over);
+    if (part === 'grid') gridText = cut.text;
+    else changes = { ...changes, text: cut.text };
+    omitted.push(
+      `the last ${n(cut.dropped)} lines of the ${part === 'grid' ? 'grid' : 'baseline lists'} (text truncated)`,
+    );
   }
 
-  // Failure details go in while they fit, in run order; a block that does not fit gets 5 log lines.
-  const bad = r.cells.filter((c) => isBad(c) || (c.quarantine && c.status !== 'pass' && c.status !== 'skip'));
+  // Failure details go in while they fit, in table order; a block that does not fit gets 4 log lines.
   const details: string[] = [];
-  let used = core.length + FOOTER_RESERVE + 40;
+  let used = size() + 40;
   let shortened = 0;
   for (const c of bad) {
-    let block = detailBlock(c, opts.logs, logLines);
-    if (used + block.length + 2 > max && logLines > 5) {
-      block = detailBlock(c, opts.logs, 5);
+    let block = detailBlock(r, c, opts.logs, logLines);
+    if (used + block.length + 2 > max && logLines > 4) {
+      block = detailBlock(r, c, opts.logs, 4);
       shortened++;
     }
     if (used + block.length + 2 > max) break;
@@ -335,10 +426,9 @@ export function buildSummary(r: Results, opts: SummaryOptions = {}): string {
   if (details.length < bad.length)
     omitted.push(`failure details for ${n(bad.length - details.length)} of ${n(bad.length)} failing cells`);
   if (shortened > 0 && details.length > 0)
-    omitted.push(`serial excerpts shortened to 5 lines for ${n(Math.min(shortened, details.length))} failures`);
+    omitted.push(`serial excerpts shortened to 4 lines for ${n(Math.min(shortened, details.length))} failures`);
 
-  const sections = [core];
-  if (details.length > 0) sections.push(`### Failures\n\n${details.join('\n\n')}`);
+  const sections = [head, table.text, details.join('\n\n'), changes.text, gridText].filter((x) => x !== '');
   const where = opts.artifactUrl ? `[the run artifact](${opts.artifactUrl})` : 'the run artifact';
   if (omitted.length > 0) {
     sections.push(

@@ -130,3 +130,90 @@ export function writeSyntheticRun(dir: string, n: number, opts: SyntheticOptions
   }
   return results;
 }
+
+/**
+ * A run shaped like the full twin matrix (≈168 cells over ≈98 scenario/variant rows and five boards, a quarter
+ * skipped as hardware only) with a few failures and one error on scenarios that sort last: the case where a
+ * failure is hardest to find. Writes serial logs when `dir` is given.
+ */
+export function matrixLikeRun(dir?: string): Results {
+  const boards = ['esp32', 'esp8266', 'mkr1000', 'control', 'mosquitto-cli'];
+  const variants = ['broken', 'fixed', 'fixed-by-name', 'ou-only'];
+  const cells: Cell[] = [];
+  for (let s = 0; s < 29; s++) {
+    const scenario = `${String.fromCharCode(97 + Math.floor(s / 2))}${s % 2 ? '-esp8266' : '-esp32'}-scenario-${s}`;
+    for (const variant of variants.slice(0, 2 + (s % 3) + (s % 7 === 0 ? 1 : 0))) {
+      for (const board of boards.filter((_, b) => (s + b) % 3 !== 0 || b === 3).slice(0, 2)) {
+        const i = cells.length;
+        const skip = i % 4 === 3;
+        const failing =
+          s === 28 && variant === 'broken' ? 'fail' : s === 27 && variant === 'fixed' ? 'error' : undefined;
+        const status: CellStatus = failing ?? (skip ? 'skip' : 'pass');
+        const id = `${scenario}/${variant}/${board}`;
+        cells.push({
+          id,
+          scenario,
+          variant,
+          board,
+          target: board === 'control' || board === 'mosquitto-cli' ? 'host' : 'twin',
+          status,
+          outcome:
+            status === 'fail' ? { kind: 'connected' } : status === 'pass' ? { kind: 'connected' } : { kind: 'none' },
+          expected: status === 'fail' ? { kind: 'tls/name-mismatch', code: 'bearssl:56' } : { kind: 'connected' },
+          ...(status === 'fail'
+            ? {
+                reason: 'expected kind tls/name-mismatch, got connected',
+                failures: ['expected kind tls/name-mismatch, got connected'],
+              }
+            : status === 'error'
+              ? {
+                  reason: 'twin build failed: sketch.ino:12: error: expected ; before }',
+                  failures: ['twin build failed'],
+                }
+              : status === 'skip'
+                ? { reason: 'hardware only: WINC1500 TLS offload', failures: [] }
+                : { failures: [] }),
+          durationMs: 800 + (i % 9) * 300,
+          attempts: 1,
+          ...(status !== 'skip' && dir
+            ? { serialLog: logFileName(id), matchedLines: status === 'pass' ? [2] : [] }
+            : {}),
+          title: `Scenario ${s}: what the forum post reported`,
+          links: [`https://forum.arduino.cc/t/example/${1000 + s}`],
+          location: {
+            file: `scenarios/forum/${scenario}.yaml`,
+            line: 40 + (i % 30),
+            column: 7,
+            field: `expect.${variant}.${board}.kind`,
+          },
+          rerun: `npx rig run ${scenario} --filter '^${id}$' --broker local`,
+        });
+      }
+    }
+  }
+  const results: Results = {
+    version: 1,
+    run: {
+      id: 'matrix-like',
+      startedAt: '2026-11-22T02:00:00.000Z',
+      finishedAt: '2026-11-22T02:09:00.000Z',
+      rigVersion: '0.1.0',
+      host: 'ci',
+      target: ['twin', 'host'],
+      broker: { provider: 'local', version: '2.0.11' },
+      versions: { mbedtls: '2.28.3-1', bearssl: '0.6-2', mosquitto: '2.0.11-1.2' },
+      commit: '0123456789abcdef0123456789abcdef01234567',
+    },
+    cells,
+  };
+  if (dir) {
+    mkdirSync(join(dir, 'logs'), { recursive: true });
+    for (const c of cells) {
+      if (!c.serialLog) continue;
+      const lines = ['rst:0x1 (POWERON_RESET)', 'WiFi connected', 'Attempting MQTT connection...'];
+      lines.push(c.status === 'fail' ? 'connected' : c.status === 'error' ? '' : 'connected', 'published rig/up hello');
+      writeFileSync(join(dir, c.serialLog), lines.join('\n') + '\n');
+    }
+  }
+  return results;
+}

@@ -52,6 +52,14 @@ export const Cell = z.object({
     .describe('0-based indices of serial log lines that matched expectations'),
   certificates: z.array(CertSummary).optional(),
   timings: z.record(z.string(), z.number()).optional().describe('build, broker, flash, handshake… in ms'),
+  title: z.string().optional().describe("The scenario's title"),
+  links: z.array(z.string()).optional().describe('Forum threads and issues the scenario reproduces (its http sources)'),
+  location: z
+    .object({ file: z.string(), line: z.number().int(), column: z.number().int(), field: z.string() })
+    .optional()
+    .describe("Where in the scenario file the failing expectation (else the cell's expectation) is written"),
+  rerun: z.string().optional().describe('The command that runs this cell alone'),
+  scenarioHash: z.string().optional().describe('sha256 of the scenario file, to tell a changed scenario in history'),
 });
 export type Cell = z.infer<typeof Cell>;
 
@@ -67,6 +75,8 @@ export const RunMeta = z.object({
   shard: z.string().optional(),
   interrupted: z.boolean().optional(),
   args: z.array(z.string()).optional(),
+  commit: z.string().optional().describe('git commit of the rig checkout that ran'),
+  repoUrl: z.string().optional().describe('https URL of the repository (for links to scenario lines)'),
 });
 export type RunMeta = z.infer<typeof RunMeta>;
 

@@ -25,6 +25,8 @@ export interface CellEnv {
   secret(value: string): void;
   /** Address the target uses for the broker (127.0.0.1 for twins, the LAN address for boards). */
   brokerIp: string;
+  /** Tells the terminal what the cell is doing now (building host core, compiling, flashing, running). */
+  phase?: (phase: string) => void;
 }
 
 export interface Attempt {

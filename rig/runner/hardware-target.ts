@@ -89,11 +89,18 @@ export async function hardwareRunner(o: HardwareRunnerOptions = {}): Promise<Har
         timeoutMs: env.timeoutMs,
         signal: env.signal,
         cellId: env.plan.id,
+        onStep: (s) =>
+          env.phase?.(
+            ({ 'wait-board': 'waiting for board', build: 'compiling', flash: 'flashing' } as Record<string, string>)[
+              s
+            ] ?? s,
+          ),
         ...o.tools,
       });
       const unregister = env.cleanup.add(`board ${cell.board.name}`, () => cell.close());
       try {
         const classifier = newClassifier(env);
+        env.phase?.('running');
         feed(cell.capture, classifier);
         const ended: Promise<TargetEnd> = cell.ended.then((e) =>
           e ? { code: null, signal: null, reason: e.message } : new Promise<TargetEnd>(() => undefined),

@@ -7,6 +7,8 @@ export interface Progress {
   finish(cell: Cell): void;
   log(text: string): void;
   close(): void;
+  /** What a running cell is doing now: building host core, compiling, flashing, running… (optional). */
+  phase?(key: string, phase: string): void;
 }
 
 const ICON: Record<Cell['status'], string> = { pass: '✔', fail: '✘', error: '!', skip: '-', flaky: '~' };

@@ -27,6 +27,7 @@ import { toolVersions } from './versions.ts';
 import { InfraError as HardwareInfraError } from '../hardware/errors.ts';
 import { brokerWorkDir, sweepStaleWorkDirs } from '../broker/workdir.ts';
 import { readResults } from '../report/results.ts';
+import { annotateRun } from '../report/annotate.ts';
 
 export interface RunOptions extends MatrixOptions {
   scenarios: LoadedScenario[];
@@ -244,6 +245,7 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
         sandbox: o.sandbox,
         secret: addSecret,
         brokerIp: p.target === 'hardware' ? (o.hardwareBrokerIp ?? '127.0.0.1') : '127.0.0.1',
+        phase: (ph) => o.progress.phase?.(p.key, ph),
       };
       let attempt: Attempt;
       let brokerLog: string[];
@@ -386,13 +388,14 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
     },
     cells: sortCells(cells),
   };
-  const { ms } = await writeReports(runDir, results, {
+  const annotated = await annotateRun(results, o.scenarios, o.paths.root);
+  const { ms } = await writeReports(runDir, annotated, {
     ...(o.baseline ? { baseline: o.baseline } : {}),
     redactor: redact,
   });
   if (!o.outDir) await pointLatest(o.paths.reports, runDir);
   // Callers print cells too (the CLI's table): they get what the reports hold.
-  return { results: redactDeep(results, redact), runDir, exitCode: exitCodeFor(results), reportMs: ms };
+  return { results: redactDeep(annotated, redact), runDir, exitCode: exitCodeFor(results), reportMs: ms };
 }
 
 export function exitCodeFor(r: Results): number {

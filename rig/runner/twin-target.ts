@@ -26,8 +26,10 @@ export async function runTwinCell(env: CellEnv): Promise<Attempt> {
   const coreVersion = plan.core ?? twin.coreVersions[0]!;
   const t0 = Date.now();
   let binary: string;
+  env.phase?.('compiling');
   try {
     const built = await buildTwin({
+      onHostCoreBuild: () => env.phase?.('building host core'),
       sketchDir,
       core: twin.core,
       secretsHeader: secrets.header,
@@ -80,6 +82,7 @@ export async function runTwinCell(env: CellEnv): Promise<Attempt> {
     capture = await SerialCapture.open({ path: proc.ptyPath, baudRate: 115200 });
     feed(capture, classifier);
     proc.go();
+    env.phase?.('running');
     timings.start = Date.now() - t1;
     return await watch(
       env,

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 export interface Requirement {
   pkg: string;
   why: string;
-  for: 'core' | 'container';
+  for: 'core' | 'container' | 'test';
 }
 
 export const REQUIREMENTS: Requirement[] = [
@@ -18,6 +18,8 @@ export const REQUIREMENTS: Requirement[] = [
   { pkg: 'bubblewrap', why: 'sandbox for twin processes', for: 'core' },
   { pkg: 'docker.io', why: 'container broker provider (testcontainers)', for: 'container' },
   { pkg: 'debootstrap', why: 'builds the local Mosquitto image when no registry is reachable', for: 'container' },
+  { pkg: 'libxml2-utils', why: 'xmllint: the tests validate junit.xml against junit-10.xsd', for: 'test' },
+  { pkg: 'chromium', why: 'headless browser: the tests open report.html at 1400 and 400 px', for: 'test' },
 ];
 
 export async function installedVersion(pkg: string): Promise<string | undefined> {

@@ -29,6 +29,8 @@ export interface BuildTwinOptions {
   /** Extra -D defines from the board profile (twin.defines). */
   defines?: Record<string, string>;
   boardsDir?: string;
+  /** Called when the host core is not cached and is being built (tens of seconds, once per core). */
+  onHostCoreBuild?: () => void;
 }
 
 export interface TwinBuild {
@@ -57,7 +59,7 @@ export async function buildTwin(o: BuildTwinOptions): Promise<TwinBuild> {
 
   const layout = await hostCoreLayout(o.core, boardsDir);
   const coreFlags = commonFlags(layout, o.defines ?? {});
-  const host = await buildHostCore(layout, coreFlags, o.cacheDir);
+  const host = await buildHostCore(layout, coreFlags, o.cacheDir, o.onHostCoreBuild);
 
   const unit = generateSketchUnit(sketch.inos);
   const info = [

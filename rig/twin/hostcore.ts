@@ -109,7 +109,12 @@ export async function hostCoreHash(
   return { hash: h.digest('hex').slice(0, 20), sources };
 }
 
-export async function buildHostCore(layout: HostCoreLayout, flags: string[], cacheDir: string): Promise<HostCoreLib> {
+export async function buildHostCore(
+  layout: HostCoreLayout,
+  flags: string[],
+  cacheDir: string,
+  onBuild?: () => void,
+): Promise<HostCoreLib> {
   const t0 = Date.now();
   const { hash, sources } = await hostCoreHash(layout, flags);
   const finalDir = path.join(cacheDir, 'hostcore', `${layout.core}-${hash}`);
@@ -121,6 +126,7 @@ export async function buildHostCore(layout: HostCoreLayout, flags: string[], cac
     /* build it */
   }
 
+  onBuild?.();
   const tmp = `${finalDir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   await mkdir(tmp, { recursive: true });
   let log = `host core ${layout.core} ${hash}: building ${sources.length} files\n`;

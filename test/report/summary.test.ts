@@ -67,8 +67,29 @@ describe('report/summary', () => {
       logs: makeLogStore(dir, makeRedactor([])),
       artifactUrl: 'https://github.com/acme/rig/actions/runs/9',
     });
-    assert.match(md, /^## ❌ Rig report: 4 cells — ✅ 1 · ❌ 2 · 💥 1 · ⏭️ 0 · 🔁 0 · 🧊 0/);
+    assert.match(
+      md,
+      /^## ❌ Rig: 2 failed, 1 error — 4 cells\n\n✅ 1 passed · ❌ 2 failed · 💥 1 error · ⏭️ 0 skipped/,
+    );
     assert.match(md, /broker local 2\.0\.11/);
+    assert.match(md, /<sub>✅ pass · ❌ fail: an expectation not met · 💥 error: the rig's problem/, 'a legend');
+    // Failures come first: the table, then each failure unfolded, then the baseline, then the folded grid.
+    const order = [
+      '### Failures (3)',
+      '<details><summary>❌ <b>cn-only',
+      '### Changes since baseline',
+      '<details><summary>All cells',
+    ];
+    const at = order.map((x) => md.indexOf(x));
+    assert.ok(
+      at.every((x, i) => x > 0 && (i === 0 || x > at[i - 1]!)),
+      `sections in order: ${at.join(', ')}`,
+    );
+    assert.match(
+      md,
+      /\| ❌ \| cn-only\/broken \| esp32 \(twin\) \| connected \| tls\/name-mismatch · mbedtls:-9984 \|/,
+    );
+    assert.match(md, /\| 💥 \| brand-new\/v \| mkr1000 \(twin\) \| — \| port vanished \|/);
     assert.match(md, /\| scenario \/ variant \| esp32 \| esp8266 \| mkr1000 \|/);
     assert.match(md, /\| cn-only\/broken \| ❌ -9984 \| {2}\| {2}\|/);
     assert.match(md, /### Changes since baseline \(run base-run\)/);
@@ -85,9 +106,44 @@ describe('report/summary', () => {
       /<details><summary>❌ <b>cn-only\/broken<\/b> on esp32 \(twin\) — expected connected, got -9984<\/summary>/,
     );
     assert.match(md, /\*\*expected\*\* kind: connected · \*\*got\*\* tls\/name-mismatch · mbedtls:-9984/);
-    assert.match(md, /last serial lines \(22–41 of 41/);
-    assert.match(md, /~~~~text\nserial 22\n[\s\S]*\(-9984\) X509 - Certificate verification failed \| ~~~ <b>\n~~~~\n/);
+    assert.match(md, /the last serial lines, logs\/cn\.log \(41 lines\)/);
+    assert.match(
+      md,
+      /~~~~text\n 30 {2}serial 30\n[\s\S]* 41 {2}\[E\]\[ssl_client\.cpp:37\] \(-9984\) X509 - Certificate verification failed \| ~~~ <b>\n~~~~\n/,
+    );
     assert.match(md, /\[the run artifact\]\(https:\/\/github\.com\/acme\/rig\/actions\/runs\/9\)/);
+  });
+
+  it('links the scenario line, shows the lines that decided, the rerun command and the forum thread', () => {
+    const r = results([
+      cell({
+        scenario: 'cn',
+        variant: 'b',
+        board: 'esp32',
+        ...failA,
+        serialLog: 'logs/cn.log',
+        matchedLines: [5],
+        title: 'CN only',
+        links: ['https://github.com/espressif/arduino-esp32/issues/657'],
+        location: { file: 'scenarios/cn.yaml', line: 12, column: 7, field: 'expect.b.esp32.kind' },
+        rerun: "npx rig run cn --filter '^cn/b/esp32$'",
+      }),
+    ]);
+    r.run.commit = 'a'.repeat(40);
+    r.run.repoUrl = 'https://github.com/acme/rig';
+    const md = buildSummary(r, { logs: makeLogStore(dir, makeRedactor([])) });
+    const url = `https://github.com/acme/rig/blob/${'a'.repeat(40)}/scenarios/cn.yaml#L12`;
+    assert.ok(md.includes(`| [cn/b](${url}) |`), md);
+    assert.ok(md.includes(`_CN only_ · [\`scenarios/cn.yaml:12\`](${url}) · [espressif/arduino-esp32#657]`));
+    assert.match(md, /~~~text\n 5 {2}serial 5\n▶6 {2}serial 6\n 7 {2}serial 7\n~~~\n/);
+    assert.match(md, /```sh\nnpx rig run cn --filter '\^cn\/b\/esp32\$'\n```/);
+    assert.match(md, /^commit `aaaaaaaaaa`/m);
+  });
+
+  it('says plainly when no cell ran', () => {
+    const md = buildSummary(results([]));
+    assert.match(md, /^## ⚠️ Rig: no cells ran — 0 cells/);
+    assert.match(md, /No cell was selected or run/);
   });
 
   it('puts twin and hardware side by side and flags disagreement', () => {
@@ -153,7 +209,7 @@ describe('report/summary', () => {
         /Omitted to stay under GitHub's 65,536-character limit: .*failure details for \d[\d,]* of \d[\d,]* failing cells/,
       );
       assert.match(md, /all-passing grid rows/);
-      assert.match(md, /^## ❌ Rig report: 5,000 cells/);
+      assert.match(md, /^## ❌ Rig: [\d,]+ failed, [\d,]+ errors — 5,000 cells/);
       if (withBaseline) assert.match(md, /\*\*New failures \(\d[\d,]*\)\*\*/);
     }
     // A grid too large even when collapsed: many boards, all failing → truncated with a note.

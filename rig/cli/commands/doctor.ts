@@ -1,64 +1,85 @@
-import { execa } from 'execa';
 import { command } from '../command.ts';
 import { EXIT } from '../exit.ts';
 import { bool } from '../args.ts';
-import { checkRequirements, REQUIREMENTS } from '../../setup/deps.ts';
+import { checkRequirements } from '../../setup/deps.ts';
+import { checkTools, TOOLS, type ToolCheck, type ToolName } from '../../setup/tools.ts';
 import { dockerAnswers, imageExists, LOCAL_IMAGE } from '../../setup/container-image.ts';
 
-async function which(bin: string): Promise<string | undefined> {
-  const r = await execa('sh', ['-c', `command -v ${bin}`], { reject: false });
-  return r.exitCode === 0 ? r.stdout.trim() : undefined;
+/** What every twin run needs; the rest (docker, arduino-cli) only some runs. */
+const CORE: ToolName[] = [
+  'mosquitto',
+  'mosquitto_pub',
+  'mosquitto_sub',
+  'mosquitto_passwd',
+  'openssl',
+  'g++',
+  'mbedtls',
+  'bearssl',
+  'bwrap',
+];
+const OPTIONAL: ToolName[] = ['docker', 'arduino-cli'];
+
+async function serialPorts(): Promise<string[]> {
+  try {
+    const { SerialPort } = await import('serialport');
+    return (await SerialPort.list()).map(
+      (x) =>
+        `${x.path}${x.vendorId ? ` ${x.vendorId}:${x.productId}` : ''}${x.serialNumber ? ` sn=${x.serialNumber}` : ''}`,
+    );
+  } catch (e) {
+    return [`(cannot list serial ports: ${(e as Error).message})`];
+  }
+}
+
+function line(t: ToolCheck): string {
+  const spec = TOOLS[t.name];
+  const state = t.ok ? `ok ${t.version ?? ''}`.trim() : 'MISSING';
+  const where = t.ok ? (spec.input ? `compiles and links with ${t.path ?? 'g++'}` : (t.path ?? '')) : (t.problem ?? '');
+  return `${t.name.padEnd(17)} ${state.padEnd(16)} ${where}  (${spec.why}; Debian ${spec.pkg})`;
 }
 
 export const doctorCommand = command(
   {
     name: 'doctor',
     usage: 'rig doctor [--json]',
-    summary: 'Show what is installed, whether Docker answers, and which boards are attached.',
+    summary: 'Run every tool the rig uses and show its version, whether Docker answers, and which boards are attached.',
     options: { json: { type: 'boolean', help: 'Machine-readable output' } },
   },
   async (p) => {
-    const req = await checkRequirements(['core', 'container']);
-    const docker = await dockerAnswers(3000);
+    const [tools, req, docker, attached] = await Promise.all([
+      checkTools([...CORE, ...OPTIONAL]),
+      checkRequirements(['core', 'container', 'test']),
+      dockerAnswers(3000),
+      serialPorts(),
+    ]);
     const image = docker ? await imageExists(LOCAL_IMAGE) : false;
-    const arduinoCli = await which(process.env.RIG_ARDUINO_CLI ?? 'arduino-cli');
-    const bwrap = await which('bwrap');
-    let attached: string[];
-    try {
-      const { SerialPort } = await import('serialport');
-      attached = (await SerialPort.list()).map(
-        (x) =>
-          `${x.path}${x.vendorId ? ` ${x.vendorId}:${x.productId}` : ''}${x.serialNumber ? ` sn=${x.serialNumber}` : ''}`,
-      );
-    } catch (e) {
-      attached = [`(cannot list serial ports: ${(e as Error).message})`];
-    }
-    const report = {
-      node: process.version,
-      packages: req.versions,
-      missing: req.missing.map((m) => m.pkg),
-      docker: docker ? 'answers' : 'not reachable',
-      localImage: image ? LOCAL_IMAGE : null,
-      arduinoCli: arduinoCli ?? null,
-      bubblewrap: bwrap ?? null,
-      serialPorts: attached,
-    };
+    const broken = tools.filter((t) => !t.ok && CORE.includes(t.name));
     if (bool(p, 'json')) {
+      const report = {
+        node: process.version,
+        tools: Object.fromEntries(tools.map((t) => [t.name, t])),
+        packages: req.versions,
+        docker: docker ? 'answers' : 'not reachable',
+        localImage: image ? LOCAL_IMAGE : null,
+        serialPorts: attached,
+      };
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-      return EXIT.ok;
+      return broken.length ? EXIT.infra : EXIT.ok;
     }
     const out = process.stdout;
-    out.write(`node         ${process.version}\n`);
-    for (const r of REQUIREMENTS) out.write(`${r.pkg.padEnd(18)} ${req.versions[r.pkg] ?? 'MISSING'}  (${r.why})\n`);
+    out.write(`node              ${process.version}\n`);
+    for (const t of tools) out.write(`${line(t)}\n`);
     out.write(
-      `docker             ${docker ? 'answers' : 'not reachable (container provider off; `rig setup --container` as root starts dockerd)'}\n`,
+      `docker engine     ${docker ? 'answers' : 'not reachable (container provider off; `rig setup --container` as root starts dockerd)'}\n`,
     );
-    out.write(`local image        ${image ? LOCAL_IMAGE : 'not built'}\n`);
-    out.write(`arduino-cli        ${arduinoCli ?? 'not found (needed only for --target hardware)'}\n`);
-    out.write(`serial ports       ${attached.length ? attached.join('; ') : 'none attached'}\n`);
-    const coreMissing = req.missing.filter((m) => m.for === 'core');
-    if (coreMissing.length)
-      out.write(`\nMissing: ${coreMissing.map((m) => m.pkg).join(' ')} — run \`rig setup\` as root.\n`);
-    return coreMissing.length ? EXIT.infra : EXIT.ok;
+    out.write(`local image       ${image ? LOCAL_IMAGE : 'not built'}\n`);
+    const testPkgs = ['libxml2-utils', 'chromium'].map((k) => `${k} ${req.versions[k] ?? 'missing'}`).join(', ');
+    out.write(`test tools        ${testPkgs} (\`rig setup --test\`)\n`);
+    out.write(`serial ports      ${attached.length ? attached.join('; ') : 'none attached'}\n`);
+    if (broken.length)
+      out.write(
+        `\nMissing or broken: ${broken.map((b) => b.name).join(', ')}: run \`rig setup\` as root (apt-get install ${[...new Set(broken.map((b) => TOOLS[b.name].pkg))].join(' ')}).\n`,
+      );
+    return broken.length ? EXIT.infra : EXIT.ok;
   },
 );

@@ -4,8 +4,11 @@ import { command } from '../command.ts';
 import { EXIT } from '../exit.ts';
 import { bool, int, list, str, UsageError } from '../args.ts';
 import { runMatrix } from '../../runner/run.ts';
-import { parseShard } from '../../runner/matrix.ts';
-import { createProgress, describeCell } from '../../runner/progress.ts';
+import { parseShard, planCells } from '../../runner/matrix.ts';
+import { checkTools, missingToolsMessage } from '../../setup/tools.ts';
+import { dockerAnswers } from '../../setup/container-image.ts';
+import { closingBlock, colorWanted, plannedListing, terminalProgress } from '../terminal.ts';
+import { emptySelection, lastFailedFilter, toolsFor } from './selection.ts';
 import { loadQuarantine } from '../../runner/quarantine.ts';
 import { readBaseline } from './files.ts';
 import { ScenarioError } from '../../scenario/load.ts';
@@ -34,7 +37,13 @@ export const runCommand = command(
       timeout: { type: 'string', help: 'Default per-cell timeout in ms', default: '20000' },
       watchdog: { type: 'string', help: 'Stop the whole run after this many ms' },
       'no-sandbox': { type: 'boolean', help: 'Run twins without bubblewrap' },
-      quiet: { type: 'boolean', short: 'q', help: 'Only the final table' },
+      'last-failed': {
+        type: 'boolean',
+        help: 'Only the cells that failed or errored in the last run (reports/latest)',
+      },
+      list: { type: 'boolean', help: 'List the planned cells (after every selector) without running them' },
+      verbose: { type: 'boolean', short: 'v', help: 'Print every finished cell, passes and skips too' },
+      quiet: { type: 'boolean', short: 'q', help: 'Only the closing block' },
     },
   },
   async (p) => {
@@ -82,17 +91,67 @@ export const runCommand = command(
         `--boards ${boardIds.join(',')}: no selected scenario runs ${boardIds.length > 1 ? 'these boards' : 'this board'} (they run: ${used.join(', ')})`,
       );
     }
+    let selected = filter;
+    if (bool(p, 'last-failed')) {
+      const last = lastFailedFilter(path.join(paths.reports, 'latest'), filter);
+      if (!last.filter) {
+        process.stderr.write(
+          `--last-failed: the last run (${last.from}) had no failed or errored cell; nothing to rerun\n`,
+        );
+        return EXIT.ok;
+      }
+      process.stderr.write(`--last-failed: ${last.ids.length} cells that failed or errored in ${last.from}\n`);
+      selected = last.filter;
+    }
+    const matrix = {
+      targets: useTargets,
+      boards: boardIds,
+      ...(selected ? { filter: selected } : {}),
+      tags: list(p, 'tag'),
+      ...(shard ? { shard } : {}),
+    };
+    const plans = planCells(scenarios, boards, matrix);
+    // An empty shard of a real selection is fine (more shards than cells); an empty selection is a typo.
+    if (plans.length === 0 && planCells(scenarios, boards, { ...matrix, shard: undefined }).length === 0) {
+      const unfiltered = planCells(scenarios, boards, { targets: useTargets, boards: boardIds });
+      throw emptySelection(
+        {
+          positionals: p.positionals,
+          tags: list(p, 'tag'),
+          ...(str(p, 'filter') ? { filter: str(p, 'filter') } : {}),
+          boards: boardIds,
+          lastFailed: bool(p, 'last-failed'),
+        },
+        scenarios,
+        unfiltered,
+      );
+    }
+    const color = colorWanted(process.stdout);
+    const planned = plans.map((x) => ({ key: x.key, id: x.id, target: x.target, ...(x.skip ? { skip: x.skip } : {}) }));
+    if (bool(p, 'list')) {
+      process.stdout.write(plannedListing(planned, color));
+      return EXIT.ok;
+    }
+    // Every tool the cells need, checked once: one clear message instead of the same error in every cell.
+    const checks = await checkTools(toolsFor(plans, broker === 'container' ? 'container' : 'local'));
+    let bad = checks.filter((c) => !c.ok);
+    if (broker === 'auto' && bad.some((b) => b.name === 'mosquitto') && (await dockerAnswers(2000)))
+      bad = bad.filter((b) => b.name !== 'mosquitto');
+    if (bad.length) {
+      process.stderr.write(`rig run: ${missingToolsMessage(bad)}\n`);
+      return EXIT.infra;
+    }
     const outArg = str(p, 'out');
-    const progress = createProgress(process.stderr, { quiet: bool(p, 'quiet') });
+    const progress = terminalProgress(process.stderr, planned, {
+      quiet: bool(p, 'quiet'),
+      verbose: bool(p, 'verbose'),
+    });
     const hw = useTargets.includes('hardware') ? await hardwareRunner() : undefined;
+    const t0 = Date.now();
     const { results, runDir, exitCode } = await runMatrix({
       scenarios,
       boardProfiles: boards,
-      targets: useTargets,
-      boards: boardIds,
-      ...(filter ? { filter } : {}),
-      tags: list(p, 'tag'),
-      ...(shard ? { shard } : {}),
+      ...matrix,
       jobs,
       retries: int(p, 'retries', 1),
       broker,
@@ -108,16 +167,15 @@ export const runCommand = command(
       ...(hw ? { hardware: hw.run, hardwareBrokerIp: hw.brokerIp } : {}),
     });
     progress.close();
-    const out = process.stdout;
-    out.write(
-      `\n${results.cells.length} cells  (${results.run.broker ? `broker: ${results.run.broker.provider} mosquitto ${results.run.broker.version ?? '?'}` : 'no broker'})\n`,
+    const rel = path.relative(process.cwd(), runDir);
+    process.stdout.write(
+      closingBlock(results, rel && !rel.startsWith('..') ? rel : runDir, {
+        color,
+        ...(process.stdout.isTTY ? { width: process.stdout.columns } : {}),
+        verbose: bool(p, 'verbose'),
+        elapsedMs: Date.now() - t0,
+      }),
     );
-    for (const c of results.cells) out.write(`${describeCell(c)}\n`);
-    const count = (s: string): number => results.cells.filter((c) => c.status === s).length;
-    out.write(
-      `\n${count('pass')} passed, ${count('fail')} failed, ${count('error')} errors, ${count('skip')} skipped, ${count('flaky')} flaky\n`,
-    );
-    out.write(`reports: ${runDir}/{results.json,junit.xml,summary.md,report.html}\n`);
     return exitCode === 130 ? EXIT.interrupted : exitCode;
   },
 );

@@ -8,7 +8,7 @@ import { context } from './context.ts';
 export const setupCommand = command(
   {
     name: 'setup',
-    usage: 'rig setup [--container] [--hardware] [--quiet-ok]',
+    usage: 'rig setup [--container] [--hardware] [--test] [--quiet-ok]',
     summary:
       'Install what the rig needs (Debian packages as root); quick when all is present, exact instructions when it cannot.',
     options: {
@@ -17,6 +17,10 @@ export const setupCommand = command(
         help: 'Also docker.io, a running dockerd and the local Mosquitto image (for the container provider and its tests)',
       },
       hardware: { type: 'boolean', help: 'Also the pinned arduino-cli cores and libraries from the board profiles' },
+      test: {
+        type: 'boolean',
+        help: 'Also what the tests use: xmllint (junit.xml schema check) and Chromium (report.html)',
+      },
       'quiet-ok': { type: 'boolean', help: 'Print one line when everything is already there' },
     },
   },
@@ -25,7 +29,9 @@ export const setupCommand = command(
     const log = (s: string): void => {
       process.stderr.write(`setup: ${s}\n`);
     };
-    const scope: ('core' | 'container')[] = bool(p, 'container') ? ['core', 'container'] : ['core'];
+    const scope: ('core' | 'container' | 'test')[] = ['core'];
+    if (bool(p, 'container')) scope.push('container');
+    if (bool(p, 'test')) scope.push('test');
     const before = await checkRequirements(scope);
     const installed = await installMissing(before.missing, log);
     if (!installed.ok) {
