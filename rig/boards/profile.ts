@@ -44,14 +44,73 @@ export const HardwareProfile = z.object({
 }).strict();
 export type HardwareProfile = z.infer<typeof HardwareProfile>;
 
-export const TwinProfile = z.object({
-  core: z.enum(['esp32', 'esp8266', 'mkr1000']).describe('Host core variant under boards/twin/'),
-  coreVersions: z.array(z.string()).min(1).describe('Core versions every scenario runs on; the first is the default, more than one adds a matrix axis'),
-  imitates: z.array(z.string()).default([])
-    .describe('Further core versions the twin can imitate, run only where a scenario pins one ("esp32@1.0.6" in expect)'),
-  debugLevel: z.number().int().min(0).max(5).default(1).describe('ESP32 Core Debug Level (1 = Error)'),
-  defines: z.record(z.string(), z.string()).default({}),
-}).strict();
+/** A C macro as g++ -D takes it: NAME or NAME=value. */
+const Define = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*(=.*)?$/, 'NAME or NAME=value, NAME a C macro name (e.g. ESP32, ARDUINO_BOARD="ESP32_DEV")');
+
+/** What a sketch-only define may take from the core version being imitated. */
+export const SKETCH_DEFINE_PLACEHOLDERS = ['version', 'major', 'minor', 'patch', 'debugLevel'] as const;
+
+const SketchDefine = Define.superRefine((d, ctx) => {
+  for (const [, name] of d.matchAll(/\{([^{}]*)\}/g)) {
+    if (!(SKETCH_DEFINE_PLACEHOLDERS as readonly string[]).includes(name!))
+      ctx.addIssue({
+        code: 'custom',
+        message: `unknown placeholder {${name}} (have ${SKETCH_DEFINE_PLACEHOLDERS.map((p) => `{${p}}`).join(' ')})`,
+      });
+  }
+});
+
+/**
+ * How the board's twin is compiled and linked: the facts the board's Arduino core gives every build (platform.txt
+ * and boards.txt defines, the TLS library it links). One row for all core versions; a later per-version table can
+ * reuse this shape for its rows.
+ */
+export const TwinBuildFacts = z
+  .object({
+    defines: z
+      .array(Define)
+      .default([])
+      .describe('-D for the host core and the sketch, as the board core defines them (ESP32, ARDUINO_ARCH_ESP32, …)'),
+    sketchDefines: z
+      .array(SketchDefine)
+      .default([])
+      .describe(
+        '-D for the sketch unit only (the host core library is shared by all core versions), with {version} {major} ' +
+          '{minor} {patch} of the core version the cell runs and {debugLevel}, e.g. ESP_ARDUINO_VERSION_MAJOR={major}',
+      ),
+    libs: z
+      .array(z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_+.-]*$/, 'a library name as -l takes it (mbedtls, bearssl)'))
+      .default([])
+      .describe('Libraries the twin links, as -l<name>: the TLS library the board really uses'),
+  })
+  .strict();
+export type TwinBuildFacts = z.infer<typeof TwinBuildFacts>;
+
+export const TwinProfile = z
+  .object({
+    core: z.enum(['esp32', 'esp8266', 'mkr1000']).describe('Host core variant under boards/twin/'),
+    coreVersions: z
+      .array(z.string())
+      .min(1)
+      .describe('Core versions every scenario runs on; the first is the default, more than one adds a matrix axis'),
+    imitates: z
+      .array(z.string())
+      .default([])
+      .describe('Further core versions the twin can imitate, run only where a scenario pins one ("esp32@1.0.6" in expect)'),
+    debugLevel: z.number().int().min(0).max(5).default(1).describe('ESP32 Core Debug Level (1 = Error)'),
+    build: TwinBuildFacts.describe('Compiler and linker facts of the board (twin.build.defines, sketchDefines, libs)'),
+    defines: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a C macro name'), z.string())
+      .default({})
+      .describe(
+        "This profile's own -D options on top of build.defines (NAME: value, '' for a bare -DNAME), like a Tools " +
+          'menu choice: e.g. DEBUG_ESP_SSL and DEBUG_ESP_PORT for an ESP8266 SSL debug profile',
+      ),
+  })
+  .strict();
+export type TwinProfile = z.infer<typeof TwinProfile>;
 
 export const BoardProfile = z.object({
   version: z.literal(1),

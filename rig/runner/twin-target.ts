@@ -2,7 +2,7 @@
 // serial lines until the board's outcome is decided, then stop it.
 import { access, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { buildTwin, startTwin, type TwinProcess } from '../twin/index.ts';
+import { buildTwin, profileBuildOptions, startTwin, type TwinProcess } from '../twin/index.ts';
 import { SerialCapture } from '../serial/capture.ts';
 import { twinHosts } from '../scenario/resolve.ts';
 import { AttemptAborted, type Attempt, type CellEnv } from './attempt.ts';
@@ -30,11 +30,10 @@ export async function runTwinCell(env: CellEnv): Promise<Attempt> {
   try {
     const built = await buildTwin({
       onHostCoreBuild: () => env.phase?.('building host core'),
+      ...profileBuildOptions(twin),
       sketchDir,
-      core: twin.core,
       secretsHeader: secrets.header,
       coreVersion,
-      debugLevel: twin.debugLevel,
       cacheDir: path.join(env.paths.cache, 'twin'),
     });
     binary = built.binary;

@@ -6,9 +6,11 @@ import { createHash } from 'node:crypto';
 import { chmod, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MAX_PARALLEL_COMPILES, TwinBuildError, firstErrors, pool, runCompiler } from './compile.ts';
+import type { TwinBuildFacts } from '../boards/profile.ts';
+import { defaultTwinBuild, profileDefines, sketchDefines } from './board-build.ts';
 import {
   DEFAULT_BOARDS_DIR,
-  LINK_LIBS,
+  HOST_LINK_LIBS,
   buildHostCore,
   commonFlags,
   hostCoreLayout,
@@ -26,8 +28,11 @@ export interface BuildTwinOptions {
   coreVersion: string;
   debugLevel: number;
   cacheDir: string;
-  /** Extra -D defines from the board profile (twin.defines). */
+  /** The board profile's build facts (twin.build); default: those of the profile named after the core. */
+  build?: TwinBuildFacts;
+  /** The board profile's own -D options (twin.defines), after build.defines. */
   defines?: Record<string, string>;
+  /** boards/twin/ (the board profiles are read from its parent folder when `build` is not given). */
   boardsDir?: string;
   /** Called when the host core is not cached and is being built (tens of seconds, once per core). */
   onHostCoreBuild?: () => void;
@@ -42,13 +47,6 @@ export interface TwinBuild {
   coreLibMs: number;
 }
 
-function versionDefines(core: TwinCore, version: string): Record<string, string> {
-  const [major = '0', minor = '0', patch = '0'] = version.split(/[.-]/);
-  if (core === 'esp32')
-    return { ESP_ARDUINO_VERSION_MAJOR: major, ESP_ARDUINO_VERSION_MINOR: minor, ESP_ARDUINO_VERSION_PATCH: patch };
-  return {};
-}
-
 export async function buildTwin(o: BuildTwinOptions): Promise<TwinBuild> {
   const t0 = Date.now();
   if (!Number.isInteger(o.debugLevel) || o.debugLevel < 0 || o.debugLevel > 5)
@@ -57,8 +55,9 @@ export async function buildTwin(o: BuildTwinOptions): Promise<TwinBuild> {
   const sketch = await readSketch(o.sketchDir);
   checkUnsupported([...sketch.inos, ...sketch.others], await unsupportedRules(o.core, boardsDir));
 
+  const facts = o.build ?? (await defaultTwinBuild(o.core, path.dirname(path.resolve(boardsDir))));
   const layout = await hostCoreLayout(o.core, boardsDir);
-  const coreFlags = commonFlags(layout, o.defines ?? {});
+  const coreFlags = commonFlags(layout, [...facts.defines, ...profileDefines(o.defines ?? {})]);
   const host = await buildHostCore(layout, coreFlags, o.cacheDir, o.onHostCoreBuild);
 
   const unit = generateSketchUnit(sketch.inos);
@@ -70,10 +69,8 @@ export async function buildTwin(o: BuildTwinOptions): Promise<TwinBuild> {
   ].join('\n');
   const sketchFlags = [
     ...coreFlags,
-    `-DCORE_DEBUG_LEVEL=${o.debugLevel}`,
-    `-DARDUHAL_LOG_LEVEL=${o.debugLevel}`,
     `-DTWIN_CORE_VERSION=${JSON.stringify(o.coreVersion)}`,
-    ...Object.entries(versionDefines(o.core, o.coreVersion)).map(([k, v]) => `-D${k}=${v}`),
+    ...sketchDefines(facts, o.coreVersion, o.debugLevel).map((d) => `-D${d}`),
   ];
 
   const key = createHash('sha256');
@@ -145,7 +142,10 @@ export async function buildTwin(o: BuildTwinOptions): Promise<TwinBuild> {
       }
       return obj;
     });
-    const link = await runCompiler(['-o', path.join(tmp, 'twin'), ...objs, host.lib, ...LINK_LIBS[o.core]], tmp);
+    const link = await runCompiler(
+      ['-o', path.join(tmp, 'twin'), ...objs, host.lib, ...facts.libs.map((l) => `-l${l}`), ...HOST_LINK_LIBS],
+      tmp,
+    );
     log += `${link.command}\n${link.output}`;
     if (!link.ok) {
       const errs = firstErrors(link.output);

@@ -11,21 +11,22 @@ export type TwinCore = 'esp32' | 'esp8266' | 'mkr1000';
 
 export const DEFAULT_BOARDS_DIR = fileURLToPath(new URL('../../boards/twin/', import.meta.url));
 
-const BOARD_DEFINES: Record<TwinCore, string[]> = {
-  esp32: ['ESP32', 'ARDUINO_ARCH_ESP32', 'ARDUINO_ESP32_DEV', 'ARDUINO_BOARD="ESP32_DEV"'],
-  esp8266: ['ESP8266', 'ARDUINO_ARCH_ESP8266', 'ARDUINO_ESP8266_NODEMCU', 'ARDUINO_BOARD="ESP8266_NODEMCU"'],
-  mkr1000: ['ARDUINO_ARCH_SAMD', 'ARDUINO_SAMD_MKR1000', '__SAMD21G18A__', 'ARDUINO_BOARD="SAMD_MKR1000"'],
-};
+/** The host core's two parts: the Arduino API (board- and host-neutral) and the host platform (Linux). */
+export function coreDirs(boardsDir = DEFAULT_BOARDS_DIR): { api: string; host: string } {
+  return { api: path.join(boardsDir, 'core', 'api'), host: path.join(boardsDir, 'core', 'host') };
+}
 
-export const LINK_LIBS: Record<TwinCore, string[]> = {
-  esp32: ['-lmbedtls', '-lmbedx509', '-lmbedcrypto', '-lpthread'],
-  esp8266: ['-lbearssl', '-lpthread'],
-  mkr1000: ['-lbearssl', '-lpthread'],
-};
+/** What every twin gets whatever the board: the twin marker and the ARDUINO version macro. */
+const HOST_DEFINES = ['TWIN=1', 'ARDUINO=10819'];
+/** The host platform's own link needs (main.cpp's stdin watcher thread). */
+export const HOST_LINK_LIBS = ['-lpthread'];
 
 export interface HostCoreLayout {
   core: TwinCore;
   boardsDir: string;
+  boardDir: string;
+  /** core/api and core/host: a board source of the same name replaces theirs. */
+  coreDirs: string[];
   includeDirs: string[];
   sourceRoots: string[];
 }
@@ -47,22 +48,19 @@ export async function hostCoreLayout(core: TwinCore, boardsDir = DEFAULT_BOARDS_
   } catch {
     /* no libraries yet */
   }
+  const { api, host } = coreDirs(boardsDir);
   // Board first so a board header shadows a core header of the same name (twin_board.h, WiFiClient extras).
-  const includeDirs = [boardDir, path.join(boardsDir, 'core'), ...libs];
-  return { core, boardsDir, includeDirs, sourceRoots: includeDirs };
+  const includeDirs = [boardDir, host, api, ...libs];
+  return { core, boardsDir, boardDir, coreDirs: [host, api], includeDirs, sourceRoots: includeDirs };
 }
 
-export function commonFlags(layout: HostCoreLayout, defines: Record<string, string>): string[] {
+/** g++ flags shared by the host core library and the sketch: `defines` are NAME or NAME=value. */
+export function commonFlags(layout: HostCoreLayout, defines: readonly string[]): string[] {
   return [
     '-std=gnu++17',
     '-O1',
     '-fno-omit-frame-pointer',
-    '-DTWIN=1',
-    '-DARDUINO=10819',
-    ...BOARD_DEFINES[layout.core].map((d) => `-D${d}`),
-    ...Object.entries(defines)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([k, v]) => (v === '' ? `-D${k}` : `-D${k}=${v}`)),
+    ...[...HOST_DEFINES, ...defines].map((d) => `-D${d}`),
     ...layout.includeDirs.map((d) => `-I${d}`),
   ];
 }
@@ -93,16 +91,15 @@ export async function hostCoreHash(
   const h = createHash('sha256');
   h.update(`flags:${JSON.stringify(flags.map((f) => f.replace(layout.boardsDir, '<boards>/')))}\n`);
   const sources: string[] = [];
-  const boardDir = layout.includeDirs[0];
   const boardSources = new Set<string>();
   for (const root of layout.sourceRoots) {
     for (const f of await listFiles(root)) {
       h.update(`file:${path.relative(layout.boardsDir, f)}\n`);
       h.update(await readFile(f));
       if (!/\.(c|cpp)$/.test(f)) continue;
-      // A board source shadows the core source of the same name (e.g. its own WiFiClient.cpp), like its headers do.
-      if (root === boardDir) boardSources.add(path.basename(f));
-      else if (root === path.join(layout.boardsDir, 'core') && boardSources.has(path.basename(f))) continue;
+      // A board source shadows the core source of the same name (mkr1000/dtostrf.cpp), like its headers do.
+      if (root === layout.boardDir) boardSources.add(path.basename(f));
+      else if (layout.coreDirs.includes(root) && boardSources.has(path.basename(f))) continue;
       sources.push(f);
     }
   }

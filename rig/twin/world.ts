@@ -1,4 +1,4 @@
-// The twin's world file (env RIG_TWIN_WORLD), read by boards/twin/core/twin_world.cpp.
+// The twin's world file (env RIG_TWIN_WORLD), read by boards/twin/core/host/world.cpp.
 import { z } from 'zod';
 
 const ipv4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type TwinWorld } from '../../rig/twin/index.ts';
+import { hostCoreLayout } from '../../rig/twin/hostcore.ts';
 import { secretsHeader, type SecretsInput } from '../../rig/target/secrets.ts';
 import { startMosquitto, type TestBroker, type TestPki } from '../twin/helpers.ts';
 import { makeBearPki, type BearPki } from './pki.ts';
@@ -16,7 +17,6 @@ import { startSServer } from './servers.ts';
 
 const PROBE = fileURLToPath(new URL('../../sketches/mkr1000-bearssl-pubsub/', import.meta.url));
 const SEED = fileURLToPath(new URL('../../sketches/seed-001-mkr1000-bearssl-eccx08/', import.meta.url));
-const BOARD = fileURLToPath(new URL('../../boards/twin/', import.meta.url));
 
 describe('twin-bearssl: MKR1000 (ArduinoBearSSL + ECCX08 + PubSubClient)', function () {
   this.timeout(180_000);
@@ -200,10 +200,11 @@ describe('twin-bearssl: MKR1000 (ArduinoBearSSL + ECCX08 + PubSubClient)', funct
     assert.match(twin.stderr(), /eccSlots\.0: .*client\.key is not an EC private key/);
   });
 
-  it("WiFiSSLClient fails to compile with the WINC1500 message (header guard behind the rig's pre-check)", () => {
+  it("WiFiSSLClient fails to compile with the WINC1500 message (header guard behind the rig's pre-check)", async () => {
     const dir = mkdtempSync(path.join(tmp, 'sslclient-'));
     const src = path.join(dir, 'use.cpp');
     writeFileSync(src, '#include <Arduino.h>\n#include <WiFi101.h>\nWiFiSSLClient c;\n');
+    const layout = await hostCoreLayout('mkr1000');
     let out = '';
     try {
       execFileSync(
@@ -213,8 +214,7 @@ describe('twin-bearssl: MKR1000 (ArduinoBearSSL + ECCX08 + PubSubClient)', funct
           '-fsyntax-only',
           '-DTWIN=1',
           '-DARDUINO_ARCH_SAMD',
-          `-I${BOARD}mkr1000`,
-          `-I${BOARD}core`,
+          ...layout.includeDirs.map((d) => `-I${d}`),
           src,
         ],
         { stdio: 'pipe' },

@@ -1,4 +1,5 @@
 #include "ESPmDNS.h"
+#include "twin_world.h"
 
 MDNSResponder MDNS;
 

@@ -1,6 +1,7 @@
 #include "WiFi.h"
 
 #include <string.h>
+#include "twin_world.h"
 
 WiFiClass WiFi;
 
@@ -31,5 +32,5 @@ int WiFiClass::hostByName(const char* host, IPAddress& result) {
   return 0;
 }
 
-// The plain WiFiClient resolves through WiFiGenericClass::hostByName on this board (see core/WiFiClient.cpp).
+// The plain WiFiClient resolves through WiFiGenericClass::hostByName on this board (see core/host/WiFiClient.cpp).
 int twinBoardHostByName(const char* host, IPAddress& out) { return WiFi.hostByName(host, out); }

@@ -1,5 +1,6 @@
 // Behaviour from docs/tls-esp32.md §1.1 (arduino-esp32 WiFiClientSecure.cpp, 2.0.14 line numbers in log lines).
 #include "WiFiClientSecure.h"
+#include "twin_world.h"
 
 using twin::esp32::coreMajor;
 using twin::esp32::coreBefore;

@@ -2,6 +2,7 @@
 // Core Debug Level and core version: 2.0.x/3.x "[%6u][E][file:line] func(): msg", 1.0.x "[E][file:line] func(): msg".
 #pragma once
 #include <stdarg.h>
+#include "twin_world.h"
 
 #define ARDUHAL_LOG_LEVEL_NONE 0
 #define ARDUHAL_LOG_LEVEL_ERROR 1

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "Arduino.h"
+#include "twin_world.h"
 
 EspClass ESP;
 

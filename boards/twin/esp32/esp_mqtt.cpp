@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "ssl_client.h"
+#include "twin_world.h"
 
 const char* MQTT_EVENTS = "MQTT_EVENTS";
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "Arduino.h"
+#include "twin_world.h"
 
 namespace {
 using twin::esp32::logAt;

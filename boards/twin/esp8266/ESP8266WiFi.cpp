@@ -1,4 +1,5 @@
 #include "ESP8266WiFi.h"
+#include "twin_world.h"
 
 ESP8266WiFiClass WiFi;
 

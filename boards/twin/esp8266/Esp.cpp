@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "Arduino.h"
+#include "twin_world.h"
 
 EspClass ESP;
 

@@ -6,6 +6,7 @@
 #include "ArduinoBearSSL.h"
 #include "ArduinoECCX08.h"
 #include "BearSSLTrustAnchors.h"
+#include "twin_world.h"
 
 namespace {
 // utility/eccX08_asn1: the key is a slot number smuggled in br_ec_private_key.x; signing is ECCX08.ecSign.

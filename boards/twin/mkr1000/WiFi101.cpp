@@ -1,6 +1,7 @@
 #include "WiFi101.h"
 
 #include <time.h>
+#include "twin_world.h"
 
 WiFiClass WiFi;
 SPIClass SPI;

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include "twin_world.h"
 
 PubSubClient::PubSubClient() { setBufferSize(MQTT_MAX_PACKET_SIZE); }
 PubSubClient::PubSubClient(Client& client) : PubSubClient() { setClient(client); }

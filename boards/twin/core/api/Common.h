@@ -1,28 +1,8 @@
-// Host Arduino core for the twin: the common API of the boards' cores (layout after ArduinoCore-API).
+// The core functions and constants of the Arduino API (ArduinoCore-API api/Common.h): time, pins, math, and the
+// sketch's entry points. Declarations only: the host platform (core/host/) implements them.
 #pragma once
-#include <ctype.h>
-#include <math.h>
-#include <stdarg.h>
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
-#include "pgmspace.h"
-#include "WString.h"
-#include "Printable.h"
-#include "Print.h"
-#include "Stream.h"
-#include "IPAddress.h"
-#include "Client.h"
-#include "Server.h"
-#include "Udp.h"
-#include "HardwareSerial.h"
-#include "twin_world.h"
-#include <twin_board.h>  // board extras (board folder shadows the core's empty one)
 
 #define HIGH 0x1
 #define LOW 0x0

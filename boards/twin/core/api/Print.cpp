@@ -22,7 +22,9 @@ size_t Print::printNumber(unsigned long long v, int base) {
 size_t Print::print(long v, int base) {
   if (base == 0) return write((uint8_t)v);
   if (base == 10 && v < 0) { size_t n = print('-'); return n + printNumber((unsigned long long)(-(v + 1)) + 1, 10); }
-  return base == 10 ? printNumber((unsigned long long)v, 10) : printNumber((unsigned long)v, base);
+  // A board's long is 32 bits: -1 in HEX is FFFFFFFF there, not the host's sixteen Fs.
+  if (v < 0 && v >= INT32_MIN) return printNumber((uint32_t)v, base);
+  return printNumber((unsigned long long)v, base);
 }
 size_t Print::print(unsigned long v, int base) { return base == 0 ? write((uint8_t)v) : printNumber(v, base); }
 size_t Print::print(long long v, int base) {
@@ -32,13 +34,30 @@ size_t Print::print(long long v, int base) {
 size_t Print::print(unsigned long long v, int base) { return printNumber(v, base); }
 
 size_t Print::print(double v, int digits) {
-  // Same special cases as the cores' printFloat.
+  // The cores' printFloat (ArduinoCore-API api/Print.cpp, arduino-esp32 cores/esp32/Print.cpp; esp8266's dtostrf):
+  // add half of the last digit, then cut. Not printf's rounding: print(2.5, 0) is "3" and print(0.125, 2) "0.13".
   if (isnan(v)) return print("nan");
   if (isinf(v)) return print("inf");
   if (v > 4294967040.0 || v < -4294967040.0) return print("ovf");
-  char buf[64];
-  snprintf(buf, sizeof buf, "%.*f", digits < 0 ? 0 : digits, v);
-  return write(buf);
+  size_t n = 0;
+  if (v < 0.0) {
+    n += print('-');
+    v = -v;
+  }
+  double rounding = 0.5;
+  for (int i = 0; i < digits; i++) rounding /= 10.0;
+  v += rounding;
+  uint32_t whole = (uint32_t)v;  // the boards' unsigned long
+  double rest = v - (double)whole;
+  n += printNumber(whole, 10);
+  if (digits > 0) n += print('.');
+  for (int i = 0; i < digits; i++) {
+    rest *= 10.0;
+    unsigned digit = (unsigned)rest;
+    n += print((char)('0' + (digit > 9 ? 9 : digit)));
+    rest -= digit;
+  }
+  return n;
 }
 
 size_t Print::printf(const char* fmt, ...) {

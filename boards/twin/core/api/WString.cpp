@@ -1,8 +1,11 @@
 #include "WString.h"
+#include <stdint.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
+
+#include "stdlib_noniso.h"
 
 namespace {
 std::string toBase(unsigned long long v, unsigned char base) {
@@ -12,25 +15,27 @@ std::string toBase(unsigned long long v, unsigned char base) {
   while (v) { int d = (int)(v % base); out.insert(out.begin(), (char)(d < 10 ? '0' + d : 'a' + d - 10)); v /= base; }
   return out;
 }
-std::string signedToBase(long long v, unsigned char base) {
-  // Like the cores: a minus sign only in base 10; other bases print the two's complement.
+std::string signedToBase(long long v, unsigned char base, bool longLong) {
+  // Like the cores' ltoa/lltoa: a minus sign only in base 10; other bases print the two's complement of the
+  // board's 32-bit long, or of a 64-bit long long.
   if (base == 10 && v < 0) return "-" + toBase((unsigned long long)(-(v + 1)) + 1, 10);
-  if (v < 0) return toBase((unsigned long)(long)v, base);
+  if (v < 0 && !longLong && v >= INT32_MIN) return toBase((uint32_t)v, base);
   return toBase((unsigned long long)v, base);
 }
 std::string fixed(double v, unsigned char decimals) {
+  // The cores' String(float, decimals): dtostrf with a width of decimals + 2 (String(5.0f, 0) is " 5").
   char buf[64];
-  snprintf(buf, sizeof buf, "%.*f", (int)decimals, v);
-  return buf;
+  if (decimals > 20) decimals = 20;
+  return dtostrf(v, (signed char)(decimals + 2), decimals, buf);
 }
 }  // namespace
 
 String::String(unsigned char v, unsigned char base) : s_(toBase(v, base)) {}
-String::String(int v, unsigned char base) : s_(base == 10 ? signedToBase(v, 10) : toBase((unsigned int)v, base)) {}
+String::String(int v, unsigned char base) : s_(signedToBase(v, base, false)) {}
 String::String(unsigned int v, unsigned char base) : s_(toBase(v, base)) {}
-String::String(long v, unsigned char base) : s_(signedToBase(v, base)) {}
+String::String(long v, unsigned char base) : s_(signedToBase(v, base, false)) {}
 String::String(unsigned long v, unsigned char base) : s_(toBase(v, base)) {}
-String::String(long long v, unsigned char base) : s_(signedToBase(v, base)) {}
+String::String(long long v, unsigned char base) : s_(signedToBase(v, base, true)) {}
 String::String(unsigned long long v, unsigned char base) : s_(toBase(v, base)) {}
 String::String(float v, unsigned char decimals) : s_(fixed(v, decimals)) {}
 String::String(double v, unsigned char decimals) : s_(fixed(v, decimals)) {}

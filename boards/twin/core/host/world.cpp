@@ -1,23 +1,15 @@
-// The world file (env RIG_TWIN_WORLD, schema in rig/twin/world.ts) and the services built on it.
+// The world file (env RIG_TWIN_WORLD, schema in rig/twin/world.ts), the facts file and the core version.
 // The JSON reader is deliberately tiny: objects, strings, numbers, booleans, null (arrays are skipped).
-#include "twin_world.h"
-
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <map>
-#include <string>
+#include "twin_world.h"
+#include "world_file.h"
 
 // Values baked in by the generated sketch unit (rig/twin/build.ts); the world file overrides them.
 extern "C" const char* twin_build_core_version() __attribute__((weak));
@@ -25,16 +17,6 @@ extern "C" int twin_build_debug_level() __attribute__((weak));
 
 namespace twin {
 namespace {
-
-struct World {
-  std::map<std::string, std::string> hosts;
-  std::map<uint16_t, uint16_t> ports;
-  bool ntp = true;
-  int64_t epoch = -1;
-  std::string coreVersion;
-  int debugLevel = -1;
-  std::string factsFile;
-};
 
 [[noreturn]] void worldError(const char* path, const std::string& what) {
   fprintf(stderr, "twin: world file %s: %s\n", path, what.c_str());
@@ -153,90 +135,15 @@ World load() {
   return w;
 }
 
+}  // namespace
+
 const World& world() {
   static const World w = load();
   return w;
 }
 
-struct Clock {
-  timespec start;
-  Clock() { clock_gettime(CLOCK_MONOTONIC, &start); }
-};
-const Clock& bootClock() {
-  static const Clock c;
-  return c;
-}
-
-bool g_clockSynced = false;  // written only from the sketch thread
-}  // namespace
-
-bool resolve(const char* host, IPAddress& out) {
-  if (!host) return false;
-  if (out.fromString(host)) return true;
-  const auto& hosts = world().hosts;
-  auto it = hosts.find(host);
-  if (it == hosts.end()) {
-    // DNS names are case-insensitive.
-    for (auto i = hosts.begin(); i != hosts.end(); ++i)
-      if (strcasecmp(i->first.c_str(), host) == 0) { it = i; break; }
-  }
-  if (it == hosts.end()) return false;
-  return out.fromString(it->second.c_str());
-}
-
-uint16_t mapPort(uint16_t logical) {
-  const auto& ports = world().ports;
-  auto it = ports.find(logical);
-  return it == ports.end() ? logical : it->second;
-}
-
-// The board's network: a dotted quad listed in the world's hosts (the broker's address on the user's LAN,
-// e.g. 192.168.0.52) is routed to where the rig's broker really listens. The board still sees and checks
-// the address it was given; only the TCP destination moves.
-static IPAddress route(const IPAddress& ip) {
-  const auto& hosts = world().hosts;
-  auto it = hosts.find(ip.toString().c_str());
-  IPAddress to;
-  if (it != hosts.end() && to.fromString(it->second.c_str())) return to;
-  return ip;
-}
-
-int tcpConnect(const IPAddress& target, uint16_t port, uint32_t timeoutMs) {
-  const IPAddress ip = route(target);
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return -errno;
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(mapPort(port));
-  memcpy(&sa.sin_addr.s_addr, ip.raw(), 4);
-  int rc = ::connect(fd, (sockaddr*)&sa, sizeof sa);
-  if (rc < 0 && errno != EINPROGRESS) { int e = errno; close(fd); return -e; }
-  if (rc < 0) {
-    pollfd pfd{fd, POLLOUT, 0};
-    int pr = poll(&pfd, 1, (int)timeoutMs);
-    if (pr == 0) { close(fd); return -ETIMEDOUT; }
-    if (pr < 0) { int e = errno; close(fd); return -e; }
-    int err = 0;
-    socklen_t len = sizeof err;
-    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-    if (err) { close(fd); return -err; }
-  }
-  int flags = fcntl(fd, F_GETFL);
-  fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return fd;
-}
-
 bool ntpReachable() { return world().ntp; }
 int64_t fixedEpoch() { return world().epoch; }
-
-uint64_t millisSinceBoot() {
-  timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  const timespec& s = bootClock().start;
-  return (uint64_t)(now.tv_sec - s.tv_sec) * 1000u + (uint64_t)((now.tv_nsec - s.tv_nsec) / 1000000);
-}
 
 const char* coreVersion() {
   if (!world().coreVersion.empty()) return world().coreVersion.c_str();
@@ -268,15 +175,6 @@ void fact(const char* fmt, ...) {
   // One write() per fact so lines never interleave; the rig may read the file at any time.
   ssize_t w = write(fd, line, (size_t)n);
   (void)w;
-}
-
-void setClockSynced(bool synced) { g_clockSynced = synced; }
-bool clockSynced() { return g_clockSynced; }
-
-int64_t boardEpochNow() {
-  if (!g_clockSynced) return (int64_t)(millisSinceBoot() / 1000);
-  if (fixedEpoch() >= 0) return fixedEpoch() + (int64_t)(millisSinceBoot() / 1000);
-  return (int64_t)::time(nullptr);
 }
 
 int compareVersion(const char* a, const char* b) {

@@ -1,0 +1,18 @@
+// The board's UART0 on the host: a pseudo-terminal the rig opens with serialport, or any file descriptor
+// (stdout for manual runs, a pipe in tests). HardwareSerial (Serial) and the core log lines both write here.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#include <string>
+
+namespace twin {
+// Opens a raw 115200 pty and makes it the serial port; its slave path in `slavePath`. False (errno set) on failure.
+bool serialOpenPty(std::string& slavePath);
+// Uses these descriptors instead (inFd -1: nothing to read).
+void serialAttach(int outFd, int inFd);
+// Bytes to the serial port; core log lines use this too so they interleave like UART0.
+void serialWrite(const uint8_t* data, size_t len);
+// Waits (at most timeoutMs) until the rig has read everything written to the pty; before an exit.
+void serialDrain(uint32_t timeoutMs);
+}  // namespace twin

@@ -1,0 +1,40 @@
+// The twin's view of the outside world, for board folders and libraries: DNS, port mapping, TCP, clock, core
+// version, debug level and the facts side channel. Read once from the JSON file named by env RIG_TWIN_WORLD
+// (schema: rig/twin/world.ts). Implemented in world.cpp, net.cpp and clock.cpp.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#include "IPAddress.h"
+#include "twin_serial.h"
+
+namespace twin {
+// Dotted quad parsed; names looked up in the world's DNS map (case-insensitive); unknown -> false.
+bool resolve(const char* host, IPAddress& out);
+// Logical broker port -> real port (identity if unmapped).
+uint16_t mapPort(uint16_t logical);
+// Connected, blocking fd >= 0, or -errno. Applies mapPort() itself (mapping twice is harmless:
+// real ports are not logical ones), so board code may pass the sketch's port as is. A dotted quad listed in the
+// world's hosts (a LAN address) is routed to the address it maps to.
+int tcpConnect(const IPAddress& ip, uint16_t port, uint32_t timeoutMs);
+// Does configTime()/SNTP get a time?
+bool ntpReachable();
+// Board clock fixed at this epoch (plus time since boot), or -1 (use the host clock once synced).
+int64_t fixedEpoch();
+uint64_t millisSinceBoot();
+// e.g. "2.0.17", "1.0.6", "3.1.2"
+const char* coreVersion();
+// ESP32 Core Debug Level 0..5.
+int debugLevel();
+// Twin-only side channel (NOT serial): one raw fact per line in the world's factsFile.
+void fact(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+
+// Board wall clock in seconds: 0-based (1970) until clockSynced(), then fixedEpoch()+uptime or host time.
+int64_t boardEpochNow();
+void setClockSynced(bool synced);
+bool clockSynced();
+// Major.minor of coreVersion() as a number, e.g. "2.0.17" -> 200, "1.0.6" -> 100, "3.1.2" -> 301.
+int coreVersionCode();
+// Compare version strings: <0, 0, >0.
+int compareVersion(const char* a, const char* b);
+}  // namespace twin

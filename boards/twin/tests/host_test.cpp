@@ -1,0 +1,199 @@
+// The host platform (core/host/): the board clock, the world's names and ports behind WiFiClient, the facts
+// file, and Serial reaching a pipe or a pseudo-terminal.
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "Arduino.h"
+#include "WiFiClient.h"
+#include "check.h"
+#include "twin_serial.h"
+#include "twin_world.h"
+
+namespace {
+const int64_t kEpoch = 1700000000;
+
+struct Env {
+  int listener = -1;
+  uint16_t port = 0;
+  std::string facts;
+};
+
+int listenLoopback(uint16_t& port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof sa;
+  if (fd < 0 || bind(fd, (sockaddr*)&sa, len) != 0 || listen(fd, 4) != 0) return -1;
+  getsockname(fd, (sockaddr*)&sa, &len);
+  port = ntohs(sa.sin_port);
+  return fd;
+}
+
+// A world file as the rig writes it (rig/twin/world.ts), set before anything reads the world.
+const Env& env() {
+  static Env e = [] {
+    Env out;
+    out.listener = listenLoopback(out.port);
+    char dir[] = "/tmp/twin-host-test-XXXXXX";
+    std::string base = mkdtemp(dir) ? dir : "/tmp";
+    out.facts = base + "/facts.txt";
+    std::string world = base + "/world.json";
+    std::ofstream(world) << "{\"hosts\": {\"raspberry\": \"127.0.0.1\", \"192.168.0.52\": \"127.0.0.1\"},"
+                         << " \"ports\": {\"8883\": " << out.port << "}, \"ntp\": false, \"epoch\": " << kEpoch
+                         << ", \"coreVersion\": \"1.0.6\", \"debugLevel\": 3, \"factsFile\": \"" << out.facts
+                         << "\"}\n";
+    setenv("RIG_TWIN_WORLD", world.c_str(), 1);
+    return out;
+  }();
+  return e;
+}
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Reads what is there within `ms` (polling); the test decides whether it is enough.
+std::string readFor(int fd, size_t want, int ms) {
+  std::string out;
+  char buf[256];
+  while (out.size() < want) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, ms) <= 0) break;
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, (size_t)n);
+  }
+  return out;
+}
+
+int acceptFor(int listener, int ms) {
+  pollfd p{listener, POLLIN, 0};
+  return poll(&p, 1, ms) > 0 ? accept(listener, nullptr, nullptr) : -1;
+}
+}  // namespace
+
+TEST(millis_and_micros_are_monotonic_and_delay_waits) {
+  unsigned long lastMs = millis(), lastUs = micros();
+  for (int i = 0; i < 200; i++) {
+    delayMicroseconds(100);
+    unsigned long ms = millis(), us = micros();
+    if (ms < lastMs || us < lastUs) check::fail(__FILE__, __LINE__, "a clock went backwards");
+    lastMs = ms;
+    lastUs = us;
+  }
+  unsigned long before = millis();
+  CHECK(micros() / 1000 >= before);  // one boot clock behind both
+  delay(25);
+  CHECK(millis() - before >= 25);
+}
+
+TEST(world_names_ports_and_versions) {
+  env();
+  IPAddress ip;
+  CHECK(twin::resolve("raspberry", ip));
+  CHECK_EQ(ip.toString(), "127.0.0.1");
+  CHECK(twin::resolve("RaspBerry", ip));  // DNS names are case-insensitive
+  CHECK(twin::resolve("10.1.2.3", ip));
+  CHECK_EQ(ip.toString(), "10.1.2.3");
+  CHECK(!twin::resolve("nowhere.local", ip));
+  CHECK_EQ(twin::mapPort(8883), env().port);
+  CHECK_EQ(twin::mapPort(1883), 1883);
+  CHECK_EQ(twin::coreVersion(), "1.0.6");
+  CHECK_EQ(twin::coreVersionCode(), 100);
+  CHECK_EQ(twin::debugLevel(), 3);
+  CHECK(twin::compareVersion("1.0.10", "1.0.9") > 0);
+  CHECK(twin::compareVersion("2.0.17", "3.1.2") < 0);
+  CHECK(!twin::ntpReachable());
+}
+
+TEST(board_wall_clock_starts_in_1970_until_synced) {
+  env();
+  CHECK(twin::boardEpochNow() < 1000000);
+  twin::setClockSynced(true);
+  CHECK(twin::boardEpochNow() >= kEpoch);
+  twin::setClockSynced(false);
+}
+
+TEST(wifi_client_reaches_the_broker_by_name_and_by_lan_address) {
+  const Env& e = env();
+  WiFiClient c;
+  CHECK_EQ(c.connect("raspberry", 8883), 1);
+  int peer = acceptFor(e.listener, 5000);
+  CHECK(peer >= 0);
+  CHECK_EQ(c.write((const uint8_t*)"hello", 5), 5u);
+  CHECK_EQ(readFor(peer, 5, 5000), "hello");
+  CHECK_EQ(write(peer, "pong", 4), 4);
+  std::string got;
+  for (int i = 0; i < 500 && got.size() < 4; i++) {
+    int ch = c.read();
+    if (ch >= 0) got += (char)ch;
+    else delay(10);
+  }
+  CHECK_EQ(got, "pong");
+  CHECK(c.connected());
+  close(peer);
+  for (int i = 0; i < 500 && c.connected(); i++) delay(10);
+  CHECK(!c.connected());
+  // A LAN address the world lists is routed to the broker; the board keeps the address it was given.
+  WiFiClient lan;
+  CHECK_EQ(lan.connect(IPAddress(192, 168, 0, 52), 8883), 1);
+  int peer2 = acceptFor(e.listener, 5000);
+  CHECK(peer2 >= 0);
+  if (peer2 >= 0) close(peer2);
+}
+
+TEST(unknown_names_and_serial_baud_become_facts) {
+  const Env& e = env();
+  WiFiClient c;
+  CHECK_EQ(c.connect("nowhere.local", 8883), 0);
+  Serial.begin(115200);
+  std::string facts = readFile(e.facts);
+  CHECK(facts.find("dns-failed:nowhere.local\n") != std::string::npos);
+  CHECK(facts.find("serial-baud:115200\n") != std::string::npos);
+}
+
+TEST(serial_writes_reach_a_pipe_and_reads_come_from_one) {
+  int out[2], in[2];
+  CHECK(pipe(out) == 0 && pipe(in) == 0);
+  fcntl(in[0], F_SETFL, O_NONBLOCK);
+  twin::serialAttach(out[1], in[0]);
+  Serial.print("abc");
+  Serial.println(42);
+  CHECK_EQ(readFor(out[0], 7, 2000), "abc42\r\n");
+  CHECK_EQ(write(in[1], "7 go\n", 5), 5);
+  Serial.setTimeout(200);
+  CHECK_EQ(Serial.parseInt(), 7L);
+  CHECK_EQ(Serial.readStringUntil('\n'), " go");
+  twin::serialAttach(-1, -1);
+  for (int fd : {out[0], out[1], in[0], in[1]}) close(fd);
+}
+
+TEST(serial_writes_reach_the_pseudo_terminal_byte_for_byte) {
+  std::string path;
+  CHECK(twin::serialOpenPty(path));
+  int rig = open(path.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC);  // what the rig's serialport opens
+  CHECK(rig >= 0);
+  if (rig < 0) return;
+  Serial.print("line one\r\n\x01\xff");
+  CHECK_EQ(readFor(rig, 12, 2000), std::string("line one\r\n\x01\xff"));
+  CHECK_EQ(write(rig, "Z", 1), 1);
+  int c = -1;
+  for (int i = 0; i < 200 && c < 0; i++) {
+    if (Serial.available()) c = Serial.read();
+    else delay(5);
+  }
+  CHECK_EQ(c, (int)'Z');
+  close(rig);
+}
