@@ -6,7 +6,9 @@ import { BoardProfile } from './profile.ts';
 
 export async function loadBoard(file: string): Promise<BoardProfile> {
   let text: string;
-  try { text = await readFile(file, 'utf8'); } catch (e) {
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
     throw new ScenarioError([{ file, line: 1, column: 1, field: '', message: `cannot read: ${(e as Error).message}` }]);
   }
   return parseWithSchema(BoardProfile, text, file);
@@ -17,7 +19,10 @@ export async function loadBoards(dir: string): Promise<Map<string, BoardProfile>
   const boards = new Map<string, BoardProfile>();
   for (const f of files) {
     const b = await loadBoard(path.join(dir, f));
-    if (boards.has(b.id)) throw new ScenarioError([{ file: path.join(dir, f), line: 1, column: 1, field: 'id', message: `duplicate board id "${b.id}"` }]);
+    if (boards.has(b.id))
+      throw new ScenarioError([
+        { file: path.join(dir, f), line: 1, column: 1, field: 'id', message: `duplicate board id "${b.id}"` },
+      ]);
     boards.set(b.id, b);
   }
   return boards;

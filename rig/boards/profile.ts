@@ -3,51 +3,90 @@
 import { z } from 'zod';
 import { OutcomeKind } from '../scenario/schema.ts';
 
-const Regex = z.string().min(1).refine((s) => { try { new RegExp(s); return true; } catch { return false; } },
-  'a valid JavaScript regular expression');
+const Regex = z
+  .string()
+  .min(1)
+  .refine((s) => {
+    try {
+      new RegExp(s);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'a valid JavaScript regular expression');
 
 /** A line rule: a regex over one serial line; `code`/`detail` may use $1.. from the match. */
-export const OutcomeRule = z.object({
-  match: Regex,
-  code: z.string().optional().describe('Raw fact, e.g. "mbedtls:$1" or "bearssl:$1"'),
-  kind: OutcomeKind.optional().describe('Canonical kind when the line alone decides it'),
-  detail: z.string().optional(),
-  final: z.boolean().optional().describe('The attempt is decided once this line is seen'),
-  closes: z.boolean().optional().describe('This line ends an attempt and still counts for it (a sketch\'s summary line)'),
-}).strict();
+export const OutcomeRule = z
+  .object({
+    match: Regex,
+    code: z.string().optional().describe('Raw fact, e.g. "mbedtls:$1" or "bearssl:$1"'),
+    kind: OutcomeKind.optional().describe('Canonical kind when the line alone decides it'),
+    detail: z.string().optional(),
+    final: z.boolean().optional().describe('The attempt is decided once this line is seen'),
+    closes: z
+      .boolean()
+      .optional()
+      .describe("This line ends an attempt and still counts for it (a sketch's summary line)"),
+  })
+  .strict();
 export type OutcomeRule = z.infer<typeof OutcomeRule>;
 
-export const OutcomeMap = z.object({
-  rules: z.array(OutcomeRule).default([]),
-  codes: z.record(z.string(), OutcomeKind).default({}).describe('raw code → canonical kind'),
-}).strict();
+export const OutcomeMap = z
+  .object({
+    rules: z.array(OutcomeRule).default([]),
+    codes: z.record(z.string(), OutcomeKind).default({}).describe('raw code → canonical kind'),
+  })
+  .strict();
 export type OutcomeMap = z.infer<typeof OutcomeMap>;
 
-export const UsbId = z.object({
-  vid: z.string().regex(/^[0-9a-f]{4}$/, 'four lower-case hex digits, no 0x'),
-  pid: z.string().regex(/^[0-9a-f]{4}$/, 'four lower-case hex digits, no 0x'),
-}).strict();
+export const UsbId = z
+  .object({
+    vid: z.string().regex(/^[0-9a-f]{4}$/, 'four lower-case hex digits, no 0x'),
+    pid: z.string().regex(/^[0-9a-f]{4}$/, 'four lower-case hex digits, no 0x'),
+  })
+  .strict();
 
-export const HardwareProfile = z.object({
-  fqbn: z.string().regex(/^[^:\s]+:[^:\s]+:[^:\s]+(:.+)?$/, 'vendor:arch:board[:options]'),
-  core: z.object({ id: z.string(), version: z.string(), url: z.string().optional() }).strict(),
-  libraries: z.array(z.string().regex(/^[^@]+@[^@]+$/, 'Name@version')).default([]),
-  usb: z.array(UsbId).default([]),
-  baud: z.number().int().positive().default(115200),
-  reset: z.enum(['dtr-rts', 'none', 'touch-1200']).default('dtr-rts'),
-  uploadTimeoutMs: z.number().int().positive().default(120_000),
-  reenumerates: z.boolean().default(false).describe('Native USB: the port comes back under another name after upload'),
-  bootNoiseBaud: z.number().int().positive().optional().describe('ROM prints at this baud before the app (ESP8266: 74880)'),
-  bootloaderUsb: z.array(UsbId).default([]).describe('USB ids while in the bootloader (MKR1000 after a 1200-bps touch)'),
-  fqbnVariants: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/), z.string().regex(/^[^:\s=,]+=[^:\s=,]+(,[^:\s=,]+=[^:\s=,]+)*$/, 'key=value[,key=value]'))
-    .default({}).describe('Named extra board options appended to the FQBN, e.g. ssl-debug: "dbg=Serial,lvl=SSL"'),
-}).strict();
+export const HardwareProfile = z
+  .object({
+    fqbn: z.string().regex(/^[^:\s]+:[^:\s]+:[^:\s]+(:.+)?$/, 'vendor:arch:board[:options]'),
+    core: z.object({ id: z.string(), version: z.string(), url: z.string().optional() }).strict(),
+    libraries: z.array(z.string().regex(/^[^@]+@[^@]+$/, 'Name@version')).default([]),
+    usb: z.array(UsbId).default([]),
+    baud: z.number().int().positive().default(115200),
+    reset: z.enum(['dtr-rts', 'none', 'touch-1200']).default('dtr-rts'),
+    uploadTimeoutMs: z.number().int().positive().default(120_000),
+    reenumerates: z
+      .boolean()
+      .default(false)
+      .describe('Native USB: the port comes back under another name after upload'),
+    bootNoiseBaud: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('ROM prints at this baud before the app (ESP8266: 74880)'),
+    bootloaderUsb: z
+      .array(UsbId)
+      .default([])
+      .describe('USB ids while in the bootloader (MKR1000 after a 1200-bps touch)'),
+    fqbnVariants: z
+      .record(
+        z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+        z.string().regex(/^[^:\s=,]+=[^:\s=,]+(,[^:\s=,]+=[^:\s=,]+)*$/, 'key=value[,key=value]'),
+      )
+      .default({})
+      .describe('Named extra board options appended to the FQBN, e.g. ssl-debug: "dbg=Serial,lvl=SSL"'),
+  })
+  .strict();
 export type HardwareProfile = z.infer<typeof HardwareProfile>;
 
 /** A C macro as g++ -D takes it: NAME or NAME=value. */
 const Define = z
   .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*(=.*)?$/, 'NAME or NAME=value, NAME a C macro name (e.g. ESP32, ARDUINO_BOARD="ESP32_DEV")');
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_]*(=.*)?$/,
+    'NAME or NAME=value, NAME a C macro name (e.g. ESP32, ARDUINO_BOARD="ESP32_DEV")',
+  );
 
 /** What a sketch-only define may take from the core version being imitated. */
 export const SKETCH_DEFINE_PLACEHOLDERS = ['version', 'major', 'minor', 'patch', 'debugLevel'] as const;
@@ -98,7 +137,9 @@ export const TwinProfile = z
     imitates: z
       .array(z.string())
       .default([])
-      .describe('Further core versions the twin can imitate, run only where a scenario pins one ("esp32@1.0.6" in expect)'),
+      .describe(
+        'Further core versions the twin can imitate, run only where a scenario pins one ("esp32@1.0.6" in expect)',
+      ),
     debugLevel: z.number().int().min(0).max(5).default(1).describe('ESP32 Core Debug Level (1 = Error)'),
     build: TwinBuildFacts.describe('Compiler and linker facts of the board (twin.build.defines, sketchDefines, libs)'),
     defines: z
@@ -112,17 +153,19 @@ export const TwinProfile = z
   .strict();
 export type TwinProfile = z.infer<typeof TwinProfile>;
 
-export const BoardProfile = z.object({
-  version: z.literal(1),
-  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
-  name: z.string(),
-  family: z.enum(['esp32', 'esp8266', 'mkr1000', 'host']),
-  kind: z.enum(['board', 'control']).default('board'),
-  stack: z.enum(['mbedtls', 'bearssl-esp8266', 'arduinobearssl', 'esp-tls', 'openssl-node', 'openssl-mosquitto']),
-  probeSketch: z.string().optional(),
-  hardware: HardwareProfile.optional(),
-  twin: TwinProfile.optional(),
-  timeoutMultiplier: z.number().positive().default(1),
-  outcome: OutcomeMap.default({ rules: [], codes: {} }),
-}).strict();
+export const BoardProfile = z
+  .object({
+    version: z.literal(1),
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+    name: z.string(),
+    family: z.enum(['esp32', 'esp8266', 'mkr1000', 'host']),
+    kind: z.enum(['board', 'control']).default('board'),
+    stack: z.enum(['mbedtls', 'bearssl-esp8266', 'arduinobearssl', 'esp-tls', 'openssl-node', 'openssl-mosquitto']),
+    probeSketch: z.string().optional(),
+    hardware: HardwareProfile.optional(),
+    twin: TwinProfile.optional(),
+    timeoutMultiplier: z.number().positive().default(1),
+    outcome: OutcomeMap.default({ rules: [], codes: {} }),
+  })
+  .strict();
 export type BoardProfile = z.infer<typeof BoardProfile>;
