@@ -9,12 +9,33 @@ wl_status_t WiFiClass::begin(const char* ssid, const char*, int32_t, const uint8
   ssid_ = ssid ? ssid : "";
   mode_ = WIFI_MODE_STA;
   status_ = WL_CONNECTED;
-  return status_;
+  twin::wifiBegin();
+  return status();
+}
+
+wl_status_t WiFiClass::status() {
+  if (status_ != WL_CONNECTED) return status_;
+  if (twin::wifiConnecting()) {
+    twin::fastForward(10);  // a sketch that polls without delay() still sees time pass
+    return WL_DISCONNECTED;
+  }
+  return twin::wifiUp() ? WL_CONNECTED : WL_DISCONNECTED;
+}
+
+uint8_t WiFiClass::waitForConnectResult(unsigned long) {
+  while (twin::wifiConnecting()) delay(100);
+  return status();
 }
 
 bool WiFiClass::disconnect(bool, bool) {
   status_ = WL_DISCONNECTED;
   return true;
+}
+
+IPAddress WiFiClass::localIP() { return isConnected() ? twin::localIP(IPAddress(192, 168, 1, 50)) : IPAddress(); }
+IPAddress WiFiClass::gatewayIP() {
+  IPAddress ip = localIP();
+  return isConnected() ? IPAddress(ip[0], ip[1], ip[2], 1) : IPAddress();
 }
 
 uint8_t* WiFiClass::macAddress(uint8_t* mac) {

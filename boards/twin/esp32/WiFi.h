@@ -1,7 +1,9 @@
-// ESP32 WiFi (libraries/WiFi subset): the twin is always associated; credentials are ignored.
+// ESP32 WiFi (libraries/WiFi subset): credentials are ignored; the station comes up after the world's WiFi time
+// (board time, passed without waiting) with the world's DHCP address.
 #pragma once
 #include "Arduino.h"
 #include "WiFiClient.h"
+#include "WiFiUdp.h"
 
 typedef enum {
   WL_NO_SHIELD = 255,
@@ -26,8 +28,9 @@ class WiFiClass {
   wl_status_t begin() { return begin(""); }
   bool disconnect(bool wifioff = false, bool eraseap = false);
   bool reconnect() { return true; }
-  wl_status_t status() { return status_; }
-  bool isConnected() { return status_ == WL_CONNECTED; }
+  wl_status_t status();
+  bool isConnected() { return status() == WL_CONNECTED; }
+  uint8_t waitForConnectResult(unsigned long timeoutLength = 60000);
   bool mode(wifi_mode_t m) { mode_ = m; return true; }
   wifi_mode_t getMode() { return mode_; }
   bool setHostname(const char* name) { hostname_ = name ? name : ""; return true; }
@@ -35,10 +38,11 @@ class WiFiClass {
   bool setAutoReconnect(bool) { return true; }
   bool setSleep(bool) { return true; }
   bool config(IPAddress, IPAddress, IPAddress, IPAddress = IPAddress(), IPAddress = IPAddress()) { return true; }
-  IPAddress localIP() { return IPAddress(192, 168, 1, 50); }
-  IPAddress gatewayIP() { return IPAddress(192, 168, 1, 1); }
-  IPAddress subnetMask() { return IPAddress(255, 255, 255, 0); }
-  IPAddress dnsIP(uint8_t = 0) { return IPAddress(192, 168, 1, 1); }
+  // The lease: 0.0.0.0 until WiFi is up; the gateway and DNS server are the LAN's .1.
+  IPAddress localIP();
+  IPAddress gatewayIP();
+  IPAddress subnetMask() { return isConnected() ? IPAddress(255, 255, 255, 0) : IPAddress(); }
+  IPAddress dnsIP(uint8_t = 0) { return gatewayIP(); }
   String macAddress() { return String("24:0A:C4:00:00:01"); }
   uint8_t* macAddress(uint8_t* mac);
   String SSID() { return ssid_; }

@@ -1,5 +1,9 @@
 // Behaviour from docs/tls-esp32.md §1.1 (arduino-esp32 WiFiClientSecure.cpp, 2.0.14 line numbers in log lines).
 #include "WiFiClientSecure.h"
+
+#include <stdlib.h>
+#include <string.h>
+
 #include "twin_world.h"
 
 using twin::esp32::coreMajor;
@@ -136,3 +140,52 @@ void WiFiClientSecure::setCertificate(const char* clientCA) { cert_ = clientCA; 
 void WiFiClientSecure::setPrivateKey(const char* privateKey) { key_ = privateKey; }
 void WiFiClientSecure::setPreSharedKey(const char* pskIdent, const char* psKey) { pskIdent_ = pskIdent; psKey_ = psKey; }
 void WiFiClientSecure::setHandshakeTimeout(unsigned long seconds) { ssl_.handshake_timeout = seconds * 1000; }
+
+// Certificates read from a stream. 1.0.0-1.0.4 kept ONE static buffer for all three loaders, freed it on the next load
+// (while the setter called before still points at it) and gave it no terminating NUL (malloc(size),
+// WiFiClientSecure.cpp:276-289 at 1.0.4): loading CA, certificate and key leaves the CA pointing at freed memory.
+// 1.0.5 allocates size+1, terminates it and keeps each buffer (WiFiClientSecure.cpp:281-293 at 1.0.5); 2.0.x and 3.x
+// load the same way (docs/upstream-sources.md §9).
+char* WiFiClientSecure::streamLoad(Stream& stream, size_t size) {
+  if (!coreBefore("1.0.5")) {
+    char* dest = (char*)malloc(size + 1);
+    if (!dest) return nullptr;
+    if (stream.readBytes(dest, size) != size) {
+      free(dest);
+      return nullptr;
+    }
+    dest[size] = 0;
+    return dest;
+  }
+  static char* shared = nullptr;
+  if (shared) {
+    // The twin does not free it (that would make the bug undefined on the host too): it writes what a freed block
+    // holds on the board, the heap's own link words over the first bytes, so the stale pointer still sees text,
+    // just no longer a PEM header, and keeps the memory.
+    memset(shared, 0xA5, 8);
+  }
+  // No room for a NUL: the twin adds one non-text byte and then one, so strlen() ends where it would on a board
+  // whose next heap byte is a zero, deterministically.
+  shared = (char*)malloc(size + 2);
+  if (!shared) return nullptr;
+  if (stream.readBytes(shared, size) != size) return shared = nullptr;
+  shared[size] = (char)0xA5;
+  shared[size + 1] = 0;
+  return shared;
+}
+
+bool WiFiClientSecure::loadCACert(Stream& stream, size_t size) {
+  char* dest = streamLoad(stream, size);
+  if (dest) setCACert(dest);
+  return dest != nullptr;
+}
+bool WiFiClientSecure::loadCertificate(Stream& stream, size_t size) {
+  char* dest = streamLoad(stream, size);
+  if (dest) setCertificate(dest);
+  return dest != nullptr;
+}
+bool WiFiClientSecure::loadPrivateKey(Stream& stream, size_t size) {
+  char* dest = streamLoad(stream, size);
+  if (dest) setPrivateKey(dest);
+  return dest != nullptr;
+}

@@ -39,12 +39,17 @@ class WiFiClientSecure : public WiFiClient {
   void setCACertBundle(const uint8_t* bundle);
   void setHandshakeTimeout(unsigned long handshake_timeout);  // seconds
   void setAlpnProtocols(const char** alpn_protos) { alpn_ = alpn_protos; }
+  // PEM from a stream (a SPIFFS file), size bytes (WiFiClientSecure.cpp:276-320 at 1.0.4, :281-323 at 1.0.5).
+  bool loadCACert(Stream& stream, size_t size);
+  bool loadCertificate(Stream& stream, size_t size);
+  bool loadPrivateKey(Stream& stream, size_t size);
   // Seconds (2.0.x), for connect/select and socket timeouts.
   int setTimeout(uint32_t seconds) { timeoutMs_ = (int)(seconds * 1000); Stream::setTimeout(seconds * 1000); return 0; }
 
  private:
   int connectImpl(IPAddress ip, uint16_t port, const char* host, const char* rootCA, const char* cliCert,
                   const char* cliKey, const char* pskIdent, const char* psKey);
+  static char* streamLoad(Stream& stream, size_t size);
 
   sslclient_context ssl_;
   bool connected_ = false;

@@ -230,13 +230,21 @@ bool X509List::append(const char* pemCert) {
   bool any = false;
   for (auto& o : objs) {
     if (o.first != "CERTIFICATE" && o.first != "X509 CERTIFICATE") continue;
-    if (!append(o.second.data(), o.second.size())) return false;
+    if (!appendDer(o.second.data(), o.second.size())) return false;
     any = true;
   }
   return any;
 }
 
+// Like the core's brssl::read_certificates (BearSSLHelpers.cpp:796-799 at 2.7.4): the bytes may be PEM or DER, so a
+// PEM file read from flash works as well as a .der one.
 bool X509List::append(const uint8_t* derCert, size_t derLen) {
+  if (!looksPem(derCert, derLen)) return appendDer(derCert, derLen);
+  std::string text((const char*)derCert, derLen);
+  return append(text.c_str());
+}
+
+bool X509List::appendDer(const uint8_t* derCert, size_t derLen) {
   std::unique_ptr<Owned> own(new Owned);
   own->der.assign(derCert, derCert + derLen);
   br_x509_decoder_context dc;

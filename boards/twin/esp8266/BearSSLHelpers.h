@@ -64,6 +64,7 @@ class X509List {
   const br_x509_trust_anchor* getTrustAnchors() const { return tas_.empty() ? nullptr : tas_.data(); }
 
  private:
+  bool appendDer(const uint8_t* derCert, size_t derLen);
   struct Owned { std::vector<uint8_t> der, dn, k1, k2; };
   std::vector<std::unique_ptr<Owned>> owned_;
   std::vector<br_x509_certificate> certs_;

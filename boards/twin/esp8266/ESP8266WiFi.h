@@ -1,5 +1,5 @@
-// ESP8266WiFi (libraries/ESP8266WiFi): the twin's station is associated at once (WL_CONNECTED on the first
-// status()); names resolve through the world's DNS map.
+// ESP8266WiFi (libraries/ESP8266WiFi): the station comes up after the world's WiFi time (board time, passed without
+// waiting: the sketch's "....." still prints) with the world's DHCP address; names resolve through the world's DNS.
 #pragma once
 #include "Arduino.h"
 #include "IPAddress.h"
@@ -17,21 +17,23 @@ class ESP8266WiFiClass {
   wl_status_t begin(const char* ssid, const char* pass = nullptr, int32_t channel = 0, const uint8_t* bssid = nullptr, bool connect = true);
   wl_status_t begin(const String& ssid, const String& pass = String()) { return begin(ssid.c_str(), pass.c_str()); }
   wl_status_t begin() { return begin("", ""); }
-  wl_status_t status() { return status_; }
+  wl_status_t status();
+  uint8_t waitForConnectResult(unsigned long timeoutLength = 60000);
   bool mode(WiFiMode_t m) { mode_ = m; return true; }
   WiFiMode_t getMode() { return mode_; }
   bool disconnect(bool wifioff = false) { (void)wifioff; status_ = WL_DISCONNECTED; return true; }
-  bool isConnected() { return status_ == WL_CONNECTED; }
+  bool isConnected() { return status() == WL_CONNECTED; }
   bool setAutoReconnect(bool) { return true; }
   bool setAutoConnect(bool) { return true; }
   bool persistent(bool) { return true; }
   bool hostname(const char* name) { hostname_ = name; return true; }
   String hostname() { return hostname_; }
   bool config(IPAddress, IPAddress, IPAddress, IPAddress = IPAddress(), IPAddress = IPAddress()) { return true; }
-  IPAddress localIP() { return IPAddress(127, 0, 0, 1); }
-  IPAddress gatewayIP() { return IPAddress(127, 0, 0, 1); }
-  IPAddress subnetMask() { return IPAddress(255, 0, 0, 0); }
-  IPAddress dnsIP(uint8_t = 0) { return IPAddress(127, 0, 0, 1); }
+  // The lease: 0.0.0.0 until WiFi is up; the gateway and DNS server are the LAN's .1.
+  IPAddress localIP();
+  IPAddress gatewayIP();
+  IPAddress subnetMask() { return isConnected() ? IPAddress(255, 255, 255, 0) : IPAddress(); }
+  IPAddress dnsIP(uint8_t = 0) { return gatewayIP(); }
   String macAddress() { return "5C:CF:7F:A1:B2:C3"; }
   uint8_t* macAddress(uint8_t* mac);
   String SSID() { return ssid_; }

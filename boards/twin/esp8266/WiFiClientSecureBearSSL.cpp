@@ -527,4 +527,45 @@ bool WiFiClientSecure::probeMaxFragmentLength(IPAddress ip, uint16_t port, uint1
   return ok;
 }
 
+
+// axTLS compatibility (WiFiClientSecureBearSSL.cpp:1580-1652 at 2.7.4): note setCACert() only swaps the trust anchors;
+// the validation mode the sketch chose before (setInsecure, a fingerprint) is what setTrustAnchors() would clear.
+bool WiFiClientSecure::setCACert(const uint8_t* pk, size_t size) {
+  ownTa_ = std::make_shared<X509List>(pk, size);
+  ta_ = ownTa_.get();
+  return ta_ != nullptr;
+}
+bool WiFiClientSecure::setCertificate(const uint8_t* pk, size_t size) {
+  ownChain_ = std::make_shared<X509List>(pk, size);
+  chain_ = ownChain_.get();
+  return chain_ != nullptr;
+}
+bool WiFiClientSecure::setPrivateKey(const uint8_t* pk, size_t size) {
+  ownSk_ = std::make_shared<PrivateKey>(pk, size);
+  sk_ = ownSk_.get();
+  return sk_ != nullptr;
+}
+
+namespace {
+// _streamLoad: exactly size bytes, or nothing.
+std::vector<uint8_t> streamLoad(Stream& stream, size_t size) {
+  std::vector<uint8_t> dest(size);
+  if (stream.readBytes((char*)dest.data(), size) != size) dest.clear();
+  return dest;
+}
+}  // namespace
+
+bool WiFiClientSecure::loadCACert(Stream& stream, size_t size) {
+  std::vector<uint8_t> d = streamLoad(stream, size);
+  return !d.empty() && setCACert(d.data(), d.size());
+}
+bool WiFiClientSecure::loadCertificate(Stream& stream, size_t size) {
+  std::vector<uint8_t> d = streamLoad(stream, size);
+  return !d.empty() && setCertificate(d.data(), d.size());
+}
+bool WiFiClientSecure::loadPrivateKey(Stream& stream, size_t size) {
+  std::vector<uint8_t> d = streamLoad(stream, size);
+  return !d.empty() && setPrivateKey(d.data(), d.size());
+}
+
 }  // namespace BearSSL

@@ -62,6 +62,24 @@ class WiFiClientSecure : public WiFiClient {
     return probeMaxFragmentLength(host.c_str(), port, len);
   }
 
+  // The axTLS-era API, kept on BearSSL until core 3.0 removed it (WiFiClientSecureBearSSL.h:142-184 at 2.7.4): the
+  // bytes (PEM or DER, from a C array or a SPIFFS file) become an owned X509List / PrivateKey.
+#if !defined(TWIN_CORE_VERSION_CODE) || TWIN_CORE_VERSION_CODE < 30000
+  bool setCACert(const uint8_t* pk, size_t size);
+  bool setCertificate(const uint8_t* pk, size_t size);
+  bool setPrivateKey(const uint8_t* pk, size_t size);
+  bool loadCACert(Stream& stream, size_t size);
+  bool loadCertificate(Stream& stream, size_t size);
+  bool loadPrivateKey(Stream& stream, size_t size);
+  bool setCACert_P(const void* pk, size_t size) { return setCACert((const uint8_t*)pk, size); }
+  bool setCertificate_P(const void* pk, size_t size) { return setCertificate((const uint8_t*)pk, size); }
+  bool setPrivateKey_P(const void* pk, size_t size) { return setPrivateKey((const uint8_t*)pk, size); }
+  template <typename TFile> bool loadCertificate(TFile& file) { return loadCertificate(file, file.size()); }
+  template <typename TFile> bool loadPrivateKey(TFile& file) { return loadPrivateKey(file, file.size()); }
+  template <typename TFile> bool loadCACert(TFile& file) { return loadCACert(file, file.size()); }
+  bool verify(const char* fingerprint, const char* domain_name) { (void)fingerprint; (void)domain_name; return connected(); }
+#endif
+
  private:
   struct Engine;
   bool connectSSL(const char* hostName);
@@ -81,6 +99,9 @@ class WiFiClientSecure : public WiFiClient {
   unsigned knownKeyUsages_ = 0;
   const X509List* ta_ = nullptr;
   time_t now_ = 0;
+  // What the axTLS-era setters own (a board keeps them in shared_ptrs the same way).
+  std::shared_ptr<X509List> ownTa_, ownChain_;
+  std::shared_ptr<PrivateKey> ownSk_;
   // client auth
   const X509List* chain_ = nullptr;
   const PrivateKey* sk_ = nullptr;

@@ -26,3 +26,17 @@ unsigned long WiFiClass::getTime() {
 
 // The WINC1500 buffers what the SAMD sends (WiFi101 WiFiClient::write returns at once): see core/WiFiClient.cpp.
 bool twinBoardSendIsBuffered() { return true; }
+
+uint8_t WiFiClass::join() {
+  twin::wifiBegin();
+  twin::fastForward(twin::wifiConnectMs());
+  return status_ = WL_CONNECTED;
+}
+
+IPAddress WiFiClass::localIP() {
+  return status_ == WL_CONNECTED ? twin::localIP(IPAddress(192, 168, 1, 52)) : IPAddress();
+}
+IPAddress WiFiClass::gatewayIP() {
+  IPAddress ip = localIP();
+  return status_ == WL_CONNECTED ? IPAddress(ip[0], ip[1], ip[2], 1) : IPAddress();
+}

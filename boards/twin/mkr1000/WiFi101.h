@@ -1,4 +1,4 @@
-// WiFi101 (arduino-libraries/WiFi101) for the MKR1000 twin: associated at once, plain TCP WiFiClient,
+// WiFi101 (arduino-libraries/WiFi101) for the MKR1000 twin: associated after the world's WiFi time, plain TCP WiFiClient,
 // WiFi.getTime() = the WINC's NTP time (0 while the world says NTP is unreachable).
 // WiFiSSLClient is not emulated: TLS runs inside the WINC1500 firmware with its own root store.
 #pragma once
@@ -15,10 +15,11 @@ typedef enum {
 
 class WiFiClass {
  public:
-  uint8_t begin() { return status_ = WL_CONNECTED; }
-  uint8_t begin(const char* ssid) { (void)ssid; return status_ = WL_CONNECTED; }
-  uint8_t begin(const char* ssid, const char* key) { (void)ssid; (void)key; return status_ = WL_CONNECTED; }
-  uint8_t begin(const char* ssid, uint8_t keyIndex, const char* key) { (void)ssid; (void)keyIndex; (void)key; return status_ = WL_CONNECTED; }
+  // begin() blocks until the WINC1500 has associated and got its lease: the world's WiFi time passes (board time).
+  uint8_t begin() { return join(); }
+  uint8_t begin(const char* ssid) { (void)ssid; return join(); }
+  uint8_t begin(const char* ssid, const char* key) { (void)ssid; (void)key; return join(); }
+  uint8_t begin(const char* ssid, uint8_t keyIndex, const char* key) { (void)ssid; (void)keyIndex; (void)key; return join(); }
   uint8_t status() { return status_; }
   void disconnect() { status_ = WL_DISCONNECTED; }
   void end() { status_ = WL_IDLE_STATUS; }
@@ -28,9 +29,9 @@ class WiFiClass {
   void lowPowerMode() {}
   void noLowPowerMode() {}
   void maxLowPowerMode() {}
-  IPAddress localIP() { return IPAddress(127, 0, 0, 1); }
-  IPAddress subnetMask() { return IPAddress(255, 0, 0, 0); }
-  IPAddress gatewayIP() { return IPAddress(127, 0, 0, 1); }
+  IPAddress localIP();
+  IPAddress subnetMask() { return status_ == WL_CONNECTED ? IPAddress(255, 255, 255, 0) : IPAddress(); }
+  IPAddress gatewayIP();
   uint8_t* macAddress(uint8_t* mac);
   const char* SSID() { return "rig-wifi"; }
   int32_t RSSI() { return -55; }
@@ -41,6 +42,7 @@ class WiFiClass {
   unsigned long getTime();
 
  private:
+  uint8_t join();
   uint8_t status_ = WL_IDLE_STATUS;
 };
 extern WiFiClass WiFi;

@@ -69,6 +69,7 @@ int main() {
     pthread_create(&t, nullptr, stdinWatcher, nullptr);
     pthread_detach(t);
   }
+  twin::bootBoard();
   setup();
   for (;;) {
     uint64_t before = twin::millisSinceBoot();

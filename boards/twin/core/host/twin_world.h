@@ -17,8 +17,26 @@ uint16_t mapPort(uint16_t logical);
 // real ports are not logical ones), so board code may pass the sketch's port as is. A dotted quad listed in the
 // world's hosts (a LAN address) is routed to the address it maps to.
 int tcpConnect(const IPAddress& ip, uint16_t port, uint32_t timeoutMs);
-// Does configTime()/SNTP get a time?
+// Does configTime()/SNTP get a time? (Also: is the network's NTP server answering, for WiFiUDP to port 123.)
 bool ntpReachable();
+// millis() when setup() starts, and the board time WiFi takes to come up (world bootMs, wifiConnectMs).
+uint32_t bootMs();
+uint32_t wifiConnectMs();
+// The board's DHCP address from the world, else `fallback` (the board folder's own default).
+IPAddress localIP(const IPAddress& fallback);
+// Folder holding the flash file system's files (SPIFFS/LittleFS), "" when the board has none uploaded.
+const char* flashDir();
+// WiFi association as board time: begin() starts it; until it is done, delay() passes board time without
+// waiting (nothing outside the board can happen before its network is up), so boot logs show a board's timestamps.
+void wifiBegin();
+bool wifiConnecting();
+bool wifiUp();
+// Moves the board clock forward without waiting.
+void fastForward(uint64_t ms);
+// The board starts (main.cpp, right before setup()): millis() restarts at the world's bootMs.
+void bootBoard();
+// The network's wall clock (what an NTP server answers): the world's fixed date plus uptime, or the host's time.
+int64_t networkEpochNow();
 // Board clock fixed at this epoch (plus time since boot), or -1 (use the host clock once synced).
 int64_t fixedEpoch();
 uint64_t millisSinceBoot();

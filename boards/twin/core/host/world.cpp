@@ -128,6 +128,14 @@ World load() {
       w.debugLevel = (int)toInt(path, "debugLevel", r.scalar());
     } else if (key == "factsFile") {
       w.factsFile = r.scalar();
+    } else if (key == "bootMs") {
+      w.bootMs = toInt(path, "bootMs", r.scalar());
+    } else if (key == "wifiConnectMs") {
+      w.wifiConnectMs = toInt(path, "wifiConnectMs", r.scalar());
+    } else if (key == "localIP") {
+      w.localIP = r.scalar();
+    } else if (key == "flashDir") {
+      w.flashDir = r.scalar();
     } else {
       r.scalar();  // unknown fields are the TypeScript schema's business
     }
@@ -143,6 +151,15 @@ const World& world() {
 }
 
 bool ntpReachable() { return world().ntp; }
+uint32_t bootMs() { return (uint32_t)world().bootMs; }
+uint32_t wifiConnectMs() { return (uint32_t)world().wifiConnectMs; }
+const char* flashDir() { return world().flashDir.c_str(); }
+
+IPAddress localIP(const IPAddress& fallback) {
+  IPAddress ip;
+  if (!world().localIP.empty() && ip.fromString(world().localIP.c_str())) return ip;
+  return fallback;
+}
 int64_t fixedEpoch() { return world().epoch; }
 
 const char* coreVersion() {

@@ -14,6 +14,10 @@ struct World {
   std::string coreVersion;
   int debugLevel = -1;
   std::string factsFile;
+  int64_t bootMs = 0;         // millis() when setup() starts
+  int64_t wifiConnectMs = 0;  // board time WiFi takes to associate and get its lease
+  std::string localIP;        // the board's DHCP address ("" = the board folder's fallback)
+  std::string flashDir;       // the flash file system's files ("" = an empty file system)
 };
 
 const World& world();

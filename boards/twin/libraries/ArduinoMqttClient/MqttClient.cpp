@@ -7,6 +7,8 @@
 
 #include <algorithm>
 
+#include "twin_world.h"
+
 namespace {
 std::string u16(uint16_t v) { return std::string{(char)(v >> 8), (char)(v & 0xff)}; }
 std::string str(const char* s, size_t n) { return u16((uint16_t)n) + std::string(s, n); }
@@ -105,27 +107,54 @@ int MqttClient::connectImpl(IPAddress ip, const char* host, uint16_t port) {
   return 0;
 }
 
+size_t MqttClient::payloadBufferDefault() {
+#if TWIN_ARDUINOMQTTCLIENT_VERSION >= 106
+  return TX_PAYLOAD_BUFFER_SIZE;
+#else
+  return 256;  // 0.1.5 defines it in the .cpp, whatever the build says
+#endif
+}
+
 int MqttClient::beginMessage(const char* topic, bool retain, uint8_t qos, bool dup) {
   (void)dup;
   if (qos != 0) return 0;  // QoS 1/2 publishing is not emulated
   _txTopic = topic;
   _txRetain = retain;
   _txPayload.clear();
+  _txDropped = 0;
+  _txStream = false;
   _inMessage = true;
+  return 1;
+}
+
+int MqttClient::beginMessage(const char* topic, unsigned long size, bool retain, uint8_t qos, bool dup) {
+  if (!beginMessage(topic, retain, qos, dup)) return 0;
+  _txStream = size != 0xffffffffUL;
   return 1;
 }
 
 size_t MqttClient::write(const uint8_t* buf, size_t size) {
   if (!_inMessage) return 0;
-  // The library buffers at most TX_PAYLOAD_BUFFER_SIZE (256) bytes of a message whose size was not given.
-  size_t room = 256 - std::min<size_t>(256, _txPayload.size());
-  size = std::min(size, room);
+  if (!_txStream) {
+    // The library buffers at most TX_PAYLOAD_BUFFER_SIZE bytes of a message whose size was not given, and
+    // silently drops the rest (write() returns less).
+    size_t room = _txPayloadBufferSize - std::min(_txPayloadBufferSize, _txPayload.size());
+    _txDropped += size - std::min(size, room);
+    size = std::min(size, room);
+  }
   _txPayload.append((const char*)buf, size);
   return size;
 }
 
 int MqttClient::endMessage() {
   _inMessage = false;
+  if (_txDropped) {
+    const int v = TWIN_ARDUINOMQTTCLIENT_VERSION;
+    twin::fact("arduinomqttclient-too-large:publish\tArduinoMqttClient 0.%d.%d: a %zu-byte payload is cut to its "
+               "%zu-byte buffer (TX_PAYLOAD_BUFFER_SIZE%s); the first %zu bytes are sent",
+               v / 100 % 100, v % 100, _txPayload.size() + _txDropped, _txPayloadBufferSize,
+               v >= 106 ? " or setTxPayloadSize()" : "", _txPayload.size());
+  }
   std::string body = str(_txTopic.data(), _txTopic.size()) + _txPayload;
   if (!sendPacket(0x30 | (_txRetain ? 1 : 0), body)) {
     stop();

@@ -10,6 +10,16 @@
 #include "Client.h"
 #include "WString.h"
 
+// Which release the build imitates (boards/twin/libraries/versions.yaml): 0.1.5 buffers at most 256 payload bytes
+// of a message begun without a size (MqttClient.cpp:35, :656-658 at 0.1.5); 0.1.6 lets TX_PAYLOAD_BUFFER_SIZE be a
+// build define and adds setTxPayloadSize() (MqttClient.cpp:32-37, MqttClient.h:99 at 0.1.6).
+#ifndef TWIN_ARDUINOMQTTCLIENT_VERSION
+#define TWIN_ARDUINOMQTTCLIENT_VERSION 108
+#endif
+#if TWIN_ARDUINOMQTTCLIENT_VERSION >= 106 && !defined(TX_PAYLOAD_BUFFER_SIZE)
+#define TX_PAYLOAD_BUFFER_SIZE 256
+#endif
+
 #define MQTT_CONNECTION_REFUSED -2
 #define MQTT_CONNECTION_TIMEOUT -1
 #define MQTT_SUCCESS 0
@@ -32,7 +42,15 @@ class MqttClient : public Client {
   int beginMessage(const String& topic, bool retain = false, uint8_t qos = 0, bool dup = false) {
     return beginMessage(topic.c_str(), retain, qos, dup);
   }
+  // A message whose size is given up front is streamed, not buffered: no payload limit.
+  int beginMessage(const char* topic, unsigned long size, bool retain = false, uint8_t qos = 0, bool dup = false);
+  int beginMessage(const String& topic, unsigned long size, bool retain = false, uint8_t qos = 0, bool dup = false) {
+    return beginMessage(topic.c_str(), size, retain, qos, dup);
+  }
   int endMessage();
+#if TWIN_ARDUINOMQTTCLIENT_VERSION >= 106
+  void setTxPayloadSize(unsigned short size) { _txPayloadBufferSize = size; }
+#endif
 
   int subscribe(const char* topic, uint8_t qos = 0);
   int subscribe(const String& topic, uint8_t qos = 0) { return subscribe(topic.c_str(), qos); }
@@ -89,4 +107,8 @@ class MqttClient : public Client {
   std::string _txPayload;
   bool _txRetain = false;
   bool _inMessage = false;
+  bool _txStream = false;
+  size_t _txDropped = 0;
+  size_t _txPayloadBufferSize = payloadBufferDefault();
+  static size_t payloadBufferDefault();
 };

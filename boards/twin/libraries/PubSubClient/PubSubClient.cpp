@@ -1,12 +1,16 @@
 // Behaviour follows knolleary/pubsubclient src/PubSubClient.cpp @ v2.8 (own code): buffer-size checks,
 // state codes, keep-alive ping with one outstanding PINGREQ, socket timeout -> MQTT_CONNECTION_TIMEOUT.
+// Buffer checks per version (docs/upstream-sources.md §9): a CONNECT that does not fit is dropped with
+// _client->stop() and false from 2.7 (CHECK_STRING_LENGTH, PubSubClient.h:86 at v2.7 and v2.8); 2.6 had no check
+// and wrote past its 128-byte array (PubSubClient.cpp:161-171 at v2.6); PUBLISH is refused in all three
+// (PubSubClient.cpp:361 at v2.6, :382 at v2.7, :450 at v2.8).
 #include "PubSubClient.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include "twin_world.h"
 
-PubSubClient::PubSubClient() { setBufferSize(MQTT_MAX_PACKET_SIZE); }
+PubSubClient::PubSubClient() { resize(MQTT_MAX_PACKET_SIZE); }
 PubSubClient::PubSubClient(Client& client) : PubSubClient() { setClient(client); }
 PubSubClient::PubSubClient(IPAddress addr, uint16_t port, Client& client) : PubSubClient(client) { setServer(addr, port); }
 PubSubClient::PubSubClient(IPAddress addr, uint16_t port, Client& client, Stream& stream) : PubSubClient(addr, port, client) { setStream(stream); }
@@ -28,16 +32,34 @@ PubSubClient& PubSubClient::setServer(const char* domain, uint16_t port) { domai
 PubSubClient& PubSubClient::setCallback(MQTT_CALLBACK_SIGNATURE) { this->callback = callback; return *this; }
 PubSubClient& PubSubClient::setClient(Client& client) { client_ = &client; return *this; }
 PubSubClient& PubSubClient::setStream(Stream& stream) { stream_ = &stream; return *this; }
+#if TWIN_PUBSUBCLIENT_VERSION >= 20800  // before 2.8 both were the compile-time MQTT_KEEPALIVE / MQTT_SOCKET_TIMEOUT
 PubSubClient& PubSubClient::setKeepAlive(uint16_t keepAlive) { keepAlive_ = keepAlive; return *this; }
 PubSubClient& PubSubClient::setSocketTimeout(uint16_t timeout) { socketTimeout_ = timeout; return *this; }
+#endif
 
-bool PubSubClient::setBufferSize(uint16_t size) {
+#if TWIN_PUBSUBCLIENT_VERSION >= 20800
+bool PubSubClient::setBufferSize(uint16_t size) { return resize(size); }
+#endif
+
+bool PubSubClient::resize(uint16_t size) {
   if (size == 0) return false;  // a zero-sized buffer is refused
   uint8_t* nb = (uint8_t*)realloc(buffer_, size);
   if (!nb) return false;
   buffer_ = nb;
   bufferSize_ = size;
   return true;
+}
+
+void PubSubClient::tooLarge(const char* what, size_t bytes) const {
+  const int v = TWIN_PUBSUBCLIENT_VERSION;
+  const bool overflow = v < 20700 && strcmp(what, "connect") == 0;
+  // "code<TAB>detail": the rig shows the detail with the outcome; the board itself prints nothing.
+  twin::fact("pubsubclient-%s:%s\tPubSubClient %d.%d: %s of %zu bytes > its %u-byte buffer (%s)%s",
+             overflow ? "overflow" : "too-large", what, v / 10000, v / 100 % 100, what, bytes, (unsigned)bufferSize_,
+             v >= 20800 ? "MQTT_MAX_PACKET_SIZE or setBufferSize()" : "MQTT_MAX_PACKET_SIZE, a build define",
+             overflow ? "; 2.6 writes past the buffer: memory after it is overwritten"
+                      : strcmp(what, "connect") == 0 ? "; connect() returns false and state() stays as it was"
+                                                      : "; the packet is not sent");
 }
 
 bool PubSubClient::connect(const char* id) { return connect(id, nullptr, nullptr, nullptr, 0, false, nullptr, true); }
@@ -81,8 +103,17 @@ bool PubSubClient::connect(const char* id, const char* user, const char* pass, c
   buffer_[length++] = (uint8_t)(keepAlive_ >> 8);
   buffer_[length++] = (uint8_t)(keepAlive_ & 0xff);
 
-  // Every string must fit the buffer, or the connection is dropped and connect() fails.
+  // Every string must fit the buffer, or the connection is dropped and connect() fails (2.7, 2.8).
   const char* parts[] = {id, willTopic, willMessage, user, user ? pass : nullptr};
+  size_t need = length;
+  for (int i = 0; i < 5; i++)
+    if (i == 0 || parts[i]) need += 2 + strlen(parts[i] ? parts[i] : "");
+  const uint16_t logical = bufferSize_;
+  if (need > bufferSize_) {
+    tooLarge("connect", need - MQTT_MAX_HEADER_SIZE);
+    if (TWIN_PUBSUBCLIENT_VERSION >= 20700) { client_->stop(); return false; }
+    resize((uint16_t)need);  // 2.6 writes on past its array; the twin gives the bytes somewhere to go
+  }
   for (int i = 0; i < 5; i++) {
     if (i > 0 && !parts[i]) continue;
     const char* s = parts[i] ? parts[i] : "";
@@ -92,6 +123,7 @@ bool PubSubClient::connect(const char* id, const char* user, const char* pass, c
   // Twin side channel: the id the broker will log, so the rig can tell this board's messages from others'.
   twin::fact("mqtt-client-id:%s", id ? id : "");
   writePacket(MQTTCONNECT, buffer_, (uint16_t)(length - MQTT_MAX_HEADER_SIZE));
+  bufferSize_ = logical;  // (2.6) the checks that follow see the array's size again
   lastInActivity_ = lastOutActivity_ = millis();
 
   while (!client_->available()) {
@@ -177,7 +209,10 @@ uint32_t PubSubClient::readPacket(uint8_t* lengthLength) {
     if (len < bufferSize_) buffer_[len++] = digit;
     idx++;
   }
-  if (!stream_ && idx > bufferSize_) len = 0;  // too large for the buffer: the packet is ignored
+  if (!stream_ && idx > bufferSize_) {  // too large for the buffer: the packet is ignored
+    len = 0;
+    tooLarge("receive", idx);
+  }
   return len;
 }
 
@@ -282,7 +317,10 @@ bool PubSubClient::publish(const char* topic, const uint8_t* payload, unsigned i
 bool PubSubClient::publish(const char* topic, const uint8_t* payload, unsigned int plength, bool retained) {
   if (!connected()) return false;
   // The whole packet must fit the buffer, or publish() returns false without sending anything.
-  if ((size_t)bufferSize_ < MQTT_MAX_HEADER_SIZE + 2 + strnlen(topic, bufferSize_) + plength) return false;
+  if ((size_t)bufferSize_ < MQTT_MAX_HEADER_SIZE + 2 + strnlen(topic, bufferSize_) + plength) {
+    tooLarge("publish", MQTT_MAX_HEADER_SIZE + 2 + strlen(topic) + plength);
+    return false;
+  }
   uint16_t length = writeString(topic, buffer_, MQTT_MAX_HEADER_SIZE);
   if (plength) memcpy(buffer_ + length, payload, plength);
   length = (uint16_t)(length + plength);

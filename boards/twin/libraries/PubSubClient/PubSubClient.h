@@ -1,5 +1,9 @@
-// PubSubClient 2.8 API (knolleary/pubsubclient), written for the twin from the library's documented and
-// observed behaviour: MQTT 3.1.1, one packet buffer (default 256 bytes), blocking connect with a socket timeout.
+// PubSubClient 2.6 / 2.7 / 2.8 API (knolleary/pubsubclient), written for the twin from the library's documented and
+// observed behaviour: MQTT 3.1.1, one packet buffer, blocking connect with a socket timeout. The build says which
+// version (TWIN_PUBSUBCLIENT_VERSION, from boards/twin/libraries/versions.yaml): 2.6 and 2.7 have a fixed buffer of
+// MQTT_MAX_PACKET_SIZE (128 by default, PubSubClient.h:26 at v2.6/v2.7) that only a build define changes; 2.8 has
+// 256 and setBufferSize() (PubSubClient.h:26, :142 at v2.8). As on the board, a #define in the sketch reaches only
+// the sketch: the library's code is compiled with the build's defines (docs/upstream-sources.md §9).
 #pragma once
 #include <functional>
 #include "Arduino.h"
@@ -12,8 +16,15 @@
 #ifndef MQTT_VERSION
 #define MQTT_VERSION MQTT_VERSION_3_1_1
 #endif
+#ifndef TWIN_PUBSUBCLIENT_VERSION
+#define TWIN_PUBSUBCLIENT_VERSION 20800
+#endif
 #ifndef MQTT_MAX_PACKET_SIZE
+#if TWIN_PUBSUBCLIENT_VERSION >= 20800
 #define MQTT_MAX_PACKET_SIZE 256
+#else
+#define MQTT_MAX_PACKET_SIZE 128
+#endif
 #endif
 #ifndef MQTT_KEEPALIVE
 #define MQTT_KEEPALIVE 15
@@ -51,6 +62,8 @@
 
 #define MQTT_CALLBACK_SIGNATURE std::function<void(char*, uint8_t*, unsigned int)> callback
 
+// One class for all versions (2.6 was not yet a Print and had no beginPublish(), PubSubClient.h:83 at v2.6); what
+// changes between versions is the buffer, and setBufferSize() and friends that only 2.8 has.
 class PubSubClient : public Print {
  public:
   PubSubClient();
@@ -73,10 +86,12 @@ class PubSubClient : public Print {
   PubSubClient& setCallback(MQTT_CALLBACK_SIGNATURE);
   PubSubClient& setClient(Client& client);
   PubSubClient& setStream(Stream& stream);
+#if TWIN_PUBSUBCLIENT_VERSION >= 20800
   PubSubClient& setKeepAlive(uint16_t keepAlive);
   PubSubClient& setSocketTimeout(uint16_t timeout);
   bool setBufferSize(uint16_t size);
   uint16_t getBufferSize() { return bufferSize_; }
+#endif
 
   bool connect(const char* id);
   bool connect(const char* id, const char* user, const char* pass);
@@ -114,6 +129,9 @@ class PubSubClient : public Print {
   uint16_t writeString(const char* s, uint8_t* buf, uint16_t pos);
   size_t buildHeader(uint8_t header, uint8_t* buf, uint16_t length);
   bool fits(uint16_t pos, const char* s) const;
+  bool resize(uint16_t size);
+  // Twin side channel: a packet that does not fit the buffer (the library itself says nothing).
+  void tooLarge(const char* what, size_t bytes) const;
 
   Client* client_ = nullptr;
   Stream* stream_ = nullptr;
