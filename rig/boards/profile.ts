@@ -127,6 +127,50 @@ export const TwinBuildFacts = z
   .strict();
 export type TwinBuildFacts = z.infer<typeof TwinBuildFacts>;
 
+/** What one value of a board's FQBN menu does to the build, as its boards.txt sets it for platform.txt. */
+export const MenuEffect = z
+  .object({
+    defines: z
+      .array(Define)
+      .default([])
+      .describe('-D the option adds to every unit (e.g. DEBUG_ESP_PORT=Serial for esp8266 dbg=Serial)'),
+    debugLevel: z
+      .number()
+      .int()
+      .min(0)
+      .max(5)
+      .optional()
+      .describe('The Core Debug Level the option sets (ESP32 DebugLevel: build.code_debug → CORE_DEBUG_LEVEL)'),
+  })
+  .strict();
+export type MenuEffect = z.infer<typeof MenuEffect>;
+
+const MenuName = z.string().regex(/^[A-Za-z0-9_]+$/, 'an FQBN menu name as boards.txt spells it (DebugLevel, dbg)');
+
+/** Between reset and WiFi: what the board's own timing and DHCP make a sketch print. */
+export const TwinBoot = z
+  .object({
+    setupMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe('millis() when setup() starts (the core starts its clock before the sketch)'),
+    wifiConnectMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(0)
+      .describe('How long WiFi.begin() takes to associate and get a DHCP lease (board time, not waited for)'),
+    localIP: z
+      .string()
+      .regex(/^(\d{1,3}\.){3}\d{1,3}$/, 'a dotted quad')
+      .default('192.168.1.50')
+      .describe("WiFi.localIP(): the address the LAN's DHCP server gives the board"),
+  })
+  .strict();
+export type TwinBoot = z.infer<typeof TwinBoot>;
+
 export const TwinProfile = z
   .object({
     core: z.enum(['esp32', 'esp8266', 'mkr1000']).describe('Host core variant under boards/twin/'),
@@ -149,6 +193,23 @@ export const TwinProfile = z
         "This profile's own -D options on top of build.defines (NAME: value, '' for a bare -DNAME), like a Tools " +
           'menu choice: e.g. DEBUG_ESP_SSL and DEBUG_ESP_PORT for an ESP8266 SSL debug profile',
       ),
+    menus: z
+      .record(
+        MenuName,
+        z.record(z.string().regex(/^[A-Za-z0-9_]+$/, 'a menu value as boards.txt spells it'), MenuEffect),
+      )
+      .default({})
+      .describe(
+        "The FQBN menus the twin honours (options after the board's third ':'), each value with what boards.txt " +
+          'makes it add to the build: the same options reach arduino-cli on hardware',
+      ),
+    ignoredMenus: z
+      .array(MenuName)
+      .default([])
+      .describe('FQBN menus that change nothing a twin shows (upload speed, flash layout): accepted and ignored'),
+    boot: TwinBoot.default({ setupMs: 0, wifiConnectMs: 0, localIP: '192.168.1.50' }).describe(
+      'Boot and WiFi timing and the DHCP address, so serial output looks like the board',
+    ),
   })
   .strict();
 export type TwinProfile = z.infer<typeof TwinProfile>;

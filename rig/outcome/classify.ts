@@ -20,9 +20,13 @@ interface Fact {
 // a transport symptom (PubSubClient -2); explicit line kinds (connected, DNS failure, crash) beat codes.
 const GENERIC: ReadonlySet<string> = new Set(['tls/handshake-failed', 'mqtt/connection-lost', 'unknown']);
 
+// What went wrong after the connection was up outranks the "connected" line: a crash, or a packet the MQTT library
+// refused to send because it does not fit its buffer (the sketch said "connected", its messages never left).
+const AFTER_CONNECT: ReadonlySet<string> = new Set(['crash', 'mqtt/packet-too-large']);
+
 function rank(f: Fact, fromRule: boolean): number {
   if (!f.kind) return 0;
-  if (f.kind === 'crash') return 6;
+  if (AFTER_CONNECT.has(f.kind)) return 6;
   if (fromRule) return 5;
   if (f.code && /-flag:/.test(f.code)) return 4;
   if (GENERIC.has(f.kind)) return 1;
@@ -79,16 +83,21 @@ export class OutcomeClassifier {
     return this.finalLine !== undefined;
   }
 
-  /** Adds a fact from outside the serial stream (a twin's side channel, a control client). */
-  addFact(code: string): void {
-    this.addCode(code, undefined);
+  /**
+   * Adds a fact from outside the serial stream (a twin's side channel, a control client). A fact may carry its
+   * explanation after a tab ("pubsubclient-too-large:publish<TAB>PubSubClient 2.7: publish of 300 bytes > …").
+   */
+  addFact(fact: string): void {
+    const tab = fact.indexOf('\t');
+    if (tab < 0) return this.addCode(fact, undefined);
+    this.addCode(fact.slice(0, tab), undefined, fact.slice(tab + 1).trim() || undefined);
   }
 
   get done(): boolean {
     return this.finalLine !== undefined;
   }
 
-  private addCode(code: string, line: number | undefined): void {
+  private addCode(code: string, line: number | undefined, detail?: string): void {
     // The same fact from the serial line and from a twin's side channel is one fact.
     if (this.facts.some((f) => f.code === code)) return;
     // "x-flags:0xN" is a bit set: each bit is looked up as "x-flag:0xBIT".
@@ -101,7 +110,7 @@ export class OutcomeClassifier {
       }
       return;
     }
-    this.add({ code, kind: this.map.codes[code], line }, false);
+    this.add({ code, kind: this.map.codes[code], line, ...(detail ? { detail } : {}) }, false);
   }
 
   private add(f: Fact, fromRule: boolean): void {

@@ -27,6 +27,8 @@ export interface CellEnv {
   brokerIp: string;
   /** Tells the terminal what the cell is doing now (building host core, compiling, flashing, running). */
   phase?: (phase: string) => void;
+  /** arduino-cli libraries folders with the user's own libraries (rig run --libraries), for twin builds. */
+  librariesDirs?: string[];
 }
 
 export interface Attempt {

@@ -47,6 +47,8 @@ export interface RunOptions extends MatrixOptions {
   /** Runs a hardware cell; absent when no lab is configured. */
   hardware?: (env: CellEnv) => Promise<Attempt>;
   hardwareBrokerIp?: string;
+  /** arduino-cli libraries folders with the user's own libraries (rig run --libraries), for twin builds. */
+  librariesDirs?: string[];
 }
 
 export interface RunOutcome {
@@ -243,6 +245,7 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
         signal: cleanup.signal,
         timeoutMs,
         sandbox: o.sandbox,
+        ...(o.librariesDirs?.length ? { librariesDirs: o.librariesDirs } : {}),
         secret: addSecret,
         brokerIp: p.target === 'hardware' ? (o.hardwareBrokerIp ?? '127.0.0.1') : '127.0.0.1',
         phase: (ph) => o.progress.phase?.(p.key, ph),
@@ -308,6 +311,12 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
       } else if (attempt.infraError) {
         status = 'error';
         failures = [attempt.infraError];
+      } else if (attempt.outcome.kind === 'build/unsupported' && expectedKind !== 'build/unsupported') {
+        // The twin cannot build this sketch (a header or API it lacks): skipped with the reason, like hardware-only.
+        status = 'skip';
+        failures = [`twin cannot build it: ${attempt.outcome.detail ?? 'unsupported'}`];
+        last = { attempt, status, failures, matched: [], brokerLog };
+        break;
       } else if (
         (attempt.outcome.kind === 'timeout' || attempt.outcome.kind === 'crash') &&
         expectedKind !== attempt.outcome.kind

@@ -2,7 +2,8 @@
 // serial lines until the board's outcome is decided, then stop it.
 import { access, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { buildTwin, profileBuildOptions, startTwin, type TwinProcess } from '../twin/index.ts';
+import { buildTwin, profileBuildOptions, startTwin, TwinUnsupportedError, type TwinProcess } from '../twin/index.ts';
+import { flashFiles } from '../target/flash-files.ts';
 import { SerialCapture } from '../serial/capture.ts';
 import { twinHosts } from '../scenario/resolve.ts';
 import { AttemptAborted, type Attempt, type CellEnv } from './attempt.ts';
@@ -26,22 +27,31 @@ export async function runTwinCell(env: CellEnv): Promise<Attempt> {
   const coreVersion = plan.core ?? twin.coreVersions[0]!;
   const t0 = Date.now();
   let binary: string;
+  let debugLevel: number;
   env.phase?.('compiling');
   try {
+    const build = rv.buildFor(plan.board.id);
     const built = await buildTwin({
       onHostCoreBuild: () => env.phase?.('building host core'),
-      ...profileBuildOptions(twin),
+      ...profileBuildOptions(twin, plan.board.hardware),
+      boardId: plan.board.id,
       sketchDir,
       secretsHeader: secrets.header,
       coreVersion,
       cacheDir: path.join(env.paths.cache, 'twin'),
+      fqbnOptions: build.fqbnOptions,
+      extraDefines: build.defines,
+      libraries: rv.libraries,
+      librariesDirs: librariesDirs(env),
     });
     binary = built.binary;
+    debugLevel = built.debugLevel;
     timings.build = Date.now() - t0;
   } catch (e) {
     const msg = (e as Error).message;
-    // A sketch the twin cannot be faithful to (WINC1500 TLS offload) is a property of the sketch, not an error.
-    if (/needs hardware|cannot be emulated|hardware only/i.test(msg)) {
+    // What the twin cannot build (a header or API it lacks, WINC1500 TLS offload) is a property of the sketch on
+    // this twin, not the rig's error: the cell is skipped with the reason.
+    if (e instanceof TwinUnsupportedError) {
       return { outcome: { kind: 'build/unsupported', detail: firstLine(msg) }, serial: [], timings };
     }
     return {
@@ -55,6 +65,9 @@ export async function runTwinCell(env: CellEnv): Promise<Attempt> {
   await mkdir(env.cellDir, { recursive: true });
   const c = rv.client;
   const epoch = c.clock.date ? Math.floor(Date.parse(c.clock.date) / 1000) : undefined;
+  const flash = await flashFiles(sketchDir, rv.files, env.pki, { 'broker.ip': env.brokerIp });
+  flash.secrets.forEach((x) => env.secret(x));
+  const boot = twin.boot;
   const world = {
     // The broker's reachable address (a container engine may publish on its bridge gateway, not loopback).
     hosts: twinHosts(c, broker.host),
@@ -62,7 +75,10 @@ export async function runTwinCell(env: CellEnv): Promise<Attempt> {
     ntp: c.clock.ntp,
     ...(epoch !== undefined ? { epoch } : {}),
     coreVersion,
-    debugLevel: twin.debugLevel,
+    debugLevel,
+    bootMs: boot.setupMs,
+    wifiConnectMs: c.wifi.connectMs ?? boot.wifiConnectMs,
+    localIP: c.wifi.ip ?? lanAddress(c.connect, boot.localIP),
     factsFile: path.join(env.cellDir, 'twin-facts.txt'),
     ...(secrets.eccSlotKey ? { eccSlots: { '0': secrets.eccSlotKey } } : {}),
   };
@@ -73,7 +89,7 @@ export async function runTwinCell(env: CellEnv): Promise<Attempt> {
   let unregister: (() => void) | undefined;
   const t1 = Date.now();
   try {
-    proc = await startTwin({ binary, world, workDir: env.cellDir, sandbox: env.sandbox });
+    proc = await startTwin({ binary, world, workDir: env.cellDir, sandbox: env.sandbox, flash: flash.files });
     const p = proc;
     unregister = env.cleanup.add(`twin ${plan.id}`, () => p.kill());
     // The id the sketch really connects with (it may hard-code its own): the twin's MQTT libraries report it.
@@ -120,6 +136,26 @@ export async function sketchFolder(env: CellEnv): Promise<string | undefined> {
     }
   }
   return path.resolve(env.paths.root, rel);
+}
+
+/** The scenario's libraries folder (relative to its file), then `rig run --libraries`. */
+function librariesDirs(env: CellEnv): string[] {
+  const own = env.rv.librariesDir ? [path.resolve(path.dirname(env.plan.loaded.file), env.rv.librariesDir)] : [];
+  return [...own, ...(env.librariesDirs ?? [])];
+}
+
+/**
+ * The board's DHCP address: on the broker's LAN when the sketch connects to a private address there (a board on
+ * 192.168.0.x talks to 192.168.0.52), else the profile's.
+ */
+export function lanAddress(connect: string, fallback: string): string {
+  const quad = connect.split('.').map(Number);
+  const dotted = /^\d{1,3}(\.\d{1,3}){3}$/.test(connect) && quad.every((n) => n <= 255);
+  const [a, b] = quad as [number, number];
+  const lan = dotted && (a === 10 || (a === 192 && b === 168) || (a === 172 && b >= 16 && b <= 31));
+  if (!lan) return fallback;
+  const host = Number(fallback.split('.')[3]);
+  return `${quad[0]}.${quad[1]}.${quad[2]}.${host === quad[3] ? (host % 250) + 2 : host}`;
 }
 
 function firstLine(s: string): string {

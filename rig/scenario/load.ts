@@ -303,7 +303,41 @@ function crossCheck(s: Scenario): PathProblem[] {
   checkClient(s.client, ['client']);
   for (const [name, v] of Object.entries(s.variants)) checkClient(v, ['variants', name]);
   out.push(...portProblems(s));
+  const buildKeys = (b: Record<string, unknown> | undefined, p: PathKey[]): void => {
+    for (const k of Object.keys(b ?? {}))
+      if (k !== '*' && !s.boards.includes(k))
+        out.push({ path: [...p, k], message: `board "${k}" is not in boards (${s.boards.join(', ')}); or "*"` });
+  };
+  buildKeys(s.build, ['build']);
+  filePlaceholders(s.files, ['files'], known, out);
+  for (const [name, v] of Object.entries(s.variants)) {
+    buildKeys(v.build, ['variants', name, 'build']);
+    filePlaceholders(v.files, ['variants', name, 'files'], known, out);
+  }
   return out;
+}
+
+/** What a flash file may say: {{broker.ip}}, a PKI certificate or key as PEM text, or exactly one as DER bytes. */
+function filePlaceholders(
+  files: Record<string, string | null> | undefined,
+  at: PathKey[],
+  known: (name: string) => boolean,
+  out: PathProblem[],
+): void {
+  for (const [file, text] of Object.entries(files ?? {})) {
+    if (text === null) continue;
+    for (const m of text.matchAll(/\{\{\s*([^}\s]*)\s*\}\}/g)) {
+      const name = m[1]!;
+      const pki = /^pki\.([\w.-]+?)\.(crt|key|der|key\.der)$/.exec(name);
+      let problem: string | undefined;
+      if (name === 'broker.ip') problem = undefined;
+      else if (!pki) problem = `unknown placeholder {{${name}}} (have {{broker.ip}}, {{pki.NAME.crt|key|der|key.der}})`;
+      else if (!known(pki[1]!)) problem = `{{${name}}}: no certificate named "${pki[1]}" in pki`;
+      else if (pki[2]!.endsWith('der') && text.trim() !== m[0])
+        problem = `{{${name}}} is binary DER: it must be the whole content of the file, alone`;
+      if (problem) out.push({ path: [...at, file], message: problem });
+    }
+  }
 }
 
 /**

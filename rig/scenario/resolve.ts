@@ -1,5 +1,14 @@
 // Applies a variant to its scenario: the concrete PKI, broker and client settings one broker run uses.
-import type { BrokerSpec, CertSpec, ClientSpec, Expectation, PkiSpec, Scenario, VerbatimPki } from './schema.ts';
+import type {
+  BoardBuild,
+  BrokerSpec,
+  CertSpec,
+  ClientSpec,
+  Expectation,
+  PkiSpec,
+  Scenario,
+  VerbatimPki,
+} from './schema.ts';
 
 export interface ResolvedClient {
   connect: string;
@@ -16,6 +25,14 @@ export interface ResolvedClient {
   clock: { ntp: boolean; date?: string };
   hosts: Record<string, string | null>;
   config: Record<string, string | number | boolean>;
+  /** The board's WiFi as the scenario sets it (defaults come from the board profile). */
+  wifi: { ip?: string; connectMs?: number };
+}
+
+/** A board's build options in one cell: FQBN menu options and -D defines, merged from scenario and variant. */
+export interface ResolvedBuild {
+  fqbnOptions: Record<string, string>;
+  defines: string[];
 }
 
 export interface ResolvedVariant {
@@ -27,6 +44,14 @@ export interface ResolvedVariant {
   client: ResolvedClient;
   sketchFor(board: string, probe: string | undefined): string | undefined;
   expectationFor(board: string): Expectation | undefined;
+  /** "*" then the board's entry, scenario then variant: options by key, defines added in that order. */
+  buildFor(board: string): ResolvedBuild;
+  /** Library name → version to imitate (twin) and install (hardware). */
+  libraries: Record<string, string>;
+  /** The scenario's libraries folder as written (relative to the scenario file), if any. */
+  librariesDir?: string;
+  /** Flash path → content template (placeholders filled per cell: rig/target/flash-files.ts). */
+  files: Record<string, string>;
 }
 
 /** Replaces {{name}} placeholders from vars; unknown placeholders stay so later stages can fill them. */
@@ -91,7 +116,14 @@ export function resolveVariant(s: Scenario, variant: string, vars: Record<string
       Object.entries(c.hosts ?? {}).map(([k, a]) => [k, a === null ? null : substitute(a, vars)]),
     ),
     config: c.config ?? {},
+    wifi: { ...(c.wifi ?? {}) },
   };
+  const libraries = Object.fromEntries(
+    Object.entries({ ...(s.libraries ?? {}), ...(v.libraries ?? {}) }).map(([k, ver]) => [k, String(ver)]),
+  );
+  const files: Record<string, string> = {};
+  for (const [p, text] of Object.entries({ ...(s.files ?? {}), ...(v.files ?? {}) }))
+    if (text !== null) files[p] = text;
 
   return {
     scenario: s,
@@ -109,11 +141,27 @@ export function resolveVariant(s: Scenario, variant: string, vars: Record<string
       const byBoard = s.expect[variant];
       return byBoard?.[board] ?? byBoard?.['*'];
     },
+    buildFor(board) {
+      const layers = [s.build?.['*'], s.build?.[board], v.build?.['*'], v.build?.[board]];
+      return mergeBuilds(layers);
+    },
+    libraries,
+    ...(s.librariesDir ? { librariesDir: s.librariesDir } : {}),
+    files,
   };
 }
 
+function mergeBuilds(layers: (BoardBuild | undefined)[]): ResolvedBuild {
+  const out: ResolvedBuild = { fqbnOptions: {}, defines: [] };
+  for (const l of layers) {
+    for (const [k, val] of Object.entries(l?.fqbnOptions ?? {})) out.fqbnOptions[k] = String(val);
+    for (const d of l?.defines ?? []) if (!out.defines.includes(d)) out.defines.push(d);
+  }
+  return out;
+}
+
 function pickClient(v: Scenario['variants'][string]): Partial<ClientSpec> {
-  const { description: _d, pki: _p, broker: _b, sketch: _s, ...client } = v;
+  const { description: _d, pki: _p, broker: _b, sketch: _s, build: _u, libraries: _l, files: _f, ...client } = v;
   return client;
 }
 

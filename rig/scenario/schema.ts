@@ -192,6 +192,22 @@ export const ClockSpec = z
   })
   .strict();
 
+export const WifiSpec = z
+  .object({
+    ip: z
+      .string()
+      .regex(/^(\d{1,3}\.){3}\d{1,3}$/, 'a dotted quad')
+      .optional()
+      .describe("WiFi.localIP(): the board's DHCP address (default: in the broker's LAN, else the profile's)"),
+    connectMs: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe('How long the board takes to join the WiFi (board time; default from the board profile)'),
+  })
+  .strict();
+
 export const ClientSpec = z
   .object({
     connect: z
@@ -217,9 +233,63 @@ export const ClientSpec = z
       .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
       .optional()
       .describe('Extra SECRET_* values for arduino_secrets.h'),
+    wifi: WifiSpec.optional(),
   })
   .strict();
 export type ClientSpec = z.infer<typeof ClientSpec>;
+
+// ---------- The sketch's build and flash: board options, defines, library versions, files ----------
+const CMacro = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*(=.*)?$/, 'NAME or NAME=value, as -D takes it (e.g. MQTT_MAX_PACKET_SIZE=512)');
+
+export const BoardBuild = z
+  .object({
+    fqbnOptions: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9_]+$/, 'an FQBN menu name (DebugLevel, dbg, lvl)'),
+        z.union([z.string().regex(/^[A-Za-z0-9_]+$/, 'a menu value as boards.txt spells it'), z.number().int()]),
+      )
+      .optional()
+      .describe(
+        "Board menu options, as after the FQBN's third ':' (e.g. { DebugLevel: info } or { dbg: Serial, lvl: SSL }); " +
+          "they override the profile's FQBN, and reach the twin build and arduino-cli alike",
+      ),
+    defines: z
+      .array(CMacro)
+      .optional()
+      .describe('-D for every unit (core, libraries, sketch), like compiler.cpp.extra_flags on arduino-cli'),
+  })
+  .strict();
+export type BoardBuild = z.infer<typeof BoardBuild>;
+
+export const BuildSpec = z
+  .record(z.string(), BoardBuild)
+  .describe('board id (or "*" for every board) → its build options');
+
+export const LibraryPins = z
+  .record(
+    z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 _.-]*$/, 'a library name as library.properties spells it'),
+    z.union([z.string().regex(/^\d+(\.\d+){0,3}$/, 'a version like "2.7" or "0.1.8"'), z.number().nonnegative()]),
+  )
+  .describe(
+    'Library name → version (quote it: 2.10 is not 2.1): the version the twin imitates and hardware installs, ' +
+      'e.g. { PubSubClient: "2.7" }',
+  );
+
+/** A path in the board's flash file system (SPIFFS, LittleFS): "/ca.crt", "/certs/client.key". */
+export const FlashPath = z
+  .string()
+  .regex(/^\/?[A-Za-z0-9_.+@ -]+(\/[A-Za-z0-9_.+@ -]+)*$/, 'a flash path like "/ca.crt" (letters, digits, . _ - + @)')
+  .refine((p) => !p.split('/').includes('..') && !p.split('/').includes('.'), 'no "." or ".." segments');
+
+export const FilesSpec = z
+  .record(FlashPath, z.union([z.string(), z.null()]))
+  .describe(
+    'What the sketch reads from flash (SPIFFS/LittleFS), path → content: text with {{pki.NAME.crt}}, ' +
+      '{{pki.NAME.key}}, {{broker.ip}}, or exactly {{pki.NAME.der}} / {{pki.NAME.key.der}} for binary DER; ' +
+      "null removes a file a variant inherits. Adds to (and overrides) the sketch's data/ folder",
+  );
 
 // ---------- Variants and expectations ----------
 export const Variant = ClientSpec.extend({
@@ -240,6 +310,9 @@ export const Variant = ClientSpec.extend({
     .strict()
     .optional(),
   sketch: z.string().optional(),
+  build: BuildSpec.optional().describe("Merged over the scenario's build (options by key, defines added)"),
+  libraries: LibraryPins.optional().describe("Merged over the scenario's library pins"),
+  files: FilesSpec.optional().describe("Merged over the scenario's files (null removes one)"),
 }).strict();
 export type Variant = z.infer<typeof Variant>;
 
@@ -294,6 +367,16 @@ export const Scenario = z
       .optional()
       .describe("Sketch folder, or board → sketch folder; default: the board profile's probe sketch"),
     boards: z.array(z.string()).min(1),
+    build: BuildSpec.optional(),
+    libraries: LibraryPins.optional(),
+    librariesDir: z
+      .string()
+      .optional()
+      .describe(
+        'An arduino-cli libraries folder (relative to this file) whose portable libraries the twin compiles; ' +
+          "the twin's own WiFi, TLS and MQTT libraries take the place of the board's",
+      ),
+    files: FilesSpec.optional(),
     client: ClientSpec.default({}),
     variants: z.record(Id, Variant).default({ default: {} }),
     expect: z.record(z.string(), z.record(z.string(), Expectation)).describe('variant → board (or "*") → expectation'),

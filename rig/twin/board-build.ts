@@ -2,21 +2,36 @@
 // boards/<id>.yaml; this module only expands them.
 import path from 'node:path';
 import { loadBoard } from '../boards/load.ts';
-import type { TwinBuildFacts, TwinProfile } from '../boards/profile.ts';
+import type { HardwareProfile, TwinBuildFacts, TwinProfile } from '../boards/profile.ts';
 import { TwinBuildError } from './compile.ts';
 import type { TwinCore } from './hostcore.ts';
 
-/** The build options a board profile's twin section decides. */
+/** The build options a board profile decides. */
 export interface ProfileBuildOptions {
   core: TwinCore;
   debugLevel: number;
   build: TwinBuildFacts;
   defines: Record<string, string>;
+  /** The FQBN menus the twin honours and ignores (twin.menus, twin.ignoredMenus). */
+  menus: Pick<TwinProfile, 'menus' | 'ignoredMenus' | 'debugLevel'>;
+  /** The board's FQBN on hardware: its menu options are the twin's defaults too. */
+  fqbn?: string;
+  /** hardware.libraries as name → version: the versions the twin imitates when nothing else pins one. */
+  profileLibraries: Record<string, string>;
 }
 
-/** Everything of a profile's twin section that reaches the compiler, so a caller cannot drop a part of it. */
-export function profileBuildOptions(twin: TwinProfile): ProfileBuildOptions {
-  return { core: twin.core, debugLevel: twin.debugLevel, build: twin.build, defines: twin.defines };
+/** Everything of a profile that reaches the compiler, so a caller cannot drop a part of it. */
+export function profileBuildOptions(twin: TwinProfile, hardware?: HardwareProfile): ProfileBuildOptions {
+  const libs = Object.fromEntries((hardware?.libraries ?? []).map((l) => l.split('@') as [string, string]));
+  return {
+    core: twin.core,
+    debugLevel: twin.debugLevel,
+    build: twin.build,
+    defines: twin.defines,
+    menus: { menus: twin.menus, ignoredMenus: twin.ignoredMenus, debugLevel: twin.debugLevel },
+    ...(hardware ? { fqbn: hardware.fqbn } : {}),
+    profileLibraries: libs,
+  };
 }
 
 /**

@@ -26,6 +26,11 @@ export interface StartTwinOptions {
   startTimeoutMs?: number;
   /** Warning sink (default console.warn). */
   warn?: (msg: string) => void;
+  /**
+   * The board's flash file system (SPIFFS/LittleFS): path ("/ca.crt") → bytes. Written to a private folder outside
+   * the run folder (it may hold a private key) that the twin reads, removed when the twin exits.
+   */
+  flash?: Record<string, Buffer>;
 }
 
 export interface TwinExit {
@@ -82,7 +87,12 @@ export async function startTwin(o: StartTwinOptions): Promise<TwinProcess> {
   // Secure-element keys live in the PKI cache's private folder, which the sandbox user cannot read and the
   // sandbox does not show: give the twin private copies outside the run folder (reports never see them).
   const secrets = sandboxOk?.ok && parsed.eccSlots ? stageSecrets(parsed.eccSlots) : undefined;
-  const world = secrets ? { ...parsed, eccSlots: secrets.slots } : parsed;
+  const flashDir = o.flash && Object.keys(o.flash).length ? stageFlash(o.flash) : undefined;
+  const world = {
+    ...parsed,
+    ...(secrets ? { eccSlots: secrets.slots } : {}),
+    ...(flashDir ? { flashDir } : {}),
+  };
   writeFileSync(worldFile, JSON.stringify({ ...world, factsFile }, null, 2));
 
   let sandboxed = false;
@@ -93,7 +103,8 @@ export async function startTwin(o: StartTwinOptions): Promise<TwinProcess> {
     if (probe.ok) {
       sandboxed = true;
       command = 'bwrap';
-      args = sandboxArgs(path.resolve(o.binary), workDir, env, [path.dirname(factsFile)], secrets ? [secrets.dir] : []);
+      const readable = [...(secrets ? [secrets.dir] : []), ...(flashDir ? [flashDir] : [])];
+      args = sandboxArgs(path.resolve(o.binary), workDir, env, [path.dirname(factsFile)], readable);
     } else {
       warn(`twin: bubblewrap sandbox unavailable (${probe.reason}); running ${path.basename(o.binary)} unsandboxed`);
     }
@@ -105,6 +116,7 @@ export async function startTwin(o: StartTwinOptions): Promise<TwinProcess> {
   });
   trackChild(child);
   if (secrets) child.once('exit', () => rmSync(secrets.dir, { recursive: true, force: true }));
+  if (flashDir) child.once('exit', () => rmSync(flashDir, { recursive: true, force: true }));
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => {
     if (stderr.length < 65536) stderr += d;
@@ -232,4 +244,18 @@ function stageSecrets(slots: Record<string, string>): { dir: string; slots: Reco
     out[slot] = copy;
   }
   return { dir, slots: out };
+}
+
+/** The flash files in a fresh 0700 folder, one host file per flash path (the twin's core/host/twin_fs.cpp reads it). */
+function stageFlash(files: Record<string, Buffer>): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rig-twin-flash-'));
+  for (const [p, bytes] of Object.entries(files)) {
+    const rel = p.replace(/^\/+/, '');
+    if (!rel || rel.split('/').some((seg) => seg === '..' || seg === '.' || seg === ''))
+      throw new Error(`flash file "${p}": not a plain path`);
+    const file = path.join(dir, rel);
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    writeFileSync(file, bytes, { mode: 0o600 });
+  }
+  return dir;
 }

@@ -1,6 +1,6 @@
 // Features a twin cannot emulate faithfully, per board: a sketch using one fails to build with a clear message.
 // Sources: the built-in list below plus boards/twin/<board>/unsupported.json (board owners extend it).
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { TwinUnsupportedError } from './compile.ts';
@@ -64,4 +64,66 @@ export function checkUnsupported(files: SketchFile[], rules: UnsupportedRule[]):
       }
     }
   }
+}
+
+/** Where a compile or link failure happened, to tell the twin's gaps from the sketch's own mistakes. */
+export interface CompileContext {
+  /** User libraries in the build (a failure inside one means the library is not portable). */
+  libraries: { name: string; dir: string }[];
+  /** Classes the twin's headers declare (a missing member of one is the twin's gap, not a typo). */
+  twinClasses: ReadonlySet<string>;
+}
+
+const HOW_TO =
+  "give the library that provides it (rig run --libraries DIR, or the scenario's librariesDir), or run this " +
+  'scenario on hardware';
+
+/**
+ * A compiler or linker failure the twin, not the sketch, is to blame for: a header, a class member or a function its
+ * host core lacks, or a user library that does not build off the board. Read from the compiler's own words (GCC with
+ * LC_ALL=C); undefined for anything else (the sketch's own error stays a compile error).
+ */
+export function unsupportedFromCompiler(output: string, ctx: CompileContext): TwinUnsupportedError | undefined {
+  const header = /^(.*?):(\d+):\d+: fatal error: ([^:\s]+): No such file or directory$/m.exec(output);
+  if (header) {
+    const [, file, line, name] = header;
+    return new TwinUnsupportedError(`${file}:${line}: the twin has no ${name}; ${HOW_TO}`, name!, file!);
+  }
+  const member = /^(.*?):(\d+):\d+: error: '(?:class |struct )?([\w:]+)' has no member named '(\w+)'/m.exec(output);
+  if (member) {
+    const [, file, line, cls, name] = member;
+    const bare = cls!.split('::').pop()!;
+    if (ctx.twinClasses.has(bare))
+      return new TwinUnsupportedError(
+        `${file}:${line}: the twin's ${cls} has no ${name}() (a core or library version the twin imitates may lack it too)`,
+        `${cls}::${name}`,
+        file!,
+      );
+  }
+  const inLibrary = /^(.*?):(\d+):\d+: (?:fatal )?error: (.*)$/m.exec(output);
+  const lib = inLibrary && ctx.libraries.find((l) => inLibrary[1]!.startsWith(`${l.dir}/`));
+  if (inLibrary && lib)
+    return new TwinUnsupportedError(
+      `the library ${lib.name} (${lib.dir}) does not build on the twin: ${inLibrary[1]}:${inLibrary[2]}: ${inLibrary[3]}`,
+      lib.name,
+      inLibrary[1]!,
+    );
+  // A member a twin header declares but its host core never defines (an API the twin only half has).
+  const undef = /undefined reference to `(?:[\w:]+::)?(\w+)::(~?\w+)\(/.exec(output);
+  if (undef && ctx.twinClasses.has(undef[1]!))
+    return new TwinUnsupportedError(`the twin's ${undef[1]} has no ${undef[2]}() (the link needs it)`, undef[0]!, '');
+  return undefined;
+}
+
+/** Class and struct names the twin's headers declare (board, core and its libraries), for unsupportedFromCompiler. */
+export async function twinClassNames(dirs: readonly string[]): Promise<Set<string>> {
+  const names = new Set<string>();
+  for (const dir of dirs) {
+    const entries = await readdir(dir).catch(() => [] as string[]);
+    for (const f of entries.filter((e) => /\.(h|hpp)$/.test(e))) {
+      const text = await readFile(path.join(dir, f), 'utf8');
+      for (const m of text.matchAll(/\b(?:class|struct)\s+(\w+)\s*(?:final\s*)?[:{]/g)) names.add(m[1]!);
+    }
+  }
+  return names;
 }

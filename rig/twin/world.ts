@@ -18,6 +18,18 @@ export const TwinWorld = z
     coreVersion: z.string().regex(/^\d+\.\d+(\.\d+)?/, 'version like 2.0.17'),
     debugLevel: z.number().int().min(0).max(5).describe('ESP32 Core Debug Level'),
     factsFile: z.string().optional().describe('absolute path; launch.ts fills it in when absent'),
+    bootMs: z.number().int().min(0).optional().describe("millis() when setup() starts (the board's boot time)"),
+    wifiConnectMs: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe('Board time WiFi takes to come up; delay() passes it without waiting'),
+    localIP: z.string().regex(ipv4, 'dotted quad').optional().describe("WiFi.localIP(): the board's DHCP address"),
+    flashDir: z
+      .string()
+      .optional()
+      .describe('absolute folder with the flash file system (SPIFFS/LittleFS) files; launch.ts fills it from `flash`'),
     eccSlots: z
       .record(z.string().regex(/^(\d|1[0-5])$/, 'ECC508 slot 0..15'), z.string().min(1))
       .optional()

@@ -15,6 +15,8 @@ import {
 import type { Scenario } from '../../scenario/schema.ts';
 import { projectPaths, type ProjectPaths } from '../../project.ts';
 import { UsageError } from '../args.ts';
+import { buildProblems } from '../../twin/scenario-check.ts';
+import { loadLibraryTable } from '../../twin/library-table.ts';
 
 export async function allScenarioFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -96,7 +98,12 @@ export async function loadScenarios(
       else throw e;
     }
   }
-  for (const l of loaded) problems.push(...(await unknownBoards(l, profiles)));
+  const table = await loadLibraryTable();
+  for (const l of loaded) {
+    problems.push(...(await unknownBoards(l, profiles)));
+    const build = buildProblems(l.scenario, profiles, table);
+    if (build.length) problems.push(...positionProblems(await readFile(l.file, 'utf8'), l.file, build));
+  }
   const ids = new Map<string, string>();
   for (const l of loaded) {
     const prev = ids.get(l.scenario.id);

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { command } from '../command.ts';
@@ -37,6 +38,11 @@ export const runCommand = command(
       timeout: { type: 'string', help: 'Default per-cell timeout in ms', default: '20000' },
       watchdog: { type: 'string', help: 'Stop the whole run after this many ms' },
       'no-sandbox': { type: 'boolean', help: 'Run twins without bubblewrap' },
+      libraries: {
+        type: 'string',
+        multiple: true,
+        help: "An arduino-cli libraries folder (e.g. ~/Arduino/libraries) whose portable libraries twins compile with the sketch; the twin's own WiFi, TLS and MQTT libraries take the place of the board's (repeatable)",
+      },
       'last-failed': {
         type: 'boolean',
         help: 'Only the cells that failed or errored in the last run (reports/latest)',
@@ -141,6 +147,7 @@ export const runCommand = command(
       process.stderr.write(`rig run: ${missingToolsMessage(bad)}\n`);
       return EXIT.infra;
     }
+    const librariesDirs = await libraryFolders(list(p, 'libraries'));
     const outArg = str(p, 'out');
     const progress = terminalProgress(process.stderr, planned, {
       quiet: bool(p, 'quiet'),
@@ -165,6 +172,7 @@ export const runCommand = command(
       ...(str(p, 'watchdog') ? { watchdogMs: int(p, 'watchdog', 0) } : {}),
       args: process.argv.slice(2),
       ...(hw ? { hardware: hw.run, hardwareBrokerIp: hw.brokerIp } : {}),
+      librariesDirs,
     });
     progress.close();
     const rel = path.relative(process.cwd(), runDir);
@@ -179,3 +187,17 @@ export const runCommand = command(
     return exitCode === 130 ? EXIT.interrupted : exitCode;
   },
 );
+
+/** `--libraries` folders, resolved from where they were typed; a folder that is not there is a usage error. */
+async function libraryFolders(args: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const a of args) {
+    const dir = path.resolve(a.replace(/^~(?=$|\/)/, os.homedir()));
+    const ok = await stat(dir)
+      .then((s) => s.isDirectory())
+      .catch(() => false);
+    if (!ok) throw new UsageError(`--libraries ${a}: no such folder`);
+    out.push(dir);
+  }
+  return out;
+}
