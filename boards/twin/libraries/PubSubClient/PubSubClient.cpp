@@ -307,10 +307,15 @@ bool PubSubClient::loop() {
   return true;
 }
 
-bool PubSubClient::publish(const char* topic, const char* payload) {
-  return publish(topic, (const uint8_t*)payload, payload ? (unsigned int)strnlen(payload, bufferSize_) : 0, false);
-}
+bool PubSubClient::publish(const char* topic, const char* payload) { return publish(topic, payload, false); }
 bool PubSubClient::publish(const char* topic, const char* payload, bool retained) {
+  // 2.8 measures the text with strnlen(…, bufferSize) (PubSubClient.cpp:441 at v2.8), 2.7 with strlen (:373 at
+  // v2.7): either way a text that does not fit is refused; the side channel gets its real size.
+  size_t real = payload ? strlen(payload) : 0;
+  if (connected() && topic && (size_t)bufferSize_ < MQTT_MAX_HEADER_SIZE + 2 + strlen(topic) + real) {
+    tooLarge("publish", MQTT_MAX_HEADER_SIZE + 2 + strlen(topic) + real);
+    return false;
+  }
   return publish(topic, (const uint8_t*)payload, payload ? (unsigned int)strnlen(payload, bufferSize_) : 0, retained);
 }
 bool PubSubClient::publish(const char* topic, const uint8_t* payload, unsigned int plength) { return publish(topic, payload, plength, false); }
