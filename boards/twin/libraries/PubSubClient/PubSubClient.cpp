@@ -110,7 +110,7 @@ bool PubSubClient::connect(const char* id, const char* user, const char* pass, c
     if (i == 0 || parts[i]) need += 2 + strlen(parts[i] ? parts[i] : "");
   const uint16_t logical = bufferSize_;
   if (need > bufferSize_) {
-    tooLarge("connect", need - MQTT_MAX_HEADER_SIZE);
+    tooLarge("connect", need);  // what the library compares: the packet and its 5 reserved header bytes
     if (TWIN_PUBSUBCLIENT_VERSION >= 20700) { client_->stop(); return false; }
     resize((uint16_t)need);  // 2.6 writes on past its array; the twin gives the bytes somewhere to go
   }
