@@ -5,6 +5,7 @@ import { cp, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/pro
 import { basename, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import type { BoardProfile, HardwareProfile } from '../boards/profile.ts';
+import { parseFqbn, withOptions } from '../boards/fqbn.ts';
 import { runCli, toolOutput, type CliResult } from './cli.ts';
 import { InfraError } from './errors.ts';
 import { acquireLock } from './lock.ts';
@@ -85,6 +86,10 @@ export interface BuildRequest {
   cacheDir: string;
   /** Name from hardware.fqbnVariants (e.g. "ssl-debug"). */
   fqbnVariant?: string;
+  /** The cell's board menu options (scenario build.<board>.fqbnOptions), over the profile's and the variant's. */
+  fqbnOptions?: Record<string, string>;
+  /** -D for every unit (scenario build.<board>.defines), through the platform's compiler.{c,cpp}.extra_flags hooks. */
+  defines?: string[];
   cli?: string;
   signal?: AbortSignal;
   /** Cold ESP32 builds take minutes (docs/tool-facts.md §3): default 15 min. */
@@ -98,27 +103,39 @@ export function hardwareOf(profile: BoardProfile): HardwareProfile {
   return profile.hardware;
 }
 
-/** The FQBN with a named option variant merged in (options after the third ':' are comma separated). */
-export function fqbnFor(hw: HardwareProfile, variant?: string): string {
-  if (!variant) return hw.fqbn;
-  const extra = hw.fqbnVariants[variant];
-  if (!extra)
-    throw new InfraError(
-      'generic',
-      `unknown fqbn variant "${variant}" (known: ${Object.keys(hw.fqbnVariants).join(', ') || 'none'})`,
-    );
-  const parts = hw.fqbn.split(':');
-  const opts = new Map(
-    (parts[3] ?? '')
-      .split(',')
-      .filter(Boolean)
-      .map((kv) => kv.split('=') as [string, string]),
-  );
-  for (const kv of extra.split(',')) {
-    const [k, v] = kv.split('=');
-    opts.set(k, v);
+/**
+ * The FQBN with a named option variant and then a cell's own options merged in (options after the third ':' are
+ * comma separated; a later one replaces the same menu's earlier value).
+ */
+export function fqbnFor(hw: HardwareProfile, variant?: string, options?: Record<string, string>): string {
+  let extra: Record<string, string> = {};
+  if (variant) {
+    const text = hw.fqbnVariants[variant];
+    if (!text)
+      throw new InfraError(
+        'generic',
+        `unknown fqbn variant "${variant}" (known: ${Object.keys(hw.fqbnVariants).join(', ') || 'none'})`,
+      );
+    extra = parseFqbn(`a:b:c:${text}`).options;
   }
-  return [...parts.slice(0, 3), [...opts].map(([k, v]) => `${k}=${v}`).join(',')].join(':');
+  return withOptions(hw.fqbn, extra, options);
+}
+
+/**
+ * arduino-cli --build-property arguments for extra defines: compiler.c.extra_flags and compiler.cpp.extra_flags are the
+ * platform specification's empty user hooks on every compile line (esp32 1.0.4 platform.txt:56,59 used at :65,:68;
+ * esp8266 3.1.2 platform.txt:106,109 used at :131,:134; docs/upstream-sources.md §9), unlike build.extra_flags, which
+ * cores fill themselves.
+ */
+export function defineProperties(defines: readonly string[] | undefined): string[] {
+  if (!defines?.length) return [];
+  const flags = defines.map((d) => `-D${d}`).join(' ');
+  return [
+    '--build-property',
+    `compiler.c.extra_flags=${flags}`,
+    '--build-property',
+    `compiler.cpp.extra_flags=${flags}`,
+  ];
 }
 
 /** Sketch files that go into the image (the generated secrets header and build outputs excluded). */
@@ -137,7 +154,7 @@ async function sketchFiles(dir: string): Promise<string[]> {
 }
 
 export async function imageHash(
-  req: Pick<BuildRequest, 'profile' | 'sketchDir' | 'secretsHeader' | 'fqbnVariant'>,
+  req: Pick<BuildRequest, 'profile' | 'sketchDir' | 'secretsHeader' | 'fqbnVariant' | 'fqbnOptions' | 'defines'>,
 ): Promise<string> {
   const hw = hardwareOf(req.profile);
   const h = createHash('sha256');
@@ -146,7 +163,9 @@ export async function imageHash(
     h.update('\0');
   };
   field('rig-image-v1');
-  field(fqbnFor(hw, req.fqbnVariant));
+  field(fqbnFor(hw, req.fqbnVariant, req.fqbnOptions));
+  // Absent defines add nothing, so every image built before they existed keeps its hash.
+  if (req.defines?.length) field(`defines:${req.defines.join(' ')}`);
   field(`${hw.core.id}@${hw.core.version}`);
   for (const lib of [...hw.libraries].sort()) field(lib);
   for (const f of await sketchFiles(req.sketchDir)) {
@@ -162,7 +181,7 @@ export async function buildImage(req: BuildRequest): Promise<BuildInfo> {
   const hw = hardwareOf(req.profile);
   const sketchDir = resolve(req.sketchDir);
   const sketchName = basename(sketchDir);
-  const fqbn = fqbnFor(hw, req.fqbnVariant);
+  const fqbn = fqbnFor(hw, req.fqbnVariant, req.fqbnOptions);
   const hash = await imageHash({ ...req, sketchDir });
   const imageDir = resolve(req.cacheDir, hash);
   const infoFile = join(imageDir, 'build-info.json');
@@ -184,7 +203,18 @@ export async function buildImage(req: BuildRequest): Promise<BuildInfo> {
       await cp(join(sketchDir, f), join(sketchPath, f), { recursive: true });
     await writeFile(join(sketchPath, SECRETS), req.secretsHeader, { mode: 0o600 });
 
-    const args = ['compile', '--fqbn', fqbn, '--build-path', buildDir, '--warnings', 'default', '--json', sketchPath];
+    const args = [
+      'compile',
+      '--fqbn',
+      fqbn,
+      '--build-path',
+      buildDir,
+      ...defineProperties(req.defines),
+      '--warnings',
+      'default',
+      '--json',
+      sketchPath,
+    ];
     const r = await runCli(args, { cli: req.cli, signal: req.signal, timeoutMs: req.timeoutMs ?? 15 * 60_000 });
     const json = parseCompileOutput(r);
     const info: z.infer<typeof BuildInfo> = {

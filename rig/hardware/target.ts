@@ -32,6 +32,9 @@ export interface HardwareCellOptions {
   binding?: SerialBinding;
   list?: () => Promise<AttachedPort[]>;
   fqbnVariant?: string;
+  /** The cell's board menu options and extra defines (scenario build.<board>), as the twin gets them. */
+  fqbnOptions?: Record<string, string>;
+  defines?: string[];
   forceFlash?: boolean;
   cellId?: string;
   log?: (line: string) => void;
@@ -121,6 +124,8 @@ export async function runOnHardware(o: HardwareCellOptions): Promise<HardwareCel
         sketchDir: o.sketchDir,
         secretsHeader,
         fqbnVariant: o.fqbnVariant,
+        ...(o.fqbnOptions ? { fqbnOptions: o.fqbnOptions } : {}),
+        ...(o.defines ? { defines: o.defines } : {}),
         cacheDir: join(stateDir, 'images'),
         cli: o.cli,
         signal: o.signal,
@@ -147,7 +152,7 @@ export async function runOnHardware(o: HardwareCellOptions): Promise<HardwareCel
       upload = await timed('flash', () =>
         uploadImage({
           port,
-          fqbn: fqbnFor(hw, o.fqbnVariant),
+          fqbn: fqbnFor(hw, o.fqbnVariant, o.fqbnOptions),
           buildDir: build.buildDir,
           cli: o.cli,
           signal: o.signal,

@@ -46,6 +46,8 @@ export async function hardwareRunner(o: HardwareRunnerOptions = {}): Promise<Har
           timings: {},
         };
       const wifi = wifiFromEnv(o.env);
+      const missing = hardwareGap(env);
+      if (missing) return { outcome: { kind: 'build/unsupported', detail: missing }, serial: [], timings: {} };
       const sketchDir = await sketchFolder(env);
       if (!sketchDir) return { outcome: { kind: 'none' }, serial: [], infraError: 'no sketch', timings: {} };
       const base = {
@@ -80,8 +82,11 @@ export async function hardwareRunner(o: HardwareRunnerOptions = {}): Promise<Har
             })
           ).header;
       }
+      const build = env.rv.buildFor(env.plan.board.id);
       const cell = await runOnHardware({
         profile: env.plan.board,
+        fqbnOptions: build.fqbnOptions,
+        defines: build.defines,
         board: candidates,
         sketchDir,
         secretsHeader: header,
@@ -112,4 +117,19 @@ export async function hardwareRunner(o: HardwareRunnerOptions = {}): Promise<Har
       }
     },
   };
+}
+
+/**
+ * What a scenario asks that the hardware path cannot do yet: flash files (a file system image to upload with
+ * mkspiffs/mklittlefs and esptool) and a library version other than the one the profile installs (arduino-cli
+ * installs one version per sketchbook). The cell is skipped with the reason instead of running something else.
+ */
+function hardwareGap(env: CellEnv): string | undefined {
+  if (Object.keys(env.rv.files).length)
+    return "the scenario's flash files need a file system image upload, which the hardware target does not do yet";
+  const installed = Object.fromEntries((env.plan.board.hardware?.libraries ?? []).map((l) => l.split('@')));
+  for (const [name, version] of Object.entries(env.rv.libraries))
+    if (installed[name] !== undefined && installed[name] !== version)
+      return `the scenario pins ${name} ${version}; the ${env.plan.board.id} profile installs ${name}@${installed[name]}`;
+  return undefined;
 }

@@ -89,8 +89,11 @@ export function unsupportedFromCompiler(output: string, ctx: CompileContext): Tw
     const [, file, line, name] = header;
     return new TwinUnsupportedError(`${file}:${line}: the twin has no ${name}; ${HOW_TO}`, name!, file!);
   }
-  const member = /^(.*?):(\d+):\d+: error: '(?:class |struct )?([\w:]+)' has no member named '(\w+)'/m.exec(output);
-  if (member) {
+  const member = /^(.*?):(\d+):\d+: error: '(?:class |struct )?([\w:]+)' has no member named '(\w+)'(.*)$/m.exec(
+    output,
+  );
+  // "…; did you mean 'begin'?" is the compiler's word for a typo: the sketch's own error, not the twin's gap.
+  if (member && !/did you mean/.test(member[5]!)) {
     const [, file, line, cls, name] = member;
     const bare = cls!.split('::').pop()!;
     if (ctx.twinClasses.has(bare))

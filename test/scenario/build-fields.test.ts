@@ -13,6 +13,7 @@ import { projectPaths } from '../../rig/project.ts';
 import { parseScenarioText, ScenarioError } from '../../rig/scenario/load.ts';
 import { resolveVariant } from '../../rig/scenario/resolve.ts';
 import { flashFiles } from '../../rig/target/flash-files.ts';
+import { defineProperties, fqbnFor } from '../../rig/hardware/build.ts';
 
 const BASE = `version: 1
 id: build-demo
@@ -177,6 +178,18 @@ describe('scenario: build options, library pins, flash files', () => {
       debugLevel: 1,
       defines: ['DEBUG_ESP_PORT=Serial', 'DEBUG_ESP_SSL', 'DEBUG_ESP_TLS_MEM'],
     });
+    // Hardware gets the same options in its FQBN and the defines through the platform's extra_flags hooks.
+    assert.equal(
+      fqbnFor(esp8266.hardware!, 'ssl-debug', { lvl: 'SSLTLS_MEM', eesz: '4M2M' }),
+      'esp8266:esp8266:nodemcuv2:dbg=Serial,lvl=SSLTLS_MEM,eesz=4M2M',
+    );
+    assert.deepEqual(defineProperties(['MQTT_MAX_PACKET_SIZE=512', 'X']), [
+      '--build-property',
+      'compiler.c.extra_flags=-DMQTT_MAX_PACKET_SIZE=512 -DX',
+      '--build-property',
+      'compiler.cpp.extra_flags=-DMQTT_MAX_PACKET_SIZE=512 -DX',
+    ]);
+    assert.deepEqual(defineProperties([]), []);
     // Every option a profile itself uses (its FQBN and named variants) is one its twin knows.
     for (const b of boards.values()) {
       if (!b.twin || !b.hardware) continue;
