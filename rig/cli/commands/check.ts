@@ -7,7 +7,7 @@ import { loadBoards } from '../../boards/load.ts';
 import { BoardProfile } from '../../boards/profile.ts';
 import { QuarantineFile } from '../../runner/quarantine.ts';
 import { projectPaths } from '../../project.ts';
-import { unknownBoards } from './context.ts';
+import { profileProblems } from './context.ts';
 
 export const checkCommand = command(
   {
@@ -41,7 +41,7 @@ export const checkCommand = command(
           const boards = await boardProfiles();
           // A broken profile in boards/ is reported once, with its own position, not against every scenario.
           if (boards instanceof ScenarioError) throw boards;
-          const unknown = await unknownBoards(loaded, boards);
+          const unknown = await profileProblems(loaded, boards);
           if (unknown.length) throw new ScenarioError(unknown);
         }
         process.stdout.write(`ok  ${file}\n`);

@@ -16,7 +16,7 @@ import type { Scenario } from '../../scenario/schema.ts';
 import { projectPaths, type ProjectPaths } from '../../project.ts';
 import { UsageError } from '../args.ts';
 import { buildProblems } from '../../twin/scenario-check.ts';
-import { loadLibraryTable } from '../../twin/library-table.ts';
+import { loadLibraryTable, type LibraryTable } from '../../twin/library-table.ts';
 
 export async function allScenarioFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -99,11 +99,7 @@ export async function loadScenarios(
     }
   }
   const table = await loadLibraryTable();
-  for (const l of loaded) {
-    problems.push(...(await unknownBoards(l, profiles)));
-    const build = buildProblems(l.scenario, profiles, table);
-    if (build.length) problems.push(...positionProblems(await readFile(l.file, 'utf8'), l.file, build));
-  }
+  for (const l of loaded) problems.push(...(await profileProblems(l, profiles, table)));
   const ids = new Map<string, string>();
   for (const l of loaded) {
     const prev = ids.get(l.scenario.id);
@@ -138,6 +134,20 @@ export async function unknownBoards(
   });
   if (bad.length === 0) return [];
   return positionProblems(await readFile(l.file, 'utf8'), l.file, bad);
+}
+
+/**
+ * What only the profiles and the twin's library table can check in a scenario: boards with no profile, FQBN menu
+ * options and library versions the twin does not know.
+ */
+export async function profileProblems(
+  l: LoadedScenario,
+  profiles: ReadonlyMap<string, BoardProfile>,
+  table?: LibraryTable,
+): Promise<Problem[]> {
+  const build = buildProblems(l.scenario, profiles, table ?? (await loadLibraryTable()));
+  const positioned = build.length ? positionProblems(await readFile(l.file, 'utf8'), l.file, build) : [];
+  return [...(await unknownBoards(l, profiles)), ...positioned];
 }
 
 /** `--boards` ids must name profiles: an unknown one would silently select no cell and pass. */
