@@ -67,7 +67,7 @@ describe('forum setups as scenarios, on twins', function () {
         'pubsubclient-packet-too-large/broken/esp8266': 'pass mqtt/packet-too-large pubsubclient-too-large:publish',
         'pubsubclient-packet-too-large/define-in-sketch/esp8266':
           'pass mqtt/packet-too-large pubsubclient-too-large:publish',
-        'pubsubclient-packet-too-large/build-define/esp8266': 'pass connected',
+        'pubsubclient-packet-too-large/fixed/esp8266': 'pass connected',
         'pubsubclient-packet-too-large/v2.8-default/esp8266':
           'pass mqtt/packet-too-large pubsubclient-too-large:publish',
         'pubsubclient-packet-too-large/v2.8-set-buffer/esp8266': 'pass connected',
