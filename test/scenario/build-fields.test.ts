@@ -14,6 +14,7 @@ import { parseScenarioText, ScenarioError } from '../../rig/scenario/load.ts';
 import { resolveVariant } from '../../rig/scenario/resolve.ts';
 import { flashFiles } from '../../rig/target/flash-files.ts';
 import { defineProperties, fqbnFor } from '../../rig/hardware/build.ts';
+import { lanAddress } from '../../rig/runner/twin-target.ts';
 
 const BASE = `version: 1
 id: build-demo
@@ -196,6 +197,15 @@ describe('scenario: build options, library pins, flash files', () => {
       const variants = Object.values(b.hardware.fqbnVariants).map((v) => parseFqbn(`a:b:c:${v}`).options);
       for (const o of [profileOptions(b), ...variants]) menuEffects(b.twin, o, b.id);
     }
+  });
+
+  it("the board's DHCP address defaults to the broker's LAN when the sketch connects to a private address", () => {
+    assert.equal(lanAddress('192.168.0.52', '192.168.1.50'), '192.168.0.50');
+    assert.equal(lanAddress('10.1.2.3', '192.168.1.51'), '10.1.2.51');
+    assert.equal(lanAddress('172.20.0.50', '192.168.1.50'), '172.20.0.52'); // never the broker's own address
+    assert.equal(lanAddress('127.0.0.1', '192.168.1.50'), '192.168.1.50');
+    assert.equal(lanAddress('broker.example.test', '192.168.1.50'), '192.168.1.50');
+    assert.equal(lanAddress('8.8.8.8', '192.168.1.50'), '192.168.1.50');
   });
 
   it('flash files: PEM text, DER bytes as openssl writes them, {{broker.ip}}, the sketch data/ folder under them', async () => {
