@@ -146,11 +146,11 @@ async function benchTwin(tmp: string): Promise<void> {
 
 async function benchMatrix(tmp: string): Promise<void> {
   const { runMatrix } = await import('../runner/run.ts');
-  const { loadScenarios, allScenarioFiles } = await import('../cli/commands/context.ts');
+  const { loadScenarios, allScenarioFiles } = await import('../scenario/files.ts');
   const { createProgress } = await import('../runner/progress.ts');
   const boards = await loadBoards(paths.boards);
   const files = (await allScenarioFiles(paths.scenarios)).filter((f) => f.includes(`${path.sep}seeds${path.sep}`));
-  const scenarios = await loadScenarios(files);
+  const scenarios = await loadScenarios(files, boards);
   const run = async (jobs: number, label: string): Promise<{ ms: number; cells: number; overhead: number }> => {
     const [r, t] = await timed(() =>
       runMatrix({

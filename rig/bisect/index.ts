@@ -17,7 +17,8 @@ import { resolveVariant } from '../scenario/resolve.ts';
 import { certEntries, Scenario, type ClientSpec, type Variant } from '../scenario/schema.ts';
 import { checkedName } from '../diagnose/rules.ts';
 import { combine, generateCandidates, mirrorPki, type Candidate } from './candidates.ts';
-import { UsageError } from '../cli/args.ts';
+import { UsageError } from '../errors.ts';
+import { usesPlaceholder } from '../format/index.ts';
 
 export const Trial = z.object({
   changes: z.array(z.string()).describe('Candidate ids'),
@@ -167,7 +168,7 @@ export async function bisect(o: BisectOptions): Promise<BisectReport> {
   // The twin's broker is 127.0.0.1; the scenario says {{broker.ip}}: show the user their broker's address.
   const template = variantDef.connect ?? s.client.connect ?? '{{broker.ip}}';
   const checkedLabel =
-    /\{\{\s*broker\.ip\s*\}\}/.test(template) && name === VARS['broker.ip']
+    usesPlaceholder(template, 'broker.ip') && name === VARS['broker.ip']
       ? "the broker's address ({{broker.ip}})"
       : undefined;
   // Assigned once below, after report() (which reads it) is defined.

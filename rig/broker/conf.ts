@@ -3,6 +3,7 @@
 import { basename } from 'node:path';
 import type { BrokerSpec } from '../scenario/schema.ts';
 import type { StagedFiles } from './files.ts';
+import { fillTemplate, leadingPlaceholder, placeholders, usesPlaceholder } from '../format/index.ts';
 
 export interface RenderedConf {
   text: string;
@@ -10,25 +11,12 @@ export interface RenderedConf {
   notes: string[];
 }
 
-/** Logical listener ports a spec asks for (listener lines, `port`, {{port.N}}; 1883 for a conf without any). */
-export function logicalPorts(spec: BrokerSpec): number[] {
-  if (spec.conf === undefined) return [...new Set((spec.listeners ?? []).map((l) => l.port))];
-  const ports = new Set<number>();
-  for (const m of spec.conf.matchAll(/\{\{\s*port\.(\d+)\s*\}\}/g)) ports.add(Number(m[1]));
-  for (const line of spec.conf.split('\n')) {
-    const m = /^\s*(?:listener|port)\s+(\d+)\b/.exec(line);
-    if (m) ports.add(Number(m[1]));
-  }
-  if (ports.size === 0) ports.add(1883);
-  return [...ports];
-}
-
 /** Does this conf (verbatim) name a password file or ACL file (so staging must create one)? */
 export function confNeeds(spec: BrokerSpec): { passwd: boolean; acl: boolean } {
   const c = spec.conf ?? '';
   return {
-    passwd: /\{\{\s*passwd\s*\}\}|^\s*password_file\s/m.test(c),
-    acl: /\{\{\s*acl\s*\}\}|^\s*acl_file\s/m.test(c),
+    passwd: usesPlaceholder(c, 'passwd') || /^\s*password_file\s/m.test(c),
+    acl: usesPlaceholder(c, 'acl') || /^\s*acl_file\s/m.test(c),
   };
 }
 
@@ -39,7 +27,7 @@ export function keyWanted(spec: BrokerSpec): (name: string, keyFileName: string)
     return (name) => names.has(name);
   }
   const conf = spec.conf;
-  const named = new Set([...conf.matchAll(/\{\{\s*pki\.([A-Za-z0-9._-]+)\.key\s*\}\}/g)].map((m) => m[1]));
+  const named = new Set(placeholders(conf).flatMap((n) => /^pki\.(.+)\.key$/.exec(n)?.[1] ?? []));
   const keyFiles = new Set([...conf.matchAll(/^\s*keyfile\s+(\S+)/gm)].map((m) => basename(m[1])));
   return (name, keyFileName) => named.has(name) || keyFiles.has(keyFileName) || keyFiles.has(`${name}.key`);
 }
@@ -139,7 +127,7 @@ export function renderVerbatimConf(
   vars: Record<string, string> = {},
 ): RenderedConf {
   const notes: string[] = [];
-  const placeholder = (key: string): string => {
+  const placeholder = (key: string): string | undefined => {
     let m: RegExpExecArray | null;
     if ((m = /^pki\.([A-Za-z0-9._-]+)\.(crt|key)$/.exec(key))) {
       const c = certOf(files, m[1], `broker.conf {{${key}}}`);
@@ -150,10 +138,12 @@ export function renderVerbatimConf(
     if ((m = /^port\.(\d+)$/.exec(key))) return String(realPort(ports, Number(m[1]), `broker.conf {{${key}}}`));
     if (key === 'passwd' && files.passwd) return files.passwd;
     if (key === 'acl' && files.acl) return files.acl;
-    if (key in vars) return vars[key];
-    throw new Error(`broker.conf: unknown placeholder {{${key}}}`);
+    return Object.hasOwn(vars, key) ? vars[key] : undefined;
   };
-  const substitute = (text: string) => text.replace(/\{\{\s*([^}\s]+)\s*\}\}/g, (_, k: string) => placeholder(k));
+  const substitute = (text: string) =>
+    fillTemplate(text, placeholder, (key) => {
+      throw new Error(`broker.conf: unknown placeholder {{${key}}}`);
+    });
   const out: string[] = [];
   let hasListener = false;
   let logDests = 0;
@@ -167,7 +157,7 @@ export function renderVerbatimConf(
   for (const raw of conf.split('\n')) {
     const line = substitute(raw.replace(/\r$/, ''));
     // "listener {{port.N}}" names its logical port in the placeholder.
-    const portPlaceholder = /^\s*(?:listener|port)\s+\{\{\s*port\.(\d+)\s*\}\}/.exec(raw);
+    const portPlaceholder = /^port\.(\d+)$/.exec(leadingPlaceholder(raw.replace(/^\s*(?:listener|port)\s+/, '')) ?? '');
     const m = /^(\s*)([A-Za-z_][A-Za-z0-9_.]*)(?:\s+(.*))?$/.exec(line);
     if (!m || line.trim().startsWith('#')) {
       out.push(line);

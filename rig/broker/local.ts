@@ -1,15 +1,16 @@
 // Provider `local`: Debian's /usr/sbin/mosquitto as a child process on free ports.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BrokerSpec } from '../scenario/schema.ts';
-import { confNeeds, keyWanted, logicalPorts, renderConf } from './conf.ts';
+import { confNeeds, keyWanted, renderConf } from './conf.ts';
+import { logicalPorts } from '../scenario/ports.ts';
 import { chownTree, mosquittoIds, stageBrokerFiles, traversableBy } from './files.ts';
 import { LogCapture } from './log-capture.ts';
 import { versionFromLine } from './log.ts';
 import { register } from './registry.ts';
+import { ProcessStartError, startManaged, type ManagedProcess, type ProcessExit } from '../process/index.ts';
 import { BrokerStartError, type BrokerHandle, type BrokerPki } from './types.ts';
 
 export const MOSQUITTO_BIN = '/usr/sbin/mosquitto';
@@ -117,57 +118,39 @@ async function startOnce(spec: BrokerSpec, pki: BrokerPki, opts: LocalOptions): 
   const logFile = join(workDir, 'broker.log');
   const t0 = Date.now();
   const log = new LogCapture(logFile, t0);
-  const child = spawn(cmd, args, { cwd: hostDir, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.setEncoding('utf8').on('data', (c: string) => log.push(c));
-  child.stderr?.setEncoding('utf8').on('data', (c: string) => log.push(c));
-  const exited = new Promise<number | null>((res) => {
-    // 'close' (not 'exit'): fires after the pipes are drained, so the log tail is complete.
-    child.on('close', (code, signal) => res(code ?? (signal ? -1 : null)));
-    child.on('error', () => res(-1));
-  });
-  const unregister = register({
-    stop: () => stop(),
-    killSync: () => {
-      child.kill('SIGKILL');
-    },
-  });
-
-  let readyLine: string;
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 10_000;
+  let proc: ManagedProcess;
   try {
-    readyLine = await Promise.race([
-      log.waitForLog(READY, opts.readyTimeoutMs ?? 10_000),
-      exited.then((code) => {
-        throw new Error(`exit ${code}`);
-      }),
-    ]);
+    proc = await startManaged({
+      command: cmd,
+      args,
+      cwd: hostDir,
+      ready: { line: READY, timeoutMs: readyTimeoutMs },
+      // mosquitto 2.0.11 sometimes does not act on one SIGTERM (measured: ~1 stop in 4 right after start
+      // ran into the SIGKILL at 2 s); repeating SIGTERM every 200 ms ends it cleanly.
+      stop: { repeatTermMs: 200, killAfterMs: 2_000 },
+      onOutput: (text) => log.push(text),
+    });
   } catch (e) {
-    child.kill('SIGKILL');
-    const code = await exited;
     log.end();
-    unregister();
     await log.close();
     removeTemp();
+    const exit = e instanceof ProcessStartError ? e.exit : undefined;
+    const code = exitCode(exit);
     const why =
-      e instanceof Error && e.message.startsWith('exit')
+      e instanceof ProcessStartError && e.reason !== 'timeout'
         ? `mosquitto exited (code ${code}) before it was running`
-        : `mosquitto did not report "running" within ${opts.readyTimeoutMs ?? 10_000} ms`;
+        : `mosquitto did not report "running" within ${readyTimeoutMs} ms`;
     throw new BrokerStartError(why, log.tail(12), code, reportConf);
   }
   const readyMs = Date.now() - t0;
+  const p = proc;
+  const unregister = register({ stop: () => stop() });
 
   let stopping: Promise<void> | undefined;
-  async function stop(): Promise<void> {
+  function stop(): Promise<void> {
     stopping ??= (async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        // mosquitto 2.0.11 sometimes does not act on one SIGTERM (measured: ~1 stop in 4 right after start
-        // ran into the SIGKILL at 2 s); repeating SIGTERM every 200 ms ends it cleanly.
-        child.kill('SIGTERM');
-        const again = setInterval(() => child.kill('SIGTERM'), 200);
-        const timer = setTimeout(() => child.kill('SIGKILL'), 2_000);
-        await exited;
-        clearInterval(again);
-        clearTimeout(timer);
-      }
+      await p.stop();
       unregister();
       await log.close();
       removeTemp();
@@ -179,7 +162,7 @@ async function startOnce(spec: BrokerSpec, pki: BrokerPki, opts: LocalOptions): 
     provider: 'local',
     host: '127.0.0.1',
     ports,
-    version: versionFromLine(readyLine) ?? 'unknown',
+    version: versionFromLine(p.readyLine) ?? 'unknown',
     logLines: () => log.logLines(),
     events: () => log.events(),
     waitForLog: (re, ms) => log.waitForLog(re, ms),
@@ -187,9 +170,16 @@ async function startOnce(spec: BrokerSpec, pki: BrokerPki, opts: LocalOptions): 
     logFile,
     confFile: reportConf,
     stop,
-    alive: async () => child.exitCode === null && child.signalCode === null,
+    alive: async () => p.running(),
     confNotes,
     readyMs,
-    pid: child.pid,
+    pid: p.pid,
   };
+}
+
+/** How a report shows a broker's exit: its code, -1 when a signal ended it or it never started. */
+function exitCode(x: ProcessExit | undefined): number | null {
+  if (!x) return null;
+  if (x.error) return -1;
+  return x.code ?? (x.signal ? -1 : null);
 }

@@ -13,9 +13,9 @@ import type { Cell, CertSummary, Results } from '../results/schema.ts';
 import { Scenario, type ScenarioInput } from '../scenario/schema.ts';
 import { runMatrix } from '../runner/run.ts';
 import { Cleanup } from '../runner/cleanup.ts';
+import { onExit } from '../process/index.ts';
 import type { Progress } from '../runner/progress.ts';
 import { summarizeCert } from '../pki/index.ts';
-import { EXIT } from '../cli/exit.ts';
 import {
   loginRequired,
   lowerSecurityLevel,
@@ -82,16 +82,13 @@ export async function diagnose(o: DiagnoseOptions): Promise<DiagnoseReport> {
   const guard = new Cleanup();
   guard.add('diagnose: decrypted keys', () => staged.dispose());
   const untrap = guard.trapSignals(() => o.progress.log('\ninterrupted: removing the staged copies of your keys'));
-  const onExit = (): void => {
-    rmSync(staged.dir, { recursive: true, force: true });
-  };
-  process.on('exit', onExit);
+  const offExit = onExit(() => rmSync(staged.dir, { recursive: true, force: true }));
   try {
     return await diagnoseStaged(o, staged, guard);
   } finally {
     await guard.stopAll();
     untrap();
-    process.off('exit', onExit);
+    offExit();
   }
 }
 
@@ -243,20 +240,6 @@ async function boardDiagnosis(
     ...(explanation ? { explanation } : {}),
     ...(notes.length ? { note: notes.join('; ') } : {}),
   };
-}
-
-/**
- * Exit code of a diagnosis (README): 1 when a board does not connect for a reason found in the user's setup
- * (or their broker would not start), 3 when the rig itself could not run a board, 130 on Ctrl-C, else 0.
- */
-export function diagnoseExitCode(r: DiagnoseReport): number {
-  if (r.interrupted) return EXIT.interrupted;
-  if (r.broker && !r.broker.starts) return EXIT.failed;
-  const counted = r.boards.filter((b) => b.status !== 'skip');
-  if (counted.some((b) => b.outcome.kind !== 'connected' && (b.status !== 'error' || b.explanation)))
-    return EXIT.failed;
-  if (counted.some((b) => b.status === 'error')) return EXIT.infra;
-  return EXIT.ok;
 }
 
 /**

@@ -7,7 +7,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/pr
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { UsageError } from '../cli/args.ts';
+import { UsageError } from '../errors.ts';
 
 export class DiagnoseInputError extends UsageError {
   override readonly name = 'DiagnoseInputError';

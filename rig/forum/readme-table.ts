@@ -154,7 +154,7 @@ async function main(argv: string[]): Promise<number> {
     );
     return 2;
   }
-  const { allScenarioFiles } = await import('../cli/commands/context.ts');
+  const { allScenarioFiles } = await import('../scenario/files.ts');
   const infos = await reproductionInfos(await allScenarioFiles(paths.scenarios), path.dirname(readmeFile));
   const table = renderForumTable(parsed.data, infos);
   await writeFile(readmeFile, updateReadme(await readFile(readmeFile, 'utf8'), table));

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { BoardProfile } from '../boards/profile.ts';
 import type { SerialBinding, SerialCapture } from '../serial/capture.ts';
 import { buildImage, fqbnFor, hardwareOf, type BuildInfo } from './build.ts';
-import { InfraError } from './errors.ts';
+import { TargetError } from '../errors.ts';
 import { FlashLedger, uploadImage, type UploadResult } from './flash.ts';
 import { listAttached, portsMatching, type AttachedPort, type LabBoard } from './inventory.ts';
 import { acquireAnyLock } from './lock.ts';
@@ -50,8 +50,8 @@ export interface HardwareCell {
   port: string;
   reset: ResetOutcome;
   timings: Record<string, number>;
-  /** Resolves with an InfraError if the port vanishes before close() (USB unplugged, board crashed its USB). */
-  ended: Promise<InfraError | undefined>;
+  /** Resolves with a TargetError if the port vanishes before close() (USB unplugged, board crashed its USB). */
+  ended: Promise<TargetError | undefined>;
   /** Closes the serial port and frees the board for the next cell. Idempotent. */
   close(): Promise<void>;
 }
@@ -78,7 +78,7 @@ export async function runOnHardware(o: HardwareCellOptions): Promise<HardwareCel
   // One cell per physical board, across processes too (two CI jobs on one lab host). Among several
   // interchangeable boards, prefer attached ones so a board that is unplugged is not waited for.
   const all = Array.isArray(o.board) ? o.board : [o.board];
-  if (all.length === 0) throw new InfraError('no-board', `no lab board for profile ${o.profile.id}`);
+  if (all.length === 0) throw new TargetError('no-board', `no lab board for profile ${o.profile.id}`);
   const attachedNow = all.length > 1 ? await list() : [];
   const present = all.filter((b) => portsMatching(b, attachedNow).ports.length === 1);
   const candidates = all.length > 1 && present.length ? present : all;
@@ -204,7 +204,7 @@ export async function runOnHardware(o: HardwareCellOptions): Promise<HardwareCel
     const cap = capture;
     const ended = cap.ended.then((e) =>
       e && !closed
-        ? new InfraError('serial', `serial port ${port} of ${board.name} vanished: ${e.message}`, {
+        ? new TargetError('serial', `serial port ${port} of ${board.name} vanished: ${e.message}`, {
             toolMessage: e.message,
             cause: e,
           })
@@ -234,8 +234,8 @@ function findPort(board: LabBoard, attached: AttachedPort[]): AttachedPort {
   const id = board.serial ? `serial ${board.serial}` : `location ${board.location}`;
   if (ports.length === 1) return ports[0];
   if (ports.length === 0)
-    throw new InfraError('no-board', `board ${board.name} (${id}) is not attached; run \`rig boards\` to see what is`);
-  throw new InfraError(
+    throw new TargetError('no-board', `board ${board.name} (${id}) is not attached; run \`rig boards\` to see what is`);
+  throw new TargetError(
     'no-board',
     `board ${board.name} (${id}) matches ${ports.length} ports (${ports.map((p) => p.path).join(', ')}): add location to its rig.lab.yaml entry`,
   );

@@ -24,7 +24,7 @@ import { runControlCell } from './control-target.ts';
 import type { Progress } from './progress.ts';
 import { matchQuarantine, type QuarantineEntry } from './quarantine.ts';
 import { toolVersions } from './versions.ts';
-import { InfraError as HardwareInfraError } from '../hardware/errors.ts';
+import { TargetError } from '../errors.ts';
 import { brokerWorkDir, sweepStaleWorkDirs } from '../broker/workdir.ts';
 import { readResults } from '../report/results.ts';
 
@@ -51,7 +51,6 @@ export interface RunOptions extends MatrixOptions {
 export interface RunOutcome {
   results: Results;
   runDir: string;
-  exitCode: number;
   reportMs: number;
 }
 
@@ -269,7 +268,7 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
             break;
           }
           // The hardware path says whether a retry can help and keeps the tool's own words for the report.
-          const hw = e instanceof HardwareInfraError ? e : undefined;
+          const hw = e instanceof TargetError ? e : undefined;
           const tail = hw?.toolMessage ? hw.toolMessage.split('\n').slice(-4).join(' | ') : '';
           const toolWords = tail && !(e as Error).message.includes(tail.split(' | ')[0]!) ? `: ${tail}` : '';
           attempt = {
@@ -392,15 +391,7 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
   });
   if (!o.outDir) await pointLatest(o.paths.reports, runDir);
   // Callers print cells too (the CLI's table): they get what the reports hold.
-  return { results: redactDeep(results, redact), runDir, exitCode: exitCodeFor(results), reportMs: ms };
-}
-
-export function exitCodeFor(r: Results): number {
-  if (r.run.interrupted) return 130;
-  const counted = r.cells.filter((c) => !c.quarantine);
-  if (counted.some((c) => c.status === 'fail')) return 1;
-  if (counted.some((c) => c.status === 'error')) return 3;
-  return 0;
+  return { results: redactDeep(results, redact), runDir, reportMs: ms };
 }
 
 function baseCell(p: CellPlan): Pick<Cell, 'id' | 'scenario' | 'variant' | 'board' | 'core' | 'target'> {

@@ -1,16 +1,18 @@
 import os from 'node:os';
 import path from 'node:path';
 import { command } from '../command.ts';
-import { EXIT } from '../exit.ts';
-import { bool, int, list, str, UsageError } from '../args.ts';
+import { exitCodeFor } from '../exit.ts';
+import { bool, int, list, str } from '../args.ts';
+import { UsageError } from '../../errors.ts';
 import { runMatrix } from '../../runner/run.ts';
 import { parseShard } from '../../runner/matrix.ts';
 import { createProgress, describeCell } from '../../runner/progress.ts';
 import { loadQuarantine } from '../../runner/quarantine.ts';
 import { readBaseline } from './files.ts';
-import { ScenarioError } from '../../scenario/load.ts';
+import { FormatError } from '../../errors.ts';
 import type { BrokerProvider } from '../../broker/index.ts';
-import { checkBoardIds, context, loadScenarios, resolveScenarioArgs } from './context.ts';
+import { checkBoardIds, context, resolveScenarioArgs } from './context.ts';
+import { loadScenarios } from '../../scenario/files.ts';
 import { hardwareRunner } from '../../runner/hardware-target.ts';
 
 export const runCommand = command(
@@ -68,7 +70,7 @@ export const runCommand = command(
       quarantineArg === undefined
         ? await loadQuarantine(path.join(paths.root, 'quarantine.yaml'), false)
         : await loadQuarantine(path.resolve(quarantineArg), true).catch((e: unknown) => {
-            if (e instanceof ScenarioError) throw e; // a bad entry: positioned problems, exit 2
+            if (e instanceof FormatError) throw e; // a bad entry: positioned problems, exit 2
             throw new UsageError(`--quarantine ${quarantineArg}: cannot read: ${(e as Error).message}`);
           });
     const baselineFile = str(p, 'baseline');
@@ -85,7 +87,7 @@ export const runCommand = command(
     const outArg = str(p, 'out');
     const progress = createProgress(process.stderr, { quiet: bool(p, 'quiet') });
     const hw = useTargets.includes('hardware') ? await hardwareRunner() : undefined;
-    const { results, runDir, exitCode } = await runMatrix({
+    const { results, runDir } = await runMatrix({
       scenarios,
       boardProfiles: boards,
       targets: useTargets,
@@ -118,6 +120,6 @@ export const runCommand = command(
       `\n${count('pass')} passed, ${count('fail')} failed, ${count('error')} errors, ${count('skip')} skipped, ${count('flaky')} flaky\n`,
     );
     out.write(`reports: ${runDir}/{results.json,junit.xml,summary.md,report.html}\n`);
-    return exitCode === 130 ? EXIT.interrupted : exitCode;
+    return exitCodeFor(results);
   },
 );
