@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SerialPortMock } from 'serialport';
 import { TargetError } from '../../rig/errors.ts';
 import type { AttachedPort, LabBoard } from '../../rig/hardware/inventory.ts';
-import { runOnHardware, type HardwareCellOptions } from '../../rig/hardware/target.ts';
+import { runOnHardware, type HardwareCellOptions } from '../../rig/hardware/session.ts';
 import {
   FAKE_CLI,
   cleanup,

@@ -7,7 +7,7 @@ import { str } from '../args.ts';
 import { UsageError } from '../../errors.ts';
 import { buildPki } from '../../pki/index.ts';
 import { startBroker, type BrokerProvider } from '../../broker/index.ts';
-import { brokerWorkDir, sweepStaleWorkDirs } from '../../broker/workdir.ts';
+import { brokerWorkDir, sweepStaleWorkDirsOnce } from '../../broker/workdir.ts';
 import { resolveVariant } from '../../scenario/resolve.ts';
 import { nextInterrupt } from '../../process/index.ts';
 import { controlCommands } from './control-commands.ts';
@@ -37,7 +37,7 @@ export const brokerCommand = command(
     const vars = { 'broker.ip': '127.0.0.1' };
     const rv = resolveVariant(s, variant, vars);
     const pki = await buildPki(rv.pki, { vars, cacheDir: path.join(paths.cache, 'pki') });
-    await sweepStaleWorkDirs();
+    await sweepStaleWorkDirsOnce();
     const workDir = await brokerWorkDir(`rig-broker-${s.id}-`);
     const broker = await startBroker(rv.broker, pki, { provider, workDir, vars });
     const out = process.stdout;

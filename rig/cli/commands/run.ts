@@ -5,7 +5,7 @@ import { exitCodeFor } from '../exit.ts';
 import { bool, int, list, str } from '../args.ts';
 import { UsageError } from '../../errors.ts';
 import { runMatrix } from '../../runner/run.ts';
-import { parseShard } from '../../runner/matrix.ts';
+import { parseShard } from '../../runner/plan.ts';
 import { createProgress, describeCell } from '../../runner/progress.ts';
 import { loadQuarantine } from '../../runner/quarantine.ts';
 import { readBaseline } from './files.ts';
@@ -13,7 +13,6 @@ import { FormatError } from '../../errors.ts';
 import type { BrokerProvider } from '../../broker/index.ts';
 import { checkBoardIds, context, resolveScenarioArgs } from './context.ts';
 import { loadScenarios } from '../../scenario/files.ts';
-import { hardwareRunner } from '../../runner/hardware-target.ts';
 
 export const runCommand = command(
   {
@@ -86,7 +85,6 @@ export const runCommand = command(
     }
     const outArg = str(p, 'out');
     const progress = createProgress(process.stderr, { quiet: bool(p, 'quiet') });
-    const hw = useTargets.includes('hardware') ? await hardwareRunner() : undefined;
     const { results, runDir } = await runMatrix({
       scenarios,
       boardProfiles: boards,
@@ -107,7 +105,6 @@ export const runCommand = command(
       defaultTimeoutMs: int(p, 'timeout', 20000),
       ...(str(p, 'watchdog') ? { watchdogMs: int(p, 'watchdog', 0) } : {}),
       args: process.argv.slice(2),
-      ...(hw ? { hardware: hw.run, hardwareBrokerIp: hw.brokerIp } : {}),
     });
     progress.close();
     const out = process.stdout;
