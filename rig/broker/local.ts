@@ -10,10 +10,10 @@ import { chownTree, mosquittoIds, stageBrokerFiles, traversableBy } from './file
 import { LogCapture } from './log-capture.ts';
 import { versionFromLine } from './log.ts';
 import { register } from './registry.ts';
-import { ProcessStartError, startManaged, type ManagedProcess, type ProcessExit } from '../process/index.ts';
+import { ProcessStartError, startManaged, type ProcessExit } from '../process/index.ts';
 import { BrokerStartError, type BrokerHandle, type BrokerPki } from './types.ts';
 
-export const MOSQUITTO_BIN = '/usr/sbin/mosquitto';
+const MOSQUITTO_BIN = '/usr/sbin/mosquitto';
 const SETPRIV = '/usr/bin/setpriv';
 const READY = /mosquitto version (\S+) running/;
 
@@ -54,11 +54,79 @@ async function startOnce(spec: BrokerSpec, pki: BrokerPki, opts: LocalOptions): 
   const bin = opts.bin ?? MOSQUITTO_BIN;
   if (!existsSync(bin))
     throw new BrokerStartError(`mosquitto not found at ${bin} (apt-get install mosquitto)`, [], null, '');
-  const isRoot = process.getuid?.() === 0;
-  const ids = isRoot ? await mosquittoIds() : undefined;
-  const notes: string[] = [];
+  const ids = process.getuid?.() === 0 ? await mosquittoIds() : undefined;
+  const staged = await stage(spec, pki, opts, workDir, ids);
+  const { command, args, note } = brokerCommand(bin, staged.confFile, ids);
+  const confNotes = [...staged.notes, ...(note ? [note] : [])];
+  const logFile = join(workDir, 'broker.log');
+  const t0 = Date.now();
+  const log = new LogCapture(logFile, t0);
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 10_000;
+  const proc = await startManaged({
+    command,
+    args,
+    cwd: staged.hostDir,
+    ready: { line: READY, timeoutMs: readyTimeoutMs },
+    // mosquitto 2.0.11 sometimes does not act on one SIGTERM (measured: ~1 stop in 4 right after start
+    // ran into the SIGKILL at 2 s); repeating SIGTERM every 200 ms ends it cleanly.
+    stop: { repeatTermMs: 200, killAfterMs: 2_000 },
+    onOutput: (text) => log.push(text),
+  }).catch(async (e: unknown) => {
+    log.end();
+    await log.close();
+    staged.removeTemp();
+    throw startError(e, log.tail(12), readyTimeoutMs, staged.reportConf);
+  });
+  const readyMs = Date.now() - t0;
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      await proc.stop();
+      unregister();
+      await log.close();
+      staged.removeTemp();
+    })());
+  const unregister = register({ stop });
+  return {
+    provider: 'local',
+    host: '127.0.0.1',
+    ports: staged.ports,
+    version: versionFromLine(proc.readyLine) ?? 'unknown',
+    logLines: () => log.logLines(),
+    events: () => log.events(),
+    waitForLog: (re, ms) => log.waitForLog(re, ms),
+    onLine: (cb) => log.onLine(cb),
+    logFile,
+    confFile: staged.reportConf,
+    stop,
+    alive: async () => proc.running(),
+    confNotes,
+    readyMs,
+    pid: proc.pid,
+  };
+}
 
-  // As root the broker runs as `mosquitto` (see spawn below), so its folder must be reachable by that user.
+interface Staged {
+  /** Where the broker reads its files (the work dir, or a temp dir the mosquitto user can reach). */
+  hostDir: string;
+  confFile: string;
+  /** The conf copy for reports, always in the work dir. */
+  reportConf: string;
+  ports: Record<number, number>;
+  notes: string[];
+  removeTemp(): void;
+}
+
+/** Stages the broker's files and its conf on free ports. */
+async function stage(
+  spec: BrokerSpec,
+  pki: BrokerPki,
+  opts: LocalOptions,
+  workDir: string,
+  ids: { uid: number; gid: number } | undefined,
+): Promise<Staged> {
+  const notes: string[] = [];
+  // As root the broker runs as `mosquitto` (see brokerCommand), so its folder must be reachable by that user.
   const ownDir = join(workDir, 'broker');
   let hostDir = ownDir;
   let tempDir: string | undefined;
@@ -90,91 +158,40 @@ async function startOnce(spec: BrokerSpec, pki: BrokerPki, opts: LocalOptions): 
     mkdirSync(ownDir, { recursive: true });
     writeFileSync(reportConf, rendered.text, { mode: 0o600 });
   }
-  const removeTemp = () => {
+  const removeTemp = (): void => {
     if (tempDir) rmSync(tempDir, { recursive: true, force: true });
   };
-  const confNotes = [...notes, ...files.notes, ...rendered.notes];
+  return { hostDir, confFile, reportConf, ports, notes: [...notes, ...files.notes, ...rendered.notes], removeTemp };
+}
 
-  // Die with the rig even if it is SIGKILLed: PR_SET_PDEATHSIG via setpriv. The kernel clears that flag
-  // when a process changes uid, which mosquitto does when started as root, so as root setpriv itself
-  // switches to `mosquitto` first and mosquitto, no longer root, keeps the flag.
-  const mosq = [bin, '-c', confFile];
-  let cmd = bin;
-  let args = mosq.slice(1);
-  if (existsSync(SETPRIV)) {
-    cmd = SETPRIV;
-    args = [
-      ...(ids ? [`--reuid=${ids.uid}`, `--regid=${ids.gid}`, '--init-groups'] : []),
-      '--pdeathsig=SIGTERM',
-      '--',
-      ...mosq,
-    ];
-  } else {
-    confNotes.push(
-      "setpriv (util-linux) missing: the broker is only killed by the rig's exit handlers, not if the rig is SIGKILLed",
-    );
-  }
+/**
+ * Die with the rig even if it is SIGKILLed: PR_SET_PDEATHSIG via setpriv. The kernel clears that flag when a
+ * process changes uid, which mosquitto does when started as root, so as root setpriv itself switches to
+ * `mosquitto` first and mosquitto, no longer root, keeps the flag.
+ */
+function brokerCommand(
+  bin: string,
+  confFile: string,
+  ids: { uid: number; gid: number } | undefined,
+): { command: string; args: string[]; note?: string } {
+  if (!existsSync(SETPRIV))
+    return {
+      command: bin,
+      args: ['-c', confFile],
+      note: "setpriv (util-linux) missing: the broker is only killed by the rig's exit handlers, not if the rig is SIGKILLed",
+    };
+  const asUser = ids ? [`--reuid=${ids.uid}`, `--regid=${ids.gid}`, '--init-groups'] : [];
+  return { command: SETPRIV, args: [...asUser, '--pdeathsig=SIGTERM', '--', bin, '-c', confFile] };
+}
 
-  const logFile = join(workDir, 'broker.log');
-  const t0 = Date.now();
-  const log = new LogCapture(logFile, t0);
-  const readyTimeoutMs = opts.readyTimeoutMs ?? 10_000;
-  let proc: ManagedProcess;
-  try {
-    proc = await startManaged({
-      command: cmd,
-      args,
-      cwd: hostDir,
-      ready: { line: READY, timeoutMs: readyTimeoutMs },
-      // mosquitto 2.0.11 sometimes does not act on one SIGTERM (measured: ~1 stop in 4 right after start
-      // ran into the SIGKILL at 2 s); repeating SIGTERM every 200 ms ends it cleanly.
-      stop: { repeatTermMs: 200, killAfterMs: 2_000 },
-      onOutput: (text) => log.push(text),
-    });
-  } catch (e) {
-    log.end();
-    await log.close();
-    removeTemp();
-    const exit = e instanceof ProcessStartError ? e.exit : undefined;
-    const code = exitCode(exit);
-    const why =
-      e instanceof ProcessStartError && e.reason !== 'timeout'
-        ? `mosquitto exited (code ${code}) before it was running`
-        : `mosquitto did not report "running" within ${readyTimeoutMs} ms`;
-    throw new BrokerStartError(why, log.tail(12), code, reportConf);
-  }
-  const readyMs = Date.now() - t0;
-  const p = proc;
-  const unregister = register({ stop: () => stop() });
-
-  let stopping: Promise<void> | undefined;
-  function stop(): Promise<void> {
-    stopping ??= (async () => {
-      await p.stop();
-      unregister();
-      await log.close();
-      removeTemp();
-    })();
-    return stopping;
-  }
-
-  return {
-    provider: 'local',
-    host: '127.0.0.1',
-    ports,
-    version: versionFromLine(p.readyLine) ?? 'unknown',
-    logLines: () => log.logLines(),
-    events: () => log.events(),
-    waitForLog: (re, ms) => log.waitForLog(re, ms),
-    onLine: (cb) => log.onLine(cb),
-    logFile,
-    confFile: reportConf,
-    stop,
-    alive: async () => p.running(),
-    confNotes,
-    readyMs,
-    pid: p.pid,
-  };
+function startError(e: unknown, logTail: string[], readyTimeoutMs: number, reportConf: string): Error {
+  if (!(e instanceof ProcessStartError)) return e as Error;
+  const code = exitCode(e.exit);
+  const why =
+    e.reason !== 'timeout'
+      ? `mosquitto exited (code ${code}) before it was running`
+      : `mosquitto did not report "running" within ${readyTimeoutMs} ms`;
+  return new BrokerStartError(why, logTail, code, reportConf);
 }
 
 /** How a report shows a broker's exit: its code, -1 when a signal ended it or it never started. */

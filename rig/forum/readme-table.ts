@@ -123,7 +123,7 @@ export function updateReadme(readme: string, table: string): string {
 }
 
 /** Scenario facts for the table, read from the scenario files (ids not found in results are listed as missing). */
-export async function reproductionInfos(files: string[], readmeDir: string): Promise<ReproductionInfo[]> {
+async function reproductionInfos(files: string[], readmeDir: string): Promise<ReproductionInfo[]> {
   const out: ReproductionInfo[] = [];
   for (const f of files) {
     const { scenario: s } = await loadScenario(f);

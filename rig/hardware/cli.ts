@@ -21,7 +21,7 @@ export interface CliResult {
   durationMs: number;
 }
 
-export function resolveCli(cli?: string): string {
+function resolveCli(cli?: string): string {
   return cli ?? process.env.RIG_ARDUINO_CLI ?? 'arduino-cli';
 }
 

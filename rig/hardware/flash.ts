@@ -21,7 +21,7 @@ export interface UploadResult {
   durationMs: number;
 }
 
-export function uploadArgs(r: Pick<UploadRequest, 'port' | 'fqbn' | 'buildDir'>): string[] {
+function uploadArgs(r: Pick<UploadRequest, 'port' | 'fqbn' | 'buildDir'>): string[] {
   return ['upload', '-p', r.port, '-b', r.fqbn, '--input-dir', r.buildDir];
 }
 

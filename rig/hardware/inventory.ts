@@ -140,7 +140,7 @@ export interface ListOptions {
   warn?: (msg: string) => void;
 }
 
-export function normHex(v: string | undefined): string | undefined {
+function normHex(v: string | undefined): string | undefined {
   if (!v) return undefined;
   const h = v.trim().toLowerCase().replace(/^0x/, '');
   return /^[0-9a-f]{1,4}$/.test(h) ? h.padStart(4, '0') : undefined;
@@ -194,7 +194,7 @@ export function parseBoardList(json: unknown): AttachedPort[] {
 }
 
 /** tty → USB location from udev's /dev/serial/by-path links (serialport leaves locationId empty on Linux). */
-export async function readByPath(dir = '/dev/serial/by-path'): Promise<Map<string, string>> {
+async function readByPath(dir = '/dev/serial/by-path'): Promise<Map<string, string>> {
   const map = new Map<string, string>();
   let names: string[];
   try {
@@ -289,7 +289,7 @@ function sameLocation(a: string | undefined, b: string | undefined): boolean {
   return strip(a) === strip(b);
 }
 
-export function profilesForUsb(port: AttachedPort, profiles: BoardProfile[]): string[] {
+function profilesForUsb(port: AttachedPort, profiles: BoardProfile[]): string[] {
   if (!port.vid || !port.pid) return [];
   return profiles
     .filter((p) =>
@@ -342,12 +342,7 @@ export function matchBoards(
 }
 
 /** A rig.lab.yaml `boards:` entry for an unknown port, with comments saying what to check. */
-export function inventorySnippet(
-  port: AttachedPort,
-  candidates: string[],
-  uniqueSerial: boolean,
-  index: number,
-): string {
+function inventorySnippet(port: AttachedPort, candidates: string[], uniqueSerial: boolean, index: number): string {
   const profile = candidates[0] ?? 'FIXME';
   const entry: Record<string, string> = { name: `${profile === 'FIXME' ? 'board' : profile}-${index}`, profile };
   if (port.serialNumber && uniqueSerial) entry.serial = port.serialNumber;

@@ -58,7 +58,7 @@ export interface HardwareCell {
   close(): Promise<void>;
 }
 
-export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
+function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.RIG_HARDWARE_STATE ?? join(homedir(), '.cache', 'rig', 'hardware');
 }
 
@@ -287,13 +287,6 @@ export class BoardSession {
       upload: this.flash && { command: this.flash.upload.command, durationMs: this.flash.upload.durationMs },
     };
   }
-}
-
-/** The whole way to `reset` in one call: the board runs the sketch and its serial port is open. */
-export async function runOnHardware(o: HardwareCellOptions): Promise<HardwareCell> {
-  const session = new BoardSession(o);
-  await session.to('reset');
-  return session.cell();
 }
 
 function findPort(board: LabBoard, attached: AttachedPort[]): AttachedPort {

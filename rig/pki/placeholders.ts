@@ -4,7 +4,7 @@ import { fillTemplate } from '../format/index.ts';
 import { PkiError } from './errors.ts';
 
 /** Replaces every placeholder in one string; an unknown name is an error naming `where`. */
-export function fillString(text: string, vars: Record<string, string>, where: string): string {
+function fillString(text: string, vars: Record<string, string>, where: string): string {
   return fillTemplate(
     text,
     (name) => (Object.hasOwn(vars, name) ? vars[name] : undefined),

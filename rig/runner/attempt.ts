@@ -104,7 +104,7 @@ async function ownOutcome(
 }
 
 /** An attempt that did not get to run: the rig's error, or the target's "cannot run this faithfully". */
-export function failedAttempt(e: unknown, timings: Record<string, number>): Attempt {
+function failedAttempt(e: unknown, timings: Record<string, number>): Attempt {
   const message = (e as Error).message;
   if (e instanceof TargetError && e.kind === 'unsupported')
     return { outcome: { kind: 'build/unsupported', detail: firstLine(message) }, serial: [], timings: {} };
@@ -120,7 +120,7 @@ export function failedAttempt(e: unknown, timings: Record<string, number>): Atte
 }
 
 /** An attempt the rig could not make: no outcome, no serial, only the reason. */
-export function infraAttempt(reason: string): Attempt {
+function infraAttempt(reason: string): Attempt {
   return { outcome: { kind: 'none' }, serial: [], infraError: reason, timings: {} };
 }
 

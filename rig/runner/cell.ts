@@ -158,7 +158,7 @@ function targetCell(
   };
 }
 
-export function baseCell(p: CellPlan): Pick<Cell, 'id' | 'scenario' | 'variant' | 'board' | 'core' | 'target'> {
+function baseCell(p: CellPlan): Pick<Cell, 'id' | 'scenario' | 'variant' | 'board' | 'core' | 'target'> {
   const core = ranCore(p);
   return {
     id: p.id,
@@ -171,7 +171,7 @@ export function baseCell(p: CellPlan): Pick<Cell, 'id' | 'scenario' | 'variant' 
 }
 
 /** The core version a cell runs on: pinned, the twin's default, or the one the hardware profile installs. */
-export function ranCore(p: Pick<CellPlan, 'core' | 'target' | 'board'>): string | undefined {
+function ranCore(p: Pick<CellPlan, 'core' | 'target' | 'board'>): string | undefined {
   if (p.core) return p.core;
   if (p.target === 'twin') return p.board.twin?.coreVersions[0];
   if (p.target === 'hardware') return p.board.hardware?.core.version;

@@ -12,7 +12,7 @@ import type { Cell, Results } from '../results/schema.ts';
 import type { CellPlan } from './plan.ts';
 import { toolVersions } from './versions.ts';
 
-export function runId(startedAt: Date): string {
+function runId(startedAt: Date): string {
   return startedAt.toISOString().replace(/[:.]/g, '-');
 }
 

@@ -7,7 +7,7 @@ import type { Attempt } from './attempt.ts';
 import { settle } from './settle.ts';
 
 /** Feeds every line the source has and will see to the classifier. */
-export function feed(source: LineSource, classifier: OutcomeClassifier): () => void {
+function feed(source: LineSource, classifier: OutcomeClassifier): () => void {
   let index = source.lines().length;
   source.lines().forEach((l, i) => classifier.feed(l, i));
   return source.onLine((line) => {

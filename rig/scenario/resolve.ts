@@ -41,7 +41,7 @@ function mergeCert(base: CertSpec | undefined, patch: Partial<CertSpec>): CertSp
   };
 }
 
-export function variantNames(s: Scenario): string[] {
+function variantNames(s: Scenario): string[] {
   return Object.keys(s.variants);
 }
 

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SerialPortMock } from 'serialport';
 import { TargetError } from '../../rig/errors.ts';
 import type { AttachedPort, LabBoard } from '../../rig/hardware/inventory.ts';
-import { runOnHardware, type HardwareCellOptions } from '../../rig/hardware/session.ts';
+import { BoardSession, type HardwareCell, type HardwareCellOptions } from '../../rig/hardware/session.ts';
 import {
   FAKE_CLI,
   cleanup,
@@ -26,6 +26,13 @@ const ESP_PORTS: AttachedPort[] = [
   { path: '/dev/ttyUSB0', vid: '10c4', pid: 'ea60', serialNumber: '0001C3D4', sources: ['serialport'] },
   { path: '/dev/ttyUSB1', vid: '10c4', pid: 'ea60', serialNumber: '0001A1B2', sources: ['serialport'] },
 ];
+
+/** The whole way to `reset`: the board runs the sketch with its serial port open (the driver's prepare + start). */
+async function runOnHardware(o: HardwareCellOptions): Promise<HardwareCell> {
+  const session = new BoardSession(o);
+  await session.to('reset');
+  return session.cell();
+}
 
 describe('hardware: runOnHardware', () => {
   let dir: string;
