@@ -31,11 +31,11 @@ function partOf(header: string): Part {
 }
 
 /** True when the text uses "### part" headers. */
-export function hasSections(text: string): boolean {
+function hasSections(text: string): boolean {
   return text.split('\n').some((l) => SECTION.test(l.trim()));
 }
 
-export function splitSections(text: string): ForumParts {
+function splitSections(text: string): ForumParts {
   const buckets: Record<Part, string[]> = { openssl: [], conf: [], sketch: [], saw: [], link: [] };
   let current: Part | undefined;
   for (const raw of text.split('\n')) {
@@ -149,10 +149,7 @@ function confRuns(lines: string[]): ConfRun[] {
  * poster set up, not an answer's conf) whose directives it does not have yet, in the post's order — tutorials
  * give the TLS listener and the password lines as separate snippets.
  */
-export function findConf(
-  lines: string[],
-  before = lines.length,
-): { text: string; ranges: [number, number][] } | undefined {
+function findConf(lines: string[], before = lines.length): { text: string; ranges: [number, number][] } | undefined {
   const runs = confRuns(lines);
   if (runs.length === 0) return undefined;
   const best = runs.reduce((a, b) => (b.keys.length > a.keys.length ? b : a));
@@ -215,7 +212,7 @@ function isCompleteSketch(text: string): boolean {
  * The sketch: of the post's code blocks, the largest complete one (with setup() and loop()); without such a
  * block, the largest. Tutorials show two-line snippets (`const char* ca_cert = ...`) before the sketch.
  */
-export function findSketch(lines: string[]): { text: string; from: number; to: number } | undefined {
+function findSketch(lines: string[]): { text: string; from: number; to: number } | undefined {
   const blocks: { text: string; from: number; to: number }[] = [];
   for (let i = 0; i < lines.length; i++) {
     if (!CODE_START.test(lines[i]!)) continue;
@@ -286,7 +283,7 @@ export interface OpensslParts {
  * made: from there on it is an answer's fix (with the variables written just before it), not the poster's
  * setup. A fix that needs files only the setup makes is given as setup + fix, so it runs on its own.
  */
-export function findOpenssl(lines: string[]): OpensslParts {
+function findOpenssl(lines: string[]): OpensslParts {
   const items = scriptItems(lines);
   const made = new Set<string>();
   let split = -1;

@@ -19,7 +19,7 @@ const INPUT_OPTS = ['-in', '-key', '-CA', '-CAkey', '-signkey', '-inkey', '-cert
 const OUTPUT_OPTS = ['-out', '-keyout'];
 
 /** Splits a command line into words, honouring quotes (no expansion). */
-export function words(cmd: string): string[] {
+function words(cmd: string): string[] {
   const out: string[] = [];
   const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
   for (const m of cmd.replace(/\\\n/g, ' ').matchAll(re)) out.push(m[1] ?? m[2] ?? m[3]!);

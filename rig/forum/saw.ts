@@ -89,7 +89,7 @@ export function normaliseSaw(raw: string[]): LogLine[] {
 }
 
 /** The imitated core whose log heads are exactly these lines' heads, if any. */
-export function esp32CoreOf(lines: LogLine[]): string | undefined {
+function esp32CoreOf(lines: LogLine[]): string | undefined {
   const logs = lines.flatMap((l) => (l.log ? [l.log] : []));
   if (logs.length === 0 || logs.some((l) => l.ms !== undefined)) return undefined;
   return Object.entries(ESP32_LOG_HEADS).find(([, heads]) =>

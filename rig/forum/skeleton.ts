@@ -48,7 +48,7 @@ function portOf(conf: string | undefined): number {
 }
 
 /** Certificates the script writes (x509/ca/req -x509 with -out *.crt|pem|cer): logical name = file stem. */
-export function certFiles(script: string): Record<string, string> {
+function certFiles(script: string): Record<string, string> {
   const files: Record<string, string> = {};
   const commands = script.replace(/\\\n/g, ' ').split('\n');
   for (const c of commands) {
@@ -138,86 +138,21 @@ function cleanConf(conf: string, notes: string[]): string {
 export function buildSkeleton(input: SkeletonInput): Skeleton {
   const { id, parts } = input;
   const notes: string[] = [];
-  let secrets: SketchSecrets | undefined;
-  if (parts.sketch) secrets = replaceSketchSecrets(parts.sketch);
+  const secrets = parts.sketch ? replaceSketchSecrets(parts.sketch) : undefined;
   const board = input.board ?? secrets?.board ?? 'esp32';
   if (!input.board && !secrets?.board) notes.push('board not recognised from the sketch: esp32 assumed (use --board)');
-
-  // The broker's address as the post wrote it stands for the broker of the run.
-  const brokerName = secrets?.broker;
-  const brokerIp = brokerName && isIPv4(brokerName) ? brokerName : undefined;
-  const placeholder = brokerName !== undefined && !brokerIp && isPlaceholderHost(brokerName);
-  if (placeholder)
-    notes.push(`the sketch's broker "${brokerName}" is a placeholder: the board connects to {{broker.ip}}`);
-  const connect = !brokerName || brokerIp || placeholder ? '{{broker.ip}}' : brokerName;
-  const withVars = (text: string) => (brokerIp ? text.split(brokerIp).join('{{broker.ip}}') : text);
-  if (brokerIp && parts.conf?.includes(brokerIp))
-    notes.push(`${brokerIp} (the sketch's broker) → {{broker.ip}} in the conf`);
-
-  let pki: Record<string, unknown>;
-  let fixPki: Record<string, unknown> | undefined;
-  if (parts.openssl) {
-    const hints = subjectHints(secrets, connect, notes);
-    const fixed = fixOpensslScript(brokerIpsToVar(withVars(parts.openssl), notes), hints);
-    notes.push(...fixed.notes);
-    pki = { verbatim: { script: fixed.script, files: certFiles(fixed.script) } };
-    if (parts.opensslFix) {
-      // A later answer that makes the certificates again is the thread's fix, not part of the poster's setup.
-      const fix = fixOpensslScript(brokerIpsToVar(withVars(parts.opensslFix), notes), hints);
-      notes.push(...fix.notes.map((n) => `fixed: ${n}`));
-      fixPki = { verbatim: { script: fix.script, files: certFiles(fix.script) } };
-      notes.push("the later commands that make the certificates again (the thread's answer) → variants.fixed.pki");
-    }
-  } else {
-    notes.push('no openssl commands found: a declarative CA and server certificate stand in');
-    pki = { ca: { subject: { CN: 'Forum CA' } }, server: { subject: { CN: connect } } };
-  }
-
-  const sends = (name: string) => new RegExp(`\\b${name}\\b`).test(secrets?.text ?? '');
-  let broker: Record<string, unknown>;
-  const conf = parts.conf ? cleanConf(withVars(parts.conf), notes) : undefined;
-  if (conf) {
-    let text = conf;
-    const passwordFile = /^password_file\s/m.test(conf);
-    if (!passwordFile && /^allow_anonymous\s+false\b/m.test(conf) && sends('SECRET_MQTT_USER')) {
-      // The post left its password_file out; without one mosquitto refuses every login.
-      text = text.replace(/^(allow_anonymous\s+false.*)$/m, '$1\npassword_file {{passwd}}');
-      notes.push(
-        'allow_anonymous false and the sketch logs in, but no password_file in the post: "password_file {{passwd}}" added',
-      );
-    }
-    broker = { conf: text };
-    if (/^password_file\s/m.test(text)) {
-      broker.users = { forumuser: 'forum-pass' };
-      notes.push(
-        'a password_file: user "forumuser" / "forum-pass" added; the sketch gets them as SECRET_MQTT_USER/PASS',
-      );
-    }
-  } else {
-    notes.push('no mosquitto.conf found: one TLS listener on 8883 stands in');
-    broker = { listeners: [{ port: 8883, tls: {}, allowAnonymous: true }] };
-  }
-  const port = portOf(conf);
-
+  const addr = brokerAddressOf(secrets, parts, notes);
+  const { pki, fixPki } = skeletonPki(parts, secrets, addr, notes);
+  const conf = parts.conf ? cleanConf(addr.withVars(parts.conf), notes) : undefined;
+  const broker = skeletonBroker(conf, secrets, notes);
   const topic = `forum/${id}`;
-  const client: Record<string, unknown> = { connect, port, topic };
+  const client: Record<string, unknown> = { connect: addr.connect, port: portOf(conf), topic };
   if (broker.users) Object.assign(client, { username: 'forumuser', password: 'forum-pass' });
   if (/^\s*require_certificate\s+true/m.test(conf ?? '')) {
     client.cert = 'client';
     notes.push('require_certificate true: client.cert "client" assumed (the script must write client.crt)');
   }
-
-  let sketchText = secrets?.text;
-  if (sketchText !== undefined) {
-    const rig = addRigLines(sketchText, secrets?.board ?? board);
-    sketchText = rig.text;
-    if (rig.added)
-      notes.push(
-        '"RIG: connected" (with one publish on <topic>/up) and "RIG: connect fail" lines added to the sketch, marked // [rig]',
-      );
-    if (rig.note) notes.push(rig.note);
-  }
-
+  const sketchText = secrets && withRigLines(secrets, board, notes);
   const saw = sawExpectations(parts.saw, board);
   notes.push(...saw.notes);
   if (Object.keys(saw.byBoard).length === 0)
@@ -258,4 +193,83 @@ export function buildSkeleton(input: SkeletonInput): Skeleton {
       : {}),
     notes,
   };
+}
+
+interface BrokerAddress {
+  /** What the board connects to: the sketch's broker name, or {{broker.ip}}. */
+  connect: string;
+  /** Replaces the sketch's broker IP in a text of the post with {{broker.ip}}. */
+  withVars: (text: string) => string;
+}
+
+/** The broker's address as the post wrote it stands for the broker of the run. */
+function brokerAddressOf(secrets: SketchSecrets | undefined, parts: ForumParts, notes: string[]): BrokerAddress {
+  const brokerName = secrets?.broker;
+  const brokerIp = brokerName && isIPv4(brokerName) ? brokerName : undefined;
+  const placeholder = brokerName !== undefined && !brokerIp && isPlaceholderHost(brokerName);
+  if (placeholder)
+    notes.push(`the sketch's broker "${brokerName}" is a placeholder: the board connects to {{broker.ip}}`);
+  const connect = !brokerName || brokerIp || placeholder ? '{{broker.ip}}' : brokerName;
+  const withVars = (text: string): string => (brokerIp ? text.split(brokerIp).join('{{broker.ip}}') : text);
+  if (brokerIp && parts.conf?.includes(brokerIp))
+    notes.push(`${brokerIp} (the sketch's broker) → {{broker.ip}} in the conf`);
+  return { connect, withVars };
+}
+
+/** The post's openssl commands verbatim (made to run unattended), or a declarative stand-in. */
+function skeletonPki(
+  parts: ForumParts,
+  secrets: SketchSecrets | undefined,
+  addr: BrokerAddress,
+  notes: string[],
+): { pki: Record<string, unknown>; fixPki?: Record<string, unknown> } {
+  if (!parts.openssl) {
+    notes.push('no openssl commands found: a declarative CA and server certificate stand in');
+    return { pki: { ca: { subject: { CN: 'Forum CA' } }, server: { subject: { CN: addr.connect } } } };
+  }
+  const hints = subjectHints(secrets, addr.connect, notes);
+  const fixed = fixOpensslScript(brokerIpsToVar(addr.withVars(parts.openssl), notes), hints);
+  notes.push(...fixed.notes);
+  const pki = { verbatim: { script: fixed.script, files: certFiles(fixed.script) } };
+  if (!parts.opensslFix) return { pki };
+  // A later answer that makes the certificates again is the thread's fix, not part of the poster's setup.
+  const fix = fixOpensslScript(brokerIpsToVar(addr.withVars(parts.opensslFix), notes), hints);
+  notes.push(...fix.notes.map((n) => `fixed: ${n}`));
+  notes.push("the later commands that make the certificates again (the thread's answer) → variants.fixed.pki");
+  return { pki, fixPki: { verbatim: { script: fix.script, files: certFiles(fix.script) } } };
+}
+
+/** The post's mosquitto.conf (with a password file when the sketch logs in), or one TLS listener. */
+function skeletonBroker(
+  conf: string | undefined,
+  secrets: SketchSecrets | undefined,
+  notes: string[],
+): Record<string, unknown> {
+  if (!conf) {
+    notes.push('no mosquitto.conf found: one TLS listener on 8883 stands in');
+    return { listeners: [{ port: 8883, tls: {}, allowAnonymous: true }] };
+  }
+  let text = conf;
+  const sendsUser = /\bSECRET_MQTT_USER\b/.test(secrets?.text ?? '');
+  if (!/^password_file\s/m.test(conf) && /^allow_anonymous\s+false\b/m.test(conf) && sendsUser) {
+    // The post left its password_file out; without one mosquitto refuses every login.
+    text = text.replace(/^(allow_anonymous\s+false.*)$/m, '$1\npassword_file {{passwd}}');
+    notes.push(
+      'allow_anonymous false and the sketch logs in, but no password_file in the post: "password_file {{passwd}}" added',
+    );
+  }
+  if (!/^password_file\s/m.test(text)) return { conf: text };
+  notes.push('a password_file: user "forumuser" / "forum-pass" added; the sketch gets them as SECRET_MQTT_USER/PASS');
+  return { conf: text, users: { forumuser: 'forum-pass' } };
+}
+
+/** The sketch with the rig's outcome lines added, marked // [rig]. */
+function withRigLines(secrets: SketchSecrets, board: string, notes: string[]): string {
+  const rig = addRigLines(secrets.text, secrets.board ?? board);
+  if (rig.added)
+    notes.push(
+      '"RIG: connected" (with one publish on <topic>/up) and "RIG: connect fail" lines added to the sketch, marked // [rig]',
+    );
+  if (rig.note) notes.push(rig.note);
+  return rig.text;
 }

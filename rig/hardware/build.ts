@@ -6,7 +6,7 @@ import { basename, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import type { BoardProfile, HardwareProfile } from '../boards/profile.ts';
 import { runCli, toolOutput, type CliResult } from './cli.ts';
-import { InfraError } from './errors.ts';
+import { TargetError } from '../errors.ts';
 import { acquireLock } from './lock.ts';
 
 // --- arduino-cli compile --json (internal/cli/compile/compile.go compileResult; fields are omitempty) ---
@@ -67,7 +67,7 @@ export const BuildInfo = z.object({
 });
 export type BuildInfo = z.infer<typeof BuildInfo> & { cached: boolean };
 
-export class CompileError extends InfraError {
+export class CompileError extends TargetError {
   readonly diagnostics: CompileDiagnostic[];
   constructor(message: string, o: { toolMessage: string; command: string[]; diagnostics: CompileDiagnostic[] }) {
     super('compile-failed', message, o);
@@ -94,7 +94,7 @@ export interface BuildRequest {
 const SECRETS = 'arduino_secrets.h';
 
 export function hardwareOf(profile: BoardProfile): HardwareProfile {
-  if (!profile.hardware) throw new InfraError('generic', `board profile ${profile.id} has no hardware section`);
+  if (!profile.hardware) throw new TargetError('generic', `board profile ${profile.id} has no hardware section`);
   return profile.hardware;
 }
 
@@ -103,7 +103,7 @@ export function fqbnFor(hw: HardwareProfile, variant?: string): string {
   if (!variant) return hw.fqbn;
   const extra = hw.fqbnVariants[variant];
   if (!extra)
-    throw new InfraError(
+    throw new TargetError(
       'generic',
       `unknown fqbn variant "${variant}" (known: ${Object.keys(hw.fqbnVariants).join(', ') || 'none'})`,
     );
@@ -220,23 +220,23 @@ export async function buildImage(req: BuildRequest): Promise<BuildInfo> {
 export function parseCompileOutput(r: CliResult): CompileJson {
   const what = `arduino-cli compile ${r.command[r.command.length - 1] ?? ''}`;
   if (r.timedOut)
-    throw new InfraError('timeout', `${what} timed out after ${r.durationMs} ms`, {
+    throw new TargetError('timeout', `${what} timed out after ${r.durationMs} ms`, {
       command: r.command,
       toolMessage: toolOutput(r),
     });
-  if (r.canceled) throw new InfraError('generic', `${what} was cancelled`, { command: r.command });
+  if (r.canceled) throw new TargetError('generic', `${what} was cancelled`, { command: r.command });
   let raw: unknown;
   try {
     raw = JSON.parse(r.stdout);
   } catch {
-    throw new InfraError('tool-output', `${what}: expected --json output, got something else (exit ${r.exitCode})`, {
+    throw new TargetError('tool-output', `${what}: expected --json output, got something else (exit ${r.exitCode})`, {
       command: r.command,
       toolMessage: toolOutput(r),
     });
   }
   const parsed = CompileJson.safeParse(raw);
   if (!parsed.success) {
-    throw new InfraError(
+    throw new TargetError(
       'tool-output',
       `${what}: unexpected JSON shape: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
       { command: r.command, toolMessage: r.stdout.slice(0, 4000) },

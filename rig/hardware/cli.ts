@@ -1,7 +1,7 @@
 // Runs arduino-cli (or the test fake) with a timeout and an abort signal; never throws for a
 // non-zero exit, so callers can classify the tool's own message.
 import { execa } from 'execa';
-import { InfraError } from './errors.ts';
+import { TargetError } from '../errors.ts';
 
 export interface CliOptions {
   /** Path to arduino-cli; else $RIG_ARDUINO_CLI; else "arduino-cli" on PATH. */
@@ -21,7 +21,7 @@ export interface CliResult {
   durationMs: number;
 }
 
-export function resolveCli(cli?: string): string {
+function resolveCli(cli?: string): string {
   return cli ?? process.env.RIG_ARDUINO_CLI ?? 'arduino-cli';
 }
 
@@ -39,7 +39,7 @@ export async function runCli(args: string[], o: CliOptions = {}): Promise<CliRes
     stdin: 'ignore',
   });
   if (r.code === 'ENOENT' || r.code === 'EACCES') {
-    throw new InfraError('tool-missing', `cannot run ${bin}: ${r.code} (install arduino-cli or set RIG_ARDUINO_CLI)`, {
+    throw new TargetError('tool-missing', `cannot run ${bin}: ${r.code} (install arduino-cli or set RIG_ARDUINO_CLI)`, {
       command,
       toolMessage: r.originalMessage ?? '',
     });
@@ -68,7 +68,7 @@ export function parseJsonOutput(r: CliResult): unknown {
   try {
     return JSON.parse(r.stdout);
   } catch {
-    throw new InfraError(
+    throw new TargetError(
       'tool-output',
       `${r.command.slice(1, 3).join(' ')}: expected JSON from arduino-cli, got something else`,
       { command: r.command, toolMessage: toolOutput(r) },

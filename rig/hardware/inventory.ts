@@ -4,11 +4,12 @@ import { readFile, readdir, readlink } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SerialPort } from 'serialport';
-import { parseDocument, stringify } from 'yaml';
+import { stringify } from 'yaml';
+import { parseWithSchema } from '../format/index.ts';
 import { z } from 'zod';
 import type { BoardProfile } from '../boards/profile.ts';
 import { runCli } from './cli.ts';
-import { InfraError } from './errors.ts';
+import { TargetError } from '../errors.ts';
 
 export const LabBoard = z
   .object({
@@ -71,23 +72,15 @@ export async function loadInventory(file = inventoryPath()): Promise<LabInventor
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new InfraError(
-      'generic',
+    throw new TargetError(
+      'not-configured',
       `cannot read lab inventory ${file}: ${(e as Error).message} (set RIG_LAB or create rig.lab.yaml; see docs/hardware.md)`,
     );
   }
-  const doc = parseDocument(text);
-  if (doc.errors.length) throw new InfraError('generic', `${file}: ${doc.errors[0].message}`);
-  const parsed = LabInventory.safeParse(doc.toJS());
-  if (!parsed.success) {
-    throw new InfraError(
-      'generic',
-      `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`,
-    );
-  }
+  const inv = parseWithSchema(LabInventory, text, file);
   // CSR paths are written relative to the inventory, which lives with the lab, not with the checkout.
-  for (const b of parsed.data.boards) if (b.ecc508) b.ecc508.csr = resolve(dirname(file), b.ecc508.csr);
-  return parsed.data;
+  for (const b of inv.boards) if (b.ecc508) b.ecc508.csr = resolve(dirname(file), b.ecc508.csr);
+  return inv;
 }
 
 /** The inventory's brokerAddress, else the first non-internal IPv4 address of this host. */
@@ -95,7 +88,10 @@ export function brokerAddress(inv: Pick<LabInventory, 'brokerAddress'>, nets = n
   if (inv.brokerAddress) return inv.brokerAddress;
   for (const list of Object.values(nets))
     for (const n of list ?? []) if (n.family === 'IPv4' && !n.internal) return n.address;
-  throw new InfraError('generic', 'no non-internal IPv4 address on this host: set brokerAddress in rig.lab.yaml');
+  throw new TargetError(
+    'not-configured',
+    'no non-internal IPv4 address on this host: set brokerAddress in rig.lab.yaml',
+  );
 }
 
 /** WiFi credentials come from the environment only, so they never land in a committed file. */
@@ -103,7 +99,10 @@ export function wifiFromEnv(env: NodeJS.ProcessEnv = process.env): { ssid: strin
   const ssid = env.RIG_WIFI_SSID,
     pass = env.RIG_WIFI_PASS;
   if (!ssid)
-    throw new InfraError('generic', 'RIG_WIFI_SSID is not set (hardware runs need the lab WiFi; see docs/hardware.md)');
+    throw new TargetError(
+      'not-configured',
+      'RIG_WIFI_SSID is not set (hardware runs need the lab WiFi; see docs/hardware.md)',
+    );
   return { ssid, pass: pass ?? '' };
 }
 
@@ -141,7 +140,7 @@ export interface ListOptions {
   warn?: (msg: string) => void;
 }
 
-export function normHex(v: string | undefined): string | undefined {
+function normHex(v: string | undefined): string | undefined {
   if (!v) return undefined;
   const h = v.trim().toLowerCase().replace(/^0x/, '');
   return /^[0-9a-f]{1,4}$/.test(h) ? h.padStart(4, '0') : undefined;
@@ -175,7 +174,7 @@ const BoardListJson = z
 export function parseBoardList(json: unknown): AttachedPort[] {
   const parsed = BoardListJson.safeParse(json);
   if (!parsed.success)
-    throw new InfraError(
+    throw new TargetError(
       'tool-output',
       `arduino-cli board list --json: unexpected shape: ${parsed.error.issues[0]?.message}`,
     );
@@ -195,7 +194,7 @@ export function parseBoardList(json: unknown): AttachedPort[] {
 }
 
 /** tty → USB location from udev's /dev/serial/by-path links (serialport leaves locationId empty on Linux). */
-export async function readByPath(dir = '/dev/serial/by-path'): Promise<Map<string, string>> {
+async function readByPath(dir = '/dev/serial/by-path'): Promise<Map<string, string>> {
   const map = new Map<string, string>();
   let names: string[];
   try {
@@ -290,7 +289,7 @@ function sameLocation(a: string | undefined, b: string | undefined): boolean {
   return strip(a) === strip(b);
 }
 
-export function profilesForUsb(port: AttachedPort, profiles: BoardProfile[]): string[] {
+function profilesForUsb(port: AttachedPort, profiles: BoardProfile[]): string[] {
   if (!port.vid || !port.pid) return [];
   return profiles
     .filter((p) =>
@@ -343,12 +342,7 @@ export function matchBoards(
 }
 
 /** A rig.lab.yaml `boards:` entry for an unknown port, with comments saying what to check. */
-export function inventorySnippet(
-  port: AttachedPort,
-  candidates: string[],
-  uniqueSerial: boolean,
-  index: number,
-): string {
+function inventorySnippet(port: AttachedPort, candidates: string[], uniqueSerial: boolean, index: number): string {
   const profile = candidates[0] ?? 'FIXME';
   const entry: Record<string, string> = { name: `${profile === 'FIXME' ? 'board' : profile}-${index}`, profile };
   if (port.serialNumber && uniqueSerial) entry.serial = port.serialNumber;

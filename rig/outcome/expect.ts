@@ -37,7 +37,7 @@ export function topicMatches(filter: string, topic: string): boolean {
   return f.length === t.length;
 }
 
-export function codeMatches(expected: string, outcome: Outcome): boolean {
+function codeMatches(expected: string, outcome: Outcome): boolean {
   const norm = (c: string): string => c.toLowerCase();
   return [outcome.code, ...(outcome.facts ?? [])].some((c) => c !== undefined && norm(c) === norm(expected));
 }

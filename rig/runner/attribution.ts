@@ -35,7 +35,7 @@ export interface CellClients {
 const TRAIL_MS = 1000;
 
 /** One attempt of one cell on the broker: from its start until it is evaluated. */
-export class Stay implements CellClients {
+class Stay implements CellClients {
   readonly from = Date.now();
   to: number | undefined;
   private readonly ids = new Set<string>();
@@ -242,16 +242,4 @@ export class BrokerLedger {
     }
     return ids;
   }
-}
-
-/** The client ids a twin reported (facts "mqtt-client-id:<id>"), and the other facts. */
-export function splitClientIdFacts(facts: string[]): { ids: string[]; rest: string[] } {
-  const ids: string[] = [];
-  const rest: string[] = [];
-  for (const f of facts) {
-    const m = /^mqtt-client-id:(.*)$/.exec(f);
-    if (m) ids.push(m[1]);
-    else rest.push(f);
-  }
-  return { ids, rest };
 }

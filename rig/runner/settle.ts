@@ -26,7 +26,7 @@ const MAX_TRAIL_MS = 1000;
  * True when the later evidence the expectation wants (serial lines it must see, broker messages) is there:
  * the same check the verdict makes, on just the parts that waiting can still change.
  */
-export function evidenceComplete(
+function evidenceComplete(
   e: Expectation | undefined,
   serial: string[],
   messages: () => { topic: string; payload: string }[],

@@ -1,4 +1,5 @@
 // Applies a variant to its scenario: the concrete PKI, broker and client settings one broker run uses.
+import { fillVars } from '../format/index.ts';
 import type { BrokerSpec, CertSpec, ClientSpec, Expectation, PkiSpec, Scenario, VerbatimPki } from './schema.ts';
 
 export interface ResolvedClient {
@@ -29,11 +30,6 @@ export interface ResolvedVariant {
   expectationFor(board: string): Expectation | undefined;
 }
 
-/** Replaces {{name}} placeholders from vars; unknown placeholders stay so later stages can fill them. */
-export function substitute(text: string, vars: Record<string, string>): string {
-  return text.replace(/\{\{\s*([\w.]+)\s*\}\}/g, (whole, name: string) => vars[name] ?? whole);
-}
-
 function mergeCert(base: CertSpec | undefined, patch: Partial<CertSpec>): CertSpec {
   const b: CertSpec = base ?? { subject: {} };
   return {
@@ -45,7 +41,7 @@ function mergeCert(base: CertSpec | undefined, patch: Partial<CertSpec>): CertSp
   };
 }
 
-export function variantNames(s: Scenario): string[] {
+function variantNames(s: Scenario): string[] {
   return Object.keys(s.variants);
 }
 
@@ -73,7 +69,7 @@ export function resolveVariant(s: Scenario, variant: string, vars: Record<string
   const port = c.port ?? tlsListener?.port;
   if (port === undefined) throw new Error(`scenario ${s.id}: client.port is required with a verbatim broker conf`);
   const hasCa = 'ca' in pki || Object.keys(pki.verbatim?.files ?? {}).some((k) => k === 'ca' || k === 'ca.crt');
-  const connect = substitute(c.connect ?? '{{broker.ip}}', vars);
+  const connect = fillVars(c.connect ?? '{{broker.ip}}', vars);
   const client: ResolvedClient = {
     connect,
     byIp: c.byIp ?? false,
@@ -88,7 +84,7 @@ export function resolveVariant(s: Scenario, variant: string, vars: Record<string
     ...(c.tlsVersion ? { tlsVersion: c.tlsVersion } : {}),
     clock: { ntp: c.clock?.ntp ?? true, ...(c.clock?.date ? { date: c.clock.date } : {}) },
     hosts: Object.fromEntries(
-      Object.entries(c.hosts ?? {}).map(([k, a]) => [k, a === null ? null : substitute(a, vars)]),
+      Object.entries(c.hosts ?? {}).map(([k, a]) => [k, a === null ? null : fillVars(a, vars)]),
     ),
     config: c.config ?? {},
   };

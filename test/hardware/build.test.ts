@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildImage, CompileError, imageHash, parseCompileOutput } from '../../rig/hardware/build.ts';
-import { InfraError } from '../../rig/hardware/errors.ts';
+import { TargetError } from '../../rig/errors.ts';
 import { FAKE_CLI, cleanup, installAllCores, makeSketch, profile, profiles, tempDir, useFake } from './helpers.ts';
 
 const SECRETS = '#define SECRET_SSID "lab"\n#define SECRET_PASS "not-a-real-password"\n';
@@ -190,7 +190,7 @@ describe('hardware: build', () => {
         cacheDir: join(dir, 'images'),
         cli: join(dir, 'no-such-arduino-cli'),
       }),
-      (e: unknown) => e instanceof InfraError && e.kind === 'tool-missing' && /RIG_ARDUINO_CLI/.test(e.message),
+      (e: unknown) => e instanceof TargetError && e.kind === 'tool-missing' && /RIG_ARDUINO_CLI/.test(e.message),
     );
   });
 
@@ -207,7 +207,7 @@ describe('hardware: build', () => {
     assert.throws(
       () => parseCompileOutput(r),
       (e: unknown) =>
-        e instanceof InfraError && e.kind === 'tool-output' && e.toolMessage === 'Error: unknown flag: --json',
+        e instanceof TargetError && e.kind === 'tool-output' && e.toolMessage === 'Error: unknown flag: --json',
     );
     const ok = parseCompileOutput({
       ...r,

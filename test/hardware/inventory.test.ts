@@ -126,8 +126,8 @@ describe('hardware: lab inventory', () => {
     await assert.rejects(loadInventory(file), (e: unknown) => {
       const m = (e as Error).message;
       assert.ok(m.startsWith(file), m);
-      assert.match(m, /boards\.0: needs serial \(USB serial number\) or location/);
-      assert.match(m, /boards\.1\.location: a USB location .* not a tty name/);
+      assert.match(m, /boards\[0\]: needs serial \(USB serial number\) or location/);
+      assert.match(m, /boards\[1\]\.location: a USB location .* not a tty name/);
       return true;
     });
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { loadBoards } from '../../rig/boards/load.ts';
 import { parseScenarioText } from '../../rig/scenario/load.ts';
-import { planCells } from '../../rig/runner/matrix.ts';
+import { planCells } from '../../rig/runner/plan.ts';
 import { projectPaths } from '../../rig/project.ts';
 import type { BoardProfile } from '../../rig/boards/profile.ts';
 

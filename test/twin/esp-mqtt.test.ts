@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SerialCapture } from '../../rig/serial/capture.ts';
-import { buildTwin, startTwin, type TwinProcess } from '../../rig/twin/index.ts';
+import { buildTwin, bootTwin, type TwinProcess } from '../../rig/twin/index.ts';
 import { cString } from '../../rig/target/secrets.ts';
 import { makePki, readPem, startMosquitto, type TestBroker, type TestPki } from './helpers.ts';
 
@@ -47,14 +47,12 @@ describe('twin: ESP32 esp-mqtt (mqtt_client.h)', function () {
       debugLevel: 1,
       cacheDir: path.join(tmp, 'cache'),
     });
-    const twin = await startTwin({
+    const { process: twin, serial } = await bootTwin({
       binary: b.binary,
       workDir: mkdtempSync(path.join(tmp, 'run-')),
       world: { hosts: { localhost: '127.0.0.1' }, ports: { '8883': broker.port }, coreVersion, debugLevel: 1 },
     });
-    const serial = await SerialCapture.open({ path: twin.ptyPath, baudRate: 115200 });
     running.push({ twin, serial });
-    twin.go();
     return { twin, serial };
   }
 

@@ -2,9 +2,11 @@
 import path from 'node:path';
 import { command as makeCommand } from '../command.ts';
 import { EXIT } from '../exit.ts';
-import { bool, int, str, UsageError } from '../args.ts';
+import { bool, int, str } from '../args.ts';
+import { UsageError } from '../../errors.ts';
 import { createProgress } from '../../runner/progress.ts';
-import { context, loadScenarios, resolveScenarioArgs, variantArg } from './context.ts';
+import { context, resolveScenarioArgs, variantArg } from './context.ts';
+import { loadScenarios } from '../../scenario/files.ts';
 import { bisect, formatBisect } from '../../bisect/index.ts';
 
 export const command = makeCommand(

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { command } from '../command.ts';
 import { EXIT } from '../exit.ts';
-import { allScenarioFiles, context, loadScenarios } from './context.ts';
+import { context } from './context.ts';
+import { allScenarioFiles, loadScenarios } from '../../scenario/files.ts';
 import { bool } from '../args.ts';
 
 export const listCommand = command(

@@ -2,10 +2,12 @@ import { cp, mkdir, chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { command } from '../command.ts';
 import { EXIT } from '../exit.ts';
-import { str, UsageError } from '../args.ts';
+import { str } from '../args.ts';
+import { UsageError } from '../../errors.ts';
 import { buildPki } from '../../pki/index.ts';
 import { resolveVariant } from '../../scenario/resolve.ts';
-import { context, loadScenarios, resolveScenarioArgs, variantArg } from './context.ts';
+import { context, resolveScenarioArgs, variantArg } from './context.ts';
+import { loadScenarios } from '../../scenario/files.ts';
 
 export const pkiCommand = command(
   {

@@ -1,20 +1,21 @@
 import os from 'node:os';
 import path from 'node:path';
 import { command } from '../command.ts';
-import { EXIT } from '../exit.ts';
-import { bool, int, list, str, UsageError } from '../args.ts';
+import { EXIT, exitCodeFor } from '../exit.ts';
+import { bool, int, list, str } from '../args.ts';
+import { UsageError } from '../../errors.ts';
 import { runMatrix } from '../../runner/run.ts';
-import { parseShard, planCells } from '../../runner/matrix.ts';
+import { parseShard, planCells } from '../../runner/plan.ts';
 import { checkTools, missingToolsMessage } from '../../setup/tools.ts';
 import { dockerAnswers } from '../../setup/container-image.ts';
 import { closingBlock, colorWanted, plannedListing, terminalProgress } from '../terminal.ts';
 import { emptySelection, lastFailedFilter, toolsFor } from './selection.ts';
 import { loadQuarantine } from '../../runner/quarantine.ts';
 import { readBaseline } from './files.ts';
-import { ScenarioError } from '../../scenario/load.ts';
+import { FormatError } from '../../errors.ts';
 import type { BrokerProvider } from '../../broker/index.ts';
-import { checkBoardIds, context, loadScenarios, resolveScenarioArgs } from './context.ts';
-import { hardwareRunner } from '../../runner/hardware-target.ts';
+import { checkBoardIds, context, resolveScenarioArgs } from './context.ts';
+import { loadScenarios } from '../../scenario/files.ts';
 
 export const runCommand = command(
   {
@@ -77,7 +78,7 @@ export const runCommand = command(
       quarantineArg === undefined
         ? await loadQuarantine(path.join(paths.root, 'quarantine.yaml'), false)
         : await loadQuarantine(path.resolve(quarantineArg), true).catch((e: unknown) => {
-            if (e instanceof ScenarioError) throw e; // a bad entry: positioned problems, exit 2
+            if (e instanceof FormatError) throw e; // a bad entry: positioned problems, exit 2
             throw new UsageError(`--quarantine ${quarantineArg}: cannot read: ${(e as Error).message}`);
           });
     const baselineFile = str(p, 'baseline');
@@ -146,9 +147,8 @@ export const runCommand = command(
       quiet: bool(p, 'quiet'),
       verbose: bool(p, 'verbose'),
     });
-    const hw = useTargets.includes('hardware') ? await hardwareRunner() : undefined;
     const t0 = Date.now();
-    const { results, runDir, exitCode } = await runMatrix({
+    const { results, runDir } = await runMatrix({
       scenarios,
       boardProfiles: boards,
       ...matrix,
@@ -164,7 +164,6 @@ export const runCommand = command(
       defaultTimeoutMs: int(p, 'timeout', 20000),
       ...(str(p, 'watchdog') ? { watchdogMs: int(p, 'watchdog', 0) } : {}),
       args: process.argv.slice(2),
-      ...(hw ? { hardware: hw.run, hardwareBrokerIp: hw.brokerIp } : {}),
     });
     progress.close();
     const rel = path.relative(process.cwd(), runDir);
@@ -176,6 +175,6 @@ export const runCommand = command(
         elapsedMs: Date.now() - t0,
       }),
     );
-    return exitCode === 130 ? EXIT.interrupted : exitCode;
+    return exitCodeFor(results);
   },
 );

@@ -1,4 +1,5 @@
-// Expands scenarios × variants × boards (× core versions) into the cells of a run, then filters and shards.
+// Plans a run: expands scenarios × variants × boards (× core versions) into cells, filters and shards them,
+// and groups the cells that share one broker (a scenario variant on one network).
 import type { BoardProfile } from '../boards/profile.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
 import type { Expectation } from '../scenario/schema.ts';
@@ -163,4 +164,31 @@ export function parseShard(text: string): { index: number; count: number } {
   if (!m || index < 1 || count < 1 || index > count)
     throw new Error(`--shard expects K/N with 1 ≤ K ≤ N, got "${text}"`);
   return { index, count };
+}
+
+/** Cells that share one broker: a scenario variant on one network (boards reach it over the lab LAN). */
+export interface Group {
+  key: string;
+  loaded: LoadedScenario;
+  variant: string;
+  network: 'local' | 'lab';
+  cells: CellPlan[];
+}
+
+/** The cells to run, grouped by broker; skipped cells are returned apart (they need no broker). */
+export function groupCells(plans: CellPlan[]): { groups: Group[]; skipped: CellPlan[] } {
+  const groups = new Map<string, Group>();
+  const skipped: CellPlan[] = [];
+  for (const p of plans) {
+    if (p.skip) {
+      skipped.push(p);
+      continue;
+    }
+    const network = p.target === 'hardware' ? 'lab' : 'local';
+    const key = `${p.loaded.scenario.id}/${p.variant}/${network}`;
+    const g = groups.get(key) ?? { key, loaded: p.loaded, variant: p.variant, network, cells: [] };
+    g.cells.push(p);
+    groups.set(key, g);
+  }
+  return { groups: [...groups.values()], skipped };
 }

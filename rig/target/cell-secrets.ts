@@ -2,8 +2,8 @@
 // port (logical on twins, real on boards) and the key's home (ECC508 slot on MKR1000) differ. Every secret
 // the header carries is registered with the run's redactor, since a board may print any of them.
 import { readFile } from 'node:fs/promises';
-import { secretsHeader } from '../target/secrets.ts';
-import type { CellEnv } from './attempt.ts';
+import type { TargetCell } from './driver.ts';
+import { secretsHeader } from './secrets.ts';
 
 export interface CellSecrets {
   header: string;
@@ -19,21 +19,21 @@ export interface CellSecretsOptions {
   clientCertPem?: string;
 }
 
-export async function cellSecrets(env: CellEnv, o: CellSecretsOptions): Promise<CellSecrets> {
-  const { plan, rv, pki } = env;
+export async function cellSecrets(cell: TargetCell, o: CellSecretsOptions): Promise<CellSecrets> {
+  const { board, core, rv, pki } = cell;
   const c = rv.client;
   const caPem = c.ca ? await readFile(pki.certs[c.ca]!.crt, 'utf8') : undefined;
   const clientCert = c.cert ? pki.certs[c.cert] : undefined;
   const keyFile = clientCert ? (clientCert.keyPlain ?? clientCert.key) : undefined;
   // MKR1000 keeps its key in the ECC508: the sketch names a slot, the key itself never enters the sketch.
-  const eccSlotKey = plan.board.family === 'mkr1000' ? keyFile : undefined;
+  const eccSlotKey = board.family === 'mkr1000' ? keyFile : undefined;
   // Cells of one variant share a broker: a pinned core gets its own id, so its messages are told apart.
-  const clientId = c.clientId ?? `rig-${plan.board.id}${plan.core ? `-${plan.core}` : ''}-${rv.variant}`.slice(0, 23);
+  const clientId = c.clientId ?? `rig-${board.id}${core ? `-${core}` : ''}-${rv.variant}`.slice(0, 23);
   const clientKeyPem = keyFile && !eccSlotKey ? await readFile(keyFile, 'utf8') : undefined;
   for (const s of [o.wifiPassword, c.password, ...configSecrets(c.config), ...keyLines(clientKeyPem)])
-    if (s) env.secret(s);
+    if (s) cell.secret(s);
   const header = secretsHeader({
-    origin: `${rv.scenario.id}/${rv.variant}/${plan.board.id}`,
+    origin: `${rv.scenario.id}/${rv.variant}/${board.id}`,
     ssid: o.ssid,
     wifiPassword: o.wifiPassword,
     broker: c.connect,
@@ -53,7 +53,7 @@ export async function cellSecrets(env: CellEnv, o: CellSecretsOptions): Promise<
   return { header, clientId, ...(eccSlotKey ? { eccSlotKey } : {}) };
 }
 
-/** Config values the sketch gets whose name says they are secret (as run.ts collects them for the broker side). */
+/** Config values the sketch gets whose name says they are secret (as the runner collects them for the broker side). */
 function configSecrets(config: Record<string, string | number | boolean>): string[] {
   return Object.entries(config)
     .filter(([k, v]) => /PASS|KEY|SECRET|TOKEN/i.test(k) && typeof v === 'string')

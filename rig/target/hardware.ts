@@ -1,0 +1,130 @@
+// The hardware driver: cells on real boards from the lab inventory (rig.lab.yaml). prepare() takes a free,
+// attached board with the cell's profile and walks it to `flashed` (rig/hardware/session.ts); start() opens
+// its USB serial port and resets it. Lines are watched exactly as a twin's pty is.
+import { TargetError } from '../errors.ts';
+import { certForBoardKey } from '../hardware/ecc508.ts';
+import { brokerAddress, loadInventory, wifiFromEnv, type LabBoard, type LabInventory } from '../hardware/inventory.ts';
+import { BoardSession, type HardwareCellOptions } from '../hardware/session.ts';
+import { cellSecrets, type CellSecretsOptions } from './cell-secrets.ts';
+import type { PreparedTarget, RunningTarget, TargetCell, TargetDriver, TargetEnd } from './driver.ts';
+import { sketchFolder } from './sketch.ts';
+
+/** What a lab (or a test standing in for one) provides: the inventory, the environment, the tools and ports. */
+export interface LabOptions {
+  inventory?: LabInventory;
+  env?: NodeJS.ProcessEnv;
+  tools?: Partial<Pick<HardwareCellOptions, 'binding' | 'list' | 'cli' | 'stateDir'>>;
+}
+
+export async function hardwareDriver(o: LabOptions = {}): Promise<TargetDriver> {
+  let inv: LabInventory;
+  try {
+    inv = o.inventory ?? (await loadInventory());
+  } catch (e) {
+    // Without a lab every hardware cell is reported as an error with this reason; twins still run.
+    const reason = (e as Error).message;
+    return {
+      name: 'hardware',
+      brokerIp: '127.0.0.1',
+      reportsClientIds: false,
+      prepare: async () => {
+        throw e instanceof TargetError ? e : new TargetError('not-configured', reason, { cause: e });
+      },
+    };
+  }
+  return {
+    name: 'hardware',
+    brokerIp: brokerAddress(inv),
+    reportsClientIds: false,
+    prepare: (cell) => prepareBoard(cell, inv, o),
+  };
+}
+
+/** The terminal's words for the board session's steps. */
+const STEP_PHASES: Record<string, string> = {
+  'wait-board': 'waiting for board',
+  build: 'compiling',
+  flash: 'flashing',
+};
+
+async function prepareBoard(cell: TargetCell, inv: LabInventory, o: LabOptions): Promise<PreparedTarget> {
+  // Every lab board with this profile: the session takes a free, attached one.
+  const boards = inv.boards.filter((b) => b.profile === cell.board.id);
+  if (boards.length === 0)
+    throw new TargetError('not-configured', `no board with profile ${cell.board.id} in the lab inventory`);
+  const wifi = wifiFromEnv(o.env);
+  const sketchDir = await sketchFolder(cell);
+  const base: CellSecretsOptions = {
+    ssid: wifi.ssid,
+    wifiPassword: wifi.pass,
+    port: cell.broker.ports[cell.rv.client.port] ?? cell.rv.client.port,
+  };
+  const secrets = await cellSecrets(cell, base);
+  const { candidates, header } = await boardHeader(cell, boards, base, secrets);
+  const session = new BoardSession({
+    profile: cell.board,
+    board: candidates,
+    sketchDir,
+    secretsHeader: header,
+    runDir: cell.cellDir,
+    timeoutMs: cell.timeoutMs,
+    signal: cell.signal,
+    cellId: cell.id,
+    onStep: (step) => cell.phase?.(STEP_PHASES[step] ?? step),
+    ...o.tools,
+  });
+  await session.to('flashed');
+  return {
+    timings: session.timings,
+    // The rig's client id; one the sketch picks itself is learned from the broker log (runner/attribution.ts).
+    clientIds: [secrets.clientId],
+    start: async () => {
+      await session.to('reset');
+      cell.phase?.('running');
+      return running(session);
+    },
+  };
+}
+
+/**
+ * The boards that can run the cell and the arduino_secrets.h each gets. The twin's emulated ECC508 holds the
+ * rig's key; a real one holds its own, so a MKR1000's certificate is issued for the board that is picked.
+ */
+async function boardHeader(
+  cell: TargetCell,
+  boards: LabBoard[],
+  base: CellSecretsOptions,
+  secrets: { header: string; eccSlotKey?: string },
+): Promise<{ candidates: LabBoard[]; header: HardwareCellOptions['secretsHeader'] }> {
+  const template = cell.rv.client.cert ? cell.pki.certs[cell.rv.client.cert] : undefined;
+  if (!secrets.eccSlotKey || !template) return { candidates: boards, header: secrets.header };
+  const candidates = boards.filter((b) => b.ecc508);
+  if (candidates.length === 0) {
+    throw new TargetError(
+      'not-configured',
+      `no ${cell.board.id} in the lab inventory has ecc508.csr: ` +
+        'its client certificate must be issued for the key inside the board\'s ECC508 (docs/hardware.md, "MKR1000 client certificates")',
+    );
+  }
+  const header = async (b: LabBoard): Promise<string> => {
+    const clientCertPem = (await certForBoardKey(template, cell.pki, b.ecc508!.csr, b.name)).certPem;
+    return (await cellSecrets(cell, { ...base, clientCertPem })).header;
+  };
+  return { candidates, header };
+}
+
+function running(session: BoardSession): RunningTarget {
+  const cell = session.cell();
+  const ended: Promise<TargetEnd> = cell.ended.then((e) =>
+    e ? { code: null, signal: null, reason: e.message } : new Promise<TargetEnd>(() => undefined),
+  );
+  return {
+    label: `board ${cell.board.name}`,
+    lines: cell.capture,
+    ended,
+    facts: () => [],
+    clientIds: () => [],
+    lastWords: () => '',
+    stop: () => cell.close(),
+  };
+}

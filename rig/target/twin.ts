@@ -1,0 +1,111 @@
+// The twin driver: the sketch built natively against the host core (cached by content hash), started paused
+// on a pty that serialport opens before setup() runs, in a world where the scenario's names resolve to the
+// broker and its ports map to the broker's real ones.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { TargetError } from '../errors.ts';
+import { twinHosts } from '../scenario/resolve.ts';
+import { profileBuildOptions } from '../twin/board-build.ts';
+import { bootTwin, buildTwin, TwinBuildError, type TwinWorld } from '../twin/index.ts';
+import { cellSecrets } from './cell-secrets.ts';
+import type { PreparedTarget, RunningTarget, TargetCell, TargetDriver } from './driver.ts';
+import { sketchFolder } from './sketch.ts';
+
+export function twinDriver(): TargetDriver {
+  return { name: 'twin', brokerIp: '127.0.0.1', reportsClientIds: true, prepare: prepareTwin };
+}
+
+async function prepareTwin(cell: TargetCell): Promise<PreparedTarget> {
+  const twin = cell.board.twin;
+  if (!twin) throw new TargetError('not-configured', `board ${cell.board.id} has no twin`);
+  const sketchDir = await sketchFolder(cell);
+  // Twins keep the scenario's logical port; the world maps it to the broker's real one.
+  const secrets = await cellSecrets(cell, {
+    ssid: 'rig-twin',
+    wifiPassword: 'rig-twin-wifi',
+    port: cell.rv.client.port,
+  });
+  const coreVersion = cell.core ?? twin.coreVersions[0]!;
+  const t0 = Date.now();
+  cell.phase?.('compiling');
+  const binary = await buildTwin({
+    ...profileBuildOptions(twin),
+    onHostCoreBuild: () => cell.phase?.('building host core'),
+    sketchDir,
+    secretsHeader: secrets.header,
+    coreVersion,
+    cacheDir: path.join(cell.paths.cache, 'twin'),
+  }).then(
+    (b) => b.binary,
+    (e: unknown) => {
+      throw buildError(e);
+    },
+  );
+  const timings = { build: Date.now() - t0 };
+  await mkdir(cell.cellDir, { recursive: true });
+  const world = twinWorld(cell, coreVersion, secrets.eccSlotKey);
+  return { timings, clientIds: [secrets.clientId], start: () => startTwinCell(cell, binary, world, timings) };
+}
+
+/** A sketch the twin cannot be faithful to (WINC1500 TLS offload) is a property of the sketch, not an error. */
+function buildError(e: unknown): TargetError {
+  const msg = (e as Error).message;
+  if (e instanceof TwinBuildError && e.kind === 'unsupported') return new TargetError('unsupported', msg, { cause: e });
+  return new TargetError('build', `twin build failed: ${msg.split('\n').slice(0, 4).join(' | ')}`, { cause: e });
+}
+
+function twinWorld(cell: TargetCell, coreVersion: string, eccSlotKey: string | undefined): TwinWorld {
+  const c = cell.rv.client;
+  const epoch = c.clock.date ? Math.floor(Date.parse(c.clock.date) / 1000) : undefined;
+  return {
+    // The broker's reachable address (a container engine may publish on its bridge gateway, not loopback).
+    hosts: twinHosts(c, cell.broker.host),
+    ports: { ...cell.broker.ports },
+    ntp: c.clock.ntp,
+    ...(epoch !== undefined ? { epoch } : {}),
+    coreVersion,
+    debugLevel: cell.board.twin!.debugLevel,
+    factsFile: path.join(cell.cellDir, 'twin-facts.txt'),
+    ...(eccSlotKey ? { eccSlots: { '0': eccSlotKey } } : {}),
+  };
+}
+
+async function startTwinCell(
+  cell: TargetCell,
+  binary: string,
+  world: TwinWorld,
+  timings: Record<string, number>,
+): Promise<RunningTarget> {
+  const booted = await bootTwin({ binary, world, workDir: cell.cellDir, sandbox: cell.sandbox }).catch((e: unknown) => {
+    throw new TargetError('start', `twin: ${firstLine((e as Error).message)}`, { cause: e });
+  });
+  timings.start = booted.timings.start;
+  cell.phase?.('running');
+  const p = booted.process;
+  return {
+    label: `twin ${cell.id}`,
+    lines: booted.serial,
+    ended: p.exited,
+    // The id the sketch really connects with (it may hard-code its own): the twin's MQTT libraries report it.
+    facts: () => splitClientIdFacts(p.facts()).rest,
+    clientIds: () => splitClientIdFacts(p.facts()).ids,
+    lastWords: () => p.stderr(),
+    stop: booted.stop,
+  };
+}
+
+/** The client ids a twin reported (facts "mqtt-client-id:<id>"), and the other facts. */
+function splitClientIdFacts(facts: string[]): { ids: string[]; rest: string[] } {
+  const ids: string[] = [];
+  const rest: string[] = [];
+  for (const f of facts) {
+    const m = /^mqtt-client-id:(.*)$/.exec(f);
+    if (m) ids.push(m[1]!);
+    else rest.push(f);
+  }
+  return { ids, rest };
+}
+
+function firstLine(s: string): string {
+  return s.split('\n').find((l) => l.trim()) ?? s;
+}
