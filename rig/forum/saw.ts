@@ -104,7 +104,7 @@ export interface SawExpectations {
 }
 
 /** The mbedTLS code a log line states: "MbedTLS message code: -9984", "start_ssl_client: -9984", "(-9984) X509". */
-function mbedtlsCode(body: string): string | undefined {
+export function mbedtlsCode(body: string): string | undefined {
   const m =
     /message code:\s*(-\d+)|start_ssl_client:\s*(?:connect failed:?\s*)?(-\d+)|^\[\w+\(\):\d+\]:\s*\((-\d+)\)/.exec(
       body,

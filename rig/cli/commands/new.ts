@@ -8,7 +8,7 @@ import { bool, str, UsageError } from '../args.ts';
 import { projectPaths } from '../../project.ts';
 import { parseScenarioText } from '../../scenario/load.ts';
 import { extractParts, type ForumParts } from '../../forum/extract.ts';
-import { buildSkeleton } from '../../forum/skeleton.ts';
+import { buildSkeleton, NothingToReproduce } from '../../forum/skeleton.ts';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -98,11 +98,6 @@ function newCommand(): Command {
       const sawOpt = p.values.saw;
       const saw = Array.isArray(sawOpt) ? sawOpt : typeof sawOpt === 'string' ? [sawOpt] : [];
       if (saw.length) parts.saw = saw;
-      if (!parts.openssl && !parts.conf && !parts.sketch) {
-        throw new UsageError(
-          'found no openssl commands, mosquitto.conf or sketch in the input (mark them with "### openssl", "### mosquitto.conf", "### sketch")',
-        );
-      }
 
       const id = str(p, 'id') ?? slug(parts.link ?? 'forum-report');
       if (!/^[a-z0-9][a-z0-9._-]*$/.test(id))
@@ -110,7 +105,13 @@ function newCommand(): Command {
       const root = path.resolve(str(p, 'root') ?? projectPaths().root);
       const board = str(p, 'board');
       const sketchDir = `sketches/${id}`;
-      const sk = buildSkeleton({ id, parts, sketchDir, ...(board ? { board } : {}) });
+      let sk;
+      try {
+        sk = buildSkeleton({ id, parts, sketchDir, ...(board ? { board } : {}) });
+      } catch (e) {
+        if (e instanceof NothingToReproduce) throw new UsageError(e.message);
+        throw e;
+      }
       const scenarioFile = path.join(root, 'scenarios', 'forum', `${id}.yaml`);
 
       // Validate before writing: a skeleton that does not load is the rig's bug, not the user's.

@@ -12,6 +12,7 @@ import { ScenarioError } from '../../scenario/load.ts';
 import type { BrokerProvider } from '../../broker/index.ts';
 import { checkBoardIds, context, loadScenarios, resolveScenarioArgs } from './context.ts';
 import { hardwareRunner } from '../../runner/hardware-target.ts';
+import { firstRunReport } from '../../forum/first-run.ts';
 
 export const runCommand = command(
   {
@@ -117,6 +118,8 @@ export const runCommand = command(
     out.write(
       `\n${count('pass')} passed, ${count('fail')} failed, ${count('error')} errors, ${count('skip')} skipped, ${count('flaky')} flaky\n`,
     );
+    // Reproductions made from a forum post: each cell against the lines the poster saw.
+    for (const line of firstRunReport(results, runDir)) out.write(`${line}\n`);
     out.write(`reports: ${runDir}/{results.json,junit.xml,summary.md,report.html}\n`);
     return exitCode === 130 ? EXIT.interrupted : exitCode;
   },
