@@ -11,8 +11,10 @@ export type Library = 'esp-mqtt' | 'sslclient' | 'wifisslclient' | 'mongoose-os'
 export interface PcClaim {
   client: 'control' | 'mosquitto-cli';
   works: boolean;
-  /** The poster's sentence. */
+  /** The poster's sentence, or the PC client's line. */
   said: string;
+  /** What the PC client's own output says failed, when it says. */
+  kind?: OutcomeKind;
 }
 
 export interface Evidence {
@@ -104,6 +106,19 @@ function pcClaims(prose: string, notes: string[]): PcClaim[] {
   return out;
 }
 
+/** What PC clients' own output says: mosquitto_sub/pub for mosquitto-cli, the others (s_client, paho, Java) for control. */
+function pcOutputClaims(pc: SeenLine[]): PcClaim[] {
+  const out: PcClaim[] = [];
+  for (const l of pc) {
+    if (!l.kind && !/TLS error/.test(l.raw)) continue;
+    const client = l.format.startsWith('mosquitto') ? 'mosquitto-cli' : 'control';
+    if (out.some((c) => c.client === client)) continue;
+    const works = l.kind === 'connected';
+    out.push({ client, works, said: l.raw, ...(l.kind && !works ? { kind: l.kind } : {}) });
+  }
+  return out;
+}
+
 /** The most telling kind: the board's own lines, then the broker's (the alert the board sent), then a PC's. */
 function kindOf(serial: SeenLine[], broker: SeenLine[]): OutcomeKind | undefined {
   for (const pool of [serial, broker]) {
@@ -142,7 +157,9 @@ export function gatherEvidence(input: { saw: string[]; prose?: string; code?: st
       ? { family, familyFrom: fromLines ? 'the log format' : fromProse ? 'the post' : `its library (${library})` }
       : {}),
     ...(library ? { library } : {}),
-    pcClaims: pcClaims(input.prose ?? '', notes),
+    pcClaims: [...pcOutputClaims(pc), ...pcClaims(input.prose ?? '', notes)].filter(
+      (c, i, all) => all.findIndex((x) => x.client === c.client) === i,
+    ),
     notes,
   };
 }

@@ -81,7 +81,7 @@ export function boardExpectations(i: BoardExpectInput, e: Evidence, notes: strin
     const out: Record<string, Exp> = {};
     for (const [key, x] of Object.entries(saw.byBoard)) {
       const serial = Array.isArray(x.serial) ? [...x.serial, ...otherSerial] : x.serial;
-      out[key] = { ...base, serial };
+      out[key] = { ...base, ...(Array.isArray(serial) && serial.length === 0 ? {} : { serial }) };
     }
     return out;
   }
@@ -106,7 +106,9 @@ export function pcExpectations(
 ): Record<string, Exp> {
   const out: Record<string, Exp> = {};
   for (const c of claims) {
-    const fits = c.works ? predicted === 'connected' : predicted !== undefined && predicted !== 'connected';
+    const fits = c.works
+      ? predicted === 'connected'
+      : predicted !== undefined && predicted !== 'connected' && (!c.kind || c.kind === predicted);
     if (!fits) {
       notes.push(
         predicted === undefined

@@ -5,7 +5,7 @@
 import type { OutcomeKind } from '../scenario/schema.ts';
 import type { SeenLine } from './lines.ts';
 import { lit } from './lines.ts';
-import { mbedtlsCode, normaliseSaw } from './saw.ts';
+import { isCore3, mbedtlsCode, normaliseSaw } from './saw.ts';
 
 // getLastSSLError's texts (docs/tls-bearssl.md §1, boards/esp8266.yaml) and SSLClient's, which print BearSSL's
 // error names the same way.
@@ -88,7 +88,7 @@ function esp32Lines(raw: string): SeenLine[] | undefined {
     const { log } = l;
     const s = serial(l.text, log.ms !== undefined ? 'arduino-esp32 2.x/3.x' : 'arduino-esp32 1.0.x', {
       esp32: log,
-      hints: [log.ms !== undefined ? (/Network/.test(log.file) ? 'esp32-core-3' : 'esp32-core-2') : 'esp32-core-1'],
+      hints: [log.ms !== undefined ? (isCore3(log) ? 'esp32-core-3' : 'esp32-core-2') : 'esp32-core-1'],
     });
     const code = mbedtlsCode(log.body);
     if (code) s.codes.push(code);

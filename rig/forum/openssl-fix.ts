@@ -101,7 +101,9 @@ function completeInputs(
     add(
       `openssl genrsa -out ${m.file} 2048`,
       m.file,
-      `the recipe uses ${m.file} but never makes it (key generation left out)`,
+      m.opt === '-CAkey'
+        ? `the CA key the recipe assumes (it signs with ${m.file} but never makes it)`
+        : `the recipe uses ${m.file} but never makes it (key generation left out)`,
     );
   const ca = missing.find((i) => i.opt === '-CA');
   if (ca) {

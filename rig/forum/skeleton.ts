@@ -226,6 +226,26 @@ interface Reading {
   names: Names;
   cause: Cause;
   hints: CodeHints;
+  /** The PC's name check may pass through an IP SAN the board ignores (not on arduino-esp32 3.x, which checks it). */
+  ipSan: boolean;
+}
+
+/** The post's own test commands that need the network: the scenario's broker and controls stand for them. */
+function networkNotes(text: string, notes: string[]): void {
+  const seen = new Set<string>();
+  for (const m of text.matchAll(
+    /^\s*(?:sudo\s+)?((?:openssl\s+s_client|mosquitto_(?:sub|pub)|curl|wget|ping)\b[^\n]*)$/gm,
+  )) {
+    const cmd = m[1]!.trim().slice(0, 80);
+    const tool = cmd.split(/\s+/).slice(0, 2).join(' ');
+    if (seen.has(tool)) continue;
+    seen.add(tool);
+    notes.push(
+      /^(curl|wget)/.test(cmd)
+        ? `\`${cmd}\` (network): not run; nothing a post links to is fetched`
+        : `\`${cmd}\` (network): not run; the scenario's own broker${/mosquitto_/.test(cmd) ? ' and its mosquitto-cli control' : ''} stand for it`,
+    );
+  }
 }
 
 function read(input: SkeletonInput, notes: string[]): Reading {
@@ -256,7 +276,24 @@ function read(input: SkeletonInput, notes: string[]): Reading {
   const claims = keptClaims(e, host, text, notes);
   const names = namesFromConf(parts.conf);
   const cause = chooseCause(e, host, notes, !!parts.openssl);
-  return { ...(secrets ? { secrets } : {}), text, e, choice, host, claims, names, cause, hints: codeHints(text) };
+  networkNotes([parts.prose ?? '', parts.openssl ?? '', ...parts.saw].join('\n'), notes);
+  const core3 = e.lines.some((l) => l.hints.includes('esp32-core-3'));
+  if (core3 && cause === 'name')
+    notes.push(
+      'arduino-esp32 3.x checks IP SANs (mbedTLS 3.5+): the certificate gets none, so a PC checking the IP fails too',
+    );
+  return {
+    ...(secrets ? { secrets } : {}),
+    text,
+    e,
+    choice,
+    host,
+    claims,
+    names,
+    cause,
+    hints: codeHints(text),
+    ipSan: !core3,
+  };
 }
 
 interface Built {
@@ -275,7 +312,7 @@ function build(id: string, parts: ForumParts, r: Reading, notes: string[]): Buil
     hints.clientCert ||
     /\bclient\.(?:crt|key)\b/i.test(parts.prose ?? '');
   const needClient = names.facts.requireCertificate || cause === 'client-cert';
-  const pcWorks = r.claims.some((c) => c.works);
+  const pcWorks = r.claims.some((c) => c.works) && r.ipSan;
   const { plan, serverNames } = planPki(
     parts,
     {
@@ -338,7 +375,7 @@ function variantsOf(parts: ForumParts, r: Reading, b: Built, notes: string[]) {
     notes,
   );
   const ip = host.connect === '{{broker.ip}}';
-  const pcWorks = r.claims.some((c) => c.works);
+  const pcWorks = r.claims.some((c) => c.works) && r.ipSan;
   const predicted = parts.openssl
     ? undefined
     : pcPredict({ cause, ip, ipSan: ip && pcWorks && cause === 'name', wrongCa: b.boardCa !== b.plan.ca });
