@@ -125,6 +125,10 @@ function kindOf(serial: SeenLine[], broker: SeenLine[]): OutcomeKind | undefined
     const k = pool.find((l) => l.kind && l.kind !== 'connected')?.kind;
     if (k) return k;
   }
+  // PubSubClient's states that are the broker's CONNACK (PubSubClient.h: MQTT_CONNECT_BAD_CREDENTIALS 4, UNAUTHORIZED 5).
+  const codes = [...serial, ...broker].flatMap((l) => l.codes);
+  if (codes.includes('pubsubclient:5')) return 'mqtt/not-authorized';
+  if (codes.includes('pubsubclient:4')) return 'mqtt/bad-credentials';
   return undefined;
 }
 

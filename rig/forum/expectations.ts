@@ -94,6 +94,7 @@ export function pcPredict(w: { cause: Cause; ip: boolean; ipSan: boolean; wrongC
   if (w.wrongCa || w.cause === 'trust') return 'tls/untrusted';
   if (w.cause === 'name') return w.ip && w.ipSan ? 'connected' : 'tls/name-mismatch';
   if (w.cause === 'expired') return 'tls/expired';
+  if (w.cause === 'auth') return 'mqtt/not-authorized';
   if (w.cause === 'none') return 'connected';
   return undefined;
 }

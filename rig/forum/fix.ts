@@ -16,6 +16,8 @@ export interface FixInput {
   boardCa: string;
   client?: string;
   dnsName?: string;
+  /** The broker's password for the board's user (the fix of a refused login). */
+  password?: string;
   answer?: string;
 }
 
@@ -74,6 +76,8 @@ function steps(i: FixInput): Step[] {
       says: 'a certificate valid today',
       bisect: 'validity',
     });
+  if (i.cause === 'auth' && i.password)
+    out.push({ patch: { password: i.password }, says: "the password the broker's password_file holds for the user" });
   if (i.cause === 'client-cert' && i.client)
     out.push({
       patch: { cert: i.client },
@@ -94,7 +98,9 @@ function answerPoints(answer: string | undefined, s: Step): string | undefined {
         ? /\b(mDNS|DNS|resolve|\.local)\b/i
         : s.patch.cert
           ? /\b(client cert|require_certificate)/i
-          : undefined;
+          : s.patch.password
+            ? /\b(password|passwd|credentials|user ?name)\b/i
+            : undefined;
   return re ? sentences.find((x) => re.test(x))?.trim() : undefined;
 }
 

@@ -134,8 +134,13 @@ function brokerSpec(
   notes: string[],
 ): Record<string, unknown> {
   const weak = o.cause === 'weak-key' || o.cause === 'weak-signature';
+  const auth = o.cause === 'auth';
   if (!parts.conf) {
     notes.push(`no mosquitto.conf in the post: one TLS listener on ${o.names.facts.port} stands in`);
+    if (auth)
+      notes.push(
+        `the listener takes logins from a password file: user "${USER.name}"; the board sends another password`,
+      );
     if (weak)
       notes.push(
         '"ciphers DEFAULT:@SECLEVEL=0" on the listener: OpenSSL 3 refuses to load such a certificate otherwise',
@@ -150,13 +155,16 @@ function brokerSpec(
             ...(o.cause === 'client-cert' ? { requireCertificate: true } : {}),
             ...(weak ? { ciphers: 'DEFAULT:@SECLEVEL=0' } : {}),
           },
-          allowAnonymous: true,
+          allowAnonymous: !auth,
+          ...(auth ? { passwordFile: true } : {}),
         },
       ],
+      ...(auth ? { users: { [USER.name]: USER.pass } } : {}),
     };
   }
   let text = mapConfFiles(cleanConf(parts.conf, notes), { ca: o.plan.ca, server: o.plan.server }, notes);
-  if (!o.names.facts.passwordFile && o.names.facts.anonymousOff && o.logsIn) {
+  if (!o.names.facts.passwordFile && ((o.names.facts.anonymousOff && o.logsIn) || auth)) {
+    if (!/^\s*allow_anonymous\s+false\b/m.test(text)) text = `${text.replace(/\n*$/, '')}\nallow_anonymous false\n`;
     text = text.replace(/^(allow_anonymous\s+false.*)$/m, '$1\npassword_file {{passwd}}');
     notes.push(
       'allow_anonymous false and the board logs in, but no password_file in the post: "password_file {{passwd}}" added',
@@ -190,6 +198,7 @@ function titleOf(board: string, kind: OutcomeKind | undefined, code: string | un
     'weak-signature': 'the certificate is signed with a hash the board refuses',
     dns: "the broker's name does not resolve on the board",
     'client-cert': 'the broker requires a client certificate the board does not send',
+    auth: "the broker refuses the board's login",
     expired: "the certificate is not valid at the board's time",
     none: 'it connects',
   };
@@ -228,6 +237,8 @@ interface Reading {
   hints: CodeHints;
   /** The PC's name check may pass through an IP SAN the board ignores (not on arduino-esp32 3.x, which checks it). */
   ipSan: boolean;
+  /** The poster's sketch with the rig's lines, when it runs (a sketch the rig cannot instrument does not). */
+  sketchText?: string;
 }
 
 /** The post's own test commands that need the network: the scenario's broker and controls stand for them. */
@@ -251,6 +262,7 @@ function networkNotes(text: string, notes: string[]): void {
 function read(input: SkeletonInput, notes: string[]): Reading {
   const { parts } = input;
   const secrets = parts.sketch ? replaceSketchSecrets(parts.sketch) : undefined;
+  const sketchText = secrets ? instrument(secrets, input.board, notes) : undefined;
   const text = [parts.prose ?? '', parts.code ?? '', parts.sketch ?? ''].join('\n');
   const e = gatherEvidence({
     saw: parts.saw,
@@ -268,7 +280,7 @@ function read(input: SkeletonInput, notes: string[]): Reading {
     {
       ...(secrets?.board ? { userBoard: secrets.board } : {}),
       ...(input.board ? { override: input.board } : {}),
-      userSketch: !!secrets,
+      userSketch: sketchText !== undefined,
     },
     notes,
   );
@@ -293,6 +305,7 @@ function read(input: SkeletonInput, notes: string[]): Reading {
     cause,
     hints: codeHints(text),
     ipSan: !core3,
+    ...(sketchText !== undefined ? { sketchText } : {}),
   };
 }
 
@@ -339,22 +352,33 @@ function build(id: string, parts: ForumParts, r: Reading, notes: string[]): Buil
     topic: `forum/${id}`,
     ca: boardCa,
     ...(clientCert ? { cert: clientCert } : {}),
-    ...(broker.users !== undefined ? { username: USER.name, password: USER.pass } : {}),
+    // The closest cause of a refused login: the board's password is not the broker's.
+    ...(broker.users !== undefined
+      ? { username: USER.name, password: cause === 'auth' ? 'not-the-password' : USER.pass }
+      : {}),
     ...(cause === 'dns' && e.dnsFailed ? { hosts: { [e.dnsFailed]: null } } : {}),
   };
   return { plan, serverNames, broker, client, boardCa };
 }
 
-/** The user's sketch with the rig's lines added, when the post has a whole one. */
-function userSketch(r: Reading, notes: string[]): string | undefined {
-  if (!r.secrets) return undefined;
-  const rig = addRigLines(r.secrets.text, r.secrets.board ?? r.choice.board);
+/**
+ * The user's sketch with the rig's lines added, or undefined when the rig cannot tell from it how a connection
+ * ended (no PubSubClient connect() to put its lines in): then the rig's sketch for its library stands in.
+ */
+function instrument(secrets: SketchSecrets, board: string | undefined, notes: string[]): string | undefined {
+  const rig = addRigLines(secrets.text, secrets.board ?? board);
   if (rig.added)
     notes.push(
       '"RIG: connected" (with one publish on <topic>/up) and "RIG: connect fail" lines added to the sketch, marked // [rig]',
     );
-  if (rig.note) notes.push(rig.note);
-  return rig.text;
+  if (rig.added || /\bRIG: connected\b/.test(secrets.text)) {
+    if (rig.note) notes.push(rig.note);
+    return rig.text;
+  }
+  notes.push(
+    `${rig.note ?? 'the sketch cannot be instrumented'}; until then the rig's sketch stands for it (the poster's, secrets replaced, is written beside for that edit)`,
+  );
+  return undefined;
 }
 
 /** Broken and fixed variants with their expectations. */
@@ -368,7 +392,7 @@ function variantsOf(parts: ForumParts, r: Reading, b: Built, notes: string[]) {
       stack: choice.stack,
       cause,
       ...(kind ? { kind } : {}),
-      userSketch: !!r.secrets,
+      userSketch: r.sketchText !== undefined,
       ...(choice.hardwareOnly ? { hardwareOnly: choice.hardwareOnly } : {}),
     },
     e,
@@ -389,6 +413,7 @@ function variantsOf(parts: ForumParts, r: Reading, b: Built, notes: string[]) {
     boardCa: b.boardCa,
     ...(b.plan.client ? { client: b.plan.client } : {}),
     ...(e.dnsFailed ? { dnsName: e.dnsFailed } : {}),
+    ...(cause === 'auth' ? { password: USER.pass } : {}),
     ...(parts.answer ? { answer: parts.answer } : {}),
   });
   const fixed = fixedVariant(
@@ -424,7 +449,7 @@ export function buildSkeleton(input: SkeletonInput): Skeleton {
   const notes: string[] = [];
   const r = read(input, notes);
   const b = build(id, parts, r, notes);
-  const sketchText = userSketch(r, notes);
+  const sketchText = r.sketchText;
   const v = variantsOf(parts, r, b, notes);
   const { choice } = r;
   const scenario = {
@@ -436,7 +461,9 @@ export function buildSkeleton(input: SkeletonInput): Skeleton {
     source: [parts.link ?? 'TODO: link to the thread'],
     pki: b.plan.pki,
     broker: b.broker,
-    ...(choice.sketch || r.secrets ? { sketch: { [choice.board]: choice.sketch ?? input.sketchDir } } : {}),
+    ...(choice.sketch || r.sketchText !== undefined
+      ? { sketch: { [choice.board]: choice.sketch ?? input.sketchDir } }
+      : {}),
     boards: [...new Set([choice.board, 'control', ...v.pcBoards])],
     client: b.client,
     variants: v.variants,
@@ -448,8 +475,14 @@ export function buildSkeleton(input: SkeletonInput): Skeleton {
   const base = input.sketchDir.replace(/^.*\//, '');
   return {
     yaml,
-    ...(r.secrets && sketchText !== undefined
-      ? { sketch: { file: `${input.sketchDir}/${base}.ino`, text: sketchText, replaced: r.secrets.replaced } }
+    ...(r.secrets
+      ? {
+          sketch: {
+            file: `${input.sketchDir}/${base}.ino`,
+            text: sketchText ?? r.secrets.text,
+            replaced: r.secrets.replaced,
+          },
+        }
       : {}),
     notes,
   };

@@ -7,7 +7,8 @@ import { parseOpenssl } from './openssl-commands.ts';
 import { logicalName } from './conf-files.ts';
 
 /** What fails in the closest skeleton: the check the board's TLS stack trips over. */
-export type Cause = 'name' | 'trust' | 'weak-key' | 'weak-signature' | 'dns' | 'client-cert' | 'expired' | 'none';
+export type Cause =
+  'name' | 'trust' | 'weak-key' | 'weak-signature' | 'dns' | 'client-cert' | 'expired' | 'auth' | 'none';
 
 export interface PkiPlan {
   pki: PkiSpec;

@@ -38,7 +38,17 @@ export function chooseBoard(
   if (!family) notes.push("the post names no board and its lines are no board's own: esp32 assumed (use --board)");
   else if (!o.override && !o.userBoard) notes.push(`board ${family}: recognised from ${e.familyFrom}`);
   const fam: Family = family ?? 'esp32';
-  if (o.userSketch) return { board: fam, family: fam, stack: PROBE_BY_FAMILY[fam] };
+  if (o.userSketch) {
+    // The poster's own sketch runs; its TLS library still decides what the twin can do and which codes it gives.
+    if (e.library === 'wifisslclient')
+      return {
+        board: fam,
+        family: fam,
+        stack: 'arduinobearssl',
+        hardwareOnly: 'WiFiSSLClient does TLS inside the WINC1500 firmware, which no twin has',
+      };
+    return { board: fam, family: fam, stack: e.library === 'sslclient' ? 'sslclient' : PROBE_BY_FAMILY[fam] };
+  }
   switch (e.library) {
     case 'esp-mqtt':
       notes.push(
@@ -70,7 +80,7 @@ export function chooseBoard(
       );
       break;
     default:
-      if (!o.userSketch) notes.push(`no whole sketch in the post: the ${fam} probe sketch stands for it`);
+      notes.push(`the ${fam} probe sketch stands for the poster's firmware`);
   }
   return { board: fam, family: fam, stack: PROBE_BY_FAMILY[fam] };
 }
@@ -116,6 +126,8 @@ export function chooseCause(e: Evidence, host: Host, notes: string[], ownCerts =
     'tls/client-cert-required': 'client-cert',
     'tls/expired': 'expired',
     'tls/not-yet-valid': 'expired',
+    'mqtt/not-authorized': 'auth',
+    'mqtt/bad-credentials': 'auth',
     connected: 'none',
   };
   const c = e.kind ? byKind[e.kind] : undefined;
@@ -146,6 +158,7 @@ export const KIND_OF: Record<Cause, OutcomeKind | undefined> = {
   // An ESP32 sees the broker's alert (-30592) or, when the close overtakes it, a reset (-80): no one kind.
   'client-cert': undefined,
   expired: 'tls/expired',
+  auth: 'mqtt/not-authorized',
   none: 'connected',
 };
 

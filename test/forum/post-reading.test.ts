@@ -14,6 +14,7 @@ import { sawExpectations } from '../../rig/forum/saw.ts';
 import { parseScenarioText } from '../../rig/scenario/load.ts';
 import { buildPki } from '../../rig/pki/index.ts';
 import { resolveVariant } from '../../rig/scenario/resolve.ts';
+import { addRigLines } from '../../rig/forum/rig-lines.ts';
 import { rig } from './helpers.ts';
 
 const re = (src: string | undefined) => new RegExp(src ?? '(?!)');
@@ -215,6 +216,30 @@ describe('completing a recipe and tying names', () => {
       mapConfFiles('certfile /x/raspberrypi.crt\n', { ca: 'ca', server: 'raspberrypi' }, []),
       'certfile /x/raspberrypi.crt\n',
     );
+  });
+});
+
+describe("the rig's lines in a posted sketch", () => {
+  it('ArduinoMqttClient: the failure line in the if (!connect) block, success and one message after it, a known id', () => {
+    const sketch = [
+      '#include <ArduinoMqttClient.h>',
+      'WiFiClientSecure net;',
+      'MqttClient mqttClient(net);',
+      'void setup() {',
+      '  if (!mqttClient.connect(broker, port)) {',
+      '    Serial.println(mqttClient.connectError());',
+      '    while (1);',
+      '  }',
+      '}',
+      'void loop() { mqttClient.poll(); }',
+    ].join('\n');
+    const r = addRigLines(sketch, 'esp32');
+    assert.equal(r.added, true);
+    const t = r.text;
+    assert.ok(t.indexOf('RIG: connect fail') < t.indexOf('while (1);'), 'before the endless wait');
+    assert.match(t, /mqttClient\.connectError\(\), rigTls/);
+    assert.match(t, /^\s*Serial\.println\("RIG: connected"\); mqttClient\.beginMessage\(SECRET_TOPIC "\/up"\)/m);
+    assert.ok(t.indexOf('setId(SECRET_CLIENT_ID)') < t.indexOf('if (!mqttClient.connect'));
   });
 });
 

@@ -141,7 +141,7 @@ function newCommand(): Command {
       for (const r of sk.sketch?.replaced ?? []) out.write(`  secret: ${r}\n`);
       for (const n of sk.notes) out.write(`  note: ${n}\n`);
       out.write(
-        `next: edit the TODOs, then \`rig check ${path.relative(root, scenarioFile)}\` and \`rig run ${id} --target twin\` (docs/new-reproduction.md)\n`,
+        `next: \`rig run ${id} --target twin\`: the first run says, cell by cell, whether it shows what the poster saw (docs/new-reproduction.md)\n`,
       );
       return EXIT.ok;
     },
