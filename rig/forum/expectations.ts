@@ -113,7 +113,7 @@ export function pcExpectations(
     if (!fits) {
       notes.push(
         predicted === undefined
-          ? `the poster's PC client ${c.works ? 'connects' : 'fails'} ("${c.said}"): what ${c.client} gets with the post's own certificates is for the first run to show, no expectation`
+          ? `the poster's PC client ${c.works ? 'connects' : 'fails'} ("${c.said}"): the skeleton does not tell what ${c.client} gets here, so no expectation`
           : `the poster's PC client ${c.works ? 'connects' : 'fails'} ("${c.said}"), which the closest skeleton does not give (${predicted}): no expectation for ${c.client}`,
       );
       continue;

@@ -16,6 +16,8 @@ export interface FixInput {
   boardCa: string;
   client?: string;
   dnsName?: string;
+  /** The broker requires a client certificate the board does not send in the broken setup. */
+  sendsNoClientCert?: boolean;
   /** The broker's password for the board's user (the fix of a refused login). */
   password?: string;
   answer?: string;
@@ -78,7 +80,7 @@ function steps(i: FixInput): Step[] {
     });
   if (i.cause === 'auth' && i.password)
     out.push({ patch: { password: i.password }, says: "the password the broker's password_file holds for the user" });
-  if (i.cause === 'client-cert' && i.client)
+  if ((i.cause === 'client-cert' || i.sendsNoClientCert) && i.client)
     out.push({
       patch: { cert: i.client },
       says: `the board presents the client certificate the broker requires (${i.client})`,

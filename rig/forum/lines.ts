@@ -35,11 +35,26 @@ export function lit(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+// Log text quoted inside a sentence ('mosquitto ALWAYS says "OpenSSL Error: error:1417C0C7:...'): where it starts.
+const EMBEDDED =
+  /(?:\d{9,10}: )?(?:OpenSSL Error(?:\[\d+\])?: error:|Socket error on client |New connection from |Client \S+ disconnected)|\b[EW] \(\d+\) [\w.-]+: |\(SSLClient\)\(|BSSL:|SSL error: /;
+
 /** A line the forum mangled ("• - [E] …", "MQTT connecting ...[E]…") cut to its first log head, when there is one. */
 function classifyOne(raw: string): SeenLine[] {
-  const line = raw.replace(/^\s*(?:[•*]|-(?=\s))\s*/, '').replace(/\s+$/, '');
+  const line = raw
+    .replace(/^\s*(?:[•*]|-(?=\s))\s*/, '')
+    .replace(/\s+$/, '')
+    .replace(/^["“]|["”]$/g, '');
   if (!line.trim()) return [];
-  return brokerLine(line) ?? pcLine(line) ?? boardLine(line) ?? [];
+  const whole = brokerLine(line) ?? pcLine(line) ?? boardLine(line);
+  if (whole) return whole;
+  const at = EMBEDDED.exec(line);
+  if (!at || at.index === 0) return [];
+  const quoted = line
+    .slice(at.index)
+    .replace(/["”'`)\]]+\.?\s*$/, '')
+    .trim();
+  return brokerLine(quoted) ?? pcLine(quoted) ?? boardLine(quoted) ?? [];
 }
 
 /** Every line of the post that is output of a board, a broker or a PC client, in the post's order. */

@@ -315,6 +315,8 @@ interface Built {
   broker: Record<string, unknown>;
   client: Record<string, unknown>;
   boardCa: string;
+  /** The broker requires a client certificate the board does not send. */
+  noClientCert: boolean;
 }
 
 /** PKI, broker and the board's client settings, tied together by name. */
@@ -358,7 +360,7 @@ function build(id: string, parts: ForumParts, r: Reading, notes: string[]): Buil
       : {}),
     ...(cause === 'dns' && e.dnsFailed ? { hosts: { [e.dnsFailed]: null } } : {}),
   };
-  return { plan, serverNames, broker, client, boardCa };
+  return { plan, serverNames, broker, client, boardCa, noClientCert: needClient && !clientCert };
 }
 
 /**
@@ -414,6 +416,7 @@ function variantsOf(parts: ForumParts, r: Reading, b: Built, notes: string[]) {
     ...(b.plan.client ? { client: b.plan.client } : {}),
     ...(e.dnsFailed ? { dnsName: e.dnsFailed } : {}),
     ...(cause === 'auth' ? { password: USER.pass } : {}),
+    sendsNoClientCert: b.noClientCert,
     ...(parts.answer ? { answer: parts.answer } : {}),
   });
   const fixed = fixedVariant(

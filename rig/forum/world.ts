@@ -140,11 +140,11 @@ export function chooseCause(e: Evidence, host: Host, notes: string[], ownCerts =
     notes.push('closest cause: the CA the board was given did not sign the certificate the broker sent');
     return 'trust';
   }
-  const said = e.codes.join(', ') || 'no error code';
+  const said = e.codes.length ? `shows ${e.codes.join(', ')} but not why` : 'shows no error line';
   // The post's own certificates decide what fails; a cause is only assumed for certificates the rig makes.
   if (!ownCerts)
     notes.push(
-      `the post shows ${said} but not why: the closest cause assumed is the most common one, a certificate for another name than the board connects to`,
+      `the post ${said}: the closest cause assumed is the most common one, a certificate for another name than the board connects to`,
     );
   return 'name';
 }

@@ -111,6 +111,15 @@ describe('what each pasted line is', () => {
     assert.equal(connack?.kind, 'mqtt/not-authorized');
   });
 
+  it('a log line quoted inside a sentence is read from where it starts', () => {
+    const [l] = classifyLines([
+      'mosquitto ALWAYS  says "OpenSSL Error: error:1417C0C7:SSL routines:tls_process_client_certificate:peer did not return a certificate',
+    ]);
+    assert.equal(l?.source, 'broker');
+    assert.equal(l?.kind, 'tls/client-cert-required');
+    assert.match('OpenSSL Error[0]: error:0A0000C7:SSL routines::peer did not return a certificate', re(l?.regex));
+  });
+
   it('board lines: arduino-esp32 2.x and 3.x, BearSSL debug, SSLClient, a sketch state, Mongoose OS', () => {
     const [v2] = classifyLines([
       '[  2546][E][ssl_client.cpp:37] _handle_error(): [start_ssl_client():273]: (-9984) X509 - Certificate verification failed',
