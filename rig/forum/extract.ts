@@ -332,7 +332,8 @@ function fetchedFiles(lines: string[]): { file: string; host: string }[] {
   const out: { file: string; host: string }[] = [];
   for (const l of lines) {
     const m = /\bopenssl\s+s_client\b.*?-connect\s+\[?([^\s:\]]+)\]?(?::\d+)?.*?>\s*([^\s;|&<>]+)\s*$/.exec(l);
-    if (m) out.push({ host: m[1]!, file: m[2]! });
+    // Both go into a command the PKI sandbox runs: plain names only, nothing the shell would expand.
+    if (m && /^[A-Za-z0-9.-]+$/.test(m[1]!) && /^[\w.-]+$/.test(m[2]!)) out.push({ host: m[1]!, file: m[2]! });
   }
   return out;
 }
