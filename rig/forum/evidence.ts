@@ -6,7 +6,7 @@ import { classifyLines, type SeenLine } from './lines.ts';
 
 export type Family = 'esp32' | 'esp8266' | 'mkr1000';
 /** The TLS client the post's board runs, where it decides the rig's sketch. */
-export type Library = 'esp-mqtt' | 'sslclient' | 'wifisslclient' | 'mongoose-os';
+export type Library = 'esp-mqtt' | 'sslclient' | 'wifisslclient' | 'mongoose-os' | 'axtls';
 
 export interface PcClaim {
   client: 'control' | 'mosquitto-cli';
@@ -73,6 +73,10 @@ function libraryOf(text: string, lines: SeenLine[]): Library | undefined {
     return 'esp-mqtt';
   if (/\bWiFiSSLClient\b/.test(text)) return 'wifisslclient';
   if (hints.includes('mongoose-os') || /Mongoose ?OS/i.test(text)) return 'mongoose-os';
+  // axTLS's API (ESP8266 core up to 2.4, gone in 3.0): load*() from files, set*(buffer, length).
+  const axtlsApi =
+    /\b(?:loadCertificate|loadPrivateKey|loadCACert)\s*\(|\baxTLS\b|\.set(?:Certificate|PrivateKey|CACert)\s*\([^,()]+,\s*\w+\s*\)/;
+  if (hints.includes('axtls') || axtlsApi.test(text)) return 'axtls';
   return undefined;
 }
 
@@ -145,7 +149,13 @@ export function gatherEvidence(input: { saw: string[]; prose?: string; code?: st
   // The library decides the board where the post does not: esp-mqtt and Mongoose OS are ESP32's, WiFiSSLClient is
   // the WINC1500's (MKR1000), and SSLClient runs on the rig's MKR1000 twin.
   const fromLibrary: Family | undefined =
-    library === 'esp-mqtt' || library === 'mongoose-os' ? 'esp32' : library ? 'mkr1000' : undefined;
+    library === 'esp-mqtt' || library === 'mongoose-os'
+      ? 'esp32'
+      : library === 'axtls'
+        ? 'esp8266'
+        : library
+          ? 'mkr1000'
+          : undefined;
   const family = fromLines ?? fromProse ?? fromLibrary;
   const dnsFailed = lines.find((l) => l.dnsFailed)?.dnsFailed;
   const kind = kindOf(serial, broker);

@@ -154,6 +154,14 @@ function otherLine(raw: string): SeenLine[] | undefined {
       }),
     ];
   }
+  // The ESP8266 core before 2.5 did TLS with axTLS: "Error: SSL error 40", "Alert: handshake failure".
+  if (/^(?:Error: SSL error \d+|Alert: [a-z ]+|State:\s+\w.*\(\d+\))$/.test(l))
+    return [
+      serial(l, 'axtls', {
+        hints: ['esp8266', 'axtls'],
+        unprintable: 'axTLS (ESP8266 core 2.4 and before) prints it; the twins run BearSSL',
+      }),
+    ];
   const mgos = /^(mg_ssl_if_mbed_err|mgos_\w+)\s+(?:0x[0-9a-f]+\s+)?(.*)$/.exec(l);
   if (mgos) {
     const code = /SSL error: (-\d+)/.exec(mgos[2]!);

@@ -22,6 +22,10 @@ export interface BoardChoice {
   hardwareOnly?: string;
 }
 
+const WIFISSL = "WiFiSSLClient does TLS inside the WiFi module's firmware (WINC1500 or NINA), which no twin has";
+const AXTLS =
+  'axTLS (the ESP8266 core up to 2.4) does the TLS here; the ESP8266 twin runs BearSSL (core 2.5 and later)';
+
 const PROBE_BY_FAMILY: Record<Family, Stack> = {
   esp32: 'mbedtls',
   esp8266: 'bearssl-esp8266',
@@ -40,12 +44,12 @@ export function chooseBoard(
   const fam: Family = family ?? 'esp32';
   if (o.userSketch) {
     // The poster's own sketch runs; its TLS library still decides what the twin can do and which codes it gives.
-    if (e.library === 'wifisslclient')
+    if (e.library === 'wifisslclient' || e.library === 'axtls')
       return {
         board: fam,
         family: fam,
-        stack: 'arduinobearssl',
-        hardwareOnly: 'WiFiSSLClient does TLS inside the WINC1500 firmware, which no twin has',
+        stack: PROBE_BY_FAMILY[fam],
+        hardwareOnly: e.library === 'axtls' ? AXTLS : WIFISSL,
       };
     return { board: fam, family: fam, stack: e.library === 'sslclient' ? 'sslclient' : PROBE_BY_FAMILY[fam] };
   }
@@ -72,8 +76,10 @@ export function chooseBoard(
         family: 'mkr1000',
         stack: 'arduinobearssl',
         sketch: 'sketches/forum-mkr1000-wifisslclient',
-        hardwareOnly: 'WiFiSSLClient does TLS inside the WINC1500 firmware, which no twin has',
+        hardwareOnly: WIFISSL,
       };
+    case 'axtls':
+      return { board: 'esp8266', family: 'esp8266', stack: 'bearssl-esp8266', hardwareOnly: AXTLS };
     case 'mongoose-os':
       notes.push(
         "Mongoose OS on an ESP32 (mbedTLS): the ESP32's probe sketch (WiFiClientSecure, mbedTLS) stands for it",

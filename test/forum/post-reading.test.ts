@@ -323,6 +323,21 @@ describe('rig new --from-forum on what people paste', function () {
     assert.deepEqual(Object.keys(pki.certs).sort(), ['ca', 'server']);
   });
 
+  it("an ESP8266 sketch on axTLS's API is hardware only, saying why", () => {
+    const post = [
+      'Wemos D1 mini (ESP8266) to mosquitto with TLS fails; MQTT.fx works.',
+      '#include <ESP8266WiFi.h>',
+      '#include <PubSubClient.h>',
+      'WiFiClientSecure espClient;',
+      'PubSubClient client(espClient);',
+      'void setup() {',
+      '  espClient.setCertificate(client_crt, client_crt_len);',
+    ].join('\n');
+    const r = rig(['new', '--from-forum', '--id', 'axtls', '--root', tmp, '-'], post);
+    assert.equal(r.code, 0, r.err);
+    assert.match(scenario('axtls').expect.broken?.esp8266?.hardwareOnly ?? '', /axTLS/);
+  });
+
   it('refuses a post with nothing to reproduce, saying what is missing', () => {
     const r = rig(['new', '--from-forum', '--root', tmp, '-'], 'My ESP32 will not talk to my Pi. Any ideas?\n');
     assert.equal(r.code, 2);
