@@ -275,6 +275,12 @@ export const Expectation = z
     messages: z.array(MessageExpect).optional(),
     timeoutMs: z.number().int().positive().optional(),
     hardwareOnly: z.string().optional().describe('Reason this cell needs real hardware; skipped on twins'),
+    posted: z
+      .array(z.string())
+      .optional()
+      .describe(
+        'What the forum poster saw, verbatim (rig new --from-forum): a run shows it beside what the cell printed',
+      ),
   })
   .strict();
 export type Expectation = z.infer<typeof Expectation>;

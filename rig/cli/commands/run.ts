@@ -18,6 +18,7 @@ import { FormatError } from '../../errors.ts';
 import type { BrokerProvider } from '../../broker/index.ts';
 import { checkBoardIds, context, resolveScenarioArgs } from './context.ts';
 import { loadScenarios } from '../../scenario/files.ts';
+import { firstRunReport } from '../../forum/first-run.ts';
 
 export const runCommand = command(
   {
@@ -106,6 +107,9 @@ export const runCommand = command(
         elapsedMs: Date.now() - t0,
       }),
     );
+    // Reproductions made from a forum post: each cell against the lines the poster saw.
+    const againstPost = firstRunReport(results, runDir);
+    if (againstPost.length) process.stdout.write(`${againstPost.join('\n')}\n`);
     return exitCodeFor(results);
   },
 );
