@@ -158,11 +158,6 @@ const Esp32Values = z
 const bsslLine = fmt('').describe('"BSSL:" debug text without the prefix ("" when this release does not print it)');
 const Esp8266Values = z
   .object({
-    client: z
-      .object({
-        default: z.enum(['bearssl', 'axtls']).describe('What WiFiClientSecure names in this release'),
-      })
-      .strict(),
     bearssl: z
       .object({
         alertPrefix: z.boolean().describe('getLastSSLError() prefixes "SSL received/sent fatal alert - " (3.0.0+)'),
