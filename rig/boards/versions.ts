@@ -22,9 +22,10 @@ export const VersionRow = z
     extends: z.string().optional().describe('Row whose values this one starts from (deep merge)'),
     source: z.string().min(1).describe('Where the values were read: upstream file@tag, or what they were taken from'),
     basis: z
-      .enum(['tag', 'near-tag', 'logs', 'model'])
+      .enum(['tag', 'near-tag', 'logs', 'assumed', 'model'])
       .describe(
         'tag: read at the release tag; near-tag: read at a commit next to it; logs: third-party board logs; ' +
+          'assumed: not readable, taken to be the row it extends (say why in note); ' +
           'model: behaviour modelled where the real stack cannot run (say why in note)',
       ),
     note: z.string().optional(),
@@ -219,7 +220,12 @@ export function rowFor(rows: readonly ResolvedRow[], version: string): ResolvedR
 
 /** The covered releases either side of an unknown one (2.8.0 → 2.7.3, 2.7.4, 3.0.0), at most `n`, oldest first. */
 export function nearestVersions(rows: readonly ResolvedRow[], version: string, n = 3): string[] {
-  const all = knownVersions(rows);
+  return nearestOf(knownVersions(rows), version, n);
+}
+
+/** nearestVersions over a plain list of releases. */
+export function nearestOf(releases: readonly string[], version: string, n = 3): string[] {
+  const all = [...new Set(releases)].sort(compareVersions);
   let above = all.findIndex((v) => compareVersions(v, version) > 0);
   if (above < 0) above = all.length;
   const out: string[] = [];

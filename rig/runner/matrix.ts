@@ -1,5 +1,6 @@
 // Expands scenarios × variants × boards (× core versions) into the cells of a run, then filters and shards.
 import type { BoardProfile } from '../boards/profile.ts';
+import { nearestOf } from '../boards/versions.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
 import type { Expectation } from '../scenario/schema.ts';
 
@@ -114,7 +115,7 @@ function coreCells(
     const exp = pin(core)!;
     const skip = board.twin.imitates.includes(core)
       ? undefined
-      : `the ${board.id} twin does not imitate core ${core} (it runs ${[...axis, ...board.twin.imitates].join(', ')})`;
+      : `the ${board.id} twin does not imitate core ${core} (nearest: ${nearestOf([...axis, ...board.twin.imitates], core).join(', ')})`;
     out.push({ core, exp, ...(skip ? { skip } : {}) });
   }
   return out;

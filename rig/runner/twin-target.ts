@@ -2,7 +2,7 @@
 // serial lines until the board's outcome is decided, then stop it.
 import { access, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { buildTwin, profileBuildOptions, startTwin, type TwinProcess } from '../twin/index.ts';
+import { buildTwin, profileBuildOptions, startTwin, TwinMissingApiError, type TwinProcess } from '../twin/index.ts';
 import { SerialCapture } from '../serial/capture.ts';
 import { twinHosts } from '../scenario/resolve.ts';
 import { AttemptAborted, type Attempt, type CellEnv } from './attempt.ts';
@@ -40,6 +40,13 @@ export async function runTwinCell(env: CellEnv): Promise<Attempt> {
     timings.build = Date.now() - t0;
   } catch (e) {
     const msg = (e as Error).message;
+    // The sketch calls what the pinned release lacks (setInsecure() on esp32@1.0.4): it fails there on a board too.
+    if (e instanceof TwinMissingApiError)
+      return {
+        outcome: { kind: 'build/failed', code: `build:missing_${e.api}`, detail: firstLine(msg) },
+        serial: [],
+        timings,
+      };
     // A sketch the twin cannot be faithful to (WINC1500 TLS offload) is a property of the sketch, not an error.
     if (/needs hardware|cannot be emulated|hardware only/i.test(msg)) {
       return { outcome: { kind: 'build/unsupported', detail: firstLine(msg) }, serial: [], timings };

@@ -5,7 +5,14 @@
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { MAX_PARALLEL_COMPILES, TwinBuildError, firstErrors, pool, runCompiler } from './compile.ts';
+import {
+  MAX_PARALLEL_COMPILES,
+  TwinBuildError,
+  TwinMissingApiError,
+  firstErrors,
+  pool,
+  runCompiler,
+} from './compile.ts';
 import type { TwinBuildFacts } from '../boards/profile.ts';
 import { defaultTwinBuild, profileDefines, sketchDefines } from './board-build.ts';
 import {
@@ -19,7 +26,7 @@ import {
 } from './hostcore.ts';
 import { generateSketchUnit, readSketch } from './sketch.ts';
 import { checkUnsupported, unsupportedRules } from './unsupported.ts';
-import { twinVersionData, versionTableSource, type LibraryVersions } from './versions.ts';
+import { missingApiIn, twinVersionData, versionTableSource, type LibraryVersions } from './versions.ts';
 
 export interface BuildTwinOptions {
   sketchDir: string;
@@ -141,6 +148,15 @@ export async function buildTwin(o: BuildTwinOptions): Promise<TwinBuild> {
       log += `${r.command}\n${r.output}`;
       if (!r.ok) {
         const errs = firstErrors(r.output);
+        const missing = missingApiIn(errs.length ? errs : r.output.split('\n'), versions.missing);
+        if (missing)
+          throw new TwinMissingApiError(
+            `sketch ${sketch.name} does not compile for ${missing.release}: ${missing.api}() does not exist there\n${errs.join('\n')}`,
+            missing.api,
+            missing.release,
+            errs,
+            log,
+          );
         throw new TwinBuildError(
           'compile',
           `sketch ${sketch.name} (${o.core} twin) failed to compile:\n${errs.join('\n')}`,

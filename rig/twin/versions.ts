@@ -22,6 +22,8 @@ export interface TwinVersionData {
   row?: ResolvedRow;
   /** Library releases the build uses, name → release (the table's default unless the caller named one). */
   libraries: Record<string, string>;
+  /** Methods the build's releases lack, with the release that lacks each ("arduino-esp32 1.0.4"). */
+  missing: { api: string; release: string }[];
 }
 
 /** A library release a build asks for (e.g. ArduinoBearSSL 1.6.0) that the family's table must cover. */
@@ -49,9 +51,16 @@ export async function twinVersionData(
   const sketchDefines = [
     ...new Set(own.flatMap((r) => [...r.missingApis.map((a) => `TWIN_MISSING_${a}`), ...r.sketchDefines])),
   ];
+  const missing = [
+    ...(row?.missingApis ?? []).map((api) => ({ api, release: `${table.component} ${coreVersion}` })),
+    ...Object.entries(libs).flatMap(([name, r]) =>
+      r.missingApis.map((api) => ({ api, release: `${name} ${chosenRelease(table, name, libraries)}` })),
+    ),
+  ];
   return {
     json,
     sketchDefines,
+    missing,
     ...(row ? { row } : {}),
     libraries: Object.fromEntries(Object.entries(libs).map(([n]) => [n, chosenRelease(table, n, libraries)])),
   };
@@ -76,6 +85,19 @@ function libraryRows(table: LoadedVersionTable, asked: LibraryVersions): Record<
     out[name] = row;
   }
   return out;
+}
+
+/** The first "has no member named 'X'" compiler error whose X the release lacks, if any. */
+export function missingApiIn(
+  errors: readonly string[],
+  missing: TwinVersionData['missing'],
+): { api: string; release: string; line: string } | undefined {
+  for (const line of errors) {
+    const m = /has no member named [‘'`"](\w+)[’'`"]/.exec(line);
+    const hit = m && missing.find((x) => x.api === m[1]);
+    if (hit) return { ...hit, line };
+  }
+  return undefined;
 }
 
 /** C++ source for the baked table (a raw string literal; the JSON has no ")twin_rows\"" in it). */

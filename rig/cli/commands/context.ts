@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadBoards } from '../../boards/load.ts';
 import type { BoardProfile } from '../../boards/profile.ts';
+import { nearestOf } from '../../boards/versions.ts';
 import {
   closest,
   loadScenario,
@@ -114,7 +115,10 @@ export async function loadScenarios(
   return loaded;
 }
 
-/** Every entry of a scenario's `boards` with no profile in boards/, at its place in the file. */
+/**
+ * Every entry of a scenario's `boards` with no profile in boards/, and every pinned core ("esp8266@2.8.0" in expect)
+ * that the board's twin does not imitate and its hardware does not install, at its place in the file.
+ */
 export async function unknownBoards(
   l: LoadedScenario,
   profiles: ReadonlyMap<string, BoardProfile>,
@@ -129,8 +133,30 @@ export async function unknownBoards(
       message: `no board profile "${b}" in boards/${hint ? ` (did you mean "${hint}"?)` : ''}; known boards: ${known.join(', ')}`,
     });
   });
+  bad.push(...unknownPins(l, profiles));
   if (bad.length === 0) return [];
   return positionProblems(await readFile(l.file, 'utf8'), l.file, bad);
+}
+
+function unknownPins(l: LoadedScenario, profiles: ReadonlyMap<string, BoardProfile>): PathProblem[] {
+  const bad: PathProblem[] = [];
+  for (const [variant, byBoard] of Object.entries(l.scenario.expect)) {
+    for (const key of Object.keys(byBoard)) {
+      const at = key.indexOf('@');
+      const profile = at > 0 ? profiles.get(key.slice(0, at)) : undefined;
+      if (!profile?.twin) continue;
+      const version = key.slice(at + 1);
+      const runs = [...profile.twin.coreVersions, ...profile.twin.imitates];
+      if (runs.includes(version) || profile.hardware?.core.version === version) continue;
+      bad.push({
+        path: ['expect', variant, key],
+        message:
+          `the ${profile.id} twin imitates no core ${version}; nearest: ${nearestOf(runs, version).join(', ')} ` +
+          '(rig list shows every version it imitates)',
+      });
+    }
+  }
+  return bad;
 }
 
 /** `--boards` ids must name profiles: an unknown one would silently select no cell and pass. */
