@@ -126,10 +126,7 @@ describe('matrix planning: a scenario pins a core off the axis', () => {
       filter: /broken/,
     });
     assert.equal(off?.id, 'm/broken/esp32@0.9.0');
-    assert.match(
-      off?.skip ?? '',
-      /does not imitate core 0\.9\.0 \(nearest: 1\.0\.0, 1\.0\.1, 1\.0\.2\)/,
-    );
+    assert.match(off?.skip ?? '', /does not imitate core 0\.9\.0 \(nearest: 1\.0\.0, 1\.0\.1, 1\.0\.2\)/);
   });
 
   it('pinning the default core overrides the board expectation without a second cell', () => {

@@ -114,7 +114,10 @@ export const listCommand = command(
       process.stdout.write(`${twinVersionLines(b.twin.coreVersions, b.twin.imitates)}\n`);
       const table = tables.get(b.twin.core);
       const models = table?.rows.filter((r) => r.basis === 'model').map((r) => r.id) ?? [];
-      if (models.length) process.stdout.write(`      modelled, not run: ${models.join(', ')} (see ${path.relative(paths.root, table!.file)})\n`);
+      if (models.length)
+        process.stdout.write(
+          `      modelled, not run: ${models.join(', ')} (see ${path.relative(paths.root, table!.file)})\n`,
+        );
       for (const [name, lib] of Object.entries(table?.libraries ?? {}))
         process.stdout.write(
           `      ${name} ${twinVersionLines(
