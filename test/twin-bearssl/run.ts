@@ -18,18 +18,24 @@ export async function runTwin(o: {
   cacheDir: string;
   tmp: string;
   defines?: Record<string, string>;
+  /** A binary built already (e.g. with library versions): run it instead of building. */
+  prebuilt?: string;
 }): Promise<RunningTwin> {
-  const build = await buildTwin({
-    sketchDir: o.sketchDir,
-    core: o.core,
-    secretsHeader: o.header,
-    coreVersion: o.coreVersion,
-    debugLevel: 0,
-    cacheDir: o.cacheDir,
-    defines: o.defines,
-  });
+  const binary =
+    o.prebuilt ??
+    (
+      await buildTwin({
+        sketchDir: o.sketchDir,
+        core: o.core,
+        secretsHeader: o.header,
+        coreVersion: o.coreVersion,
+        debugLevel: 0,
+        cacheDir: o.cacheDir,
+        defines: o.defines,
+      })
+    ).binary;
   const workDir = mkdtempSync(path.join(o.tmp, 'run-'));
-  const twin = await startTwin({ binary: build.binary, world: o.world, workDir });
+  const twin = await startTwin({ binary, world: o.world, workDir });
   const serial = await SerialCapture.open({ path: twin.ptyPath, baudRate: 115200 });
   twin.go();
   return { twin, serial };

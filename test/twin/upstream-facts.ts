@@ -26,10 +26,15 @@ export function loadFacts(name: string): Fact[] {
   return FactsFile.parse(parse(readFileSync(file, 'utf8'))).facts;
 }
 
-/** A fixture line as a regex: "[%6u]" is the 2.0.x/3.x ms stamp, "(%u)" an IDF log's; the rest literal. */
+/**
+ * A fixture line as a regex: "[%6u]" is the 2.0.x/3.x ms stamp, "(%u)" an IDF log's; a leading "..." matches the
+ * end of a serial line (a core that writes after the sketch's own text); the rest literal.
+ */
 export function lineRegex(line: string): RegExp {
-  const esc = line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`^${esc.replace(/\\\[%6u\\\]/g, '\\[\\s*\\d+\\]').replace(/\\\(%u\\\)/g, '\\(\\d+\\)')}$`);
+  const suffix = line.startsWith('...');
+  const esc = (suffix ? line.slice(3) : line).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const body = esc.replace(/\\\[%6u\\\]/g, '\\[\\s*\\d+\\]').replace(/\\\(%u\\\)/g, '\\(\\d+\\)');
+  return new RegExp(`${suffix ? '' : '^'}${body}$`);
 }
 
 /** The fact's lines appear consecutively in `serial`; none of `absent` appears. Returns a message or undefined. */
