@@ -2,6 +2,7 @@
 // imitates, grouped into rows of identical behaviour, and each row's printed lines and behaviour as data. The twin
 // reads the row's values at run time (baked into the sketch unit by rig/twin/build.ts), so a version that only
 // prints other text needs no other host core.
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
@@ -113,6 +114,15 @@ async function readTable(file: string): Promise<LoadedVersionTable> {
   } catch (e) {
     throw new ScenarioError([{ file, line: 1, column: 1, field: '', message: `cannot read: ${(e as Error).message}` }]);
   }
+  return parseVersionTable(text, file);
+}
+
+/** For synchronous callers (the forum importer's log heads): the same checks, read at once. */
+export function loadVersionTableSync(file: string): LoadedVersionTable {
+  return parseVersionTable(readFileSync(file, 'utf8'), file);
+}
+
+function parseVersionTable(text: string, file: string): LoadedVersionTable {
   const t = parseWithSchema(VersionTable, text, file);
   const problems: PathProblem[] = [];
   const rows = resolveRows(t.family, t.rows, ['rows'], problems);
