@@ -48,6 +48,7 @@ export class InfraError extends Error {
 
 export type TargetErrorKind =
   | 'unsupported' // the target cannot run this sketch faithfully (a twin and WINC1500 TLS offload)
+  | 'missing-api' // the sketch calls what the imitated release lacks: it fails to build there on a board too
   | 'not-configured' // no twin, no sketch, no lab board for the profile, no lab inventory
   | 'build' // a twin did not build
   | 'start' // a twin did not start or its port did not open
@@ -65,6 +66,7 @@ export type TargetErrorKind =
 /** Kinds that need a human: retrying the cell cannot help. */
 const FINAL: ReadonlySet<TargetErrorKind> = new Set([
   'unsupported',
+  'missing-api',
   'tool-missing',
   'tool-output',
   'compile-failed',

@@ -116,6 +116,16 @@ async function benchTwin(tmp: string): Promise<void> {
   const warm: number[] = [];
   for (let i = 0; i < 10; i++) warm.push((await timed(() => buildTwin(opts)))[1]);
   record('unchanged twin rebuilt warm (no compiler run), median of 10', ms(median(warm)), '≤ 50 ms');
+  // Another release row (a scenario pinning esp32@1.0.5): the same host core, one sketch compile, then cached.
+  const other = await buildTwin({ ...opts, coreVersion: '1.0.5' });
+  record(
+    'pinned release 1.0.5: host core',
+    other.coreLibCached ? 'shared (not rebuilt)' : `rebuilt (${ms(other.coreLibMs)})`,
+    'shared',
+  );
+  const otherWarm: number[] = [];
+  for (let i = 0; i < 10; i++) otherWarm.push((await timed(() => buildTwin({ ...opts, coreVersion: '1.0.5' })))[1]);
+  record('pinned release rebuilt warm, median of 10', ms(median(otherWarm)), '≤ 50 ms');
   const workDir = path.join(tmp, 'twin-run');
   await mkdir(workDir, { recursive: true });
   const t0 = performance.now();

@@ -108,6 +108,13 @@ function failedAttempt(e: unknown, timings: Record<string, number>): Attempt {
   const message = (e as Error).message;
   if (e instanceof TargetError && e.kind === 'unsupported')
     return { outcome: { kind: 'build/unsupported', detail: firstLine(message) }, serial: [], timings: {} };
+  // A build the board would fail too is the cell's outcome (its code names the missing API), not the rig's error.
+  if (e instanceof TargetError && e.kind === 'missing-api')
+    return {
+      outcome: { kind: 'build/failed', code: `build:missing_${e.toolMessage}`, detail: firstLine(message) },
+      serial: [],
+      timings,
+    };
   const t = e instanceof TargetError ? e : undefined;
   // The tool's own last words, unless the message already quotes them.
   const tail = t?.toolMessage ? t.toolMessage.split('\n').slice(-4).join(' | ') : '';

@@ -1,6 +1,7 @@
 // Plans a run: expands scenarios × variants × boards (× core versions) into cells, filters and shards them,
 // and groups the cells that share one broker (a scenario variant on one network).
 import type { BoardProfile } from '../boards/profile.ts';
+import { nearestOf } from '../boards/versions.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
 import type { Expectation } from '../scenario/schema.ts';
 
@@ -115,7 +116,7 @@ function coreCells(
     const exp = pin(core)!;
     const skip = board.twin.imitates.includes(core)
       ? undefined
-      : `the ${board.id} twin does not imitate core ${core} (it runs ${[...axis, ...board.twin.imitates].join(', ')})`;
+      : `the ${board.id} twin does not imitate core ${core} (nearest: ${nearestOf([...axis, ...board.twin.imitates], core).join(', ')})`;
     out.push({ core, exp, ...(skip ? { skip } : {}) });
   }
   return out;

@@ -3,7 +3,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FormatError, type Problem } from '../errors.ts';
-import { closest, positionProblems, type PathProblem } from '../format/index.ts';
+import { closest, nearestOf, positionProblems, type PathProblem } from '../format/index.ts';
 import { loadScenario, type LoadedScenario } from './load.ts';
 
 export async function allScenarioFiles(dir: string): Promise<string[]> {
@@ -19,13 +19,20 @@ export async function allScenarioFiles(dir: string): Promise<string[]> {
   return out.sort();
 }
 
+/** What loading needs to know of a board profile (the scenario layer does not depend on the boards folder). */
+export interface ProfileView {
+  id: string;
+  twin?: { coreVersions: readonly string[]; imitates: readonly string[] };
+  hardware?: { core: { version: string } };
+}
+
 /**
  * Loads every file, collecting all problems before failing so one run shows every mistake. Board ids are checked
  * against the profiles here, not in the parser: which boards exist is the project's, not the file format's.
  */
 export async function loadScenarios(
   files: string[],
-  profiles: ReadonlyMap<string, unknown>,
+  profiles: ReadonlyMap<string, ProfileView>,
 ): Promise<LoadedScenario[]> {
   const loaded: LoadedScenario[] = [];
   const problems: Problem[] = [];
@@ -55,8 +62,11 @@ export async function loadScenarios(
   return loaded;
 }
 
-/** Every entry of a scenario's `boards` with no profile in boards/, at its place in the file. */
-export async function unknownBoards(l: LoadedScenario, profiles: ReadonlyMap<string, unknown>): Promise<Problem[]> {
+/**
+ * Every entry of a scenario's `boards` with no profile in boards/, and every pinned core ("esp8266@2.8.0" in expect)
+ * that the board's twin does not imitate and its hardware does not install, at its place in the file.
+ */
+export async function unknownBoards(l: LoadedScenario, profiles: ReadonlyMap<string, ProfileView>): Promise<Problem[]> {
   const known = [...profiles.keys()].sort();
   const bad: PathProblem[] = [];
   l.scenario.boards.forEach((b, i) => {
@@ -67,6 +77,28 @@ export async function unknownBoards(l: LoadedScenario, profiles: ReadonlyMap<str
       message: `no board profile "${b}" in boards/${hint ? ` (did you mean "${hint}"?)` : ''}; known boards: ${known.join(', ')}`,
     });
   });
+  bad.push(...unknownPins(l, profiles));
   if (bad.length === 0) return [];
   return positionProblems(await readFile(l.file, 'utf8'), l.file, bad);
+}
+
+function unknownPins(l: LoadedScenario, profiles: ReadonlyMap<string, ProfileView>): PathProblem[] {
+  const bad: PathProblem[] = [];
+  for (const [variant, byBoard] of Object.entries(l.scenario.expect)) {
+    for (const key of Object.keys(byBoard)) {
+      const at = key.indexOf('@');
+      const profile = at > 0 ? profiles.get(key.slice(0, at)) : undefined;
+      if (!profile?.twin) continue;
+      const version = key.slice(at + 1);
+      const runs = [...profile.twin.coreVersions, ...profile.twin.imitates];
+      if (runs.includes(version) || profile.hardware?.core.version === version) continue;
+      bad.push({
+        path: ['expect', variant, key],
+        message:
+          `the ${profile.id} twin imitates no core ${version}; nearest: ${nearestOf(runs, version).join(', ')} ` +
+          '(rig list shows every version it imitates)',
+      });
+    }
+  }
+  return bad;
 }

@@ -29,6 +29,7 @@ export const OUTCOME_KINDS = [
   'timeout',
   'crash',
   'build/unsupported',
+  'build/failed',
   'unknown',
 ] as const;
 export const OutcomeKind = z.enum(OUTCOME_KINDS);

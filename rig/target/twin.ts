@@ -6,7 +6,7 @@ import path from 'node:path';
 import { TargetError } from '../errors.ts';
 import { twinHosts } from '../scenario/resolve.ts';
 import { profileBuildOptions } from '../twin/board-build.ts';
-import { bootTwin, buildTwin, TwinBuildError, type TwinWorld } from '../twin/index.ts';
+import { bootTwin, buildTwin, TwinBuildError, TwinMissingApiError, type TwinWorld } from '../twin/index.ts';
 import { cellSecrets } from './cell-secrets.ts';
 import type { PreparedTarget, RunningTarget, TargetCell, TargetDriver } from './driver.ts';
 import { sketchFolder } from './sketch.ts';
@@ -51,6 +51,8 @@ async function prepareTwin(cell: TargetCell): Promise<PreparedTarget> {
 function buildError(e: unknown): TargetError {
   const msg = (e as Error).message;
   if (e instanceof TwinBuildError && e.kind === 'unsupported') return new TargetError('unsupported', msg, { cause: e });
+  // The sketch calls what the pinned release lacks (setInsecure() on esp32@1.0.4): it fails there on a board too.
+  if (e instanceof TwinMissingApiError) return new TargetError('missing-api', msg, { toolMessage: e.api, cause: e });
   return new TargetError('build', `twin build failed: ${msg.split('\n').slice(0, 4).join(' | ')}`, { cause: e });
 }
 

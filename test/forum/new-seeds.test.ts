@@ -5,13 +5,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { parseScenarioText } from '../../rig/scenario/load.ts';
 import { serialExpect } from '../../rig/outcome/expect.ts';
 import { Results } from '../../rig/results/schema.ts';
 import { buildPki } from '../../rig/pki/index.ts';
 import { resolveVariant } from '../../rig/scenario/resolve.ts';
-import { ESP32_LOG_HEADS, normaliseSaw, sawExpectations } from '../../rig/forum/saw.ts';
+import { esp32LogHeads, normaliseSaw, sawExpectations } from '../../rig/forum/saw.ts';
+import { loadBoards } from '../../rig/boards/load.ts';
 import { extractFromPost } from '../../rig/forum/extract.ts';
 import { ROOT, rigCopy, rigIn, seedFile } from './helpers.ts';
 
@@ -167,11 +167,11 @@ describe('forum post lines the user saw', () => {
     );
   });
 
-  it('pins only cores the ESP32 twin imitates (boards/esp32.yaml)', () => {
-    const profile = parseYaml(readFileSync(path.join(ROOT, 'boards', 'esp32.yaml'), 'utf8')) as {
-      twin: { imitates: string[] };
-    };
-    for (const core of Object.keys(ESP32_LOG_HEADS)) assert.ok(profile.twin.imitates.includes(core), core);
+  it('pins only cores the ESP32 twin imitates (its version table, boards/twin/versions/esp32.yaml)', async () => {
+    const profile = (await loadBoards(path.join(ROOT, 'boards'))).get('esp32')!;
+    const cores = Object.keys(esp32LogHeads());
+    assert.ok(cores.includes('1.0.2') && cores.includes('1.0.4'), cores.join(','));
+    for (const core of cores) assert.ok(profile.twin!.imitates.includes(core), core);
   });
 
   it("a later answer that makes the same certificates is the fix; one that needs the setup's files gets them", () => {

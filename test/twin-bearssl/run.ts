@@ -18,9 +18,11 @@ export async function runTwin(o: {
   cacheDir: string;
   tmp: string;
   defines?: Record<string, string>;
+  /** A binary built already (e.g. with library versions): run it instead of building. */
+  prebuilt?: string;
 }): Promise<RunningTwin> {
   const booted = await bootTwin({
-    binary: {
+    binary: o.prebuilt ?? {
       sketchDir: o.sketchDir,
       core: o.core,
       secretsHeader: o.header,
