@@ -10,7 +10,7 @@ import type { BoardProfile } from '../../rig/boards/profile.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const FAKE_CLI = join(ROOT, 'test/fixtures/arduino-cli/fake-arduino-cli.mjs');
-export const UPLOAD_FAILURES = join(ROOT, 'test/fixtures/arduino-cli/upload-failures.json');
+export const UPLOAD_FAILURES = join(ROOT, 'test/fixtures/arduino-cli/1.5.1/upload-failures.json');
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `rig-hw-${prefix}-`));
