@@ -74,10 +74,10 @@ async function run(board: string, argv: string[], o: PowerOptions): Promise<stri
     all: true,
   });
   const out = String(r.all ?? '').trim();
-  if (r.code === 'ENOENT')
+  if (r.code === 'ENOENT' || r.code === 'EACCES')
     throw new TargetError(
       'tool-missing',
-      `cannot power-cycle ${board}: ${bin} is not installed (apt install uhubctl)`,
+      `cannot power-cycle ${board}: cannot run ${bin}: ${r.code} (apt install uhubctl)`,
       {
         command: argv,
       },

@@ -73,7 +73,7 @@ export interface HardwareCell {
   close(): Promise<void>;
 }
 
-function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
+export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.RIG_HARDWARE_STATE ?? join(homedir(), '.cache', 'rig', 'hardware');
 }
 

@@ -70,6 +70,7 @@ function problemText(c: Cell): string {
   for (const f of c.failures) if (f !== c.reason) lines.push(`- ${f}`);
   if (c.outcome.facts?.length) lines.push(`facts: ${c.outcome.facts.join('; ')}`);
   if (c.rerun) lines.push(`rerun: ${c.rerun}`);
+  if (c.reproduce) lines.push(`reproduce by hand: ${c.reproduce}`);
   for (const l of c.links ?? []) lines.push(`reported at: ${l}`);
   return stripInvalidXml(lines.join('\n'));
 }

@@ -59,6 +59,12 @@ export const Cell = z.object({
     .optional()
     .describe("Where in the scenario file the failing expectation (else the cell's expectation) is written"),
   rerun: z.string().optional().describe('The command that runs this cell alone'),
+  reproduce: z
+    .string()
+    .optional()
+    .describe(
+      'A hardware cell that did not pass: the command (from the run folder) that rebuilds and reflashes it by hand',
+    ),
   scenarioHash: z.string().optional().describe('sha256 of the scenario file, to tell a changed scenario in history'),
 });
 export type Cell = z.infer<typeof Cell>;

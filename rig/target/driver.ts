@@ -30,6 +30,8 @@ export interface TargetCell {
   broker: BrokerHandle;
   /** The cell's own folder in the run (facts, notes; uploaded with the report). */
   cellDir: string;
+  /** The run's folder (run-wide notes such as the lab's board health). */
+  runDir?: string;
   paths: ProjectPaths;
   timeoutMs: number;
   sandbox: boolean;
