@@ -87,6 +87,16 @@ export class LabHealth {
     return this.set(h, { state: 'ok', reason: undefined }, what);
   }
 
+  /** Out of service, but a person asks for another try (`rig boards --check`): power-cycle it first. */
+  async recheck(board: string): Promise<BoardHealth> {
+    const h = await this.get(board);
+    return this.set(
+      h,
+      { state: 'suspect', reason: 'checked again', recoveredAt: undefined },
+      'checked again by a person',
+    );
+  }
+
   async note(board: string, what: string): Promise<void> {
     await this.set(await this.get(board), {}, what);
   }
