@@ -79,6 +79,12 @@ export const RunMeta = z.object({
   broker: z.object({ provider: z.string(), version: z.string().optional(), image: z.string().optional() }).optional(),
   versions: z.record(z.string(), z.string()).default({}),
   shard: z.string().optional(),
+  boards: z
+    .array(z.string())
+    .optional()
+    .describe(
+      'The --boards selection the run was limited to (a lab host runs its board family); merge groups shards by it',
+    ),
   interrupted: z.boolean().optional(),
   args: z.array(z.string()).optional(),
   commit: z.string().optional().describe('git commit of the rig checkout that ran'),
