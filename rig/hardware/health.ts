@@ -114,8 +114,9 @@ export class LabHealth {
     if (next.recoveredAt === undefined) delete next.recoveredAt;
     await mkdir(this.dir, { recursive: true });
     const f = this.file(h.board);
-    await writeFile(`${f}.${process.pid}.tmp`, JSON.stringify(next, null, 2));
-    await rename(`${f}.${process.pid}.tmp`, f);
+    const tmp = `${f}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    await writeFile(tmp, JSON.stringify(next, null, 2));
+    await rename(tmp, f);
     return next;
   }
 }
