@@ -368,6 +368,11 @@ export class BoardSession {
     await writeFile(join(this.o.runDir, `hardware-${board.name}.json`), JSON.stringify(this.notes(), null, 2));
   }
 
+  /** arduino-cli's own warnings about the image's build, for the cell's report. */
+  toolNotes(): string[] {
+    return (this.image?.toolWarnings ?? []).map((w) => `arduino-cli: ${w}`);
+  }
+
   /** What the cell folder records about the board: which one, its port, whether it was flashed and why. */
   private notes(): Record<string, unknown> {
     const { board, identity } = this.held!;

@@ -80,6 +80,7 @@ function factsHeader(c: Cell): string {
   if (c.attempts > 1) lines.push(`attempts: ${c.attempts}${c.status === 'flaky' ? ' (flaky)' : ''}`);
   if (c.quarantine) lines.push(`quarantined: ${c.quarantine}`);
   if (c.rerun) lines.push(`rerun: ${c.rerun}`);
+  for (const n of c.notes ?? []) lines.push(`note: ${n}`);
   return `${lines.join('\n')}\n`;
 }
 

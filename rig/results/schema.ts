@@ -52,6 +52,10 @@ export const Cell = z.object({
     .describe('0-based indices of serial log lines that matched expectations'),
   certificates: z.array(CertSummary).optional(),
   timings: z.record(z.string(), z.number()).optional().describe('build, broker, flash, handshake… in ms'),
+  notes: z
+    .array(z.string())
+    .optional()
+    .describe("What the target's preparation reported beyond the outcome: arduino-cli's top-level warnings"),
   title: z.string().optional().describe("The scenario's title"),
   links: z.array(z.string()).optional().describe('Forum threads and issues the scenario reproduces (its http sources)'),
   location: z

@@ -64,6 +64,7 @@ export async function runCell(p: CellPlan, driver: TargetDriver, s: BrokerSessio
     matchedLines: run.last?.judged.matched ?? [],
     certificates: certSummaries(s.pki),
     timings: { setup: s.setupMs, ...(run.last?.attempt.timings ?? {}) },
+    ...(run.last?.attempt.notes?.length ? { notes: run.last.attempt.notes } : {}),
   };
   const reproduce = await reproduceCommand(p, verdict.status, cellDir, ctx.runDir);
   if (reproduce) cell.reproduce = reproduce;

@@ -78,6 +78,8 @@ export interface PreparedTarget {
   timings: Record<string, number>;
   /** The MQTT client ids the rig gave it (its arduino_secrets.h or its command line). */
   clientIds: string[];
+  /** What the preparation wants the report to say beyond the outcome (arduino-cli's warnings for a board). */
+  notes?: string[];
   /** Starts it; on failure it has freed what it held. */
   start(): Promise<RunningTarget>;
 }

@@ -95,6 +95,7 @@ async function prepareBoard(cell: TargetCell, inv: LabInventory, o: LabOptions):
     timings: session.timings,
     // The rig's client id; one the sketch picks itself is learned from the broker log (runner/attribution.ts).
     clientIds: [secrets.clientId],
+    notes: session.toolNotes(),
     start: async () => {
       await session.to('reset');
       cell.phase?.('running');

@@ -54,6 +54,8 @@ describe('runner: a board dead for the whole night', function () {
     const sketch = path.join(tmp, 'night');
     mkdirSync(sketch);
     writeFileSync(path.join(sketch, 'night.ino'), 'void setup() {}\nvoid loop() {}\n');
+    // A deprecated .pde file: arduino-cli warns (warn_deprecated.go) and the report must say so.
+    writeFileSync(path.join(sketch, 'helpers.pde'), '');
     const file = path.join(tmp, 'lab-night.yaml');
     const exp = '{ esp32: { kind: tls/name-mismatch }, esp8266: { kind: tls/name-mismatch } }';
     writeFileSync(
@@ -144,6 +146,13 @@ client: { connect: broker.lab }\nvariants: { first: {}, second: {} }\nexpect: { 
         /board esp32-a out of service since \d{4}-\d\d-\d\dT[^:]+:\d\d:\d\d\.\d+Z: power-cycled through uhubctl hub 1-1 port 2/,
       );
     }
+    for (const c of by('esp8266'))
+      assert.match(
+        c.notes?.[0] ?? '',
+        /^arduino-cli: Sketches with \.pde extension are deprecated/,
+        'warnings surfaced',
+      );
+    assert.match(readFileSync(path.join(r.runDir, 'junit.xml'), 'utf8'), /note: arduino-cli: Sketches with \.pde/);
     assert.equal(hubs.calls().length, 1, 'power-cycled once, not once per cell');
     assert.equal(
       by('esp32').reduce((n, c) => n + c.attempts, 0),
