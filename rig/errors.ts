@@ -85,12 +85,13 @@ export class TargetError extends InfraError {
   constructor(
     kind: TargetErrorKind,
     message: string,
-    o: { toolMessage?: string; command?: string[]; cause?: unknown } = {},
+    o: { toolMessage?: string; command?: string[]; cause?: unknown; retryable?: boolean } = {},
   ) {
     super(message, { cause: o.cause });
     this.kind = kind;
     this.toolMessage = (o.toolMessage ?? '').trim();
     this.command = o.command;
-    this.retryable = !FINAL.has(kind);
+    // A board out of service for the night is a no-board that a retry cannot help.
+    this.retryable = o.retryable ?? !FINAL.has(kind);
   }
 }

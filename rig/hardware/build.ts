@@ -2,14 +2,16 @@
 // unchanged image (sketch + secrets + FQBN + pinned core/library versions) is never rebuilt.
 import { createHash } from 'node:crypto';
 import { cp, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import type { BoardProfile, HardwareProfile } from '../boards/profile.ts';
-import { runCli, toolOutput, type CliResult } from './cli.ts';
+import { cliJson, cliNotes, runCli, toolOutput, type CliResult } from './cli.ts';
 import { TargetError } from '../errors.ts';
 import { acquireLock } from './lock.ts';
+import { profileName, renderSketchProject, sketchProject } from './sketch-project.ts';
 
-// --- arduino-cli compile --json (internal/cli/compile/compile.go compileResult; fields are omitempty) ---
+// --- arduino-cli compile --json: compileResult (internal/cli/compile/compile.go:433-443@v1.5.1) and BuilderResult
+// (internal/cli/feedback/result/rpc.go:913-1056@v1.5.1), where every field is omitempty ---
 const DiagnosticLocation = z.object({
   message: z.string().optional(),
   file: z.string().optional(),
@@ -37,21 +39,27 @@ export const CompileJson = z
       .object({
         build_path: z.string().optional(),
         used_libraries: z.array(z.object({ name: z.string(), version: z.string().optional() }).passthrough()).nullish(),
+        // rpc.go:947-951: name, size and max_size are omitempty, so a 0-byte section has no size.
         executable_sections_size: z
-          .array(z.object({ name: z.string(), size: z.number(), max_size: z.number().optional() }))
+          .array(
+            z.object({ name: z.string().default(''), size: z.number().default(0), max_size: z.number().optional() }),
+          )
           .nullish(),
         board_platform: Platform.nullish(),
         diagnostics: z.array(CompileDiagnostic).nullish(),
       })
       .passthrough()
       .nullish(),
+    // Top-level warnings in JSON mode (feedback.go augment, :208-224@v1.5.1): a profile that could not be loaded,
+    // deprecated .pde files. The exit code does not change.
+    warnings: z.array(z.string()).optional(),
   })
   .passthrough();
 export type CompileJson = z.infer<typeof CompileJson>;
 
 export const SectionSize = z.object({ name: z.string(), size: z.number(), maxSize: z.number().optional() });
 export const BuildInfo = z.object({
-  version: z.literal(1),
+  version: z.literal(2),
   hash: z.string(),
   fqbn: z.string(),
   sketchName: z.string(),
@@ -60,6 +68,8 @@ export const BuildInfo = z.object({
   buildDir: z.string().describe('arduino-cli --build-path: binaries and the ELF for backtrace decoding'),
   sizes: z.array(SectionSize),
   warnings: z.array(CompileDiagnostic),
+  toolWarnings: z.array(z.string()).describe("arduino-cli's own top-level warnings"),
+  profile: z.string().describe('The sketch.yaml build profile compiled with (arduino-cli compile --profile)'),
   platform: z.object({ id: z.string().optional(), version: z.string().optional() }).optional(),
   usedLibraries: z.array(z.object({ name: z.string(), version: z.string().optional() })),
   compileMs: z.number(),
@@ -145,7 +155,7 @@ export async function imageHash(
     h.update(s);
     h.update('\0');
   };
-  field('rig-image-v1');
+  field('rig-image-v2'); // v2: built from a sketch.yaml profile
   field(fqbnFor(hw, req.fqbnVariant));
   field(`${hw.core.id}@${hw.core.version}`);
   for (const lib of [...hw.libraries].sort()) field(lib);
@@ -178,36 +188,16 @@ export async function buildImage(req: BuildRequest): Promise<BuildInfo> {
 
     const sketchPath = join(imageDir, 'sketch', sketchName);
     const buildDir = join(imageDir, 'build');
-    await rm(join(imageDir, 'sketch'), { recursive: true, force: true });
-    await mkdir(sketchPath, { recursive: true });
-    for (const f of await sketchFiles(sketchDir))
-      await cp(join(sketchDir, f), join(sketchPath, f), { recursive: true });
-    await writeFile(join(sketchPath, SECRETS), req.secretsHeader, { mode: 0o600 });
-
-    const args = ['compile', '--fqbn', fqbn, '--build-path', buildDir, '--warnings', 'default', '--json', sketchPath];
-    const r = await runCli(args, { cli: req.cli, signal: req.signal, timeoutMs: req.timeoutMs ?? 15 * 60_000 });
+    const profile = profileName(req.profile, req.fqbnVariant);
+    await stageSketch(req, sketchDir, sketchPath);
+    const args = ['compile', '--profile', profile, '--build-path', buildDir, '--warnings', 'default', '--json'];
+    const r = await runCli([...args, sketchPath], {
+      cli: req.cli,
+      signal: req.signal,
+      timeoutMs: req.timeoutMs ?? 15 * 60_000,
+    });
     const json = parseCompileOutput(r);
-    const info: z.infer<typeof BuildInfo> = {
-      version: 1,
-      hash,
-      fqbn,
-      sketchName,
-      imageDir,
-      sketchPath,
-      buildDir,
-      sizes: (json.builder_result?.executable_sections_size ?? []).map((s) => ({
-        name: s.name,
-        size: s.size,
-        maxSize: s.max_size,
-      })),
-      warnings: (json.builder_result?.diagnostics ?? []).filter((d) => !/^(error|fatal)$/i.test(d.severity ?? '')),
-      platform: json.builder_result?.board_platform
-        ? { id: json.builder_result.board_platform.id, version: json.builder_result.board_platform.version }
-        : undefined,
-      usedLibraries: (json.builder_result?.used_libraries ?? []).map((l) => ({ name: l.name, version: l.version })),
-      compileMs: r.durationMs,
-      builtAt: new Date().toISOString(),
-    };
+    const info = buildInfo(json, { hash, fqbn, sketchName, imageDir, sketchPath, buildDir, profile }, r.durationMs);
     await writeFile(`${infoFile}.tmp`, JSON.stringify(info, null, 2));
     await rename(`${infoFile}.tmp`, infoFile); // the marker appears only once the image is complete
     return { ...info, cached: false };
@@ -216,7 +206,41 @@ export async function buildImage(req: BuildRequest): Promise<BuildInfo> {
   }
 }
 
-/** Parses compile --json; a failed compile becomes a CompileError carrying the diagnostics and the tool's text. */
+/** The copy that is compiled: the sketch's files, the generated secrets (owner-only) and the build profile. */
+async function stageSketch(req: BuildRequest, sketchDir: string, sketchPath: string): Promise<void> {
+  await rm(dirname(sketchPath), { recursive: true, force: true });
+  await mkdir(sketchPath, { recursive: true });
+  for (const f of await sketchFiles(sketchDir)) await cp(join(sketchDir, f), join(sketchPath, f), { recursive: true });
+  await writeFile(join(sketchPath, SECRETS), req.secretsHeader, { mode: 0o600 });
+  await writeFile(join(sketchPath, 'sketch.yaml'), renderSketchProject(sketchProject(req.profile, req.fqbnVariant)));
+}
+
+type ImageFacts = Pick<
+  z.infer<typeof BuildInfo>,
+  'hash' | 'fqbn' | 'sketchName' | 'imageDir' | 'sketchPath' | 'buildDir' | 'profile'
+>;
+
+function buildInfo(json: CompileJson, f: ImageFacts, compileMs: number): z.infer<typeof BuildInfo> {
+  const br = json.builder_result;
+  return {
+    version: 2,
+    ...f,
+    sizes: (br?.executable_sections_size ?? []).map((s) => ({ name: s.name, size: s.size, maxSize: s.max_size })),
+    warnings: (br?.diagnostics ?? []).filter((d) => !/^(error|fatal)$/i.test(d.severity ?? '')),
+    toolWarnings: json.warnings ?? [],
+    platform: br?.board_platform ? { id: br.board_platform.id, version: br.board_platform.version } : undefined,
+    usedLibraries: (br?.used_libraries ?? []).map((l) => ({ name: l.name, version: l.version })),
+    compileMs,
+    builtAt: new Date().toISOString(),
+  };
+}
+
+/**
+ * Parses compile --json. A build that ran and failed is a result on stdout with success false (FatalResult,
+ * compile.go:396-424@v1.5.1); a compile that ended early (an unloadable sketch, no FQBN, an unknown profile) is
+ * `{"error"}` on stderr with stdout empty (feedback.Fatal, feedback.go:178-206). Both are a CompileError with
+ * the tool's words and its top-level warnings.
+ */
 export function parseCompileOutput(r: CliResult): CompileJson {
   const what = `arduino-cli compile ${r.command[r.command.length - 1] ?? ''}`;
   if (r.timedOut)
@@ -225,24 +249,21 @@ export function parseCompileOutput(r: CliResult): CompileJson {
       toolMessage: toolOutput(r),
     });
   if (r.canceled) throw new TargetError('generic', `${what} was cancelled`, { command: r.command });
-  let raw: unknown;
-  try {
-    raw = JSON.parse(r.stdout);
-  } catch {
+  const parsed = cliJson(r);
+  if (!parsed)
     throw new TargetError('tool-output', `${what}: expected --json output, got something else (exit ${r.exitCode})`, {
       command: r.command,
       toolMessage: toolOutput(r),
     });
+  if (parsed.stream === 'stderr') {
+    const { error, warnings } = cliNotes(parsed.data);
+    throw new CompileError(`compile failed: ${error ?? `exit ${r.exitCode}`}`, {
+      command: r.command,
+      diagnostics: [],
+      toolMessage: [error, ...warnings.map((w) => `warning: ${w}`)].filter(Boolean).join('\n'),
+    });
   }
-  const parsed = CompileJson.safeParse(raw);
-  if (!parsed.success) {
-    throw new TargetError(
-      'tool-output',
-      `${what}: unexpected JSON shape: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      { command: r.command, toolMessage: r.stdout.slice(0, 4000) },
-    );
-  }
-  const json = parsed.data;
+  const json = checkedCompileJson(parsed.data, r, what);
   if (!json.success || r.exitCode !== 0) {
     const diagnostics = json.builder_result?.diagnostics ?? [];
     const first = diagnostics.find((d) => /^(error|fatal)$/i.test(d.severity ?? ''));
@@ -252,10 +273,22 @@ export function parseCompileOutput(r: CliResult): CompileJson {
     throw new CompileError(`compile failed: ${where}`, {
       command: r.command,
       diagnostics,
-      toolMessage: [json.error, json.compiler_err].filter(Boolean).join('\n'),
+      toolMessage: [json.error, json.compiler_err, ...(json.warnings ?? []).map((w) => `warning: ${w}`)]
+        .filter(Boolean)
+        .join('\n'),
     });
   }
   return json;
+}
+
+function checkedCompileJson(raw: unknown, r: CliResult, what: string): CompileJson {
+  const parsed = CompileJson.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  throw new TargetError(
+    'tool-output',
+    `${what}: unexpected JSON shape: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    { command: r.command, toolMessage: r.stdout.slice(0, 4000) },
+  );
 }
 
 async function readBuildInfo(file: string): Promise<z.infer<typeof BuildInfo> | undefined> {

@@ -10,6 +10,12 @@ export interface UploadRequest {
   port: string;
   fqbn: string;
   buildDir: string;
+  /**
+   * The sketch.yaml profile the image was built with, and the sketch folder holding it: the upload then uses the
+   * profile's pinned platform tools too (internal/cli/upload/upload.go:107-115@v1.5.1). Without them: -b FQBN and
+   * the globally installed platform.
+   */
+  profile?: { name: string; sketchPath: string };
   timeoutMs: number;
   cli?: string;
   signal?: AbortSignal;
@@ -21,7 +27,10 @@ export interface UploadResult {
   durationMs: number;
 }
 
-function uploadArgs(r: Pick<UploadRequest, 'port' | 'fqbn' | 'buildDir'>): string[] {
+/** `arduino-cli upload` arguments (--input-dir: upload.go:73-74@v1.5.1, the same flag as --build-path). */
+export function uploadArgs(r: Pick<UploadRequest, 'port' | 'fqbn' | 'buildDir' | 'profile'>): string[] {
+  if (r.profile)
+    return ['upload', '--profile', r.profile.name, '-p', r.port, '--input-dir', r.buildDir, r.profile.sketchPath];
   return ['upload', '-p', r.port, '-b', r.fqbn, '--input-dir', r.buildDir];
 }
 

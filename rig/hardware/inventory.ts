@@ -8,8 +8,9 @@ import { stringify } from 'yaml';
 import { parseWithSchema } from '../format/index.ts';
 import { z } from 'zod';
 import type { BoardProfile } from '../boards/profile.ts';
-import { runCli } from './cli.ts';
+import { cliJson, cliNotes, runCli } from './cli.ts';
 import { TargetError } from '../errors.ts';
+import { PowerControl } from './power.ts';
 
 export const LabBoard = z
   .object({
@@ -38,6 +39,9 @@ export const LabBoard = z
       .strict()
       .optional()
       .describe('MKR1000: the crypto chip keeps its own key, so client certificates are issued for it'),
+    power: PowerControl.optional().describe(
+      'How to power-cycle it when it stops answering: { hub, port } for uhubctl, or { command } for a relay',
+    ),
     notes: z.string().optional(),
   })
   .strict()
@@ -146,6 +150,10 @@ function normHex(v: string | undefined): string | undefined {
   return /^[0-9a-f]{1,4}$/.test(h) ? h.padStart(4, '0') : undefined;
 }
 
+// `board list --json`: listResult {detected_ports} (internal/cli/board/list.go:122-124@v1.5.1), DetectedPort and
+// Port (internal/cli/feedback/result/rpc.go:379-386,772-775): all omitempty. serial-discovery's properties
+// (arduino/serial-discovery sync/sync.go:81-107): vid, pid ("0x" + hex) and serialNumber, which every USB port
+// has and which is "" when the device has none; there is no "serial" key.
 const BoardListJson = z
   .object({
     detected_ports: z
@@ -153,13 +161,12 @@ const BoardListJson = z
         z
           .object({
             matching_boards: z
-              .array(z.object({ name: z.string(), fqbn: z.string().optional() }).passthrough())
+              .array(z.object({ name: z.string().optional(), fqbn: z.string().optional() }).passthrough())
               .nullish(),
             port: z
               .object({
                 address: z.string(),
                 protocol: z.string().optional(),
-                // serial-discovery names it serialNumber; docs/tool-facts.md §3 shows "serial": accept both.
                 properties: z.record(z.string(), z.string()).nullish(),
                 hardware_id: z.string().optional(),
               })
@@ -168,17 +175,23 @@ const BoardListJson = z
           .passthrough(),
       )
       .nullish(),
+    warnings: z.array(z.string()).optional(),
   })
   .passthrough();
 
 export function parseBoardList(json: unknown): AttachedPort[] {
+  return parseBoardListWithWarnings(json).ports;
+}
+
+/** The ports, and arduino-cli's top-level warnings (a discovery that did not start is only told there). */
+export function parseBoardListWithWarnings(json: unknown): { ports: AttachedPort[]; warnings: string[] } {
   const parsed = BoardListJson.safeParse(json);
   if (!parsed.success)
     throw new TargetError(
       'tool-output',
       `arduino-cli board list --json: unexpected shape: ${parsed.error.issues[0]?.message}`,
     );
-  return (parsed.data.detected_ports ?? [])
+  const ports = (parsed.data.detected_ports ?? [])
     .filter((d) => (d.port.protocol ?? 'serial') === 'serial')
     .map((d) => {
       const p = d.port.properties ?? {};
@@ -186,11 +199,12 @@ export function parseBoardList(json: unknown): AttachedPort[] {
         path: d.port.address,
         vid: normHex(p.vid),
         pid: normHex(p.pid),
-        serialNumber: p.serialNumber ?? p.serial ?? (d.port.hardware_id || undefined),
-        matchingBoards: (d.matching_boards ?? []).map((b) => b.fqbn ?? b.name),
+        serialNumber: p.serialNumber || undefined, // "" when the device has none
+        matchingBoards: (d.matching_boards ?? []).map((b) => b.fqbn ?? b.name ?? '').filter(Boolean),
         sources: ['arduino-cli' as const],
       };
     });
+  return { ports, warnings: parsed.data.warnings ?? [] };
 }
 
 /** tty → USB location from udev's /dev/serial/by-path links (serialport leaves locationId empty on Linux). */
@@ -244,8 +258,13 @@ export async function listAttached(o: ListOptions = {}): Promise<AttachedPort[]>
         cli: typeof o.cli === 'string' ? o.cli : undefined,
         timeoutMs: 30_000,
       });
-      if (r.exitCode !== 0) throw new Error(r.stderr.trim() || `exit ${r.exitCode}`);
-      for (const a of parseBoardList(JSON.parse(r.stdout))) {
+      const parsed = cliJson(r);
+      const notes = cliNotes(parsed?.data);
+      if (r.exitCode !== 0 || !parsed || parsed.stream === 'stderr')
+        throw new Error(notes.error ?? (r.stderr.trim() || `exit ${r.exitCode}`));
+      const list = parseBoardListWithWarnings(parsed.data);
+      for (const w of list.warnings) warn(`arduino-cli board list: ${w}`);
+      for (const a of list.ports) {
         const seen = ports.get(a.path);
         if (seen) {
           seen.vid ??= a.vid;

@@ -1,7 +1,11 @@
 // One cell on a real board, as explicit states (labgrid's strategies): idle → locked (one cell per physical
-// board, across processes) → built (arduino-cli compile, cached by image hash) → flashed (only when the board
-// does not already carry this image) → open (serial opened before reset: opening flushes) → reset (the boot
-// banner is evidence) → closed (port closed, board free). `to(state)` walks every step up to that state.
+// board, across processes) → built (arduino-cli compile from a sketch.yaml profile, cached by image hash) →
+// flashed (only when the board does not already carry this image) → open (serial opened before reset: opening
+// flushes) → reset (the boot banner is evidence) → closed (port closed, board free). `to(state)` walks every
+// step up to that state. Recovery is explicit too: a board that stopped answering (not attached, no sync on
+// upload, its port vanished) is marked suspect in the lab's health; its next session goes locked → recovering
+// (power-cycle through its hub port or relay, re-found by serial number) → locked, or → out-of-service when it
+// does not come back, and a board out of service is not attempted again that night.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -10,8 +14,11 @@ import type { SerialBinding, SerialCapture } from '../serial/capture.ts';
 import { buildImage, fqbnFor, hardwareOf, type BuildInfo } from './build.ts';
 import { TargetError } from '../errors.ts';
 import { FlashLedger, uploadImage, type UploadResult } from './flash.ts';
+import { LabHealth, outOfServiceMessage } from './health.ts';
 import { listAttached, portsMatching, type AttachedPort, type LabBoard } from './inventory.ts';
 import { acquireAnyLock, type LockHandle } from './lock.ts';
+import { powerCycle, type PowerOptions } from './power.ts';
+import { writeReproduction } from './reproduce.ts';
 import { openBoardSerial, resetBoard, waitForBoardPort, type ResetOutcome } from './serial.ts';
 
 export interface HardwareCellOptions {
@@ -39,6 +46,12 @@ export interface HardwareCellOptions {
   log?: (line: string) => void;
   /** Told when a timed step starts (wait-board, build, flash, reenumerate): the live terminal's phase. */
   onStep?: (step: string) => void;
+  /** The lab's board health (default: <stateDir>/health). */
+  health?: LabHealth;
+  /** How uhubctl is run when a board is power-cycled. */
+  power?: PowerOptions;
+  /** How long a power-cycled board may take to show up again (default 30 s). */
+  recoverTimeoutMs?: number;
 }
 
 export type FlashReason = 'image-changed' | 'forced' | 'upload-is-the-only-reset';
@@ -60,12 +73,28 @@ export interface HardwareCell {
   close(): Promise<void>;
 }
 
-function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
+export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.RIG_HARDWARE_STATE ?? join(homedir(), '.cache', 'rig', 'hardware');
 }
 
-export type BoardState = 'idle' | 'locked' | 'built' | 'flashed' | 'open' | 'reset' | 'closed';
+export type BoardState =
+  'idle' | 'locked' | 'recovering' | 'built' | 'flashed' | 'open' | 'reset' | 'out-of-service' | 'closed';
+/** The way to a running board. */
 const ORDER: BoardState[] = ['idle', 'locked', 'built', 'flashed', 'open', 'reset'];
+/** Every transition a session may make; anything else is a bug. */
+export const TRANSITIONS: Readonly<Record<BoardState, readonly BoardState[]>> = {
+  idle: ['locked', 'closed'],
+  locked: ['recovering', 'built', 'closed'],
+  recovering: ['locked', 'out-of-service', 'closed'],
+  built: ['flashed', 'closed'],
+  flashed: ['open', 'closed'],
+  open: ['reset', 'closed'],
+  reset: ['closed'],
+  'out-of-service': ['closed'],
+  closed: [],
+};
+/** Errors that mean the board itself stopped answering (not the tool, the sketch or a busy port). */
+const UNRESPONSIVE = new Set(['no-board', 'timeout', 'serial']);
 
 export class BoardSession {
   state: BoardState = 'idle';
@@ -74,6 +103,7 @@ export class BoardSession {
   private readonly stateDir: string;
   private readonly log: (line: string) => void;
   private readonly list: () => Promise<AttachedPort[]>;
+  readonly health: LabHealth;
   private held?: { board: LabBoard; identity: string; lock: LockHandle };
   private image?: BuildInfo;
   private port = '';
@@ -89,10 +119,17 @@ export class BoardSession {
     this.stateDir = o.stateDir ?? defaultStateDir();
     this.log = o.log ?? (() => undefined);
     this.list = o.list ?? (() => listAttached({ cli: o.cli ?? true, warn: this.log }));
+    this.health = o.health ?? new LabHealth(join(this.stateDir, 'health'));
+  }
+
+  private go(next: BoardState): void {
+    if (!TRANSITIONS[this.state].includes(next))
+      throw new Error(`board session: no transition ${this.state} → ${next}`);
+    this.state = next;
   }
 
   /** Walks every step up to `state`; on failure the board is closed (port closed, lock released). */
-  async to(state: Exclude<BoardState, 'idle' | 'closed'>): Promise<void> {
+  async to(state: Exclude<BoardState, 'idle' | 'closed' | 'recovering' | 'out-of-service'>): Promise<void> {
     const steps: Record<string, () => Promise<void>> = {
       locked: () => this.lock(),
       built: () => this.build(),
@@ -100,19 +137,29 @@ export class BoardSession {
       open: () => this.open(),
       reset: () => this.reset(),
     };
+    let next: BoardState | undefined;
     try {
       while (ORDER.indexOf(this.state) < ORDER.indexOf(state)) {
         if (this.isClosed()) throw new TargetError('generic', `board session closed before ${state}`);
-        const next = ORDER[ORDER.indexOf(this.state) + 1]!;
+        next = ORDER[ORDER.indexOf(this.state) + 1]!;
         await steps[next]!();
         // Aborted while the step ran: the board is already closed and free; go no further.
         if (this.isClosed()) throw new TargetError('generic', `board session closed during ${next}`);
-        this.state = next;
+        if (this.state !== next) this.go(next);
       }
     } catch (e) {
+      await this.markIfUnresponsive(next, e);
       await this.close();
       throw e;
     }
+  }
+
+  /** The board itself stopped answering while being flashed or started: power-cycle it before its next cell. */
+  private async markIfUnresponsive(step: BoardState | undefined, e: unknown): Promise<void> {
+    if (!this.held || this.isClosed() || !(e instanceof TargetError) || !UNRESPONSIVE.has(e.kind)) return;
+    if (step !== 'flashed' && step !== 'open' && step !== 'reset') return;
+    const h = await this.health.suspect(this.held.board.name, e.message);
+    this.log(`${this.held.board.name}: ${h.state === 'out-of-service' ? outOfServiceMessage(h) : 'suspect'}`);
   }
 
   /** What the cell needs once the board runs (state `reset`). */
@@ -122,14 +169,15 @@ export class BoardSession {
     const { board } = this.held;
     const cap = this.capture;
     const port = this.port;
-    const ended = cap.ended.then((e) =>
-      e && this.state !== 'closed'
-        ? new TargetError('serial', `serial port ${port} of ${board.name} vanished: ${e.message}`, {
-            toolMessage: e.message,
-            cause: e,
-          })
-        : undefined,
-    );
+    const ended = cap.ended.then(async (e) => {
+      if (!e || this.state === 'closed') return undefined;
+      const err = new TargetError('serial', `serial port ${port} of ${board.name} vanished: ${e.message}`, {
+        toolMessage: e.message,
+        cause: e,
+      });
+      await this.health.suspect(board.name, err.message).catch(() => undefined);
+      return err;
+    });
     return {
       board,
       capture: cap,
@@ -152,7 +200,7 @@ export class BoardSession {
   /** Closes the serial port and frees the board for the next cell. Idempotent. */
   async close(): Promise<void> {
     if (this.state === 'closed') return;
-    this.state = 'closed';
+    this.go('closed');
     this.o.signal?.removeEventListener('abort', this.onAbort);
     try {
       await this.capture?.close();
@@ -173,14 +221,16 @@ export class BoardSession {
 
   /**
    * One cell per physical board, across processes too (two CI jobs on one lab host). Among several
-   * interchangeable boards, prefer attached ones so a board that is unplugged is not waited for.
+   * interchangeable boards, prefer attached ones so a board that is unplugged is not waited for; a board out of
+   * service tonight is not a candidate at all. A suspect board is recovered once it is held.
    */
   private async lock(): Promise<void> {
     const all = Array.isArray(this.o.board) ? this.o.board : [this.o.board];
     if (all.length === 0) throw new TargetError('no-board', `no lab board for profile ${this.o.profile.id}`);
-    const attachedNow = all.length > 1 ? await this.list() : [];
-    const present = all.filter((b) => portsMatching(b, attachedNow).ports.length === 1);
-    const candidates = all.length > 1 && present.length ? present : all;
+    const usable = await this.inService(all);
+    const attachedNow = usable.length > 1 ? await this.list() : [];
+    const present = usable.filter((b) => portsMatching(b, attachedNow).ports.length === 1);
+    const candidates = usable.length > 1 && present.length ? present : usable;
     const { index, lock } = await this.timed('wait-board', () =>
       acquireAnyLock(
         candidates.map((b) => join(this.stateDir, 'locks', `${b.name}.lock`)),
@@ -193,6 +243,48 @@ export class BoardSession {
     const board = candidates[index]!;
     this.held = { board, identity: board.serial ?? board.location ?? board.name, lock };
     this.o.signal?.addEventListener('abort', this.onAbort, { once: true });
+    this.go('locked');
+    if ((await this.health.get(board.name)).state === 'suspect') await this.recover();
+  }
+
+  /** The candidates not out of service tonight; when none is left, the cell is an error nobody retries. */
+  private async inService(all: LabBoard[]): Promise<LabBoard[]> {
+    const health = await Promise.all(all.map((b) => this.health.get(b.name)));
+    const usable = all.filter((_, i) => health[i]!.state !== 'out-of-service');
+    if (usable.length) return usable;
+    throw new TargetError('no-board', health.map(outOfServiceMessage).join('; '), { retryable: false });
+  }
+
+  /** locked → recovering → locked: power-cycle the board and find it again by serial number (or location). */
+  private async recover(): Promise<void> {
+    const { board } = this.held!;
+    this.go('recovering');
+    const how = board.power
+      ? 'hub' in board.power
+        ? `uhubctl hub ${board.power.hub} port ${board.power.port}`
+        : 'its relay'
+      : '';
+    try {
+      await this.timed('power-cycle', async () => {
+        if (board.power) await powerCycle(board.name, board.power, { ...this.o.power, signal: this.o.signal });
+        else await this.health.note(board.name, 'no power control in rig.lab.yaml: only looked for it again');
+        const timeoutMs = this.o.recoverTimeoutMs ?? 30_000;
+        await waitForBoardPort(board, { list: this.list, usb: this.hw.usb, timeoutMs, signal: this.o.signal });
+      });
+    } catch (e) {
+      if (this.o.signal?.aborted) throw e;
+      const why = `${how ? `power-cycled through ${how}, ` : ''}${(e as Error).message}`;
+      const h = await this.health.outOfService(board.name, why);
+      this.go('out-of-service');
+      throw new TargetError('no-board', outOfServiceMessage(h), {
+        retryable: false,
+        cause: e,
+        ...(e instanceof TargetError ? { toolMessage: e.toolMessage, command: e.command } : {}),
+      });
+    }
+    await this.health.recovered(board.name, how ? `power-cycle through ${how}` : 'it showed up again');
+    this.log(`${board.name}: back after ${how || 'waiting for it'}`);
+    this.go('locked');
   }
 
   private async build(): Promise<void> {
@@ -212,6 +304,15 @@ export class BoardSession {
     );
     const b = this.image;
     this.log(`${board.name}: image ${b.hash} ${b.cached ? '(cached)' : `built in ${b.compileMs} ms`}`);
+    // What a person needs to rebuild and reflash this cell by hand: the build profile and the commands.
+    await writeReproduction(this.o.runDir, {
+      cellId: this.o.cellId,
+      board,
+      profile: this.o.profile,
+      fqbnVariant: this.o.fqbnVariant,
+      sourceSketch: this.o.sketchDir,
+      image: b,
+    });
   }
 
   private async flashIfNeeded(): Promise<void> {
@@ -236,6 +337,7 @@ export class BoardSession {
         port: this.port,
         fqbn: fqbnFor(this.hw, this.o.fqbnVariant),
         buildDir: image.buildDir,
+        profile: { name: image.profile, sketchPath: image.sketchPath },
         cli: this.o.cli,
         signal: this.o.signal,
         timeoutMs: Math.round(this.hw.uploadTimeoutMs * this.o.profile.timeoutMultiplier),
@@ -266,6 +368,11 @@ export class BoardSession {
     await writeFile(join(this.o.runDir, `hardware-${board.name}.json`), JSON.stringify(this.notes(), null, 2));
   }
 
+  /** arduino-cli's own warnings about the image's build, for the cell's report. */
+  toolNotes(): string[] {
+    return (this.image?.toolWarnings ?? []).map((w) => `arduino-cli: ${w}`);
+  }
+
   /** What the cell folder records about the board: which one, its port, whether it was flashed and why. */
   private notes(): Record<string, unknown> {
     const { board, identity } = this.held!;
@@ -285,6 +392,8 @@ export class BoardSession {
         cached: b.cached,
         sizes: b.sizes,
         warnings: b.warnings,
+        toolWarnings: b.toolWarnings,
+        profile: b.profile,
         platform: b.platform,
       },
       upload: this.flash && { command: this.flash.upload.command, durationMs: this.flash.upload.durationMs },

@@ -6,7 +6,8 @@ import type { BoardProfile } from '../boards/profile.ts';
 import { parseJsonOutput, runCli, toolOutput, type CliResult } from './cli.ts';
 import { TargetError } from '../errors.ts';
 
-// arduino-cli 1.x `core list --json`: {platforms:[{id, installed_version}]}; 0.x used `installed`. Empty → {}.
+// `core list --json`: coreListResult {platforms} (internal/cli/core/list.go:98-101@v1.5.1), not omitempty: nothing
+// installed is {"platforms": []}; PlatformSummary id/installed_version (result/rpc.go:57-70). 0.x used `installed`.
 const CoreList = z
   .object({
     platforms: z
@@ -18,7 +19,8 @@ const CoreList = z
       .nullish(),
   })
   .passthrough();
-// `lib list --json`: {installed_libraries:[{library:{name, version}}]}. Empty → {}.
+// `lib list --json`: {installed_libraries:[{library:{name, version}}]} (internal/cli/lib/list.go:105-118@v1.5.1):
+// nothing installed is [].
 const LibList = z
   .object({
     installed_libraries: z

@@ -19,6 +19,8 @@ export interface Attempt {
   /** False when retrying cannot help (a compile error, missing permissions): the cell is not retried. */
   retryable?: boolean;
   timings: Record<string, number>;
+  /** The target's notes from its preparation (a build tool's warnings). */
+  notes?: string[];
 }
 
 export class AttemptAborted extends Error {
@@ -52,7 +54,8 @@ export async function runAttempt(driver: TargetDriver, cell: TargetCell, w: Atte
   const timings = { ...prepared.timings };
   try {
     w.clients.watch(() => t.clientIds());
-    return t.outcome ? await ownOutcome(t, t.outcome, cell, w, timings) : await watchTarget(t, cell, w, timings);
+    const a = t.outcome ? await ownOutcome(t, t.outcome, cell, w, timings) : await watchTarget(t, cell, w, timings);
+    return prepared.notes?.length ? { ...a, notes: prepared.notes } : a;
   } catch (e) {
     if (e instanceof AttemptAborted) throw e;
     return failedAttempt(e, timings);

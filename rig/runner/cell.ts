@@ -1,7 +1,7 @@
 // One cell of the matrix: attempts on its target (retried as the judge allows) on its group's shared broker,
 // each attempt's evidence attributed to the cell, then its serial log and folder written (redacted) and the
 // Cell record the reports read.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { PkiBundle } from '../pki/index.ts';
 import type { ProjectPaths } from '../project.ts';
@@ -64,7 +64,10 @@ export async function runCell(p: CellPlan, driver: TargetDriver, s: BrokerSessio
     matchedLines: run.last?.judged.matched ?? [],
     certificates: certSummaries(s.pki),
     timings: { setup: s.setupMs, ...(run.last?.attempt.timings ?? {}) },
+    ...(run.last?.attempt.notes?.length ? { notes: run.last.attempt.notes } : {}),
   };
+  const reproduce = await reproduceCommand(p, verdict.status, cellDir, ctx.runDir);
+  if (reproduce) cell.reproduce = reproduce;
   const q =
     verdict.status === 'fail' || verdict.status === 'error' ? matchQuarantine(ctx.quarantine, cell.id) : undefined;
   return q ? { ...cell, quarantine: q.issue } : cell;
@@ -150,6 +153,7 @@ function targetCell(
     pki: s.pki,
     broker: s.broker,
     cellDir,
+    runDir: ctx.runDir,
     paths: ctx.paths,
     timeoutMs: Math.round(timeoutMs),
     sandbox: ctx.sandbox,
@@ -191,6 +195,18 @@ export function unrunCell(p: CellPlan, why: Stop, durationMs: number): Cell {
     attempts: 1,
     ...(p.expectation ? { expected: stripUndefined(p.expectation) } : {}),
   };
+}
+
+/** A hardware cell that did not pass: the script its driver left to rebuild and reflash it by hand. */
+async function reproduceCommand(p: CellPlan, status: Cell['status'], cellDir: string, runDir: string) {
+  if (p.target !== 'hardware' || status === 'pass' || status === 'skip') return undefined;
+  const script = path.join(cellDir, 'rebuild.sh');
+  return (await access(script).then(
+    () => true,
+    () => false,
+  ))
+    ? `sh ${path.relative(runDir, script)}`
+    : undefined;
 }
 
 function stripUndefined(x: object): Record<string, unknown> {

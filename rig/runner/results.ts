@@ -32,6 +32,7 @@ export interface FinishedRun {
     outDir?: string;
     paths: ProjectPaths;
     shard?: { index: number; count: number };
+    boards?: string[];
     args: string[];
     baseline?: Results;
     scenarios: LoadedScenario[];
@@ -60,6 +61,7 @@ export async function writeRun(f: FinishedRun): Promise<{ results: Results; runD
       ...(f.broker ? { broker: f.broker } : {}),
       versions: await toolVersions(),
       ...(f.o.shard ? { shard: `${f.o.shard.index}/${f.o.shard.count}` } : {}),
+      ...(f.o.boards?.length ? { boards: [...f.o.boards].sort() } : {}),
       ...(f.interrupted ? { interrupted: true } : {}),
       args: f.o.args,
     },

@@ -30,6 +30,8 @@ export interface TargetCell {
   broker: BrokerHandle;
   /** The cell's own folder in the run (facts, notes; uploaded with the report). */
   cellDir: string;
+  /** The run's folder (run-wide notes such as the lab's board health). */
+  runDir?: string;
   paths: ProjectPaths;
   timeoutMs: number;
   sandbox: boolean;
@@ -76,6 +78,8 @@ export interface PreparedTarget {
   timings: Record<string, number>;
   /** The MQTT client ids the rig gave it (its arduino_secrets.h or its command line). */
   clientIds: string[];
+  /** What the preparation wants the report to say beyond the outcome (arduino-cli's warnings for a board). */
+  notes?: string[];
   /** Starts it; on failure it has freed what it held. */
   start(): Promise<RunningTarget>;
 }

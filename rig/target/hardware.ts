@@ -4,6 +4,7 @@
 import { TargetError } from '../errors.ts';
 import { certForBoardKey } from '../hardware/ecc508.ts';
 import { brokerAddress, loadInventory, wifiFromEnv, type LabBoard, type LabInventory } from '../hardware/inventory.ts';
+import { writeLabHealth } from '../hardware/lab-report.ts';
 import { BoardSession, type HardwareCellOptions } from '../hardware/session.ts';
 import { cellSecrets, type CellSecretsOptions } from './cell-secrets.ts';
 import type { PreparedTarget, RunningTarget, TargetCell, TargetDriver, TargetEnd } from './driver.ts';
@@ -13,7 +14,12 @@ import { sketchFolder } from './sketch.ts';
 export interface LabOptions {
   inventory?: LabInventory;
   env?: NodeJS.ProcessEnv;
-  tools?: Partial<Pick<HardwareCellOptions, 'binding' | 'list' | 'cli' | 'stateDir'>>;
+  tools?: Partial<
+    Pick<HardwareCellOptions, 'binding' | 'list' | 'cli' | 'stateDir' | 'health' | 'recoverTimeoutMs'>
+  > & {
+    /** uhubctl binary for power-cycling (default $RIG_UHUBCTL, else on PATH). */
+    uhubctl?: string;
+  };
 }
 
 export async function hardwareDriver(o: LabOptions = {}): Promise<TargetDriver> {
@@ -43,9 +49,15 @@ export async function hardwareDriver(o: LabOptions = {}): Promise<TargetDriver> 
 /** The terminal's words for the board session's steps. */
 const STEP_PHASES: Record<string, string> = {
   'wait-board': 'waiting for board',
+  'power-cycle': 'power-cycling',
   build: 'compiling',
   flash: 'flashing',
 };
+
+function sessionTools(t: LabOptions['tools'] = {}): Partial<HardwareCellOptions> {
+  const { uhubctl, ...rest } = t;
+  return { ...rest, ...(uhubctl ? { power: { uhubctl } } : {}) };
+}
 
 async function prepareBoard(cell: TargetCell, inv: LabInventory, o: LabOptions): Promise<PreparedTarget> {
   // Every lab board with this profile: the session takes a free, attached one.
@@ -71,13 +83,19 @@ async function prepareBoard(cell: TargetCell, inv: LabInventory, o: LabOptions):
     signal: cell.signal,
     cellId: cell.id,
     onStep: (step) => cell.phase?.(STEP_PHASES[step] ?? step),
-    ...o.tools,
+    ...sessionTools(o.tools),
   });
-  await session.to('flashed');
+  try {
+    await session.to('flashed');
+  } finally {
+    // The night's board health next to the results: which board was power-cycled, which is out of service.
+    if (cell.runDir) await writeLabHealth(cell.runDir, inv, session.health).catch(() => undefined);
+  }
   return {
     timings: session.timings,
     // The rig's client id; one the sketch picks itself is learned from the broker log (runner/attribution.ts).
     clientIds: [secrets.clientId],
+    notes: session.toolNotes(),
     start: async () => {
       await session.to('reset');
       cell.phase?.('running');

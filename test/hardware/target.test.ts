@@ -81,15 +81,24 @@ describe('hardware: runOnHardware', () => {
       assert.equal(first.flashed, true);
       assert.equal(first.flashReason, 'image-changed');
       assert.deepEqual(verbs(), ['compile', 'upload']);
+      // The upload uses the build profile's pinned platform tools too (the sketch folder holds sketch.yaml).
       assert.deepEqual(fake.invocations()[1], [
         'upload',
+        '--profile',
+        'esp32',
         '-p',
         '/dev/ttyUSB1',
-        '-b',
-        'esp32:esp32:esp32:DebugLevel=error',
         '--input-dir',
         first.build.buildDir,
+        first.build.sketchPath,
       ]);
+      // The cell's folder has what a person needs to rebuild and reflash it by hand.
+      const script = readFileSync(join(dir, 'run', 'rebuild.sh'), 'utf8');
+      assert.match(script, /compile --profile esp32 --build-path/);
+      assert.match(script, /upload --profile esp32 -p "\$PORT"/);
+      assert.match(script, /\/dev\/serial\/by-id\/\*0001A1B2\*/);
+      assert.ok(!script.includes('hunter2'), 'the secrets header is referenced, not inlined');
+      assert.match(readFileSync(join(dir, 'run', 'sketch.yaml'), 'utf8'), /platform: esp32:esp32 \(2\.0\.17\)/);
       assert.equal(first.reset, 'reset');
       assert.deepEqual(
         rec.sets.map((s) => [s.dtr, s.rts]),
@@ -152,7 +161,7 @@ describe('hardware: runOnHardware', () => {
           .invocations()
           .find((a) => a[0] === 'upload')
           ?.slice(0, 5),
-        ['upload', '-p', '/dev/ttyACM0', '-b', 'arduino:samd:mkr1000'],
+        ['upload', '--profile', 'mkr1000', '-p', '/dev/ttyACM0'],
       );
       assert.equal(cell.port, '/dev/ttyACM1');
       assert.equal(cell.flashReason, 'upload-is-the-only-reset');
