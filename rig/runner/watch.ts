@@ -47,9 +47,10 @@ export async function watchLines(
   if (exit.kind === 'exited' && !classifier.done)
     return endedEarly(target, await target.ended, classifier, serial, timings);
   if (exit.kind === 'timeout' && !classifier.done) {
+    // The rig's cell timeout, not a timeout the board reported (that one is an outcome like any other).
     const last = serial.slice(-3).join(' | ');
-    const detail = `no outcome within ${o.timeoutMs} ms${last ? `; last lines: ${last}` : ''}`;
-    return { outcome: { ...classifier.result(), kind: 'timeout', detail }, serial, timings };
+    const detail = `the target decided nothing within ${o.timeoutMs} ms${last ? `; last lines: ${last}` : ''}`;
+    return { outcome: { ...classifier.result(), kind: 'no-outcome', detail }, serial, timings };
   }
   return { outcome: classifier.result(), serial, timings };
 }
