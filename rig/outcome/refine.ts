@@ -49,6 +49,11 @@ export function refinable(kind: Outcome['kind']): boolean {
   return AMBIGUOUS.has(kind) || REASON_ONLY.has(kind);
 }
 
+/** True when some broker reason refines to this kind (waiting for the broker's log can still meet it). */
+export function refinesTo(kind: string): boolean {
+  return REASONS.some((r) => r.kind === kind);
+}
+
 /**
  * The outcome with the broker's reason beside the board's kind, when the board's kind is ambiguous and the
  * cell's broker log names one reason (several different ones: the reasons are listed, nothing is refined).

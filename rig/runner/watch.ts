@@ -21,6 +21,8 @@ export interface WatchOptions {
   expectation: Expectation | undefined;
   /** Read only when the expectation counts messages: attributing them reads the broker log. */
   messages: () => { topic: string; payload: string }[];
+  /** The cell's broker log so far, for expected broker lines and the broker's reason. */
+  brokerLog: () => string[];
   /** The preparation's timings; `run` is added. */
   timings: Record<string, number>;
 }
@@ -40,6 +42,8 @@ export async function watchLines(
     expectation: o.expectation,
     serial: () => target.lines.lines(),
     messages: o.messages,
+    brokerLog: o.brokerLog,
+    outcome: () => classifier.result(),
   });
   const timings = { ...o.timings, run: Date.now() - t0 };
   for (const f of target.facts()) classifier.addFact(f);
