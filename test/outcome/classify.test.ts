@@ -220,6 +220,14 @@ describe('outcome codes: a verdict is what the board can know', () => {
     assert.deepEqual([badInput.kind, badInput.code], ['tls/handshake-failed', 'mbedtls:-28928']);
   });
 
+  it("esp-tls codes of IDF 4.4 and later (renumbered): a key that does not parse is the board's own credential", async () => {
+    const r = classify(await board('esp32'), [
+      'RIG: connect fail state=-2 tls=-15232 text="esp-tls 0x8019, verify flags 0x0, errno 0"',
+    ]);
+    assert.equal(r.kind, 'tls/bad-certificate-format');
+    assert.ok(r.facts?.includes('esp-tls-err:0x8019'));
+  });
+
   it('no profile maps a code to a cause only the broker knows', async () => {
     for (const id of ['esp32', 'esp8266', 'mkr1000']) {
       const codes = (await board(id)).outcome.codes;
