@@ -228,6 +228,14 @@ describe('outcome codes: a verdict is what the board can know', () => {
     assert.ok(r.facts?.includes('esp-tls-err:0x8019'));
   });
 
+  it('an ESP8266 out of heap for its TLS buffers reports it (-1000) and runs on: an outcome, not a crash', async () => {
+    const r = classify(await board('esp8266'), [
+      'Attempting MQTT connection...failed, rc=-2 try again in 5 seconds',
+      'SSL error: Unable to allocate memory for SSL structures and buffers.',
+    ]);
+    assert.deepEqual([r.kind, r.code], ['tls/handshake-failed', 'bearssl:-1000']);
+  });
+
   it('no profile maps a code to a cause only the broker knows', async () => {
     for (const id of ['esp32', 'esp8266', 'mkr1000']) {
       const codes = (await board(id)).outcome.codes;
