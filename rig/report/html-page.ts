@@ -49,7 +49,7 @@ function badge(s){return el('span','st st-'+s,s);}
 function st(c){return c.quarantine?'quarantined':c.status;}
 function col(c){var id=c.id,h=id.lastIndexOf('#');if(h>id.lastIndexOf('/'))id=id.slice(0,h);return id.slice(id.lastIndexOf('/')+1)||c.board;}
 function code(c){if(c.outcome.code)return c.outcome.code.replace(/^mbedtls:/,'');return (c.status==='pass'||c.status==='flaky'||c.status==='skip'||c.outcome.kind==='none')?'':c.outcome.kind;}
-function got(c){return [c.outcome.kind,c.outcome.code,c.outcome.detail].filter(function(x){return x&&x!=='none';}).join(' · ')||'nothing';}
+function got(c){var o=c.outcome,b=o.brokerReason?'broker: '+o.brokerReason+(o.refinedKind?' → '+o.refinedKind:''):'';return [o.kind,o.code,o.detail,b].filter(function(x){return x&&x!=='none';}).join(' · ')||'nothing';}
 function expected(c){if(!c.expected)return '';return Object.keys(c.expected).map(function(k){var v=c.expected[k];return k+': '+(typeof v==='string'?v:JSON.stringify(v));}).join(', ');}
 function bad(c){return !c.quarantine&&(c.status==='fail'||c.status==='error');}
 function link(href,text){var a=el('a',null,text);if(/^https?:\\/\\//.test(href)){a.setAttribute('href',href);a.setAttribute('rel','noreferrer noopener');a.setAttribute('target','_blank');}return a;}

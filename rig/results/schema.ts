@@ -6,10 +6,19 @@ export const CellStatus = z.enum(['pass', 'fail', 'error', 'skip', 'flaky']);
 export type CellStatus = z.infer<typeof CellStatus>;
 
 export const Outcome = z.object({
-  kind: z.union([OutcomeKind, z.literal('none')]),
+  kind: z
+    .union([OutcomeKind, z.literal('none'), z.literal('no-outcome')])
+    .describe(
+      '"timeout" is a timeout the board reported (PubSubClient rc=-4); "no-outcome" is the rig\'s: the target decided nothing within the cell\'s time',
+    ),
   code: z.string().optional().describe('Raw code: "bearssl:56", "mbedtls:-9984", "pubsubclient:-2", "connack:5"'),
   detail: z.string().optional(),
   facts: z.array(z.string()).optional().describe('Every raw fact seen, in order'),
+  refinedKind: OutcomeKind.optional().describe(
+    "What the broker's log says the board's kind was: a board only sees an alert or a closed connection",
+  ),
+  brokerReason: z.string().optional().describe('Why the broker refused, in its log\'s words ("no shared cipher")'),
+  refinedBy: z.string().optional().describe('The broker log line that gave the reason'),
 });
 export type Outcome = z.infer<typeof Outcome>;
 

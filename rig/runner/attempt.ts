@@ -8,7 +8,7 @@ import type { Expectation } from '../scenario/schema.ts';
 import type { PreparedTarget, RunningTarget, TargetCell, TargetDriver } from '../target/index.ts';
 import type { CellClients } from './attribution.ts';
 import type { Cleanup } from './cleanup.ts';
-import { settle } from './settle.ts';
+import { settle, wantsLaterEvidence } from './settle.ts';
 import { watchLines } from './watch.ts';
 
 export interface Attempt {
@@ -77,11 +77,15 @@ async function watchTarget(
     signal: cell.signal,
     expectation: w.expectation,
     messages: () => w.clients.messages().counted,
+    brokerLog: () => w.clients.brokerLog(),
     timings,
   });
 }
 
-/** A host control's outcome; with `messages` expected, also the PUBLISH it is attributed by (the log lags). */
+/**
+ * A host control's outcome, then whatever later evidence its expectation names: the PUBLISH its messages are
+ * attributed by and the broker's own log lines (the log lags a fast client).
+ */
 async function ownOutcome(
   target: RunningTarget,
   pending: Promise<Outcome>,
@@ -92,15 +96,18 @@ async function ownOutcome(
   const t0 = Date.now();
   const outcome = await pending;
   const serial = target.lines.lines();
-  if (w.expectation?.messages?.length) {
+  if (wantsLaterEvidence(w.expectation)) {
     await settle({
       decided: () => true,
-      exited: new Promise(() => undefined),
+      // Its output is complete: only the broker's side (log lines, messages) can still arrive.
+      exited: Promise.resolve({ code: 0, signal: null }),
       timeoutMs: cell.timeoutMs,
       signal: cell.signal,
       expectation: w.expectation,
       serial: () => serial,
       messages: () => w.clients.messages().counted,
+      brokerLog: () => w.clients.brokerLog(),
+      outcome: () => outcome,
     });
   }
   return { outcome, serial, timings: { ...timings, run: Date.now() - t0 } };

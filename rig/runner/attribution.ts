@@ -29,6 +29,8 @@ export interface CellClients {
   watch(source: () => Iterable<string>): void;
   /** The observer's messages that this cell's clients published during this attempt. */
   messages(): CellMessages;
+  /** Broker log lines of this attempt that name this cell's clients or no client at all. */
+  brokerLog(): string[];
 }
 
 // How long after a cell ended its client's last lines may still arrive (pipe and socket lag).

@@ -3,6 +3,7 @@
 // Cell record the reports read.
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { refineOutcome } from '../outcome/refine.ts';
 import type { PkiBundle } from '../pki/index.ts';
 import type { ProjectPaths } from '../project.ts';
 import type { Cell, CertSummary } from '../results/schema.ts';
@@ -120,6 +121,8 @@ async function attemptOnce(
       cleanup: ctx.cleanup,
     });
     brokerLog = stay.brokerLog();
+    // The board's kind stays; what the broker's log says about why is recorded beside it.
+    attempt = { ...attempt, outcome: refineOutcome(attempt.outcome, brokerLog) };
     messages = p.expectation?.messages?.length ? stay.messages() : { counted: [], unattributed: [] };
   } finally {
     stay.leave();

@@ -48,9 +48,11 @@ export function judgeAttempt(e: Evidence): Judged {
     };
   if (attempt.infraError) return { status: 'error', failures: [attempt.infraError], matched, final: false };
   const kind = attempt.outcome.kind;
-  // A hung or crashed target is the rig's problem to report, not an answer to the scenario's question.
-  if ((kind === 'timeout' || kind === 'crash') && e.expectation?.kind !== kind) {
-    const failures = [`${kind}: ${attempt.outcome.detail ?? ''}`.trim(), ...verdict.failures];
+  // A hung target (the rig's own cell timeout: no decision at all) or a crashed one is the rig's problem to
+  // report, not an answer to the scenario's question. A timeout the board reported (PubSubClient rc=-4) is an
+  // answer: it passes or fails like any other outcome.
+  if (kind === 'no-outcome' || (kind === 'crash' && e.expectation?.kind !== kind)) {
+    const failures = [`${kind}: ${attempt.outcome.detail ?? 'no detail'}`, ...verdict.failures];
     return { status: 'error', failures, matched, final: false };
   }
   return { status: verdict.ok ? 'pass' : 'fail', failures: verdict.failures, matched, final: false };

@@ -21,6 +21,8 @@ export interface WatchOptions {
   expectation: Expectation | undefined;
   /** Read only when the expectation counts messages: attributing them reads the broker log. */
   messages: () => { topic: string; payload: string }[];
+  /** The cell's broker log so far, for expected broker lines and the broker's reason. */
+  brokerLog: () => string[];
   /** The preparation's timings; `run` is added. */
   timings: Record<string, number>;
 }
@@ -40,6 +42,8 @@ export async function watchLines(
     expectation: o.expectation,
     serial: () => target.lines.lines(),
     messages: o.messages,
+    brokerLog: o.brokerLog,
+    outcome: () => classifier.result(),
   });
   const timings = { ...o.timings, run: Date.now() - t0 };
   for (const f of target.facts()) classifier.addFact(f);
@@ -47,9 +51,10 @@ export async function watchLines(
   if (exit.kind === 'exited' && !classifier.done)
     return endedEarly(target, await target.ended, classifier, serial, timings);
   if (exit.kind === 'timeout' && !classifier.done) {
+    // The rig's cell timeout, not a timeout the board reported (that one is an outcome like any other).
     const last = serial.slice(-3).join(' | ');
-    const detail = `no outcome within ${o.timeoutMs} ms${last ? `; last lines: ${last}` : ''}`;
-    return { outcome: { ...classifier.result(), kind: 'timeout', detail }, serial, timings };
+    const detail = `the target decided nothing within ${o.timeoutMs} ms${last ? `; last lines: ${last}` : ''}`;
+    return { outcome: { ...classifier.result(), kind: 'no-outcome', detail }, serial, timings };
   }
   return { outcome: classifier.result(), serial, timings };
 }

@@ -29,10 +29,12 @@ export interface ProfileView {
 /**
  * Loads every file, collecting all problems before failing so one run shows every mistake. Board ids are checked
  * against the profiles here, not in the parser: which boards exist is the project's, not the file format's.
+ * `more` adds the checks of a layer above (rig/runner/validate.ts: each variant as its session resolves it).
  */
 export async function loadScenarios(
   files: string[],
   profiles: ReadonlyMap<string, ProfileView>,
+  more?: (l: LoadedScenario) => Promise<Problem[]>,
 ): Promise<LoadedScenario[]> {
   const loaded: LoadedScenario[] = [];
   const problems: Problem[] = [];
@@ -44,7 +46,7 @@ export async function loadScenarios(
       else throw e;
     }
   }
-  for (const l of loaded) problems.push(...(await unknownBoards(l, profiles)));
+  for (const l of loaded) problems.push(...(await unknownBoards(l, profiles)), ...((await more?.(l)) ?? []));
   const ids = new Map<string, string>();
   for (const l of loaded) {
     const prev = ids.get(l.scenario.id);

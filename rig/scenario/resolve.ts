@@ -36,9 +36,16 @@ function mergeCert(base: CertSpec | undefined, patch: Partial<CertSpec>): CertSp
     ...b,
     ...patch,
     subject: { ...b.subject, ...(patch.subject ?? {}) },
-    ...(patch.key || b.key ? { key: { ...(b.key ?? { type: 'rsa' }), ...(patch.key ?? {}) } } : {}),
+    ...(patch.key || b.key ? { key: mergeKey(b.key, patch.key) } : {}),
     ...(patch.validity ? { validity: patch.validity } : {}),
   };
+}
+
+/** A patch's key merges into the base key of its type; a key of another type replaces it (no EC curve on RSA). */
+function mergeKey(base: CertSpec['key'], patch: Partial<NonNullable<CertSpec['key']>> | undefined): CertSpec['key'] {
+  const b = base ?? { type: 'rsa' as const };
+  if (patch?.type !== undefined && patch.type !== b.type) return { ...patch, type: patch.type };
+  return { ...b, ...(patch ?? {}) };
 }
 
 function variantNames(s: Scenario): string[] {

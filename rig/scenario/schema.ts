@@ -263,7 +263,13 @@ export const MessageExpect = z
 
 export const Expectation = z
   .object({
-    kind: OutcomeKind.optional(),
+    kind: OutcomeKind.optional().describe(
+      'The outcome: the board\'s own kind, or the kind the broker\'s log narrows it to (a handshake_failure alert "refined" to tls/client-cert-required by "peer did not return a certificate")',
+    ),
+    boardKind: OutcomeKind.optional().describe("The kind the board itself reported, without the broker's refinement"),
+    brokerReason: Regex.optional().describe(
+      'Regex on why the broker refused, as its log words it ("peer did not return a certificate", "no shared cipher")',
+    ),
     code: z
       .string()
       .regex(

@@ -39,13 +39,32 @@ describe('runner: the judge', () => {
     assert.equal(j.final, false, 'a retry may help');
   });
 
-  it('a hung or crashed target is an error, unless the scenario expects exactly that', () => {
-    const hung = attempt({ outcome: { kind: 'timeout', detail: 'no outcome within 100 ms' } });
+  it("a hung target (the rig's cell timeout, no decision) is an error, whatever the scenario expects", () => {
+    const detail = 'the target decided nothing within 100 ms; last lines: booted';
+    const hung = attempt({ outcome: { kind: 'no-outcome', detail } });
     const j = judgeAttempt(evidence({ attempt: hung }));
     assert.equal(j.status, 'error');
-    assert.equal(j.failures[0], 'timeout: no outcome within 100 ms');
-    assert.match(j.failures[1] ?? '', /expected kind connected, got timeout/);
-    assert.equal(judgeAttempt(evidence({ attempt: hung, expectation: { kind: 'timeout' } })).status, 'pass');
+    assert.equal(j.failures[0], `no-outcome: ${detail}`);
+    assert.match(j.failures[1] ?? '', /expected kind connected, got no-outcome/);
+    assert.equal(judgeAttempt(evidence({ attempt: hung, expectation: { kind: 'timeout' } })).status, 'error');
+  });
+
+  it('a timeout the board reported (PubSubClient rc=-4) is an outcome: fail with expected vs got, not an error', () => {
+    const rc4 = attempt({
+      outcome: { kind: 'timeout', code: 'pubsubclient:-4', facts: ['pubsubclient:-4'] },
+      serial: ['Attempting MQTT connection...failed, rc=-4 try again in 5 seconds'],
+    });
+    const j = judgeAttempt(evidence({ attempt: rc4, expectation: { kind: 'tls/client-cert-required' } }));
+    assert.equal(j.status, 'fail');
+    assert.deepEqual(j.failures, ['expected kind tls/client-cert-required, got timeout (pubsubclient:-4)']);
+    assert.equal(retryAllowed(j, rc4, 1, { errors: 1, failures: 0 }), false, "not retried as the rig's error");
+    assert.equal(judgeAttempt(evidence({ attempt: rc4, expectation: { kind: 'timeout' } })).status, 'pass');
+  });
+
+  it('a crash is an error unless the scenario expects exactly that', () => {
+    const crash = attempt({ outcome: { kind: 'crash', detail: 'target killed by SIGSEGV' } });
+    assert.equal(judgeAttempt(evidence({ attempt: crash })).status, 'error');
+    assert.equal(judgeAttempt(evidence({ attempt: crash, expectation: { kind: 'crash' } })).status, 'pass');
   });
 
   it("a broker that died makes it the rig's error, final, whatever the board saw", () => {

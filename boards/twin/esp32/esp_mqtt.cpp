@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "idf_pk.h"
 #include "ssl_client.h"
 #include "twin_world.h"
 
@@ -53,11 +54,35 @@ const char* boardSocketError(int linuxErrno) {
     default: return strerror(linuxErrno);
   }
 }
+// esp-tls's lines when the client certificate or key does not parse (set_pki_context, then its callers). IDF 3.3
+// (cores 1.0.x): esp_tls.c:307 / :314 at v3.3.5 ("-0x%x\n\n", tag esp-tls), create_ssl_handle's failure logged at
+// Debug only. IDF 4.4 (2.0.x) / 5.3 (3.x): esp_tls_mbedtls.c :358 / :381, :717, :82 at v4.4.7 (:410 "of public cert" /
+// :447, :887, :110 at v5.3.2), then esp_tls.c:422 at v4.4.7 (:502 at v5.3.2).
+// ESP_ERR_MBEDTLS_PK_PARSE_KEY_FAILED / _X509_CRT_PARSE_FAILED: 0x8019 / 0x8015 since IDF 4.4 (esp_tls_errors.h:38 / :34
+// at v4.4.7, :46 / :42 at v5.3.2); the twin's older numbering (0x800F / 0x800B, IDF 4.1-4.3) for cores 1.0.x.
+int esp_tls_pki_error(bool key) {
+  if (twin::coreVersionCode() < 200) return key ? kErrPkParse : kErrCrtParse;
+  return key ? 0x8019 : 0x8015;
+}
+
+void esp_tls_pki_failed(int ret, bool key) {
+  if (twin::coreVersionCode() < 200) {
+    idfLog('E', "esp-tls", key ? "mbedtls_pk_parse_keyfile returned -0x%x\n\n" : "mbedtls_x509_crt_parse returned -0x%x\n\n", -ret);
+    return;
+  }
+  const bool idf5 = twin::coreVersionCode() >= 300;
+  const char* crt = idf5 ? "mbedtls_x509_crt_parse of public cert returned -0x%04X" : "mbedtls_x509_crt_parse returned -0x%04X";
+  idfLog('E', "esp-tls-mbedtls", key ? "mbedtls_pk_parse_keyfile returned -0x%04X" : crt, -ret);
+  idfLog('E', "esp-tls-mbedtls", "Failed to set client pki context");
+  idfLog('E', "esp-tls-mbedtls", "Failed to set client configurations, returned [0x%04X] (%s)", esp_tls_pki_error(key),
+         key ? "ESP_ERR_MBEDTLS_PK_PARSE_KEY_FAILED" : "ESP_ERR_MBEDTLS_X509_CRT_PARSE_FAILED");
+  idfLog('E', "esp-tls", "create_ssl_handle failed");
+}
 }  // namespace
 
 struct esp_mqtt_client {
   twin_mqtt_config cfg{};
-  std::string uri, host, path, clientId, user, pass, lwtTopic, lwtMsg, ca, cert, key, commonName;
+  std::string uri, host, path, clientId, user, pass, lwtTopic, lwtMsg, ca, cert, key, keyPassword, commonName;
   bool hasUser = false, hasPass = false, hasCa = false, hasCert = false, hasKey = false, hasLwt = false;
   uint16_t port = 1883;
   bool tls = false;
@@ -183,9 +208,21 @@ struct esp_mqtt_client {
     }
     if (hasCert && hasKey) {
       ret = mbedtls_x509_crt_parse(&ssl.client_cert, (const unsigned char*)cert.c_str(), cert.size() + 1);
-      if (ret < 0) { err.esp_tls_stack_err = ret; return fail(kErrCrtParse, true); }
-      ret = mbedtls_pk_parse_key(&ssl.client_key, (const unsigned char*)key.c_str(), key.size() + 1, nullptr, 0);
-      if (ret != 0) { err.esp_tls_stack_err = ret; return fail(kErrPkParse, true); }
+      if (ret < 0) {
+        esp_tls_pki_failed(ret, false);
+        err.esp_tls_stack_err = ret;
+        return fail(esp_tls_pki_error(false), true);
+      }
+      // esp-tls set_pki_context: the key with its password, by the IDF build's mbedTLS (no DES, idf_pk.h).
+      // No password is NULL, 0 (esp-tls's cfg is zeroed), which mbedTLS tells from an empty one.
+      const unsigned char* pwd = keyPassword.empty() ? nullptr : (const unsigned char*)keyPassword.data();
+      ret = idf_pk_parse_key(&ssl.client_key, (const unsigned char*)key.c_str(), key.size() + 1, pwd, keyPassword.size());
+      if (ret < 0) {
+        esp_tls_pki_failed(ret, true);
+        err.esp_tls_stack_err = ret;
+        twin::fact("mbedtls:%d", ret);
+        return fail(esp_tls_pki_error(true), true);
+      }
       mbedtls_ssl_conf_own_cert(&ssl.ssl_conf, &ssl.client_cert, &ssl.client_key);
     }
     mbedtls_ssl_conf_rng(&ssl.ssl_conf, mbedtls_ctr_drbg_random, &ssl.drbg_ctx);
@@ -428,6 +465,10 @@ esp_mqtt_client_handle_t twin_esp_mqtt_client_init(const twin_mqtt_config* c) {
   m->hasCa = c->cert_pem != nullptr; m->ca = str(c->cert_pem);
   m->hasCert = c->client_cert_pem != nullptr; m->cert = str(c->client_cert_pem);
   m->hasKey = c->client_key_pem != nullptr; m->key = str(c->client_key_pem);
+  // esp-mqtt hands the password to esp-tls only when both pointer and length are set (mqtt_client.c:523 at
+  // espressif/esp-mqtt bb9c8af, IDF v4.4.7; :576 at cac1552, IDF v5.3.2): a password without its length is none.
+  if (c->client_key_password && c->client_key_password_len > 0)
+    m->keyPassword.assign(c->client_key_password, (size_t)c->client_key_password_len);
   m->commonName = str(c->common_name);
   if (!m->parseUri()) {
     idfLog('E', tagMqtt(), "Error parse uri = %s", m->uri.c_str());

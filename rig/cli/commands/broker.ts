@@ -12,7 +12,7 @@ import { resolveVariant } from '../../scenario/resolve.ts';
 import { nextInterrupt } from '../../process/index.ts';
 import { controlCommands } from './control-commands.ts';
 import { context, resolveScenarioArgs, variantArg } from './context.ts';
-import { loadScenarios } from '../../scenario/files.ts';
+import { loadRunnableScenarios } from '../../runner/validate.ts';
 
 export const brokerCommand = command(
   {
@@ -31,7 +31,7 @@ export const brokerCommand = command(
     if (!['local', 'container', 'auto'].includes(provider))
       throw new UsageError(`--broker must be local, container or auto`);
     const { paths, boards } = await context();
-    const [loaded] = await loadScenarios(await resolveScenarioArgs(p.positionals, paths), boards);
+    const [loaded] = await loadRunnableScenarios(await resolveScenarioArgs(p.positionals, paths), boards);
     const s = loaded!.scenario;
     const variant = variantArg(s, str(p, 'variant'));
     const vars = { 'broker.ip': '127.0.0.1' };

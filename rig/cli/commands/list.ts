@@ -2,7 +2,8 @@ import path from 'node:path';
 import { command } from '../command.ts';
 import { EXIT } from '../exit.ts';
 import { context } from './context.ts';
-import { allScenarioFiles, loadScenarios } from '../../scenario/files.ts';
+import { allScenarioFiles } from '../../scenario/files.ts';
+import { loadRunnableScenarios } from '../../runner/validate.ts';
 import { bool } from '../args.ts';
 import type { BoardProfile } from '../../boards/profile.ts';
 import { compareVersions, loadVersionTable, versionTableFile, type LoadedVersionTable } from '../../boards/versions.ts';
@@ -51,7 +52,7 @@ export const listCommand = command(
   async (p) => {
     const { paths, boards } = await context();
     const tables = await twinTables(paths.boards, boards);
-    const scenarios = await loadScenarios(await allScenarioFiles(paths.scenarios), boards);
+    const scenarios = await loadRunnableScenarios(await allScenarioFiles(paths.scenarios), boards);
     if (bool(p, 'json')) {
       process.stdout.write(
         `${JSON.stringify(

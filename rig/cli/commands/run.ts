@@ -17,7 +17,7 @@ import { readBaseline } from './files.ts';
 import { FormatError } from '../../errors.ts';
 import type { BrokerProvider } from '../../broker/index.ts';
 import { checkBoardIds, context, resolveScenarioArgs } from './context.ts';
-import { loadScenarios } from '../../scenario/files.ts';
+import { loadRunnableScenarios } from '../../runner/validate.ts';
 import { firstRunReport } from '../../forum/first-run.ts';
 
 export const runCommand = command(
@@ -57,7 +57,7 @@ export const runCommand = command(
     const baselineFile = str(p, 'baseline');
     const baseline = baselineFile ? readBaseline('--baseline', baselineFile) : undefined;
     checkBoardIds(o.boardIds, boards);
-    const scenarios = await loadScenarios(await resolveScenarioArgs(p.positionals, paths), boards);
+    const scenarios = await loadRunnableScenarios(await resolveScenarioArgs(p.positionals, paths), boards);
     checkBoardsRun(o.boardIds, scenarios);
     const selection = selectCells(p, o, scenarios, boards, path.join(paths.reports, 'latest'));
     if (!selection) return EXIT.ok;
