@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import type { Problem } from '../errors.ts';
 import { placeholders, positionProblems, type PathProblem } from '../format/index.ts';
 import { checkPkiSpec, PkiError } from '../pki/index.ts';
-import { loadScenarios } from '../scenario/files.ts';
+import { loadScenarios, type ProfileView } from '../scenario/files.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
 import { resolveVariant, type ResolvedVariant } from '../scenario/resolve.ts';
 import { certEntries, type Scenario } from '../scenario/schema.ts';
@@ -18,7 +18,7 @@ const VARS = { 'broker.ip': '192.0.2.1' };
 /** Loads scenario files and checks every variant; all problems of all files come back in one FormatError. */
 export function loadRunnableScenarios(
   files: string[],
-  profiles: ReadonlyMap<string, unknown>,
+  profiles: ReadonlyMap<string, ProfileView>,
 ): Promise<LoadedScenario[]> {
   return loadScenarios(files, profiles, runnableProblems);
 }
