@@ -18,7 +18,7 @@ export interface Candidate {
 const DN_ORDER = ['C', 'ST', 'L', 'O', 'OU', 'CN', 'emailAddress'] as const;
 
 /** "CN=home,OU=PSS,O=PSS" (RFC 2253) → subject fields. */
-export function subjectOf(dn: string): CertSpec['subject'] {
+function subjectOf(dn: string): CertSpec['subject'] {
   const s: CertSpec['subject'] = {};
   for (const k of DN_ORDER) {
     const v = dnField(dn, k);
@@ -110,130 +110,173 @@ export function issuingCa(certs: CertSummary[]): CertSummary | undefined {
   return top;
 }
 
+/** Every single change worth trying, in the order they are reported: certificate, host, trust, clock, TLS. */
 export function generateCandidates(i: CandidateInput): Candidate[] {
-  const out: Candidate[] = [];
   const server = serverCert(i.certs);
-  const label = (name: string): string => (name === i.checkedName && i.checkedLabel ? i.checkedLabel : name);
-  const shown = label(i.checkedName);
-  if (server) {
-    const name = server.name;
-    const v3 = server.version === 1 ? { version: 3 as const } : {};
-    const san = server.san;
-    const add = (entry: string): void => {
-      if (san.includes(entry)) return;
-      const [kind] = entry.split(':');
-      const what = i.checkedLabel && entry.endsWith(`:${i.checkedName}`) ? `${kind}:<${shown}>` : entry;
-      out.push({
-        id: `san+${entry}`,
-        slot: 'san',
-        description: `add ${what} to the server certificate's SAN`,
-        patch: { pki: { [name]: { ...v3, san: [...san, entry] } } },
-      });
-    };
-    if (isIPv4(i.checkedName)) {
-      add(`IP:${i.checkedName}`);
-      add(`DNS:${i.checkedName}`);
-    } else add(`DNS:${i.checkedName}`);
-    for (const e of san) {
-      const rest = san.filter((x) => x !== e);
-      out.push({
-        id: `san-${e}`,
-        slot: 'san',
-        description: `remove ${e} from the server certificate's SAN${rest.length ? '' : ' (no SAN left: the CN is used)'}`,
-        patch: { pki: { [name]: { san: rest } } },
-      });
-    }
-    const cn = dnField(server.subject, 'CN');
-    if (cn !== i.checkedName) {
-      out.push({
-        id: `cn=${i.checkedName}`,
-        slot: 'cn',
-        description: `set the server certificate's CN to ${shown}`,
-        patch: { pki: { [name]: { subject: { CN: i.checkedName } } } },
-      });
-    }
-    const ou = dnField(server.subject, 'OU');
+  const viaProbe = probeVariant(i);
+  const tls12 = tlsVersionPatch(i.broker);
+  return [
+    ...(server ? [...sanCandidates(i, server), ...certCandidates(i, server), ...hostCandidates(i, server)] : []),
+    ...(isIPv4(i.checkedName)
+      ? []
+      : [
+          {
+            id: 'host=ip',
+            slot: 'host',
+            description: 'connect to the broker by its IP address',
+            patch: { connect: '{{broker.ip}}', byIp: false, ...probeSketchPatch(i) },
+          },
+        ]),
+    ...trustCandidates(i, viaProbe),
+    ...clockCandidates(i, viaProbe),
+    ...(tls12
+      ? [{ id: 'tls=1.2', slot: 'tls', description: 'broker listener tls_version tlsv1.2', patch: { broker: tls12 } }]
+      : []),
+  ];
+}
+
+/** How the user names the checked name ("the broker's address ({{broker.ip}})"), else the name itself. */
+function shownName(i: CandidateInput): string {
+  return i.checkedLabel ?? i.checkedName;
+}
+
+/** Runs a host change on the probe sketch when the cell's own sketch is another one (it may hard-code the host). */
+function probeSketchPatch(i: CandidateInput): Variant {
+  return i.probeSketch && i.probeSketch !== i.currentSketch ? { sketch: i.probeSketch } : {};
+}
+
+/**
+ * The scenario's own sketch may hard-code its trust and clock setup: those changes run on the board's probe
+ * sketch, connecting the same way (same name checked).
+ */
+function probeVariant(i: CandidateInput): Variant {
+  return i.probeSketch && i.currentSketch && i.probeSketch !== i.currentSketch
+    ? { sketch: i.probeSketch, connect: i.checkedName, byIp: i.byIp }
+    : {};
+}
+
+/** Add the checked name to the server certificate's SAN, or remove one entry. */
+function sanCandidates(i: CandidateInput, server: CertSummary): Candidate[] {
+  const out: Candidate[] = [];
+  const v3 = server.version === 1 ? { version: 3 as const } : {};
+  const san = server.san;
+  const add = (entry: string): void => {
+    if (san.includes(entry)) return;
+    const [kind] = entry.split(':');
+    const what = i.checkedLabel && entry.endsWith(`:${i.checkedName}`) ? `${kind}:<${shownName(i)}>` : entry;
     out.push({
-      id: 'ou',
-      slot: 'ou',
-      description: `change the server certificate's OU (${ou ?? 'none'} → ${ou === 'Server' ? 'Server2' : 'Server'})`,
-      patch: { pki: { [name]: { subject: { OU: ou === 'Server' ? 'Server2' : 'Server' } } } },
+      id: `san+${entry}`,
+      slot: 'san',
+      description: `add ${what} to the server certificate's SAN`,
+      patch: { pki: { [server.name]: { ...v3, san: [...san, entry] } } },
     });
-    const stale = i.certs.filter(
-      (c) => Date.parse(c.notAfter) < i.now.getTime() || Date.parse(c.notBefore) > i.now.getTime(),
-    );
-    if (stale.length) {
-      out.push({
-        id: 'validity',
-        slot: 'validity',
-        description: `fresh validity (365 days from today) for ${stale.map((c) => c.name).join(', ')}`,
-        patch: { pki: Object.fromEntries(stale.map((c) => [c.name, { validity: { days: 365 } }])) },
-      });
-    }
-    if (server.key !== 'RSA 2048') {
-      out.push({
-        id: 'key=rsa2048',
-        slot: 'key',
-        description: 'server key RSA 2048',
-        patch: { pki: { [name]: { key: { type: 'rsa', bits: 2048, curve: undefined } } } },
-      });
-    }
-    if (!/^EC (P-256|prime256v1)/.test(server.key)) {
-      out.push({
-        id: 'key=ec-p256',
-        slot: 'key',
-        description: 'server key EC P-256',
-        patch: { pki: { [name]: { key: { type: 'ec', curve: 'P-256', bits: undefined } } } },
-      });
-    }
-    const weakHash = i.certs.filter((c) => !/sha256/i.test(c.signature));
-    if (weakHash.length) {
-      out.push({
-        id: 'hash=sha256',
-        slot: 'hash',
-        description: `sign ${weakHash.map((c) => c.name).join(', ')} with SHA-256`,
-        patch: { pki: Object.fromEntries(weakHash.map((c) => [c.name, { hash: 'sha256' as const }])) },
-      });
-    }
-    const hosts = new Set<string>([
-      ...san.filter((s) => s.startsWith('DNS:')).map((s) => s.slice(4)),
-      ...(cn ? [cn] : []),
-    ]);
-    for (const h of hosts) {
-      if (h === i.checkedName || h.startsWith('*')) continue;
-      out.push({
-        id: `host=${h}`,
-        slot: 'host',
-        description: `connect to ${h} by name${i.byIp || i.probeSketch !== i.currentSketch ? ' (setServer("' + h + '"))' : ''}`,
-        patch: {
-          connect: h,
-          byIp: false,
-          ...(i.probeSketch && i.probeSketch !== i.currentSketch ? { sketch: i.probeSketch } : {}),
-        },
-      });
-    }
-  }
-  if (!isIPv4(i.checkedName)) {
+  };
+  if (isIPv4(i.checkedName)) {
+    add(`IP:${i.checkedName}`);
+    add(`DNS:${i.checkedName}`);
+  } else add(`DNS:${i.checkedName}`);
+  for (const e of san) {
+    const rest = san.filter((x) => x !== e);
     out.push({
-      id: 'host=ip',
+      id: `san-${e}`,
+      slot: 'san',
+      description: `remove ${e} from the server certificate's SAN${rest.length ? '' : ' (no SAN left: the CN is used)'}`,
+      patch: { pki: { [server.name]: { san: rest } } },
+    });
+  }
+  return out;
+}
+
+/** The server certificate's CN and OU, the PKI's validity, the server key, the signature hash. */
+function certCandidates(i: CandidateInput, server: CertSummary): Candidate[] {
+  const name = server.name;
+  const out: Candidate[] = [];
+  const cn = dnField(server.subject, 'CN');
+  if (cn !== i.checkedName) {
+    out.push({
+      id: `cn=${i.checkedName}`,
+      slot: 'cn',
+      description: `set the server certificate's CN to ${shownName(i)}`,
+      patch: { pki: { [name]: { subject: { CN: i.checkedName } } } },
+    });
+  }
+  const ou = dnField(server.subject, 'OU');
+  const newOu = ou === 'Server' ? 'Server2' : 'Server';
+  out.push({
+    id: 'ou',
+    slot: 'ou',
+    description: `change the server certificate's OU (${ou ?? 'none'} → ${newOu})`,
+    patch: { pki: { [name]: { subject: { OU: newOu } } } },
+  });
+  const now = i.now.getTime();
+  const stale = i.certs.filter((c) => Date.parse(c.notAfter) < now || Date.parse(c.notBefore) > now);
+  if (stale.length) {
+    out.push({
+      id: 'validity',
+      slot: 'validity',
+      description: `fresh validity (365 days from today) for ${stale.map((c) => c.name).join(', ')}`,
+      patch: { pki: Object.fromEntries(stale.map((c) => [c.name, { validity: { days: 365 } }])) },
+    });
+  }
+  return [...out, ...keyCandidates(i, server)];
+}
+
+function keyCandidates(i: CandidateInput, server: CertSummary): Candidate[] {
+  const name = server.name;
+  const out: Candidate[] = [];
+  if (server.key !== 'RSA 2048') {
+    out.push({
+      id: 'key=rsa2048',
+      slot: 'key',
+      description: 'server key RSA 2048',
+      patch: { pki: { [name]: { key: { type: 'rsa', bits: 2048, curve: undefined } } } },
+    });
+  }
+  if (!/^EC (P-256|prime256v1)/.test(server.key)) {
+    out.push({
+      id: 'key=ec-p256',
+      slot: 'key',
+      description: 'server key EC P-256',
+      patch: { pki: { [name]: { key: { type: 'ec', curve: 'P-256', bits: undefined } } } },
+    });
+  }
+  const weakHash = i.certs.filter((c) => !/sha256/i.test(c.signature));
+  if (weakHash.length) {
+    out.push({
+      id: 'hash=sha256',
+      slot: 'hash',
+      description: `sign ${weakHash.map((c) => c.name).join(', ')} with SHA-256`,
+      patch: { pki: Object.fromEntries(weakHash.map((c) => [c.name, { hash: 'sha256' as const }])) },
+    });
+  }
+  return out;
+}
+
+/** Connect by a name the server certificate holds (its DNS SAN entries and CN). */
+function hostCandidates(i: CandidateInput, server: CertSummary): Candidate[] {
+  const cn = dnField(server.subject, 'CN');
+  const hosts = new Set<string>([
+    ...server.san.filter((s) => s.startsWith('DNS:')).map((s) => s.slice(4)),
+    ...(cn ? [cn] : []),
+  ]);
+  const viaServer = (h: string): string =>
+    i.byIp || i.probeSketch !== i.currentSketch ? ' (setServer("' + h + '"))' : '';
+  return [...hosts]
+    .filter((h) => h !== i.checkedName && !h.startsWith('*'))
+    .map((h) => ({
+      id: `host=${h}`,
       slot: 'host',
-      description: 'connect to the broker by its IP address',
-      patch: {
-        connect: '{{broker.ip}}',
-        byIp: false,
-        ...(i.probeSketch && i.probeSketch !== i.currentSketch ? { sketch: i.probeSketch } : {}),
-      },
-    });
-  }
-  // The scenario's own sketch may hard-code its trust and clock setup: those changes run on the board's probe
-  // sketch, connecting the same way (same name checked).
-  const viaProbe: Variant =
-    i.probeSketch && i.currentSketch && i.probeSketch !== i.currentSketch
-      ? { sketch: i.probeSketch, connect: i.checkedName, byIp: i.byIp }
-      : {};
+      description: `connect to ${h} by name${viaServer(h)}`,
+      patch: { connect: h, byIp: false, ...probeSketchPatch(i) },
+    }));
+}
+
+/** The CA that issued the server chain, no CA, or setInsecure() (a diagnosis, never offered as a fix). */
+function trustCandidates(i: CandidateInput, viaProbe: Variant): Candidate[] {
+  const out: Candidate[] = [];
   const probeNote = viaProbe.sketch ? ' (on the probe sketch, same name checked)' : '';
-  // The CA that issued the server chain, given the way the board takes an anchor. Also when the scenario
-  // already names it: its own sketch may ignore it (seed 001: BearSSLClient with the built-in roots only).
+  // Given the way the board takes an anchor. Also when the scenario already names it: its own sketch may
+  // ignore it (seed 001: BearSSLClient with the built-in roots only).
   const issuer = issuingCa(i.certs);
   if (issuer && (issuer.name !== i.ca || viaProbe.sketch) && !i.insecure) {
     const how =
@@ -268,29 +311,26 @@ export function generateCandidates(i: CandidateInput): Candidate[] {
       patch: { ...viaProbe, insecure: true, ca: null },
     });
   }
-  if (!i.clock.ntp || i.clock.date) {
-    out.push({
+  return out;
+}
+
+function clockCandidates(i: CandidateInput, viaProbe: Variant): Candidate[] {
+  if (i.clock.ntp && !i.clock.date) return [];
+  const probeNote = viaProbe.sketch ? ' (on the probe sketch, same name checked)' : '';
+  return [
+    {
       id: 'clock=ntp',
       slot: 'clock',
       description: `set the board clock by NTP (configTime)${probeNote}`,
       patch: { ...viaProbe, clock: { ntp: true } },
-    });
-    out.push({
+    },
+    {
       id: 'clock=now',
       slot: 'clock',
       description: `board clock fixed at ${i.now.toISOString().slice(0, 10)}`,
       patch: { ...viaProbe, clock: { ntp: true, date: i.now.toISOString() } },
-    });
-  }
-  const tls12 = tlsVersionPatch(i.broker);
-  if (tls12)
-    out.push({
-      id: 'tls=1.2',
-      slot: 'tls',
-      description: 'broker listener tls_version tlsv1.2',
-      patch: { broker: tls12 },
-    });
-  return out;
+    },
+  ];
 }
 
 function tlsVersionPatch(b: BrokerSpec): Variant['broker'] | undefined {

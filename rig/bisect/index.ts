@@ -9,15 +9,16 @@ import { z } from 'zod';
 import type { BoardProfile } from '../boards/profile.ts';
 import { buildPki } from '../pki/index.ts';
 import type { ProjectPaths } from '../project.ts';
-import { Outcome, type Cell } from '../results/schema.ts';
+import { Outcome, type Cell, type CertSummary } from '../results/schema.ts';
 import type { Progress } from '../runner/progress.ts';
 import { runMatrix } from '../runner/run.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
-import { resolveVariant } from '../scenario/resolve.ts';
+import { resolveVariant, type ResolvedVariant } from '../scenario/resolve.ts';
 import { certEntries, Scenario, type ClientSpec, type Variant } from '../scenario/schema.ts';
 import { checkedName } from '../diagnose/rules.ts';
 import { combine, generateCandidates, mirrorPki, type Candidate } from './candidates.ts';
-import { UsageError } from '../cli/args.ts';
+import { UsageError } from '../errors.ts';
+import { usesPlaceholder } from '../format/index.ts';
 
 export const Trial = z.object({
   changes: z.array(z.string()).describe('Candidate ids'),
@@ -71,7 +72,86 @@ export class BisectUsageError extends UsageError {
   override readonly name = 'BisectUsageError';
 }
 
+/** What one bisection works with: the failing cell's scenario, board and PKI, and the runs made so far. */
+interface Bisection {
+  o: BisectOptions;
+  s: Scenario;
+  rv: ResolvedVariant;
+  boardId: string;
+  profile: BoardProfile;
+  certs: CertSummary[];
+  verbatim: boolean;
+  /** The PKI as declarative certificates (a verbatim one mirrored), for certificate changes. */
+  declarative: unknown;
+  sketch: string | undefined;
+  client: ClientSpec;
+  base: string;
+  runDirs: string[];
+  runs: number;
+}
+
 export async function bisect(o: BisectOptions): Promise<BisectReport> {
+  const b = await start(o);
+  // 1. The failing cell as it is, plus (for verbatim PKIs) its declarative reissue.
+  const baseCell = (await batch(b, 'baseline', { baseline: {} }, 'original')).get('baseline');
+  if (!baseCell) throw new Error('baseline cell did not run');
+  const baseline: Trial = {
+    changes: [],
+    descriptions: ['unchanged'],
+    status: status(baseCell),
+    outcome: baseCell.outcome,
+  };
+  const checked = checkedNameOf(b, baseCell);
+  const report = (r: Pick<BisectReport, 'fixes' | 'rejected' | 'mirror' | 'insecure'>): BisectReport =>
+    BisectReport.parse({
+      version: 1,
+      scenario: b.s.id,
+      variant: o.variant,
+      board: b.boardId,
+      stack: b.profile.stack,
+      baseline,
+      checkedName: checked.name,
+      ...(checked.label ? { checkedLabel: checked.label } : {}),
+      mirror: r.mirror,
+      fixes: r.fixes,
+      rejected: r.rejected,
+      ...(r.insecure ? { insecure: r.insecure } : {}),
+      runs: b.runs,
+      runDirs: b.runDirs,
+    });
+  if (baseline.status === 'pass') return report({ fixes: [], rejected: [], mirror: { used: false } });
+
+  // 2. Single changes.
+  const candidates = candidatesFor(b, checked);
+  const { cells: second, ids } = await singles(b, candidates);
+  const mirrorCell = second.get('mirror');
+  const mirror: BisectReport['mirror'] = b.verbatim
+    ? {
+        used: true,
+        ...(mirrorCell
+          ? { reproduces: mirrorCell.outcome.kind === baseCell.outcome.kind, outcome: mirrorCell.outcome }
+          : {}),
+      }
+    : { used: false };
+  const all = collect(second, ids);
+  const insecure = all.find((t) => t.changes[0] === 'trust=insecure');
+  const trials = all.filter((t) => t !== insecure);
+  const fixes = trials.filter((t) => t.status === 'pass');
+  const rejected = trials.filter((t) => t.status !== 'pass');
+  if (fixes.length > 0) return report({ fixes, rejected, mirror, insecure });
+
+  // 3. Pairs of changes of different kinds.
+  const pairTrials = await pairs(b, candidates);
+  return report({
+    fixes: pairTrials.filter((t) => t.status === 'pass'),
+    rejected: [...rejected, ...pairTrials.filter((t) => t.status !== 'pass')],
+    mirror,
+    insecure,
+  });
+}
+
+/** Checks the request and prepares what every batch uses. */
+async function start(o: BisectOptions): Promise<Bisection> {
   const s = o.loaded.scenario;
   const rv = resolveVariant(s, o.variant, VARS);
   const boardId = o.board ?? s.boards.find((b) => o.boardProfiles.get(b)?.kind !== 'control');
@@ -89,170 +169,143 @@ export async function bisect(o: BisectOptions): Promise<BisectReport> {
     );
   }
   const base = o.outDir ?? (await mkdtemp(path.join(os.tmpdir(), 'rig-bisect-')));
-  const runDirs: string[] = [];
-  let runs = 0;
-
   const pki = await buildPki(rv.pki, { vars: VARS, cacheDir: path.join(o.paths.cache, 'pki') });
   const certs = Object.values(pki.certs).map((c) => c.summary);
   const verbatim = rv.pki.verbatim !== undefined;
-  const declarative = verbatim ? mirrorPki(certs) : Object.fromEntries(certEntries(rv.pki));
-  const sketch = rv.sketchFor(boardId, profile.probeSketch);
-  const variantDef = s.variants[o.variant] ?? {};
-  const { description: _d, pki: _p, broker: _b, sketch: _s, ...variantClient } = variantDef;
-  const client: ClientSpec = { ...s.client, ...variantClient };
-
-  const batch = async (
-    label: string,
-    variants: Record<string, Variant>,
-    usePki: 'original' | 'mirror',
-  ): Promise<Map<string, Cell>> => {
-    const scenario = Scenario.parse({
-      version: 1,
-      id: `bisect-${s.id}`.slice(0, 60),
-      pki: usePki === 'original' ? rv.pki : declarative,
-      broker: rv.broker,
-      ...(sketch ? { sketch: { [boardId]: sketch } } : {}),
-      boards: [boardId],
-      client,
-      variants,
-      expect: Object.fromEntries(Object.keys(variants).map((v) => [v, { [boardId]: { kind: 'connected' } }])),
-      retries: 0,
-      ...(s.timeoutMs ? { timeoutMs: s.timeoutMs } : {}),
-    });
-    const outDir = path.join(base, label);
-    runDirs.push(outDir);
-    const { results } = await runMatrix({
-      scenarios: [{ file: o.loaded.file, scenario }],
-      boardProfiles: o.boardProfiles,
-      targets: ['twin'],
-      boards: [boardId],
-      jobs: Math.min(2, os.availableParallelism()),
-      retries: 1,
-      broker: 'local',
-      outDir,
-      quarantine: [],
-      sandbox: o.sandbox,
-      progress: o.progress,
-      paths: o.paths,
-      defaultTimeoutMs: o.timeoutMs ?? 20_000,
-      args: ['bisect'],
-    });
-    runs += results.cells.filter((c) => c.status !== 'skip').length;
-    return new Map(results.cells.map((c) => [c.variant, c]));
+  const { description: _d, pki: _p, broker: _b, sketch: _s, ...variantClient } = s.variants[o.variant] ?? {};
+  return {
+    o,
+    s,
+    rv,
+    boardId,
+    profile,
+    certs,
+    verbatim,
+    declarative: verbatim ? mirrorPki(certs) : Object.fromEntries(certEntries(rv.pki)),
+    sketch: rv.sketchFor(boardId, profile.probeSketch),
+    client: { ...s.client, ...variantClient },
+    base,
+    runDirs: [],
+    runs: 0,
   };
+}
 
-  // 1. The failing cell as it is, plus (for verbatim PKIs) its declarative reissue.
-  const first = await batch('baseline', { baseline: {} }, 'original');
-  const baseCell = first.get('baseline');
-  if (!baseCell) throw new Error('baseline cell did not run');
-  const baseline: Trial = {
-    changes: [],
-    descriptions: ['unchanged'],
-    status: status(baseCell),
-    outcome: baseCell.outcome,
-  };
+/** Runs variants of the cell on the twin, as one generated scenario (cells in parallel). */
+async function batch(
+  b: Bisection,
+  label: string,
+  variants: Record<string, Variant>,
+  usePki: 'original' | 'mirror',
+): Promise<Map<string, Cell>> {
+  const { s, rv, boardId, o } = b;
+  const scenario = Scenario.parse({
+    version: 1,
+    id: `bisect-${s.id}`.slice(0, 60),
+    pki: usePki === 'original' ? rv.pki : b.declarative,
+    broker: rv.broker,
+    ...(b.sketch ? { sketch: { [boardId]: b.sketch } } : {}),
+    boards: [boardId],
+    client: b.client,
+    variants,
+    expect: Object.fromEntries(Object.keys(variants).map((v) => [v, { [boardId]: { kind: 'connected' } }])),
+    retries: 0,
+    ...(s.timeoutMs ? { timeoutMs: s.timeoutMs } : {}),
+  });
+  const outDir = path.join(b.base, label);
+  b.runDirs.push(outDir);
+  const { results } = await runMatrix({
+    scenarios: [{ file: o.loaded.file, scenario }],
+    boardProfiles: o.boardProfiles,
+    targets: ['twin'],
+    boards: [boardId],
+    jobs: Math.min(2, os.availableParallelism()),
+    retries: 1,
+    broker: 'local',
+    outDir,
+    quarantine: [],
+    sandbox: o.sandbox,
+    progress: o.progress,
+    paths: o.paths,
+    defaultTimeoutMs: o.timeoutMs ?? 20_000,
+    args: ['bisect'],
+  });
+  b.runs += results.cells.filter((c) => c.status !== 'skip').length;
+  return new Map(results.cells.map((c) => [c.variant, c]));
+}
+
+/** The name the board checked, and how the scenario names it when it is the broker's address. */
+function checkedNameOf(b: Bisection, baseCell: Cell): { name: string; label?: string } {
+  const c = b.rv.client;
   const name =
     checkedName({
       outcome: baseCell.outcome,
       client: {
-        connect: rv.client.connect,
-        byIp: rv.client.byIp,
-        caGiven: rv.client.ca !== null,
-        insecure: rv.client.insecure,
-        clientCert: !!rv.client.cert,
-        clock: rv.client.clock,
+        connect: c.connect,
+        byIp: c.byIp,
+        caGiven: c.ca !== null,
+        insecure: c.insecure,
+        clientCert: !!c.cert,
+        clock: c.clock,
       },
-      board: { id: boardId, family: profile.family, stack: profile.stack },
-    }) ?? rv.client.connect;
+      board: { id: b.boardId, family: b.profile.family, stack: b.profile.stack },
+    }) ?? c.connect;
   // The twin's broker is 127.0.0.1; the scenario says {{broker.ip}}: show the user their broker's address.
-  const template = variantDef.connect ?? s.client.connect ?? '{{broker.ip}}';
-  const checkedLabel =
-    /\{\{\s*broker\.ip\s*\}\}/.test(template) && name === VARS['broker.ip']
-      ? "the broker's address ({{broker.ip}})"
-      : undefined;
-  // Assigned once below, after report() (which reads it) is defined.
-  // eslint-disable-next-line prefer-const
-  let insecure: Trial | undefined;
-  const report = (fixes: Trial[], rejected: Trial[], mirror: BisectReport['mirror']): BisectReport =>
-    BisectReport.parse({
-      version: 1,
-      scenario: s.id,
-      variant: o.variant,
-      board: boardId,
-      stack: profile.stack,
-      baseline,
-      mirror,
-      checkedName: name,
-      ...(checkedLabel ? { checkedLabel } : {}),
-      fixes,
-      rejected,
-      ...(insecure ? { insecure } : {}),
-      runs,
-      runDirs,
-    });
-  if (baseline.status === 'pass') return report([], [], { used: false });
+  const template = b.s.variants[b.o.variant]?.connect ?? b.s.client.connect ?? '{{broker.ip}}';
+  const isBroker = usesPlaceholder(template, 'broker.ip') && name === VARS['broker.ip'];
+  return { name, ...(isBroker ? { label: "the broker's address ({{broker.ip}})" } : {}) };
+}
 
-  // 2. Single changes.
-  const candidates = generateCandidates({
-    certs,
-    checkedName: name,
-    ...(checkedLabel ? { checkedLabel } : {}),
-    stack: profile.stack,
-    connect: rv.client.connect,
-    byIp: rv.client.byIp,
-    ca: rv.client.ca,
-    insecure: rv.client.insecure,
-    clock: rv.client.clock,
-    broker: rv.broker,
-    ...(profile.probeSketch ? { probeSketch: profile.probeSketch } : {}),
-    ...(sketch ? { currentSketch: sketch } : {}),
+function candidatesFor(b: Bisection, checked: { name: string; label?: string }): Candidate[] {
+  const c = b.rv.client;
+  return generateCandidates({
+    certs: b.certs,
+    checkedName: checked.name,
+    ...(checked.label ? { checkedLabel: checked.label } : {}),
+    stack: b.profile.stack,
+    connect: c.connect,
+    byIp: c.byIp,
+    ca: c.ca,
+    insecure: c.insecure,
+    clock: c.clock,
+    broker: b.rv.broker,
+    ...(b.profile.probeSketch ? { probeSketch: b.profile.probeSketch } : {}),
+    ...(b.sketch ? { currentSketch: b.sketch } : {}),
     now: new Date(),
   });
-  const singles: Record<string, Variant> = verbatim ? { mirror: {} } : {};
+}
+
+/** Every single change as a variant (and the mirrored PKI unchanged, to check it fails the same way). */
+async function singles(
+  b: Bisection,
+  candidates: Candidate[],
+): Promise<{ cells: Map<string, Cell>; ids: Map<string, Candidate[]> }> {
+  const variants: Record<string, Variant> = b.verbatim ? { mirror: {} } : {};
   const ids = new Map<string, Candidate[]>();
   candidates.forEach((c, n) => {
-    singles[`c${n}`] = c.patch;
+    variants[`c${n}`] = c.patch;
     ids.set(`c${n}`, [c]);
   });
-  const second = await batch('singles', singles, 'mirror');
-  const mirrorCell = second.get('mirror');
-  const mirror: BisectReport['mirror'] = verbatim
-    ? {
-        used: true,
-        ...(mirrorCell
-          ? { reproduces: mirrorCell.outcome.kind === baseCell.outcome.kind, outcome: mirrorCell.outcome }
-          : {}),
-      }
-    : { used: false };
-  const all = collect(second, ids);
-  insecure = all.find((t) => t.changes[0] === 'trust=insecure');
-  const trials = all.filter((t) => t !== insecure);
-  let fixes = trials.filter((t) => t.status === 'pass');
-  let rejected = trials.filter((t) => t.status !== 'pass');
-  if (fixes.length > 0) return report(fixes, rejected, mirror);
+  return { cells: await batch(b, 'singles', variants, 'mirror'), ids };
+}
 
-  // 3. Pairs of changes of different kinds.
-  const pairs: Record<string, Variant> = {};
-  const pairIds = new Map<string, Candidate[]>();
+/** Pairs of changes of different kinds (setInsecure() never: it is a diagnosis, not a fix). */
+async function pairs(b: Bisection, candidates: Candidate[]): Promise<Trial[]> {
+  const variants: Record<string, Variant> = {};
+  const ids = new Map<string, Candidate[]>();
   let n = 0;
   for (let a = 0; a < candidates.length; a++) {
-    for (let b = a + 1; b < candidates.length; b++) {
+    for (let c = a + 1; c < candidates.length; c++) {
       const ca = candidates[a]!;
-      const cb = candidates[b]!;
+      const cb = candidates[c]!;
       if (ca.slot === cb.slot || ca.id === 'trust=insecure' || cb.id === 'trust=insecure') continue;
-      if (n >= (o.maxPairs ?? 40)) break;
-      pairs[`p${n}`] = combine(ca, cb);
-      pairIds.set(`p${n}`, [ca, cb]);
+      if (n >= (b.o.maxPairs ?? 40)) break;
+      variants[`p${n}`] = combine(ca, cb);
+      ids.set(`p${n}`, [ca, cb]);
       n++;
     }
   }
-  if (n > 0) {
-    const third = await batch('pairs', pairs, 'mirror');
-    const pairTrials = collect(third, pairIds);
-    fixes = pairTrials.filter((t) => t.status === 'pass');
-    rejected = [...rejected, ...pairTrials.filter((t) => t.status !== 'pass')];
-  }
-  return report(fixes, rejected, mirror);
+  if (n === 0) return [];
+  return collect(await batch(b, 'pairs', variants, 'mirror'), ids);
 }
 
 function status(c: Cell): string {

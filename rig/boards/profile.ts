@@ -182,7 +182,8 @@ export const TwinProfile = z
       .array(z.string())
       .default([])
       .describe(
-        'Further core versions the twin can imitate, run only where a scenario pins one ("esp32@1.0.6" in expect)',
+        'Further core versions the twin can imitate, run only where a scenario pins one ("esp32@1.0.6" in expect). ' +
+          "Filled from the family's version table (boards/twin/versions/<core>.yaml) when the profiles are loaded",
       ),
     debugLevel: z.number().int().min(0).max(5).default(1).describe('ESP32 Core Debug Level (1 = Error)'),
     build: TwinBuildFacts.describe('Compiler and linker facts of the board (twin.build.defines, sketchDefines, libs)'),

@@ -3,6 +3,7 @@
 import { basename } from 'node:path';
 import type { BrokerSpec } from '../scenario/schema.ts';
 import type { StagedFiles } from './files.ts';
+import { fillTemplate, leadingPlaceholder, placeholders, usesPlaceholder } from '../format/index.ts';
 
 export interface RenderedConf {
   text: string;
@@ -10,25 +11,12 @@ export interface RenderedConf {
   notes: string[];
 }
 
-/** Logical listener ports a spec asks for (listener lines, `port`, {{port.N}}; 1883 for a conf without any). */
-export function logicalPorts(spec: BrokerSpec): number[] {
-  if (spec.conf === undefined) return [...new Set((spec.listeners ?? []).map((l) => l.port))];
-  const ports = new Set<number>();
-  for (const m of spec.conf.matchAll(/\{\{\s*port\.(\d+)\s*\}\}/g)) ports.add(Number(m[1]));
-  for (const line of spec.conf.split('\n')) {
-    const m = /^\s*(?:listener|port)\s+(\d+)\b/.exec(line);
-    if (m) ports.add(Number(m[1]));
-  }
-  if (ports.size === 0) ports.add(1883);
-  return [...ports];
-}
-
 /** Does this conf (verbatim) name a password file or ACL file (so staging must create one)? */
 export function confNeeds(spec: BrokerSpec): { passwd: boolean; acl: boolean } {
   const c = spec.conf ?? '';
   return {
-    passwd: /\{\{\s*passwd\s*\}\}|^\s*password_file\s/m.test(c),
-    acl: /\{\{\s*acl\s*\}\}|^\s*acl_file\s/m.test(c),
+    passwd: usesPlaceholder(c, 'passwd') || /^\s*password_file\s/m.test(c),
+    acl: usesPlaceholder(c, 'acl') || /^\s*acl_file\s/m.test(c),
   };
 }
 
@@ -39,7 +27,7 @@ export function keyWanted(spec: BrokerSpec): (name: string, keyFileName: string)
     return (name) => names.has(name);
   }
   const conf = spec.conf;
-  const named = new Set([...conf.matchAll(/\{\{\s*pki\.([A-Za-z0-9._-]+)\.key\s*\}\}/g)].map((m) => m[1]));
+  const named = new Set(placeholders(conf).flatMap((n) => /^pki\.(.+)\.key$/.exec(n)?.[1] ?? []));
   const keyFiles = new Set([...conf.matchAll(/^\s*keyfile\s+(\S+)/gm)].map((m) => basename(m[1])));
   return (name, keyFileName) => named.has(name) || keyFiles.has(keyFileName) || keyFiles.has(`${name}.key`);
 }
@@ -138,11 +126,27 @@ export function renderVerbatimConf(
   ports: Record<number, number>,
   vars: Record<string, string> = {},
 ): RenderedConf {
-  const notes: string[] = [];
-  const placeholder = (key: string): string => {
+  const value = confPlaceholder(files, ports, vars);
+  const r = new VerbatimConf(files, ports);
+  for (const raw of conf.split('\n')) {
+    const line = fillTemplate(raw.replace(/\r$/, ''), value, (key) => {
+      throw new Error(`broker.conf: unknown placeholder {{${key}}}`);
+    });
+    r.line(raw, line);
+  }
+  return r.finish();
+}
+
+/** The value of a verbatim conf's placeholder in this run. */
+function confPlaceholder(
+  files: StagedFiles,
+  ports: Record<number, number>,
+  vars: Record<string, string>,
+): (key: string) => string | undefined {
+  return (key) => {
     let m: RegExpExecArray | null;
     if ((m = /^pki\.([A-Za-z0-9._-]+)\.(crt|key)$/.exec(key))) {
-      const c = certOf(files, m[1], `broker.conf {{${key}}}`);
+      const c = certOf(files, m[1]!, `broker.conf {{${key}}}`);
       const p = m[2] === 'crt' ? c.crt : c.key;
       if (!p) throw new Error(`broker.conf {{${key}}}: PKI certificate "${m[1]}" has no private key`);
       return p;
@@ -150,150 +154,168 @@ export function renderVerbatimConf(
     if ((m = /^port\.(\d+)$/.exec(key))) return String(realPort(ports, Number(m[1]), `broker.conf {{${key}}}`));
     if (key === 'passwd' && files.passwd) return files.passwd;
     if (key === 'acl' && files.acl) return files.acl;
-    if (key in vars) return vars[key];
-    throw new Error(`broker.conf: unknown placeholder {{${key}}}`);
+    return Object.hasOwn(vars, key) ? vars[key] : undefined;
   };
-  const substitute = (text: string) => text.replace(/\{\{\s*([^}\s]+)\s*\}\}/g, (_, k: string) => placeholder(k));
-  const out: string[] = [];
-  let hasListener = false;
-  let logDests = 0;
-  let logDestStderr = false;
-  let logTypes: string[] = [];
-  const neutralise = (line: string, why: string) => {
-    out.push(`# [rig] ${line.trim()}`);
-    notes.push(`"${line.trim()}" commented out: ${why}`);
-  };
+}
 
-  for (const raw of conf.split('\n')) {
-    const line = substitute(raw.replace(/\r$/, ''));
-    // "listener {{port.N}}" names its logical port in the placeholder.
-    const portPlaceholder = /^\s*(?:listener|port)\s+\{\{\s*port\.(\d+)\s*\}\}/.exec(raw);
+/** The rendered conf, line by line, with what it has seen of listeners and logging. */
+class VerbatimConf {
+  private readonly out: string[] = [];
+  private readonly notes: string[] = [];
+  private hasListener = false;
+  private logDests = 0;
+  private logDestStderr = false;
+  private logTypes: string[] = [];
+
+  constructor(
+    private readonly files: StagedFiles,
+    private readonly ports: Record<number, number>,
+  ) {}
+
+  /** One line: `raw` as written, `line` with its placeholders filled. */
+  line(raw: string, line: string): void {
     const m = /^(\s*)([A-Za-z_][A-Za-z0-9_.]*)(?:\s+(.*))?$/.exec(line);
     if (!m || line.trim().startsWith('#')) {
-      out.push(line);
-      continue;
+      this.out.push(line);
+      return;
     }
-    const [, indent, key, rest = ''] = m;
+    const [, indent = '', key = '', rest = ''] = m;
     const args = rest.trim().split(/\s+/).filter(Boolean);
-    switch (key) {
-      case 'listener':
-      case 'port': {
-        const logical = portPlaceholder ? Number(portPlaceholder[1]) : Number(args[0]);
-        if (!Number.isInteger(logical)) {
-          out.push(line);
-          break;
-        }
-        hasListener ||= key === 'listener';
-        const real = realPort(ports, logical, `broker.conf "${line.trim()}"`);
-        let bind = args.slice(1).join(' ');
-        if (bind && !LOCAL_BINDS.has(bind)) {
-          notes.push(`"${line.trim()}": bind address ${bind} dropped (not an address of this host)`);
-          bind = '';
-        }
-        const rendered = `${indent}${key} ${real}${bind ? ` ${bind}` : ''}`;
-        if (real !== logical) notes.push(`${key} ${logical} → ${real}`);
-        out.push(rendered);
-        break;
-      }
-      case 'pid_file':
-        neutralise(line, 'the rig tracks the process itself; /run is not writable in a sandbox');
-        break;
-      case 'include_dir':
-        neutralise(line, "the host's conf.d must not change the scenario");
-        break;
-      case 'user':
-        neutralise(line, 'the rig chooses the user the broker runs as');
-        break;
-      case 'pidfile':
-        neutralise(line, 'the rig tracks the process itself');
-        break;
-      case 'persistence_location':
-        out.push(`${indent}persistence_location ${files.dataDir}/`);
-        notes.push(`"${line.trim()}" → persistence_location ${files.dataDir}/ (the run's own data folder)`);
-        break;
-      case 'log_dest': {
-        logDests++;
-        const dest = args[0];
-        if (dest === 'stderr') {
-          logDestStderr = true;
-          out.push(line);
-          break;
-        }
-        if (dest === 'topic') {
-          out.push(line);
-          break;
-        }
-        neutralise(
-          line,
-          dest === 'stdout'
-            ? 'mosquitto 2.0.11 block-buffers stdout into pipes; the rig reads stderr'
-            : 'the rig captures the log from stderr',
-        );
-        break;
-      }
-      case 'log_type':
-        logTypes = logTypes.concat(args);
-        out.push(line);
-        break;
-      case 'password_file':
-      case 'acl_file': {
-        const staged = key === 'password_file' ? files.passwd : files.acl;
-        if (!staged) {
-          out.push(line);
-          break;
-        }
-        out.push(`${indent}${key} ${staged}`);
-        if (args[0] !== staged)
-          notes.push(`${key} ${args[0] ?? ''} → ${staged} (the run's ${key === 'password_file' ? 'users' : 'ACL'})`);
-        break;
-      }
-      default: {
-        if (!FILE_DIRECTIVES.has(key) || args.length === 0) {
-          out.push(line);
-          break;
-        }
-        const file = args[0];
-        const staged = files.byFileName[basename(file)];
-        if (!staged) {
-          notes.push(`${key} ${file}: no file of that name in the run's PKI; left as written`);
-          out.push(line);
-        } else {
-          out.push(`${indent}${key} ${staged}${args.length > 1 ? ` ${args.slice(1).join(' ')}` : ''}`);
-          if (file !== staged) notes.push(`${key} ${file} → ${staged}`);
-        }
-      }
-    }
+    const d = { line, indent, key, args };
+    if (key === 'listener' || key === 'port') this.listener(d, raw);
+    else if (Object.hasOwn(NEUTRALISED, key)) this.neutralise(line, NEUTRALISED[key]!);
+    else if (key === 'persistence_location') {
+      this.out.push(`${indent}persistence_location ${this.files.dataDir}/`);
+      this.notes.push(`"${line.trim()}" → persistence_location ${this.files.dataDir}/ (the run's own data folder)`);
+    } else if (key === 'log_dest') this.logDest(d);
+    else if (key === 'log_type') {
+      this.logTypes = this.logTypes.concat(args);
+      this.out.push(line);
+    } else if (key === 'password_file' || key === 'acl_file') this.authFile(d);
+    else this.fileDirective(d);
   }
-  // A "port N" line is the default listener already; only a conf with neither gets one for 1883.
-  if (!hasListener && !out.some((l) => /^\s*port\s+\d+/.test(l))) {
-    // Top-level TLS options then belong to this listener, as they belong to the default 1883 one.
-    const real = realPort(ports, 1883, 'broker.conf (no listener line: default port 1883)');
-    {
+
+  private neutralise(line: string, why: string): void {
+    this.out.push(`# [rig] ${line.trim()}`);
+    this.notes.push(`"${line.trim()}" commented out: ${why}`);
+  }
+
+  private listener(d: Directive, raw: string): void {
+    // "listener {{port.N}}" names its logical port in the placeholder.
+    const named = /^port\.(\d+)$/.exec(leadingPlaceholder(raw.replace(/^\s*(?:listener|port)\s+/, '')) ?? '');
+    const logical = named ? Number(named[1]) : Number(d.args[0]);
+    if (!Number.isInteger(logical)) {
+      this.out.push(d.line);
+      return;
+    }
+    this.hasListener ||= d.key === 'listener';
+    const real = realPort(this.ports, logical, `broker.conf "${d.line.trim()}"`);
+    let bind = d.args.slice(1).join(' ');
+    if (bind && !LOCAL_BINDS.has(bind)) {
+      this.notes.push(`"${d.line.trim()}": bind address ${bind} dropped (not an address of this host)`);
+      bind = '';
+    }
+    if (real !== logical) this.notes.push(`${d.key} ${logical} → ${real}`);
+    this.out.push(`${d.indent}${d.key} ${real}${bind ? ` ${bind}` : ''}`);
+  }
+
+  private logDest(d: Directive): void {
+    this.logDests++;
+    const dest = d.args[0];
+    if (dest === 'stderr') this.logDestStderr = true;
+    if (dest === 'stderr' || dest === 'topic') {
+      this.out.push(d.line);
+      return;
+    }
+    this.neutralise(
+      d.line,
+      dest === 'stdout'
+        ? 'mosquitto 2.0.11 block-buffers stdout into pipes; the rig reads stderr'
+        : 'the rig captures the log from stderr',
+    );
+  }
+
+  private authFile(d: Directive): void {
+    const staged = d.key === 'password_file' ? this.files.passwd : this.files.acl;
+    if (!staged) {
+      this.out.push(d.line);
+      return;
+    }
+    this.out.push(`${d.indent}${d.key} ${staged}`);
+    if (d.args[0] !== staged)
+      this.notes.push(
+        `${d.key} ${d.args[0] ?? ''} → ${staged} (the run's ${d.key === 'password_file' ? 'users' : 'ACL'})`,
+      );
+  }
+
+  private fileDirective(d: Directive): void {
+    if (!FILE_DIRECTIVES.has(d.key) || d.args.length === 0) {
+      this.out.push(d.line);
+      return;
+    }
+    const file = d.args[0]!;
+    const staged = this.files.byFileName[basename(file)];
+    if (!staged) {
+      this.notes.push(`${d.key} ${file}: no file of that name in the run's PKI; left as written`);
+      this.out.push(d.line);
+      return;
+    }
+    this.out.push(`${d.indent}${d.key} ${staged}${d.args.length > 1 ? ` ${d.args.slice(1).join(' ')}` : ''}`);
+    if (file !== staged) this.notes.push(`${d.key} ${file} → ${staged}`);
+  }
+
+  /** Adds what the rig needs and the conf lacks: a listener, the log on stderr, the log types it reads. */
+  finish(): RenderedConf {
+    const { out, notes } = this;
+    // A "port N" line is the default listener already; only a conf with neither gets one for 1883.
+    if (!this.hasListener && !out.some((l) => /^\s*port\s+\d+/.test(l))) {
+      // Top-level TLS options then belong to this listener, as they belong to the default 1883 one.
+      const real = realPort(this.ports, 1883, 'broker.conf (no listener line: default port 1883)');
       out.unshift(`listener ${real}`);
       notes.push(`no listener line: "listener ${real}" added first (stands for the default port 1883)`);
     }
+    if (this.logDests > 0 && !this.logDestStderr) {
+      out.push('log_dest stderr');
+      notes.push('"log_dest stderr" added: the rig reads the broker log from stderr');
+    }
+    this.addLogTypes();
+    return { text: `${out.join('\n').replace(/\n*$/, '')}\n`, notes };
   }
-  if (logDests > 0 && !logDestStderr) {
-    out.push('log_dest stderr');
-    notes.push('"log_dest stderr" added: the rig reads the broker log from stderr');
+
+  private addLogTypes(): void {
+    const { out, notes, logTypes } = this;
+    if (logTypes.length > 0 && !logTypes.some((t) => t === 'all' || t === 'information' || t === 'notice')) {
+      out.push('log_type information', 'log_type notice');
+      notes.push('"log_type information/notice" added: the rig needs the "running" and connection lines');
+    }
+    // Without log_type mosquitto logs error, warning, notice and information; the rig also needs debug's
+    // "Received PUBLISH from <client id>" lines to attribute each message to its publisher.
+    if (logTypes.length === 0) {
+      out.push('log_type error', 'log_type warning', 'log_type notice', 'log_type information', 'log_type debug');
+      notes.push(
+        '"log_type debug" added (with mosquitto\'s default types): the rig attributes messages to clients by the PUBLISH lines',
+      );
+    } else if (!logTypes.some((t) => t === 'all' || t === 'debug')) {
+      out.push('log_type debug');
+      notes.push('"log_type debug" added: the rig attributes messages to clients by the PUBLISH lines');
+    }
   }
-  if (logTypes.length > 0 && !logTypes.some((t) => t === 'all' || t === 'information' || t === 'notice')) {
-    out.push('log_type information', 'log_type notice');
-    notes.push('"log_type information/notice" added: the rig needs the "running" and connection lines');
-  }
-  // Without log_type mosquitto logs error, warning, notice and information; the rig also needs debug's
-  // "Received PUBLISH from <client id>" lines to attribute each message to its publisher.
-  if (logTypes.length === 0) {
-    out.push('log_type error', 'log_type warning', 'log_type notice', 'log_type information', 'log_type debug');
-    notes.push(
-      '"log_type debug" added (with mosquitto\'s default types): the rig attributes messages to clients by the PUBLISH lines',
-    );
-  } else if (!logTypes.some((t) => t === 'all' || t === 'debug')) {
-    out.push('log_type debug');
-    notes.push('"log_type debug" added: the rig attributes messages to clients by the PUBLISH lines');
-  }
-  return { text: `${out.join('\n').replace(/\n*$/, '')}\n`, notes };
 }
+
+interface Directive {
+  line: string;
+  indent: string;
+  key: string;
+  args: string[];
+}
+
+/** Directives that cannot work in a sandboxed run, and why they are commented out. */
+const NEUTRALISED: Record<string, string> = {
+  pid_file: 'the rig tracks the process itself; /run is not writable in a sandbox',
+  include_dir: "the host's conf.d must not change the scenario",
+  user: 'the rig chooses the user the broker runs as',
+  pidfile: 'the rig tracks the process itself',
+};
 
 export function renderConf(
   spec: BrokerSpec,

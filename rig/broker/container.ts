@@ -8,11 +8,13 @@ import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { BrokerSpec } from '../scenario/schema.ts';
-import { confNeeds, keyWanted, logicalPorts, renderConf } from './conf.ts';
+import { confNeeds, keyWanted, renderConf } from './conf.ts';
+import { logicalPorts } from '../scenario/ports.ts';
 import { stageBrokerFiles } from './files.ts';
 import { LogCapture } from './log-capture.ts';
 import { versionFromLine } from './log.ts';
 import { register } from './registry.ts';
+import { onExit } from '../process/index.ts';
 import { BrokerStartError, type BrokerHandle, type BrokerPki } from './types.ts';
 
 export const DEFAULT_IMAGE = 'eclipse-mosquitto:2';
@@ -172,17 +174,15 @@ export async function startContainerBroker(
         await started.stop({ timeout: 2_000, remove: true, removeVolumes: true });
       } finally {
         unregister();
+        offExit();
         await log.close();
       }
     })();
     return stopping;
   };
-  const unregister = register({
-    stop,
-    killSync: () => {
-      execFileSync('docker', ['rm', '-f', id], { stdio: 'ignore', timeout: 10_000 });
-    },
-  });
+  const unregister = register({ stop });
+  // The rig exiting (or a signal ending it) removes the container synchronously.
+  const offExit = onExit(() => execFileSync('docker', ['rm', '-f', id], { stdio: 'ignore', timeout: 10_000 }));
 
   return {
     provider: 'container',

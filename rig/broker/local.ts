@@ -1,18 +1,19 @@
 // Provider `local`: Debian's /usr/sbin/mosquitto as a child process on free ports.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BrokerSpec } from '../scenario/schema.ts';
-import { confNeeds, keyWanted, logicalPorts, renderConf } from './conf.ts';
+import { confNeeds, keyWanted, renderConf } from './conf.ts';
+import { logicalPorts } from '../scenario/ports.ts';
 import { chownTree, mosquittoIds, stageBrokerFiles, traversableBy } from './files.ts';
 import { LogCapture } from './log-capture.ts';
 import { versionFromLine } from './log.ts';
 import { register } from './registry.ts';
+import { ProcessStartError, startManaged, type ProcessExit } from '../process/index.ts';
 import { BrokerStartError, type BrokerHandle, type BrokerPki } from './types.ts';
 
-export const MOSQUITTO_BIN = '/usr/sbin/mosquitto';
+const MOSQUITTO_BIN = '/usr/sbin/mosquitto';
 const SETPRIV = '/usr/bin/setpriv';
 const READY = /mosquitto version (\S+) running/;
 
@@ -53,11 +54,79 @@ async function startOnce(spec: BrokerSpec, pki: BrokerPki, opts: LocalOptions): 
   const bin = opts.bin ?? MOSQUITTO_BIN;
   if (!existsSync(bin))
     throw new BrokerStartError(`mosquitto not found at ${bin} (apt-get install mosquitto)`, [], null, '');
-  const isRoot = process.getuid?.() === 0;
-  const ids = isRoot ? await mosquittoIds() : undefined;
-  const notes: string[] = [];
+  const ids = process.getuid?.() === 0 ? await mosquittoIds() : undefined;
+  const staged = await stage(spec, pki, opts, workDir, ids);
+  const { command, args, note } = brokerCommand(bin, staged.confFile, ids);
+  const confNotes = [...staged.notes, ...(note ? [note] : [])];
+  const logFile = join(workDir, 'broker.log');
+  const t0 = Date.now();
+  const log = new LogCapture(logFile, t0);
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 10_000;
+  const proc = await startManaged({
+    command,
+    args,
+    cwd: staged.hostDir,
+    ready: { line: READY, timeoutMs: readyTimeoutMs },
+    // mosquitto 2.0.11 sometimes does not act on one SIGTERM (measured: ~1 stop in 4 right after start
+    // ran into the SIGKILL at 2 s); repeating SIGTERM every 200 ms ends it cleanly.
+    stop: { repeatTermMs: 200, killAfterMs: 2_000 },
+    onOutput: (text) => log.push(text),
+  }).catch(async (e: unknown) => {
+    log.end();
+    await log.close();
+    staged.removeTemp();
+    throw startError(e, log.tail(12), readyTimeoutMs, staged.reportConf);
+  });
+  const readyMs = Date.now() - t0;
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      await proc.stop();
+      unregister();
+      await log.close();
+      staged.removeTemp();
+    })());
+  const unregister = register({ stop });
+  return {
+    provider: 'local',
+    host: '127.0.0.1',
+    ports: staged.ports,
+    version: versionFromLine(proc.readyLine) ?? 'unknown',
+    logLines: () => log.logLines(),
+    events: () => log.events(),
+    waitForLog: (re, ms) => log.waitForLog(re, ms),
+    onLine: (cb) => log.onLine(cb),
+    logFile,
+    confFile: staged.reportConf,
+    stop,
+    alive: async () => proc.running(),
+    confNotes,
+    readyMs,
+    pid: proc.pid,
+  };
+}
 
-  // As root the broker runs as `mosquitto` (see spawn below), so its folder must be reachable by that user.
+interface Staged {
+  /** Where the broker reads its files (the work dir, or a temp dir the mosquitto user can reach). */
+  hostDir: string;
+  confFile: string;
+  /** The conf copy for reports, always in the work dir. */
+  reportConf: string;
+  ports: Record<number, number>;
+  notes: string[];
+  removeTemp(): void;
+}
+
+/** Stages the broker's files and its conf on free ports. */
+async function stage(
+  spec: BrokerSpec,
+  pki: BrokerPki,
+  opts: LocalOptions,
+  workDir: string,
+  ids: { uid: number; gid: number } | undefined,
+): Promise<Staged> {
+  const notes: string[] = [];
+  // As root the broker runs as `mosquitto` (see brokerCommand), so its folder must be reachable by that user.
   const ownDir = join(workDir, 'broker');
   let hostDir = ownDir;
   let tempDir: string | undefined;
@@ -89,107 +158,45 @@ async function startOnce(spec: BrokerSpec, pki: BrokerPki, opts: LocalOptions): 
     mkdirSync(ownDir, { recursive: true });
     writeFileSync(reportConf, rendered.text, { mode: 0o600 });
   }
-  const removeTemp = () => {
+  const removeTemp = (): void => {
     if (tempDir) rmSync(tempDir, { recursive: true, force: true });
   };
-  const confNotes = [...notes, ...files.notes, ...rendered.notes];
+  return { hostDir, confFile, reportConf, ports, notes: [...notes, ...files.notes, ...rendered.notes], removeTemp };
+}
 
-  // Die with the rig even if it is SIGKILLed: PR_SET_PDEATHSIG via setpriv. The kernel clears that flag
-  // when a process changes uid, which mosquitto does when started as root, so as root setpriv itself
-  // switches to `mosquitto` first and mosquitto, no longer root, keeps the flag.
-  const mosq = [bin, '-c', confFile];
-  let cmd = bin;
-  let args = mosq.slice(1);
-  if (existsSync(SETPRIV)) {
-    cmd = SETPRIV;
-    args = [
-      ...(ids ? [`--reuid=${ids.uid}`, `--regid=${ids.gid}`, '--init-groups'] : []),
-      '--pdeathsig=SIGTERM',
-      '--',
-      ...mosq,
-    ];
-  } else {
-    confNotes.push(
-      "setpriv (util-linux) missing: the broker is only killed by the rig's exit handlers, not if the rig is SIGKILLed",
-    );
-  }
+/**
+ * Die with the rig even if it is SIGKILLed: PR_SET_PDEATHSIG via setpriv. The kernel clears that flag when a
+ * process changes uid, which mosquitto does when started as root, so as root setpriv itself switches to
+ * `mosquitto` first and mosquitto, no longer root, keeps the flag.
+ */
+function brokerCommand(
+  bin: string,
+  confFile: string,
+  ids: { uid: number; gid: number } | undefined,
+): { command: string; args: string[]; note?: string } {
+  if (!existsSync(SETPRIV))
+    return {
+      command: bin,
+      args: ['-c', confFile],
+      note: "setpriv (util-linux) missing: the broker is only killed by the rig's exit handlers, not if the rig is SIGKILLed",
+    };
+  const asUser = ids ? [`--reuid=${ids.uid}`, `--regid=${ids.gid}`, '--init-groups'] : [];
+  return { command: SETPRIV, args: [...asUser, '--pdeathsig=SIGTERM', '--', bin, '-c', confFile] };
+}
 
-  const logFile = join(workDir, 'broker.log');
-  const t0 = Date.now();
-  const log = new LogCapture(logFile, t0);
-  const child = spawn(cmd, args, { cwd: hostDir, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.setEncoding('utf8').on('data', (c: string) => log.push(c));
-  child.stderr?.setEncoding('utf8').on('data', (c: string) => log.push(c));
-  const exited = new Promise<number | null>((res) => {
-    // 'close' (not 'exit'): fires after the pipes are drained, so the log tail is complete.
-    child.on('close', (code, signal) => res(code ?? (signal ? -1 : null)));
-    child.on('error', () => res(-1));
-  });
-  const unregister = register({
-    stop: () => stop(),
-    killSync: () => {
-      child.kill('SIGKILL');
-    },
-  });
+function startError(e: unknown, logTail: string[], readyTimeoutMs: number, reportConf: string): Error {
+  if (!(e instanceof ProcessStartError)) return e as Error;
+  const code = exitCode(e.exit);
+  const why =
+    e.reason !== 'timeout'
+      ? `mosquitto exited (code ${code}) before it was running`
+      : `mosquitto did not report "running" within ${readyTimeoutMs} ms`;
+  return new BrokerStartError(why, logTail, code, reportConf);
+}
 
-  let readyLine: string;
-  try {
-    readyLine = await Promise.race([
-      log.waitForLog(READY, opts.readyTimeoutMs ?? 10_000),
-      exited.then((code) => {
-        throw new Error(`exit ${code}`);
-      }),
-    ]);
-  } catch (e) {
-    child.kill('SIGKILL');
-    const code = await exited;
-    log.end();
-    unregister();
-    await log.close();
-    removeTemp();
-    const why =
-      e instanceof Error && e.message.startsWith('exit')
-        ? `mosquitto exited (code ${code}) before it was running`
-        : `mosquitto did not report "running" within ${opts.readyTimeoutMs ?? 10_000} ms`;
-    throw new BrokerStartError(why, log.tail(12), code, reportConf);
-  }
-  const readyMs = Date.now() - t0;
-
-  let stopping: Promise<void> | undefined;
-  async function stop(): Promise<void> {
-    stopping ??= (async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        // mosquitto 2.0.11 sometimes does not act on one SIGTERM (measured: ~1 stop in 4 right after start
-        // ran into the SIGKILL at 2 s); repeating SIGTERM every 200 ms ends it cleanly.
-        child.kill('SIGTERM');
-        const again = setInterval(() => child.kill('SIGTERM'), 200);
-        const timer = setTimeout(() => child.kill('SIGKILL'), 2_000);
-        await exited;
-        clearInterval(again);
-        clearTimeout(timer);
-      }
-      unregister();
-      await log.close();
-      removeTemp();
-    })();
-    return stopping;
-  }
-
-  return {
-    provider: 'local',
-    host: '127.0.0.1',
-    ports,
-    version: versionFromLine(readyLine) ?? 'unknown',
-    logLines: () => log.logLines(),
-    events: () => log.events(),
-    waitForLog: (re, ms) => log.waitForLog(re, ms),
-    onLine: (cb) => log.onLine(cb),
-    logFile,
-    confFile: reportConf,
-    stop,
-    alive: async () => child.exitCode === null && child.signalCode === null,
-    confNotes,
-    readyMs,
-    pid: child.pid,
-  };
+/** How a report shows a broker's exit: its code, -1 when a signal ended it or it never started. */
+function exitCode(x: ProcessExit | undefined): number | null {
+  if (!x) return null;
+  if (x.error) return -1;
+  return x.code ?? (x.signal ? -1 : null);
 }

@@ -35,3 +35,11 @@ export async function sweepStaleWorkDirs(tmp = os.tmpdir()): Promise<string[]> {
   }
   return removed;
 }
+
+let swept: Promise<string[]> | undefined;
+
+/** The sweep, once per process: a folder left by a rig that died does not come back while this one runs. */
+export function sweepStaleWorkDirsOnce(): Promise<string[]> {
+  swept ??= sweepStaleWorkDirs();
+  return swept;
+}

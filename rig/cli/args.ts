@@ -1,6 +1,6 @@
 // Small typed wrapper over node:util parseArgs: every command declares its options and help once.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { EXIT } from './exit.ts';
+import { UsageError } from '../errors.ts';
 
 export type OptionSpec = {
   type: 'string' | 'boolean';
@@ -15,10 +15,6 @@ export interface CommandSpec {
   usage: string;
   summary: string;
   options: Record<string, OptionSpec>;
-}
-
-export class UsageError extends Error {
-  readonly exitCode = EXIT.usage;
 }
 
 export interface Parsed {

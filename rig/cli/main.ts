@@ -1,9 +1,7 @@
 // `rig` command dispatcher. Each command lives in its own module; this file maps names and exit codes.
-import { ScenarioError } from '../scenario/load.ts';
-import { EXIT } from './exit.ts';
-import { InfraError } from '../errors.ts';
+import { EXIT, exitCodeOf } from './exit.ts';
+import { FormatError, InfraError, UsageError } from '../errors.ts';
 import { PkiError } from '../pki/errors.ts';
-import { UsageError } from './args.ts';
 import type { Command } from './command.ts';
 
 // Commands load lazily: `rig check` must not pay for testcontainers, mqtt.js or serialport.
@@ -114,26 +112,17 @@ export async function main(argv: string[]): Promise<number> {
     const cmd = await entry.load();
     return await cmd.run(rest);
   } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`rig ${name}: ${e.message}\n`);
-      return EXIT.usage;
-    }
-    if (e instanceof ScenarioError) {
-      process.stderr.write(`${e.message}\n`);
-      return EXIT.usage;
-    }
-    // A PKI spec or a forum post's openssl script that does not work is the scenario's problem.
-    if (e instanceof PkiError) {
-      process.stderr.write(`rig ${name}: ${e.message}\n`);
-      return EXIT.usage;
-    }
-    if (e instanceof InfraError) {
-      process.stderr.write(`rig ${name}: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
-      return EXIT.infra;
-    }
-    // Anything else is a bug or an environment failure nobody classified: show where, count it as infrastructure.
-    const err = e as Error;
-    process.stderr.write(`rig ${name}: ${err.stack ?? err.message}\n`);
-    return EXIT.infra;
+    process.stderr.write(errorText(name, e));
+    return exitCodeOf(e);
   }
+}
+
+/** What the user reads for an error: positioned problems as they are, the rest after the command's name. */
+function errorText(name: string, e: unknown): string {
+  if (e instanceof FormatError) return `${e.message}\n`;
+  if (e instanceof UsageError || e instanceof PkiError) return `rig ${name}: ${e.message}\n`;
+  if (e instanceof InfraError) return `rig ${name}: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`;
+  // Anything else is a bug or an environment failure nobody classified: show where.
+  const err = e as Error;
+  return `rig ${name}: ${err.stack ?? err.message}\n`;
 }

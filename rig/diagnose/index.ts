@@ -13,14 +13,15 @@ import type { Cell, CertSummary, Results } from '../results/schema.ts';
 import { Scenario, type ScenarioInput } from '../scenario/schema.ts';
 import { runMatrix } from '../runner/run.ts';
 import { Cleanup } from '../runner/cleanup.ts';
+import { onExit } from '../process/index.ts';
 import type { Progress } from '../runner/progress.ts';
 import { summarizeCert } from '../pki/index.ts';
-import { EXIT } from '../cli/exit.ts';
 import {
   loginRequired,
   lowerSecurityLevel,
   LOWERED_SECLEVEL,
   mapUserConf,
+  type ConfListener,
   type GivenFile,
   type MappedConf,
 } from './conf.ts';
@@ -72,26 +73,30 @@ export function checkDiagnoseArgs(o: Pick<DiagnoseOptions, 'connect' | 'byIp' | 
   }
 }
 
+let legacyRemoved: Promise<void> | undefined;
+
+/** Rig versions before the temp folder staged decrypted keys under the project cache: removed once per process. */
+function removeLegacyKeys(cache: string): Promise<void> {
+  legacyRemoved ??= rm(path.join(cache, 'diagnose'), { recursive: true, force: true });
+  return legacyRemoved;
+}
+
 export async function diagnose(o: DiagnoseOptions): Promise<DiagnoseReport> {
   checkDiagnoseArgs(o);
-  // Rig versions before the temp folder staged decrypted keys under the project cache: remove them.
-  await rm(path.join(o.paths.cache, 'diagnose'), { recursive: true, force: true });
+  await removeLegacyKeys(o.paths.cache);
   const staged = await stageUserFiles(o.files);
   // Ctrl-C: runMatrix stops its brokers and twins; this removes the keys (a second Ctrl-C exits at once,
   // so the 'exit' hook removes them synchronously then).
   const guard = new Cleanup();
   guard.add('diagnose: decrypted keys', () => staged.dispose());
   const untrap = guard.trapSignals(() => o.progress.log('\ninterrupted: removing the staged copies of your keys'));
-  const onExit = (): void => {
-    rmSync(staged.dir, { recursive: true, force: true });
-  };
-  process.on('exit', onExit);
+  const offExit = onExit(() => rmSync(staged.dir, { recursive: true, force: true }));
   try {
     return await diagnoseStaged(o, staged, guard);
   } finally {
     await guard.stopAll();
     untrap();
-    process.off('exit', onExit);
+    offExit();
   }
 }
 
@@ -151,7 +156,25 @@ async function diagnoseStaged(o: DiagnoseOptions, staged: StagedUserFiles, guard
   }
 
   const listener = mapped?.listeners.find((l) => l.port === scenario.client.port);
-  const client: RuleClient = {
+  const facts = { certs, client: ruleClient(o, staged, listener), chain, lowered: broker?.observedWith !== undefined };
+  const out = await diagnoseBoards(o, results, runDir, notes, facts);
+  return DiagnoseReport.parse({
+    version: 1,
+    connect: o.connect,
+    byIp: o.byIp,
+    ...(o.name ? { name: o.name } : {}),
+    certificates: certs,
+    ...(broker ? { broker } : {}),
+    ...(mapped && o.files.conf ? { conf: { file: o.files.conf, notes: mapped.notes } } : {}),
+    boards: out,
+    runDir,
+    ...(results.run.interrupted ? { interrupted: true } : {}),
+  });
+}
+
+/** What the rules know about the user's client: their settings and their broker's listener. */
+function ruleClient(o: DiagnoseOptions, staged: StagedUserFiles, listener: ConfListener | undefined): RuleClient {
+  return {
     connect: o.connect,
     byIp: o.byIp,
     caGiven: !!staged.certs.ca,
@@ -164,6 +187,18 @@ async function diagnoseStaged(o: DiagnoseOptions, staged: StagedUserFiles, guard
     ...(listener ? { loginRequired: loginRequired(listener) } : {}),
     ...(listener?.passwordFile ? { passwordFile: listener.passwordFile } : {}),
   };
+}
+
+type BoardFacts = Parameters<typeof boardDiagnosis>[4];
+
+/** One diagnosis per board asked for; a board that could not run says why. */
+async function diagnoseBoards(
+  o: DiagnoseOptions,
+  results: Results,
+  runDir: string,
+  notes: Map<string, string>,
+  facts: BoardFacts,
+): Promise<BoardDiagnosis[]> {
   const out: BoardDiagnosis[] = [];
   for (const id of o.boards) {
     const profile = o.boardProfiles.get(id);
@@ -180,27 +215,9 @@ async function diagnoseStaged(o: DiagnoseOptions, staged: StagedUserFiles, guard
       });
       continue;
     }
-    out.push(
-      await boardDiagnosis(id, profile, cell, runDir, {
-        certs,
-        client,
-        chain,
-        lowered: broker?.observedWith !== undefined,
-      }),
-    );
+    out.push(await boardDiagnosis(id, profile, cell, runDir, facts));
   }
-  return DiagnoseReport.parse({
-    version: 1,
-    connect: o.connect,
-    byIp: o.byIp,
-    ...(o.name ? { name: o.name } : {}),
-    certificates: certs,
-    ...(broker ? { broker } : {}),
-    ...(mapped && o.files.conf ? { conf: { file: o.files.conf, notes: mapped.notes } } : {}),
-    boards: out,
-    runDir,
-    ...(results.run.interrupted ? { interrupted: true } : {}),
-  });
+  return out;
 }
 
 async function boardDiagnosis(
@@ -246,20 +263,6 @@ async function boardDiagnosis(
 }
 
 /**
- * Exit code of a diagnosis (README): 1 when a board does not connect for a reason found in the user's setup
- * (or their broker would not start), 3 when the rig itself could not run a board, 130 on Ctrl-C, else 0.
- */
-export function diagnoseExitCode(r: DiagnoseReport): number {
-  if (r.interrupted) return EXIT.interrupted;
-  if (r.broker && !r.broker.starts) return EXIT.failed;
-  const counted = r.boards.filter((b) => b.status !== 'skip');
-  if (counted.some((b) => b.outcome.kind !== 'connected' && (b.status !== 'error' || b.explanation)))
-    return EXIT.failed;
-  if (counted.some((b) => b.status === 'error')) return EXIT.infra;
-  return EXIT.ok;
-}
-
-/**
  * The run's cache: its own PKI folder (the copies of the user's keys stay in the temp folder) and the shared
  * twin build cache (builds are content-hashed and keep no secrets: rig/twin/build.ts).
  */
@@ -294,7 +297,7 @@ async function mapConf(confFile: string, f: UserFiles, staged: StagedUserFiles):
 }
 
 /** The in-memory scenario: the user's files verbatim, their conf (or a default TLS listener), one variant. */
-export function buildScenario(
+function buildScenario(
   o: Pick<DiagnoseOptions, 'connect' | 'byIp' | 'port' | 'username' | 'password' | 'boards'>,
   staged: StagedUserFiles,
   mapped: MappedConf | undefined,

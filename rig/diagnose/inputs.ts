@@ -7,7 +7,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/pr
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { UsageError } from '../cli/args.ts';
+import { UsageError } from '../errors.ts';
 
 export class DiagnoseInputError extends UsageError {
   override readonly name = 'DiagnoseInputError';
@@ -87,7 +87,7 @@ const CERT_BLOCK = /-----BEGIN (TRUSTED )?CERTIFICATE-----[\s\S]*?-----END \1?CE
  * Converts a certificate file (PEM with one or more certificates, or DER) to PEM in `out`, every certificate
  * kept in its order; each PEM block is checked on its own. Returns the PEM of each certificate.
  */
-export async function checkCertificate(file: string, option: string, out: string): Promise<string[]> {
+async function checkCertificate(file: string, option: string, out: string): Promise<string[]> {
   const data = await mustRead(file, option);
   const text = data.toString('latin1');
   if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text) && !/-----BEGIN (TRUSTED )?CERTIFICATE-----/.test(text)) {
@@ -120,7 +120,7 @@ export async function checkCertificate(file: string, option: string, out: string
 }
 
 /** Writes an unencrypted PEM of the key to `out` (0600); errors for an encrypted key without passphrase. */
-export async function checkKey(
+async function checkKey(
   file: string,
   option: string,
   passOption: string,
@@ -149,7 +149,7 @@ export async function checkKey(
 }
 
 /** Fails when the key does not belong to the certificate (compares the public keys). */
-export async function checkKeyMatches(
+async function checkKeyMatches(
   crt: string,
   key: string,
   certOption: string,

@@ -71,17 +71,17 @@ export function serverCert(certs: CertSummary[]): CertSummary | undefined {
   );
 }
 
-export function caCert(certs: CertSummary[]): CertSummary | undefined {
+function caCert(certs: CertSummary[]): CertSummary | undefined {
   return certs.find((c) => c.name === 'ca') ?? certs.find((c) => c.isCA);
 }
 
 /** The certificates the broker sends after the leaf (a full-chain certfile: "server-chain-1", …). */
-export function sentChain(certs: CertSummary[]): CertSummary[] {
+function sentChain(certs: CertSummary[]): CertSummary[] {
   return certs.filter((c) => /^server-chain-\d+$/.test(c.name));
 }
 
 /** Every certificate of the CA file given to the board ("ca", then "ca-2", … of a bundle). */
-export function caBundle(certs: CertSummary[]): CertSummary[] {
+function caBundle(certs: CertSummary[]): CertSummary[] {
   return certs.filter((c) => c.name === 'ca' || /^ca-\d+$/.test(c.name));
 }
 
@@ -252,12 +252,39 @@ export const nameMismatch: Rule = (i) => {
 
 /** Untrusted: the chain does not lead to an anchor the board has. */
 export const untrusted: Rule = (i) => {
-  const { outcome: o, board: b, client: c } = i;
-  const flags = mbedFlags(o);
-  const hit = o.kind === 'tls/untrusted' || codeIs(o, 'bearssl:62') || (flags & 0x8) !== 0;
+  const o = i.outcome;
+  const hit = o.kind === 'tls/untrusted' || codeIs(o, 'bearssl:62') || (mbedFlags(o) & 0x8) !== 0;
   if (!hit) return undefined;
+  const t = untrustedFacts(i);
+  return (
+    untrustedNoCa(t) ??
+    untrustedSameDn(t) ??
+    missingIntermediate(t) ??
+    wrongCa(t) ??
+    notMarkedCa(t) ??
+    untrustedOther(t)
+  );
+};
+
+/** What the untrusted rules look at: the certificates, what the broker sends, and how the stack chains. */
+interface UntrustedFacts {
+  i: RuleInput;
+  server: CertSummary | undefined;
+  ca: CertSummary | undefined;
+  bundle: CertSummary[];
+  sent: CertSummary[];
+  evidence: string[];
+  who: 'client' | 'board';
+  chainRule: string;
+  /** The issuers from the server certificate up through what the broker sends. */
+  path: string[];
+  /** An anchor the board has is on that path. */
+  reached: boolean;
+}
+
+function untrustedFacts(i: RuleInput): UntrustedFacts {
+  const { outcome: o, board: b } = i;
   const server = serverCert(i.certs);
-  const ca = caCert(i.certs);
   const bundle = caBundle(i.certs);
   const sent = sentChain(i.certs);
   const evidence: string[] = [];
@@ -272,47 +299,6 @@ export const untrusted: Rule = (i) => {
       `openssl verify -CAfile <your CA> on the chain the broker sends: ${i.chain.verify.ok ? 'OK' : (i.chain.verify.error ?? 'fails')}`,
     );
   if (o.code) evidence.push(`${b.id} failed with ${o.code}${o.detail ? ` (${o.detail})` : ''}`);
-  const who = isOpenSsl(b) ? 'client' : 'board';
-  const selfSignedLook = server && ca && server.subject === ca.subject && server.name !== ca.name;
-  if (!c.caGiven && !c.insecure) {
-    const stackRule =
-      b.stack === 'arduinobearssl'
-        ? 'ArduinoBearSSL BearSSLClient(Client&) uses only its built-in trust anchors (13 public roots since 1.7.4); a private CA is never among them → 62 (docs/tls-bearssl.md §3)'
-        : isOpenSsl(b)
-          ? 'OpenSSL verifies against the system CA store unless given a CA file; a private CA is not in it'
-          : isBearSsl(b)
-            ? 'BearSSL with no trust anchors reports 62 after the date and name checks (docs/tls-bearssl.md §1)'
-            : 'mbedTLS: no trusted issuer → NOT_TRUSTED (0x08), -9984 (docs/tls-esp32.md §4)';
-    const fix =
-      b.stack === 'arduinobearssl'
-        ? 'pass your CA as a trust anchor: BearSSLClient(client, TAs, TAs_NUM) with TAs made from ca.crt (brssl ta ca.crt)'
-        : isOpenSsl(b)
-          ? 'give the PC client your CA: mosquitto_pub --cafile ca.crt, or mqtt.js { ca: fs.readFileSync("ca.crt") }'
-          : isBearSsl(b)
-            ? 'give the board your CA: espClient.setTrustAnchors(new BearSSL::X509List(ca_cert))'
-            : 'give the board your CA: espClient.setCACert(ca_cert)';
-    return {
-      rule: 'untrusted-no-ca',
-      title: `untrusted: the ${who} was not given your CA`,
-      evidence,
-      stackRule,
-      why: `The ${who} has no anchor for the CA that issued your server certificate (${server?.issuer ?? 'unknown issuer'}).`,
-      fixes: [fix],
-    };
-  }
-  if (isOpenSsl(b) && selfSignedLook && codeIs(o, 'openssl:DEPTH_ZERO_SELF_SIGNED_CERT')) {
-    return {
-      rule: 'untrusted-same-dn',
-      title: 'untrusted: CA and server certificate have the same subject DN',
-      evidence,
-      stackRule:
-        'OpenSSL treats a certificate whose issuer equals its own subject as self-signed (DEPTH_ZERO_SELF_SIGNED_CERT) unless an authority key identifier names another key (an X.509 v1 certificate, as `openssl x509 -req` makes without -extfile, has none); embedded stacks chain by DN and do not care',
-      why: `Your CA and server certificates both have the subject ${ca!.subject}, so OpenSSL takes the server certificate for a self-signed one that is not your CA.`,
-      fixes: [
-        'give the CA and the server certificate different subjects, e.g. OU=CA and OU=Server (this is what the "different OU" advice fixes: PC clients, not the ESP32 name check)',
-      ],
-    };
-  }
   const chainRule = isBearSsl(b)
     ? 'BearSSL x509_minimal: a chain that never reaches a trust anchor → 62 X509_NOT_TRUSTED (docs/tls-bearssl.md §5)'
     : isMbedTls(b)
@@ -321,70 +307,133 @@ export const untrusted: Rule = (i) => {
   // The anchor must be the issuer of the leaf or of a certificate the broker sends after it.
   const path = server ? issuerPath(server, sent) : [];
   const reached = bundle.some((a) => path.includes(a.subject) || sent.some((x) => x.subject === a.subject));
-  const missing = i.chain?.missingIntermediate;
-  if (server && bundle.length && !reached && missing?.completes && path.includes(missing.subject)) {
-    return {
-      rule: 'untrusted-missing-intermediate',
-      title: `untrusted: the broker does not send the intermediate CA ${missing.subject}`,
-      evidence: [
-        ...evidence,
-        `${missing.file}: subject ${missing.subject}, issuer ${missing.issuer}; with it, openssl verify -CAfile <your CA> -untrusted ${basename(missing.file)}: OK`,
-      ],
-      stackRule: `${chainRule}; a ${who} only has what the server sends plus its anchors, so an intermediate CA must come from the broker's certfile (mosquitto sends every certificate in certfile)`,
-      why: `Your server certificate was issued by the intermediate CA ${missing.subject}, which your CA ${bundle.map((a) => a.subject).join(', ')} issued; the broker sends the server certificate alone, so the ${who} cannot link it to your CA.`,
-      fixes: [
-        missing.fileHoldsChain
-          ? `the broker does not send the intermediate CA ${missing.subject}: put the chain in certfile (certfile ${basename(missing.file)}: it holds the server certificate and the intermediate)`
-          : `the broker does not send the intermediate CA ${missing.subject}: put the chain in certfile (cat server.crt ${basename(missing.file)} > server-chain.crt; certfile server-chain.crt)`,
-        `or give the ${who} a CA file with both your CA and the intermediate (every stack then finds the intermediate among its anchors)`,
-      ],
-    };
-  }
-  if (server && bundle.length && !reached) {
-    const top = path[path.length - 1]!;
-    const bundleNames = bundle.map((a) => `"${a.subject}"`).join(', ');
-    if (server.subject === server.issuer && !sent.length) {
-      return {
-        rule: 'untrusted-wrong-ca',
-        title: `untrusted: the server certificate is self-signed, not issued by the CA given to the ${who}`,
-        evidence,
-        stackRule: chainRule,
-        why: `Your server certificate is its own issuer ("${server.subject}"); the ${who} trusts only ${bundleNames}, which did not sign it.`,
-        fixes: [
-          'reissue the server certificate from your CA (openssl x509 -req -CA ca.crt -CAkey ca.key …)',
-          `or give the ${who} the server certificate itself as the CA file (it is its own issuer)`,
-        ],
-      };
-    }
+  const who = isOpenSsl(b) ? 'client' : 'board';
+  return { i, server, ca: caCert(i.certs), bundle, sent, evidence, who, chainRule, path, reached };
+}
+
+function untrustedNoCa(t: UntrustedFacts): Explanation | undefined {
+  const { board: b, client: c } = t.i;
+  if (c.caGiven || c.insecure) return undefined;
+  const stackRule =
+    b.stack === 'arduinobearssl'
+      ? 'ArduinoBearSSL BearSSLClient(Client&) uses only its built-in trust anchors (13 public roots since 1.7.4); a private CA is never among them → 62 (docs/tls-bearssl.md §3)'
+      : isOpenSsl(b)
+        ? 'OpenSSL verifies against the system CA store unless given a CA file; a private CA is not in it'
+        : isBearSsl(b)
+          ? 'BearSSL with no trust anchors reports 62 after the date and name checks (docs/tls-bearssl.md §1)'
+          : 'mbedTLS: no trusted issuer → NOT_TRUSTED (0x08), -9984 (docs/tls-esp32.md §4)';
+  const fix =
+    b.stack === 'arduinobearssl'
+      ? 'pass your CA as a trust anchor: BearSSLClient(client, TAs, TAs_NUM) with TAs made from ca.crt (brssl ta ca.crt)'
+      : isOpenSsl(b)
+        ? 'give the PC client your CA: mosquitto_pub --cafile ca.crt, or mqtt.js { ca: fs.readFileSync("ca.crt") }'
+        : isBearSsl(b)
+          ? 'give the board your CA: espClient.setTrustAnchors(new BearSSL::X509List(ca_cert))'
+          : 'give the board your CA: espClient.setCACert(ca_cert)';
+  return {
+    rule: 'untrusted-no-ca',
+    title: `untrusted: the ${t.who} was not given your CA`,
+    evidence: t.evidence,
+    stackRule,
+    why: `The ${t.who} has no anchor for the CA that issued your server certificate (${t.server?.issuer ?? 'unknown issuer'}).`,
+    fixes: [fix],
+  };
+}
+
+function untrustedSameDn(t: UntrustedFacts): Explanation | undefined {
+  const { server, ca } = t;
+  const selfSignedLook = server && ca && server.subject === ca.subject && server.name !== ca.name;
+  if (!isOpenSsl(t.i.board) || !selfSignedLook || !codeIs(t.i.outcome, 'openssl:DEPTH_ZERO_SELF_SIGNED_CERT'))
+    return undefined;
+  return {
+    rule: 'untrusted-same-dn',
+    title: 'untrusted: CA and server certificate have the same subject DN',
+    evidence: t.evidence,
+    stackRule:
+      'OpenSSL treats a certificate whose issuer equals its own subject as self-signed (DEPTH_ZERO_SELF_SIGNED_CERT) unless an authority key identifier names another key (an X.509 v1 certificate, as `openssl x509 -req` makes without -extfile, has none); embedded stacks chain by DN and do not care',
+    why: `Your CA and server certificates both have the subject ${ca!.subject}, so OpenSSL takes the server certificate for a self-signed one that is not your CA.`,
+    fixes: [
+      'give the CA and the server certificate different subjects, e.g. OU=CA and OU=Server (this is what the "different OU" advice fixes: PC clients, not the ESP32 name check)',
+    ],
+  };
+}
+
+function missingIntermediate(t: UntrustedFacts): Explanation | undefined {
+  const missing = t.i.chain?.missingIntermediate;
+  if (!t.server || !t.bundle.length || t.reached || !missing?.completes || !t.path.includes(missing.subject))
+    return undefined;
+  const file = basename(missing.file);
+  return {
+    rule: 'untrusted-missing-intermediate',
+    title: `untrusted: the broker does not send the intermediate CA ${missing.subject}`,
+    evidence: [
+      ...t.evidence,
+      `${missing.file}: subject ${missing.subject}, issuer ${missing.issuer}; with it, openssl verify -CAfile <your CA> -untrusted ${file}: OK`,
+    ],
+    stackRule: `${t.chainRule}; a ${t.who} only has what the server sends plus its anchors, so an intermediate CA must come from the broker's certfile (mosquitto sends every certificate in certfile)`,
+    why: `Your server certificate was issued by the intermediate CA ${missing.subject}, which your CA ${t.bundle.map((a) => a.subject).join(', ')} issued; the broker sends the server certificate alone, so the ${t.who} cannot link it to your CA.`,
+    fixes: [
+      missing.fileHoldsChain
+        ? `the broker does not send the intermediate CA ${missing.subject}: put the chain in certfile (certfile ${file}: it holds the server certificate and the intermediate)`
+        : `the broker does not send the intermediate CA ${missing.subject}: put the chain in certfile (cat server.crt ${file} > server-chain.crt; certfile server-chain.crt)`,
+      `or give the ${t.who} a CA file with both your CA and the intermediate (every stack then finds the intermediate among its anchors)`,
+    ],
+  };
+}
+
+function wrongCa(t: UntrustedFacts): Explanation | undefined {
+  const { server, bundle, sent, who } = t;
+  if (!server || !bundle.length || t.reached) return undefined;
+  const top = t.path[t.path.length - 1]!;
+  const bundleNames = bundle.map((a) => `"${a.subject}"`).join(', ');
+  if (server.subject === server.issuer && !sent.length) {
     return {
       rule: 'untrusted-wrong-ca',
-      title: `untrusted: the CA given to the ${who} did not issue the server certificate`,
-      evidence,
-      stackRule: chainRule,
-      why: `The server certificate${sent.length ? ' chain' : ''} was issued by "${top}", but the CA you give the ${who} is ${bundleNames}.`,
+      title: `untrusted: the server certificate is self-signed, not issued by the CA given to the ${who}`,
+      evidence: t.evidence,
+      stackRule: t.chainRule,
+      why: `Your server certificate is its own issuer ("${server.subject}"); the ${who} trusts only ${bundleNames}, which did not sign it.`,
       fixes: [
-        `give the ${who} the CA whose subject is "${top}"`,
-        'or reissue the server certificate from the CA the board has',
-        `if "${top}" is an intermediate CA issued by your CA, the broker must send it: put it in certfile after the server certificate (cat server.crt intermediate.crt)`,
+        'reissue the server certificate from your CA (openssl x509 -req -CA ca.crt -CAkey ca.key …)',
+        `or give the ${who} the server certificate itself as the CA file (it is its own issuer)`,
       ],
     };
   }
-  const issuing = bundle.find((a) => path.includes(a.subject)) ?? ca;
-  if (issuing && !issuing.isCA && isBearSsl(b)) {
-    return {
-      rule: 'untrusted-not-ca',
-      title: 'untrusted: your CA certificate is not marked as a CA',
-      evidence,
-      stackRule:
-        b.stack === 'arduinobearssl'
-          ? 'BearSSL x509_minimal checks basicConstraints of every issuer in the chain: an issuer without CA:TRUE → 58 X509_NOT_CA (docs/tls-bearssl.md §5)'
-          : 'ESP8266 X509List makes a BR_X509_TA_CA anchor only for CA:TRUE certificates; without it the anchor can only match the server certificate itself → 58 "Not a CA, or path length constraint violation." (docs/tls-bearssl.md §1)',
-      why: `The certificate given as CA (${issuing.subject}) ${issuing.version === 1 ? 'is an X.509 v1 certificate, so it has no extensions and no' : 'has no'} basicConstraints CA:TRUE, so BearSSL will not accept it as an issuer (mbedTLS and OpenSSL may still accept it).`,
-      fixes: [
-        'reissue the CA with -addext basicConstraints=critical,CA:TRUE (openssl req -x509 does this by default; `openssl x509 -req` without -extfile makes a v1 certificate)',
-      ],
-    };
-  }
+  return {
+    rule: 'untrusted-wrong-ca',
+    title: `untrusted: the CA given to the ${who} did not issue the server certificate`,
+    evidence: t.evidence,
+    stackRule: t.chainRule,
+    why: `The server certificate${sent.length ? ' chain' : ''} was issued by "${top}", but the CA you give the ${who} is ${bundleNames}.`,
+    fixes: [
+      `give the ${who} the CA whose subject is "${top}"`,
+      'or reissue the server certificate from the CA the board has',
+      `if "${top}" is an intermediate CA issued by your CA, the broker must send it: put it in certfile after the server certificate (cat server.crt intermediate.crt)`,
+    ],
+  };
+}
+
+function notMarkedCa(t: UntrustedFacts): Explanation | undefined {
+  const b = t.i.board;
+  const issuing = t.bundle.find((a) => t.path.includes(a.subject)) ?? t.ca;
+  if (!issuing || issuing.isCA || !isBearSsl(b)) return undefined;
+  return {
+    rule: 'untrusted-not-ca',
+    title: 'untrusted: your CA certificate is not marked as a CA',
+    evidence: t.evidence,
+    stackRule:
+      b.stack === 'arduinobearssl'
+        ? 'BearSSL x509_minimal checks basicConstraints of every issuer in the chain: an issuer without CA:TRUE → 58 X509_NOT_CA (docs/tls-bearssl.md §5)'
+        : 'ESP8266 X509List makes a BR_X509_TA_CA anchor only for CA:TRUE certificates; without it the anchor can only match the server certificate itself → 58 "Not a CA, or path length constraint violation." (docs/tls-bearssl.md §1)',
+    why: `The certificate given as CA (${issuing.subject}) ${issuing.version === 1 ? 'is an X.509 v1 certificate, so it has no extensions and no' : 'has no'} basicConstraints CA:TRUE, so BearSSL will not accept it as an issuer (mbedTLS and OpenSSL may still accept it).`,
+    fixes: [
+      'reissue the CA with -addext basicConstraints=critical,CA:TRUE (openssl req -x509 does this by default; `openssl x509 -req` without -extfile makes a v1 certificate)',
+    ],
+  };
+}
+
+function untrustedOther(t: UntrustedFacts): Explanation {
+  const i = t.i;
   const verifyErr = i.chain?.verify && !i.chain.verify.ok ? (i.chain.verify.error ?? '') : '';
   // The issuer's name is among the anchors (else a rule above answered), yet openssl finds no issuer or a bad
   // signature: the CA of that name has another key (its key identifier or signature does not match).
@@ -393,14 +442,14 @@ export const untrusted: Rule = (i) => {
     rule: 'untrusted',
     title: badSignature
       ? 'untrusted: your CA has the right name but did not sign the server certificate'
-      : `untrusted: the chain does not reach a trust anchor the ${who} has`,
-    evidence,
+      : `untrusted: the chain does not reach a trust anchor the ${t.who} has`,
+    evidence: t.evidence,
     stackRule: badSignature
-      ? `${chainRule}; the issuer is looked up by name, then its key must verify the signature (and, where present, its key identifier must match the certificate's authority key identifier)`
-      : chainRule,
+      ? `${t.chainRule}; the issuer is looked up by name, then its key must verify the signature (and, where present, its key identifier must match the certificate's authority key identifier)`
+      : t.chainRule,
     why: badSignature
-      ? `The server certificate names "${server?.issuer ?? '?'}" as its issuer and your CA has that name, but your CA's key did not make the signature: the CA was made again with the same name (a new ca.key), or the server certificate comes from another CA of that name.`
-      : `The ${who} could not link the server certificate to the CA it was given${verifyErr ? ` (openssl: ${verifyErr})` : ''}.`,
+      ? `The server certificate names "${t.server?.issuer ?? '?'}" as its issuer and your CA has that name, but your CA's key did not make the signature: the CA was made again with the same name (a new ca.key), or the server certificate comes from another CA of that name.`
+      : `The ${t.who} could not link the server certificate to the CA it was given${verifyErr ? ` (openssl: ${verifyErr})` : ''}.`,
     fixes: badSignature
       ? [
           'give the board the ca.crt that was made together with the ca.key that signed server.crt',
@@ -408,7 +457,7 @@ export const untrusted: Rule = (i) => {
         ]
       : ['check that the broker serves the certificate issued by the CA you give the board (cafile/certfile pair)'],
   };
-};
+}
 
 /** Expired / not yet valid: BearSSL checks dates against the board clock; ESP32 never does. */
 export const dates: Rule = (i) => {
@@ -693,7 +742,7 @@ export const mkrClientKey: Rule = (i) => {
 };
 
 /** Every rule in the order they are tried; the first that applies explains the outcome. */
-export const RULES: readonly Rule[] = [
+const RULES: readonly Rule[] = [
   mkrClientKey,
   noTrustConfigured,
   protocolVersion,

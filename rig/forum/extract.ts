@@ -3,6 +3,7 @@
 // "### openssl", "### mosquitto.conf", "### sketch", "### saw", "### link" header lines, or the whole post
 // is given and the parts are found by their shape. Pure: text in, parts out.
 import { parseOpenssl, type OpensslCommand } from './openssl-commands.ts';
+import { answerText, posterLines, readPost } from './post-text.ts';
 
 export interface ForumParts {
   /** The poster's own certificate commands (the broken setup). */
@@ -11,19 +12,28 @@ export interface ForumParts {
   opensslFix?: string;
   conf?: string;
   sketch?: string;
-  /** Lines the user saw on the serial port (error messages), verbatim. */
+  /** Code that is no whole sketch (an ESP-IDF config, a snippet, a sketch cut short): read for names, never run. */
+  code?: string;
+  /** Lines the user saw (serial, broker log, PC client output), verbatim. */
   saw: string[];
+  /** The poster's own words (the question and the poster's follow-ups), for what it says about boards and PCs. */
+  prose?: string;
+  /** Other people's turns in the thread: the answers. */
+  answer?: string;
+  /** Files the post fetched over the network (`openssl s_client -connect host:port ... > file`). */
+  fetched?: { file: string; host: string }[];
   link?: string;
 }
 
 const SECTION =
-  /^#{3}\s*(openssl|certs?|script|mosquitto\.conf|conf|broker|sketch|ino|code|saw|error|errors|link|source)\s*$/i;
+  /^#{3}\s*(openssl|certs?|script|mosquitto\.conf|conf|broker|sketch|ino|code|saw|error|errors|log|broker log|serial|output|link|source)\s*$/i;
 
 type Part = 'openssl' | 'conf' | 'sketch' | 'saw' | 'link';
 
 function partOf(header: string): Part {
   const h = header.toLowerCase();
   if (/^(openssl|certs?|script)$/.test(h)) return 'openssl';
+  if (/log|serial|output/.test(h)) return 'saw';
   if (/conf|broker/.test(h)) return 'conf';
   if (/sketch|ino|code/.test(h)) return 'sketch';
   if (/link|source/.test(h)) return 'link';
@@ -31,11 +41,11 @@ function partOf(header: string): Part {
 }
 
 /** True when the text uses "### part" headers. */
-export function hasSections(text: string): boolean {
+function hasSections(text: string): boolean {
   return text.split('\n').some((l) => SECTION.test(l.trim()));
 }
 
-export function splitSections(text: string): ForumParts {
+function splitSections(text: string): ForumParts {
   const buckets: Record<Part, string[]> = { openssl: [], conf: [], sketch: [], saw: [], link: [] };
   let current: Part | undefined;
   for (const raw of text.split('\n')) {
@@ -149,10 +159,7 @@ function confRuns(lines: string[]): ConfRun[] {
  * poster set up, not an answer's conf) whose directives it does not have yet, in the post's order — tutorials
  * give the TLS listener and the password lines as separate snippets.
  */
-export function findConf(
-  lines: string[],
-  before = lines.length,
-): { text: string; ranges: [number, number][] } | undefined {
+function findConf(lines: string[], before = lines.length): { text: string; ranges: [number, number][] } | undefined {
   const runs = confRuns(lines);
   if (runs.length === 0) return undefined;
   const best = runs.reduce((a, b) => (b.keys.length > a.keys.length ? b : a));
@@ -215,7 +222,7 @@ function isCompleteSketch(text: string): boolean {
  * The sketch: of the post's code blocks, the largest complete one (with setup() and loop()); without such a
  * block, the largest. Tutorials show two-line snippets (`const char* ca_cert = ...`) before the sketch.
  */
-export function findSketch(lines: string[]): { text: string; from: number; to: number } | undefined {
+function findSketch(lines: string[]): { text: string; from: number; to: number } | undefined {
   const blocks: { text: string; from: number; to: number }[] = [];
   for (let i = 0; i < lines.length; i++) {
     if (!CODE_START.test(lines[i]!)) continue;
@@ -286,7 +293,7 @@ export interface OpensslParts {
  * made: from there on it is an answer's fix (with the variables written just before it), not the poster's
  * setup. A fix that needs files only the setup makes is given as setup + fix, so it runs on its own.
  */
-export function findOpenssl(lines: string[]): OpensslParts {
+function findOpenssl(lines: string[]): OpensslParts {
   const items = scriptItems(lines);
   const made = new Set<string>();
   let split = -1;
@@ -306,35 +313,64 @@ export function findOpenssl(lines: string[]): OpensslParts {
   return { script: join(setup)!, fix: join(selfContained(fix) ? fix : [...setup, ...fix])! };
 }
 
-const SAW =
-  /(SSL error:|\[E\]|_handle_error|handle_error|start_ssl_client|failed, rc=-?\d|rc=-?\d|MbedTLS message code|mbedtls_ssl_handshake returned|BSSL:|Chain could not|Expected server name|certificate verify failed|Guru Meditation)/;
+/** Complete code: setup() and loop(), with its braces closed (a paste cut short is no sketch to build). */
+function runnable(text: string): boolean {
+  const code = text
+    .replace(/\/\/.*$/gm, '')
+    .replace(/"(?:[^"\\\n]|\\.)*"/g, '""')
+    .replace(/'(?:[^'\\]|\\.)*'/g, "''");
+  const open = (code.match(/\{/g) ?? []).length;
+  const close = (code.match(/\}/g) ?? []).length;
+  return isCompleteSketch(text) && open === close;
+}
 
-/** Whole-post extraction: conf, sketch, openssl commands, error lines and the first link. */
+/** `openssl s_client -connect host:port ... > file`: a certificate fetched over the network. */
+function fetchedFiles(lines: string[]): { file: string; host: string }[] {
+  const out: { file: string; host: string }[] = [];
+  for (const l of lines) {
+    const m = /\bopenssl\s+s_client\b.*?-connect\s+\[?([^\s:\]]+)\]?(?::\d+)?.*?>\s*([^\s;|&<>]+)\s*$/.exec(l);
+    // Both go into a command the PKI sandbox runs: plain names only, nothing the shell would expand.
+    if (m && /^[A-Za-z0-9.-]+$/.test(m[1]!) && /^[\w.-]+$/.test(m[2]!)) out.push({ host: m[1]!, file: m[2]! });
+  }
+  return out;
+}
+
+/** Whole-post extraction: the poster's conf, sketch (or code), openssl commands and lines; answers apart. */
 export function extractFromPost(text: string): ForumParts {
-  const lines = text.replace(/\r/g, '').split('\n');
-  const sketch = findSketch(lines);
+  const post = readPost(text);
+  const lines = posterLines(post);
+  const block = findSketch(lines);
+  const sketch = block && runnable(block.text) ? block : undefined;
   const conf = findConf(
-    lines.map((l, i) => (sketch && i >= sketch.from && i <= sketch.to ? '' : l)),
-    sketch?.from,
+    lines.map((l, i) => (block && i >= block.from && i <= block.to ? '' : l)),
+    block?.from,
   );
   const outside = (i: number) =>
-    !(sketch && i >= sketch.from && i <= sketch.to) && !conf?.ranges.some(([a, b]) => i >= a && i <= b);
-  const openssl = findOpenssl(lines.filter((_, i) => outside(i)));
-  const saw = [
-    ...new Set(
-      lines
-        .filter((l, i) => outside(i) && SAW.test(l) && !OPENSSL_LINE.test(l) && !/^\s*\d+\.\s/.test(l))
-        .map((l) => l.trim().replace(/\*+$/, '')),
-    ),
-  ].slice(0, 3);
-  const link = /https?:\/\/[^\s)>\]"']+/.exec(text)?.[0];
+    !(block && i >= block.from && i <= block.to) && !conf?.ranges.some(([a, b]) => i >= a && i <= b);
+  const rest = lines.filter((_, i) => outside(i));
+  const openssl = findOpenssl(rest);
+  const answer = answerText(post);
+  // An answer's own commands that make certificates are the thread's fix (unless the poster's already split one).
+  const answerOpenssl = answer ? findOpenssl(answer.split('\n')) : {};
+  const answerFix = answerOpenssl.script && /\b(?:x509\s.*-req|req\s.*-x509|ca)\b/.test(answerOpenssl.script);
+  const fix = openssl.fix ?? (answerFix ? answerOpenssl.script : undefined);
+  const saw = rest.filter((l) => l.trim() && !OPENSSL_LINE.test(l)).map((l) => l.trim());
+  const prose = rest.filter((l) => !/^\s*(#include|const |#define|openssl )/.test(l)).join('\n');
+  const fetched = fetchedFiles(lines);
   return {
     ...(openssl.script ? { openssl: openssl.script } : {}),
-    ...(openssl.fix ? { opensslFix: openssl.fix } : {}),
+    ...(fix ? { opensslFix: fix } : {}),
     ...(conf ? { conf: conf.text } : {}),
-    ...(sketch ? { sketch: sketch.text } : {}),
+    ...(sketch ? { sketch: sketch.text } : block ? { code: block.text } : {}),
     saw,
-    ...(link ? { link } : {}),
+    prose,
+    ...(answer.trim() ? { answer } : {}),
+    ...(fetched.length ? { fetched } : {}),
+    ...(post.link
+      ? { link: post.link }
+      : /https?:\/\/[^\s)>\]"']+/.exec(text)
+        ? { link: /https?:\/\/[^\s)>\]"']+/.exec(text)![0] }
+        : {}),
   };
 }
 

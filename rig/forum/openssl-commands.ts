@@ -7,6 +7,8 @@ export interface OpensslCommand {
   tool: string;
   /** Files the command reads (-in, -key, -CA, -CAkey, ...); values with shell variables are left out. */
   inputs: string[];
+  /** The same inputs with the option that names each ("-CAkey", "-CA", "-in", "-key", …). */
+  inputsByOpt: { opt: string; file: string }[];
   /** Files the command writes (-out, -keyout). */
   outputs: string[];
   /** Makes a certificate (req -x509, x509 -req, ca) rather than converting or printing one. */
@@ -19,7 +21,7 @@ const INPUT_OPTS = ['-in', '-key', '-CA', '-CAkey', '-signkey', '-inkey', '-cert
 const OUTPUT_OPTS = ['-out', '-keyout'];
 
 /** Splits a command line into words, honouring quotes (no expansion). */
-export function words(cmd: string): string[] {
+function words(cmd: string): string[] {
   const out: string[] = [];
   const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
   for (const m of cmd.replace(/\\\n/g, ' ').matchAll(re)) out.push(m[1] ?? m[2] ?? m[3]!);
@@ -39,9 +41,15 @@ export function parseOpenssl(cmd: string): OpensslCommand | undefined {
   const files = (opts: string[]) => value(opts).filter((f) => !f.includes('$') && !f.startsWith('<('));
   const has = (o: string) => args.includes(o);
   const outputs = files(OUTPUT_OPTS);
+  const inputsByOpt = args.flatMap((a, k) =>
+    INPUT_OPTS.includes(a) && args[k + 1] && !args[k + 1]!.includes('$') && !args[k + 1]!.startsWith('<(')
+      ? [{ opt: a, file: args[k + 1]! }]
+      : [],
+  );
   return {
     tool,
     inputs: files(INPUT_OPTS),
+    inputsByOpt,
     outputs,
     makesCert: (tool === 'req' && has('-x509')) || (tool === 'x509' && has('-req')) || tool === 'ca',
     inspects: has('-noout') || (has('-text') && outputs.length === 0),

@@ -3,7 +3,7 @@
 // a passphrase of a key it generates gets -nodes. Commands that cannot run because their input files were
 // never made (a tutorial's "convert server.pem to DER" aside) and commands that only print are left out.
 // Everything else stays as the user wrote it.
-import { parseOpenssl } from './openssl-commands.ts';
+import { parseOpenssl, type OpensslCommand } from './openssl-commands.ts';
 
 export interface FixedScript {
   script: string;
@@ -76,6 +76,60 @@ function shellWrites(line: string): string[] {
   return out;
 }
 
+/**
+ * The commands that make what a signing command reads but the recipe never made: a key (-key, -signkey, -CAkey),
+ * the CA certificate (-CA), the request (-in of `x509 -req`). Undefined when something else is missing.
+ */
+function completeInputs(
+  cmd: OpensslCommand,
+  made: Set<string>,
+  hints: SubjectHints,
+  notes: string[],
+): string[] | undefined {
+  const signs = cmd.makesCert || cmd.tool === 'req';
+  const missing = cmd.inputsByOpt.filter((i) => !made.has(i.file));
+  if (!signs || missing.some((i) => !['-key', '-signkey', '-CAkey', '-CA', '-in'].includes(i.opt))) return undefined;
+  if (missing.some((i) => i.opt === '-in' && !(cmd.tool === 'x509' || cmd.tool === 'ca'))) return undefined;
+  const out: string[] = [];
+  const keyOf = (opt: string) => cmd.inputsByOpt.find((i) => i.opt === opt)?.file;
+  const add = (line: string, file: string, why: string) => {
+    out.push(line);
+    made.add(file);
+    notes.push(`added \`${line}\`: ${why}`);
+  };
+  for (const m of missing.filter((i) => /key$/i.test(i.opt)))
+    add(
+      `openssl genrsa -out ${m.file} 2048`,
+      m.file,
+      m.opt === '-CAkey'
+        ? `the CA key the recipe assumes (it signs with ${m.file} but never makes it)`
+        : `the recipe uses ${m.file} but never makes it (key generation left out)`,
+    );
+  const ca = missing.find((i) => i.opt === '-CA');
+  if (ca) {
+    const caKey = keyOf('-CAkey') ?? `${ca.file.replace(/\.(crt|pem|cer)$/, '')}.key`;
+    if (!made.has(caKey)) add(`openssl genrsa -out ${caKey} 2048`, caKey, `the CA key the recipe assumes`);
+    const subj = hints.ca ?? '/CN=Forum CA';
+    add(
+      `openssl req -x509 -new -key ${caKey} -days 3650 -subj "${subj}" -out ${ca.file}`,
+      ca.file,
+      `the recipe signs with the CA ${ca.file} but never makes it (the CA the recipe assumes)`,
+    );
+  }
+  const csr = missing.find((i) => i.opt === '-in');
+  if (csr) {
+    const key = `${csr.file.replace(/\.(csr|req|pem)$/, '')}.key`;
+    if (!made.has(key)) add(`openssl genrsa -out ${key} 2048`, key, `a key for the request ${csr.file}`);
+    const subj = /client|device|esp|mkr|node/i.test(csr.file) ? '/CN=client' : (hints.server ?? '/CN={{broker.ip}}');
+    add(
+      `openssl req -new -key ${key} -subj "${subj}" -out ${csr.file}`,
+      csr.file,
+      `the recipe signs ${csr.file} but never makes the request`,
+    );
+  }
+  return out;
+}
+
 export function fixOpensslScript(script: string, hints: SubjectHints = {}): FixedScript {
   const notes: string[] = [];
   const made = new Set<string>();
@@ -99,9 +153,15 @@ export function fixOpensslScript(script: string, hints: SubjectHints = {}): Fixe
       continue;
     }
     const missing = parsed?.inputs.filter((f) => !made.has(f)) ?? [];
-    if (missing.length) {
-      notes.push(`left out \`${firstLine(text)}\`: ${missing.join(', ')} is made by no command before it`);
-      continue;
+    if (missing.length && parsed) {
+      // A signing command whose key, CA or request the recipe assumes gets them made first; anything else
+      // (a conversion of a file the post never made) cannot run and is left out.
+      const made0 = completeInputs(parsed, made, hints, notes);
+      if (!made0) {
+        notes.push(`left out \`${firstLine(text)}\`: ${missing.join(', ')} is made by no command before it`);
+        continue;
+      }
+      out.push(...made0);
     }
     for (const o of parsed?.outputs ?? []) made.add(o);
     out.push(fixCommand(text, notes, hints));

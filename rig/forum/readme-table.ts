@@ -123,7 +123,7 @@ export function updateReadme(readme: string, table: string): string {
 }
 
 /** Scenario facts for the table, read from the scenario files (ids not found in results are listed as missing). */
-export async function reproductionInfos(files: string[], readmeDir: string): Promise<ReproductionInfo[]> {
+async function reproductionInfos(files: string[], readmeDir: string): Promise<ReproductionInfo[]> {
   const out: ReproductionInfo[] = [];
   for (const f of files) {
     const { scenario: s } = await loadScenario(f);
@@ -154,7 +154,7 @@ async function main(argv: string[]): Promise<number> {
     );
     return 2;
   }
-  const { allScenarioFiles } = await import('../cli/commands/context.ts');
+  const { allScenarioFiles } = await import('../scenario/files.ts');
   const infos = await reproductionInfos(await allScenarioFiles(paths.scenarios), path.dirname(readmeFile));
   const table = renderForumTable(parsed.data, infos);
   await writeFile(readmeFile, updateReadme(await readFile(readmeFile, 'utf8'), table));

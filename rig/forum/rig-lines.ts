@@ -59,16 +59,55 @@ function lineOpen(block: string): boolean {
 function insertInBlock(text: string, open: number, statement: string): string {
   const close = closing(text, open);
   const block = text.slice(open + 1, close);
-  const stop = /\n([ \t]*)(?:\/\*[^\n]*\*\/\s*\n[ \t]*|\/\/[^\n]*\n[ \t]*)?(?:delay\(|return\b)/.exec(block);
+  const stop =
+    /\n([ \t]*)(?:\/\*[^\n]*\*\/\s*\n[ \t]*|\/\/[^\n]*\n[ \t]*)?(?:delay\(|return\b|while\s*\(\s*(?:1|true)\s*\))/.exec(
+      block,
+    );
   const at = stop ? stop.index : block.replace(/\s*$/, '').length;
   const indent = stop ? stop[1]! : (/\n([ \t]*)\S[^\n]*\s*$/.exec(block)?.[1] ?? indentAfter(text, open));
   const newline = lineOpen(block.slice(0, at)) ? 'Serial.println(); ' : '';
   return `${text.slice(0, open + 1 + at)}\n${indent}${newline}${statement}  // [rig]${text.slice(open + 1 + at)}`;
 }
 
+/**
+ * ArduinoMqttClient (`MqttClient m(net)`): `if (!m.connect(...)) { ... }` gets the failure line (connectError() is
+ * its state, as PubSubClient's), and the line after that block the success line and one message on <topic>/up.
+ */
+function addArduinoMqttLines(sketch: string, mqtt: string, net: string, family: string | undefined): RigLines {
+  const call = new RegExp(`if\\s*\\(\\s*!\\s*${mqtt}\\.connect\\(`).exec(sketch);
+  if (!call)
+    return {
+      text: sketch,
+      added: false,
+      note: `no "if (!${mqtt}.connect(...))": add the RIG: lines by hand (sketches/README.md)`,
+    };
+  const condEnd = closing(sketch, call.index + call[0].indexOf('(')) + 1;
+  const open = condEnd > 0 ? /^\s*\{/.exec(sketch.slice(condEnd)) : null;
+  if (!open)
+    return { text: sketch, added: false, note: 'connect() is not followed by a { block: add the RIG: lines by hand' };
+  const brace = condEnd + open[0].length - 1;
+  const end = closing(sketch, brace);
+  const tls = new RegExp(`\\b(?:BearSSL::)?(WiFiClientSecure|BearSSLClient|NetworkClientSecure)\\s+${net}\\b`).test(
+    sketch,
+  );
+  const fail = failLine(family, `${mqtt}`, tls ? net : undefined).replace(`${mqtt}.state()`, `${mqtt}.connectError()`);
+  const ok = `Serial.println("RIG: connected"); ${mqtt}.beginMessage(SECRET_TOPIC "/up"); ${mqtt}.print("hello"); ${mqtt}.endMessage();  // [rig]`;
+  const indent = /\n([ \t]*)[^\n]*$/.exec(sketch.slice(0, call.index))?.[1] ?? '  ';
+  const withOk = `${sketch.slice(0, end + 1)}\n${indent}${ok}${sketch.slice(end + 1)}`;
+  const text = insertInBlock(withOk, brace, fail);
+  // The broker attributes messages by client id: one the library makes up ("Arduino-…") is nobody's the rig knows.
+  if (new RegExp(`\\b${mqtt}\\.setId\\(`).test(sketch)) return { text, added: true };
+  return {
+    text: `${text.slice(0, call.index)}${mqtt}.setId(SECRET_CLIENT_ID);  // [rig]\n${indent}${text.slice(call.index)}`,
+    added: true,
+  };
+}
+
 export function addRigLines(sketch: string, family: string | undefined): RigLines {
   if (/\bRIG: connected\b/.test(sketch)) return { text: sketch, added: false };
   const pub = /\bPubSubClient\s+(\w+)\s*\(\s*(\w+)\s*\)/.exec(sketch);
+  const amc = /\bMqttClient\s+(\w+)\s*\(\s*(\w+)\s*\)/.exec(sketch);
+  if (!pub && amc) return addArduinoMqttLines(sketch, amc[1]!, amc[2]!, family);
   if (!pub)
     return {
       text: sketch,

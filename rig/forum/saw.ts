@@ -3,32 +3,41 @@
 // a comment's signature ("– Michele Sep 9 '19 at 19:15") and prose around them. The lines are cut back to what
 // the board printed; an arduino-esp32 log line also says which core printed it, so the exact lines are expected
 // on the twin imitating that core ("esp32@1.0.2") and their messages on the board's default core.
+import { fileURLToPath } from 'node:url';
+import { flatValues, loadVersionTableSync, versionTableFile } from '../boards/versions.ts';
 import { literalRegex } from './regex.ts';
 
 /**
- * The arduino-esp32 log heads of the cores the ESP32 twin imitates (boards/esp32.yaml `imitates`; line numbers
- * as boards/twin/esp32/ssl_client.cpp and WiFiClientSecure.cpp print them). A post's lines are pinned to a core
- * only when every head it shows is one that core prints.
+ * The arduino-esp32 log heads ("file:line func") each 1.0.x release prints on a TLS failure, from the ESP32 twin's
+ * version table (boards/twin/versions/esp32.yaml). A post's lines are pinned to a core only when every head it shows
+ * is one that core prints; 2.0.x/3.x lines carry a timestamp and are not pinned.
  */
-export const ESP32_LOG_HEADS: Record<string, readonly string[]> = {
-  '1.0.2': [
-    'ssl_client.cpp:33 handle_error',
-    'ssl_client.cpp:35 handle_error',
-    'ssl_client.cpp:77 start_ssl_client',
-    'ssl_client.cpp:98 start_ssl_client',
-    'WiFiClientSecure.cpp:132 connect',
-  ],
-  '1.0.4': [
-    'ssl_client.cpp:33 _handle_error',
-    'ssl_client.cpp:98 start_ssl_client',
-    'WiFiClientSecure.cpp:132 connect',
-  ],
-  '1.0.6': [
-    'ssl_client.cpp:36 _handle_error',
-    'ssl_client.cpp:98 start_ssl_client',
-    'WiFiClientSecure.cpp:133 connect',
-  ],
-};
+export function esp32LogHeads(): Record<string, readonly string[]> {
+  if (heads) return heads;
+  const table = loadVersionTableSync(versionTableFile(TWIN_DIR, 'esp32'));
+  const out: Record<string, string[]> = {};
+  for (const row of table.rows) {
+    const v = flatValues(row.values);
+    if (v['log.timestamp'] === 'true') continue;
+    const at = (file: string | undefined, line: string | undefined, func: string | undefined): string[] =>
+      file && line && line !== '0' && func ? [`${file}:${line} ${func}`] : [];
+    const list = [
+      ...at(v['handleError.file'], v['handleError.line'], v['handleError.func']),
+      ...at(v['handleError.file'], v['handleError.codeLine'], v['handleError.func']),
+      ...at(v['sites.file'], v['socket.connectFailedLine'], v['socket.func']),
+      ...at(v['sites.file'], v['trust.noTrustLine'], 'start_ssl_client'),
+      ...at(v['sites.file'], v['trust.insecureLine'], 'start_ssl_client'),
+      ...at(v['connect.file'], v['connect.line'], v['connect.func']),
+      ...at(v['connect.file'], v['connect.pskLine'], v['connect.func']),
+      ...at(v['dns.file'], v['dns.line'], v['dns.func']),
+    ];
+    for (const release of row.releases) out[release] = list;
+  }
+  heads = out;
+  return out;
+}
+let heads: Record<string, readonly string[]> | undefined;
+const TWIN_DIR = fileURLToPath(new URL('../../boards/twin/', import.meta.url));
 
 // "[E][file:line] func(): ", spaces tolerated anywhere; 2.x+ cores put "[  1234]" (ms since boot) in front.
 const HEAD =
@@ -88,12 +97,20 @@ export function normaliseSaw(raw: string[]): LogLine[] {
   return out;
 }
 
+/** The 3.x core the ESP32 twin imitates (boards/esp32.yaml `imitates`). */
+export const CORE3 = '3.1.2';
+
+/** A 3.x line: NetworkClientSecure (3.x renamed WiFiClientSecure) or the handshake function 3.x split out. */
+export function isCore3(log: NonNullable<LogLine['log']>): boolean {
+  return /^NetworkClientSecure\.cpp$/.test(log.file) || /\[ssl_starttls_handshake\(\):\d+\]/.test(log.body);
+}
+
 /** The imitated core whose log heads are exactly these lines' heads, if any. */
-export function esp32CoreOf(lines: LogLine[]): string | undefined {
+function esp32CoreOf(lines: LogLine[]): string | undefined {
   const logs = lines.flatMap((l) => (l.log ? [l.log] : []));
   if (logs.length === 0 || logs.some((l) => l.ms !== undefined)) return undefined;
-  return Object.entries(ESP32_LOG_HEADS).find(([, heads]) =>
-    logs.every((l) => heads.includes(`${l.file}:${l.line} ${l.func}`)),
+  return Object.entries(esp32LogHeads()).find(([, list]) =>
+    logs.every((l) => list.includes(`${l.file}:${l.line} ${l.func}`)),
   )?.[0];
 }
 
@@ -104,7 +121,7 @@ export interface SawExpectations {
 }
 
 /** The mbedTLS code a log line states: "MbedTLS message code: -9984", "start_ssl_client: -9984", "(-9984) X509". */
-function mbedtlsCode(body: string): string | undefined {
+export function mbedtlsCode(body: string): string | undefined {
   const m =
     /message code:\s*(-\d+)|start_ssl_client:\s*(?:connect failed:?\s*)?(-\d+)|^\[\w+\(\):\d+\]:\s*\((-\d+)\)/.exec(
       body,
@@ -137,6 +154,16 @@ export function sawExpectations(raw: string[], board: string): SawExpectations {
   const messages = lines
     .map((l) => (l.log ? messageRegex(l.log) : literalRegex(l.text)))
     .filter((r): r is string => !!r);
+  if (lines.some((l) => l.log && isCore3(l.log))) {
+    // 3.x words its lines differently ("start_ssl_client: connect failed: -9984") and moves its line numbers from
+    // release to release (docs/tls-esp32.md §2): the messages are expected on the 3.x core the twin imitates.
+    byBoard[`${board}@${CORE3}`] = { serial: [...new Set(messages)], ...(code ? { code } : {}) };
+    byBoard[board] = code ? { serial: [], code } : { serial: [] };
+    notes.push(
+      `the user's log lines are arduino-esp32 3.x's: their messages are expected on the twin imitating ${CORE3} (${board}@${CORE3}), the code on the default core`,
+    );
+    return { byBoard, notes };
+  }
   byBoard[board] = { serial: [...new Set(messages)], ...(code ? { code } : {}) };
   if (core) {
     byBoard[`${board}@${core}`] = {

@@ -32,7 +32,7 @@ function credentialSecret(varName: string): string | undefined {
   return undefined;
 }
 
-export function detectBoard(sketch: string): SketchSecrets['board'] {
+function detectBoard(sketch: string): SketchSecrets['board'] {
   if (/#include\s*[<"]ESP8266WiFi\.h|BearSSL::/.test(sketch)) return 'esp8266';
   if (/#include\s*[<"](WiFi101|WiFiNINA|ArduinoBearSSL)\.h/.test(sketch)) return 'mkr1000';
   if (/#include\s*[<"](WiFi|WiFiClientSecure|ESPmDNS)\.h|esp_mqtt|mqtt_client\.h/.test(sketch)) return 'esp32';

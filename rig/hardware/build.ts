@@ -2,15 +2,17 @@
 // unchanged image (sketch + secrets + FQBN + pinned core/library versions) is never rebuilt.
 import { createHash } from 'node:crypto';
 import { cp, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import type { BoardProfile, HardwareProfile } from '../boards/profile.ts';
 import { parseFqbn, withOptions } from '../boards/fqbn.ts';
-import { runCli, toolOutput, type CliResult } from './cli.ts';
-import { InfraError } from './errors.ts';
+import { cliJson, cliNotes, runCli, toolOutput, type CliResult } from './cli.ts';
+import { TargetError } from '../errors.ts';
 import { acquireLock } from './lock.ts';
+import { profileName, renderSketchProject, sketchProject } from './sketch-project.ts';
 
-// --- arduino-cli compile --json (internal/cli/compile/compile.go compileResult; fields are omitempty) ---
+// --- arduino-cli compile --json: compileResult (internal/cli/compile/compile.go:433-443@v1.5.1) and BuilderResult
+// (internal/cli/feedback/result/rpc.go:913-1056@v1.5.1), where every field is omitempty ---
 const DiagnosticLocation = z.object({
   message: z.string().optional(),
   file: z.string().optional(),
@@ -38,21 +40,27 @@ export const CompileJson = z
       .object({
         build_path: z.string().optional(),
         used_libraries: z.array(z.object({ name: z.string(), version: z.string().optional() }).passthrough()).nullish(),
+        // rpc.go:947-951: name, size and max_size are omitempty, so a 0-byte section has no size.
         executable_sections_size: z
-          .array(z.object({ name: z.string(), size: z.number(), max_size: z.number().optional() }))
+          .array(
+            z.object({ name: z.string().default(''), size: z.number().default(0), max_size: z.number().optional() }),
+          )
           .nullish(),
         board_platform: Platform.nullish(),
         diagnostics: z.array(CompileDiagnostic).nullish(),
       })
       .passthrough()
       .nullish(),
+    // Top-level warnings in JSON mode (feedback.go augment, :208-224@v1.5.1): a profile that could not be loaded,
+    // deprecated .pde files. The exit code does not change.
+    warnings: z.array(z.string()).optional(),
   })
   .passthrough();
 export type CompileJson = z.infer<typeof CompileJson>;
 
 export const SectionSize = z.object({ name: z.string(), size: z.number(), maxSize: z.number().optional() });
 export const BuildInfo = z.object({
-  version: z.literal(1),
+  version: z.literal(2),
   hash: z.string(),
   fqbn: z.string(),
   sketchName: z.string(),
@@ -61,6 +69,8 @@ export const BuildInfo = z.object({
   buildDir: z.string().describe('arduino-cli --build-path: binaries and the ELF for backtrace decoding'),
   sizes: z.array(SectionSize),
   warnings: z.array(CompileDiagnostic),
+  toolWarnings: z.array(z.string()).describe("arduino-cli's own top-level warnings"),
+  profile: z.string().describe('The sketch.yaml build profile compiled with (arduino-cli compile --profile)'),
   platform: z.object({ id: z.string().optional(), version: z.string().optional() }).optional(),
   usedLibraries: z.array(z.object({ name: z.string(), version: z.string().optional() })),
   compileMs: z.number(),
@@ -68,7 +78,7 @@ export const BuildInfo = z.object({
 });
 export type BuildInfo = z.infer<typeof BuildInfo> & { cached: boolean };
 
-export class CompileError extends InfraError {
+export class CompileError extends TargetError {
   readonly diagnostics: CompileDiagnostic[];
   constructor(message: string, o: { toolMessage: string; command: string[]; diagnostics: CompileDiagnostic[] }) {
     super('compile-failed', message, o);
@@ -90,6 +100,8 @@ export interface BuildRequest {
   fqbnOptions?: Record<string, string>;
   /** -D for every unit (scenario build.<board>.defines), through the platform's compiler.{c,cpp}.extra_flags hooks. */
   defines?: string[];
+  /** Library versions the cell pins (scenario `libraries`), over the profile's hardware.libraries in sketch.yaml. */
+  libraries?: Record<string, string>;
   cli?: string;
   signal?: AbortSignal;
   /** Cold ESP32 builds take minutes (docs/tool-facts.md §3): default 15 min. */
@@ -99,7 +111,7 @@ export interface BuildRequest {
 const SECRETS = 'arduino_secrets.h';
 
 export function hardwareOf(profile: BoardProfile): HardwareProfile {
-  if (!profile.hardware) throw new InfraError('generic', `board profile ${profile.id} has no hardware section`);
+  if (!profile.hardware) throw new TargetError('generic', `board profile ${profile.id} has no hardware section`);
   return profile.hardware;
 }
 
@@ -112,7 +124,7 @@ export function fqbnFor(hw: HardwareProfile, variant?: string, options?: Record<
   if (variant) {
     const text = hw.fqbnVariants[variant];
     if (!text)
-      throw new InfraError(
+      throw new TargetError(
         'generic',
         `unknown fqbn variant "${variant}" (known: ${Object.keys(hw.fqbnVariants).join(', ') || 'none'})`,
       );
@@ -121,10 +133,17 @@ export function fqbnFor(hw: HardwareProfile, variant?: string, options?: Record<
   return withOptions(hw.fqbn, extra, options);
 }
 
+/** The profile's hardware.libraries ("Name@version") with the cell's pins in place of the same library's version. */
+export function imageLibraries(hw: HardwareProfile, pins: Record<string, string> = {}): string[] {
+  const out = new Map(hw.libraries.map((spec) => [spec.slice(0, spec.lastIndexOf('@')), spec]));
+  for (const [name, version] of Object.entries(pins)) out.set(name, `${name}@${version}`);
+  return [...out.values()];
+}
+
 /**
  * arduino-cli --build-property arguments for extra defines: compiler.c.extra_flags and compiler.cpp.extra_flags are the
  * platform specification's empty user hooks on every compile line (esp32 1.0.4 platform.txt:56,59 used at :65,:68;
- * esp8266 3.1.2 platform.txt:106,109 used at :131,:134; docs/upstream-sources.md §9), unlike build.extra_flags, which
+ * esp8266 3.1.2 platform.txt:106,109 used at :131,:134; docs/upstream-sources.md §10), unlike build.extra_flags, which
  * cores fill themselves.
  */
 export function defineProperties(defines: readonly string[] | undefined): string[] {
@@ -154,7 +173,10 @@ async function sketchFiles(dir: string): Promise<string[]> {
 }
 
 export async function imageHash(
-  req: Pick<BuildRequest, 'profile' | 'sketchDir' | 'secretsHeader' | 'fqbnVariant' | 'fqbnOptions' | 'defines'>,
+  req: Pick<
+    BuildRequest,
+    'profile' | 'sketchDir' | 'secretsHeader' | 'fqbnVariant' | 'fqbnOptions' | 'defines' | 'libraries'
+  >,
 ): Promise<string> {
   const hw = hardwareOf(req.profile);
   const h = createHash('sha256');
@@ -162,12 +184,12 @@ export async function imageHash(
     h.update(s);
     h.update('\0');
   };
-  field('rig-image-v1');
+  field('rig-image-v2'); // v2: built from a sketch.yaml profile
   field(fqbnFor(hw, req.fqbnVariant, req.fqbnOptions));
   // Absent defines add nothing, so every image built before they existed keeps its hash.
   if (req.defines?.length) field(`defines:${req.defines.join(' ')}`);
   field(`${hw.core.id}@${hw.core.version}`);
-  for (const lib of [...hw.libraries].sort()) field(lib);
+  for (const lib of imageLibraries(hw, req.libraries).sort()) field(lib);
   for (const f of await sketchFiles(req.sketchDir)) {
     field(f);
     h.update(await readFile(join(req.sketchDir, f)));
@@ -197,47 +219,26 @@ export async function buildImage(req: BuildRequest): Promise<BuildInfo> {
 
     const sketchPath = join(imageDir, 'sketch', sketchName);
     const buildDir = join(imageDir, 'build');
-    await rm(join(imageDir, 'sketch'), { recursive: true, force: true });
-    await mkdir(sketchPath, { recursive: true });
-    for (const f of await sketchFiles(sketchDir))
-      await cp(join(sketchDir, f), join(sketchPath, f), { recursive: true });
-    await writeFile(join(sketchPath, SECRETS), req.secretsHeader, { mode: 0o600 });
-
+    const profile = profileName(req.profile, req.fqbnVariant);
+    await stageSketch(req, sketchDir, sketchPath);
     const args = [
       'compile',
-      '--fqbn',
-      fqbn,
+      '--profile',
+      profile,
       '--build-path',
       buildDir,
       ...defineProperties(req.defines),
       '--warnings',
       'default',
       '--json',
-      sketchPath,
     ];
-    const r = await runCli(args, { cli: req.cli, signal: req.signal, timeoutMs: req.timeoutMs ?? 15 * 60_000 });
+    const r = await runCli([...args, sketchPath], {
+      cli: req.cli,
+      signal: req.signal,
+      timeoutMs: req.timeoutMs ?? 15 * 60_000,
+    });
     const json = parseCompileOutput(r);
-    const info: z.infer<typeof BuildInfo> = {
-      version: 1,
-      hash,
-      fqbn,
-      sketchName,
-      imageDir,
-      sketchPath,
-      buildDir,
-      sizes: (json.builder_result?.executable_sections_size ?? []).map((s) => ({
-        name: s.name,
-        size: s.size,
-        maxSize: s.max_size,
-      })),
-      warnings: (json.builder_result?.diagnostics ?? []).filter((d) => !/^(error|fatal)$/i.test(d.severity ?? '')),
-      platform: json.builder_result?.board_platform
-        ? { id: json.builder_result.board_platform.id, version: json.builder_result.board_platform.version }
-        : undefined,
-      usedLibraries: (json.builder_result?.used_libraries ?? []).map((l) => ({ name: l.name, version: l.version })),
-      compileMs: r.durationMs,
-      builtAt: new Date().toISOString(),
-    };
+    const info = buildInfo(json, { hash, fqbn, sketchName, imageDir, sketchPath, buildDir, profile }, r.durationMs);
     await writeFile(`${infoFile}.tmp`, JSON.stringify(info, null, 2));
     await rename(`${infoFile}.tmp`, infoFile); // the marker appears only once the image is complete
     return { ...info, cached: false };
@@ -246,33 +247,65 @@ export async function buildImage(req: BuildRequest): Promise<BuildInfo> {
   }
 }
 
-/** Parses compile --json; a failed compile becomes a CompileError carrying the diagnostics and the tool's text. */
+/** The copy that is compiled: the sketch's files, the generated secrets (owner-only) and the build profile. */
+async function stageSketch(req: BuildRequest, sketchDir: string, sketchPath: string): Promise<void> {
+  await rm(dirname(sketchPath), { recursive: true, force: true });
+  await mkdir(sketchPath, { recursive: true });
+  for (const f of await sketchFiles(sketchDir)) await cp(join(sketchDir, f), join(sketchPath, f), { recursive: true });
+  await writeFile(join(sketchPath, SECRETS), req.secretsHeader, { mode: 0o600 });
+  const project = sketchProject(req.profile, req.fqbnVariant, req);
+  await writeFile(join(sketchPath, 'sketch.yaml'), renderSketchProject(project));
+}
+
+type ImageFacts = Pick<
+  z.infer<typeof BuildInfo>,
+  'hash' | 'fqbn' | 'sketchName' | 'imageDir' | 'sketchPath' | 'buildDir' | 'profile'
+>;
+
+function buildInfo(json: CompileJson, f: ImageFacts, compileMs: number): z.infer<typeof BuildInfo> {
+  const br = json.builder_result;
+  return {
+    version: 2,
+    ...f,
+    sizes: (br?.executable_sections_size ?? []).map((s) => ({ name: s.name, size: s.size, maxSize: s.max_size })),
+    warnings: (br?.diagnostics ?? []).filter((d) => !/^(error|fatal)$/i.test(d.severity ?? '')),
+    toolWarnings: json.warnings ?? [],
+    platform: br?.board_platform ? { id: br.board_platform.id, version: br.board_platform.version } : undefined,
+    usedLibraries: (br?.used_libraries ?? []).map((l) => ({ name: l.name, version: l.version })),
+    compileMs,
+    builtAt: new Date().toISOString(),
+  };
+}
+
+/**
+ * Parses compile --json. A build that ran and failed is a result on stdout with success false (FatalResult,
+ * compile.go:396-424@v1.5.1); a compile that ended early (an unloadable sketch, no FQBN, an unknown profile) is
+ * `{"error"}` on stderr with stdout empty (feedback.Fatal, feedback.go:178-206). Both are a CompileError with
+ * the tool's words and its top-level warnings.
+ */
 export function parseCompileOutput(r: CliResult): CompileJson {
   const what = `arduino-cli compile ${r.command[r.command.length - 1] ?? ''}`;
   if (r.timedOut)
-    throw new InfraError('timeout', `${what} timed out after ${r.durationMs} ms`, {
+    throw new TargetError('timeout', `${what} timed out after ${r.durationMs} ms`, {
       command: r.command,
       toolMessage: toolOutput(r),
     });
-  if (r.canceled) throw new InfraError('generic', `${what} was cancelled`, { command: r.command });
-  let raw: unknown;
-  try {
-    raw = JSON.parse(r.stdout);
-  } catch {
-    throw new InfraError('tool-output', `${what}: expected --json output, got something else (exit ${r.exitCode})`, {
+  if (r.canceled) throw new TargetError('generic', `${what} was cancelled`, { command: r.command });
+  const parsed = cliJson(r);
+  if (!parsed)
+    throw new TargetError('tool-output', `${what}: expected --json output, got something else (exit ${r.exitCode})`, {
       command: r.command,
       toolMessage: toolOutput(r),
     });
+  if (parsed.stream === 'stderr') {
+    const { error, warnings } = cliNotes(parsed.data);
+    throw new CompileError(`compile failed: ${error ?? `exit ${r.exitCode}`}`, {
+      command: r.command,
+      diagnostics: [],
+      toolMessage: [error, ...warnings.map((w) => `warning: ${w}`)].filter(Boolean).join('\n'),
+    });
   }
-  const parsed = CompileJson.safeParse(raw);
-  if (!parsed.success) {
-    throw new InfraError(
-      'tool-output',
-      `${what}: unexpected JSON shape: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-      { command: r.command, toolMessage: r.stdout.slice(0, 4000) },
-    );
-  }
-  const json = parsed.data;
+  const json = checkedCompileJson(parsed.data, r, what);
   if (!json.success || r.exitCode !== 0) {
     const diagnostics = json.builder_result?.diagnostics ?? [];
     const first = diagnostics.find((d) => /^(error|fatal)$/i.test(d.severity ?? ''));
@@ -282,10 +315,22 @@ export function parseCompileOutput(r: CliResult): CompileJson {
     throw new CompileError(`compile failed: ${where}`, {
       command: r.command,
       diagnostics,
-      toolMessage: [json.error, json.compiler_err].filter(Boolean).join('\n'),
+      toolMessage: [json.error, json.compiler_err, ...(json.warnings ?? []).map((w) => `warning: ${w}`)]
+        .filter(Boolean)
+        .join('\n'),
     });
   }
   return json;
+}
+
+function checkedCompileJson(raw: unknown, r: CliResult, what: string): CompileJson {
+  const parsed = CompileJson.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  throw new TargetError(
+    'tool-output',
+    `${what}: unexpected JSON shape: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    { command: r.command, toolMessage: r.stdout.slice(0, 4000) },
+  );
 }
 
 async function readBuildInfo(file: string): Promise<z.infer<typeof BuildInfo> | undefined> {

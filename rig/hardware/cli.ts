@@ -1,7 +1,7 @@
 // Runs arduino-cli (or the test fake) with a timeout and an abort signal; never throws for a
 // non-zero exit, so callers can classify the tool's own message.
 import { execa } from 'execa';
-import { InfraError } from './errors.ts';
+import { TargetError } from '../errors.ts';
 
 export interface CliOptions {
   /** Path to arduino-cli; else $RIG_ARDUINO_CLI; else "arduino-cli" on PATH. */
@@ -21,7 +21,7 @@ export interface CliResult {
   durationMs: number;
 }
 
-export function resolveCli(cli?: string): string {
+function resolveCli(cli?: string): string {
   return cli ?? process.env.RIG_ARDUINO_CLI ?? 'arduino-cli';
 }
 
@@ -39,7 +39,7 @@ export async function runCli(args: string[], o: CliOptions = {}): Promise<CliRes
     stdin: 'ignore',
   });
   if (r.code === 'ENOENT' || r.code === 'EACCES') {
-    throw new InfraError('tool-missing', `cannot run ${bin}: ${r.code} (install arduino-cli or set RIG_ARDUINO_CLI)`, {
+    throw new TargetError('tool-missing', `cannot run ${bin}: ${r.code} (install arduino-cli or set RIG_ARDUINO_CLI)`, {
       command,
       toolMessage: r.originalMessage ?? '',
     });
@@ -63,15 +63,47 @@ export function toolOutput(r: CliResult): string {
     .trim();
 }
 
-/** Parses a --json answer; a non-JSON answer is an infrastructure error quoting the tool. */
-export function parseJsonOutput(r: CliResult): unknown {
-  try {
-    return JSON.parse(r.stdout);
-  } catch {
-    throw new InfraError(
-      'tool-output',
-      `${r.command.slice(1, 3).join(' ')}: expected JSON from arduino-cli, got something else`,
-      { command: r.command, toolMessage: toolOutput(r) },
-    );
+/**
+ * The JSON an arduino-cli --json command printed. Results go to stdout; an error that ends the command early
+ * (feedback.Fatal, internal/cli/feedback/feedback.go:178-206@v1.5.1) is `{"error": …}` on stderr with stdout
+ * empty. Undefined when neither stream holds JSON.
+ */
+export function cliJson(r: CliResult): { data: unknown; stream: 'stdout' | 'stderr' } | undefined {
+  for (const stream of ['stdout', 'stderr'] as const) {
+    const text = r[stream].trim();
+    if (!text.startsWith('{')) continue;
+    try {
+      return { data: JSON.parse(text) as unknown, stream };
+    } catch {
+      /* not JSON: try the other stream */
+    }
   }
+  return undefined;
+}
+
+/** The `error` and top-level `warnings` (feedback.go augment, :208-224@v1.5.1) of a --json answer. */
+export function cliNotes(data: unknown): { error?: string; warnings: string[] } {
+  if (!data || typeof data !== 'object') return { warnings: [] };
+  const o = data as { error?: unknown; warnings?: unknown };
+  const warnings = Array.isArray(o.warnings) ? o.warnings.filter((w): w is string => typeof w === 'string') : [];
+  return { ...(typeof o.error === 'string' ? { error: o.error } : {}), warnings };
+}
+
+/** Parses a --json answer; a non-JSON answer or a fatal error on stderr is an error quoting the tool. */
+export function parseJsonOutput(r: CliResult): unknown {
+  const what = r.command.slice(1, 3).join(' ');
+  const parsed = cliJson(r);
+  if (!parsed)
+    throw new TargetError('tool-output', `${what}: expected JSON from arduino-cli, got something else`, {
+      command: r.command,
+      toolMessage: toolOutput(r),
+    });
+  const { error, warnings } = cliNotes(parsed.data);
+  if (parsed.stream === 'stderr' || (r.exitCode !== 0 && error)) {
+    throw new TargetError('setup-failed', `arduino-cli ${what} failed (exit ${r.exitCode}): ${error ?? 'no message'}`, {
+      command: r.command,
+      toolMessage: [error, ...warnings].filter(Boolean).join('\n'),
+    });
+  }
+  return parsed.data;
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { PkiBundle, PkiCert } from '../pki/index.ts';
 import { openssl } from '../pki/openssl.ts';
-import { InfraError } from './errors.ts';
+import { TargetError } from '../errors.ts';
 
 export interface BoardKeyCert {
   certPem: string;
@@ -28,21 +28,21 @@ export async function certForBoardKey(
     (c) => c !== template && c.key && c.summary.subject === template.summary.issuer,
   );
   if (!ca?.key) {
-    throw new InfraError(
+    throw new TargetError(
       'setup-failed',
       `board ${boardName}: no CA with a key issued the client certificate "${template.name}" (issuer ${template.summary.issuer}); ` +
         "a certificate for the board's ECC508 key cannot be issued",
     );
   }
   if (!template.key || template.keyEncrypted) {
-    throw new InfraError(
+    throw new TargetError(
       'setup-failed',
       `board ${boardName}: the client certificate "${template.name}" has no plain key to copy its request from`,
     );
   }
   const days = Math.floor((Date.parse(template.summary.notAfter) - Date.now()) / 86_400_000);
   if (days < 1) {
-    throw new InfraError(
+    throw new TargetError(
       'setup-failed',
       `board ${boardName}: the client certificate "${template.name}" is expired or ends today; ` +
         'its dates cannot be reproduced for a board key (openssl x509 -req takes -days only)',
@@ -56,7 +56,7 @@ export async function certForBoardKey(
     await openssl(['req', '-in', csrFile, '-noout', '-pubkey', '-out', pub], run('public key of the CSR'));
     const keyText = await openssl(['pkey', '-pubin', '-in', pub, '-noout', '-text'], run('CSR key type'));
     if (!/ASN1 OID: prime256v1|NIST CURVE: P-256/.test(keyText)) {
-      throw new InfraError(
+      throw new TargetError(
         'setup-failed',
         `board ${boardName}: the CSR ${csrFile} does not hold a P-256 key; an ECC508 slot key is always P-256`,
       );

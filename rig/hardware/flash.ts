@@ -4,12 +4,18 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { runCli, toolOutput } from './cli.ts';
-import { InfraError, type InfraErrorKind } from './errors.ts';
+import { TargetError, type TargetErrorKind } from '../errors.ts';
 
 export interface UploadRequest {
   port: string;
   fqbn: string;
   buildDir: string;
+  /**
+   * The sketch.yaml profile the image was built with, and the sketch folder holding it: the upload then uses the
+   * profile's pinned platform tools too (internal/cli/upload/upload.go:107-115@v1.5.1). Without them: -b FQBN and
+   * the globally installed platform.
+   */
+  profile?: { name: string; sketchPath: string };
   timeoutMs: number;
   cli?: string;
   signal?: AbortSignal;
@@ -21,7 +27,10 @@ export interface UploadResult {
   durationMs: number;
 }
 
-export function uploadArgs(r: Pick<UploadRequest, 'port' | 'fqbn' | 'buildDir'>): string[] {
+/** `arduino-cli upload` arguments (--input-dir: upload.go:73-74@v1.5.1, the same flag as --build-path). */
+export function uploadArgs(r: Pick<UploadRequest, 'port' | 'fqbn' | 'buildDir' | 'profile'>): string[] {
+  if (r.profile)
+    return ['upload', '--profile', r.profile.name, '-p', r.port, '--input-dir', r.buildDir, r.profile.sketchPath];
   return ['upload', '-p', r.port, '-b', r.fqbn, '--input-dir', r.buildDir];
 }
 
@@ -29,9 +38,12 @@ export async function uploadImage(req: UploadRequest): Promise<UploadResult> {
   const r = await runCli(uploadArgs(req), { cli: req.cli, signal: req.signal, timeoutMs: req.timeoutMs });
   const output = toolOutput(r);
   if (r.canceled)
-    throw new InfraError('generic', `upload to ${req.port} was cancelled`, { command: r.command, toolMessage: output });
+    throw new TargetError('generic', `upload to ${req.port} was cancelled`, {
+      command: r.command,
+      toolMessage: output,
+    });
   if (r.timedOut) {
-    throw new InfraError(
+    throw new TargetError(
       'timeout',
       `upload to ${req.port} did not finish within ${req.timeoutMs} ms (uploadTimeoutMs)`,
       { command: r.command, toolMessage: output },
@@ -39,7 +51,7 @@ export async function uploadImage(req: UploadRequest): Promise<UploadResult> {
   }
   if (r.exitCode !== 0) {
     const kind = classifyUploadFailure(output);
-    throw new InfraError(kind, `upload to ${req.port} failed (${kind}): ${keyLine(output)}`, {
+    throw new TargetError(kind, `upload to ${req.port} failed (${kind}): ${keyLine(output)}`, {
       command: r.command,
       toolMessage: output,
     });
@@ -49,7 +61,7 @@ export async function uploadImage(req: UploadRequest): Promise<UploadResult> {
 
 // Ordered: errno-bearing lines first, because esptool's headline ("the port is busy or doesn't
 // exist") is the same for all three and only pyserial's errno tells them apart.
-const RULES: Array<[InfraErrorKind, RegExp]> = [
+const RULES: Array<[TargetErrorKind, RegExp]> = [
   ['permission-denied', /Errno 13\]|Permission denied|EACCES/i],
   ['port-busy', /Errno 16\]|Device or resource busy|EBUSY|Cannot lock port|Resource temporarily unavailable/i],
   [
@@ -60,7 +72,7 @@ const RULES: Array<[InfraErrorKind, RegExp]> = [
 ];
 
 /** Which infrastructure problem an uploader's output describes. */
-export function classifyUploadFailure(output: string): InfraErrorKind {
+export function classifyUploadFailure(output: string): TargetErrorKind {
   for (const [kind, re] of RULES) if (re.test(output)) return kind;
   return 'generic';
 }

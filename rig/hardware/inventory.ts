@@ -4,11 +4,13 @@ import { readFile, readdir, readlink } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SerialPort } from 'serialport';
-import { parseDocument, stringify } from 'yaml';
+import { stringify } from 'yaml';
+import { parseWithSchema } from '../format/index.ts';
 import { z } from 'zod';
 import type { BoardProfile } from '../boards/profile.ts';
-import { runCli } from './cli.ts';
-import { InfraError } from './errors.ts';
+import { cliJson, cliNotes, runCli } from './cli.ts';
+import { TargetError } from '../errors.ts';
+import { PowerControl } from './power.ts';
 
 export const LabBoard = z
   .object({
@@ -37,6 +39,9 @@ export const LabBoard = z
       .strict()
       .optional()
       .describe('MKR1000: the crypto chip keeps its own key, so client certificates are issued for it'),
+    power: PowerControl.optional().describe(
+      'How to power-cycle it when it stops answering: { hub, port } for uhubctl, or { command } for a relay',
+    ),
     notes: z.string().optional(),
   })
   .strict()
@@ -71,23 +76,15 @@ export async function loadInventory(file = inventoryPath()): Promise<LabInventor
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new InfraError(
-      'generic',
+    throw new TargetError(
+      'not-configured',
       `cannot read lab inventory ${file}: ${(e as Error).message} (set RIG_LAB or create rig.lab.yaml; see docs/hardware.md)`,
     );
   }
-  const doc = parseDocument(text);
-  if (doc.errors.length) throw new InfraError('generic', `${file}: ${doc.errors[0].message}`);
-  const parsed = LabInventory.safeParse(doc.toJS());
-  if (!parsed.success) {
-    throw new InfraError(
-      'generic',
-      `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`,
-    );
-  }
+  const inv = parseWithSchema(LabInventory, text, file);
   // CSR paths are written relative to the inventory, which lives with the lab, not with the checkout.
-  for (const b of parsed.data.boards) if (b.ecc508) b.ecc508.csr = resolve(dirname(file), b.ecc508.csr);
-  return parsed.data;
+  for (const b of inv.boards) if (b.ecc508) b.ecc508.csr = resolve(dirname(file), b.ecc508.csr);
+  return inv;
 }
 
 /** The inventory's brokerAddress, else the first non-internal IPv4 address of this host. */
@@ -95,7 +92,10 @@ export function brokerAddress(inv: Pick<LabInventory, 'brokerAddress'>, nets = n
   if (inv.brokerAddress) return inv.brokerAddress;
   for (const list of Object.values(nets))
     for (const n of list ?? []) if (n.family === 'IPv4' && !n.internal) return n.address;
-  throw new InfraError('generic', 'no non-internal IPv4 address on this host: set brokerAddress in rig.lab.yaml');
+  throw new TargetError(
+    'not-configured',
+    'no non-internal IPv4 address on this host: set brokerAddress in rig.lab.yaml',
+  );
 }
 
 /** WiFi credentials come from the environment only, so they never land in a committed file. */
@@ -103,7 +103,10 @@ export function wifiFromEnv(env: NodeJS.ProcessEnv = process.env): { ssid: strin
   const ssid = env.RIG_WIFI_SSID,
     pass = env.RIG_WIFI_PASS;
   if (!ssid)
-    throw new InfraError('generic', 'RIG_WIFI_SSID is not set (hardware runs need the lab WiFi; see docs/hardware.md)');
+    throw new TargetError(
+      'not-configured',
+      'RIG_WIFI_SSID is not set (hardware runs need the lab WiFi; see docs/hardware.md)',
+    );
   return { ssid, pass: pass ?? '' };
 }
 
@@ -141,12 +144,16 @@ export interface ListOptions {
   warn?: (msg: string) => void;
 }
 
-export function normHex(v: string | undefined): string | undefined {
+function normHex(v: string | undefined): string | undefined {
   if (!v) return undefined;
   const h = v.trim().toLowerCase().replace(/^0x/, '');
   return /^[0-9a-f]{1,4}$/.test(h) ? h.padStart(4, '0') : undefined;
 }
 
+// `board list --json`: listResult {detected_ports} (internal/cli/board/list.go:122-124@v1.5.1), DetectedPort and
+// Port (internal/cli/feedback/result/rpc.go:379-386,772-775): all omitempty. serial-discovery's properties
+// (arduino/serial-discovery sync/sync.go:81-107): vid, pid ("0x" + hex) and serialNumber, which every USB port
+// has and which is "" when the device has none; there is no "serial" key.
 const BoardListJson = z
   .object({
     detected_ports: z
@@ -154,13 +161,12 @@ const BoardListJson = z
         z
           .object({
             matching_boards: z
-              .array(z.object({ name: z.string(), fqbn: z.string().optional() }).passthrough())
+              .array(z.object({ name: z.string().optional(), fqbn: z.string().optional() }).passthrough())
               .nullish(),
             port: z
               .object({
                 address: z.string(),
                 protocol: z.string().optional(),
-                // serial-discovery names it serialNumber; docs/tool-facts.md §3 shows "serial": accept both.
                 properties: z.record(z.string(), z.string()).nullish(),
                 hardware_id: z.string().optional(),
               })
@@ -169,17 +175,23 @@ const BoardListJson = z
           .passthrough(),
       )
       .nullish(),
+    warnings: z.array(z.string()).optional(),
   })
   .passthrough();
 
 export function parseBoardList(json: unknown): AttachedPort[] {
+  return parseBoardListWithWarnings(json).ports;
+}
+
+/** The ports, and arduino-cli's top-level warnings (a discovery that did not start is only told there). */
+export function parseBoardListWithWarnings(json: unknown): { ports: AttachedPort[]; warnings: string[] } {
   const parsed = BoardListJson.safeParse(json);
   if (!parsed.success)
-    throw new InfraError(
+    throw new TargetError(
       'tool-output',
       `arduino-cli board list --json: unexpected shape: ${parsed.error.issues[0]?.message}`,
     );
-  return (parsed.data.detected_ports ?? [])
+  const ports = (parsed.data.detected_ports ?? [])
     .filter((d) => (d.port.protocol ?? 'serial') === 'serial')
     .map((d) => {
       const p = d.port.properties ?? {};
@@ -187,15 +199,16 @@ export function parseBoardList(json: unknown): AttachedPort[] {
         path: d.port.address,
         vid: normHex(p.vid),
         pid: normHex(p.pid),
-        serialNumber: p.serialNumber ?? p.serial ?? (d.port.hardware_id || undefined),
-        matchingBoards: (d.matching_boards ?? []).map((b) => b.fqbn ?? b.name),
+        serialNumber: p.serialNumber || undefined, // "" when the device has none
+        matchingBoards: (d.matching_boards ?? []).map((b) => b.fqbn ?? b.name ?? '').filter(Boolean),
         sources: ['arduino-cli' as const],
       };
     });
+  return { ports, warnings: parsed.data.warnings ?? [] };
 }
 
 /** tty → USB location from udev's /dev/serial/by-path links (serialport leaves locationId empty on Linux). */
-export async function readByPath(dir = '/dev/serial/by-path'): Promise<Map<string, string>> {
+async function readByPath(dir = '/dev/serial/by-path'): Promise<Map<string, string>> {
   const map = new Map<string, string>();
   let names: string[];
   try {
@@ -245,8 +258,13 @@ export async function listAttached(o: ListOptions = {}): Promise<AttachedPort[]>
         cli: typeof o.cli === 'string' ? o.cli : undefined,
         timeoutMs: 30_000,
       });
-      if (r.exitCode !== 0) throw new Error(r.stderr.trim() || `exit ${r.exitCode}`);
-      for (const a of parseBoardList(JSON.parse(r.stdout))) {
+      const parsed = cliJson(r);
+      const notes = cliNotes(parsed?.data);
+      if (r.exitCode !== 0 || !parsed || parsed.stream === 'stderr')
+        throw new Error(notes.error ?? (r.stderr.trim() || `exit ${r.exitCode}`));
+      const list = parseBoardListWithWarnings(parsed.data);
+      for (const w of list.warnings) warn(`arduino-cli board list: ${w}`);
+      for (const a of list.ports) {
         const seen = ports.get(a.path);
         if (seen) {
           seen.vid ??= a.vid;
@@ -290,7 +308,7 @@ function sameLocation(a: string | undefined, b: string | undefined): boolean {
   return strip(a) === strip(b);
 }
 
-export function profilesForUsb(port: AttachedPort, profiles: BoardProfile[]): string[] {
+function profilesForUsb(port: AttachedPort, profiles: BoardProfile[]): string[] {
   if (!port.vid || !port.pid) return [];
   return profiles
     .filter((p) =>
@@ -343,12 +361,7 @@ export function matchBoards(
 }
 
 /** A rig.lab.yaml `boards:` entry for an unknown port, with comments saying what to check. */
-export function inventorySnippet(
-  port: AttachedPort,
-  candidates: string[],
-  uniqueSerial: boolean,
-  index: number,
-): string {
+function inventorySnippet(port: AttachedPort, candidates: string[], uniqueSerial: boolean, index: number): string {
   const profile = candidates[0] ?? 'FIXME';
   const entry: Record<string, string> = { name: `${profile === 'FIXME' ? 'board' : profile}-${index}`, profile };
   if (port.serialNumber && uniqueSerial) entry.serial = port.serialNumber;

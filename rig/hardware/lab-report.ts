@@ -1,6 +1,10 @@
-// `rig boards`: what is plugged in, which inventory board each port is, and a ready-to-paste
-// rig.lab.yaml entry for anything unknown.
+// `rig boards`: what is plugged in, which inventory board each port is, a ready-to-paste rig.lab.yaml entry for
+// anything unknown, and each board's health tonight (power-cycled, out of service). A run writes the same health
+// as lab.json next to its results.
+import { rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { BoardProfile } from '../boards/profile.ts';
+import { outOfServiceMessage, type BoardHealth, type LabHealth } from './health.ts';
 import {
   listAttached,
   matchBoards,
@@ -13,21 +17,54 @@ import {
 export interface LabReport {
   attached: AttachedPort[];
   match: MatchReport;
+  /** Each inventory board's health tonight (when the lab keeps any). */
+  health: BoardHealth[];
   warnings: string[];
   inventoryFile?: string;
   inventoryError?: string;
 }
 
 export async function labReport(
-  o: { profiles: BoardProfile[]; inventory?: LabInventory; inventoryFile?: string; inventoryError?: string } & Omit<
-    ListOptions,
-    'warn'
-  >,
+  o: {
+    profiles: BoardProfile[];
+    inventory?: LabInventory;
+    inventoryFile?: string;
+    inventoryError?: string;
+    health?: LabHealth;
+  } & Omit<ListOptions, 'warn'>,
 ): Promise<LabReport> {
   const warnings: string[] = [];
   const attached = await listAttached({ ...o, warn: (m) => warnings.push(m) });
   const match = matchBoards(attached, o.profiles, o.inventory ?? { boards: [] });
-  return { attached, match, warnings, inventoryFile: o.inventoryFile, inventoryError: o.inventoryError };
+  const health = o.health && o.inventory ? await healthOf(o.inventory, o.health) : [];
+  return { attached, match, health, warnings, inventoryFile: o.inventoryFile, inventoryError: o.inventoryError };
+}
+
+async function healthOf(inv: Pick<LabInventory, 'boards'>, health: LabHealth): Promise<BoardHealth[]> {
+  return Promise.all(inv.boards.map((b) => health.get(b.name)));
+}
+
+/** lab.json in a run folder: every inventory board's health as the night goes. */
+export async function writeLabHealth(
+  runDir: string,
+  inv: Pick<LabInventory, 'boards'>,
+  health: LabHealth,
+): Promise<void> {
+  const file = join(runDir, 'lab.json');
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  await writeFile(tmp, `${JSON.stringify({ version: 1, boards: await healthOf(inv, health) }, null, 2)}\n`);
+  await rename(tmp, file);
+}
+
+/** One line per board that is not simply fine tonight. */
+export function formatLabHealth(health: BoardHealth[]): string[] {
+  const out: string[] = [];
+  for (const h of health) {
+    if (h.state === 'out-of-service') out.push(`  OUT OF SERVICE  ${outOfServiceMessage(h)}`);
+    else if (h.state === 'suspect') out.push(`  suspect         ${h.board} since ${h.since}: ${h.reason ?? ''}`);
+    else if (h.recoveredAt) out.push(`  recovered       ${h.board}: power-cycled at ${h.recoveredAt}`);
+  }
+  return out;
 }
 
 export function formatLabReport(r: LabReport): string {
@@ -61,6 +98,8 @@ export function formatLabReport(r: LabReport): string {
     );
     for (const u of r.match.unknown) out.push(u.snippet.trimEnd());
   }
+  const health = formatLabHealth(r.health);
+  if (health.length) out.push('', `Board health tonight (${health.length}):`, ...health);
   if (r.attached.length === 0)
     out.push('', 'No serial ports found. Check the cable (some are power-only), `dmesg | tail`, and docs/hardware.md.');
   return `${out.join('\n')}\n`;

@@ -4,7 +4,7 @@ import { open, readFile, unlink, stat } from 'node:fs/promises';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InfraError } from './errors.ts';
+import { TargetError } from '../errors.ts';
 
 export interface LockHandle {
   readonly file: string;
@@ -47,7 +47,7 @@ export async function acquireLock(file: string, o: LockOptions): Promise<LockHan
       continue;
     }
     if (Date.now() >= deadline) {
-      throw new InfraError(
+      throw new TargetError(
         'port-busy',
         `${file} is held by ${holder?.owner ?? 'unknown'} (pid ${holder?.pid ?? '?'}) since ${holder?.at ?? '?'}`,
       );
@@ -95,17 +95,17 @@ async function releaseLock(file: string, mine: LockBody): Promise<void> {
 
 /** Takes the first free lock among files (e.g. any of several identical boards), waiting until one frees. */
 export async function acquireAnyLock(files: string[], o: LockOptions): Promise<{ index: number; lock: LockHandle }> {
-  if (files.length === 0) throw new InfraError('no-board', 'no candidate to lock');
+  if (files.length === 0) throw new TargetError('no-board', 'no candidate to lock');
   const deadline = o.timeoutMs === undefined ? Infinity : Date.now() + o.timeoutMs;
   for (;;) {
     for (const [index, file] of files.entries()) {
       try {
         return { index, lock: await acquireLock(file, { ...o, timeoutMs: 0 }) };
       } catch (e) {
-        if (!(e instanceof InfraError && e.kind === 'port-busy')) throw e;
+        if (!(e instanceof TargetError && e.kind === 'port-busy')) throw e;
       }
     }
-    if (Date.now() >= deadline) throw new InfraError('port-busy', `all of ${files.length} candidate boards are busy`);
+    if (Date.now() >= deadline) throw new TargetError('port-busy', `all of ${files.length} candidate boards are busy`);
     await sleep(o.pollMs ?? 200, undefined, { signal: o.signal });
   }
 }

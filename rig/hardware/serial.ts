@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HardwareProfile } from '../boards/profile.ts';
 import { SerialCapture, type SerialBinding } from '../serial/capture.ts';
-import { InfraError } from './errors.ts';
+import { TargetError } from '../errors.ts';
 import { portsMatching, type AttachedPort, type LabBoard } from './inventory.ts';
 
 export async function openBoardSerial(o: {
@@ -22,7 +22,7 @@ export async function openBoardSerial(o: {
         : /No such file|does not exist|ENOENT/i.test(msg)
           ? 'no-board'
           : 'serial';
-    throw new InfraError(kind, `cannot open ${o.path}: ${msg}`, { toolMessage: msg, cause: e });
+    throw new TargetError(kind, `cannot open ${o.path}: ${msg}`, { toolMessage: msg, cause: e });
   }
 }
 
@@ -77,7 +77,7 @@ export async function waitForBoardPort(board: LabBoard, o: WaitForPortOptions): 
       const seen =
         last.map((p) => `${p.path} ${p.vid ?? '?'}:${p.pid ?? '?'} sn=${p.serialNumber ?? '-'}`).join(', ') ||
         'no ports';
-      throw new InfraError(
+      throw new TargetError(
         'no-board',
         `board ${board.name} (${board.serial ? `serial ${board.serial}` : `location ${board.location}`}) did not come back within ${o.timeoutMs} ms${candidates.length > 1 ? ' (several ports match)' : ''}; attached: ${seen}`,
       );

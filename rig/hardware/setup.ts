@@ -4,9 +4,10 @@
 import { z } from 'zod';
 import type { BoardProfile } from '../boards/profile.ts';
 import { parseJsonOutput, runCli, toolOutput, type CliResult } from './cli.ts';
-import { InfraError } from './errors.ts';
+import { TargetError } from '../errors.ts';
 
-// arduino-cli 1.x `core list --json`: {platforms:[{id, installed_version}]}; 0.x used `installed`. Empty → {}.
+// `core list --json`: coreListResult {platforms} (internal/cli/core/list.go:98-101@v1.5.1), not omitempty: nothing
+// installed is {"platforms": []}; PlatformSummary id/installed_version (result/rpc.go:57-70). 0.x used `installed`.
 const CoreList = z
   .object({
     platforms: z
@@ -18,7 +19,8 @@ const CoreList = z
       .nullish(),
   })
   .passthrough();
-// `lib list --json`: {installed_libraries:[{library:{name, version}}]}. Empty → {}.
+// `lib list --json`: {installed_libraries:[{library:{name, version}}]} (internal/cli/lib/list.go:105-118@v1.5.1):
+// nothing installed is [].
 const LibList = z
   .object({
     installed_libraries: z
@@ -58,7 +60,7 @@ export function requirements(profiles: BoardProfile[]): Requirements {
     if (!hw) continue;
     const c = cores.get(hw.core.id);
     if (c && c.version !== hw.core.version) {
-      throw new InfraError(
+      throw new TargetError(
         'setup-failed',
         `boards ${c.boards.join(', ')} and ${p.id} pin ${hw.core.id} at ${c.version} and ${hw.core.version}; arduino-cli installs one version per platform (use a separate --config-dir per version)`,
       );
@@ -71,7 +73,7 @@ export function requirements(profiles: BoardProfile[]): Requirements {
         version = spec.slice(at + 1);
       const l = libraries.get(name);
       if (l && l.version !== version)
-        throw new InfraError(
+        throw new TargetError(
           'setup-failed',
           `boards ${l.boards.join(', ')} and ${p.id} pin library ${name} at ${l.version} and ${version}`,
         );
@@ -91,7 +93,7 @@ export async function setupHardware(profiles: BoardProfile[], o: SetupOptions = 
   const run = async (args: string[], timeoutMs: number): Promise<CliResult> => {
     const r = await runCli([...args, ...global], { cli: o.cli, signal: o.signal, timeoutMs });
     if (r.exitCode !== 0 || r.timedOut) {
-      throw new InfraError(
+      throw new TargetError(
         r.timedOut ? 'timeout' : 'setup-failed',
         `arduino-cli ${args.join(' ')} failed${r.timedOut ? ' (timed out)' : ''}`,
         { command: r.command, toolMessage: toolOutput(r) },

@@ -17,7 +17,8 @@ interface Fact {
 }
 
 // How much a kind says. A flag-level fact ("CN mismatch") beats the bare error code (-9984), which beats
-// a transport symptom (PubSubClient -2); explicit line kinds (connected, DNS failure, crash) beat codes.
+// a transport symptom (PubSubClient -2); explicit line kinds (connected, DNS failure, crash) beat codes. Among
+// generic kinds the TLS stack's own code (an alert, a reset) beats the MQTT library's symptom.
 const GENERIC: ReadonlySet<string> = new Set(['tls/handshake-failed', 'mqtt/connection-lost', 'unknown']);
 
 // What went wrong after the connection was up outranks the "connected" line: a crash, or a packet the MQTT library
@@ -29,7 +30,7 @@ function rank(f: Fact, fromRule: boolean): number {
   if (AFTER_CONNECT.has(f.kind)) return 6;
   if (fromRule) return 5;
   if (f.code && /-flag:/.test(f.code)) return 4;
-  if (GENERIC.has(f.kind)) return 1;
+  if (GENERIC.has(f.kind)) return f.code?.startsWith('pubsubclient:') ? 1 : 2;
   return 3;
 }
 

@@ -1,6 +1,7 @@
 // Checks one cell's evidence against the scenario's expectation; every unmet part becomes one failure line.
 import type { Expectation } from '../scenario/schema.ts';
 import type { Outcome } from '../results/schema.ts';
+import { describeOutcome } from './refine.ts';
 
 export interface Evidence {
   outcome: Outcome;
@@ -37,18 +38,28 @@ export function topicMatches(filter: string, topic: string): boolean {
   return f.length === t.length;
 }
 
-export function codeMatches(expected: string, outcome: Outcome): boolean {
+function codeMatches(expected: string, outcome: Outcome): boolean {
   const norm = (c: string): string => c.toLowerCase();
   return [outcome.code, ...(outcome.facts ?? [])].some((c) => c !== undefined && norm(c) === norm(expected));
 }
 
-export function evaluate(e: Expectation, ev: Evidence): Verdict {
+/** The outcome parts of an expectation: `kind` is met by the board's kind or the broker's refinement of it. */
+function outcomeFailures(e: Expectation, o: Outcome): string[] {
   const failures: string[] = [];
+  const got = describeOutcome(o);
+  if (e.kind && o.kind !== e.kind && o.refinedKind !== e.kind) failures.push(`expected kind ${e.kind}, got ${got}`);
+  if (e.boardKind && o.kind !== e.boardKind)
+    failures.push(`expected board kind ${e.boardKind}, got ${o.kind}${o.code ? ` (${o.code})` : ''}`);
+  if (e.brokerReason && !new RegExp(e.brokerReason).test(o.brokerReason ?? ''))
+    failures.push(`expected broker reason /${e.brokerReason}/, got ${o.brokerReason ? `"${o.brokerReason}"` : 'none'}`);
+  if (e.code && !codeMatches(e.code, o))
+    failures.push(`expected code ${e.code}, got ${got}; facts: ${(o.facts ?? []).join(' ') || 'none'}`);
+  return failures;
+}
+
+export function evaluate(e: Expectation, ev: Evidence): Verdict {
+  const failures = outcomeFailures(e, ev.outcome);
   const matched = new Set<number>();
-  const got = `${ev.outcome.kind}${ev.outcome.code ? ` (${ev.outcome.code})` : ''}`;
-  if (e.kind && ev.outcome.kind !== e.kind) failures.push(`expected kind ${e.kind}, got ${got}`);
-  if (e.code && !codeMatches(e.code, ev.outcome))
-    failures.push(`expected code ${e.code}, got ${got}; facts: ${(ev.outcome.facts ?? []).join(' ') || 'none'}`);
 
   const { see, notSee, ordered } = serialExpect(e);
   let from = 0;

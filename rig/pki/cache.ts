@@ -40,7 +40,7 @@ export const PkiManifest = z
 export type PkiManifest = z.infer<typeof PkiManifest>;
 
 /** JSON with sorted keys, so equal specs hash equally whatever their key order. */
-export function canonicalJson(value: unknown): string {
+function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value)

@@ -24,7 +24,7 @@ import { opensslVersion } from './openssl.ts';
 import { fillDeep } from './placeholders.ts';
 import { certEntries, dayStart, planPki, usesRelativeDates } from './plan.ts';
 import { summarizeCert } from './summary.ts';
-import { runVerbatim } from './verbatim.ts';
+import { mapFiles, runVerbatim } from './verbatim.ts';
 
 export { summarizeCert } from './summary.ts';
 export { PkiError } from './errors.ts';
@@ -107,6 +107,17 @@ export async function buildPki(spec: PkiSpec, ctx: PkiContext): Promise<PkiBundl
   const entry = await loadEntry(finalDir);
   if (!entry) throw new PkiError(`PKI cache entry ${finalDir} vanished after it was written`);
   return toBundle(entry, finalDir, filled, false);
+}
+
+/**
+ * What buildPki would reject before running openssl, checked without running it: placeholders, the spec's shape
+ * (a verbatim script and named certificates at once), the declarative plan (issuers, cycles, contradictions) and
+ * the verbatim script's file map. Throws the PkiError buildPki would throw.
+ */
+export function checkPkiSpec(spec: PkiSpec, vars: Record<string, string>, now = new Date()): void {
+  const filled = parseSpec(fillDeep(spec, vars, 'pki'));
+  if (filled.verbatim) mapFiles(filled.verbatim.files, []);
+  else planPki(filled, now, 'check');
 }
 
 function parseSpec(value: unknown): PkiSpec {

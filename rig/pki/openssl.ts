@@ -49,12 +49,6 @@ export function parseOpensslVersion(text: string): OpensslVersion {
   return { text: text.trim(), major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]) };
 }
 
-/** True when `req`/`x509` know -not_before/-not_after and -x509v1 (OpenSSL ≥ 3.2). Informational:
- * the issuer uses `openssl ca` for every certificate, which gives exact dates on 3.0 too. */
-export function hasExactDateFlags(v: OpensslVersion): boolean {
-  return v.major > 3 || (v.major === 3 && v.minor >= 2);
-}
-
 const VersionMemo = z.object({ binary: z.string(), size: z.number(), mtimeMs: z.number(), text: z.string() });
 
 /** Finds the openssl binary on PATH without spawning anything. */

@@ -1,21 +1,20 @@
 // {{name}} placeholders (e.g. {{broker.ip}}) are filled from ctx.vars before anything else reads the
 // spec, so the cache key, the certificates and the summaries all see the final values.
+import { fillTemplate } from '../format/index.ts';
 import { PkiError } from './errors.ts';
 
-const PLACEHOLDER = /\{\{\s*([\w.-]+)\s*\}\}/g;
-
 /** Replaces every placeholder in one string; an unknown name is an error naming `where`. */
-export function fillString(text: string, vars: Record<string, string>, where: string): string {
-  return text.replace(PLACEHOLDER, (_whole, name: string) => {
-    const value = vars[name];
-    if (value === undefined) {
+function fillString(text: string, vars: Record<string, string>, where: string): string {
+  return fillTemplate(
+    text,
+    (name) => (Object.hasOwn(vars, name) ? vars[name] : undefined),
+    (name) => {
       const known = Object.keys(vars);
       throw new PkiError(
         `${where}: unknown placeholder {{${name}}} (known: ${known.length ? known.join(', ') : 'none'})`,
       );
-    }
-    return value;
-  });
+    },
+  );
 }
 
 /** Deep copy of a JSON-like value with every string filled; `where` is a dotted field path for errors. */

@@ -175,7 +175,7 @@ function validity(name: string, c: CertSpec, now: Date): [Date, Date] {
 }
 
 /** Deterministic positive 64-bit serial per (spec, name): reproducible builds, never equal for two names. */
-export function serialFor(specHash: string, name: string): string {
+function serialFor(specHash: string, name: string): string {
   const h = createHash('sha256').update(`${specHash}\0${name}`).digest();
   h[0] = 0x10 | (h[0] & 0x6f); // top bit clear (positive), no leading zero byte
   return h.subarray(0, 8).toString('hex').toUpperCase();
@@ -184,7 +184,7 @@ export function serialFor(specHash: string, name: string): string {
 const DN_ORDER = ['C', 'ST', 'L', 'O', 'OU', 'CN', 'emailAddress'] as const;
 
 /** `-subj` text in the conventional order; "/" and "\" in values escaped; empty subject → CN=<name>. */
-export function subjectArg(name: string, c: CertSpec): string {
+function subjectArg(name: string, c: CertSpec): string {
   const parts: string[] = [];
   for (const k of DN_ORDER) {
     const v = c.subject?.[k];

@@ -42,7 +42,7 @@ export async function summarizeCert(file: string, name: string): Promise<CertSum
 }
 
 /** Parses the output of the command above; exported for unit tests. */
-export function parseX509Text(out: string, name: string): CertSummary {
+function parseX509Text(out: string, name: string): CertSummary {
   const lines = out.split('\n');
   const field = (prefix: string): string | undefined =>
     lines
@@ -98,7 +98,7 @@ function extensionValue(text: string[], header: string): string | undefined {
 }
 
 /** "DNS:a, IP Address:1.2.3.4, email:x@y" → ["DNS:a", "IP:1.2.3.4", "email:x@y"]. */
-export function parseSan(value: string | undefined): string[] {
+function parseSan(value: string | undefined): string[] {
   if (!value) return [];
   return value
     .split(/,\s*/)

@@ -211,6 +211,6 @@ function promptHint(log: string): string {
 }
 
 /** Scripts may print keys (e.g. `genrsa` without -out); the log keeps only a marker. */
-export function redactKeys(text: string): string {
+function redactKeys(text: string): string {
   return text.replace(/-----BEGIN ([A-Z ]*PRIVATE KEY)-----[\s\S]*?(-----END \1-----|$)/g, '[private key redacted]');
 }

@@ -32,6 +32,8 @@ export function failingPart(failure: string, expected: Record<string, unknown> |
   const seePath = Array.isArray(serial) ? ['serial'] : ['serial', 'see'];
   let m: RegExpExecArray | null;
   if (/^expected kind /.test(failure)) return ['kind'];
+  if (/^expected board kind /.test(failure)) return ['boardKind'];
+  if (/^expected broker reason /.test(failure)) return ['brokerReason'];
   if (/^expected code /.test(failure)) return ['code'];
   if ((m = /^serial never showed \/(.*)\/(?: after the previous match)?$/.exec(failure))) {
     const i = see.indexOf(m[1]!);

@@ -97,9 +97,11 @@ export function expectedShort(c: Cell): string {
   return short || expectedText(c);
 }
 
+/** What came: the board's kind, code and detail, then the broker's reason (and the kind it narrows to). */
 export function gotText(c: Cell): string {
   const o = c.outcome;
-  return [o.kind, o.code, o.detail].filter((x): x is string => !!x && x !== 'none').join(' · ') || 'nothing';
+  const broker = o.brokerReason ? `broker: ${o.brokerReason}${o.refinedKind ? ` → ${o.refinedKind}` : ''}` : undefined;
+  return [o.kind, o.code, o.detail, broker].filter((x): x is string => !!x && x !== 'none').join(' · ') || 'nothing';
 }
 
 export function runDurationMs(r: Results): number | undefined {

@@ -49,7 +49,7 @@ function badge(s){return el('span','st st-'+s,s);}
 function st(c){return c.quarantine?'quarantined':c.status;}
 function col(c){var id=c.id,h=id.lastIndexOf('#');if(h>id.lastIndexOf('/'))id=id.slice(0,h);return id.slice(id.lastIndexOf('/')+1)||c.board;}
 function code(c){if(c.outcome.code)return c.outcome.code.replace(/^mbedtls:/,'');return (c.status==='pass'||c.status==='flaky'||c.status==='skip'||c.outcome.kind==='none')?'':c.outcome.kind;}
-function got(c){return [c.outcome.kind,c.outcome.code,c.outcome.detail].filter(function(x){return x&&x!=='none';}).join(' · ')||'nothing';}
+function got(c){var o=c.outcome,b=o.brokerReason?'broker: '+o.brokerReason+(o.refinedKind?' → '+o.refinedKind:''):'';return [o.kind,o.code,o.detail,b].filter(function(x){return x&&x!=='none';}).join(' · ')||'nothing';}
 function expected(c){if(!c.expected)return '';return Object.keys(c.expected).map(function(k){var v=c.expected[k];return k+': '+(typeof v==='string'?v:JSON.stringify(v));}).join(', ');}
 function bad(c){return !c.quarantine&&(c.status==='fail'||c.status==='error');}
 function link(href,text){var a=el('a',null,text);if(/^https?:\\/\\//.test(href)){a.setAttribute('href',href);a.setAttribute('rel','noreferrer noopener');a.setAttribute('target','_blank');}return a;}
@@ -120,6 +120,7 @@ function card(c){
   if(c.rerun){var rr=el('div','rerun'),cd=el('code',null,c.rerun),bt=el('button',null,'copy');bt.type='button';
     bt.addEventListener('click',function(){if(navigator.clipboard)navigator.clipboard.writeText(c.rerun).then(function(){bt.textContent='copied';},function(){bt.textContent='select it';});});
     rr.appendChild(cd);rr.appendChild(bt);a.appendChild(rr);}
+  if(c.reproduce){var rp=el('div','rerun');rp.appendChild(el('code',null,c.reproduce));rp.title='rebuild and reflash it by hand';a.appendChild(rp);}
   if(c.serialLog){var lg=data.logs[c.serialLog];a.appendChild(lazy('serial log'+(lg?' ('+lg.totalLines+' lines)':''),function(){var w=el('div');w.appendChild(logView(c.serialLog,c.matchedLines));return w;}));}
   a.appendChild(lazy('broker log, certificates, timings',function(){return extras(c);}));
   return a;
@@ -133,7 +134,7 @@ function toggle(tr,c){
   if(tr._detail){tr._detail.remove();tr._detail=null;return;}
   var dr=el('tr'),td=el('td');td.colSpan=6;var d=el('div','detail');
   if(bad(c)||c._s==='quarantined'){d.appendChild(el('div','count','see the card under Failures'));}
-  var t=el('table');kv(t,'status',c._s+(c.attempts>1?' after '+c.attempts+' attempts':''));if(c.expected)kv(t,'expected',expected(c));kv(t,'got',got(c));if(c.reason)kv(t,'reason',c.reason);if(c.rerun)kv(t,'rerun',c.rerun);d.appendChild(t);
+  var t=el('table');kv(t,'status',c._s+(c.attempts>1?' after '+c.attempts+' attempts':''));if(c.expected)kv(t,'expected',expected(c));kv(t,'got',got(c));if(c.reason)kv(t,'reason',c.reason);if(c.rerun)kv(t,'rerun',c.rerun);if(c.reproduce)kv(t,'reproduce',c.reproduce);if(c.notes&&c.notes.length)kv(t,'notes',c.notes.join('\\n'));d.appendChild(t);
   if(c.serialLog){d.appendChild(el('h3',null,'Serial log'));d.appendChild(logView(c.serialLog,c.matchedLines));}
   d.appendChild(extras(c));td.appendChild(d);dr.appendChild(td);tr.after(dr);tr._detail=dr;
 }

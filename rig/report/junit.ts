@@ -70,6 +70,7 @@ function problemText(c: Cell): string {
   for (const f of c.failures) if (f !== c.reason) lines.push(`- ${f}`);
   if (c.outcome.facts?.length) lines.push(`facts: ${c.outcome.facts.join('; ')}`);
   if (c.rerun) lines.push(`rerun: ${c.rerun}`);
+  if (c.reproduce) lines.push(`reproduce by hand: ${c.reproduce}`);
   for (const l of c.links ?? []) lines.push(`reported at: ${l}`);
   return stripInvalidXml(lines.join('\n'));
 }
@@ -79,6 +80,7 @@ function factsHeader(c: Cell): string {
   if (c.attempts > 1) lines.push(`attempts: ${c.attempts}${c.status === 'flaky' ? ' (flaky)' : ''}`);
   if (c.quarantine) lines.push(`quarantined: ${c.quarantine}`);
   if (c.rerun) lines.push(`rerun: ${c.rerun}`);
+  for (const n of c.notes ?? []) lines.push(`note: ${n}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -22,7 +22,8 @@ function inRun(runDir: string, rel: string, field: string): string {
 }
 
 function label(run: RunMeta, index: number): string {
-  const raw = run.shard ?? run.id;
+  const raw =
+    [run.boards?.join('+'), run.shard ?? (run.boards ? undefined : run.id)].filter(Boolean).join('-') || run.id;
   return `${index + 1}-${raw.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60)}`;
 }
 
@@ -90,9 +91,11 @@ function combineMeta(runs: RunMeta[]): RunMeta {
  * the merged results. Throws MergeError naming both shards when a cell id conflicts.
  */
 /**
- * A set of `--shard K/N` runs must be whole: one N, every K from 1 to N exactly once. Merging half a matrix
- * would report it green; merging a shard twice hides that another is missing. Folders that are not shards
- * (several lab hosts) merge freely, but the same run twice is refused too.
+ * Each set of `--shard K/N` runs must be whole: one N, every K from 1 to N exactly once. Merging half a matrix
+ * would report it green; merging a shard twice hides that another is missing. Runs are grouped by their
+ * `--boards` selection first (several lab hosts, one board family each, a family split over hosts by --shard), so
+ * an unsharded ESP8266 host merges with the two shards of the ESP32 hosts. Folders that are not shards merge
+ * freely, but the same run twice is refused too.
  */
 export function checkShardSet(shards: readonly { dir: string; results: Results }[]): void {
   const ids = new Map<string, string>();
@@ -101,12 +104,21 @@ export function checkShardSet(shards: readonly { dir: string; results: Results }
     if (prev) throw new MergeError(`${s.dir} and ${prev} are the same run (${s.results.run.id}): a folder given twice`);
     ids.set(s.results.run.id, s.dir);
   }
+  const groups = new Map<string, { dir: string; results: Results }[]>();
+  for (const s of shards) {
+    const key = (s.results.run.boards ?? []).join(',');
+    groups.set(key, [...(groups.get(key) ?? []), s]);
+  }
+  for (const [key, group] of groups) checkOneShardSet(group, key ? ` of --boards ${key}` : '');
+}
+
+function checkOneShardSet(shards: readonly { dir: string; results: Results }[], of: string): void {
   const sharded = shards.filter((s) => s.results.run.shard);
   if (sharded.length === 0) return;
   if (sharded.length !== shards.length) {
     const plain = shards.find((s) => !s.results.run.shard)!;
     throw new MergeError(
-      `${plain.dir} is not a shard but ${sharded[0]!.dir} is (${sharded[0]!.results.run.shard}): give only the shards of one run`,
+      `${plain.dir} is not a shard but ${sharded[0]!.dir} is (${sharded[0]!.results.run.shard}${of}): give only the shards of one run`,
     );
   }
   const parsed = sharded.map((s) => {
@@ -115,18 +127,20 @@ export function checkShardSet(shards: readonly { dir: string; results: Results }
   });
   const counts = [...new Set(parsed.map((p) => p.n))];
   if (counts.length > 1)
-    throw new MergeError(`shards of different splits: ${parsed.map((p) => `${p.dir} is ${p.k}/${p.n}`).join(', ')}`);
+    throw new MergeError(
+      `shards of different splits${of}: ${parsed.map((p) => `${p.dir} is ${p.k}/${p.n}`).join(', ')}`,
+    );
   const n = counts[0]!;
   const seen = new Map<number, string>();
   for (const p of parsed) {
     const prev = seen.get(p.k);
-    if (prev) throw new MergeError(`shard ${p.k}/${n} given twice: ${prev} and ${p.dir}`);
+    if (prev) throw new MergeError(`shard ${p.k}/${n}${of} given twice: ${prev} and ${p.dir}`);
     seen.set(p.k, p.dir);
   }
   const missing = Array.from({ length: n }, (_, i) => i + 1).filter((k) => !seen.has(k));
   if (missing.length)
     throw new MergeError(
-      `incomplete shard set: missing ${missing.map((k) => `${k}/${n}`).join(', ')} (have ${[...seen.keys()]
+      `incomplete shard set${of}: missing ${missing.map((k) => `${k}/${n}`).join(', ')} (have ${[...seen.keys()]
         .sort((a, b) => a - b)
         .map((k) => `${k}/${n}`)
         .join(', ')})`,
@@ -156,6 +170,11 @@ export function mergeRuns(dirs: readonly string[], outDir: string): Results {
       copied.set(src, dest);
       return dest;
     };
+    // A lab host's board health for the night (rig/hardware/lab-report.ts) goes along with its cells.
+    if (existsSync(join(dir, 'lab.json'))) {
+      mkdirSync(join(out, prefix), { recursive: true });
+      copyFileSync(join(dir, 'lab.json'), join(out, prefix, 'lab.json'));
+    }
     results.cells.forEach((cell, k) => {
       const prev = seen.get(cell.id);
       if (prev) {

@@ -318,6 +318,11 @@ function detailBlock(r: Results, c: Cell, logs: LogStore | undefined, logLines: 
     );
   }
   if (c.rerun) body.push(`rerun it alone:\n\n\`\`\`sh\n${stripInvalidXml(c.rerun).replace(/\n/g, ' ')}\n\`\`\``);
+  if (c.notes?.length) body.push(`notes:\n\n${c.notes.map((x) => `- ${mdInline(x, 300)}`).join('\n')}`);
+  if (c.reproduce)
+    body.push(
+      `rebuild and reflash it by hand (the folder holds sketch.yaml):\n\n\`\`\`sh\n${stripInvalidXml(c.reproduce)}\n\`\`\``,
+    );
   return `<details><summary>${summary}</summary>\n\n${body.join('\n\n')}\n\n</details>`;
 }
 

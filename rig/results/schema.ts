@@ -6,10 +6,19 @@ export const CellStatus = z.enum(['pass', 'fail', 'error', 'skip', 'flaky']);
 export type CellStatus = z.infer<typeof CellStatus>;
 
 export const Outcome = z.object({
-  kind: z.union([OutcomeKind, z.literal('none')]),
+  kind: z
+    .union([OutcomeKind, z.literal('none'), z.literal('no-outcome')])
+    .describe(
+      '"timeout" is a timeout the board reported (PubSubClient rc=-4); "no-outcome" is the rig\'s: the target decided nothing within the cell\'s time',
+    ),
   code: z.string().optional().describe('Raw code: "bearssl:56", "mbedtls:-9984", "pubsubclient:-2", "connack:5"'),
   detail: z.string().optional(),
   facts: z.array(z.string()).optional().describe('Every raw fact seen, in order'),
+  refinedKind: OutcomeKind.optional().describe(
+    "What the broker's log says the board's kind was: a board only sees an alert or a closed connection",
+  ),
+  brokerReason: z.string().optional().describe('Why the broker refused, in its log\'s words ("no shared cipher")'),
+  refinedBy: z.string().optional().describe('The broker log line that gave the reason'),
 });
 export type Outcome = z.infer<typeof Outcome>;
 
@@ -52,6 +61,10 @@ export const Cell = z.object({
     .describe('0-based indices of serial log lines that matched expectations'),
   certificates: z.array(CertSummary).optional(),
   timings: z.record(z.string(), z.number()).optional().describe('build, broker, flash, handshake… in ms'),
+  notes: z
+    .array(z.string())
+    .optional()
+    .describe("What the target's preparation reported beyond the outcome: arduino-cli's top-level warnings"),
   title: z.string().optional().describe("The scenario's title"),
   links: z.array(z.string()).optional().describe('Forum threads and issues the scenario reproduces (its http sources)'),
   location: z
@@ -59,6 +72,12 @@ export const Cell = z.object({
     .optional()
     .describe("Where in the scenario file the failing expectation (else the cell's expectation) is written"),
   rerun: z.string().optional().describe('The command that runs this cell alone'),
+  reproduce: z
+    .string()
+    .optional()
+    .describe(
+      'A hardware cell that did not pass: the command (from the run folder) that rebuilds and reflashes it by hand',
+    ),
   scenarioHash: z.string().optional().describe('sha256 of the scenario file, to tell a changed scenario in history'),
 });
 export type Cell = z.infer<typeof Cell>;
@@ -73,6 +92,12 @@ export const RunMeta = z.object({
   broker: z.object({ provider: z.string(), version: z.string().optional(), image: z.string().optional() }).optional(),
   versions: z.record(z.string(), z.string()).default({}),
   shard: z.string().optional(),
+  boards: z
+    .array(z.string())
+    .optional()
+    .describe(
+      'The --boards selection the run was limited to (a lab host runs its board family); merge groups shards by it',
+    ),
   interrupted: z.boolean().optional(),
   args: z.array(z.string()).optional(),
   commit: z.string().optional().describe('git commit of the rig checkout that ran'),

@@ -29,13 +29,15 @@ export interface CellClients {
   watch(source: () => Iterable<string>): void;
   /** The observer's messages that this cell's clients published during this attempt. */
   messages(): CellMessages;
+  /** Broker log lines of this attempt that name this cell's clients or no client at all. */
+  brokerLog(): string[];
 }
 
 // How long after a cell ended its client's last lines may still arrive (pipe and socket lag).
 const TRAIL_MS = 1000;
 
 /** One attempt of one cell on the broker: from its start until it is evaluated. */
-export class Stay implements CellClients {
+class Stay implements CellClients {
   readonly from = Date.now();
   to: number | undefined;
   private readonly ids = new Set<string>();
@@ -242,16 +244,4 @@ export class BrokerLedger {
     }
     return ids;
   }
-}
-
-/** The client ids a twin reported (facts "mqtt-client-id:<id>"), and the other facts. */
-export function splitClientIdFacts(facts: string[]): { ids: string[]; rest: string[] } {
-  const ids: string[] = [];
-  const rest: string[] = [];
-  for (const f of facts) {
-    const m = /^mqtt-client-id:(.*)$/.exec(f);
-    if (m) ids.push(m[1]);
-    else rest.push(f);
-  }
-  return { ids, rest };
 }

@@ -1,5 +1,6 @@
 // Everything a run starts (brokers, twins, containers) registers its stop here, so Ctrl-C, SIGTERM or an
 // uncaught error stops all of it before the rig exits.
+import { onInterrupt } from '../process/index.ts';
 
 type Stopper = () => Promise<void> | void;
 
@@ -60,10 +61,10 @@ export class Cleanup {
     return failed;
   }
 
-  /** Installs SIGINT/SIGTERM handlers: the first signal aborts the run; a second one exits at once. */
+  /** Subscribes to SIGINT/SIGTERM (rig/process): the first signal aborts the run; a second one exits at once. */
   trapSignals(onSignal: (sig: NodeJS.Signals) => void): () => void {
     let count = 0;
-    const handler = (sig: NodeJS.Signals): void => {
+    return onInterrupt((sig) => {
       count++;
       if (count === 1) {
         this.cause ??= sig;
@@ -72,12 +73,6 @@ export class Cleanup {
       } else {
         void this.stopAll(2000).finally(() => process.exit(130));
       }
-    };
-    process.on('SIGINT', handler);
-    process.on('SIGTERM', handler);
-    return () => {
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
-    };
+    });
   }
 }

@@ -2,7 +2,7 @@
 // cell is still run and reported, but does not fail the run.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { parseWithSchema } from '../scenario/load.ts';
+import { parseWithSchema } from '../format/index.ts';
 
 export const QuarantineFile = z
   .object({

@@ -1,7 +1,10 @@
-// Waits for a running target to settle: its outcome decided (plus whatever later evidence the expectation
-// asks for), the process gone, the cell's time up, or the run aborted. Polls: cheap and never misses an edge.
-import type { Expectation } from '../scenario/schema.ts';
+// Waits for a running target to settle: its outcome decided plus every kind of later evidence the expectation
+// asks for (serial lines, broker log lines, the broker's reason, messages), the process gone, the cell's time
+// up, or the run aborted. Polls: cheap and never misses an edge.
 import { evaluate, serialExpect } from '../outcome/expect.ts';
+import { refinable, refineOutcome, refinesTo } from '../outcome/refine.ts';
+import type { Outcome } from '../results/schema.ts';
+import type { Expectation } from '../scenario/schema.ts';
 import { AttemptAborted } from './attempt.ts';
 
 export interface SettleInput {
@@ -13,6 +16,10 @@ export interface SettleInput {
   serial: () => string[];
   /** Read only when the expectation counts messages: attributing them reads the broker log. */
   messages: () => { topic: string; payload: string }[];
+  /** The cell's broker log so far; read only when the expectation needs it. */
+  brokerLog?: () => string[];
+  /** The outcome so far, before the broker's refinement; read only when the expectation names a kind or reason. */
+  outcome?: () => Outcome;
 }
 
 export type Settled =
@@ -21,25 +28,56 @@ export type Settled =
 const POLL_MS = 25;
 const QUIET_MS = 120;
 const MAX_TRAIL_MS = 1000;
+/** The least a decided cell waits for later evidence, even when the cell's time is nearly up. */
+const MIN_GRACE_MS = 3000;
+
+/** Evidence that can still arrive after the board decided, and so is worth waiting for. */
+interface Later {
+  serial: boolean;
+  brokerLog: boolean;
+  messages: boolean;
+}
+
+/** True when the expectation names anything a wait after the decision could still bring. */
+export function wantsLaterEvidence(e: Expectation | undefined): boolean {
+  if (!e) return false;
+  return (
+    serialExpect(e).see.length > 0 ||
+    !!e.brokerLog?.length ||
+    !!e.messages?.length ||
+    e.brokerReason !== undefined ||
+    (e.kind !== undefined && refinesTo(e.kind))
+  );
+}
 
 /**
- * True when the later evidence the expectation wants (serial lines it must see, broker messages) is there:
- * the same check the verdict makes, on just the parts that waiting can still change.
+ * Which kinds of expected evidence are still missing: the same check the verdict makes, on just the parts that
+ * waiting can still change. The broker's reason (and a kind only the broker's refinement can meet) counts as
+ * broker log evidence, and only while the board's own kind is one the broker can refine.
  */
-export function evidenceComplete(
-  e: Expectation | undefined,
-  serial: string[],
-  messages: () => { topic: string; payload: string }[],
-): boolean {
-  if (!e) return true;
+export function missingEvidence(e: Expectation | undefined, s: SettleInput, alive: boolean): Later {
+  const none = { serial: false, brokerLog: false, messages: false };
+  if (!e) return none;
   const { see, ordered } = serialExpect(e);
-  const later: Expectation = { serial: { see, ordered }, ...(e.messages ? { messages: e.messages } : {}) };
-  return evaluate(later, {
-    outcome: { kind: 'none' },
-    serial,
-    brokerLog: [],
-    messages: e.messages?.length ? messages() : [],
-  }).ok;
+  const ok = (part: Expectation, ev: Partial<Parameters<typeof evaluate>[1]>): boolean =>
+    evaluate(part, { outcome: { kind: 'none' }, serial: [], brokerLog: [], messages: [], ...ev }).ok;
+  const kind = e.kind !== undefined && refinesTo(e.kind) ? e.kind : undefined;
+  const log = e.brokerLog?.length || e.brokerReason !== undefined || kind !== undefined ? s.brokerLog?.() : [];
+  let reasonMissing = false;
+  if ((e.brokerReason !== undefined || kind !== undefined) && s.outcome) {
+    const board = s.outcome();
+    const refined = refineOutcome(board, log ?? []);
+    const part: Expectation = {
+      ...(e.brokerReason !== undefined ? { brokerReason: e.brokerReason } : {}),
+      ...(kind !== undefined ? { kind } : {}),
+    };
+    reasonMissing = refinable(board.kind) && !ok(part, { outcome: refined });
+  }
+  return {
+    serial: alive && see.length > 0 && !ok({ serial: { see, ordered } }, { serial: s.serial() }),
+    brokerLog: reasonMissing || (!!e.brokerLog?.length && !ok({ brokerLog: e.brokerLog }, { brokerLog: log ?? [] })),
+    messages: !!e.messages?.length && !ok({ messages: e.messages }, { messages: s.messages() }),
+  };
 }
 
 export async function settle(o: SettleInput): Promise<Settled> {
@@ -51,7 +89,8 @@ export async function settle(o: SettleInput): Promise<Settled> {
   let decidedAt: number | undefined;
   let seenLines = 0;
   let lastLineAt = start;
-  const graceMs = Math.max(0, ...(o.expectation?.messages ?? []).map((m) => m.withinMs ?? 5000), 3000);
+  // Messages have their own bound (withinMs); serial and broker evidence wait up to the cell's time.
+  const messagesMs = Math.max(0, ...(o.expectation?.messages ?? []).map((m) => m.withinMs ?? 5000), MIN_GRACE_MS);
   for (;;) {
     if (o.signal.aborted) throw new AttemptAborted('run interrupted');
     const now = Date.now();
@@ -63,9 +102,9 @@ export async function settle(o: SettleInput): Promise<Settled> {
     }
     if (decidedAt !== undefined) {
       // The deciding line is often followed by its explanation (the TLS error text): let the burst end.
-      const quiet = now - lastLineAt >= QUIET_MS || now - decidedAt >= MAX_TRAIL_MS;
-      if (quiet && evidenceComplete(o.expectation, o.serial(), o.messages)) return { kind: 'decided' };
-      if (now - decidedAt >= graceMs || now - start >= o.timeoutMs || exit) return { kind: 'decided' };
+      const quiet = exit !== undefined || now - lastLineAt >= QUIET_MS || now - decidedAt >= MAX_TRAIL_MS;
+      if (quiet && settledAfterDecision(o, decidedAt, start, now, messagesMs, exit === undefined))
+        return { kind: 'decided' };
     } else if (exit) {
       // Let the last serial bytes drain from the pty before judging.
       await new Promise((r) => setTimeout(r, 100));
@@ -79,4 +118,20 @@ export async function settle(o: SettleInput): Promise<Settled> {
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
+}
+
+/** Nothing expected is missing any more, or what is missing can no longer arrive in time. */
+function settledAfterDecision(
+  o: SettleInput,
+  decidedAt: number,
+  start: number,
+  now: number,
+  messagesMs: number,
+  alive: boolean,
+): boolean {
+  const missing = missingEvidence(o.expectation, o, alive);
+  const laterUntil = Math.max(start + o.timeoutMs, decidedAt + MIN_GRACE_MS);
+  const waitLater = (missing.serial || missing.brokerLog) && now < laterUntil;
+  const waitMessages = missing.messages && now < decidedAt + messagesMs;
+  return !waitLater && !waitMessages;
 }

@@ -1,82 +1,80 @@
 // Watches a running target's serial lines until its outcome is settled, and turns what happened into an
-// Attempt. Shared by twins (pty) and boards (USB): only how the target "exits" differs.
-import { OutcomeClassifier } from '../outcome/classify.ts';
-import type { SerialCapture } from '../serial/capture.ts';
-import type { Attempt, CellEnv } from './attempt.ts';
+// Attempt. The same for twins (pty) and boards (USB): only how the target "ends" differs.
+import type { OutcomeClassifier } from '../outcome/classify.ts';
+import type { Expectation } from '../scenario/schema.ts';
+import type { LineSource, RunningTarget, TargetEnd } from '../target/index.ts';
+import type { Attempt } from './attempt.ts';
 import { settle } from './settle.ts';
 
-export interface TargetEnd {
-  code: number | null;
-  signal: string | null;
-  reason?: string;
-}
-
-export function newClassifier(env: CellEnv): OutcomeClassifier {
-  return new OutcomeClassifier(env.plan.board.outcome);
-}
-
-/** Feeds every line the capture sees to the classifier, from now on. */
-export function feed(capture: SerialCapture, classifier: OutcomeClassifier): () => void {
-  let index = capture.lines().length;
-  capture.lines().forEach((l, i) => classifier.feed(l, i));
-  return capture.onLine((line) => {
+/** Feeds every line the source has and will see to the classifier. */
+function feed(source: LineSource, classifier: OutcomeClassifier): () => void {
+  let index = source.lines().length;
+  source.lines().forEach((l, i) => classifier.feed(l, i));
+  return source.onLine((line) => {
     classifier.feed(line, index++);
   });
 }
 
-export interface WatchHooks {
-  /** Facts that arrive outside the serial stream (a twin's side channel), read once settled. */
-  lateFacts?: () => string[];
-  /** What the target said about its own end, beyond the serial port (a twin's stderr). */
-  lastWords?: () => string;
+export interface WatchOptions {
+  timeoutMs: number;
+  signal: AbortSignal;
+  expectation: Expectation | undefined;
+  /** Read only when the expectation counts messages: attributing them reads the broker log. */
+  messages: () => { topic: string; payload: string }[];
+  /** The cell's broker log so far, for expected broker lines and the broker's reason. */
+  brokerLog: () => string[];
+  /** The preparation's timings; `run` is added. */
+  timings: Record<string, number>;
 }
 
-export async function watch(
-  env: CellEnv,
-  capture: SerialCapture,
+export async function watchLines(
+  target: RunningTarget,
   classifier: OutcomeClassifier,
-  ended: Promise<TargetEnd>,
-  hooks: WatchHooks,
-  timings: Record<string, number>,
+  o: WatchOptions,
 ): Promise<Attempt> {
+  feed(target.lines, classifier);
   const t0 = Date.now();
   const exit = await settle({
     decided: () => classifier.done,
-    exited: ended,
-    timeoutMs: env.timeoutMs,
-    signal: env.signal,
-    expectation: env.plan.expectation,
-    serial: () => capture.lines(),
-    messages: () => env.clients.messages().counted,
+    exited: target.ended,
+    timeoutMs: o.timeoutMs,
+    signal: o.signal,
+    expectation: o.expectation,
+    serial: () => target.lines.lines(),
+    messages: o.messages,
+    brokerLog: o.brokerLog,
+    outcome: () => classifier.result(),
   });
-  timings.run = Date.now() - t0;
-  for (const f of hooks.lateFacts?.() ?? []) classifier.addFact(f);
-  const serial = capture.lines();
-  if (exit.kind === 'exited' && !classifier.done) {
-    const words = hooks.lastWords?.().trim().split('\n').filter(Boolean).slice(-2).join(' | ');
-    const how = `${exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`}${words ? ` (${words})` : ''}`;
-    const crashed = exit.signal !== null || (exit.code ?? 0) !== 0;
-    const end = await ended;
-    if (end.reason)
-      return { outcome: { ...classifier.result(), kind: 'none' }, serial, timings, infraError: end.reason };
-    return {
-      outcome: { ...classifier.result(), kind: crashed ? 'crash' : 'none', detail: `target ${how}` },
-      serial,
-      timings,
-      ...(crashed ? {} : { infraError: `target exited (${how}) before an outcome` }),
-    };
-  }
+  const timings = { ...o.timings, run: Date.now() - t0 };
+  for (const f of target.facts()) classifier.addFact(f);
+  const serial = target.lines.lines();
+  if (exit.kind === 'exited' && !classifier.done)
+    return endedEarly(target, await target.ended, classifier, serial, timings);
   if (exit.kind === 'timeout' && !classifier.done) {
+    // The rig's cell timeout, not a timeout the board reported (that one is an outcome like any other).
     const last = serial.slice(-3).join(' | ');
-    return {
-      outcome: {
-        ...classifier.result(),
-        kind: 'timeout',
-        detail: `no outcome within ${env.timeoutMs} ms${last ? `; last lines: ${last}` : ''}`,
-      },
-      serial,
-      timings,
-    };
+    const detail = `the target decided nothing within ${o.timeoutMs} ms${last ? `; last lines: ${last}` : ''}`;
+    return { outcome: { ...classifier.result(), kind: 'no-outcome', detail }, serial, timings };
   }
   return { outcome: classifier.result(), serial, timings };
+}
+
+/** The target ended before its outcome was decided: a crash, a port that vanished, or a quiet exit. */
+function endedEarly(
+  target: RunningTarget,
+  end: TargetEnd,
+  classifier: OutcomeClassifier,
+  serial: string[],
+  timings: Record<string, number>,
+): Attempt {
+  if (end.reason) return { outcome: { ...classifier.result(), kind: 'none' }, serial, timings, infraError: end.reason };
+  const words = target.lastWords().trim().split('\n').filter(Boolean).slice(-2).join(' | ');
+  const how = `${end.signal ? `killed by ${end.signal}` : `exit code ${end.code}`}${words ? ` (${words})` : ''}`;
+  const crashed = end.signal !== null || (end.code ?? 0) !== 0;
+  return {
+    outcome: { ...classifier.result(), kind: crashed ? 'crash' : 'none', detail: `target ${how}` },
+    serial,
+    timings,
+    ...(crashed ? {} : { infraError: `target exited (${how}) before an outcome` }),
+  };
 }

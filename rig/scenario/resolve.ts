@@ -1,4 +1,5 @@
 // Applies a variant to its scenario: the concrete PKI, broker and client settings one broker run uses.
+import { fillVars } from '../format/index.ts';
 import type {
   BoardBuild,
   BrokerSpec,
@@ -54,23 +55,25 @@ export interface ResolvedVariant {
   files: Record<string, string>;
 }
 
-/** Replaces {{name}} placeholders from vars; unknown placeholders stay so later stages can fill them. */
-export function substitute(text: string, vars: Record<string, string>): string {
-  return text.replace(/\{\{\s*([\w.]+)\s*\}\}/g, (whole, name: string) => vars[name] ?? whole);
-}
-
 function mergeCert(base: CertSpec | undefined, patch: Partial<CertSpec>): CertSpec {
   const b: CertSpec = base ?? { subject: {} };
   return {
     ...b,
     ...patch,
     subject: { ...b.subject, ...(patch.subject ?? {}) },
-    ...(patch.key || b.key ? { key: { ...(b.key ?? { type: 'rsa' }), ...(patch.key ?? {}) } } : {}),
+    ...(patch.key || b.key ? { key: mergeKey(b.key, patch.key) } : {}),
     ...(patch.validity ? { validity: patch.validity } : {}),
   };
 }
 
-export function variantNames(s: Scenario): string[] {
+/** A patch's key merges into the base key of its type; a key of another type replaces it (no EC curve on RSA). */
+function mergeKey(base: CertSpec['key'], patch: Partial<NonNullable<CertSpec['key']>> | undefined): CertSpec['key'] {
+  const b = base ?? { type: 'rsa' as const };
+  if (patch?.type !== undefined && patch.type !== b.type) return { ...patch, type: patch.type };
+  return { ...b, ...(patch ?? {}) };
+}
+
+function variantNames(s: Scenario): string[] {
   return Object.keys(s.variants);
 }
 
@@ -98,7 +101,7 @@ export function resolveVariant(s: Scenario, variant: string, vars: Record<string
   const port = c.port ?? tlsListener?.port;
   if (port === undefined) throw new Error(`scenario ${s.id}: client.port is required with a verbatim broker conf`);
   const hasCa = 'ca' in pki || Object.keys(pki.verbatim?.files ?? {}).some((k) => k === 'ca' || k === 'ca.crt');
-  const connect = substitute(c.connect ?? '{{broker.ip}}', vars);
+  const connect = fillVars(c.connect ?? '{{broker.ip}}', vars);
   const client: ResolvedClient = {
     connect,
     byIp: c.byIp ?? false,
@@ -113,7 +116,7 @@ export function resolveVariant(s: Scenario, variant: string, vars: Record<string
     ...(c.tlsVersion ? { tlsVersion: c.tlsVersion } : {}),
     clock: { ntp: c.clock?.ntp ?? true, ...(c.clock?.date ? { date: c.clock.date } : {}) },
     hosts: Object.fromEntries(
-      Object.entries(c.hosts ?? {}).map(([k, a]) => [k, a === null ? null : substitute(a, vars)]),
+      Object.entries(c.hosts ?? {}).map(([k, a]) => [k, a === null ? null : fillVars(a, vars)]),
     ),
     config: c.config ?? {},
     wifi: { ...(c.wifi ?? {}) },

@@ -29,6 +29,7 @@ export const OUTCOME_KINDS = [
   'timeout',
   'crash',
   'build/unsupported',
+  'build/failed',
   'unknown',
 ] as const;
 export const OutcomeKind = z.enum(OUTCOME_KINDS);
@@ -335,7 +336,13 @@ export const MessageExpect = z
 
 export const Expectation = z
   .object({
-    kind: OutcomeKind.optional(),
+    kind: OutcomeKind.optional().describe(
+      'The outcome: the board\'s own kind, or the kind the broker\'s log narrows it to (a handshake_failure alert "refined" to tls/client-cert-required by "peer did not return a certificate")',
+    ),
+    boardKind: OutcomeKind.optional().describe("The kind the board itself reported, without the broker's refinement"),
+    brokerReason: Regex.optional().describe(
+      'Regex on why the broker refused, as its log words it ("peer did not return a certificate", "no shared cipher")',
+    ),
     code: z
       .string()
       .regex(
@@ -348,6 +355,12 @@ export const Expectation = z
     messages: z.array(MessageExpect).optional(),
     timeoutMs: z.number().int().positive().optional(),
     hardwareOnly: z.string().optional().describe('Reason this cell needs real hardware; skipped on twins'),
+    posted: z
+      .array(z.string())
+      .optional()
+      .describe(
+        'What the forum poster saw, verbatim (rig new --from-forum): a run shows it beside what the cell printed',
+      ),
   })
   .strict();
 export type Expectation = z.infer<typeof Expectation>;

@@ -29,7 +29,7 @@ export async function installedVersion(pkg: string): Promise<string | undefined>
   return status?.endsWith(' installed') ? version : undefined;
 }
 
-export function isDebian(): boolean {
+function isDebian(): boolean {
   return existsSync('/etc/debian_version') && existsSync('/usr/bin/dpkg-query');
 }
 

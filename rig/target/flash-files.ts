@@ -1,12 +1,13 @@
 // What a cell's board has in its flash file system (SPIFFS, LittleFS): the sketch's data/ folder (what the IDE's
 // "Sketch Data Upload" puts there), then the scenario's `files:` with their placeholders filled from the cell's PKI
 // and broker ({{pki.ca.crt}}, {{pki.client.key}}, {{broker.ip}}; exactly {{pki.NAME.der}} / {{pki.NAME.key.der}} give
-// binary DER, as `openssl x509|rsa|ec -outform DER` makes it). Placeholder syntax: rig/pki/placeholders.ts.
+// binary DER, as `openssl x509|rsa|ec -outform DER` makes it). Placeholder syntax: the rig's one grammar (rig/format).
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { TargetError } from '../errors.ts';
+import { fillTemplate, fillVars, placeholders } from '../format/index.ts';
 import type { PkiBundle } from '../pki/index.ts';
-import { fillString } from '../pki/placeholders.ts';
 
 export interface FlashFiles {
   /** Flash path ("/ca.crt") → bytes. */
@@ -31,26 +32,38 @@ export async function flashFiles(
   }
   for (const [p, template] of Object.entries(templates)) {
     const key = p.startsWith('/') ? p : `/${p}`;
-    const der = /^\s*\{\{\s*pki\.([\w.-]+?)\.(der|key\.der)\s*\}\}\s*$/.exec(template);
+    const der = /^pki\.([\w.-]+?)\.(der|key\.der)$/.exec(soleName(template) ?? '');
     if (der) {
       files[key] = await derOf(pki, der[1]!, der[2] === 'der' ? 'crt' : 'key', `files.${p}`);
       if (der[2] === 'key.der') secrets.push(files[key].toString('base64'));
       continue;
     }
-    const text = fillString(template, pkiVars, `files.${p}`);
-    for (const m of template.matchAll(/\{\{\s*pki\.([\w.-]+?)\.key\s*\}\}/g))
-      secrets.push(...keyLines(pkiVars[`pki.${m[1]}.key`]));
+    const text = fillTemplate(
+      template,
+      (name) => (Object.hasOwn(pkiVars, name) ? pkiVars[name] : undefined),
+      (name) => {
+        throw new TargetError('not-configured', `files.${p}: unknown placeholder {{${name}}}`);
+      },
+    );
+    for (const name of placeholders(template))
+      if (/^pki\.[\w.-]+\.key$/.test(name)) secrets.push(...keyLines(pkiVars[name]));
     files[key] = Buffer.from(text, 'utf8');
   }
   return { files, secrets };
 }
 
+/** The placeholder's name when the text is that one placeholder alone (spaces around it allowed). */
+function soleName(text: string): string | undefined {
+  const names = placeholders(text);
+  return names.length === 1 && fillVars(text, { [names[0]!]: '' }).trim() === '' ? names[0] : undefined;
+}
+
 async function derOf(pki: PkiBundle, name: string, what: 'crt' | 'key', where: string): Promise<Buffer> {
   const c = pki.certs[name];
-  if (!c) throw new Error(`${where}: no certificate named "${name}" in pki`);
+  if (!c) throw new TargetError('not-configured', `${where}: no certificate named "${name}" in pki`);
   if (what === 'crt') return Buffer.from(new X509Certificate(await readFile(c.crt)).raw);
   const file = c.keyPlain ?? c.key;
-  if (!file) throw new Error(`${where}: certificate "${name}" has no private key`);
+  if (!file) throw new TargetError('not-configured', `${where}: certificate "${name}" has no private key`);
   const key = createPrivateKey(await readFile(file));
   // What `openssl rsa -outform DER` / `openssl ec -outform DER` write: PKCS#1 for RSA, SEC 1 for EC.
   return key.export({ format: 'der', type: key.asymmetricKeyType === 'ec' ? 'sec1' : 'pkcs1' }) as Buffer;

@@ -10,9 +10,13 @@ import { libraryVersions, loadLibraryTable, versionCode, type PinLayer } from '.
 import { resolveLibraries, scanLibrariesDir, scanLibrary, type UserLibrary } from './libraries.ts';
 import { readSketchProject } from './sketch-project.ts';
 import type { SketchSources } from './sketch.ts';
+import type { TwinCore } from './hostcore.ts';
+import { tableLibraryPins, type LibraryVersions } from './versions.ts';
 
 export interface BuildPlanInput {
   boardsDir: string;
+  /** The host core: its family's version table has rows for some libraries (boards/twin/versions/). */
+  core: TwinCore;
   /** Board id for messages (the profile's id or the core). */
   boardId: string;
   debugLevel: number;
@@ -33,6 +37,8 @@ export interface BuildPlan {
   defines: string[];
   /** User libraries to compile with the sketch. */
   libraries: UserLibrary[];
+  /** Releases pinned for libraries the family's version table covers (buildTwin's libraryVersions). */
+  libraryVersions: LibraryVersions;
   /** What was decided and why, for the build log. */
   notes: string[];
 }
@@ -82,14 +88,17 @@ export async function planBuild(sketch: SketchSources, o: BuildPlanInput): Promi
     { from: 'the board profile', pins: o.profileLibraries ?? {} },
   ];
   const versions = libraryVersions(table, layers);
-  if (versions.problems.length) throw new TwinUnsupportedError(versions.problems[0]!, 'library-version', '');
+  const rows = await tableLibraryPins(o.core, o.boardsDir, layers);
+  const problems = [...versions.problems, ...rows.problems];
+  if (problems.length) throw new TwinUnsupportedError(problems[0]!, 'library-version', '');
   for (const [name, v] of Object.entries(versions.versions)) notes.push(`${name} ${v.version} (${v.from})`);
+  notes.push(...rows.notes);
   defines.push(
     ...versions.defines,
     ...(await editedLibraryDefines(resolved.replaced, notes)),
     ...(o.extraDefines ?? []),
   );
-  return { debugLevel, defines, libraries: resolved.used, notes };
+  return { debugLevel, defines, libraries: resolved.used, libraryVersions: rows.versions, notes };
 }
 
 /**

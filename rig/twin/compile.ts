@@ -27,6 +27,24 @@ export class TwinUnsupportedError extends TwinBuildError {
   }
 }
 
+/**
+ * The sketch calls a method the imitated release does not have (its version row's missingApis): the compiler's own
+ * "has no member named" error, as arduino-cli would report it for that core. A property of the sketch and the
+ * release, not of the rig: the cell's outcome is build/failed, not an infrastructure error.
+ */
+export class TwinMissingApiError extends TwinBuildError {
+  constructor(
+    message: string,
+    readonly api: string,
+    readonly release: string,
+    firstErrors: string[],
+    log: string,
+  ) {
+    super('compile', message, firstErrors, log);
+    this.name = 'TwinMissingApiError';
+  }
+}
+
 export const MAX_PARALLEL_COMPILES = 2;
 
 export interface CompileResult {

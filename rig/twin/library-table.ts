@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { parseWithSchema } from '../scenario/load.ts';
+import { parseWithSchema } from '../format/index.ts';
 import { DEFAULT_BOARDS_DIR } from './hostcore.ts';
 
 const Versioned = z

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { parseWithSchema } from '../scenario/load.ts';
+import { parseWithSchema } from '../format/index.ts';
 import { parseFqbn, type FqbnOptions } from '../boards/fqbn.ts';
 
 const LibraryRef = z.union([

@@ -3,6 +3,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseWithSchema } from '../format/index.ts';
 import { TwinUnsupportedError } from './compile.ts';
 import type { TwinCore } from './hostcore.ts';
 import { blankNonCode, type SketchFile } from './sketch.ts';
@@ -37,16 +38,11 @@ const BUILT_IN: Record<TwinCore, UnsupportedRule[]> = {
 
 export async function unsupportedRules(core: TwinCore, boardsDir: string): Promise<UnsupportedRule[]> {
   const file = path.join(boardsDir, core, 'unsupported.json');
-  let extra: UnsupportedRule[] = [];
-  try {
-    const text = await readFile(file, 'utf8');
-    const parsed = UnsupportedFile.safeParse(JSON.parse(text));
-    if (!parsed.success)
-      throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    extra = parsed.data;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
+  const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    throw e;
+  });
+  const extra = text === undefined ? [] : parseWithSchema(UnsupportedFile, text, file);
   const seen = new Set(extra.map((r) => r.pattern));
   return [...extra, ...BUILT_IN[core].filter((r) => !seen.has(r.pattern))];
 }

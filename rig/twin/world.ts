@@ -1,5 +1,6 @@
 // The twin's world file (env RIG_TWIN_WORLD), read by boards/twin/core/host/world.cpp.
 import { z } from 'zod';
+import { checkValue } from '../format/index.ts';
 
 const ipv4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
@@ -41,12 +42,7 @@ export const TwinWorld = z
 export type TwinWorld = z.input<typeof TwinWorld>;
 export type ResolvedTwinWorld = z.output<typeof TwinWorld> & { factsFile: string };
 
-/** Validates a world; `where` names the source in the error (file or caller). */
-export function parseTwinWorld(value: unknown, where: string): z.output<typeof TwinWorld> {
-  const r = TwinWorld.safeParse(value);
-  if (!r.success) {
-    const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new Error(`twin world ${where}: ${issues}`);
-  }
-  return r.data;
+/** Validates a world as the file `file` will hold it: a problem is a FormatError at its line in that file. */
+export function parseTwinWorld(value: unknown, file: string): z.output<typeof TwinWorld> {
+  return checkValue(TwinWorld, value, file);
 }

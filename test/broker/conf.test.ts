@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { keyWanted, logicalPorts, renderStructuredConf, renderVerbatimConf } from '../../rig/broker/conf.ts';
+import { keyWanted, renderStructuredConf, renderVerbatimConf } from '../../rig/broker/conf.ts';
+import { logicalPorts } from '../../rig/scenario/ports.ts';
 import type { StagedFiles } from '../../rig/broker/files.ts';
 import { BrokerSpec } from '../../rig/scenario/schema.ts';
 import { seed000Conf, seed002Conf } from './helpers/seeds.ts';

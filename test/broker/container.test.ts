@@ -9,6 +9,7 @@ import { loadBoards } from '../../rig/boards/load.ts';
 import { projectPaths } from '../../rig/project.ts';
 import { createProgress } from '../../rig/runner/progress.ts';
 import { runMatrix } from '../../rig/runner/run.ts';
+import { exitCodeFor } from '../../rig/cli/exit.ts';
 import { loadScenario } from '../../rig/scenario/load.ts';
 import { runControl } from '../../rig/control/index.ts';
 import { buildLocalImage, ensureDockerd, LOCAL_IMAGE } from '../../rig/setup/container-image.ts';
@@ -191,7 +192,7 @@ describe('container broker (testcontainers, Debian-made image)', function () {
       'fixed/control:pass:connected',
       'fixed/esp8266:pass:connected',
     ]);
-    assert.equal(r.exitCode, 0);
+    assert.equal(exitCodeFor(r.results), 0);
   });
 });
 

@@ -73,6 +73,30 @@ describe('rig CLI', function () {
     assert.deepEqual(j.boards.map((b) => b.id).sort(), ['control', 'esp32', 'esp8266', 'mkr1000', 'mosquitto-cli']);
   });
 
+  it('rig list shows which releases each twin imitates (its version table), folded into runs', () => {
+    const text = rig(['list']);
+    assert.equal(text.code, 0, text.err);
+    assert.match(
+      text.out,
+      /twin runs 2\.0\.17; imitates 1\.0\.0-1\.0\.6, 2\.0\.0-2\.0\.16, 3\.0\.0-3\.0\.7, 3\.1\.0-3\.1\.3/,
+    );
+    assert.match(
+      text.out,
+      /twin runs 3\.1\.2; imitates 2\.4\.0-2\.4\.2, 2\.5\.0-2\.5\.2, 2\.6\.0-2\.6\.3, 2\.7\.0-2\.7\.4/,
+    );
+    assert.match(text.out, /modelled, not run: 2\.4\.2, 2\.4\.0-2\.4\.1/);
+    assert.match(text.out, /ArduinoBearSSL .*1\.7\.0-1\.7\.7 \(default 1\.7\.7\)/);
+    const j = JSON.parse(rig(['list', '--json']).out) as {
+      boards: { id: string; twinVersions?: { imitates: string[]; rows?: { id: string; basis: string }[] } }[];
+    };
+    const esp8266 = j.boards.find((b) => b.id === 'esp8266')!.twinVersions!;
+    assert.ok(esp8266.imitates.includes('2.7.4') && esp8266.imitates.includes('2.4.0'));
+    assert.deepEqual(
+      esp8266.rows!.filter((r) => r.basis === 'model').map((r) => r.id),
+      ['2.4.2', '2.4.0-2.4.1'],
+    );
+  });
+
   it('rig pki writes certificates, keys in a 0700 private folder, and summaries', () => {
     const out = mkdtempSync(path.join(os.tmpdir(), 'rig-pki-cli-'));
     const r = rig(['pki', 'esp8266-san-ip-bad-server-name', '--out', out]);

@@ -80,6 +80,34 @@ describe('rig CLI: usage and scenario errors', function () {
     assert.equal(existsSync(out), false);
   });
 
+  it('a pinned core the twin does not imitate is a usage error at its key, naming the nearest releases', () => {
+    const pinned = SCENARIO.replace(
+      'default: { esp32: { hardwareOnly: "needs a board" } }',
+      'default: { esp32: { hardwareOnly: "needs a board" }, "esp32@1.0.7": { kind: connected } }',
+    );
+    const f = write('pinned.yaml', pinned);
+    const line = usageLine(rig(['check', f]));
+    assert.match(
+      line,
+      new RegExp(`^${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:10:\\d+: expect\\.default\\.esp32@1\\.0\\.7: `),
+    );
+    assert.match(line, /the esp32 twin imitates no core 1\.0\.7; nearest: 1\.0\.5, 1\.0\.6, 2\.0\.0/);
+    assert.match(usageLine(rig(['run', f, '--list'])), /esp32@1\.0\.7: the esp32 twin imitates no core 1\.0\.7/);
+  });
+
+  it('a pinned patch release the table covers plans a cell on that release (esp8266@2.7.1 -> the 2.6.x-2.7.x row)', () => {
+    const f = write(
+      'patch.yaml',
+      SCENARIO.replace('boards: [esp32]', 'boards: [esp8266]').replace(
+        'default: { esp32: { hardwareOnly: "needs a board" } }',
+        'default: { "esp8266@2.7.1": { kind: connected } }',
+      ),
+    );
+    const r = rig(['run', f, '--list', '--target', 'twin']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /cli-usage\/default\/esp8266@2\.7\.1/);
+  });
+
   it('rig check: client.port with no listener on it is an error with its position', () => {
     const f = write('port.yaml', `${SCENARIO}client: { port: 9999 }\n`);
     assert.equal(

@@ -8,6 +8,7 @@ import { projectPaths } from '../../rig/project.ts';
 import { runCommand } from '../../rig/cli/commands/run.ts';
 import { reportCommand } from '../../rig/cli/commands/report.ts';
 import { setupCommand } from '../../rig/cli/commands/setup.ts';
+import { command as boardsCommand } from '../../rig/cli/commands/boards.ts';
 import type { Command } from '../../rig/cli/command.ts';
 
 interface Step {
@@ -18,12 +19,17 @@ interface Step {
 interface Workflow {
   name: string;
   on: Record<string, unknown>;
-  jobs: Record<string, { steps: Step[]; strategy?: { matrix: Record<string, unknown[]> } }>;
+  jobs: Record<string, { steps: Step[]; 'runs-on'?: unknown; strategy?: { matrix: Record<string, unknown[]> } }>;
 }
 
 const dir = path.join(projectPaths().root, '.github/workflows');
 const load = (f: string): Workflow => parse(readFileSync(path.join(dir, f), 'utf8')) as Workflow;
-const COMMANDS: Record<string, Command> = { run: runCommand, report: reportCommand, setup: setupCommand };
+const COMMANDS: Record<string, Command> = {
+  run: runCommand,
+  report: reportCommand,
+  setup: setupCommand,
+  boards: boardsCommand,
+};
 
 /** Every `npx rig <cmd> --flag` in a workflow's shell lines. */
 function rigCalls(w: Workflow): { cmd: string; flags: string[] }[] {
@@ -88,10 +94,40 @@ describe('.github/workflows', () => {
   });
 
   it('the nightly compares with the last night and keeps the history', () => {
-    const run = load('nightly-hardware.yml')
-      .jobs.hardware!.steps.map((s) => s.run ?? '')
+    const w = load('nightly-hardware.yml');
+    const run = Object.values(w.jobs)
+      .flatMap((j) => j.steps.map((s) => s.run ?? ''))
       .join('\n');
-    assert.match(run, /--baseline \$last\/results\.json/);
+    assert.match(run, /--baseline "?\$last\/results\.json/);
     assert.match(run, /npx rig report history history\/runs --out reports\/nightly\/history/);
+  });
+
+  it('the nightly runs each board family on lab hosts labelled with it, every shard of a family, and merges them', async () => {
+    const w = load('nightly-hardware.yml');
+    const hw = w.jobs.hardware!;
+    assert.deepEqual(hw['runs-on'], ['self-hosted', 'rig-lab', '${{ matrix.family }}']);
+    const include = hw.strategy!.matrix.include as { family: string; shard: string; name: string }[];
+    const { loadBoards } = await import('../../rig/boards/load.ts');
+    const withHardware = [...(await loadBoards(projectPaths().boards)).values()]
+      .filter((b) => b.hardware)
+      .map((b) => b.id);
+    assert.deepEqual([...new Set(include.map((i) => i.family))].sort(), withHardware.sort(), 'every board family');
+    for (const family of withHardware) {
+      const shards = include.filter((i) => i.family === family).map((i) => i.shard);
+      if (shards.length === 1 && shards[0] === '') continue;
+      const n = Number(shards[0]!.split('/')[1]);
+      assert.deepEqual(
+        shards,
+        Array.from({ length: n }, (_, k) => `${k + 1}/${n}`),
+        `${family}: every shard`,
+      );
+    }
+    const run = hw.steps.find((s) => /npx rig run/.test(s.run ?? ''))!.run!;
+    assert.match(run, /--boards \$\{\{ matrix\.family \}\}/);
+    assert.match(run, /--out reports\/lab-\$\{\{ matrix\.name \}\}/);
+    const upload = hw.steps.find((s) => s.uses?.startsWith('actions/upload-artifact'))!;
+    assert.equal(upload.with?.name, 'rig-lab-${{ matrix.name }}');
+    const merge = w.jobs.report!.steps.find((s) => /rig report merge/.test(s.run ?? ''))!.run!;
+    assert.match(merge, /npx rig report merge hosts\/rig-lab-\*\/ --out reports\/nightly/);
   });
 });

@@ -18,7 +18,7 @@ import {
   type Trial,
 } from '../../rig/bisect/index.ts';
 import { combine, generateCandidates, issuingCa, mirrorPki } from '../../rig/bisect/candidates.ts';
-import { EXIT } from '../../rig/cli/exit.ts';
+import { EXIT, exitCodeOf } from '../../rig/cli/exit.ts';
 import type { CertSummary } from '../../rig/results/schema.ts';
 
 const paths = projectPaths();
@@ -227,7 +227,7 @@ describe('bisect: a hardware-only variant is refused before anything runs', () =
       (e: unknown) => e,
     );
     assert.ok(err instanceof BisectUsageError, String(err));
-    assert.equal(err.exitCode, EXIT.usage);
+    assert.equal(exitCodeOf(err), EXIT.usage);
     assert.match(err.message, /is hardware-only \(the bug is in arduino-esp32 1\.0\.4/);
   });
 });

@@ -8,8 +8,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile, mkdir } from 'node:fs/
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { buildTwin, startTwin } from '../../rig/twin/index.ts';
-import { SerialCapture } from '../../rig/serial/capture.ts';
+import { buildTwin, bootTwin } from '../../rig/twin/index.ts';
 import { projectPaths } from '../../rig/project.ts';
 
 const paths = projectPaths();
@@ -187,13 +186,11 @@ describe('diagnose and twin builds: no secrets left on disk', function () {
       for (const d of [cacheDir, path.join(cacheDir, 'sketch'), folder])
         assert.equal((await stat(d)).mode & 0o777, 0o700, d);
       // The binary still carries what the header said.
-      const twin = await startTwin({
+      const { process: twin, serial } = await bootTwin({
         binary: built.binary,
         world: { coreVersion: '2.0.17', debugLevel: 1 },
         workDir: f('twin-run'),
       });
-      const serial = await SerialCapture.open({ path: twin.ptyPath, baudRate: 115200 });
-      twin.go();
       await serial.waitFor(new RegExp(`^secret ${secret}$`), 10_000);
       await serial.close();
       await twin.kill();

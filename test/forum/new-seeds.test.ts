@@ -2,39 +2,18 @@
 // It runs in a copy of the rig (the CLI writes scenarios and sketches under its own root, and `rig run`
 // finds sketches there), sharing the twin build cache so a run costs what a run in the rig costs.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { parseScenarioText } from '../../rig/scenario/load.ts';
 import { serialExpect } from '../../rig/outcome/expect.ts';
 import { Results } from '../../rig/results/schema.ts';
 import { buildPki } from '../../rig/pki/index.ts';
 import { resolveVariant } from '../../rig/scenario/resolve.ts';
-import { ESP32_LOG_HEADS, normaliseSaw, sawExpectations } from '../../rig/forum/saw.ts';
+import { esp32LogHeads, normaliseSaw, sawExpectations } from '../../rig/forum/saw.ts';
+import { loadBoards } from '../../rig/boards/load.ts';
 import { extractFromPost } from '../../rig/forum/extract.ts';
-import { ROOT, seedFile } from './helpers.ts';
-
-/** A copy of the rig's code (not its scenarios or sketches) in `dir`. */
-function rigCopy(dir: string): void {
-  for (const p of ['bin', 'rig', 'boards', 'schemas', 'package.json', 'tsconfig.json'])
-    cpSync(path.join(ROOT, p), path.join(dir, p), { recursive: true });
-  symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
-  mkdirSync(path.join(dir, 'scenarios', 'forum'), { recursive: true });
-  mkdirSync(path.join(dir, 'sketches'), { recursive: true });
-}
-
-function rigIn(dir: string, args: string[], timeoutMs = 120_000): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [path.join(dir, 'bin', 'rig.mjs'), ...args], {
-    encoding: 'utf8',
-    input: '',
-    timeout: timeoutMs,
-    cwd: dir,
-    env: { ...process.env, RIG_CACHE: process.env.RIG_CACHE ?? path.join(ROOT, '.rig-cache') },
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+import { ROOT, rigCopy, rigIn, seedFile } from './helpers.ts';
 
 describe('rig new --from-forum on the seeds', function () {
   this.timeout(600_000);
@@ -188,11 +167,11 @@ describe('forum post lines the user saw', () => {
     );
   });
 
-  it('pins only cores the ESP32 twin imitates (boards/esp32.yaml)', () => {
-    const profile = parseYaml(readFileSync(path.join(ROOT, 'boards', 'esp32.yaml'), 'utf8')) as {
-      twin: { imitates: string[] };
-    };
-    for (const core of Object.keys(ESP32_LOG_HEADS)) assert.ok(profile.twin.imitates.includes(core), core);
+  it('pins only cores the ESP32 twin imitates (its version table, boards/twin/versions/esp32.yaml)', async () => {
+    const profile = (await loadBoards(path.join(ROOT, 'boards'))).get('esp32')!;
+    const cores = Object.keys(esp32LogHeads());
+    assert.ok(cores.includes('1.0.2') && cores.includes('1.0.4'), cores.join(','));
+    for (const core of cores) assert.ok(profile.twin!.imitates.includes(core), core);
   });
 
   it("a later answer that makes the same certificates is the fix; one that needs the setup's files gets them", () => {

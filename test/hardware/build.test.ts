@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import { readFileSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildImage, CompileError, imageHash, parseCompileOutput } from '../../rig/hardware/build.ts';
-import { InfraError } from '../../rig/hardware/errors.ts';
+import { TargetError } from '../../rig/errors.ts';
+import { parseSketchProject } from '../../rig/hardware/sketch-project.ts';
 import { FAKE_CLI, cleanup, installAllCores, makeSketch, profile, profiles, tempDir, useFake } from './helpers.ts';
 
 const SECRETS = '#define SECRET_SSID "lab"\n#define SECRET_PASS "not-a-real-password"\n';
@@ -37,10 +38,11 @@ describe('hardware: build', () => {
       });
       const calls = fake.invocations();
       assert.equal(calls.length, 1);
+      // Built from a sketch.yaml build profile (the board profile's pins), as a person reproduces it.
       assert.deepEqual(calls[0], [
         'compile',
-        '--fqbn',
-        fqbn,
+        '--profile',
+        id,
         '--build-path',
         info.buildDir,
         '--warnings',
@@ -48,6 +50,18 @@ describe('hardware: build', () => {
         '--json',
         info.sketchPath,
       ]);
+      assert.equal(info.profile, id);
+      const project = parseSketchProject(readFileSync(join(info.sketchPath, 'sketch.yaml'), 'utf8'), 'sketch.yaml');
+      const hw = (await profile(id)).hardware!;
+      assert.equal(project.default_profile, id);
+      assert.equal(project.profiles[id]?.fqbn, fqbn);
+      assert.deepEqual(project.profiles[id]?.platforms, [
+        { platform: `${hw.core.id} (${hw.core.version})`, ...(hw.core.url ? { platform_index_url: hw.core.url } : {}) },
+      ]);
+      assert.deepEqual(
+        project.profiles[id]?.libraries,
+        hw.libraries.map((l) => l.replace(/@(.*)$/, ' ($1)')),
+      );
       assert.equal(info.buildDir, join(dir, 'images', info.hash, 'build'));
       assert.equal(info.fqbn, fqbn);
       assert.equal(info.cached, false);
@@ -72,8 +86,10 @@ describe('hardware: build', () => {
       cli: FAKE_CLI,
       fqbnVariant: 'ssl-debug',
     });
-    assert.equal(fake.invocations()[0][2], 'esp8266:esp8266:nodemcuv2:dbg=Serial,lvl=SSL');
+    assert.equal(fake.invocations()[0][2], 'esp8266-ssl-debug');
     assert.equal(info.fqbn, 'esp8266:esp8266:nodemcuv2:dbg=Serial,lvl=SSL');
+    const project = parseSketchProject(readFileSync(join(info.sketchPath, 'sketch.yaml'), 'utf8'), 'sketch.yaml');
+    assert.equal(project.profiles['esp8266-ssl-debug']?.fqbn, 'esp8266:esp8266:nodemcuv2:dbg=Serial,lvl=SSL');
   });
 
   it('records compiler warnings from diagnostics', async () => {
@@ -117,18 +133,57 @@ describe('hardware: build', () => {
     assert.equal(existsSync(join(dir, 'images', hash, 'build-info.json')), false);
   });
 
-  it('says which platform is missing when the core is not installed', async () => {
-    installAllCores(dir, []); // the fake now has no platform installed
+  it('builds without the platform installed globally: the profile pins its own (isolated from the system)', async () => {
+    installAllCores(dir, []); // nothing installed by `core install`
     const sketchDir = makeSketch(dir, 'probe', SKETCH);
-    await assert.rejects(
-      buildImage({
-        profile: await profile('mkr1000'),
-        sketchDir,
-        secretsHeader: SECRETS,
-        cacheDir: join(dir, 'images'),
-        cli: FAKE_CLI,
-      }),
-      /Platform 'arduino:samd' not found: platform not installed/,
+    const info = await buildImage({
+      profile: await profile('mkr1000'),
+      sketchDir,
+      secretsHeader: SECRETS,
+      cacheDir: join(dir, 'images'),
+      cli: FAKE_CLI,
+    });
+    assert.deepEqual(info.platform, { id: 'arduino:samd', version: '1.8.14' }, 'the pinned version, not a global one');
+    assert.ok(info.usedLibraries.some((l) => l.name === 'PubSubClient' && l.version === '2.8'));
+  });
+
+  it("surfaces arduino-cli's top-level warnings and takes an omitted section size as 0", async () => {
+    // A .pde file next to the sketch is deprecated (warn_deprecated.go); a sketch without data has no data size.
+    const sketchDir = makeSketch(dir, 'old', `${SKETCH}// FAKE_NO_DATA\n`, { 'extra.pde': 'int x;\n' });
+    const info = await buildImage({
+      profile: await profile('esp32'),
+      sketchDir,
+      secretsHeader: SECRETS,
+      cacheDir: join(dir, 'images'),
+      cli: FAKE_CLI,
+    });
+    assert.equal(info.toolWarnings.length, 1);
+    assert.match(info.toolWarnings[0]!, /Sketches with \.pde extension are deprecated[\s\S]*extra\.pde/);
+    const data = info.sizes.find((s) => s.name === 'data');
+    assert.deepEqual(data, { name: 'data', size: 0, maxSize: 327680 });
+  });
+
+  it("an unloadable sketch (fatal JSON on stderr, stdout empty) is compile-failed with the tool's words", () => {
+    const r = {
+      command: ['arduino-cli', 'compile', '--profile', 'esp32', '/x/probe'],
+      stdout: '',
+      stderr: JSON.stringify(
+        { error: "Can't open sketch: main file missing from sketch: /x/probe/probe.ino" },
+        null,
+        2,
+      ),
+      exitCode: 1,
+      timedOut: false,
+      canceled: false,
+      durationMs: 5,
+    };
+    assert.throws(
+      () => parseCompileOutput(r),
+      (e: unknown) =>
+        e instanceof CompileError &&
+        e.kind === 'compile-failed' &&
+        e.message === "compile failed: Can't open sketch: main file missing from sketch: /x/probe/probe.ino" &&
+        !e.retryable,
     );
   });
 
@@ -190,7 +245,7 @@ describe('hardware: build', () => {
         cacheDir: join(dir, 'images'),
         cli: join(dir, 'no-such-arduino-cli'),
       }),
-      (e: unknown) => e instanceof InfraError && e.kind === 'tool-missing' && /RIG_ARDUINO_CLI/.test(e.message),
+      (e: unknown) => e instanceof TargetError && e.kind === 'tool-missing' && /RIG_ARDUINO_CLI/.test(e.message),
     );
   });
 
@@ -207,7 +262,7 @@ describe('hardware: build', () => {
     assert.throws(
       () => parseCompileOutput(r),
       (e: unknown) =>
-        e instanceof InfraError && e.kind === 'tool-output' && e.toolMessage === 'Error: unknown flag: --json',
+        e instanceof TargetError && e.kind === 'tool-output' && e.toolMessage === 'Error: unknown flag: --json',
     );
     const ok = parseCompileOutput({
       ...r,

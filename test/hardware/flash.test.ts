@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildImage } from '../../rig/hardware/build.ts';
-import { InfraError, type InfraErrorKind } from '../../rig/hardware/errors.ts';
+import { TargetError, type TargetErrorKind } from '../../rig/errors.ts';
 import { FlashLedger, classifyUploadFailure, uploadImage } from '../../rig/hardware/flash.ts';
 import {
   FAKE_CLI,
@@ -19,7 +19,7 @@ import {
 interface RecordedFailure {
   name: string;
   family: string;
-  kind: InfraErrorKind;
+  kind: TargetErrorKind;
   stdout: string;
   stderr: string;
   hang?: boolean;
@@ -77,7 +77,7 @@ describe('hardware: flash', () => {
       await assert.rejects(
         uploadImage({ port: PORTS[f.family], fqbn, buildDir: builds.get(f.family)!, timeoutMs, cli: FAKE_CLI }),
         (e: unknown) => {
-          assert.ok(e instanceof InfraError, 'an InfraError');
+          assert.ok(e instanceof TargetError, 'a TargetError');
           assert.equal(e.kind, f.kind);
           const firstToolLine = (f.stderr || f.stdout).split('\n')[0];
           assert.ok(e.toolMessage.includes(firstToolLine), `tool message kept: ${e.toolMessage}`);

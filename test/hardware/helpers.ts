@@ -10,7 +10,7 @@ import type { BoardProfile } from '../../rig/boards/profile.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const FAKE_CLI = join(ROOT, 'test/fixtures/arduino-cli/fake-arduino-cli.mjs');
-export const UPLOAD_FAILURES = join(ROOT, 'test/fixtures/arduino-cli/upload-failures.json');
+export const UPLOAD_FAILURES = join(ROOT, 'test/fixtures/arduino-cli/1.5.1/upload-failures.json');
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `rig-hw-${prefix}-`));
@@ -156,4 +156,90 @@ export function recordingBinding(): RecordingBinding {
     },
   };
   return rec;
+}
+
+// --- a USB hub behind the fake uhubctl ----------------------------------------------------------------------
+export const FAKE_UHUBCTL = join(ROOT, 'test/fixtures/uhubctl/fake-uhubctl.mjs');
+
+export interface HubBoard {
+  hub: string;
+  port: number;
+  /** USB serial number the board reports. */
+  serial: string;
+  vid: string;
+  pid: string;
+  /** Its tty before any power-cycle; each re-enumeration moves it up by one (the kernel's next free name). */
+  tty: string;
+  /** Plugged in when the night starts. */
+  attached?: boolean;
+  /** Does not come back after a power-cycle. */
+  dead?: boolean;
+}
+
+interface HubState {
+  hubs: Record<
+    string,
+    {
+      description: string;
+      noPermission?: boolean;
+      ports: Record<string, { power: boolean; device?: string; dead?: boolean; enumerations?: number }>;
+    }
+  >;
+}
+
+/** Hubs the fake uhubctl switches, and the serial ports that are attached as a result (for BoardSession.list). */
+export function fakeHubs(
+  dir: string,
+  boards: HubBoard[],
+): {
+  list: () => Promise<import('../../rig/hardware/inventory.ts').AttachedPort[]>;
+  calls: () => string[][];
+  restore: () => void;
+  state: () => HubState;
+} {
+  const stateFile = join(dir, 'uhubctl-state.json');
+  const log = join(dir, 'uhubctl.log');
+  const state: HubState = { hubs: {} };
+  for (const b of boards) {
+    state.hubs[b.hub] ??= { description: '2109:2817 VIA Labs, Inc. USB2.0 Hub, USB 2.10, 4 ports, ppps', ports: {} };
+    state.hubs[b.hub]!.ports[String(b.port)] = {
+      power: true,
+      device: `${b.vid}:${b.pid} Silicon Labs CP2102 USB to UART Bridge Controller ${b.serial}`,
+      ...(b.attached === false ? { dead: true } : {}),
+    };
+  }
+  writeFileSync(stateFile, JSON.stringify(state, null, 2));
+  const saved = { s: process.env.FAKE_UHUBCTL_STATE, l: process.env.FAKE_UHUBCTL_LOG };
+  process.env.FAKE_UHUBCTL_STATE = stateFile;
+  process.env.FAKE_UHUBCTL_LOG = log;
+  const read = (): HubState => JSON.parse(readFileSync(stateFile, 'utf8')) as HubState;
+  return {
+    state: read,
+    list: async () => {
+      const s = read();
+      return boards.flatMap((b) => {
+        const p = s.hubs[b.hub]!.ports[String(b.port)]!;
+        // A board that was hung until a power-cycle comes back; a dead one never does.
+        const up = p.power && (p.enumerations ? !b.dead : !p.dead);
+        if (!up) return [];
+        const n = Number(b.tty.match(/\d+$/)![0]) + (p.enumerations ?? 0);
+        const path = b.tty.replace(/\d+$/, String(n));
+        return [{ path, vid: b.vid, pid: b.pid, serialNumber: b.serial, sources: ['serialport' as const] }];
+      });
+    },
+    calls: () =>
+      existsSync(log)
+        ? readFileSync(log, 'utf8')
+            .trim()
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => (JSON.parse(l) as { argv: string[] }).argv)
+        : [],
+    restore: () => {
+      if (saved.s === undefined) delete process.env.FAKE_UHUBCTL_STATE;
+      else process.env.FAKE_UHUBCTL_STATE = saved.s;
+      if (saved.l === undefined) delete process.env.FAKE_UHUBCTL_LOG;
+      else process.env.FAKE_UHUBCTL_LOG = saved.l;
+    },
+  };
 }

@@ -11,6 +11,7 @@ import {
   loadInventory,
   matchBoards,
   parseBoardList,
+  parseBoardListWithWarnings,
   wifiFromEnv,
   type AttachedPort,
 } from '../../rig/hardware/inventory.ts';
@@ -126,8 +127,8 @@ describe('hardware: lab inventory', () => {
     await assert.rejects(loadInventory(file), (e: unknown) => {
       const m = (e as Error).message;
       assert.ok(m.startsWith(file), m);
-      assert.match(m, /boards\.0: needs serial \(USB serial number\) or location/);
-      assert.match(m, /boards\.1\.location: a USB location .* not a tty name/);
+      assert.match(m, /boards\[0\]: needs serial \(USB serial number\) or location/);
+      assert.match(m, /boards\[1\]\.location: a USB location .* not a tty name/);
       return true;
     });
   });
@@ -222,34 +223,66 @@ describe('hardware: lab inventory', () => {
     SerialPortMock.binding.reset();
   });
 
-  it('parses board list --json: 0x-prefixed upper-case ids, serial under either key', () => {
-    const ports = parseBoardList({
+  it('parses board list --json as serial-discovery writes it: 0x ids, serialNumber "" when none, warnings kept', () => {
+    const { ports, warnings } = parseBoardListWithWarnings({
       detected_ports: [
         {
           port: {
             address: '/dev/ttyUSB0',
             protocol: 'serial',
-            properties: { vid: '0x10C4', pid: '0xEA60', serialNumber: 'A' },
+            properties: { vid: '0x10c4', pid: '0xea60', serialNumber: 'A' },
+            hardware_id: 'A',
           },
         },
+        // A CH340 has no serial number: serial-discovery still sets serialNumber, to "" (sync.go:89).
         {
           port: {
-            address: '/dev/ttyACM0',
+            address: '/dev/ttyUSB2',
             protocol: 'serial',
-            properties: { vid: '0x2341', pid: '0x804E', serial: 'B' },
+            properties: { vid: '0x1A86', pid: '0x7523', serialNumber: '' },
           },
         },
         { port: { address: '192.168.1.7', protocol: 'network', properties: {} } },
       ],
+      warnings: ['Error starting discovery: discovery builtin:mdns-discovery process not started: …'],
     });
     assert.deepEqual(
       ports.map((p) => [p.path, p.vid, p.pid, p.serialNumber]),
       [
         ['/dev/ttyUSB0', '10c4', 'ea60', 'A'],
-        ['/dev/ttyACM0', '2341', '804e', 'B'],
+        ['/dev/ttyUSB2', '1a86', '7523', undefined],
       ],
     );
-    assert.deepEqual(parseBoardList({}), []);
+    assert.deepEqual(warnings, ['Error starting discovery: discovery builtin:mdns-discovery process not started: …']);
+    assert.deepEqual(parseBoardList({ detected_ports: [] }), []);
+  });
+
+  it("tells arduino-cli's board list warnings (a discovery that did not start) instead of dropping them", async () => {
+    const warned: string[] = [];
+    const ports = await listAttached({
+      list: async () => [],
+      cli: FAKE_CLI,
+      byPathDir: join(dir, 'none'),
+      warn: (m) => warned.push(m),
+    });
+    assert.ok(ports.length > 0);
+    process.env.FAKE_ARDUINO_CLI_BOARDS = 'board-list-discovery-error';
+    try {
+      const none = await listAttached({
+        list: async () => [],
+        cli: FAKE_CLI,
+        byPathDir: join(dir, 'none'),
+        warn: (m) => warned.push(m),
+      });
+      assert.deepEqual(none, []);
+    } finally {
+      delete process.env.FAKE_ARDUINO_CLI_BOARDS;
+    }
+    assert.equal(warned.length, 1);
+    assert.match(
+      warned[0]!,
+      /^arduino-cli board list: Error starting discovery: discovery builtin:serial-discovery process not started/,
+    );
   });
 });
 

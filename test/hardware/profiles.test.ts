@@ -49,8 +49,15 @@ describe('hardware: board profiles', () => {
       'OneWire@2.3.8',
       'DallasTemperature@3.9.0',
     ]);
-    assert.deepEqual(mkr.usb, [{ vid: '2341', pid: '804e' }]);
-    assert.deepEqual(mkr.bootloaderUsb, [{ vid: '2341', pid: '004e' }]);
+    // ArduinoCore-samd 1.8.14 boards.txt mkr1000.vid/pid.0-3: the sketch's ids, then the bootloader's.
+    assert.deepEqual(mkr.usb, [
+      { vid: '2341', pid: '804e' },
+      { vid: '2341', pid: '824e' },
+    ]);
+    assert.deepEqual(mkr.bootloaderUsb, [
+      { vid: '2341', pid: '004e' },
+      { vid: '2341', pid: '024e' },
+    ]);
     assert.equal(mkr.reset, 'touch-1200');
     assert.equal(mkr.reenumerates, true);
   });

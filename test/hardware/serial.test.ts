@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { SerialPortMock } from 'serialport';
-import { InfraError } from '../../rig/hardware/errors.ts';
+import { TargetError } from '../../rig/errors.ts';
 import type { AttachedPort, LabBoard } from '../../rig/hardware/inventory.ts';
 import { openBoardSerial, resetBoard, waitForBoardPort } from '../../rig/hardware/serial.ts';
 import { profile, recordingBinding } from './helpers.ts';
@@ -96,12 +96,12 @@ describe('hardware: serial', () => {
     await cap.close(); // closing a vanished port is harmless
   });
 
-  it('classifies an open failure as an InfraError', async () => {
+  it('classifies an open failure as a TargetError', async () => {
     const hw = (await profile('esp32')).hardware!;
     await assert.rejects(
       openBoardSerial({ path: '/dev/ttyUSB7', hardware: hw, binding: recordingBinding().binding }),
       (e: unknown) =>
-        e instanceof InfraError &&
+        e instanceof TargetError &&
         e.kind === 'no-board' &&
         /cannot open \/dev\/ttyUSB7: Port does not exist/.test(e.message),
     );
@@ -110,7 +110,7 @@ describe('hardware: serial', () => {
     try {
       await assert.rejects(
         openBoardSerial({ path: '/dev/ttyUSB0', hardware: hw, binding: SerialPortMock.binding }),
-        (e: unknown) => e instanceof InfraError && e.kind === 'port-busy',
+        (e: unknown) => e instanceof TargetError && e.kind === 'port-busy',
       );
     } finally {
       await first.close();
@@ -132,7 +132,7 @@ describe('hardware: serial', () => {
     assert.equal(calls, 3);
   });
 
-  it('gives up with a no-board InfraError listing what is attached', async () => {
+  it('gives up with a no-board TargetError listing what is attached', async () => {
     const board: LabBoard = { name: 'mkr-1', profile: 'mkr1000', serial: '5A3C4E1F', fixtures: [] };
     const list = async (): Promise<AttachedPort[]> => [
       { path: '/dev/ttyUSB0', vid: '10c4', pid: 'ea60', serialNumber: '0001', sources: ['serialport'] },
@@ -140,7 +140,7 @@ describe('hardware: serial', () => {
     await assert.rejects(
       waitForBoardPort(board, { list, timeoutMs: 30, intervalMs: 5 }),
       (e: unknown) =>
-        e instanceof InfraError &&
+        e instanceof TargetError &&
         e.kind === 'no-board' &&
         /did not come back within 30 ms; attached: \/dev\/ttyUSB0 10c4:ea60 sn=0001/.test(e.message),
     );

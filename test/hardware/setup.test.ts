@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { setupHardware, requirements } from '../../rig/hardware/setup.ts';
-import { InfraError } from '../../rig/hardware/errors.ts';
+import { TargetError } from '../../rig/errors.ts';
 import { FAKE_CLI, cleanup, profile, profiles, tempDir, useFake } from './helpers.ts';
 
 const URLS =
@@ -70,7 +70,7 @@ describe('hardware: setup', () => {
     };
     assert.throws(
       () => requirements([esp32, other]),
-      (e: unknown) => e instanceof InfraError && /esp32:esp32 at 2\.0\.17 and 1\.0\.6/.test(e.message),
+      (e: unknown) => e instanceof TargetError && /esp32:esp32 at 2\.0\.17 and 1\.0\.6/.test(e.message),
     );
   });
 
@@ -80,7 +80,7 @@ describe('hardware: setup', () => {
     await assert.rejects(
       setupHardware([noUrl], { cli: FAKE_CLI }),
       (e: unknown) =>
-        e instanceof InfraError &&
+        e instanceof TargetError &&
         e.kind === 'setup-failed' &&
         /Maybe you need to add a 3rd party URL/.test(e.toolMessage),
     );

@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SerialPortMock } from 'serialport';
-import { InfraError } from '../../rig/hardware/errors.ts';
+import { TargetError } from '../../rig/errors.ts';
 import type { AttachedPort, LabBoard } from '../../rig/hardware/inventory.ts';
-import { runOnHardware, type HardwareCellOptions } from '../../rig/hardware/target.ts';
+import { BoardSession, type HardwareCell, type HardwareCellOptions } from '../../rig/hardware/session.ts';
 import {
   FAKE_CLI,
   cleanup,
@@ -26,6 +26,13 @@ const ESP_PORTS: AttachedPort[] = [
   { path: '/dev/ttyUSB0', vid: '10c4', pid: 'ea60', serialNumber: '0001C3D4', sources: ['serialport'] },
   { path: '/dev/ttyUSB1', vid: '10c4', pid: 'ea60', serialNumber: '0001A1B2', sources: ['serialport'] },
 ];
+
+/** The whole way to `reset`: the board runs the sketch with its serial port open (the driver's prepare + start). */
+async function runOnHardware(o: HardwareCellOptions): Promise<HardwareCell> {
+  const session = new BoardSession(o);
+  await session.to('reset');
+  return session.cell();
+}
 
 describe('hardware: runOnHardware', () => {
   let dir: string;
@@ -74,15 +81,24 @@ describe('hardware: runOnHardware', () => {
       assert.equal(first.flashed, true);
       assert.equal(first.flashReason, 'image-changed');
       assert.deepEqual(verbs(), ['compile', 'upload']);
+      // The upload uses the build profile's pinned platform tools too (the sketch folder holds sketch.yaml).
       assert.deepEqual(fake.invocations()[1], [
         'upload',
+        '--profile',
+        'esp32',
         '-p',
         '/dev/ttyUSB1',
-        '-b',
-        'esp32:esp32:esp32:DebugLevel=error',
         '--input-dir',
         first.build.buildDir,
+        first.build.sketchPath,
       ]);
+      // The cell's folder has what a person needs to rebuild and reflash it by hand.
+      const script = readFileSync(join(dir, 'run', 'rebuild.sh'), 'utf8');
+      assert.match(script, /compile --profile esp32 --build-path/);
+      assert.match(script, /upload --profile esp32 -p "\$PORT"/);
+      assert.match(script, /\/dev\/serial\/by-id\/\*0001A1B2\*/);
+      assert.ok(!script.includes('hunter2'), 'the secrets header is referenced, not inlined');
+      assert.match(readFileSync(join(dir, 'run', 'sketch.yaml'), 'utf8'), /platform: esp32:esp32 \(2\.0\.17\)/);
       assert.equal(first.reset, 'reset');
       assert.deepEqual(
         rec.sets.map((s) => [s.dtr, s.rts]),
@@ -145,7 +161,7 @@ describe('hardware: runOnHardware', () => {
           .invocations()
           .find((a) => a[0] === 'upload')
           ?.slice(0, 5),
-        ['upload', '-p', '/dev/ttyACM0', '-b', 'arduino:samd:mkr1000'],
+        ['upload', '--profile', 'mkr1000', '-p', '/dev/ttyACM0'],
       );
       assert.equal(cell.port, '/dev/ttyACM1');
       assert.equal(cell.flashReason, 'upload-is-the-only-reset');
@@ -192,11 +208,11 @@ describe('hardware: runOnHardware', () => {
     }
   });
 
-  it('an upload failure is an InfraError, frees the board, and forces a reflash next time', async () => {
+  it('an upload failure is a TargetError, frees the board, and forces a reflash next time', async () => {
     process.env.FAKE_ARDUINO_CLI_UPLOAD = 'esp32-port-busy';
     await assert.rejects(
       runOnHardware(await opts(espA)),
-      (e: unknown) => e instanceof InfraError && e.kind === 'port-busy' && e.retryable,
+      (e: unknown) => e instanceof TargetError && e.kind === 'port-busy' && e.retryable,
     );
     delete process.env.FAKE_ARDUINO_CLI_UPLOAD;
     const cell = await runOnHardware(await opts(espA)); // would wait forever if the lock had leaked
@@ -207,22 +223,22 @@ describe('hardware: runOnHardware', () => {
     }
   });
 
-  it('a board that is not attached is a no-board InfraError naming it', async () => {
+  it('a board that is not attached is a no-board TargetError naming it', async () => {
     await assert.rejects(
       runOnHardware(await opts(mkr)),
       (e: unknown) =>
-        e instanceof InfraError &&
+        e instanceof TargetError &&
         e.kind === 'no-board' &&
         /board mkr-1 \(serial 5A3C4E1F\) is not attached/.test(e.message),
     );
   });
 
-  it('a port vanishing mid-run resolves `ended` with a serial InfraError', async () => {
+  it('a port vanishing mid-run resolves `ended` with a serial TargetError', async () => {
     const cell = await runOnHardware(await opts(espA));
     try {
       rec.vanish('/dev/ttyUSB1');
       const err = await cell.ended;
-      assert.ok(err instanceof InfraError);
+      assert.ok(err instanceof TargetError);
       assert.equal(err.kind, 'serial');
       assert.match(err.message, /serial port \/dev\/ttyUSB1 of esp32-a vanished/);
     } finally {

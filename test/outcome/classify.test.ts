@@ -186,7 +186,61 @@ describe('outcome classifier: lines after the deciding one', () => {
     ];
     lines.forEach((l, i) => c.feed(l, i));
     const r = c.result();
-    assert.equal(r.kind, 'tls/client-cert-required');
+    // Alert 40 is handshake_failure: the board cannot tell a missing certificate from no shared cipher.
+    assert.equal(r.kind, 'tls/handshake-failed');
+    assert.equal(r.code, 'bearssl-alert:40', "the stack's alert is the headline, not PubSubClient's -2");
     assert.deepEqual(r.facts, ['pubsubclient:-2', 'bearssl-alert:40']);
+  });
+});
+
+describe('outcome codes: a verdict is what the board can know', () => {
+  it('a received handshake_failure is tls/handshake-failed on every board, never a guessed cause', async () => {
+    const esp8266 = classify(await board('esp8266'), [
+      'Attempting MQTT connection...failed, rc=-2 try again in 5 seconds',
+      'SSL error: SSL received fatal alert - Decoding error: extraneous element.',
+    ]);
+    assert.equal(esp8266.kind, 'tls/handshake-failed');
+    const mkr = classify(await board('mkr1000'), ['RIG: connect fail state=-2 tls=296 text=""']);
+    assert.deepEqual([mkr.kind, mkr.code], ['tls/handshake-failed', 'bearssl:296']);
+    const esp32 = classify(await board('esp32'), ['RIG: connect fail state=-2 tls=-30592 text=""']);
+    assert.deepEqual([esp32.kind, esp32.code], ['tls/handshake-failed', 'mbedtls:-30592']);
+  });
+
+  it('alerts that name their cause keep it: protocol_version and unknown_ca', async () => {
+    const mkr = await board('mkr1000');
+    assert.equal(classify(mkr, ['RIG: connect fail state=-2 tls=326 text=""']).kind, 'tls/protocol-version');
+    assert.equal(classify(mkr, ['RIG: connect fail state=-2 tls=304 text=""']).kind, 'tls/client-cert-rejected');
+  });
+
+  it('mbedTLS codes are read by their real names: -0x6800 is a timeout, -0x7100 bad input data', async () => {
+    const b = await board('esp32');
+    const timeout = classify(b, ['RIG: connect fail state=-2 tls=-26624 text=""']);
+    assert.deepEqual([timeout.kind, timeout.code], ['timeout', 'mbedtls:-26624']);
+    const badInput = classify(b, ['RIG: connect fail state=-2 tls=-28928 text=""']);
+    assert.deepEqual([badInput.kind, badInput.code], ['tls/handshake-failed', 'mbedtls:-28928']);
+  });
+
+  it("esp-tls codes of IDF 4.4 and later (renumbered): a key that does not parse is the board's own credential", async () => {
+    const r = classify(await board('esp32'), [
+      'RIG: connect fail state=-2 tls=-15232 text="esp-tls 0x8019, verify flags 0x0, errno 0"',
+    ]);
+    assert.equal(r.kind, 'tls/bad-certificate-format');
+    assert.ok(r.facts?.includes('esp-tls-err:0x8019'));
+  });
+
+  it('an ESP8266 out of heap for its TLS buffers reports it (-1000) and runs on: an outcome, not a crash', async () => {
+    const r = classify(await board('esp8266'), [
+      'Attempting MQTT connection...failed, rc=-2 try again in 5 seconds',
+      'SSL error: Unable to allocate memory for SSL structures and buffers.',
+    ]);
+    assert.deepEqual([r.kind, r.code], ['tls/handshake-failed', 'bearssl:-1000']);
+  });
+
+  it('no profile maps a code to a cause only the broker knows', async () => {
+    for (const id of ['esp32', 'esp8266', 'mkr1000']) {
+      const codes = (await board(id)).outcome.codes;
+      for (const code of ['bearssl:296', 'bearssl-alert:40', 'mbedtls:-30592', 'mbedtls:-80'])
+        assert.ok(codes[code] === undefined || !/client-cert|protocol|cipher/.test(codes[code]), `${id} ${code}`);
+    }
   });
 });

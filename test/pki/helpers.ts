@@ -3,6 +3,7 @@ import { execa } from 'execa';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { OpensslVersion } from '../../rig/pki/openssl.ts';
 
 export async function tempDir(prefix: string): Promise<{ dir: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), `rig-pki-${prefix}-`));
@@ -25,4 +26,9 @@ export async function x509Text(file: string): Promise<string> {
   const r = await ossl(['x509', '-in', file, '-noout', '-text']);
   if (r.code !== 0) throw new Error(`openssl x509 -text ${file} failed: ${r.out}`);
   return r.out;
+}
+
+/** True when `req`/`x509` know -not_before/-not_after and -x509v1 (OpenSSL >= 3.2), which changes what they write. */
+export function hasExactDateFlags(v: OpensslVersion): boolean {
+  return v.major > 3 || (v.major === 3 && v.minor >= 2);
 }

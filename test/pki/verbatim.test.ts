@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { buildPki } from '../../rig/pki/index.ts';
-import { hasExactDateFlags, parseOpensslVersion } from '../../rig/pki/openssl.ts';
+import { parseOpensslVersion } from '../../rig/pki/openssl.ts';
 import { mapFiles } from '../../rig/pki/verbatim.ts';
-import { ossl, tempDir, x509Text } from './helpers.ts';
+import { ossl, tempDir, x509Text, hasExactDateFlags } from './helpers.ts';
 
 // Seed 000 (d9ea94a24f1cfe21), lines 5-9, with -subj added to the two `req` commands
 // (the post answered the prompts by hand). CA and server share every DN field but OU.

@@ -135,4 +135,23 @@ describe('report/merge', () => {
     const m = mergeRuns([da, withShard('two', '2/2')], tmpDir('rig-merged-'));
     assert.equal(m.cells.length, 3);
   });
+
+  it('merges lab hosts by board family: a family split over hosts by --shard, another family unsharded', () => {
+    const host = (id: string, board: string, shardOf?: string, variant = 'v'): string => {
+      const r = results([cell({ scenario: `s-${board}`, variant, board })], id);
+      r.run.boards = [board];
+      if (shardOf) r.run.shard = shardOf;
+      return shard(id, r, {});
+    };
+    const esp32a = host('lab-a', 'esp32', '1/2', 'one');
+    const esp32b = host('lab-b', 'esp32', '2/2', 'two');
+    const esp8266 = host('lab-c', 'esp8266');
+    const out = tmpDir('rig-merged-');
+    const m = mergeRuns([esp32a, esp32b, esp8266], out);
+    assert.deepEqual(m.cells.map((c) => `${c.board}/${c.variant}`).sort(), ['esp32/one', 'esp32/two', 'esp8266/v']);
+    assert.throws(
+      () => mergeRuns([esp32a, esp8266], tmpDir('rig-merged-')),
+      (e: unknown) => e instanceof MergeError && /incomplete shard set of --boards esp32: missing 2\/2/.test(e.message),
+    );
+  });
 });

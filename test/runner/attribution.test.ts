@@ -39,7 +39,12 @@ describe('runner: messages and log lines belong to the cell whose client made th
     await c.endAsync();
     await broker.waitForLog(new RegExp(`Received PUBLISH from ${id} `), 5_000);
   }
-  const seen = (n: number) => until(`${n} observed messages`, () => observer.messages.length >= n);
+  // The observer's socket can beat mosquitto's log pipe: the runner polls until both are in, so the test waits too.
+  const seen = (n: number) =>
+    until(
+      `${n} observed messages and their forwarding lines`,
+      () => observer.messages.length >= n && broker.logLines().filter((l) => /Sending PUBLISH to /.test(l)).length >= n,
+    );
 
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'rig-attribution-'));
@@ -65,6 +70,7 @@ describe('runner: messages and log lines belong to the cell whose client made th
   it('counts a message only for the cell whose client id published it, and says why the others do not count', async () => {
     await publish('before-anyone', 'hello');
     await seen(1);
+    await new Promise((r) => setTimeout(r, 5)); // the attempts below begin strictly after that message
     const a = ledger.enter('s/v/esp8266#twin', { learns: false });
     const b = ledger.enter('s/v/control#host', { learns: false });
     a.add('rig-esp8266-v');

@@ -11,7 +11,7 @@ import { loadScenario } from '../../rig/scenario/load.ts';
 import { projectPaths } from '../../rig/project.ts';
 import { runMatrix } from '../../rig/runner/run.ts';
 import { createProgress } from '../../rig/runner/progress.ts';
-import { hardwareRunner } from '../../rig/runner/hardware-target.ts';
+import type { LabOptions } from '../../rig/target/index.ts';
 import { FAKE_CLI, installAllCores, recordingBinding, useFake } from '../hardware/helpers.ts';
 
 // ESP8266 ROM banner at 74880 baud read at 115200 (garbage), then the sketch's lines as seed 002 shows them.
@@ -64,7 +64,7 @@ describe('runner: twin and hardware side by side', function () {
         port.emitData(lines.map((l) => `${l}\r\n`).join(''));
       }
     }, 20);
-    const hw = await hardwareRunner({
+    const lab: LabOptions = {
       inventory: {
         version: 1,
         boards: [{ name: 'nodemcu-1', profile: 'esp8266', serial: 'A9XK2L', fixtures: [] }],
@@ -79,7 +79,7 @@ describe('runner: twin and hardware side by side', function () {
           { path: '/dev/ttyUSB0', vid: '1a86', pid: '7523', serialNumber: 'A9XK2L', sources: ['serialport'] },
         ],
       },
-    });
+    };
     const loaded = await loadScenario(path.join(paths.scenarios, 'seeds', 'esp8266-san-ip-bad-server-name.yaml'));
     try {
       return await runMatrix({
@@ -97,8 +97,7 @@ describe('runner: twin and hardware side by side', function () {
         paths,
         defaultTimeoutMs: 8_000,
         args: [],
-        hardware: hw.run,
-        hardwareBrokerIp: hw.brokerIp,
+        lab,
       });
     } finally {
       clearInterval(board);
@@ -159,7 +158,7 @@ describe('runner: twin and hardware side by side', function () {
   });
 
   it("a MKR1000 client-certificate cell needs the board's ECC508 CSR in the inventory, and says so", async () => {
-    const hw = await hardwareRunner({
+    const lab: LabOptions = {
       inventory: {
         version: 1,
         boards: [{ name: 'mkr-1', profile: 'mkr1000', serial: 'MKR0001', fixtures: [] }],
@@ -167,7 +166,7 @@ describe('runner: twin and hardware side by side', function () {
       },
       env: { RIG_WIFI_SSID: 'lab-wifi', RIG_WIFI_PASS: WIFI_PASS },
       tools: { cli: FAKE_CLI, stateDir: path.join(tmp, 'state'), list: async () => [] },
-    });
+    };
     const r = await runMatrix({
       scenarios: [await loadScenario(path.join(paths.scenarios, 'matrix', 'matrix-trust-and-auth.yaml'))],
       boardProfiles: await loadBoards(paths.boards),
@@ -183,8 +182,7 @@ describe('runner: twin and hardware side by side', function () {
       paths,
       defaultTimeoutMs: 8_000,
       args: [],
-      hardware: hw.run,
-      hardwareBrokerIp: hw.brokerIp,
+      lab,
     });
     const [cell] = r.results.cells;
     assert.equal(cell?.status, 'error', JSON.stringify(cell));
@@ -203,7 +201,7 @@ describe('runner: twin and hardware side by side', function () {
 broker: { listeners: [{ port: 8883, tls: {}, allowAnonymous: true }] }\nsketch: ${sketch}\nboards: [esp8266]
 client: { connect: broker.lab }\nvariants: { default: {} }\nexpect: { default: { esp8266: { kind: connected } } }\n`,
     );
-    const hw = await hardwareRunner({
+    const lab: LabOptions = {
       inventory: {
         version: 1,
         boards: [{ name: 'nodemcu-1', profile: 'esp8266', serial: 'A9XK2L', fixtures: [] }],
@@ -217,7 +215,7 @@ client: { connect: broker.lab }\nvariants: { default: {} }\nexpect: { default: {
           { path: '/dev/ttyUSB0', vid: '1a86', pid: '7523', serialNumber: 'A9XK2L', sources: ['serialport'] },
         ],
       },
-    });
+    };
     const r = await runMatrix({
       scenarios: [await loadScenario(file)],
       boardProfiles: await loadBoards(paths.boards),
@@ -232,8 +230,7 @@ client: { connect: broker.lab }\nvariants: { default: {} }\nexpect: { default: {
       paths,
       defaultTimeoutMs: 8_000,
       args: [],
-      hardware: hw.run,
-      hardwareBrokerIp: hw.brokerIp,
+      lab,
     });
     const [cell] = r.results.cells;
     assert.equal(cell?.status, 'error', JSON.stringify(cell));

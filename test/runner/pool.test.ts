@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { KeyedLock, Pool } from '../../rig/runner/pool.ts';
 import { globToRegExp, matchQuarantine } from '../../rig/runner/quarantine.ts';
-import { parseShard } from '../../rig/runner/matrix.ts';
+import { parseShard } from '../../rig/runner/plan.ts';
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 

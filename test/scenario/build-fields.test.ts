@@ -7,14 +7,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadBoards } from '../../rig/boards/load.ts';
 import { menuEffects, parseFqbn, profileOptions, withOptions } from '../../rig/boards/fqbn.ts';
-import { loadScenarios } from '../../rig/cli/commands/context.ts';
+import { FormatError } from '../../rig/errors.ts';
 import { buildPki } from '../../rig/pki/index.ts';
 import { projectPaths } from '../../rig/project.ts';
-import { parseScenarioText, ScenarioError } from '../../rig/scenario/load.ts';
+import { parseScenarioText } from '../../rig/scenario/load.ts';
 import { resolveVariant } from '../../rig/scenario/resolve.ts';
 import { flashFiles } from '../../rig/target/flash-files.ts';
 import { defineProperties, fqbnFor } from '../../rig/hardware/build.ts';
-import { lanAddress } from '../../rig/runner/twin-target.ts';
+import { loadRunnableScenarios } from '../../rig/runner/validate.ts';
+import { lanAddress } from '../../rig/target/twin.ts';
 
 const BASE = `version: 1
 id: build-demo
@@ -47,7 +48,7 @@ function problems(text: string): string[] {
   try {
     parseScenarioText(text, 'x.yaml');
   } catch (e) {
-    if (e instanceof ScenarioError) return e.problems.map((p) => `${p.line}:${p.column}: ${p.field}: ${p.message}`);
+    if (e instanceof FormatError) return e.problems.map((p) => `${p.line}:${p.column}: ${p.field}: ${p.message}`);
     throw e;
   }
   return [];
@@ -123,11 +124,11 @@ describe('scenario: build options, library pins, flash files', () => {
       const file = path.join(tmp, 'x.yaml');
       writeFileSync(file, text);
       const boards = await loadBoards(projectPaths().boards);
-      const err = await loadScenarios([file], boards).then(
+      const err = await loadRunnableScenarios([file], boards).then(
         () => undefined,
         (e: unknown) => e,
       );
-      assert.ok(err instanceof ScenarioError);
+      assert.ok(err instanceof FormatError);
       const got = err.problems.map((p) => `${p.line}: ${p.field}: ${p.message}`);
       const at = (needle: string): number => lineOf(text, needle);
       assert.ok(

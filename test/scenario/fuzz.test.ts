@@ -1,8 +1,9 @@
-// Feeds the loader 1,000 mutated scenario files: each must load or fail with a positioned ScenarioError.
+// Feeds the loader 1,000 mutated scenario files: each must load or fail with a positioned FormatError.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseScenarioText, ScenarioError } from '../../rig/scenario/load.ts';
+import { parseScenarioText } from '../../rig/scenario/load.ts';
+import { FormatError } from '../../rig/errors.ts';
 import { projectPaths } from '../../rig/project.ts';
 
 /** Small deterministic PRNG (mulberry32) so a failure reproduces from its seed. */
@@ -95,7 +96,7 @@ describe('scenario loader fuzz', () => {
         loaded++;
       } catch (e) {
         assert.ok(
-          e instanceof ScenarioError,
+          e instanceof FormatError,
           `mutant ${i} threw ${(e as Error).name}: ${(e as Error).message}\n---\n${text}`,
         );
         for (const p of e.problems) {

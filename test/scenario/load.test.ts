@@ -1,17 +1,18 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseScenarioText, parseWithSchema, ScenarioError } from '../../rig/scenario/load.ts';
+import { parseScenarioText } from '../../rig/scenario/load.ts';
+import { FormatError, parseWithSchema } from '../../rig/format/index.ts';
 import { QuarantineFile } from '../../rig/runner/quarantine.ts';
 import { projectPaths } from '../../rig/project.ts';
 
 const SEED = path.join(projectPaths().scenarios, 'seeds', 'esp8266-san-ip-bad-server-name.yaml');
 
-function problemsOf(text: string): ScenarioError['problems'] {
+function problemsOf(text: string): FormatError['problems'] {
   try {
     parseScenarioText(text, 'x.yaml');
   } catch (e) {
-    if (e instanceof ScenarioError) return e.problems;
+    if (e instanceof FormatError) return e.problems;
     throw e;
   }
   assert.fail('expected the scenario to be rejected');
@@ -104,7 +105,7 @@ describe('scenario loader', () => {
 });
 
 describe('scenario loader: messages say what was expected and what the file holds', () => {
-  const only = (text: string): ScenarioError['problems'][number] => {
+  const only = (text: string): FormatError['problems'][number] => {
     const p = problemsOf(text);
     assert.equal(p.length, 1, JSON.stringify(p));
     return p[0]!;
@@ -155,7 +156,7 @@ describe('scenario loader: messages say what was expected and what the file hold
   });
 
   it('other formats read through parseWithSchema say what they got too (quarantine file)', () => {
-    let problems: ScenarioError['problems'] = [];
+    let problems: FormatError['problems'] = [];
     try {
       parseWithSchema(
         QuarantineFile,
@@ -163,7 +164,7 @@ describe('scenario loader: messages say what was expected and what the file hold
         'q.yaml',
       );
     } catch (e) {
-      if (!(e instanceof ScenarioError)) throw e;
+      if (!(e instanceof FormatError)) throw e;
       problems = e.problems;
     }
     assert.deepEqual(
@@ -232,7 +233,7 @@ expect: { a: { esp32: { kind: connected } } }
 
 describe('scenario files in the repository', () => {
   it('every file is named after its id (so `rig run <id>` finds it without reading every file)', async () => {
-    const { allScenarioFiles } = await import('../../rig/cli/commands/context.ts');
+    const { allScenarioFiles } = await import('../../rig/scenario/files.ts');
     for (const f of await allScenarioFiles(projectPaths().scenarios)) {
       const s = parseScenarioText(readFileSync(f, 'utf8'), f);
       assert.equal(path.basename(f, '.yaml'), s.id, f);

@@ -1,8 +1,8 @@
 // Builds a probe sketch for a BearSSL twin and runs it on a pty, collecting serial lines.
 import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
-import { SerialCapture } from '../../rig/serial/capture.ts';
-import { buildTwin, startTwin, type TwinCore, type TwinProcess, type TwinWorld } from '../../rig/twin/index.ts';
+import type { SerialCapture } from '../../rig/serial/capture.ts';
+import { bootTwin, type TwinCore, type TwinProcess, type TwinWorld } from '../../rig/twin/index.ts';
 
 export interface RunningTwin {
   twin: TwinProcess;
@@ -18,21 +18,23 @@ export async function runTwin(o: {
   cacheDir: string;
   tmp: string;
   defines?: Record<string, string>;
+  /** A binary built already (e.g. with library versions): run it instead of building. */
+  prebuilt?: string;
 }): Promise<RunningTwin> {
-  const build = await buildTwin({
-    sketchDir: o.sketchDir,
-    core: o.core,
-    secretsHeader: o.header,
-    coreVersion: o.coreVersion,
-    debugLevel: 0,
-    cacheDir: o.cacheDir,
-    defines: o.defines,
+  const booted = await bootTwin({
+    binary: o.prebuilt ?? {
+      sketchDir: o.sketchDir,
+      core: o.core,
+      secretsHeader: o.header,
+      coreVersion: o.coreVersion,
+      debugLevel: 0,
+      cacheDir: o.cacheDir,
+      defines: o.defines,
+    },
+    world: o.world,
+    workDir: mkdtempSync(path.join(o.tmp, 'run-')),
   });
-  const workDir = mkdtempSync(path.join(o.tmp, 'run-'));
-  const twin = await startTwin({ binary: build.binary, world: o.world, workDir });
-  const serial = await SerialCapture.open({ path: twin.ptyPath, baudRate: 115200 });
-  twin.go();
-  return { twin, serial };
+  return { twin: booted.process, serial: booted.serial };
 }
 
 export async function stopAll(list: RunningTwin[]): Promise<void> {

@@ -1,7 +1,7 @@
 // Odd TLS peers for failure rows the broker cannot play: `openssl s_server` with chosen options, a silent TCP peer.
-import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { freePort } from '../twin/helpers.ts';
+import { startManaged } from '../../rig/process/index.ts';
 
 export interface OddServer {
   port: number;
@@ -11,36 +11,17 @@ export interface OddServer {
 /** `openssl s_server` on 127.0.0.1 with extra options (e.g. ['-tls1_3']); resolves once it prints ACCEPT. */
 export async function startSServer(cert: string, key: string, extra: string[]): Promise<OddServer> {
   const port = await freePort();
-  const child: ChildProcess = spawn(
-    'openssl',
-    ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', cert, '-key', key, ...extra],
-    { stdio: ['pipe', 'pipe', 'pipe'] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    const t = setTimeout(() => reject(new Error(`openssl s_server did not start: ${out}`)), 10_000);
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      if (out.includes('ACCEPT')) {
-        clearTimeout(t);
-        resolve();
-      }
-    });
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-    });
+  const proc = await startManaged({
+    command: 'openssl',
+    args: ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', cert, '-key', key, ...extra],
+    stdin: 'pipe',
+    ready: { line: /ACCEPT/, timeoutMs: 10_000 },
   });
   return {
     port,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) {
-          resolve();
-          return;
-        }
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    stop: async () => {
+      await proc.stop();
+    },
   };
 }
 

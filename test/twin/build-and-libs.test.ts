@@ -5,8 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
-import { SerialCapture } from '../../rig/serial/capture.ts';
-import { buildTwin, startTwin, TwinBuildError, TwinUnsupportedError } from '../../rig/twin/index.ts';
+import { buildTwin, bootTwin, TwinBuildError, TwinUnsupportedError } from '../../rig/twin/index.ts';
 import { cString, secretsHeader } from '../../rig/target/secrets.ts';
 import { findFunctionDefinitions, generateSketchUnit } from '../../rig/twin/sketch.ts';
 import { freePort } from './helpers.ts';
@@ -118,13 +117,11 @@ describe('twin: build errors and libraries', function () {
     };
     const [a, b] = await Promise.all([buildTwin(opts), buildTwin(opts)]);
     assert.equal(a.binary, b.binary);
-    const twin = await startTwin({
+    const { process: twin, serial } = await bootTwin({
       binary: a.binary,
       world: { coreVersion: '2.0.17', debugLevel: 1 },
       workDir: path.join(tmp, 'echo-run'),
     });
-    const serial = await SerialCapture.open({ path: twin.ptyPath, baudRate: 115200 });
-    twin.go();
     await serial.waitFor(/^ready$/, 10_000);
     await serial.write('hello twin\n');
     await serial.waitFor(/^got hello twin$/, 10_000);
@@ -194,13 +191,11 @@ describe('twin: build errors and libraries', function () {
         debugLevel: 1,
         cacheDir,
       });
-      const twin = await startTwin({
+      const { process: twin, serial } = await bootTwin({
         binary: b.binary,
         world: { coreVersion: '2.0.17', debugLevel: 1, ntp: false },
         workDir: path.join(tmp, 'pubsub-run'),
       });
-      const serial = await SerialCapture.open({ path: twin.ptyPath, baudRate: 115200 });
-      twin.go();
       await serial.waitFor(/^T: done$/, 30_000);
       const t = serial.lines().filter((l) => l.startsWith('T: '));
       await serial.close();
@@ -256,13 +251,11 @@ describe('twin: build errors and libraries', function () {
       debugLevel: 1,
       cacheDir,
     });
-    const twin = await startTwin({
+    const { process: twin, serial } = await bootTwin({
       binary: b.binary,
       world: { coreVersion: '2.0.17', debugLevel: 1 },
       workDir: path.join(tmp, 'json-run'),
     });
-    const serial = await SerialCapture.open({ path: twin.ptyPath, baudRate: 115200 });
-    twin.go();
     await serial.waitFor(/^J: done$/, 10_000);
     const lines = serial.lines();
     await serial.close();

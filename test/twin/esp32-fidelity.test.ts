@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SerialCapture } from '../../rig/serial/capture.ts';
-import { buildTwin, startTwin, type TwinProcess, type TwinWorld } from '../../rig/twin/index.ts';
+import { buildTwin, bootTwin, type TwinProcess, type TwinWorld } from '../../rig/twin/index.ts';
 import { cString, secretsHeader, type SecretsInput } from '../../rig/target/secrets.ts';
 import { makePki, readPem, startMosquitto, type TestBroker, type TestPki } from './helpers.ts';
 
@@ -180,10 +180,12 @@ describe('twin: ESP32 fidelity (RSA accelerator, 3.x suites, lastError, ESP.rest
       debugLevel: 1,
       cacheDir,
     });
-    const twin = await startTwin({ binary: build.binary, world: w, workDir: mkdtempSync(path.join(tmp, 'run-')) });
-    const serial = await SerialCapture.open({ path: twin.ptyPath, baudRate: 115200 });
+    const { process: twin, serial } = await bootTwin({
+      binary: build.binary,
+      world: w,
+      workDir: mkdtempSync(path.join(tmp, 'run-')),
+    });
     running.push({ twin, serial });
-    twin.go();
     return { twin, serial };
   }
 

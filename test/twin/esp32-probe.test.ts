@@ -6,7 +6,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SerialCapture } from '../../rig/serial/capture.ts';
-import { buildTwin, startTwin, sandboxAvailable, type TwinProcess, type TwinWorld } from '../../rig/twin/index.ts';
+import {
+  bootTwin,
+  buildTwin,
+  sandboxAvailable,
+  startTwin,
+  type TwinProcess,
+  type TwinWorld,
+} from '../../rig/twin/index.ts';
 import { secretsHeader, type SecretsInput } from '../../rig/target/secrets.ts';
 import { makePki, readPem, startMosquitto, type TestBroker, type TestPki } from './helpers.ts';
 
@@ -85,10 +92,13 @@ describe('twin: ESP32 probe sketch (WiFiClientSecure + PubSubClient)', function 
     });
     const workDir = mkdtempSync(path.join(tmp, 'run-'));
     const t0 = Date.now();
-    const twin = await startTwin({ binary: build.binary, world: w, workDir, sandbox: opts.sandbox });
-    const serial = await SerialCapture.open({ path: twin.ptyPath, baudRate: 115200 });
+    const { process: twin, serial } = await bootTwin({
+      binary: build.binary,
+      world: w,
+      workDir,
+      sandbox: opts.sandbox,
+    });
     running.push({ twin, serial });
-    twin.go();
     return { build, twin, serial, t0 };
   }
 
@@ -453,22 +463,22 @@ describe('twin: ESP32 probe sketch (WiFiClientSecure + PubSubClient)', function 
       debugLevel: 1,
       cacheDir,
     });
-    const crash = await startTwin({ binary: b.binary, world: world(good), workDir: path.join(tmp, 'crash-run') });
-    const serial = await SerialCapture.open({ path: crash.ptyPath, baudRate: 115200 });
-    crash.go();
+    const { process: crash, serial } = await bootTwin({
+      binary: b.binary,
+      world: world(good),
+      workDir: path.join(tmp, 'crash-run'),
+    });
     assert.deepEqual(await crash.exited, { code: null, signal: 'SIGSEGV' });
     await serial.close();
 
     if (sandboxAvailable().ok) {
       // Under bwrap the crash comes back as exit code 128+11 and is turned back into the signal name.
-      const boxed = await startTwin({
+      const { process: boxed, serial: s2 } = await bootTwin({
         binary: b.binary,
         world: world(good),
         workDir: path.join(tmp, 'crash-run-boxed'),
         sandbox: true,
       });
-      const s2 = await SerialCapture.open({ path: boxed.ptyPath, baudRate: 115200 });
-      boxed.go();
       assert.deepEqual(await boxed.exited, { code: null, signal: 'SIGSEGV' });
       await s2.close();
     }

@@ -1,8 +1,9 @@
 // Test fixtures for the twin: certificates made with the openssl CLI, a mosquitto on a free port.
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../../rig/broker/local.ts';
+import { startManaged } from '../../rig/process/index.ts';
 
 // The broker provider's own free-port finder.
 export { freePort };
@@ -242,10 +243,9 @@ export async function startMosquitto(
     ].join('\n'),
   );
   chmodSync(conf, 0o644);
-  const child: ChildProcess = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+  const onOutput = (d: string): void => {
     log += d;
     for (const w of [...waiters]) {
       const m = log.split('\n').find((l) => w.re.test(l));
@@ -254,7 +254,7 @@ export async function startMosquitto(
         w.resolve(m);
       }
     }
-  });
+  };
   const waitForLog = (re: RegExp, ms: number) =>
     new Promise<string>((resolve, reject) => {
       const hit = log.split('\n').find((l) => re.test(l));
@@ -271,20 +271,19 @@ export async function startMosquitto(
         },
       });
     });
-  await waitForLog(/Opening ipv4 listen socket on port/, 5000);
+  const proc = await startManaged({
+    command: 'mosquitto',
+    args: ['-c', conf],
+    ready: { line: /Opening ipv4 listen socket on port/, timeoutMs: 5000 },
+    onOutput,
+  });
   return {
     port,
     log: () => log,
     waitForLog,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) {
-          resolve();
-          return;
-        }
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    stop: async () => {
+      await proc.stop();
+    },
   };
 }
 

@@ -9,7 +9,8 @@ import { execa } from 'execa';
 import { loadBoard } from '../../rig/boards/load.ts';
 import { BoardProfile } from '../../rig/boards/profile.ts';
 import { projectPaths } from '../../rig/project.ts';
-import { ScenarioError, parseWithSchema } from '../../rig/scenario/load.ts';
+import { FormatError } from '../../rig/errors.ts';
+import { parseWithSchema } from '../../rig/format/yaml.ts';
 import { sketchDefines } from '../../rig/twin/board-build.ts';
 import { buildTwin, profileBuildOptions } from '../../rig/twin/index.ts';
 
@@ -24,7 +25,7 @@ function problems(text: string): string[] {
   try {
     parseWithSchema(BoardProfile, text, 'x.yaml');
   } catch (e) {
-    if (e instanceof ScenarioError) return e.problems.map((p) => `${p.line}: ${p.field}: ${p.message}`);
+    if (e instanceof FormatError) return e.problems.map((p) => `${p.line}: ${p.field}: ${p.message}`);
     throw e;
   }
   return [];

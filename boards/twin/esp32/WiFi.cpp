@@ -47,9 +47,9 @@ uint8_t* WiFiClass::macAddress(uint8_t* mac) {
 int WiFiClass::hostByName(const char* host, IPAddress& result) {
   if (twin::resolve(host, result)) return 1;
   twin::fact("dns-failed:%s", host ? host : "");
-  // 2.0.x WiFiGeneric.cpp l.1582 (docs/tls-esp32.md §1.1); 1.0.x printed nothing here.
-  // 3.x (Network.hostByName) prints a different line that the spec does not record: print none rather than guess.
-  if (twin::esp32::coreMajor() == 2) twin::esp32::logAt(1, "WiFiGeneric.cpp", 1582, "hostByName", "DNS Failed for %s", host ? host : "");
+  // WiFiGeneric.cpp (1.0.x, 2.0.x) or NetworkManager.cpp (3.x) log_e: file, line and text from the core's version row.
+  twin::esp32::logFormat(1, twin::rowStr("dns.file"), (int)twin::rowInt("dns.line"), twin::rowStr("dns.func"),
+                         twin::rowStr("dns.format"), host ? host : "", (int)twin::rowInt("dns.error"));
   return 0;
 }
 

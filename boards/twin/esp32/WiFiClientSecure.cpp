@@ -1,4 +1,5 @@
-// Behaviour from docs/tls-esp32.md §1.1 (arduino-esp32 WiFiClientSecure.cpp, 2.0.14 line numbers in log lines).
+// Behaviour from docs/tls-esp32.md §1.1 (arduino-esp32 WiFiClientSecure.cpp); the log lines' files, numbers and texts
+// come from the imitated core's version row (boards/twin/versions/esp32.yaml).
 #include "WiFiClientSecure.h"
 
 #include <stdlib.h>
@@ -6,9 +7,9 @@
 
 #include "twin_world.h"
 
-using twin::esp32::coreMajor;
-using twin::esp32::coreBefore;
-using twin::esp32::logAt;
+using twin::rowBool;
+using twin::rowInt;
+using twin::rowStr;
 
 WiFiClientSecure::WiFiClientSecure() {}
 WiFiClientSecure::~WiFiClientSecure() { stop(); }
@@ -35,8 +36,9 @@ int WiFiClientSecure::connect(IPAddress ip, uint16_t port, const char* rootCA, c
 }
 int WiFiClientSecure::connect(const char* host, uint16_t port, const char* rootCA, const char* cliCert, const char* cliKey) {
   IPAddress ip;
-  // DNS failure: return 0 at once, no start_ssl_client line, lastError unchanged.
-  if (!WiFi.hostByName(host, ip)) return 0;
+  // 1.0.x/2.0.0 resolve inside start_ssl_client (dns.inStartSslClient). Later cores resolve here: a DNS failure
+  // returns 0 at once, with no start_ssl_client line and lastError unchanged.
+  if (!rowBool("dns.inStartSslClient") && !WiFi.hostByName(host, ip)) return 0;
   return connectImpl(ip, port, host, rootCA, cliCert, cliKey, nullptr, nullptr);
 }
 int WiFiClientSecure::connect(IPAddress ip, uint16_t port, const char* pskIdent, const char* psKey) {
@@ -44,7 +46,7 @@ int WiFiClientSecure::connect(IPAddress ip, uint16_t port, const char* pskIdent,
 }
 int WiFiClientSecure::connect(const char* host, uint16_t port, const char* pskIdent, const char* psKey) {
   IPAddress ip;
-  if (!WiFi.hostByName(host, ip)) return 0;
+  if (!rowBool("dns.inStartSslClient") && !WiFi.hostByName(host, ip)) return 0;
   return connectImpl(ip, port, host, nullptr, nullptr, nullptr, pskIdent, psKey);
 }
 
@@ -58,14 +60,13 @@ int WiFiClientSecure::connectImpl(IPAddress ip, uint16_t port, const char* host,
   // On success the board stores the socket number (lwIP fds start at 48), which lastError() then reports.
   lastError_ = ret >= 0 ? 48 : ret;
   if (ret < 0) {
-    bool psk = pskIdent != nullptr;
-    switch (coreMajor()) {
-      // 132 before 1.0.5 (seed 000), 133 on 1.0.5+ (see ssl_client.cpp's Lines); 141 (PSK) unverified.
-      case 1: logAt(1, "WiFiClientSecure.cpp", psk ? 141 : coreBefore("1.0.5") ? 132 : 133, "connect", "start_ssl_client: %d", ret); break;
-      case 2: logAt(1, "WiFiClientSecure.cpp", psk ? 166 : 144, "connect", "start_ssl_client: %d", ret); break;
-      default:
-        logAt(1, "NetworkClientSecure.cpp", 159, "connect", psk ? "start_ssl_client: connect failed %d" : "start_ssl_client: connect failed: %d", ret);
-    }
+    const bool psk = pskIdent != nullptr;
+    const char* file = rowStr("connect.file");
+    // 3.x logs at Info level that the TLS start was "postponed" whenever start_ssl_client() itself failed.
+    if (!ssl_.handshakeStarted && rowInt("connect.postponedLine") > 0)
+      twin::esp32::logFormat(3, file, (int)rowInt("connect.postponedLine"), rowStr("connect.func"), rowStr("connect.postponedText"));
+    twin::esp32::logFormat(1, file, (int)rowInt(psk ? "connect.pskLine" : "connect.line"), rowStr("connect.func"),
+                           rowStr(psk ? "connect.pskFormat" : "connect.format"), ret);
     stop();
     return 0;
   }
@@ -125,7 +126,8 @@ uint8_t WiFiClientSecure::connected() {
 }
 
 int WiFiClientSecure::lastError(char* buf, const size_t size) {
-  if (!lastError_) return 0;
+  // 3.x lost the check for 0 and always asks mbedtls_strerror (connect.lastErrorZeroIsEmpty).
+  if (!lastError_ && rowBool("connect.lastErrorZeroIsEmpty")) return 0;
   esp32_strerror(lastError_, buf, size);
   return lastError_;
 }
@@ -145,9 +147,9 @@ void WiFiClientSecure::setHandshakeTimeout(unsigned long seconds) { ssl_.handsha
 // (while the setter called before still points at it) and gave it no terminating NUL (malloc(size),
 // WiFiClientSecure.cpp:276-289 at 1.0.4): loading CA, certificate and key leaves the CA pointing at freed memory.
 // 1.0.5 allocates size+1, terminates it and keeps each buffer (WiFiClientSecure.cpp:281-293 at 1.0.5); 2.0.x and 3.x
-// load the same way (docs/upstream-sources.md §9).
+// load the same way (docs/upstream-sources.md §10; the version row's streamLoad.sharedBuffer).
 char* WiFiClientSecure::streamLoad(Stream& stream, size_t size) {
-  if (!coreBefore("1.0.5")) {
+  if (!rowBool("streamLoad.sharedBuffer")) {
     char* dest = (char*)malloc(size + 1);
     if (!dest) return nullptr;
     if (stream.readBytes(dest, size) != size) {

@@ -31,13 +31,21 @@ class WiFiClientSecure : public WiFiClient {
   operator bool() override { return connected(); }
 
   int lastError(char* buf, const size_t size);
+  // A release without a method (version row missingApis) compiles the sketch with TWIN_MISSING_<name>: the sketch
+  // fails to build with the compiler's own "has no member named" error, as it does on that core.
+#ifndef TWIN_MISSING_setInsecure
   void setInsecure();
+#endif
+#ifndef TWIN_MISSING_setPreSharedKey
   void setPreSharedKey(const char* pskIdent, const char* psKey);
+#endif
   void setCACert(const char* rootCA);
   void setCertificate(const char* clientCA);
   void setPrivateKey(const char* privateKey);
   void setCACertBundle(const uint8_t* bundle);
+#ifndef TWIN_MISSING_setHandshakeTimeout
   void setHandshakeTimeout(unsigned long handshake_timeout);  // seconds
+#endif
   void setAlpnProtocols(const char** alpn_protos) { alpn_ = alpn_protos; }
   // PEM from a stream (a SPIFFS file), size bytes (WiFiClientSecure.cpp:276-320 at 1.0.4, :281-323 at 1.0.5).
   bool loadCACert(Stream& stream, size_t size);

@@ -12,21 +12,12 @@ const char* baseName(const char* path) {
   return slash ? slash + 1 : path;
 }
 
-int coreMajor() {
-  int code = twin::coreVersionCode();
-  return code < 200 ? 1 : code < 300 ? 2 : 3;
-}
-
-bool coreBefore(const char* version) {
-  return twin::compareVersion(twin::coreVersion(), version) < 0;
-}
-
 void vlogAt(int level, const char* file, int line, const char* func, const char* fmt, va_list ap) {
   if (level < 1 || level > twin::debugLevel()) return;
   static const char letters[] = "?EWIDV";
   char head[128];
   int h;
-  if (coreMajor() == 1) {
+  if (!twin::rowBool("log.timestamp")) {
     h = snprintf(head, sizeof head, "[%c][%s:%d] %s(): ", letters[level], file, line, func);
   } else {
     // esp_timer_get_time()/1000: ms since boot, right-aligned in 6 characters.
@@ -43,6 +34,13 @@ void vlogAt(int level, const char* file, int line, const char* func, const char*
 }
 
 void logAt(int level, const char* file, int line, const char* func, const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vlogAt(level, file, line, func, fmt, ap);
+  va_end(ap);
+}
+
+void logFormat(int level, const char* file, int line, const char* func, const char* fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vlogAt(level, file, line, func, fmt, ap);

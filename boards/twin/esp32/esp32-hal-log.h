@@ -1,5 +1,5 @@
 // arduino-esp32 log macros (cores/esp32/esp32-hal-log.h), printed at run time according to the world's
-// Core Debug Level and core version: 2.0.x/3.x "[%6u][E][file:line] func(): msg", 1.0.x "[E][file:line] func(): msg".
+// Core Debug Level and the core version's row (log.timestamp): 2.0.x/3.x "[%6u][E][file:line] func(): msg", 1.0.x "[E][file:line] func(): msg".
 #pragma once
 #include <stdarg.h>
 #include "twin_world.h"
@@ -15,13 +15,12 @@ namespace twin { namespace esp32 {
 // Prints one core log line at the given level (1=E..5=V) if the debug level allows it.
 void logAt(int level, const char* file, int line, const char* func, const char* fmt, ...) __attribute__((format(printf, 5, 6)));
 void vlogAt(int level, const char* file, int line, const char* func, const char* fmt, va_list ap);
+// logAt with a format taken from the core's version row (boards/twin/versions/esp32.yaml), whose conversions
+// rig/boards/version-values.ts checks against the arguments each caller passes.
+void logFormat(int level, const char* file, int line, const char* func, const char* fmt, ...);
 const char* baseName(const char* path);
 // ESP-IDF component log line "L (ms) tag: msg\n"; Arduino's prebuilt IDF logs at Error level only.
 void idfLog(char level, const char* tag, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
-// 1 for 1.0.x, 2 for 2.0.x, 3 for 3.x (from twin::coreVersion()).
-int coreMajor();
-// True when the world's core version is older than `version` (1.0.x patch releases changed the TLS log lines).
-bool coreBefore(const char* version);
 }}
 
 #define pathToFileName(f) (twin::esp32::baseName(f))

@@ -10,12 +10,8 @@
 EspClass ESP;
 
 const char* EspClass::getSdkVersion() {
-  // The IDF that ships with each Arduino core line.
-  switch (twin::esp32::coreMajor()) {
-    case 1: return "v3.3.5";
-    case 2: return "v4.4.7";
-    default: return "v5.3.2";
-  }
+  // The IDF that ships with the imitated core (its version row).
+  return twin::rowStr("espTls.sdkVersion");
 }
 uint32_t EspClass::getCycleCount() { return (uint32_t)(micros() * 240u); }
 void EspClass::restart() {

@@ -1,7 +1,8 @@
 // esp-mqtt + esp-tls behaviour for the twin (see mqtt_client.h). The MQTT client runs in its own thread,
 // like the esp-mqtt FreeRTOS task, and calls the sketch's event handlers from there.
-// Log lines (docs/tls-esp32.md §5; IDF 3.3 tags for cores 1.0.x, IDF 4.4 for 2.0.x, IDF 5.x for 3.x): only E lines
-// are printed, because the Arduino core's prebuilt IDF logs at Error level.
+// Log lines (docs/tls-esp32.md §5, docs/upstream-sources.md §2): tags and texts of the IDF the imitated core is built on,
+// from its version row (boards/twin/versions/esp32.yaml, espTls.*); only E lines are printed, because the Arduino
+// core's prebuilt IDF logs at Error level.
 #include "mqtt_client.h"
 
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "idf_pk.h"
 #include "ssl_client.h"
 #include "twin_world.h"
 
@@ -33,21 +35,54 @@ struct Handler { int event; esp_event_handler_t fn; void* arg; };
 
 std::string str(const char* s) { return s ? s : ""; }
 
-// esp-tls's mbedTLS half logs as "esp-tls-mbedtls" since IDF 4.3; before that esp_tls.c was one file with the tag
-// "esp-tls" (docs/tls-esp32.md §5). arduino-esp32 1.0.x ships IDF 3.3, 2.0.x IDF 4.4.
-const char* tagTlsMbedtls() { return twin::esp32::coreMajor() >= 2 ? "esp-tls-mbedtls" : "esp-tls"; }
-// The SSL transport's failure line: "TRANS_SSL" in old IDF (§5; IDF 3.3 tcp_transport/transport_ssl.c). A plain
-// TCP transport failure on 1.0.x (transport_tcp.c) was not checked and keeps the 2.0.x tag.
-const char* tagTransport(bool tls) {
-  if (twin::esp32::coreMajor() >= 3) return "transport_base";
-  return tls && twin::esp32::coreMajor() == 1 ? "TRANS_SSL" : "TRANSPORT_BASE";
+using twin::rowInt;
+using twin::rowStr;
+// esp-tls's mbedTLS half logs as "esp-tls-mbedtls" since IDF 4.3, "esp-tls" before; the transport and MQTT tags
+// changed case in IDF 5 (espTls.tlsTag / transportTag / mqttTag).
+const char* tagTlsMbedtls() { return rowStr("espTls.tlsTag"); }
+const char* tagMqtt() { return rowStr("espTls.mqttTag"); }
+// A row format that is "" means this IDF does not print that line.
+bool has(const char* key) { return *rowStr(key) != '\0'; }
+
+// strerror() of the lwIP errno the board's socket reports for a failed connect (newlib texts).
+const char* boardSocketError(int linuxErrno) {
+  switch (linuxErrno) {
+    case ECONNREFUSED:
+    case ECONNRESET: return "Connection reset by peer";  // lwIP reports a refused connect as a reset (104)
+    case EHOSTUNREACH:
+    case ENETUNREACH: return "Host is unreachable";
+    default: return strerror(linuxErrno);
+  }
 }
-const char* tagMqtt() { return twin::esp32::coreMajor() >= 3 ? "mqtt_client" : "MQTT_CLIENT"; }
+// esp-tls's lines when the client certificate or key does not parse (set_pki_context, then its callers). IDF 3.3
+// (cores 1.0.x): esp_tls.c:307 / :314 at v3.3.5 ("-0x%x\n\n", tag esp-tls), create_ssl_handle's failure logged at
+// Debug only. IDF 4.4 (2.0.x) / 5.3 (3.x): esp_tls_mbedtls.c :358 / :381, :717, :82 at v4.4.7 (:410 "of public cert" /
+// :447, :887, :110 at v5.3.2), then esp_tls.c:422 at v4.4.7 (:502 at v5.3.2).
+// ESP_ERR_MBEDTLS_PK_PARSE_KEY_FAILED / _X509_CRT_PARSE_FAILED: 0x8019 / 0x8015 since IDF 4.4 (esp_tls_errors.h:38 / :34
+// at v4.4.7, :46 / :42 at v5.3.2); the twin's older numbering (0x800F / 0x800B, IDF 4.1-4.3) for cores 1.0.x.
+int esp_tls_pki_error(bool key) {
+  if (twin::coreVersionCode() < 200) return key ? kErrPkParse : kErrCrtParse;
+  return key ? 0x8019 : 0x8015;
+}
+
+void esp_tls_pki_failed(int ret, bool key) {
+  if (twin::coreVersionCode() < 200) {
+    idfLog('E', "esp-tls", key ? "mbedtls_pk_parse_keyfile returned -0x%x\n\n" : "mbedtls_x509_crt_parse returned -0x%x\n\n", -ret);
+    return;
+  }
+  const bool idf5 = twin::coreVersionCode() >= 300;
+  const char* crt = idf5 ? "mbedtls_x509_crt_parse of public cert returned -0x%04X" : "mbedtls_x509_crt_parse returned -0x%04X";
+  idfLog('E', "esp-tls-mbedtls", key ? "mbedtls_pk_parse_keyfile returned -0x%04X" : crt, -ret);
+  idfLog('E', "esp-tls-mbedtls", "Failed to set client pki context");
+  idfLog('E', "esp-tls-mbedtls", "Failed to set client configurations, returned [0x%04X] (%s)", esp_tls_pki_error(key),
+         key ? "ESP_ERR_MBEDTLS_PK_PARSE_KEY_FAILED" : "ESP_ERR_MBEDTLS_X509_CRT_PARSE_FAILED");
+  idfLog('E', "esp-tls", "create_ssl_handle failed");
+}
 }  // namespace
 
 struct esp_mqtt_client {
   twin_mqtt_config cfg{};
-  std::string uri, host, path, clientId, user, pass, lwtTopic, lwtMsg, ca, cert, key, commonName;
+  std::string uri, host, path, clientId, user, pass, lwtTopic, lwtMsg, ca, cert, key, keyPassword, commonName;
   bool hasUser = false, hasPass = false, hasCa = false, hasCert = false, hasKey = false, hasLwt = false;
   uint16_t port = 1883;
   bool tls = false;
@@ -61,6 +96,7 @@ struct esp_mqtt_client {
   uint16_t nextId = 0;
   unsigned long lastOut = 0;
   esp_mqtt_error_codes_t err{};
+  bool lastReadClosed = false;  // the last readExact() failed because the transport closed (not a timeout)
 
   void dispatch(esp_mqtt_event_id_t id, esp_mqtt_event_t ev = {}) {
     ev.event_id = id;
@@ -112,23 +148,32 @@ struct esp_mqtt_client {
       err.error_type = MQTT_ERROR_TYPE_TCP_TRANSPORT;
       err.esp_tls_last_esp_err = espErr;
       twin::fact("esp-tls-err:0x%x", espErr);
-      if (tlsLine) idfLog('E', "esp-tls", "Failed to open new connection");
-      idfLog('E', tagTransport(tls), "Failed to open a new connection");
+      if (tlsLine) idfLog('E', "esp-tls", "%s", rowStr("espTls.openFailedText"));
+      // transport_ssl.c: ssl_connect prints the bare text, tcp_connect (mqtt://) adds the esp-tls error in decimal.
+      if (tls) idfLog('E', rowStr("espTls.transportTag"), "%s", rowStr("espTls.transportTlsText"));
+      else idfLog('E', rowStr("espTls.transportTag"), rowStr("espTls.transportTcpFormat"), espErr);
       idfLog('E', tagMqtt(), "Error transport connect");
       closeConnection();
       return false;
     };
     IPAddress ip;
     if (!twin::resolve(host.c_str(), ip)) {
-      // IDF esp_tls.c resolve error (text from IDF 4.4, not in the spec: unverified).
-      idfLog('E', "esp-tls", "couldn't get hostname for :%s: getaddrinfo() returns 202, addrinfo=0x0", host.c_str());
+      idfLog('E', "esp-tls", rowStr("espTls.dnsFormat"), host.c_str());
       twin::fact("dns-failed:%s", host.c_str());
       return fail(kErrCannotResolve, tls);
     }
     int timeout = cfg.network_timeout_ms > 0 ? cfg.network_timeout_ms : 10000;
     int s = twin::tcpConnect(ip, port, (uint32_t)timeout);
     if (s < 0) {
+      // esp_tls.c esp_tcp_connect: non-blocking connect, select(), then SO_ERROR (IDF v4.4.7 :320-:339).
+      const int sockFd = (int)rowInt("espTls.socketFd");
       twin::fact("tcp-errno:%d", -s);
+      if (-s == ETIMEDOUT) {
+        if (has("espTls.timeoutFormat")) idfLog('E', "esp-tls", rowStr("espTls.timeoutFormat"), sockFd);
+        err.esp_transport_sock_errno = 0;
+        return fail((int)rowInt("espTls.timeoutCode"), tls);
+      }
+      if (has("espTls.connectErrorFormat")) idfLog('E', "esp-tls", rowStr("espTls.connectErrorFormat"), sockFd, boardSocketError(-s));
       err.esp_transport_sock_errno = (-s == ECONNREFUSED) ? 104 : -s;  // lwIP reports a reset
       return fail(kErrConnectHost, tls);
     }
@@ -146,7 +191,7 @@ struct esp_mqtt_client {
     if (hasCa) {
       ret = mbedtls_x509_crt_parse(&ssl.ca_cert, (const unsigned char*)ca.c_str(), ca.size() + 1);
       if (ret < 0) {
-        idfLog('E', tagTlsMbedtls(), "mbedtls_x509_crt_parse returned -0x%x", -ret);
+        idfLog('E', tagTlsMbedtls(), rowStr("espTls.caParseFormat"), -ret);
         err.esp_tls_stack_err = ret;
         return fail(kErrCrtParse, true);
       }
@@ -156,16 +201,28 @@ struct esp_mqtt_client {
       fprintf(stderr, "twin: esp-tls CA bundle / global CA store is not emulated\n");
       mbedtls_ssl_conf_authmode(&ssl.ssl_conf, MBEDTLS_SSL_VERIFY_REQUIRED);
     } else {
-      // esp-tls refuses to connect without any server verification (IDF >= 4.3, text unverified).
-      idfLog('E', tagTlsMbedtls(), "No server verification option set in esp_tls_cfg_t structure. Check esp_tls API reference");
+      // esp-tls refuses to connect without any server verification (IDF v4.4.7 esp_tls_mbedtls.c:660, v5.3.2 :787).
+      if (has("espTls.noVerifyText")) idfLog('E', tagTlsMbedtls(), "%s", rowStr("espTls.noVerifyText"));
       twin::fact("tls-no-trust");
       return fail(kErrSslSetup, true);
     }
     if (hasCert && hasKey) {
       ret = mbedtls_x509_crt_parse(&ssl.client_cert, (const unsigned char*)cert.c_str(), cert.size() + 1);
-      if (ret < 0) { err.esp_tls_stack_err = ret; return fail(kErrCrtParse, true); }
-      ret = mbedtls_pk_parse_key(&ssl.client_key, (const unsigned char*)key.c_str(), key.size() + 1, nullptr, 0);
-      if (ret != 0) { err.esp_tls_stack_err = ret; return fail(kErrPkParse, true); }
+      if (ret < 0) {
+        esp_tls_pki_failed(ret, false);
+        err.esp_tls_stack_err = ret;
+        return fail(esp_tls_pki_error(false), true);
+      }
+      // esp-tls set_pki_context: the key with its password, by the IDF build's mbedTLS (no DES, idf_pk.h).
+      // No password is NULL, 0 (esp-tls's cfg is zeroed), which mbedTLS tells from an empty one.
+      const unsigned char* pwd = keyPassword.empty() ? nullptr : (const unsigned char*)keyPassword.data();
+      ret = idf_pk_parse_key(&ssl.client_key, (const unsigned char*)key.c_str(), key.size() + 1, pwd, keyPassword.size());
+      if (ret < 0) {
+        esp_tls_pki_failed(ret, true);
+        err.esp_tls_stack_err = ret;
+        twin::fact("mbedtls:%d", ret);
+        return fail(esp_tls_pki_error(true), true);
+      }
       mbedtls_ssl_conf_own_cert(&ssl.ssl_conf, &ssl.client_cert, &ssl.client_key);
     }
     mbedtls_ssl_conf_rng(&ssl.ssl_conf, mbedtls_ctr_drbg_random, &ssl.drbg_ctx);
@@ -181,7 +238,7 @@ struct esp_mqtt_client {
     unsigned long start = millis();
     while ((ret = mbedtls_ssl_handshake(&ssl.ssl_ctx)) != 0) {
       if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE) {
-        idfLog('E', tagTlsMbedtls(), "mbedtls_ssl_handshake returned -0x%x", -ret);
+        idfLog('E', tagTlsMbedtls(), rowStr("espTls.handshakeFormat"), -ret);
         uint32_t flags = mbedtls_ssl_get_verify_result(&ssl.ssl_ctx);
         err.esp_tls_stack_err = ret;
         if (hasCa && flags != 0xFFFFFFFFu && flags != 0) {
@@ -240,7 +297,7 @@ struct esp_mqtt_client {
     unsigned long start = millis();
     while (n > 0) {
       int r = readSome(buf, n);
-      if (r < 0) return false;
+      if (r < 0) { lastReadClosed = true; return false; }
       if (r == 0) {
         if (!running || millis() - start > deadlineMs) return false;
         delay(2);
@@ -298,8 +355,17 @@ struct esp_mqtt_client {
     if (!sendPacket(0x10, body)) return false;
     uint8_t type; std::string ack;
     int timeout = cfg.network_timeout_ms > 0 ? cfg.network_timeout_ms : 10000;
-    if (!readPacket(type, ack, (unsigned long)timeout) || (type & 0xF0) != 0x20 || ack.size() < 2) {
-      idfLog('E', tagMqtt(), "MQTT connect failed");  // text from IDF 4.x mqtt_client.c (unverified)
+    // esp-mqtt esp_mqtt_connect(): mqtt_message_receive() is -1 when the transport closed, 0 on a timeout.
+    lastReadClosed = false;
+    if (!readPacket(type, ack, (unsigned long)timeout)) {
+      if (has("espTls.receiveFormat")) idfLog('E', tagMqtt(), rowStr("espTls.receiveFormat"), "esp_mqtt_connect", lastReadClosed ? -1 : 0);
+      idfLog('E', tagMqtt(), "MQTT connect failed");
+      return false;
+    }
+    if ((type & 0xF0) != 0x20 || ack.size() < 2) {
+      if (has("espTls.invalidTypeFormat"))
+        idfLog('E', tagMqtt(), rowStr("espTls.invalidTypeFormat"), type >> 4, (int)ack.size() + 2);
+      idfLog('E', tagMqtt(), "MQTT connect failed");
       return false;
     }
     int rc = (uint8_t)ack[1];
@@ -399,9 +465,13 @@ esp_mqtt_client_handle_t twin_esp_mqtt_client_init(const twin_mqtt_config* c) {
   m->hasCa = c->cert_pem != nullptr; m->ca = str(c->cert_pem);
   m->hasCert = c->client_cert_pem != nullptr; m->cert = str(c->client_cert_pem);
   m->hasKey = c->client_key_pem != nullptr; m->key = str(c->client_key_pem);
+  // esp-mqtt hands the password to esp-tls only when both pointer and length are set (mqtt_client.c:523 at
+  // espressif/esp-mqtt bb9c8af, IDF v4.4.7; :576 at cac1552, IDF v5.3.2): a password without its length is none.
+  if (c->client_key_password && c->client_key_password_len > 0)
+    m->keyPassword.assign(c->client_key_password, (size_t)c->client_key_password_len);
   m->commonName = str(c->common_name);
   if (!m->parseUri()) {
-    idfLog('E', twin::esp32::coreMajor() >= 3 ? "mqtt_client" : "MQTT_CLIENT", "Error parse uri = %s", m->uri.c_str());
+    idfLog('E', tagMqtt(), "Error parse uri = %s", m->uri.c_str());
     delete m;
     return nullptr;
   }

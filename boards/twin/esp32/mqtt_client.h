@@ -80,6 +80,7 @@ struct twin_mqtt_config {
   const char* lwt_topic; const char* lwt_msg; int lwt_qos; int lwt_retain;
   int keepalive; bool disable_clean_session; bool disable_auto_reconnect; int reconnect_timeout_ms; int network_timeout_ms;
   const char* cert_pem; const char* client_cert_pem; const char* client_key_pem;
+  const char* client_key_password; int client_key_password_len;  // esp-tls clientkey_password(_len)
   bool skip_cert_common_name_check; const char* common_name; bool use_global_ca_store; bool crt_bundle;
   mqtt_event_callback_t event_handle; void* user_context; int buffer_size;
 };
@@ -115,6 +116,7 @@ static inline esp_mqtt_client_handle_t esp_mqtt_client_init(const esp_mqtt_clien
   t.keepalive = c->session.disable_keepalive ? 0 : c->session.keepalive; t.disable_clean_session = c->session.disable_clean_session;
   t.disable_auto_reconnect = c->network.disable_auto_reconnect; t.reconnect_timeout_ms = c->network.reconnect_timeout_ms; t.network_timeout_ms = c->network.timeout_ms;
   t.cert_pem = c->broker.verification.certificate; t.client_cert_pem = c->credentials.authentication.certificate; t.client_key_pem = c->credentials.authentication.key;
+  t.client_key_password = c->credentials.authentication.key_password; t.client_key_password_len = c->credentials.authentication.key_password_len;
   t.skip_cert_common_name_check = c->broker.verification.skip_cert_common_name_check; t.common_name = c->broker.verification.common_name;
   t.use_global_ca_store = c->broker.verification.use_global_ca_store; t.crt_bundle = c->broker.verification.crt_bundle_attach != nullptr;
   t.buffer_size = c->buffer.size;
@@ -146,6 +148,7 @@ static inline esp_mqtt_client_handle_t esp_mqtt_client_init(const esp_mqtt_clien
   t.keepalive = c->disable_keepalive ? 0 : c->keepalive; t.disable_clean_session = c->disable_clean_session != 0;
   t.disable_auto_reconnect = c->disable_auto_reconnect; t.reconnect_timeout_ms = c->reconnect_timeout_ms; t.network_timeout_ms = c->network_timeout_ms;
   t.cert_pem = c->cert_pem; t.client_cert_pem = c->client_cert_pem; t.client_key_pem = c->client_key_pem;
+  t.client_key_password = c->clientkey_password; t.client_key_password_len = c->clientkey_password_len;
   t.skip_cert_common_name_check = c->skip_cert_common_name_check; t.use_global_ca_store = c->use_global_ca_store;
   t.crt_bundle = c->crt_bundle_attach != nullptr; t.event_handle = c->event_handle; t.user_context = c->user_context; t.buffer_size = c->buffer_size;
   return twin_esp_mqtt_client_init(&t);

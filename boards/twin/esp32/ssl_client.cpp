@@ -1,5 +1,6 @@
-// See ssl_client.h. Step numbers refer to docs/tls-esp32.md §1.2. Line numbers of E-level lines are the board's
-// (2.0.14, from the spec); those of D/V-level lines (Core Debug Level 4-5 only) are approximate.
+// See ssl_client.h. Step numbers refer to docs/tls-esp32.md §1.2. Line numbers and texts of E/W/I-level lines come
+// from the version row of the imitated core (boards/twin/versions/esp32.yaml); those of D/V-level lines (Core Debug
+// Level 4-5 only: heap, "Starting socket", ...) are 2.0.14's and approximate for other cores.
 #include "ssl_client.h"
 
 #include <errno.h>
@@ -16,52 +17,35 @@
 #include <vector>
 
 #include "Arduino.h"
+#include "WiFi.h"
 #include "twin_world.h"
 
 namespace {
 using twin::esp32::logAt;
-using twin::esp32::coreMajor;
-using twin::esp32::coreBefore;
+using twin::rowBool;
+using twin::rowInt;
+using twin::rowStr;
 
 const char* kPers = "esp32-tls";
-// lwIP hands out socket numbers from LWIP_SOCKET_OFFSET; logs show fd 48.., never 3.
-const int kBoardFd = 48;
 
-// Board line numbers. 2.0.x: 2.0.14 as read for docs/tls-esp32.md; 3.x: §2. 1.0.x changed within its patch releases:
-//  - before 1.0.4, handle_error() printed two lines (ssl_client.cpp:33 and :35, seed 000's 2019 log);
-//  - 1.0.4 printed "_handle_error(): [start_ssl_client():122]: (-8576) ..." at ssl_client.cpp:33 (the forum
-//    corpus' arduino-esp32 #3248 log);
-//  - 1.0.5/1.0.6 print it at ssl_client.cpp:36, the handshake error at start_ssl_client():216, "Connect to Server
-//    failed!" at ssl_client.cpp:98 and WiFiClientSecure.cpp:133 (a 1.0.x board log in a public project's notes).
-// Other 1.0.x numbers were not seen in a log and are the 1.0.5 ones or 2.0.14's: unverified.
-struct Lines {
-  int handleErrorLog;     // log_e inside _handle_error / handle_error
-  int drbgSeed, configDefaults, caParse, certParse, keyParse, setHostname, sslSetup, handshake;
-  int socketError, connectOnFd, selectOnFd, selectTimeout;
-  int dataToRead;         // unverified: not in the spec
-  const char* handshakeFunc;
-};
-const Lines kLines2 = {37, 152, 161, 187, 240, 248, 258, 264, 273, 129, 99, 107, 112, 359, "start_ssl_client"};
-const Lines kLines3 = {36, 152, 161, 187, 240, 248, 258, 264, 317, 129, 99, 107, 112, 380, "ssl_starttls_handshake"};
-const Lines kLines104 = {33, 152, 161, 122, 240, 248, 258, 264, 216, 98, 99, 107, 112, 359, "start_ssl_client"};
-const Lines kLines105 = {36, 152, 161, 187, 240, 248, 258, 264, 216, 98, 99, 107, 112, 359, "start_ssl_client"};
-const Lines& lines() {
-  if (coreMajor() >= 3) return kLines3;
-  if (coreMajor() == 2) return kLines2;
-  return coreBefore("1.0.5") ? kLines104 : kLines105;
-}
+// Every number and text below comes from the version row of the core being imitated (boards/twin/versions/
+// esp32.yaml): sites.* are the __LINE__ of each handle_error() call in start_ssl_client, as the one-line
+// "_handle_error(): [start_ssl_client():N]" (1.0.4+) prints them.
+int site(const char* key) { return (int)rowInt(key); }
 
 int handleError(int err, const char* function, int line) {
   if (err == -30848) return err;  // MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY is silent on the board
   char buf[100];
   esp32_strerror(err, buf, sizeof buf);  // 100-byte buffer: cut to 99 characters like the board
   twin::fact("mbedtls:%d", err);
-  if (coreBefore("1.0.4")) {
-    // handle_error() before 1.0.4: two lines, as in seed 000 (ssl_client.cpp:33 and :35).
-    logAt(1, "ssl_client.cpp", 33, "handle_error", "%s", buf);
-    logAt(1, "ssl_client.cpp", 35, "handle_error", "MbedTLS message code: %d", err);
+  const char* file = rowStr("handleError.file");
+  const char* func = rowStr("handleError.func");
+  if (rowBool("handleError.twoLines")) {
+    // handle_error() before 1.0.4: the text, then the code, and no call site (seed 000's 2019 log).
+    twin::esp32::logFormat(1, file, site("handleError.line"), func, rowStr("handleError.format"), buf);
+    twin::esp32::logFormat(1, file, site("handleError.codeLine"), func, rowStr("handleError.codeFormat"), err);
   } else {
-    logAt(1, "ssl_client.cpp", lines().handleErrorLog, "_handle_error", "[%s():%d]: (%d) %s", function, line, err, buf);
+    twin::esp32::logFormat(1, file, site("handleError.line"), func, rowStr("handleError.format"), function, line, err, buf);
   }
   return err;
 }
@@ -98,7 +82,7 @@ int boardVerify(void* ctx, mbedtls_x509_crt* crt, int depth, uint32_t* flags) {
   auto* ssl = static_cast<sslclient_context*>(ctx);
   ssl->ignoredFlags |= *flags & dateFlags;
   *flags &= ~dateFlags;
-  if (depth == 0 && (*flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) && twin::coreVersionCode() >= 301 &&
+  if (depth == 0 && (*flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) && rowBool("mbedtls.sanIp") &&
       sanIpMatches(crt, ssl->hostname)) {
     *flags &= ~MBEDTLS_X509_BADCERT_CN_MISMATCH;
     twin::fact("tls-san-ip-match:%s", ssl->hostname);
@@ -113,7 +97,7 @@ int boardVerify(void* ctx, mbedtls_x509_crt* crt, int depth, uint32_t* flags) {
 const int* boardCiphersuites() {
   static std::vector<int> list;
   if (list.empty()) {
-    const bool noDhm = coreMajor() >= 3;
+    const bool noDhm = !rowBool("mbedtls.dhm");
     for (const int* id = mbedtls_ssl_list_ciphersuites(); *id; id++) {
       const char* name = mbedtls_ssl_get_ciphersuite_name(*id);
       if (name && strstr(name, "CHACHA20")) continue;
@@ -125,26 +109,29 @@ const int* boardCiphersuites() {
   return list.data();
 }
 
-// Step 2: non-blocking connect with select-like wait. Returns the fd or -1 after the board's log line.
+// Step 2: the TCP connect. Returns the fd or -1 after the board's log line: 1.0.x connected blocking and printed one
+// line; 2.0.x+ connect non-blocking and select(), and name the socket and errno.
 int openSocket(const IPAddress& ip, uint32_t port, int timeoutMs) {
   if (timeoutMs <= 0) timeoutMs = 30000;
   int fd = twin::tcpConnect(ip, (uint16_t)port, (uint32_t)timeoutMs);
   if (fd >= 0) return fd;
   int err = -fd;
   twin::fact("tcp-errno:%d", err);
-  const Lines& L = lines();
+  const char* func = rowStr("socket.func");
+  const int boardFd = site("socket.fd");
+  if (std::string(rowStr("socket.style")) == "blocking") {
+    twin::esp32::logFormat(1, rowStr("sites.file"), site("socket.connectFailedLine"), func, rowStr("socket.connectFailedText"));
+    return -1;
+  }
   if (err == ETIMEDOUT) {
-    logAt(3, "ssl_client.cpp", L.selectTimeout, "start_ssl_client", "select returned due to timeout %d ms for fd %d", timeoutMs, kBoardFd);
+    twin::esp32::logFormat(3, rowStr("sites.file"), site("socket.selectTimeoutLine"), func, rowStr("socket.selectTimeoutFormat"),
+                           timeoutMs, boardFd);
     return -1;
   }
   int code; const char* text;
   boardErrno(err, code, text);
-  if (coreMajor() == 1) {
-    // 1.0.x used a blocking lwip_connect and printed only this (line 98 seen on 1.0.5+; 77 before: unverified).
-    logAt(1, "ssl_client.cpp", coreBefore("1.0.4") ? 77 : L.socketError, "start_ssl_client", "Connect to Server failed!");
-  } else {
-    logAt(1, "ssl_client.cpp", L.socketError, "start_ssl_client", "socket error on fd %d, errno: %d, \"%s\"", kBoardFd, code, text);
-  }
+  twin::esp32::logFormat(1, rowStr("sites.file"), site("socket.socketErrorLine"), func, rowStr("socket.socketErrorFormat"), boardFd,
+                         code, text);
   return -1;
 }
 }  // namespace
@@ -182,25 +169,25 @@ void ssl_init(sslclient_context* ssl) {
   ssl->live = true;
 }
 
-int start_ssl_client(sslclient_context* ssl, const IPAddress& ip, uint32_t port, const char* hostname, int timeoutMs,
+int start_ssl_client(sslclient_context* ssl, const IPAddress& ipIn, uint32_t port, const char* hostname, int timeoutMs,
                      const char* rootCA, bool useRootCABundle, const char* cliCert, const char* cliKey,
                      const char* pskIdent, const char* psKey, bool insecure, const char** alpnProtos) {
-  const Lines& L = lines();
-  // Step 1: no trust configured -> -1 before any socket (cores >= 1.0.5). Older cores went on without
-  // verification (VERIFY_NONE) and said so at Info level (docs/tls-esp32.md §1.2): a sketch that forgot setCACert()
-  // connected to anything.
+  ssl->handshakeStarted = false;
+  // Step 1: no trust configured -> -1 before any socket (cores >= 1.0.5, trust.noTrust "refuse"). Older cores went
+  // on without verification (VERIFY_NONE) and said so at Info level (docs/tls-esp32.md §1.2): a sketch that forgot
+  // setCACert() connected to anything.
   const bool noTrust = rootCA == nullptr && pskIdent == nullptr && psKey == nullptr && !insecure && !useRootCABundle;
-  const bool legacyNoTrust = noTrust && coreMajor() == 1 && coreBefore("1.0.5");
+  const bool legacyNoTrust = noTrust && std::string(rowStr("trust.noTrust")) == "verify-none";
   if (legacyNoTrust) {
     twin::fact("tls-no-trust-verify-none");
   } else if (noTrust) {
     twin::fact("tls-no-trust");
     return -1;
   }
-  if (useRootCABundle && rootCA == nullptr && !insecure) {
-    // The twin has no certificate bundle; say so rather than pretend.
-    fprintf(stderr, "twin: WiFiClientSecure CA bundle is not emulated\n");
-  }
+  // 1.0.x and 2.0.0 resolve the name here (WiFiGenericClass::hostByName inside start_ssl_client): a failed lookup
+  // prints the DNS line and returns -1, so the caller's "start_ssl_client: -1" follows (dns.inStartSslClient).
+  IPAddress ip = ipIn;
+  if (hostname && rowBool("dns.inStartSslClient") && !WiFi.hostByName(hostname, ip)) return -1;
   logAt(5, "ssl_client.cpp", 61, "start_ssl_client", "Free internal heap before TLS %u", 245000u);
   logAt(5, "ssl_client.cpp", 67, "start_ssl_client", "Starting socket");
   int fd = openSocket(ip, port, timeoutMs);
@@ -214,35 +201,36 @@ int start_ssl_client(sslclient_context* ssl, const IPAddress& ip, uint32_t port,
   int ret;
   logAt(5, "ssl_client.cpp", 146, "start_ssl_client", "Seeding the random number generator");
   ret = mbedtls_ctr_drbg_seed(&ssl->drbg_ctx, mbedtls_entropy_func, &ssl->entropy_ctx, (const unsigned char*)kPers, strlen(kPers));
-  if (ret < 0) return handleError(ret, "start_ssl_client", L.drbgSeed);
+  if (ret < 0) return handleError(ret, "start_ssl_client", site("sites.drbgSeed"));
 
   logAt(5, "ssl_client.cpp", 155, "start_ssl_client", "Setting up the SSL/TLS structure...");
   ret = mbedtls_ssl_config_defaults(&ssl->ssl_conf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
-  if (ret != 0) return handleError(ret, "start_ssl_client", L.configDefaults);
+  if (ret != 0) return handleError(ret, "start_ssl_client", site("sites.configDefaults"));
   esp32_board_tls_config(ssl);
   if (alpnProtos) {
     ret = mbedtls_ssl_conf_alpn_protocols(&ssl->ssl_conf, alpnProtos);
-    if (ret != 0) return handleError(ret, "start_ssl_client", 167);
+    if (ret != 0) return handleError(ret, "start_ssl_client", site("sites.alpn"));
   }
 
   // Step 5: auth mode.
   if (legacyNoTrust) {
     mbedtls_ssl_conf_authmode(&ssl->ssl_conf, MBEDTLS_SSL_VERIFY_NONE);
-    // Line 156 from an old core's verbose log (version not recorded there).
-    logAt(3, "ssl_client.cpp", 156, "start_ssl_client", "WARNING: Use certificates for a more secure communication!");
+    twin::esp32::logFormat((int)rowInt("trust.noTrustLevel"), rowStr("sites.file"), site("trust.noTrustLine"), "start_ssl_client",
+                           rowStr("trust.noTrustText"));
   } else if (insecure) {
     mbedtls_ssl_conf_authmode(&ssl->ssl_conf, MBEDTLS_SSL_VERIFY_NONE);
-    logAt(4, "ssl_client.cpp", 176, "start_ssl_client", "WARNING: Skipping SSL Verification. INSECURE!");
+    twin::esp32::logFormat((int)rowInt("trust.insecureLevel"), rowStr("sites.file"), site("trust.insecureLine"), "start_ssl_client",
+                           rowStr("trust.insecureText"));
   } else if (rootCA) {
     logAt(5, "ssl_client.cpp", 178, "start_ssl_client", "Loading CA cert");
     mbedtls_ssl_conf_authmode(&ssl->ssl_conf, MBEDTLS_SSL_VERIFY_REQUIRED);
     ret = mbedtls_x509_crt_parse(&ssl->ca_cert, (const unsigned char*)rootCA, strlen(rootCA) + 1);
     mbedtls_ssl_conf_ca_chain(&ssl->ssl_conf, &ssl->ca_cert, nullptr);
-    if (ret < 0) return handleError(ret, "start_ssl_client", L.caParse);
+    if (ret < 0) return handleError(ret, "start_ssl_client", site("sites.caParse"));
   } else if (pskIdent && psKey) {
     size_t n = strlen(psKey);
     if ((n & 1) || n > 2 * MBEDTLS_PSK_MAX_LEN) {
-      logAt(1, "ssl_client.cpp", 203, "start_ssl_client", "pre-shared key not valid hex or too long");
+      twin::esp32::logFormat(1, rowStr("sites.file"), site("sites.pskHexLine"), "start_ssl_client", rowStr("sites.pskHexText"));
       return -1;
     }
     unsigned char psk[MBEDTLS_PSK_MAX_LEN];
@@ -252,7 +240,7 @@ int start_ssl_client(sslclient_context* ssl, const IPAddress& ip, uint32_t port,
       psk[j / 2] = (unsigned char)v;
     }
     ret = mbedtls_ssl_conf_psk(&ssl->ssl_conf, psk, n / 2, (const unsigned char*)pskIdent, strlen(pskIdent));
-    if (ret != 0) return handleError(ret, "start_ssl_client", 226);
+    if (ret != 0) return handleError(ret, "start_ssl_client", site("sites.pskConf"));
   } else if (!useRootCABundle) {
     return -1;
   } else {
@@ -263,10 +251,10 @@ int start_ssl_client(sslclient_context* ssl, const IPAddress& ip, uint32_t port,
   if (!insecure && cliCert && cliKey) {
     logAt(5, "ssl_client.cpp", 236, "start_ssl_client", "Loading CRT cert");
     ret = mbedtls_x509_crt_parse(&ssl->client_cert, (const unsigned char*)cliCert, strlen(cliCert) + 1);
-    if (ret < 0) return handleError(ret, "start_ssl_client", L.certParse);
+    if (ret < 0) return handleError(ret, "start_ssl_client", site("sites.certParse"));
     logAt(5, "ssl_client.cpp", 244, "start_ssl_client", "Loading private key");
     ret = mbedtls_pk_parse_key(&ssl->client_key, (const unsigned char*)cliKey, strlen(cliKey) + 1, nullptr, 0);
-    if (ret != 0) return handleError(ret, "start_ssl_client", L.keyParse);
+    if (ret != 0) return handleError(ret, "start_ssl_client", site("sites.keyParse"));
     mbedtls_ssl_conf_own_cert(&ssl->ssl_conf, &ssl->client_cert, &ssl->client_key);
   }
 
@@ -277,22 +265,23 @@ int start_ssl_client(sslclient_context* ssl, const IPAddress& ip, uint32_t port,
   twin::fact("tls-name:%s", name);
   snprintf(ssl->hostname, sizeof ssl->hostname, "%s", name);
   ret = mbedtls_ssl_set_hostname(&ssl->ssl_ctx, name);
-  if (ret != 0) return handleError(ret, "start_ssl_client", L.setHostname);
+  if (ret != 0) return handleError(ret, "start_ssl_client", site("sites.setHostname"));
 
   mbedtls_ssl_conf_rng(&ssl->ssl_conf, mbedtls_ctr_drbg_random, &ssl->drbg_ctx);
   ret = mbedtls_ssl_setup(&ssl->ssl_ctx, &ssl->ssl_conf);
-  if (ret != 0) return handleError(ret, "start_ssl_client", L.sslSetup);
+  if (ret != 0) return handleError(ret, "start_ssl_client", site("sites.sslSetup"));
   mbedtls_ssl_set_bio(&ssl->ssl_ctx, &ssl->net, mbedtls_net_send, mbedtls_net_recv, nullptr);
 
   // Step 9: handshake loop on the non-blocking socket.
   logAt(5, "ssl_client.cpp", 269, "start_ssl_client", "Performing the SSL/TLS handshake...");
   unsigned long start = millis();
+  ssl->handshakeStarted = true;  // 3.x: ssl_starttls_handshake(), after start_ssl_client() succeeded
   while ((ret = mbedtls_ssl_handshake(&ssl->ssl_ctx)) != 0) {
     if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE) {
       uint32_t flags = mbedtls_ssl_get_verify_result(&ssl->ssl_ctx);
       if (flags != 0xFFFFFFFFu) twin::fact("mbedtls-flags:0x%x", flags);
       if (ssl->ignoredFlags) twin::fact("mbedtls-ignored-flags:0x%x", ssl->ignoredFlags);
-      return handleError(ret, L.handshakeFunc, L.handshake);
+      return handleError(ret, rowStr("sites.handshakeFunc"), site("sites.handshake"));
     }
     if (millis() - start > ssl->handshake_timeout) {
       twin::fact("tls-handshake-timeout");
@@ -344,7 +333,7 @@ int data_to_read(sslclient_context* ssl) {
   int ret = mbedtls_ssl_read(&ssl->ssl_ctx, nullptr, 0);
   int res = (int)mbedtls_ssl_get_bytes_avail(&ssl->ssl_ctx);
   if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE && ret < 0) {
-    return handleError(ret, "data_to_read", lines().dataToRead);
+    return handleError(ret, "data_to_read", site("sites.dataToRead"));
   }
   return res;
 }
@@ -353,7 +342,7 @@ int send_ssl_data(sslclient_context* ssl, const uint8_t* data, size_t len) {
   int ret;
   while ((ret = mbedtls_ssl_write(&ssl->ssl_ctx, data, len)) <= 0) {
     if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE && ret < 0) {
-      return handleError(ret, "send_ssl_data", 339);
+      return handleError(ret, "send_ssl_data", site("sites.sendData"));
     }
     delay(2);
   }

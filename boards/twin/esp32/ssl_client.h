@@ -26,6 +26,7 @@ struct sslclient_context {
   mbedtls_pk_context client_key;
   unsigned long handshake_timeout = 120000;
   uint32_t ignoredFlags = 0;  // date flags the twin cleared (a board never checks dates)
+  bool handshakeStarted = false;  // start_ssl_client got as far as the handshake (3.x: ssl_starttls_handshake)
   bool live = false;          // mbedTLS structures initialised
   char hostname[256] = {0};   // name given to mbedtls_ssl_set_hostname (for the verify callback)
 };

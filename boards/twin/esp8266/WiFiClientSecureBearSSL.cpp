@@ -1,6 +1,7 @@
-// BearSSL::WiFiClientSecure (ESP8266 core 3.1.x) on Debian libbearssl 0.6.
-// Behaviour copied from libraries/ESP8266WiFi/src/WiFiClientSecureBearSSL.cpp @3.1.2 as summarised in
-// docs/tls-bearssl.md §1 (own code; line refs are to that file).
+// BearSSL::WiFiClientSecure (ESP8266 core 2.4.2-3.1.x) on Debian libbearssl 0.6.
+// Behaviour from libraries/ESP8266WiFi/src/WiFiClientSecureBearSSL.cpp @3.1.2 as summarised in
+// docs/tls-bearssl.md §1 (own code; line refs are to that file); what older releases print or do differently
+// (debug lines, alert prefixes, the handshake timeout) comes from the version row (boards/twin/versions/esp8266.yaml).
 #include "WiFiClientSecureBearSSL.h"
 
 #include <errno.h>
@@ -9,15 +10,28 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <string>
+
 #include "bearssl_errors.h"
 #include "esp8266_time.h"
 #include "twin_world.h"
 
+namespace {
+// DEBUG_BSSL (cpp:62-66): "BSSL:" + the release's text (bearssl.debug.<key>, "" where the release prints nothing),
+// only in builds with the SSL debug level and a debug port (FQBN dbg=Serial,lvl=SSL).
+void bsslDebug(const char* key, const char* arg = "") {
 #if defined(DEBUG_ESP_SSL) && defined(DEBUG_ESP_PORT)
-#define DEBUG_BSSL(fmt, ...) DEBUG_ESP_PORT.printf("BSSL:" fmt, ##__VA_ARGS__)  // cpp:62-66
+  std::string k = std::string("bearssl.debug.") + key;
+  const char* fmt = twin::rowStr(k.c_str());
+  if (!*fmt) return;
+  char line[320];
+  snprintf(line, sizeof line, fmt, arg);  // formats checked in rig/boards/version-values.ts (none or one %s)
+  DEBUG_ESP_PORT.printf("BSSL:%s\n", line);
 #else
-#define DEBUG_BSSL(...) do {} while (0)
+  (void)key; (void)arg;
 #endif
+}
+}  // namespace
 
 namespace BearSSL {
 
@@ -31,6 +45,7 @@ struct InsecureValidator {
   uint8_t fingerprint[20];
   int certs;
   std::vector<uint8_t> leaf;
+  std::vector<std::vector<uint8_t>>* record;  // axTLS model: every certificate the server sent
   br_x509_decoder_context dec;
   br_x509_pkey pkey;
   std::vector<uint8_t> k1, k2;
@@ -40,11 +55,17 @@ void ivStartChain(const br_x509_class** ctx, const char*) {
   auto* v = reinterpret_cast<InsecureValidator*>(ctx);
   v->certs = 0;
   v->leaf.clear();
+  if (v->record) v->record->clear();
 }
-void ivStartCert(const br_x509_class** ctx, uint32_t) { reinterpret_cast<InsecureValidator*>(ctx)->certs++; }
+void ivStartCert(const br_x509_class** ctx, uint32_t) {
+  auto* v = reinterpret_cast<InsecureValidator*>(ctx);
+  v->certs++;
+  if (v->record) v->record->emplace_back();
+}
 void ivAppend(const br_x509_class** ctx, const unsigned char* buf, size_t len) {
   auto* v = reinterpret_cast<InsecureValidator*>(ctx);
   if (v->certs == 1) v->leaf.insert(v->leaf.end(), buf, buf + len);
+  if (v->record && !v->record->empty()) v->record->back().insert(v->record->back().end(), buf, buf + len);
 }
 void ivEndCert(const br_x509_class**) {}
 unsigned ivEndChain(const br_x509_class** ctx) {
@@ -129,12 +150,18 @@ struct WiFiClientSecure::Engine {
 };
 
 WiFiClientSecure::WiFiClientSecure() = default;
+
+void WiFiClientSecure::debugLine(const char* key, const char* arg) const {
+  if (!recordChain_) bsslDebug(key, arg);  // axTLS (the model) prints no BSSL lines
+}
 WiFiClientSecure::~WiFiClientSecure() { stop(); }
 
 void WiFiClientSecure::freeSSL() {
   e_.reset();
   handshakeDone_ = false;
-  timeoutMs_ = 15000;
+  // 15 s in the handshake since 2.6.0; 2.4.2-2.5.x had no timeout at all (bearssl.handshakeTimeoutMs 0). The axTLS
+  // model keeps axTLS's own 15 s (WiFiClientSecureAxTLS.cpp@2.4.2 _timeout).
+  timeoutMs_ = recordChain_ ? 15000 : (uint32_t)twin::rowInt("bearssl.handshakeTimeoutMs");
 }
 
 void WiFiClientSecure::stop() {
@@ -152,18 +179,23 @@ int WiFiClientSecure::connect(const char* name, uint16_t port) {
   IPAddress remote;
   if (!twin::resolve(name, remote)) {
     twin::fact("dns-failed:%s", name ? name : "");
+    debugLine("nameLookup");  // cpp:221
     return 0;
   }
-  if (!WiFiClient::connect(remote, port)) { twin::fact("tcp-errno:%d", lastConnectErrno()); return 0; }
+  if (!WiFiClient::connect(remote, port)) {
+    twin::fact("tcp-errno:%d", lastConnectErrno());
+    debugLine("tcpFail");  // cpp:225
+    return 0;
+  }
   return connectSSL(name) ? 1 : 0;  // the string is SNI and the checked name, also a dotted quad
 }
 
 bool WiFiClientSecure::connectSSL(const char* hostName) {
+  debugLine("start");  // cpp:1124, every attempt
   freeSSL();
   oom_ = false;
-  if (!insecure_ && !useFingerprint_ && !selfSigned_ && !knownKey_ && !ta_) {
-    DEBUG_BSSL("Connection *will* fail, no authentication method is setup\n");
-  }
+  // cpp:1130 also asks for a CertStore; the twin has none, so !_certStore always holds.
+  if (!insecure_ && !useFingerprint_ && !selfSigned_ && !knownKey_ && !ta_) debugLine("willFail");
   e_.reset(new Engine());
   Engine& e = *e_;
   e.in.resize((size_t)iobufIn_);
@@ -178,6 +210,7 @@ bool WiFiClientSecure::connectSSL(const char* hostName) {
     e.iv.vtable = &kInsecureVtable;
     e.iv.checkFingerprint = useFingerprint_;
     e.iv.checkSelfSigned = selfSigned_;
+    e.iv.record = recordChain_ ? &peerChain_ : nullptr;
     memcpy(e.iv.fingerprint, fingerprint_, 20);
     br_ssl_engine_set_x509(&e.sc.eng, &e.iv.vtable);
   } else if (knownKey_) {
@@ -207,6 +240,7 @@ bool WiFiClientSecure::connectSSL(const char* hostName) {
     int err = br_ssl_engine_last_error(&e.sc.eng);
     twin::fact("bearssl:%d", err);
     freeSSL();  // names >= 256 bytes: BAD_PARAM and the engine is freed
+    debugLine("resetFail");  // cpp:1190
     return false;
   }
   twin::fact("tls-name:%s", hostName ? hostName : "");
@@ -215,11 +249,11 @@ bool WiFiClientSecure::connectSSL(const char* hostName) {
     char err[256];
     int code = getLastSSLError(err, sizeof err);
     (void)code;
-    DEBUG_BSSL("Couldn't connect. Error = '%s'\n", err);
+    debugLine("couldntConnect", err);  // cpp:1199
     twin::fact("bearssl:%d", e_ ? br_ssl_engine_last_error(&e_->sc.eng) : 0);
     return false;
   }
-  DEBUG_BSSL("Connected!\n");
+  debugLine("connected");
   timeoutMs_ = 5000;
   return true;
 }
@@ -227,7 +261,10 @@ bool WiFiClientSecure::connectSSL(const char* hostName) {
 bool WiFiClientSecure::waitForHandshake() {
   handshakeDone_ = false;
   while (!handshakeDone_ && socketConnected()) {
-    if (runUntil(BR_SSL_SENDAPP) < 0) break;
+    if (runUntil(BR_SSL_SENDAPP) < 0) {
+      debugLine("handshakeFailed");  // cpp:610
+      break;
+    }
     if (br_ssl_engine_current_state(&e_->sc.eng) & BR_SSL_SENDAPP) handshakeDone_ = true;
   }
   return handshakeDone_;
@@ -273,12 +310,13 @@ int WiFiClientSecure::runUntil(unsigned target, bool blocking) {
       if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return -1;
       if (!blocking) return -1;
       uint64_t now = twin::millisSinceBoot();
-      if (now >= deadline) {
+      if (timeoutMs_ && now >= deadline) {
         twin::fact("tls-handshake-timeout");
+        debugLine("timeout");  // cpp:493
         return -1;
       }
       pollfd p{fd_, POLLIN, 0};
-      poll(&p, 1, (int)std::min<uint64_t>(50, deadline - now));
+      poll(&p, 1, timeoutMs_ ? (int)std::min<uint64_t>(50, deadline - now) : 50);
       continue;
     }
     return -1;
@@ -461,16 +499,24 @@ int WiFiClientSecure::getLastSSLError(char* dest, size_t len) {
   if (oom_) err = -1000;
   else if (e_) err = br_ssl_engine_last_error(&e_->sc.eng);
   const char* prefix = "";
-  if (err > 0 && (err & BR_ERR_RECV_FATAL_ALERT)) {
+  // The alert prefixes and the stripped value came with 3.0.0 (cfdcff102); before, a raw 296 printed
+  // "Unknown error code." (bearssl.alertPrefix).
+  const bool prefixes = twin::rowBool("bearssl.alertPrefix");
+  if (prefixes && err > 0 && (err & BR_ERR_RECV_FATAL_ALERT)) {
     prefix = "SSL received fatal alert - ";
     err &= ~BR_ERR_RECV_FATAL_ALERT;
-  } else if (err > 0 && (err & BR_ERR_SEND_FATAL_ALERT)) {
+  } else if (prefixes && err > 0 && (err & BR_ERR_SEND_FATAL_ALERT)) {
     prefix = "SSL sent fatal alert - ";
     err &= ~BR_ERR_SEND_FATAL_ALERT;
   }
   // Quirk kept from the core: the bare alert number is looked up in the BR_ERR table.
   if (dest && len) snprintf(dest, len, "%s%s", prefix, errorText(err));
   return err;
+}
+
+int WiFiClientSecure::rawLastError() const {
+  if (oom_) return -1000;
+  return e_ ? br_ssl_engine_last_error(&e_->sc.eng) : 0;
 }
 
 bool WiFiClientSecure::getMFLNStatus() {

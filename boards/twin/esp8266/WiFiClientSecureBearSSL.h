@@ -10,6 +10,10 @@
 #include "BearSSLHelpers.h"
 #include "WiFiClient.h"
 
+namespace axTLS {
+class WiFiClientSecure;
+}
+
 namespace BearSSL {
 
 class WiFiClientSecure : public WiFiClient {
@@ -47,9 +51,14 @@ class WiFiClientSecure : public WiFiClient {
   void setClientRSACert(const X509List* cert, const PrivateKey* sk);
   void setClientECCert(const X509List* cert, const PrivateKey* sk, unsigned allowed_usages, unsigned cert_issuer_key_type);
   void setBufferSizes(int recv, int xmit);
+  // Methods a release lacks (version row missingApis) are hidden from the sketch by TWIN_MISSING_<name>.
+#ifndef TWIN_MISSING_setSSLVersion
   bool setSSLVersion(uint32_t min = BR_TLS10, uint32_t max = BR_TLS12);
+#endif
+#ifndef TWIN_MISSING_setCiphers
   bool setCiphers(const uint16_t* cipherAry, int cipherCount);
   bool setCiphers(const std::vector<uint16_t>& list) { return setCiphers(list.data(), (int)list.size()); }
+#endif
   bool setCiphersLessSecure();
   int getLastSSLError(char* dest = nullptr, size_t len = 0);
   bool getMFLNStatus();
@@ -81,6 +90,12 @@ class WiFiClientSecure : public WiFiClient {
 #endif
 
  private:
+  // The twin's axTLS model (WiFiClientSecureAxTLS.cpp) runs its handshakes on this class.
+  friend class ::axTLS::WiFiClientSecure;
+  int rawLastError() const;
+  void debugLine(const char* key, const char* arg = "") const;  // "BSSL:" line of this release (debug builds)
+  bool recordChain_ = false;                         // keep every certificate the server sent (axTLS model)
+  std::vector<std::vector<uint8_t>> peerChain_;
   struct Engine;
   bool connectSSL(const char* hostName);
   int runUntil(unsigned target, bool blocking = true);
@@ -111,7 +126,7 @@ class WiFiClientSecure : public WiFiClient {
   int iobufOut_ = 512 + 85;
   uint16_t tlsMin_ = BR_TLS10, tlsMax_ = BR_TLS12;
   std::vector<uint16_t> ciphers_;
-  uint32_t timeoutMs_ = 15000;  // cpp:72, 5000 after a successful handshake (cpp:1211)
+  uint32_t timeoutMs_ = 15000;  // cpp:72 (the release's bearssl.handshakeTimeoutMs), 5000 after a handshake (cpp:1211)
 };
 
 }  // namespace BearSSL

@@ -145,6 +145,7 @@ void BearSSLClient::setEccSlot(int ecc508KeySlot, const byte cert[], int certLen
   _ecCertDynamic = false;
   _ecVrfy = eccX08VrfyAsn1;
   _ecSign = eccX08SignAsn1;
+  _eccSlotSet = true;
 }
 
 bool BearSSLClient::decodePemCert(const char* pem, br_x509_certificate& out) {
@@ -224,7 +225,11 @@ int BearSSLClient::connectSSL(const char* host) {
   }
   br_ssl_engine_inject_entropy(&_sc.eng, entropy, sizeof entropy);
 
-  br_ssl_engine_set_ecdsa(&_sc.eng, _ecVrfy);
+  // Up to 1.7.5 the constructor already chose the ECCX08's verifier (lib.ArduinoBearSSL.eccVerifyByDefault), so a
+  // P-384 or SHA-384 ECDSA chain fails without setEccSlot too; since 1.7.6 only setEccSlot() switches to it.
+  br_ecdsa_vrfy vrfy = _ecVrfy;
+  if (!_eccSlotSet && twin::rowBool("lib.ArduinoBearSSL.eccVerifyByDefault")) vrfy = eccX08VrfyAsn1;
+  br_ssl_engine_set_ecdsa(&_sc.eng, vrfy);
   br_x509_minimal_set_ecdsa(&_xc, br_ssl_engine_get_ec(&_sc.eng), br_ssl_engine_get_ecdsa(&_sc.eng));
 
   if (_ecCert[0].data_len) {

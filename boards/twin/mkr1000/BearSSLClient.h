@@ -1,5 +1,7 @@
 // BearSSLClient (ArduinoBearSSL 1.7.7 src/BearSSLClient.h API), behaviour per docs/tls-bearssl.md §3:
 // built-in roots only by default, raw errorCode() (alerts not stripped), nothing printed, no handshake timeout.
+// Methods an older release lacks (boards/twin/versions/mkr1000.yaml, ArduinoBearSSL rows) are hidden from the sketch
+// by TWIN_MISSING_<name>, so it fails to compile as it would against that release.
 #pragma once
 #include <bearssl/bearssl.h>
 
@@ -24,7 +26,9 @@ class BearSSLClient : public Client {
   virtual ~BearSSLClient();
 
   inline void setClient(Client& client) { _client = &client; }
+#ifndef TWIN_MISSING_setTrustAnchors
   inline void setTrustAnchors(const br_x509_trust_anchor* myTAs, int myNumTAs) { _TAs = myTAs; _numTAs = myNumTAs; }
+#endif
 
   int connect(IPAddress ip, uint16_t port) override;
   int connect(const char* host, uint16_t port) override;
@@ -41,22 +45,34 @@ class BearSSLClient : public Client {
   operator bool() override;
 
   enum class SNI { Insecure };
+#ifndef TWIN_MISSING_setInsecure
   void setInsecure(SNI insecure) __attribute__((deprecated("INSECURE. DO NOT USE IN PRODUCTION")));
+#endif
 
-  void setEccVrfy(br_ecdsa_vrfy vrfy) { _ecVrfy = vrfy; }
+  void setEccVrfy(br_ecdsa_vrfy vrfy) { _ecVrfy = vrfy; _eccSlotSet = true; }
   void setEccSign(br_ecdsa_sign sign) { _ecSign = sign; }
   void setEccCert(br_x509_certificate cert);
+#ifndef TWIN_MISSING_setEccChain
   void setEccChain(br_x509_certificate* chain, size_t chainLen);
+#endif
   void setEccSlot(int ecc508KeySlot, const byte cert[], int certLength);
   void setEccSlot(int ecc508KeySlot, const char cert[]);
+#ifndef TWIN_MISSING_setEccCertParent
   void setEccCertParent(const char cert[]);
+#endif
+#ifndef TWIN_MISSING_setKey
   void setKey(const char key[], const char cert[]);
+#endif
+#ifndef TWIN_MISSING_setProfile
   void setProfile(void (*client_init_function)(br_ssl_client_context* cc, br_x509_minimal_context* xc,
                                                const br_x509_trust_anchor* trust_anchors, size_t trust_anchors_num)) {
     _br_ssl_client_init_function = client_init_function;
   }
+#endif
 
+#ifndef TWIN_MISSING_errorCode
   int errorCode();
+#endif
 
  private:
   int connectSSL(const char* host);
@@ -76,6 +92,7 @@ class BearSSLClient : public Client {
   br_x509_certificate _ecCert[BEAR_SSL_CLIENT_CHAIN_SIZE];
   int _ecChainLen = 0;
   bool _ecCertDynamic = false;
+  bool _eccSlotSet = false;  // setEccSlot() or setEccVrfy() chose the ECDSA verifier
   br_skey_decoder_context* _skeyDecoder = nullptr;
 
   void (*_br_ssl_client_init_function)(br_ssl_client_context*, br_x509_minimal_context*, const br_x509_trust_anchor*, size_t) =

@@ -2,9 +2,11 @@
 import path from 'node:path';
 import { command as makeCommand } from '../command.ts';
 import { EXIT } from '../exit.ts';
-import { bool, int, str, UsageError } from '../args.ts';
+import { bool, int, str } from '../args.ts';
+import { UsageError } from '../../errors.ts';
 import { createProgress } from '../../runner/progress.ts';
-import { context, loadScenarios, resolveScenarioArgs, variantArg } from './context.ts';
+import { context, resolveScenarioArgs, variantArg } from './context.ts';
+import { loadRunnableScenarios } from '../../runner/validate.ts';
 import { bisect, formatBisect } from '../../bisect/index.ts';
 
 export const command = makeCommand(
@@ -25,7 +27,7 @@ export const command = makeCommand(
   async (p) => {
     if (p.positionals.length !== 1) throw new UsageError('give exactly one scenario (id or .yaml file)');
     const { paths, boards } = await context();
-    const [loaded] = await loadScenarios(await resolveScenarioArgs(p.positionals, paths), boards);
+    const [loaded] = await loadRunnableScenarios(await resolveScenarioArgs(p.positionals, paths), boards);
     if (!loaded) throw new UsageError(`no scenario "${p.positionals[0]}"`);
     const variant = variantArg(loaded.scenario, str(p, 'variant') ?? 'broken');
     const board = str(p, 'board');

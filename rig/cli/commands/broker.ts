@@ -3,13 +3,16 @@ import { rm } from 'node:fs/promises';
 import { lookup } from 'node:dns/promises';
 import { command } from '../command.ts';
 import { EXIT } from '../exit.ts';
-import { str, UsageError } from '../args.ts';
+import { str } from '../args.ts';
+import { UsageError } from '../../errors.ts';
 import { buildPki } from '../../pki/index.ts';
 import { startBroker, type BrokerProvider } from '../../broker/index.ts';
-import { brokerWorkDir, sweepStaleWorkDirs } from '../../broker/workdir.ts';
+import { brokerWorkDir, sweepStaleWorkDirsOnce } from '../../broker/workdir.ts';
 import { resolveVariant } from '../../scenario/resolve.ts';
+import { nextInterrupt } from '../../process/index.ts';
 import { controlCommands } from './control-commands.ts';
-import { context, loadScenarios, resolveScenarioArgs, variantArg } from './context.ts';
+import { context, resolveScenarioArgs, variantArg } from './context.ts';
+import { loadRunnableScenarios } from '../../runner/validate.ts';
 
 export const brokerCommand = command(
   {
@@ -28,13 +31,13 @@ export const brokerCommand = command(
     if (!['local', 'container', 'auto'].includes(provider))
       throw new UsageError(`--broker must be local, container or auto`);
     const { paths, boards } = await context();
-    const [loaded] = await loadScenarios(await resolveScenarioArgs(p.positionals, paths), boards);
+    const [loaded] = await loadRunnableScenarios(await resolveScenarioArgs(p.positionals, paths), boards);
     const s = loaded!.scenario;
     const variant = variantArg(s, str(p, 'variant'));
     const vars = { 'broker.ip': '127.0.0.1' };
     const rv = resolveVariant(s, variant, vars);
     const pki = await buildPki(rv.pki, { vars, cacheDir: path.join(paths.cache, 'pki') });
-    await sweepStaleWorkDirs();
+    await sweepStaleWorkDirsOnce();
     const workDir = await brokerWorkDir(`rig-broker-${s.id}-`);
     const broker = await startBroker(rv.broker, pki, { provider, workDir, vars });
     const out = process.stdout;
@@ -65,15 +68,7 @@ export const brokerCommand = command(
     if (cmds.check) out.write(`  ${cmds.check}\n`);
     out.write('\nCtrl-C stops the broker.\n');
     const stopLog = broker.onLine((l) => out.write(`broker| ${l}\n`));
-    await new Promise<void>((resolve) => {
-      const stop = (): void => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await nextInterrupt();
     stopLog();
     await broker.stop();
     // The folder holds the server key and the password file; a killed rig leaves it for the next one to sweep.

@@ -1,35 +1,13 @@
-// Loading what most commands need: scenario files (by id, path or glob) and board profiles.
-import { readdir, readFile } from 'node:fs/promises';
+// What most commands need: scenario files named by id, path or glob, board ids checked against the profiles.
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadBoards } from '../../boards/load.ts';
 import type { BoardProfile } from '../../boards/profile.ts';
-import {
-  closest,
-  loadScenario,
-  positionProblems,
-  ScenarioError,
-  type LoadedScenario,
-  type PathProblem,
-  type Problem,
-} from '../../scenario/load.ts';
+import { closest } from '../../format/index.ts';
+import { allScenarioFiles } from '../../scenario/files.ts';
 import type { Scenario } from '../../scenario/schema.ts';
 import { projectPaths, type ProjectPaths } from '../../project.ts';
-import { UsageError } from '../args.ts';
-import { buildProblems } from '../../twin/scenario-check.ts';
-import { loadLibraryTable, type LibraryTable } from '../../twin/library-table.ts';
-
-export async function allScenarioFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (d: string): Promise<void> => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (/\.ya?ml$/.test(e.name)) out.push(p);
-    }
-  };
-  await walk(dir).catch(() => undefined);
-  return out.sort();
-}
+import { UsageError } from '../../errors.ts';
 
 function globRe(glob: string): RegExp {
   return new RegExp(
@@ -77,77 +55,6 @@ async function fileWithId(files: string[], id: string): Promise<string | undefin
     if (new RegExp(`^id:\\s*["']?${id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}["']?\\s*$`, 'm').test(text)) return f;
   }
   return undefined;
-}
-
-/**
- * Loads every file, collecting all problems before failing so one run shows every mistake. Board ids are checked
- * against the profiles here, not in the parser: which boards exist is the project's, not the file format's.
- */
-export async function loadScenarios(
-  files: string[],
-  boards?: ReadonlyMap<string, BoardProfile>,
-): Promise<LoadedScenario[]> {
-  const profiles = boards ?? (await loadBoards(projectPaths().boards));
-  const loaded: LoadedScenario[] = [];
-  const problems: Problem[] = [];
-  for (const f of files) {
-    try {
-      loaded.push(await loadScenario(f));
-    } catch (e) {
-      if (e instanceof ScenarioError) problems.push(...e.problems);
-      else throw e;
-    }
-  }
-  const table = await loadLibraryTable();
-  for (const l of loaded) problems.push(...(await profileProblems(l, profiles, table)));
-  const ids = new Map<string, string>();
-  for (const l of loaded) {
-    const prev = ids.get(l.scenario.id);
-    if (prev)
-      problems.push({
-        file: l.file,
-        line: 1,
-        column: 1,
-        field: 'id',
-        message: `duplicate scenario id "${l.scenario.id}" (also in ${prev})`,
-      });
-    ids.set(l.scenario.id, l.file);
-  }
-  if (problems.length) throw new ScenarioError(problems);
-  return loaded;
-}
-
-/** Every entry of a scenario's `boards` with no profile in boards/, at its place in the file. */
-export async function unknownBoards(
-  l: LoadedScenario,
-  profiles: ReadonlyMap<string, BoardProfile>,
-): Promise<Problem[]> {
-  const known = [...profiles.keys()].sort();
-  const bad: PathProblem[] = [];
-  l.scenario.boards.forEach((b, i) => {
-    if (profiles.has(b)) return;
-    const hint = closest(b, known);
-    bad.push({
-      path: ['boards', i],
-      message: `no board profile "${b}" in boards/${hint ? ` (did you mean "${hint}"?)` : ''}; known boards: ${known.join(', ')}`,
-    });
-  });
-  if (bad.length === 0) return [];
-  return positionProblems(await readFile(l.file, 'utf8'), l.file, bad);
-}
-
-/**
- * What only the profiles and the twin's library table can check in a scenario: boards with no profile, FQBN menu
- * options and library versions the twin does not know.
- */
-export async function profileProblems(
-  l: LoadedScenario,
-  profiles: ReadonlyMap<string, BoardProfile>,
-  table?: LibraryTable,
-): Promise<Problem[]> {
-  const build = buildProblems(l.scenario, profiles, table ?? (await loadLibraryTable()));
-  const positioned = build.length ? positionProblems(await readFile(l.file, 'utf8'), l.file, build) : [];
-  return [...(await unknownBoards(l, profiles)), ...positioned];
 }
 
 /** `--boards` ids must name profiles: an unknown one would silently select no cell and pass. */

@@ -27,7 +27,7 @@ export interface ControlCommands {
   check?: string;
 }
 
-export const PASSWORD_ENV = 'RIG_MQTT_PASSWORD';
+const PASSWORD_ENV = 'RIG_MQTT_PASSWORD';
 
 function q(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;

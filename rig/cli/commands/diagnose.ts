@@ -2,17 +2,12 @@
 import path from 'node:path';
 import { isIPv4 } from 'node:net';
 import { command } from '../command.ts';
-import { EXIT } from '../exit.ts';
-import { bool, int, list, str, UsageError } from '../args.ts';
+import { bool, int, list, str } from '../args.ts';
+import { UsageError } from '../../errors.ts';
 import { createProgress } from '../../runner/progress.ts';
 import { context } from './context.ts';
-import {
-  checkDiagnoseArgs,
-  DEFAULT_BOARDS,
-  diagnose,
-  diagnoseExitCode,
-  DiagnoseInterrupted,
-} from '../../diagnose/index.ts';
+import { checkDiagnoseArgs, DEFAULT_BOARDS, diagnose, DiagnoseInterrupted } from '../../diagnose/index.ts';
+import { diagnoseExitCode, EXIT } from '../exit.ts';
 import { formatDiagnosis } from '../../diagnose/format.ts';
 
 export const command_ = command(

@@ -1,7 +1,7 @@
 // Files named on the command line: a missing or invalid one is the user's mistake (exit 2, one line), not a crash.
 import { ResultsFileError, readResults } from '../../report/results.ts';
 import type { Results } from '../../results/schema.ts';
-import { UsageError } from '../args.ts';
+import { UsageError } from '../../errors.ts';
 
 /** A results.json named by an option (`--baseline FILE`), relative to the current folder like any path typed. */
 export function readBaseline(option: string, file: string): Results {

@@ -1,8 +1,46 @@
 import path from 'node:path';
 import { command } from '../command.ts';
 import { EXIT } from '../exit.ts';
-import { allScenarioFiles, context, loadScenarios } from './context.ts';
+import { context } from './context.ts';
+import { allScenarioFiles } from '../../scenario/files.ts';
+import { loadRunnableScenarios } from '../../runner/validate.ts';
 import { bool } from '../args.ts';
+import type { BoardProfile } from '../../boards/profile.ts';
+import { compareVersions, loadVersionTable, versionTableFile, type LoadedVersionTable } from '../../boards/versions.ts';
+
+/** The version table of every twin core the profiles use (boards/twin/versions/<core>.yaml), where one exists. */
+async function twinTables(
+  boardsDir: string,
+  boards: ReadonlyMap<string, BoardProfile>,
+): Promise<Map<string, LoadedVersionTable>> {
+  const out = new Map<string, LoadedVersionTable>();
+  for (const b of boards.values()) {
+    if (!b.twin || out.has(b.twin.core)) continue;
+    const t = await loadVersionTable(versionTableFile(path.join(boardsDir, 'twin'), b.twin.core)).catch(
+      () => undefined,
+    );
+    if (t) out.set(b.twin.core, t);
+  }
+  return out;
+}
+
+/**
+ * "twin runs 2.0.17; imitates 1.0.0-1.0.6, 2.0.0-2.0.16, 3.0.0-3.0.7, 3.1.0-3.1.3": the releases a scenario may
+ * pin ("esp32@1.0.5"), runs of consecutive patch releases folded.
+ */
+export function twinVersionLines(axis: string[], imitates: string[]): string {
+  const runs: string[][] = [];
+  for (const v of [...imitates].sort(compareVersions)) {
+    const last = runs[runs.length - 1];
+    const prev = last?.[last.length - 1];
+    const [pa, pb, pc] = (prev ?? '').split('.').map(Number);
+    const [a, b, c] = v.split('.').map(Number);
+    if (last && pa === a && pb === b && (pc ?? -2) + 1 === c) last.push(v);
+    else runs.push([v]);
+  }
+  const folded = runs.map((r) => (r.length > 1 ? `${r[0]}-${r[r.length - 1]}` : r[0])).join(', ');
+  return `      twin runs ${axis.join(', ')}${folded ? `; imitates ${folded} (pin one as "<board>@<version>" in expect)` : ''}`;
+}
 
 export const listCommand = command(
   {
@@ -13,7 +51,8 @@ export const listCommand = command(
   },
   async (p) => {
     const { paths, boards } = await context();
-    const scenarios = await loadScenarios(await allScenarioFiles(paths.scenarios), boards);
+    const tables = await twinTables(paths.boards, boards);
+    const scenarios = await loadRunnableScenarios(await allScenarioFiles(paths.scenarios), boards);
     if (bool(p, 'json')) {
       process.stdout.write(
         `${JSON.stringify(
@@ -35,6 +74,23 @@ export const listCommand = command(
               stack: b.stack,
               twin: !!b.twin,
               hardware: !!b.hardware,
+              ...(b.twin
+                ? {
+                    twinVersions: {
+                      axis: b.twin.coreVersions,
+                      imitates: b.twin.imitates,
+                      rows: tables
+                        .get(b.twin.core)
+                        ?.rows.map((r) => ({ id: r.id, releases: r.releases, basis: r.basis })),
+                      libraries: Object.fromEntries(
+                        Object.entries(tables.get(b.twin.core)?.libraries ?? {}).map(([n, l]) => [
+                          n,
+                          { default: l.default, releases: l.rows.flatMap((r) => r.releases) },
+                        ]),
+                      ),
+                    },
+                  }
+                : {}),
             })),
           },
           null,
@@ -56,6 +112,23 @@ export const listCommand = command(
         .filter(Boolean)
         .join('+');
       process.stdout.write(`  ${b.id.padEnd(16)} ${b.name} (${b.stack}; ${where})\n`);
+      if (!b.twin) continue;
+      process.stdout.write(`${twinVersionLines(b.twin.coreVersions, b.twin.imitates)}\n`);
+      const table = tables.get(b.twin.core);
+      const models = table?.rows.filter((r) => r.basis === 'model').map((r) => r.id) ?? [];
+      if (models.length)
+        process.stdout.write(
+          `      modelled, not run: ${models.join(', ')} (see ${path.relative(paths.root, table!.file)})\n`,
+        );
+      for (const [name, lib] of Object.entries(table?.libraries ?? {}))
+        process.stdout.write(
+          `      ${name} ${twinVersionLines(
+            [],
+            lib.rows.flatMap((r) => r.releases),
+          )
+            .replace(/^.*imitates /, '')
+            .replace(/ \(pin.*$/, '')} (default ${lib.default})\n`,
+        );
     }
     return EXIT.ok;
   },

@@ -4,11 +4,12 @@ import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { command as makeCommand, type Command } from '../command.ts';
 import { EXIT } from '../exit.ts';
-import { bool, str, UsageError } from '../args.ts';
+import { bool, str } from '../args.ts';
+import { UsageError } from '../../errors.ts';
 import { projectPaths } from '../../project.ts';
 import { parseScenarioText } from '../../scenario/load.ts';
 import { extractParts, type ForumParts } from '../../forum/extract.ts';
-import { buildSkeleton } from '../../forum/skeleton.ts';
+import { buildSkeleton, NothingToReproduce } from '../../forum/skeleton.ts';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -98,11 +99,6 @@ function newCommand(): Command {
       const sawOpt = p.values.saw;
       const saw = Array.isArray(sawOpt) ? sawOpt : typeof sawOpt === 'string' ? [sawOpt] : [];
       if (saw.length) parts.saw = saw;
-      if (!parts.openssl && !parts.conf && !parts.sketch) {
-        throw new UsageError(
-          'found no openssl commands, mosquitto.conf or sketch in the input (mark them with "### openssl", "### mosquitto.conf", "### sketch")',
-        );
-      }
 
       const id = str(p, 'id') ?? slug(parts.link ?? 'forum-report');
       if (!/^[a-z0-9][a-z0-9._-]*$/.test(id))
@@ -110,7 +106,13 @@ function newCommand(): Command {
       const root = path.resolve(str(p, 'root') ?? projectPaths().root);
       const board = str(p, 'board');
       const sketchDir = `sketches/${id}`;
-      const sk = buildSkeleton({ id, parts, sketchDir, ...(board ? { board } : {}) });
+      let sk;
+      try {
+        sk = buildSkeleton({ id, parts, sketchDir, ...(board ? { board } : {}) });
+      } catch (e) {
+        if (e instanceof NothingToReproduce) throw new UsageError(e.message);
+        throw e;
+      }
       const scenarioFile = path.join(root, 'scenarios', 'forum', `${id}.yaml`);
 
       // Validate before writing: a skeleton that does not load is the rig's bug, not the user's.
@@ -140,7 +142,7 @@ function newCommand(): Command {
       for (const r of sk.sketch?.replaced ?? []) out.write(`  secret: ${r}\n`);
       for (const n of sk.notes) out.write(`  note: ${n}\n`);
       out.write(
-        `next: edit the TODOs, then \`rig check ${path.relative(root, scenarioFile)}\` and \`rig run ${id} --target twin\` (docs/new-reproduction.md)\n`,
+        `next: \`rig run ${id} --target twin\`: the first run says, cell by cell, whether it shows what the poster saw (docs/new-reproduction.md)\n`,
       );
       return EXIT.ok;
     },

@@ -2,10 +2,12 @@ import { cp, mkdir, chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { command } from '../command.ts';
 import { EXIT } from '../exit.ts';
-import { str, UsageError } from '../args.ts';
+import { str } from '../args.ts';
+import { UsageError } from '../../errors.ts';
 import { buildPki } from '../../pki/index.ts';
 import { resolveVariant } from '../../scenario/resolve.ts';
-import { context, loadScenarios, resolveScenarioArgs, variantArg } from './context.ts';
+import { context, resolveScenarioArgs, variantArg } from './context.ts';
+import { loadRunnableScenarios } from '../../runner/validate.ts';
 
 export const pkiCommand = command(
   {
@@ -24,7 +26,7 @@ export const pkiCommand = command(
     if (p.positionals.length !== 1 || !outArg) throw new UsageError('give one scenario and --out DIR');
     const out = path.resolve(outArg);
     const { paths, boards } = await context();
-    const [loaded] = await loadScenarios(await resolveScenarioArgs(p.positionals, paths), boards);
+    const [loaded] = await loadRunnableScenarios(await resolveScenarioArgs(p.positionals, paths), boards);
     const s = loaded!.scenario;
     const variant = variantArg(s, str(p, 'variant'));
     const vars = { 'broker.ip': str(p, 'broker-ip') ?? '127.0.0.1' };

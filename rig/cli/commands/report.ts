@@ -2,15 +2,15 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { command } from '../command.ts';
-import { EXIT } from '../exit.ts';
-import { bool, int, str, UsageError } from '../args.ts';
+import { EXIT, exitCodeFor } from '../exit.ts';
+import { bool, int, str } from '../args.ts';
+import { UsageError } from '../../errors.ts';
 import { mergeRuns, publishReport, readResults, writeReports, makeRedactor } from '../../report/index.ts';
 import { MergeError } from '../../report/merge.ts';
 import { annotationCommands } from '../../report/publish.ts';
 import { findRunFolders, readHistoryRuns, writeHistory } from '../../report/history.ts';
 import { projectPaths } from '../../project.ts';
 import { readBaseline, usageFromResults } from './files.ts';
-import { exitCodeFor } from '../../runner/run.ts';
 
 export const reportCommand = command(
   {

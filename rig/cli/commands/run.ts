@@ -2,20 +2,24 @@ import { stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { command } from '../command.ts';
-import { EXIT } from '../exit.ts';
-import { bool, int, list, str, UsageError } from '../args.ts';
+import { EXIT, exitCodeFor } from '../exit.ts';
+import { bool, int, list, str } from '../args.ts';
+import { UsageError } from '../../errors.ts';
 import { runMatrix } from '../../runner/run.ts';
-import { parseShard, planCells } from '../../runner/matrix.ts';
+import { parseShard, planCells, type CellPlan, type MatrixOptions } from '../../runner/plan.ts';
 import { checkTools, missingToolsMessage } from '../../setup/tools.ts';
 import { dockerAnswers } from '../../setup/container-image.ts';
 import { closingBlock, colorWanted, plannedListing, terminalProgress } from '../terminal.ts';
 import { emptySelection, lastFailedFilter, toolsFor } from './selection.ts';
-import { loadQuarantine } from '../../runner/quarantine.ts';
+import { loadQuarantine, type QuarantineEntry } from '../../runner/quarantine.ts';
+import type { BoardProfile } from '../../boards/profile.ts';
+import type { LoadedScenario } from '../../scenario/load.ts';
 import { readBaseline } from './files.ts';
-import { ScenarioError } from '../../scenario/load.ts';
+import { FormatError } from '../../errors.ts';
 import type { BrokerProvider } from '../../broker/index.ts';
-import { checkBoardIds, context, loadScenarios, resolveScenarioArgs } from './context.ts';
-import { hardwareRunner } from '../../runner/hardware-target.ts';
+import { checkBoardIds, context, resolveScenarioArgs } from './context.ts';
+import { loadRunnableScenarios } from '../../runner/validate.ts';
+import { firstRunReport } from '../../forum/first-run.ts';
 
 export const runCommand = command(
   {
@@ -54,108 +58,36 @@ export const runCommand = command(
   },
   async (p) => {
     const { paths, boards } = await context();
-    const targets = list(p, 'target');
-    const useTargets = (targets.length ? targets : ['twin']) as ('twin' | 'hardware')[];
-    for (const t of useTargets)
-      if (t !== 'twin' && t !== 'hardware') throw new UsageError(`--target takes twin and/or hardware, got "${t}"`);
-    const broker = (str(p, 'broker') ?? 'auto') as BrokerProvider;
-    if (!['auto', 'local', 'container'].includes(broker))
-      throw new UsageError('--broker must be auto, local or container');
-    const jobsText = str(p, 'jobs');
-    const jobs = !jobsText || jobsText === 'cores' ? os.availableParallelism() : int(p, 'jobs', 1);
-    let filter: RegExp | undefined;
-    try {
-      const f = str(p, 'filter');
-      if (f) filter = new RegExp(f);
-    } catch (e) {
-      throw new UsageError(`--filter: ${(e as Error).message}`);
-    }
-    const shardText = str(p, 'shard');
-    let shard;
-    try {
-      shard = shardText ? parseShard(shardText) : undefined;
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
-    // Paths the user types are relative to where they typed them; only the default quarantine file is the project's.
-    const quarantineArg = str(p, 'quarantine');
-    const quarantine =
-      quarantineArg === undefined
-        ? await loadQuarantine(path.join(paths.root, 'quarantine.yaml'), false)
-        : await loadQuarantine(path.resolve(quarantineArg), true).catch((e: unknown) => {
-            if (e instanceof ScenarioError) throw e; // a bad entry: positioned problems, exit 2
-            throw new UsageError(`--quarantine ${quarantineArg}: cannot read: ${(e as Error).message}`);
-          });
+    const o = parseRunFlags(p);
+    const quarantine = await quarantineFor(p, paths.root);
     const baselineFile = str(p, 'baseline');
     const baseline = baselineFile ? readBaseline('--baseline', baselineFile) : undefined;
-    const boardIds = list(p, 'boards');
-    checkBoardIds(boardIds, boards);
-    const scenarios = await loadScenarios(await resolveScenarioArgs(p.positionals, paths), boards);
-    if (boardIds.length && !scenarios.some((l) => l.scenario.boards.some((b) => boardIds.includes(b)))) {
-      const used = [...new Set(scenarios.flatMap((l) => l.scenario.boards))].sort();
-      throw new UsageError(
-        `--boards ${boardIds.join(',')}: no selected scenario runs ${boardIds.length > 1 ? 'these boards' : 'this board'} (they run: ${used.join(', ')})`,
-      );
-    }
-    let selected = filter;
-    if (bool(p, 'last-failed')) {
-      const last = lastFailedFilter(path.join(paths.reports, 'latest'), filter);
-      if (!last.filter) {
-        process.stderr.write(
-          `--last-failed: the last run (${last.from}) had no failed or errored cell; nothing to rerun\n`,
-        );
-        return EXIT.ok;
-      }
-      process.stderr.write(`--last-failed: ${last.ids.length} cells that failed or errored in ${last.from}\n`);
-      selected = last.filter;
-    }
-    const matrix = {
-      targets: useTargets,
-      boards: boardIds,
-      ...(selected ? { filter: selected } : {}),
-      tags: list(p, 'tag'),
-      ...(shard ? { shard } : {}),
-    };
-    const plans = planCells(scenarios, boards, matrix);
-    // An empty shard of a real selection is fine (more shards than cells); an empty selection is a typo.
-    if (plans.length === 0 && planCells(scenarios, boards, { ...matrix, shard: undefined }).length === 0) {
-      const unfiltered = planCells(scenarios, boards, { targets: useTargets, boards: boardIds });
-      throw emptySelection(
-        {
-          positionals: p.positionals,
-          tags: list(p, 'tag'),
-          ...(str(p, 'filter') ? { filter: str(p, 'filter') } : {}),
-          boards: boardIds,
-          lastFailed: bool(p, 'last-failed'),
-        },
-        scenarios,
-        unfiltered,
-      );
-    }
+    checkBoardIds(o.boardIds, boards);
+    const scenarios = await loadRunnableScenarios(await resolveScenarioArgs(p.positionals, paths), boards);
+    checkBoardsRun(o.boardIds, scenarios);
+    const selection = selectCells(p, o, scenarios, boards, path.join(paths.reports, 'latest'));
+    if (!selection) return EXIT.ok;
+    const { matrix, plans } = selection;
     const color = colorWanted(process.stdout);
     const planned = plans.map((x) => ({ key: x.key, id: x.id, target: x.target, ...(x.skip ? { skip: x.skip } : {}) }));
     if (bool(p, 'list')) {
       process.stdout.write(plannedListing(planned, color));
       return EXIT.ok;
     }
-    // Every tool the cells need, checked once: one clear message instead of the same error in every cell.
-    const checks = await checkTools(toolsFor(plans, broker === 'container' ? 'container' : 'local'));
-    let bad = checks.filter((c) => !c.ok);
-    if (broker === 'auto' && bad.some((b) => b.name === 'mosquitto') && (await dockerAnswers(2000)))
-      bad = bad.filter((b) => b.name !== 'mosquitto');
-    if (bad.length) {
-      process.stderr.write(`rig run: ${missingToolsMessage(bad)}\n`);
+    const missing = await missingTools(plans, o.broker);
+    if (missing) {
+      process.stderr.write(`rig run: ${missing}\n`);
       return EXIT.infra;
     }
     const librariesDirs = await libraryFolders(list(p, 'libraries'));
+    const { jobs, broker } = o;
     const outArg = str(p, 'out');
     const progress = terminalProgress(process.stderr, planned, {
       quiet: bool(p, 'quiet'),
       verbose: bool(p, 'verbose'),
     });
-    const hw = useTargets.includes('hardware') ? await hardwareRunner() : undefined;
     const t0 = Date.now();
-    const { results, runDir, exitCode } = await runMatrix({
+    const { results, runDir } = await runMatrix({
       scenarios,
       boardProfiles: boards,
       ...matrix,
@@ -171,8 +103,7 @@ export const runCommand = command(
       defaultTimeoutMs: int(p, 'timeout', 20000),
       ...(str(p, 'watchdog') ? { watchdogMs: int(p, 'watchdog', 0) } : {}),
       args: process.argv.slice(2),
-      ...(hw ? { hardware: hw.run, hardwareBrokerIp: hw.brokerIp } : {}),
-      librariesDirs,
+      ...(librariesDirs.length ? { librariesDirs } : {}),
     });
     progress.close();
     const rel = path.relative(process.cwd(), runDir);
@@ -184,9 +115,130 @@ export const runCommand = command(
         elapsedMs: Date.now() - t0,
       }),
     );
-    return exitCode === 130 ? EXIT.interrupted : exitCode;
+    // Reproductions made from a forum post: each cell against the lines the poster saw.
+    const againstPost = firstRunReport(results, runDir);
+    if (againstPost.length) process.stdout.write(`${againstPost.join('\n')}\n`);
+    return exitCodeFor(results);
   },
 );
+
+type Parsed = Parameters<Parameters<typeof command>[1]>[0];
+
+interface RunFlags {
+  targets: ('twin' | 'hardware')[];
+  broker: BrokerProvider;
+  jobs: number;
+  filter?: RegExp;
+  shard?: { index: number; count: number };
+  boardIds: string[];
+}
+
+/** The flags that shape the matrix, checked: a bad value is a usage error naming the flag. */
+function parseRunFlags(p: Parsed): RunFlags {
+  const targetList = list(p, 'target');
+  const targets = (targetList.length ? targetList : ['twin']) as ('twin' | 'hardware')[];
+  for (const t of targets)
+    if (t !== 'twin' && t !== 'hardware') throw new UsageError(`--target takes twin and/or hardware, got "${t}"`);
+  const broker = (str(p, 'broker') ?? 'auto') as BrokerProvider;
+  if (!['auto', 'local', 'container'].includes(broker))
+    throw new UsageError('--broker must be auto, local or container');
+  const jobsText = str(p, 'jobs');
+  const jobs = !jobsText || jobsText === 'cores' ? os.availableParallelism() : int(p, 'jobs', 1);
+  const filterText = str(p, 'filter');
+  const shardText = str(p, 'shard');
+  return {
+    targets,
+    broker,
+    jobs,
+    ...(filterText ? { filter: usage('--filter: ', () => new RegExp(filterText)) } : {}),
+    ...(shardText ? { shard: usage('', () => parseShard(shardText)) } : {}),
+    boardIds: list(p, 'boards'),
+  };
+}
+
+function usage<T>(prefix: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw new UsageError(`${prefix}${(e as Error).message}`);
+  }
+}
+
+/** Paths the user types are relative to where they typed them; only the default quarantine file is the project's. */
+async function quarantineFor(p: Parsed, root: string): Promise<QuarantineEntry[]> {
+  const arg = str(p, 'quarantine');
+  if (arg === undefined) return loadQuarantine(path.join(root, 'quarantine.yaml'), false);
+  return loadQuarantine(path.resolve(arg), true).catch((e: unknown) => {
+    if (e instanceof FormatError) throw e; // a bad entry: positioned problems, exit 2
+    throw new UsageError(`--quarantine ${arg}: cannot read: ${(e as Error).message}`);
+  });
+}
+
+function checkBoardsRun(boardIds: string[], scenarios: LoadedScenario[]): void {
+  if (!boardIds.length || scenarios.some((l) => l.scenario.boards.some((b) => boardIds.includes(b)))) return;
+  const used = [...new Set(scenarios.flatMap((l) => l.scenario.boards))].sort();
+  throw new UsageError(
+    `--boards ${boardIds.join(',')}: no selected scenario runs ${boardIds.length > 1 ? 'these boards' : 'this board'} (they run: ${used.join(', ')})`,
+  );
+}
+
+/**
+ * The planned cells after every selector; undefined when --last-failed finds nothing to rerun. An empty shard of
+ * a real selection is fine (more shards than cells); an empty selection is a typo and a usage error.
+ */
+function selectCells(
+  p: Parsed,
+  o: RunFlags,
+  scenarios: LoadedScenario[],
+  boards: Map<string, BoardProfile>,
+  latest: string,
+): { matrix: MatrixOptions; plans: CellPlan[] } | undefined {
+  let selected = o.filter;
+  if (bool(p, 'last-failed')) {
+    const last = lastFailedFilter(latest, o.filter);
+    if (!last.filter) {
+      process.stderr.write(
+        `--last-failed: the last run (${last.from}) had no failed or errored cell; nothing to rerun\n`,
+      );
+      return undefined;
+    }
+    process.stderr.write(`--last-failed: ${last.ids.length} cells that failed or errored in ${last.from}\n`);
+    selected = last.filter;
+  }
+  const matrix: MatrixOptions = {
+    targets: o.targets,
+    boards: o.boardIds,
+    ...(selected ? { filter: selected } : {}),
+    tags: list(p, 'tag'),
+    ...(o.shard ? { shard: o.shard } : {}),
+  };
+  const plans = planCells(scenarios, boards, matrix);
+  if (plans.length === 0 && planCells(scenarios, boards, { ...matrix, shard: undefined }).length === 0) {
+    const unfiltered = planCells(scenarios, boards, { targets: o.targets, boards: o.boardIds });
+    const filterText = str(p, 'filter');
+    throw emptySelection(
+      {
+        positionals: p.positionals,
+        tags: list(p, 'tag'),
+        ...(filterText ? { filter: filterText } : {}),
+        boards: o.boardIds,
+        lastFailed: bool(p, 'last-failed'),
+      },
+      scenarios,
+      unfiltered,
+    );
+  }
+  return { matrix, plans };
+}
+
+/** Every tool the cells need, checked once: one clear message instead of the same error in every cell. */
+async function missingTools(plans: CellPlan[], broker: BrokerProvider): Promise<string | undefined> {
+  const checks = await checkTools(toolsFor(plans, broker === 'container' ? 'container' : 'local'));
+  let bad = checks.filter((c) => !c.ok);
+  if (broker === 'auto' && bad.some((b) => b.name === 'mosquitto') && (await dockerAnswers(2000)))
+    bad = bad.filter((b) => b.name !== 'mosquitto');
+  return bad.length ? missingToolsMessage(bad) : undefined;
+}
 
 /** `--libraries` folders, resolved from where they were typed; a folder that is not there is a usage error. */
 async function libraryFolders(args: string[]): Promise<string[]> {

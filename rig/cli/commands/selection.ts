@@ -1,11 +1,11 @@
 // What `rig run` selects before anything starts: --last-failed turned into a filter, a plain "0 cells" turned
 // into a usage error that names the selector and the nearest tags or ids, and the tools the planned cells need.
 import path from 'node:path';
-import type { CellPlan } from '../../runner/matrix.ts';
+import type { CellPlan } from '../../runner/plan.ts';
 import type { LoadedScenario } from '../../scenario/load.ts';
 import type { ToolName } from '../../setup/tools.ts';
 import { readResults } from '../../report/results.ts';
-import { UsageError } from '../args.ts';
+import { UsageError } from '../../errors.ts';
 
 function levenshtein(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);

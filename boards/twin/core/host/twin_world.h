@@ -55,4 +55,11 @@ bool clockSynced();
 int coreVersionCode();
 // Compare version strings: <0, 0, >0.
 int compareVersion(const char* a, const char* b);
+
+// The row of the board family's version table (boards/twin/versions/<family>.yaml) that covers coreVersion():
+// printed lines and behaviour of that release, by "a.b.c" key (a missing key stops the twin, exit 78).
+const char* rowId();
+const char* rowStr(const char* key);
+long rowInt(const char* key);
+bool rowBool(const char* key);
 }  // namespace twin

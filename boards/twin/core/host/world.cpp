@@ -10,6 +10,7 @@
 
 #include "twin_world.h"
 #include "world_file.h"
+#include "json_reader.h"
 
 // Values baked in by the generated sketch unit (rig/twin/build.ts); the world file overrides them.
 extern "C" const char* twin_build_core_version() __attribute__((weak));
@@ -18,75 +19,7 @@ extern "C" int twin_build_debug_level() __attribute__((weak));
 namespace twin {
 namespace {
 
-[[noreturn]] void worldError(const char* path, const std::string& what) {
-  fprintf(stderr, "twin: world file %s: %s\n", path, what.c_str());
-  exit(78);
-}
-
-// Minimal JSON scanner over the whole file.
-struct Reader {
-  const char* p;
-  const char* path;
-  void ws() { while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t') p++; }
-  void expect(char c) { ws(); if (*p != c) worldError(path, std::string("expected '") + c + "' near: " + std::string(p, strnlen(p, 20))); p++; }
-  std::string str() {
-    ws();
-    if (*p != '"') worldError(path, "expected a string near: " + std::string(p, strnlen(p, 20)));
-    p++;
-    std::string out;
-    while (*p && *p != '"') {
-      if (*p == '\\') {
-        p++;
-        switch (*p) {
-          case 'n': out += '\n'; break;
-          case 't': out += '\t'; break;
-          case 'r': out += '\r'; break;
-          case 'u': { unsigned v = 0; sscanf(p + 1, "%4x", &v); out += (char)(v < 0x80 ? v : '?'); p += 4; break; }
-          default: out += *p;
-        }
-        if (*p) p++;
-      } else {
-        out += *p++;
-      }
-    }
-    if (*p != '"') worldError(path, "unterminated string");
-    p++;
-    return out;
-  }
-  // Returns the scalar as text (strings unquoted); "{"/"[" values are skipped and return "".
-  std::string scalar() {
-    ws();
-    if (*p == '"') return str();
-    if (*p == '{' || *p == '[') { skipNested(); return ""; }
-    const char* b = p;
-    while (*p && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') p++;
-    return std::string(b, p);
-  }
-  void skipNested() {
-    int depth = 0;
-    do {
-      if (*p == '"') { str(); continue; }
-      if (*p == '{' || *p == '[') depth++;
-      else if (*p == '}' || *p == ']') depth--;
-      else if (!*p) worldError(path, "unbalanced brackets");
-      p++;
-    } while (depth > 0);
-  }
-  template <typename F> void object(F&& onKey) {
-    expect('{');
-    ws();
-    if (*p == '}') { p++; return; }
-    for (;;) {
-      std::string key = str();
-      expect(':');
-      onKey(key);
-      ws();
-      if (*p == ',') { p++; continue; }
-      expect('}');
-      return;
-    }
-  }
-};
+[[noreturn]] void worldError(const char* path, const std::string& what) { jsonError("world file", path, what); }
 
 long long toInt(const char* path, const std::string& field, const std::string& v) {
   char* end = nullptr;
@@ -106,7 +39,7 @@ World load() {
   size_t n;
   while ((n = fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
   fclose(f);
-  Reader r{text.c_str(), path};
+  JsonReader r{text.c_str(), "world file", path};
   r.object([&](const std::string& key) {
     if (key == "hosts") {
       r.object([&](const std::string& name) { w.hosts[name] = r.scalar(); });

@@ -1,6 +1,6 @@
 // Behaviour follows knolleary/pubsubclient src/PubSubClient.cpp @ v2.8 (own code): buffer-size checks,
 // state codes, keep-alive ping with one outstanding PINGREQ, socket timeout -> MQTT_CONNECTION_TIMEOUT.
-// Buffer checks per version (docs/upstream-sources.md §9): a CONNECT that does not fit is dropped with
+// Buffer checks per version (docs/upstream-sources.md §10): a CONNECT that does not fit is dropped with
 // _client->stop() and false from 2.7 (CHECK_STRING_LENGTH, PubSubClient.h:86 at v2.7 and v2.8); 2.6 had no check
 // and wrote past its 128-byte array (PubSubClient.cpp:161-171 at v2.6); PUBLISH is refused in all three
 // (PubSubClient.cpp:361 at v2.6, :382 at v2.7, :450 at v2.8).
@@ -80,7 +80,9 @@ bool PubSubClient::connect(const char* id, const char* user, const char* pass, c
                            bool willRetain, const char* willMessage, bool cleanSession) {
   if (connected()) return true;  // already connected: nothing to do (the library returns true)
   if (!client_) return false;
-  int result = domain_ ? client_->connect(domain_, port_) : client_->connect(ip_, port_);
+  // 2.8 reuses a transport that is still connected (after a CONNACK refusal with a kept socket, or one the sketch
+  // connected itself) and sends CONNECT on it without a new TLS handshake.
+  int result = client_->connected() ? 1 : domain_ ? client_->connect(domain_, port_) : client_->connect(ip_, port_);
   if (result != 1) {
     state_ = MQTT_CONNECT_FAILED;
     twin::fact("pubsubclient:%d", state_);
@@ -103,11 +105,12 @@ bool PubSubClient::connect(const char* id, const char* user, const char* pass, c
   buffer_[length++] = (uint8_t)(keepAlive_ >> 8);
   buffer_[length++] = (uint8_t)(keepAlive_ & 0xff);
 
-  // Every string must fit the buffer, or the connection is dropped and connect() fails (2.7, 2.8).
-  const char* parts[] = {id, willTopic, willMessage, user, user ? pass : nullptr};
+  // Every string must fit the buffer, or the connection is dropped and connect() fails (2.7, 2.8). The will message
+  // is written only with a will topic, the password only with a user (2.8 connect: `if (willTopic)`, `if (user != NULL)`).
+  const char* parts[] = {id, willTopic, willTopic ? willMessage : nullptr, user, user ? pass : nullptr};
   size_t need = length;
   for (int i = 0; i < 5; i++)
-    if (i == 0 || parts[i]) need += 2 + strlen(parts[i] ? parts[i] : "");
+    if (i == 0 || parts[i] || (i == 2 && willTopic)) need += 2 + strlen(parts[i] ? parts[i] : "");
   const uint16_t logical = bufferSize_;
   if (need > bufferSize_) {
     tooLarge("connect", need);  // what the library compares: the packet and its 5 reserved header bytes
@@ -115,7 +118,7 @@ bool PubSubClient::connect(const char* id, const char* user, const char* pass, c
     resize((uint16_t)need);  // 2.6 writes on past its array; the twin gives the bytes somewhere to go
   }
   for (int i = 0; i < 5; i++) {
-    if (i > 0 && !parts[i]) continue;
+    if (i > 0 && !parts[i] && !(i == 2 && willTopic)) continue;
     const char* s = parts[i] ? parts[i] : "";
     if (!fits(length, s)) { client_->stop(); return false; }
     length = writeString(s, buffer_, length);
@@ -252,7 +255,9 @@ bool PubSubClient::loop() {
   if (!connected()) return false;
   unsigned long t = millis();
   unsigned long ka = (unsigned long)keepAlive_ * 1000UL;
-  if (keepAlive_ != 0 && (t - lastInActivity_ > ka || t - lastOutActivity_ > ka)) {
+  // No guard for keepAlive 0 in 2.8 (cpp loop): setKeepAlive(0) pings on the first loop and, a millisecond later
+  // with the ping still outstanding, drops the connection with MQTT_CONNECTION_TIMEOUT (-4).
+  if (t - lastInActivity_ > ka || t - lastOutActivity_ > ka) {
     if (pingOutstanding_) {
       state_ = MQTT_CONNECTION_TIMEOUT;
       client_->stop();
@@ -349,9 +354,11 @@ bool PubSubClient::beginPublish(const char* topic, unsigned int plength, bool re
   uint8_t header = MQTTPUBLISH;
   if (retained) header |= 1;
   size_t hlen = buildHeader(header, buffer_, (uint16_t)(plength + length - MQTT_MAX_HEADER_SIZE));
-  client_->write(buffer_ + (MQTT_MAX_HEADER_SIZE - hlen), length - (MQTT_MAX_HEADER_SIZE - hlen));
+  const size_t expected = length - (MQTT_MAX_HEADER_SIZE - hlen);
+  // 2.8 keeps the count in a uint16_t and returns whether the whole header went out (cpp beginPublish).
+  uint16_t rc = (uint16_t)client_->write(buffer_ + (MQTT_MAX_HEADER_SIZE - hlen), expected);
   lastOutActivity_ = millis();
-  return true;
+  return rc == expected;
 }
 int PubSubClient::endPublish() { return 1; }
 size_t PubSubClient::write(uint8_t c) { lastOutActivity_ = millis(); return client_->write(c); }

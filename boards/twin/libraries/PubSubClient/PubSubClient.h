@@ -3,7 +3,7 @@
 // version (TWIN_PUBSUBCLIENT_VERSION, from boards/twin/libraries/versions.yaml): 2.6 and 2.7 have a fixed buffer of
 // MQTT_MAX_PACKET_SIZE (128 by default, PubSubClient.h:26 at v2.6/v2.7) that only a build define changes; 2.8 has
 // 256 and setBufferSize() (PubSubClient.h:26, :142 at v2.8). As on the board, a #define in the sketch reaches only
-// the sketch: the library's code is compiled with the build's defines (docs/upstream-sources.md §9).
+// the sketch: the library's code is compiled with the build's defines (docs/upstream-sources.md §10).
 #pragma once
 #include <functional>
 #include "Arduino.h"

@@ -1,0 +1,9 @@
+// Processes the rig owns and the process-wide handlers that stop them: one place for both.
+export {
+  startManaged,
+  ProcessStartError,
+  type ManagedOptions,
+  type ManagedProcess,
+  type ProcessExit,
+} from './managed.ts';
+export { onExit, onInterrupt, nextInterrupt } from './signals.ts';

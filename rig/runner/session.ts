@@ -1,0 +1,107 @@
+// The broker session of one group of cells (a scenario variant on one network): its resolved variant, its
+// PKI, its Mosquitto, the ledger that attributes broker lines and messages to cells, and the observer that
+// records what the boards publish. Opened before the group's cells run, closed after, whatever happened.
+import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { startBroker, type BrokerHandle, type BrokerProvider } from '../broker/index.ts';
+import { brokerWorkDir } from '../broker/workdir.ts';
+import { buildPki, type PkiBundle } from '../pki/index.ts';
+import type { ProjectPaths } from '../project.ts';
+import { resolveVariant, type ResolvedVariant } from '../scenario/resolve.ts';
+import { BrokerLedger } from './attribution.ts';
+import type { Cleanup } from './cleanup.ts';
+import { Observer } from './observer.ts';
+import type { Group } from './plan.ts';
+import { brokerSecrets, type RunSecrets } from './secrets.ts';
+
+export interface SessionContext {
+  paths: ProjectPaths;
+  provider: BrokerProvider;
+  runDir: string;
+  secrets: RunSecrets;
+  cleanup: Cleanup;
+}
+
+export interface BrokerSession {
+  rv: ResolvedVariant;
+  pki: PkiBundle;
+  broker: BrokerHandle;
+  ledger: BrokerLedger;
+  observer: Observer;
+  /** brokers/<group>/ in the run folder: the conf and the broker log. */
+  groupDir: string;
+  setupMs: number;
+  close(): Promise<void>;
+}
+
+/** Starts what the group's cells share; on failure, what was started is stopped again. */
+export async function openSession(g: Group, brokerIp: string, ctx: SessionContext): Promise<BrokerSession> {
+  const t0 = Date.now();
+  const vars = { 'broker.ip': brokerIp };
+  const groupDir = path.join(ctx.runDir, 'brokers', safeName(`${g.loaded.scenario.id}-${g.variant}-${g.network}`));
+  const parts: SessionParts = { groupDir };
+  const close = (): Promise<void> => closeSession(parts, ctx);
+  try {
+    const rv = resolveVariant(g.loaded.scenario, g.variant, vars);
+    for (const v of brokerSecrets(rv)) ctx.secrets.add(v);
+    const pki = await buildPki(rv.pki, { vars, cacheDir: path.join(ctx.paths.cache, 'pki') });
+    for (const c of Object.values(pki.certs)) if (c.keyPassphrase) ctx.secrets.add(c.keyPassphrase);
+    await mkdir(groupDir, { recursive: true });
+    // The broker's own folder holds its key and password file: keep it out of the run folder (an artifact).
+    parts.work = await brokerWorkDir('rig-broker-work-');
+    const broker = await startBroker(rv.broker, pki, { provider: ctx.provider, workDir: parts.work, vars });
+    parts.broker = broker;
+    await copyFile(broker.confFile, path.join(groupDir, 'mosquitto.conf')).catch(() => undefined);
+    parts.unregister = ctx.cleanup.add(`broker ${g.key}`, () => broker.stop());
+    // Every line with its arrival time, so a cell's messages and log lines are told from its neighbours'.
+    const ledger = new BrokerLedger();
+    parts.untap = broker.onLine((line) => ledger.record(line));
+    const observer = await Observer.start(observerOptions(rv, pki, broker));
+    parts.observer = observer;
+    ledger.watchObserver(observer);
+    return { rv, pki, broker, ledger, observer, groupDir, setupMs: Date.now() - t0, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+/** What has been started so far, stopped in reverse when the session closes. */
+type SessionParts = Partial<BrokerSession> & { untap?: () => void; unregister?: () => void; work?: string };
+
+async function closeSession(s: SessionParts, ctx: SessionContext): Promise<void> {
+  s.untap?.();
+  await s.observer?.stop();
+  if (s.broker) {
+    const log = ctx.secrets.redact(s.broker.logLines().join('\n') + '\n');
+    await writeFile(path.join(s.groupDir!, 'broker.log'), log).catch(() => undefined);
+    await s.broker.stop().catch(() => undefined);
+    s.unregister?.();
+  }
+  if (s.work) await rm(s.work, { recursive: true, force: true }).catch(() => undefined);
+}
+
+function observerOptions(
+  rv: ResolvedVariant,
+  pki: PkiBundle,
+  broker: BrokerHandle,
+): Parameters<typeof Observer.start>[0] {
+  const c = rv.client;
+  const listener = rv.broker.listeners?.find((l) => l.port === c.port);
+  const cert = c.cert ? pki.certs[c.cert] : undefined;
+  return {
+    host: broker.host,
+    port: broker.ports[c.port] ?? c.port,
+    tls: listener ? !!listener.tls : true,
+    ...(cert
+      ? { certFile: cert.crt, ...((cert.keyPlain ?? cert.key) ? { keyFile: cert.keyPlain ?? cert.key } : {}) }
+      : {}),
+    ...(c.username !== undefined ? { username: c.username } : {}),
+    ...(c.password !== undefined ? { password: c.password } : {}),
+    topic: c.topic,
+  };
+}
+
+export function safeName(s: string): string {
+  return s.replace(/[^A-Za-z0-9._@-]+/g, '_');
+}

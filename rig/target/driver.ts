@@ -1,0 +1,97 @@
+// The contract every target keeps (twin, hardware board, host control), so the runner treats them alike:
+//
+//   driver.prepare(cell)  → PreparedTarget   build the sketch, flash the board, ready the client (may take long)
+//   prepared.start()      → RunningTarget    run it with its serial port open before it boots
+//   running.lines / ended / facts() / clientIds()   the evidence, as it arrives
+//   running.stop()                           end it and free what it held (port, board lock, process)
+//
+// A driver throws TargetError (rig/errors.ts) with its kind, whether a retry can help and the tool's own
+// words; it never decides a cell's status. Watching the lines and judging them is the runner's job.
+import type { BoardProfile } from '../boards/profile.ts';
+import type { BrokerHandle } from '../broker/index.ts';
+import type { PkiBundle } from '../pki/index.ts';
+import type { ProjectPaths } from '../project.ts';
+import type { Outcome } from '../results/schema.ts';
+import type { ResolvedVariant } from '../scenario/resolve.ts';
+
+export type TargetName = 'twin' | 'hardware' | 'host';
+
+/** What a driver needs to know about one cell. */
+export interface TargetCell {
+  /** scenario/variant/board[@core], for names and locks. */
+  id: string;
+  board: BoardProfile;
+  /** The core version a twin imitates (its profile's first when absent). */
+  core?: string;
+  /** The scenario file: a sketch path may be relative to its folder. */
+  scenarioFile: string;
+  rv: ResolvedVariant;
+  pki: PkiBundle;
+  broker: BrokerHandle;
+  /** The cell's own folder in the run (facts, notes; uploaded with the report). */
+  cellDir: string;
+  /** The run's folder (run-wide notes such as the lab's board health). */
+  runDir?: string;
+  paths: ProjectPaths;
+  timeoutMs: number;
+  sandbox: boolean;
+  signal: AbortSignal;
+  /** Registers a value no report may show: a password or key the sketch receives. */
+  secret(value: string): void;
+  /** Tells the terminal what the cell is doing now (building host core, compiling, flashing, running). */
+  phase?: (phase: string) => void;
+  /** arduino-cli libraries folders with the user's own libraries (rig run --libraries), for twin builds. */
+  librariesDirs?: string[];
+}
+
+/** How a target ended by itself: an exit code or signal, or why its port went away. */
+export interface TargetEnd {
+  code: number | null;
+  signal: string | null;
+  reason?: string;
+}
+
+/** Serial lines as they arrive, kept in a rolling buffer. */
+export interface LineSource {
+  lines(): string[];
+  onLine(cb: (line: string) => void): () => void;
+}
+
+export interface RunningTarget {
+  /** Names it in cleanup messages ("twin esp32-…", "board nodemcu-1"). */
+  label: string;
+  lines: LineSource;
+  /** Resolves when the target ends by itself; never when it is stopped. */
+  ended: Promise<TargetEnd>;
+  /** Facts outside the serial stream (a twin's side channel), read once its outcome is settled. */
+  facts(): string[];
+  /** MQTT client ids it connected with, as far as it reports them. */
+  clientIds(): string[];
+  /** What it said about its own end beyond the serial port (a twin's stderr). */
+  lastWords(): string;
+  /** Set by a target that classifies its own outcome (a host control client) instead of printing lines. */
+  outcome?: Promise<Outcome>;
+  /** Ends it and frees what it holds. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface PreparedTarget {
+  /** How long each preparation step took (build, flash, …), for the report. */
+  timings: Record<string, number>;
+  /** The MQTT client ids the rig gave it (its arduino_secrets.h or its command line). */
+  clientIds: string[];
+  /** What the preparation wants the report to say beyond the outcome (arduino-cli's warnings for a board). */
+  notes?: string[];
+  /** Starts it; on failure it has freed what it held. */
+  start(): Promise<RunningTarget>;
+}
+
+export interface TargetDriver {
+  readonly name: TargetName;
+  /** The broker address this target reaches (127.0.0.1 on this host; the lab's LAN address for boards). */
+  readonly brokerIp: string;
+  /** False when a target cannot say which client id it used (a board): the broker log tells. */
+  readonly reportsClientIds: boolean;
+  /** Builds and loads the cell's sketch; on failure it has freed what it held. */
+  prepare(cell: TargetCell): Promise<PreparedTarget>;
+}

@@ -1,0 +1,165 @@
+// The twin driver: the sketch built natively against the host core (cached by content hash), started paused
+// on a pty that serialport opens before setup() runs, in a world where the scenario's names resolve to the
+// broker and its ports map to the broker's real ones.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { TargetError } from '../errors.ts';
+import { twinHosts } from '../scenario/resolve.ts';
+import { profileBuildOptions } from '../twin/board-build.ts';
+import { bootTwin, buildTwin, TwinBuildError, TwinMissingApiError, type TwinWorld } from '../twin/index.ts';
+import { cellSecrets } from './cell-secrets.ts';
+import type { PreparedTarget, RunningTarget, TargetCell, TargetDriver } from './driver.ts';
+import { flashFiles } from './flash-files.ts';
+import { sketchFolder } from './sketch.ts';
+
+/** Twins run on this host: the broker is on loopback. */
+const TWIN_BROKER_IP = '127.0.0.1';
+
+export function twinDriver(): TargetDriver {
+  return { name: 'twin', brokerIp: TWIN_BROKER_IP, reportsClientIds: true, prepare: prepareTwin };
+}
+
+async function prepareTwin(cell: TargetCell): Promise<PreparedTarget> {
+  const twin = cell.board.twin;
+  if (!twin) throw new TargetError('not-configured', `board ${cell.board.id} has no twin`);
+  const sketchDir = await sketchFolder(cell);
+  // Twins keep the scenario's logical port; the world maps it to the broker's real one.
+  const secrets = await cellSecrets(cell, {
+    ssid: 'rig-twin',
+    wifiPassword: 'rig-twin-wifi',
+    port: cell.rv.client.port,
+  });
+  const coreVersion = cell.core ?? twin.coreVersions[0]!;
+  const t0 = Date.now();
+  cell.phase?.('compiling');
+  const build = cell.rv.buildFor(cell.board.id);
+  const built = await buildTwin({
+    ...profileBuildOptions(twin, cell.board.hardware),
+    onHostCoreBuild: () => cell.phase?.('building host core'),
+    boardId: cell.board.id,
+    sketchDir,
+    secretsHeader: secrets.header,
+    coreVersion,
+    cacheDir: path.join(cell.paths.cache, 'twin'),
+    fqbnOptions: build.fqbnOptions,
+    extraDefines: build.defines,
+    libraries: cell.rv.libraries,
+    librariesDirs: librariesDirs(cell),
+  }).catch((e: unknown) => {
+    throw buildError(e);
+  });
+  const timings = { build: Date.now() - t0 };
+  await mkdir(cell.cellDir, { recursive: true });
+  const flash = await flashFiles(sketchDir, cell.rv.files, cell.pki, { 'broker.ip': TWIN_BROKER_IP });
+  flash.secrets.forEach((x) => cell.secret(x));
+  const world = twinWorld(cell, coreVersion, built.debugLevel, secrets.eccSlotKey);
+  return {
+    timings,
+    clientIds: [secrets.clientId],
+    start: () => startTwinCell(cell, built.binary, { world, flash: flash.files }, timings),
+  };
+}
+
+/** The scenario's libraries folder (relative to its file), then `rig run --libraries`. */
+function librariesDirs(cell: TargetCell): string[] {
+  const own = cell.rv.librariesDir ? [path.resolve(path.dirname(cell.scenarioFile), cell.rv.librariesDir)] : [];
+  return [...own, ...(cell.librariesDirs ?? [])];
+}
+
+/**
+ * What the twin cannot build (a header or API it lacks, a library that is not portable, WINC1500 TLS offload) is a
+ * property of the sketch on this twin, not the rig's error.
+ */
+function buildError(e: unknown): TargetError {
+  const msg = (e as Error).message;
+  if (e instanceof TwinBuildError && e.kind === 'unsupported') return new TargetError('unsupported', msg, { cause: e });
+  // The sketch calls what the pinned release lacks (setInsecure() on esp32@1.0.4): it fails there on a board too.
+  if (e instanceof TwinMissingApiError) return new TargetError('missing-api', msg, { toolMessage: e.api, cause: e });
+  return new TargetError('build', `twin build failed: ${msg.split('\n').slice(0, 4).join(' | ')}`, { cause: e });
+}
+
+function twinWorld(
+  cell: TargetCell,
+  coreVersion: string,
+  debugLevel: number,
+  eccSlotKey: string | undefined,
+): TwinWorld {
+  const c = cell.rv.client;
+  const epoch = c.clock.date ? Math.floor(Date.parse(c.clock.date) / 1000) : undefined;
+  const boot = cell.board.twin!.boot;
+  return {
+    // The broker's reachable address (a container engine may publish on its bridge gateway, not loopback).
+    hosts: twinHosts(c, cell.broker.host),
+    ports: { ...cell.broker.ports },
+    ntp: c.clock.ntp,
+    ...(epoch !== undefined ? { epoch } : {}),
+    coreVersion,
+    // The build's level: a DebugLevel menu option can change the profile's.
+    debugLevel,
+    bootMs: boot.setupMs,
+    wifiConnectMs: c.wifi.connectMs ?? boot.wifiConnectMs,
+    localIP: c.wifi.ip ?? lanAddress(c.connect, boot.localIP),
+    factsFile: path.join(cell.cellDir, 'twin-facts.txt'),
+    ...(eccSlotKey ? { eccSlots: { '0': eccSlotKey } } : {}),
+  };
+}
+
+/**
+ * The board's DHCP address: on the broker's LAN when the sketch connects to a private address there (a board on
+ * 192.168.0.x talks to 192.168.0.52), else the profile's.
+ */
+export function lanAddress(connect: string, fallback: string): string {
+  const quad = connect.split('.').map(Number);
+  const dotted = /^\d{1,3}(\.\d{1,3}){3}$/.test(connect) && quad.every((n) => n <= 255);
+  const [a, b] = quad as [number, number];
+  const lan = dotted && (a === 10 || (a === 192 && b === 168) || (a === 172 && b >= 16 && b <= 31));
+  if (!lan) return fallback;
+  const host = Number(fallback.split('.')[3]);
+  return `${quad[0]}.${quad[1]}.${quad[2]}.${host === quad[3] ? (host % 250) + 2 : host}`;
+}
+
+async function startTwinCell(
+  cell: TargetCell,
+  binary: string,
+  run: { world: TwinWorld; flash: Record<string, Buffer> },
+  timings: Record<string, number>,
+): Promise<RunningTarget> {
+  const booted = await bootTwin({
+    binary,
+    world: run.world,
+    flash: run.flash,
+    workDir: cell.cellDir,
+    sandbox: cell.sandbox,
+  }).catch((e: unknown) => {
+    throw new TargetError('start', `twin: ${firstLine((e as Error).message)}`, { cause: e });
+  });
+  timings.start = booted.timings.start;
+  cell.phase?.('running');
+  const p = booted.process;
+  return {
+    label: `twin ${cell.id}`,
+    lines: booted.serial,
+    ended: p.exited,
+    // The id the sketch really connects with (it may hard-code its own): the twin's MQTT libraries report it.
+    facts: () => splitClientIdFacts(p.facts()).rest,
+    clientIds: () => splitClientIdFacts(p.facts()).ids,
+    lastWords: () => p.stderr(),
+    stop: booted.stop,
+  };
+}
+
+/** The client ids a twin reported (facts "mqtt-client-id:<id>"), and the other facts. */
+function splitClientIdFacts(facts: string[]): { ids: string[]; rest: string[] } {
+  const ids: string[] = [];
+  const rest: string[] = [];
+  for (const f of facts) {
+    const m = /^mqtt-client-id:(.*)$/.exec(f);
+    if (m) ids.push(m[1]!);
+    else rest.push(f);
+  }
+  return { ids, rest };
+}
+
+function firstLine(s: string): string {
+  return s.split('\n').find((l) => l.trim()) ?? s;
+}
