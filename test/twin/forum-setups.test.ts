@@ -53,14 +53,16 @@ describe('forum setups as scenarios, on twins', function () {
       const got = Object.fromEntries(
         r.results.cells.map((c) => [
           c.id,
-          `${c.status} ${c.outcome.kind}${c.outcome.code ? ` ${c.outcome.code}` : ''}`,
+          // The board's kind, and the broker log's refinement beside it (rig/outcome/refine.ts).
+          `${c.status} ${c.outcome.kind}${c.outcome.refinedKind ? ` (${c.outcome.refinedKind})` : ''}${c.outcome.code ? ` ${c.outcome.code}` : ''}`,
         ]),
       );
       assert.deepEqual(got, {
         'esp32-spiffs-ca-file-pubsub/broken/esp32': 'pass tls/untrusted mbedtls:-9984',
         'esp32-spiffs-ca-file-pubsub/no-file/esp32': 'pass tls/no-trust-configured mbedtls:-1',
         'esp32-spiffs-ca-file-pubsub/fixed/esp32': 'pass connected',
-        'esp8266-littlefs-client-cert/broken/esp8266': 'pass tls/client-cert-required bearssl-alert:40',
+        'esp8266-littlefs-client-cert/broken/esp8266':
+          'pass tls/handshake-failed (tls/client-cert-required) bearssl-alert:40',
         'esp8266-littlefs-client-cert/der/esp8266': 'pass connected',
         'esp8266-littlefs-client-cert/fixed/esp8266': 'pass connected',
         'esp8266-ntpclient-x509-time/broken/esp8266': 'pass tls/expired bearssl:54',
