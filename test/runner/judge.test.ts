@@ -49,6 +49,21 @@ describe('runner: the judge', () => {
     assert.equal(judgeAttempt(evidence({ attempt: hung, expectation: { kind: 'timeout' } })).status, 'error');
   });
 
+  it('what the target cannot build is a skip with the reason, final; a pass when the scenario expects it', () => {
+    const detail = 'sketch.ino:3: the twin has no HTTPClient.h';
+    const unsupported = attempt({ outcome: { kind: 'build/unsupported', detail }, serial: [] });
+    const j = judgeAttempt(evidence({ attempt: unsupported, target: 'twin' }));
+    assert.deepEqual(j, { status: 'skip', failures: [`twin cannot build it: ${detail}`], matched: [], final: true });
+    assert.equal(retryAllowed(j, unsupported, 1, { errors: 3, failures: 3 }), false);
+    assert.deepEqual(cellVerdict(j, false, undefined), {
+      status: 'skip',
+      failures: [`twin cannot build it: ${detail}`],
+      reason: `twin cannot build it: ${detail}`,
+    });
+    const expected = judgeAttempt(evidence({ attempt: unsupported, expectation: { kind: 'build/unsupported' } }));
+    assert.equal(expected.status, 'pass');
+  });
+
   it('a timeout the board reported (PubSubClient rc=-4) is an outcome: fail with expected vs got, not an error', () => {
     const rc4 = attempt({
       outcome: { kind: 'timeout', code: 'pubsubclient:-4', facts: ['pubsubclient:-4'] },
