@@ -221,6 +221,36 @@ describe('hardware: build', () => {
     assert.equal(await imageHash(base), h0);
   });
 
+  it("a cell's board options, defines and library pins: in the FQBN, on the compile line and in sketch.yaml", async () => {
+    const sketchDir = makeSketch(dir, 'probe', SKETCH);
+    const esp32 = await profile('esp32');
+    const base = { profile: esp32, sketchDir, secretsHeader: SECRETS };
+    const cell = {
+      fqbnOptions: { DebugLevel: 'verbose' },
+      defines: ['MQTT_MAX_PACKET_SIZE=512'],
+      libraries: { PubSubClient: '2.7', NTPClient: '3.2.1' },
+    };
+    const info = await buildImage({ ...base, ...cell, cacheDir: join(dir, 'images'), cli: FAKE_CLI });
+    assert.equal(info.fqbn, 'esp32:esp32:esp32:DebugLevel=verbose');
+    const [call] = fake.invocations();
+    const flags = '-DMQTT_MAX_PACKET_SIZE=512';
+    assert.deepEqual(call!.slice(5, 9), [
+      '--build-property',
+      `compiler.c.extra_flags=${flags}`,
+      '--build-property',
+      `compiler.cpp.extra_flags=${flags}`,
+    ]);
+    const project = parseSketchProject(readFileSync(join(info.sketchPath, 'sketch.yaml'), 'utf8'), 'sketch.yaml');
+    // The pin replaces the profile's PubSubClient 2.8; a library the profile does not pin is added.
+    assert.equal(project.profiles.esp32?.fqbn, 'esp32:esp32:esp32:DebugLevel=verbose');
+    assert.deepEqual(project.profiles.esp32?.libraries, ['PubSubClient (2.7)', 'NTPClient (3.2.1)']);
+    // Each of them is part of the image; none of them leaves an image without them unchanged.
+    const h0 = await imageHash(base);
+    assert.equal(await imageHash({ ...base, fqbnOptions: {}, defines: [], libraries: {} }), h0);
+    for (const over of [{ fqbnOptions: cell.fqbnOptions }, { defines: cell.defines }, { libraries: cell.libraries }])
+      assert.notEqual(await imageHash({ ...base, ...over }), h0, JSON.stringify(over));
+  });
+
   it('two concurrent builds of one image compile once', async () => {
     const sketchDir = makeSketch(dir, 'probe', SKETCH);
     const req = {

@@ -6,6 +6,7 @@ import { SerialPortMock } from 'serialport';
 import { TargetError } from '../../rig/errors.ts';
 import type { AttachedPort, LabBoard } from '../../rig/hardware/inventory.ts';
 import { BoardSession, type HardwareCell, type HardwareCellOptions } from '../../rig/hardware/session.ts';
+import { hardwareDriver } from '../../rig/target/index.ts';
 import {
   FAKE_CLI,
   cleanup,
@@ -256,5 +257,24 @@ describe('hardware: runOnHardware', () => {
     const next = await runOnHardware(await opts(espA)); // would hang if the abort had not released the lock
     await next.close();
     assert.equal(next.flashed, false);
+  });
+});
+
+describe('hardware driver: what a board cannot get yet', () => {
+  it("a scenario's flash files make the cell unsupported before any board is taken or built", async () => {
+    const driver = await hardwareDriver({
+      inventory: { version: 1, boards: [espA], brokerAddress: '127.0.0.1' },
+      tools: { cli: FAKE_CLI, list: () => Promise.reject(new Error('no board may be looked for')) },
+    });
+    const cell = {
+      id: 'flash/default/esp32',
+      board: await profile('esp32'),
+      rv: { files: { '/ca.crt': '{{pki.ca.crt}}' } },
+    } as unknown as Parameters<typeof driver.prepare>[0];
+    await assert.rejects(driver.prepare(cell), (e: unknown) => {
+      assert.ok(e instanceof TargetError && e.kind === 'unsupported', String(e));
+      assert.match(e.message, /flash files need a file system image upload/);
+      return true;
+    });
   });
 });
