@@ -14,6 +14,7 @@ import {
   profileBuildOptions,
   startTwin,
   TwinBuildError,
+  TwinMissingApiError,
   TwinUnsupportedError,
 } from '../../rig/twin/index.ts';
 import { includesOf, resolveLibraries, scanLibrariesDir } from '../../rig/twin/libraries.ts';
@@ -221,5 +222,35 @@ describe('twin: the user’s own Arduino libraries', function () {
     assert.deepEqual(bad.problems, [
       'the twin imitates PubSubClient 2.6, 2.7, 2.8, not 2.5 (pinned by old/library.properties)',
     ]);
+  });
+
+  it("a pin of a library the family's version table has rows for picks its row (scenario over profile)", async () => {
+    const dir = path.join(tmp, 'sketches', 'bearssl');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      path.join(dir, 'bearssl.ino'),
+      '#include <WiFi101.h>\n#include <ArduinoBearSSL.h>\nWiFiClient wifi;\nBearSSLClient ssl(wifi);\n' +
+        'void setup() { ssl.setKey("k", "c"); }\nvoid loop() {}\n',
+    );
+    const mkr = await loadBoard(path.join(projectPaths().boards, 'mkr1000.yaml'));
+    const base = {
+      ...profileBuildOptions(mkr.twin!, mkr.hardware),
+      sketchDir: dir,
+      secretsHeader: '',
+      coreVersion: '1.8.14',
+      cacheDir,
+    };
+    // The profile's ArduinoBearSSL 1.7.7 has setKey(); the scenario's 1.6.0 does not, as on the board.
+    await buildTwin(base);
+    await assert.rejects(buildTwin({ ...base, libraries: { ArduinoBearSSL: '1.6.0' } }), (e: unknown) => {
+      assert.ok(e instanceof TwinMissingApiError, String(e));
+      assert.equal(e.release, 'ArduinoBearSSL 1.6.0');
+      return true;
+    });
+    await assert.rejects(buildTwin({ ...base, libraries: { ArduinoBearSSL: '1.9.9' } }), (e: unknown) => {
+      assert.ok(e instanceof TwinUnsupportedError, String(e));
+      assert.match(e.message, /the mkr1000 twin imitates no ArduinoBearSSL 1\.9\.9; .*\(pinned by the scenario\)/);
+      return true;
+    });
   });
 });
