@@ -57,7 +57,7 @@ export const ETC_DEFAULT = [
 
 const SANDBOX_PATH = '/usr/local/bin:/usr/bin:/bin';
 
-const SYSTEM_MOUNTS = new Set(['/', '/usr', '/proc', '/dev', '/tmp', '/etc']);
+const SYSTEM_MOUNTS = new Set(['/', '/usr', '/proc', '/dev', '/tmp']);
 
 /**
  * The binds, each after its destination's missing parent folders: bwrap would make those 0700 (root's), which
@@ -80,14 +80,14 @@ function mountArgs(flag: string, mounts: Mount[] | undefined, made: Set<string>)
 }
 
 /** /usr and what links into it (/lib, /bin… are symlinks on a merged-/usr Debian, folders elsewhere). */
-function systemArgs(etc: string[]): string[] {
+function systemArgs(etc: string[], made: Set<string>): string[] {
   const args = ['--ro-bind', '/usr', '/usr'];
   for (const top of ['/lib', '/lib64', '/lib32', '/libx32', '/bin', '/sbin']) {
     if (!existsSync(top)) continue;
     if (lstatSync(top).isSymbolicLink()) args.push('--symlink', readlinkSync(top), top);
     else args.push('--ro-bind', top, top);
   }
-  for (const f of ['/etc/ld.so.cache', '/etc/alternatives', ...etc]) if (existsSync(f)) args.push('--ro-bind', f, f);
+  args.push(...mountArgs('--ro-bind', ['/etc/ld.so.cache', '/etc/alternatives', ...etc].filter(existsSync), made));
   return args;
 }
 
@@ -124,7 +124,7 @@ export function sandboxCommand(spec: SandboxSpec): { command: string; args: stri
     '--new-session',
     '--hostname',
     'rig-sandbox',
-    ...systemArgs(spec.etc ?? ETC_DEFAULT),
+    ...systemArgs(spec.etc ?? ETC_DEFAULT, made),
     '--proc',
     '/proc',
     '--dev',

@@ -12,6 +12,9 @@ export class UnsafeFileError extends Error {
 }
 
 export interface ReadBounded {
+  /** The bytes read (at most maxBytes). */
+  data: Buffer;
+  /** The same as UTF-8 text. */
   text: string;
   /** Size of the whole file. */
   bytes: number;
@@ -44,7 +47,8 @@ export function readFileNoFollowSync(file: string, maxBytes: number): ReadBounde
       if (n <= 0) break;
       got += n;
     }
-    return { text: buf.subarray(0, got).toString('utf8'), bytes: st.size, truncated: st.size > maxBytes };
+    const data = buf.subarray(0, got);
+    return { data, text: data.toString('utf8'), bytes: st.size, truncated: st.size > maxBytes };
   } finally {
     closeSync(fd);
   }
@@ -64,7 +68,8 @@ export async function readFileNoFollow(file: string, maxBytes: number): Promise<
     if (!st.isFile()) throw new UnsafeFileError(`${file} is not a regular file: not read`);
     const buf = Buffer.alloc(Math.min(st.size, maxBytes));
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    return { text: buf.subarray(0, bytesRead).toString('utf8'), bytes: st.size, truncated: st.size > maxBytes };
+    const data = buf.subarray(0, bytesRead);
+    return { data, text: data.toString('utf8'), bytes: st.size, truncated: st.size > maxBytes };
   } finally {
     await fh.close();
   }

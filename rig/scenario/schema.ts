@@ -34,7 +34,10 @@ export const OUTCOME_KINDS = [
 export const OutcomeKind = z.enum(OUTCOME_KINDS);
 export type OutcomeKind = z.infer<typeof OutcomeKind>;
 
-const Id = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, ".", "_" or "-"');
+const Id = z
+  .string()
+  .max(128, 'at most 128 characters')
+  .regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, ".", "_" or "-"');
 const Regex = z
   .string()
   .min(1)
@@ -283,7 +286,7 @@ export const Scenario = z
   .object({
     version: z.literal(SCENARIO_VERSION),
     id: Id,
-    title: z.string().optional(),
+    title: z.string().max(200, 'at most 200 characters').optional(),
     description: z.string().optional(),
     tags: z.array(z.string()).default([]),
     source: z.array(z.string()).default([]).describe('"seed <file name>" or a link to the forum thread'),
