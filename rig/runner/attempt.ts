@@ -19,6 +19,9 @@ export interface Attempt {
   /** False when retrying cannot help (a compile error, missing permissions): the cell is not retried. */
   retryable?: boolean;
   timings: Record<string, number>;
+  /** Serial lines the rolling buffer dropped (a flood) and lines cut for length: said in the report. */
+  serialDropped?: number;
+  serialCut?: number;
 }
 
 export class AttemptAborted extends Error {
