@@ -4,3 +4,4 @@ export { checkValue, parseWithSchema, positionProblems, readText, readWithSchema
 export { closest } from './describe.ts';
 export { fillTemplate, fillVars, leadingPlaceholder, placeholders, usesPlaceholder } from './template.ts';
 export { FormatError, formatProblem, type Problem } from '../errors.ts';
+export { compilePattern, patternProblem, PatternError, type Pattern } from './pattern.ts';

@@ -5,7 +5,7 @@ import { EXIT, exitCodeFor } from '../exit.ts';
 import { bool, int, list, str } from '../args.ts';
 import { UsageError } from '../../errors.ts';
 import { runMatrix } from '../../runner/run.ts';
-import { parseShard, planCells, type CellPlan, type MatrixOptions } from '../../runner/plan.ts';
+import { parseShard, planCells, type CellFilter, type CellPlan, type MatrixOptions } from '../../runner/plan.ts';
 import { checkTools, missingToolsMessage } from '../../setup/tools.ts';
 import { dockerAnswers } from '../../setup/container-image.ts';
 import { closingBlock, colorWanted, plannedListing, terminalProgress } from '../terminal.ts';
@@ -18,6 +18,7 @@ import { FormatError } from '../../errors.ts';
 import type { BrokerProvider } from '../../broker/index.ts';
 import { checkBoardIds, context, resolveScenarioArgs } from './context.ts';
 import { loadScenarios } from '../../scenario/files.ts';
+import { compilePattern } from '../../format/index.ts';
 
 export const runCommand = command(
   {
@@ -116,7 +117,7 @@ interface RunFlags {
   targets: ('twin' | 'hardware')[];
   broker: BrokerProvider;
   jobs: number;
-  filter?: RegExp;
+  filter?: CellFilter;
   shard?: { index: number; count: number };
   boardIds: string[];
 }
@@ -138,7 +139,7 @@ function parseRunFlags(p: Parsed): RunFlags {
     targets,
     broker,
     jobs,
-    ...(filterText ? { filter: usage('--filter: ', () => new RegExp(filterText)) } : {}),
+    ...(filterText ? { filter: usage('--filter: ', () => compilePattern(filterText)) } : {}),
     ...(shardText ? { shard: usage('', () => parseShard(shardText)) } : {}),
     boardIds: list(p, 'boards'),
   };
