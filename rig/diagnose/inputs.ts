@@ -3,8 +3,8 @@
 // printed, and an encrypted key is decrypted (with --key-pass) only into a 0700 temp folder that the caller
 // removes when diagnose ends (dispose()). Certificate files keep every certificate they hold: a full chain
 // stays a chain (mosquitto's certfile sends it), a CA bundle stays a bundle.
-import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { ownedTempDir } from '../process/index.ts';
 import path from 'node:path';
 import { execa } from 'execa';
 import { UsageError } from '../errors.ts';
@@ -167,9 +167,10 @@ async function checkKeyMatches(
 
 /** Validates and stages every given file in a fresh 0700 temp folder; the caller disposes of it. */
 export async function stageUserFiles(f: UserFiles): Promise<StagedUserFiles> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'rig-diagnose-keys-'));
-  await chmod(dir, 0o700);
-  const dispose = (): Promise<void> => rm(dir, { recursive: true, force: true });
+  // An owned temp folder (rig/process): removed at exit, or by the next rig if this one is killed.
+  const owned = ownedTempDir('rig-diagnose-keys-');
+  const dir = owned.dir;
+  const dispose = (): Promise<void> => Promise.resolve(owned.remove());
   try {
     const certs: StagedUserFiles['certs'] = {};
     const parts: StagedUserFiles['parts'] = {};
