@@ -19,6 +19,8 @@ import type { BrokerProvider } from '../../broker/index.ts';
 import { checkBoardIds, context, resolveScenarioArgs } from './context.ts';
 import { loadScenarios } from '../../scenario/files.ts';
 import { compilePattern } from '../../format/index.ts';
+import { sandboxSupport } from '../../sandbox/index.ts';
+import { untrustedInputs } from '../../scenario/trust.ts';
 
 export const runCommand = command(
   {
@@ -41,6 +43,14 @@ export const runCommand = command(
       timeout: { type: 'string', help: 'Default per-cell timeout in ms', default: '20000' },
       watchdog: { type: 'string', help: 'Stop the whole run after this many ms' },
       'no-sandbox': { type: 'boolean', help: 'Run twins without bubblewrap' },
+      untrusted: {
+        type: 'boolean',
+        help: "Treat every input as a stranger's (CI on a pull request): refused where the sandbox is missing",
+      },
+      'allow-unsandboxed': {
+        type: 'boolean',
+        help: "Run a stranger's scenario, post or sketch even where the sandbox is missing (or with --no-sandbox)",
+      },
       'last-failed': {
         type: 'boolean',
         help: 'Only the cells that failed or errored in the last run (reports/latest)',
@@ -67,6 +77,11 @@ export const runCommand = command(
     if (bool(p, 'list')) {
       process.stdout.write(plannedListing(planned, color));
       return EXIT.ok;
+    }
+    const refused = sandboxRefusal(p, scenarios, paths.root);
+    if (refused) {
+      process.stderr.write(`rig run: ${refused}\n`);
+      return EXIT.infra;
     }
     const missing = await missingTools(plans, o.broker);
     if (missing) {
@@ -112,6 +127,27 @@ export const runCommand = command(
 );
 
 type Parsed = Parameters<Parameters<typeof command>[1]>[0];
+
+/**
+ * Untrusted inputs (rig/scenario/trust.ts) run only sandboxed: where this machine has no sandbox (no bubblewrap,
+ * no namespaces), or twins were asked to run without it, the run is refused unless --allow-unsandboxed.
+ */
+function sandboxRefusal(p: Parsed, scenarios: LoadedScenario[], root: string): string | undefined {
+  if (bool(p, 'allow-unsandboxed')) return undefined;
+  const why = untrustedInputs(scenarios, root, bool(p, 'untrusted'));
+  if (why.length === 0) return undefined;
+  const support = sandboxSupport();
+  const missing = !support.ok ? `the sandbox is missing here (${support.reason})` : '';
+  const off = bool(p, 'no-sandbox') ? 'twins were asked to run without it (--no-sandbox)' : '';
+  if (!missing && !off) return undefined;
+  const list = why.slice(0, 5).map((w) => `  - ${w}`);
+  if (why.length > 5) list.push(`  - and ${why.length - 5} more`);
+  return [
+    `refusing untrusted inputs: ${missing || off}.`,
+    ...list,
+    'See SECURITY.md; `rig doctor` shows what the sandbox needs. To run them anyway, on a machine you can lose: --allow-unsandboxed.',
+  ].join('\n');
+}
 
 interface RunFlags {
   targets: ('twin' | 'hardware')[];
