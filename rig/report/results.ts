@@ -107,7 +107,7 @@ function brokenCell(c: unknown, why: string): Cell {
     outcome: { kind: 'none' },
     reason,
     failures: [reason],
-    durationMs: typeof x.durationMs === 'number' ? x.durationMs : 0,
+    durationMs: typeof x.durationMs === 'number' && Number.isFinite(x.durationMs) ? x.durationMs : 0,
     attempts: 1,
   };
 }
