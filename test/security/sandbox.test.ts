@@ -1,10 +1,12 @@
 // The sandbox itself (rig/sandbox), whatever runs in it: who it runs as, what of the machine it sees, and its
 // limits. Every caller (PKI scripts, compiler, twins, a post's broker) builds on this one command line.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
+import { projectPaths } from '../../rig/project.ts';
 import { sandboxCommand, type SandboxSpec } from '../../rig/sandbox/index.ts';
 import { isRoot, needSandbox } from './helpers.ts';
 
@@ -96,5 +98,68 @@ describe('security: the sandbox', function () {
         .filter(Boolean),
       ['lo'],
     );
+  });
+});
+
+describe('security: where the sandbox is missing', function () {
+  this.timeout(120_000);
+  let bin: string;
+  let tmp: string;
+  const RIG = path.join(projectPaths().root, 'bin', 'rig.mjs');
+  before(() => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-sec-nobox-'));
+    bin = path.join(tmp, 'bin');
+    mkdirSync(bin);
+    // What bubblewrap says in a container without namespaces.
+    writeFileSync(
+      path.join(bin, 'bwrap'),
+      '#!/bin/sh\necho "bwrap: Creating new namespace failed: Operation not permitted" >&2\nexit 1\n',
+      { mode: 0o755 },
+    );
+  });
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+  const env = (): NodeJS.ProcessEnv => ({ ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}`, CI: 'true' });
+
+  it('rig doctor says the guarantee is missing, with bubblewrap’s words', () => {
+    const r = spawnSync(process.execPath, [RIG, 'doctor'], { encoding: 'utf8', env: env() });
+    assert.match(r.stdout, /^sandbox +MISSING: bwrap: Creating new namespace failed/m);
+    assert.match(r.stdout, /refuses untrusted inputs/);
+  });
+
+  it('rig run refuses a scenario from outside the checkout, and a post’s script, unless --allow-unsandboxed', () => {
+    const file = path.join(tmp, 'outside.yaml');
+    writeFileSync(
+      file,
+      [
+        'version: 1',
+        'id: outside',
+        'pki: { verbatim: { script: "openssl version", files: {} } }',
+        'broker: { listeners: [{ port: 8883 }] }',
+        'boards: [esp32]',
+        'client: { port: 8883 }',
+        'expect: { default: { esp32: { kind: connected } } }',
+        '',
+      ].join('\n'),
+    );
+    const r = spawnSync(process.execPath, [RIG, 'run', file, '--out', path.join(tmp, 'run')], {
+      encoding: 'utf8',
+      env: env(),
+    });
+    assert.equal(r.status, 3, r.stdout + r.stderr);
+    assert.match(r.stderr, /refusing untrusted inputs: the sandbox is missing here/);
+    assert.match(r.stderr, /outside: the scenario file is outside this checkout/);
+    assert.match(r.stderr, /outside: runs a post's own openssl commands/);
+    assert.match(r.stderr, /--allow-unsandboxed/);
+    assert.equal(existsSync(path.join(tmp, 'run')), false, 'the run started');
+  });
+
+  it('--no-sandbox with untrusted inputs is refused too, even where the sandbox works', () => {
+    const r = spawnSync(
+      process.execPath,
+      [RIG, 'run', '--untrusted', '--no-sandbox', '--tag', 'seed', '--out', path.join(tmp, 'nosb')],
+      { encoding: 'utf8', env: { ...process.env, CI: 'true' } },
+    );
+    assert.equal(r.status, 3, r.stdout + r.stderr);
+    assert.match(r.stderr, /refusing untrusted inputs: twins were asked to run without it \(--no-sandbox\)/);
   });
 });
