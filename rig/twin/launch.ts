@@ -210,7 +210,9 @@ function twinHome(box: boolean, eccSlots: Record<string, string> | undefined): T
   writeFileSync(factsFile, '');
   own(factsFile);
   const home: TwinHome = { ...owned, worldFile: path.join(owned.dir, 'world.json'), outDir, factsFile, netDir };
-  if (eccSlots) {
+  // Unsandboxed, the twin reads the keys where they are (it could read anything of the rig's anyway).
+  if (eccSlots && !box) home.slots = { ...eccSlots };
+  else if (eccSlots) {
     // Only the slot keys (not the CA's or anyone else's) leave the PKI cache's private folder.
     const dir = path.join(owned.dir, 'secrets');
     mkdirSync(dir, { mode: 0o700 });
