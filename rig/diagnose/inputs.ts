@@ -5,6 +5,7 @@
 // stays a chain (mosquitto's certfile sends it), a CA bundle stays a bundle.
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { ownedTempDir } from '../process/index.ts';
+import { markRigMadeScript } from '../pki/verbatim.ts';
 import path from 'node:path';
 import { execa } from 'execa';
 import { UsageError } from '../errors.ts';
@@ -226,5 +227,8 @@ export function copyScript(staged: StagedUserFiles): { script: string; files: Re
       files[`${name}.key`] = `${name}.key`;
     }
   }
-  return { script: lines.join('\n'), files };
+  const script = lines.join('\n');
+  // The rig's own cp lines over the user's own files: not a stranger's script (rig/pki/verbatim.ts).
+  markRigMadeScript(script);
+  return { script, files };
 }

@@ -54,7 +54,7 @@ export async function runVerbatim(v: VerbatimPki, buildDir: string): Promise<Rec
 
   const scratch = path.join(work, 'tmp');
   await mkdir(scratch, { recursive: true });
-  const r = await runScript(work, run, meta, scratch);
+  const r = await runScript(work, run, meta, scratch, rigMade.has(v.script));
   const sandbox = r.sandboxed;
   const log = redactKeys(String(r.all ?? ''));
   await writeFile(path.join(buildDir, 'script.log'), `# sandbox: ${sandbox ? 'bubblewrap' : 'none'}\n${log}\n`);
@@ -70,6 +70,18 @@ export async function runVerbatim(v: VerbatimPki, buildDir: string): Promise<Rec
   return collect(v.files, run, buildDir);
 }
 
+/**
+ * Scripts the rig wrote itself in this process (rig diagnose copies the user's own staged files with plain `cp`
+ * lines naming a 0700 folder the sandbox cannot see): they run as the rig. Anything else, a post's or a
+ * scenario's, runs in the sandbox. Only an exact text registered here counts.
+ */
+const rigMade = new Set<string>();
+
+/** Registers a script the rig generated (not a stranger's) so it runs outside the sandbox. */
+export function markRigMadeScript(script: string): void {
+  rigMade.add(script);
+}
+
 /** A script's limits: plenty for openssl, not for a fork bomb, a memory hog or a disk filler. */
 const SCRIPT_LIMITS = { processes: 128, memoryMb: 1024, cpuSeconds: 120, fileMb: 64, openFiles: 256 };
 const MAX_SCRIPT_OUTPUT = 1024 * 1024;
@@ -83,8 +95,9 @@ async function runScript(
   run: string,
   meta: string,
   scratch: string,
+  trusted: boolean,
 ): Promise<{ all: string; exitCode?: number; failed: boolean; timedOut: boolean; sandboxed: boolean }> {
-  const sandboxed = sandboxSupport().ok;
+  const sandboxed = !trusted && sandboxSupport().ok;
   const env = { RIG_META: meta, HOME: run, TMPDIR: scratch, PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8' };
   const argv = ['/bin/bash', path.join(meta, 'prelude.sh')];
   if (sandboxed && rigIsRoot()) chownTree(work, NOBODY.uid, NOBODY.gid);
