@@ -49,7 +49,7 @@ export const runCommand = command(
       },
       'allow-unsandboxed': {
         type: 'boolean',
-        help: "Run a stranger's scenario, post or sketch even where the sandbox is missing (or with --no-sandbox)",
+        help: "Run a stranger's scenario, post or sketch even where the sandbox is missing",
       },
       'last-failed': {
         type: 'boolean',
@@ -130,23 +130,27 @@ type Parsed = Parameters<Parameters<typeof command>[1]>[0];
 
 /**
  * Untrusted inputs (rig/scenario/trust.ts) run only sandboxed: where this machine has no sandbox (no bubblewrap,
- * no namespaces), or twins were asked to run without it, the run is refused unless --allow-unsandboxed.
+ * no namespaces) the run is refused unless --allow-unsandboxed. --no-sandbox (twins without it) is the user's
+ * explicit choice: said, not refused.
  */
 function sandboxRefusal(p: Parsed, scenarios: LoadedScenario[], root: string): string | undefined {
-  if (bool(p, 'allow-unsandboxed')) return undefined;
   const why = untrustedInputs(scenarios, root, bool(p, 'untrusted'));
   if (why.length === 0) return undefined;
-  const support = sandboxSupport();
-  const missing = !support.ok ? `the sandbox is missing here (${support.reason})` : '';
-  const off = bool(p, 'no-sandbox') ? 'twins were asked to run without it (--no-sandbox)' : '';
-  if (!missing && !off) return undefined;
   const list = why.slice(0, 5).map((w) => `  - ${w}`);
   if (why.length > 5) list.push(`  - and ${why.length - 5} more`);
-  return [
-    `refusing untrusted inputs: ${missing || off}.`,
-    ...list,
-    'See SECURITY.md; `rig doctor` shows what the sandbox needs. To run them anyway, on a machine you can lose: --allow-unsandboxed.',
-  ].join('\n');
+  const support = sandboxSupport();
+  if (!support.ok && !bool(p, 'allow-unsandboxed'))
+    return [
+      `refusing untrusted inputs: the sandbox is missing here (${support.reason}).`,
+      ...list,
+      'See SECURITY.md; `rig doctor` shows what the sandbox needs. To run them anyway, on a machine you can lose: --allow-unsandboxed.',
+    ].join('\n');
+  const off = !support.ok ? 'the sandbox is missing here' : bool(p, 'no-sandbox') ? '--no-sandbox' : '';
+  if (off)
+    process.stderr.write(
+      `rig run: warning: untrusted inputs run without the twin sandbox (${off}):\n${list.join('\n')}\n`,
+    );
+  return undefined;
 }
 
 interface RunFlags {
