@@ -3,8 +3,9 @@
 // The script runs with bash (forum scripts use bash-isms such as `-extfile <(printf …)`) in an
 // empty folder, stdin closed and without a controlling terminal, so a command that would prompt
 // (no -subj, or a key passphrase without -passout) fails instead of hanging. `sudo X` runs X.
-// When bubblewrap works here, the script also runs in a sandbox: read-only filesystem except its
-// own folder (TMPDIR inside it), no network. The first failing command is reported with its line.
+// When bubblewrap works here, the script runs in the rig's sandbox (rig/sandbox, SECURITY.md): as uid 65534, no
+// network, seeing /usr, OpenSSL's config and its own folder (TMPDIR inside it) only, with process, memory, CPU and
+// file-size limits. The files it wrote are picked without following links.
 //
 // `files` maps logical names to what the script wrote (paths relative to its folder):
 //   "X" or "X.crt" → the certificate of X (PEM or DER)
