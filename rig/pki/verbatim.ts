@@ -5,7 +5,8 @@
 // (no -subj, or a key passphrase without -passout) fails instead of hanging. `sudo X` runs X.
 // When bubblewrap works here, the script runs in the rig's sandbox (rig/sandbox, SECURITY.md): as uid 65534, no
 // network, seeing /usr, OpenSSL's config and its own folder (TMPDIR inside it) only, with process, memory, CPU and
-// file-size limits. The files it wrote are picked without following links.
+// file-size limits. The files it wrote are picked without following links. The first failing command is
+// reported with its line.
 //
 // `files` maps logical names to what the script wrote (paths relative to its folder):
 //   "X" or "X.crt" → the certificate of X (PEM or DER)
