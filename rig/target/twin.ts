@@ -10,6 +10,7 @@ import { bootTwin, buildTwin, TwinBuildError, TwinMissingApiError, type TwinWorl
 import { cellSecrets } from './cell-secrets.ts';
 import type { PreparedTarget, RunningTarget, TargetCell, TargetDriver } from './driver.ts';
 import { sketchFolder } from './sketch.ts';
+import { writeFileNoFollow } from '../sandbox/index.ts';
 
 export function twinDriver(): TargetDriver {
   return { name: 'twin', brokerIp: '127.0.0.1', reportsClientIds: true, prepare: prepareTwin };
@@ -67,7 +68,6 @@ function twinWorld(cell: TargetCell, coreVersion: string, eccSlotKey: string | u
     ...(epoch !== undefined ? { epoch } : {}),
     coreVersion,
     debugLevel: cell.board.twin!.debugLevel,
-    factsFile: path.join(cell.cellDir, 'twin-facts.txt'),
     ...(eccSlotKey ? { eccSlots: { '0': eccSlotKey } } : {}),
   };
 }
@@ -78,7 +78,16 @@ async function startTwinCell(
   world: TwinWorld,
   timings: Record<string, number>,
 ): Promise<RunningTarget> {
-  const booted = await bootTwin({ binary, world, workDir: cell.cellDir, sandbox: cell.sandbox }).catch((e: unknown) => {
+  const network = brokerOnly(world, cell.broker)
+    ? { host: cell.broker.host, ports: Object.values(world.ports ?? {}) }
+    : undefined;
+  const booted = await bootTwin({
+    binary,
+    world,
+    workDir: cell.cellDir,
+    sandbox: cell.sandbox,
+    ...(network ? { network } : {}),
+  }).catch((e: unknown) => {
     throw new TargetError('start', `twin: ${firstLine((e as Error).message)}`, { cause: e });
   });
   timings.start = booted.timings.start;
@@ -92,8 +101,27 @@ async function startTwinCell(
     facts: () => splitClientIdFacts(p.facts()).rest,
     clientIds: () => splitClientIdFacts(p.facts()).ids,
     lastWords: () => p.stderr(),
-    stop: booted.stop,
+    stop: async () => {
+      await booted.stop();
+      // The twin wrote its facts in its own folder; the cell's copy is written by the rig, never through a link.
+      await writeFileNoFollow(
+        path.join(cell.cellDir, 'twin-facts.txt'),
+        p
+          .facts()
+          .map((f) => `${f}\n`)
+          .join(''),
+      );
+    },
   };
+}
+
+/**
+ * Whether everything the sketch can reach is the broker on this machine: then a sandboxed twin gets a network
+ * namespace of its own with only the broker's ports relayed into it. A scenario that sends the board to another
+ * address (a refused port, an unreachable host) keeps the machine's network, so the board sees what it would.
+ */
+function brokerOnly(world: TwinWorld, broker: { host: string }): boolean {
+  return broker.host === '127.0.0.1' && Object.values(world.hosts ?? {}).every((a) => a === broker.host);
 }
 
 /** The client ids a twin reported (facts "mqtt-client-id:<id>"), and the other facts. */
