@@ -4,6 +4,7 @@ import { mkdtemp, rm, mkdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { execa } from 'execa';
 import { projectPaths } from '../project.ts';
 import { loadBoards } from '../boards/load.ts';
 import { loadScenario } from '../scenario/load.ts';
@@ -144,6 +145,51 @@ async function benchTwin(tmp: string): Promise<void> {
   } finally {
     await twin.stop();
   }
+  await benchSandbox(tmp, cold.binary, world);
+}
+
+/** What the sandbox costs (SECURITY.md): a twin started in it, with and without its own network, and per g++ run. */
+async function benchSandbox(tmp: string, binary: string, world: Record<string, unknown>): Promise<void> {
+  const { sandboxSupport, sandboxedCompiler } = await import('../sandbox/index.ts');
+  const { bootTwin } = await import('../twin/index.ts');
+  if (!sandboxSupport().ok) {
+    record('sandboxed twin', 'n/a', sandboxSupport().reason);
+    return;
+  }
+  for (const network of [undefined, { host: '127.0.0.1', ports: [18883] }]) {
+    const starts: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const workDir = path.join(tmp, `twin-box-${i}`);
+      const t0 = performance.now();
+      const twin = await bootTwin({
+        binary,
+        world: { ...world, coreVersion: '2.0.17', debugLevel: 1 } as never,
+        workDir,
+        sandbox: true,
+        ...(network ? { network } : {}),
+      });
+      try {
+        await twin.serial.waitFor(/RIG: connect fail|DNS Failed/, 10_000);
+        starts.push(performance.now() - t0);
+      } finally {
+        await twin.stop();
+      }
+    }
+    const label = network ? 'sandboxed, own network namespace + relay' : 'sandboxed, host network';
+    record(`twin start to outcome, ${label}, median of 5`, ms(median(starts)), '≤ 1000 ms + handshake');
+  }
+  const plain: number[] = [];
+  const boxed: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    plain.push((await timed(() => execa('g++', ['--version'])))[1]);
+    const box = sandboxedCompiler('/usr/bin/g++', ['--version'], tmp);
+    boxed.push((await timed(() => execa(box.command, box.args)))[1]);
+  }
+  record(
+    'g++ --version, plain / in the sandbox, median of 10',
+    `${ms(median(plain))} / ${ms(median(boxed))}`,
+    'cost per compiler run',
+  );
 }
 
 async function benchMatrix(tmp: string): Promise<void> {

@@ -1,24 +1,23 @@
 // Board profile format (boards/*.yaml), version 1: what a board is, how to build and reach it,
 // and how its serial output maps to outcomes. Patterns live here, not in code.
 import { z } from 'zod';
+import { patternProblem } from '../format/pattern.ts';
 import { OutcomeKind } from '../scenario/schema.ts';
 
+// Matched on the rig's linear-time engine (rig/format/pattern.ts): no lookaround, no backreferences.
 const Regex = z
   .string()
   .min(1)
-  .refine((s) => {
-    try {
-      new RegExp(s);
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'a valid JavaScript regular expression');
+  .superRefine((s, ctx) => {
+    const problem = patternProblem(s);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 /** A line rule: a regex over one serial line; `code`/`detail` may use $1.. from the match. */
 export const OutcomeRule = z
   .object({
     match: Regex,
+    unless: Regex.optional().describe('The rule does not apply to a line this also matches (instead of a lookahead)'),
     code: z.string().optional().describe('Raw fact, e.g. "mbedtls:$1" or "bearssl:$1"'),
     kind: OutcomeKind.optional().describe('Canonical kind when the line alone decides it'),
     detail: z.string().optional(),

@@ -4,6 +4,7 @@ import { basename } from 'node:path';
 import type { BrokerSpec } from '../scenario/schema.ts';
 import type { StagedFiles } from './files.ts';
 import { fillTemplate, leadingPlaceholder, placeholders, usesPlaceholder } from '../format/index.ts';
+import { unsafeConfLine } from '../scenario/conf-safety.ts';
 
 export interface RenderedConf {
   text: string;
@@ -128,13 +129,32 @@ export function renderVerbatimConf(
 ): RenderedConf {
   const value = confPlaceholder(files, ports, vars);
   const r = new VerbatimConf(files, ports);
-  for (const raw of conf.split('\n')) {
+  conf.split('\n').forEach((raw, i) => {
     const line = fillTemplate(raw.replace(/\r$/, ''), value, (key) => {
       throw new Error(`broker.conf: unknown placeholder {{${key}}}`);
     });
+    refuseUnsafe(line, i + 1);
     r.line(raw, line);
-  }
+  });
   return r.finish();
+}
+
+/** A conf line the rig will not run, and why: it would load code into the broker or reach beyond its folder. */
+export class UnsafeConfError extends Error {
+  override readonly name = 'UnsafeConfError';
+  constructor(
+    readonly line: number,
+    readonly text: string,
+    why: string,
+  ) {
+    super(`broker.conf line ${line}: "${text}" ${why}: refused (see SECURITY.md)`);
+  }
+}
+
+/** Refuses a line that loads code, writes where it likes or connects the broker to other hosts. */
+function refuseUnsafe(line: string, n: number): void {
+  const why = unsafeConfLine(line);
+  if (why) throw new UnsafeConfError(n, line.trim(), why);
 }
 
 /** The value of a verbatim conf's placeholder in this run. */

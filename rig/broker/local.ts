@@ -1,7 +1,6 @@
 // Provider `local`: Debian's /usr/sbin/mosquitto as a child process on free ports.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BrokerSpec } from '../scenario/schema.ts';
 import { confNeeds, keyWanted, renderConf } from './conf.ts';
@@ -10,7 +9,8 @@ import { chownTree, mosquittoIds, stageBrokerFiles, traversableBy } from './file
 import { LogCapture } from './log-capture.ts';
 import { versionFromLine } from './log.ts';
 import { register } from './registry.ts';
-import { ProcessStartError, startManaged, type ProcessExit } from '../process/index.ts';
+import { ownedTempDir, ProcessStartError, startManaged, type OwnedDir, type ProcessExit } from '../process/index.ts';
+import { NOBODY, sandboxCommand, sandboxSupport } from '../sandbox/index.ts';
 import { BrokerStartError, type BrokerHandle, type BrokerPki } from './types.ts';
 
 const MOSQUITTO_BIN = '/usr/sbin/mosquitto';
@@ -54,9 +54,12 @@ async function startOnce(spec: BrokerSpec, pki: BrokerPki, opts: LocalOptions): 
   const bin = opts.bin ?? MOSQUITTO_BIN;
   if (!existsSync(bin))
     throw new BrokerStartError(`mosquitto not found at ${bin} (apt-get install mosquitto)`, [], null, '');
-  const ids = process.getuid?.() === 0 ? await mosquittoIds() : undefined;
+  const boxed = spec.conf !== undefined && sandboxSupport().ok;
+  const root = process.getuid?.() === 0;
+  // As root the broker runs as `mosquitto` (uid 65534 in the sandbox when there is no such user).
+  const ids = root ? ((await mosquittoIds()) ?? (boxed ? NOBODY : undefined)) : undefined;
   const staged = await stage(spec, pki, opts, workDir, ids);
-  const { command, args, note } = brokerCommand(bin, staged.confFile, ids);
+  const { command, args, note } = boxed ? sandboxedBroker(bin, staged, ids) : brokerCommand(bin, staged.confFile, ids);
   const confNotes = [...staged.notes, ...(note ? [note] : [])];
   const logFile = join(workDir, 'broker.log');
   const t0 = Date.now();
@@ -130,8 +133,11 @@ async function stage(
   const ownDir = join(workDir, 'broker');
   let hostDir = ownDir;
   let tempDir: string | undefined;
+  let owned: OwnedDir | undefined;
   if (ids && !traversableBy(hostDir, ids.uid, ids.gid)) {
-    hostDir = tempDir = mkdtempSync(join(tmpdir(), 'rig-broker-'));
+    // An owned temp folder (rig/process): swept by the next rig if this one is killed before it removes it.
+    owned = ownedTempDir('rig-broker-');
+    hostDir = tempDir = owned.dir;
     notes.push(`work dir is not reachable by the mosquitto user: broker files staged in ${hostDir} (removed at stop)`);
   }
   mkdirSync(hostDir, { recursive: true });
@@ -158,10 +164,32 @@ async function stage(
     mkdirSync(ownDir, { recursive: true });
     writeFileSync(reportConf, rendered.text, { mode: 0o600 });
   }
-  const removeTemp = (): void => {
-    if (tempDir) rmSync(tempDir, { recursive: true, force: true });
-  };
+  const removeTemp = (): void => owned?.remove();
   return { hostDir, confFile, reportConf, ports, notes: [...notes, ...files.notes, ...rendered.notes], removeTemp };
+}
+
+/** A post's broker: plenty of room for Mosquitto, none for a flood of processes or files. */
+const BROKER_LIMITS = { processes: 256, memoryMb: 2048, cpuSeconds: 3600, fileMb: 256, openFiles: 1024 };
+
+/**
+ * A broker whose conf comes from a post (a stranger's file): Mosquitto in the rig's sandbox, as the mosquitto
+ * user (or uid 65534), seeing /usr, a few /etc files and its own folder only; on the machine's network, since
+ * boards and the observer reach its listeners. bwrap --die-with-parent ends it with the rig.
+ */
+function sandboxedBroker(
+  bin: string,
+  staged: Staged,
+  ids: { uid: number; gid: number } | undefined,
+): { command: string; args: string[]; note?: string } {
+  const { command, args } = sandboxCommand({
+    argv: [bin, '-c', staged.confFile],
+    writable: [staged.hostDir],
+    cwd: staged.hostDir,
+    network: 'host',
+    limits: BROKER_LIMITS,
+    ...(ids ? { user: ids } : {}),
+  });
+  return { command, args, note: 'the conf comes from a post: Mosquitto runs in the sandbox (rig/sandbox)' };
 }
 
 /**

@@ -2,9 +2,9 @@
 // the OpenSSL reason is printed. The CLI cannot cap the TLS version (--tls-version is a minimum in
 // libmosquitto 2.0), so a maximum is set through an OpenSSL config file (MaxProtocol), which libssl reads.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ownedTempDir } from '../process/index.ts';
 import { execa, type ResultPromise } from 'execa';
 import type { Outcome } from '../results/schema.ts';
 import { classifyCliOutput, classifyVerifyError } from './classify.ts';
@@ -22,8 +22,21 @@ function commonArgs(c: ControlClient, clientId: string): string[] {
     if (c.insecure) a.push('--insecure');
   }
   if (c.username !== undefined) a.push('-u', c.username);
-  if (c.password !== undefined) a.push('-P', c.password);
+  // The password never goes on the command line (ps shows it to every user): see passwordConfig.
   return a;
+}
+
+/**
+ * mosquitto_sub and mosquitto_pub read default options from $XDG_CONFIG_HOME/<tool>, one "-option value" per line
+ * (mosquitto-2.0 client/client_shared.c, client_config_load; man mosquitto_sub): the password goes there, in a
+ * 0600 file of an owned temp folder (rig/process), instead of on argv.
+ */
+function passwordConfig(dir: string, c: ControlClient): Record<string, string> {
+  // Always this folder, so a user's own ~/.config/mosquitto_sub cannot add options either.
+  if (c.password === undefined) return { XDG_CONFIG_HOME: dir };
+  for (const tool of ['mosquitto_sub', 'mosquitto_pub'])
+    writeFileSync(join(dir, tool), `-P ${c.password}\n`, { mode: 0o600 });
+  return { XDG_CONFIG_HOME: dir };
 }
 
 function maxTls12Conf(dir: string): string {
@@ -55,8 +68,9 @@ export async function runMosquittoCli(c: ControlClient, opts: ControlOptions = {
   const topic = defaultTopic(c);
   const message = opts.message ?? `rig-cli-${randomBytes(4).toString('hex')}`;
   const id = c.clientId ?? `rig-cli-${randomBytes(3).toString('hex')}`;
-  const tmp = mkdtempSync(join(tmpdir(), 'rig-cli-'));
-  const env: Record<string, string> = {};
+  const owned = ownedTempDir('rig-cli-');
+  const tmp = owned.dir;
+  const env: Record<string, string> = { ...passwordConfig(tmp, c) };
   if (tls && c.tlsVersion === 'tlsv1.2') env.OPENSSL_CONF = maxTls12Conf(tmp);
   const facts: string[] = [];
   const deadline = Date.now() + timeoutMs;
@@ -119,7 +133,7 @@ export async function runMosquittoCli(c: ControlClient, opts: ControlOptions = {
     return { kind: 'connected', detail: `round trip on ${topic}`, facts };
   } finally {
     if (sub && sub.exitCode === null) sub.kill('SIGKILL');
-    rmSync(tmp, { recursive: true, force: true });
+    owned.remove();
   }
 }
 

@@ -3,8 +3,9 @@
 // printed, and an encrypted key is decrypted (with --key-pass) only into a 0700 temp folder that the caller
 // removes when diagnose ends (dispose()). Certificate files keep every certificate they hold: a full chain
 // stays a chain (mosquitto's certfile sends it), a CA bundle stays a bundle.
-import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { ownedTempDir } from '../process/index.ts';
+import { markRigMadeScript } from '../pki/verbatim.ts';
 import path from 'node:path';
 import { execa } from 'execa';
 import { UsageError } from '../errors.ts';
@@ -167,9 +168,10 @@ async function checkKeyMatches(
 
 /** Validates and stages every given file in a fresh 0700 temp folder; the caller disposes of it. */
 export async function stageUserFiles(f: UserFiles): Promise<StagedUserFiles> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'rig-diagnose-keys-'));
-  await chmod(dir, 0o700);
-  const dispose = (): Promise<void> => rm(dir, { recursive: true, force: true });
+  // An owned temp folder (rig/process): removed at exit, or by the next rig if this one is killed.
+  const owned = ownedTempDir('rig-diagnose-keys-');
+  const dir = owned.dir;
+  const dispose = (): Promise<void> => Promise.resolve(owned.remove());
   try {
     const certs: StagedUserFiles['certs'] = {};
     const parts: StagedUserFiles['parts'] = {};
@@ -225,5 +227,8 @@ export function copyScript(staged: StagedUserFiles): { script: string; files: Re
       files[`${name}.key`] = `${name}.key`;
     }
   }
-  return { script: lines.join('\n'), files };
+  const script = lines.join('\n');
+  // The rig's own cp lines over the user's own files: not a stranger's script (rig/pki/verbatim.ts).
+  markRigMadeScript(script);
+  return { script, files };
 }

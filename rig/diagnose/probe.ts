@@ -1,8 +1,8 @@
 // Facts diagnose gathers beside the boards' run: why mosquitto would not start (its full start-up log), and
 // whether the server chain reaches the user's CA (`openssl verify`), with the intermediate CA the broker
 // does not send looked up among the user's own certificate files.
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { ownedTempDir } from '../process/index.ts';
 import path from 'node:path';
 import { BrokerStartError, startBroker } from '../broker/index.ts';
 import { buildPki } from '../pki/index.ts';
@@ -18,7 +18,8 @@ export async function brokerStartLog(scenario: Scenario, paths: ProjectPaths): P
   const rv = resolveVariant(scenario, Object.keys(scenario.variants)[0]!, vars);
   const pki = await buildPki(rv.pki, { vars, cacheDir: path.join(paths.cache, 'pki') });
   // As in the runner: a folder the broker's own user can reach (the key copy in it is removed below).
-  const work = await mkdtemp(path.join(os.tmpdir(), 'rig-broker-work-'));
+  const owned = ownedTempDir('rig-broker-work-');
+  const work = owned.dir;
   try {
     const b = await startBroker(rv.broker, pki, { provider: 'local', workDir: work, vars });
     await b.stop();
@@ -27,7 +28,7 @@ export async function brokerStartLog(scenario: Scenario, paths: ProjectPaths): P
     if (e instanceof BrokerStartError) return e.logTail;
     throw e;
   } finally {
-    await rm(work, { recursive: true, force: true });
+    owned.remove();
   }
 }
 

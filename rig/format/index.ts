@@ -5,3 +5,4 @@ export { closest } from './describe.ts';
 export { fillTemplate, fillVars, leadingPlaceholder, placeholders, usesPlaceholder } from './template.ts';
 export { FormatError, formatProblem, type Problem } from '../errors.ts';
 export { compareVersions, nearestOf } from './versions.ts';
+export { compilePattern, patternProblem, PatternError, type Pattern } from './pattern.ts';

@@ -34,6 +34,27 @@ function rangeOf(node: unknown): [number, number] | undefined {
   return r ? [r[0], r[1]] : undefined;
 }
 
+/** Keys JavaScript objects treat specially; YAML would drop `__proto__` silently. Refused with their position. */
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function reservedKeys(doc: Document): { key: string; offset: number | undefined }[] {
+  const found: { key: string; offset: number | undefined }[] = [];
+  const walk = (node: unknown, depth: number): void => {
+    if (depth > 200) return;
+    if (isMap(node)) {
+      for (const it of node.items) {
+        if (isScalar(it.key) && RESERVED_KEYS.has(String(it.key.value)))
+          found.push({ key: String(it.key.value), offset: it.key.range?.[0] });
+        walk(it.value, depth + 1);
+      }
+    } else if (isSeq(node)) {
+      for (const it of node.items) walk(it, depth + 1);
+    }
+  };
+  walk(doc.contents, 0);
+  return found;
+}
+
 /** Parses YAML text and validates it; throws FormatError with positions. */
 export function parseWithSchema<S extends z.ZodType>(schema: S, text: string, file: string): z.infer<S> {
   const lineCounter = new LineCounter();
@@ -50,6 +71,17 @@ export function parseWithSchema<S extends z.ZodType>(schema: S, text: string, fi
         ...pos(e.pos[0]),
         field: '',
         message: `YAML syntax: ${e.message.split('\n')[0]}`,
+      })),
+    );
+  }
+  const reserved = reservedKeys(doc);
+  if (reserved.length > 0) {
+    throw new FormatError(
+      reserved.map(({ key, offset }) => ({
+        file,
+        ...pos(offset),
+        field: key,
+        message: `"${key}" is not allowed as a key (it would change the object itself instead of naming a field)`,
       })),
     );
   }

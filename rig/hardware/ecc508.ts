@@ -2,8 +2,8 @@
 // the board the key it generated for the scenario. Instead the lab records, once per board, a CSR the chip
 // made for its slot-0 key (ArduinoECCX08's ECCX08CSR example), and every cell issues the scenario's client
 // certificate again for that public key: same subject, extensions and issuing CA, the board's key.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
+import { ownedTempDir } from '../process/index.ts';
 import path from 'node:path';
 import type { PkiBundle, PkiCert } from '../pki/index.ts';
 import { openssl } from '../pki/openssl.ts';
@@ -48,7 +48,8 @@ export async function certForBoardKey(
         'its dates cannot be reproduced for a board key (openssl x509 -req takes -days only)',
     );
   }
-  const dir = await mkdtemp(path.join(tmpdir(), 'rig-ecc508-'));
+  const owned = ownedTempDir('rig-ecc508-');
+  const dir = owned.dir;
   const run = (what: string) => ({ cwd: dir, what: `board ${boardName}: ${what}` });
   try {
     await openssl(['req', '-in', csrFile, '-verify', '-noout'], run('CSR from the ECC508'));
@@ -109,6 +110,6 @@ export async function certForBoardKey(
     );
     return { certPem: await readFile(out, 'utf8'), issuer: ca.name };
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    owned.remove();
   }
 }

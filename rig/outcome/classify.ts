@@ -3,9 +3,11 @@
 import type { OutcomeMap, OutcomeRule } from '../boards/profile.ts';
 import type { OutcomeKind } from '../scenario/schema.ts';
 import type { Outcome } from '../results/schema.ts';
+import { compilePattern, type Pattern } from '../format/index.ts';
 
 interface CompiledRule {
-  re: RegExp;
+  re: Pattern;
+  unless?: Pattern;
   rule: OutcomeRule;
 }
 
@@ -34,6 +36,10 @@ function rank(f: Fact, fromRule: boolean): number {
   return 3;
 }
 
+function applies(r: CompiledRule, line: string): boolean {
+  return r.re.test(line) && !r.unless?.test(line);
+}
+
 export class OutcomeClassifier {
   private readonly rules: CompiledRule[];
   private readonly facts: Fact[] = [];
@@ -43,7 +49,11 @@ export class OutcomeClassifier {
   private lastDetail: string | undefined;
 
   constructor(private readonly map: OutcomeMap) {
-    this.rules = map.rules.map((rule) => ({ re: new RegExp(rule.match), rule }));
+    this.rules = map.rules.map((rule) => ({
+      re: compilePattern(rule.match),
+      ...(rule.unless ? { unless: compilePattern(rule.unless) } : {}),
+      rule,
+    }));
   }
 
   /**
@@ -58,7 +68,7 @@ export class OutcomeClassifier {
     let closing = false;
     if (decided) {
       // A later deciding line starts the next attempt's story, unless it is the summary that closes this one.
-      const ends = this.rules.filter(({ re, rule }) => (rule.final || rule.closes) && re.test(line));
+      const ends = this.rules.filter((r) => (r.rule.final || r.rule.closes) && applies(r, line));
       if (ends.length > 0 && !ends.some(({ rule }) => rule.closes)) {
         this.closed = true;
         return true;
@@ -66,9 +76,9 @@ export class OutcomeClassifier {
       closing = ends.length > 0;
     }
     let final = false;
-    for (const { re, rule } of this.rules) {
+    for (const { re, unless, rule } of this.rules) {
       const m = re.exec(line);
-      if (!m) continue;
+      if (!m || unless?.test(line)) continue;
       const sub = (t: string | undefined): string | undefined =>
         t?.replace(/\$(\d)/g, (_, d: string) => m[Number(d)] ?? '').trim() || undefined;
       const detail = sub(rule.detail);

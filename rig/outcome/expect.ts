@@ -2,6 +2,8 @@
 import type { Expectation } from '../scenario/schema.ts';
 import type { Outcome } from '../results/schema.ts';
 import { describeOutcome } from './refine.ts';
+// User patterns run on the linear-time engine: a catastrophic pattern cannot hang the rig (rig/format/pattern.ts).
+import { compilePattern } from '../format/index.ts';
 
 export interface Evidence {
   outcome: Outcome;
@@ -50,7 +52,7 @@ function outcomeFailures(e: Expectation, o: Outcome): string[] {
   if (e.kind && o.kind !== e.kind && o.refinedKind !== e.kind) failures.push(`expected kind ${e.kind}, got ${got}`);
   if (e.boardKind && o.kind !== e.boardKind)
     failures.push(`expected board kind ${e.boardKind}, got ${o.kind}${o.code ? ` (${o.code})` : ''}`);
-  if (e.brokerReason && !new RegExp(e.brokerReason).test(o.brokerReason ?? ''))
+  if (e.brokerReason && !compilePattern(e.brokerReason).test(o.brokerReason ?? ''))
     failures.push(`expected broker reason /${e.brokerReason}/, got ${o.brokerReason ? `"${o.brokerReason}"` : 'none'}`);
   if (e.code && !codeMatches(e.code, o))
     failures.push(`expected code ${e.code}, got ${got}; facts: ${(o.facts ?? []).join(' ') || 'none'}`);
@@ -64,7 +66,7 @@ export function evaluate(e: Expectation, ev: Evidence): Verdict {
   const { see, notSee, ordered } = serialExpect(e);
   let from = 0;
   for (const src of see) {
-    const re = new RegExp(src);
+    const re = compilePattern(src);
     const start = ordered ? from : 0;
     const idx = ev.serial.findIndex((l, i) => i >= start && re.test(l));
     if (idx < 0) failures.push(`serial never showed /${src}/${ordered && from > 0 ? ' after the previous match' : ''}`);
@@ -74,7 +76,7 @@ export function evaluate(e: Expectation, ev: Evidence): Verdict {
     }
   }
   for (const src of notSee) {
-    const re = new RegExp(src);
+    const re = compilePattern(src);
     const idx = ev.serial.findIndex((l) => re.test(l));
     if (idx >= 0) {
       failures.push(`serial showed /${src}/ at line ${idx + 1}: ${ev.serial[idx]}`);
@@ -82,11 +84,11 @@ export function evaluate(e: Expectation, ev: Evidence): Verdict {
     }
   }
   for (const src of e.brokerLog ?? []) {
-    const re = new RegExp(src);
+    const re = compilePattern(src);
     if (!ev.brokerLog.some((l) => re.test(l))) failures.push(`broker log never showed /${src}/`);
   }
   for (const m of e.messages ?? []) {
-    const re = m.payload ? new RegExp(m.payload) : undefined;
+    const re = m.payload ? compilePattern(m.payload) : undefined;
     const fits = (x: { topic: string; payload: string }): boolean =>
       topicMatches(m.topic, x.topic) && (!re || re.test(x.payload));
     const n = ev.messages.filter(fits).length;

@@ -2,7 +2,8 @@
 // A build happens in a temp folder beside the target and is renamed into place, so concurrent
 // builds of one hash never see each other's half-written files; the loser of the race drops its copy.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { ownerAlive } from '../process/index.ts';
 import path from 'node:path';
 import { z } from 'zod';
 import { CertSummary } from '../results/schema.ts';
@@ -76,12 +77,22 @@ export async function loadEntry(dir: string): Promise<PkiManifest | undefined> {
 /** A fresh private build folder next to the final one (same filesystem, so rename is atomic). */
 export async function makeBuildDir(cacheDir: string, hash: string): Promise<string> {
   await mkdir(cacheDir, { recursive: true });
+  await sweepDeadBuilds(cacheDir);
   const dir = path.join(
     cacheDir,
     `.build-${hash.slice(0, 12)}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
   );
   await mkdir(dir, { mode: 0o755 }); // certs/ stays readable; private/ is 0700
   return dir;
+}
+
+/** Build folders (keys mid-build) of a rig killed before it could remove them: `.build-<hash>-<pid>-<random>`. */
+async function sweepDeadBuilds(cacheDir: string): Promise<void> {
+  for (const name of await readdir(cacheDir).catch(() => [] as string[])) {
+    const pid = /^\.build-[0-9a-f]+-(\d+)-/.exec(name)?.[1];
+    if (pid && pid !== String(process.pid) && !ownerAlive(pid))
+      await rm(path.join(cacheDir, name), { recursive: true, force: true }).catch(() => undefined);
+  }
 }
 
 /**

@@ -3,8 +3,10 @@
 // The script runs with bash (forum scripts use bash-isms such as `-extfile <(printf …)`) in an
 // empty folder, stdin closed and without a controlling terminal, so a command that would prompt
 // (no -subj, or a key passphrase without -passout) fails instead of hanging. `sudo X` runs X.
-// When bubblewrap works here, the script also runs in a sandbox: read-only filesystem except its
-// own folder (TMPDIR inside it), no network. The first failing command is reported with its line.
+// When bubblewrap works here, the script runs in the rig's sandbox (rig/sandbox, SECURITY.md): as uid 65534, no
+// network, seeing /usr, OpenSSL's config and its own folder (TMPDIR inside it) only, with process, memory, CPU and
+// file-size limits. The files it wrote are picked without following links. The first failing command is
+// reported with its line.
 //
 // `files` maps logical names to what the script wrote (paths relative to its folder):
 //   "X" or "X.crt" → the certificate of X (PEM or DER)
@@ -12,12 +14,21 @@
 //                    certificate file is used when it exists (server.crt → server.key)
 //   {} (empty)     → every *.crt the script wrote, each with its <stem>.key when present
 import { execa } from 'execa';
-import { chmod, copyFile, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { chownSync, readdirSync } from 'node:fs';
+import { chmod, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { VerbatimPki } from '../scenario/schema.ts';
 import { PkiError } from './errors.ts';
 import { lastLines, openssl } from './openssl.ts';
 import { checkCertName } from './plan.ts';
+import {
+  NOBODY,
+  readFileNoFollow,
+  rigIsRoot,
+  sandboxCommand,
+  sandboxSupport,
+  writeFileNoFollow,
+} from '../sandbox/index.ts';
 
 export interface VerbatimFiles {
   crt: string;
@@ -43,50 +54,15 @@ export async function runVerbatim(v: VerbatimPki, buildDir: string): Promise<Rec
   await writeFile(path.join(meta, 'user.sh'), v.script.endsWith('\n') ? v.script : `${v.script}\n`);
   await writeFile(path.join(meta, 'prelude.sh'), PRELUDE);
 
-  const sandbox = await bwrapWorks();
   const scratch = path.join(work, 'tmp');
   await mkdir(scratch, { recursive: true });
-  const env = { RIG_META: meta, HOME: run, TMPDIR: scratch, PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8' };
-  // The whole filesystem read-only (the script may read inputs anywhere, also under /tmp), only `work` writable.
-  const [cmd, args] = sandbox
-    ? ([
-        'bwrap',
-        [
-          '--ro-bind',
-          '/',
-          '/',
-          '--dev',
-          '/dev',
-          '--proc',
-          '/proc',
-          '--bind',
-          work,
-          work,
-          '--unshare-all',
-          '--new-session',
-          '--die-with-parent',
-          '--chdir',
-          run,
-          'bash',
-          path.join(meta, 'prelude.sh'),
-        ],
-      ] as const)
-    : (['bash', [path.join(meta, 'prelude.sh')]] as const);
-  // detached = setsid: no controlling terminal, so openssl cannot open /dev/tty to ask for a passphrase.
-  const r = await execa(cmd, [...args], {
-    cwd: run,
-    env,
-    extendEnv: false,
-    stdin: 'ignore',
-    reject: false,
-    timeout: 120_000,
-    detached: true,
-    all: true,
-  });
+  const r = await runScript(work, run, meta, scratch, rigMade.has(v.script));
+  const sandbox = r.sandboxed;
   const log = redactKeys(String(r.all ?? ''));
   await writeFile(path.join(buildDir, 'script.log'), `# sandbox: ${sandbox ? 'bubblewrap' : 'none'}\n${log}\n`);
   if (r.exitCode !== 0 || r.failed) {
-    const failed = await readFile(path.join(meta, 'failed'), 'utf8').catch(() => '');
+    // Written by the script's own shell: read without following a link it may have put there.
+    const failed = (await readFileNoFollow(path.join(meta, 'failed'), 4096).catch(() => undefined))?.text ?? '';
     const [line, ...command] = failed.trim().split('\n');
     const where = failed
       ? `line ${line}: \`${command.join(' ')}\``
@@ -96,14 +72,62 @@ export async function runVerbatim(v: VerbatimPki, buildDir: string): Promise<Rec
   return collect(v.files, run, buildDir);
 }
 
-/** Whether bubblewrap can make a sandbox here (not in every container). Probed per build: cheap next to the script. */
-async function bwrapWorks(): Promise<boolean> {
-  const r = await execa(
-    'bwrap',
-    ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-all', '--new-session', 'true'],
-    { reject: false, stdin: 'ignore', timeout: 10_000 },
-  ).catch(() => undefined);
-  return r?.exitCode === 0;
+/**
+ * Scripts the rig wrote itself in this process (rig diagnose copies the user's own staged files with plain `cp`
+ * lines naming a 0700 folder the sandbox cannot see): they run as the rig. Anything else, a post's or a
+ * scenario's, runs in the sandbox. Only an exact text registered here counts.
+ */
+const rigMade = new Set<string>();
+
+/** Registers a script the rig generated (not a stranger's) so it runs outside the sandbox. */
+export function markRigMadeScript(script: string): void {
+  rigMade.add(script);
+}
+
+/** A script's limits: plenty for openssl, not for a fork bomb, a memory hog or a disk filler. */
+const SCRIPT_LIMITS = { processes: 128, memoryMb: 1024, cpuSeconds: 120, fileMb: 64, openFiles: 256 };
+const MAX_SCRIPT_OUTPUT = 1024 * 1024;
+
+/**
+ * Runs the script: in the rig's sandbox (rig/sandbox) when this machine has one, as uid 65534 with no network,
+ * seeing /usr, OpenSSL's config and its own folder only; else as is (`rig run` refuses that unless told to).
+ */
+async function runScript(
+  work: string,
+  run: string,
+  meta: string,
+  scratch: string,
+  trusted: boolean,
+): Promise<{ all: string; exitCode?: number; failed: boolean; timedOut: boolean; sandboxed: boolean }> {
+  const sandboxed = !trusted && sandboxSupport().ok;
+  const env = { RIG_META: meta, HOME: run, TMPDIR: scratch, PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8' };
+  const argv = ['/bin/bash', path.join(meta, 'prelude.sh')];
+  if (sandboxed && rigIsRoot()) chownTree(work, NOBODY.uid, NOBODY.gid);
+  const cmd = sandboxed
+    ? sandboxCommand({ argv, writable: [work], cwd: run, env, network: 'none', limits: SCRIPT_LIMITS })
+    : { command: argv[0]!, args: argv.slice(1) };
+  // detached = setsid: no controlling terminal, so openssl cannot open /dev/tty to ask for a passphrase.
+  const r = await execa(cmd.command, cmd.args, {
+    cwd: run,
+    env: sandboxed ? { PATH: process.env.PATH ?? '/usr/bin:/bin' } : env,
+    extendEnv: false,
+    stdin: 'ignore',
+    reject: false,
+    timeout: 120_000,
+    detached: true,
+    all: true,
+    maxBuffer: MAX_SCRIPT_OUTPUT,
+  });
+  return { all: String(r.all ?? ''), exitCode: r.exitCode, failed: r.failed, timedOut: r.timedOut, sandboxed };
+}
+
+function chownTree(dir: string, uid: number, gid: number): void {
+  chownSync(dir, uid, gid);
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) chownTree(p, uid, gid);
+    else if (e.isFile()) chownSync(p, uid, gid);
+  }
 }
 
 /** Resolves `files` to cert (and key) per logical name; see the header comment. */
@@ -172,33 +196,52 @@ async function collect(
       }
     }
     const crt = `certs/${name}.crt`;
-    const src = path.join(run, m.crt);
-    if ((await readFile(src)).includes('-----BEGIN')) await copyFile(src, path.join(buildDir, crt));
-    else
-      await openssl(['x509', '-inform', 'DER', '-in', src, '-out', crt], {
-        cwd: buildDir,
-        what: `pki.verbatim.files.${name}: converting ${m.crt}`,
-      });
+    await copyPicked(path.join(run, m.crt), path.join(buildDir, crt), ['x509'], `pki.verbatim.files.${name}`, 0o644);
     const entry: VerbatimFiles = { crt, keyEncrypted: false };
     if (m.key) {
       entry.key = `private/${name}.key`;
-      const keySrc = path.join(run, m.key);
-      const pem = await readFile(keySrc);
-      if (pem.includes('-----BEGIN')) {
-        await copyFile(keySrc, path.join(buildDir, entry.key));
-        entry.keyEncrypted = pem.includes('ENCRYPTED');
-      } else {
-        await openssl(['pkey', '-inform', 'DER', '-in', keySrc, '-out', entry.key], {
-          cwd: buildDir,
-          what: `pki.verbatim.files.${name}.key: converting ${m.key}`,
-        });
-      }
+      const pem = await copyPicked(
+        path.join(run, m.key),
+        path.join(buildDir, entry.key),
+        ['pkey'],
+        `pki.verbatim.files.${name}.key`,
+      );
+      entry.keyEncrypted = pem.includes('ENCRYPTED');
       await chmod(path.join(buildDir, entry.key), 0o600);
     }
     out[name] = entry;
   }
   await rm(path.join(buildDir, 'work'), { recursive: true, force: true });
   return out;
+}
+
+const MAX_PICKED_BYTES = 1024 * 1024;
+
+/**
+ * Copies a file the script wrote (a regular file, never through a link) to `dest` as PEM: PEM as is, DER
+ * converted with `openssl <tool> -inform DER`. Returns the PEM text.
+ */
+async function copyPicked(src: string, dest: string, tool: string[], what: string, mode = 0o600): Promise<string> {
+  const got = await readFileNoFollow(src, MAX_PICKED_BYTES).catch((e: unknown) => {
+    throw new PkiError(`${what}: ${(e as Error).message}`);
+  });
+  if (!got) throw new PkiError(`${what}: ${src} is missing`);
+  if (got.truncated) throw new PkiError(`${what}: ${src} is larger than ${MAX_PICKED_BYTES} bytes`);
+  if (got.data.includes('-----BEGIN')) {
+    await writeFileNoFollow(dest, got.data, mode);
+    return got.text;
+  }
+  const der = `${dest}.der`;
+  await writeFileNoFollow(der, got.data, 0o600);
+  try {
+    await openssl([...tool, '-inform', 'DER', '-in', der, '-out', dest], {
+      cwd: path.dirname(dest),
+      what: `${what}: converting ${path.basename(src)}`,
+    });
+  } finally {
+    await rm(der, { force: true });
+  }
+  return readFile(dest, 'utf8');
 }
 
 /** The usual reason a forum command fails here: it wanted to ask something. */

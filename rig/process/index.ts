@@ -7,3 +7,11 @@ export {
   type ProcessExit,
 } from './managed.ts';
 export { onExit, onInterrupt, nextInterrupt } from './signals.ts';
+export {
+  ownedTempDir,
+  sweepStaleOwnedDirs,
+  sweepStaleOwnedDirsOnce,
+  ownerAlive,
+  OWNER_FILE,
+  type OwnedDir,
+} from './tempdir.ts';

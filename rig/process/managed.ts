@@ -67,10 +67,13 @@ export class ProcessStartError extends Error {
 const KEEP = 65536;
 
 export async function startManaged(o: ManagedOptions): Promise<ManagedProcess> {
+  // Its own process group: the terminal's Ctrl-C reaches the rig only, which stops its processes itself (a broker
+  // killed by the terminal's SIGINT first would look like a broker that died).
   const child = spawn(o.command, o.args ?? [], {
     cwd: o.cwd,
     env: o.env,
     stdio: [o.stdin ?? 'ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   const offExit = onExit(() => child.kill('SIGKILL'));
   const exited = new Promise<ProcessExit>((resolve) => {

@@ -1,7 +1,7 @@
 // Per-cell log files (serial, broker) as the reports see them: read once, redacted, the file in the
 // run folder rewritten redacted (it is the copy that gets uploaded as an artifact), and kept in memory
 // as head + tail so a runaway serial log cannot blow up the reports or the process.
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileNoFollowSync, writeFileNoFollowSync } from '../sandbox/index.ts';
 import { resolve, sep } from 'node:path';
 import type { Redactor } from './redact.ts';
 
@@ -25,6 +25,8 @@ export interface LogStore {
 }
 
 export const KEEP_HEAD_CHARS = 64 * 1024;
+/** The most of one log file read (the rest is not shown; the file in the run folder keeps it). */
+export const MAX_LOG_READ = 64 * 1024 * 1024;
 export const KEEP_TAIL_CHARS = 448 * 1024;
 
 /** Resolves a path from results.json inside the run folder; refuses paths that leave it. */
@@ -85,10 +87,20 @@ export function makeLogStore(runDir: string, redact: Redactor, opts: { rewrite?:
       if (cache.has(rel)) return cache.get(rel);
       const abs = resolveInRun(runDir, rel, 'log');
       let log: LogText | undefined;
-      if (existsSync(abs)) {
-        const raw = readFileSync(abs, 'utf8');
+      // Never through a link (a target may have had a hand in its folder); a huge log keeps its head and tail.
+      let got: ReturnType<typeof readFileNoFollowSync>;
+      try {
+        got = readFileNoFollowSync(abs, MAX_LOG_READ);
+      } catch (e) {
+        // A link or a device in its place: the reports say the log is not there, and why.
+        missing.push(`${rel} (${(e as Error).message})`);
+        cache.set(rel, undefined);
+        return undefined;
+      }
+      if (got) {
+        const raw = got.text;
         const clean = redact(raw);
-        if (opts.rewrite !== false && clean !== raw) writeFileSync(abs, clean);
+        if (opts.rewrite !== false && clean !== raw && !got.truncated) writeFileNoFollowSync(abs, clean);
         log = toLogText(rel, clean);
       } else {
         missing.push(rel);

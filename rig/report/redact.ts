@@ -1,6 +1,11 @@
 // Removes secrets from text before it reaches any report or log copy: scenario passwords and
 // passphrases verbatim (and in the escaped forms a generated header or a URL would show them in),
 // and every PEM private key block, whole or cut short, plain or C-string-escaped.
+// Redaction never corrupts structure: it applies to free text (serial, logs, reasons, details), never to the
+// fields that are the results' structure (ids, kinds, codes, statuses, paths); and a short secret (fewer than
+// SHORT_SECRET characters, e.g. the password "mqtt") is masked only as a whole token, and never inside a word of
+// the rig's own vocabulary (outcome kinds such as mqtt/not-authorized, raw codes, statuses, the run's ids).
+import { OUTCOME_KINDS } from '../scenario/schema.ts';
 
 export type Redactor = (text: string) => string;
 
@@ -50,33 +55,104 @@ function redactUnterminatedKeys(text: string): string {
   return before + KEY_MASK + sep + redactUnterminatedKeys(after);
 }
 
+/** Shorter secrets are masked only as whole tokens outside the rig's vocabulary. */
+export const SHORT_SECRET = 6;
+
+/** Words of the rig's own that a short secret must not be masked inside. */
+const VOCABULARY = [...OUTCOME_KINDS, 'none', 'pass', 'fail', 'error', 'skip', 'flaky', 'twin', 'hardware', 'host'];
+/** A raw code (mbedtls:-9984, connack:5, pubsubclient:-2): its namespace is the rig's vocabulary too. */
+const RAW_CODE = /(?<![A-Za-z0-9/_.:@-])([a-z][a-z0-9_-]*):-?[A-Za-z0-9_.]+/g;
+const TOKEN_CHAR = /[A-Za-z0-9]/;
+const WORDISH = /[A-Za-z0-9/_.:@-]/;
+
+/** Whether text[at, at+len) lies inside an occurrence of a vocabulary word or a raw code. */
+function inVocabulary(text: string, at: number, len: number, vocabulary: readonly string[]): boolean {
+  let from = at;
+  let to = at + len;
+  while (from > 0 && WORDISH.test(text[from - 1]!)) from--;
+  while (to < text.length && WORDISH.test(text[to]!)) to++;
+  const region = text.slice(from, to);
+  for (const m of region.matchAll(RAW_CODE)) {
+    const start = from + m.index;
+    if (start <= at && start + m[1]!.length >= at + len) return true;
+  }
+  for (const word of vocabulary) {
+    for (let i = region.indexOf(word); i >= 0; i = region.indexOf(word, i + 1)) {
+      const start = from + i;
+      if (start <= at && start + word.length >= at + len) return true;
+    }
+  }
+  return false;
+}
+
 /**
  * Builds a redactor for the given secrets (WiFi/MQTT passwords, key passphrases). Empty strings are
- * ignored; longer secrets are replaced first so one secret containing another is fully masked.
+ * ignored; longer secrets are replaced first so one secret containing another is fully masked. Short
+ * ones are masked as whole tokens outside `vocabulary` (the rig's words plus the run's ids).
  */
-export function makeRedactor(secrets: readonly string[]): Redactor {
+export function makeRedactor(secrets: readonly string[], vocabulary: readonly string[] = []): Redactor {
   const variants = [...new Set(secrets.filter((s) => s.length > 0).flatMap(escapeVariants))].sort(
     (a, b) => b.length - a.length,
   );
-  const secretRe = variants.length > 0 ? new RegExp(variants.map(escapeRegExp).join('|'), 'g') : undefined;
+  const long = variants.filter((v) => v.length >= SHORT_SECRET);
+  const short = variants.filter((v) => v.length < SHORT_SECRET);
+  const longRe = long.length > 0 ? new RegExp(long.map(escapeRegExp).join('|'), 'g') : undefined;
+  const shortRe = short.length > 0 ? new RegExp(short.map(escapeRegExp).join('|'), 'g') : undefined;
+  const words = [...VOCABULARY, ...vocabulary.filter((w) => w.length > 0)];
+  const maskShort = (m: string, at: number, text: string): string => {
+    const before = at > 0 ? text[at - 1]! : '';
+    const after = text[at + m.length] ?? '';
+    const whole = !TOKEN_CHAR.test(before) && !TOKEN_CHAR.test(after);
+    return whole && !inVocabulary(text, at, m.length, words) ? SECRET_MASK : m;
+  };
   return (text: string): string => {
     let out = text;
     if (out.includes('PRIVATE KEY-----')) {
       out = out.replace(PEM_BLOCK, KEY_MASK);
       out = redactUnterminatedKeys(out);
     }
-    if (secretRe) out = out.replace(secretRe, SECRET_MASK);
+    if (longRe) out = out.replace(longRe, SECRET_MASK);
+    if (shortRe) out = out.replace(shortRe, maskShort);
     return out;
   };
 }
 
-/** Applies a redactor to every string inside a JSON-like value (results, cell fields, args). */
+/**
+ * Fields that are the results' structure, not free text: never redacted (a masked kind or id would make the
+ * file invalid, or name another cell). Their values come from the rig and the scenario's ids, never a secret.
+ */
+const STRUCTURAL = new Set([
+  'id',
+  'scenario',
+  'variant',
+  'board',
+  'core',
+  'target',
+  'status',
+  'kind',
+  'code',
+  'serialLog',
+  'brokerLog',
+  'file',
+  'line',
+  'column',
+  'field',
+  'startedAt',
+  'finishedAt',
+  'rigVersion',
+  'shard',
+  'version',
+  'scenarioHash',
+]);
+
+/** Applies a redactor to every free-text string inside a JSON-like value (results, cell fields, args). */
 export function redactDeep<T>(value: T, redact: Redactor): T {
   if (typeof value === 'string') return redact(value) as T;
   if (Array.isArray(value)) return value.map((v: unknown) => redactDeep(v, redact)) as T;
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = redactDeep(v, redact);
+    for (const [k, v] of Object.entries(value as Record<string, unknown>))
+      out[k] = STRUCTURAL.has(k) && typeof v === 'string' ? v : redactDeep(v, redact);
     return out as T;
   }
   return value;

@@ -55,6 +55,12 @@ export const Cell = z.object({
   attempts: z.number().int().min(1).default(1),
   serialLog: z.string().optional().describe('Path relative to the run folder'),
   brokerLog: z.string().optional(),
+  serialDropped: z
+    .number()
+    .int()
+    .optional()
+    .describe('Serial lines the rolling buffer dropped (a flood): expectations could not see them'),
+  serialCut: z.number().int().optional().describe('Serial lines cut at 4 KiB'),
   matchedLines: z
     .array(z.number())
     .optional()
@@ -102,6 +108,10 @@ export const RunMeta = z.object({
   args: z.array(z.string()).optional(),
   commit: z.string().optional().describe('git commit of the rig checkout that ran'),
   repoUrl: z.string().optional().describe('https URL of the repository (for links to scenario lines)'),
+  reportProblems: z
+    .array(z.string())
+    .optional()
+    .describe('Reports (or parts of the results) that could not be written as they were, and why'),
 });
 export type RunMeta = z.infer<typeof RunMeta>;
 

@@ -21,6 +21,9 @@ export interface Attempt {
   timings: Record<string, number>;
   /** The target's notes from its preparation (a build tool's warnings). */
   notes?: string[];
+  /** Serial lines the rolling buffer dropped (a flood) and lines cut for length: said in the report. */
+  serialDropped?: number;
+  serialCut?: number;
 }
 
 export class AttemptAborted extends Error {

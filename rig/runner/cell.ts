@@ -1,7 +1,8 @@
 // One cell of the matrix: attempts on its target (retried as the judge allows) on its group's shared broker,
 // each attempt's evidence attributed to the cell, then its serial log and folder written (redacted) and the
 // Cell record the reports read.
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
+import { writeFileNoFollow } from '../sandbox/index.ts';
 import path from 'node:path';
 import { refineOutcome } from '../outcome/refine.ts';
 import type { PkiBundle } from '../pki/index.ts';
@@ -44,21 +45,22 @@ export async function runCell(p: CellPlan, driver: TargetDriver, s: BrokerSessio
   const started = Date.now();
   ctx.progress.start(p.key, p.id);
   const run = await attempts(p, driver, s, ctx, cellDir);
-  await mkdir(cellDir, { recursive: true });
   const serialFile = path.join(cellDir, 'serial.log');
-  const serialText = run.last?.attempt.serial.join('\n') ?? '';
-  await writeFile(serialFile, ctx.secrets.redact(serialText ? `${serialText}\n` : ''));
-  // Whatever else the target left in its folder (facts, hardware notes) is uploaded too.
-  await redactFolder(cellDir, ctx.secrets.redact);
+  const fileProblem = await writeCellFiles(cellDir, serialFile, run.last?.attempt.serial ?? [], ctx);
   // The watchdog stopping a cell is the rig's error even after a finished attempt; Ctrl-C keeps what finished.
   const stop = run.aborted && (!run.last || ctx.cleanup.stoppedBy === 'watchdog') ? ctx.stopped() : undefined;
   const verdict = cellVerdict(run.last?.judged, run.sawBad, stop);
+  const counts = serialCounts(run.last?.attempt);
+  // A passing cell keeps the counts in its record; a cell that did not pass says them in its reason too.
+  const notes = verdict.status === 'pass' ? [fileProblem] : [counts.note, fileProblem];
+  const reason = [verdict.reason, ...notes].filter(Boolean).join('; ');
   const cell: Cell = {
     ...baseCell(p),
     status: verdict.status,
     outcome: run.last?.attempt.outcome ?? { kind: 'none' },
     ...(p.expectation ? { expected: stripUndefined(p.expectation) } : {}),
-    ...(verdict.reason ? { reason: verdict.reason } : {}),
+    ...(reason ? { reason } : {}),
+    ...counts.fields,
     failures: verdict.failures,
     durationMs: Date.now() - started,
     attempts: run.attempts,
@@ -74,6 +76,42 @@ export async function runCell(p: CellPlan, driver: TargetDriver, s: BrokerSessio
   const q =
     verdict.status === 'fail' || verdict.status === 'error' ? matchQuarantine(ctx.quarantine, cell.id) : undefined;
   return q ? { ...cell, quarantine: q.issue } : cell;
+}
+
+/**
+ * The cell's serial log and the rest of its folder, redacted. Written without following links; a fault here
+ * (a file that cannot be written) is said in the cell's reason and loses nothing else.
+ */
+async function writeCellFiles(
+  cellDir: string,
+  serialFile: string,
+  serial: string[],
+  ctx: CellContext,
+): Promise<string | undefined> {
+  try {
+    await mkdir(cellDir, { recursive: true });
+    const text = serial.join('\n');
+    await writeFileNoFollow(serialFile, ctx.secrets.redact(text ? `${text}\n` : ''));
+    // Whatever else the target left in its folder (facts, hardware notes) is uploaded too.
+    await redactFolder(cellDir, ctx.secrets.redact);
+    return undefined;
+  } catch (e) {
+    return `the serial log could not be written: ${(e as Error).message}`;
+  }
+}
+
+/** What the report says about serial lines a flood dropped or a long line lost. */
+function serialCounts(a: Attempt | undefined): { note: string; fields: Partial<Cell> } {
+  const dropped = a?.serialDropped ?? 0;
+  const cut = a?.serialCut ?? 0;
+  const notes = [
+    dropped > 0 ? `${dropped} earlier serial line(s) were dropped from the rolling buffer (a flood)` : '',
+    cut > 0 ? `${cut} serial line(s) were cut at 4 KiB` : '',
+  ].filter(Boolean);
+  return {
+    note: notes.join('; '),
+    fields: { ...(dropped > 0 ? { serialDropped: dropped } : {}), ...(cut > 0 ? { serialCut: cut } : {}) },
+  };
 }
 
 /** Attempts until one passes, the judge allows no retry, or the run stops. */
@@ -129,7 +167,7 @@ async function attemptOnce(
   } finally {
     stay.leave();
   }
-  const died = (await s.broker.alive()) ? undefined : s.broker.logLines().slice(-3).join(' | ');
+  const died = await brokerDeath(s, ctx);
   const judged = judgeAttempt({
     expectation: p.expectation,
     attempt,
@@ -140,6 +178,19 @@ async function attemptOnce(
     target: p.target,
   });
   return { attempt, judged };
+}
+
+/**
+ * Why the broker is gone, when it died by itself during the attempt. A broker the run stopped (Ctrl-C, SIGTERM,
+ * the watchdog: the rig stops it, or the terminal's Ctrl-C reached it first) did not die: that cell is
+ * interrupted, never "broker died". The signal handler may run a moment after the broker went, so a broker found
+ * gone is looked at again after a short wait.
+ */
+async function brokerDeath(s: BrokerSession, ctx: CellContext): Promise<string | undefined> {
+  if (ctx.cleanup.interrupted || (await s.broker.alive())) return undefined;
+  await new Promise((r) => setTimeout(r, 300));
+  if (ctx.cleanup.interrupted) return undefined;
+  return s.broker.logLines().slice(-3).join(' | ');
 }
 
 function targetCell(

@@ -19,10 +19,17 @@ export interface CellPlan {
   skip?: string;
 }
 
+/** What selects cells by id: a RegExp, a user Pattern, or a combination of them. */
+export interface CellFilter {
+  readonly source: string;
+  test(id: string): boolean;
+}
+
 export interface MatrixOptions {
   targets: ('twin' | 'hardware')[];
   boards?: string[];
-  filter?: RegExp;
+  /** Cells whose id it matches (--filter: a user pattern on the linear-time engine, rig/format/pattern.ts). */
+  filter?: CellFilter;
   tags?: string[];
   shard?: { index: number; count: number };
 }

@@ -36,6 +36,8 @@ export interface FinishedRun {
     args: string[];
     baseline?: Results;
     scenarios: LoadedScenario[];
+    /** Where problems writing the reports are said (the terminal). */
+    progress?: { log(message: string): void };
   };
   runDir: string;
   startedAt: Date;
@@ -59,7 +61,7 @@ export async function writeRun(f: FinishedRun): Promise<{ results: Results; runD
       host: os.hostname(),
       target: [...new Set(f.plans.map((p) => p.target))],
       ...(f.broker ? { broker: f.broker } : {}),
-      versions: await toolVersions(),
+      versions: await toolVersions().catch(() => ({})),
       ...(f.o.shard ? { shard: `${f.o.shard.index}/${f.o.shard.count}` } : {}),
       ...(f.o.boards?.length ? { boards: [...f.o.boards].sort() } : {}),
       ...(f.interrupted ? { interrupted: true } : {}),
@@ -67,11 +69,13 @@ export async function writeRun(f: FinishedRun): Promise<{ results: Results; runD
     },
     cells: sortCells(f.cells),
   };
-  const annotated = await annotateRun(results, f.o.scenarios, f.o.paths.root);
-  const { ms } = await writeReports(f.runDir, annotated, {
+  // Annotations (scenario lines, links) are extras: a fault there must not cost the report.
+  const annotated = await annotateRun(results, f.o.scenarios, f.o.paths.root).catch(() => results);
+  const { ms, problems } = writeReports(f.runDir, annotated, {
     ...(f.o.baseline ? { baseline: f.o.baseline } : {}),
     redactor: f.redact,
   });
+  for (const p of problems) f.o.progress?.log(`report: ${p}`);
   if (!f.o.outDir) await pointLatest(f.o.paths.reports, f.runDir);
   return { results: redactDeep(annotated, f.redact), runDir: f.runDir, reportMs: ms };
 }

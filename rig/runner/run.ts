@@ -74,6 +74,10 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
   );
   const watchdog = startWatchdog(o, cleanup);
   const run = newRun(o, runDir, cleanup, drivers);
+  // A short password must not be masked inside the run's own words (its ids, variants, boards).
+  run.ctx.secrets.vocabulary(
+    plans.flatMap((p) => [p.loaded.scenario.id, p.variant, p.board.id, p.core ?? '', p.target, p.id]),
+  );
   for (const p of skipped) run.finish(unrunCell(p, { status: 'skip', reason: p.skip! }, 0));
   const groupPool = new Pool(Math.max(1, o.jobs));
   try {

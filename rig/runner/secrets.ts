@@ -1,18 +1,26 @@
 // Every value of a run no report may show (passwords, passphrases, key lines a sketch receives), and the
 // redactor that masks them. Values arrive while the run goes (each cell's sketch gets its own).
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
+import { readFileNoFollow, writeFileNoFollow } from '../sandbox/index.ts';
 import path from 'node:path';
 import { makeRedactor, type Redactor } from '../report/redact.ts';
 import type { ResolvedVariant } from '../scenario/resolve.ts';
 
 export class RunSecrets {
   private readonly values = new Set<string>();
+  private readonly words = new Set<string>();
   private current: Redactor = makeRedactor([]);
 
   add(value: string): void {
     if (!value || this.values.has(value)) return;
     this.values.add(value);
-    this.current = makeRedactor([...this.values]);
+    this.current = makeRedactor([...this.values], [...this.words]);
+  }
+
+  /** The run's own words (scenario ids, variants, boards, cores): a short secret is never masked inside them. */
+  vocabulary(words: string[]): void {
+    for (const w of words) if (w) this.words.add(w);
+    this.current = makeRedactor([...this.values], [...this.words]);
   }
 
   /** Masks every value known so far. */
@@ -31,18 +39,23 @@ export function brokerSecrets(rv: ResolvedVariant): string[] {
   return out;
 }
 
-/** Rewrites the text files of a cell folder that hold a secret (small files only: logs, facts, notes). */
-export async function redactFolder(dir: string, redact: Redactor): Promise<void> {
+/**
+ * Rewrites the text files of a cell folder that hold a secret (small files only: logs, facts, notes). Links are
+ * never followed (a target may have had a hand in the folder): only regular files are read and written.
+ */
+export async function redactFolder(dir: string, redact: Redactor, depth = 0): Promise<void> {
+  if (depth > 4) return;
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
   await Promise.all(
     entries
       .map(async (e) => {
         const file = path.join(dir, e.name);
-        if (e.isDirectory()) return redactFolder(file, redact);
-        if (!e.isFile() || (await stat(file)).size > 4 * 1024 * 1024) return;
-        const text = await readFile(file, 'utf8');
-        const clean = redact(text);
-        if (clean !== text) await writeFile(file, clean);
+        if (e.isDirectory()) return redactFolder(file, redact, depth + 1);
+        if (!e.isFile()) return;
+        const got = await readFileNoFollow(file, 4 * 1024 * 1024);
+        if (!got || got.truncated) return;
+        const clean = redact(got.text);
+        if (clean !== got.text) await writeFileNoFollow(file, clean);
       })
       .map((p) => p.catch(() => undefined)),
   );

@@ -47,13 +47,24 @@ export async function watchLines(
   });
   const timings = { ...o.timings, run: Date.now() - t0 };
   for (const f of target.facts()) classifier.addFact(f);
+  const counts = { serialDropped: target.lines.dropped?.() ?? 0, serialCut: target.lines.cut?.() ?? 0 };
+  return { ...(await decide(target, exit, classifier, timings, o.timeoutMs)), ...counts };
+}
+
+async function decide(
+  target: RunningTarget,
+  exit: Awaited<ReturnType<typeof settle>>,
+  classifier: OutcomeClassifier,
+  timings: Record<string, number>,
+  timeoutMs: number,
+): Promise<Attempt> {
   const serial = target.lines.lines();
   if (exit.kind === 'exited' && !classifier.done)
     return endedEarly(target, await target.ended, classifier, serial, timings);
   if (exit.kind === 'timeout' && !classifier.done) {
     // The rig's cell timeout, not a timeout the board reported (that one is an outcome like any other).
     const last = serial.slice(-3).join(' | ');
-    const detail = `the target decided nothing within ${o.timeoutMs} ms${last ? `; last lines: ${last}` : ''}`;
+    const detail = `the target decided nothing within ${timeoutMs} ms${last ? `; last lines: ${last}` : ''}`;
     return { outcome: { ...classifier.result(), kind: 'no-outcome', detail }, serial, timings };
   }
   return { outcome: classifier.result(), serial, timings };

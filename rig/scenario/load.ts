@@ -12,6 +12,7 @@ import {
 } from '../format/index.ts';
 import { Scenario, type BrokerSpec } from './schema.ts';
 import { logicalPorts } from './ports.ts';
+import { unsafeConfLines } from './conf-safety.ts';
 
 type PathKey = string | number;
 
@@ -74,7 +75,7 @@ function crossCheck(s: Scenario): PathProblem[] {
   };
   checkClient(s.client, ['client']);
   for (const [name, v] of Object.entries(s.variants)) checkClient(v, ['variants', name]);
-  out.push(...portProblems(s));
+  out.push(...portProblems(s), ...textProblems(s), ...confProblems(s));
   const buildKeys = (b: Record<string, unknown> | undefined, p: PathKey[]): void => {
     for (const k of Object.keys(b ?? {}))
       if (k !== '*' && !s.boards.includes(k))
@@ -110,6 +111,75 @@ function filePlaceholders(
       if (problem) out.push({ path: [...at, file], message: problem });
     }
   }
+}
+
+/**
+ * Fields that are whole files or prose: several lines allowed. Everything else becomes one line somewhere. A flash
+ * file's content (`files./ca.crt`: its key is a path with dots) is a whole file too.
+ */
+const MULTILINE =
+  /^(?:description|pki\.verbatim\.script|broker\.conf|files\..+|variants\.[^.]+\.(?:description|pki\.verbatim\.script|broker\.conf|files\..+))$/;
+export const MAX_FIELD_CHARS = 1024;
+export const MAX_TEXT_CHARS = 64 * 1024;
+
+/**
+ * Every string and key of the scenario as what it becomes: a conf value, a passwd or ACL line, a topic, a client
+ * id, a C string, a report cell. A newline or control character there would start a line of its own (a conf line
+ * injected), and an unbounded one would be copied into every report.
+ */
+function textProblems(s: Scenario): PathProblem[] {
+  const out: PathProblem[] = [];
+  // eslint-disable-next-line no-control-regex
+  const control = /[\x00-\x08\x0a-\x1f\x7f]|\t/;
+  // eslint-disable-next-line no-control-regex
+  const controlInText = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
+  const walk = (v: unknown, p: PathKey[]): void => {
+    if (out.length >= 20) return;
+    if (typeof v === 'string') {
+      const multi = MULTILINE.test(p.join('.'));
+      const max = multi ? MAX_TEXT_CHARS : MAX_FIELD_CHARS;
+      if (v.length > max) out.push({ path: p, message: `${v.length} characters: at most ${max}` });
+      else if ((multi ? controlInText : control).test(v))
+        out.push({
+          path: p,
+          message: `${multi ? 'a control character' : 'a newline, tab or control character'} is not allowed here`,
+        });
+      return;
+    }
+    if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...p, i]));
+    else if (v !== null && typeof v === 'object')
+      for (const [k, x] of Object.entries(v)) {
+        if (k.length > 256 || control.test(k))
+          out.push({ path: [...p, k], message: 'a key of at most 256 characters on one line' });
+        walk(x, [...p, k]);
+      }
+  };
+  walk(s, []);
+  const users = (u: Record<string, string> | undefined, p: PathKey[]): void => {
+    for (const name of Object.keys(u ?? {}))
+      if (name.includes(':') || name.trim() === '')
+        out.push({
+          path: [...p, name],
+          message: 'a user name with no ":" (the password file separates name and hash with it)',
+        });
+  };
+  users(s.broker.users, ['broker', 'users']);
+  for (const [name, v] of Object.entries(s.variants)) users(v.broker?.users, ['variants', name, 'broker', 'users']);
+  return out;
+}
+
+/** Lines of a verbatim conf the rig will not run (rig/scenario/conf-safety.ts), said before anything starts. */
+function confProblems(s: Scenario): PathProblem[] {
+  const confs: [PathKey[], string | undefined][] = [
+    [['broker', 'conf'], s.broker.conf],
+    ...Object.entries(s.variants).map(([n, v]): [PathKey[], string | undefined] => [
+      ['variants', n, 'broker', 'conf'],
+      v.broker?.conf,
+    ]),
+  ];
+  return confs.flatMap(([p, conf]) =>
+    unsafeConfLines(conf ?? '').map((u) => ({ path: p, message: `line ${u.line} "${u.text}" ${u.why}: refused` })),
+  );
 }
 
 /**

@@ -1,6 +1,7 @@
 // The scenario file format, version 1. One schema is the single source of truth: the loader
 // validates with it, TypeScript types are inferred from it, and `rig schema` exports it as JSON Schema.
 import { z } from 'zod';
+import { patternProblem } from '../format/pattern.ts';
 
 export const SCENARIO_VERSION = 1;
 
@@ -35,18 +36,18 @@ export const OUTCOME_KINDS = [
 export const OutcomeKind = z.enum(OUTCOME_KINDS);
 export type OutcomeKind = z.infer<typeof OutcomeKind>;
 
-const Id = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, ".", "_" or "-"');
+const Id = z
+  .string()
+  .max(128, 'at most 128 characters')
+  .regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, ".", "_" or "-"');
+// Matched on the rig's linear-time engine (rig/format/pattern.ts): no lookaround, no backreferences.
 const Regex = z
   .string()
   .min(1)
-  .refine((s) => {
-    try {
-      new RegExp(s);
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'a valid JavaScript regular expression');
+  .superRefine((s, ctx) => {
+    const problem = patternProblem(s);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 const DateStr = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'an ISO 8601 date, e.g. 2024-01-31T00:00:00Z');
 
 // ---------- PKI ----------
@@ -369,7 +370,7 @@ export const Scenario = z
   .object({
     version: z.literal(SCENARIO_VERSION),
     id: Id,
-    title: z.string().optional(),
+    title: z.string().max(200, 'at most 200 characters').optional(),
     description: z.string().optional(),
     tags: z.array(z.string()).default([]),
     source: z.array(z.string()).default([]).describe('"seed <file name>" or a link to the forum thread'),

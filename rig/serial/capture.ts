@@ -2,8 +2,7 @@
 // The same code reads a twin's pseudo-terminal, a USB board, and serialport's MockBinding.
 import { SerialPort } from 'serialport';
 import { SerialPortStream } from '@serialport/stream';
-import { ReadlineParser } from '@serialport/parser-readline';
-import { LineBuffer } from './line-buffer.ts';
+import { LineBuffer, LineSplitter } from './line-buffer.ts';
 
 /** Opaque serialport binding (MockBinding in tests); typed loosely because bindings differ per package. */
 export type SerialBinding = ConstructorParameters<typeof SerialPortStream>[0]['binding'];
@@ -21,15 +20,18 @@ export class SerialCapture {
   readonly ended: Promise<Error | undefined>;
   private readonly port: SerialPortStream;
   private readonly buffer: LineBuffer;
+  private readonly splitter: LineSplitter;
   private closing = false;
 
   private constructor(port: SerialPortStream, opts: SerialCaptureOptions) {
     this.path = opts.path;
     this.port = port;
     this.buffer = new LineBuffer(opts.maxLines ?? 20_000);
-    // '\n' and trimming '\r' copes with both println ("\r\n") and bare "\n" output.
-    const parser = port.pipe(new ReadlineParser({ delimiter: '\n', encoding: 'utf8' }));
-    parser.on('data', (line: string) => this.buffer.push(sanitize(line)));
+    // '\n' and trimming '\r' copes with both println ("\r\n") and bare "\n" output. A line is cut at
+    // MAX_LINE_CHARS as it arrives (a board printing megabytes without a newline holds 4 KiB, not all of it).
+    this.splitter = new LineSplitter((line) => this.buffer.push(sanitize(line)));
+    port.on('data', (chunk: Buffer) => this.splitter.push(chunk));
+    port.on('close', () => this.splitter.flush());
     this.ended = new Promise((resolve) => {
       let error: Error | undefined;
       port.on('error', (e: Error) => {
@@ -53,9 +55,13 @@ export class SerialCapture {
   lines(): string[] {
     return this.buffer.lines();
   }
-  /** Lines dropped from the front of the buffer because of maxLines. */
+  /** Lines dropped from the front of the buffer because of maxLines (or its character bound). */
   dropped(): number {
     return this.buffer.dropped;
+  }
+  /** Lines cut at MAX_LINE_CHARS. */
+  cut(): number {
+    return this.splitter.cut;
   }
   onLine(cb: (line: string) => void): () => void {
     return this.buffer.onLine(cb);

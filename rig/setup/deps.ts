@@ -15,7 +15,7 @@ export const REQUIREMENTS: Requirement[] = [
   { pkg: 'g++', why: 'compiles twins', for: 'core' },
   { pkg: 'libmbedtls-dev', why: 'ESP32 twin TLS stack (mbedTLS 2.28)', for: 'core' },
   { pkg: 'libbearssl-dev', why: 'ESP8266 and MKR1000 twin TLS stack (BearSSL 0.6)', for: 'core' },
-  { pkg: 'bubblewrap', why: 'sandbox for twin processes', for: 'core' },
+  { pkg: 'bubblewrap', why: "sandbox for strangers' code (scripts, builds, twins, brokers)", for: 'core' },
   { pkg: 'docker.io', why: 'container broker provider (testcontainers)', for: 'container' },
   { pkg: 'debootstrap', why: 'builds the local Mosquitto image when no registry is reachable', for: 'container' },
   { pkg: 'libxml2-utils', why: 'xmllint: the tests validate junit.xml against junit-10.xsd', for: 'test' },

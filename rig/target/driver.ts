@@ -55,6 +55,10 @@ export interface TargetEnd {
 export interface LineSource {
   lines(): string[];
   onLine(cb: (line: string) => void): () => void;
+  /** Lines dropped from the front of the rolling buffer (a flood), when the source counts them. */
+  dropped?(): number;
+  /** Lines cut because they were too long, when the source counts them. */
+  cut?(): number;
 }
 
 export interface RunningTarget {

@@ -11,6 +11,7 @@ import { cellSecrets } from './cell-secrets.ts';
 import type { PreparedTarget, RunningTarget, TargetCell, TargetDriver } from './driver.ts';
 import { flashFiles } from './flash-files.ts';
 import { sketchFolder } from './sketch.ts';
+import { writeFileNoFollow } from '../sandbox/index.ts';
 
 /** Twins run on this host: the broker is on loopback. */
 const TWIN_BROKER_IP = '127.0.0.1';
@@ -99,7 +100,6 @@ function twinWorld(
     bootMs: boot.setupMs,
     wifiConnectMs: c.wifi.connectMs ?? boot.wifiConnectMs,
     localIP: c.wifi.ip ?? lanAddress(c.connect, boot.localIP),
-    factsFile: path.join(cell.cellDir, 'twin-facts.txt'),
     ...(eccSlotKey ? { eccSlots: { '0': eccSlotKey } } : {}),
   };
 }
@@ -124,12 +124,17 @@ async function startTwinCell(
   run: { world: TwinWorld; flash: Record<string, Buffer> },
   timings: Record<string, number>,
 ): Promise<RunningTarget> {
+  const { world } = run;
+  const network = brokerOnly(world, cell.broker)
+    ? { host: cell.broker.host, ports: Object.values(world.ports ?? {}) }
+    : undefined;
   const booted = await bootTwin({
     binary,
-    world: run.world,
+    world,
     flash: run.flash,
     workDir: cell.cellDir,
     sandbox: cell.sandbox,
+    ...(network ? { network } : {}),
   }).catch((e: unknown) => {
     throw new TargetError('start', `twin: ${firstLine((e as Error).message)}`, { cause: e });
   });
@@ -144,8 +149,27 @@ async function startTwinCell(
     facts: () => splitClientIdFacts(p.facts()).rest,
     clientIds: () => splitClientIdFacts(p.facts()).ids,
     lastWords: () => p.stderr(),
-    stop: booted.stop,
+    stop: async () => {
+      await booted.stop();
+      // The twin wrote its facts in its own folder; the cell's copy is written by the rig, never through a link.
+      await writeFileNoFollow(
+        path.join(cell.cellDir, 'twin-facts.txt'),
+        p
+          .facts()
+          .map((f) => `${f}\n`)
+          .join(''),
+      );
+    },
   };
+}
+
+/**
+ * Whether everything the sketch can reach is the broker on this machine: then a sandboxed twin gets a network
+ * namespace of its own with only the broker's ports relayed into it. A scenario that sends the board to another
+ * address (a refused port, an unreachable host) keeps the machine's network, so the board sees what it would.
+ */
+function brokerOnly(world: TwinWorld, broker: { host: string }): boolean {
+  return broker.host === '127.0.0.1' && Object.values(world.hosts ?? {}).every((a) => a === broker.host);
 }
 
 /** The client ids a twin reported (facts "mqtt-client-id:<id>"), and the other facts. */

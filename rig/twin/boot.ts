@@ -31,7 +31,9 @@ export async function bootTwin(o: BootTwinOptions): Promise<BootedTwin> {
   const proc = await startTwin({ ...o, binary });
   let serial: SerialCapture;
   try {
+    // The pty the twin created, as checked by the launcher; the rig's own descriptor goes once the port is open.
     serial = await SerialCapture.open({ path: proc.ptyPath, baudRate: 115200 });
+    proc.releasePty();
   } catch (e) {
     await proc.kill();
     throw e;

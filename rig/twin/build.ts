@@ -9,6 +9,7 @@ import {
   MAX_PARALLEL_COMPILES,
   TwinBuildError,
   TwinMissingApiError,
+  TwinUnsupportedError,
   firstErrors,
   pool,
   runCompiler,
@@ -325,7 +326,7 @@ function compileError(
       log,
     );
   const unsupported = unsupportedFromCompiler(output, ctx);
-  if (unsupported) return unsupported;
+  if (unsupported) return new TwinUnsupportedError(unsupported.message, unsupported.feature, unsupported.file, log);
   return new TwinBuildError(kind, `sketch ${name} (${c.core} twin) failed to ${kind}:\n${errs.join('\n')}`, errs, log);
 }
 

@@ -1,5 +1,6 @@
 // Running g++ for the twin: at most two compilers at once (shared 2-core machine), errors kept typed.
 import { execa } from 'execa';
+import { sandboxedCompiler, sandboxSupport } from '../sandbox/index.ts';
 
 export type TwinBuildErrorKind = 'compile' | 'link' | 'unsupported' | 'toolchain';
 
@@ -21,8 +22,10 @@ export class TwinUnsupportedError extends TwinBuildError {
     message: string,
     readonly feature: string,
     readonly file: string,
+    /** The compiler's log when the compiler said so (rig/twin/unsupported.ts unsupportedFromCompiler). */
+    log = '',
   ) {
-    super('unsupported', message, [message], '');
+    super('unsupported', message, [message], log);
     this.name = 'TwinUnsupportedError';
   }
 }
@@ -53,13 +56,30 @@ export interface CompileResult {
   command: string;
 }
 
+/** Most compiler output kept (a sketch can make g++ print without end). */
+const MAX_COMPILER_OUTPUT = 1024 * 1024;
+
+/**
+ * Runs g++ on a sketch or the host core: in the rig's sandbox (rig/sandbox/compiler.ts: only /usr, the include
+ * folders, the inputs and the output folder) when this machine has one, else as is.
+ */
 export async function runCompiler(args: string[], cwd: string): Promise<CompileResult> {
   const command = `g++ ${args.join(' ')}`;
+  const box = sandboxSupport().ok ? sandboxedCompiler('/usr/bin/g++', args, cwd) : undefined;
   try {
-    const r = await execa('g++', args, { cwd, reject: false, all: true, env: { LC_ALL: 'C' } });
+    const r = await execa(box?.command ?? 'g++', box?.args ?? args, {
+      cwd,
+      reject: false,
+      all: true,
+      env: { LC_ALL: 'C' },
+      extendEnv: !box,
+      maxBuffer: MAX_COMPILER_OUTPUT,
+    });
     return { ok: r.exitCode === 0, output: r.all ?? '', command };
   } catch (e) {
     throw new TwinBuildError('toolchain', `cannot run g++: ${(e as Error).message}`, [], command);
+  } finally {
+    box?.done();
   }
 }
 

@@ -4,6 +4,7 @@ import { bool } from '../args.ts';
 import { checkRequirements } from '../../setup/deps.ts';
 import { checkTools, TOOLS, type ToolCheck, type ToolName } from '../../setup/tools.ts';
 import { dockerAnswers, imageExists, LOCAL_IMAGE } from '../../setup/container-image.ts';
+import { sandboxSupport, type SandboxSupport } from '../../sandbox/index.ts';
 
 /** What every twin run needs; the rest (docker, arduino-cli) only some runs. */
 const CORE: ToolName[] = [
@@ -38,6 +39,19 @@ function line(t: ToolCheck): string {
   return `${t.name.padEnd(17)} ${state.padEnd(16)} ${where}  (${spec.why}; Debian ${spec.pkg})`;
 }
 
+/** What the sandbox guarantees here, and what is missing (SECURITY.md). */
+function sandboxLines(s: SandboxSupport): string[] {
+  const who = process.getuid?.() === 0 ? 'as uid 65534 (setpriv, no capabilities)' : 'in a user namespace';
+  return [
+    s.ok
+      ? `sandbox           ok: bubblewrap namespaces, ${who}, limits (prlimit)`
+      : `sandbox           MISSING: ${s.reason}; \`rig run\` refuses untrusted inputs (posts, PR scenarios, outside sketches) unless --allow-unsandboxed`,
+    s.network
+      ? 'network isolation ok: a twin that reaches only the broker gets its own network namespace'
+      : `network isolation MISSING: ${s.networkReason || s.reason}; sandboxed twins share the machine's network`,
+  ];
+}
+
 export const doctorCommand = command(
   {
     name: 'doctor',
@@ -53,6 +67,7 @@ export const doctorCommand = command(
       serialPorts(),
     ]);
     const image = docker ? await imageExists(LOCAL_IMAGE) : false;
+    const sandbox = sandboxSupport();
     const broken = tools.filter((t) => !t.ok && CORE.includes(t.name));
     if (bool(p, 'json')) {
       const report = {
@@ -62,6 +77,7 @@ export const doctorCommand = command(
         docker: docker ? 'answers' : 'not reachable',
         localImage: image ? LOCAL_IMAGE : null,
         serialPorts: attached,
+        sandbox,
       };
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       return broken.length ? EXIT.infra : EXIT.ok;
@@ -76,6 +92,7 @@ export const doctorCommand = command(
     const testPkgs = ['libxml2-utils', 'chromium'].map((k) => `${k} ${req.versions[k] ?? 'missing'}`).join(', ');
     out.write(`test tools        ${testPkgs} (\`rig setup --test\`)\n`);
     out.write(`serial ports      ${attached.length ? attached.join('; ') : 'none attached'}\n`);
+    for (const l of sandboxLines(sandbox)) out.write(`${l}\n`);
     if (broken.length)
       out.write(
         `\nMissing or broken: ${broken.map((b) => b.name).join(', ')}: run \`rig setup\` as root (apt-get install ${[...new Set(broken.map((b) => TOOLS[b.name].pkg))].join(' ')}).\n`,

@@ -6,7 +6,7 @@ import { EXIT, exitCodeFor } from '../exit.ts';
 import { bool, int, list, str } from '../args.ts';
 import { UsageError } from '../../errors.ts';
 import { runMatrix } from '../../runner/run.ts';
-import { parseShard, planCells, type CellPlan, type MatrixOptions } from '../../runner/plan.ts';
+import { parseShard, planCells, type CellFilter, type CellPlan, type MatrixOptions } from '../../runner/plan.ts';
 import { checkTools, missingToolsMessage } from '../../setup/tools.ts';
 import { dockerAnswers } from '../../setup/container-image.ts';
 import { closingBlock, colorWanted, plannedListing, terminalProgress } from '../terminal.ts';
@@ -20,6 +20,9 @@ import type { BrokerProvider } from '../../broker/index.ts';
 import { checkBoardIds, context, resolveScenarioArgs } from './context.ts';
 import { loadRunnableScenarios } from '../../runner/validate.ts';
 import { firstRunReport } from '../../forum/first-run.ts';
+import { compilePattern } from '../../format/index.ts';
+import { sandboxSupport } from '../../sandbox/index.ts';
+import { untrustedInputs } from '../../scenario/trust.ts';
 
 export const runCommand = command(
   {
@@ -47,6 +50,14 @@ export const runCommand = command(
         multiple: true,
         help: "An arduino-cli libraries folder (e.g. ~/Arduino/libraries) whose portable libraries twins compile with the sketch; the twin's own WiFi, TLS and MQTT libraries take the place of the board's (repeatable)",
       },
+      untrusted: {
+        type: 'boolean',
+        help: "Treat every input as a stranger's (CI on a pull request): refused where the sandbox is missing",
+      },
+      'allow-unsandboxed': {
+        type: 'boolean',
+        help: "Run a stranger's scenario, post or sketch even where the sandbox is missing",
+      },
       'last-failed': {
         type: 'boolean',
         help: 'Only the cells that failed or errored in the last run (reports/latest)',
@@ -73,6 +84,11 @@ export const runCommand = command(
     if (bool(p, 'list')) {
       process.stdout.write(plannedListing(planned, color));
       return EXIT.ok;
+    }
+    const refused = sandboxRefusal(p, scenarios, paths.root);
+    if (refused) {
+      process.stderr.write(`rig run: ${refused}\n`);
+      return EXIT.infra;
     }
     const missing = await missingTools(plans, o.broker);
     if (missing) {
@@ -124,11 +140,36 @@ export const runCommand = command(
 
 type Parsed = Parameters<Parameters<typeof command>[1]>[0];
 
+/**
+ * Untrusted inputs (rig/scenario/trust.ts) run only sandboxed: where this machine has no sandbox (no bubblewrap,
+ * no namespaces) the run is refused unless --allow-unsandboxed. --no-sandbox (twins without it) is the user's
+ * explicit choice: said, not refused.
+ */
+function sandboxRefusal(p: Parsed, scenarios: LoadedScenario[], root: string): string | undefined {
+  const why = untrustedInputs(scenarios, root, bool(p, 'untrusted'));
+  if (why.length === 0) return undefined;
+  const list = why.slice(0, 5).map((w) => `  - ${w}`);
+  if (why.length > 5) list.push(`  - and ${why.length - 5} more`);
+  const support = sandboxSupport();
+  if (!support.ok && !bool(p, 'allow-unsandboxed'))
+    return [
+      `refusing untrusted inputs: the sandbox is missing here (${support.reason}).`,
+      ...list,
+      'See SECURITY.md; `rig doctor` shows what the sandbox needs. To run them anyway, on a machine you can lose: --allow-unsandboxed.',
+    ].join('\n');
+  const off = !support.ok ? 'the sandbox is missing here' : bool(p, 'no-sandbox') ? '--no-sandbox' : '';
+  if (off)
+    process.stderr.write(
+      `rig run: warning: untrusted inputs run without the twin sandbox (${off}):\n${list.join('\n')}\n`,
+    );
+  return undefined;
+}
+
 interface RunFlags {
   targets: ('twin' | 'hardware')[];
   broker: BrokerProvider;
   jobs: number;
-  filter?: RegExp;
+  filter?: CellFilter;
   shard?: { index: number; count: number };
   boardIds: string[];
 }
@@ -150,7 +191,7 @@ function parseRunFlags(p: Parsed): RunFlags {
     targets,
     broker,
     jobs,
-    ...(filterText ? { filter: usage('--filter: ', () => new RegExp(filterText)) } : {}),
+    ...(filterText ? { filter: usage('--filter: ', () => compilePattern(filterText)) } : {}),
     ...(shardText ? { shard: usage('', () => parseShard(shardText)) } : {}),
     boardIds: list(p, 'boards'),
   };

@@ -1,7 +1,7 @@
 // What `rig run` selects before anything starts: --last-failed turned into a filter, a plain "0 cells" turned
 // into a usage error that names the selector and the nearest tags or ids, and the tools the planned cells need.
 import path from 'node:path';
-import type { CellPlan } from '../../runner/plan.ts';
+import type { CellFilter, CellPlan } from '../../runner/plan.ts';
 import type { LoadedScenario } from '../../scenario/load.ts';
 import type { ToolName } from '../../setup/tools.ts';
 import { readResults } from '../../report/results.ts';
@@ -116,8 +116,8 @@ const reEscape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
  */
 export function lastFailedFilter(
   runDir: string,
-  filter: RegExp | undefined,
-): { filter?: RegExp; from: string; ids: string[] } {
+  filter: CellFilter | undefined,
+): { filter?: CellFilter; from: string; ids: string[] } {
   const file = path.join(runDir, 'results.json');
   let ids: string[];
   try {
@@ -133,10 +133,10 @@ export function lastFailedFilter(
     throw new UsageError(`--last-failed: no earlier run to read (${(e as Error).message.split('\n')[0]})`);
   }
   if (ids.length === 0) return { from: runDir, ids };
-  const only = `(?:${ids.map(reEscape).join('|')})$`;
-  // Both must hold: the user's own pattern as a look-ahead, then one of the failed ids exactly.
-  const source = filter ? `^(?=.*?(?:${filter.source}))${only}` : `^${only}`;
-  return { filter: new RegExp(source, filter?.flags), from: runDir, ids };
+  const only = new RegExp(`^(?:${ids.map(reEscape).join('|')})$`);
+  // Both must hold: the user's own pattern, and one of the failed ids exactly.
+  const source = filter ? `(${filter.source}) and ${only.source}` : only.source;
+  return { filter: { source, test: (id) => only.test(id) && (!filter || filter.test(id)) }, from: runDir, ids };
 }
 
 /** The tools the planned cells will run, checked once before the run starts. */
