@@ -1,8 +1,8 @@
 // Which inputs of a run a stranger may have written (SECURITY.md): the code and files the rig runs from them must
 // be sandboxed, and `rig run` refuses them where the sandbox is missing unless told --allow-unsandboxed.
 // Untrusted: a post's own openssl commands (pki.verbatim) or mosquitto.conf (broker.conf), a scenario file from
-// outside this checkout, a sketch from outside it, and everything when the run says --untrusted (CI on a pull
-// request: a PR changes files inside the checkout too).
+// outside this checkout, a sketch or a libraries folder (librariesDir: code compiled into the twin) from outside it,
+// and everything when the run says --untrusted (CI on a pull request: a PR changes files inside the checkout too).
 import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { LoadedScenario } from './load.ts';
@@ -51,6 +51,9 @@ export function untrustedInputs(scenarios: LoadedScenario[], root: string, all =
       if (!inside(realRoot, found ?? path.resolve(root, rel)))
         out.push(`${id}: the sketch ${rel} is outside this checkout`);
     }
+    // As rig/target/twin.ts finds it: relative to the scenario's folder.
+    if (s.librariesDir && !inside(realRoot, path.resolve(path.dirname(l.file), s.librariesDir)))
+      out.push(`${id}: the libraries folder ${s.librariesDir} is outside this checkout`);
   }
   return out;
 }
