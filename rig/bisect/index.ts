@@ -85,6 +85,8 @@ interface Bisection {
   declarative: unknown;
   sketch: string | undefined;
   client: ClientSpec;
+  /** The variant's build, libraries and flash files, kept for every candidate (they shape the twin, not the fix). */
+  context: Pick<Scenario, 'build' | 'libraries' | 'librariesDir' | 'files'>;
   base: string;
   runDirs: string[];
   runs: number;
@@ -172,7 +174,16 @@ async function start(o: BisectOptions): Promise<Bisection> {
   const pki = await buildPki(rv.pki, { vars: VARS, cacheDir: path.join(o.paths.cache, 'pki') });
   const certs = Object.values(pki.certs).map((c) => c.summary);
   const verbatim = rv.pki.verbatim !== undefined;
-  const { description: _d, pki: _p, broker: _b, sketch: _s, ...variantClient } = s.variants[o.variant] ?? {};
+  const {
+    description: _d,
+    pki: _p,
+    broker: _b,
+    sketch: _s,
+    build,
+    libraries,
+    files,
+    ...variantClient
+  } = s.variants[o.variant] ?? {};
   return {
     o,
     s,
@@ -184,6 +195,12 @@ async function start(o: BisectOptions): Promise<Bisection> {
     declarative: verbatim ? mirrorPki(certs) : Object.fromEntries(certEntries(rv.pki)),
     sketch: rv.sketchFor(boardId, profile.probeSketch),
     client: { ...s.client, ...variantClient },
+    context: {
+      ...(s.build || build ? { build: { [boardId]: rv.buildFor(boardId) } } : {}),
+      ...(s.libraries || libraries ? { libraries: rv.libraries } : {}),
+      ...(s.librariesDir ? { librariesDir: s.librariesDir } : {}),
+      ...(s.files || files ? { files: rv.files } : {}),
+    },
     base,
     runDirs: [],
     runs: 0,
@@ -206,6 +223,7 @@ async function batch(
     ...(b.sketch ? { sketch: { [boardId]: b.sketch } } : {}),
     boards: [boardId],
     client: b.client,
+    ...b.context,
     variants,
     expect: Object.fromEntries(Object.keys(variants).map((v) => [v, { [boardId]: { kind: 'connected' } }])),
     retries: 0,

@@ -212,8 +212,8 @@ describe('bisect: trust, insecure and naming (pure)', () => {
 });
 
 describe('bisect: a hardware-only variant is refused before anything runs', () => {
-  it('esp32-multi-cert-load-bug-8576/broken: usage error (exit 2) naming why', async () => {
-    const file = path.join(paths.root, 'scenarios', 'forum', 'esp32-multi-cert-load-bug-8576.yaml');
+  it('a hardware-only variant: usage error (exit 2) naming why', async () => {
+    const file = path.join(paths.root, 'test', 'fixtures', 'scenarios', 'hardware-only-variant.yaml');
     const err = await bisect({
       loaded: await loadScenario(file),
       variant: 'broken',
@@ -228,7 +228,7 @@ describe('bisect: a hardware-only variant is refused before anything runs', () =
     );
     assert.ok(err instanceof BisectUsageError, String(err));
     assert.equal(exitCodeOf(err), EXIT.usage);
-    assert.match(err.message, /is hardware-only \(the bug is in arduino-esp32 1\.0\.4/);
+    assert.match(err.message, /is hardware-only \(a firmware the twin does not model\)/);
   });
 });
 
