@@ -1,6 +1,7 @@
 // What a schema problem means in the words of the file's author: "expected a list, got string \"x\"", with a
 // "did you mean" for a misspelt word.
 import { type z } from 'zod';
+import { editDistance } from './distance.ts';
 
 export type PathKey = string | number;
 
@@ -53,17 +54,6 @@ export function closest(word: string, candidates: readonly string[]): string | u
     if (d <= 2 && d < word.length && (!best || d < best.d)) best = { c, d };
   }
   return best?.c;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++)
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = row;
-  }
-  return prev[b.length]!;
 }
 
 export function describeIssue(issue: z.core.$ZodIssue, actual: Found): string {

@@ -69,24 +69,34 @@ function insertInBlock(text: string, open: number, statement: string): string {
   return `${text.slice(0, open + 1 + at)}\n${indent}${newline}${statement}  // [rig]${text.slice(open + 1 + at)}`;
 }
 
-/**
- * ArduinoMqttClient (`MqttClient m(net)`): `if (!m.connect(...)) { ... }` gets the failure line (connectError() is
- * its state, as PubSubClient's), and the line after that block the success line and one message on <topic>/up.
- */
-function addArduinoMqttLines(sketch: string, mqtt: string, net: string, family: string | undefined): RigLines {
-  const call = new RegExp(`if\\s*\\(\\s*!\\s*${mqtt}\\.connect\\(`).exec(sketch);
+/** The `{ ... }` block of an `if (<call>) {` in the sketch: its brace and end, or why the RIG: lines go in by hand. */
+function connectBlock(
+  sketch: string,
+  call: RegExpExecArray | null,
+  written: string,
+): { call: RegExpExecArray; brace: number; end: number } | RigLines {
   if (!call)
-    return {
-      text: sketch,
-      added: false,
-      note: `no "if (!${mqtt}.connect(...))": add the RIG: lines by hand (sketches/README.md)`,
-    };
+    return { text: sketch, added: false, note: `no "${written}": add the RIG: lines by hand (sketches/README.md)` };
   const condEnd = closing(sketch, call.index + call[0].indexOf('(')) + 1;
   const open = condEnd > 0 ? /^\s*\{/.exec(sketch.slice(condEnd)) : null;
   if (!open)
     return { text: sketch, added: false, note: 'connect() is not followed by a { block: add the RIG: lines by hand' };
   const brace = condEnd + open[0].length - 1;
-  const end = closing(sketch, brace);
+  return { call, brace, end: closing(sketch, brace) };
+}
+
+/**
+ * ArduinoMqttClient (`MqttClient m(net)`): `if (!m.connect(...)) { ... }` gets the failure line (connectError() is
+ * its state, as PubSubClient's), and the line after that block the success line and one message on <topic>/up.
+ */
+function addArduinoMqttLines(sketch: string, mqtt: string, net: string, family: string | undefined): RigLines {
+  const found = connectBlock(
+    sketch,
+    new RegExp(`if\\s*\\(\\s*!\\s*${mqtt}\\.connect\\(`).exec(sketch),
+    `if (!${mqtt}.connect(...))`,
+  );
+  if ('text' in found) return found;
+  const { call, brace, end } = found;
   const tls = new RegExp(`\\b(?:BearSSL::)?(WiFiClientSecure|BearSSLClient|NetworkClientSecure)\\s+${net}\\b`).test(
     sketch,
   );
@@ -120,19 +130,13 @@ export function addRigLines(sketch: string, family: string | undefined): RigLine
     sketch,
   );
   const tls = tlsDecl ? net : undefined;
-  const call = new RegExp(`if\\s*\\(\\s*${mqtt}\\.connect\\(`).exec(sketch);
-  if (!call)
-    return {
-      text: sketch,
-      added: false,
-      note: `no "if (${mqtt}.connect(...))": add the RIG: lines by hand (sketches/README.md)`,
-    };
-  const condEnd = closing(sketch, call.index + call[0].indexOf('(')) + 1;
-  const open = condEnd > 0 ? /^\s*\{/.exec(sketch.slice(condEnd)) : null;
-  if (!open)
-    return { text: sketch, added: false, note: 'connect() is not followed by a { block: add the RIG: lines by hand' };
-  const brace = condEnd + open[0].length - 1;
-  const end = closing(sketch, brace);
+  const found = connectBlock(
+    sketch,
+    new RegExp(`if\\s*\\(\\s*${mqtt}\\.connect\\(`).exec(sketch),
+    `if (${mqtt}.connect(...))`,
+  );
+  if ('text' in found) return found;
+  const { brace, end } = found;
   const elseOpen = end > 0 ? /^\s*else\s*\{/.exec(sketch.slice(end + 1)) : null;
   // The else block first: it comes later in the text, so the success block's positions stay valid.
   let text = sketch;

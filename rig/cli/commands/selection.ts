@@ -6,25 +6,15 @@ import type { LoadedScenario } from '../../scenario/load.ts';
 import type { ToolName } from '../../setup/tools.ts';
 import { readResults } from '../../report/results.ts';
 import { UsageError } from '../../errors.ts';
-
-function levenshtein(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++)
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = row;
-  }
-  return prev[b.length]!;
-}
+import { editDistance } from '../../format/index.ts';
 
 /** How far `word` is from the closest stretch of `text` (a typo inside a long id still scores low). */
 function nearness(word: string, text: string): number {
   if (text.includes(word)) return 0;
-  if (word.length >= text.length) return levenshtein(word, text);
+  if (word.length >= text.length) return editDistance(word, text);
   let best = Number.MAX_SAFE_INTEGER;
   for (let i = 0; i + word.length <= text.length; i++)
-    best = Math.min(best, levenshtein(word, text.slice(i, i + word.length)));
+    best = Math.min(best, editDistance(word, text.slice(i, i + word.length)));
   return best;
 }
 
