@@ -1,17 +1,7 @@
 // Board profile format (boards/*.yaml), version 1: what a board is, how to build and reach it,
 // and how its serial output maps to outcomes. Patterns live here, not in code.
 import { z } from 'zod';
-import { patternProblem } from '../format/pattern.ts';
-import { OutcomeKind } from '../scenario/schema.ts';
-
-// Matched on the rig's linear-time engine (rig/format/pattern.ts): no lookaround, no backreferences.
-const Regex = z
-  .string()
-  .min(1)
-  .superRefine((s, ctx) => {
-    const problem = patternProblem(s);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  });
+import { OutcomeKind, Regex } from '../scenario/schema.ts';
 
 /** A line rule: a regex over one serial line; `code`/`detail` may use $1.. from the match. */
 export const OutcomeRule = z

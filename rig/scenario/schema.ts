@@ -41,7 +41,7 @@ const Id = z
   .max(128, 'at most 128 characters')
   .regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, ".", "_" or "-"');
 // Matched on the rig's linear-time engine (rig/format/pattern.ts): no lookaround, no backreferences.
-const Regex = z
+export const Regex = z
   .string()
   .min(1)
   .superRefine((s, ctx) => {
