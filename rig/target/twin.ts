@@ -76,6 +76,10 @@ function buildError(e: unknown): TargetError {
   if (e instanceof TwinBuildError && e.kind === 'unsupported') return new TargetError('unsupported', msg, { cause: e });
   // The sketch calls what the pinned release lacks (setInsecure() on esp32@1.0.4): it fails there on a board too.
   if (e instanceof TwinMissingApiError) return new TargetError('missing-api', msg, { toolMessage: e.api, cause: e });
+  // The sketch's own compile or link error: as on a board (rig/hardware/build.ts CompileError), a retry cannot help,
+  // and every diagnostic the compiler gave (at most firstErrors' count) stays in the report.
+  if (e instanceof TwinBuildError && (e.kind === 'compile' || e.kind === 'link'))
+    return new TargetError('compile-failed', `twin build failed: ${msg.split('\n').join(' | ')}`, { cause: e });
   return new TargetError('build', `twin build failed: ${msg.split('\n').slice(0, 4).join(' | ')}`, { cause: e });
 }
 
