@@ -1,4 +1,4 @@
-// Provider `local`: Debian's /usr/sbin/mosquitto as a child process on free ports.
+// Provider `local`: the host's mosquitto (Debian's /usr/sbin/mosquitto) as a child process on free ports.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -9,11 +9,18 @@ import { chownTree, mosquittoIds, stageBrokerFiles, traversableBy } from './file
 import { LogCapture } from './log-capture.ts';
 import { versionFromLine } from './log.ts';
 import { register } from './registry.ts';
-import { ownedTempDir, ProcessStartError, startManaged, type OwnedDir, type ProcessExit } from '../process/index.ts';
+import {
+  findProgram,
+  ownedTempDir,
+  PROGRAM_SEARCH,
+  ProcessStartError,
+  startManaged,
+  type OwnedDir,
+  type ProcessExit,
+} from '../process/index.ts';
 import { NOBODY, sandboxCommand, sandboxSupport } from '../sandbox/index.ts';
 import { BrokerStartError, type BrokerHandle, type BrokerPki } from './types.ts';
 
-const MOSQUITTO_BIN = '/usr/sbin/mosquitto';
 const SETPRIV = '/usr/bin/setpriv';
 const READY = /mosquitto version (\S+) running/;
 
@@ -51,9 +58,14 @@ export async function startLocalBroker(spec: BrokerSpec, pki: BrokerPki, opts: L
 async function startOnce(spec: BrokerSpec, pki: BrokerPki, opts: LocalOptions): Promise<BrokerHandle> {
   const workDir = resolve(opts.workDir);
   mkdirSync(workDir, { recursive: true });
-  const bin = opts.bin ?? MOSQUITTO_BIN;
-  if (!existsSync(bin))
-    throw new BrokerStartError(`mosquitto not found at ${bin} (apt-get install mosquitto)`, [], null, '');
+  const bin = opts.bin ?? (await findProgram('mosquitto'));
+  if (!bin || !existsSync(bin))
+    throw new BrokerStartError(
+      `mosquitto not found ${bin ? `at ${bin}` : `in ${PROGRAM_SEARCH}`} (apt-get install mosquitto)`,
+      [],
+      null,
+      '',
+    );
   const boxed = spec.conf !== undefined && sandboxSupport().ok;
   const root = process.getuid?.() === 0;
   // As root the broker runs as `mosquitto` (uid 65534 in the sandbox when there is no such user).

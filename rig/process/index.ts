@@ -15,3 +15,4 @@ export {
   OWNER_FILE,
   type OwnedDir,
 } from './tempdir.ts';
+export { findProgram, PROGRAM_SEARCH } from './find-program.ts';

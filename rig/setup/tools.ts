@@ -2,8 +2,7 @@
 // the binary gone, so `rig doctor` and the check before a run start each tool (or link against each library)
 // and read its version from what it prints.
 import { execFile } from 'node:child_process';
-import { access, constants } from 'node:fs/promises';
-import path from 'node:path';
+import { findProgram, PROGRAM_SEARCH } from '../process/index.ts';
 
 export type ToolName =
   | 'mosquitto'
@@ -130,27 +129,11 @@ export interface ToolCheck {
   problem?: string;
 }
 
-async function findProgram(name: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  if (name.includes('/')) return name;
-  const dirs = [...(env.PATH ?? '').split(path.delimiter).filter(Boolean), '/usr/sbin', '/sbin'];
-  for (const d of dirs) {
-    const p = path.join(d, name);
-    if (
-      await access(p, constants.X_OK).then(
-        () => true,
-        () => false,
-      )
-    )
-      return p;
-  }
-  return undefined;
-}
-
 /** Runs one tool and reads its version; never throws. */
 export async function checkTool(spec: ToolSpec, env: NodeJS.ProcessEnv = process.env): Promise<ToolCheck> {
   const [prog, ...args] = spec.run;
   const found = await findProgram(prog, env);
-  if (!found) return { name: spec.name, ok: false, problem: `${prog} not found in PATH, /usr/sbin or /sbin` };
+  if (!found) return { name: spec.name, ok: false, problem: `${prog} not found in ${PROGRAM_SEARCH}` };
   return new Promise((resolve) => {
     const child = execFile(found, args, { timeout: 15_000, env: { ...env, LC_ALL: 'C' } }, (err, stdout, stderr) => {
       const out = `${String(stdout)}${String(stderr)}`;
