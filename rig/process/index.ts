@@ -12,7 +12,9 @@ export {
   sweepStaleOwnedDirs,
   sweepStaleOwnedDirsOnce,
   ownerAlive,
+  ownerRecord,
   OWNER_FILE,
   type OwnedDir,
 } from './tempdir.ts';
 export { findProgram, PROGRAM_SEARCH } from './find-program.ts';
+export { buildOnce, type BuildOnceOptions } from './build-once.ts';

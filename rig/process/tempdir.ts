@@ -29,11 +29,16 @@ function startTime(pid: number): string | undefined {
 
 const ownStart = startTime(process.pid) ?? '';
 
+/** This process as an owner file records it ("pid start-time"), for ownerAlive() to judge later. */
+export function ownerRecord(): string {
+  return `${process.pid} ${ownStart}\n`;
+}
+
 /** A new 0700 folder `<tmp>/<prefix>XXXXXX` owned by this process; `prefix` starts with "rig-". */
 export function ownedTempDir(prefix: string, tmp = os.tmpdir()): OwnedDir {
   if (!prefix.startsWith('rig-')) throw new Error(`ownedTempDir: prefix "${prefix}" must start with "rig-"`);
   const dir = mkdtempSync(path.join(tmp, prefix));
-  writeFileSync(path.join(dir, OWNER_FILE), `${process.pid} ${ownStart}\n`, { mode: 0o600 });
+  writeFileSync(path.join(dir, OWNER_FILE), ownerRecord(), { mode: 0o600 });
   let removed = false;
   const remove = (): void => {
     if (removed) return;

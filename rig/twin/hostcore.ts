@@ -5,6 +5,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { buildOnce } from '../process/index.ts';
 import { MAX_PARALLEL_COMPILES, TwinBuildError, firstErrors, pool, runCompiler } from './compile.ts';
 
 export type TwinCore = 'esp32' | 'esp8266' | 'mkr1000';
@@ -116,14 +117,34 @@ export async function buildHostCore(
   const { hash, sources } = await hostCoreHash(layout, flags);
   const finalDir = path.join(cacheDir, 'hostcore', `${layout.core}-${hash}`);
   const lib = path.join(finalDir, 'libtwin.a');
-  try {
-    await stat(lib);
-    return { lib, hash, cached: true, ms: Date.now() - t0, log: `host core ${layout.core} ${hash}: cached\n` };
-  } catch {
-    /* build it */
-  }
+  await mkdir(path.dirname(finalDir), { recursive: true });
+  let log: string | undefined;
+  // Two cells of one board (or two rig runs) starting cold would compile the same core on the same two cores.
+  await buildOnce({
+    lockFile: `${finalDir}.lock`,
+    isDone: () =>
+      stat(lib).then(
+        () => true,
+        () => false,
+      ),
+    onWait: onBuild,
+    build: async () => {
+      onBuild?.();
+      log = await compileHostCore(layout, flags, { hash, sources }, finalDir);
+    },
+  });
+  const ms = Date.now() - t0;
+  if (log === undefined) return { lib, hash, cached: true, ms, log: `host core ${layout.core} ${hash}: cached\n` };
+  return { lib, hash, cached: false, ms, log };
+}
 
-  onBuild?.();
+/** Compiles the core's sources into <finalDir>/libtwin.a (built in a temp folder, then renamed into place). */
+async function compileHostCore(
+  layout: HostCoreLayout,
+  flags: string[],
+  { hash, sources }: { hash: string; sources: string[] },
+  finalDir: string,
+): Promise<string> {
   const tmp = `${finalDir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   await mkdir(tmp, { recursive: true });
   let log = `host core ${layout.core} ${hash}: building ${sources.length} files\n`;
@@ -149,7 +170,7 @@ export async function buildHostCore(
     await rm(tmp, { recursive: true, force: true });
     throw e;
   }
-  return { lib, hash, cached: false, ms: Date.now() - t0, log };
+  return log;
 }
 
 /** Renames a finished temp dir into place; if a concurrent build won the race, keeps theirs. */
