@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { jsonSchema } from '../../rig/cli/commands/schema.ts';
+import { jsonSchema, SCHEMAS } from '../../rig/cli/commands/schema.ts';
 import { projectPaths } from '../../rig/project.ts';
 
 describe('JSON Schema export', () => {
-  for (const name of ['scenario', 'board', 'results', 'quarantine']) {
+  for (const name of Object.keys(SCHEMAS)) {
     it(`schemas/${name}.schema.json is what \`rig schema --out schemas\` writes (no drift)`, () => {
       const committed = JSON.parse(
         readFileSync(path.join(projectPaths().root, 'schemas', `${name}.schema.json`), 'utf8'),

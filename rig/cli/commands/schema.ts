@@ -9,12 +9,21 @@ import { Scenario } from '../../scenario/schema.ts';
 import { BoardProfile } from '../../boards/profile.ts';
 import { Results } from '../../results/schema.ts';
 import { QuarantineFile } from '../../runner/quarantine.ts';
+import { HistoryFile } from '../../report/history.ts';
+import { LabInventory } from '../../hardware/inventory.ts';
+import { VersionTable } from '../../boards/versions.ts';
+import { LibraryTable } from '../../twin/library-table.ts';
 
-const SCHEMAS: Record<string, z.ZodType> = {
+/** Every file format a user or contributor writes or reads, by the name `rig schema` takes. */
+export const SCHEMAS: Record<string, z.ZodType> = {
   scenario: Scenario,
   board: BoardProfile,
   results: Results,
   quarantine: QuarantineFile,
+  history: HistoryFile,
+  lab: LabInventory,
+  'version-table': VersionTable,
+  'library-table': LibraryTable,
 };
 
 export function jsonSchema(name: string): unknown {
@@ -30,7 +39,7 @@ export function jsonSchema(name: string): unknown {
 export const schemaCommand = command(
   {
     name: 'schema',
-    usage: 'rig schema [scenario|board|results|quarantine] [--out DIR]',
+    usage: `rig schema [${Object.keys(SCHEMAS).join('|')}] [--out DIR]`,
     summary: 'Print a file format as JSON Schema (for editors: yaml-language-server), or write all of them to DIR.',
     options: { out: { type: 'string', help: 'Write every schema as DIR/<name>.schema.json' } },
   },
