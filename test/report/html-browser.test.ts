@@ -127,6 +127,8 @@ describe('report.html in headless Chromium', function () {
     const page = await open(400, 800);
     const first = page.locator('#fail-list .card').first();
     await first.locator('details summary', { hasText: 'serial log' }).click();
+    // The log is built on the details' toggle event, which fires after the click resolves.
+    await first.locator('details pre.log').first().waitFor({ timeout: 5000 });
     const lines = await first.locator('details pre.log span').count();
     assert.equal(lines, 5);
     await page.close();

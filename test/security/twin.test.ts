@@ -158,11 +158,15 @@ describe('security: a sketch against the machine that builds and runs its twin',
     assert.ok(!existsSync(path.join(cellDir, 'serial.log')), 'the twin wrote into the cell folder');
   });
 
-  /** A pty held by another process: what the rig's own terminal looks like to a twin. */
+  /**
+   * A pty held by another process: what the rig's own terminal looks like to a twin. It holds two and names the
+   * second, never /dev/pts/0: on a fresh devpts (a CI container) pts/0 is also the index a sandboxed twin's own pty
+   * gets in its private devpts, where naming it would be the truth, not an attack.
+   */
   function someoneElsesPty(): Promise<{ path: string; stop: () => void }> {
     const holder = spawn('python3', [
       '-c',
-      'import pty,os,sys,time\nm,s=pty.openpty()\nprint(os.ttyname(s), flush=True)\ntime.sleep(120)',
+      'import pty,os,sys,time\na=pty.openpty()\nm,s=pty.openpty()\nprint(os.ttyname(s), flush=True)\ntime.sleep(120)',
     ]);
     return new Promise((resolve, reject) => {
       holder.stdout.once('data', (d: Buffer) => resolve({ path: d.toString().trim(), stop: () => holder.kill() }));
