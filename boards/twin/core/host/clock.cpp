@@ -43,6 +43,12 @@ std::condition_variable g_cv;
 int g_running = 1;  // the sketch's own thread
 std::multiset<uint64_t> g_wakeUps;
 const uint64_t kSliceUs = 2000;  // how often a real-time wait looks again whether the board went quiet
+// The rig tells a burst of lines (a failure and its explanation) from the next by 120 ms of real silence
+// (rig/runner/settle.ts QUIET_MS). A board that printed and then stays silent for a second of board time pauses
+// that long in real time once, so the rig sees where its burst ended; shorter waits (WiFi dots) stay free.
+const uint64_t kBurstGapUs = 1000000;
+const uint64_t kBurstPauseUs = 150000;
+uint64_t g_pausedAfterUs = 0;  // the serial write the last pause followed
 
 uint64_t realUsSinceStart() {
   timespec now;
@@ -71,6 +77,14 @@ bool waitUntil(uint64_t due, int fd) {
     if (g_running == 0 && *g_wakeUps.begin() == due) {
       // Everyone waits and this wait ends first: skip what no connection can interrupt.
       uint64_t jump = std::min(due - now, twin::quietSkipUs(now));
+      const uint64_t lastLine = twin::serialLastWriteUs();
+      if (jump > 0 && lastLine != g_pausedAfterUs && now + jump >= lastLine + kBurstGapUs) {
+        g_pausedAfterUs = lastLine;
+        lk.unlock();
+        sleepUs(kBurstPauseUs);
+        lk.lock();
+        continue;
+      }
       if (jump > 0) {
         g_forwardUs += jump;
         g_cv.notify_all();
