@@ -350,10 +350,10 @@ async function benchSynthetic(tmp: string): Promise<void> {
   const start = sum((c) => c.timings?.start ?? 0);
   const run = sum((c) => c.timings?.run ?? 0);
   const overhead = sum((c) => Math.max(0, c.durationMs - (c.timings?.build ?? 0) - (c.timings?.run ?? 0)));
-  const errors = cells.filter((c) => c.status === 'error').length;
+  const count = (st: string): number => cells.filter((c) => c.status === st).length;
   record(
     `synthetic ${cells.length}-cell twin matrix, --jobs 2 (${scenarios.length} scenarios)`,
-    `${(t / 1000).toFixed(1)} s, ${errors} error cells`,
+    `${(t / 1000).toFixed(1)} s, ${count('error')} error, ${count('fail')} fail, ${count('pass')} pass`,
     '< 180 s, 0 errors',
   );
   const pct = (x: number): string => `${((100 * x) / (2 * t)).toFixed(0)}% of 2 cores`;
