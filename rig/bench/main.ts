@@ -352,7 +352,8 @@ async function benchSynthetic(tmp: string): Promise<void> {
   const build = sum((c) => c.timings?.build ?? 0);
   const start = sum((c) => c.timings?.start ?? 0);
   const run = sum((c) => c.timings?.run ?? 0);
-  const overhead = sum((c) => Math.max(0, c.durationMs - (c.timings?.build ?? 0) - (c.timings?.run ?? 0)));
+  const t0 = (c: Cell): number => (c.timings?.build ?? 0) + (c.timings?.start ?? 0) + (c.timings?.run ?? 0);
+  const overhead = sum((c) => Math.max(0, c.durationMs - t0(c)));
   const count = (st: string): number => cells.filter((c) => c.status === st).length;
   record(
     `synthetic ${cells.length}-cell twin matrix, --jobs 2 (${scenarios.length} scenarios)`,
@@ -368,7 +369,11 @@ async function benchSynthetic(tmp: string): Promise<void> {
   record('  where: build (twin cache lookups)', `${(build / 1000).toFixed(1)} s (${pct(build)})`, '');
   record('  where: twin start (process, sandbox, pty)', `${(start / 1000).toFixed(1)} s (${pct(start)})`, '');
   record('  where: run (boot, handshake, MQTT, settle)', `${(run / 1000).toFixed(1)} s (${pct(run)})`, '');
-  record('  where: rig overhead (cell − build − run)', `${(overhead / 1000).toFixed(1)} s (${pct(overhead)})`, '');
+  record(
+    '  where: rig overhead (cell − build − start − run)',
+    `${(overhead / 1000).toFixed(1)} s (${pct(overhead)})`,
+    '',
+  );
 }
 
 async function benchReports(tmp: string): Promise<void> {
