@@ -326,7 +326,12 @@ async function benchSynthetic(tmp: string): Promise<void> {
   const { planCells } = await import('../runner/plan.ts');
   boardsCache ??= await loadBoards(paths.boards);
   const n = Number(process.env.RIG_BENCH_CELLS ?? 1000);
-  const corpus = await loadScenarios(await allScenarioFiles(paths.scenarios), boardsCache);
+  // RIG_BENCH_SCENARIOS=seeds limits the corpus to one folder of scenarios/ (one whose twins are built already).
+  const only = process.env.RIG_BENCH_SCENARIOS;
+  const files = (await allScenarioFiles(paths.scenarios)).filter(
+    (f) => !only || f.includes(`${path.sep}${only}${path.sep}`),
+  );
+  const corpus = await loadScenarios(files, boardsCache);
   const sized = corpus
     .map((l) => ({ l, cells: planCells([l], boardsCache!, { targets: ['twin'] }).filter((c) => !c.skip).length }))
     .filter((x) => x.cells > 0);
