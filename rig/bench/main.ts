@@ -333,7 +333,10 @@ async function benchSynthetic(tmp: string): Promise<void> {
   );
   const corpus = await loadScenarios(files, boardsCache);
   const sized = corpus
-    .map((l) => ({ l, cells: planCells([l], boardsCache!, { targets: ['twin'] }).filter((c) => !c.skip).length }))
+    .map((l) => ({
+      l,
+      cells: planCells([l], boardsCache!, { targets: ['twin'] }).filter((c) => !c.skip && c.target === 'twin').length,
+    }))
     .filter((x) => x.cells > 0);
   const scenarios: LoadedScenario[] = [];
   const originals = new Set<LoadedScenario>();
