@@ -10,6 +10,8 @@ import { loadBoards } from '../boards/load.ts';
 import { loadScenario } from '../scenario/load.ts';
 import { resolveVariant } from '../scenario/resolve.ts';
 import type { PkiSpec } from '../scenario/schema.ts';
+import type { LoadedScenario } from '../scenario/load.ts';
+import type { Cell } from '../results/schema.ts';
 
 interface Row {
   what: string;
@@ -233,6 +235,155 @@ async function benchMatrix(tmp: string): Promise<void> {
   record('rig overhead per cell (duration − build − run)', ms(j1.overhead), '≤ 200 ms');
 }
 
+/** One matrix run on twins, for the virtual-time figures: a filter, virtual or real time, a scenario list. */
+async function twinRun(
+  tmp: string,
+  label: string,
+  o: { scenarios: LoadedScenario[]; realTime: boolean; jobs: number; filter?: RegExp },
+): Promise<{ ms: number; cells: Cell[] }> {
+  const { runMatrix } = await import('../runner/run.ts');
+  const { createProgress } = await import('../runner/progress.ts');
+  const [r, t] = await timed(() =>
+    runMatrix({
+      scenarios: o.scenarios,
+      boardProfiles: boardsCache!,
+      targets: ['twin'],
+      ...(o.filter ? { filter: o.filter } : {}),
+      jobs: o.jobs,
+      retries: 0,
+      broker: 'local',
+      outDir: path.join(tmp, label),
+      quarantine: [],
+      sandbox: true,
+      progress: createProgress(process.stderr, { quiet: true }),
+      paths,
+      defaultTimeoutMs: 20_000,
+      args: [],
+      ...(o.realTime ? { realTime: true } : {}),
+    }),
+  );
+  await rm(path.join(tmp, label), { recursive: true, force: true });
+  return { ms: t, cells: r.results.cells.filter((c) => c.status !== 'skip' && c.target === 'twin') };
+}
+let boardsCache: Awaited<ReturnType<typeof loadBoards>> | undefined;
+
+async function seedScenarios(): Promise<LoadedScenario[]> {
+  const { loadScenarios, allScenarioFiles } = await import('../scenario/files.ts');
+  boardsCache ??= await loadBoards(paths.boards);
+  const files = (await allScenarioFiles(paths.scenarios)).filter((f) => f.includes(`${path.sep}seeds${path.sep}`));
+  return loadScenarios(files, boardsCache);
+}
+
+/** Virtual time (issue 14): one twin cell, median of 5, virtual next to --real-time. */
+async function benchVirtualCells(tmp: string): Promise<void> {
+  const scenarios = await seedScenarios();
+  const cells: [string, RegExp][] = [
+    ['ESP8266 seed 002 fixed', /^seed-002-[^/]*\/fixed\/esp8266$/],
+    ['ESP32 seed 000 broken', /^seed-000-[^/]*\/broken\/esp32$/],
+  ];
+  for (const [name, filter] of cells) {
+    await twinRun(tmp, 'vt-warm', { scenarios, realTime: false, jobs: 1, filter });
+    const fig: Record<string, { cell: number; run: number }> = {};
+    for (const realTime of [false, true]) {
+      const runs: Cell[] = [];
+      for (let i = 0; i < 5; i++)
+        runs.push(...(await twinRun(tmp, `vt-${i}`, { scenarios, realTime, jobs: 1, filter })).cells);
+      fig[realTime ? 'real' : 'virtual'] = {
+        cell: median(runs.map((c) => c.durationMs)),
+        run: median(runs.map((c) => c.timings?.run ?? 0)),
+      };
+    }
+    const v = fig.virtual!;
+    const r = fig.real!;
+    record(
+      `twin cell ${name}, median of 5: cell / start-to-settled, virtual vs real time`,
+      `${ms(v.cell)} / ${ms(v.run)} vs ${ms(r.cell)} / ${ms(r.run)}`,
+      '≤ 150 ms',
+    );
+  }
+}
+
+/** The warm seed matrix on virtual time next to --real-time, --jobs 2. */
+async function benchVirtualMatrix(tmp: string): Promise<void> {
+  const scenarios = await seedScenarios();
+  await twinRun(tmp, 'vm-warm', { scenarios, realTime: false, jobs: 2 });
+  const v = await twinRun(tmp, 'vm-virtual', { scenarios, realTime: false, jobs: 2 });
+  const r = await twinRun(tmp, 'vm-real', { scenarios, realTime: true, jobs: 2 });
+  record(
+    `seed matrix on twins, warm, --jobs 2 (${v.cells.length} cells): virtual vs --real-time`,
+    `${ms(v.ms)} vs ${ms(r.ms)} (${(r.ms / v.ms).toFixed(1)}×)`,
+    '≥ 5× faster',
+  );
+}
+
+/**
+ * A synthetic N-cell twin matrix (RIG_BENCH_CELLS, default 1000): the corpus' scenarios (seeds, forum, matrix)
+ * copied under new ids until N twin cells are planned. A copy keeps its original's topic, so its twins are the
+ * original's builds (cached by content); each copy still starts its own broker, as a scenario does.
+ */
+async function benchSynthetic(tmp: string): Promise<void> {
+  const { loadScenarios, allScenarioFiles } = await import('../scenario/files.ts');
+  const { planCells } = await import('../runner/plan.ts');
+  boardsCache ??= await loadBoards(paths.boards);
+  const n = Number(process.env.RIG_BENCH_CELLS ?? 1000);
+  // RIG_BENCH_SCENARIOS=seeds limits the corpus to one folder of scenarios/ (one whose twins are built already).
+  const only = process.env.RIG_BENCH_SCENARIOS;
+  const files = (await allScenarioFiles(paths.scenarios)).filter(
+    (f) => !only || f.includes(`${path.sep}${only}${path.sep}`),
+  );
+  const corpus = await loadScenarios(files, boardsCache);
+  const sized = corpus
+    .map((l) => ({
+      l,
+      cells: planCells([l], boardsCache!, { targets: ['twin'] }).filter((c) => !c.skip && c.target === 'twin').length,
+    }))
+    .filter((x) => x.cells > 0);
+  const scenarios: LoadedScenario[] = [];
+  const originals = new Set<LoadedScenario>();
+  let planned = 0;
+  for (let copy = 0; planned < n; copy++) {
+    for (const { l, cells } of sized) {
+      if (planned >= n) break;
+      const id = `${l.scenario.id}-x${copy}`;
+      const client = { ...l.scenario.client, topic: l.scenario.client?.topic ?? `rig/${l.scenario.id}` };
+      scenarios.push({ ...l, scenario: { ...l.scenario, id, client } });
+      originals.add(l);
+      planned += cells;
+    }
+  }
+  // Builds first (once per distinct sketch and settings), so the figure is the warm matrix's.
+  await twinRun(tmp, 'syn-warm', { scenarios: [...originals], realTime: false, jobs: 2 });
+  const { ms: t, cells } = await twinRun(tmp, 'synthetic', { scenarios, realTime: false, jobs: 2 });
+  const sum = (f: (c: Cell) => number): number => cells.reduce((a, c) => a + f(c), 0);
+  const sessions = new Map(cells.map((c) => [c.id.split('/').slice(0, 2).join('/'), c.timings?.setup ?? 0]));
+  const setup = [...sessions.values()].reduce((a, b) => a + b, 0);
+  const build = sum((c) => c.timings?.build ?? 0);
+  const start = sum((c) => c.timings?.start ?? 0);
+  const run = sum((c) => c.timings?.run ?? 0);
+  const t0 = (c: Cell): number => (c.timings?.build ?? 0) + (c.timings?.start ?? 0) + (c.timings?.run ?? 0);
+  const overhead = sum((c) => Math.max(0, c.durationMs - t0(c)));
+  const count = (st: string): number => cells.filter((c) => c.status === st).length;
+  record(
+    `synthetic ${cells.length}-cell twin matrix, --jobs 2 (${scenarios.length} scenarios)`,
+    `${(t / 1000).toFixed(1)} s, ${count('error')} error, ${count('fail')} fail, ${count('pass')} pass`,
+    '< 180 s, 0 errors',
+  );
+  const pct = (x: number): string => `${((100 * x) / (2 * t)).toFixed(0)}% of 2 cores`;
+  record(
+    '  where: broker + PKI per scenario/variant (session setup)',
+    `${(setup / 1000).toFixed(1)} s (${pct(setup)})`,
+    '',
+  );
+  record('  where: build (twin cache lookups)', `${(build / 1000).toFixed(1)} s (${pct(build)})`, '');
+  record('  where: twin start (process, sandbox, pty)', `${(start / 1000).toFixed(1)} s (${pct(start)})`, '');
+  record('  where: run (boot, handshake, MQTT, settle)', `${(run / 1000).toFixed(1)} s (${pct(run)})`, '');
+  record(
+    '  where: rig overhead (cell − build − start − run)',
+    `${(overhead / 1000).toFixed(1)} s (${pct(overhead)})`,
+    '',
+  );
+}
+
 async function benchReports(tmp: string): Promise<void> {
   const { writeReports, makeRedactor, writeSyntheticRun } = await import('../report/index.ts');
   const dir = path.join(tmp, 'synthetic');
@@ -261,6 +412,9 @@ async function main(): Promise<void> {
     if (want('twin')) await guard('twin', '', () => benchTwin(tmp));
     if (want('matrix')) await guard('seed matrix', '', () => benchMatrix(tmp));
     if (want('reports')) await guard('reports', '', () => benchReports(tmp));
+    if (want('vtime')) await guard('virtual time, one cell', '', () => benchVirtualCells(tmp));
+    if (want('vtime')) await guard('virtual time, seed matrix', '', () => benchVirtualMatrix(tmp));
+    if (want('synthetic')) await guard('synthetic matrix', '', () => benchSynthetic(tmp));
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }

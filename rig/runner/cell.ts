@@ -31,6 +31,8 @@ export interface CellContext {
   sandbox: boolean;
   /** arduino-cli libraries folders with the user's own libraries (rig run --libraries), for twin builds. */
   librariesDirs?: string[];
+  /** rig run --real-time: twins wait in real time. */
+  realTime?: boolean;
   /** How a cell the run stopped is reported (Ctrl-C: skip; the watchdog: error). */
   stopped(): Stop;
 }
@@ -218,6 +220,7 @@ function targetCell(
     secret: (v) => ctx.secrets.add(v),
     phase: (ph) => ctx.progress.phase?.(p.key, ph),
     ...(ctx.librariesDirs ? { librariesDirs: ctx.librariesDirs } : {}),
+    ...(ctx.realTime ? { realTime: true } : {}),
   };
 }
 

@@ -38,6 +38,8 @@ export interface RunOptions extends MatrixOptions {
   lab?: LabOptions;
   /** arduino-cli libraries folders with the user's own libraries (rig run --libraries), for twin builds. */
   librariesDirs?: string[];
+  /** Twins wait in real time instead of on virtual time (rig run --real-time). */
+  realTime?: boolean;
 }
 
 export interface RunOutcome {
@@ -121,6 +123,7 @@ function newRun(o: RunOptions, runDir: string, cleanup: Cleanup, drivers: Map<Ta
       retries: o.retries,
       sandbox: o.sandbox,
       ...(o.librariesDirs?.length ? { librariesDirs: o.librariesDirs } : {}),
+      ...(o.realTime ? { realTime: true } : {}),
       stopped: (): Stop =>
         cleanup.stoppedBy === 'watchdog'
           ? { status: 'error', reason: watchdogReason }

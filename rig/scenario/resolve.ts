@@ -23,7 +23,7 @@ export interface ResolvedClient {
   clientId?: string;
   topic: string;
   tlsVersion?: 'tlsv1.2' | 'tlsv1.3';
-  clock: { ntp: boolean; date?: string };
+  clock: { ntp: boolean; date?: string; realTime?: boolean };
   hosts: Record<string, string | null>;
   config: Record<string, string | number | boolean>;
   /** The board's WiFi as the scenario sets it (defaults come from the board profile). */
@@ -114,7 +114,11 @@ export function resolveVariant(s: Scenario, variant: string, vars: Record<string
     ...(c.clientId ? { clientId: c.clientId } : {}),
     topic: c.topic ?? `rig/${s.id}`,
     ...(c.tlsVersion ? { tlsVersion: c.tlsVersion } : {}),
-    clock: { ntp: c.clock?.ntp ?? true, ...(c.clock?.date ? { date: c.clock.date } : {}) },
+    clock: {
+      ntp: c.clock?.ntp ?? true,
+      ...(c.clock?.date ? { date: c.clock.date } : {}),
+      ...(c.clock?.realTime ? { realTime: true } : {}),
+    },
     hosts: Object.fromEntries(
       Object.entries(c.hosts ?? {}).map(([k, a]) => [k, a === null ? null : fillVars(a, vars)]),
     ),

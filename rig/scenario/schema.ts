@@ -191,6 +191,12 @@ export const ClockSpec = z
   .object({
     ntp: z.boolean().optional().describe('NTP reachable: configTime() sets the board clock'),
     date: DateStr.optional().describe('Board clock fixed at this date'),
+    realTime: z
+      .boolean()
+      .optional()
+      .describe(
+        "Twins: waits sleep in real time instead of the board's virtual clock (for sketches that race the wall clock)",
+      ),
   })
   .strict();
 

@@ -42,6 +42,8 @@ export interface TargetCell {
   phase?: (phase: string) => void;
   /** arduino-cli libraries folders with the user's own libraries (rig run --libraries), for twin builds. */
   librariesDirs?: string[];
+  /** rig run --real-time: twins wait in real time, not on virtual time. */
+  realTime?: boolean;
 }
 
 /** How a target ended by itself: an exit code or signal, or why its port went away. */

@@ -103,6 +103,7 @@ function twinWorld(
     debugLevel,
     bootMs: boot.setupMs,
     wifiConnectMs: c.wifi.connectMs ?? boot.wifiConnectMs,
+    ...(c.clock.realTime || cell.realTime ? { realTime: true } : {}),
     localIP: c.wifi.ip ?? lanAddress(c.connect, boot.localIP),
     ...(eccSlotKey ? { eccSlots: { '0': eccSlotKey } } : {}),
   };

@@ -134,7 +134,9 @@ export async function buildTwin(o: BuildTwinOptions): Promise<TwinBuild> {
   key.update(`\0twin_build_info.cpp\0${info}`);
   for (const f of [...sketch.inos, ...sketch.others]) key.update(`\0${f.rel}\0${f.text}`);
   for (const lib of plan.libraries) for (const f of lib.files) key.update(`\0${f}\0${await readFile(f, 'utf8')}`);
-  key.update(`\0arduino_secrets.h\0${o.secretsHeader}`);
+  // Whole-line comments (the header names the cell it was made for) do not change the binary: cells that differ
+  // only there share one build.
+  key.update(`\0arduino_secrets.h\0${o.secretsHeader.replace(/^\s*\/\/.*$/gm, '//')}`);
   const hash = key.digest('hex').slice(0, 24);
   const sketchRoot = path.join(o.cacheDir, 'sketch');
   await privateDir(o.cacheDir);

@@ -26,6 +26,10 @@ export const TwinWorld = z
       .min(0)
       .optional()
       .describe('Board time WiFi takes to come up; delay() passes it without waiting'),
+    realTime: z
+      .boolean()
+      .optional()
+      .describe('waits sleep in real time; default: virtual time (board time skips what nothing can interrupt)'),
     localIP: z.string().regex(ipv4, 'dotted quad').optional().describe("WiFi.localIP(): the board's DHCP address"),
     flashDir: z
       .string()

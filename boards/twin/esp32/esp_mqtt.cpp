@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -346,6 +347,7 @@ struct esp_mqtt_client {
     body += (char)flags;
     int ka = cfg.keepalive > 0 ? cfg.keepalive : 120;
     body += (char)(ka >> 8); body += (char)(ka & 0xff);
+    twin::keepAliveSent((uint16_t)ka);
     putStr(body, clientId);
     if (hasLwt) { putStr(body, lwtTopic); putStr(body, lwtMsg); }
     if (hasUser) putStr(body, user);
@@ -481,7 +483,9 @@ esp_mqtt_client_handle_t twin_esp_mqtt_client_init(const twin_mqtt_config* c) {
 esp_err_t esp_mqtt_client_start(esp_mqtt_client_handle_t c) {
   if (!c || c->running) return ESP_FAIL;
   c->running = true;
-  c->worker = std::thread([c] { c->run(); });
+  // Virtual time waits for this task too, counted from before it starts until run() returns.
+  auto task = std::make_shared<twin::BoardTask>();
+  c->worker = std::thread([c, task] { c->run(); });
   return ESP_OK;
 }
 esp_err_t esp_mqtt_client_stop(esp_mqtt_client_handle_t c) {

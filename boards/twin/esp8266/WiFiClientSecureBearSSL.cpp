@@ -315,8 +315,7 @@ int WiFiClientSecure::runUntil(unsigned target, bool blocking) {
         debugLine("timeout");  // cpp:493
         return -1;
       }
-      pollfd p{fd_, POLLIN, 0};
-      poll(&p, 1, timeoutMs_ ? (int)std::min<uint64_t>(50, deadline - now) : 50);
+      twin::waitReadable(fd_, timeoutMs_ ? (uint32_t)std::min<uint64_t>(50, deadline - now) : 50);
       continue;
     }
     return -1;
@@ -560,8 +559,7 @@ bool WiFiClientSecure::probeMaxFragmentLength(IPAddress ip, uint16_t port, uint1
     uint64_t deadline = twin::millisSinceBoot() + 5000;
     while (twin::millisSinceBoot() < deadline) {
       if (rx.size() >= 5 && rx.size() >= 5u + (size_t)((rx[3] << 8) | rx[4])) break;
-      pollfd p{fd, POLLIN, 0};
-      if (poll(&p, 1, 100) <= 0) continue;
+      if (!twin::waitReadable(fd, 100)) continue;
       uint8_t chunk[1024];
       ssize_t r = recv(fd, chunk, sizeof chunk, 0);
       if (r <= 0) break;

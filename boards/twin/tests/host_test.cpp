@@ -10,6 +10,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "Arduino.h"
 #include "WiFiClient.h"
@@ -85,6 +86,7 @@ int acceptFor(int listener, int ms) {
 }  // namespace
 
 TEST(millis_and_micros_are_monotonic_and_delay_waits) {
+  env();
   unsigned long lastMs = millis(), lastUs = micros();
   for (int i = 0; i < 200; i++) {
     delayMicroseconds(100);
@@ -152,6 +154,48 @@ TEST(wifi_client_reaches_the_broker_by_name_and_by_lan_address) {
   int peer2 = acceptFor(e.listener, 5000);
   CHECK(peer2 >= 0);
   if (peer2 >= 0) close(peer2);
+}
+
+// Virtual time (the world has no realTime): a wait nothing can interrupt passes without waiting; a wait for a
+// reply the board asked for follows real time, so a late answer still comes before the board's timeout.
+TEST(virtual_time_skips_quiet_waits_and_waits_for_replies) {
+  const Env& e = env();
+  unsigned long before = millis();
+  delay(3600000UL);  // an hour with no connection: would hang the test on real time
+  CHECK(millis() - before >= 3600000UL);
+  WiFiClient c;
+  CHECK_EQ(c.connect("raspberry", 8883), 1);
+  int peer = acceptFor(e.listener, 5000);
+  CHECK(peer >= 0);
+  CHECK_EQ(c.write((const uint8_t*)"ping", 4), 4u);
+  CHECK_EQ(readFor(peer, 4, 5000), "ping");
+  // The peer answers a little later in real time; a 5 s board timeout must not fire before it does.
+  std::thread late([peer] {
+    timespec ts{0, 60 * 1000000L};
+    nanosleep(&ts, nullptr);
+    (void)!write(peer, "pong", 4);
+  });
+  unsigned long start = millis();
+  bool got = false;
+  while (!got && millis() - start < 5000) {
+    if (c.available()) got = true;
+    else delay(1);
+  }
+  late.join();
+  CHECK(got);
+  // Answered and then silent: the connection is at rest, and a long wait skips again.
+  CHECK_EQ(c.read(), 'p');
+  before = millis();
+  delay(600000UL);
+  CHECK(millis() - before >= 600000UL);
+  // fastForward moves the clock for everyone, and setCalendar sets the board's date from now on.
+  before = millis();
+  twin::fastForward(1234);
+  CHECK(millis() - before >= 1234);
+  twin::setCalendar(kEpoch + 100);
+  CHECK(twin::boardEpochNow() >= kEpoch + 100 && twin::boardEpochNow() < kEpoch + 110);
+  twin::setClockSynced(false);
+  close(peer);
 }
 
 TEST(unknown_names_and_serial_baud_become_facts) {

@@ -50,6 +50,10 @@ export const runCommand = command(
         multiple: true,
         help: "An arduino-cli libraries folder (e.g. ~/Arduino/libraries) whose portable libraries twins compile with the sketch; the twin's own WiFi, TLS and MQTT libraries take the place of the board's (repeatable)",
       },
+      'real-time': {
+        type: 'boolean',
+        help: "Twins wait in real time instead of on the board's virtual clock (sketches that race the wall clock)",
+      },
       untrusted: {
         type: 'boolean',
         help: "Treat every input as a stranger's (CI on a pull request): refused where the sandbox is missing",
@@ -120,6 +124,7 @@ export const runCommand = command(
       ...(str(p, 'watchdog') ? { watchdogMs: int(p, 'watchdog', 0) } : {}),
       args: process.argv.slice(2),
       ...(librariesDirs.length ? { librariesDirs } : {}),
+      ...(bool(p, 'real-time') ? { realTime: true } : {}),
     });
     progress.close();
     const rel = path.relative(process.cwd(), runDir);

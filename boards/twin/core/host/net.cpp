@@ -71,6 +71,7 @@ int tcpConnect(const IPAddress& target, uint16_t port, uint32_t timeoutMs) {
   fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  watchConnection(fd);
   return fd;
 }
 

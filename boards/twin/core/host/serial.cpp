@@ -1,5 +1,6 @@
 // Serial on the host: a pty master (or the descriptors serialAttach() was given) behind HardwareSerial.
 #include <errno.h>
+#include <atomic>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -40,6 +41,9 @@ bool serialOpenPty(std::string& slavePath) {
   fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
   g_serialSlave = slave;
   g_serialOut = g_serialIn = master;
+  // A sketch that ends with exit() (twin tests do) lets the rig read its last lines, which closing the pty would drop:
+  // on virtual time its delay() before exit() no longer gives the rig that time.
+  atexit([] { serialDrain(2000); });
   return true;
 }
 
@@ -50,7 +54,11 @@ void serialAttach(int outFd, int inFd) {
   g_peek = -1;
 }
 
+std::atomic<uint64_t> g_lastWriteUs{0};
+uint64_t serialLastWriteUs() { return g_lastWriteUs.load(); }
+
 void serialWrite(const uint8_t* data, size_t len) {
+  g_lastWriteUs = microsSinceBoot();
   // Nobody reading (port closed or slow): wait once like a full UART FIFO, then drop output without
   // waiting again until a write gets through, so a closed port never slows the board down.
   static bool dropping = false;

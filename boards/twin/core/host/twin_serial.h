@@ -13,6 +13,8 @@ bool serialOpenPty(std::string& slavePath);
 void serialAttach(int outFd, int inFd);
 // Bytes to the serial port; core log lines use this too so they interleave like UART0.
 void serialWrite(const uint8_t* data, size_t len);
+// Board time (µs) of the last serial write, 0 before any: virtual time pauses after a burst (clock.cpp).
+uint64_t serialLastWriteUs();
 // Waits (at most timeoutMs) until the rig has read everything written to the pty; before an exit.
 void serialDrain(uint32_t timeoutMs);
 }  // namespace twin

@@ -31,8 +31,26 @@ const char* flashDir();
 void wifiBegin();
 bool wifiConnecting();
 bool wifiUp();
-// Moves the board clock forward without waiting.
+// Moves the board clock forward without waiting (pending waits see the new time).
 void fastForward(uint64_t ms);
+// Sets the board's wall clock (calendar) to this epoch now; it then runs with board time.
+void setCalendar(int64_t epoch);
+// Virtual time (clock.cpp, quiet.cpp; off with the world's realTime): a board thread other than the sketch's
+// (esp-mqtt's task) holds a BoardTask while it runs, so the clock skips only when every board thread waits.
+struct BoardTask {
+  BoardTask();
+  ~BoardTask();
+};
+// Waits up to `ms` of board time for `fd` to be readable (a socket read with a timeout); true when it is.
+bool waitReadable(int fd, uint32_t ms);
+// tcpConnect() watches every connection it opens: virtual time skips only while all of them are quiet.
+void watchConnection(int fd);
+// How far board time may jump now without a watched connection missing anything (0: not at all).
+uint64_t quietSkipUs(uint64_t boardNowUs);
+// An MQTT client sent CONNECT with this keepalive: the broker drops it after 1.5x that of silence, in real time,
+// so virtual time never skips a silence that long.
+void keepAliveSent(uint16_t seconds);
+uint64_t microsSinceBoot();
 // The board starts (main.cpp, right before setup()): millis() restarts at the world's bootMs.
 void bootBoard();
 // The network's wall clock (what an NTP server answers): the world's fixed date plus uptime, or the host's time.

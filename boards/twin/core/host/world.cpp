@@ -67,6 +67,10 @@ World load() {
       w.wifiConnectMs = toInt(path, "wifiConnectMs", r.scalar());
     } else if (key == "localIP") {
       w.localIP = r.scalar();
+    } else if (key == "realTime") {
+      std::string v = r.scalar();
+      if (v != "true" && v != "false") worldError(path, "field realTime must be a boolean");
+      w.realTime = v == "true";
     } else if (key == "flashDir") {
       w.flashDir = r.scalar();
     } else {

@@ -81,6 +81,7 @@ int MqttClient::connectImpl(IPAddress ip, const char* host, uint16_t port) {
   if (_username.length()) flags |= 0x80;
   if (_password.length()) flags |= 0x40;
   std::string body = str("MQTT", 4) + std::string{0x04, (char)flags} + u16((uint16_t)(_keepAliveInterval / 1000));
+  twin::keepAliveSent((uint16_t)(_keepAliveInterval / 1000));  // virtual time keeps the broker's view of it
   body += str(id.c_str(), id.length());
   if (_username.length()) body += str(_username.c_str(), _username.length());
   if (_password.length()) body += str(_password.c_str(), _password.length());

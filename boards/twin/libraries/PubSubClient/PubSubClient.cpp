@@ -104,6 +104,7 @@ bool PubSubClient::connect(const char* id, const char* user, const char* pass, c
   buffer_[length++] = flags;
   buffer_[length++] = (uint8_t)(keepAlive_ >> 8);
   buffer_[length++] = (uint8_t)(keepAlive_ & 0xff);
+  twin::keepAliveSent(keepAlive_);  // virtual time keeps the broker's view of this keepalive
 
   // Every string must fit the buffer, or the connection is dropped and connect() fails (2.7, 2.8). The will message
   // is written only with a will topic, the password only with a user (2.8 connect: `if (willTopic)`, `if (user != NULL)`).
