@@ -107,7 +107,7 @@ async function prepareBoard(cell: TargetCell, inv: LabInventory, o: LabOptions):
     start: async () => {
       await session.to('reset');
       cell.phase?.('running');
-      return running(session);
+      return running(session, cell);
     },
   };
 }
@@ -149,8 +149,9 @@ async function boardHeader(
   return { candidates, header };
 }
 
-function running(session: BoardSession): RunningTarget {
+function running(session: BoardSession, target: TargetCell): RunningTarget {
   const cell = session.cell();
+  const hw = target.board.hardware;
   const ended: Promise<TargetEnd> = cell.ended.then((e) =>
     e ? { code: null, signal: null, reason: e.message } : new Promise<TargetEnd>(() => undefined),
   );
@@ -161,6 +162,21 @@ function running(session: BoardSession): RunningTarget {
     facts: () => [],
     clientIds: () => [],
     lastWords: () => '',
+    // No clock lever: a board's millis() and calendar are its own (a sketch's serial command is a writeSerial).
+    levers: {
+      writeSerial: (text) => cell.capture.write(`${text}\n`),
+      ...(hw?.reset === 'dtr-rts'
+        ? {
+            // The same pulse as the cell's first reset, without clearing the lines before it (they are evidence).
+            reset: async () => {
+              if (!(await cell.capture.setSignals({ dtr: false, rts: true })))
+                throw new TargetError('serial', `${cell.board.name}: the port cannot drive DTR/RTS`);
+              await new Promise((r) => setTimeout(r, 100));
+              await cell.capture.setSignals({ dtr: false, rts: false });
+            },
+          }
+        : {}),
+    },
     stop: () => cell.close(),
   };
 }

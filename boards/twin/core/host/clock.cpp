@@ -21,6 +21,8 @@ Clock& bootClock() {
 
 bool g_clockSynced = false;  // written only from the sketch thread
 std::atomic<uint64_t> g_forwardMs{0};  // board time passed without waiting (boot, WiFi association)
+std::atomic<int64_t> g_calendarEpoch{-1};  // set by setCalendar(), -1 = not set
+std::atomic<uint64_t> g_calendarAtMs{0};
 bool g_wifiBegun = false;
 uint64_t g_wifiDueMs = 0;
 
@@ -56,7 +58,15 @@ void wifiBegin() {
 bool wifiConnecting() { return g_wifiBegun && millisSinceBoot() < g_wifiDueMs; }
 bool wifiUp() { return g_wifiBegun && !wifiConnecting(); }
 
+void setCalendar(int64_t epoch) {
+  g_calendarAtMs = millisSinceBoot();
+  g_calendarEpoch = epoch;
+}
+
+static int64_t calendarNow() { return g_calendarEpoch.load() + (int64_t)((millisSinceBoot() - g_calendarAtMs) / 1000); }
+
 int64_t networkEpochNow() {
+  if (g_calendarEpoch.load() >= 0) return calendarNow();
   if (fixedEpoch() >= 0) return fixedEpoch() + (int64_t)(millisSinceBoot() / 1000);
   return (int64_t)::time(nullptr);
 }
@@ -65,6 +75,7 @@ void setClockSynced(bool synced) { g_clockSynced = synced; }
 bool clockSynced() { return g_clockSynced; }
 
 int64_t boardEpochNow() {
+  if (g_calendarEpoch.load() >= 0) return calendarNow();
   if (!g_clockSynced) return (int64_t)(millisSinceBoot() / 1000);
   if (fixedEpoch() >= 0) return fixedEpoch() + (int64_t)(millisSinceBoot() / 1000);
   return (int64_t)::time(nullptr);

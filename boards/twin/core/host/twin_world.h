@@ -33,6 +33,11 @@ bool wifiConnecting();
 bool wifiUp();
 // Moves the board clock forward without waiting.
 void fastForward(uint64_t ms);
+// The calendar jumps to `epoch` (s) and runs on from there: the board's time() and the network's (NTP) both, as
+// if that much time had passed (the rig's clock step, through control.cpp).
+void setCalendar(int64_t epoch);
+// One control line from the rig (stdin after "go"): "advance <ms>", "calendar <epoch>". Implemented in control.cpp.
+bool controlLine(const char* line);
 // The board starts (main.cpp, right before setup()): millis() restarts at the world's bootMs.
 void bootBoard();
 // The network's wall clock (what an NTP server answers): the world's fixed date plus uptime, or the host's time.
