@@ -51,6 +51,7 @@ export async function unfold(
       vars,
       signal: cell.signal,
       lineOf: s.lineOf,
+      startMs: a.timings.run ?? 0,
     });
     return { ...a, steps, serial: target.lines.lines(), timings: { ...a.timings, steps: Date.now() - t0 } };
   } catch (e) {

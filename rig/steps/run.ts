@@ -29,6 +29,8 @@ export interface StepWorld {
   signal: AbortSignal;
   /** 1-based line of step i in the scenario file, when known. */
   lineOf?(i: number): number | undefined;
+  /** Board time (ms) when the steps begin: the target ran this long before its first outcome settled. */
+  startMs?: number;
 }
 
 /** Thrown by a step that does not hold (fail) or that the target cannot do (skip). */
@@ -50,7 +52,7 @@ interface Marks {
 
 export async function runSteps(steps: Step[], w: StepWorld): Promise<StepResult[]> {
   const t0 = Date.now();
-  let advanced = 0;
+  let advanced = w.startMs ?? 0;
   const boardNow = (): number => Date.now() - t0 + advanced;
   const results: StepResult[] = [];
   let previous: Marks = { serial: 0, broker: 0, at: t0 };
@@ -199,7 +201,7 @@ async function expectReconnect(w: StepWorld, since: Marks, within: number): Prom
       .slice(since.broker)
       .find((l) => {
         const m = re.exec(l);
-        return m !== null && !m[1]!.startsWith('rig-');
+        return m !== null && !/^rig-(observer|steps)-/.test(m[1]!);
       }),
   );
   if (found === undefined) throw new StepStop('fail', `the board did not connect again within ${within} ms`);
