@@ -141,6 +141,7 @@ export async function startContainerBroker(
     },
     pause: async () => void (await execa('docker', ['pause', current.started.getId()])),
     resume: async () => void (await execa('docker', ['unpause', current.started.getId()])),
+    id: () => current.started.getId(),
   };
   return {
     provider: 'container',

@@ -118,6 +118,7 @@ async function startOnce(spec: BrokerSpec, pki: BrokerPki, opts: LocalOptions): 
     },
     pause: async () => void process.kill(proc.pid, 'SIGSTOP'),
     resume: async () => void process.kill(proc.pid, 'SIGCONT'),
+    id: () => String(proc.pid),
   };
   return {
     provider: 'local',

@@ -38,6 +38,8 @@ export interface BrokerControl {
   /** SIGSTOP / SIGCONT (docker pause / unpause): open connections stay, nothing answers. */
   pause(): Promise<void>;
   resume(): Promise<void>;
+  /** The running broker's process id (local) or container id (container): a restart changes it. */
+  id(): string;
 }
 
 export interface BrokerHandle {
