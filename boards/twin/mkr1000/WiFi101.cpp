@@ -20,8 +20,8 @@ int WiFiClass::hostByName(const char* host, IPAddress& result) {
 
 unsigned long WiFiClass::getTime() {
   if (status_ != WL_CONNECTED || !twin::ntpReachable()) return 0;
-  if (twin::fixedEpoch() >= 0) return (unsigned long)(twin::fixedEpoch() + (int64_t)(twin::millisSinceBoot() / 1000));
-  return (unsigned long)::time(nullptr);
+  // The network's time: the world's fixed date plus uptime, the host's time, or a calendar the rig set.
+  return (unsigned long)twin::networkEpochNow();
 }
 
 // The WINC1500 buffers what the SAMD sends (WiFi101 WiFiClient::write returns at once): see core/WiFiClient.cpp.
