@@ -116,8 +116,9 @@ async function startOnce(spec: BrokerSpec, pki: BrokerPki, opts: LocalOptions): 
       }
       proc = await spawn(current.staged);
     },
-    pause: async () => void process.kill(proc.pid, 'SIGSTOP'),
-    resume: async () => void process.kill(proc.pid, 'SIGCONT'),
+    // Its process group (started detached): a sandboxed broker's bwrap and mosquitto freeze together.
+    pause: async () => void process.kill(-proc.pid, 'SIGSTOP'),
+    resume: async () => void process.kill(-proc.pid, 'SIGCONT'),
     id: () => String(proc.pid),
   };
   return {
