@@ -43,7 +43,10 @@ export class StepStop extends Error {
   }
 }
 
-/** Where the evidence stood when a step began: what it may look at counts from the step before it. */
+/** The steps that wait for evidence rather than do something. */
+const WAITS = new Set<string>(['waitSerial', 'expectBrokerLog', 'expectReconnect', 'expectMessage']);
+
+/** Where the evidence stood when a step began. */
 interface Marks {
   serial: number;
   broker: number;
@@ -55,7 +58,8 @@ export async function runSteps(steps: Step[], w: StepWorld): Promise<StepResult[
   let advanced = w.startMs ?? 0;
   const boardNow = (): number => Date.now() - t0 + advanced;
   const results: StepResult[] = [];
-  let previous: Marks = { serial: 0, broker: 0, at: t0 };
+  // Evidence a waiting step may use counts from the start of the last step that did something (or from boot).
+  let lastAction: Marks = { serial: 0, broker: 0, at: t0 };
   let stopped = false;
   for (const [i, step] of steps.entries()) {
     const line = w.lineOf?.(i);
@@ -77,7 +81,7 @@ export async function runSteps(steps: Step[], w: StepWorld): Promise<StepResult[
     let status: StepResult['status'] = 'pass';
     let detail: string | undefined;
     try {
-      const r = await runStep(step, w, previous);
+      const r = await runStep(step, w, lastAction);
       detail = r.detail;
       advanced += r.advancedMs ?? 0;
     } catch (e) {
@@ -96,7 +100,7 @@ export async function runSteps(steps: Step[], w: StepWorld): Promise<StepResult[
       serial: tail(w.serial.lines().slice(mark.serial)),
       broker: tail(w.brokerLog().slice(mark.broker)),
     });
-    previous = mark;
+    if (!WAITS.has(stepAction(step))) lastAction = mark;
   }
   return results;
 }
@@ -110,7 +114,7 @@ interface Done {
   advancedMs?: number;
 }
 
-/** One step; `since` is where its evidence starts (the beginning of the step before it). */
+/** One step; `since` is where its evidence starts (the beginning of the last step that did something). */
 async function runStep(step: Step, w: StepWorld, since: Marks): Promise<Done> {
   const within = step.withinMs ?? DEFAULT_WITHIN_MS;
   switch (stepAction(step)) {

@@ -159,6 +159,23 @@ describe('steps: the runner (a scripted target and broker)', () => {
     assert.equal(res[0]!.status, 'pass');
     assert.match(res[0]!.detail!, /rig-esp32-x/);
   });
+  it('waiting steps look at what followed the last step that did something, not at what came before it', async () => {
+    const serial = ['RIG: connection lost state=-3'];
+    setTimeout(() => serial.push('RIG: connection lost state=-4', 'RIG: connected'), 5);
+    const res = await runSteps(
+      [
+        { wait: 40 },
+        { waitSerial: 'RIG: connected', withinMs: 100 },
+        { name: 'lost', waitSerial: 'lost state=(-?\\d+)', withinMs: 100 },
+      ],
+      world(serial, []),
+    );
+    assert.deepEqual(
+      res.map((x) => x.status),
+      ['pass', 'pass', 'pass'],
+    );
+    assert.equal(res[2]!.detail, 'RIG: connection lost state=-4', 'the line before the wait does not count');
+  });
   it('a clock step on a target without a clock lever is a skip that says so', async () => {
     const res = await runSteps([{ clock: { advanceMs: 1000 } }, { wait: 1 }], world([], []));
     assert.deepEqual(
