@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
+import type { StartedTestContainer } from 'testcontainers';
 import type { BrokerSpec } from '../scenario/schema.ts';
 import { confNeeds, keyWanted, renderConf } from './conf.ts';
 import { logicalPorts } from '../scenario/ports.ts';
@@ -15,7 +16,7 @@ import { LogCapture } from './log-capture.ts';
 import { versionFromLine } from './log.ts';
 import { register } from './registry.ts';
 import { onExit } from '../process/index.ts';
-import { BrokerStartError, type BrokerHandle, type BrokerPki } from './types.ts';
+import { BrokerStartError, type BrokerControl, type BrokerHandle, type BrokerPki } from './types.ts';
 
 export const DEFAULT_IMAGE = 'eclipse-mosquitto:2';
 const TARGET = '/mosquitto';
@@ -100,11 +101,96 @@ export async function startContainerBroker(
   opts: ContainerOptions,
 ): Promise<BrokerHandle> {
   disableRyuk();
-  const { GenericContainer, Wait } = await import('testcontainers');
   const workDir = resolve(opts.workDir);
-  const hostDir = join(workDir, 'broker');
-  mkdirSync(hostDir, { recursive: true });
   const image = opts.image ?? spec.image ?? DEFAULT_IMAGE;
+  const logFile = join(workDir, 'broker.log');
+  const t0 = Date.now();
+  const log = new LogCapture(logFile, t0);
+  let current = await launch(spec, pki, { ...opts, image, workDir }, log);
+  const readyMs = Date.now() - t0;
+  const readyLine = await log.waitForLog(READY, 2_000).catch(() => '');
+  const ports = current.ports;
+  let removed: Promise<void> | undefined;
+  const removeCurrent = (): Promise<void> =>
+    (removed ??= current.started.stop({ timeout: 2_000, remove: true, removeVolumes: true }).then(() => undefined));
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      try {
+        await removeCurrent();
+      } finally {
+        unregister();
+        offExit();
+        await log.close();
+      }
+    })();
+    return stopping;
+  };
+  const unregister = register({ stop });
+  // The rig exiting (or a signal ending it) removes the container synchronously.
+  const offExit = onExit(() =>
+    execFileSync('docker', ['rm', '-f', current.started.getId()], { stdio: 'ignore', timeout: 10_000 }),
+  );
+  const control: BrokerControl = {
+    spec: () => current.spec,
+    down: () => removeCurrent(),
+    // A fresh container on the host ports the boards already use (a restarted one could be given new ones).
+    up: async (next) => {
+      current = await launch(next ?? current.spec, pki, { ...opts, image, workDir, hostPorts: ports }, log);
+      removed = undefined;
+    },
+    pause: async () => void (await execa('docker', ['pause', current.started.getId()])),
+    resume: async () => void (await execa('docker', ['unpause', current.started.getId()])),
+    id: () => current.started.getId(),
+  };
+  return {
+    provider: 'container',
+    // Same address as the local provider: clients that check the broker's name (mosquitto_pub has no
+    // --servername) must see the same name whichever provider ran.
+    host: reachableHost(current.started.getHost()),
+    ports,
+    version: versionFromLine(readyLine) ?? 'unknown',
+    logLines: () => log.logLines(),
+    events: () => log.events(),
+    waitForLog: (re, ms) => log.waitForLog(re, ms),
+    onLine: (cb) => log.onLine(cb),
+    logFile,
+    confFile: current.confFile,
+    stop,
+    alive: async () => {
+      const r = await execa('docker', ['inspect', '-f', '{{.State.Running}}', current.started.getId()], {
+        reject: false,
+      });
+      return r.exitCode === 0 && r.stdout.trim() === 'true';
+    },
+    confNotes: current.confNotes,
+    readyMs,
+    image,
+    get containerId() {
+      return current.started.getId();
+    },
+    control,
+  };
+}
+
+interface Launched {
+  spec: BrokerSpec;
+  started: StartedTestContainer;
+  ports: Record<number, number>;
+  confFile: string;
+  confNotes: string[];
+}
+
+/** One container for `spec`, its output into `log`; on the given host ports when restarted. */
+async function launch(
+  spec: BrokerSpec,
+  pki: BrokerPki,
+  opts: ContainerOptions & { image: string; workDir: string; hostPorts?: Record<number, number> },
+  log: LogCapture,
+): Promise<Launched> {
+  const { GenericContainer, Wait } = await import('testcontainers');
+  const hostDir = join(opts.workDir, 'broker');
+  mkdirSync(hostDir, { recursive: true });
   const need = confNeeds(spec);
   const files = await stageBrokerFiles({
     pki,
@@ -122,89 +208,43 @@ export async function startContainerBroker(
   const rendered = renderConf(spec, files, identity, opts.vars);
   const confFile = join(hostDir, 'mosquitto.conf');
   writeFileSync(confFile, rendered.text, { mode: 0o600 });
-  const confNotes = [...files.notes, ...rendered.notes];
-
-  const logFile = join(workDir, 'broker.log');
   // A label finds the container again when start() fails: testcontainers leaves a failed one behind.
   const token = `${process.pid}-${randomBytes(4).toString('hex')}`;
-  const t0 = Date.now();
-  const log = new LogCapture(logFile, t0);
   const consume = (s: Readable) => {
     s.on('data', (c: Buffer | string) => log.push(typeof c === 'string' ? c : c.toString('utf8')));
     s.on('err', (c: Buffer | string) => log.push(typeof c === 'string' ? c : c.toString('utf8')));
   };
+  const exposed = logical.map((p) => (opts.hostPorts?.[p] ? { container: p, host: opts.hostPorts[p] } : p));
   // 0644 on everything, keys included: the eclipse image's entrypoint chowns /mosquitto, a Debian-made
   // image has no such entrypoint and mosquitto (dropped to its own user) must still read them.
-  const container = new GenericContainer(image)
+  const container = new GenericContainer(opts.image)
     .withCopyFilesToContainer(
       files.files.map((rel) => ({ source: join(hostDir, rel), target: `${TARGET}/${rel}`, mode: 0o644 })),
     )
     .withCopyContentToContainer([{ content: rendered.text, target: CONF_TARGET, mode: 0o644 }])
-    .withExposedPorts(...logical)
+    .withExposedPorts(...exposed)
     .withWaitStrategy(Wait.forLogMessage(READY))
     .withStartupTimeout(opts.readyTimeoutMs ?? 30_000)
     .withLogConsumer(consume)
     .withLabels({ 'org.the-rig.broker': token });
-  let started;
   try {
-    started = await container.start();
+    const started = await container.start();
+    const ports: Record<number, number> = Object.fromEntries(logical.map((p) => [p, started.getMappedPort(p)]));
+    return { spec, started, ports, confFile, confNotes: [...files.notes, ...rendered.notes] };
   } catch (e) {
     // testcontainers may give up (e.g. waiting for ports of a container that already exited) before its log
     // consumer saw anything: read the failed container's own log before removing it.
     if (log.tail(1).length === 0) for (const line of await labelledLogs(token)) log.push(`${line}\n`);
     await removeLabelled(token);
-    log.end();
-    await log.close();
+    if (!opts.hostPorts) {
+      log.end();
+      await log.close();
+    }
     throw new BrokerStartError(
-      `container ${image} did not start: ${e instanceof Error ? e.message : String(e)}`,
+      `container ${opts.image} did not start: ${e instanceof Error ? e.message : String(e)}`,
       log.tail(12),
       null,
       confFile,
     );
   }
-  const readyMs = Date.now() - t0;
-  const id = started.getId();
-  const ports: Record<number, number> = Object.fromEntries(logical.map((p) => [p, started.getMappedPort(p)]));
-  const readyLine = await log.waitForLog(READY, 2_000).catch(() => '');
-
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      try {
-        await started.stop({ timeout: 2_000, remove: true, removeVolumes: true });
-      } finally {
-        unregister();
-        offExit();
-        await log.close();
-      }
-    })();
-    return stopping;
-  };
-  const unregister = register({ stop });
-  // The rig exiting (or a signal ending it) removes the container synchronously.
-  const offExit = onExit(() => execFileSync('docker', ['rm', '-f', id], { stdio: 'ignore', timeout: 10_000 }));
-
-  return {
-    provider: 'container',
-    // Same address as the local provider: clients that check the broker's name (mosquitto_pub has no
-    // --servername) must see the same name whichever provider ran.
-    host: reachableHost(started.getHost()),
-    ports,
-    version: versionFromLine(readyLine) ?? 'unknown',
-    logLines: () => log.logLines(),
-    events: () => log.events(),
-    waitForLog: (re, ms) => log.waitForLog(re, ms),
-    onLine: (cb) => log.onLine(cb),
-    logFile,
-    confFile,
-    stop,
-    alive: async () => {
-      const r = await execa('docker', ['inspect', '-f', '{{.State.Running}}', id], { reject: false });
-      return r.exitCode === 0 && r.stdout.trim() === 'true';
-    },
-    confNotes,
-    readyMs,
-    image,
-    containerId: id,
-  };
 }

@@ -15,11 +15,12 @@ import {
   PROGRAM_SEARCH,
   ProcessStartError,
   startManaged,
+  type ManagedProcess,
   type OwnedDir,
   type ProcessExit,
 } from '../process/index.ts';
 import { NOBODY, sandboxCommand, sandboxSupport } from '../sandbox/index.ts';
-import { BrokerStartError, type BrokerHandle, type BrokerPki } from './types.ts';
+import { BrokerStartError, type BrokerControl, type BrokerHandle, type BrokerPki } from './types.ts';
 
 const SETPRIV = '/usr/bin/setpriv';
 const READY = /mosquitto version (\S+) running/;
@@ -71,37 +72,61 @@ async function startOnce(spec: BrokerSpec, pki: BrokerPki, opts: LocalOptions): 
   // As root the broker runs as `mosquitto` (uid 65534 in the sandbox when there is no such user).
   const ids = root ? ((await mosquittoIds()) ?? (boxed ? NOBODY : undefined)) : undefined;
   const staged = await stage(spec, pki, opts, workDir, ids);
-  const { command, args, note } = boxed ? sandboxedBroker(bin, staged, ids) : brokerCommand(bin, staged.confFile, ids);
+  const { note } = boxed ? sandboxedBroker(bin, staged, ids) : brokerCommand(bin, staged.confFile, ids);
   const confNotes = [...staged.notes, ...(note ? [note] : [])];
   const logFile = join(workDir, 'broker.log');
   const t0 = Date.now();
   const log = new LogCapture(logFile, t0);
   const readyTimeoutMs = opts.readyTimeoutMs ?? 10_000;
-  const proc = await startManaged({
-    command,
-    args,
-    cwd: staged.hostDir,
-    ready: { line: READY, timeoutMs: readyTimeoutMs },
-    // mosquitto 2.0.11 sometimes does not act on one SIGTERM (measured: ~1 stop in 4 right after start
-    // ran into the SIGKILL at 2 s); repeating SIGTERM every 200 ms ends it cleanly.
-    stop: { repeatTermMs: 200, killAfterMs: 2_000 },
-    onOutput: (text) => log.push(text),
-  }).catch(async (e: unknown) => {
+  const spawn = async (st: Staged): Promise<ManagedProcess> => {
+    const c = boxed ? sandboxedBroker(bin, st, ids) : brokerCommand(bin, st.confFile, ids);
+    return startManaged({
+      command: c.command,
+      args: c.args,
+      cwd: st.hostDir,
+      ready: { line: READY, timeoutMs: readyTimeoutMs },
+      // mosquitto 2.0.11 sometimes does not act on one SIGTERM (measured: ~1 stop in 4 right after start
+      // ran into the SIGKILL at 2 s); repeating SIGTERM every 200 ms ends it cleanly.
+      stop: { repeatTermMs: 200, killAfterMs: 2_000 },
+      onOutput: (text) => log.push(text),
+    }).catch(async (e: unknown) => {
+      throw startError(e, log.tail(12), readyTimeoutMs, st.reportConf);
+    });
+  };
+  let proc = await spawn(staged).catch(async (e: unknown) => {
     log.end();
     await log.close();
     staged.removeTemp();
-    throw startError(e, log.tail(12), readyTimeoutMs, staged.reportConf);
+    throw e;
   });
   const readyMs = Date.now() - t0;
+  let current = { spec, staged };
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       await proc.stop();
       unregister();
       await log.close();
-      staged.removeTemp();
+      current.staged.removeTemp();
     })());
   const unregister = register({ stop });
+  const control: BrokerControl = {
+    spec: () => current.spec,
+    down: async () => void (await proc.stop()),
+    up: async (next) => {
+      if (next && next !== current.spec) {
+        // A rotated certificate: the files restaged, the conf rendered on the ports the boards already use.
+        const restaged = await stage(next, pki, opts, workDir, ids, current.staged.ports);
+        current.staged.removeTemp();
+        current = { spec: next, staged: restaged };
+      }
+      proc = await spawn(current.staged);
+    },
+    // Its process group (started detached): a sandboxed broker's bwrap and mosquitto freeze together.
+    pause: async () => void process.kill(-proc.pid, 'SIGSTOP'),
+    resume: async () => void process.kill(-proc.pid, 'SIGCONT'),
+    id: () => String(proc.pid),
+  };
   return {
     provider: 'local',
     host: '127.0.0.1',
@@ -118,6 +143,7 @@ async function startOnce(spec: BrokerSpec, pki: BrokerPki, opts: LocalOptions): 
     confNotes,
     readyMs,
     pid: proc.pid,
+    control,
   };
 }
 
@@ -139,6 +165,7 @@ async function stage(
   opts: LocalOptions,
   workDir: string,
   ids: { uid: number; gid: number } | undefined,
+  keepPorts?: Record<number, number>,
 ): Promise<Staged> {
   const notes: string[] = [];
   // As root the broker runs as `mosquitto` (see brokerCommand), so its folder must be reachable by that user.
@@ -165,7 +192,7 @@ async function stage(
     wantKey: keyWanted(spec),
   });
   const ports: Record<number, number> = {};
-  for (const p of logicalPorts(spec)) ports[p] = await freePort();
+  for (const p of logicalPorts(spec)) ports[p] = keepPorts?.[p] ?? (await freePort());
   const rendered = renderConf(spec, files, ports, opts.vars);
   const confFile = join(hostDir, 'mosquitto.conf');
   writeFileSync(confFile, rendered.text, { mode: 0o600 });

@@ -1,6 +1,7 @@
 // Types shared by the broker providers. The PKI shape is structural so a rig/pki PkiBundle fits it.
 
 import { InfraError } from '../errors.ts';
+import type { BrokerSpec } from '../scenario/schema.ts';
 
 export type BrokerProvider = 'local' | 'container' | 'auto';
 
@@ -23,7 +24,27 @@ export interface BrokerEvent {
   text: string;
 }
 
+/**
+ * The provider's levers on a running broker, for faults (rig/broker/faults.ts): the process stopped and started
+ * again on the same ports (optionally with another spec: a rotated certificate), frozen and thawed.
+ */
+export interface BrokerControl {
+  /** The spec the broker runs with now. */
+  spec(): BrokerSpec;
+  /** Stops the broker process; its ports stay reserved for start(). */
+  down(): Promise<void>;
+  /** Starts it again on the same ports, with `spec` when given (its files restaged). */
+  up(spec?: BrokerSpec): Promise<void>;
+  /** SIGSTOP / SIGCONT (docker pause / unpause): open connections stay, nothing answers. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  /** The running broker's process id (local) or container id (container): a restart changes it. */
+  id(): string;
+}
+
 export interface BrokerHandle {
+  /** Faults need it; absent on handles made by hand (tests). */
+  control?: BrokerControl;
   provider: 'local' | 'container';
   host: string;
   ports: Record<number, number>;

@@ -5,6 +5,7 @@
 // skips counted instead of listed. Colour follows NO_COLOR / FORCE_COLOR (picocolors does the escapes,
 // cli-truncate cuts coloured text to a width). The closing block lists only failures and errors, each with the
 // command that reruns it.
+import { cellTimeline } from '../report/timeline.ts';
 import cliTruncate from 'cli-truncate';
 import pc from 'picocolors';
 import type { Cell, Results } from '../results/schema.ts';
@@ -257,6 +258,7 @@ export function closingBlock(r: Results, runDir: string, o: ClosingOptions): str
       for (const f of [c.reason ?? gotText(c), ...c.failures.filter((x) => x !== c.reason)].slice(0, 4))
         out.push(cut(`${indent}${f}`));
       if (c.location) out.push(cut(`${indent}at ${c.location.file}:${c.location.line}:${c.location.column}`));
+      for (const l of cellTimeline(c, false)) out.push(cut(`${indent}${l}`));
       if (c.rerun) out.push(`${indent}${colors.cyan(c.rerun)}`);
     }
     out.push('');

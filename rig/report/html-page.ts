@@ -121,6 +121,7 @@ function card(c){
     bt.addEventListener('click',function(){if(navigator.clipboard)navigator.clipboard.writeText(c.rerun).then(function(){bt.textContent='copied';},function(){bt.textContent='select it';});});
     rr.appendChild(cd);rr.appendChild(bt);a.appendChild(rr);}
   if(c.reproduce){var rp=el('div','rerun');rp.appendChild(el('code',null,c.reproduce));rp.title='rebuild and reflash it by hand';a.appendChild(rp);}
+  if(c._timeline){a.appendChild(el('div','count','steps (board time; ✔ held ✘ failed ○ skipped · not run)'));a.appendChild(el('pre','log',c._timeline));}
   if(c.serialLog){var lg=data.logs[c.serialLog];a.appendChild(lazy('serial log'+(lg?' ('+lg.totalLines+' lines)':''),function(){var w=el('div');w.appendChild(logView(c.serialLog,c.matchedLines));return w;}));}
   a.appendChild(lazy('broker log, certificates, timings',function(){return extras(c);}));
   return a;

@@ -7,6 +7,7 @@
 // only ever puts data into the DOM through textContent. matchedLines are 0-based indices into the
 // serial lines (as rig/outcome/expect.ts produces them); the page shows 1-based line numbers. Logs are rendered when a cell is expanded,
 // which keeps 5,000-cell runs fast to open.
+import { cellTimeline } from './timeline.ts';
 import type { Results } from '../results/schema.ts';
 import { columnKey, runDurationMs, totals, verdictLine } from './cells.ts';
 import { CSS, JS } from './html-page.ts';
@@ -98,7 +99,9 @@ export function buildHtml(results: Results, opts: HtmlOptions = {}): string {
   const v = verdictLine(t);
   const statusBox = (s: string, count: number): string =>
     `<label title="${LEGEND[s]}"><input type="checkbox" value="${s}" checked> <span class="st st-${s}">${s}</span> ${count}</label>`;
-  const data = { run: results.run, cells: results.cells, logs };
+  // A cell's steps as the timeline text every report shows (rig/report/timeline.ts); the page prints it as is.
+  const cells = results.cells.map((c) => (c.steps?.length ? { ...c, _timeline: cellTimeline(c).join('\n') } : c));
+  const data = { run: results.run, cells, logs };
   const failing = t.fail + t.error;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">

@@ -4,6 +4,7 @@
 // "at <file>:<line>:<column>", the position of the failing expectation, which the report actions take for the
 // annotation's place; the rest of a cell's facts (id, outcome, attempts, rerun) open its <system-out>.
 // XML is written by fast-xml-parser's builder; stripInvalidXml keeps serial garbage from breaking XML 1.0.
+import { cellTimeline } from './timeline.ts';
 import { XMLBuilder } from 'fast-xml-parser';
 import type { Cell, Results } from '../results/schema.ts';
 import { columnKey, expectedText, gotText } from './cells.ts';
@@ -81,6 +82,8 @@ function factsHeader(c: Cell): string {
   if (c.quarantine) lines.push(`quarantined: ${c.quarantine}`);
   if (c.rerun) lines.push(`rerun: ${c.rerun}`);
   for (const n of c.notes ?? []) lines.push(`note: ${n}`);
+  const timeline = cellTimeline(c);
+  if (timeline.length) lines.push('steps (board time):', ...timeline);
   return `${lines.join('\n')}\n`;
 }
 

@@ -4,6 +4,7 @@
 // GitHub rejects comment bodies over 65,536 characters, so the text degrades instead of failing: all-passing
 // grid rows collapse, long lists shrink, failure details are added only while they fit, then the grid is cut,
 // and the end note always says what was left out and where the rest is.
+import { cellTimeline } from './timeline.ts';
 import type { Cell, Results } from '../results/schema.ts';
 import {
   DISAGREE_FLAG,
@@ -317,6 +318,8 @@ function detailBlock(r: Results, c: Cell, logs: LogStore | undefined, logLines: 
       `${what}, ${mdInline(c.serialLog ?? '', 120)} (${n(log.totalLines)} lines):\n\n${fenced(lines.map((l) => `${l.matched ? '▶' : ' '}${String(l.n).padStart(width)}  ${l.text}`))}`,
     );
   }
+  const timeline = cellTimeline(c);
+  if (timeline.length) body.push(`the steps (board time, ✔ held ✘ failed ○ skipped · not run):\n\n${fenced(timeline)}`);
   if (c.rerun) body.push(`rerun it alone:\n\n\`\`\`sh\n${stripInvalidXml(c.rerun).replace(/\n/g, ' ')}\n\`\`\``);
   if (c.notes?.length) body.push(`notes:\n\n${c.notes.map((x) => `- ${mdInline(x, 300)}`).join('\n')}`);
   if (c.reproduce)

@@ -38,6 +38,22 @@ export const CertSummary = z.object({
 });
 export type CertSummary = z.infer<typeof CertSummary>;
 
+/** One step of a scenario that unfolds (rig/steps): what happened at which board time, with the lines around it. */
+export const StepResult = z.object({
+  index: z.number().int().min(0),
+  name: z.string().describe('The step\'s name, else "step N"'),
+  action: z.string().describe('waitSerial, broker, rotate, clock, …'),
+  what: z.string().describe('The step in words: "broker restart", "waitSerial /RIG: connected/ within 30000 ms"'),
+  line: z.number().int().optional().describe('Its line in the scenario file'),
+  status: z.enum(['pass', 'fail', 'skip', 'not-run']),
+  atMs: z.number().describe('Board time (ms since the target started, plus clock advances) when it began'),
+  tookMs: z.number(),
+  detail: z.string().optional().describe('What it saw, or why it failed or was skipped'),
+  serial: z.array(z.string()).default([]).describe('Serial lines that arrived while it ran (at most 12)'),
+  broker: z.array(z.string()).default([]).describe('Broker log lines that arrived while it ran (at most 12)'),
+});
+export type StepResult = z.infer<typeof StepResult>;
+
 export const Cell = z.object({
   id: z.string().describe('scenario/variant/board[@core][#target]'),
   scenario: z.string(),
@@ -85,6 +101,7 @@ export const Cell = z.object({
       'A hardware cell that did not pass: the command (from the run folder) that rebuilds and reflashes it by hand',
     ),
   scenarioHash: z.string().optional().describe('sha256 of the scenario file, to tell a changed scenario in history'),
+  steps: z.array(StepResult).optional().describe("The scenario's steps as they ran: the cell's timeline"),
 });
 export type Cell = z.infer<typeof Cell>;
 

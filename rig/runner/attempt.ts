@@ -10,6 +10,8 @@ import type { CellClients } from './attribution.ts';
 import type { Cleanup } from './cleanup.ts';
 import { settle, wantsLaterEvidence } from './settle.ts';
 import { watchLines } from './watch.ts';
+import { unfold, type AttemptSteps } from './unfold.ts';
+import type { StepResult } from '../results/schema.ts';
 
 export interface Attempt {
   outcome: Outcome;
@@ -24,6 +26,8 @@ export interface Attempt {
   /** Serial lines the rolling buffer dropped (a flood) and lines cut for length: said in the report. */
   serialDropped?: number;
   serialCut?: number;
+  /** The scenario's steps as they ran after the first outcome (a scenario that unfolds). */
+  steps?: StepResult[];
 }
 
 export class AttemptAborted extends Error {
@@ -36,6 +40,8 @@ export interface AttemptContext {
   /** The cell's MQTT clients on the shared broker, and the observer's messages they published. */
   clients: CellClients;
   cleanup: Cleanup;
+  /** The variant's steps, when the scenario unfolds. */
+  steps?: AttemptSteps;
 }
 
 export async function runAttempt(driver: TargetDriver, cell: TargetCell, w: AttemptContext): Promise<Attempt> {
@@ -57,7 +63,8 @@ export async function runAttempt(driver: TargetDriver, cell: TargetCell, w: Atte
   const timings = { ...prepared.timings };
   try {
     w.clients.watch(() => t.clientIds());
-    const a = t.outcome ? await ownOutcome(t, t.outcome, cell, w, timings) : await watchTarget(t, cell, w, timings);
+    let a = t.outcome ? await ownOutcome(t, t.outcome, cell, w, timings) : await watchTarget(t, cell, w, timings);
+    if (w.steps && !a.infraError && a.outcome.kind !== 'no-outcome') a = await unfold(a, t, cell, w.steps, w);
     return prepared.notes?.length ? { ...a, notes: prepared.notes } : a;
   } catch (e) {
     if (e instanceof AttemptAborted) throw e;

@@ -17,6 +17,7 @@ import type { Progress } from './progress.ts';
 import { matchQuarantine, type QuarantineEntry } from './quarantine.ts';
 import { redactFolder, type RunSecrets } from './secrets.ts';
 import { safeName, type BrokerSession } from './session.ts';
+import { stepsFor } from './unfold.ts';
 
 export interface CellContext {
   runDir: string;
@@ -72,6 +73,7 @@ export async function runCell(p: CellPlan, driver: TargetDriver, s: BrokerSessio
     certificates: certSummaries(s.pki),
     timings: { setup: s.setupMs, ...(run.last?.attempt.timings ?? {}) },
     ...(run.last?.attempt.notes?.length ? { notes: run.last.attempt.notes } : {}),
+    ...(run.last?.attempt.steps ? { steps: run.last.attempt.steps } : {}),
   };
   const reproduce = await reproduceCommand(p, verdict.status, cellDir, ctx.runDir);
   if (reproduce) cell.reproduce = reproduce;
@@ -157,10 +159,12 @@ async function attemptOnce(
   let brokerLog: string[];
   let messages: ReturnType<typeof stay.messages>;
   try {
+    const steps = await stepsFor(p, s);
     attempt = await runAttempt(driver, targetCell(p, s, ctx, cellDir), {
       expectation: p.expectation,
       clients: stay,
       cleanup: ctx.cleanup,
+      ...(steps ? { steps } : {}),
     });
     brokerLog = stay.brokerLog();
     // The board's kind stays; what the broker's log says about why is recorded beside it.

@@ -6,6 +6,7 @@ import type { Cell } from '../results/schema.ts';
 import type { Expectation } from '../scenario/schema.ts';
 import type { CellMessages } from './attribution.ts';
 import type { Attempt } from './attempt.ts';
+import { stepsVerdict } from '../steps/verdict.ts';
 
 export interface Evidence {
   expectation: Expectation | undefined;
@@ -64,7 +65,11 @@ export function judgeAttempt(e: Evidence): Judged {
     const failures = [`${kind}: ${attempt.outcome.detail ?? 'no detail'}`, ...verdict.failures];
     return { status: 'error', failures, matched, final: false };
   }
-  return { status: verdict.ok ? 'pass' : 'fail', failures: verdict.failures, matched, final: false };
+  // A scenario that unfolds: its steps hold (or fail exactly where a regression variant says they do).
+  const steps = attempt.steps ? stepsVerdict(attempt.steps, e.expectation?.failingStep) : { failures: [] };
+  if (steps.skip) return { status: 'skip', failures: [steps.skip], matched, final: true };
+  const failures = [...steps.failures, ...verdict.failures];
+  return { status: verdict.ok && !steps.failures.length ? 'pass' : 'fail', failures, matched, final: false };
 }
 
 export interface RetryLimits {

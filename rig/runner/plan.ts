@@ -1,5 +1,6 @@
 // Plans a run: expands scenarios × variants × boards (× core versions) into cells, filters and shards them,
 // and groups the cells that share one broker (a scenario variant on one network).
+import { variantSteps } from '../scenario/step-check.ts';
 import type { BoardProfile } from '../boards/profile.ts';
 import { nearestOf } from '../boards/versions.ts';
 import type { LoadedScenario } from '../scenario/load.ts';
@@ -193,7 +194,9 @@ export function groupCells(plans: CellPlan[]): { groups: Group[]; skipped: CellP
       continue;
     }
     const network = p.target === 'hardware' ? 'lab' : 'local';
-    const key = `${p.loaded.scenario.id}/${p.variant}/${network}`;
+    // A scenario that unfolds restarts and rotates its broker: each of its cells gets a broker of its own.
+    const own = variantSteps(p.loaded.scenario, p.variant).length > 0 ? `/${p.key}` : '';
+    const key = `${p.loaded.scenario.id}/${p.variant}/${network}${own}`;
     const g = groups.get(key) ?? { key, loaded: p.loaded, variant: p.variant, network, cells: [] };
     g.cells.push(p);
     groups.set(key, g);

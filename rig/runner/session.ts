@@ -81,7 +81,7 @@ async function closeSession(s: SessionParts, ctx: SessionContext): Promise<void>
   if (s.work) await rm(s.work, { recursive: true, force: true }).catch(() => undefined);
 }
 
-function observerOptions(
+export function observerOptions(
   rv: ResolvedVariant,
   pki: PkiBundle,
   broker: BrokerHandle,

@@ -13,6 +13,7 @@ import {
 import { Scenario, type BrokerSpec } from './schema.ts';
 import { logicalPorts } from './ports.ts';
 import { unsafeConfLines } from './conf-safety.ts';
+import { stepProblems } from './step-check.ts';
 
 type PathKey = string | number;
 
@@ -75,7 +76,7 @@ function crossCheck(s: Scenario): PathProblem[] {
   };
   checkClient(s.client, ['client']);
   for (const [name, v] of Object.entries(s.variants)) checkClient(v, ['variants', name]);
-  out.push(...portProblems(s), ...textProblems(s), ...confProblems(s));
+  out.push(...portProblems(s), ...textProblems(s), ...confProblems(s), ...stepProblems(s, known));
   const buildKeys = (b: Record<string, unknown> | undefined, p: PathKey[]): void => {
     for (const k of Object.keys(b ?? {}))
       if (k !== '*' && !s.boards.includes(k))

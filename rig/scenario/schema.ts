@@ -2,6 +2,7 @@
 // validates with it, TypeScript types are inferred from it, and `rig schema` exports it as JSON Schema.
 import { z } from 'zod';
 import { patternProblem } from '../format/pattern.ts';
+import { Steps } from './steps.ts';
 
 export const SCENARIO_VERSION = 1;
 
@@ -321,6 +322,7 @@ export const Variant = ClientSpec.extend({
   build: BuildSpec.optional().describe("Merged over the scenario's build (options by key, defines added)"),
   libraries: LibraryPins.optional().describe("Merged over the scenario's library pins"),
   files: FilesSpec.optional().describe("Merged over the scenario's files (null removes one)"),
+  steps: Steps.optional().describe("Replaces the scenario's steps for this variant"),
 }).strict();
 export type Variant = z.infer<typeof Variant>;
 
@@ -362,6 +364,13 @@ export const Expectation = z
     messages: z.array(MessageExpect).optional(),
     timeoutMs: z.number().int().positive().optional(),
     hardwareOnly: z.string().optional().describe('Reason this cell needs real hardware; skipped on twins'),
+    failingStep: z
+      .string()
+      .optional()
+      .describe(
+        'The step (its name) where this cell is known to fail (a regression variant): the cell passes when ' +
+          'exactly this step fails and every step before it held',
+      ),
     posted: z
       .array(z.string())
       .optional()
@@ -401,6 +410,7 @@ export const Scenario = z
     variants: z.record(Id, Variant).default({ default: {} }),
     expect: z.record(z.string(), z.record(z.string(), Expectation)).describe('variant → board (or "*") → expectation'),
     timeoutMs: z.number().int().positive().optional(),
+    steps: Steps.optional(),
     retries: z.number().int().min(0).optional().describe('Retries allowed for failures, not only errors'),
   })
   .strict();

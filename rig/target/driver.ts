@@ -63,7 +63,23 @@ export interface LineSource {
   cut?(): number;
 }
 
+/** A clock step: millis() moved on without waiting, or the calendar set (epoch seconds). */
+export type ClockMove = { advanceMs: number } | { calendar: number };
+
+/**
+ * What steps (rig/steps) can do to a running target beyond reading it. A part that is absent is unsupported on
+ * that target (a board's clock, a host control's serial), and a step that needs it says so.
+ */
+export interface TargetLevers {
+  writeSerial?(text: string): Promise<void>;
+  /** Resets the board; its serial lines go on in the same source. */
+  reset?(): Promise<void>;
+  /** Resolves once the target applied it (a twin acknowledges on its control channel). */
+  clock?(move: ClockMove): Promise<void>;
+}
+
 export interface RunningTarget {
+  levers?: TargetLevers;
   /** Names it in cleanup messages ("twin esp32-…", "board nodemcu-1"). */
   label: string;
   lines: LineSource;

@@ -5,9 +5,10 @@ import { TargetError } from '../errors.ts';
 import { certForBoardKey } from '../hardware/ecc508.ts';
 import { brokerAddress, loadInventory, wifiFromEnv, type LabBoard, type LabInventory } from '../hardware/inventory.ts';
 import { writeLabHealth } from '../hardware/lab-report.ts';
-import { BoardSession, type HardwareCellOptions } from '../hardware/session.ts';
+import { BoardSession, type HardwareCell, type HardwareCellOptions } from '../hardware/session.ts';
+import type { BoardProfile } from '../boards/profile.ts';
 import { cellSecrets, type CellSecretsOptions } from './cell-secrets.ts';
-import type { PreparedTarget, RunningTarget, TargetCell, TargetDriver, TargetEnd } from './driver.ts';
+import type { PreparedTarget, RunningTarget, TargetCell, TargetDriver, TargetEnd, TargetLevers } from './driver.ts';
 import { sketchFolder } from './sketch.ts';
 
 /** What a lab (or a test standing in for one) provides: the inventory, the environment, the tools and ports. */
@@ -107,7 +108,7 @@ async function prepareBoard(cell: TargetCell, inv: LabInventory, o: LabOptions):
     start: async () => {
       await session.to('reset');
       cell.phase?.('running');
-      return running(session);
+      return running(session, cell);
     },
   };
 }
@@ -149,8 +150,9 @@ async function boardHeader(
   return { candidates, header };
 }
 
-function running(session: BoardSession): RunningTarget {
+function running(session: BoardSession, target: TargetCell): RunningTarget {
   const cell = session.cell();
+  const hw = target.board.hardware;
   const ended: Promise<TargetEnd> = cell.ended.then((e) =>
     e ? { code: null, signal: null, reason: e.message } : new Promise<TargetEnd>(() => undefined),
   );
@@ -161,6 +163,28 @@ function running(session: BoardSession): RunningTarget {
     facts: () => [],
     clientIds: () => [],
     lastWords: () => '',
+    levers: boardLevers(cell, hw),
     stop: () => cell.close(),
+  };
+}
+
+/**
+ * What steps can do to a board: write to its serial port and, where it has the lines, reset it. No clock lever:
+ * a board's millis() and calendar are its own (a sketch's serial command is a writeSerial step).
+ */
+export function boardLevers(cell: HardwareCell, hw: BoardProfile['hardware']): TargetLevers {
+  return {
+    writeSerial: (text) => cell.capture.write(`${text}\n`),
+    ...(hw?.reset === 'dtr-rts'
+      ? {
+          // The same pulse as the cell's first reset, without clearing the lines before it (they are evidence).
+          reset: async () => {
+            if (!(await cell.capture.setSignals({ dtr: false, rts: true })))
+              throw new TargetError('serial', `${cell.board.name}: the port cannot drive DTR/RTS`);
+            await new Promise((r) => setTimeout(r, 100));
+            await cell.capture.setSignals({ dtr: false, rts: false });
+          },
+        }
+      : {}),
   };
 }

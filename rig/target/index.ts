@@ -6,12 +6,14 @@ import { twinDriver } from './twin.ts';
 import type { TargetDriver, TargetName } from './driver.ts';
 
 export type {
+  ClockMove,
   LineSource,
   PreparedTarget,
   RunningTarget,
   TargetCell,
   TargetDriver,
   TargetEnd,
+  TargetLevers,
   TargetName,
 } from './driver.ts';
 export type { LabOptions } from './hardware.ts';

@@ -151,9 +151,13 @@ async function startTwinCell(
     lines: booted.serial,
     ended: p.exited,
     // The id the sketch really connects with (it may hard-code its own): the twin's MQTT libraries report it.
-    facts: () => splitClientIdFacts(p.facts()).rest,
+    facts: () => splitClientIdFacts(p.facts()).rest.filter((f) => !f.startsWith('control-')),
     clientIds: () => splitClientIdFacts(p.facts()).ids,
     lastWords: () => p.stderr(),
+    levers: {
+      writeSerial: (text) => booted.serial.write(`${text}\n`),
+      clock: (move) => p.control('advanceMs' in move ? `advance ${move.advanceMs}` : `calendar ${move.calendar}`),
+    },
     stop: async () => {
       await booted.stop();
       // The twin wrote its facts in its own folder; the cell's copy is written by the rig, never through a link.

@@ -73,6 +73,11 @@ export interface TwinProcess {
   factsFile: string;
   /** Starts the board (setup()); call after the serial port is open. */
   go(): void;
+  /**
+   * Sends a control line after go() (boards/twin/core/host/control.cpp: "advance <ms>", "calendar <epoch>") and
+   * resolves when the twin acknowledged it as a fact; rejects on "control-bad" or no answer within 5 s.
+   */
+  control(line: string): Promise<void>;
   exited: Promise<TwinExit>;
   /** Ends the board: stdin EOF, then SIGTERM, then SIGKILL. Resolves when it has exited. */
   kill(): Promise<void>;
@@ -164,6 +169,20 @@ function twinProcess(
     factsFile: t.home.factsFile,
     go: () => {
       proc.child.stdin!.write('go\n');
+    },
+    control: async (line) => {
+      const before = readFacts(t.home.factsFile).length;
+      proc.child.stdin!.write(`${line}\n`);
+      for (let waited = 0; waited < 5000; waited += 10) {
+        const answer = readFacts(t.home.factsFile)
+          .slice(before)
+          .find((f) => f === `control-ok ${line}` || f === `control-bad ${line}`);
+        if (answer?.startsWith('control-ok')) return;
+        if (answer) throw new Error(`the twin refused the control line "${line}"`);
+        if (!proc.running()) throw new Error('the twin ended before it answered its control line');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      throw new Error(`the twin did not answer the control line "${line}" within 5 s`);
     },
     exited,
     kill: async () => {

@@ -7,6 +7,9 @@ import { TargetError } from '../../rig/errors.ts';
 import type { AttachedPort, LabBoard } from '../../rig/hardware/inventory.ts';
 import { BoardSession, type HardwareCell, type HardwareCellOptions } from '../../rig/hardware/session.ts';
 import { hardwareDriver } from '../../rig/target/index.ts';
+import { boardLevers } from '../../rig/target/hardware.ts';
+import { runSteps } from '../../rig/steps/index.ts';
+import type { BrokerHandle } from '../../rig/broker/index.ts';
 import {
   FAKE_CLI,
   cleanup,
@@ -257,6 +260,84 @@ describe('hardware: runOnHardware', () => {
     const next = await runOnHardware(await opts(espA)); // would hang if the abort had not released the lock
     await next.close();
     assert.equal(next.flashed, false);
+  });
+});
+
+describe('hardware: steps on a board (the fakes)', () => {
+  let dir: string;
+  let fake: ReturnType<typeof useFake>;
+  let rec: ReturnType<typeof recordingBinding>;
+  beforeEach(async () => {
+    dir = tempDir('steps');
+    fake = useFake(dir);
+    installAllCores(dir, [...(await profiles()).values()]);
+    SerialPortMock.binding.reset();
+    for (const p of ['/dev/ttyUSB0', '/dev/ttyUSB1']) SerialPortMock.binding.createPort(p);
+    rec = recordingBinding();
+  });
+  afterEach(() => {
+    fake.restore();
+    SerialPortMock.binding.reset();
+    cleanup(dir);
+  });
+
+  it('writeSerial reaches the port, the answer is waited for, reset pulses DTR/RTS keeping the lines, a clock step is a skip', async () => {
+    const esp32 = await profile('esp32');
+    const cell = await runOnHardware({
+      profile: esp32,
+      board: espA,
+      sketchDir: makeSketch(dir, 'probe', '#include "arduino_secrets.h"\nvoid setup() {}\nvoid loop() {}\n'),
+      secretsHeader: SECRETS,
+      runDir: join(dir, 'run'),
+      timeoutMs: 5_000,
+      stateDir: join(dir, 'state'),
+      cli: FAKE_CLI,
+      binding: rec.binding,
+      list: async () => ESP_PORTS,
+    });
+    try {
+      const port = rec.port('/dev/ttyUSB1')!;
+      port.emitData('RIG: connected\n');
+      const mock = port as unknown as { lastWrite: Buffer | null };
+      const setsBefore = rec.sets.length;
+      const steps = runSteps(
+        [
+          { waitSerial: 'RIG: connected' },
+          { writeSerial: 'state' },
+          { waitSerial: '^RIG: state=0 connected=1$', withinMs: 5000 },
+          { reset: true },
+          { clock: { advanceMs: 1000 } },
+        ],
+        {
+          serial: cell.capture,
+          levers: boardLevers(cell, esp32.hardware),
+          broker: { provider: 'local' } as BrokerHandle,
+          brokerLog: () => [],
+          vars: {},
+          signal: new AbortController().signal,
+        },
+      );
+      // The "board" answers the command once it has arrived on its port.
+      for (let i = 0; i < 400 && mock.lastWrite?.toString() !== 'state\n'; i++) await sleep(5);
+      port.emitData('RIG: state=0 connected=1\n');
+      const res = await steps;
+      assert.deepEqual(
+        res.map((r) => r.status),
+        ['pass', 'pass', 'pass', 'pass', 'skip'],
+        JSON.stringify(res),
+      );
+      assert.match(res[4]!.detail!, /does not support moving the board's clock/);
+      assert.deepEqual(
+        rec.sets.slice(setsBefore).map((x) => [x.dtr, x.rts]),
+        [
+          [false, true],
+          [false, false],
+        ],
+      );
+      assert.ok(cell.capture.lines().includes('RIG: connected'), 'the reset step keeps the lines before it');
+    } finally {
+      await cell.close();
+    }
   });
 });
 

@@ -20,6 +20,7 @@ int WiFiClass::hostByName(const char* host, IPAddress& result) {
 
 unsigned long WiFiClass::getTime() {
   if (status_ != WL_CONNECTED || !twin::ntpReachable()) return 0;
+  // The network's time: the world's fixed date plus uptime, the host's time, or a calendar the rig set.
   return (unsigned long)twin::networkEpochNow();
 }
 

@@ -32,7 +32,7 @@ Clock& bootClock() {
 
 bool g_clockSynced = false;  // written only from the sketch thread
 std::atomic<uint64_t> g_forwardUs{0};  // board time passed without waiting
-std::atomic<int64_t> g_calendar{-1};   // the board's wall clock at boot (setCalendar), -1 = not set
+std::atomic<int64_t> g_calendar{-1};   // the calendar at boot after a clock step (setCalendar), -1 = not set
 std::atomic<int64_t> g_hostEpochAtBoot{0};
 bool g_wifiBegun = false;
 uint64_t g_wifiDueMs = 0;
@@ -133,10 +133,9 @@ void fastForward(uint64_t ms) {
   g_cv.notify_all();  // pending waits (delay deadlines, socket timeouts) see the new time
 }
 
-void setCalendar(int64_t epoch) {
-  g_calendar = epoch - (int64_t)(millisSinceBoot() / 1000);
-  g_clockSynced = true;
-}
+// A clock step (the rig's `calendar` control line, or a test): the board's time() and the network's (NTP) both
+// jump to `epoch` and run on with board time from there, as if that much time had passed.
+void setCalendar(int64_t epoch) { g_calendar = epoch - (int64_t)(millisSinceBoot() / 1000); }
 
 BoardTask::BoardTask() {
   std::lock_guard<std::mutex> lk(g_mu);
@@ -166,8 +165,9 @@ bool wifiConnecting() { return g_wifiBegun && millisSinceBoot() < g_wifiDueMs; }
 bool wifiUp() { return g_wifiBegun && !wifiConnecting(); }
 
 int64_t networkEpochNow() {
-  // On the board's time line: the world's date (or the host's at boot) plus board time since boot.
-  int64_t base = fixedEpoch() >= 0 ? fixedEpoch() : g_hostEpochAtBoot.load();
+  // On the board's time line: the calendar the rig set, the world's date or the host's at boot, plus board time.
+  int64_t base = g_calendar.load();
+  if (base < 0) base = fixedEpoch() >= 0 ? fixedEpoch() : g_hostEpochAtBoot.load();
   if (base == 0) {
     timespec wall;
     clock_gettime(CLOCK_REALTIME, &wall);
@@ -180,8 +180,7 @@ void setClockSynced(bool synced) { g_clockSynced = synced; }
 bool clockSynced() { return g_clockSynced; }
 
 int64_t boardEpochNow() {
-  if (!g_clockSynced) return (int64_t)(millisSinceBoot() / 1000);
-  if (g_calendar.load() >= 0) return g_calendar.load() + (int64_t)(millisSinceBoot() / 1000);
+  if (!g_clockSynced && g_calendar.load() < 0) return (int64_t)(millisSinceBoot() / 1000);
   return networkEpochNow();
 }
 }  // namespace twin

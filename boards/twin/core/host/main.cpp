@@ -1,5 +1,6 @@
 // Twin process entry: opens the serial pseudo-terminal, waits for the rig's "go", then runs setup()/loop().
-// Protocol (rig/twin/launch.ts): stdout "PTY <slave path>\n"; stdin "go\n" starts the board; stdin EOF ends it.
+// Protocol (rig/twin/launch.ts): stdout "PTY <slave path>\n"; stdin "go\n" starts the board; further stdin lines
+// are control commands (control.cpp); stdin EOF ends it.
 // RIG_TWIN_SERIAL=stdio skips the pty and the wait (serial on stdout), for manual runs.
 #include <errno.h>
 #include <pthread.h>
@@ -33,12 +34,21 @@ bool waitForGo() {
   }
 }
 
-// The board runs until the rig closes our stdin (or signals us).
+// The board runs until the rig closes our stdin (or signals us); lines before that are control commands.
 void* stdinWatcher(void*) {
   char buf[64];
+  std::string line;
   for (;;) {
     ssize_t n = read(0, buf, sizeof buf);
     if (n == 0 || (n < 0 && errno != EINTR)) _exit(0);
+    for (ssize_t i = 0; i < n; i++) {
+      if (buf[i] != '\n') {
+        if (line.size() < 256) line += buf[i];
+        continue;
+      }
+      twin::controlLine(line.c_str());
+      line.clear();
+    }
   }
   return nullptr;
 }

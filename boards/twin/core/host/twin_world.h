@@ -33,8 +33,11 @@ bool wifiConnecting();
 bool wifiUp();
 // Moves the board clock forward without waiting (pending waits see the new time).
 void fastForward(uint64_t ms);
-// Sets the board's wall clock (calendar) to this epoch now; it then runs with board time.
+// The calendar jumps to `epoch` (s) and runs on from there: the board's time() and the network's (NTP) both, as
+// if that much time had passed (the rig's clock step, through control.cpp).
 void setCalendar(int64_t epoch);
+// One control line from the rig (stdin after "go"): "advance <ms>", "calendar <epoch>". Implemented in control.cpp.
+bool controlLine(const char* line);
 // Virtual time (clock.cpp, quiet.cpp; off with the world's realTime): a board thread other than the sketch's
 // (esp-mqtt's task) holds a BoardTask while it runs, so the clock skips only when every board thread waits.
 struct BoardTask {

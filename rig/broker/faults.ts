@@ -1,0 +1,73 @@
+// Broker faults as plain functions on a running broker handle, for step runners and library users alike: a
+// restart, a pause (a dead peer: connections stay open and nothing answers), an outage (connections refused),
+// a rotated server certificate. Each returns what it did, in words a timeline shows.
+import { InfraError } from '../errors.ts';
+import type { BrokerSpec } from '../scenario/schema.ts';
+import type { BrokerControl, BrokerHandle } from './types.ts';
+
+/** Waits `ms`; the step runner passes board time, tests pass their own clock. */
+export type Sleep = (ms: number) => Promise<void>;
+const realSleep: Sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function controlOf(h: BrokerHandle): BrokerControl {
+  if (!h.control) throw new InfraError(`the ${h.provider} broker handle offers no control (faults need one)`);
+  return h.control;
+}
+
+/** Stops the broker and starts it again at once on the same ports (the board's connection drops). */
+export async function restartBroker(h: BrokerHandle): Promise<string> {
+  const c = controlOf(h);
+  await c.down();
+  await c.up();
+  return 'broker restarted';
+}
+
+/** The broker down for `ms` (connections refused), then started again. */
+export async function stopBrokerFor(h: BrokerHandle, ms: number, sleep: Sleep = realSleep): Promise<string> {
+  const c = controlOf(h);
+  await c.down();
+  try {
+    await sleep(ms);
+  } finally {
+    await c.up();
+  }
+  return `broker down for ${ms} ms, started again`;
+}
+
+/** The broker frozen for `ms`: TCP connections stay open but nothing answers (a dead peer), then thawed. */
+export async function pauseBrokerFor(h: BrokerHandle, ms: number, sleep: Sleep = realSleep): Promise<string> {
+  const c = controlOf(h);
+  await c.pause();
+  try {
+    await sleep(ms);
+  } finally {
+    await c.resume();
+  }
+  return `broker frozen for ${ms} ms, thawed`;
+}
+
+export interface Rotation {
+  /** The PKI name of the new server certificate. */
+  cert: string;
+  /** The PKI name of the new cafile, when the CA changes too. */
+  ca?: string;
+}
+
+/** The spec with every TLS listener serving `r.cert` (and `r.ca` as cafile). Pure. */
+export function rotatedSpec(spec: BrokerSpec, r: Rotation): BrokerSpec {
+  if (spec.conf !== undefined && !spec.listeners?.length)
+    throw new InfraError('a verbatim broker conf names its own files: rotate needs declarative listeners');
+  const listeners = (spec.listeners ?? []).map((l) =>
+    l.tls ? { ...l, tls: { ...l.tls, cert: r.cert, ...(r.ca ? { ca: r.ca } : {}) } } : l,
+  );
+  return { ...spec, listeners };
+}
+
+/** Renews the server certificate as an operator does: new files, broker restarted on the same ports. */
+export async function rotateServerCert(h: BrokerHandle, r: Rotation): Promise<string> {
+  const c = controlOf(h);
+  const next = rotatedSpec(c.spec(), r);
+  await c.down();
+  await c.up(next);
+  return `server certificate now "${r.cert}"${r.ca ? `, cafile "${r.ca}"` : ''}; broker restarted`;
+}

@@ -1,0 +1,128 @@
+// The `steps:` of a scenario: what happens after the board's first outcome, in order, on twins and boards alike.
+// One step is one mapping with exactly one action key (waitSerial, writeSerial, reset, wait, broker, rotate,
+// publish, expectMessage, expectReconnect, expectBrokerLog, clock) and optional name/withinMs. Times are board
+// time: on a twin the rig's control channel can move it; on a board it is the wall clock.
+import { z } from 'zod';
+import { patternProblem } from '../format/pattern.ts';
+
+const Regex = z
+  .string()
+  .min(1)
+  .superRefine((s, ctx) => {
+    const problem = patternProblem(s);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+const Ms = z
+  .number()
+  .int()
+  .min(0)
+  .max(7 * 24 * 3600 * 1000, 'at most a week of board time');
+const PkiName = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a certificate name from pki');
+
+/** The action keys; a step has exactly one. */
+export const STEP_ACTIONS = [
+  'waitSerial',
+  'writeSerial',
+  'reset',
+  'wait',
+  'broker',
+  'rotate',
+  'publish',
+  'expectMessage',
+  'expectReconnect',
+  'expectBrokerLog',
+  'clock',
+] as const;
+export type StepAction = (typeof STEP_ACTIONS)[number];
+
+export const Step = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, ".", "_" or "-"')
+      .optional()
+      .describe('How reports and expect.failingStep name this step (default: "step N")'),
+    waitSerial: Regex.optional().describe('Wait for a serial line matching this regex (from this step on)'),
+    writeSerial: z.string().optional().describe("Write this line (and a newline) to the board's serial"),
+    reset: z.literal(true).optional().describe('Reset the board (a twin restarts; a board gets DTR/RTS)'),
+    wait: Ms.optional().describe('Let this much board time pass'),
+    broker: z
+      .enum(['restart', 'pause', 'stop'])
+      .optional()
+      .describe(
+        'restart: a clean broker restart; pause: frozen for `forMs` (the board sees a dead peer); ' +
+          'stop: down for `forMs` (connections refused), then started again',
+      ),
+    forMs: Ms.optional().describe('How long a broker pause or stop lasts (board time)'),
+    rotate: z
+      .object({
+        cert: PkiName.describe("The listener's new server certificate (a pki name; its chain is sent)"),
+        ca: PkiName.optional().describe("The broker's new cafile (a pki name)"),
+      })
+      .strict()
+      .optional()
+      .describe('Renew the server certificate: the broker restarts with another certificate from pki'),
+    publish: z
+      .object({
+        topic: z.string().min(1),
+        payload: z.string().default(''),
+        qos: z.union([z.literal(0), z.literal(1)]).optional(),
+      })
+      .strict()
+      .optional()
+      .describe('Publish from the rig (the observer); {{topic}} is the client topic'),
+    expectMessage: z
+      .object({ topic: z.string().min(1), payload: Regex.optional() })
+      .strict()
+      .optional()
+      .describe('A message on this topic (filter) from now on, within withinMs'),
+    expectReconnect: z.literal(true).optional().describe("The board's client connects to the broker again"),
+    expectBrokerLog: Regex.optional().describe('A broker log line matching this regex from now on'),
+    clock: z
+      .object({
+        calendar: z
+          .string()
+          .refine((s) => !Number.isNaN(Date.parse(s)), 'an ISO 8601 date, e.g. 2031-01-01T00:00:00Z')
+          .optional()
+          .describe("Set the board's calendar (time()) to this date"),
+        advanceMs: Ms.optional().describe('Move millis() forward by this much without waiting'),
+      })
+      .strict()
+      .optional()
+      .describe("The board's clocks (twins; a board only if its sketch offers a serial command)"),
+    withinMs: Ms.optional().describe('How long a wait or expect may take (board time; default 30000)'),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const actions = STEP_ACTIONS.filter((a) => s[a] !== undefined);
+    if (actions.length !== 1)
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          actions.length === 0
+            ? `a step needs one action: ${STEP_ACTIONS.join(', ')}`
+            : `one action per step (this one has ${actions.join(' and ')}): split it into steps`,
+      });
+    if (s.forMs !== undefined && s.broker !== 'pause' && s.broker !== 'stop')
+      ctx.addIssue({ code: 'custom', path: ['forMs'], message: 'forMs goes with broker: pause or broker: stop' });
+    if ((s.broker === 'pause' || s.broker === 'stop') && s.forMs === undefined)
+      ctx.addIssue({ code: 'custom', path: ['broker'], message: `broker: ${s.broker} needs forMs (how long)` });
+    if (s.clock && s.clock.calendar === undefined && s.clock.advanceMs === undefined)
+      ctx.addIssue({ code: 'custom', path: ['clock'], message: 'clock needs calendar or advanceMs' });
+  });
+export type Step = z.infer<typeof Step>;
+
+export const Steps = z
+  .array(Step)
+  .min(1)
+  .describe('What happens after the first outcome, in order; the cell fails at the first step that does not hold');
+
+/** The action of a (valid) step. */
+export function stepAction(s: Step): StepAction {
+  return STEP_ACTIONS.find((a) => s[a] !== undefined) ?? 'wait';
+}
+
+/** The name reports use for step i (0-based). */
+export function stepName(s: Step, i: number): string {
+  return s.name ?? `step ${i + 1}`;
+}

@@ -1,0 +1,32 @@
+// A step in words, for timelines and failure reasons: "broker pause 20000 ms", "waitSerial /RIG: connected/".
+import { stepAction, type Step } from '../scenario/steps.ts';
+
+export function describeStep(s: Step): string {
+  const within = s.withinMs !== undefined ? ` within ${s.withinMs} ms` : '';
+  switch (stepAction(s)) {
+    case 'waitSerial':
+      return `waitSerial /${s.waitSerial}/${within}`;
+    case 'writeSerial':
+      return `writeSerial "${s.writeSerial}"`;
+    case 'reset':
+      return 'reset the board';
+    case 'wait':
+      return `wait ${s.wait} ms`;
+    case 'broker':
+      return `broker ${s.broker}${s.forMs !== undefined ? ` for ${s.forMs} ms` : ''}`;
+    case 'rotate':
+      return `rotate server certificate to "${s.rotate!.cert}"${s.rotate!.ca ? ` (cafile "${s.rotate!.ca}")` : ''}`;
+    case 'publish':
+      return `publish ${s.publish!.topic} "${s.publish!.payload}"`;
+    case 'expectMessage':
+      return `expectMessage ${s.expectMessage!.topic}${s.expectMessage!.payload ? ` /${s.expectMessage!.payload}/` : ''}${within}`;
+    case 'expectReconnect':
+      return `expectReconnect${within}`;
+    case 'expectBrokerLog':
+      return `expectBrokerLog /${s.expectBrokerLog}/${within}`;
+    case 'clock':
+      return s.clock!.calendar !== undefined
+        ? `clock calendar ${s.clock!.calendar}`
+        : `clock advance ${s.clock!.advanceMs} ms`;
+  }
+}

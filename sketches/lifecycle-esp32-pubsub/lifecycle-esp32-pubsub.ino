@@ -1,0 +1,137 @@
+// Lifecycle probe (esp32): the esp32-wificlientsecure-pubsub probe plus what scenarios that unfold need (scenarios/lifecycle/).
+// Builds unchanged for a real board (arduino-cli) and for the twin; configuration in arduino_secrets.h.
+// Knobs (client.config): SECRET_RECONNECT 0 = connect() once, as forum sketches that call it only in setup() do
+//   (they never come back after the broker restarts); 1 (default) = retry every 5 s in loop(), as PubSubClient's
+//   mqtt_reconnect_nonblocking example at v2.8 does. SECRET_KEEPALIVE = setKeepAlive() seconds (default 15).
+// Lines: "RIG: connection lost state=<n>" when a connection ends; a serial command "state" answers
+// "RIG: state=<n> connected=<0|1>". Lines starting "RIG: " are parsed by the rig.
+#include <WiFi.h>
+#include <WiFiClientSecure.h>
+#include <PubSubClient.h>
+#include "arduino_secrets.h"
+#ifndef SECRET_RECONNECT
+#define SECRET_RECONNECT 1
+#endif
+#ifndef SECRET_KEEPALIVE
+#define SECRET_KEEPALIVE 15
+#endif
+
+WiFiClientSecure net;
+PubSubClient mqtt(net);
+
+String topicCmd = String(SECRET_TOPIC) + "/cmd";
+String topicUp = String(SECRET_TOPIC) + "/up";
+String topicEcho = String(SECRET_TOPIC) + "/echo";
+unsigned long lastAttempt = 0;
+bool everAttempted = false;
+
+// Empty strings in the header mean "not set": PubSubClient sends a user name whenever the pointer is non-NULL.
+const char* orNull(const char* s) { return (s && s[0]) ? s : NULL; }
+
+void onMessage(char* topic, byte* payload, unsigned int length) {
+  if (topicCmd != topic) return;
+  String text;
+  for (unsigned int i = 0; i < length; i++) text += (char)payload[i];
+  mqtt.publish(topicEcho.c_str(), text.c_str());
+  Serial.print("RIG: echo ");
+  Serial.println(text);
+}
+
+void tryConnect() {
+  Serial.print("MQTT connecting to ");
+  Serial.print(SECRET_BROKER);
+  Serial.print(":");
+  Serial.println(SECRET_PORT);
+  if (mqtt.connect(SECRET_CLIENT_ID, orNull(SECRET_MQTT_USER), orNull(SECRET_MQTT_PASS))) {
+    Serial.println("RIG: connected");
+    mqtt.subscribe(topicCmd.c_str());
+    String hello = String("hello from ") + SECRET_CLIENT_ID;
+    if (mqtt.publish(topicUp.c_str(), hello.c_str())) Serial.println("RIG: published");
+    else Serial.println("RIG: publish failed");
+    return;
+  }
+  char text[128] = "";
+  int tls = net.lastError(text, sizeof(text));
+  Serial.print("TLS error: ");
+  Serial.println(text);
+  Serial.printf("RIG: connect fail state=%d tls=%d text=\"%s\"\n", mqtt.state(), tls, text);
+}
+
+void setup() {
+  Serial.begin(115200);
+  delay(10);
+  Serial.println();
+  Serial.print("Connecting to ");
+  Serial.println(SECRET_SSID);
+  WiFi.begin(SECRET_SSID, SECRET_PASS);
+  while (WiFi.status() != WL_CONNECTED) {
+    delay(500);
+    Serial.print(".");
+  }
+  Serial.println("WiFi connected");
+  Serial.print("IP address: ");
+  Serial.println(WiFi.localIP());
+
+#if SECRET_INSECURE
+  net.setInsecure();
+#endif
+#ifdef SECRET_CA_CERT
+  net.setCACert(SECRET_CA_CERT);
+#endif
+#if defined(SECRET_CLIENT_CERT) && defined(SECRET_CLIENT_KEY)
+  net.setCertificate(SECRET_CLIENT_CERT);
+  net.setPrivateKey(SECRET_CLIENT_KEY);
+#endif
+
+#if SECRET_BROKER_IS_IP
+  IPAddress brokerIp;
+  brokerIp.fromString(SECRET_BROKER);
+  mqtt.setServer(brokerIp, SECRET_PORT);
+#else
+  mqtt.setServer(SECRET_BROKER, SECRET_PORT);
+#endif
+  mqtt.setCallback(onMessage);
+  mqtt.setKeepAlive(SECRET_KEEPALIVE);
+}
+
+bool wasConnected = false;
+String command;
+
+// Serial commands from the rig's writeSerial steps, one per line.
+void serialCommands() {
+  while (Serial.available() > 0) {
+    char c = (char)Serial.read();
+    if (c == '\r') continue;
+    if (c != '\n') {
+      if (command.length() < 64) command += c;
+      continue;
+    }
+    if (command == "state") {
+      Serial.print("RIG: state=");
+      Serial.print(mqtt.state());
+      Serial.print(" connected=");
+      Serial.println(mqtt.connected() ? 1 : 0);
+    }
+    command = "";
+  }
+}
+
+void loop() {
+  serialCommands();
+  if (!mqtt.connected()) {
+    if (wasConnected) {
+      wasConnected = false;
+      Serial.print("RIG: connection lost state=");
+      Serial.println(mqtt.state());
+    }
+    if (!everAttempted || (SECRET_RECONNECT && millis() - lastAttempt >= 5000)) {
+      everAttempted = true;
+      lastAttempt = millis();
+      tryConnect();
+    }
+    delay(10);
+    return;
+  }
+  wasConnected = true;
+  mqtt.loop();
+}

@@ -1,0 +1,158 @@
+// Lifecycle probe (esp8266): the esp8266-bearssl-pubsub probe plus what scenarios that unfold need (scenarios/lifecycle/).
+// Builds unchanged for a real board (arduino-cli) and for the twin; configuration in arduino_secrets.h.
+// Knobs (client.config): SECRET_RECONNECT 0 = connect() once, as forum sketches that call it only in setup() do
+//   (they never come back after the broker restarts); 1 (default) = retry every 5 s in loop(), as PubSubClient's
+//   mqtt_reconnect_nonblocking example at v2.8 does. SECRET_KEEPALIVE = setKeepAlive() seconds (default 15).
+// Lines: "RIG: connection lost state=<n>" when a connection ends; a serial command "state" answers
+// "RIG: state=<n> connected=<0|1>". Lines starting "RIG: " are parsed by the rig.
+#include <ESP8266WiFi.h>
+#include <WiFiClientSecure.h>
+#include <PubSubClient.h>
+#include <time.h>
+#include "arduino_secrets.h"
+#ifndef SECRET_RECONNECT
+#define SECRET_RECONNECT 1
+#endif
+#ifndef SECRET_KEEPALIVE
+#define SECRET_KEEPALIVE 15
+#endif
+
+BearSSL::WiFiClientSecure net;
+PubSubClient mqtt(net);
+#ifdef SECRET_CA_CERT
+BearSSL::X509List caList(SECRET_CA_CERT);
+#endif
+#if defined(SECRET_CLIENT_CERT) && defined(SECRET_CLIENT_KEY)
+BearSSL::X509List clientChain(SECRET_CLIENT_CERT);
+BearSSL::PrivateKey clientKey(SECRET_CLIENT_KEY);
+#endif
+unsigned long lastAttempt = 0;
+bool everTried = false;
+
+void onMessage(char* topic, byte* payload, unsigned int length) {
+  static char text[257];
+  unsigned int n = length < sizeof(text) - 1 ? length : sizeof(text) - 1;
+  memcpy(text, payload, n);
+  text[n] = 0;
+  Serial.print("RIG: echo ");
+  Serial.println(text);
+  mqtt.publish(SECRET_TOPIC "/echo", text);
+}
+
+void setClock() {
+  configTime(0, 0, "pool.ntp.org", "time.nist.gov");
+  Serial.print("Waiting for NTP time sync: ");
+  time_t now = time(nullptr);
+  unsigned long start = millis();
+  // Give up after 15 s like many sketches do; the clock then stays near 1970 (TLS says 54).
+  while (now < 1700000000 && millis() - start < 15000) {
+    delay(500);
+    Serial.print(".");
+    now = time(nullptr);
+  }
+  Serial.println("");
+  Serial.print("Current time: ");
+  Serial.print(ctime(&now));
+}
+
+void setup() {
+  Serial.begin(115200);
+  Serial.println();
+  Serial.print("Connecting to ");
+  Serial.println(SECRET_SSID);
+  WiFi.mode(WIFI_STA);
+  WiFi.begin(SECRET_SSID, SECRET_PASS);
+  while (WiFi.status() != WL_CONNECTED) {
+    delay(500);
+    Serial.print(".");
+  }
+  Serial.println("");
+  Serial.print("WiFi connected, IP address: ");
+  Serial.println(WiFi.localIP());
+  setClock();
+
+#if SECRET_INSECURE
+  net.setInsecure();
+#elif defined(SECRET_CA_CERT)
+  net.setTrustAnchors(&caList);
+#endif
+  net.setX509Time(time(nullptr));
+#if defined(SECRET_CLIENT_CERT) && defined(SECRET_CLIENT_KEY)
+  if (clientKey.isEC()) net.setClientECCert(&clientChain, &clientKey, BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN, BR_KEYTYPE_EC);
+  else net.setClientRSACert(&clientChain, &clientKey);
+#endif
+
+#if SECRET_BROKER_IS_IP
+  IPAddress brokerIp;
+  brokerIp.fromString(SECRET_BROKER);
+  mqtt.setServer(brokerIp, SECRET_PORT);
+#else
+  mqtt.setServer(SECRET_BROKER, SECRET_PORT);
+#endif
+  mqtt.setCallback(onMessage);
+  mqtt.setKeepAlive(SECRET_KEEPALIVE);
+}
+
+void tryConnect() {
+  Serial.print("Attempting MQTT connection...");
+  const char* user = SECRET_MQTT_USER;
+  bool ok = user[0] ? mqtt.connect(SECRET_CLIENT_ID, SECRET_MQTT_USER, SECRET_MQTT_PASS) : mqtt.connect(SECRET_CLIENT_ID);
+  if (ok) {
+    Serial.println("connected");
+    Serial.println("RIG: connected");
+    mqtt.subscribe(SECRET_TOPIC "/cmd");
+    if (mqtt.publish(SECRET_TOPIC "/up", "hello from " SECRET_CLIENT_ID)) Serial.println("RIG: published");
+    else Serial.println("RIG: publish failed");
+    return;
+  }
+  char err[256];
+  int tls = net.getLastSSLError(err, sizeof(err));
+  Serial.print("failed, rc=");
+  Serial.print(mqtt.state());
+  Serial.println(" try again in 5 seconds");
+  Serial.print("SSL error: ");
+  Serial.println(err);
+  Serial.printf("RIG: connect fail state=%d tls=%d text=\"%s\"\n", mqtt.state(), tls, err);
+}
+
+bool wasConnected = false;
+String command;
+
+// Serial commands from the rig's writeSerial steps, one per line.
+void serialCommands() {
+  while (Serial.available() > 0) {
+    char c = (char)Serial.read();
+    if (c == '\r') continue;
+    if (c != '\n') {
+      if (command.length() < 64) command += c;
+      continue;
+    }
+    if (command == "state") {
+      Serial.print("RIG: state=");
+      Serial.print(mqtt.state());
+      Serial.print(" connected=");
+      Serial.println(mqtt.connected() ? 1 : 0);
+    }
+    command = "";
+  }
+}
+
+void loop() {
+  serialCommands();
+  if (!mqtt.connected()) {
+    if (wasConnected) {
+      wasConnected = false;
+      Serial.print("RIG: connection lost state=");
+      Serial.println(mqtt.state());
+    }
+    if (!everTried || (SECRET_RECONNECT && millis() - lastAttempt >= 5000)) {
+      everTried = true;
+      lastAttempt = millis();
+      tryConnect();
+    }
+    delay(10);
+    return;
+  }
+  wasConnected = true;
+  mqtt.loop();
+}

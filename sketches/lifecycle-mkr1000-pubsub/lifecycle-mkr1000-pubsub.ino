@@ -1,0 +1,208 @@
+// Lifecycle probe (mkr1000): the mkr1000-bearssl-pubsub probe plus what scenarios that unfold need (scenarios/lifecycle/).
+// Builds unchanged for a real board (arduino-cli) and for the twin; configuration in arduino_secrets.h.
+// Knobs (client.config): SECRET_RECONNECT 0 = connect() once, as forum sketches that call it only in setup() do
+//   (they never come back after the broker restarts); 1 (default) = retry every 5 s in loop(), as PubSubClient's
+//   mqtt_reconnect_nonblocking example at v2.8 does. SECRET_KEEPALIVE = setKeepAlive() seconds (default 15).
+// Lines: "RIG: connection lost state=<n>" when a connection ends; a serial command "state" answers
+// "RIG: state=<n> connected=<0|1>". Lines starting "RIG: " are parsed by the rig.
+#include <SPI.h>
+#include <WiFi101.h>
+#include <ArduinoBearSSL.h>
+#include <ArduinoECCX08.h>
+#include <PubSubClient.h>
+#include "arduino_secrets.h"
+#ifndef SECRET_RECONNECT
+#define SECRET_RECONNECT 1
+#endif
+#ifndef SECRET_KEEPALIVE
+#define SECRET_KEEPALIVE 15
+#endif
+
+WiFiClient wifi;
+#ifdef SECRET_CA_CERT
+br_x509_trust_anchor caAnchor;
+BearSSLClient tls(wifi, &caAnchor, 1);
+#else
+BearSSLClient tls(wifi);
+#endif
+PubSubClient mqtt(tls);
+unsigned long lastAttempt = 0;
+bool everTried = false;
+
+unsigned long getTime() {
+  return WiFi.getTime();
+}
+
+#ifdef SECRET_CA_CERT
+// Static storage for the decoded CA (DER, DN and key); sizes fit RSA-4096 / P-521 roots.
+unsigned char caDer[2048];
+size_t caDerLen = 0;
+unsigned char caDn[512];
+size_t caDnLen = 0;
+unsigned char caKey1[520];
+unsigned char caKey2[8];
+
+void appendDer(void* ctx, const void* data, size_t len) {
+  (void)ctx;
+  if (caDerLen + len <= sizeof(caDer)) { memcpy(caDer + caDerLen, data, len); caDerLen += len; }
+}
+void appendDn(void* ctx, const void* data, size_t len) {
+  (void)ctx;
+  if (caDnLen + len <= sizeof(caDn)) { memcpy(caDn + caDnLen, data, len); caDnLen += len; }
+}
+
+bool loadCaAnchor(const char* pem) {
+  br_pem_decoder_context pc;
+  br_pem_decoder_init(&pc);
+  size_t len = strlen(pem);
+  bool done = false;
+  while (len > 0 && !done) {
+    size_t n = br_pem_decoder_push(&pc, pem, len);
+    pem += n;
+    len -= n;
+    switch (br_pem_decoder_event(&pc)) {
+      case BR_PEM_BEGIN_OBJ: br_pem_decoder_setdest(&pc, appendDer, NULL); break;
+      case BR_PEM_END_OBJ: done = true; break;
+      case BR_PEM_ERROR: return false;
+    }
+  }
+  if (!done) return false;
+  br_x509_decoder_context dc;
+  br_x509_decoder_init(&dc, appendDn, NULL);
+  br_x509_decoder_push(&dc, caDer, caDerLen);
+  br_x509_pkey* pk = br_x509_decoder_get_pkey(&dc);
+  if (pk == NULL) return false;
+  caAnchor.dn.data = caDn;
+  caAnchor.dn.len = caDnLen;
+  caAnchor.flags = BR_X509_TA_CA;
+  caAnchor.pkey.key_type = pk->key_type;
+  if (pk->key_type == BR_KEYTYPE_RSA) {
+    if (pk->key.rsa.nlen > sizeof(caKey1) || pk->key.rsa.elen > sizeof(caKey2)) return false;
+    memcpy(caKey1, pk->key.rsa.n, pk->key.rsa.nlen);
+    memcpy(caKey2, pk->key.rsa.e, pk->key.rsa.elen);
+    caAnchor.pkey.key.rsa.n = caKey1;
+    caAnchor.pkey.key.rsa.nlen = pk->key.rsa.nlen;
+    caAnchor.pkey.key.rsa.e = caKey2;
+    caAnchor.pkey.key.rsa.elen = pk->key.rsa.elen;
+  } else {
+    if (pk->key.ec.qlen > sizeof(caKey1)) return false;
+    memcpy(caKey1, pk->key.ec.q, pk->key.ec.qlen);
+    caAnchor.pkey.key.ec.curve = pk->key.ec.curve;
+    caAnchor.pkey.key.ec.q = caKey1;
+    caAnchor.pkey.key.ec.qlen = pk->key.ec.qlen;
+  }
+  return true;
+}
+#endif
+
+void onMessage(char* topic, byte* payload, unsigned int length) {
+  static char text[257];
+  unsigned int n = length < sizeof(text) - 1 ? length : sizeof(text) - 1;
+  memcpy(text, payload, n);
+  text[n] = 0;
+  Serial.print("RIG: echo ");
+  Serial.println(text);
+  mqtt.publish(SECRET_TOPIC "/echo", text);
+}
+
+void setup() {
+  Serial.begin(115200);
+  while (!Serial);
+  if (!ECCX08.begin()) {
+    Serial.println("No ECCX08 present!");
+    while (1);
+  }
+#ifdef SECRET_CA_CERT
+  if (!loadCaAnchor(SECRET_CA_CERT)) Serial.println("CA certificate could not be decoded");
+#endif
+  ArduinoBearSSL.onGetTime(getTime);
+#if defined(SECRET_ECC_SLOT) && defined(SECRET_CLIENT_CERT)
+  tls.setEccSlot(SECRET_ECC_SLOT, SECRET_CLIENT_CERT);
+#elif defined(SECRET_CLIENT_CERT) && defined(SECRET_CLIENT_KEY)
+  tls.setKey(SECRET_CLIENT_KEY, SECRET_CLIENT_CERT);
+#endif
+#if SECRET_INSECURE
+  tls.setInsecure(BearSSLClient::SNI::Insecure);  // drops SNI and the name check only
+#endif
+  Serial.print("Attempting to connect to SSID: ");
+  Serial.println(SECRET_SSID);
+  while (WiFi.begin(SECRET_SSID, SECRET_PASS) != WL_CONNECTED) {
+    Serial.print(".");
+    delay(5000);
+  }
+  Serial.println("You're connected to the network");
+#if SECRET_BROKER_IS_IP
+  IPAddress brokerIp;
+  brokerIp.fromString(SECRET_BROKER);
+  mqtt.setServer(brokerIp, SECRET_PORT);
+#else
+  mqtt.setServer(SECRET_BROKER, SECRET_PORT);
+#endif
+  mqtt.setCallback(onMessage);
+  mqtt.setKeepAlive(SECRET_KEEPALIVE);
+}
+
+void tryConnect() {
+  Serial.print("Attempting MQTT connection...");
+  const char* user = SECRET_MQTT_USER;
+  bool ok = user[0] ? mqtt.connect(SECRET_CLIENT_ID, SECRET_MQTT_USER, SECRET_MQTT_PASS) : mqtt.connect(SECRET_CLIENT_ID);
+  if (ok) {
+    Serial.println("connected");
+    Serial.println("RIG: connected");
+    mqtt.subscribe(SECRET_TOPIC "/cmd");
+    if (mqtt.publish(SECRET_TOPIC "/up", "hello from " SECRET_CLIENT_ID)) Serial.println("RIG: published");
+    else Serial.println("RIG: publish failed");
+    return;
+  }
+  Serial.print("failed, rc=");
+  Serial.print(mqtt.state());
+  Serial.println(" try again in 5 seconds");
+  // ArduinoBearSSL has no error text: errorCode() is the raw br_ssl_engine_last_error().
+  Serial.print("RIG: connect fail state=");
+  Serial.print(mqtt.state());
+  Serial.print(" tls=");
+  Serial.print(tls.errorCode());
+  Serial.println(" text=\"\"");
+}
+
+bool wasConnected = false;
+String command;
+
+// Serial commands from the rig's writeSerial steps, one per line.
+void serialCommands() {
+  while (Serial.available() > 0) {
+    char c = (char)Serial.read();
+    if (c == '\r') continue;
+    if (c != '\n') {
+      if (command.length() < 64) command += c;
+      continue;
+    }
+    if (command == "state") {
+      Serial.print("RIG: state=");
+      Serial.print(mqtt.state());
+      Serial.print(" connected=");
+      Serial.println(mqtt.connected() ? 1 : 0);
+    }
+    command = "";
+  }
+}
+
+void loop() {
+  serialCommands();
+  if (!mqtt.connected()) {
+    if (wasConnected) {
+      wasConnected = false;
+      Serial.print("RIG: connection lost state=");
+      Serial.println(mqtt.state());
+    }
+    if (!everTried || (SECRET_RECONNECT && millis() - lastAttempt >= 5000)) {
+      everTried = true;
+      lastAttempt = millis();
+      tryConnect();
+    }
+    delay(10);
+    return;
+  }
+  wasConnected = true;
+  mqtt.loop();
+}

@@ -1,0 +1,79 @@
+// Steps end to end on real parts: the MKR1000 twin (g++ + BearSSL), a local Mosquitto restarted and given a renewed
+// certificate, the twin's calendar moved through its control channel; the timeline in results.json and summary.md.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadBoards } from '../../rig/boards/load.ts';
+import { projectPaths } from '../../rig/project.ts';
+import type { Cell } from '../../rig/results/schema.ts';
+import { createProgress } from '../../rig/runner/progress.ts';
+import { runMatrix, type RunOutcome } from '../../rig/runner/run.ts';
+import { loadScenario } from '../../rig/scenario/load.ts';
+
+describe('steps: lifecycle cells on the MKR1000 twin', function () {
+  this.timeout(300_000);
+  const paths = projectPaths();
+  let tmp: string;
+  let run: RunOutcome;
+  const cell = (variant: string): Cell => run.results.cells.find((c) => c.variant === variant)!;
+
+  before(async function () {
+    if (!(await import('node:fs')).existsSync('/usr/sbin/mosquitto')) {
+      console.log('      skipped: mosquitto is not installed (apt-get install mosquitto)');
+      this.skip();
+    }
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-steps-test-'));
+    const loaded = await loadScenario(path.join(paths.root, 'test', 'fixtures', 'scenarios', 'steps-lifecycle.yaml'));
+    run = await runMatrix({
+      scenarios: [loaded],
+      boardProfiles: await loadBoards(paths.boards),
+      targets: ['twin'],
+      jobs: 2,
+      retries: 0,
+      broker: 'local',
+      outDir: path.join(tmp, 'run'),
+      quarantine: [],
+      sandbox: false,
+      progress: createProgress(process.stderr, { quiet: true }),
+      paths,
+      defaultTimeoutMs: 30_000,
+      args: [],
+    });
+  });
+  after(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('a renewed server certificate from the same CA: the board reconnects, every step holds', () => {
+    const c = cell('renewed');
+    assert.equal(c.status, 'pass', JSON.stringify(c));
+    assert.deepEqual(
+      c.steps?.map((s) => [s.name, s.status]),
+      [
+        ['first-connect', 'pass'],
+        ['renew', 'pass'],
+        ['reconnect', 'pass'],
+      ],
+    );
+    assert.match(c.steps![2]!.detail!, /New client connected .* as rig-mkr1000-/);
+    assert.ok(
+      c.steps![1]!.broker.some((l) => /mosquitto version \S+ running/.test(l)),
+      'the restart is in the timeline',
+    );
+  });
+
+  it('the calendar past notAfter: the reconnect fails with BearSSL 54 (expired), exactly the step the variant names', () => {
+    const c = cell('expired');
+    assert.equal(c.status, 'pass', JSON.stringify(c));
+    const byName = Object.fromEntries(c.steps!.map((s) => [s.name, s]));
+    assert.match(byName['years-later']!.detail!, /calendar set to 2040-01-01/);
+    assert.equal(byName.refused!.status, 'pass');
+    assert.equal(byName.reconnect!.status, 'fail');
+    assert.equal(byName.reconnect!.line, 26, 'its line in the scenario file');
+    // Every test case's output in junit.xml carries the timeline, with the serial line the step saw.
+    const junit = readFileSync(path.join(run.runDir, 'junit.xml'), 'utf8');
+    assert.match(junit, /✘ reconnect \(line 26\): expectReconnect within 1000 ms/);
+    assert.match(junit, /✔ refused \(line 25\).*RIG: connect fail state=-2 tls=54/);
+  });
+});
