@@ -17,6 +17,9 @@ import {
 } from '../../rig/boards/modules.ts';
 import { buildPki, type PkiBundle } from '../../rig/pki/index.ts';
 import { projectPaths } from '../../rig/project.ts';
+import { loadBoards } from '../../rig/boards/load.ts';
+import { moduleProblems } from '../../rig/runner/module-check.ts';
+import { parseScenarioText } from '../../rig/scenario/load.ts';
 import { cellModule } from '../../rig/target/module.ts';
 
 const twinDir = projectPaths().twinCore;
@@ -69,6 +72,32 @@ describe('module tables: the modelled firmware TLS of the WINC1500 and the NINA-
     assert.match(before274.ciphersuites, /TLS-DHE-RSA-WITH-AES-128-CBC-SHA256/, 'WiFi101 before PR #274 offers DHE');
     assert.equal(before274.dheMaxBits, 2048);
     assert.match(String(moduleWorld(t, { firmware: '19.3.0' })), /WINC1500 firmware 19\.3\.0 is not modelled/);
+  });
+
+  it('rig check: a root that is no certificate, a firmware no row covers, a module on boards without one', async () => {
+    const boards = await loadBoards(projectPaths().boards);
+    const scenario = (boardList: string, module: string): string =>
+      [
+        'version: 1',
+        'id: m',
+        'pki: { ca: { subject: { CN: t } }, server: { subject: { CN: b.test }, san: ["DNS:b.test"] } }',
+        'broker: { listeners: [{ port: 8883, tls: {}, allowAnonymous: true }] }',
+        `boards: [${boardList}]`,
+        `module: ${module}`,
+        'variants: { a: { module: { firmware: 1.4.8 } } }',
+        `expect: { a: { ${boardList.split(',')[0]}: { kind: connected } } }`,
+      ].join('\n');
+    const winc = parseScenarioText(scenario('mkr1000', '{ firmware: 19.3.0, roots: [ca, nope] }'), 'm.yaml');
+    const found = moduleProblems(winc, boards).map((p) => `${p.path.join('.')}: ${p.message}`);
+    assert.deepEqual(found, [
+      'module.roots.1: no certificate named "nope" in pki (have: ca, server)',
+      'module.firmware: WINC1500 firmware 19.3.0 is not modelled (the table covers 19.4.4, 19.5.2, 19.5.4, 19.6.1, 19.7.0, 19.7.3, 19.7.6, 19.7.7)',
+      'variants.a.module.firmware: WINC1500 firmware 1.4.8 is not modelled (the table covers 19.4.4, 19.5.2, 19.5.4, 19.6.1, 19.7.0, 19.7.3, 19.7.6, 19.7.7)',
+    ]);
+    const nina = parseScenarioText(scenario('mkrwifi1010', '{ roots: [ca] }'), 'm.yaml');
+    assert.deepEqual(moduleProblems(nina, boards), []);
+    const esp = parseScenarioText(scenario('esp32', '{ roots: [ca] }'), 'm.yaml');
+    assert.match(moduleProblems(esp, boards)[0]?.message ?? '', /^no board of this scenario has a WiFi module/);
   });
 
   describe('the uploaded store (real openssl certificates)', function () {
