@@ -26,6 +26,10 @@ export const ModuleRow = z
       .strict()
       .optional()
       .describe('What a library release before `before` offers on this firmware'),
+    excludeSuites: z
+      .array(z.string().regex(/^[A-Z0-9]+$/, 'a word of a suite name, e.g. CHACHA20'))
+      .optional()
+      .describe('Suites whose name holds one of these words are not offered (what the firmware is built without)'),
     tls: z.object({ min: TlsVersion, max: TlsVersion }).strict(),
     sni: z.boolean().describe('Sends the host name as SNI when the sketch connects by name'),
     checksName: z.boolean().describe("Checks the host name against the server's certificate"),
@@ -67,6 +71,8 @@ export interface ModuleWorld {
   name: string;
   firmware: string;
   ciphersuites: string;
+  /** Words joined by ':'; "" = none. */
+  excludeSuites: string;
   tlsMin: '1.0' | '1.1' | '1.2';
   tlsMax: '1.0' | '1.1' | '1.2';
   sni: boolean;
@@ -114,6 +120,7 @@ export function moduleWorld(t: ModuleTable, state: ModuleState): ModuleWorld | s
     name: t.module,
     firmware,
     ciphersuites: suites === 'default' ? 'default' : suites.join(':'),
+    excludeSuites: (row.excludeSuites ?? []).join(':'),
     tlsMin: row.tls.min,
     tlsMax: row.tls.max,
     sni: row.sni,

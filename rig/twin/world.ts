@@ -42,6 +42,7 @@ export const TwinWorld = z
         name: z.string().min(1),
         firmware: z.string().min(1),
         ciphersuites: z.string().min(1).describe('mbedTLS suite names joined by ":", or "default"'),
+        excludeSuites: z.string().describe('words joined by ":": suites whose name holds one are not offered'),
         tlsMin: z.enum(['1.0', '1.1', '1.2']),
         tlsMax: z.enum(['1.0', '1.1', '1.2']),
         sni: z.boolean(),

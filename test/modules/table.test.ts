@@ -57,7 +57,12 @@ describe('module tables: the modelled firmware TLS of the WINC1500 and the NINA-
       const since123 = fw.localeCompare('1.2.3', undefined, { numeric: true }) >= 0;
       assert.equal(r.sni, since123, fw);
       assert.equal(r.checksName, since123, fw);
+      assert.ok(r.excludeSuites?.includes('CHACHA20') && r.excludeSuites.includes('PSK'), `${fw}: nina-fw sdkconfig`);
     }
+    const w = moduleWorld(t, { firmware: '1.4.8' });
+    assert.ok(typeof w !== 'string');
+    assert.equal(w.ciphersuites, 'default');
+    assert.match(w.excludeSuites, /^CAMELLIA:DES:RC4:PSK:CHACHA20:ARIA$/);
   });
 
   it("a cell's settings: the default firmware, the older library's DHE suites, and a firmware the table lacks", () => {

@@ -40,13 +40,30 @@ int minorOf(const char* key) {
   settingError((std::string(key) + " must be 1.0, 1.1 or 1.2").c_str());
 }
 
-// The offered suites: the table's list (mbedTLS names joined by ':'), or mbedTLS's own list for "default".
+// Words (joined by ':') of suite names the firmware is built without.
+bool excluded(const char* name) {
+  std::string words = moduleSetting("excludeSuites");
+  size_t at = 0;
+  while (at < words.size()) {
+    size_t end = words.find(':', at);
+    if (end == std::string::npos) end = words.size();
+    if (end > at && strstr(name, words.substr(at, end - at).c_str())) return true;
+    at = end + 1;
+  }
+  return false;
+}
+
+// The offered suites: the table's list (mbedTLS names joined by ':'), or mbedTLS's own list for "default", less the
+// excluded ones.
 const int* offeredSuites() {
   static std::vector<int> ids;
   if (!ids.empty()) return ids.data();
   std::string list = moduleSetting("ciphersuites");
   if (list == "default" || list.empty()) {
-    for (const int* id = mbedtls_ssl_list_ciphersuites(); *id; id++) ids.push_back(*id);
+    for (const int* id = mbedtls_ssl_list_ciphersuites(); *id; id++) {
+      const char* name = mbedtls_ssl_get_ciphersuite_name(*id);
+      if (name && !excluded(name)) ids.push_back(*id);
+    }
   } else {
     size_t at = 0;
     while (at <= list.size()) {
