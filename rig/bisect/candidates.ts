@@ -84,6 +84,8 @@ export interface CandidateInput {
   /** The board's probe sketch (connects by the name it is given), when the cell uses another sketch. */
   probeSketch?: string;
   currentSketch?: string;
+  /** The cell's TLS is a WiFi module's (the baseline's "modelled: WINC1500 19.6.1") and the roots uploaded to it. */
+  module?: { label: string; roots?: string[] };
   now: Date;
 }
 
@@ -273,7 +275,7 @@ function hostCandidates(i: CandidateInput, server: CertSummary): Candidate[] {
 
 /** The CA that issued the server chain, no CA, or setInsecure() (a diagnosis, never offered as a fix). */
 function trustCandidates(i: CandidateInput, viaProbe: Variant): Candidate[] {
-  const out: Candidate[] = [];
+  const out: Candidate[] = moduleRootCandidates(i);
   const probeNote = viaProbe.sketch ? ' (on the probe sketch, same name checked)' : '';
   // Given the way the board takes an anchor. Also when the scenario already names it: its own sketch may
   // ignore it (seed 001: BearSSLClient with the built-in roots only).
@@ -312,6 +314,28 @@ function trustCandidates(i: CandidateInput, viaProbe: Variant): Candidate[] {
     });
   }
   return out;
+}
+
+/**
+ * WiFiSSLClient trusts only the module's store (the sketch sets no CA): upload the CA that issued the server chain
+ * with the firmware updater. An upload replaces the store, so the roots already uploaded stay in the list.
+ */
+function moduleRootCandidates(i: CandidateInput): Candidate[] {
+  const issuer = issuingCa(i.certs);
+  if (!i.module || !issuer || i.module.roots?.includes(issuer.name)) return [];
+  const roots = [...(i.module.roots ?? []), issuer.name];
+  const name = i.module.label.replace(/^modelled: /, '');
+  return [
+    {
+      id: 'module-roots=ca',
+      slot: 'trust',
+      description:
+        `upload this root: ${issuer.name} (${issuer.subject}) to the ${name} root store with the firmware updater ` +
+        `(arduino-fwuploader certificates flash; it replaces the whole store` +
+        (roots.length > 1 ? `, so flash ${roots.join(', ')} together)` : ')'),
+      patch: { module: { roots } },
+    },
+  ];
 }
 
 function clockCandidates(i: CandidateInput, viaProbe: Variant): Candidate[] {

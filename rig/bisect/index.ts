@@ -86,7 +86,7 @@ interface Bisection {
   sketch: string | undefined;
   client: ClientSpec;
   /** The variant's build, libraries and flash files, kept for every candidate (they shape the twin, not the fix). */
-  context: Pick<Scenario, 'build' | 'libraries' | 'librariesDir' | 'files'>;
+  context: Pick<Scenario, 'build' | 'libraries' | 'librariesDir' | 'files' | 'module'>;
   base: string;
   runDirs: string[];
   runs: number;
@@ -124,7 +124,7 @@ export async function bisect(o: BisectOptions): Promise<BisectReport> {
   if (baseline.status === 'pass') return report({ fixes: [], rejected: [], mirror: { used: false } });
 
   // 2. Single changes.
-  const candidates = candidatesFor(b, checked);
+  const candidates = candidatesFor(b, checked, baseCell);
   const { cells: second, ids } = await singles(b, candidates);
   const mirrorCell = second.get('mirror');
   const mirror: BisectReport['mirror'] = b.verbatim
@@ -182,6 +182,7 @@ async function start(o: BisectOptions): Promise<Bisection> {
     build,
     libraries,
     files,
+    module,
     ...variantClient
   } = s.variants[o.variant] ?? {};
   return {
@@ -200,6 +201,8 @@ async function start(o: BisectOptions): Promise<Bisection> {
       ...(s.libraries || libraries ? { libraries: rv.libraries } : {}),
       ...(s.librariesDir ? { librariesDir: s.librariesDir } : {}),
       ...(s.files || files ? { files: rv.files } : {}),
+      // The module's firmware and uploaded roots are the board's state: a candidate's `module` merges over them.
+      ...(s.module || module ? { module: rv.module } : {}),
     },
     base,
     runDirs: [],
@@ -273,8 +276,9 @@ function checkedNameOf(b: Bisection, baseCell: Cell): { name: string; label?: st
   return { name, ...(isBroker ? { label: "the broker's address ({{broker.ip}})" } : {}) };
 }
 
-function candidatesFor(b: Bisection, checked: { name: string; label?: string }): Candidate[] {
+function candidatesFor(b: Bisection, checked: { name: string; label?: string }, baseCell: Cell): Candidate[] {
   const c = b.rv.client;
+  const roots = b.rv.module.roots;
   return generateCandidates({
     certs: b.certs,
     checkedName: checked.name,
@@ -288,6 +292,7 @@ function candidatesFor(b: Bisection, checked: { name: string; label?: string }):
     broker: b.rv.broker,
     ...(b.profile.probeSketch ? { probeSketch: b.profile.probeSketch } : {}),
     ...(b.sketch ? { currentSketch: b.sketch } : {}),
+    ...(baseCell.modelled ? { module: { label: baseCell.modelled, ...(roots ? { roots } : {}) } } : {}),
     now: new Date(),
   });
 }

@@ -1,6 +1,7 @@
 // Board profile format (boards/*.yaml), version 1: what a board is, how to build and reach it,
 // and how its serial output maps to outcomes. Patterns live here, not in code.
 import { z } from 'zod';
+import { MODULE_IDS } from './modules.ts';
 import { OutcomeKind, Regex } from '../scenario/schema.ts';
 
 /** A line rule: a regex over one serial line; `code`/`detail` may use $1.. from the match. */
@@ -175,6 +176,13 @@ export const TwinProfile = z
           "Filled from the family's version table (boards/twin/versions/<core>.yaml) when the profiles are loaded",
       ),
     debugLevel: z.number().int().min(0).max(5).default(1).describe('ESP32 Core Debug Level (1 = Error)'),
+    module: z
+      .enum(MODULE_IDS)
+      .optional()
+      .describe(
+        "The WiFi module whose firmware does WiFiSSLClient's TLS (its table: boards/twin/modules/<module>.yaml); " +
+          'the twin models it, and a scenario says its firmware and uploaded roots (`module:`)',
+      ),
     build: TwinBuildFacts.describe('Compiler and linker facts of the board (twin.build.defines, sketchDefines, libs)'),
     defines: z
       .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a C macro name'), z.string())

@@ -74,7 +74,9 @@ export function cellLine(c: Cell, colors: Colors): string {
   const tail = c.status === 'pass' || c.status === 'flaky' ? what : (c.reason ?? what);
   const q = c.quarantine ? colors.blue(` [quarantined: ${c.quarantine}]`) : '';
   const retry = c.attempts > 1 ? ` after ${c.attempts} attempts` : '';
-  return `${paint(colors, st, `${ICON[c.status]} ${c.status.padEnd(5)}`)} ${label(c)}  ${colors.dim(`${tail}${retry}  ${(c.durationMs / 1000).toFixed(1)}s`)}${q}`;
+  // A module's TLS modelled on a twin is said on every line that reports the cell.
+  const modelled = c.modelled ? ` (${c.modelled})` : '';
+  return `${paint(colors, st, `${ICON[c.status]} ${c.status.padEnd(5)}`)} ${label(c)}  ${colors.dim(`${tail}${modelled}${retry}  ${(c.durationMs / 1000).toFixed(1)}s`)}${q}`;
 }
 
 interface Running {

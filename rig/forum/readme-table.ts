@@ -22,7 +22,7 @@ export interface ReproductionInfo {
   tags: string[];
 }
 
-const BOARD_ORDER = ['esp32', 'esp8266', 'mkr1000', 'control', 'mosquitto-cli'];
+const BOARD_ORDER = ['esp32', 'esp8266', 'mkr1000', 'mkrwifi1010', 'control', 'mosquitto-cli'];
 const BOARD_TITLE: Record<string, string> = { control: 'PC (mqtt.js)', 'mosquitto-cli': 'PC (mosquitto_sub)' };
 const ICON: Record<Cell['status'], string> = { pass: '✅', fail: '❌', error: '⚠️', skip: '⏭️', flaky: '〰️' };
 
@@ -59,7 +59,9 @@ function boardCell(cells: Cell[]): string {
       if (c.status === 'error' && c.outcome.kind === 'none')
         return `${esc(c.variant)}${target} ${ICON.error} rig error`;
       const code = c.outcome.code ? ` \`${esc(c.outcome.code)}\`` : '';
-      return `${esc(c.variant)}${target} ${ICON[c.status]} ${esc(c.outcome.kind)}${code}`;
+      // A module's TLS modelled on a twin says so here too ("modelled: WINC1500 19.6.1" → "modelled WINC1500 19.6.1").
+      const modelled = c.modelled ? ` (${esc(c.modelled.replace(/^modelled: /, 'modelled '))})` : '';
+      return `${esc(c.variant)}${target} ${ICON[c.status]} ${esc(c.outcome.kind)}${code}${modelled}`;
     })
     .join('<br>');
 }

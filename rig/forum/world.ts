@@ -22,7 +22,10 @@ export interface BoardChoice {
   hardwareOnly?: string;
 }
 
-const WIFISSL = "WiFiSSLClient does TLS inside the WiFi module's firmware (WINC1500 or NINA), which no twin has";
+// The twin models the module (boards/twin/modules) once a scenario says what was uploaded to it; a post rarely does.
+const WIFISSL =
+  "WiFiSSLClient does TLS inside the WiFi module's firmware (WINC1500 or NINA): say what was uploaded to it " +
+  '(module: { firmware, roots: [ca] }) and drop hardwareOnly to run the modelled module on the twin';
 const AXTLS =
   'axTLS (the ESP8266 core up to 2.4) does the TLS here; the ESP8266 twin runs BearSSL (core 2.5 and later)';
 

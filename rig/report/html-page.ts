@@ -135,7 +135,7 @@ function toggle(tr,c){
   if(tr._detail){tr._detail.remove();tr._detail=null;return;}
   var dr=el('tr'),td=el('td');td.colSpan=6;var d=el('div','detail');
   if(bad(c)||c._s==='quarantined'){d.appendChild(el('div','count','see the card under Failures'));}
-  var t=el('table');kv(t,'status',c._s+(c.attempts>1?' after '+c.attempts+' attempts':''));if(c.expected)kv(t,'expected',expected(c));kv(t,'got',got(c));if(c.reason)kv(t,'reason',c.reason);if(c.rerun)kv(t,'rerun',c.rerun);if(c.reproduce)kv(t,'reproduce',c.reproduce);if(c.notes&&c.notes.length)kv(t,'notes',c.notes.join('\\n'));d.appendChild(t);
+  var t=el('table');kv(t,'status',c._s+(c.attempts>1?' after '+c.attempts+' attempts':''));if(c.expected)kv(t,'expected',expected(c));kv(t,'got',got(c));if(c.reason)kv(t,'reason',c.reason);if(c.modelled)kv(t,'modelled',c.modelled);if(c.rerun)kv(t,'rerun',c.rerun);if(c.reproduce)kv(t,'reproduce',c.reproduce);if(c.notes&&c.notes.length)kv(t,'notes',c.notes.join('\\n'));d.appendChild(t);
   if(c.serialLog){d.appendChild(el('h3',null,'Serial log'));d.appendChild(logView(c.serialLog,c.matchedLines));}
   d.appendChild(extras(c));td.appendChild(d);dr.appendChild(td);tr.after(dr);tr._detail=dr;
 }

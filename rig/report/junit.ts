@@ -68,6 +68,7 @@ function problemText(c: Cell): string {
   const exp = expectedText(c);
   if (exp) lines.push(`expected: ${exp}`);
   lines.push(`got: ${gotText(c)}`);
+  if (c.modelled) lines.push(c.modelled);
   for (const f of c.failures) if (f !== c.reason) lines.push(`- ${f}`);
   if (c.outcome.facts?.length) lines.push(`facts: ${c.outcome.facts.join('; ')}`);
   if (c.rerun) lines.push(`rerun: ${c.rerun}`);
@@ -78,6 +79,7 @@ function problemText(c: Cell): string {
 
 function factsHeader(c: Cell): string {
   const lines = [`id: ${c.id}`, `target: ${c.target}`, `outcome: ${gotText(c)}`];
+  if (c.modelled) lines.push(c.modelled);
   if (c.attempts > 1) lines.push(`attempts: ${c.attempts}${c.status === 'flaky' ? ' (flaky)' : ''}`);
   if (c.quarantine) lines.push(`quarantined: ${c.quarantine}`);
   if (c.rerun) lines.push(`rerun: ${c.rerun}`);

@@ -200,7 +200,8 @@ export function disagrees(a: Cell, b: Cell): boolean {
 
 function cellText(c: Cell): string {
   const code = shortCode(c);
-  return code ? `${cellIcon(c)} ${mdInline(code, 40)}` : cellIcon(c);
+  const text = code ? `${cellIcon(c)} ${mdInline(code, 40)}` : cellIcon(c);
+  return c.modelled ? `${text} (${mdInline(c.modelled, 40)})` : text;
 }
 
 function slotText(slot: Slot | undefined): { text: string; flagged: boolean } {
@@ -321,6 +322,7 @@ function detailBlock(r: Results, c: Cell, logs: LogStore | undefined, logLines: 
   const timeline = cellTimeline(c);
   if (timeline.length) body.push(`the steps (board time, ✔ held ✘ failed ○ skipped · not run):\n\n${fenced(timeline)}`);
   if (c.rerun) body.push(`rerun it alone:\n\n\`\`\`sh\n${stripInvalidXml(c.rerun).replace(/\n/g, ' ')}\n\`\`\``);
+  if (c.modelled) body.push(`${mdInline(c.modelled, 80)} (a twin's model of the module's firmware TLS)`);
   if (c.notes?.length) body.push(`notes:\n\n${c.notes.map((x) => `- ${mdInline(x, 300)}`).join('\n')}`);
   if (c.reproduce)
     body.push(

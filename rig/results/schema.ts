@@ -87,6 +87,10 @@ export const Cell = z.object({
     .array(z.string())
     .optional()
     .describe("What the target's preparation reported beyond the outcome: arduino-cli's top-level warnings"),
+  modelled: z
+    .string()
+    .optional()
+    .describe('"modelled: WINC1500 19.6.1": the TLS of this cell is a twin\'s model of a module\'s firmware'),
   title: z.string().optional().describe("The scenario's title"),
   links: z.array(z.string()).optional().describe('Forum threads and issues the scenario reproduces (its http sources)'),
   location: z

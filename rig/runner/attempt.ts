@@ -23,6 +23,8 @@ export interface Attempt {
   timings: Record<string, number>;
   /** The target's notes from its preparation (a build tool's warnings). */
   notes?: string[];
+  /** The target's "modelled: WINC1500 19.6.1" (a module's TLS modelled on a twin). */
+  modelled?: string;
   /** Serial lines the rolling buffer dropped (a flood) and lines cut for length: said in the report. */
   serialDropped?: number;
   serialCut?: number;
@@ -65,7 +67,11 @@ export async function runAttempt(driver: TargetDriver, cell: TargetCell, w: Atte
     w.clients.watch(() => t.clientIds());
     let a = t.outcome ? await ownOutcome(t, t.outcome, cell, w, timings) : await watchTarget(t, cell, w, timings);
     if (w.steps && !a.infraError && a.outcome.kind !== 'no-outcome') a = await unfold(a, t, cell, w.steps, w);
-    return prepared.notes?.length ? { ...a, notes: prepared.notes } : a;
+    return {
+      ...a,
+      ...(prepared.notes?.length ? { notes: prepared.notes } : {}),
+      ...(prepared.modelled ? { modelled: prepared.modelled } : {}),
+    };
   } catch (e) {
     if (e instanceof AttemptAborted) throw e;
     return failedAttempt(e, timings);

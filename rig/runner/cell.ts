@@ -74,6 +74,7 @@ export async function runCell(p: CellPlan, driver: TargetDriver, s: BrokerSessio
     timings: { setup: s.setupMs, ...(run.last?.attempt.timings ?? {}) },
     ...(run.last?.attempt.notes?.length ? { notes: run.last.attempt.notes } : {}),
     ...(run.last?.attempt.steps ? { steps: run.last.attempt.steps } : {}),
+    ...(run.last?.attempt.modelled ? { modelled: run.last.attempt.modelled } : {}),
   };
   const reproduce = await reproduceCommand(p, verdict.status, cellDir, ctx.runDir);
   if (reproduce) cell.reproduce = reproduce;

@@ -14,6 +14,7 @@ import type { LoadedScenario } from '../scenario/load.ts';
 import { resolveVariant, type ResolvedVariant } from '../scenario/resolve.ts';
 import { certEntries, type Scenario } from '../scenario/schema.ts';
 import { buildProblems, loadBuildTables, type BuildTables } from '../twin/scenario-check.ts';
+import { moduleProblems } from './module-check.ts';
 
 /** Any address: placeholders are checked by name, the address itself only exists once a broker runs. */
 const VARS = { 'broker.ip': '192.0.2.1' };
@@ -36,7 +37,11 @@ export async function runnableProblems(
   profiles: ReadonlyMap<string, BoardProfile>,
   tables: BuildTables,
 ): Promise<Problem[]> {
-  const found = [...variantProblems(l.scenario), ...buildProblems(l.scenario, profiles, tables)];
+  const found = [
+    ...variantProblems(l.scenario),
+    ...buildProblems(l.scenario, profiles, tables),
+    ...moduleProblems(l.scenario, profiles),
+  ];
   if (found.length === 0) return [];
   return positionProblems(await readFile(l.file, 'utf8'), l.file, found);
 }

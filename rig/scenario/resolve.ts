@@ -6,6 +6,7 @@ import type {
   CertSpec,
   ClientSpec,
   Expectation,
+  ModuleSpec,
   PkiSpec,
   Scenario,
   VerbatimPki,
@@ -53,6 +54,8 @@ export interface ResolvedVariant {
   librariesDir?: string;
   /** Flash path → content template (placeholders filled per cell: rig/target/flash-files.ts). */
   files: Record<string, string>;
+  /** The WiFi module's firmware, uploaded roots and library release (variant over scenario, by key). */
+  module: ModuleSpec;
 }
 
 function mergeCert(base: CertSpec | undefined, patch: Partial<CertSpec>): CertSpec {
@@ -155,6 +158,7 @@ export function resolveVariant(s: Scenario, variant: string, vars: Record<string
     libraries,
     ...(s.librariesDir ? { librariesDir: s.librariesDir } : {}),
     files,
+    module: { ...(s.module ?? {}), ...(v.module ?? {}) },
   };
 }
 
@@ -168,7 +172,17 @@ function mergeBuilds(layers: (BoardBuild | undefined)[]): ResolvedBuild {
 }
 
 function pickClient(v: Scenario['variants'][string]): Partial<ClientSpec> {
-  const { description: _d, pki: _p, broker: _b, sketch: _s, build: _u, libraries: _l, files: _f, ...client } = v;
+  const {
+    description: _d,
+    pki: _p,
+    broker: _b,
+    sketch: _s,
+    build: _u,
+    libraries: _l,
+    files: _f,
+    module: _m,
+    ...client
+  } = v;
   return client;
 }
 

@@ -300,6 +300,31 @@ export const FilesSpec = z
       "null removes a file a variant inherits. Adds to (and overrides) the sketch's data/ folder",
   );
 
+/** The WiFi module's state (MKR1000's WINC1500, the NINA-W102): what the firmware updater put on it. */
+export const ModuleSpec = z
+  .object({
+    firmware: z
+      .string()
+      .regex(/^\d+\.\d+\.\d+$/, 'a firmware release like 19.6.1 or 1.4.8')
+      .optional()
+      .describe("The module's firmware (default: the module table's defaultFirmware)"),
+    roots: z
+      .array(z.string().regex(/^[\w.-]+$/, 'a certificate name from pki'))
+      .optional()
+      .describe(
+        'Certificates (pki names) uploaded with the firmware updater in one go: the whole root store, as an ' +
+          "upload replaces it; absent = the factory store (public roots, none of the scenario's)",
+      ),
+    library: z
+      .string()
+      .regex(/^\d+\.\d+\.\d+$/, 'a release like 0.16.0')
+      .optional()
+      .describe('The WiFi101/WiFiNINA release (default: the one the twin imitates); WiFi101 < 0.16.1 offers DHE'),
+  })
+  .strict()
+  .describe("The WiFi module whose firmware does WiFiSSLClient's TLS (boards/twin/modules/<module>.yaml)");
+export type ModuleSpec = z.infer<typeof ModuleSpec>;
+
 // ---------- Variants and expectations ----------
 export const Variant = ClientSpec.extend({
   description: z.string().optional(),
@@ -323,6 +348,7 @@ export const Variant = ClientSpec.extend({
   libraries: LibraryPins.optional().describe("Merged over the scenario's library pins"),
   files: FilesSpec.optional().describe("Merged over the scenario's files (null removes one)"),
   steps: Steps.optional().describe("Replaces the scenario's steps for this variant"),
+  module: ModuleSpec.optional().describe("Merged over the scenario's module (firmware, roots, library by key)"),
 }).strict();
 export type Variant = z.infer<typeof Variant>;
 
@@ -406,6 +432,7 @@ export const Scenario = z
           "the twin's own WiFi, TLS and MQTT libraries take the place of the board's",
       ),
     files: FilesSpec.optional(),
+    module: ModuleSpec.optional(),
     client: ClientSpec.default({}),
     variants: z.record(Id, Variant).default({ default: {} }),
     expect: z.record(z.string(), z.record(z.string(), Expectation)).describe('variant → board (or "*") → expectation'),

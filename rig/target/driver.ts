@@ -104,6 +104,8 @@ export interface PreparedTarget {
   clientIds: string[];
   /** What the preparation wants the report to say beyond the outcome (arduino-cli's warnings for a board). */
   notes?: string[];
+  /** "modelled: WINC1500 19.6.1": the cell's TLS is a model of a module's firmware (rig/target/module.ts). */
+  modelled?: string;
   /** Starts it; on failure it has freed what it held. */
   start(): Promise<RunningTarget>;
 }

@@ -104,7 +104,7 @@ async function prepareBoard(cell: TargetCell, inv: LabInventory, o: LabOptions):
     timings: session.timings,
     // The rig's client id; one the sketch picks itself is learned from the broker log (runner/attribution.ts).
     clientIds: [secrets.clientId],
-    notes: session.toolNotes(),
+    notes: [...session.toolNotes(), ...moduleNotes(cell)],
     start: async () => {
       await session.to('reset');
       cell.phase?.('running');
@@ -187,4 +187,15 @@ export function boardLevers(cell: HardwareCell, hw: BoardProfile['hardware']): T
         }
       : {}),
   };
+}
+
+/** The rig flashes the sketch, never the WiFi module: what the scenario says was uploaded to it is the lab's job. */
+function moduleNotes(cell: TargetCell): string[] {
+  const m = cell.rv.module;
+  if (!cell.board.twin?.module || (!m.firmware && !m.roots)) return [];
+  const what = [
+    m.firmware ? `firmware ${m.firmware}` : '',
+    m.roots ? `the roots ${m.roots.join(', ')} (one certificates flash: it replaces the store)` : '',
+  ].filter(Boolean);
+  return [`the scenario's module state is not applied by the rig: the board's module must have ${what.join(' and ')}`];
 }

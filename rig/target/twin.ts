@@ -10,6 +10,7 @@ import { bootTwin, buildTwin, TwinBuildError, TwinMissingApiError, type TwinWorl
 import { cellSecrets } from './cell-secrets.ts';
 import type { PreparedTarget, RunningTarget, TargetCell, TargetDriver } from './driver.ts';
 import { flashFiles } from './flash-files.ts';
+import { cellModule, MODULE_ROOTS_FILE, usesModuleTls } from './module.ts';
 import { sketchFolder } from './sketch.ts';
 import { writeFileNoFollow } from '../sandbox/index.ts';
 
@@ -53,10 +54,16 @@ async function prepareTwin(cell: TargetCell): Promise<PreparedTarget> {
   await mkdir(cell.cellDir, { recursive: true });
   const flash = await flashFiles(sketchDir, cell.rv.files, cell.pki, { 'broker.ip': TWIN_BROKER_IP });
   flash.secrets.forEach((x) => cell.secret(x));
-  const world = twinWorld(cell, coreVersion, built.debugLevel, secrets.eccSlotKey);
+  const module = await cellModule(cell.paths.twinCore, twin.module, cell.rv.module, cell.pki);
+  if (module?.rootsPem) flash.files[MODULE_ROOTS_FILE] = module.rootsPem;
+  const world = {
+    ...twinWorld(cell, coreVersion, built.debugLevel, secrets.eccSlotKey),
+    ...(module ? { module: module.world } : {}),
+  };
   return {
     timings,
     clientIds: [secrets.clientId],
+    ...(module && (await usesModuleTls(sketchDir)) ? { modelled: module.label, notes: module.notes } : {}),
     start: () => startTwinCell(cell, built.binary, { world, flash: flash.files }, timings),
   };
 }

@@ -24,16 +24,8 @@ export type UnsupportedRule = z.infer<typeof UnsupportedRule>;
 const BUILT_IN: Record<TwinCore, UnsupportedRule[]> = {
   esp32: [],
   esp8266: [],
-  mkr1000: [
-    {
-      pattern: '\\bWiFiSSLClient\\b',
-      feature: 'WiFiSSLClient',
-      message:
-        'WiFiSSLClient runs TLS inside the WINC1500 module firmware (its own root store, uploaded with the ' +
-        'firmware updater); the twin cannot reproduce that offload. Run this scenario on hardware, or use ' +
-        'ArduinoBearSSL (BearSSLClient over WiFiClient), which the twin emulates.',
-    },
-  ],
+  // WiFiSSLClient (WINC1500 / NINA-W102 TLS offload) is modelled from the module tables (boards/twin/modules).
+  mkr1000: [],
 };
 
 export async function unsupportedRules(core: TwinCore, boardsDir: string): Promise<UnsupportedRule[]> {

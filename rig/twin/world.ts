@@ -41,6 +41,29 @@ export const TwinWorld = z
       .describe(
         'MKR1000 twin: ECCX08 slot -> absolute path of a PEM P-256 private key (read by boards/twin/mkr1000/ecc_slots.cpp)',
       ),
+    module: z
+      .object({
+        name: z.string().min(1),
+        firmware: z.string().min(1),
+        ciphersuites: z.string().min(1).describe('mbedTLS suite names joined by ":", or "default"'),
+        excludeSuites: z.string().describe('words joined by ":": suites whose name holds one are not offered'),
+        tlsMin: z.enum(['1.0', '1.1', '1.2']),
+        tlsMax: z.enum(['1.0', '1.1', '1.2']),
+        sni: z.boolean(),
+        checksName: z.boolean(),
+        answersCertificateRequest: z.boolean(),
+        clientCertificate: z.boolean(),
+        dheMaxBits: z.number().int().min(0),
+        failure: z.string(),
+        roots: z
+          .string()
+          .regex(/^[A-Za-z0-9_.-]+$/, 'a file name in flashDir')
+          .optional()
+          .describe("PEM file (in flashDir) holding the module's whole root store; absent = the factory store"),
+      })
+      .strict()
+      .optional()
+      .describe("A WiFi module's TLS (rig/boards/modules.ts), read by boards/twin/mkr1000/module_tls.cpp"),
   })
   .strict();
 export type TwinWorld = z.input<typeof TwinWorld>;

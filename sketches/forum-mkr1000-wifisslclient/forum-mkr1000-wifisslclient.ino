@@ -1,6 +1,6 @@
 // Forum reproductions on MKR1000 with WiFiSSLClient: TLS runs inside the WINC1500 firmware against the roots
 // flashed into the module (firmware updater), so the sketch sets no CA, and a failure shows only as
-// connect() == 0 / PubSubClient state -2. Hardware only: the twin cannot emulate the WINC1500 TLS offload.
+// connect() == 0 / PubSubClient state -2. The twin models the WINC1500 (boards/twin/modules/winc1500.yaml).
 // Settings: arduino_secrets.h (sketches/README.md). Lines starting "RIG: " are for the rig.
 #include <WiFi101.h>
 #include <PubSubClient.h>

@@ -172,6 +172,29 @@ describe('report/summary', () => {
     assert.match(md, /\| cn\/b \| twin ❌ -9984 · hw ✅ ⚠ twin≠hardware \| twin ❌ bearssl:56 · hw ❌ bearssl:56 \|/);
   });
 
+  it('a modelled module cell says so in its grid slot and is flagged when hardware disagrees', () => {
+    const md = buildSummary(
+      results([
+        cell({
+          scenario: 'winc',
+          variant: 'fixed',
+          board: 'mkr1000',
+          target: 'twin',
+          modelled: 'modelled: WINC1500 19.6.1',
+        }),
+        cell({
+          scenario: 'winc',
+          variant: 'fixed',
+          board: 'mkr1000',
+          target: 'hardware',
+          status: 'fail',
+          outcome: { kind: 'tls/handshake-failed', code: 'pubsubclient:-2' },
+        }),
+      ]),
+    );
+    assert.match(md, /\| winc\/fixed \| twin ✅ \(modelled: WINC1500 19\.6\.1\) · hw ❌ [^|]*⚠ twin≠hardware \|/);
+  });
+
   it('escapes table-breaking and HTML characters from reasons', () => {
     const md = buildSummary(
       results([

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
-import { buildTwin, bootTwin, TwinBuildError, TwinUnsupportedError } from '../../rig/twin/index.ts';
+import { buildTwin, bootTwin, TwinBuildError } from '../../rig/twin/index.ts';
 import { cString, secretsHeader } from '../../rig/target/secrets.ts';
 import { findFunctionDefinitions, generateSketchUnit } from '../../rig/twin/sketch.ts';
 import { freePort } from './helpers.ts';
@@ -83,17 +83,17 @@ describe('twin: build errors and libraries', function () {
     );
   });
 
-  it('WiFiSSLClient on MKR1000 fails with a clear message about WINC1500 TLS offload', async () => {
+  it('WiFiSSLClient on MKR1000 builds: the WINC1500 firmware TLS is modelled (boards/twin/modules)', async () => {
     const dir = sketch('mkrssl', '#include <WiFi101.h>\nWiFiSSLClient net;\nvoid setup() {}\nvoid loop() {}\n');
-    await assert.rejects(
-      buildTwin({ sketchDir: dir, core: 'mkr1000', secretsHeader: '', coreVersion: '1.8.13', debugLevel: 0, cacheDir }),
-      (e: unknown) => {
-        assert.ok(e instanceof TwinUnsupportedError);
-        assert.equal(e.feature, 'WiFiSSLClient');
-        assert.match(e.message, /mkrssl\.ino:2: .*WINC1500/);
-        return true;
-      },
-    );
+    const built = await buildTwin({
+      sketchDir: dir,
+      core: 'mkr1000',
+      secretsHeader: '',
+      coreVersion: '1.8.13',
+      debugLevel: 0,
+      cacheDir,
+    });
+    assert.ok(built.binary);
   });
 
   it('two concurrent builds of one key both succeed with one intact binary; serial input reaches the sketch', async () => {

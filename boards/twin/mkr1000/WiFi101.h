@@ -1,12 +1,13 @@
 // WiFi101 (arduino-libraries/WiFi101) for the MKR1000 twin: associated after the world's WiFi time, plain TCP WiFiClient,
 // WiFi.getTime() = the WINC's NTP time (0 while the world says NTP is unreachable).
-// WiFiSSLClient is not emulated: TLS runs inside the WINC1500 firmware with its own root store.
+// WiFiSSLClient: the module's TLS, modelled per firmware (module_tls.h).
 #pragma once
 #include <SPI.h>
 
 #include "Arduino.h"
 #include "IPAddress.h"
 #include "WiFiClient.h"
+#include "module_tls.h"
 
 typedef enum {
   WL_NO_SHIELD = 255, WL_IDLE_STATUS = 0, WL_NO_SSID_AVAIL, WL_SCAN_COMPLETED, WL_CONNECTED, WL_CONNECT_FAILED,
@@ -23,7 +24,8 @@ class WiFiClass {
   uint8_t status() { return status_; }
   void disconnect() { status_ = WL_DISCONNECTED; }
   void end() { status_ = WL_IDLE_STATUS; }
-  const char* firmwareVersion() { return "19.6.1"; }
+  // The modelled module's firmware (the world's module), else the firmware WiFi101 0.16.1 expects.
+  const char* firmwareVersion() { return *twin::moduleFirmware() ? twin::moduleFirmware() : "19.6.1"; }
   void setPins(int8_t, int8_t, int8_t, int8_t = -1) {}
   void config(IPAddress) {}
   void lowPowerMode() {}
@@ -47,13 +49,7 @@ class WiFiClass {
 };
 extern WiFiClass WiFi;
 
-// WiFiSSLClient: TLS offload to the WINC1500 firmware cannot be emulated (docs/tls-bearssl.md §4).
-// Any use fails the build with this message; only the type name exists so that unrelated sketches compile.
-template <bool Emulated = false>
-struct TwinWiFiSSLClientUnsupported {
-  static_assert(Emulated,
-                "WiFiSSLClient (WiFi101): TLS runs inside the WINC1500 module firmware with its own uploaded root "
-                "store; the MKR1000 twin cannot emulate that offload. Run this sketch on hardware, or use "
-                "ArduinoBearSSL (BearSSLClient over WiFiClient).");
-};
-typedef TwinWiFiSSLClientUnsupported<> WiFiSSLClient;
+// WiFiSSLClient: the TLS inside the WINC1500 firmware, modelled from its table (boards/twin/modules/winc1500.yaml) on
+// mbedTLS (module_tls.h). connect(host) sends SNI, connect(IPAddress) none (WiFiClient.cpp @0.16.1:83-85); any
+// failure is connect() == 0 with no error code.
+class WiFiSSLClient : public twin::ModuleTlsClient {};

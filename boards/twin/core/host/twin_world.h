@@ -26,6 +26,9 @@ uint32_t wifiConnectMs();
 IPAddress localIP(const IPAddress& fallback);
 // Folder holding the flash file system's files (SPIFFS/LittleFS), "" when the board has none uploaded.
 const char* flashDir();
+// The world's `module` settings (a WiFi module's TLS, rig/boards/modules.ts): "" when absent.
+bool hasModule();
+const char* moduleSetting(const char* key);
 // WiFi association as board time: begin() starts it; until it is done, delay() passes board time without
 // waiting (nothing outside the board can happen before its network is up), so boot logs show a board's timestamps.
 void wifiBegin();

@@ -73,6 +73,8 @@ World load() {
       w.realTime = v == "true";
     } else if (key == "flashDir") {
       w.flashDir = r.scalar();
+    } else if (key == "module") {
+      r.object([&](const std::string& name) { w.module[name] = r.scalar(); });
     } else {
       r.scalar();  // unknown fields are the TypeScript schema's business
     }
@@ -91,6 +93,11 @@ bool ntpReachable() { return world().ntp; }
 uint32_t bootMs() { return (uint32_t)world().bootMs; }
 uint32_t wifiConnectMs() { return (uint32_t)world().wifiConnectMs; }
 const char* flashDir() { return world().flashDir.c_str(); }
+bool hasModule() { return !world().module.empty(); }
+const char* moduleSetting(const char* key) {
+  auto it = world().module.find(key);
+  return it == world().module.end() ? "" : it->second.c_str();
+}
 
 IPAddress localIP(const IPAddress& fallback) {
   IPAddress ip;
