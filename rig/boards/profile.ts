@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { patternProblem } from '../format/pattern.ts';
 import { OutcomeKind } from '../scenario/schema.ts';
+import { TlsBuild } from '../scenario/tls-build.ts';
 
 // Matched on the rig's linear-time engine (rig/format/pattern.ts): no lookaround, no backreferences.
 const Regex = z
@@ -207,6 +208,10 @@ export const TwinProfile = z
       .array(MenuName)
       .default([])
       .describe('FQBN menus that change nothing a twin shows (upload speed, flash layout): accepted and ignored'),
+    tls: TlsBuild.optional().describe(
+      "How the core's TLS library is built (a preset such as arduino-esp32-2.0, or sdkconfig / BearSSL options); " +
+        "a scenario's build.<board>.tls goes over it",
+    ),
     boot: TwinBoot.default({ setupMs: 0, wifiConnectMs: 0, localIP: '192.168.1.50' }).describe(
       'Boot and WiFi timing and the DHCP address, so serial output looks like the board',
     ),

@@ -10,6 +10,7 @@ import type {
   Scenario,
   VerbatimPki,
 } from './schema.ts';
+import { mergeTlsBuild, type TlsBuild } from './tls-build.ts';
 
 export interface ResolvedClient {
   connect: string;
@@ -34,6 +35,8 @@ export interface ResolvedClient {
 export interface ResolvedBuild {
   fqbnOptions: Record<string, string>;
   defines: string[];
+  /** The scenario's and variant's `tls:` merged ("*" then the board's); the twin puts it over the profile's. */
+  tls?: TlsBuild;
 }
 
 export interface ResolvedVariant {
@@ -156,6 +159,8 @@ export function resolveVariant(s: Scenario, variant: string, vars: Record<string
 
 function mergeBuilds(layers: (BoardBuild | undefined)[]): ResolvedBuild {
   const out: ResolvedBuild = { fqbnOptions: {}, defines: [] };
+  const tls = mergeTlsBuild(layers.map((l) => l?.tls));
+  if (Object.keys(tls).length > 0) out.tls = tls;
   for (const l of layers) {
     for (const [k, val] of Object.entries(l?.fqbnOptions ?? {})) out.fqbnOptions[k] = String(val);
     for (const d of l?.defines ?? []) if (!out.defines.includes(d)) out.defines.push(d);

@@ -2,6 +2,7 @@
 // validates with it, TypeScript types are inferred from it, and `rig schema` exports it as JSON Schema.
 import { z } from 'zod';
 import { patternProblem } from '../format/pattern.ts';
+import { TlsBuild } from './tls-build.ts';
 
 export const SCENARIO_VERSION = 1;
 
@@ -20,6 +21,13 @@ export const OUTCOME_KINDS = [
   'tls/no-trust-configured',
   'tls/handshake-failed',
   'tls/bad-certificate-format',
+  // What the firmware's TLS build lacks or limits (build.<board>.tls): a curve, the input buffer, the RSA size.
+  'tls/unsupported-curve',
+  'tls/record-too-large',
+  'tls/key-too-large',
+  // A broker front's policy (broker.personality): no ALPN / no SNI where the cloud broker requires one.
+  'tls/alpn-required',
+  'tls/sni-required',
   'mqtt/not-authorized',
   'mqtt/bad-credentials',
   'mqtt/packet-too-large',
@@ -261,6 +269,9 @@ export const BoardBuild = z
       .array(CMacro)
       .optional()
       .describe('-D for every unit (core, libraries, sketch), like compiler.cpp.extra_flags on arduino-cli'),
+    tls: TlsBuild.optional().describe(
+      "How the board's TLS library was built (sdkconfig / BearSSL options, or a preset), over the board profile's",
+    ),
   })
   .strict();
 export type BoardBuild = z.infer<typeof BoardBuild>;

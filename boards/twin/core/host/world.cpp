@@ -69,6 +69,8 @@ World load() {
       w.localIP = r.scalar();
     } else if (key == "flashDir") {
       w.flashDir = r.scalar();
+    } else if (key == "tls") {
+      r.object([&](const std::string& name) { w.tls[name] = r.scalar(); });
     } else {
       r.scalar();  // unknown fields are the TypeScript schema's business
     }
@@ -87,6 +89,35 @@ bool ntpReachable() { return world().ntp; }
 uint32_t bootMs() { return (uint32_t)world().bootMs; }
 uint32_t wifiConnectMs() { return (uint32_t)world().wifiConnectMs; }
 const char* flashDir() { return world().flashDir.c_str(); }
+
+const char* tlsOption(const char* key) {
+  auto it = world().tls.find(key);
+  return it == world().tls.end() ? nullptr : it->second.c_str();
+}
+
+long tlsInt(const char* key, long fallback) {
+  const char* v = tlsOption(key);
+  return v && *v ? strtol(v, nullptr, 10) : fallback;
+}
+
+bool tlsBool(const char* key, bool fallback) {
+  const char* v = tlsOption(key);
+  return v ? strcmp(v, "true") == 0 : fallback;
+}
+
+bool tlsListHas(const char* key, const char* item) {
+  const char* v = tlsOption(key);
+  if (!v) return true;  // not configured: the build has everything its default has
+  size_t n = strlen(item);
+  for (const char* p = v; *p;) {
+    const char* end = strchr(p, ',');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    if (len == n && strncmp(p, item, n) == 0) return true;
+    if (!end) break;
+    p = end + 1;
+  }
+  return false;
+}
 
 IPAddress localIP(const IPAddress& fallback) {
   IPAddress ip;

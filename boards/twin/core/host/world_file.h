@@ -18,6 +18,7 @@ struct World {
   int64_t wifiConnectMs = 0;  // board time WiFi takes to associate and get its lease
   std::string localIP;        // the board's DHCP address ("" = the board folder's fallback)
   std::string flashDir;       // the flash file system's files ("" = an empty file system)
+  std::map<std::string, std::string> tls;  // how the board's TLS library was built (rig/scenario/tls-build.ts)
 };
 
 const World& world();
