@@ -97,6 +97,7 @@ export function resolveVariant(s: Scenario, variant: string, vars: Record<string
     ...(v.broker?.listeners ? { listeners: v.broker.listeners } : {}),
     ...(v.broker?.users ? { users: { ...(s.broker.users ?? {}), ...v.broker.users } } : {}),
     ...(v.broker?.conf ? { conf: v.broker.conf } : {}),
+    ...(v.broker?.personality ? { personality: v.broker.personality } : {}),
   };
 
   const c: ClientSpec = { ...s.client, ...pickClient(v) };

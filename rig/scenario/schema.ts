@@ -174,8 +174,26 @@ export const Listener = z
   })
   .strict();
 
+export const BROKER_PERSONALITIES = ['aws-iot', 'hivemq-cloud', 'nginx-stream'] as const;
+export const BrokerPersonality = z.enum(BROKER_PERSONALITIES);
+export type BrokerPersonalityName = z.infer<typeof BrokerPersonality>;
+
+export const BrokerFront = z
+  .object({
+    cert: Id.optional().describe(
+      "PKI name of the certificate the front serves (nginx-stream's own; default: the listener's)",
+    ),
+  })
+  .strict();
+
 export const BrokerSpec = z
   .object({
+    personality: BrokerPersonality.optional().describe(
+      "A TLS front in the rig before Mosquitto with a cloud broker's or proxy's policy: aws-iot (SNI, ALPN " +
+        'x-amzn-mqtt-ca on 443, client certificates), hivemq-cloud (SNI), nginx-stream (its own certificate); its ' +
+        'refusals are in the broker log',
+    ),
+    front: BrokerFront.optional(),
     listeners: z.array(Listener).min(1).optional(),
     perListenerSettings: z.boolean().optional(),
     allowAnonymous: z.boolean().optional(),
@@ -316,6 +334,7 @@ export const Variant = ClientSpec.extend({
     .describe('Patch merged into the named certificates, or a replacement verbatim script'),
   broker: z
     .object({
+      personality: BrokerPersonality.optional(),
       listeners: z.array(Listener).optional(),
       users: z.record(z.string(), z.string()).optional(),
       conf: z.string().optional(),
