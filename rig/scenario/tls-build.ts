@@ -100,8 +100,10 @@ export type TlsBuild = z.infer<typeof TlsBuild>;
  *   cut to 4096, the setting forum threads about -0x7200 name, and only the NIST P-256 curve kept, as size-tuned
  *   IDF apps do.
  * - esp8266-bearssl-default: esp8266/Arduino's BearSSL build (BR_MAX_RSA_SIZE 4096, its default suites).
- * - tasmota: Tasmota's TLS client (tasmota/include/tasmota_configurations*.h, lib WiFiClientSecureLightBearSSL):
- *   ECDHE-RSA/ECDSA-AES128-GCM-SHA256 only, RSA keys up to 2048 bits, MFLN 1024 (boards/twin/libraries/TasmotaMqttTls).
+ * - tasmota: Tasmota's TLS client, arendst/Tasmota lib/lib_ssl/tls_mini/src/WiFiClientSecureLightBearSSL.cpp @ 0119132
+ *   br_ssl_client_base_init(): one suite, BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 ("We limit to a single cipher to
+ *   reduce footprint"), TLS 1.2 only, the P-256 curve only; lib/lib_ssl/bearssl-esp8266/src/t_bearssl_tasmota_config.h
+ *   @ 87ca584: BR_MAX_RSA_SIZE 2048 unless USE_4K_RSA.
  */
 export const PRESETS: Record<z.infer<typeof TlsPresetName>, Omit<TlsBuild, 'preset'>> = {
   'arduino-esp32-2.0': { curves: [...CURVES], des: false, inContentLen: 16384, dynamicBuffer: false, rsaMaxBits: 4096 },
@@ -113,11 +115,7 @@ export const PRESETS: Record<z.infer<typeof TlsPresetName>, Omit<TlsBuild, 'pres
     rsaMaxBits: 4096,
   },
   'esp8266-bearssl-default': { rsaMaxBits: 4096 },
-  tasmota: {
-    rsaMaxBits: 2048,
-    maxFragmentLength: 1024,
-    ciphers: ['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256'],
-  },
+  tasmota: { rsaMaxBits: 2048, ciphers: ['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256'] },
 };
 
 /** Layers in order (profile, then scenario "*", board, variant "*", board): a preset first, then its own fields. */
