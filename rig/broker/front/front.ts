@@ -41,9 +41,7 @@ export async function startFront(inner: BrokerHandle, spec: BrokerSpec, pki: Bro
         server.listen(0, inner.host, () => resolve((server.address() as net.AddressInfo).port));
       });
       listening.push({ logical: l.port, server, port });
-      log.line(
-        `${personality.name} front on port ${l.port} (rig port ${port}) before mosquitto ${upstream.host}:${upstream.port}`,
-      );
+      log.line(`front on port ${l.port} (rig port ${port}) before mosquitto ${upstream.host}:${upstream.port}`);
     }
   } catch (e) {
     for (const x of listening) x.server.close();
