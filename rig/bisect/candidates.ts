@@ -6,6 +6,7 @@ import type { BoardProfile } from '../boards/profile.ts';
 import type { CertSummary } from '../results/schema.ts';
 import type { BrokerSpec, CertSpec, PkiSpec, Variant } from '../scenario/schema.ts';
 import { dnField, serverCert } from '../diagnose/rules.ts';
+import { CURVES, type TlsBuild } from '../scenario/tls-build.ts';
 
 export interface Candidate {
   id: string;
@@ -81,6 +82,11 @@ export interface CandidateInput {
   insecure: boolean;
   clock: { ntp: boolean; date?: string };
   broker: BrokerSpec;
+  /** The logical port the board connects to (a personality's ALPN rule is per port). */
+  port?: number;
+  /** The board's id and its TLS build as the cell resolves it (profile, scenario, variant). */
+  board?: string;
+  tlsBuild?: TlsBuild;
   /** The board's probe sketch (connects by the name it is given), when the cell uses another sketch. */
   probeSketch?: string;
   currentSketch?: string;
@@ -134,6 +140,58 @@ export function generateCandidates(i: CandidateInput): Candidate[] {
     ...(tls12
       ? [{ id: 'tls=1.2', slot: 'tls', description: 'broker listener tls_version tlsv1.2', patch: { broker: tls12 } }]
       : []),
+    ...buildCandidates(i),
+    ...alpnCandidates(i, viaProbe),
+  ];
+}
+
+/** What the firmware's TLS build left out or limited (build.<board>.tls): each put back as the library's default. */
+export function buildCandidates(i: CandidateInput): Candidate[] {
+  const t = i.tlsBuild;
+  if (!t || !i.board) return [];
+  const build = (tls: TlsBuild, id: string, description: string): Candidate => ({
+    id,
+    slot: 'build',
+    description,
+    patch: { build: { [i.board!]: { tls } } },
+  });
+  const out: Candidate[] = [];
+  if (t.curves && t.curves.length < CURVES.length) {
+    out.push(
+      build({ curves: [...CURVES] }, 'build=curves', 'build the TLS library with every curve (secp384r1 and the rest)'),
+    );
+  }
+  if (t.inContentLen !== undefined && t.inContentLen < 16384) {
+    out.push(
+      build(
+        { inContentLen: 16384 },
+        'build=in-16384',
+        'TLS input buffer of 16384 bytes (CONFIG_MBEDTLS_SSL_IN_CONTENT_LEN)',
+      ),
+    );
+  }
+  if (t.rsaMaxBits !== undefined && t.rsaMaxBits < 4096) {
+    out.push(
+      build(
+        { rsaMaxBits: 4096 },
+        'build=rsa-4096',
+        'RSA keys up to 4096 bits in the TLS build (BR_MAX_RSA_SIZE / USE_4K_RSA)',
+      ),
+    );
+  }
+  return out;
+}
+
+/** A broker personality that routes by ALPN on this port (AWS IoT on 443): offer its protocol. */
+function alpnCandidates(i: CandidateInput, viaProbe: Variant): Candidate[] {
+  if (i.broker.personality !== 'aws-iot' || i.port !== 443) return [];
+  return [
+    {
+      id: 'alpn=x-amzn-mqtt-ca',
+      slot: 'alpn',
+      description: 'offer the ALPN protocol x-amzn-mqtt-ca (setAlpnProtocols)',
+      patch: { ...viaProbe, config: { ...(viaProbe.config ?? {}), ALPN: 'x-amzn-mqtt-ca' } },
+    },
   ];
 }
 

@@ -17,6 +17,7 @@ import { resolveVariant, type ResolvedVariant } from '../scenario/resolve.ts';
 import { certEntries, Scenario, type ClientSpec, type Variant } from '../scenario/schema.ts';
 import { checkedName } from '../diagnose/rules.ts';
 import { combine, generateCandidates, mirrorPki, type Candidate } from './candidates.ts';
+import { mergeTlsBuild } from '../scenario/tls-build.ts';
 import { UsageError } from '../errors.ts';
 import { usesPlaceholder } from '../format/index.ts';
 
@@ -290,6 +291,9 @@ function candidatesFor(b: Bisection, checked: { name: string; label?: string }, 
     insecure: c.insecure,
     clock: c.clock,
     broker: b.rv.broker,
+    port: c.port,
+    board: b.boardId,
+    tlsBuild: mergeTlsBuild([b.profile.twin?.tls, b.rv.buildFor(b.boardId).tls]),
     ...(b.profile.probeSketch ? { probeSketch: b.profile.probeSketch } : {}),
     ...(b.sketch ? { currentSketch: b.sketch } : {}),
     ...(baseCell.modelled ? { module: { label: baseCell.modelled, ...(roots ? { roots } : {}) } } : {}),

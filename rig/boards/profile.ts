@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { MODULE_IDS } from './modules.ts';
 import { OutcomeKind, Regex } from '../scenario/schema.ts';
+import { TlsBuild } from '../scenario/tls-build.ts';
 
 /** A line rule: a regex over one serial line; `code`/`detail` may use $1.. from the match. */
 export const OutcomeRule = z
@@ -205,6 +206,10 @@ export const TwinProfile = z
       .array(MenuName)
       .default([])
       .describe('FQBN menus that change nothing a twin shows (upload speed, flash layout): accepted and ignored'),
+    tls: TlsBuild.optional().describe(
+      "How the core's TLS library is built (a preset such as arduino-esp32-2.0, or sdkconfig / BearSSL options); " +
+        "a scenario's build.<board>.tls goes over it",
+    ),
     boot: TwinBoot.default({ setupMs: 0, wifiConnectMs: 0, localIP: '192.168.1.50' }).describe(
       'Boot and WiFi timing and the DHCP address, so serial output looks like the board',
     ),

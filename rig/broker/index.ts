@@ -1,6 +1,7 @@
 // Broker entry: starts mosquitto for a scenario with the chosen provider.
 import type { BrokerSpec } from '../scenario/schema.ts';
 import { containerRuntimeStatus, DEFAULT_IMAGE, startContainerBroker } from './container.ts';
+import { startFront } from './front/front.ts';
 import { startLocalBroker } from './local.ts';
 import { LOCAL_IMAGE } from '../setup/container-image.ts';
 import type { BrokerHandle, BrokerPki, BrokerProvider } from './types.ts';
@@ -24,6 +25,17 @@ export interface StartBrokerOptions {
  * else the local process; `providerReason` on the handle says why.
  */
 export async function startBroker(spec: BrokerSpec, pki: BrokerPki, opts: StartBrokerOptions): Promise<BrokerHandle> {
+  const inner = await startMosquitto(spec, pki, opts);
+  if (!spec.personality) return inner;
+  try {
+    return await startFront(inner, spec, pki);
+  } catch (e) {
+    await inner.stop().catch(() => undefined);
+    throw e;
+  }
+}
+
+async function startMosquitto(spec: BrokerSpec, pki: BrokerPki, opts: StartBrokerOptions): Promise<BrokerHandle> {
   if (opts.provider === 'local') return startLocalBroker(spec, pki, opts);
   const image = await pickImage(opts.image ?? spec.image);
   if (opts.provider === 'container') return startContainerBroker(spec, pki, { ...opts, image });

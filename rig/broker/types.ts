@@ -48,6 +48,8 @@ export interface BrokerHandle {
   provider: 'local' | 'container';
   host: string;
   ports: Record<number, number>;
+  /** Mosquitto's own ports when a front (broker.personality) stands before it: the rig's observer uses these. */
+  directPorts?: Record<number, number>;
   version: string;
   logLines(): string[];
   events(): BrokerEvent[];

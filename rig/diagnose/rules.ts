@@ -1,6 +1,7 @@
 // Explanation rules: pure functions (certificate summaries, client settings, board, outcome) → Explanation.
 // One rule per failure mode; each cites the TLS stack behaviour it relies on, from
 // docs/tls-esp32.md (mbedTLS 2.28 / arduino-esp32 2.0.x) and docs/tls-bearssl.md (BearSSL 0.6).
+import { BUILD_RULES } from './build-rules.ts';
 import { isIPv4 } from 'node:net';
 import { basename } from 'node:path';
 import type { BoardProfile } from '../boards/profile.ts';
@@ -743,6 +744,7 @@ export const mkrClientKey: Rule = (i) => {
 
 /** Every rule in the order they are tried; the first that applies explains the outcome. */
 const RULES: readonly Rule[] = [
+  ...BUILD_RULES,
   mkrClientKey,
   noTrustConfigured,
   protocolVersion,

@@ -30,6 +30,9 @@ const REASONS: BrokerReason[] = [
   { match: /unsupported protocol/, reason: 'unsupported protocol', kind: 'tls/protocol-version' },
   // The same alert 40 as a missing certificate: no suite the client offered is enabled on the listener.
   { match: /no shared cipher/, reason: 'no shared cipher' },
+  // The broker front's refusals (rig/broker/front, broker.personality): a cloud broker's SNI and ALPN rules.
+  { match: /front refused .*: no ALPN/, reason: 'no ALPN', kind: 'tls/alpn-required' },
+  { match: /front refused .*: (no SNI|SNI "[^"]*" is an IP address)/, reason: 'no SNI', kind: 'tls/sni-required' },
   // SSL_R_WRONG_VERSION_NUMBER: bytes that are no TLS record (plain MQTT sent to a TLS port).
   { match: /wrong version number/, reason: 'wrong version number' },
 ];

@@ -91,7 +91,8 @@ export function observerOptions(
   const cert = c.cert ? pki.certs[c.cert] : undefined;
   return {
     host: broker.host,
-    port: broker.ports[c.port] ?? c.port,
+    // The rig's own observer talks to Mosquitto directly, never through a personality's front.
+    port: (broker.directPorts ?? broker.ports)[c.port] ?? c.port,
     tls: listener ? !!listener.tls : true,
     ...(cert
       ? { certFile: cert.crt, ...((cert.keyPlain ?? cert.key) ? { keyFile: cert.keyPlain ?? cert.key } : {}) }

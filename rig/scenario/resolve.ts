@@ -11,6 +11,7 @@ import type {
   Scenario,
   VerbatimPki,
 } from './schema.ts';
+import { mergeTlsBuild, type TlsBuild } from './tls-build.ts';
 
 export interface ResolvedClient {
   connect: string;
@@ -35,6 +36,8 @@ export interface ResolvedClient {
 export interface ResolvedBuild {
   fqbnOptions: Record<string, string>;
   defines: string[];
+  /** The scenario's and variant's `tls:` merged ("*" then the board's); the twin puts it over the profile's. */
+  tls?: TlsBuild;
 }
 
 export interface ResolvedVariant {
@@ -97,6 +100,7 @@ export function resolveVariant(s: Scenario, variant: string, vars: Record<string
     ...(v.broker?.listeners ? { listeners: v.broker.listeners } : {}),
     ...(v.broker?.users ? { users: { ...(s.broker.users ?? {}), ...v.broker.users } } : {}),
     ...(v.broker?.conf ? { conf: v.broker.conf } : {}),
+    ...(v.broker?.personality ? { personality: v.broker.personality } : {}),
   };
 
   const c: ClientSpec = { ...s.client, ...pickClient(v) };
@@ -164,6 +168,8 @@ export function resolveVariant(s: Scenario, variant: string, vars: Record<string
 
 function mergeBuilds(layers: (BoardBuild | undefined)[]): ResolvedBuild {
   const out: ResolvedBuild = { fqbnOptions: {}, defines: [] };
+  const tls = mergeTlsBuild(layers.map((l) => l?.tls));
+  if (Object.keys(tls).length > 0) out.tls = tls;
   for (const l of layers) {
     for (const [k, val] of Object.entries(l?.fqbnOptions ?? {})) out.fqbnOptions[k] = String(val);
     for (const d of l?.defines ?? []) if (!out.defines.includes(d)) out.defines.push(d);

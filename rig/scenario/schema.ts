@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { patternProblem } from '../format/pattern.ts';
 import { Steps } from './steps.ts';
+import { TlsBuild } from './tls-build.ts';
 
 export const SCENARIO_VERSION = 1;
 
@@ -21,6 +22,13 @@ export const OUTCOME_KINDS = [
   'tls/no-trust-configured',
   'tls/handshake-failed',
   'tls/bad-certificate-format',
+  // What the firmware's TLS build lacks or limits (build.<board>.tls): a curve, the input buffer, the RSA size.
+  'tls/unsupported-curve',
+  'tls/record-too-large',
+  'tls/key-too-large',
+  // A broker front's policy (broker.personality): no ALPN / no SNI where the cloud broker requires one.
+  'tls/alpn-required',
+  'tls/sni-required',
   'mqtt/not-authorized',
   'mqtt/bad-credentials',
   'mqtt/packet-too-large',
@@ -167,8 +175,26 @@ export const Listener = z
   })
   .strict();
 
+export const BROKER_PERSONALITIES = ['aws-iot', 'hivemq-cloud', 'nginx-stream'] as const;
+export const BrokerPersonality = z.enum(BROKER_PERSONALITIES);
+export type BrokerPersonalityName = z.infer<typeof BrokerPersonality>;
+
+export const BrokerFront = z
+  .object({
+    cert: Id.optional().describe(
+      "PKI name of the certificate the front serves (nginx-stream's own; default: the listener's)",
+    ),
+  })
+  .strict();
+
 export const BrokerSpec = z
   .object({
+    personality: BrokerPersonality.optional().describe(
+      "A TLS front in the rig before Mosquitto with a cloud broker's or proxy's policy: aws-iot (SNI, ALPN " +
+        'x-amzn-mqtt-ca on 443, client certificates), hivemq-cloud (SNI), nginx-stream (its own certificate); its ' +
+        'refusals are in the broker log',
+    ),
+    front: BrokerFront.optional(),
     listeners: z.array(Listener).min(1).optional(),
     perListenerSettings: z.boolean().optional(),
     allowAnonymous: z.boolean().optional(),
@@ -268,6 +294,9 @@ export const BoardBuild = z
       .array(CMacro)
       .optional()
       .describe('-D for every unit (core, libraries, sketch), like compiler.cpp.extra_flags on arduino-cli'),
+    tls: TlsBuild.optional().describe(
+      "How the board's TLS library was built (sdkconfig / BearSSL options, or a preset), over the board profile's",
+    ),
   })
   .strict();
 export type BoardBuild = z.infer<typeof BoardBuild>;
@@ -337,6 +366,7 @@ export const Variant = ClientSpec.extend({
     .describe('Patch merged into the named certificates, or a replacement verbatim script'),
   broker: z
     .object({
+      personality: BrokerPersonality.optional(),
       listeners: z.array(Listener).optional(),
       users: z.record(z.string(), z.string()).optional(),
       conf: z.string().optional(),

@@ -5,6 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { TargetError } from '../errors.ts';
 import { twinHosts } from '../scenario/resolve.ts';
+import { mergeTlsBuild, tlsWorld } from '../scenario/tls-build.ts';
 import { profileBuildOptions } from '../twin/board-build.ts';
 import { bootTwin, buildTwin, TwinBuildError, TwinMissingApiError, type TwinWorld } from '../twin/index.ts';
 import { cellSecrets } from './cell-secrets.ts';
@@ -60,6 +61,8 @@ async function prepareTwin(cell: TargetCell): Promise<PreparedTarget> {
     ...twinWorld(cell, coreVersion, built.debugLevel, secrets.eccSlotKey),
     ...(module ? { module: module.world } : {}),
   };
+  const tls = tlsWorld(mergeTlsBuild([twin.tls, build.tls]));
+  if (Object.keys(tls).length > 0) world.tls = tls;
   return {
     timings,
     clientIds: [secrets.clientId],

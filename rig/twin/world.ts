@@ -35,6 +35,12 @@ export const TwinWorld = z
       .string()
       .optional()
       .describe('absolute folder with the flash file system (SPIFFS/LittleFS) files; launch.ts fills it from `flash`'),
+    tls: z
+      .record(z.string().regex(/^[A-Za-z]+$/, 'a TlsBuild field'), z.union([z.string(), z.number(), z.boolean()]))
+      .optional()
+      .describe(
+        "How the board's TLS library was built (rig/scenario/tls-build.ts, lists joined with ','): read by the board's TLS client",
+      ),
     eccSlots: z
       .record(z.string().regex(/^(\d|1[0-5])$/, 'ECC508 slot 0..15'), z.string().min(1))
       .optional()

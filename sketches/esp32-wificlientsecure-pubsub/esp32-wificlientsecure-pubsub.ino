@@ -73,6 +73,12 @@ void setup() {
   net.setPrivateKey(SECRET_CLIENT_KEY);
 #endif
 
+#ifdef SECRET_ALPN
+  // AWS IoT on port 443 routes MQTT by ALPN (x-amzn-mqtt-ca); WiFiClientSecure 2.0.x has setAlpnProtocols().
+  static const char* alpn[] = {SECRET_ALPN, nullptr};
+  net.setAlpnProtocols(alpn);
+#endif
+
 #if SECRET_BROKER_IS_IP
   IPAddress brokerIp;
   brokerIp.fromString(SECRET_BROKER);

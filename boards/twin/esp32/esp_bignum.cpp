@@ -16,11 +16,10 @@
 #include <stdlib.h>
 
 #include "ssl_client.h"
+#include "tls_build.h"
 #include "twin_world.h"
 
 namespace {
-const size_t kSocRsaMaxBitLen = 4096;  // SOC_RSA_MAX_BIT_LEN on the ESP32
-
 using ExpMod = int (*)(mbedtls_mpi*, const mbedtls_mpi*, const mbedtls_mpi*, const mbedtls_mpi*, mbedtls_mpi*);
 
 ExpMod libraryExpMod() {
@@ -40,7 +39,9 @@ extern "C" int mbedtls_mpi_exp_mod(mbedtls_mpi* X, const mbedtls_mpi* A, const m
   if (mbedtls_mpi_bitlen(N) > bits) bits = mbedtls_mpi_bitlen(N);
   // esp_bignum.c rounds the longest operand up to whole 512-bit hardware blocks and compares with 4096 bits;
   // for the ESP32 that is the same as "longer than 4096 bits".
-  if (bits > kSocRsaMaxBitLen) {
+  // tls.rsaMaxBits: another chip's accelerator (ESP32-C3: 3072), or CONFIG_MBEDTLS_LARGE_KEY_SOFTWARE_MPI (no limit).
+  const size_t limit = esp32_rsa_max_bits();
+  if (limit > 0 && bits > limit) {
     twin::fact("esp32-hw-mpi-too-long:%zu", bits);
     return MBEDTLS_ERR_MPI_NOT_ACCEPTABLE;
   }

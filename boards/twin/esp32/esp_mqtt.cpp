@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "idf_pk.h"
+#include "tls_build.h"
 #include "ssl_client.h"
 #include "twin_world.h"
 
@@ -190,7 +191,7 @@ struct esp_mqtt_client {
     if (ret != 0) { err.esp_tls_stack_err = ret; return fail(kErrSslSetup, true); }
     esp32_board_tls_config(&ssl);
     if (hasCa) {
-      ret = mbedtls_x509_crt_parse(&ssl.ca_cert, (const unsigned char*)ca.c_str(), ca.size() + 1);
+      ret = esp32_crt_parse(&ssl.ca_cert, (const unsigned char*)ca.c_str(), ca.size() + 1);
       if (ret < 0) {
         idfLog('E', tagTlsMbedtls(), rowStr("espTls.caParseFormat"), -ret);
         err.esp_tls_stack_err = ret;
@@ -208,7 +209,7 @@ struct esp_mqtt_client {
       return fail(kErrSslSetup, true);
     }
     if (hasCert && hasKey) {
-      ret = mbedtls_x509_crt_parse(&ssl.client_cert, (const unsigned char*)cert.c_str(), cert.size() + 1);
+      ret = esp32_crt_parse(&ssl.client_cert, (const unsigned char*)cert.c_str(), cert.size() + 1);
       if (ret < 0) {
         esp_tls_pki_failed(ret, false);
         err.esp_tls_stack_err = ret;
@@ -217,7 +218,7 @@ struct esp_mqtt_client {
       // esp-tls set_pki_context: the key with its password, by the IDF build's mbedTLS (no DES, idf_pk.h).
       // No password is NULL, 0 (esp-tls's cfg is zeroed), which mbedTLS tells from an empty one.
       const unsigned char* pwd = keyPassword.empty() ? nullptr : (const unsigned char*)keyPassword.data();
-      ret = idf_pk_parse_key(&ssl.client_key, (const unsigned char*)key.c_str(), key.size() + 1, pwd, keyPassword.size());
+      ret = esp32_pk_parse_key(&ssl.client_key, (const unsigned char*)key.c_str(), key.size() + 1, pwd, keyPassword.size());
       if (ret < 0) {
         esp_tls_pki_failed(ret, true);
         err.esp_tls_stack_err = ret;
@@ -235,12 +236,14 @@ struct esp_mqtt_client {
       twin::fact("tls-name:%s", name.c_str());
       mbedtls_ssl_set_hostname(&ssl.ssl_ctx, name.c_str());
     }
-    mbedtls_ssl_set_bio(&ssl.ssl_ctx, &ssl.net, mbedtls_net_send, mbedtls_net_recv, nullptr);
+    esp32_build_set_bio(&ssl);
     unsigned long start = millis();
     while ((ret = mbedtls_ssl_handshake(&ssl.ssl_ctx)) != 0) {
       if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE) {
+        ret = esp32_build_result(&ssl, ret);
         idfLog('E', tagTlsMbedtls(), rowStr("espTls.handshakeFormat"), -ret);
-        uint32_t flags = mbedtls_ssl_get_verify_result(&ssl.ssl_ctx);
+        // A certificate the build cannot parse fails before any verification: no flags.
+        uint32_t flags = ssl.buildError ? 0 : mbedtls_ssl_get_verify_result(&ssl.ssl_ctx);
         err.esp_tls_stack_err = ret;
         if (hasCa && flags != 0xFFFFFFFFu && flags != 0) {
           err.esp_tls_cert_verify_flags = (int)flags;

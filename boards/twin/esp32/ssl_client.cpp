@@ -18,6 +18,7 @@
 
 #include "Arduino.h"
 #include "WiFi.h"
+#include "tls_build.h"
 #include "twin_world.h"
 
 namespace {
@@ -80,6 +81,10 @@ int boardVerify(void* ctx, mbedtls_x509_crt* crt, int depth, uint32_t* flags) {
   const uint32_t dateFlags = MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE | MBEDTLS_X509_BADCRL_EXPIRED |
                              MBEDTLS_X509_BADCRL_FUTURE;
   auto* ssl = static_cast<sslclient_context*>(ctx);
+  // A sent certificate on a curve the build lacks never parses on the board (tls_build.h): fail the verification
+  // so mbedTLS sends the same bad_certificate alert, and report the board's code (esp32_build_result).
+  esp32_check_peer_chain(ssl);
+  if (ssl->buildError) *flags |= MBEDTLS_X509_BADCERT_BAD_KEY;
   ssl->ignoredFlags |= *flags & dateFlags;
   *flags &= ~dateFlags;
   if (depth == 0 && (*flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) && rowBool("mbedtls.sanIp") &&
@@ -102,6 +107,7 @@ const int* boardCiphersuites() {
       const char* name = mbedtls_ssl_get_ciphersuite_name(*id);
       if (name && strstr(name, "CHACHA20")) continue;
       if (name && noDhm && strncmp(name, "TLS-DHE-", 8) == 0) continue;
+      if (name && !esp32_suite_in_build(name)) continue;  // the firmware's own build (tls_build.h)
       list.push_back(*id);
     }
     list.push_back(0);
@@ -140,6 +146,7 @@ void esp32_board_tls_config(sslclient_context* ssl) {
   esp32_hw_mpi_link();
   mbedtls_ssl_conf_ciphersuites(&ssl->ssl_conf, boardCiphersuites());
   mbedtls_ssl_conf_verify(&ssl->ssl_conf, boardVerify, ssl);
+  esp32_build_conf(&ssl->ssl_conf);
 }
 
 void esp32_strerror(int err, char* buf, size_t size) {
@@ -224,7 +231,7 @@ int start_ssl_client(sslclient_context* ssl, const IPAddress& ipIn, uint32_t por
   } else if (rootCA) {
     logAt(5, "ssl_client.cpp", 178, "start_ssl_client", "Loading CA cert");
     mbedtls_ssl_conf_authmode(&ssl->ssl_conf, MBEDTLS_SSL_VERIFY_REQUIRED);
-    ret = mbedtls_x509_crt_parse(&ssl->ca_cert, (const unsigned char*)rootCA, strlen(rootCA) + 1);
+    ret = esp32_crt_parse(&ssl->ca_cert, (const unsigned char*)rootCA, strlen(rootCA) + 1);
     mbedtls_ssl_conf_ca_chain(&ssl->ssl_conf, &ssl->ca_cert, nullptr);
     if (ret < 0) return handleError(ret, "start_ssl_client", site("sites.caParse"));
   } else if (pskIdent && psKey) {
@@ -250,10 +257,10 @@ int start_ssl_client(sslclient_context* ssl, const IPAddress& ipIn, uint32_t por
   // Step 6: client certificate and key.
   if (!insecure && cliCert && cliKey) {
     logAt(5, "ssl_client.cpp", 236, "start_ssl_client", "Loading CRT cert");
-    ret = mbedtls_x509_crt_parse(&ssl->client_cert, (const unsigned char*)cliCert, strlen(cliCert) + 1);
+    ret = esp32_crt_parse(&ssl->client_cert, (const unsigned char*)cliCert, strlen(cliCert) + 1);
     if (ret < 0) return handleError(ret, "start_ssl_client", site("sites.certParse"));
     logAt(5, "ssl_client.cpp", 244, "start_ssl_client", "Loading private key");
-    ret = mbedtls_pk_parse_key(&ssl->client_key, (const unsigned char*)cliKey, strlen(cliKey) + 1, nullptr, 0);
+    ret = esp32_pk_parse_key(&ssl->client_key, (const unsigned char*)cliKey, strlen(cliKey) + 1, nullptr, 0);
     if (ret != 0) return handleError(ret, "start_ssl_client", site("sites.keyParse"));
     mbedtls_ssl_conf_own_cert(&ssl->ssl_conf, &ssl->client_cert, &ssl->client_key);
   }
@@ -270,7 +277,7 @@ int start_ssl_client(sslclient_context* ssl, const IPAddress& ipIn, uint32_t por
   mbedtls_ssl_conf_rng(&ssl->ssl_conf, mbedtls_ctr_drbg_random, &ssl->drbg_ctx);
   ret = mbedtls_ssl_setup(&ssl->ssl_ctx, &ssl->ssl_conf);
   if (ret != 0) return handleError(ret, "start_ssl_client", site("sites.sslSetup"));
-  mbedtls_ssl_set_bio(&ssl->ssl_ctx, &ssl->net, mbedtls_net_send, mbedtls_net_recv, nullptr);
+  esp32_build_set_bio(ssl);
 
   // Step 9: handshake loop on the non-blocking socket.
   logAt(5, "ssl_client.cpp", 269, "start_ssl_client", "Performing the SSL/TLS handshake...");
@@ -278,7 +285,8 @@ int start_ssl_client(sslclient_context* ssl, const IPAddress& ipIn, uint32_t por
   ssl->handshakeStarted = true;  // 3.x: ssl_starttls_handshake(), after start_ssl_client() succeeded
   while ((ret = mbedtls_ssl_handshake(&ssl->ssl_ctx)) != 0) {
     if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE) {
-      uint32_t flags = mbedtls_ssl_get_verify_result(&ssl->ssl_ctx);
+      ret = esp32_build_result(ssl, ret);
+      uint32_t flags = ssl->buildError ? 0xFFFFFFFFu : mbedtls_ssl_get_verify_result(&ssl->ssl_ctx);
       if (flags != 0xFFFFFFFFu) twin::fact("mbedtls-flags:0x%x", flags);
       if (ssl->ignoredFlags) twin::fact("mbedtls-ignored-flags:0x%x", ssl->ignoredFlags);
       return handleError(ret, rowStr("sites.handshakeFunc"), site("sites.handshake"));

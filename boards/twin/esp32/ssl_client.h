@@ -14,6 +14,16 @@
 
 #include "IPAddress.h"
 
+// The board build's input buffer, watched on the way in (tls_build.cpp): record headers as they arrive.
+struct esp32_record_guard {
+  mbedtls_net_context* net = nullptr;
+  unsigned char hdr[5];
+  size_t have = 0;         // header bytes seen of the current record
+  size_t bodyLeft = 0;     // body bytes still to pass of the current record
+  bool ccsSeen = false;    // the peer's ChangeCipherSpec: later records are encrypted
+  bool encrypted = false;
+};
+
 struct sslclient_context {
   int socket = -1;
   mbedtls_net_context net;
@@ -29,6 +39,8 @@ struct sslclient_context {
   bool handshakeStarted = false;  // start_ssl_client got as far as the handshake (3.x: ssl_starttls_handshake)
   bool live = false;          // mbedTLS structures initialised
   char hostname[256] = {0};   // name given to mbedtls_ssl_set_hostname (for the verify callback)
+  int buildError = 0;         // what the board's TLS build fails a peer certificate with (tls_build.cpp), or 0
+  esp32_record_guard guard;
 };
 
 void ssl_init(sslclient_context* ssl);

@@ -12,6 +12,7 @@
 
 #include <string>
 
+#include "bearssl_build.h"
 #include "bearssl_errors.h"
 #include "esp8266_time.h"
 #include "twin_world.h"
@@ -198,14 +199,17 @@ bool WiFiClientSecure::connectSSL(const char* hostName) {
   if (!insecure_ && !useFingerprint_ && !selfSigned_ && !knownKey_ && !ta_) debugLine("willFail");
   e_.reset(new Engine());
   Engine& e = *e_;
-  e.in.resize((size_t)iobufIn_);
-  e.out.resize((size_t)iobufOut_);
+  // The firmware's own MFLN choice (tls.maxFragmentLength) sizes the buffers the way its build does.
+  e.in.resize(twin::bearsslBuildInBuf() ? twin::bearsslBuildInBuf() : (size_t)iobufIn_);
+  e.out.resize(twin::bearsslBuildOutBuf() ? twin::bearsslBuildOutBuf() : (size_t)iobufOut_);
   const br_x509_trust_anchor* tas = (ta_ && ta_->getCount()) ? ta_->getTrustAnchors() : nullptr;
   size_t nTas = tas ? ta_->getCount() : 0;
   br_ssl_client_init_full(&e.sc, &e.xm, tas, nTas);  // BearSSL full-client suite order = suites_P (cpp:833)
   br_ssl_engine_add_flags(&e.sc.eng, BR_OPT_NO_RENEGOTIATION);
   br_ssl_engine_set_versions(&e.sc.eng, tlsMin_, tlsMax_);
+  twin::bearsslBuildSuites(&e.sc.eng);  // the firmware's build (tls.ciphers); a sketch's setCiphers() comes after
   if (!ciphers_.empty()) br_ssl_engine_set_suites(&e.sc.eng, ciphers_.data(), ciphers_.size());
+  twin::bearsslBuildRsa(&e.sc, &e.xm);  // tls.rsaMaxBits (BR_MAX_RSA_SIZE)
   if (insecure_ || useFingerprint_ || selfSigned_) {
     e.iv.vtable = &kInsecureVtable;
     e.iv.checkFingerprint = useFingerprint_;

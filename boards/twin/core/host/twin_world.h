@@ -29,6 +29,12 @@ const char* flashDir();
 // The world's `module` settings (a WiFi module's TLS, rig/boards/modules.ts): "" when absent.
 bool hasModule();
 const char* moduleSetting(const char* key);
+// How the board's TLS library was built (world "tls", rig/scenario/tls-build.ts): a field as text, or nullptr when the
+// scenario and profile leave it at the build's default; lists are comma-separated (tlsListHas: true when unset).
+const char* tlsOption(const char* key);
+long tlsInt(const char* key, long fallback);
+bool tlsBool(const char* key, bool fallback);
+bool tlsListHas(const char* key, const char* item);
 // WiFi association as board time: begin() starts it; until it is done, delay() passes board time without
 // waiting (nothing outside the board can happen before its network is up), so boot logs show a board's timestamps.
 void wifiBegin();

@@ -75,6 +75,8 @@ World load() {
       w.flashDir = r.scalar();
     } else if (key == "module") {
       r.object([&](const std::string& name) { w.module[name] = r.scalar(); });
+    } else if (key == "tls") {
+      r.object([&](const std::string& name) { w.tls[name] = r.scalar(); });
     } else {
       r.scalar();  // unknown fields are the TypeScript schema's business
     }
@@ -97,6 +99,35 @@ bool hasModule() { return !world().module.empty(); }
 const char* moduleSetting(const char* key) {
   auto it = world().module.find(key);
   return it == world().module.end() ? "" : it->second.c_str();
+}
+
+const char* tlsOption(const char* key) {
+  auto it = world().tls.find(key);
+  return it == world().tls.end() ? nullptr : it->second.c_str();
+}
+
+long tlsInt(const char* key, long fallback) {
+  const char* v = tlsOption(key);
+  return v && *v ? strtol(v, nullptr, 10) : fallback;
+}
+
+bool tlsBool(const char* key, bool fallback) {
+  const char* v = tlsOption(key);
+  return v ? strcmp(v, "true") == 0 : fallback;
+}
+
+bool tlsListHas(const char* key, const char* item) {
+  const char* v = tlsOption(key);
+  if (!v) return true;  // not configured: the build has everything its default has
+  size_t n = strlen(item);
+  for (const char* p = v; *p;) {
+    const char* end = strchr(p, ',');
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    if (len == n && strncmp(p, item, n) == 0) return true;
+    if (!end) break;
+    p = end + 1;
+  }
+  return false;
 }
 
 IPAddress localIP(const IPAddress& fallback) {

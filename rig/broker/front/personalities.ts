@@ -1,0 +1,72 @@
+// Cloud brokers' and proxies' TLS policies, as a front in the rig imposes them before the scenario's Mosquitto
+// (docs/broker-personalities.md). Each value cites the provider's own documentation; how a refusal looks on the wire
+// (which alert) is the rig's model, marked where the provider does not document it.
+import type { BrokerPersonalityName } from '../../scenario/schema.ts';
+
+export interface Personality {
+  name: BrokerPersonalityName;
+  /** No server_name (or an IP literal, which RFC 6066 §3 forbids there): the handshake is refused. */
+  requireSni: boolean;
+  /** On these logical ports the ClientHello must offer one of these ALPN protocols. */
+  alpn?: { ports: number[]; protocols: string[] };
+  minVersion: 'TLSv1.2';
+  /** OpenSSL cipher list (TLS 1.2); undefined: Node's default. */
+  ciphers?: string;
+  /** Mutual TLS: the client must present a certificate the listener's CA signed. */
+  clientCert: boolean;
+  /** The front serves its own certificate (front.cert), not the listener's. */
+  ownCertificate: boolean;
+}
+
+export const PERSONALITIES: Record<BrokerPersonalityName, Personality> = {
+  // AWS IoT Core developer guide, "Protocols, port mappings, and authentication": MQTT over 443 needs the ALPN
+  // protocol x-amzn-mqtt-ca with X.509 client certificates; "Server Name Indication (SNI) support": ATS endpoints
+  // require SNI with the endpoint name. "Security policies" (IoTSecurityPolicy_TLS13_1_2_2022_10): TLS 1.2 and 1.3,
+  // ECDHE and RSA AES-GCM/CBC suites.
+  'aws-iot': {
+    name: 'aws-iot',
+    requireSni: true,
+    alpn: { ports: [443], protocols: ['x-amzn-mqtt-ca'] },
+    minVersion: 'TLSv1.2',
+    ciphers:
+      'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES256-GCM-SHA384:' +
+      'ECDHE-RSA-AES128-SHA256:ECDHE-ECDSA-AES128-SHA256:AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA256:AES256-SHA256',
+    clientCert: true,
+    ownCertificate: false,
+  },
+  // HiveMQ Cloud documentation ("Connect your device"): TLS on 8883, SNI required ("the client must support SNI"),
+  // username and password; no client certificates on the serverless plans.
+  'hivemq-cloud': {
+    name: 'hivemq-cloud',
+    requireSni: true,
+    minVersion: 'TLSv1.2',
+    clientCert: false,
+    ownCertificate: false,
+  },
+  // nginx stream module with ssl_preread off: ngx_stream_ssl_module terminates TLS with its own certificate; defaults
+  // ssl_protocols TLSv1.2 TLSv1.3 (nginx >= 1.23.4) and ssl_ciphers HIGH:!aNULL:!MD5, then proxy_pass to Mosquitto.
+  'nginx-stream': {
+    name: 'nginx-stream',
+    requireSni: false,
+    minVersion: 'TLSv1.2',
+    ciphers: 'HIGH:!aNULL:!MD5',
+    clientCert: false,
+    ownCertificate: true,
+  },
+};
+
+/** Why a ClientHello is refused under this policy on this logical port, or undefined when it passes. */
+export function helloRefusal(
+  p: Personality,
+  port: number,
+  hello: { sni?: string; alpn: string[] },
+): string | undefined {
+  if (p.requireSni && !hello.sni) return 'no SNI (server_name) in the ClientHello';
+  if (p.requireSni && hello.sni && /^[\d.]+$|:/.test(hello.sni))
+    return `SNI "${hello.sni}" is an IP address, not the endpoint name`;
+  if (p.alpn && p.alpn.ports.includes(port) && !hello.alpn.some((a) => p.alpn!.protocols.includes(a))) {
+    const offered = hello.alpn.length ? `offered ${hello.alpn.join(',')}` : 'none offered';
+    return `no ALPN ${p.alpn.protocols.join('/')} on port ${port} (${offered})`;
+  }
+  return undefined;
+}

@@ -1,0 +1,103 @@
+// A firmware personality, not a user's sketch: Tasmota's MQTT TLS client as a report from a Tasmota device shows it,
+// written from Tasmota's documented behaviour (own code). What it imitates, from arendst/Tasmota:
+// - tasmota/tasmota_xdrv_driver/xdrv_02_9_mqtt.ino MqttReconnect()/MqttConnected()/MqttDisconnected(): the log lines
+//   "MQT: Attempting connection...", "MQT: Connected", "MQT: TLS connection error: %d" (tlsClient->getLastError(),
+//   BearSSL's engine error: 296 = 256 + alert 40, a received handshake_failure) and
+//   "MQT: Connect failed to %s:%d, rc %d. Retry in %d sec" (PubSubClient's state), retrying every 10 s (MqttRetry);
+// - lib/lib_ssl/tls_mini/src/WiFiClientSecureLightBearSSL.cpp: TLS 1.2 only and one suite; with the scenario's
+//   build "tls: { preset: tasmota }" the twin's BearSSL also has Tasmota's BR_MAX_RSA_SIZE 2048 and that suite;
+// - CA validation (USE_MQTT_TLS_CA_CERT): the trust anchor is built in (here SECRET_CA_CERT), the name is not
+//   checked beyond the chain. Public-key fingerprint pinning and learning are not imitated yet.
+// Log lines carry Tasmota's "HH:MM:SS.mmm " prefix, here from uptime (a device before NTP shows the same).
+#include <ESP8266WiFi.h>
+#include <WiFiClientSecure.h>
+#include <PubSubClient.h>
+#include <time.h>
+#include "arduino_secrets.h"
+
+BearSSL::WiFiClientSecure tls;
+PubSubClient mqtt(tls);
+#ifdef SECRET_CA_CERT
+BearSSL::X509List anchors(SECRET_CA_CERT);
+#endif
+#if defined(SECRET_CLIENT_CERT) && defined(SECRET_CLIENT_KEY)
+BearSSL::X509List clientChain(SECRET_CLIENT_CERT);
+BearSSL::PrivateKey clientKey(SECRET_CLIENT_KEY);
+#endif
+const int kRetrySeconds = 10;  // Settings->mqtt_retry default (MQTT_RETRY_SECS)
+unsigned long nextAttempt = 0;
+bool tried = false;
+
+void addLog(const char* fmt, ...) {
+  char line[200];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  unsigned long ms = millis();
+  Serial.printf("%02lu:%02lu:%02lu.%03lu %s\n", (ms / 3600000) % 24, (ms / 60000) % 60, (ms / 1000) % 60, ms % 1000, line);
+}
+
+void setup() {
+  Serial.begin(115200);
+  WiFi.mode(WIFI_STA);
+  WiFi.begin(SECRET_SSID, SECRET_PASS);
+  while (WiFi.status() != WL_CONNECTED) delay(100);
+  addLog("WIF: Connected");
+  configTime(0, 0, "pool.ntp.org");
+  time_t now = time(nullptr);
+  unsigned long start = millis();
+  while (now < 1700000000 && millis() - start < 10000) {
+    delay(100);
+    now = time(nullptr);
+  }
+  tls.setSSLVersion(BR_TLS12, BR_TLS12);
+  static const uint16_t suite[] = {BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256};
+  tls.setCiphers(suite, 1);
+#ifdef SECRET_CA_CERT
+  tls.setTrustAnchors(&anchors);
+  tls.setX509Time(now);
+#else
+  tls.setInsecure();
+#endif
+#if defined(SECRET_CLIENT_CERT) && defined(SECRET_CLIENT_KEY)
+  tls.setClientECCert(&clientChain, &clientKey, BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN, BR_KEYTYPE_EC);
+#endif
+  mqtt.setServer(SECRET_BROKER, SECRET_PORT);
+}
+
+// Tasmota's getLastError() is BearSSL's raw engine error (296 = BR_ERR_RECV_FATAL_ALERT + 40); the ESP8266 core's
+// getLastSSLError() (3.x) strips the alert flag and says which way in its text, so add it back from there.
+int engineError() {
+  char text[128];
+  int err = tls.getLastSSLError(text, sizeof text);
+  if (strncmp(text, "SSL received fatal alert - ", 27) == 0) return BR_ERR_RECV_FATAL_ALERT + err;
+  if (strncmp(text, "SSL sent fatal alert - ", 23) == 0) return BR_ERR_SEND_FATAL_ALERT + err;
+  return err;
+}
+
+void reconnect() {
+  addLog("MQT: Attempting connection...");
+  const char* user = SECRET_MQTT_USER;
+  bool ok = user[0] ? mqtt.connect(SECRET_CLIENT_ID, SECRET_MQTT_USER, SECRET_MQTT_PASS) : mqtt.connect(SECRET_CLIENT_ID);
+  if (ok) {
+    addLog("MQT: Connected");
+    mqtt.publish(SECRET_TOPIC "/up", "hello from " SECRET_CLIENT_ID);
+    return;
+  }
+  addLog("MQT: TLS connection error: %d", engineError());
+  addLog("MQT: Connect failed to %s:%d, rc %d. Retry in %d sec", SECRET_BROKER, SECRET_PORT, mqtt.state(), kRetrySeconds);
+}
+
+void loop() {
+  if (!mqtt.connected()) {
+    if (!tried || millis() >= nextAttempt) {
+      tried = true;
+      nextAttempt = millis() + kRetrySeconds * 1000UL;
+      reconnect();
+    }
+    delay(10);
+    return;
+  }
+  mqtt.loop();
+}
