@@ -75,6 +75,8 @@ export interface RunningTarget {
   lastWords(): string;
   /** Set by a target that classifies its own outcome (a host control client) instead of printing lines. */
   outcome?: Promise<Outcome>;
+  /** Sends text to the target's serial input (a twin's pty, a board's USB port); absent where there is none. */
+  write?(text: string): Promise<void>;
   /** Ends it and frees what it holds. Idempotent. */
   stop(): Promise<void>;
 }

@@ -161,6 +161,7 @@ function running(session: BoardSession): RunningTarget {
     facts: () => [],
     clientIds: () => [],
     lastWords: () => '',
+    write: (text) => cell.capture.write(text),
     stop: () => cell.close(),
   };
 }

@@ -149,6 +149,7 @@ async function startTwinCell(
     facts: () => splitClientIdFacts(p.facts()).rest,
     clientIds: () => splitClientIdFacts(p.facts()).ids,
     lastWords: () => p.stderr(),
+    write: (text) => booted.serial.write(text),
     stop: async () => {
       await booted.stop();
       // The twin wrote its facts in its own folder; the cell's copy is written by the rig, never through a link.

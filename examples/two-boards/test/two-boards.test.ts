@@ -1,0 +1,65 @@
+// An ESP32 and an ESP8266 twin against a local Mosquitto over TLS, written against the rig's public API only
+// ('the-rig' and 'the-rig/mocha'). Every test title carries its board: `npm test -- --grep esp8266` runs one board.
+import assert from 'node:assert/strict';
+import { rig, type Pki } from 'the-rig';
+import { describeBoards } from 'the-rig/mocha';
+
+const BOARDS = ['esp32', 'esp8266'] as const;
+
+describeBoards(BOARDS, (id) => {
+  let pki: Pki;
+  before(async () => {
+    pki = await rig.pki({
+      ca: { subject: { CN: 'Example CA' } },
+      other: { subject: { CN: 'Some Other CA' } },
+      server: { subject: { CN: 'broker.example' }, san: ['DNS:broker.example'] },
+    });
+  });
+  const tlsBroker = () => rig.broker({ listeners: [{ port: 8883, tls: {}, allowAnonymous: true }], pki });
+
+  it(`connects over TLS, publishes, and answers a command (${id})`, async () => {
+    await using broker = await tlsBroker();
+    const mqtt = await broker.client();
+    // Subscribe before the board starts: it publishes its hello once, right after connecting.
+    await mqtt.subscribe(`example/${id}/#`);
+    const board = await rig.board(id, { broker, client: { connect: 'broker.example', topic: `example/${id}` } });
+    await board.expect(/RIG: connected/, { timeoutMs: 60_000 });
+    assert.equal((await board.outcome()).kind, 'connected');
+    await mqtt.expectMessage(`example/${id}/up`, { payload: /^hello from / });
+    await mqtt.publish(`example/${id}/cmd`, 'ping');
+    await board.expect('RIG: echo ping');
+    await mqtt.expectMessage(`example/${id}/echo`, { payload: 'ping' });
+  });
+
+  it(`says why it does not trust a broker signed by another CA (${id})`, async () => {
+    await using broker = await tlsBroker();
+    const board = await rig.board(id, { broker, client: { connect: 'broker.example', ca: 'other' } });
+    const outcome = await board.outcome({ timeoutMs: 60_000 });
+    assert.equal(outcome.kind, 'tls/untrusted', JSON.stringify(outcome));
+    await broker.expectLog(/OpenSSL Error|protocol error|Client .* disconnected|alert/i);
+  });
+
+  it(`connects again after a reset (${id})`, async () => {
+    await using broker = await tlsBroker();
+    const board = await rig.board(id, { broker, client: { connect: 'broker.example' } });
+    await board.expect(/RIG: connected/, { timeoutMs: 60_000 });
+    await board.reset();
+    assert.equal(board.lines().filter((l) => l.includes('RIG: connected')).length, 0, 'a reset clears the lines');
+    await board.expect(/RIG: connected/, { timeoutMs: 60_000 });
+  });
+
+  it(`answers on its serial console (${id})`, async () => {
+    await using broker = await tlsBroker();
+    const board = await rig.board(id, { broker, sketch: 'sketches/serial-echo' });
+    await board.expect('serial-echo ready');
+    await board.write('hello board');
+    assert.equal(await board.expect(/^echo: /), 'echo: hello board');
+  });
+
+  it(`runs its cell of the scenario file (${id})`, async () => {
+    const scenario = await rig.scenario('scenarios/hello.yaml');
+    const { cell } = await scenario.run({ variant: 'default', board: id });
+    assert.equal(cell.status, 'pass', cell.reason);
+    assert.equal(cell.outcome.kind, 'connected');
+  });
+});
