@@ -36,9 +36,10 @@ export function attachLogs(err: Error, sections: LogSection[]): void {
   if (sections.length === 0) return;
   const text = `\n\n${formatLogs(sections)}`;
   const message = err.message;
+  // Read before the message changes: V8 writes the stack text at its first read, with the message of that moment.
+  const stack = err.stack;
   err.message = `${message}${text}`;
-  if (typeof err.stack === 'string' && message && err.stack.includes(message))
-    err.stack = err.stack.replace(message, err.message);
+  if (typeof stack === 'string' && message && stack.includes(message)) err.stack = stack.replace(message, err.message);
 }
 
 export const mochaHooks = {
