@@ -7,9 +7,11 @@ describe('a failing test shows its evidence', () => {
     const pki = await rig.pki({
       ca: { subject: { CN: 'Example CA' } },
       server: { subject: { CN: 'broker.example' }, san: ['DNS:broker.example'] },
+      other: { subject: { CN: 'Some Other CA' }, selfSigned: true },
+      rogue: { subject: { CN: 'broker.example' }, san: ['DNS:broker.example'], issuer: 'other' },
     });
     await using broker = await rig.broker({ listeners: [{ port: 8883, tls: {}, allowAnonymous: true }], pki });
-    const board = await rig.board('esp8266', { broker, client: { connect: 'broker.example' } });
+    const board = await rig.board('esp8266', { broker, client: { connect: 'broker.example', topic: 'example/hello' } });
     await board.expect(/RIG: connected/, { timeoutMs: 60_000 });
     await board.expect(/this line never comes/, { timeoutMs: 1000 });
   });

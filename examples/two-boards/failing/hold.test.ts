@@ -7,9 +7,11 @@ describe('a run interrupted with Ctrl-C', () => {
     const pki = await rig.pki({
       ca: { subject: { CN: 'Example CA' } },
       server: { subject: { CN: 'broker.example' }, san: ['DNS:broker.example'] },
+      other: { subject: { CN: 'Some Other CA' }, selfSigned: true },
+      rogue: { subject: { CN: 'broker.example' }, san: ['DNS:broker.example'], issuer: 'other' },
     });
     const broker = await rig.broker({ listeners: [{ port: 8883, tls: {}, allowAnonymous: true }], pki });
-    const board = await rig.board('esp32', { broker, client: { connect: 'broker.example', topic: 'example/esp32' } });
+    const board = await rig.board('esp32', { broker, client: { connect: 'broker.example', topic: 'example/hello' } });
     await board.expect(/RIG: connected/, { timeoutMs: 60_000 });
     console.log('HOLDING broker and board');
     await new Promise(() => undefined);

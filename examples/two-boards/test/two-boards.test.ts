@@ -9,26 +9,31 @@ const BOARDS = ['esp32', 'esp8266'] as const;
 describeBoards(BOARDS, (id) => {
   let pki: Pki;
   before(async () => {
+    // The same certificates as scenarios/hello.yaml: same spec, same files (cached by content), so the board's
+    // build (its arduino_secrets.h holds the CA) is the same in every test and built once.
     pki = await rig.pki({
       ca: { subject: { CN: 'Example CA' } },
-      other: { subject: { CN: 'Some Other CA' } },
       server: { subject: { CN: 'broker.example' }, san: ['DNS:broker.example'] },
+      other: { subject: { CN: 'Some Other CA' }, selfSigned: true },
+      rogue: { subject: { CN: 'broker.example' }, san: ['DNS:broker.example'], issuer: 'other' },
     });
   });
-  const tlsBroker = () => rig.broker({ listeners: [{ port: 8883, tls: {}, allowAnonymous: true }], pki });
+  const tlsBroker = (cert = 'server') =>
+    rig.broker({ listeners: [{ port: 8883, tls: { cert }, allowAnonymous: true }], pki });
+  const TOPIC = 'example/hello';
 
   it(`connects over TLS, publishes, and answers a command (${id})`, async () => {
     await using broker = await tlsBroker();
     const mqtt = await broker.client();
     // Subscribe before the board starts: it publishes its hello once, right after connecting.
-    await mqtt.subscribe(`example/${id}/#`);
-    const board = await rig.board(id, { broker, client: { connect: 'broker.example', topic: `example/${id}` } });
+    await mqtt.subscribe(`${TOPIC}/#`);
+    const board = await rig.board(id, { broker, client: { connect: 'broker.example', topic: TOPIC } });
     await board.expect(/RIG: connected/, { timeoutMs: 60_000 });
     assert.equal((await board.outcome()).kind, 'connected');
-    await mqtt.expectMessage(`example/${id}/up`, { payload: /^hello from / });
-    await mqtt.publish(`example/${id}/cmd`, 'ping');
+    await mqtt.expectMessage(`${TOPIC}/up`, { payload: /^hello from / });
+    await mqtt.publish(`${TOPIC}/cmd`, 'ping');
     await board.expect('RIG: echo ping');
-    await mqtt.expectMessage(`example/${id}/echo`, { payload: 'ping' });
+    await mqtt.expectMessage(`${TOPIC}/echo`, { payload: 'ping' });
 
     // A reset starts the board again with an empty serial log: it connects and says hello again.
     await board.reset();
@@ -37,12 +42,12 @@ describeBoards(BOARDS, (id) => {
       [],
     );
     await board.expect(/RIG: connected/, { timeoutMs: 60_000 });
-    await mqtt.expectMessage(`example/${id}/up`, { payload: /^hello from / });
+    await mqtt.expectMessage(`${TOPIC}/up`, { payload: /^hello from / });
   });
 
   it(`says why it does not trust a broker signed by another CA (${id})`, async () => {
-    await using broker = await tlsBroker();
-    const board = await rig.board(id, { broker, client: { connect: 'broker.example', ca: 'other' } });
+    await using broker = await tlsBroker('rogue');
+    const board = await rig.board(id, { broker, client: { connect: 'broker.example', topic: TOPIC } });
     const outcome = await board.outcome({ timeoutMs: 60_000 });
     assert.equal(outcome.kind, 'tls/untrusted', JSON.stringify(outcome));
     await broker.expectLog(/OpenSSL Error|protocol error|Client .* disconnected|alert/i);
