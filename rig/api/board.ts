@@ -132,6 +132,14 @@ function targetCell(
   };
 }
 
+/**
+ * The target's serial input. (The steps branch, issue 18, adds `levers.writeSerial`, which appends the newline
+ * itself: when both are merged this is the one line to change.)
+ */
+function serialInput(t: RunningTarget): ((text: string) => Promise<void>) | undefined {
+  return t.write ? (text) => t.write!(text) : undefined;
+}
+
 class ApiBoard implements Board {
   readonly id: string;
   readonly profile: BoardProfile;
@@ -180,8 +188,9 @@ class ApiBoard implements Board {
 
   async write(line: string): Promise<void> {
     const t = this.live();
-    if (!t.write) throw new Error(`${t.label} has no serial input`);
-    await t.write(`${line}\n`);
+    const input = serialInput(t);
+    if (!input) throw new Error(`${t.label} has no serial input`);
+    await input(`${line}\n`);
   }
 
   async outcome(o: { timeoutMs?: number } = {}): Promise<Outcome> {
