@@ -4,7 +4,7 @@
 // twin; the deliberately failing one must show the serial lines and broker log in mocha's output; Ctrl-C must leave
 // no process behind. (Linking the rig inside its own checkout would make a symlink loop for every tree walker.)
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -88,6 +88,20 @@ describe('api: the example project', function () {
             `${path.relative(root, f)} reaches outside the example: ${spec}`,
           );
       }
+  });
+
+  it('resolves its two entry points and refuses a deep import', async () => {
+    const probe = [
+      "const api = await import('the-rig');",
+      "const hooks = await import('the-rig/mocha');",
+      'console.log(typeof api.rig.board, typeof api.rig.broker, typeof hooks.mochaHooks.afterEach);',
+      "try { await import('the-rig/rig/api/live.ts'); console.log('deep import loaded'); } catch (e) { console.log(e.code); }",
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', probe], {
+      cwd: work,
+      encoding: 'utf8',
+    });
+    assert.equal(r.stdout.trim(), 'function function function\nERR_PACKAGE_PATH_NOT_EXPORTED', r.stderr);
   });
 
   it('passes on the ESP32 and ESP8266 twins', async () => {
