@@ -88,7 +88,12 @@ export async function startApiBoard(id: string, o: BoardOptions): Promise<Board>
     abort.abort();
     owned.remove();
   });
-  await b.start();
+  try {
+    await b.start();
+  } catch (e) {
+    await b.stop();
+    throw e;
+  }
   return b;
 }
 
