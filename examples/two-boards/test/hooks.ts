@@ -1,0 +1,2 @@
+// The rig's mocha root hooks (.mocharc.yml `require:` loads this file).
+export { mochaHooks } from 'the-rig/mocha';

@@ -1,0 +1,22 @@
+// Broker faults and certificate rotation for API users: the same functions the scenario steps use
+// (rig/broker/faults.ts), on the broker this API started. The broker stays on its ports, so a board that was told
+// them reconnects to the same broker.
+import { pauseBrokerFor, restartBroker, rotateServerCert, stopBrokerFor } from '../broker/faults.ts';
+import type { BrokerHandle } from '../broker/types.ts';
+
+export interface BrokerFaults {
+  /** Stops the broker and starts it again on the same ports (down for `downMs`, refusing connections). */
+  restart(o?: { downMs?: number }): Promise<void>;
+  /** Freezes the broker for `ms`: connections stay open and nothing answers (a dead peer), then thaws it. */
+  pause(o: { ms: number }): Promise<void>;
+  /** Serves another certificate of the PKI on every TLS listener (and `ca` as cafile), broker restarted. */
+  rotateCertificate(o: { cert: string; ca?: string }): Promise<void>;
+}
+
+export function brokerFaults(h: BrokerHandle): BrokerFaults {
+  return {
+    restart: async (o = {}) => void (o.downMs ? await stopBrokerFor(h, o.downMs) : await restartBroker(h)),
+    pause: async (o) => void (await pauseBrokerFor(h, o.ms)),
+    rotateCertificate: async (r) => void (await rotateServerCert(h, { cert: r.cert, ...(r.ca ? { ca: r.ca } : {}) })),
+  };
+}
