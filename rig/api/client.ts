@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { matches } from './match.ts';
+import { topicMatches } from '../format/topic.ts';
 
 export interface ClientOptions {
   /** The logical listener port (default: the first TLS listener, else the first). */
@@ -136,14 +137,4 @@ function observer(client: MqttClient): MqttObserver {
   };
 }
 
-/** MQTT topic filter matching: `+` one level, `#` the rest. */
-export function topicMatches(filter: string, topic: string): boolean {
-  const f = filter.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return true;
-    if (i >= t.length) return false;
-    if (f[i] !== '+' && f[i] !== t[i]) return false;
-  }
-  return f.length === t.length;
-}
+export { topicMatches };

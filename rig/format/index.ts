@@ -7,3 +7,4 @@ export { fillTemplate, fillVars, leadingPlaceholder, placeholders, usesPlacehold
 export { FormatError, formatProblem, type Problem } from '../errors.ts';
 export { compareVersions, nearestOf } from './versions.ts';
 export { compilePattern, patternProblem, PatternError, type Pattern } from './pattern.ts';
+export { topicMatches } from './topic.ts';

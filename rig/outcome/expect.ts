@@ -4,6 +4,7 @@ import type { Outcome } from '../results/schema.ts';
 import { describeOutcome } from './refine.ts';
 // User patterns run on the linear-time engine: a catastrophic pattern cannot hang the rig (rig/format/pattern.ts).
 import { compilePattern } from '../format/index.ts';
+import { topicMatches } from '../format/topic.ts';
 
 export interface Evidence {
   outcome: Outcome;
@@ -28,17 +29,7 @@ export function serialExpect(e: Expectation): { see: string[]; notSee: string[];
   return { see: e.serial.see ?? [], notSee: e.serial.notSee ?? [], ordered: e.serial.ordered ?? false };
 }
 
-/** MQTT topic filter match (+ and #). */
-export function topicMatches(filter: string, topic: string): boolean {
-  const f = filter.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return true;
-    if (i >= t.length) return false;
-    if (f[i] !== '+' && f[i] !== t[i]) return false;
-  }
-  return f.length === t.length;
-}
+export { topicMatches };
 
 function codeMatches(expected: string, outcome: Outcome): boolean {
   const norm = (c: string): string => c.toLowerCase();

@@ -73,14 +73,4 @@ export class StepMqtt {
   }
 }
 
-/** MQTT topic filter matching (+ one level, # the rest). */
-export function topicMatches(filter: string, topic: string): boolean {
-  const f = filter.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return true;
-    if (i >= t.length) return false;
-    if (f[i] !== '+' && f[i] !== t[i]) return false;
-  }
-  return f.length === t.length;
-}
+export { topicMatches } from '../format/topic.ts';
