@@ -1,9 +1,11 @@
 // The scenario file format, version 1. One schema is the single source of truth: the loader
 // validates with it, TypeScript types are inferred from it, and `rig schema` exports it as JSON Schema.
 import { z } from 'zod';
-import { patternProblem } from '../format/pattern.ts';
+import { Regex } from './regex.ts';
 import { Steps } from './steps.ts';
 import { TlsBuild } from './tls-build.ts';
+
+export { Regex };
 
 export const SCENARIO_VERSION = 1;
 
@@ -49,14 +51,6 @@ const Id = z
   .string()
   .max(128, 'at most 128 characters')
   .regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, ".", "_" or "-"');
-// Matched on the rig's linear-time engine (rig/format/pattern.ts): no lookaround, no backreferences.
-export const Regex = z
-  .string()
-  .min(1)
-  .superRefine((s, ctx) => {
-    const problem = patternProblem(s);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  });
 const DateStr = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'an ISO 8601 date, e.g. 2024-01-31T00:00:00Z');
 
 // ---------- PKI ----------

@@ -3,15 +3,8 @@
 // publish, expectMessage, expectReconnect, expectBrokerLog, clock) and optional name/withinMs. Times are board
 // time: on a twin the rig's control channel can move it; on a board it is the wall clock.
 import { z } from 'zod';
-import { patternProblem } from '../format/pattern.ts';
+import { Regex } from './regex.ts';
 
-const Regex = z
-  .string()
-  .min(1)
-  .superRefine((s, ctx) => {
-    const problem = patternProblem(s);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  });
 const Ms = z
   .number()
   .int()
