@@ -70,7 +70,14 @@ describe('rig CLI', function () {
     assert.equal(r.code, 0, r.err);
     const j = JSON.parse(r.out) as { scenarios: { id: string }[]; boards: { id: string }[] };
     assert.ok(j.scenarios.some((s) => s.id === 'esp8266-san-ip-bad-server-name'));
-    assert.deepEqual(j.boards.map((b) => b.id).sort(), ['control', 'esp32', 'esp8266', 'mkr1000', 'mosquitto-cli']);
+    assert.deepEqual(j.boards.map((b) => b.id).sort(), [
+      'control',
+      'esp32',
+      'esp8266',
+      'mkr1000',
+      'mkrwifi1010',
+      'mosquitto-cli',
+    ]);
   });
 
   it('rig list shows which releases each twin imitates (its version table), folded into runs', () => {

@@ -2,7 +2,7 @@
 // green run that tested nothing), and every path typed is relative to the folder the user is in.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { projectPaths } from '../../rig/project.ts';
@@ -16,7 +16,12 @@ const rig = (args: string[], cwd = root): { code: number | null; out: string; er
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
 };
-const KNOWN = 'known boards: control, esp32, esp8266, mkr1000, mosquitto-cli';
+// Every profile in boards/, as the error lists them (sorted ids).
+const KNOWN = `known boards: ${readdirSync(path.join(projectPaths().root, 'boards'))
+  .filter((f) => f.endsWith('.yaml'))
+  .map((f) => f.replace(/\.yaml$/, ''))
+  .sort()
+  .join(', ')}`;
 
 /** Exit 2 and exactly one line on stderr, no stack trace. */
 function usageLine(r: { code: number | null; err: string }): string {

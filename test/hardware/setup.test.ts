@@ -38,6 +38,7 @@ describe('hardware: setup', () => {
       ['lib', 'install', '--no-deps', 'ArduinoJson@6.21.5', ...g],
       ['lib', 'install', '--no-deps', 'OneWire@2.3.8', ...g],
       ['lib', 'install', '--no-deps', 'DallasTemperature@3.9.0', ...g],
+      ['lib', 'install', '--no-deps', 'WiFiNINA@1.8.14', ...g],
     ]);
     assert.deepEqual(first.coresInstalled, ['esp32:esp32@2.0.17', 'esp8266:esp8266@3.1.2', 'arduino:samd@1.8.14']);
 
@@ -50,7 +51,7 @@ describe('hardware: setup', () => {
     );
     assert.deepEqual(second.coresInstalled, []);
     assert.equal(second.coresPresent.length, 3);
-    assert.equal(second.librariesPresent.length, 7);
+    assert.equal(second.librariesPresent.length, 8);
   });
 
   it('reinstalls a core present at another version', async () => {
