@@ -17,6 +17,7 @@ import type { Progress } from './progress.ts';
 import { matchQuarantine, type QuarantineEntry } from './quarantine.ts';
 import { redactFolder, type RunSecrets } from './secrets.ts';
 import { safeName, type BrokerSession } from './session.ts';
+import { variantSteps } from '../scenario/step-check.ts';
 import { stepsFor } from './unfold.ts';
 
 export interface CellContext {
@@ -225,7 +226,9 @@ function targetCell(
     secret: (v) => ctx.secrets.add(v),
     phase: (ph) => ctx.progress.phase?.(p.key, ph),
     ...(ctx.librariesDirs ? { librariesDirs: ctx.librariesDirs } : {}),
-    ...(ctx.realTime ? { realTime: true } : {}),
+    // Steps measure board time on the rig's clock (plus the clock steps they make), so a scenario that unfolds
+    // runs its twin in real time: on virtual time a "within 5000 ms" would be seconds of the host, not the board.
+    ...(ctx.realTime || variantSteps(p.loaded.scenario, p.variant).length > 0 ? { realTime: true } : {}),
   };
 }
 

@@ -5,16 +5,14 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { startBroker, type BrokerHandle } from '../../rig/broker/index.ts';
 import { reachableHost } from '../../rig/broker/container.ts';
-import { loadBoards } from '../../rig/boards/load.ts';
 import { projectPaths } from '../../rig/project.ts';
-import { createProgress } from '../../rig/runner/progress.ts';
-import { runMatrix } from '../../rig/runner/run.ts';
 import { exitCodeFor } from '../../rig/cli/exit.ts';
 import { loadScenario } from '../../rig/scenario/load.ts';
 import { runControl } from '../../rig/control/index.ts';
 import { buildLocalImage, ensureDockerd, LOCAL_IMAGE } from '../../rig/setup/container-image.ts';
 import { seed002Conf } from './helpers/seeds.ts';
 import { testPki, type TestPki } from './helpers/test-pki.ts';
+import { runQuiet } from '../helpers/matrix.ts';
 
 const dirs: string[] = [];
 const work = () => {
@@ -169,20 +167,11 @@ describe('container broker (testcontainers, Debian-made image)', function () {
   it('runs the seed-002 example end to end (ESP8266 twin + both PCs) against the container broker', async function () {
     this.timeout(300_000);
     const paths = projectPaths();
-    const r = await runMatrix({
+    const r = await runQuiet({
       scenarios: [await loadScenario(join(paths.scenarios, 'seeds', 'esp8266-san-ip-bad-server-name.yaml'))],
-      boardProfiles: await loadBoards(paths.boards),
-      targets: ['twin'],
-      jobs: 2,
-      retries: 0,
       broker: 'container',
       outDir: join(work(), 'run'),
-      quarantine: [],
-      sandbox: false,
-      progress: createProgress(process.stderr, { quiet: true }),
       paths,
-      defaultTimeoutMs: 20_000,
-      args: [],
     });
     assert.equal(r.results.run.broker?.provider, 'container');
     const seen = r.results.cells.map((c) => `${c.variant}/${c.board}:${c.status}:${c.outcome.kind}`).sort();

@@ -5,12 +5,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadBoards } from '../../rig/boards/load.ts';
 import { projectPaths } from '../../rig/project.ts';
 import type { Cell } from '../../rig/results/schema.ts';
-import { createProgress } from '../../rig/runner/progress.ts';
-import { runMatrix, type RunOutcome } from '../../rig/runner/run.ts';
+import { type RunOutcome } from '../../rig/runner/run.ts';
 import { parseScenarioText } from '../../rig/scenario/load.ts';
+import { runQuiet } from '../helpers/matrix.ts';
 
 const paths = projectPaths();
 
@@ -47,20 +46,11 @@ describe('modelled modules on twins: WINC1500 (MKR1000) and NINA-W102 (MKR WiFi 
       '  nina-1-2-1-other-name: { mkrwifi1010: { kind: connected } }',
       '',
     ].join('\n');
-    run = await runMatrix({
+    run = await runQuiet({
       scenarios: [{ file, scenario: parseScenarioText(text, file) }],
-      boardProfiles: await loadBoards(paths.boards),
-      targets: ['twin'],
-      jobs: 2,
       retries: 1,
-      broker: 'local',
       outDir: path.join(tmp, 'run'),
-      quarantine: [],
-      sandbox: false,
-      progress: createProgress(process.stderr, { quiet: true }),
       paths,
-      defaultTimeoutMs: 20_000,
-      args: [],
     });
   });
   after(() => {

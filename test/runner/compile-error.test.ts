@@ -4,11 +4,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadBoards } from '../../rig/boards/load.ts';
 import { projectPaths } from '../../rig/project.ts';
-import { createProgress } from '../../rig/runner/progress.ts';
-import { runMatrix, type RunOutcome } from '../../rig/runner/run.ts';
+import { type RunOutcome } from '../../rig/runner/run.ts';
 import { parseScenarioText } from '../../rig/scenario/load.ts';
+import { runQuiet } from '../helpers/matrix.ts';
 
 const paths = projectPaths();
 
@@ -39,20 +38,12 @@ describe('runner: a twin compile error', function () {
       '',
     ].join('\n');
     writeFileSync(file, text);
-    run = await runMatrix({
+    run = await runQuiet({
       scenarios: [{ file, scenario: parseScenarioText(text, file) }],
-      boardProfiles: await loadBoards(paths.boards),
-      targets: ['twin'],
       jobs: 1,
       retries: 2,
-      broker: 'local',
       outDir: path.join(tmp, 'run'),
-      quarantine: [],
-      sandbox: false,
-      progress: createProgress(process.stderr, { quiet: true }),
       paths,
-      defaultTimeoutMs: 20_000,
-      args: [],
     });
   });
   after(() => {

@@ -10,9 +10,9 @@ import { loadBoards } from '../../rig/boards/load.ts';
 import { loadScenario } from '../../rig/scenario/load.ts';
 import { projectPaths } from '../../rig/project.ts';
 import { runMatrix } from '../../rig/runner/run.ts';
-import { createProgress } from '../../rig/runner/progress.ts';
 import type { LabOptions } from '../../rig/target/index.ts';
 import { FAKE_CLI, installAllCores, recordingBinding, useFake } from '../hardware/helpers.ts';
+import { runQuiet } from '../helpers/matrix.ts';
 
 // ESP8266 ROM banner at 74880 baud read at 115200 (garbage), then the sketch's lines as seed 002 shows them.
 const BOOT_NOISE = Buffer.from([0x20, 0xe0, 0x80, 0xfe, 0x12, 0x9c, 0x0a, 0xc3, 0x28, 0x1b, 0x9f, 0x0d, 0x0a]);
@@ -82,21 +82,14 @@ describe('runner: twin and hardware side by side', function () {
     };
     const loaded = await loadScenario(path.join(paths.scenarios, 'seeds', 'esp8266-san-ip-bad-server-name.yaml'));
     try {
-      return await runMatrix({
+      return await runQuiet({
         scenarios: [loaded],
-        boardProfiles: await loadBoards(paths.boards),
         targets: ['twin', 'hardware'],
         filter: /\/broken\/esp8266$/,
-        jobs: 2,
-        retries: 0,
-        broker: 'local',
         outDir: path.join(tmp, 'run'),
-        quarantine: [],
         sandbox: true,
-        progress: createProgress(process.stderr, { quiet: true }),
         paths,
         defaultTimeoutMs: 8_000,
-        args: [],
         lab,
       });
     } finally {
@@ -167,21 +160,14 @@ describe('runner: twin and hardware side by side', function () {
       env: { RIG_WIFI_SSID: 'lab-wifi', RIG_WIFI_PASS: WIFI_PASS },
       tools: { cli: FAKE_CLI, stateDir: path.join(tmp, 'state'), list: async () => [] },
     };
-    const r = await runMatrix({
+    const r = await runQuiet({
       scenarios: [await loadScenario(path.join(paths.scenarios, 'matrix', 'matrix-trust-and-auth.yaml'))],
-      boardProfiles: await loadBoards(paths.boards),
       targets: ['hardware'],
       filter: /\/client-cert\/mkr1000$/,
       jobs: 1,
-      retries: 0,
-      broker: 'local',
       outDir: path.join(tmp, 'run'),
-      quarantine: [],
-      sandbox: false,
-      progress: createProgress(process.stderr, { quiet: true }),
       paths,
       defaultTimeoutMs: 8_000,
-      args: [],
       lab,
     });
     const [cell] = r.results.cells;
@@ -216,20 +202,14 @@ client: { connect: broker.lab }\nvariants: { default: {} }\nexpect: { default: {
         ],
       },
     };
-    const r = await runMatrix({
+    const r = await runQuiet({
       scenarios: [await loadScenario(file)],
-      boardProfiles: await loadBoards(paths.boards),
       targets: ['hardware'],
       jobs: 1,
       retries: 2,
-      broker: 'local',
       outDir: path.join(tmp, 'run'),
-      quarantine: [],
-      sandbox: false,
-      progress: createProgress(process.stderr, { quiet: true }),
       paths,
       defaultTimeoutMs: 8_000,
-      args: [],
       lab,
     });
     const [cell] = r.results.cells;

@@ -11,9 +11,9 @@ import { loadBoards } from '../../rig/boards/load.ts';
 import { loadScenario } from '../../rig/scenario/load.ts';
 import { projectPaths } from '../../rig/project.ts';
 import { runMatrix } from '../../rig/runner/run.ts';
-import { createProgress } from '../../rig/runner/progress.ts';
 import type { LabOptions } from '../../rig/target/index.ts';
 import { FAKE_CLI, FAKE_UHUBCTL, fakeHubs, installAllCores, recordingBinding, useFake } from '../hardware/helpers.ts';
+import { runQuiet } from '../helpers/matrix.ts';
 
 const NAME_MISMATCH = 'RIG: connect fail state=-2 tls=56 text="Expected server name was not found in the chain."';
 
@@ -114,20 +114,13 @@ client: { connect: broker.lab }\nvariants: { first: {}, second: {} }\nexpect: { 
     };
     let r: Awaited<ReturnType<typeof runMatrix>>;
     try {
-      r = await runMatrix({
+      r = await runQuiet({
         scenarios: [await loadScenario(scenario())],
-        boardProfiles: await loadBoards(paths.boards),
         targets: ['hardware'],
-        jobs: 2,
         retries: 1,
-        broker: 'local',
         outDir: path.join(tmp, 'run'),
-        quarantine: [],
-        sandbox: false,
-        progress: createProgress(process.stderr, { quiet: true }),
         paths,
         defaultTimeoutMs: 8_000,
-        args: [],
         lab,
       });
     } finally {

@@ -4,11 +4,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadBoards } from '../../rig/boards/load.ts';
 import { parseScenarioText } from '../../rig/scenario/load.ts';
 import { projectPaths } from '../../rig/project.ts';
-import { runMatrix } from '../../rig/runner/run.ts';
-import { createProgress } from '../../rig/runner/progress.ts';
+import { runQuiet } from '../helpers/matrix.ts';
 
 const TEXT = `version: 1
 id: lan-address
@@ -35,20 +33,11 @@ describe("twins on the user's LAN address", function () {
     const paths = projectPaths();
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-lan-'));
     const scenario = parseScenarioText(TEXT, 'lan-address.yaml');
-    const r = await runMatrix({
+    const r = await runQuiet({
       scenarios: [{ file: path.join(paths.scenarios, 'lan-address.yaml'), scenario }],
-      boardProfiles: await loadBoards(paths.boards),
-      targets: ['twin'],
-      jobs: 2,
-      retries: 0,
-      broker: 'local',
       outDir: path.join(tmp, 'run'),
-      quarantine: [],
       sandbox: true,
-      progress: createProgress(process.stderr, { quiet: true }),
       paths,
-      defaultTimeoutMs: 20_000,
-      args: [],
     });
     const got = Object.fromEntries(
       r.results.cells.map((c) => [c.id, `${c.status} ${c.outcome.kind} ${c.outcome.code ?? ''}`.trim()]),

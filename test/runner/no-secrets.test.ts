@@ -3,11 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadBoards } from '../../rig/boards/load.ts';
 import { loadScenario } from '../../rig/scenario/load.ts';
 import { projectPaths } from '../../rig/project.ts';
-import { runMatrix } from '../../rig/runner/run.ts';
-import { createProgress } from '../../rig/runner/progress.ts';
+import { runQuiet } from '../helpers/matrix.ts';
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
@@ -22,21 +20,12 @@ describe('run folders hold no secrets', function () {
     const paths = projectPaths();
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-secrets-'));
     const loaded = await loadScenario(path.join(paths.scenarios, 'matrix', 'matrix-trust-and-auth.yaml'));
-    const r = await runMatrix({
+    const r = await runQuiet({
       scenarios: [loaded],
-      boardProfiles: await loadBoards(paths.boards),
-      targets: ['twin'],
       filter: /\/(bad-password|client-cert)\//,
-      jobs: 2,
-      retries: 0,
-      broker: 'local',
       outDir: path.join(tmp, 'run'),
-      quarantine: [],
       sandbox: true,
-      progress: createProgress(process.stderr, { quiet: true }),
       paths,
-      defaultTimeoutMs: 20_000,
-      args: [],
     });
     assert.ok(
       r.results.cells.some((c) => c.id === 'matrix-trust-and-auth/client-cert/mkr1000' && c.status === 'pass'),

@@ -4,11 +4,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadBoards } from '../../rig/boards/load.ts';
 import { projectPaths } from '../../rig/project.ts';
-import { createProgress } from '../../rig/runner/progress.ts';
-import { runMatrix } from '../../rig/runner/run.ts';
 import { loadScenario } from '../../rig/scenario/load.ts';
+import { runQuiet } from '../helpers/matrix.ts';
 
 describe('runner: --out folder reuse', function () {
   this.timeout(120_000);
@@ -20,22 +18,13 @@ describe('runner: --out folder reuse', function () {
   after(() => rmSync(tmp, { recursive: true, force: true }));
 
   const run = async (outDir: string, filter: RegExp) =>
-    runMatrix({
+    runQuiet({
       scenarios: [await loadScenario(path.join(paths.scenarios, 'seeds', 'esp8266-san-ip-bad-server-name.yaml'))],
-      boardProfiles: await loadBoards(paths.boards),
-      targets: ['twin'],
       boards: ['control'],
       filter,
-      jobs: 2,
-      retries: 0,
-      broker: 'local',
       outDir,
-      quarantine: [],
-      sandbox: false,
-      progress: createProgress(process.stderr, { quiet: true }),
       paths,
       defaultTimeoutMs: 10_000,
-      args: [],
     });
 
   it('a second run into the same folder leaves only its own cells', async () => {

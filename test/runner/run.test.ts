@@ -13,6 +13,7 @@ import { exitCodeFor } from '../../rig/cli/exit.ts';
 import { aliveAfter, descendants } from '../helpers/procs.ts';
 import { createProgress } from '../../rig/runner/progress.ts';
 import type { Cell } from '../../rig/results/schema.ts';
+import { runQuiet } from '../helpers/matrix.ts';
 
 const paths = projectPaths();
 const fixtures = path.join(paths.root, 'test', 'fixtures', 'scenarios');
@@ -58,20 +59,11 @@ describe('runner: cell statuses on the ESP32 twin', function () {
     const file = path.join(fixtures, 'status-paths.yaml');
     const text = readFileSync(file, 'utf8').replace('{{flag.file}}', flag);
     const scenario = parseScenarioText(text, file);
-    run = await runMatrix({
+    run = await runQuiet({
       scenarios: [{ file, scenario }],
-      boardProfiles: await loadBoards(paths.boards),
-      targets: ['twin'],
-      jobs: 2,
       retries: 1,
-      broker: 'local',
       outDir: path.join(tmp, 'run'),
-      quarantine: [],
-      sandbox: false,
-      progress: createProgress(process.stderr, { quiet: true }),
       paths,
-      defaultTimeoutMs: 20_000,
-      args: [],
     });
   });
   after(() => {
@@ -128,21 +120,13 @@ describe('runner: quarantine', function () {
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-quarantine-'));
     const file = path.join(fixtures, 'status-paths.yaml');
     const scenario = parseScenarioText(readFileSync(file, 'utf8'), file);
-    const r = await runMatrix({
+    const r = await runQuiet({
       scenarios: [{ file, scenario }],
-      boardProfiles: await loadBoards(paths.boards),
-      targets: ['twin'],
       filter: /\/(fail|pass)\//,
-      jobs: 2,
-      retries: 0,
-      broker: 'local',
       outDir: path.join(tmp, 'run'),
       sandbox: true,
       quarantine: [{ cells: 'status-paths/fail/*', issue: 'https://example.invalid/issues/7' }],
-      progress: createProgress(process.stderr, { quiet: true }),
       paths,
-      defaultTimeoutMs: 20_000,
-      args: [],
     });
     const fail = r.results.cells.find((c) => c.variant === 'fail')!;
     assert.equal(fail.status, 'fail');
@@ -166,21 +150,12 @@ describe('runner: a broker that dies', function () {
         clearInterval(killer);
       }
     }, 100);
-    const r = await runMatrix({
+    const r = await runQuiet({
       scenarios: [{ file, scenario }],
-      boardProfiles: await loadBoards(paths.boards),
-      targets: ['twin'],
       filter: /\/hang\//,
       jobs: 1,
-      retries: 0,
-      broker: 'local',
       outDir: path.join(tmp, 'run'),
-      quarantine: [],
-      sandbox: false,
-      progress: createProgress(process.stderr, { quiet: true }),
       paths,
-      defaultTimeoutMs: 20_000,
-      args: [],
     });
     clearInterval(killer);
     const c = r.results.cells[0]!;

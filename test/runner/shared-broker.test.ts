@@ -4,12 +4,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadBoards } from '../../rig/boards/load.ts';
 import { loadScenario } from '../../rig/scenario/load.ts';
 import { projectPaths } from '../../rig/project.ts';
-import { runMatrix, type RunOutcome } from '../../rig/runner/run.ts';
-import { createProgress } from '../../rig/runner/progress.ts';
+import { type RunOutcome } from '../../rig/runner/run.ts';
 import type { Cell } from '../../rig/results/schema.ts';
+import { runQuiet } from '../helpers/matrix.ts';
 
 describe('runner: evidence on a shared broker belongs to the cell that made it', function () {
   this.timeout(300_000);
@@ -25,20 +24,11 @@ describe('runner: evidence on a shared broker belongs to the cell that made it',
   before(async () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-shared-broker-'));
     const loaded = await loadScenario(path.join(paths.root, 'test', 'fixtures', 'scenarios', 'shared-broker.yaml'));
-    run = await runMatrix({
+    run = await runQuiet({
       scenarios: [loaded],
-      boardProfiles: await loadBoards(paths.boards),
-      targets: ['twin'],
       jobs: 4,
-      retries: 0,
-      broker: 'local',
       outDir: path.join(tmp, 'run'),
-      quarantine: [],
-      sandbox: false,
-      progress: createProgress(process.stderr, { quiet: true }),
       paths,
-      defaultTimeoutMs: 20_000,
-      args: [],
     });
   });
   after(() => {

@@ -5,17 +5,16 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadBoards } from '../../rig/boards/load.ts';
 import { TargetError } from '../../rig/errors.ts';
 import { projectPaths } from '../../rig/project.ts';
 import type { Cell } from '../../rig/results/schema.ts';
 import { runAttempt } from '../../rig/runner/attempt.ts';
 import { Cleanup } from '../../rig/runner/cleanup.ts';
 import { judgeAttempt } from '../../rig/runner/judge.ts';
-import { createProgress } from '../../rig/runner/progress.ts';
-import { runMatrix, type RunOutcome } from '../../rig/runner/run.ts';
+import { type RunOutcome } from '../../rig/runner/run.ts';
 import { parseScenarioText } from '../../rig/scenario/load.ts';
 import type { TargetCell, TargetDriver } from '../../rig/target/index.ts';
+import { runQuiet } from '../helpers/matrix.ts';
 
 const paths = projectPaths();
 
@@ -86,20 +85,11 @@ describe('runner: a sketch the twin cannot run is build/unsupported, never an er
         '',
       ].join('\n');
       writeFileSync(file, text);
-      run = await runMatrix({
+      run = await runQuiet({
         scenarios: [{ file, scenario: parseScenarioText(text, file) }],
-        boardProfiles: await loadBoards(paths.boards),
-        targets: ['twin'],
-        jobs: 2,
         retries: 1,
-        broker: 'local',
         outDir: path.join(tmp, 'run'),
-        quarantine: [],
-        sandbox: false,
-        progress: createProgress(process.stderr, { quiet: true }),
         paths,
-        defaultTimeoutMs: 20_000,
-        args: [],
       });
     });
     after(() => {

@@ -4,12 +4,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadBoards } from '../../rig/boards/load.ts';
 import { projectPaths } from '../../rig/project.ts';
 import type { Cell } from '../../rig/results/schema.ts';
-import { createProgress } from '../../rig/runner/progress.ts';
-import { runMatrix, type RunOutcome } from '../../rig/runner/run.ts';
+import { type RunOutcome } from '../../rig/runner/run.ts';
 import { loadScenario } from '../../rig/scenario/load.ts';
+import { runQuiet } from '../helpers/matrix.ts';
 
 describe('steps: lifecycle cells on the MKR1000 twin', function () {
   this.timeout(300_000);
@@ -25,20 +24,11 @@ describe('steps: lifecycle cells on the MKR1000 twin', function () {
     }
     tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-steps-test-'));
     const loaded = await loadScenario(path.join(paths.root, 'test', 'fixtures', 'scenarios', 'steps-lifecycle.yaml'));
-    run = await runMatrix({
+    run = await runQuiet({
       scenarios: [loaded],
-      boardProfiles: await loadBoards(paths.boards),
-      targets: ['twin'],
-      jobs: 2,
-      retries: 0,
-      broker: 'local',
       outDir: path.join(tmp, 'run'),
-      quarantine: [],
-      sandbox: false,
-      progress: createProgress(process.stderr, { quiet: true }),
       paths,
       defaultTimeoutMs: 30_000,
-      args: [],
     });
   });
   after(() => {
