@@ -1,6 +1,6 @@
 // Broker faults as plain functions on a running broker handle, for step runners and library users alike: a
 // restart, a pause (a dead peer: connections stay open and nothing answers), an outage (connections refused),
-// a rotated server certificate. Each returns what it did, in words a timeline shows.
+// a rotated server certificate, a revoked client certificate. Each returns what it did, in words a timeline shows.
 import { InfraError } from '../errors.ts';
 import type { BrokerSpec } from '../scenario/schema.ts';
 import type { BrokerControl, BrokerHandle } from './types.ts';
@@ -70,4 +70,31 @@ export async function rotateServerCert(h: BrokerHandle, r: Rotation): Promise<st
   await c.down();
   await c.up(next);
   return `server certificate now "${r.cert}"${r.ca ? `, cafile "${r.ca}"` : ''}; broker restarted`;
+}
+
+/** The spec with `cert` in the `revoked` list of every TLS listener (a CRL signed by its cafile's CA). Pure. */
+export function revokedSpec(spec: BrokerSpec, cert: string): BrokerSpec {
+  if (spec.conf !== undefined && !spec.listeners?.length)
+    throw new InfraError('a verbatim broker conf names its own files: revoke needs declarative listeners');
+  if (!spec.listeners?.some((l) => l.tls)) throw new InfraError('revoke needs a TLS listener');
+  const listeners = spec.listeners.map((l) =>
+    l.tls ? { ...l, tls: { ...l.tls, revoked: [...new Set([...(l.tls.revoked ?? []), cert])] } } : l,
+  );
+  return { ...spec, listeners };
+}
+
+/**
+ * Revokes a client certificate as an operator does: the CA signs a new CRL (openssl ca -gencrl), the broker
+ * restarts on the same ports with it as crlfile. Only listeners that require a certificate check it.
+ */
+export async function revokeClientCert(h: BrokerHandle, cert: string): Promise<string> {
+  const c = controlOf(h);
+  const next = revokedSpec(c.spec(), cert);
+  await c.down();
+  await c.up(next);
+  const unchecked = (next.listeners ?? []).filter((l) => l.tls && l.tls.requireCertificate !== true).length;
+  return (
+    `client certificate "${cert}" revoked (CRL signed by "${next.listeners?.find((l) => l.tls)?.tls?.ca ?? 'ca'}"); ` +
+    `broker restarted${unchecked ? ` (${unchecked} TLS listener(s) without requireCertificate do not check it)` : ''}`
+  );
 }

@@ -1,4 +1,4 @@
-// Cross-checks of a scenario's steps the schema cannot express: names unique, certificates a rotation names exist,
+// Cross-checks of a scenario's steps the schema cannot express: names unique, certificates a rotation or revocation names exist,
 // expect.*.*.failingStep naming a step the variant really has, and steps only where a board can run them.
 import type { PathProblem } from '../format/index.ts';
 import type { Scenario } from './schema.ts';
@@ -28,6 +28,8 @@ export function stepProblems(s: Scenario, known: (name: string) => boolean): Pat
         const n = st.rotate?.[k];
         if (n && !known(n)) out.push({ path: [...at, i, 'rotate', k], message: `no certificate named "${n}" in pki` });
       }
+      if (st.revoke !== undefined && !known(st.revoke))
+        out.push({ path: [...at, i, 'revoke'], message: `no certificate named "${st.revoke}" in pki` });
     });
   }
   for (const [v, boards] of Object.entries(s.expect)) {

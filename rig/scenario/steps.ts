@@ -1,6 +1,6 @@
 // The `steps:` of a scenario: what happens after the board's first outcome, in order, on twins and boards alike.
 // One step is one mapping with exactly one action key (waitSerial, writeSerial, reset, wait, broker, rotate,
-// publish, expectMessage, expectReconnect, expectBrokerLog, clock) and optional name/withinMs. Times are board
+// revoke, publish, expectMessage, expectReconnect, expectBrokerLog, clock) and optional name/withinMs. Times are board
 // time: on a twin the rig's control channel can move it; on a board it is the wall clock.
 import { z } from 'zod';
 import { Regex } from './regex.ts';
@@ -20,6 +20,7 @@ export const STEP_ACTIONS = [
   'wait',
   'broker',
   'rotate',
+  'revoke',
   'publish',
   'expectMessage',
   'expectReconnect',
@@ -55,6 +56,10 @@ export const Step = z
       .strict()
       .optional()
       .describe('Renew the server certificate: the broker restarts with another certificate from pki'),
+    revoke: PkiName.optional().describe(
+      "Revoke this client certificate (a pki name): the TLS listeners' CA signs a CRL listing it, the broker " +
+        'restarts with crlfile on the same ports and refuses it (requireCertificate listeners)',
+    ),
     publish: z
       .object({
         topic: z.string().min(1),

@@ -16,6 +16,8 @@ export function describeStep(s: Step): string {
       return `broker ${s.broker}${s.forMs !== undefined ? ` for ${s.forMs} ms` : ''}`;
     case 'rotate':
       return `rotate server certificate to "${s.rotate!.cert}"${s.rotate!.ca ? ` (cafile "${s.rotate!.ca}")` : ''}`;
+    case 'revoke':
+      return `revoke client certificate "${s.revoke!}"`;
     case 'publish':
       return `publish ${s.publish!.topic} "${s.publish!.payload}"`;
     case 'expectMessage':

@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pauseBrokerFor, restartBroker, rotatedSpec, rotateServerCert } from '../../rig/broker/faults.ts';
+import { dirname, join } from 'node:path';
+import { execa } from 'execa';
+import {
+  pauseBrokerFor,
+  restartBroker,
+  revokeClientCert,
+  revokedSpec,
+  rotatedSpec,
+  rotateServerCert,
+} from '../../rig/broker/faults.ts';
 import { startBroker, type BrokerHandle } from '../../rig/broker/index.ts';
 import { runControl } from '../../rig/control/index.ts';
 import { BrokerSpec } from '../../rig/scenario/schema.ts';
@@ -37,6 +45,53 @@ describe('broker faults (local provider)', function () {
     assert.deepEqual(r.listeners?.[0]?.tls, { cert: 'server2', ca: 'ca2' });
     assert.deepEqual(r.listeners?.[1], { port: 1883 });
     assert.equal(spec.listeners?.[0]?.tls?.cert, 'server');
+  });
+
+  it('revokedSpec adds the certificate once to every TLS listener and refuses a verbatim conf', () => {
+    const spec = BrokerSpec.parse({ listeners: [{ port: 8883, tls: { requireCertificate: true } }, { port: 1883 }] });
+    const once = revokedSpec(spec, 'client');
+    assert.deepEqual(once.listeners?.[0]?.tls?.revoked, ['client']);
+    assert.deepEqual(revokedSpec(once, 'client').listeners?.[0]?.tls?.revoked, ['client']);
+    assert.deepEqual(revokedSpec(once, 'other').listeners?.[0]?.tls?.revoked, ['client', 'other']);
+    assert.deepEqual(once.listeners?.[1], { port: 1883 });
+    assert.equal(spec.listeners?.[0]?.tls?.revoked, undefined);
+    assert.throws(() => revokedSpec(BrokerSpec.parse({ conf: 'listener 8883' }), 'client'), /declarative listeners/);
+  });
+
+  it('revokes a client certificate with a CRL signed by openssl: the next connect is refused', async () => {
+    h = await startBroker(
+      { listeners: [{ port: 8883, tls: { cert: 'server', requireCertificate: true } }], allowAnonymous: true },
+      pki,
+      { provider: 'local', workDir: dir },
+    );
+    const port = h.ports[8883];
+    const client = { cert: pki.certs.client!.crt, key: pki.certs.client!.key! };
+    const withCert = () =>
+      runControl('control', {
+        host: 'localhost',
+        port: h!.ports[8883]!,
+        ca: pki.certs.ca!.crt,
+        ...client,
+        clientId: `revoke-${Date.now()}`,
+      });
+    assert.equal((await withCert()).kind, 'connected');
+
+    assert.match(await revokeClientCert(h, 'client'), /client certificate "client" revoked .*broker restarted/);
+    assert.equal(h.ports[8883], port);
+    const conf = readFileSync(h.confFile, 'utf8');
+    const crlfile = /^crlfile (\S+)$/m.exec(conf)?.[1];
+    assert.ok(crlfile, `no crlfile in\n${conf}`);
+    // The CRL is openssl's: it lists the client certificate's serial.
+    const serial = (await execa('openssl', ['x509', '-in', client.cert, '-noout', '-serial'])).stdout.split('=')[1]!;
+    const crl = (await execa('openssl', ['crl', '-in', crlfile, '-noout', '-text'])).stdout;
+    assert.match(crl, new RegExp(`Serial Number: ${serial}`, 'i'));
+    // The CA's key signed it where the PKI keeps it: no copy of it in the broker's folder.
+    assert.ok(!readdirSync(dirname(crlfile)).includes('ca.key'));
+
+    const refused = await withCert();
+    assert.equal(refused.kind, 'tls/client-cert-rejected', JSON.stringify(refused));
+    assert.match(refused.code ?? '', /certificate.revoked/i);
+    await h.waitForLog(/OpenSSL Error.*certificate verify failed/, 10_000);
   });
 
   it('restarts on the same port, freezes and thaws, and serves a rotated certificate', async () => {

@@ -76,6 +76,45 @@ expect:
     assert.match(at(10), /no certificate named "nope" in pki/);
     assert.match(at(12), /no step named "missing" in variant default/);
   });
+
+  it('names a revoked certificate the pki lacks, in a step and in a listener', () => {
+    const p = problemsOf(`version: 1
+id: demo
+pki:
+  ca: { subject: { CN: CA } }
+  server: { subject: { CN: broker } }
+broker:
+  listeners: [{ port: 8883, tls: { requireCertificate: true, revoked: [ghost] } }]
+boards: [esp32]
+steps:
+  - { revoke: nobody }
+expect:
+  default: { esp32: { kind: connected } }
+`);
+    const at = (line: number) =>
+      p
+        .filter((x) => x.line === line)
+        .map((x) => x.message)
+        .join(' | ');
+    assert.match(at(7), /no certificate named "ghost" in pki/);
+    assert.match(at(10), /no certificate named "nobody" in pki/);
+  });
+
+  it('refuses a revoke with a second action or a name that is not a pki name', () => {
+    const p = problemsOf(`${BASE}steps:
+  - { revoke: server, broker: restart }
+  - { revoke: "Not A Name" }
+expect:
+  default: { esp32: { kind: connected } }
+`);
+    const at = (line: number) =>
+      p
+        .filter((x) => x.line === line)
+        .map((x) => x.message)
+        .join(' | ');
+    assert.match(at(10), /one action per step \(this one has broker and revoke\)/);
+    assert.match(at(11), /a certificate name from pki/);
+  });
 });
 
 describe('steps: the verdict', () => {
