@@ -1,6 +1,6 @@
 // Broker faults as plain functions on a running broker handle, for step runners and library users alike: a
 // restart, a pause (a dead peer: connections stay open and nothing answers), an outage (connections refused),
-// a rotated server certificate, a revoked client certificate. Each returns what it did, in words a timeline shows.
+// a rotated server certificate, a revoked client certificate, another TLS policy. Each returns what it did, in words a timeline shows.
 import { InfraError } from '../errors.ts';
 import type { BrokerSpec } from '../scenario/schema.ts';
 import type { BrokerControl, BrokerHandle } from './types.ts';
@@ -97,4 +97,52 @@ export async function revokeClientCert(h: BrokerHandle, cert: string): Promise<s
     `client certificate "${cert}" revoked (CRL signed by "${next.listeners?.find((l) => l.tls)?.tls?.ca ?? 'ca'}"); ` +
     `broker restarted${unchecked ? ` (${unchecked} TLS listener(s) without requireCertificate do not check it)` : ''}`
   );
+}
+
+/** A new TLS policy for every TLS listener; what is not given stays as it was. */
+export interface TlsPolicy {
+  /** The oldest TLS version accepted (mosquitto tls_version). */
+  tlsVersion?: 'tlsv1.1' | 'tlsv1.2' | 'tlsv1.3';
+  ciphers?: string;
+  ciphersTls13?: string;
+}
+
+/** The spec with the policy on every TLS listener. Pure. */
+export function reconfiguredSpec(spec: BrokerSpec, p: TlsPolicy): BrokerSpec {
+  if (spec.conf !== undefined && !spec.listeners?.length)
+    throw new InfraError('a verbatim broker conf is its own policy: reconfigure needs declarative listeners');
+  if (!spec.listeners?.some((l) => l.tls)) throw new InfraError('reconfigure needs a TLS listener');
+  const listeners = spec.listeners.map((l) =>
+    l.tls
+      ? {
+          ...l,
+          tls: {
+            ...l.tls,
+            ...(p.tlsVersion ? { version: p.tlsVersion } : {}),
+            ...(p.ciphers ? { ciphers: p.ciphers } : {}),
+            ...(p.ciphersTls13 ? { ciphersTls13: p.ciphersTls13 } : {}),
+          },
+        }
+      : l,
+  );
+  return { ...spec, listeners };
+}
+
+/** Changes the TLS listeners' policy as an operator does: conf edited, broker restarted on the same ports. */
+export async function reconfigureBroker(h: BrokerHandle, p: TlsPolicy): Promise<string> {
+  const c = controlOf(h);
+  const next = reconfiguredSpec(c.spec(), p);
+  await c.down();
+  await c.up(next);
+  return `${describePolicy(p)}; broker restarted`;
+}
+
+export function describePolicy(p: TlsPolicy): string {
+  return [
+    p.tlsVersion ? `tls_version ${p.tlsVersion}` : '',
+    p.ciphers ? `ciphers ${p.ciphers}` : '',
+    p.ciphersTls13 ? `ciphers_tls1.3 ${p.ciphersTls13}` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
 }

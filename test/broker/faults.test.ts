@@ -5,6 +5,8 @@ import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import {
   pauseBrokerFor,
+  reconfigureBroker,
+  reconfiguredSpec,
   restartBroker,
   revokeClientCert,
   revokedSpec,
@@ -92,6 +94,38 @@ describe('broker faults (local provider)', function () {
     assert.equal(refused.kind, 'tls/client-cert-rejected', JSON.stringify(refused));
     assert.match(refused.code ?? '', /certificate.revoked/i);
     await h.waitForLog(/OpenSSL Error.*certificate verify failed/, 10_000);
+  });
+
+  it('reconfiguredSpec sets the TLS policy of every TLS listener and keeps what is not given', () => {
+    const spec = BrokerSpec.parse({ listeners: [{ port: 8883, tls: { ciphers: 'AES128-SHA' } }, { port: 1883 }] });
+    const r = reconfiguredSpec(spec, { tlsVersion: 'tlsv1.3' });
+    assert.deepEqual(r.listeners?.[0]?.tls, { cert: 'server', ciphers: 'AES128-SHA', version: 'tlsv1.3' });
+    assert.deepEqual(r.listeners?.[1], { port: 1883 });
+    assert.equal(
+      reconfiguredSpec(r, { ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' }).listeners?.[0]?.tls?.version,
+      'tlsv1.3',
+    );
+    assert.throws(() => reconfiguredSpec(BrokerSpec.parse({ listeners: [{ port: 1883 }] }), {}), /a TLS listener/);
+  });
+
+  it('reconfigures to TLS 1.3 only: a client held to TLS 1.2 is refused after the restart', async () => {
+    h = await startBroker({ listeners: [{ port: 8883, tls: { cert: 'server' } }], allowAnonymous: true }, pki, {
+      provider: 'local',
+      workDir: dir,
+    });
+    const tls12 = () =>
+      runControl('control', {
+        host: 'localhost',
+        port: h!.ports[8883]!,
+        ca: pki.certs.ca!.crt,
+        tlsVersion: 'tlsv1.2',
+        clientId: `policy-${Date.now()}`,
+      });
+    assert.equal((await tls12()).kind, 'connected');
+    assert.equal(await reconfigureBroker(h, { tlsVersion: 'tlsv1.3' }), 'tls_version tlsv1.3; broker restarted');
+    assert.match(readFileSync(h.confFile, 'utf8'), /^tls_version tlsv1\.3$/m);
+    assert.equal((await tls12()).kind, 'tls/protocol-version');
+    assert.equal((await connect(pki.certs.ca!.crt)).kind, 'connected');
   });
 
   it('restarts on the same port, freezes and thaws, and serves a rotated certificate', async () => {

@@ -115,6 +115,25 @@ expect:
     assert.match(at(10), /one action per step \(this one has broker and revoke\)/);
     assert.match(at(11), /a certificate name from pki/);
   });
+  it('refuses an empty reconfigure, an unknown TLS version and a cipher list that would break the conf', () => {
+    const p = problemsOf(`${BASE}steps:
+  - { reconfigure: {} }
+  - { reconfigure: { tlsVersion: tlsv1.0 } }
+  - { reconfigure: { ciphers: "AES128-SHA\\nplugin /tmp/x.so" } }
+  - { reconfigure: { tlsVersion: tlsv1.3, port: 1 } }
+expect:
+  default: { esp32: { kind: connected } }
+`);
+    const at = (line: number) =>
+      p
+        .filter((x) => x.line === line)
+        .map((x) => x.message)
+        .join(' | ');
+    assert.match(at(10), /reconfigure needs tlsVersion, ciphers or ciphersTls13/);
+    assert.match(at(11), /tlsv1\.1.*tlsv1\.2.*tlsv1\.3/);
+    assert.match(at(12), /an OpenSSL cipher list/);
+    assert.match(at(13), /port/);
+  });
 });
 
 describe('steps: the verdict', () => {
