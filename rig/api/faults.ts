@@ -23,6 +23,8 @@ export interface BrokerFaults {
   revokeCertificate(o: { cert: string }): Promise<void>;
   /** Another TLS policy on every TLS listener (oldest version, cipher lists), broker restarted. */
   reconfigureTls(o: TlsPolicy): Promise<void>;
+  /** A user's new password in the broker's password file, broker restarted. */
+  changePassword(o: { user: string; password: string }): Promise<void>;
 }
 
 export function brokerFaults(h: BrokerHandle): BrokerFaults {
@@ -32,5 +34,6 @@ export function brokerFaults(h: BrokerHandle): BrokerFaults {
     rotateCertificate: async (r) => void (await rotateServerCert(h, { cert: r.cert, ...(r.ca ? { ca: r.ca } : {}) })),
     revokeCertificate: async (r) => void (await revokeClientCert(h, r.cert)),
     reconfigureTls: async (p) => void (await reconfigureBroker(h, p)),
+    changePassword: async (p) => void (await reconfigureBroker(h, { password: p })),
   };
 }

@@ -107,12 +107,22 @@ export interface TlsPolicy {
   ciphersTls13?: string;
 }
 
-/** The spec with the policy on every TLS listener. Pure. */
-export function reconfiguredSpec(spec: BrokerSpec, p: TlsPolicy): BrokerSpec {
+/** What a `reconfigure` changes: the TLS policy and/or one user's password in the broker's password file. */
+export interface Reconfiguration extends TlsPolicy {
+  password?: { user: string; password: string };
+}
+
+/** The spec with the policy on every TLS listener and the user's new password. Pure. */
+export function reconfiguredSpec(spec: BrokerSpec, p: Reconfiguration): BrokerSpec {
   if (spec.conf !== undefined && !spec.listeners?.length)
     throw new InfraError('a verbatim broker conf is its own policy: reconfigure needs declarative listeners');
-  if (!spec.listeners?.some((l) => l.tls)) throw new InfraError('reconfigure needs a TLS listener');
-  const listeners = spec.listeners.map((l) =>
+  const tls = p.tlsVersion !== undefined || p.ciphers !== undefined || p.ciphersTls13 !== undefined;
+  if (tls && !spec.listeners?.some((l) => l.tls)) throw new InfraError('reconfigure needs a TLS listener');
+  // A password change is for a broker that already has a password file: adding the first user would also turn
+  // off anonymous access, another change than the one asked for.
+  if (p.password && !Object.keys(spec.users ?? {}).length)
+    throw new InfraError('reconfigure password needs a broker with users (a password file)');
+  const listeners = (spec.listeners ?? []).map((l) =>
     l.tls
       ? {
           ...l,
@@ -125,23 +135,26 @@ export function reconfiguredSpec(spec: BrokerSpec, p: TlsPolicy): BrokerSpec {
         }
       : l,
   );
-  return { ...spec, listeners };
+  const users = p.password ? { ...spec.users, [p.password.user]: p.password.password } : spec.users;
+  return { ...spec, listeners, ...(users ? { users } : {}) };
 }
 
-/** Changes the TLS listeners' policy as an operator does: conf edited, broker restarted on the same ports. */
-export async function reconfigureBroker(h: BrokerHandle, p: TlsPolicy): Promise<string> {
+/** Changes the broker's policy as an operator does: conf or password file edited, restarted on the same ports. */
+export async function reconfigureBroker(h: BrokerHandle, p: Reconfiguration): Promise<string> {
   const c = controlOf(h);
   const next = reconfiguredSpec(c.spec(), p);
   await c.down();
   await c.up(next);
-  return `${describePolicy(p)}; broker restarted`;
+  return `${describeReconfiguration(p)}; broker restarted`;
 }
 
-export function describePolicy(p: TlsPolicy): string {
+/** The change in words, for timelines: never the password itself. */
+export function describeReconfiguration(p: Reconfiguration): string {
   return [
     p.tlsVersion ? `tls_version ${p.tlsVersion}` : '',
     p.ciphers ? `ciphers ${p.ciphers}` : '',
     p.ciphersTls13 ? `ciphers_tls1.3 ${p.ciphersTls13}` : '',
+    p.password ? `new password for user "${p.password.user}"` : '',
   ]
     .filter(Boolean)
     .join(', ');

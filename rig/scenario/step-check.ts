@@ -28,6 +28,11 @@ export function stepProblems(s: Scenario, known: (name: string) => boolean): Pat
         const n = st.rotate?.[k];
         if (n && !known(n)) out.push({ path: [...at, i, 'rotate', k], message: `no certificate named "${n}" in pki` });
       }
+      if (st.reconfigure?.password && !hasUsers(s, at))
+        out.push({
+          path: [...at, i, 'reconfigure', 'password'],
+          message: 'a password change needs a broker with users (broker.users: a password file)',
+        });
       if (st.revoke !== undefined && !known(st.revoke))
         out.push({ path: [...at, i, 'revoke'], message: `no certificate named "${st.revoke}" in pki` });
     });
@@ -45,4 +50,10 @@ export function stepProblems(s: Scenario, known: (name: string) => boolean): Pat
     }
   }
   return out;
+}
+
+/** Whether the broker these steps run on has users: the variant's broker when it sets them, else the scenario's. */
+function hasUsers(s: Scenario, at: (string | number)[]): boolean {
+  const variant = at[0] === 'variants' ? s.variants[String(at[1])] : undefined;
+  return Object.keys(variant?.broker?.users ?? s.broker.users ?? {}).length > 0;
 }

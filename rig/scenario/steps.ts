@@ -75,10 +75,21 @@ export const Step = z
           .describe('The oldest TLS version the listeners accept (mosquitto tls_version)'),
         ciphers: CipherList.optional().describe('TLS 1.2 and older cipher suites (mosquitto ciphers)'),
         ciphersTls13: CipherList.optional().describe('TLS 1.3 cipher suites (mosquitto ciphers_tls1.3)'),
+        password: z
+          .object({
+            user: z.string().regex(/^[^:\s]+$/, 'a user name of the password file (no ":" or white space)'),
+            password: z
+              .string()
+              .min(1)
+              .regex(/^[^\r\n]*$/, 'one line'),
+          })
+          .strict()
+          .optional()
+          .describe("A user's new password in the broker's password file (a broker with users)"),
       })
       .strict()
       .optional()
-      .describe("Change the TLS listeners' policy: the broker restarts with it on the same ports"),
+      .describe("Change the TLS listeners' policy or a user's password: the broker restarts on the same ports"),
     publish: z
       .object({
         topic: z.string().min(1),
@@ -128,7 +139,7 @@ export const Step = z
       ctx.addIssue({
         code: 'custom',
         path: ['reconfigure'],
-        message: 'reconfigure needs tlsVersion, ciphers or ciphersTls13',
+        message: 'reconfigure needs tlsVersion, ciphers, ciphersTls13 or password',
       });
     if (s.clock && s.clock.calendar === undefined && s.clock.advanceMs === undefined)
       ctx.addIssue({ code: 'custom', path: ['clock'], message: 'clock needs calendar or advanceMs' });

@@ -1,5 +1,5 @@
 // A step in words, for timelines and failure reasons: "broker pause 20000 ms", "waitSerial /RIG: connected/".
-import { describePolicy } from '../broker/faults.ts';
+import { describeReconfiguration } from '../broker/faults.ts';
 import { stepAction, type Step } from '../scenario/steps.ts';
 
 export function describeStep(s: Step): string {
@@ -20,7 +20,7 @@ export function describeStep(s: Step): string {
     case 'revoke':
       return `revoke client certificate "${s.revoke!}"`;
     case 'reconfigure':
-      return `reconfigure ${describePolicy(s.reconfigure!)}`;
+      return `reconfigure ${describeReconfiguration(s.reconfigure!)}`;
     case 'publish':
       return `publish ${s.publish!.topic} "${s.publish!.payload}"`;
     case 'expectMessage':

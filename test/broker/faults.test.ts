@@ -16,6 +16,7 @@ import {
 import { startBroker, type BrokerHandle } from '../../rig/broker/index.ts';
 import { runControl } from '../../rig/control/index.ts';
 import { BrokerSpec } from '../../rig/scenario/schema.ts';
+import { describeStep } from '../../rig/steps/describe.ts';
 import { testPki, type TestPki } from './helpers/test-pki.ts';
 
 /** Linux process state letter (T: stopped by SIGSTOP). */
@@ -105,7 +106,10 @@ describe('broker faults (local provider)', function () {
       reconfiguredSpec(r, { ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' }).listeners?.[0]?.tls?.version,
       'tlsv1.3',
     );
-    assert.throws(() => reconfiguredSpec(BrokerSpec.parse({ listeners: [{ port: 1883 }] }), {}), /a TLS listener/);
+    assert.throws(
+      () => reconfiguredSpec(BrokerSpec.parse({ listeners: [{ port: 1883 }] }), { tlsVersion: 'tlsv1.3' }),
+      /a TLS listener/,
+    );
   });
 
   it('reconfigures to TLS 1.3 only: a client held to TLS 1.2 is refused after the restart', async () => {
@@ -126,6 +130,34 @@ describe('broker faults (local provider)', function () {
     assert.match(readFileSync(h.confFile, 'utf8'), /^tls_version tlsv1\.3$/m);
     assert.equal((await tls12()).kind, 'tls/protocol-version');
     assert.equal((await connect(pki.certs.ca!.crt)).kind, 'connected');
+  });
+
+  it('reconfigures a password: the old one is refused, the new one gets in, and no timeline shows it', async () => {
+    const spec = BrokerSpec.parse({
+      listeners: [{ port: 8883, tls: { cert: 'server' }, passwordFile: true, allowAnonymous: false }],
+      users: { device: 'first-pass' },
+    });
+    assert.throws(
+      () => reconfiguredSpec({ ...spec, users: {} }, { password: { user: 'device', password: 'x' } }),
+      /needs a broker with users/,
+    );
+    h = await startBroker(spec, pki, { provider: 'local', workDir: dir });
+    const as = (password: string) =>
+      runControl('control', {
+        host: 'localhost',
+        port: h!.ports[8883]!,
+        ca: pki.certs.ca!.crt,
+        username: 'device',
+        password,
+        clientId: `password-${Date.now()}`,
+      });
+    assert.equal((await as('first-pass')).kind, 'connected');
+    const said = await reconfigureBroker(h, { password: { user: 'device', password: 'second-pass' } });
+    assert.equal(said, 'new password for user "device"; broker restarted');
+    const step = { reconfigure: { password: { user: 'device', password: 'second-pass' } } };
+    assert.doesNotMatch(describeStep(step), /second-pass/);
+    assert.equal((await as('first-pass')).kind, 'mqtt/not-authorized');
+    assert.equal((await as('second-pass')).kind, 'connected');
   });
 
   it('restarts on the same port, freezes and thaws, and serves a rotated certificate', async () => {

@@ -129,10 +129,24 @@ expect:
         .filter((x) => x.line === line)
         .map((x) => x.message)
         .join(' | ');
-    assert.match(at(10), /reconfigure needs tlsVersion, ciphers or ciphersTls13/);
+    assert.match(at(10), /reconfigure needs tlsVersion, ciphers, ciphersTls13 or password/);
     assert.match(at(11), /tlsv1\.1.*tlsv1\.2.*tlsv1\.3/);
     assert.match(at(12), /an OpenSSL cipher list/);
     assert.match(at(13), /port/);
+  });
+  it('refuses a password change on a broker without users, and a user name the password file cannot hold', () => {
+    const p = problemsOf(`${BASE}steps:
+  - { reconfigure: { password: { user: device, password: new-one } } }
+expect:
+  default: { esp32: { kind: connected } }
+`);
+    assert.match(p.find((x) => x.line === 10)?.message ?? '', /a password change needs a broker with users/);
+    const q = problemsOf(`${BASE}steps:
+  - { reconfigure: { password: { user: "a:b", password: new-one } } }
+expect:
+  default: { esp32: { kind: connected } }
+`);
+    assert.match(q.find((x) => x.line === 10)?.message ?? '', /a user name of the password file/);
   });
 });
 
