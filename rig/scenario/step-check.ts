@@ -1,5 +1,6 @@
-// Cross-checks of a scenario's steps the schema cannot express: names unique, certificates a rotation or revocation names exist,
-// expect.*.*.failingStep naming a step the variant really has, and steps only where a board can run them.
+// Cross-checks of a scenario's steps the schema cannot express: names unique, certificates a rotation or revocation
+// names exist, a password change only on a broker with users, expect.*.*.failingStep naming a step the variant
+// really has, and steps only where a board can run them.
 import type { PathProblem } from '../format/index.ts';
 import type { Scenario } from './schema.ts';
 import { stepName, type Step } from './steps.ts';
@@ -52,8 +53,12 @@ export function stepProblems(s: Scenario, known: (name: string) => boolean): Pat
   return out;
 }
 
-/** Whether the broker these steps run on has users: the variant's broker when it sets them, else the scenario's. */
+/** Whether every broker these steps run on has users: a variant's own steps run on its broker; the scenario's
+ * steps on the broker of each variant without steps of its own. */
 function hasUsers(s: Scenario, at: (string | number)[]): boolean {
-  const variant = at[0] === 'variants' ? s.variants[String(at[1])] : undefined;
-  return Object.keys(variant?.broker?.users ?? s.broker.users ?? {}).length > 0;
+  const usersOf = (v: string | undefined): boolean =>
+    Object.keys((v !== undefined ? s.variants[v]?.broker?.users : undefined) ?? s.broker.users ?? {}).length > 0;
+  if (at[0] === 'variants') return usersOf(String(at[1]));
+  const sharing = Object.keys(s.variants).filter((v) => !s.variants[v]?.steps);
+  return sharing.length ? sharing.every(usersOf) : usersOf(undefined);
 }
