@@ -22,6 +22,7 @@ export type { Board, BoardOptions } from './board.ts';
 export type { Broker, BrokerOptions } from './broker.ts';
 export type { ClientOptions, MqttObserver, ReceivedMessage } from './client.ts';
 export type { BrokerFaults } from './faults.ts';
+export type { TlsPolicy } from '../broker/faults.ts';
 export type { LogSection } from './live.ts';
 export type { Pki, PkiOptions } from './pki.ts';
 export type { CellRun, CellSelector, LoadedApiScenario, ScenarioRunOptions } from './scenario.ts';

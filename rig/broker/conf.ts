@@ -2,7 +2,7 @@
 // with placeholders and absolute paths mapped to this run's files. Pure: no I/O.
 import { basename } from 'node:path';
 import type { BrokerSpec } from '../scenario/schema.ts';
-import type { StagedFiles } from './files.ts';
+import type { CrlWanted, StagedFiles } from './files.ts';
 import { fillTemplate, leadingPlaceholder, placeholders, usesPlaceholder } from '../format/index.ts';
 import { unsafeConfLine } from '../scenario/conf-safety.ts';
 
@@ -31,6 +31,14 @@ export function keyWanted(spec: BrokerSpec): (name: string, keyFileName: string)
   const named = new Set(placeholders(conf).flatMap((n) => /^pki\.(.+)\.key$/.exec(n)?.[1] ?? []));
   const keyFiles = new Set([...conf.matchAll(/^\s*keyfile\s+(\S+)/gm)].map((m) => basename(m[1])));
   return (name, keyFileName) => named.has(name) || keyFiles.has(keyFileName) || keyFiles.has(`${name}.key`);
+}
+
+/** The CRLs the listeners' `revoked` lists ask for, each signed by the listener's cafile certificate. */
+export function crlsWanted(spec: BrokerSpec): CrlWanted[] {
+  if (spec.conf !== undefined) return [];
+  return (spec.listeners ?? []).flatMap((l, i) =>
+    l.tls?.revoked?.length ? [{ listener: i, ca: l.tls.ca ?? 'ca', revoked: l.tls.revoked }] : [],
+  );
 }
 
 const LOG_LINES = ['log_dest stderr', 'connection_messages true', 'log_timestamp true'];
@@ -101,6 +109,7 @@ export function renderStructuredConf(
       if (t.version) out.push(`tls_version ${t.version}`);
       if (t.ciphers) out.push(`ciphers ${t.ciphers}`);
       if (t.ciphersTls13) out.push(`ciphers_tls1.3 ${t.ciphersTls13}`);
+      if (files.crls?.[i] !== undefined) out.push(`crlfile ${files.crls[i]}`);
     }
     if (perListener) {
       const usersHere = hasUsers && l.passwordFile !== false;

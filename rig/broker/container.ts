@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { StartedTestContainer } from 'testcontainers';
 import type { BrokerSpec } from '../scenario/schema.ts';
-import { confNeeds, keyWanted, renderConf } from './conf.ts';
+import { confNeeds, crlsWanted, keyWanted, renderConf } from './conf.ts';
 import { logicalPorts } from '../scenario/ports.ts';
 import { stageBrokerFiles } from './files.ts';
 import { LogCapture } from './log-capture.ts';
@@ -201,6 +201,7 @@ async function launch(
     wantPasswd: need.passwd,
     wantAcl: need.acl,
     wantKey: keyWanted(spec),
+    crls: crlsWanted(spec),
   });
   // Inside the container each listener keeps its logical port; Docker maps it to a free host port.
   const logical = logicalPorts(spec);

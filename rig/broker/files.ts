@@ -5,6 +5,7 @@
 import { copyFileSync, mkdirSync, writeFileSync, chmodSync, chownSync, statSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { execa } from 'execa';
+import { makeCrl } from '../pki/index.ts';
 import type { BrokerPki } from './types.ts';
 
 export interface StagedFiles {
@@ -18,6 +19,8 @@ export interface StagedFiles {
   byFileName: Record<string, string>;
   passwd?: string;
   acl?: string;
+  /** Listener index → target path of its CRL (crlfile). */
+  crls?: Record<number, string>;
   dataDir: string;
   /** Host paths of every staged file relative to hostDir (for copying into a container). */
   files: string[];
@@ -35,6 +38,14 @@ export interface StageOptions {
   wantAcl?: boolean;
   /** Which private keys the broker may need (default all); the CA's signing key never has to leave the PKI. */
   wantKey?: (name: string, keyFileName: string) => boolean;
+  /** CRLs to sign (a listener's `revoked`): by the PKI certificate `ca`, listing the PKI certificates `revoked`. */
+  crls?: CrlWanted[];
+}
+
+export interface CrlWanted {
+  listener: number;
+  ca: string;
+  revoked: string[];
 }
 
 export async function stageBrokerFiles(o: StageOptions): Promise<StagedFiles> {
@@ -88,6 +99,14 @@ export async function stageBrokerFiles(o: StageOptions): Promise<StagedFiles> {
     }
   }
 
+  const crls: Record<number, string> = {};
+  for (const w of o.crls ?? []) {
+    const rel = `certs/listener-${w.listener}.crl.pem`;
+    await signCrl(o.pki, w, join(o.hostDir, rel));
+    files.push(rel);
+    crls[w.listener] = target(rel);
+  }
+
   let passwd: string | undefined;
   if (o.users || o.wantPasswd) {
     const host = join(o.hostDir, 'passwd');
@@ -119,10 +138,32 @@ export async function stageBrokerFiles(o: StageOptions): Promise<StagedFiles> {
     byFileName,
     passwd,
     acl,
+    crls,
     dataDir: target('data'),
     files,
     notes,
   };
+}
+
+/** The CRL of one listener, signed with the CA's key where the PKI keeps it (the key is not copied). */
+async function signCrl(pki: BrokerPki, w: CrlWanted, out: string): Promise<void> {
+  const pick = (name: string, what: string) => {
+    const c = pki.certs[name];
+    if (!c) throw new Error(`broker.listeners[${w.listener}].tls: no PKI certificate named "${name}" (${what})`);
+    return c;
+  };
+  const ca = pick(w.ca, 'the CRL signer');
+  const key = ca.keyPlain ?? ca.key;
+  if (!key) throw new Error(`broker.listeners[${w.listener}].tls: the CRL signer "${w.ca}" has no private key in pki`);
+  await makeCrl({
+    ca: {
+      crt: ca.crt,
+      key,
+      ...(ca.keyPlain ? {} : ca.keyPassphrase !== undefined ? { passphrase: ca.keyPassphrase } : {}),
+    },
+    revoked: w.revoked.map((n) => pick(n, 'revoked').crt),
+    out,
+  });
 }
 
 /** The numeric ids of the `mosquitto` system user, or undefined when it does not exist. */

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { BrokerSpec } from '../scenario/schema.ts';
-import { confNeeds, keyWanted, renderConf } from './conf.ts';
+import { confNeeds, crlsWanted, keyWanted, renderConf } from './conf.ts';
 import { logicalPorts } from '../scenario/ports.ts';
 import { chownTree, mosquittoIds, stageBrokerFiles, traversableBy } from './files.ts';
 import { LogCapture } from './log-capture.ts';
@@ -190,6 +190,7 @@ async function stage(
     wantPasswd: need.passwd,
     wantAcl: need.acl,
     wantKey: keyWanted(spec),
+    crls: crlsWanted(spec),
   });
   const ports: Record<number, number> = {};
   for (const p of logicalPorts(spec)) ports[p] = keepPorts?.[p] ?? (await freePort());

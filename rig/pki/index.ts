@@ -28,6 +28,7 @@ import { mapFiles, runVerbatim } from './verbatim.ts';
 
 export { summarizeCert } from './summary.ts';
 export { PkiError } from './errors.ts';
+export { makeCrl, type CrlRequest, type CrlSigner } from './crl.ts';
 export { PKI_SCHEMA_VERSION, PkiManifest } from './cache.ts';
 
 export interface PkiCert {

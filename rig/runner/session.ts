@@ -8,6 +8,7 @@ import { brokerWorkDir } from '../broker/workdir.ts';
 import { buildPki, type PkiBundle } from '../pki/index.ts';
 import type { ProjectPaths } from '../project.ts';
 import { resolveVariant, type ResolvedVariant } from '../scenario/resolve.ts';
+import { variantSteps } from '../scenario/step-check.ts';
 import { BrokerLedger } from './attribution.ts';
 import type { Cleanup } from './cleanup.ts';
 import { Observer } from './observer.ts';
@@ -44,6 +45,9 @@ export async function openSession(g: Group, brokerIp: string, ctx: SessionContex
   try {
     const rv = resolveVariant(g.loaded.scenario, g.variant, vars);
     for (const v of brokerSecrets(rv)) ctx.secrets.add(v);
+    // A step's new password is as secret as the broker's users.
+    for (const st of variantSteps(g.loaded.scenario, g.variant))
+      if (st.reconfigure?.password) ctx.secrets.add(st.reconfigure.password.password);
     const pki = await buildPki(rv.pki, { vars, cacheDir: path.join(ctx.paths.cache, 'pki') });
     for (const c of Object.values(pki.certs)) if (c.keyPassphrase) ctx.secrets.add(c.keyPassphrase);
     await mkdir(groupDir, { recursive: true });

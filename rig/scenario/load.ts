@@ -59,6 +59,13 @@ function crossCheck(s: Scenario): PathProblem[] {
       });
     if (l.tls?.ca && !known(l.tls.ca))
       out.push({ path: ['broker', 'listeners', i, 'tls', 'ca'], message: `no certificate named "${l.tls.ca}" in pki` });
+    l.tls?.revoked?.forEach((n, j) => {
+      if (!known(n))
+        out.push({
+          path: ['broker', 'listeners', i, 'tls', 'revoked', j],
+          message: `no certificate named "${n}" in pki`,
+        });
+    });
   });
   const variants = Object.keys(s.variants);
   for (const v of Object.keys(s.expect)) {

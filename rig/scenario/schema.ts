@@ -156,6 +156,14 @@ export const ListenerTls = z
     ciphersTls13: z.string().optional(),
     requireCertificate: z.boolean().optional(),
     useIdentityAsUsername: z.boolean().optional(),
+    revoked: z
+      .array(Id)
+      .min(1)
+      .optional()
+      .describe(
+        'PKI names of client certificates revoked: the rig has the cafile certificate sign a CRL listing them ' +
+          '(openssl ca -gencrl) and gives it to mosquitto (crlfile); checked only with requireCertificate',
+      ),
   })
   .strict();
 

@@ -1,6 +1,6 @@
 // The `steps:` of a scenario: what happens after the board's first outcome, in order, on twins and boards alike.
 // One step is one mapping with exactly one action key (waitSerial, writeSerial, reset, wait, broker, rotate,
-// publish, expectMessage, expectReconnect, expectBrokerLog, clock) and optional name/withinMs. Times are board
+// revoke, reconfigure, publish, expectMessage, expectReconnect, expectBrokerLog, clock) and optional name/withinMs. Times are board
 // time: on a twin the rig's control channel can move it; on a board it is the wall clock.
 import { z } from 'zod';
 import { Regex } from './regex.ts';
@@ -11,6 +11,12 @@ const Ms = z
   .min(0)
   .max(7 * 24 * 3600 * 1000, 'at most a week of board time');
 const PkiName = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a certificate name from pki');
+// An OpenSSL cipher list: it becomes one mosquitto.conf line, so nothing but the list's own characters.
+const CipherList = z
+  .string()
+  .min(1)
+  .max(1000)
+  .regex(/^[A-Za-z0-9_:+!@=.-]+$/, 'an OpenSSL cipher list, e.g. ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA');
 
 /** The action keys; a step has exactly one. */
 export const STEP_ACTIONS = [
@@ -20,6 +26,8 @@ export const STEP_ACTIONS = [
   'wait',
   'broker',
   'rotate',
+  'revoke',
+  'reconfigure',
   'publish',
   'expectMessage',
   'expectReconnect',
@@ -55,6 +63,33 @@ export const Step = z
       .strict()
       .optional()
       .describe('Renew the server certificate: the broker restarts with another certificate from pki'),
+    revoke: PkiName.optional().describe(
+      "Revoke this client certificate (a pki name): the TLS listeners' CA signs a CRL listing it, the broker " +
+        'restarts with crlfile on the same ports and refuses it (requireCertificate listeners)',
+    ),
+    reconfigure: z
+      .object({
+        tlsVersion: z
+          .enum(['tlsv1.1', 'tlsv1.2', 'tlsv1.3'])
+          .optional()
+          .describe('The oldest TLS version the listeners accept (mosquitto tls_version)'),
+        ciphers: CipherList.optional().describe('TLS 1.2 and older cipher suites (mosquitto ciphers)'),
+        ciphersTls13: CipherList.optional().describe('TLS 1.3 cipher suites (mosquitto ciphers_tls1.3)'),
+        password: z
+          .object({
+            user: z.string().regex(/^[^:\s]+$/, 'a user name of the password file (no ":" or white space)'),
+            password: z
+              .string()
+              .min(1)
+              .regex(/^[^\r\n]*$/, 'one line'),
+          })
+          .strict()
+          .optional()
+          .describe("A user's new password in the broker's password file (a broker with users)"),
+      })
+      .strict()
+      .optional()
+      .describe("Change the TLS listeners' policy or a user's password: the broker restarts on the same ports"),
     publish: z
       .object({
         topic: z.string().min(1),
@@ -100,6 +135,12 @@ export const Step = z
       ctx.addIssue({ code: 'custom', path: ['forMs'], message: 'forMs goes with broker: pause or broker: stop' });
     if ((s.broker === 'pause' || s.broker === 'stop') && s.forMs === undefined)
       ctx.addIssue({ code: 'custom', path: ['broker'], message: `broker: ${s.broker} needs forMs (how long)` });
+    if (s.reconfigure && Object.keys(s.reconfigure).length === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['reconfigure'],
+        message: 'reconfigure needs tlsVersion, ciphers, ciphersTls13 or password',
+      });
     if (s.clock && s.clock.calendar === undefined && s.clock.advanceMs === undefined)
       ctx.addIssue({ code: 'custom', path: ['clock'], message: 'clock needs calendar or advanceMs' });
   });

@@ -1,4 +1,5 @@
 // A step in words, for timelines and failure reasons: "broker pause 20000 ms", "waitSerial /RIG: connected/".
+import { describeReconfiguration } from '../broker/faults.ts';
 import { stepAction, type Step } from '../scenario/steps.ts';
 
 export function describeStep(s: Step): string {
@@ -16,6 +17,10 @@ export function describeStep(s: Step): string {
       return `broker ${s.broker}${s.forMs !== undefined ? ` for ${s.forMs} ms` : ''}`;
     case 'rotate':
       return `rotate server certificate to "${s.rotate!.cert}"${s.rotate!.ca ? ` (cafile "${s.rotate!.ca}")` : ''}`;
+    case 'revoke':
+      return `revoke client certificate "${s.revoke!}"`;
+    case 'reconfigure':
+      return `reconfigure ${describeReconfiguration(s.reconfigure!)}`;
     case 'publish':
       return `publish ${s.publish!.topic} "${s.publish!.payload}"`;
     case 'expectMessage':

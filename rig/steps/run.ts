@@ -2,7 +2,14 @@
 // entry: when it began in board time, how long it took, what it saw, and the serial and broker lines that arrived
 // meanwhile. The first step that does not hold fails; the steps after it are "not-run". A step the target cannot
 // do (a board's clock) is a skip that stops the run too: what follows it would be judged on a false premise.
-import { restartBroker, pauseBrokerFor, rotateServerCert, stopBrokerFor } from '../broker/faults.ts';
+import {
+  pauseBrokerFor,
+  reconfigureBroker,
+  restartBroker,
+  revokeClientCert,
+  rotateServerCert,
+  stopBrokerFor,
+} from '../broker/faults.ts';
 import type { BrokerHandle } from '../broker/index.ts';
 import { compilePattern, fillVars } from '../format/index.ts';
 import type { StepResult } from '../results/schema.ts';
@@ -169,6 +176,10 @@ async function act(step: Step, w: StepWorld): Promise<Done> {
       return { detail: await stopBrokerFor(w.broker, step.forMs!, sleep) };
     case 'rotate':
       return { detail: await rotateServerCert(w.broker, step.rotate!) };
+    case 'revoke':
+      return { detail: await revokeClientCert(w.broker, step.revoke!) };
+    case 'reconfigure':
+      return { detail: await reconfigureBroker(w.broker, step.reconfigure!) };
     case 'publish': {
       const p = step.publish!;
       const topic = fillVars(p.topic, w.vars);

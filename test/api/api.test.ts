@@ -198,6 +198,28 @@ describe('api: a broker from the API', function () {
     await assert.rejects(broker.client({ verify: { servername: 'broker.test' } }), /altnames|does not match|Hostname/i);
   });
 
+  it('revokeCertificate refuses the revoked client only; changePassword refuses the old password', async () => {
+    const pki = await rig.pki({
+      ca: { subject: { CN: 'API Test CA' } },
+      server: { subject: { CN: 'broker.test' }, san: ['DNS:broker.test'] },
+      lost: { subject: { CN: 'lost-device' }, key: { type: 'ec', curve: 'P-256' }, extendedKeyUsage: ['clientAuth'] },
+      kept: { subject: { CN: 'kept-device' }, key: { type: 'ec', curve: 'P-256' }, extendedKeyUsage: ['clientAuth'] },
+    });
+    await using broker = await rig.broker({
+      listeners: [{ port: 8883, tls: { requireCertificate: true }, passwordFile: true, allowAnonymous: false }],
+      users: { device: 'api-old-pw' },
+      pki,
+    });
+    const as = (cert: string, password = 'api-old-pw') => broker.client({ cert, username: 'device', password });
+    await as('lost');
+    await broker.revokeCertificate({ cert: 'lost' });
+    await assert.rejects(as('lost'), /certificate revoked/i);
+    await as('kept');
+    await broker.changePassword({ user: 'device', password: 'api-new-pw' });
+    await assert.rejects(as('kept'), /Not authorized|bad user name or password|not authori[sz]ed/i);
+    await as('kept', 'api-new-pw');
+  });
+
   it('a wrong server name fails the verifying client', async () => {
     const pki = await rig.pki({
       ca: { subject: { CN: 'API Test CA' } },

@@ -1,5 +1,6 @@
 // Steps end to end on real parts: the MKR1000 twin (g++ + BearSSL), a local Mosquitto restarted and given a renewed
-// certificate, the twin's calendar moved through its control channel; the timeline in results.json and summary.md.
+// certificate or a new password file, the twin's calendar moved through its control channel; the timeline in
+// results.json and summary.md.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -51,6 +52,18 @@ describe('steps: lifecycle cells on the MKR1000 twin', function () {
       c.steps![1]!.broker.some((l) => /mosquitto version \S+ running/.test(l)),
       'the restart is in the timeline',
     );
+  });
+
+  it("a new password for the board's user: refused with state 5, and neither password in any report", () => {
+    const c = cell('password-changed');
+    assert.equal(c.status, 'pass', JSON.stringify(c));
+    const byName = Object.fromEntries(c.steps!.map((s) => [s.name, s]));
+    assert.equal(byName.change!.detail, 'new password for user "device"; broker restarted');
+    assert.match(byName.refused!.detail!, /RIG: connect fail state=5/);
+    for (const f of ['results.json', 'junit.xml', 'summary.md', 'report.html']) {
+      const text = readFileSync(path.join(run.runDir, f), 'utf8');
+      assert.doesNotMatch(text, /fixture-(first|second)-pw/, `a password in ${f}`);
+    }
   });
 
   it('the calendar past notAfter: the reconnect fails with BearSSL 54 (expired), exactly the step the variant names', () => {

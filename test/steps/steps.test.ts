@@ -76,6 +76,78 @@ expect:
     assert.match(at(10), /no certificate named "nope" in pki/);
     assert.match(at(12), /no step named "missing" in variant default/);
   });
+
+  it('names a revoked certificate the pki lacks, in a step and in a listener', () => {
+    const p = problemsOf(`version: 1
+id: demo
+pki:
+  ca: { subject: { CN: CA } }
+  server: { subject: { CN: broker } }
+broker:
+  listeners: [{ port: 8883, tls: { requireCertificate: true, revoked: [ghost] } }]
+boards: [esp32]
+steps:
+  - { revoke: nobody }
+expect:
+  default: { esp32: { kind: connected } }
+`);
+    const at = (line: number) =>
+      p
+        .filter((x) => x.line === line)
+        .map((x) => x.message)
+        .join(' | ');
+    assert.match(at(7), /no certificate named "ghost" in pki/);
+    assert.match(at(10), /no certificate named "nobody" in pki/);
+  });
+
+  it('refuses a revoke with a second action or a name that is not a pki name', () => {
+    const p = problemsOf(`${BASE}steps:
+  - { revoke: server, broker: restart }
+  - { revoke: "Not A Name" }
+expect:
+  default: { esp32: { kind: connected } }
+`);
+    const at = (line: number) =>
+      p
+        .filter((x) => x.line === line)
+        .map((x) => x.message)
+        .join(' | ');
+    assert.match(at(10), /one action per step \(this one has broker and revoke\)/);
+    assert.match(at(11), /a certificate name from pki/);
+  });
+  it('refuses an empty reconfigure, an unknown TLS version and a cipher list that would break the conf', () => {
+    const p = problemsOf(`${BASE}steps:
+  - { reconfigure: {} }
+  - { reconfigure: { tlsVersion: tlsv1.0 } }
+  - { reconfigure: { ciphers: "AES128-SHA\\nplugin /tmp/x.so" } }
+  - { reconfigure: { tlsVersion: tlsv1.3, port: 1 } }
+expect:
+  default: { esp32: { kind: connected } }
+`);
+    const at = (line: number) =>
+      p
+        .filter((x) => x.line === line)
+        .map((x) => x.message)
+        .join(' | ');
+    assert.match(at(10), /reconfigure needs tlsVersion, ciphers, ciphersTls13 or password/);
+    assert.match(at(11), /tlsv1\.1.*tlsv1\.2.*tlsv1\.3/);
+    assert.match(at(12), /an OpenSSL cipher list/);
+    assert.match(at(13), /port/);
+  });
+  it('refuses a password change on a broker without users, and a user name the password file cannot hold', () => {
+    const p = problemsOf(`${BASE}steps:
+  - { reconfigure: { password: { user: device, password: new-one } } }
+expect:
+  default: { esp32: { kind: connected } }
+`);
+    assert.match(p.find((x) => x.line === 10)?.message ?? '', /a password change needs a broker with users/);
+    const q = problemsOf(`${BASE}steps:
+  - { reconfigure: { password: { user: "a:b", password: new-one } } }
+expect:
+  default: { esp32: { kind: connected } }
+`);
+    assert.match(q.find((x) => x.line === 10)?.message ?? '', /a user name of the password file/);
+  });
 });
 
 describe('steps: the verdict', () => {
