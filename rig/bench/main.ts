@@ -317,7 +317,7 @@ async function benchVirtualMatrix(tmp: string): Promise<void> {
 }
 
 /**
- * A synthetic N-cell twin matrix (RIG_BENCH_CELLS, default 1000): the corpus' scenarios (seeds, forum, matrix)
+ * A synthetic N-cell twin matrix (RIG_BENCH_CELLS, default 1000): the corpus' one-moment scenarios
  * copied under new ids until N twin cells are planned. A copy keeps its original's topic, so its twins are the
  * original's builds (cached by content); each copy still starts its own broker, as a scenario does.
  */
@@ -331,7 +331,10 @@ async function benchSynthetic(tmp: string): Promise<void> {
   const files = (await allScenarioFiles(paths.scenarios)).filter(
     (f) => !only || f.includes(`${path.sep}${only}${path.sep}`),
   );
-  const corpus = await loadScenarios(files, boardsCache);
+  // One-moment scenarios only: a scenario with steps runs its twins in real time by design (docs/steps.md).
+  const corpus = (await loadScenarios(files, boardsCache)).filter(
+    (l) => !l.scenario.steps && !Object.values(l.scenario.variants).some((v) => v.steps),
+  );
   const sized = corpus
     .map((l) => ({
       l,
