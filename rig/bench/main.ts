@@ -371,6 +371,9 @@ async function benchSynthetic(tmp: string): Promise<void> {
     `${(t / 1000).toFixed(1)} s, ${count('error')} error, ${count('fail')} fail, ${count('pass')} pass`,
     '< 180 s, 0 errors',
   );
+  // A bench run is also a soak test: name what did not pass, so it can be run again on its own.
+  for (const c of cells.filter((x) => x.status === 'fail' || x.status === 'error').slice(0, 10))
+    process.stderr.write(`  ${c.status} ${c.id}: ${(c.reason ?? '').slice(0, 160)}\n`);
   const pct = (x: number): string => `${((100 * x) / (2 * t)).toFixed(0)}% of 2 cores`;
   record(
     '  where: broker + PKI per scenario/variant (session setup)',
