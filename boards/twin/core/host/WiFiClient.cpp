@@ -40,8 +40,14 @@ int WiFiClient::connect(const char* host, uint16_t port) {
   return connect(ip, port);
 }
 
+// A board's WiFi round trip to its broker takes milliseconds; a host's loopback answers in microseconds. So that
+// code polling available() right after a write sees what a board sees (nothing yet: PubSubClient 2.8's loop() with
+// keepAlive 0 sends PINGREQ and finds it outstanding on the next call), an answer is hidden for one round trip.
+static const uint64_t kAirRoundTripUs = 1000;
+
 size_t WiFiClient::write(const uint8_t* buf, size_t size) {
   if (fd_ < 0 || size == 0) return 0;
+  lastWriteUs_ = twin::microsSinceBoot();
   size_t done = 0;
   while (done < size) {
     ssize_t n = send(fd_, buf + done, size - done, MSG_NOSIGNAL);
@@ -58,6 +64,7 @@ size_t WiFiClient::write(const uint8_t* buf, size_t size) {
 
 int WiFiClient::available() {
   if (fd_ < 0) return 0;
+  if (lastWriteUs_ != 0 && twin::microsSinceBoot() - lastWriteUs_ < kAirRoundTripUs) return 0;
   int n = 0;
   if (ioctl(fd_, FIONREAD, &n) < 0) return 0;
   return n;

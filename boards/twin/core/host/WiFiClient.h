@@ -32,5 +32,6 @@ class WiFiClient : public Client {
  protected:
   int fd_ = -1;
   int lastErrno_ = 0;
+  uint64_t lastWriteUs_ = 0;  // board time of the last write: an answer cannot be there before one air round trip
   uint32_t connectTimeoutMs_ = 5000;
 };
