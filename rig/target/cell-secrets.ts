@@ -2,6 +2,8 @@
 // port (logical on twins, real on boards) and the key's home (ECC508 slot on MKR1000) differ. Every secret
 // the header carries is registered with the run's redactor, since a board may print any of them.
 import { readFile } from 'node:fs/promises';
+import { fillTemplate } from '../format/template.ts';
+import { tasmotaFingerprint } from '../pki/tasmota-fingerprint.ts';
 import type { TargetCell } from './driver.ts';
 import { secretsHeader } from './secrets.ts';
 
@@ -48,9 +50,34 @@ export async function cellSecrets(cell: TargetCell, o: CellSecretsOptions): Prom
     ...(clientCert ? { clientCertPem: o.clientCertPem ?? (await readFile(clientCert.crt, 'utf8')) } : {}),
     ...(clientKeyPem ? { clientKeyPem } : {}),
     ...(eccSlotKey ? { eccSlot: 0 } : {}),
-    extra: c.config,
+    extra: await configValues(c.config, pki.certs),
   });
   return { header, clientId, ...(eccSlotKey ? { eccSlotKey } : {}) };
+}
+
+/**
+ * `client.config` with `{{pki.NAME.tasmota-fingerprint}}` filled (Tasmota's MqttFingerprint of that certificate's key,
+ * which changes with every generated key, so a scenario cannot write it down).
+ */
+async function configValues(
+  config: Record<string, string | number | boolean>,
+  certs: Record<string, { crt: string }>,
+): Promise<Record<string, string | number | boolean>> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const [k, v] of Object.entries(config)) {
+    if (typeof v !== 'string') {
+      out[k] = v;
+      continue;
+    }
+    const wanted = new Map<string, string>();
+    for (const m of v.matchAll(/\{\{\s*pki\.([\w.-]+)\.tasmota-fingerprint\s*\}\}/g)) {
+      const cert = certs[m[1]!];
+      if (!cert) throw new Error(`client.config ${k}: no PKI certificate "${m[1]}"`);
+      wanted.set(`pki.${m[1]}.tasmota-fingerprint`, tasmotaFingerprint(await readFile(cert.crt, 'utf8')));
+    }
+    out[k] = wanted.size ? fillTemplate(v, (name) => wanted.get(name)) : v;
+  }
+  return out;
 }
 
 /** Config values the sketch gets whose name says they are secret (as the runner collects them for the broker side). */

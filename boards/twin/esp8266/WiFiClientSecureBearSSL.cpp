@@ -210,7 +210,9 @@ bool WiFiClientSecure::connectSSL(const char* hostName) {
   twin::bearsslBuildSuites(&e.sc.eng);  // the firmware's build (tls.ciphers); a sketch's setCiphers() comes after
   if (!ciphers_.empty()) br_ssl_engine_set_suites(&e.sc.eng, ciphers_.data(), ciphers_.size());
   twin::bearsslBuildRsa(&e.sc, &e.xm);  // tls.rsaMaxBits (BR_MAX_RSA_SIZE)
-  if (insecure_ || useFingerprint_ || selfSigned_) {
+  if (const br_x509_class** own = ownX509Engine()) {
+    br_ssl_engine_set_x509(&e.sc.eng, own);
+  } else if (insecure_ || useFingerprint_ || selfSigned_) {
     e.iv.vtable = &kInsecureVtable;
     e.iv.checkFingerprint = useFingerprint_;
     e.iv.checkSelfSigned = selfSigned_;

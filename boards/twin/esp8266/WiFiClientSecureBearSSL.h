@@ -89,6 +89,12 @@ class WiFiClientSecure : public WiFiClient {
   bool verify(const char* fingerprint, const char* domain_name) { (void)fingerprint; (void)domain_name; return connected(); }
 #endif
 
+ protected:
+  // Twin-only seam, absent from the ESP8266 core: a firmware personality that brings its own X.509 engine (Tasmota's
+  // tls_mini, sketches/tasmota-mqtt-tls) returns it here and it replaces the validation the setters chose. A user's
+  // sketch never overrides it, so it sees the core's API unchanged.
+  virtual const br_x509_class** ownX509Engine() { return nullptr; }
+
  private:
   // The twin's axTLS model (WiFiClientSecureAxTLS.cpp) runs its handshakes on this class.
   friend class ::axTLS::WiFiClientSecure;
