@@ -33,6 +33,8 @@ const REASONS: BrokerReason[] = [
   // The broker front's refusals (rig/broker/front, broker.personality): a cloud broker's SNI and ALPN rules.
   { match: /front refused .*: no ALPN/, reason: 'no ALPN', kind: 'tls/alpn-required' },
   { match: /front refused .*: (no SNI|SNI "[^"]*" is an IP address)/, reason: 'no SNI', kind: 'tls/sni-required' },
+  // The front's CONNECT limits (connect-policy.ts): a CONNECT over the provider's size is dropped without a CONNACK.
+  { match: /front refused CONNECT .*-byte limit/, reason: 'CONNECT too large', kind: 'mqtt/packet-too-large' },
   // SSL_R_WRONG_VERSION_NUMBER: bytes that are no TLS record (plain MQTT sent to a TLS port).
   { match: /wrong version number/, reason: 'wrong version number' },
 ];

@@ -1,6 +1,6 @@
 // Removes secrets from text before it reaches any report or log copy: scenario passwords and
 // passphrases verbatim (and in the escaped forms a generated header or a URL would show them in),
-// and every PEM private key block, whole or cut short, plain or C-string-escaped.
+// every PEM private key block, whole or cut short, plain or C-string-escaped, and an Azure SAS token's signature.
 // Redaction never corrupts structure: it applies to free text (serial, logs, reasons, details), never to the
 // fields that are the results' structure (ids, kinds, codes, statuses, paths); and a short secret (fewer than
 // SHORT_SECRET characters, e.g. the password "mqtt") is masked only as a whole token, and never inside a word of
@@ -54,6 +54,11 @@ function redactUnterminatedKeys(text: string): string {
   const sep = i < lines.length ? '\n' : '';
   return before + KEY_MASK + sep + redactUnterminatedKeys(after);
 }
+
+// An Azure SAS token's signature (`SharedAccessSignature sr=..&sig=<base64, URL-encoded>&se=..`): a device may build
+// the token itself from a key the rig never saw (Tasmota's AzurePSKtoToken logs it at debug level), so the
+// signature is masked wherever a token appears, not only when the scenario gave it.
+const SAS_SIG = /(SharedAccessSignature\s+(?:[^\s"&]+&)*?sig=)[A-Za-z0-9%+/=_-]+/g;
 
 /** Shorter secrets are masked only as whole tokens outside the rig's vocabulary. */
 export const SHORT_SECRET = 6;
@@ -111,6 +116,7 @@ export function makeRedactor(secrets: readonly string[], vocabulary: readonly st
       out = out.replace(PEM_BLOCK, KEY_MASK);
       out = redactUnterminatedKeys(out);
     }
+    if (out.includes('SharedAccessSignature')) out = out.replace(SAS_SIG, `$1${SECRET_MASK}`);
     if (longRe) out = out.replace(longRe, SECRET_MASK);
     if (shortRe) out = out.replace(shortRe, maskShort);
     return out;

@@ -177,7 +177,7 @@ export const Listener = z
   })
   .strict();
 
-export const BROKER_PERSONALITIES = ['aws-iot', 'hivemq-cloud', 'nginx-stream'] as const;
+export const BROKER_PERSONALITIES = ['aws-iot', 'azure-iot-hub', 'emqx-cloud', 'hivemq-cloud', 'nginx-stream'] as const;
 export const BrokerPersonality = z.enum(BROKER_PERSONALITIES);
 export type BrokerPersonalityName = z.infer<typeof BrokerPersonality>;
 
@@ -193,8 +193,9 @@ export const BrokerSpec = z
   .object({
     personality: BrokerPersonality.optional().describe(
       "A TLS front in the rig before Mosquitto with a cloud broker's or proxy's policy: aws-iot (SNI, ALPN " +
-        'x-amzn-mqtt-ca on 443, client certificates), hivemq-cloud (SNI), nginx-stream (its own certificate); its ' +
-        'refusals are in the broker log',
+        'x-amzn-mqtt-ca on 443, client certificates), azure-iot-hub (SNI, device-ID client id, ' +
+        'username <hub>/<device>/?api-version=, SAS token password), emqx-cloud (SNI, username and password), ' +
+        'hivemq-cloud (SNI), nginx-stream (its own certificate); its refusals are in the broker log',
     ),
     front: BrokerFront.optional(),
     listeners: z.array(Listener).min(1).optional(),

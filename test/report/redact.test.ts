@@ -157,3 +157,18 @@ describe('report/redact', function () {
     assert.match(readFileSync(paths.summary, 'utf8'), /passphrase \\\*\\\*\\\* rejected|passphrase \*\*\* rejected/);
   });
 });
+
+describe('report/redact: Azure SAS tokens', () => {
+  it("masks a SAS token's signature the rig was never given, wherever the token sits", () => {
+    const redact = makeRedactor([]);
+    const sig = 'k3Jd8%2BqZr0XwYlM9vTq4uOa1bC2dE3fG4hI5jK6lM7n%3D';
+    const token = `SharedAccessSignature sr=hub1.azure-devices.net%2Fdevices%2Fplug-7&sig=${sig}&se=1764720000`;
+    const line = `12:00:01.234 MQT: Azure IoT Hub SAS Token is '${token}'`;
+    const out = redact(line);
+    assert.ok(!out.includes(sig), out);
+    assert.match(out, /sr=hub1\.azure-devices\.net%2Fdevices%2Fplug-7&sig=\*\*\*&se=1764720000'$/);
+    const first = redact(`SharedAccessSignature sig=${sig}&sr=x`);
+    assert.equal(first, 'SharedAccessSignature sig=***&sr=x');
+    assert.equal(redact('sig=abc without a token'), 'sig=abc without a token');
+  });
+});

@@ -9,6 +9,8 @@ import tls from 'node:tls';
 import type { BrokerSpec } from '../../scenario/schema.ts';
 import type { BrokerHandle, BrokerPki } from '../types.ts';
 import { helloBytesMissing, parseClientHello } from './client-hello.ts';
+import { connectRefusal, shown, type ConnectPolicy } from './connect-policy.ts';
+import { connack, readConnect } from './mqtt-connect.ts';
 import { helloRefusal, PERSONALITIES, type Personality } from './personalities.ts';
 
 // TLS 1.2 fatal handshake_failure alert (RFC 5246 §7.2): what the front answers a ClientHello it refuses. Which alert
@@ -135,15 +137,52 @@ function terminate(sock: net.Socket, peer: string, a: Accepting, sni: string | u
     a.log.line(
       `front accepted ${peer}${sni ? ` for ${sni}` : ''}${t.alpnProtocol ? ` with ALPN ${t.alpnProtocol}` : ''}`,
     );
-    const up = tls.connect({ host: a.upstream.host, port: a.upstream.port, rejectUnauthorized: false });
-    up.on('error', (e) => {
-      a.log.line(`front lost mosquitto for ${peer}: ${e.message}`);
-      t.destroy();
-    });
-    t.pipe(up).pipe(t);
-    t.on('close', () => up.destroy());
-    up.on('close', () => t.destroy());
+    if (p.connect) checkConnect(t, peer, a, p.connect, sni);
+    else relay(t, peer, a, Buffer.alloc(0));
   });
+}
+
+/**
+ * Holds the client's bytes until its CONNECT is whole, then refuses it (CONNACK with the provider's code, or a close
+ * for one over the size limit) or relays it and everything after to Mosquitto. Buffers at most the policy's limit.
+ */
+function checkConnect(t: tls.TLSSocket, peer: string, a: Accepting, policy: ConnectPolicy, sni?: string): void {
+  let buf = Buffer.alloc(0);
+  const timer = setTimeout(() => t.destroy(), HELLO_TIMEOUT_MS);
+  const refuse = (why: string, answer?: Buffer): void => {
+    a.log.line(`front refused CONNECT from ${peer}: ${why}`);
+    if (answer) t.end(answer);
+    else t.destroy();
+  };
+  const onData = (chunk: Buffer): void => {
+    buf = Buffer.concat([buf, chunk]);
+    const r = readConnect(buf, policy.maxConnectBytes);
+    if (r.state === 'more') return;
+    t.off('data', onData);
+    clearTimeout(timer);
+    if (r.state === 'too-large')
+      return refuse(`CONNECT of ${r.size} bytes over the ${policy.maxConnectBytes}-byte limit`);
+    if (r.state === 'malformed') return refuse(`malformed CONNECT (${r.why})`);
+    const no = connectRefusal(policy, r.connect, sni);
+    if (no) return refuse(`${no.why} (CONNACK ${no.rc})`, connack(r.connect.level, no.rc));
+    a.log.line(`front passed CONNECT from ${peer}: ${r.connect.size} bytes, client id ${shown(r.connect.clientId)}`);
+    t.pause();
+    relay(t, peer, a, buf);
+  };
+  t.on('data', onData);
+}
+
+/** Pipes the client to Mosquitto's own TLS listener, `first` (bytes already read from the client) before the rest. */
+function relay(t: tls.TLSSocket, peer: string, a: Accepting, first: Buffer): void {
+  const up = tls.connect({ host: a.upstream.host, port: a.upstream.port, rejectUnauthorized: false });
+  up.on('error', (e) => {
+    a.log.line(`front lost mosquitto for ${peer}: ${e.message}`);
+    t.destroy();
+  });
+  if (first.length) up.write(first);
+  t.pipe(up).pipe(t);
+  t.on('close', () => up.destroy());
+  up.on('close', () => t.destroy());
 }
 
 /** The broker's lines and the front's, in arrival order; the front's also go to the broker's log file. */

@@ -2,6 +2,7 @@
 // (docs/broker-personalities.md). Each value cites the provider's own documentation; how a refusal looks on the wire
 // (which alert) is the rig's model, marked where the provider does not document it.
 import type { BrokerPersonalityName } from '../../scenario/schema.ts';
+import type { ConnectPolicy } from './connect-policy.ts';
 
 export interface Personality {
   name: BrokerPersonalityName;
@@ -16,6 +17,8 @@ export interface Personality {
   clientCert: boolean;
   /** The front serves its own certificate (front.cert), not the listener's. */
   ownCertificate: boolean;
+  /** What the provider checks in the CONNECT before the broker sees it (connect-policy.ts); none: relayed as is. */
+  connect?: ConnectPolicy;
 }
 
 export const PERSONALITIES: Record<BrokerPersonalityName, Personality> = {
@@ -52,6 +55,46 @@ export const PERSONALITIES: Record<BrokerPersonalityName, Personality> = {
     ciphers: 'HIGH:!aNULL:!MD5',
     clientCert: false,
     ownCertificate: true,
+  },
+  // Azure IoT Hub, "Communicate with an IoT hub using the MQTT protocol": port 8883, TLS 1.2, the ClientId is the
+  // device ID, the Username "{iotHub-hostname}/{device_id}/?api-version=2021-04-12", the Password a SAS token
+  // ("SharedAccessSignature sr=..&sig=..&se=..") unless the device uses an X.509 certificate; "TLS support": SNI is
+  // required. "Create and manage device identities": a device ID has up to 128 characters from [A-Za-z0-9] and
+  // -.%_*?!(),:=@$'. Quotas: 256 KB per device-to-cloud message, used here as the CONNECT's limit (the rig's model).
+  // Which return code a refused CONNECT gets is not documented: 5 (not authorized), as forum threads show for a bad
+  // token, and 2 for a device ID IoT Hub cannot have.
+  'azure-iot-hub': {
+    name: 'azure-iot-hub',
+    requireSni: true,
+    minVersion: 'TLSv1.2',
+    clientCert: false,
+    ownCertificate: false,
+    connect: {
+      maxConnectBytes: 256 * 1024,
+      maxClientIdLength: 128,
+      clientIdChars: /^[A-Za-z0-9\-.%_*?!(),:=@$']+$/,
+      username: 'azure',
+      passwordScheme: 'SharedAccessSignature',
+      refusal: { clientId: 2, username: 5, password: 5 },
+    },
+  },
+  // EMQX Cloud (Serverless and Dedicated): TLS on 8883 with SNI required ("the client must support SNI" for the
+  // shared Serverless endpoint), a Let's Encrypt (ISRG Root X1) chain, and authentication always on: username and
+  // password. EMQX defaults (emqx.conf mqtt.max_packet_size 1MB, mqtt.max_clientid_len 65535); a missing credential
+  // is refused as bad username or password (EMQX's reason bad_username_or_password → CONNACK 4 / 0x86).
+  'emqx-cloud': {
+    name: 'emqx-cloud',
+    requireSni: true,
+    minVersion: 'TLSv1.2',
+    clientCert: false,
+    ownCertificate: false,
+    connect: {
+      maxConnectBytes: 1024 * 1024,
+      maxClientIdLength: 65535,
+      username: 'required',
+      passwordScheme: 'any',
+      refusal: { clientId: 2, username: 4, password: 4 },
+    },
   },
 };
 
