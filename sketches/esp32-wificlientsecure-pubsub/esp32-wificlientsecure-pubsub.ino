@@ -87,6 +87,11 @@ void setup() {
   mqtt.setServer(SECRET_BROKER, SECRET_PORT);
 #endif
   mqtt.setCallback(onMessage);
+#ifdef SECRET_BUFFER_SIZE
+  // PubSubClient 2.8: the one buffer CONNECT, PUBLISH and received packets share (256 bytes by default); a long
+  // username or token (Azure IoT Hub's SAS) needs more.
+  mqtt.setBufferSize(SECRET_BUFFER_SIZE);
+#endif
 }
 
 void loop() {
