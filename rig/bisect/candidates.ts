@@ -92,6 +92,8 @@ export interface CandidateInput {
   currentSketch?: string;
   /** The cell's TLS is a WiFi module's (the baseline's "modelled: WINC1500 19.6.1") and the roots uploaded to it. */
   module?: { label: string; roots?: string[] };
+  /** The baseline's code, facts and detail, e.g. "pubsubclient-too-large:connect", "… connect of 343 bytes > …". */
+  facts?: string[];
   now: Date;
 }
 
@@ -142,6 +144,27 @@ export function generateCandidates(i: CandidateInput): Candidate[] {
       : []),
     ...buildCandidates(i),
     ...alpnCandidates(i, viaProbe),
+    ...bufferCandidates(i, viaProbe),
+  ];
+}
+
+/**
+ * PubSubClient gave up on a CONNECT over its buffer (a long username or an Azure SAS token): setBufferSize() with the
+ * next power of two that holds it, on a probe sketch that takes SECRET_BUFFER_SIZE (the ESP32 and ESP8266 probes).
+ */
+function bufferCandidates(i: CandidateInput, viaProbe: Variant): Candidate[] {
+  if (!i.facts?.includes('pubsubclient-too-large:connect')) return [];
+  if (i.stack !== 'mbedtls' && i.stack !== 'bearssl-esp8266') return [];
+  const bytes = Number(i.facts.map((f) => /connect of (\d+) bytes/.exec(f)?.[1]).find(Boolean) ?? 0);
+  let size = 512;
+  while (size < bytes && size < 65536) size *= 2;
+  return [
+    {
+      id: `buffer=${size}`,
+      slot: 'buffer',
+      description: `PubSubClient setBufferSize(${size}): the CONNECT${bytes ? ` of ${bytes} bytes` : ''} did not fit its buffer`,
+      patch: { ...viaProbe, config: { ...(viaProbe.config ?? {}), BUFFER_SIZE: size } },
+    },
   ];
 }
 

@@ -297,6 +297,7 @@ function candidatesFor(b: Bisection, checked: { name: string; label?: string }, 
     ...(b.profile.probeSketch ? { probeSketch: b.profile.probeSketch } : {}),
     ...(b.sketch ? { currentSketch: b.sketch } : {}),
     ...(baseCell.modelled ? { module: { label: baseCell.modelled, ...(roots ? { roots } : {}) } } : {}),
+    facts: [baseCell.outcome.code ?? '', ...(baseCell.outcome.facts ?? []), baseCell.outcome.detail ?? ''],
     now: new Date(),
   });
 }

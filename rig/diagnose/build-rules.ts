@@ -1,5 +1,6 @@
 // Explanations for what a firmware's TLS build leaves out or limits (build.<board>.tls, docs/tls-build.md) and for
-// a cloud broker's policy (broker.personality): a curve, the input buffer, the RSA size, ALPN and SNI.
+// a cloud broker's policy (broker.personality): a curve, the input buffer, the RSA size, ALPN and SNI, a root the
+// provider migrated to, a CONNECT too large for the client's buffer or the broker.
 import type { CertSummary, Outcome } from '../results/schema.ts';
 import type { Explanation } from './types.ts';
 
@@ -84,4 +85,72 @@ export const brokerPolicy: BuildRule = ({ outcome: o }) => {
   };
 };
 
-export const BUILD_RULES: readonly BuildRule[] = [unsupportedCurve, recordTooLarge, keyTooLarge, brokerPolicy];
+// Roots a provider moved its server chains to while devices kept the old anchor in their firmware.
+const MIGRATIONS = [
+  {
+    old: /Baltimore CyberTrust Root/i,
+    now: /DigiCert Global Root G2/i,
+    why: 'Azure IoT Hub moved its server certificates from Baltimore CyberTrust Root to DigiCert Global Root G2 (2023); a device that carries only Baltimore no longer finds an anchor for the chain.',
+    fixes: ['add DigiCert Global Root G2 to the trusted roots (keep Baltimore beside it while a hub is not migrated)'],
+  },
+  {
+    old: /DST Root CA X3/i,
+    now: /ISRG Root X1/i,
+    why: "Let's Encrypt chains (EMQX Cloud, HiveMQ Cloud and most self-hosted brokers) end at ISRG Root X1; the cross-signing DST Root CA X3 expired on 30 September 2021.",
+    fixes: ['trust ISRG Root X1 instead of DST Root CA X3'],
+  },
+];
+
+const untrustedOutcome = (o: Outcome): boolean =>
+  (o.refinedKind ?? o.kind) === 'tls/untrusted' || o.code === 'bearssl:62' || o.code === 'mbedtls:-9984';
+
+export const rootMigration: BuildRule = ({ certs, outcome: o }) => {
+  if (!untrustedOutcome(o)) return undefined;
+  for (const m of MIGRATIONS) {
+    const given = certs.find((c) => m.old.test(c.subject));
+    const served = certs.find((c) => m.now.test(c.subject) || m.now.test(c.issuer));
+    if (!given || !served) continue;
+    return {
+      rule: 'root-migrated',
+      title: `untrusted: the board trusts ${given.subject}, the broker's chain now ends at another root`,
+      why: m.why,
+      evidence: [`${given.name}: ${given.subject}`, `${served.name}: ${served.subject}, issuer ${served.issuer}`],
+      stackRule: 'no trust anchor for the chain: mbedTLS -9984 (verify flags 0x8), BearSSL 62',
+      fixes: m.fixes,
+    };
+  }
+  return undefined;
+};
+
+export const connectTooLarge: BuildRule = ({ outcome: o }) => {
+  if ((o.refinedKind ?? o.kind) !== 'mqtt/packet-too-large') return undefined;
+  const client = o.code === 'pubsubclient-too-large:connect' || !!o.facts?.includes('pubsubclient-too-large:connect');
+  const front = /front refused CONNECT .*-byte limit/.test(o.refinedBy ?? '');
+  if (!client && !front) return undefined;
+  return {
+    rule: 'connect-too-large',
+    title: client ? "the CONNECT does not fit the MQTT client's buffer" : "the CONNECT is over the broker's limit",
+    why: client
+      ? "PubSubClient builds CONNECT in its one buffer (256 bytes in 2.8, 128 before): a long username or password, such as Azure IoT Hub's '<hub>/<device>/?api-version=' and its SAS token, does not fit, and connect() gives up before sending anything."
+      : 'The broker reads CONNECT packets up to a size and drops a larger one without a CONNACK.',
+    evidence: [o.detail ?? '', o.refinedBy ?? ''].filter(Boolean),
+    stackRule: client
+      ? 'PubSubClient CHECK_STRING_LENGTH: _client->stop(), connect() false, state() unchanged'
+      : "the broker front's log (broker.personality)",
+    fixes: client
+      ? [
+          'mqtt.setBufferSize(512) before connect() (PubSubClient 2.8)',
+          '#define MQTT_MAX_PACKET_SIZE 512 (2.7 and before, in PubSubClient.h)',
+        ]
+      : ['shorten the client id, username or password', 'send the long value after connecting'],
+  };
+};
+
+export const BUILD_RULES: readonly BuildRule[] = [
+  unsupportedCurve,
+  recordTooLarge,
+  keyTooLarge,
+  brokerPolicy,
+  rootMigration,
+  connectTooLarge,
+];

@@ -80,6 +80,9 @@ void setup() {
   mqtt.setServer(SECRET_BROKER, SECRET_PORT);
 #endif
   mqtt.setCallback(onMessage);
+#ifdef SECRET_BUFFER_SIZE
+  mqtt.setBufferSize(SECRET_BUFFER_SIZE);  // PubSubClient 2.8: CONNECT and PUBLISH share this buffer (256 by default)
+#endif
 }
 
 void tryConnect() {

@@ -66,3 +66,54 @@ describe('diagnose: TLS build and broker personality explanations', () => {
     assert.equal(explain({ kind: 'tls/handshake-failed' }), undefined);
   });
 });
+
+describe('diagnose and bisect: cloud broker roots and CONNECT size', () => {
+  type CertSummary = import('../../rig/results/schema.ts').CertSummary;
+  type Outcome = import('../../rig/results/schema.ts').Outcome;
+  const cert = (name: string, subject: string, issuer: string): CertSummary =>
+    ({ name, subject, issuer, key: 'RSA 2048', isCA: name !== 'server', san: [] }) as unknown as CertSummary;
+  const azure = [
+    cert('baltimore', 'CN=Baltimore CyberTrust Root (rig)', 'CN=Baltimore CyberTrust Root (rig)'),
+    cert('ca', 'CN=DigiCert Global Root G2 (rig)', 'CN=DigiCert Global Root G2 (rig)'),
+    cert('intermediate', 'CN=Microsoft Azure RSA TLS Issuing CA 03 (rig)', 'CN=DigiCert Global Root G2 (rig)'),
+    cert('server', 'CN=*.azure-devices.net', 'CN=Microsoft Azure RSA TLS Issuing CA 03 (rig)'),
+  ];
+
+  it("explains a board that trusts only Baltimore before a G2 chain, and a CONNECT over PubSubClient's buffer", async () => {
+    const { BUILD_RULES } = await import('../../rig/diagnose/build-rules.ts');
+    const explain = (certs: CertSummary[], outcome: Outcome) =>
+      BUILD_RULES.map((r) => r({ certs, outcome })).find((e) => e !== undefined);
+    const g2 = explain(azure, { kind: 'tls/untrusted', code: 'mbedtls:-9984' });
+    assert.equal(g2?.rule, 'root-migrated');
+    assert.match(g2?.why ?? '', /DigiCert Global Root G2/);
+    assert.equal(explain(azure.slice(1), { kind: 'tls/untrusted', code: 'mbedtls:-9984' }), undefined);
+    const big = explain([], {
+      kind: 'mqtt/packet-too-large',
+      code: 'pubsubclient-too-large:connect',
+      detail: 'PubSubClient 2.8: connect of 343 bytes > its 256-byte buffer',
+    });
+    assert.equal(big?.rule, 'connect-too-large');
+    assert.match(big?.fixes.join(' ') ?? '', /setBufferSize\(512\)/);
+    assert.equal(explain([], { kind: 'mqtt/packet-too-large', code: 'pubsubclient-too-large:publish' }), undefined);
+  });
+
+  it('bisect gives the G2 root as trust=ca and a buffer that holds the CONNECT', () => {
+    const c = generateCandidates({
+      ...base,
+      certs: azure,
+      ca: 'baltimore',
+      stack: 'mbedtls',
+      facts: ['pubsubclient-too-large:connect', 'PubSubClient 2.8: connect of 700 bytes > its 256-byte buffer'],
+    });
+    assert.equal(c.find((x) => x.id === 'trust=ca')?.patch.ca, 'ca');
+    const buf = c.find((x) => x.slot === 'buffer');
+    assert.equal(buf?.id, 'buffer=1024');
+    assert.deepEqual(buf?.patch.config, { BUFFER_SIZE: 1024 });
+    assert.equal(
+      generateCandidates({ ...base, stack: 'arduinobearssl', facts: ['pubsubclient-too-large:connect'] }).find(
+        (x) => x.slot === 'buffer',
+      ),
+      undefined,
+    );
+  });
+});
