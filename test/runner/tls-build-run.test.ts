@@ -48,4 +48,37 @@ describe('runner: tls build and broker personality scenarios', function () {
     assert.equal(byId['esp32-aws-iot-443-needs-alpn/fixed/esp32']?.outcome?.kind, 'connected');
     assert.equal(results.cells.length, 3, results.cells.map((c) => c.id).join(', '));
   });
+
+  it('Tasmota fingerprint pinning and an Azure IoT Hub CONNECT refusal pass on the twins', () => {
+    const root = projectPaths().root;
+    const out = path.join(dir, 'out-cloud');
+    const r = spawnSync(
+      process.execPath,
+      [
+        path.join(root, 'bin', 'rig.mjs'),
+        'run',
+        'scenarios/tlsbuild/tasmota-fingerprint-rotated.yaml',
+        'scenarios/brokers/esp32-azure-iot-hub-sas.yaml',
+        '--filter',
+        '^(tasmota-fingerprint-rotated/(rotated|learn)/esp8266|esp32-azure-iot-hub-sas/broken-username/esp32)$',
+        '--broker',
+        'local',
+        '--out',
+        out,
+      ],
+      { encoding: 'utf8', cwd: root, timeout: 540_000 },
+    );
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    const results = Results.parse(JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')));
+    const byId = Object.fromEntries(results.cells.map((c) => [c.id, c]));
+    const rotated = byId['tasmota-fingerprint-rotated/rotated/esp8266'];
+    assert.equal(rotated?.outcome?.kind, 'tls/untrusted');
+    assert.equal(rotated?.outcome?.code, 'bearssl:1');
+    assert.equal(byId['tasmota-fingerprint-rotated/learn/esp8266']?.outcome?.kind, 'connected');
+    const azure = byId['esp32-azure-iot-hub-sas/broken-username/esp32'];
+    assert.equal(azure?.outcome?.kind, 'mqtt/not-authorized');
+    // The SAS token is the cell's password: nowhere in what the run wrote.
+    assert.ok(!readFileSync(path.join(out, 'results.json'), 'utf8').includes('sig=Vh3q8XrL0pZk'));
+    assert.equal(results.cells.length, 3, results.cells.map((c) => c.id).join(', '));
+  });
 });
