@@ -123,8 +123,9 @@ export const rootMigration: BuildRule = ({ certs, outcome: o }) => {
 };
 
 export const connectTooLarge: BuildRule = ({ outcome: o }) => {
-  if ((o.refinedKind ?? o.kind) !== 'mqtt/packet-too-large') return undefined;
-  const client = o.code === 'pubsubclient-too-large:connect' || !!o.facts?.includes('pubsubclient-too-large:connect');
+  const client =
+    o.kind === 'mqtt/packet-too-large' &&
+    (o.code === 'pubsubclient-too-large:connect' || !!o.facts?.includes('pubsubclient-too-large:connect'));
   const front = /front refused CONNECT .*-byte limit/.test(o.refinedBy ?? '');
   if (!client && !front) return undefined;
   return {

@@ -34,7 +34,9 @@ const REASONS: BrokerReason[] = [
   { match: /front refused .*: no ALPN/, reason: 'no ALPN', kind: 'tls/alpn-required' },
   { match: /front refused .*: (no SNI|SNI "[^"]*" is an IP address)/, reason: 'no SNI', kind: 'tls/sni-required' },
   // The front's CONNECT limits (connect-policy.ts): a CONNECT over the provider's size is dropped without a CONNACK.
-  { match: /front refused CONNECT .*-byte limit/, reason: 'CONNECT too large', kind: 'mqtt/packet-too-large' },
+  // A reason only: as a kind it would make every cell expecting mqtt/packet-too-large (the client's own buffer,
+  // decided on the board) wait for a broker line that never comes.
+  { match: /front refused CONNECT .*-byte limit/, reason: 'CONNECT too large' },
   // SSL_R_WRONG_VERSION_NUMBER: bytes that are no TLS record (plain MQTT sent to a TLS port).
   { match: /wrong version number/, reason: 'wrong version number' },
 ];
