@@ -62,6 +62,7 @@ export function variantProblems(s: Scenario): PathProblem[] {
     const pki = pkiProblem(s, v, rv);
     if (pki) add(pki);
     for (const p of confProblems(s, v, rv)) add(p);
+    for (const p of fingerprintProblems(s, v, rv)) add(p);
   }
   return [...out.values()];
 }
@@ -91,6 +92,32 @@ function pkiProblem(s: Scenario, v: string, rv: ResolvedVariant): PathProblem | 
       };
     return { path: ['variants', v, 'pki', ...field], message: `variant ${v}: ${message}` };
   }
+}
+
+/** `{{pki.NAME.tasmota-fingerprint}}` in client.config: NAME must be a named certificate with an RSA key. */
+function fingerprintProblems(s: Scenario, v: string, rv: ResolvedVariant): PathProblem[] {
+  const certs = new Map(certEntries(rv.pki));
+  const out: PathProblem[] = [];
+  for (const [k, value] of Object.entries(rv.client.config)) {
+    if (typeof value !== 'string') continue;
+    for (const name of placeholders(value)) {
+      const m = /^pki\.(.+)\.tasmota-fingerprint$/.exec(name);
+      if (!m) continue;
+      const cert = certs.get(m[1]!);
+      const why = !cert
+        ? `no PKI certificate named "${m[1]}" (have: ${[...certs.keys()].join(', ') || 'none'})`
+        : cert.key?.type === 'ec'
+          ? `"${m[1]}" has an EC key; Tasmota fingerprints RSA keys only`
+          : undefined;
+      if (!why) continue;
+      const own = s.variants[v]?.config?.[k] !== undefined;
+      out.push({
+        path: own ? ['variants', v, 'config', k] : ['client', 'config', k],
+        message: `${own ? `variant ${v}: ` : ''}client.config ${k} {{${name}}}: ${why}`,
+      });
+    }
+  }
+  return out;
 }
 
 /** Placeholders of a verbatim conf that the broker stage could not fill (renderVerbatimConf's rejection). */

@@ -51,3 +51,29 @@ describe('pki: Tasmota public-key fingerprint', () => {
     assert.throws(() => tasmotaFingerprint(crt), /RSA keys only/);
   });
 });
+
+describe('rig check: {{pki.NAME.tasmota-fingerprint}} in client.config', () => {
+  it('names a certificate that is not there, or one with an EC key, at the field that uses it', async () => {
+    const { Scenario } = await import('../../rig/scenario/schema.ts');
+    const { variantProblems } = await import('../../rig/runner/validate.ts');
+    const s = Scenario.parse({
+      version: 1,
+      id: 'fp-check',
+      pki: { ca: {}, server: { san: ['DNS:mqtt.test'] }, 'server-ec': { key: { type: 'ec' } } },
+      broker: { listeners: [{ port: 8883, tls: {} }] },
+      expect: {},
+      boards: ['esp8266'],
+      client: { connect: 'mqtt.test', config: { FINGERPRINT1: '{{pki.server.tasmota-fingerprint}}' } },
+      variants: {
+        ok: {},
+        typo: { config: { FINGERPRINT1: '{{pki.srever.tasmota-fingerprint}}' } },
+        ec: { config: { FINGERPRINT2: '{{pki.server-ec.tasmota-fingerprint}}' } },
+      },
+    });
+    const problems = variantProblems(s).map((p) => `${p.path.join('.')}: ${p.message}`);
+    assert.deepEqual(problems, [
+      'variants.typo.config.FINGERPRINT1: variant typo: client.config FINGERPRINT1 {{pki.srever.tasmota-fingerprint}}: no PKI certificate named "srever" (have: ca, server, server-ec)',
+      'variants.ec.config.FINGERPRINT2: variant ec: client.config FINGERPRINT2 {{pki.server-ec.tasmota-fingerprint}}: "server-ec" has an EC key; Tasmota fingerprints RSA keys only',
+    ]);
+  });
+});
