@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -143,7 +144,7 @@ describe('broker front: CONNECT checks', function () {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    const attempt = (username: string): Promise<string> =>
+    const attempt = (username: string, password = SAS): Promise<string> =>
       new Promise((resolve) => {
         const c = mqtt.connect({
           protocol: 'mqtts',
@@ -153,7 +154,7 @@ describe('broker front: CONNECT checks', function () {
           rejectUnauthorized: false,
           clientId: 'plug-7',
           username,
-          password: SAS,
+          password,
           reconnectPeriod: 0,
           connectTimeout: 10_000,
         });
@@ -165,6 +166,7 @@ describe('broker front: CONNECT checks', function () {
           c.end(true);
           resolve(e.message);
         });
+        c.once('close', () => resolve('closed'));
       });
 
     it('refuses a CONNECT whose username is not the hub form with CONNACK 5, relays a good one to mosquitto', async () => {
@@ -178,6 +180,22 @@ describe('broker front: CONNECT checks', function () {
       assert.equal(await attempt(`${HUB}/plug-7/?api-version=2021-04-12`), 'connected');
       await b.waitForLog(/front passed CONNECT from .* client id plug-7/, 5000);
       await b.waitForLog(/New client connected .* as plug-7/, 5000);
+    });
+
+    it('drops a CONNECT that declares more than the hub limit, from its header alone, without answering', async () => {
+      const b = broker!;
+      const t = tls.connect({ host: '127.0.0.1', port: b.ports[8883]!, servername: HUB, rejectUnauthorized: false });
+      t.on('error', () => undefined);
+      await new Promise<void>((r) => t.once('secureConnect', () => r()));
+      const closed = new Promise<Buffer>((resolve) => {
+        let got = Buffer.alloc(0);
+        t.on('data', (d: Buffer) => (got = Buffer.concat([got, d])));
+        t.once('close', () => resolve(got));
+      });
+      // CONNECT, remaining length 300000 (varint e0 a7 12), then only the start of its body.
+      t.write(Buffer.concat([Buffer.from([0x10, 0xe0, 0xa7, 0x12, 0x00, 0x04]), Buffer.from('MQTT')]));
+      assert.equal((await closed).length, 0, 'no CONNACK for a dropped CONNECT');
+      await b.waitForLog(/front refused CONNECT from .*: CONNECT of 300004 bytes over the 262144-byte limit/, 5000);
     });
   });
 });
