@@ -101,16 +101,6 @@ void setup() {
   mqtt.setServer(SECRET_BROKER, SECRET_PORT);
 }
 
-// Tasmota's getLastError() is BearSSL's raw engine error (296 = BR_ERR_RECV_FATAL_ALERT + 40); the ESP8266 core's
-// getLastSSLError() (3.x) strips the alert flag and says which way in its text, so add it back from there.
-int engineError() {
-  char text[128];
-  int err = tls.getLastSSLError(text, sizeof text);
-  if (strncmp(text, "SSL received fatal alert - ", 27) == 0) return BR_ERR_RECV_FATAL_ALERT + err;
-  if (strncmp(text, "SSL sent fatal alert - ", 23) == 0) return BR_ERR_SEND_FATAL_ALERT + err;
-  return err;
-}
-
 // MqttReconnect after a connection: a slot marked for learning takes the key met, unless the other slot holds it.
 void learnFingerprint(bool learn1, bool learn2) {
   const uint8_t* recv = tls.getRecvPubKeyFingerprint();
@@ -145,7 +135,7 @@ void reconnect() {
     mqtt.publish(SECRET_TOPIC "/up", "hello from " SECRET_CLIENT_ID);
     return;
   }
-  addLog("MQT: TLS connection error: %d", engineError());
+  addLog("MQT: TLS connection error: %d", tls.getLastError());
   addLog("MQT: Connect failed to %s:%d, rc %d. Retry in %d sec", SECRET_BROKER, SECRET_PORT, mqtt.state(), kRetrySeconds);
 }
 

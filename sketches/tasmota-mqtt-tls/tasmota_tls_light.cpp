@@ -61,7 +61,33 @@ void TasmotaTlsClient::setPubKeyFingerprint(const uint8_t* f1, const uint8_t* f2
   any_ = fingerprint_any;
 }
 
+int TasmotaTlsClient::connect(const char* name, uint16_t port) {
+  tlsStarted_ = false;
+  int ok = BearSSL::WiFiClientSecure::connect(name, port);
+  tcpFailed_ = !ok && !tlsStarted_;
+  return ok;
+}
+
+int TasmotaTlsClient::connect(IPAddress ip, uint16_t port) {
+  tlsStarted_ = false;
+  int ok = BearSSL::WiFiClientSecure::connect(ip, port);
+  tcpFailed_ = !ok && !tlsStarted_;
+  return ok;
+}
+
+int TasmotaTlsClient::getLastError() {
+  if (tcpFailed_) return -1002;  // ERR_TCP_CONNECT
+  // The ESP8266 core's getLastSSLError() (3.x) strips the alert flag and says which way in its text: add it back.
+  char text[128];
+  int err = getLastSSLError(text, sizeof text);
+  if (strncmp(text, "SSL received fatal alert - ", 27) == 0) return BR_ERR_RECV_FATAL_ALERT + err;
+  if (strncmp(text, "SSL sent fatal alert - ", 23) == 0) return BR_ERR_SEND_FATAL_ALERT + err;
+  return err;
+}
+
+// Called once the TCP connection is up, before the handshake: the engine's validation, or the core's when CA mode.
 const br_x509_class** TasmotaTlsClient::ownX509Engine() {
+  tlsStarted_ = true;
   if (!pinned_) return nullptr;  // CA validation: the core's X.509 minimal engine with the trust anchors
   engine_ = {};
   engine_.vtable = &kVtable;

@@ -13,6 +13,11 @@ class TasmotaTlsClient : public BearSSL::WiFiClientSecure {
   void setPubKeyFingerprint(const uint8_t* f1, const uint8_t* f2, bool fingerprint_any);
   // 20 bytes of the last server key's fingerprint.
   const uint8_t* getRecvPubKeyFingerprint() const { return recv_; }
+  // Tasmota's getLastError(): its own ERR_TCP_CONNECT (-1002, WiFiClientSecureLightBearSSL.h) when the TCP connection
+  // failed, else BearSSL's raw engine error (296 = BR_ERR_RECV_FATAL_ALERT + 40).
+  int getLastError();
+  int connect(const char* name, uint16_t port) override;
+  int connect(IPAddress ip, uint16_t port) override;
 
  protected:
   const br_x509_class** ownX509Engine() override;
@@ -28,6 +33,7 @@ class TasmotaTlsClient : public BearSSL::WiFiClientSecure {
  private:
   friend unsigned tasmotaEndChain(const br_x509_class** ctx);
   bool pinned_ = false, any_ = true;
+  bool tlsStarted_ = false, tcpFailed_ = false;
   uint8_t f1_[20] = {}, f2_[20] = {};
   uint8_t recv_[20] = {};
   Engine engine_ = {};

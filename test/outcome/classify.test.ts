@@ -122,6 +122,23 @@ describe('outcome classifier', () => {
     assert.deepEqual(r.facts, ['bearssl:56', 'pubsubclient:-2']);
   });
 
+  it("Tasmota's lines: error 1 is a fingerprint mismatch, -1002 its own TCP failure (not a BearSSL code)", async () => {
+    const b = await board('esp8266');
+    const fp = classify(b, [
+      '00:00:14.285 MQT: TLS connection error: 1',
+      '00:00:14.287 MQT: Connect failed to mqtt.home.test:8883, rc -2. Retry in 10 sec',
+    ]);
+    assert.equal(fp.kind, 'tls/untrusted');
+    assert.equal(fp.code, 'bearssl:1');
+    const tcp = classify(b, [
+      '00:00:23.377 MQT: TLS connection error: -1002',
+      '00:00:23.377 MQT: Connect failed to mqtt.home.test:8883, rc -2. Retry in 10 sec',
+    ]);
+    assert.equal(tcp.kind, 'tcp/refused');
+    assert.ok(tcp.facts?.includes('tasmota:-1002'));
+    assert.ok(!tcp.facts?.some((f) => f.startsWith('bearssl:')), String(tcp.facts));
+  });
+
   it('a connected line decides connected, with no error code', async () => {
     const r = classify(await board('esp8266'), ['RIG: connected', 'RIG: published']);
     assert.equal(r.kind, 'connected');
