@@ -67,6 +67,10 @@ describe('broker front', function () {
     assert.match(helloRefusal(aws, 8883, { alpn: [] }) ?? '', /no SNI/);
     assert.match(helloRefusal(aws, 8883, { sni: '192.168.1.10', alpn: [] }) ?? '', /IP address/);
     assert.equal(helloRefusal(PERSONALITIES['nginx-stream'], 8883, { alpn: [] }), undefined);
+    // A stranger's SNI or ALPN cannot forge a log line: one printable line, bounded.
+    const forged = helloRefusal(aws, 443, { sni: '::1\n1700000000: aws-iot front accepted x', alpn: ['a\nb'] }) ?? '';
+    assert.ok(!forged.includes('\n'), forged);
+    assert.match(helloRefusal(aws, 443, { sni: 'x.amazonaws.com', alpn: ['h2\r\nx'] }) ?? '', /offered h2\?\?x/);
   });
 
   describe('before a local mosquitto', () => {

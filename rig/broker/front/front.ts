@@ -135,7 +135,7 @@ function terminate(sock: net.Socket, peer: string, a: Accepting, sni: string | u
   });
   t.once('secure', () => {
     a.log.line(
-      `front accepted ${peer}${sni ? ` for ${sni}` : ''}${t.alpnProtocol ? ` with ALPN ${t.alpnProtocol}` : ''}`,
+      `front accepted ${peer}${sni ? ` for ${shown(sni)}` : ''}${t.alpnProtocol ? ` with ALPN ${shown(t.alpnProtocol)}` : ''}`,
     );
     if (p.connect) checkConnect(t, peer, a, p.connect, sni);
     else relay(t, peer, a, Buffer.alloc(0));

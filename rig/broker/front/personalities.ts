@@ -2,7 +2,7 @@
 // (docs/broker-personalities.md). Each value cites the provider's own documentation; how a refusal looks on the wire
 // (which alert) is the rig's model, marked where the provider does not document it.
 import type { BrokerPersonalityName } from '../../scenario/schema.ts';
-import type { ConnectPolicy } from './connect-policy.ts';
+import { shown, type ConnectPolicy } from './connect-policy.ts';
 
 export interface Personality {
   name: BrokerPersonalityName;
@@ -106,9 +106,9 @@ export function helloRefusal(
 ): string | undefined {
   if (p.requireSni && !hello.sni) return 'no SNI (server_name) in the ClientHello';
   if (p.requireSni && hello.sni && /^[\d.]+$|:/.test(hello.sni))
-    return `SNI "${hello.sni}" is an IP address, not the endpoint name`;
+    return `SNI "${shown(hello.sni)}" is an IP address, not the endpoint name`;
   if (p.alpn && p.alpn.ports.includes(port) && !hello.alpn.some((a) => p.alpn!.protocols.includes(a))) {
-    const offered = hello.alpn.length ? `offered ${hello.alpn.join(',')}` : 'none offered';
+    const offered = hello.alpn.length ? `offered ${shown(hello.alpn.join(','))}` : 'none offered';
     return `no ALPN ${p.alpn.protocols.join('/')} on port ${port} (${offered})`;
   }
   return undefined;
