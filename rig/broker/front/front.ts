@@ -36,7 +36,11 @@ export async function startFront(inner: BrokerHandle, spec: BrokerSpec, pki: Bro
       if (!l.tls) continue;
       const context = secureContext(personality, spec, l.tls, pki);
       const upstream = { host: inner.host, port: inner.ports[l.port] ?? l.port };
-      const server = net.createServer((sock) => accept(sock, { personality, logical: l.port, context, upstream, log }));
+      // MQTT over WebSockets starts with an HTTP upgrade, not a CONNECT: the CONNECT rules apply to plain MQTT only.
+      const mqtt = l.protocol !== 'websockets';
+      const server = net.createServer((sock) =>
+        accept(sock, { personality, logical: l.port, context, upstream, log, mqtt }),
+      );
       server.on('error', (e) => log.line(`listener ${l.port} error: ${e.message}`));
       const port = await new Promise<number>((resolve, reject) => {
         server.once('error', reject);
@@ -91,6 +95,8 @@ interface Accepting {
   context: tls.SecureContext;
   upstream: { host: string; port: number };
   log: FrontLog;
+  /** The listener speaks plain MQTT (not WebSockets): the personality's CONNECT rules apply. */
+  mqtt: boolean;
 }
 
 function accept(sock: net.Socket, a: Accepting): void {
@@ -137,7 +143,7 @@ function terminate(sock: net.Socket, peer: string, a: Accepting, sni: string | u
     a.log.line(
       `front accepted ${peer}${sni ? ` for ${shown(sni)}` : ''}${t.alpnProtocol ? ` with ALPN ${shown(t.alpnProtocol)}` : ''}`,
     );
-    if (p.connect) checkConnect(t, peer, a, p.connect, sni);
+    if (p.connect && a.mqtt) checkConnect(t, peer, a, p.connect, sni);
     else relay(t, peer, a, Buffer.alloc(0));
   });
 }
