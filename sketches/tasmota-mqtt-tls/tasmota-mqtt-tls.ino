@@ -67,7 +67,7 @@ bool monoValue(const uint8_t f[20], uint8_t v) {
   return true;
 }
 
-void toHex(const uint8_t* in, char* out) {  // ToHex_P(.., ' '): "AA BB .."
+void toHex(const uint8_t* in, char* out) {  // ToHex_P(.., ' '): "0123456789ABCDEF" pairs, space between (support.ino)
   for (int i = 0; i < 20; i++) sprintf(out + 3 * i, i < 19 ? "%02X " : "%02X", in[i]);
 }
 
