@@ -11,6 +11,7 @@ import type {
   Scenario,
   VerbatimPki,
 } from './schema.ts';
+import { stepsSetMillis } from './steps.ts';
 import { mergeTlsBuild, type TlsBuild } from './tls-build.ts';
 
 export interface ResolvedClient {
@@ -38,6 +39,8 @@ export interface ResolvedBuild {
   defines: string[];
   /** The scenario's and variant's `tls:` merged ("*" then the board's); the twin puts it over the profile's. */
   tls?: TlsBuild;
+  /** The twin's data model: the last layer that sets it, else ilp32 when the cell's steps set millis(). */
+  dataModel?: 'lp64' | 'ilp32';
 }
 
 export interface ResolvedVariant {
@@ -157,7 +160,10 @@ export function resolveVariant(s: Scenario, variant: string, vars: Record<string
     },
     buildFor(board) {
       const layers = [s.build?.['*'], s.build?.[board], v.build?.['*'], v.build?.[board]];
-      return mergeBuilds(layers);
+      const out = mergeBuilds(layers);
+      // A millis() wrap only happens where unsigned long is 32 bits wide: such a cell's twin is built as the boards are.
+      if (out.dataModel === undefined && stepsSetMillis(v.steps ?? s.steps)) out.dataModel = 'ilp32';
+      return out;
     },
     libraries,
     ...(s.librariesDir ? { librariesDir: s.librariesDir } : {}),
@@ -173,6 +179,7 @@ function mergeBuilds(layers: (BoardBuild | undefined)[]): ResolvedBuild {
   for (const l of layers) {
     for (const [k, val] of Object.entries(l?.fqbnOptions ?? {})) out.fqbnOptions[k] = String(val);
     for (const d of l?.defines ?? []) if (!out.defines.includes(d)) out.defines.push(d);
+    if (l?.dataModel) out.dataModel = l.dataModel;
   }
   return out;
 }
