@@ -11,7 +11,7 @@ import type {
   Scenario,
   VerbatimPki,
 } from './schema.ts';
-import { stepsSetMillis } from './steps.ts';
+import { dataModelFor, type DataModel } from './data-model.ts';
 import { mergeTlsBuild, type TlsBuild } from './tls-build.ts';
 
 export interface ResolvedClient {
@@ -39,8 +39,8 @@ export interface ResolvedBuild {
   defines: string[];
   /** The scenario's and variant's `tls:` merged ("*" then the board's); the twin puts it over the profile's. */
   tls?: TlsBuild;
-  /** The twin's data model: the last layer that sets it, else ilp32 when the cell's steps set millis(). */
-  dataModel?: 'lp64' | 'ilp32';
+  /** The twin's data model (rig/scenario/data-model.ts): lp64, or ilp32 for a 32-bit long as on the boards. */
+  dataModel?: DataModel;
 }
 
 export interface ResolvedVariant {
@@ -160,10 +160,7 @@ export function resolveVariant(s: Scenario, variant: string, vars: Record<string
     },
     buildFor(board) {
       const layers = [s.build?.['*'], s.build?.[board], v.build?.['*'], v.build?.[board]];
-      const out = mergeBuilds(layers);
-      // A millis() wrap only happens where unsigned long is 32 bits wide: such a cell's twin is built as the boards are.
-      if (out.dataModel === undefined && stepsSetMillis(v.steps ?? s.steps)) out.dataModel = 'ilp32';
-      return out;
+      return { ...mergeBuilds(layers), dataModel: dataModelFor(s, variant, board) };
     },
     libraries,
     ...(s.librariesDir ? { librariesDir: s.librariesDir } : {}),
@@ -179,7 +176,6 @@ function mergeBuilds(layers: (BoardBuild | undefined)[]): ResolvedBuild {
   for (const l of layers) {
     for (const [k, val] of Object.entries(l?.fqbnOptions ?? {})) out.fqbnOptions[k] = String(val);
     for (const d of l?.defines ?? []) if (!out.defines.includes(d)) out.defines.push(d);
-    if (l?.dataModel) out.dataModel = l.dataModel;
   }
   return out;
 }

@@ -154,7 +154,9 @@ export const Step = z
         path: ['reconfigure'],
         message: 'reconfigure needs tlsVersion, ciphers, ciphersTls13 or password',
       });
-    const moves = s.clock ? (['calendar', 'advanceMs', 'millis'] as const).filter((k) => s.clock![k] !== undefined) : [];
+    const moves = s.clock
+      ? (['calendar', 'advanceMs', 'millis'] as const).filter((k) => s.clock![k] !== undefined)
+      : [];
     if (s.clock && moves.length !== 1)
       ctx.addIssue({
         code: 'custom',

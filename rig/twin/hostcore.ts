@@ -69,11 +69,7 @@ export async function hostCoreLayout(core: TwinCore, boardsDir = DEFAULT_BOARDS_
 }
 
 /** g++ flags shared by the host core library and the sketch: `defines` are NAME or NAME=value. */
-export function commonFlags(
-  layout: HostCoreLayout,
-  defines: readonly string[],
-  model: DataModel = 'lp64',
-): string[] {
+export function commonFlags(layout: HostCoreLayout, defines: readonly string[], model: DataModel = 'lp64'): string[] {
   return [
     ...dataModelFlags(model),
     '-std=gnu++17',

@@ -5,7 +5,7 @@
 //   mqtt_reconnect_nonblocking example at v2.8 does. SECRET_KEEPALIVE = setKeepAlive() seconds (default 15).
 //   SECRET_RETRY_SIGNED_LONG 1 = time the retries as that example does, with a signed long (fails past 2^31 ms).
 // Lines: "RIG: connection lost state=<n>" when a connection ends; a serial command "state" answers
-// "RIG: state=<n> connected=<0|1>". Lines starting "RIG: " are parsed by the rig.
+// "RIG: state=<n> connected=<0|1>", "millis" answers "RIG: millis=<n>". Lines starting "RIG: " are parsed by the rig.
 #include <ESP8266WiFi.h>
 #include <WiFiClientSecure.h>
 #include <PubSubClient.h>
@@ -155,6 +155,9 @@ void serialCommands() {
       Serial.print(mqtt.state());
       Serial.print(" connected=");
       Serial.println(mqtt.connected() ? 1 : 0);
+    } else if (command == "millis") {
+      Serial.print("RIG: millis=");
+      Serial.println(millis());
     }
     command = "";
   }
