@@ -5,7 +5,8 @@
 //   mqtt_reconnect_nonblocking example at v2.8 does. SECRET_KEEPALIVE = setKeepAlive() seconds (default 15).
 //   SECRET_RETRY_SIGNED_LONG 1 = time the retries as that example does, with a signed long (fails past 2^31 ms).
 // Lines: "RIG: connection lost state=<n>" when a connection ends; a serial command "state" answers
-// "RIG: state=<n> connected=<0|1>", "millis" answers "RIG: millis=<n>". Lines starting "RIG: " are parsed by the rig.
+// "RIG: state=<n> connected=<0|1>", "millis" answers "RIG: millis=<n> up=<ms
+// connected, 0 if not>". Lines starting "RIG: " are parsed by the rig.
 #include <ESP8266WiFi.h>
 #include <WiFiClientSecure.h>
 #include <PubSubClient.h>
@@ -33,6 +34,7 @@ BearSSL::PrivateKey clientKey(SECRET_CLIENT_KEY);
 unsigned long lastAttempt = 0;
 bool everTried = false;
 long lastReconnectAttempt = 0;
+unsigned long connectedAt = 0;  // millis() when the current connection was made
 
 // Whether 5 s have passed since the last attempt. The default subtracts unsigned longs, which stays right across
 // millis()'s wrap at 2^32 ms (49.7 days). SECRET_RETRY_SIGNED_LONG is PubSubClient's mqtt_reconnect_nonblocking
@@ -122,6 +124,7 @@ void tryConnect() {
   bool ok = user[0] ? mqtt.connect(SECRET_CLIENT_ID, SECRET_MQTT_USER, SECRET_MQTT_PASS) : mqtt.connect(SECRET_CLIENT_ID);
   if (ok) {
     Serial.println("connected");
+    connectedAt = millis();
     Serial.println("RIG: connected");
     mqtt.subscribe(SECRET_TOPIC "/cmd");
     if (mqtt.publish(SECRET_TOPIC "/up", "hello from " SECRET_CLIENT_ID)) Serial.println("RIG: published");
@@ -156,8 +159,11 @@ void serialCommands() {
       Serial.print(" connected=");
       Serial.println(mqtt.connected() ? 1 : 0);
     } else if (command == "millis") {
+      unsigned long now = millis();
       Serial.print("RIG: millis=");
-      Serial.println(millis());
+      Serial.print(now);
+      Serial.print(" up=");
+      Serial.println(mqtt.connected() ? now - connectedAt : 0UL);
     }
     command = "";
   }
