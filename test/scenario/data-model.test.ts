@@ -1,6 +1,11 @@
 // Which cells get a 32-bit twin: the scenario's build.dataModel, else ILP32 exactly when the steps set millis().
 import assert from 'node:assert/strict';
-import { parseScenarioText } from '../../rig/scenario/load.ts';
+import path from 'node:path';
+import { loadBoard } from '../../rig/boards/load.ts';
+import { toolsFor } from '../../rig/cli/commands/selection.ts';
+import { projectPaths } from '../../rig/project.ts';
+import type { CellPlan } from '../../rig/runner/plan.ts';
+import { loadScenario, parseScenarioText } from '../../rig/scenario/load.ts';
 import { dataModelFor } from '../../rig/scenario/data-model.ts';
 import { controlLine } from '../../rig/target/twin.ts';
 import { commonFlags, hostCoreHash, hostCoreLayout } from '../../rig/twin/hostcore.ts';
@@ -56,6 +61,22 @@ expect:
     assert.deepEqual(ilp32, ['-m32', ...lp64]);
     const [a, b] = await Promise.all([hostCoreHash(layout, lp64), hostCoreHash(layout, ilp32)]);
     assert.notEqual(a.hash, b.hash);
+  });
+  it('makes the run check g++ -m32 before a 32-bit cell, and only then', async () => {
+    const root = projectPaths().root;
+    const loaded = await loadScenario(path.join(root, 'test', 'fixtures', 'scenarios', 'steps-millis-wrap.yaml'));
+    const board = await loadBoard(path.join(root, 'boards', 'mkr1000.yaml'));
+    const plan = (variant: string): CellPlan => ({
+      key: variant,
+      id: `steps-millis-wrap/${variant}/mkr1000`,
+      loaded,
+      variant,
+      board,
+      target: 'twin',
+    });
+    assert.ok(toolsFor([plan('unsigned')], 'local').includes('g++-m32'));
+    assert.ok(!toolsFor([plan('signed-long-lp64')], 'local').includes('g++-m32'));
+    assert.ok(toolsFor([plan('signed-long-lp64')], 'local').includes('bearssl'));
   });
   it("writes clock moves as the twin's control lines", () => {
     assert.equal(controlLine({ advanceMs: 5 }), 'advance 5');
