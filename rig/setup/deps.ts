@@ -54,6 +54,20 @@ export async function checkRequirements(scope: Requirement['for'][]): Promise<Se
   return { missing, installed: [], versions };
 }
 
+/**
+ * The shell command that installs `names`: the foreign architectures their `:arch` suffixes need first (the 32-bit
+ * twins' `libmbedtls-dev:i386`), then apt-get with --no-remove, so apt refuses rather than removes what is there
+ * (gcc-multilib conflicts with Debian's cross compilers).
+ */
+export function aptCommand(names: readonly string[]): { foreign: string[]; cmd: string } {
+  const foreign = [...new Set(names.map((n) => n.split(':')[1]).filter((a): a is string => a !== undefined))];
+  const cmd = [
+    ...foreign.map((a) => `dpkg --add-architecture ${a}`),
+    `apt-get update && apt-get install -y --no-install-recommends --no-remove ${names.join(' ')}`,
+  ].join(' && ');
+  return { foreign, cmd };
+}
+
 /** Installs missing packages with apt-get when root on Debian; otherwise explains exactly what to run. */
 export async function installMissing(
   missing: Requirement[],
@@ -61,12 +75,7 @@ export async function installMissing(
 ): Promise<{ ok: boolean; message?: string }> {
   if (missing.length === 0) return { ok: true };
   const names = missing.map((m) => m.pkg);
-  const foreign = [...new Set(names.map((n) => n.split(':')[1]).filter((a): a is string => a !== undefined))];
-  // --no-remove: apt refuses rather than removes what is there (gcc-multilib conflicts with cross compilers).
-  const cmd = [
-    ...foreign.map((a) => `dpkg --add-architecture ${a}`),
-    `apt-get update && apt-get install -y --no-install-recommends --no-remove ${names.join(' ')}`,
-  ].join(' && ');
+  const { foreign, cmd } = aptCommand(names);
   const lines = missing.map((m) => `  - ${m.pkg}: ${m.why}`).join('\n');
   if (!isDebian()) return { ok: false, message: `This is not a Debian system; install the equivalents of:\n${lines}` };
   if (process.getuid?.() !== 0)

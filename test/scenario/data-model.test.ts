@@ -6,6 +6,7 @@ import { toolsFor } from '../../rig/cli/commands/selection.ts';
 import { projectPaths } from '../../rig/project.ts';
 import type { CellPlan } from '../../rig/runner/plan.ts';
 import { loadScenario, parseScenarioText } from '../../rig/scenario/load.ts';
+import { aptCommand, REQUIREMENTS } from '../../rig/setup/deps.ts';
 import { dataModelFor } from '../../rig/scenario/data-model.ts';
 import { controlLine } from '../../rig/target/twin.ts';
 import { commonFlags, hostCoreHash, hostCoreLayout } from '../../rig/twin/hostcore.ts';
@@ -77,6 +78,17 @@ expect:
     assert.ok(toolsFor([plan('unsigned')], 'local').includes('g++-m32'));
     assert.ok(!toolsFor([plan('signed-long-lp64')], 'local').includes('g++-m32'));
     assert.ok(toolsFor([plan('signed-long-lp64')], 'local').includes('bearssl'));
+  });
+  it('rig setup installs the i386 libraries after adding the architecture, and never removes a package', () => {
+    const core = REQUIREMENTS.filter((r) => r.for === 'core').map((r) => r.pkg);
+    for (const p of ['g++-multilib', 'libmbedtls-dev:i386', 'libbearssl-dev:i386']) assert.ok(core.includes(p), p);
+    const { foreign, cmd } = aptCommand(['g++', 'libmbedtls-dev:i386', 'libbearssl-dev:i386']);
+    assert.deepEqual(foreign, ['i386']);
+    assert.match(
+      cmd,
+      /^dpkg --add-architecture i386 && apt-get update && apt-get install .*--no-remove g\+\+ libmbedtls/,
+    );
+    assert.equal(aptCommand(['g++']).foreign.length, 0);
   });
   it("writes clock moves as the twin's control lines", () => {
     assert.equal(controlLine({ advanceMs: 5 }), 'advance 5');
