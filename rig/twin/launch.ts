@@ -75,8 +75,8 @@ export interface TwinProcess {
   go(): void;
   /**
    * Sends a control line after go() (boards/twin/core/host/control.cpp: "advance <ms>", "millis <value>",
-   * "calendar <epoch>") and
-   * resolves when the twin acknowledged it as a fact; rejects on "control-bad" or no answer within 5 s.
+   * "calendar <epoch>") and resolves when the twin acknowledged it as a fact; rejects on "control-bad" or no answer
+   * within 5 s.
    */
   control(line: string): Promise<void>;
   exited: Promise<TwinExit>;
