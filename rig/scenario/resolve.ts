@@ -11,6 +11,7 @@ import type {
   Scenario,
   VerbatimPki,
 } from './schema.ts';
+import { dataModelFor, type DataModel } from './data-model.ts';
 import { mergeTlsBuild, type TlsBuild } from './tls-build.ts';
 
 export interface ResolvedClient {
@@ -38,6 +39,8 @@ export interface ResolvedBuild {
   defines: string[];
   /** The scenario's and variant's `tls:` merged ("*" then the board's); the twin puts it over the profile's. */
   tls?: TlsBuild;
+  /** ilp32 for a 32-bit twin (rig/scenario/data-model.ts); absent: the host's lp64. */
+  dataModel?: DataModel;
 }
 
 export interface ResolvedVariant {
@@ -157,7 +160,9 @@ export function resolveVariant(s: Scenario, variant: string, vars: Record<string
     },
     buildFor(board) {
       const layers = [s.build?.['*'], s.build?.[board], v.build?.['*'], v.build?.[board]];
-      return mergeBuilds(layers);
+      // Only a 32-bit twin says so: lp64 is every other build's default, and their cells stay as they were.
+      const model = dataModelFor(s, variant, board);
+      return model === 'ilp32' ? { ...mergeBuilds(layers), dataModel: model } : mergeBuilds(layers);
     },
     libraries,
     ...(s.librariesDir ? { librariesDir: s.librariesDir } : {}),

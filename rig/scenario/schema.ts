@@ -300,6 +300,14 @@ export const BoardBuild = z
     tls: TlsBuild.optional().describe(
       "How the board's TLS library was built (sdkconfig / BearSSL options, or a preset), over the board profile's",
     ),
+    dataModel: z
+      .enum(['lp64', 'ilp32'])
+      .optional()
+      .describe(
+        "Twins only: the C data model the twin is compiled for. lp64 (default) is the host's (64-bit long); ilp32 is " +
+          'g++ -m32, 32-bit int/long/pointers as on ESP32, ESP8266 and SAMD, so millis() wraps at 2^32 ms. ' +
+          'Default ilp32 when the steps set millis (clock: { millis })',
+      ),
   })
   .strict();
 export type BoardBuild = z.infer<typeof BoardBuild>;

@@ -10,6 +10,9 @@ const Ms = z
   .int()
   .min(0)
   .max(7 * 24 * 3600 * 1000, 'at most a week of board time');
+/** Where a board's millis() (a 32-bit unsigned long) wraps to 0: 2^32 ms, 49.7 days after boot. */
+export const MILLIS_WRAP = 2 ** 32;
+
 const PkiName = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a certificate name from pki');
 // An OpenSSL cipher list: it becomes one mosquitto.conf line, so nothing but the list's own characters.
 const CipherList = z
@@ -114,6 +117,16 @@ export const Step = z
           .optional()
           .describe("Set the board's calendar (time()) to this date"),
         advanceMs: Ms.optional().describe('Move millis() forward by this much without waiting'),
+        millis: z
+          .number()
+          .int()
+          .min(0)
+          .max(MILLIS_WRAP - 1, 'millis() is a 32-bit unsigned long on the boards: at most 4294967295')
+          .optional()
+          .describe(
+            'Move millis() forward until it reads this value (2^32 = 4294967296 is where it wraps; ' +
+              '4294947296 is 20 s before). A scenario with such a step builds 32-bit twins (build dataModel)',
+          ),
       })
       .strict()
       .optional()
@@ -141,8 +154,18 @@ export const Step = z
         path: ['reconfigure'],
         message: 'reconfigure needs tlsVersion, ciphers, ciphersTls13 or password',
       });
-    if (s.clock && s.clock.calendar === undefined && s.clock.advanceMs === undefined)
-      ctx.addIssue({ code: 'custom', path: ['clock'], message: 'clock needs calendar or advanceMs' });
+    const moves = s.clock
+      ? (['calendar', 'advanceMs', 'millis'] as const).filter((k) => s.clock![k] !== undefined)
+      : [];
+    if (s.clock && moves.length !== 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clock'],
+        message:
+          moves.length === 0
+            ? 'clock needs calendar, advanceMs or millis'
+            : `one clock move per step (this one has ${moves.join(' and ')})`,
+      });
   });
 export type Step = z.infer<typeof Step>;
 
@@ -150,6 +173,11 @@ export const Steps = z
   .array(Step)
   .min(1)
   .describe('What happens after the first outcome, in order; the cell fails at the first step that does not hold');
+
+/** Whether steps set millis() to a value (a wrap scenario): such a scenario's twins are 32-bit like the boards. */
+export function stepsSetMillis(steps: readonly Step[] | undefined): boolean {
+  return (steps ?? []).some((s) => s.clock?.millis !== undefined);
+}
 
 /** The action of a (valid) step. */
 export function stepAction(s: Step): StepAction {

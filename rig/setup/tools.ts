@@ -13,6 +13,7 @@ export type ToolName =
   | 'g++'
   | 'mbedtls'
   | 'bearssl'
+  | 'g++-m32'
   | 'bwrap'
   | 'docker'
   | 'arduino-cli';
@@ -31,6 +32,9 @@ export interface ToolSpec {
   /** Exit codes that still mean "it ran" (mosquitto -h exits 3 after printing its usage). */
   okCodes?: number[];
 }
+
+/** The Debian packages behind `g++ -m32` with the twins' TLS libraries (rig/setup/deps.ts installs them). */
+export const I386_PACKAGES = ['g++-multilib', 'libmbedtls-dev:i386', 'libbearssl-dev:i386'];
 
 const LINK_TEST = (header: string, call: string): string => `#include <${header}>\nint main(){ ${call}; return 0; }\n`;
 
@@ -95,6 +99,17 @@ export const TOOLS: Record<ToolName, ToolSpec> = {
     why: 'the ESP8266 and MKR1000 twin TLS stack',
     run: ['g++', '-x', 'c++', '-', '-o', '/dev/null', '-lbearssl'],
     input: LINK_TEST('bearssl.h', 'br_ssl_client_context cc; br_ssl_client_zero(&cc)'),
+    version: /^/,
+  },
+  // 32-bit twins (a build's dataModel ilp32: the millis() wrap scenarios) link both TLS libraries built for i386.
+  'g++-m32': {
+    name: 'g++-m32',
+    pkg: I386_PACKAGES.join(' '),
+    why: '32-bit twins (g++ -m32) for the millis() wrap scenarios; the :i386 packages need dpkg --add-architecture i386',
+    run: ['g++', '-m32', '-x', 'c++', '-', '-o', '/dev/null', '-lmbedtls', '-lmbedx509', '-lmbedcrypto', '-lbearssl'],
+    input:
+      '#include <mbedtls/version.h>\n#include <bearssl.h>\nint main(){ char v[18]; mbedtls_version_get_string(v); ' +
+      'br_ssl_client_context cc; br_ssl_client_zero(&cc); return sizeof(long) == 4 ? 0 : 1; }\n',
     version: /^/,
   },
   bwrap: {

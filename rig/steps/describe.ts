@@ -30,8 +30,8 @@ export function describeStep(s: Step): string {
     case 'expectBrokerLog':
       return `expectBrokerLog /${s.expectBrokerLog}/${within}`;
     case 'clock':
-      return s.clock!.calendar !== undefined
-        ? `clock calendar ${s.clock!.calendar}`
-        : `clock advance ${s.clock!.advanceMs} ms`;
+      if (s.clock!.calendar !== undefined) return `clock calendar ${s.clock!.calendar}`;
+      if (s.clock!.millis !== undefined) return `clock millis ${s.clock!.millis}`;
+      return `clock advance ${s.clock!.advanceMs} ms`;
   }
 }

@@ -88,7 +88,7 @@ export async function runSteps(steps: Step[], w: StepWorld): Promise<StepResult[
     let status: StepResult['status'] = 'pass';
     let detail: string | undefined;
     try {
-      const r = await runStep(step, w, lastAction);
+      const r = await runStep(step, w, lastAction, boardNow);
       detail = r.detail;
       advanced += r.advancedMs ?? 0;
     } catch (e) {
@@ -122,7 +122,7 @@ interface Done {
 }
 
 /** One step; `since` is where its evidence starts (the beginning of the last step that did something). */
-async function runStep(step: Step, w: StepWorld, since: Marks): Promise<Done> {
+async function runStep(step: Step, w: StepWorld, since: Marks, boardNow: () => number): Promise<Done> {
   const within = step.withinMs ?? DEFAULT_WITHIN_MS;
   switch (stepAction(step)) {
     case 'waitSerial': {
@@ -153,12 +153,12 @@ async function runStep(step: Step, w: StepWorld, since: Marks): Promise<Done> {
     case 'expectMessage':
       return expectMessage(step, w, since, within);
     default:
-      return act(step, w);
+      return act(step, w, boardNow);
   }
 }
 
 /** The steps that do something (rather than wait for evidence). */
-async function act(step: Step, w: StepWorld): Promise<Done> {
+async function act(step: Step, w: StepWorld, boardNow: () => number): Promise<Done> {
   const sleep = (ms: number): Promise<void> => sleepUnlessAborted(ms, w.signal);
   switch (stepAction(step)) {
     case 'writeSerial':
@@ -187,13 +187,13 @@ async function act(step: Step, w: StepWorld): Promise<Done> {
       return { detail: `published to ${topic}` };
     }
     case 'clock':
-      return clockStep(step, w);
+      return clockStep(step, w, boardNow);
     default:
       throw new Error(`step action ${stepAction(step)} has no runner`);
   }
 }
 
-async function clockStep(step: Step, w: StepWorld): Promise<Done> {
+async function clockStep(step: Step, w: StepWorld, boardNow: () => number): Promise<Done> {
   const clock = need(
     w.levers.clock,
     "moving the board's clock (a twin's control channel; on a board only a sketch command via writeSerial)",
@@ -202,6 +202,12 @@ async function clockStep(step: Step, w: StepWorld): Promise<Done> {
   if (c.calendar !== undefined) {
     await clock({ calendar: Math.floor(Date.parse(c.calendar) / 1000) });
     return { detail: `calendar set to ${new Date(Date.parse(c.calendar)).toISOString()}` };
+  }
+  if (c.millis !== undefined) {
+    const before = boardNow();
+    await clock({ millis: c.millis });
+    // Board time is the rig's estimate (wall clock plus the moves it made); the twin moved to the exact value.
+    return { detail: `millis() moved on to ${c.millis}`, advancedMs: Math.max(0, c.millis - before) };
   }
   await clock({ advanceMs: c.advanceMs! });
   return { detail: `millis() advanced by ${c.advanceMs} ms`, advancedMs: c.advanceMs! };

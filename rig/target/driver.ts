@@ -63,8 +63,8 @@ export interface LineSource {
   cut?(): number;
 }
 
-/** A clock step: millis() moved on without waiting, or the calendar set (epoch seconds). */
-export type ClockMove = { advanceMs: number } | { calendar: number };
+/** A clock step: millis() moved on without waiting (by a span, or until it reads a value), or the calendar set (epoch seconds). */
+export type ClockMove = { advanceMs: number } | { millis: number } | { calendar: number };
 
 /**
  * What steps (rig/steps) can do to a running target beyond reading it. A part that is absent is unsupported on

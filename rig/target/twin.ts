@@ -9,7 +9,7 @@ import { mergeTlsBuild, tlsWorld } from '../scenario/tls-build.ts';
 import { profileBuildOptions } from '../twin/board-build.ts';
 import { bootTwin, buildTwin, TwinBuildError, TwinMissingApiError, type TwinWorld } from '../twin/index.ts';
 import { cellSecrets } from './cell-secrets.ts';
-import type { PreparedTarget, RunningTarget, TargetCell, TargetDriver } from './driver.ts';
+import type { ClockMove, PreparedTarget, RunningTarget, TargetCell, TargetDriver } from './driver.ts';
 import { flashFiles } from './flash-files.ts';
 import { cellModule, MODULE_ROOTS_FILE, usesModuleTls } from './module.ts';
 import { sketchFolder } from './sketch.ts';
@@ -46,6 +46,7 @@ async function prepareTwin(cell: TargetCell): Promise<PreparedTarget> {
     cacheDir: path.join(cell.paths.cache, 'twin'),
     fqbnOptions: build.fqbnOptions,
     extraDefines: build.defines,
+    ...(build.dataModel ? { dataModel: build.dataModel } : {}),
     libraries: cell.rv.libraries,
     librariesDirs: librariesDirs(cell),
   }).catch((e: unknown) => {
@@ -69,6 +70,13 @@ async function prepareTwin(cell: TargetCell): Promise<PreparedTarget> {
     ...(module && (await usesModuleTls(sketchDir)) ? { modelled: module.label, notes: module.notes } : {}),
     start: () => startTwinCell(cell, built.binary, { world, flash: flash.files }, timings),
   };
+}
+
+/** A clock step as a line of the twin's control channel (boards/twin/core/host/control.cpp). */
+export function controlLine(move: ClockMove): string {
+  if ('advanceMs' in move) return `advance ${move.advanceMs}`;
+  if ('millis' in move) return `millis ${move.millis}`;
+  return `calendar ${move.calendar}`;
 }
 
 /** The scenario's libraries folder (relative to its file), then `rig run --libraries`. */
@@ -166,7 +174,7 @@ async function startTwinCell(
     lastWords: () => p.stderr(),
     levers: {
       writeSerial: (text) => booted.serial.write(`${text}\n`),
-      clock: (move) => p.control('advanceMs' in move ? `advance ${move.advanceMs}` : `calendar ${move.calendar}`),
+      clock: (move) => p.control(controlLine(move)),
     },
     stop: async () => {
       await booted.stop();

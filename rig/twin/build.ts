@@ -21,7 +21,9 @@ import {
   HOST_LINK_LIBS,
   buildHostCore,
   commonFlags,
+  dataModelFlags,
   hostCoreLayout,
+  type DataModel,
   publishDir,
   type HostCoreLayout,
   type TwinCore,
@@ -72,6 +74,8 @@ export interface BuildTwinOptions {
   profileLibraries?: Record<string, string>;
   /** arduino-cli libraries folders with the user's own libraries (scenario librariesDir, rig run --libraries). */
   librariesDirs?: string[];
+  /** `ilp32` builds a 32-bit twin (`g++ -m32`, long = 32 bits as on the boards); default `lp64`, the host's. */
+  dataModel?: DataModel;
 }
 
 export interface TwinBuild {
@@ -97,7 +101,12 @@ export async function buildTwin(o: BuildTwinOptions): Promise<TwinBuild> {
   const layout = await hostCoreLayout(o.core, boardsDir);
   const plan = await planBuild(sketch, planInput(o, boardsDir, await twinHeaders(layout.includeDirs)));
   const debugLevel = plan.debugLevel;
-  const coreFlags = commonFlags(layout, [...facts.defines, ...profileDefines(o.defines ?? {}), ...plan.defines]);
+  const dataModel = o.dataModel ?? 'lp64';
+  const coreFlags = commonFlags(
+    layout,
+    [...facts.defines, ...profileDefines(o.defines ?? {}), ...plan.defines],
+    dataModel,
+  );
   const host = await buildHostCore(layout, coreFlags, o.cacheDir, o.onHostCoreBuild);
 
   const unit = generateSketchUnit(sketch.inos);
@@ -141,7 +150,7 @@ export async function buildTwin(o: BuildTwinOptions): Promise<TwinBuild> {
   const sketchRoot = path.join(o.cacheDir, 'sketch');
   await privateDir(o.cacheDir);
   await privateDir(sketchRoot);
-  const finalDir = path.join(sketchRoot, `${sketch.name}-${o.core}-${hash}`);
+  const finalDir = path.join(sketchRoot, `${sketch.name}-${o.core}${dataModel === 'ilp32' ? '-ilp32' : ''}-${hash}`);
   const binary = path.join(finalDir, 'twin');
   const hostLog = `${plan.notes.map((n) => `plan: ${n}\n`).join('')}${host.log}`;
   try {
@@ -175,6 +184,7 @@ export async function buildTwin(o: BuildTwinOptions): Promise<TwinBuild> {
       core: o.core,
       hostLib: host.lib,
       libs: facts.libs,
+      dataModel,
       log,
     });
     await writeFile(path.join(tmp, 'build.log'), log);
@@ -258,6 +268,7 @@ interface CompileInput {
   core: TwinCore;
   hostLib: string;
   libs: string[];
+  dataModel: DataModel;
   log: string;
 }
 
@@ -296,7 +307,15 @@ async function compileAndLink(c: CompileInput): Promise<string> {
     return u.obj;
   });
   const link = await runCompiler(
-    ['-o', path.join(tmp, 'twin'), ...objs, c.hostLib, ...c.libs.map((l) => `-l${l}`), ...HOST_LINK_LIBS],
+    [
+      ...dataModelFlags(c.dataModel),
+      '-o',
+      path.join(tmp, 'twin'),
+      ...objs,
+      c.hostLib,
+      ...c.libs.map((l) => `-l${l}`),
+      ...HOST_LINK_LIBS,
+    ],
     tmp,
   );
   log += `${link.command}\n${link.output}`;

@@ -22,6 +22,19 @@ const HOST_DEFINES = ['TWIN=1', 'ARDUINO=10819'];
 /** The host platform's own link needs (main.cpp's stdin watcher thread). */
 export const HOST_LINK_LIBS = ['-lpthread'];
 
+/**
+ * The C data model a twin is compiled for. `lp64` (the default) is the host's x86-64: `long` and `unsigned long` are
+ * 64 bits, so millis() never wraps. `ilp32` is `g++ -m32`, 32-bit `int`, `long` and pointers like the boards
+ * (Xtensa ESP32/ESP8266, Cortex-M0+ SAMD): millis() wraps at 2^32 ms and `long now = millis()` turns negative past
+ * 2^31, as on a board. It needs Debian's g++-multilib and the TLS libraries for i386 (rig setup installs them).
+ */
+export type DataModel = 'lp64' | 'ilp32';
+
+/** The g++ options (compile and link) of a data model. */
+export function dataModelFlags(model: DataModel = 'lp64'): string[] {
+  return model === 'ilp32' ? ['-m32'] : [];
+}
+
 export interface HostCoreLayout {
   core: TwinCore;
   boardsDir: string;
@@ -56,8 +69,9 @@ export async function hostCoreLayout(core: TwinCore, boardsDir = DEFAULT_BOARDS_
 }
 
 /** g++ flags shared by the host core library and the sketch: `defines` are NAME or NAME=value. */
-export function commonFlags(layout: HostCoreLayout, defines: readonly string[]): string[] {
+export function commonFlags(layout: HostCoreLayout, defines: readonly string[], model: DataModel = 'lp64'): string[] {
   return [
+    ...dataModelFlags(model),
     '-std=gnu++17',
     '-O1',
     '-fno-omit-frame-pointer',
@@ -115,7 +129,8 @@ export async function buildHostCore(
 ): Promise<HostCoreLib> {
   const t0 = Date.now();
   const { hash, sources } = await hostCoreHash(layout, flags);
-  const finalDir = path.join(cacheDir, 'hostcore', `${layout.core}-${hash}`);
+  // The flags (and so the hash) carry the data model; the suffix only tells a person which folder is 32-bit.
+  const finalDir = path.join(cacheDir, 'hostcore', `${layout.core}${flags.includes('-m32') ? '-ilp32' : ''}-${hash}`);
   const lib = path.join(finalDir, 'libtwin.a');
   await mkdir(path.dirname(finalDir), { recursive: true });
   let log: string | undefined;

@@ -5,5 +5,5 @@ export { startTwin, type StartTwinOptions, type TwinProcess, type TwinExit } fro
 export { bootTwin, type BootTwinOptions, type BootedTwin } from './boot.ts';
 export { TwinWorld, parseTwinWorld, type ResolvedTwinWorld } from './world.ts';
 export { TwinBuildError, TwinMissingApiError, TwinUnsupportedError, type TwinBuildErrorKind } from './compile.ts';
-export { type TwinCore, DEFAULT_BOARDS_DIR } from './hostcore.ts';
+export { type TwinCore, type DataModel, DEFAULT_BOARDS_DIR } from './hostcore.ts';
 export { sandboxAvailable } from './sandbox.ts';

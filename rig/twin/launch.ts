@@ -74,8 +74,9 @@ export interface TwinProcess {
   /** Starts the board (setup()); call after the serial port is open. */
   go(): void;
   /**
-   * Sends a control line after go() (boards/twin/core/host/control.cpp: "advance <ms>", "calendar <epoch>") and
-   * resolves when the twin acknowledged it as a fact; rejects on "control-bad" or no answer within 5 s.
+   * Sends a control line after go() (boards/twin/core/host/control.cpp: "advance <ms>", "millis <value>",
+   * "calendar <epoch>") and resolves when the twin acknowledged it as a fact; rejects on "control-bad" or no answer
+   * within 5 s.
    */
   control(line: string): Promise<void>;
   exited: Promise<TwinExit>;

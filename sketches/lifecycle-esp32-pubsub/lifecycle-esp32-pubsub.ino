@@ -3,8 +3,10 @@
 // Knobs (client.config): SECRET_RECONNECT 0 = connect() once, as forum sketches that call it only in setup() do
 //   (they never come back after the broker restarts); 1 (default) = retry every 5 s in loop(), as PubSubClient's
 //   mqtt_reconnect_nonblocking example at v2.8 does. SECRET_KEEPALIVE = setKeepAlive() seconds (default 15).
+//   SECRET_RETRY_SIGNED_LONG 1 = time the retries as that example does, with a signed long (fails past 2^31 ms).
 // Lines: "RIG: connection lost state=<n>" when a connection ends; a serial command "state" answers
-// "RIG: state=<n> connected=<0|1>". Lines starting "RIG: " are parsed by the rig.
+// "RIG: state=<n> connected=<0|1>", "millis" answers "RIG: millis=<n> up=<ms
+// connected, 0 if not>". Lines starting "RIG: " are parsed by the rig.
 #include <WiFi.h>
 #include <WiFiClientSecure.h>
 #include <PubSubClient.h>
@@ -15,6 +17,9 @@
 #ifndef SECRET_KEEPALIVE
 #define SECRET_KEEPALIVE 15
 #endif
+#ifndef SECRET_RETRY_SIGNED_LONG
+#define SECRET_RETRY_SIGNED_LONG 0
+#endif
 
 WiFiClientSecure net;
 PubSubClient mqtt(net);
@@ -24,6 +29,26 @@ String topicUp = String(SECRET_TOPIC) + "/up";
 String topicEcho = String(SECRET_TOPIC) + "/echo";
 unsigned long lastAttempt = 0;
 bool everAttempted = false;
+long lastReconnectAttempt = 0;
+unsigned long connectedAt = 0;  // millis() when the current connection was made
+
+// Whether 5 s have passed since the last attempt. The default subtracts unsigned longs, which stays right across
+// millis()'s wrap at 2^32 ms (49.7 days). SECRET_RETRY_SIGNED_LONG is PubSubClient's mqtt_reconnect_nonblocking
+// example at v2.8 (lines 27, 53-58): a signed long, set to 0 once connected. Past 2^31 ms (24.8 days) `now` is
+// negative, so now - 0 > 5000 fails until millis() wraps: a board that loses its broker then retries no more for up
+// to 24.8 days (the Arduino millis() reference: "Even signed long may encounter errors").
+bool retryDue() {
+#if SECRET_RETRY_SIGNED_LONG
+  long now = millis();
+  if (now - lastReconnectAttempt > 5000) {
+    lastReconnectAttempt = now;
+    return true;
+  }
+  return false;
+#else
+  return (unsigned long)(millis() - lastAttempt) >= 5000;
+#endif
+}
 
 // Empty strings in the header mean "not set": PubSubClient sends a user name whenever the pointer is non-NULL.
 const char* orNull(const char* s) { return (s && s[0]) ? s : NULL; }
@@ -43,6 +68,7 @@ void tryConnect() {
   Serial.print(":");
   Serial.println(SECRET_PORT);
   if (mqtt.connect(SECRET_CLIENT_ID, orNull(SECRET_MQTT_USER), orNull(SECRET_MQTT_PASS))) {
+    connectedAt = millis();
     Serial.println("RIG: connected");
     mqtt.subscribe(topicCmd.c_str());
     String hello = String("hello from ") + SECRET_CLIENT_ID;
@@ -111,6 +137,12 @@ void serialCommands() {
       Serial.print(mqtt.state());
       Serial.print(" connected=");
       Serial.println(mqtt.connected() ? 1 : 0);
+    } else if (command == "millis") {
+      unsigned long now = millis();
+      Serial.print("RIG: millis=");
+      Serial.print(now);
+      Serial.print(" up=");
+      Serial.println(mqtt.connected() ? now - connectedAt : 0UL);
     }
     command = "";
   }
@@ -124,10 +156,11 @@ void loop() {
       Serial.print("RIG: connection lost state=");
       Serial.println(mqtt.state());
     }
-    if (!everAttempted || (SECRET_RECONNECT && millis() - lastAttempt >= 5000)) {
+    if (!everAttempted || (SECRET_RECONNECT && retryDue())) {
       everAttempted = true;
       lastAttempt = millis();
       tryConnect();
+      if (mqtt.connected()) lastReconnectAttempt = 0;
     }
     delay(10);
     return;

@@ -3,8 +3,10 @@
 // Knobs (client.config): SECRET_RECONNECT 0 = connect() once, as forum sketches that call it only in setup() do
 //   (they never come back after the broker restarts); 1 (default) = retry every 5 s in loop(), as PubSubClient's
 //   mqtt_reconnect_nonblocking example at v2.8 does. SECRET_KEEPALIVE = setKeepAlive() seconds (default 15).
+//   SECRET_RETRY_SIGNED_LONG 1 = time the retries as that example does, with a signed long (fails past 2^31 ms).
 // Lines: "RIG: connection lost state=<n>" when a connection ends; a serial command "state" answers
-// "RIG: state=<n> connected=<0|1>". Lines starting "RIG: " are parsed by the rig.
+// "RIG: state=<n> connected=<0|1>", "millis" answers "RIG: millis=<n> up=<ms
+// connected, 0 if not>". Lines starting "RIG: " are parsed by the rig.
 #include <ESP8266WiFi.h>
 #include <WiFiClientSecure.h>
 #include <PubSubClient.h>
@@ -15,6 +17,9 @@
 #endif
 #ifndef SECRET_KEEPALIVE
 #define SECRET_KEEPALIVE 15
+#endif
+#ifndef SECRET_RETRY_SIGNED_LONG
+#define SECRET_RETRY_SIGNED_LONG 0
 #endif
 
 BearSSL::WiFiClientSecure net;
@@ -28,6 +33,26 @@ BearSSL::PrivateKey clientKey(SECRET_CLIENT_KEY);
 #endif
 unsigned long lastAttempt = 0;
 bool everTried = false;
+long lastReconnectAttempt = 0;
+unsigned long connectedAt = 0;  // millis() when the current connection was made
+
+// Whether 5 s have passed since the last attempt. The default subtracts unsigned longs, which stays right across
+// millis()'s wrap at 2^32 ms (49.7 days). SECRET_RETRY_SIGNED_LONG is PubSubClient's mqtt_reconnect_nonblocking
+// example at v2.8 (lines 27, 53-58): a signed long, set to 0 once connected. Past 2^31 ms (24.8 days) `now` is
+// negative, so now - 0 > 5000 fails until millis() wraps: a board that loses its broker then retries no more for up
+// to 24.8 days (the Arduino millis() reference: "Even signed long may encounter errors").
+bool retryDue() {
+#if SECRET_RETRY_SIGNED_LONG
+  long now = millis();
+  if (now - lastReconnectAttempt > 5000) {
+    lastReconnectAttempt = now;
+    return true;
+  }
+  return false;
+#else
+  return (unsigned long)(millis() - lastAttempt) >= 5000;
+#endif
+}
 
 void onMessage(char* topic, byte* payload, unsigned int length) {
   static char text[257];
@@ -99,6 +124,7 @@ void tryConnect() {
   bool ok = user[0] ? mqtt.connect(SECRET_CLIENT_ID, SECRET_MQTT_USER, SECRET_MQTT_PASS) : mqtt.connect(SECRET_CLIENT_ID);
   if (ok) {
     Serial.println("connected");
+    connectedAt = millis();
     Serial.println("RIG: connected");
     mqtt.subscribe(SECRET_TOPIC "/cmd");
     if (mqtt.publish(SECRET_TOPIC "/up", "hello from " SECRET_CLIENT_ID)) Serial.println("RIG: published");
@@ -132,6 +158,12 @@ void serialCommands() {
       Serial.print(mqtt.state());
       Serial.print(" connected=");
       Serial.println(mqtt.connected() ? 1 : 0);
+    } else if (command == "millis") {
+      unsigned long now = millis();
+      Serial.print("RIG: millis=");
+      Serial.print(now);
+      Serial.print(" up=");
+      Serial.println(mqtt.connected() ? now - connectedAt : 0UL);
     }
     command = "";
   }
@@ -145,10 +177,11 @@ void loop() {
       Serial.print("RIG: connection lost state=");
       Serial.println(mqtt.state());
     }
-    if (!everTried || (SECRET_RECONNECT && millis() - lastAttempt >= 5000)) {
+    if (!everTried || (SECRET_RECONNECT && retryDue())) {
       everTried = true;
       lastAttempt = millis();
       tryConnect();
+      if (mqtt.connected()) lastReconnectAttempt = 0;
     }
     delay(10);
     return;

@@ -17,6 +17,8 @@ broker:
 boards: [esp32]
 `;
 
+const EXPECT = 'expect: { default: { esp32: { kind: connected } } }\n';
+
 function problemsOf(text: string): FormatError['problems'] {
   try {
     parseScenarioText(text, 'x.yaml');
@@ -133,6 +135,17 @@ expect:
     assert.match(at(11), /tlsv1\.1.*tlsv1\.2.*tlsv1\.3/);
     assert.match(at(12), /an OpenSSL cipher list/);
     assert.match(at(13), /port/);
+  });
+  it('takes clock millis up to 2^32 - 1, one clock move per step', () => {
+    const ok = parseScenarioText(`${BASE}${EXPECT}steps:\n  - clock: { millis: 4294967295 }\n`, 'x.yaml');
+    assert.equal(ok.steps![0]!.clock!.millis, 4294967295);
+    const big = problemsOf(`${BASE}steps:\n  - clock: { millis: 4294967296 }\n`);
+    assert.ok(
+      big.some((p) => /32-bit unsigned long/.test(p.message)),
+      JSON.stringify(big),
+    );
+    const two = problemsOf(`${BASE}steps:\n  - clock: { millis: 5, advanceMs: 5 }\n`);
+    assert.ok(two.some((p) => /one clock move per step \(this one has advanceMs and millis\)/.test(p.message)));
   });
   it('refuses a password change on a broker without users, and a user name the password file cannot hold', () => {
     const p = problemsOf(`${BASE}steps:
@@ -264,5 +277,16 @@ describe('steps: the runner (a scripted target and broker)', () => {
     );
     assert.deepEqual(moves, [{ advanceMs: 60_000 }]);
     assert.ok(res[1]!.atMs >= 60_000);
+  });
+  it('a clock millis step asks the target for that value and board time follows it', async () => {
+    const moves: unknown[] = [];
+    const res = await runSteps(
+      [{ clock: { millis: 4_294_947_296 } }, { wait: 1 }],
+      world([], [], { clock: async (m) => void moves.push(m) }),
+    );
+    assert.deepEqual(moves, [{ millis: 4_294_947_296 }]);
+    assert.equal(res[0]!.detail, 'millis() moved on to 4294947296');
+    assert.equal(res[0]!.what, 'clock millis 4294947296');
+    assert.ok(res[1]!.atMs >= 4_294_947_296 && res[1]!.atMs < 4_294_947_296 + 5_000);
   });
 });

@@ -194,6 +194,11 @@ TEST(virtual_time_skips_quiet_waits_and_waits_for_replies) {
   CHECK(millis() - before >= 1234);
   twin::setCalendar(kEpoch + 100);
   CHECK(twin::boardEpochNow() >= kEpoch + 100 && twin::boardEpochNow() < kEpoch + 110);
+  // The rig's "millis <value>" (a wrap scenario's clock step): millis() moves on to it; one already passed is refused.
+  const uint64_t target = twin::millisSinceBoot() + 60000;
+  CHECK(twin::controlLine(("millis " + std::to_string(target)).c_str()));
+  CHECK(twin::millisSinceBoot() >= target && twin::millisSinceBoot() < target + 1000);
+  CHECK(!twin::controlLine("millis 5"));
   twin::setClockSynced(false);
   close(peer);
 }

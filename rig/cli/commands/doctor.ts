@@ -16,6 +16,7 @@ const CORE: ToolName[] = [
   'g++',
   'mbedtls',
   'bearssl',
+  'g++-m32',
   'bwrap',
 ];
 const OPTIONAL: ToolName[] = ['docker', 'arduino-cli'];

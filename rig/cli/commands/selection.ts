@@ -3,6 +3,7 @@
 import path from 'node:path';
 import type { CellFilter, CellPlan } from '../../runner/plan.ts';
 import type { LoadedScenario } from '../../scenario/load.ts';
+import { dataModelFor } from '../../scenario/data-model.ts';
 import type { ToolName } from '../../setup/tools.ts';
 import { readResults } from '../../report/results.ts';
 import { UsageError } from '../../errors.ts';
@@ -145,6 +146,7 @@ export function toolsFor(plans: readonly CellPlan[], broker: string): ToolName[]
       need.add('g++');
       if (stack === 'mbedtls' || stack === 'esp-tls') need.add('mbedtls');
       if (stack === 'bearssl-esp8266' || stack === 'arduinobearssl') need.add('bearssl');
+      if (dataModelFor(p.loaded.scenario, p.variant, p.board.id) === 'ilp32') need.add('g++-m32');
     }
     if (stack === 'openssl-mosquitto') ['mosquitto_pub', 'mosquitto_sub'].forEach((t) => need.add(t as ToolName));
   }
