@@ -202,6 +202,13 @@ export const BrokerSpec = z
     allowAnonymous: z.boolean().optional(),
     users: z.record(z.string(), z.string()).optional().describe('username → password (made with mosquitto_passwd)'),
     acl: z.array(z.string()).optional().describe('ACL file lines, e.g. "user alice", "topic readwrite #"'),
+    persistence: z
+      .boolean()
+      .optional()
+      .describe(
+        "mosquitto persistence: sessions, subscriptions and queued QoS 1 messages are saved in the run's data " +
+          'folder and read again when the broker restarts (default false)',
+      ),
     logType: z.array(z.string()).optional(),
     conf: z
       .string()
@@ -371,6 +378,7 @@ export const Variant = ClientSpec.extend({
       personality: BrokerPersonality.optional(),
       listeners: z.array(Listener).optional(),
       users: z.record(z.string(), z.string()).optional(),
+      persistence: z.boolean().optional(),
       conf: z.string().optional(),
     })
     .strict()
