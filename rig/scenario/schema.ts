@@ -378,6 +378,7 @@ export const Variant = ClientSpec.extend({
       personality: BrokerPersonality.optional(),
       listeners: z.array(Listener).optional(),
       users: z.record(z.string(), z.string()).optional(),
+      acl: z.array(z.string()).optional().describe("Replaces the scenario's ACL file lines"),
       persistence: z.boolean().optional(),
       conf: z.string().optional(),
     })
