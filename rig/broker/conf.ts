@@ -65,7 +65,14 @@ export function renderStructuredConf(
   ports: Record<number, number>,
 ): RenderedConf {
   const notes: string[] = [];
-  const out: string[] = ['# mosquitto.conf rendered by the rig', `persistence false`, ...LOG_LINES];
+  // persistence true: the broker saves its sessions in the run's data folder at exit (and every autosave) and reads
+  // them back when it starts, so a restart keeps clean-session-0 clients' subscriptions and queued messages.
+  const persistence = spec.persistence === true ? ['persistence true', `persistence_location ${files.dataDir}/`] : [];
+  const out: string[] = [
+    '# mosquitto.conf rendered by the rig',
+    ...(persistence.length ? persistence : ['persistence false']),
+    ...LOG_LINES,
+  ];
   const logTypes = spec.logType ?? ['all'];
   for (const t of logTypes) out.push(`log_type ${t}`);
   // "Received PUBLISH from <client id>" is a debug line: the runner attributes each message to its publisher with it.

@@ -1,6 +1,7 @@
 // Broker faults as plain functions on a running broker handle, for step runners and library users alike: a
 // restart, a pause (a dead peer: connections stay open and nothing answers), an outage (connections refused),
-// a rotated server certificate, a revoked client certificate, another TLS policy. Each returns what it did, in words a timeline shows.
+// a rotated server certificate, a revoked client certificate, another TLS policy, password or ACL file. Each
+// returns what it did, in words a timeline shows.
 import { InfraError } from '../errors.ts';
 import type { BrokerSpec } from '../scenario/schema.ts';
 import type { BrokerControl, BrokerHandle } from './types.ts';
@@ -110,6 +111,8 @@ export interface TlsPolicy {
 /** What a `reconfigure` changes: the TLS policy and/or one user's password in the broker's password file. */
 export interface Reconfiguration extends TlsPolicy {
   password?: { user: string; password: string };
+  /** The new ACL file, line by line (it replaces the old one). */
+  acl?: string[];
 }
 
 /** The spec with the policy on every TLS listener and the user's new password. Pure. */
@@ -136,10 +139,13 @@ export function reconfiguredSpec(spec: BrokerSpec, p: Reconfiguration): BrokerSp
       : l,
   );
   const users = p.password ? { ...spec.users, [p.password.user]: p.password.password } : spec.users;
-  return { ...spec, listeners, ...(users ? { users } : {}) };
+  return { ...spec, listeners, ...(users ? { users } : {}), ...(p.acl ? { acl: p.acl } : {}) };
 }
 
-/** Changes the broker's policy as an operator does: conf or password file edited, restarted on the same ports. */
+/**
+ * Changes the broker's policy as an operator does: conf, password or ACL file edited, restarted on the same ports.
+ * A restart, not a SIGHUP reload: the board's connection drops and it subscribes again under the new ACL.
+ */
 export async function reconfigureBroker(h: BrokerHandle, p: Reconfiguration): Promise<string> {
   const c = controlOf(h);
   const next = reconfiguredSpec(c.spec(), p);
@@ -155,6 +161,7 @@ export function describeReconfiguration(p: Reconfiguration): string {
     p.ciphers ? `ciphers ${p.ciphers}` : '',
     p.ciphersTls13 ? `ciphers_tls1.3 ${p.ciphersTls13}` : '',
     p.password ? `new password for user "${p.password.user}"` : '',
+    p.acl ? `new ACL file (${p.acl.length} line(s): ${p.acl.join(' | ').slice(0, 200)})` : '',
   ]
     .filter(Boolean)
     .join(', ');

@@ -4,7 +4,7 @@ import { readText } from '../format/index.ts';
 import { ScenarioPositions } from '../scenario/positions.ts';
 import { variantSteps } from '../scenario/step-check.ts';
 import type { Step } from '../scenario/steps.ts';
-import { runSteps, StepMqtt, type StepMqttOptions } from '../steps/index.ts';
+import { runSteps, StepMqtt, takeOverSession, type StepMqttOptions } from '../steps/index.ts';
 import type { RunningTarget, TargetCell } from '../target/index.ts';
 import type { CellPlan } from './plan.ts';
 import { observerOptions, type BrokerSession } from './session.ts';
@@ -52,6 +52,9 @@ export async function unfold(
       signal: cell.signal,
       lineOf: s.lineOf,
       startMs: a.timings.run ?? 0,
+      // A disconnect step takes the board's session over with the same credentials the rig's clients use.
+      takeOver: (id) => takeOverSession(s.mqtt, id),
+      clientIds: () => target.clientIds(),
     });
     return { ...a, steps, serial: target.lines.lines(), timings: { ...a.timings, steps: Date.now() - t0 } };
   } catch (e) {

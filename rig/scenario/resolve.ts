@@ -104,6 +104,8 @@ export function resolveVariant(s: Scenario, variant: string, vars: Record<string
     ...(v.broker?.users ? { users: { ...(s.broker.users ?? {}), ...v.broker.users } } : {}),
     ...(v.broker?.conf ? { conf: v.broker.conf } : {}),
     ...(v.broker?.personality ? { personality: v.broker.personality } : {}),
+    ...(v.broker?.acl ? { acl: v.broker.acl } : {}),
+    ...(v.broker?.persistence !== undefined ? { persistence: v.broker.persistence } : {}),
   };
 
   const c: ClientSpec = { ...s.client, ...pickClient(v) };

@@ -203,6 +203,13 @@ export const BrokerSpec = z
     allowAnonymous: z.boolean().optional(),
     users: z.record(z.string(), z.string()).optional().describe('username → password (made with mosquitto_passwd)'),
     acl: z.array(z.string()).optional().describe('ACL file lines, e.g. "user alice", "topic readwrite #"'),
+    persistence: z
+      .boolean()
+      .optional()
+      .describe(
+        "mosquitto persistence: sessions, subscriptions and queued QoS 1 messages are saved in the run's data " +
+          'folder and read again when the broker restarts (default false)',
+      ),
     logType: z.array(z.string()).optional(),
     conf: z
       .string()
@@ -380,6 +387,8 @@ export const Variant = ClientSpec.extend({
       personality: BrokerPersonality.optional(),
       listeners: z.array(Listener).optional(),
       users: z.record(z.string(), z.string()).optional(),
+      acl: z.array(z.string()).optional().describe("Replaces the scenario's ACL file lines"),
+      persistence: z.boolean().optional(),
       conf: z.string().optional(),
     })
     .strict()

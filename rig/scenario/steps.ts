@@ -1,6 +1,7 @@
 // The `steps:` of a scenario: what happens after the board's first outcome, in order, on twins and boards alike.
 // One step is one mapping with exactly one action key (waitSerial, writeSerial, reset, wait, broker, rotate,
-// revoke, reconfigure, publish, expectMessage, expectReconnect, expectBrokerLog, clock) and optional name/withinMs. Times are board
+// revoke, reconfigure, disconnect, publish, expectMessage, expectReconnect, expectBrokerLog, clock) and optional
+// name/withinMs. Times are board
 // time: on a twin the rig's control channel can move it; on a board it is the wall clock.
 import { z } from 'zod';
 import { Regex } from './regex.ts';
@@ -31,6 +32,7 @@ export const STEP_ACTIONS = [
   'rotate',
   'revoke',
   'reconfigure',
+  'disconnect',
   'publish',
   'expectMessage',
   'expectReconnect',
@@ -89,10 +91,28 @@ export const Step = z
           .strict()
           .optional()
           .describe("A user's new password in the broker's password file (a broker with users)"),
+        acl: z
+          .array(
+            z
+              .string()
+              .max(1000)
+              .regex(/^[^\r\n]*$/, 'one ACL file line, e.g. "topic read rig/#"'),
+          )
+          .optional()
+          .describe("The broker's new ACL file (acl_file), line by line: it replaces the old one"),
       })
       .strict()
       .optional()
-      .describe("Change the TLS listeners' policy or a user's password: the broker restarts on the same ports"),
+      .describe(
+        "Change the TLS listeners' policy, a user's password or the ACL file: the broker restarts on the same ports",
+      ),
+    disconnect: z
+      .union([z.literal(true), z.string().regex(/^[^\s#+/]{1,128}$/, 'an MQTT client id')])
+      .optional()
+      .describe(
+        "Drop one client's connection: the rig connects with its client id (true: the board's), mosquitto closes " +
+          'the old connection ("already connected, closing old connection") and the rig leaves at once',
+      ),
     publish: z
       .object({
         topic: z.string().min(1),
@@ -152,7 +172,7 @@ export const Step = z
       ctx.addIssue({
         code: 'custom',
         path: ['reconfigure'],
-        message: 'reconfigure needs tlsVersion, ciphers, ciphersTls13 or password',
+        message: 'reconfigure needs tlsVersion, ciphers, ciphersTls13, password or acl',
       });
     const moves = s.clock
       ? (['calendar', 'advanceMs', 'millis'] as const).filter((k) => s.clock![k] !== undefined)

@@ -21,8 +21,10 @@ export function describeStep(s: Step): string {
       return `revoke client certificate "${s.revoke!}"`;
     case 'reconfigure':
       return `reconfigure ${describeReconfiguration(s.reconfigure!)}`;
+    case 'disconnect':
+      return `disconnect ${s.disconnect === true ? "the board's client" : s.disconnect} (session takeover)`;
     case 'publish':
-      return `publish ${s.publish!.topic} "${s.publish!.payload}"`;
+      return `publish ${s.publish!.topic} "${s.publish!.payload}"${s.publish!.qos ? ` qos ${s.publish!.qos}` : ''}`;
     case 'expectMessage':
       return `expectMessage ${s.expectMessage!.topic}${s.expectMessage!.payload ? ` /${s.expectMessage!.payload}/` : ''}${within}`;
     case 'expectReconnect':

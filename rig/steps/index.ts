@@ -3,3 +3,4 @@ export { DEFAULT_WITHIN_MS, runSteps, StepStop, type StepWorld } from './run.ts'
 export { describeStep } from './describe.ts';
 export { StepMqtt, topicMatches, type StepMqttOptions } from './mqtt.ts';
 export { stepsVerdict } from './verdict.ts';
+export { connectPacket, takeOverSession, type Takeover, type TakeoverOptions } from './takeover.ts';

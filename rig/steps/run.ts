@@ -17,6 +17,7 @@ import { stepAction, stepName, type Step } from '../scenario/steps.ts';
 import type { LineSource, TargetLevers } from '../target/index.ts';
 import { topicMatches, type StepMqtt } from './mqtt.ts';
 import { describeStep } from './describe.ts';
+import type { Takeover } from './takeover.ts';
 
 export const DEFAULT_WITHIN_MS = 30_000;
 const POLL_MS = 25;
@@ -38,6 +39,10 @@ export interface StepWorld {
   lineOf?(i: number): number | undefined;
   /** Board time (ms) when the steps begin: the target ran this long before its first outcome settled. */
   startMs?: number;
+  /** Connects as this client id so the broker drops its connection (rig/steps/takeover.ts); absent: a skip. */
+  takeOver?(clientId: string): Promise<Takeover>;
+  /** The client ids the board connects with (`disconnect: true` takes over the first). */
+  clientIds?(): string[];
 }
 
 /** Thrown by a step that does not hold (fail) or that the target cannot do (skip). */
@@ -68,6 +73,8 @@ export async function runSteps(steps: Step[], w: StepWorld): Promise<StepResult[
   // Evidence a waiting step may use counts from the start of the last step that did something (or from boot).
   let lastAction: Marks = { serial: 0, broker: 0, at: t0 };
   let stopped = false;
+  // The local ports of the rig's takeover connections: their CONNECT is not the board's reconnect.
+  const takers = new Set<number>();
   for (const [i, step] of steps.entries()) {
     const line = w.lineOf?.(i);
     const base = { index: i, name: stepName(step, i), action: stepAction(step), what: describeStep(step) };
@@ -88,7 +95,7 @@ export async function runSteps(steps: Step[], w: StepWorld): Promise<StepResult[
     let status: StepResult['status'] = 'pass';
     let detail: string | undefined;
     try {
-      const r = await runStep(step, w, lastAction, boardNow);
+      const r = await runStep(step, w, lastAction, { boardNow, takers });
       detail = r.detail;
       advanced += r.advancedMs ?? 0;
     } catch (e) {
@@ -121,8 +128,14 @@ interface Done {
   advancedMs?: number;
 }
 
+/** What the steps share: the board's clock so far and the ports of the rig's own takeover connections. */
+interface StepState {
+  boardNow: () => number;
+  takers: Set<number>;
+}
+
 /** One step; `since` is where its evidence starts (the beginning of the last step that did something). */
-async function runStep(step: Step, w: StepWorld, since: Marks, boardNow: () => number): Promise<Done> {
+async function runStep(step: Step, w: StepWorld, since: Marks, { boardNow, takers }: StepState): Promise<Done> {
   const within = step.withinMs ?? DEFAULT_WITHIN_MS;
   switch (stepAction(step)) {
     case 'waitSerial': {
@@ -149,9 +162,11 @@ async function runStep(step: Step, w: StepWorld, since: Marks, boardNow: () => n
       return { detail: found };
     }
     case 'expectReconnect':
-      return expectReconnect(w, since, within);
+      return expectReconnect(w, since, within, takers);
     case 'expectMessage':
       return expectMessage(step, w, since, within);
+    case 'disconnect':
+      return disconnect(step, w, takers);
     default:
       return act(step, w, boardNow);
   }
@@ -213,16 +228,29 @@ async function clockStep(step: Step, w: StepWorld, boardNow: () => number): Prom
   return { detail: `millis() advanced by ${c.advanceMs} ms`, advancedMs: c.advanceMs! };
 }
 
-/** A new CONNECT from one of the cell's own clients in the broker log (not the rig's observer or step client). */
-async function expectReconnect(w: StepWorld, since: Marks, within: number): Promise<Done> {
-  const re = /New client connected from \S+ as (\S+)/;
+/** Drops a client's connection with a session takeover; the taker's own CONNECT is remembered, not a reconnect. */
+async function disconnect(step: Step, w: StepWorld, takers: Set<number>): Promise<Done> {
+  const take = need(w.takeOver?.bind(w), "connecting to the broker as another client (the rig's MQTT options)");
+  const id = step.disconnect === true ? w.clientIds?.()[0] : step.disconnect;
+  if (id === undefined) throw new StepStop('skip', "the board's client id is not known to the rig");
+  const t = await take(id);
+  takers.add(t.localPort);
+  if (t.returnCode !== 0)
+    throw new StepStop('fail', `the broker refused the rig's CONNECT as ${id} (CONNACK return code ${t.returnCode})`);
+  return { detail: `connected as ${id} (port ${t.localPort}) and left: the broker closes ${id}'s other connection` };
+}
+
+/** A new CONNECT from one of the cell's own clients in the broker log (not the rig's observer, step client or
+ * takeover connections). */
+async function expectReconnect(w: StepWorld, since: Marks, within: number, takers: Set<number>): Promise<Done> {
+  const re = /New client connected from \S+?:(\d+) as (\S+)/;
   const found = await waitFor(w, within, () =>
     w
       .brokerLog()
       .slice(since.broker)
       .find((l) => {
         const m = re.exec(l);
-        return m !== null && !/^rig-(observer|steps)-/.test(m[1]!);
+        return m !== null && !/^rig-(observer|steps)-/.test(m[2]!) && !takers.has(Number(m[1]));
       }),
   );
   if (found === undefined) throw new StepStop('fail', `the board did not connect again within ${within} ms`);

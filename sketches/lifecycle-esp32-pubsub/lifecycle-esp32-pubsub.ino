@@ -4,6 +4,12 @@
 //   (they never come back after the broker restarts); 1 (default) = retry every 5 s in loop(), as PubSubClient's
 //   mqtt_reconnect_nonblocking example at v2.8 does. SECRET_KEEPALIVE = setKeepAlive() seconds (default 15).
 //   SECRET_RETRY_SIGNED_LONG 1 = time the retries as that example does, with a signed long (fails past 2^31 ms).
+// Session knobs (lifecycle-persistent-session): SECRET_CLEAN_SESSION (default 1, what connect(id) and
+//   connect(id, user, pass) send: PubSubClient.cpp:165-171 at v2.8 pass cleanSession=1), SECRET_SUB_QOS (0|1, the
+//   subscription's QoS), SECRET_RANDOM_ID 1 = a random id suffix at every connect, as PubSubClient's mqtt_esp8266
+//   example at v2.8 makes one in reconnect() (examples/mqtt_esp8266/mqtt_esp8266.ino:85-87), SECRET_SLEEP_MS > 0 =
+//   a sleep cycle: SECRET_AWAKE_MS after connecting, "RIG: going offline for <ms> ms", disconnect(), the radio
+//   quiet for that long, "RIG: awake", connect again.
 // Lines: "RIG: connection lost state=<n>" when a connection ends; a serial command "state" answers
 // "RIG: state=<n> connected=<0|1>", "millis" answers "RIG: millis=<n> up=<ms
 // connected, 0 if not>". Lines starting "RIG: " are parsed by the rig.
@@ -19,6 +25,21 @@
 #endif
 #ifndef SECRET_RETRY_SIGNED_LONG
 #define SECRET_RETRY_SIGNED_LONG 0
+#endif
+#ifndef SECRET_CLEAN_SESSION
+#define SECRET_CLEAN_SESSION 1
+#endif
+#ifndef SECRET_SUB_QOS
+#define SECRET_SUB_QOS 0
+#endif
+#ifndef SECRET_RANDOM_ID
+#define SECRET_RANDOM_ID 0
+#endif
+#ifndef SECRET_SLEEP_MS
+#define SECRET_SLEEP_MS 0
+#endif
+#ifndef SECRET_AWAKE_MS
+#define SECRET_AWAKE_MS 3000
 #endif
 
 WiFiClientSecure net;
@@ -62,15 +83,39 @@ void onMessage(char* topic, byte* payload, unsigned int length) {
   Serial.println(text);
 }
 
+// The connection as the session knobs ask: the 8-argument connect() is the one that takes cleanSession.
+bool connectMqtt(const char* user, const char* pass) {
+  String id = SECRET_CLIENT_ID;
+#if SECRET_RANDOM_ID
+  id += "-";
+  id += String(random(0xffff), HEX);
+#endif
+  return mqtt.connect(id.c_str(), user, pass, NULL, 0, false, NULL, SECRET_CLEAN_SESSION);
+}
+
+#if SECRET_SLEEP_MS
+// The forum's sleep cycle: disconnect() before esp_deep_sleep_start() / ESP.deepSleep(). The twin has no deep
+// sleep, so the board stays quiet for SECRET_SLEEP_MS with delay() and then connects again as setup() does after a
+// wake-up. disconnect() sends DISCONNECT and stops the socket (PubSubClient.cpp disconnect() at v2.8).
+void offlineCycle() {
+  Serial.print("RIG: going offline for ");
+  Serial.print(SECRET_SLEEP_MS);
+  Serial.println(" ms");
+  mqtt.disconnect();
+  delay(SECRET_SLEEP_MS);
+  Serial.println("RIG: awake");
+}
+#endif
+
 void tryConnect() {
   Serial.print("MQTT connecting to ");
   Serial.print(SECRET_BROKER);
   Serial.print(":");
   Serial.println(SECRET_PORT);
-  if (mqtt.connect(SECRET_CLIENT_ID, orNull(SECRET_MQTT_USER), orNull(SECRET_MQTT_PASS))) {
+  if (connectMqtt(orNull(SECRET_MQTT_USER), orNull(SECRET_MQTT_PASS))) {
     connectedAt = millis();
     Serial.println("RIG: connected");
-    mqtt.subscribe(topicCmd.c_str());
+    mqtt.subscribe(topicCmd.c_str(), SECRET_SUB_QOS);
     String hello = String("hello from ") + SECRET_CLIENT_ID;
     if (mqtt.publish(topicUp.c_str(), hello.c_str())) Serial.println("RIG: published");
     else Serial.println("RIG: publish failed");
@@ -167,4 +212,11 @@ void loop() {
   }
   wasConnected = true;
   mqtt.loop();
+#if SECRET_SLEEP_MS
+  if (millis() - connectedAt >= SECRET_AWAKE_MS) {
+    offlineCycle();
+    wasConnected = false;
+    everAttempted = false;  // connect at once, as setup() does after a wake-up
+  }
+#endif
 }

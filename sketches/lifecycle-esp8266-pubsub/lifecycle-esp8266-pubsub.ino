@@ -4,6 +4,12 @@
 //   (they never come back after the broker restarts); 1 (default) = retry every 5 s in loop(), as PubSubClient's
 //   mqtt_reconnect_nonblocking example at v2.8 does. SECRET_KEEPALIVE = setKeepAlive() seconds (default 15).
 //   SECRET_RETRY_SIGNED_LONG 1 = time the retries as that example does, with a signed long (fails past 2^31 ms).
+// Session knobs (lifecycle-persistent-session): SECRET_CLEAN_SESSION (default 1, what connect(id) and
+//   connect(id, user, pass) send: PubSubClient.cpp:165-171 at v2.8 pass cleanSession=1), SECRET_SUB_QOS (0|1, the
+//   subscription's QoS), SECRET_RANDOM_ID 1 = a random id suffix at every connect, as PubSubClient's mqtt_esp8266
+//   example at v2.8 makes one in reconnect() (examples/mqtt_esp8266/mqtt_esp8266.ino:85-87), SECRET_SLEEP_MS > 0 =
+//   a sleep cycle: SECRET_AWAKE_MS after connecting, "RIG: going offline for <ms> ms", disconnect(), the radio
+//   quiet for that long, "RIG: awake", connect again.
 // Lines: "RIG: connection lost state=<n>" when a connection ends; a serial command "state" answers
 // "RIG: state=<n> connected=<0|1>", "millis" answers "RIG: millis=<n> up=<ms
 // connected, 0 if not>". Lines starting "RIG: " are parsed by the rig.
@@ -20,6 +26,21 @@
 #endif
 #ifndef SECRET_RETRY_SIGNED_LONG
 #define SECRET_RETRY_SIGNED_LONG 0
+#endif
+#ifndef SECRET_CLEAN_SESSION
+#define SECRET_CLEAN_SESSION 1
+#endif
+#ifndef SECRET_SUB_QOS
+#define SECRET_SUB_QOS 0
+#endif
+#ifndef SECRET_RANDOM_ID
+#define SECRET_RANDOM_ID 0
+#endif
+#ifndef SECRET_SLEEP_MS
+#define SECRET_SLEEP_MS 0
+#endif
+#ifndef SECRET_AWAKE_MS
+#define SECRET_AWAKE_MS 3000
 #endif
 
 BearSSL::WiFiClientSecure net;
@@ -118,15 +139,39 @@ void setup() {
   mqtt.setKeepAlive(SECRET_KEEPALIVE);
 }
 
+// The connection as the session knobs ask: the 8-argument connect() is the one that takes cleanSession.
+bool connectMqtt(const char* user, const char* pass) {
+  String id = SECRET_CLIENT_ID;
+#if SECRET_RANDOM_ID
+  id += "-";
+  id += String(random(0xffff), HEX);
+#endif
+  return mqtt.connect(id.c_str(), user, pass, NULL, 0, false, NULL, SECRET_CLEAN_SESSION);
+}
+
+#if SECRET_SLEEP_MS
+// The forum's sleep cycle: disconnect() before esp_deep_sleep_start() / ESP.deepSleep(). The twin has no deep
+// sleep, so the board stays quiet for SECRET_SLEEP_MS with delay() and then connects again as setup() does after a
+// wake-up. disconnect() sends DISCONNECT and stops the socket (PubSubClient.cpp disconnect() at v2.8).
+void offlineCycle() {
+  Serial.print("RIG: going offline for ");
+  Serial.print(SECRET_SLEEP_MS);
+  Serial.println(" ms");
+  mqtt.disconnect();
+  delay(SECRET_SLEEP_MS);
+  Serial.println("RIG: awake");
+}
+#endif
+
 void tryConnect() {
   Serial.print("Attempting MQTT connection...");
   const char* user = SECRET_MQTT_USER;
-  bool ok = user[0] ? mqtt.connect(SECRET_CLIENT_ID, SECRET_MQTT_USER, SECRET_MQTT_PASS) : mqtt.connect(SECRET_CLIENT_ID);
+  bool ok = user[0] ? connectMqtt(SECRET_MQTT_USER, SECRET_MQTT_PASS) : connectMqtt(NULL, NULL);
   if (ok) {
     Serial.println("connected");
     connectedAt = millis();
     Serial.println("RIG: connected");
-    mqtt.subscribe(SECRET_TOPIC "/cmd");
+    mqtt.subscribe(SECRET_TOPIC "/cmd", SECRET_SUB_QOS);
     if (mqtt.publish(SECRET_TOPIC "/up", "hello from " SECRET_CLIENT_ID)) Serial.println("RIG: published");
     else Serial.println("RIG: publish failed");
     return;
@@ -188,4 +233,11 @@ void loop() {
   }
   wasConnected = true;
   mqtt.loop();
+#if SECRET_SLEEP_MS
+  if (millis() - connectedAt >= SECRET_AWAKE_MS) {
+    offlineCycle();
+    wasConnected = false;
+    everTried = false;  // connect at once, as setup() does after a wake-up
+  }
+#endif
 }

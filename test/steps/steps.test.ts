@@ -131,7 +131,7 @@ expect:
         .filter((x) => x.line === line)
         .map((x) => x.message)
         .join(' | ');
-    assert.match(at(10), /reconfigure needs tlsVersion, ciphers, ciphersTls13 or password/);
+    assert.match(at(10), /reconfigure needs tlsVersion, ciphers, ciphersTls13, password or acl/);
     assert.match(at(11), /tlsv1\.1.*tlsv1\.2.*tlsv1\.3/);
     assert.match(at(12), /an OpenSSL cipher list/);
     assert.match(at(13), /port/);
