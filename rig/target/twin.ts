@@ -13,6 +13,7 @@ import type { PreparedTarget, RunningTarget, TargetCell, TargetDriver } from './
 import { flashFiles } from './flash-files.ts';
 import { cellModule, MODULE_ROOTS_FILE, usesModuleTls } from './module.ts';
 import { sketchFolder } from './sketch.ts';
+import { isBurstFact, twinBursts } from './twin-bursts.ts';
 import { writeFileNoFollow } from '../sandbox/index.ts';
 
 /** Twins run on this host: the broker is on loopback. */
@@ -113,7 +114,8 @@ function twinWorld(
     debugLevel,
     bootMs: boot.setupMs,
     wifiConnectMs: c.wifi.connectMs ?? boot.wifiConnectMs,
-    ...(c.clock.realTime || cell.realTime ? { realTime: true } : {}),
+    // The runner's settle loop answers the twin's burst ends (rig/target/twin-bursts.ts).
+    ...(c.clock.realTime || cell.realTime ? { realTime: true } : { answersBursts: true }),
     localIP: c.wifi.ip ?? lanAddress(c.connect, boot.localIP),
     ...(eccSlotKey ? { eccSlots: { '0': eccSlotKey } } : {}),
   };
@@ -161,9 +163,22 @@ async function startTwinCell(
     lines: booted.serial,
     ended: p.exited,
     // The id the sketch really connects with (it may hard-code its own): the twin's MQTT libraries report it.
-    facts: () => splitClientIdFacts(p.facts()).rest.filter((f) => !f.startsWith('control-')),
+    facts: () => splitClientIdFacts(p.facts()).rest.filter((f) => !f.startsWith('control-') && !isBurstFact(f)),
     clientIds: () => splitClientIdFacts(p.facts()).ids,
     lastWords: () => p.stderr(),
+    ...(world.realTime
+      ? {}
+      : {
+          bursts: twinBursts({
+            facts: () => p.facts(),
+            received: () => booted.serial.lines().length + booted.serial.dropped(),
+            post: (line) => p.post(line),
+            watch: (cb) => {
+              const offs = [p.onFacts(cb), booted.serial.onLine(cb)];
+              return () => offs.forEach((off) => off());
+            },
+          }),
+        }),
     levers: {
       writeSerial: (text) => booted.serial.write(`${text}\n`),
       clock: (move) => p.control('advanceMs' in move ? `advance ${move.advanceMs}` : `calendar ${move.calendar}`),

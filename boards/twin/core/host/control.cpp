@@ -1,7 +1,7 @@
 // The rig's control channel into a running twin: lines on the twin's stdin after "go" (main.cpp's stdin watcher
 // hands them here). Each applied command is acknowledged as a fact "control-ok <line>" (an unknown one as
 // "control-bad <line>"), which the rig waits for. Commands: "advance <ms>" (millis() moves on without waiting),
-// "calendar <epoch>" (the wall clock jumps there).
+// "calendar <epoch>" (the wall clock jumps there), "resume <n>" (the rig read burst end n: clock.cpp).
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +19,10 @@ bool controlLine(const char* line) {
     long long epoch = strtoll(line + 9, &end, 10);
     ok = end != line + 9 && *end == '\0' && epoch >= 0;
     if (ok) setCalendar((int64_t)epoch);
+  } else if (strncmp(line, "resume ", 7) == 0) {
+    unsigned long long n = strtoull(line + 7, &end, 10);
+    ok = end != line + 7 && *end == '\0';
+    if (ok) resumeAfterIdle((uint64_t)n);
   }
   fact("control-%s %s", ok ? "ok" : "bad", line);
   return ok;
