@@ -418,8 +418,9 @@ async function main(): Promise<void> {
     if (want('twin')) await guard('twin', '', () => benchTwin(tmp));
     if (want('matrix')) await guard('seed matrix', '', () => benchMatrix(tmp));
     if (want('reports')) await guard('reports', '', () => benchReports(tmp));
-    if (want('vtime')) await guard('virtual time, one cell', '', () => benchVirtualCells(tmp));
-    if (want('vtime')) await guard('virtual time, seed matrix', '', () => benchVirtualMatrix(tmp));
+    // vtime = vcell + vmatrix
+    if (want('vtime') || want('vcell')) await guard('virtual time, one cell', '', () => benchVirtualCells(tmp));
+    if (want('vtime') || want('vmatrix')) await guard('virtual time, seed matrix', '', () => benchVirtualMatrix(tmp));
     if (want('synthetic')) await guard('synthetic matrix', '', () => benchSynthetic(tmp));
   } finally {
     await rm(tmp, { recursive: true, force: true });

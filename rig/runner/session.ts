@@ -98,6 +98,10 @@ export function observerOptions(
     // The rig's own observer talks to Mosquitto directly, never through a personality's front.
     port: (broker.directPorts ?? broker.ports)[c.port] ?? c.port,
     tls: listener ? !!listener.tls : true,
+    // A listener that sets its own versions or ciphers gets the client's defaults, which it was written against.
+    ...(listener?.tls && !listener.tls.version && !listener.tls.ciphers && !listener.tls.ciphersTls13
+      ? { tls12: true }
+      : {}),
     ...(cert
       ? { certFile: cert.crt, ...((cert.keyPlain ?? cert.key) ? { keyFile: cert.keyPlain ?? cert.key } : {}) }
       : {}),
