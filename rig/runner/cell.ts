@@ -229,6 +229,8 @@ function targetCell(
     // Steps measure board time on the rig's clock (plus the clock steps they make), so a scenario that unfolds
     // runs its twin in real time: on virtual time a "within 5000 ms" would be seconds of the host, not the board.
     ...(ctx.realTime || variantSteps(p.loaded.scenario, p.variant).length > 0 ? { realTime: true } : {}),
+    // runAttempt() watches the target with settle() until it stops it.
+    answersBursts: true,
   };
 }
 

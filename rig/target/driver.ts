@@ -44,6 +44,11 @@ export interface TargetCell {
   librariesDirs?: string[];
   /** rig run --real-time: twins wait in real time, not on virtual time. */
   realTime?: boolean;
+  /**
+   * The caller watches the target with settle() from start to stop (the runner), which answers a twin's burst
+   * ends (RunningTarget.bursts); without it a twin on virtual time pauses at a burst end by itself.
+   */
+  answersBursts?: boolean;
 }
 
 /** How a target ended by itself: an exit code or signal, or why its port went away. */

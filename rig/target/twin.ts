@@ -7,9 +7,16 @@ import { TargetError } from '../errors.ts';
 import { twinHosts } from '../scenario/resolve.ts';
 import { mergeTlsBuild, tlsWorld } from '../scenario/tls-build.ts';
 import { profileBuildOptions } from '../twin/board-build.ts';
-import { bootTwin, buildTwin, TwinBuildError, TwinMissingApiError, type TwinWorld } from '../twin/index.ts';
+import {
+  bootTwin,
+  buildTwin,
+  TwinBuildError,
+  TwinMissingApiError,
+  type BootedTwin,
+  type TwinWorld,
+} from '../twin/index.ts';
 import { cellSecrets } from './cell-secrets.ts';
-import type { PreparedTarget, RunningTarget, TargetCell, TargetDriver } from './driver.ts';
+import type { BurstEnds, PreparedTarget, RunningTarget, TargetCell, TargetDriver } from './driver.ts';
 import { flashFiles } from './flash-files.ts';
 import { cellModule, MODULE_ROOTS_FILE, usesModuleTls } from './module.ts';
 import { sketchFolder } from './sketch.ts';
@@ -114,8 +121,9 @@ function twinWorld(
     debugLevel,
     bootMs: boot.setupMs,
     wifiConnectMs: c.wifi.connectMs ?? boot.wifiConnectMs,
+    ...(c.clock.realTime || cell.realTime ? { realTime: true } : {}),
     // The runner's settle loop answers the twin's burst ends (rig/target/twin-bursts.ts).
-    ...(c.clock.realTime || cell.realTime ? { realTime: true } : { answersBursts: true }),
+    ...(!c.clock.realTime && !cell.realTime && cell.answersBursts ? { answersBursts: true } : {}),
     localIP: c.wifi.ip ?? lanAddress(c.connect, boot.localIP),
     ...(eccSlotKey ? { eccSlots: { '0': eccSlotKey } } : {}),
   };
@@ -166,19 +174,7 @@ async function startTwinCell(
     facts: () => splitClientIdFacts(p.facts()).rest.filter((f) => !f.startsWith('control-') && !isBurstFact(f)),
     clientIds: () => splitClientIdFacts(p.facts()).ids,
     lastWords: () => p.stderr(),
-    ...(world.realTime
-      ? {}
-      : {
-          bursts: twinBursts({
-            facts: () => p.facts(),
-            received: () => booted.serial.lines().length + booted.serial.dropped(),
-            post: (line) => p.post(line),
-            watch: (cb) => {
-              const offs = [p.onFacts(cb), booted.serial.onLine(cb)];
-              return () => offs.forEach((off) => off());
-            },
-          }),
-        }),
+    ...(world.answersBursts ? { bursts: burstsOf(booted) } : {}),
     levers: {
       writeSerial: (text) => booted.serial.write(`${text}\n`),
       clock: (move) => p.control('advanceMs' in move ? `advance ${move.advanceMs}` : `calendar ${move.calendar}`),
@@ -195,6 +191,20 @@ async function startTwinCell(
       );
     },
   };
+}
+
+/** The twin's burst ends, read from its facts against the serial lines the rig has read. */
+function burstsOf(booted: BootedTwin): BurstEnds {
+  const p = booted.process;
+  return twinBursts({
+    facts: () => p.facts(),
+    received: () => booted.serial.lines().length + booted.serial.dropped(),
+    post: (line) => p.post(line),
+    watch: (cb) => {
+      const offs = [p.onFacts(cb), booted.serial.onLine(cb)];
+      return () => offs.forEach((off) => off());
+    },
+  });
 }
 
 /**
