@@ -72,7 +72,11 @@ export async function runCell(p: CellPlan, driver: TargetDriver, s: BrokerSessio
     brokerLog: path.relative(ctx.runDir, path.join(s.groupDir, 'broker.log')),
     matchedLines: run.last?.judged.matched ?? [],
     certificates: certSummaries(s.pki),
-    timings: { setup: s.setupMs, ...(run.last?.attempt.timings ?? {}) },
+    timings: {
+      setup: s.setupMs,
+      ...Object.fromEntries(Object.entries(s.setupSteps).map(([k, v]) => [`setup.${k}`, v])),
+      ...(run.last?.attempt.timings ?? {}),
+    },
     ...(run.last?.attempt.notes?.length ? { notes: run.last.attempt.notes } : {}),
     ...(run.last?.attempt.steps ? { steps: run.last.attempt.steps } : {}),
     ...(run.last?.attempt.modelled ? { modelled: run.last.attempt.modelled } : {}),
