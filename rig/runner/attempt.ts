@@ -67,8 +67,12 @@ export async function runAttempt(driver: TargetDriver, cell: TargetCell, w: Atte
     w.clients.watch(() => t.clientIds());
     let a = t.outcome ? await ownOutcome(t, t.outcome, cell, w, timings) : await watchTarget(t, cell, w, timings);
     if (w.steps && !a.infraError && a.outcome.kind !== 'no-outcome') a = await unfold(a, t, cell, w.steps, w);
+    // Stopped here (again, idempotently, below) so the report can say what stopping cost.
+    const s0 = Date.now();
+    await t.stop().catch(() => undefined);
     return {
       ...a,
+      timings: { ...a.timings, stop: Date.now() - s0 },
       ...(prepared.notes?.length ? { notes: prepared.notes } : {}),
       ...(prepared.modelled ? { modelled: prepared.modelled } : {}),
     };

@@ -72,7 +72,11 @@ export async function runCell(p: CellPlan, driver: TargetDriver, s: BrokerSessio
     brokerLog: path.relative(ctx.runDir, path.join(s.groupDir, 'broker.log')),
     matchedLines: run.last?.judged.matched ?? [],
     certificates: certSummaries(s.pki),
-    timings: { setup: s.setupMs, ...(run.last?.attempt.timings ?? {}) },
+    timings: {
+      setup: s.setupMs,
+      ...Object.fromEntries(Object.entries(s.setupSteps).map(([k, v]) => [`setup.${k}`, v])),
+      ...(run.last?.attempt.timings ?? {}),
+    },
     ...(run.last?.attempt.notes?.length ? { notes: run.last.attempt.notes } : {}),
     ...(run.last?.attempt.steps ? { steps: run.last.attempt.steps } : {}),
     ...(run.last?.attempt.modelled ? { modelled: run.last.attempt.modelled } : {}),
@@ -229,6 +233,8 @@ function targetCell(
     // Steps measure board time on the rig's clock (plus the clock steps they make), so a scenario that unfolds
     // runs its twin in real time: on virtual time a "within 5000 ms" would be seconds of the host, not the board.
     ...(ctx.realTime || variantSteps(p.loaded.scenario, p.variant).length > 0 ? { realTime: true } : {}),
+    // runAttempt() watches the target with settle() until it stops it.
+    answersBursts: true,
   };
 }
 

@@ -20,6 +20,12 @@ export interface ObserverOptions {
   username?: string;
   password?: string;
   topic: string;
+  /**
+   * Cap the handshake at TLS 1.2 (a listener with no TLS settings of its own): after a TLS 1.3 handshake the
+   * broker's session tickets sit unacknowledged and Nagle holds its CONNACK for the client's delayed ACK (~40 ms
+   * on Linux), every session; TLS 1.2 sends none.
+   */
+  tls12?: boolean;
 }
 
 export class Observer {
@@ -46,6 +52,7 @@ export class Observer {
         reconnectPeriod: 0,
         connectTimeout: timeoutMs,
         clientId,
+        ...(o.tls12 ? { maxVersion: 'TLSv1.2' as const } : {}),
         ...(cert && key ? { cert, key } : {}),
         ...(o.username !== undefined ? { username: o.username } : {}),
         ...(o.password !== undefined ? { password: o.password } : {}),

@@ -81,7 +81,9 @@ export async function runMatrix(o: RunOptions): Promise<RunOutcome> {
     plans.flatMap((p) => [p.loaded.scenario.id, p.variant, p.board.id, p.core ?? '', p.target, p.id]),
   );
   for (const p of skipped) run.finish(unrunCell(p, { status: 'skip', reason: p.skip! }, 0));
-  const groupPool = new Pool(Math.max(1, o.jobs));
+  // Twice as many groups as cells in flight: the next group's broker and observer start (mostly waiting) while
+  // other groups' cells run, so a cell slot seldom waits for a session.
+  const groupPool = new Pool(Math.max(1, o.jobs) * 2);
   try {
     await Promise.all(groups.map((g) => groupPool.run(() => runGroup(run, g))));
   } finally {

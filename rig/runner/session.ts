@@ -32,6 +32,8 @@ export interface BrokerSession {
   /** brokers/<group>/ in the run folder: the conf and the broker log. */
   groupDir: string;
   setupMs: number;
+  /** What setupMs went to: the PKI (cached by content), the broker to ready, the observer subscribed. */
+  setupSteps: { pki: number; broker: number; observer: number };
   close(): Promise<void>;
 }
 
@@ -48,11 +50,13 @@ export async function openSession(g: Group, brokerIp: string, ctx: SessionContex
     // A step's new password is as secret as the broker's users.
     for (const st of variantSteps(g.loaded.scenario, g.variant))
       if (st.reconfigure?.password) ctx.secrets.add(st.reconfigure.password.password);
+    const t1 = Date.now();
     const pki = await buildPki(rv.pki, { vars, cacheDir: path.join(ctx.paths.cache, 'pki') });
     for (const c of Object.values(pki.certs)) if (c.keyPassphrase) ctx.secrets.add(c.keyPassphrase);
     await mkdir(groupDir, { recursive: true });
     // The broker's own folder holds its key and password file: keep it out of the run folder (an artifact).
     parts.work = await brokerWorkDir('rig-broker-work-');
+    const t2 = Date.now();
     const broker = await startBroker(rv.broker, pki, { provider: ctx.provider, workDir: parts.work, vars });
     parts.broker = broker;
     await copyFile(broker.confFile, path.join(groupDir, 'mosquitto.conf')).catch(() => undefined);
@@ -60,10 +64,12 @@ export async function openSession(g: Group, brokerIp: string, ctx: SessionContex
     // Every line with its arrival time, so a cell's messages and log lines are told from its neighbours'.
     const ledger = new BrokerLedger();
     parts.untap = broker.onLine((line) => ledger.record(line));
+    const t3 = Date.now();
     const observer = await Observer.start(observerOptions(rv, pki, broker));
     parts.observer = observer;
     ledger.watchObserver(observer);
-    return { rv, pki, broker, ledger, observer, groupDir, setupMs: Date.now() - t0, close };
+    const setupSteps = { pki: t2 - t1, broker: t3 - t2, observer: Date.now() - t3 };
+    return { rv, pki, broker, ledger, observer, groupDir, setupMs: Date.now() - t0, setupSteps, close };
   } catch (e) {
     await close();
     throw e;
@@ -98,6 +104,7 @@ export function observerOptions(
     // The rig's own observer talks to Mosquitto directly, never through a personality's front.
     port: (broker.directPorts ?? broker.ports)[c.port] ?? c.port,
     tls: listener ? !!listener.tls : true,
+    ...(tls12Fits(rv, listener) ? { tls12: true } : {}),
     ...(cert
       ? { certFile: cert.crt, ...((cert.keyPlain ?? cert.key) ? { keyFile: cert.keyPlain ?? cert.key } : {}) }
       : {}),
@@ -105,6 +112,19 @@ export function observerOptions(
     ...(c.password !== undefined ? { password: c.password } : {}),
     topic: c.topic,
   };
+}
+
+/**
+ * Whether the observer may cap its handshake at TLS 1.2 (Observer's tls12): the broker neither requires TLS 1.3
+ * nor names its own ciphers (a listener's fields or the lines of a verbatim conf); else the client's defaults.
+ */
+function tls12Fits(
+  rv: ResolvedVariant,
+  listener: NonNullable<ResolvedVariant['broker']['listeners']>[number] | undefined,
+): boolean {
+  const t = listener?.tls;
+  if (t && (t.version === 'tlsv1.3' || t.ciphers !== undefined || t.ciphersTls13 !== undefined)) return false;
+  return !/^\s*(tls_version\s+tlsv1\.3|ciphers)\b/m.test(rv.broker.conf ?? '');
 }
 
 export function safeName(s: string): string {

@@ -5,6 +5,7 @@ import { evaluate, serialExpect } from '../outcome/expect.ts';
 import { refinable, refineOutcome, refinesTo } from '../outcome/refine.ts';
 import type { Outcome } from '../results/schema.ts';
 import type { Expectation } from '../scenario/schema.ts';
+import type { BurstEnds } from '../target/index.ts';
 import { AttemptAborted } from './attempt.ts';
 
 export interface SettleInput {
@@ -20,6 +21,8 @@ export interface SettleInput {
   brokerLog?: () => string[];
   /** The outcome so far, before the broker's refinement; read only when the expectation names a kind or reason. */
   outcome?: () => Outcome;
+  /** Where the target's bursts of lines end (a twin on virtual time); else a burst ends with QUIET_MS of silence. */
+  bursts?: BurstEnds;
 }
 
 export type Settled =
@@ -80,11 +83,44 @@ export function missingEvidence(e: Expectation | undefined, s: SettleInput, aliv
   };
 }
 
+/**
+ * Whether the burst of lines the deciding line began is over: the target ended, said so itself (a twin at a burst
+ * end whose lines the rig has all read), or was silent for QUIET_MS; at most MAX_TRAIL_MS after the decision.
+ */
+export function burstOver(s: { exited: boolean; saidSo: boolean; silentMs: number; sinceDecidedMs: number }): boolean {
+  return s.exited || s.saidSo || s.silentMs >= QUIET_MS || s.sinceDecidedMs >= MAX_TRAIL_MS;
+}
+
 export async function settle(o: SettleInput): Promise<Settled> {
   let exit: { code: number | null; signal: string | null } | undefined;
   void o.exited.then((x) => {
     exit = x;
   });
+  let wake: (() => void) | undefined;
+  const off = o.bursts?.watch(() => wake?.());
+  try {
+    return await settleLoop(
+      o,
+      () => exit,
+      (ms) =>
+        new Promise<void>((r) => {
+          const t = setTimeout(r, ms);
+          wake = () => {
+            clearTimeout(t);
+            r();
+          };
+        }),
+    );
+  } finally {
+    off?.();
+  }
+}
+
+async function settleLoop(
+  o: SettleInput,
+  exited: () => { code: number | null; signal: string | null } | undefined,
+  nap: (ms: number) => Promise<void>,
+): Promise<Settled> {
   const start = Date.now();
   let decidedAt: number | undefined;
   let seenLines = 0;
@@ -100,10 +136,18 @@ export async function settle(o: SettleInput): Promise<Settled> {
       seenLines = lines;
       lastLineAt = now;
     }
+    const exit = exited();
+    // A twin waiting at a burst end: judged now if decided, else (or if evidence is still missing) let go on.
+    const atBurstEnd = o.bursts?.over() ?? false;
     if (decidedAt !== undefined) {
       // The deciding line is often followed by its explanation (the TLS error text): let the burst end.
-      const quiet = exit !== undefined || now - lastLineAt >= QUIET_MS || now - decidedAt >= MAX_TRAIL_MS;
-      if (quiet && settledAfterDecision(o, decidedAt, start, now, messagesMs, exit === undefined))
+      const over = burstOver({
+        exited: exit !== undefined,
+        saidSo: atBurstEnd,
+        silentMs: now - lastLineAt,
+        sinceDecidedMs: now - decidedAt,
+      });
+      if (over && settledAfterDecision(o, decidedAt, start, now, messagesMs, exit === undefined))
         return { kind: 'decided' };
     } else if (exit) {
       // Let the last serial bytes drain from the pty before judging.
@@ -116,7 +160,8 @@ export async function settle(o: SettleInput): Promise<Settled> {
     } else if (now - start >= o.timeoutMs) {
       return { kind: 'timeout' };
     }
-    await new Promise((r) => setTimeout(r, POLL_MS));
+    if (atBurstEnd) o.bursts!.resume();
+    await nap(POLL_MS);
   }
 }
 

@@ -44,6 +44,7 @@ export async function watchLines(
     messages: o.messages,
     brokerLog: o.brokerLog,
     outcome: () => classifier.result(),
+    ...(target.bursts ? { bursts: target.bursts } : {}),
   });
   const timings = { ...o.timings, run: Date.now() - t0 };
   for (const f of target.facts()) classifier.addFact(f);

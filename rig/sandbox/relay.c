@@ -24,6 +24,9 @@ static void forward(int sig) {
   if (child > 0) kill(child, sig);
 }
 
+// SIGCHLD only interrupts ppoll(), so the relay exits the moment its program does (not at the next poll timeout).
+static void child_ended(int sig) { (void)sig; }
+
 static int write_all(int fd, const char* p, ssize_t n) {
   while (n > 0) {
     ssize_t w = write(fd, p, (size_t)n);
@@ -124,8 +127,20 @@ int main(int argc, char** argv) {
     fprintf(stderr, "usage: relay PORT=SOCKET... -- PROGRAM [ARG...]\n");
     return 64;
   }
+  // SIGCHLD stays blocked except inside ppoll(): one that comes between waitpid() and ppoll() is not lost.
+  sigset_t chld, before, open_mask;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, &before);
+  open_mask = before;
+  sigdelset(&open_mask, SIGCHLD);
+  struct sigaction sa = {0};
+  sa.sa_handler = child_ended;
+  sigaction(SIGCHLD, &sa, NULL);
   child = fork();
   if (child == 0) {
+    signal(SIGCHLD, SIG_DFL);
+    sigprocmask(SIG_SETMASK, &before, NULL);
     execv(argv[i + 1], argv + i + 1);
     fprintf(stderr, "relay: cannot run %s: %s\n", argv[i + 1], strerror(errno));
     _exit(127);
@@ -140,7 +155,8 @@ int main(int argc, char** argv) {
     while ((w = waitpid(-1, &status, WNOHANG)) > 0)
       if (w == child) exit_like(status);
     for (int k = 0; k < n; k++) p[k] = (struct pollfd){listeners[k], POLLIN, 0};
-    if (poll(p, (nfds_t)n, 100) <= 0) continue;
+    const struct timespec tick = {0, 100 * 1000 * 1000};
+    if (ppoll(p, (nfds_t)n, &tick, &open_mask) <= 0) continue;
     for (int k = 0; k < n; k++)
       if (p[k].revents & POLLIN) accept_one(listeners[k], paths[k]);
   }

@@ -44,6 +44,11 @@ export interface TargetCell {
   librariesDirs?: string[];
   /** rig run --real-time: twins wait in real time, not on virtual time. */
   realTime?: boolean;
+  /**
+   * The caller watches the target with settle() from start to stop (the runner), which answers a twin's burst
+   * ends (RunningTarget.bursts); without it a twin on virtual time pauses at a burst end by itself.
+   */
+  answersBursts?: boolean;
 }
 
 /** How a target ended by itself: an exit code or signal, or why its port went away. */
@@ -91,10 +96,25 @@ export interface RunningTarget {
   clientIds(): string[];
   /** What it said about its own end beyond the serial port (a twin's stderr). */
   lastWords(): string;
+  /** Set by a target that says where its bursts of serial lines end (a twin on virtual time). */
+  bursts?: BurstEnds;
   /** Set by a target that classifies its own outcome (a host control client) instead of printing lines. */
   outcome?: Promise<Outcome>;
   /** Ends it and frees what it holds. Idempotent. */
   stop(): Promise<void>;
+}
+
+/**
+ * A target that waits at the end of each burst of serial lines until the rig has read it (rig/target/twin-bursts.ts):
+ * the rig judges a burst as soon as it is whole, instead of after a silence.
+ */
+export interface BurstEnds {
+  /** It waits at a burst end, and the rig has read every line up to there and none after. */
+  over(): boolean;
+  /** Lets it go on past the burst end over() saw. */
+  resume(): void;
+  /** Calls back when over() may have changed (a line read, a fact written); returns the unsubscribe. */
+  watch(cb: () => void): () => void;
 }
 
 export interface PreparedTarget {

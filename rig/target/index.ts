@@ -6,6 +6,7 @@ import { twinDriver } from './twin.ts';
 import type { TargetDriver, TargetName } from './driver.ts';
 
 export type {
+  BurstEnds,
   ClockMove,
   LineSource,
   PreparedTarget,

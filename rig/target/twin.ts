@@ -7,12 +7,20 @@ import { TargetError } from '../errors.ts';
 import { twinHosts } from '../scenario/resolve.ts';
 import { mergeTlsBuild, tlsWorld } from '../scenario/tls-build.ts';
 import { profileBuildOptions } from '../twin/board-build.ts';
-import { bootTwin, buildTwin, TwinBuildError, TwinMissingApiError, type TwinWorld } from '../twin/index.ts';
+import {
+  bootTwin,
+  buildTwin,
+  TwinBuildError,
+  TwinMissingApiError,
+  type BootedTwin,
+  type TwinWorld,
+} from '../twin/index.ts';
 import { cellSecrets } from './cell-secrets.ts';
-import type { ClockMove, PreparedTarget, RunningTarget, TargetCell, TargetDriver } from './driver.ts';
+import type { BurstEnds, ClockMove, PreparedTarget, RunningTarget, TargetCell, TargetDriver } from './driver.ts';
 import { flashFiles } from './flash-files.ts';
 import { cellModule, MODULE_ROOTS_FILE, usesModuleTls } from './module.ts';
 import { sketchFolder } from './sketch.ts';
+import { isBurstFact, twinBursts } from './twin-bursts.ts';
 import { writeFileNoFollow } from '../sandbox/index.ts';
 
 /** Twins run on this host: the broker is on loopback. */
@@ -122,6 +130,8 @@ function twinWorld(
     bootMs: boot.setupMs,
     wifiConnectMs: c.wifi.connectMs ?? boot.wifiConnectMs,
     ...(c.clock.realTime || cell.realTime ? { realTime: true } : {}),
+    // The runner's settle loop answers the twin's burst ends (rig/target/twin-bursts.ts).
+    ...(!c.clock.realTime && !cell.realTime && cell.answersBursts ? { answersBursts: true } : {}),
     localIP: c.wifi.ip ?? lanAddress(c.connect, boot.localIP),
     ...(eccSlotKey ? { eccSlots: { '0': eccSlotKey } } : {}),
   };
@@ -169,9 +179,10 @@ async function startTwinCell(
     lines: booted.serial,
     ended: p.exited,
     // The id the sketch really connects with (it may hard-code its own): the twin's MQTT libraries report it.
-    facts: () => splitClientIdFacts(p.facts()).rest.filter((f) => !f.startsWith('control-')),
+    facts: () => splitClientIdFacts(p.facts()).rest.filter((f) => !f.startsWith('control-') && !isBurstFact(f)),
     clientIds: () => splitClientIdFacts(p.facts()).ids,
     lastWords: () => p.stderr(),
+    ...(world.answersBursts ? { bursts: burstsOf(booted) } : {}),
     levers: {
       writeSerial: (text) => booted.serial.write(`${text}\n`),
       clock: (move) => p.control(controlLine(move)),
@@ -188,6 +199,20 @@ async function startTwinCell(
       );
     },
   };
+}
+
+/** The twin's burst ends, read from its facts against the serial lines the rig has read. */
+function burstsOf(booted: BootedTwin): BurstEnds {
+  const p = booted.process;
+  return twinBursts({
+    facts: () => p.facts(),
+    received: () => booted.serial.lines().length + booted.serial.dropped(),
+    post: (line) => p.post(line),
+    watch: (cb) => {
+      const offs = [p.onFacts(cb), booted.serial.onLine(cb)];
+      return () => offs.forEach((off) => off());
+    },
+  });
 }
 
 /**

@@ -1,6 +1,7 @@
 // The host Arduino core (core/ + board folder + libraries) as a static library, built once per
 // (board, flags) and cached by a hash of its sources.
 import { createHash } from 'node:crypto';
+import { readdirSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,11 +81,12 @@ export function commonFlags(layout: HostCoreLayout, defines: readonly string[], 
   ];
 }
 
-async function listFiles(dir: string): Promise<string[]> {
+/** The core's sources and headers under `dir`, sorted. */
+function listFilesSync(dir: string): string[] {
   const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await listFiles(p)));
+    if (e.isDirectory()) out.push(...listFilesSync(p));
     else if (/\.(c|cpp|h|hpp|json)$/.test(e.name)) out.push(p);
   }
   return out.sort();
@@ -99,16 +101,43 @@ export interface HostCoreLib {
 }
 
 /** Content hash of every core/board/library source and header, plus the flags. */
+/**
+ * Hashes already computed in this process, by what they were computed from: the roots and flags, and every file's
+ * size and modification time. A matrix asks for the same host core once per cell; reading and hashing its sources
+ * each time cost 20-50 ms a cell, a stat of each ~1 ms. An edited file changes its stamp, so the hash is computed again.
+ */
+const hashMemo = new Map<string, { stamp: string; result: { hash: string; sources: string[] } }>();
+
 export async function hostCoreHash(
   layout: HostCoreLayout,
   flags: string[],
+): Promise<{ hash: string; sources: string[] }> {
+  // Synchronous on purpose: ~125 stats take a millisecond, as many awaited ones a thread-pool round trip each.
+  const files = new Map(layout.sourceRoots.map((root) => [root, listFilesSync(root)]));
+  const stamps = [...files.values()].flat().map((f) => {
+    const st = statSync(f);
+    return `${f}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  });
+  const key = JSON.stringify([layout.boardsDir, layout.boardDir, layout.coreDirs, layout.sourceRoots, flags]);
+  const stamp = stamps.join('\n');
+  const known = hashMemo.get(key);
+  if (known?.stamp === stamp) return known.result;
+  const result = await hashSources(layout, flags, files);
+  hashMemo.set(key, { stamp, result });
+  return result;
+}
+
+async function hashSources(
+  layout: HostCoreLayout,
+  flags: string[],
+  files: Map<string, string[]>,
 ): Promise<{ hash: string; sources: string[] }> {
   const h = createHash('sha256');
   h.update(`flags:${JSON.stringify(flags.map((f) => f.replace(layout.boardsDir, '<boards>/')))}\n`);
   const sources: string[] = [];
   const boardSources = new Set<string>();
   for (const root of layout.sourceRoots) {
-    for (const f of await listFiles(root)) {
+    for (const f of files.get(root)!) {
       h.update(`file:${path.relative(layout.boardsDir, f)}\n`);
       h.update(await readFile(f));
       if (!/\.(c|cpp)$/.test(f)) continue;

@@ -9,7 +9,16 @@
 //   net/         the outside end of the network relay, when it has a network namespace of its own
 // Under the sandbox (rig/sandbox) it sees these at /rig/…, its binary at /rig/bin/, /usr, and nothing else of the
 // machine; its serial port is checked to be the pty it created itself (rig/sandbox/pty.ts).
-import { chmodSync, chownSync, copyFileSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  watch,
+  writeFileSync,
+} from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
 import { parseTwinWorld, type TwinWorld } from './world.ts';
@@ -79,11 +88,15 @@ export interface TwinProcess {
    * within 5 s.
    */
   control(line: string): Promise<void>;
+  /** Sends a control line without waiting for its acknowledgement ("resume <n>": rig/target/twin-bursts.ts). */
+  post(line: string): void;
   exited: Promise<TwinExit>;
   /** Ends the board: stdin EOF, then SIGTERM, then SIGKILL. Resolves when it has exited. */
   kill(): Promise<void>;
   /** Facts written so far (twin::fact), one per entry. */
   facts(): string[];
+  /** Calls back when the twin writes facts (inotify on its facts file); returns the unsubscribe. */
+  onFacts(cb: () => void): () => void;
   /** What the twin wrote on stderr (not the serial port). */
   stderr(): string;
   /** VmRSS of the twin process in kB, or undefined when gone. */
@@ -185,6 +198,9 @@ function twinProcess(
       }
       throw new Error(`the twin did not answer the control line "${line}" within 5 s`);
     },
+    post: (line) => {
+      if (proc.running()) proc.child.stdin!.write(`${line}\n`);
+    },
     exited,
     kill: async () => {
       pty.release();
@@ -194,9 +210,21 @@ function twinProcess(
       t.home.remove();
     },
     facts: () => last ?? readFacts(t.home.factsFile),
+    onFacts: (cb) => watchFile(t.home.factsFile, cb),
     stderr: () => proc.output('stderr'),
     rssKb: () => rssKb(t.box ? findDescendant(proc.pid, boardExe) : proc.pid),
   };
+}
+
+/** Change events of a file; nothing (the caller polls anyway) where it cannot be watched. */
+function watchFile(file: string, cb: () => void): () => void {
+  try {
+    const w = watch(file, { persistent: false }, () => cb());
+    w.on('error', () => w.close());
+    return () => w.close();
+  } catch {
+    return () => undefined;
+  }
 }
 
 /** The facts the twin wrote: its own file, read without following a link it may have put in its place. */

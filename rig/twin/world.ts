@@ -30,6 +30,12 @@ export const TwinWorld = z
       .boolean()
       .optional()
       .describe('waits sleep in real time; default: virtual time (board time skips what nothing can interrupt)'),
+    answersBursts: z
+      .boolean()
+      .optional()
+      .describe(
+        'on virtual time, the rig answers each burst end (fact "idle <n> <lines>") with "resume <n>": a burst ends after 120 ms of board-time silence, as the rig tells them apart on a board',
+      ),
     localIP: z.string().regex(ipv4, 'dotted quad').optional().describe("WiFi.localIP(): the board's DHCP address"),
     flashDir: z
       .string()

@@ -1,6 +1,7 @@
 // Twins on virtual time (boards/twin/core/host/clock.cpp) end as they do on real time: the same outcome and the same
 // serial text up to the board's verdict line, on a few seed cells (a handshake that fails, one that connects, on
-// mbedTLS and BearSSL). Board timestamps and the calendar differ by design and are masked.
+// mbedTLS and BearSSL). Board timestamps and the calendar differ by design and are masked. On virtual time the rig
+// judges a burst where the twin says it ended, and answers the twin's burst ends.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -80,6 +81,12 @@ describe('twins on virtual time', function () {
         );
         assert.deepEqual(got, want, `${c.id}: serial text up to the verdict`);
       }
+      // The virtual run's twins told the rig where their bursts ended and the rig let them go on (twin-bursts.ts).
+      const answered = virtual.results.cells.filter((c) => {
+        const facts = path.join(virtual.dir, path.dirname(c.serialLog!), 'twin-facts.txt');
+        return /^control-ok resume \d+$/m.test(readFileSync(facts, 'utf8'));
+      });
+      assert.ok(answered.length > 0, 'no twin was resumed past a burst end');
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }

@@ -2,7 +2,8 @@
 // hands them here). Each applied command is acknowledged as a fact "control-ok <line>" (an unknown one as
 // "control-bad <line>"), which the rig waits for. Commands: "advance <ms>" (millis() moves on without waiting),
 // "millis <value>" (millis() moves on, without waiting, until it reads that value: a wrap scenario starts 20 s before
-// 2^32; refused when board time is already past it), "calendar <epoch>" (the wall clock jumps there).
+// 2^32; refused when board time is already past it), "calendar <epoch>" (the wall clock jumps there), "resume <n>"
+// (the rig read burst end n: clock.cpp).
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,10 @@ bool controlLine(const char* line) {
     long long epoch = strtoll(line + 9, &end, 10);
     ok = end != line + 9 && *end == '\0' && epoch >= 0;
     if (ok) setCalendar((int64_t)epoch);
+  } else if (strncmp(line, "resume ", 7) == 0) {
+    unsigned long long n = strtoull(line + 7, &end, 10);
+    ok = end != line + 7 && *end == '\0';
+    if (ok) resumeAfterIdle((uint64_t)n);
   }
   fact("control-%s %s", ok ? "ok" : "bad", line);
   return ok;

@@ -56,6 +56,8 @@ void serialAttach(int outFd, int inFd) {
 
 std::atomic<uint64_t> g_lastWriteUs{0};
 uint64_t serialLastWriteUs() { return g_lastWriteUs.load(); }
+std::atomic<uint64_t> g_linesWritten{0};
+uint64_t serialLinesWritten() { return g_linesWritten.load(); }
 
 void serialWrite(const uint8_t* data, size_t len) {
   g_lastWriteUs = microsSinceBoot();
@@ -65,6 +67,7 @@ void serialWrite(const uint8_t* data, size_t len) {
   while (len > 0 && g_serialOut >= 0) {
     ssize_t n = write(g_serialOut, data, len);
     if (n > 0) {
+      for (ssize_t i = 0; i < n; i++) g_linesWritten += data[i] == '\n';
       data += n;
       len -= (size_t)n;
       dropping = false;

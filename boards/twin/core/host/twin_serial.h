@@ -15,6 +15,8 @@ void serialAttach(int outFd, int inFd);
 void serialWrite(const uint8_t* data, size_t len);
 // Board time (µs) of the last serial write, 0 before any: virtual time pauses after a burst (clock.cpp).
 uint64_t serialLastWriteUs();
+// Lines ('\n') written to the serial port so far: a burst end names how many the rig should have read.
+uint64_t serialLinesWritten();
 // Waits (at most timeoutMs) until the rig has read everything written to the pty; before an exit.
 void serialDrain(uint32_t timeoutMs);
 }  // namespace twin

@@ -45,8 +45,11 @@ void fastForward(uint64_t ms);
 // The calendar jumps to `epoch` (s) and runs on from there: the board's time() and the network's (NTP) both, as
 // if that much time had passed (the rig's clock step, through control.cpp).
 void setCalendar(int64_t epoch);
-// One control line from the rig (stdin after "go"): "advance <ms>", "calendar <epoch>". Implemented in control.cpp.
+// One control line from the rig (stdin after "go"): "advance <ms>", "calendar <epoch>", "resume <n>".
+// Implemented in control.cpp.
 bool controlLine(const char* line);
+// The rig read burst end n (the fact "idle <n> <lines>", clock.cpp): the board may go on past it.
+void resumeAfterIdle(uint64_t n);
 // Virtual time (clock.cpp, quiet.cpp; off with the world's realTime): a board thread other than the sketch's
 // (esp-mqtt's task) holds a BoardTask while it runs, so the clock skips only when every board thread waits.
 struct BoardTask {

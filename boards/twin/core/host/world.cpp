@@ -71,6 +71,10 @@ World load() {
       std::string v = r.scalar();
       if (v != "true" && v != "false") worldError(path, "field realTime must be a boolean");
       w.realTime = v == "true";
+    } else if (key == "answersBursts") {
+      std::string v = r.scalar();
+      if (v != "true" && v != "false") worldError(path, "field answersBursts must be a boolean");
+      w.answersBursts = v == "true";
     } else if (key == "flashDir") {
       w.flashDir = r.scalar();
     } else if (key == "module") {

@@ -19,6 +19,7 @@ struct World {
   std::string localIP;        // the board's DHCP address ("" = the board folder's fallback)
   std::string flashDir;       // the flash file system's files ("" = an empty file system)
   bool realTime = false;      // waits sleep in real time (no virtual time, clock.cpp)
+  bool answersBursts = false;  // the rig answers each burst end ("idle" fact) with "resume" (clock.cpp)
   std::map<std::string, std::string> module;  // a WiFi module's TLS settings (rig/boards/modules.ts), flat
   std::map<std::string, std::string> tls;  // how the board's TLS library was built (rig/scenario/tls-build.ts)
 };

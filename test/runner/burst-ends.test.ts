@@ -1,0 +1,94 @@
+// A twin on virtual time says where each burst of serial lines ends (fact "idle <n> <lines>") and waits for the
+// rig's "resume <n>" (rig/target/twin-bursts.ts, boards/twin/core/host/clock.cpp). Pure parts, and settle() driven
+// by a scripted target: it answers burst ends it has read whole, and judges a decided cell at one without
+// waiting for silence. No real time is asserted: the scripted target prints its next burst only when resumed.
+import assert from 'node:assert/strict';
+import { burstOver, settle, type SettleInput } from '../../rig/runner/settle.ts';
+import { isBurstFact, lastBurstEnd, twinBursts } from '../../rig/target/twin-bursts.ts';
+
+describe('runner: burst ends a twin announces', () => {
+  it('reads the latest burst end among the facts, and tells them from facts about the board', () => {
+    const facts = ['serial-baud:115200', 'idle 1 2', 'control-ok resume 1', 'mbedtls:-9984', 'idle 2 12', 'x'];
+    assert.deepEqual(lastBurstEnd(facts), { n: 2, lines: 12 });
+    assert.equal(lastBurstEnd(['serial-baud:9600']), undefined);
+    assert.deepEqual(facts.filter(isBurstFact), ['idle 1 2', 'idle 2 12']);
+    assert.equal(isBurstFact('idle 1'), false);
+  });
+
+  it('a burst is over only once exactly its lines were read; each end is answered once', () => {
+    const facts: string[] = [];
+    let received = 0;
+    const posted: string[] = [];
+    const b = twinBursts({
+      facts: () => facts,
+      received: () => received,
+      post: (l) => posted.push(l),
+      watch: () => () => undefined,
+    });
+    assert.equal(b.over(), false, 'no burst end yet');
+    facts.push('idle 1 3');
+    received = 2;
+    assert.equal(b.over(), false, 'a line of the burst is still on its way');
+    received = 3;
+    assert.equal(b.over(), true);
+    b.resume();
+    b.resume();
+    assert.deepEqual(posted, ['resume 1']);
+    assert.equal(b.over(), false, 'answered: the twin goes on');
+    facts.push('idle 2 5');
+    received = 6;
+    assert.equal(b.over(), false, 'more lines than the burst had: the twin went on by itself, silence decides');
+    received = 5;
+    assert.equal(b.over(), true);
+  });
+
+  it('burstOver: the target said so, exited, was silent long enough, or the trail is too long', () => {
+    const base = { exited: false, saidSo: false, silentMs: 0, sinceDecidedMs: 0 };
+    assert.equal(burstOver(base), false);
+    assert.equal(burstOver({ ...base, saidSo: true }), true);
+    assert.equal(burstOver({ ...base, exited: true }), true);
+    assert.equal(burstOver({ ...base, silentMs: 120 }), true);
+    assert.equal(burstOver({ ...base, sinceDecidedMs: 1000 }), true);
+  });
+
+  it('settle answers a burst end before the decision and judges the deciding burst at its end', async () => {
+    // Burst 1: WiFi lines; burst 2: the failure and its explanation. The target prints burst 2 only when it is
+    // resumed past burst 1, and never goes on past burst 2 by itself (as a twin would until the rig answers).
+    const lines: string[] = [];
+    const facts: string[] = [];
+    const listeners = new Set<() => void>();
+    const print = (ls: string[], fact: string): void => {
+      lines.push(...ls);
+      facts.push(fact);
+      for (const l of listeners) l();
+    };
+    const posted: string[] = [];
+    const bursts = twinBursts({
+      facts: () => facts,
+      received: () => lines.length,
+      post: (l) => {
+        posted.push(l);
+        if (l === 'resume 1')
+          setImmediate(() => print(['RIG: connect fail state=-2', 'try again in 5 seconds'], 'idle 2 4'));
+      },
+      watch: (cb) => {
+        listeners.add(cb);
+        return () => listeners.delete(cb);
+      },
+    });
+    const input: SettleInput = {
+      decided: () => lines.some((l) => l.startsWith('RIG:')),
+      exited: new Promise(() => undefined),
+      timeoutMs: 10_000,
+      signal: new AbortController().signal,
+      expectation: undefined,
+      serial: () => [...lines],
+      messages: () => [],
+      bursts,
+    };
+    print(['Connecting', 'WiFi connected'], 'idle 1 2');
+    assert.deepEqual(await settle(input), { kind: 'decided' });
+    assert.deepEqual(posted, ['resume 1'], 'burst 1 answered; the deciding burst judged, not resumed');
+    assert.equal(lines.length, 4);
+  });
+});
