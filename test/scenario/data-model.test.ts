@@ -10,16 +10,9 @@ import { aptCommand, REQUIREMENTS } from '../../rig/setup/deps.ts';
 import { dataModelFor } from '../../rig/scenario/data-model.ts';
 import { controlLine } from '../../rig/target/twin.ts';
 import { commonFlags, hostCoreHash, hostCoreLayout } from '../../rig/twin/hostcore.ts';
+import { scenarioBase } from '../helpers/scenario-text.ts';
 
-const BASE = `version: 1
-id: demo
-pki:
-  ca: { subject: { CN: CA } }
-  server: { subject: { CN: broker } }
-broker:
-  listeners: [{ port: 8883, tls: {} }]
-boards: [esp32, esp8266]
-`;
+const BASE = scenarioBase(['esp32', 'esp8266']);
 const WRAP_STEPS = `steps:\n  - clock: { millis: 4294947296 }\n`;
 const EXPECT = 'expect: { default: { "*": { kind: connected } } }\n';
 

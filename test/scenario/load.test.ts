@@ -5,18 +5,9 @@ import { parseScenarioText } from '../../rig/scenario/load.ts';
 import { FormatError, parseWithSchema } from '../../rig/format/index.ts';
 import { QuarantineFile } from '../../rig/runner/quarantine.ts';
 import { projectPaths } from '../../rig/project.ts';
+import { problemsOf } from '../helpers/scenario-text.ts';
 
 const SEED = path.join(projectPaths().scenarios, 'seeds', 'esp8266-san-ip-bad-server-name.yaml');
-
-function problemsOf(text: string): FormatError['problems'] {
-  try {
-    parseScenarioText(text, 'x.yaml');
-  } catch (e) {
-    if (e instanceof FormatError) return e.problems;
-    throw e;
-  }
-  assert.fail('expected the scenario to be rejected');
-}
 
 const MINIMAL = `version: 1
 id: demo

@@ -12,32 +12,14 @@ import { describeReconfiguration, reconfiguredSpec } from '../../rig/broker/faul
 import type { StagedFiles } from '../../rig/broker/files.ts';
 import type { BrokerHandle } from '../../rig/broker/index.ts';
 import { freePort } from '../../rig/broker/local.ts';
-import { FormatError } from '../../rig/format/index.ts';
 import { parseScenarioText } from '../../rig/scenario/load.ts';
 import { resolveVariant } from '../../rig/scenario/resolve.ts';
 import { BrokerSpec } from '../../rig/scenario/schema.ts';
 import { describeStep } from '../../rig/steps/describe.ts';
 import { connectPacket, runSteps, takeOverSession, type StepWorld } from '../../rig/steps/index.ts';
+import { problemsOf, scenarioBase } from '../helpers/scenario-text.ts';
 
-const BASE = `version: 1
-id: demo
-pki:
-  ca: { subject: { CN: CA } }
-  server: { subject: { CN: broker } }
-broker:
-  listeners: [{ port: 8883, tls: {} }]
-boards: [esp32]
-`;
-
-function problemsOf(text: string): FormatError['problems'] {
-  try {
-    parseScenarioText(text, 'x.yaml');
-  } catch (e) {
-    if (e instanceof FormatError) return e.problems;
-    throw e;
-  }
-  assert.fail('expected the scenario to be rejected');
-}
+const BASE = scenarioBase();
 
 describe('steps: disconnect, ACL and persistence formats', () => {
   it('accepts disconnect (the board or a named client), an ACL change and a variant with persistence and its own ACL', () => {

@@ -1,33 +1,15 @@
 import assert from 'node:assert/strict';
-import { FormatError } from '../../rig/format/index.ts';
 import { timelineLines } from '../../rig/report/timeline.ts';
 import type { StepResult } from '../../rig/results/schema.ts';
 import { parseScenarioText } from '../../rig/scenario/load.ts';
 import type { Step } from '../../rig/scenario/steps.ts';
 import { runSteps, stepsVerdict, topicMatches, type StepWorld } from '../../rig/steps/index.ts';
 import type { BrokerHandle } from '../../rig/broker/index.ts';
+import { problemsOf, scenarioBase } from '../helpers/scenario-text.ts';
 
-const BASE = `version: 1
-id: demo
-pki:
-  ca: { subject: { CN: CA } }
-  server: { subject: { CN: broker } }
-broker:
-  listeners: [{ port: 8883, tls: {} }]
-boards: [esp32]
-`;
+const BASE = scenarioBase();
 
 const EXPECT = 'expect: { default: { esp32: { kind: connected } } }\n';
-
-function problemsOf(text: string): FormatError['problems'] {
-  try {
-    parseScenarioText(text, 'x.yaml');
-  } catch (e) {
-    if (e instanceof FormatError) return e.problems;
-    throw e;
-  }
-  assert.fail('expected the scenario to be rejected');
-}
 
 describe('steps: the format', () => {
   it('accepts a step scenario and a failingStep that names one of its steps', () => {
