@@ -152,7 +152,7 @@ describe('rig CLI', function () {
     assert.equal(r.ok, false);
     assert.match(
       r.message,
-      /Missing Debian packages:\n {2}- rig-no-such-package: test\nRun as root:\n {2}apt-get update && apt-get install -y --no-install-recommends rig-no-such-package/,
+      /Missing Debian packages:\n {2}- rig-no-such-package: test\nRun as root:\n {2}apt-get update && apt-get install -y --no-install-recommends --no-remove rig-no-such-package/,
     );
     rmSync(dir, { recursive: true, force: true });
   });
