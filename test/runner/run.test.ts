@@ -266,7 +266,7 @@ describe('runner: --watchdog', function () {
       ...common,
       filter: /\/(pass|hang)\//,
       outDir: path.join(tmp, 'run'),
-      watchdogMs: 15_000,
+      watchdogMs: 8_000,
       progress: {
         start() {},
         note() {},
@@ -280,11 +280,11 @@ describe('runner: --watchdog', function () {
     const byVariant = Object.fromEntries(r.results.cells.map((c) => [c.variant, c]));
     assert.equal(byVariant.pass?.status, 'pass', JSON.stringify(byVariant.pass));
     assert.equal(byVariant.hang?.status, 'error', JSON.stringify(byVariant.hang));
-    assert.match(byVariant.hang?.reason ?? '', /stopped by the watchdog: the run exceeded --watchdog 15000 ms/);
+    assert.match(byVariant.hang?.reason ?? '', /stopped by the watchdog: the run exceeded --watchdog 8000 ms/);
     assert.equal(r.results.run.interrupted, undefined, 'not a Ctrl-C');
     assert.equal(exitCodeFor(r.results), 3);
     assert.ok(
-      said.some((t) => /^\nwatchdog: the run exceeded --watchdog 15000 ms: stopping/.test(t)),
+      said.some((t) => /^\nwatchdog: the run exceeded --watchdog 8000 ms: stopping/.test(t)),
       said.join('\n'),
     );
     assert.ok(!said.some((t) => /undefined/.test(t)), said.join('\n'));

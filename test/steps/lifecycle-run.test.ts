@@ -30,6 +30,7 @@ describe('steps: lifecycle cells on the MKR1000 twin', function () {
       outDir: path.join(tmp, 'run'),
       paths,
       defaultTimeoutMs: 30_000,
+      jobs: 3,
     });
   });
   after(() => {

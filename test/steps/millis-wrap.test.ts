@@ -43,7 +43,13 @@ describe('steps: millis() wrap on 32-bit MKR1000 twins', function () {
     }
     tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-millis-test-'));
     const loaded = await loadScenario(path.join(paths.root, 'test', 'fixtures', 'scenarios', 'steps-millis-wrap.yaml'));
-    run = await runQuiet({ scenarios: [loaded], outDir: path.join(tmp, 'run'), paths, defaultTimeoutMs: 30_000 });
+    run = await runQuiet({
+      scenarios: [loaded],
+      outDir: path.join(tmp, 'run'),
+      paths,
+      defaultTimeoutMs: 30_000,
+      jobs: 3,
+    });
   });
   after(() => {
     if (tmp) rmSync(tmp, { recursive: true, force: true });

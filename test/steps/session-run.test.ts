@@ -25,7 +25,13 @@ describe('steps: session cells on the MKR1000 twin', function () {
     }
     tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-session-test-'));
     const loaded = await loadScenario(path.join(paths.root, 'test', 'fixtures', 'scenarios', 'steps-session.yaml'));
-    run = await runQuiet({ scenarios: [loaded], outDir: path.join(tmp, 'run'), paths, defaultTimeoutMs: 30_000 });
+    run = await runQuiet({
+      scenarios: [loaded],
+      outDir: path.join(tmp, 'run'),
+      paths,
+      defaultTimeoutMs: 30_000,
+      jobs: 3,
+    });
   });
   after(() => {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
