@@ -5,15 +5,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { projectPaths } from '../../rig/project.ts';
 import type { Cell } from '../../rig/results/schema.ts';
 import { type RunOutcome } from '../../rig/runner/run.ts';
-import { loadScenario } from '../../rig/scenario/load.ts';
-import { runQuiet } from '../helpers/matrix.ts';
+import { runStepFixture } from '../helpers/matrix.ts';
 
 describe('steps: lifecycle cells on the MKR1000 twin', function () {
   this.timeout(300_000);
-  const paths = projectPaths();
   let tmp: string;
   let run: RunOutcome;
   const cell = (variant: string): Cell => run.results.cells.find((c) => c.variant === variant)!;
@@ -24,14 +21,7 @@ describe('steps: lifecycle cells on the MKR1000 twin', function () {
       this.skip();
     }
     tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-steps-test-'));
-    const loaded = await loadScenario(path.join(paths.root, 'test', 'fixtures', 'scenarios', 'steps-lifecycle.yaml'));
-    run = await runQuiet({
-      scenarios: [loaded],
-      outDir: path.join(tmp, 'run'),
-      paths,
-      defaultTimeoutMs: 30_000,
-      jobs: 3,
-    });
+    run = await runStepFixture('steps-lifecycle.yaml', path.join(tmp, 'run'));
   });
   after(() => {
     if (tmp) rmSync(tmp, { recursive: true, force: true });

@@ -9,9 +9,8 @@ import path from 'node:path';
 import { projectPaths } from '../../rig/project.ts';
 import type { Cell } from '../../rig/results/schema.ts';
 import { type RunOutcome } from '../../rig/runner/run.ts';
-import { loadScenario } from '../../rig/scenario/load.ts';
 import { checkTool, TOOLS } from '../../rig/setup/tools.ts';
-import { runQuiet } from '../helpers/matrix.ts';
+import { runStepFixture } from '../helpers/matrix.ts';
 
 const WRAP = 2 ** 32;
 
@@ -42,14 +41,7 @@ describe('steps: millis() wrap on 32-bit MKR1000 twins', function () {
       this.skip();
     }
     tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-millis-test-'));
-    const loaded = await loadScenario(path.join(paths.root, 'test', 'fixtures', 'scenarios', 'steps-millis-wrap.yaml'));
-    run = await runQuiet({
-      scenarios: [loaded],
-      outDir: path.join(tmp, 'run'),
-      paths,
-      defaultTimeoutMs: 30_000,
-      jobs: 3,
-    });
+    run = await runStepFixture('steps-millis-wrap.yaml', path.join(tmp, 'run'));
   });
   after(() => {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
