@@ -5,19 +5,11 @@ import { parseScenarioText } from '../../rig/scenario/load.ts';
 import { FormatError, parseWithSchema } from '../../rig/format/index.ts';
 import { QuarantineFile } from '../../rig/runner/quarantine.ts';
 import { projectPaths } from '../../rig/project.ts';
-import { problemsOf } from '../helpers/scenario-text.ts';
+import { problemsOf, scenarioBase } from '../helpers/scenario-text.ts';
 
 const SEED = path.join(projectPaths().scenarios, 'seeds', 'esp8266-san-ip-bad-server-name.yaml');
 
-const MINIMAL = `version: 1
-id: demo
-pki:
-  ca: { subject: { CN: CA } }
-  server: { subject: { CN: broker } }
-broker:
-  listeners: [{ port: 8883, tls: {} }]
-boards: [esp32]
-expect:
+const MINIMAL = `${scenarioBase()}expect:
   default: { esp32: { kind: connected } }
 `;
 
