@@ -2,7 +2,7 @@
 // (board, flags) and cached by a hash of its sources.
 import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -192,17 +192,19 @@ async function compileHostCore(
   const tmp = `${finalDir}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   await mkdir(tmp, { recursive: true });
   let log = `host core ${layout.core} ${hash}: building ${sources.length} files\n`;
+  const objects = path.join(path.dirname(path.dirname(finalDir)), 'objects');
   try {
     const objs = await pool(sources, MAX_PARALLEL_COMPILES, async (src) => {
       const obj = path.join(tmp, `${path.relative(layout.boardsDir, src).replace(/[\\/]/g, '__')}.o`);
-      const r = await runCompiler([...flags, '-Wall', '-Wno-unused-parameter', '-c', src, '-o', obj], tmp);
-      log += `${r.command}\n${r.output}`;
+      const args = [...flags, '-Wall', '-Wno-unused-parameter', '-c', src, '-o', obj];
+      const r = await compileObject(args, { src, obj, tmp, objects });
+      log += r.log;
       if (!r.ok)
         throw new TwinBuildError(
           'compile',
           `host core (${layout.core}) failed to compile ${src}`,
-          firstErrors(r.output),
-          r.output,
+          firstErrors(r.log),
+          r.log,
         );
       return obj;
     });
@@ -215,6 +217,63 @@ async function compileHostCore(
     throw e;
   }
   return log;
+}
+
+/**
+ * One host core object, shared by content across host cores: the cores of one board differ in a few -D options
+ * (a PubSubClient release, MQTT_MAX_PACKET_SIZE) that most sources never see, so a source whose preprocessed text
+ * and code generation options are the same compiles to the same object.
+ */
+async function compileObject(
+  args: string[],
+  at: { src: string; obj: string; tmp: string; objects: string },
+): Promise<{ ok: boolean; log: string }> {
+  const key = await objectKey(args, at.src, at.tmp);
+  const cached = key ? path.join(at.objects, `${key}.o`) : undefined;
+  if (
+    cached &&
+    (await copyFile(cached, at.obj).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return { ok: true, log: `object of ${at.src}: cached ${key}\n` };
+  const r = await runCompiler(args, at.tmp);
+  if (r.ok && cached) await storeObject(at.obj, cached);
+  return { ok: r.ok, log: `${r.command}\n${r.output}` };
+}
+
+/** The code generation options of a compile: what preprocessing does not already show in its output. */
+function codegenArgs(args: string[], src: string): string[] {
+  return args.filter((a, i) => !/^-[DIo]/.test(a) && a !== src && args[i - 1] !== '-o');
+}
+
+/** Hash of a source's preprocessed text and its code generation options; undefined when it does not preprocess. */
+async function objectKey(args: string[], src: string, tmp: string): Promise<string | undefined> {
+  const out = path.join(tmp, `${path.basename(src)}-${Math.random().toString(36).slice(2)}.ii`);
+  const pre = args.filter((a, i) => a !== '-c' && a !== '-o' && args[i - 1] !== '-o');
+  const r = await runCompiler([...pre, '-E', '-o', out], tmp);
+  if (!r.ok) return undefined;
+  try {
+    const h = createHash('sha256');
+    h.update(`${JSON.stringify(codegenArgs(args, src))}\0`);
+    h.update(await readFile(out));
+    return h.digest('hex').slice(0, 32);
+  } finally {
+    await rm(out, { force: true });
+  }
+}
+
+/** Keeps a fresh object for other host cores (written aside, then renamed: a reader never sees half of one). */
+async function storeObject(obj: string, cached: string): Promise<void> {
+  await mkdir(path.dirname(cached), { recursive: true });
+  const part = `${cached}.part-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  try {
+    await copyFile(obj, part);
+    await rename(part, cached);
+  } catch {
+    await rm(part, { force: true });
+  }
 }
 
 /** Renames a finished temp dir into place; if a concurrent build won the race, keeps theirs. */

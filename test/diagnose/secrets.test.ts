@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -14,8 +14,9 @@ import { projectPaths } from '../../rig/project.ts';
 const paths = projectPaths();
 const root = paths.root;
 
-async function keyDirs(): Promise<Set<string>> {
-  return new Set((await readdir(os.tmpdir())).filter((n) => n.startsWith('rig-diagnose-keys-')));
+/** diagnose's key folders in `tmp`: each child here has its own TMPDIR, so another test's diagnose is not counted. */
+async function keyDirs(tmp: string): Promise<Set<string>> {
+  return new Set((await readdir(tmp)).filter((n) => n.startsWith('rig-diagnose-keys-')));
 }
 
 /** Files under `dir` whose content holds `needle` (grep exits 1 when none does). */
@@ -27,6 +28,7 @@ async function filesHolding(dir: string, needle: string): Promise<string[]> {
 describe('diagnose and twin builds: no secrets left on disk', function () {
   this.timeout(300_000);
   let dir: string;
+  let tmp: string;
   const f = (n: string): string => path.join(dir, n);
 
   before(async function () {
@@ -35,6 +37,9 @@ describe('diagnose and twin builds: no secrets left on disk', function () {
       this.skip();
     }
     dir = await mkdtemp(path.join(os.tmpdir(), 'rig-diag-secrets-'));
+    // The children's TMPDIR, open like /tmp: the broker drops to its own user and reads its conf there.
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'rig-diag-tmp-'));
+    await chmod(tmp, 0o1777);
     // A fresh encrypted key each run: any copy of it found later was made by this run.
     await execa(
       'bash',
@@ -53,13 +58,14 @@ describe('diagnose and twin builds: no secrets left on disk', function () {
   });
   after(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
+    if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
   /** A base64 line of the decrypted key: what a leaked copy would contain. */
   const keyLine = async (): Promise<string> => (await readFile(f('plain.pem'), 'utf8')).split('\n')[5]!;
 
   it('after a run: the decrypted key and the MQTT password are nowhere in the cache or the run folder', async () => {
-    const before = await keyDirs();
+    const before = await keyDirs(tmp);
     const password = `pw-${randomBytes(6).toString('hex')}`;
     const r = await execa(
       'node',
@@ -87,11 +93,11 @@ describe('diagnose and twin builds: no secrets left on disk', function () {
         '--out',
         f('run'),
       ],
-      { reject: false, stdin: 'ignore', timeout: 240_000 },
+      { reject: false, stdin: 'ignore', timeout: 240_000, env: { TMPDIR: tmp } },
     );
     assert.equal(r.exitCode, 0, String(r.stderr));
     assert.deepEqual(
-      [...(await keyDirs())].filter((d) => !before.has(d)),
+      [...(await keyDirs(tmp))].filter((d) => !before.has(d)),
       [],
       'the temp key folder is removed',
     );
@@ -108,7 +114,7 @@ describe('diagnose and twin builds: no secrets left on disk', function () {
   });
 
   it('on Ctrl-C: diagnose exits 130 and the temp key folder is gone', async () => {
-    const before = await keyDirs();
+    const before = await keyDirs(tmp);
     const p = execa(
       'node',
       [
@@ -130,7 +136,7 @@ describe('diagnose and twin builds: no secrets left on disk', function () {
         '--out',
         f('run-int'),
       ],
-      { reject: false, stdin: 'ignore', timeout: 240_000 },
+      { reject: false, stdin: 'ignore', timeout: 240_000, env: { TMPDIR: tmp } },
     );
     // Wait for the staged folder to exist and the boards to start, then interrupt.
     let staged: string | undefined;
@@ -139,15 +145,15 @@ describe('diagnose and twin builds: no secrets left on disk', function () {
       stderr += d.toString();
     });
     for (let i = 0; i < 600 && !(staged && /…/.test(stderr)); i++) {
-      staged ??= [...(await keyDirs())].find((d) => !before.has(d));
+      staged ??= [...(await keyDirs(tmp))].find((d) => !before.has(d));
       await new Promise((res) => setTimeout(res, 50));
     }
     assert.ok(staged, 'diagnose staged the key in a temp folder');
-    assert.equal((await stat(path.join(os.tmpdir(), staged))).mode & 0o777, 0o700);
+    assert.equal((await stat(path.join(tmp, staged))).mode & 0o777, 0o700);
     p.kill('SIGINT');
     const r = await p;
     assert.equal(r.exitCode, 130, `${r.stdout}\n${stderr}`);
-    assert.equal(existsSync(path.join(os.tmpdir(), staged)), false, 'removed on Ctrl-C');
+    assert.equal(existsSync(path.join(tmp, staged)), false, 'removed on Ctrl-C');
     assert.deepEqual(await filesHolding(paths.cache, await keyLine()), []);
   });
 

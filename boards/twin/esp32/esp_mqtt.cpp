@@ -99,6 +99,7 @@ struct esp_mqtt_client {
   unsigned long lastOut = 0;
   esp_mqtt_error_codes_t err{};
   bool lastReadClosed = false;  // the last readExact() failed because the transport closed (not a timeout)
+  twin::MqttAnswers answers;   // what virtual time learns of the broker's answers (guarded by io)
 
   void dispatch(esp_mqtt_event_id_t id, esp_mqtt_event_t ev = {}) {
     ev.event_id = id;
@@ -135,6 +136,7 @@ struct esp_mqtt_client {
   void closeConnection() {
     std::lock_guard<std::recursive_mutex> lock(io);
     connected = false;
+    answers.reset();
     if (tls) {
       stop_ssl_socket(&ssl);
     } else if (fd >= 0) {
@@ -324,7 +326,10 @@ struct esp_mqtt_client {
       if (!(b & 128)) break;
     }
     body.resize(len);
-    return len == 0 || readExact((uint8_t*)&body[0], len, deadlineMs);
+    if (len > 0 && !readExact((uint8_t*)&body[0], len, deadlineMs)) return false;
+    std::lock_guard<std::recursive_mutex> lock(io);
+    answers.read(type);
+    return true;
   }
   static void putLen(std::string& out, size_t len) {
     do { uint8_t d = len & 127; len >>= 7; if (len) d |= 128; out += (char)d; } while (len);
@@ -336,7 +341,10 @@ struct esp_mqtt_client {
     std::string p(1, (char)type);
     putLen(p, body.size());
     p += body;
-    return writeAll((const uint8_t*)p.data(), p.size());
+    std::lock_guard<std::recursive_mutex> lock(io);
+    const bool whole = writeAll((const uint8_t*)p.data(), p.size());
+    answers.sent(type);
+    return whole;
   }
 
   bool mqttConnect() {

@@ -203,6 +203,50 @@ TEST(virtual_time_skips_quiet_waits_and_waits_for_replies) {
   close(peer);
 }
 
+// Reads `n` bytes from the board's side, waiting on board time as a library does.
+std::string readOnBoard(WiFiClient& c, size_t n) {
+  std::string got;
+  for (int i = 0; i < 5000 && got.size() < n; i++) {
+    int ch = c.read();
+    if (ch >= 0) got += (char)ch;
+    else delay(1);
+  }
+  return got;
+}
+
+// An MQTT library's word (twin::MqttAnswers): once the broker has answered a packet sent after all the others, the
+// connection rests at once, though the kernel's stamps cannot yet tell the answer came after the send; a QoS 0
+// PUBLISH after it (nothing answers it) ends the rest until a later answer.
+TEST(an_mqtt_librarys_answers_tell_virtual_time_the_connection_rests) {
+  const Env& e = env();
+  WiFiClient c;
+  CHECK_EQ(c.connect("raspberry", 8883), 1);
+  int peer = acceptFor(e.listener, 5000);
+  CHECK(peer >= 0);
+  twin::MqttAnswers answers;
+  const uint8_t connect[] = {0x10, 0x02, 0x00, 0x00};  // enough of a CONNECT for the broker side of this test
+  CHECK_EQ(c.write(connect, sizeof connect), sizeof connect);
+  answers.sent(connect[0]);
+  CHECK_EQ(readFor(peer, 4, 5000).size(), 4u);
+  CHECK_EQ(write(peer, "\x20\x02\x00\x00", 4), 4);  // CONNACK
+  CHECK_EQ(readOnBoard(c, 4).size(), 4u);
+  answers.read(0x20);
+  CHECK(twin::quietSkipUs(twin::microsSinceBoot()) > 0);
+  const uint8_t publish[] = {0x30, 0x03, 0x00, 0x01, 't'};  // QoS 0: no answer
+  CHECK_EQ(c.write(publish, sizeof publish), sizeof publish);
+  answers.sent(publish[0]);
+  CHECK_EQ(twin::quietSkipUs(twin::microsSinceBoot()), 0u);  // a conversation again: the broker may still answer
+  const uint8_t subscribe[] = {0x82, 0x06, 0x00, 0x01, 0x00, 0x01, 't', 0x00};
+  CHECK_EQ(c.write(subscribe, sizeof subscribe), sizeof subscribe);
+  answers.sent(subscribe[0]);
+  CHECK_EQ(readFor(peer, sizeof publish + sizeof subscribe, 5000).size(), sizeof publish + sizeof subscribe);
+  CHECK_EQ(write(peer, "\x90\x03\x00\x01\x00", 5), 5);  // SUBACK: handled after the PUBLISH, in order
+  CHECK_EQ(readOnBoard(c, 5).size(), 5u);
+  answers.read(0x90);
+  CHECK(twin::quietSkipUs(twin::microsSinceBoot()) > 0);
+  close(peer);
+}
+
 TEST(unknown_names_and_serial_baud_become_facts) {
   const Env& e = env();
   WiFiClient c;

@@ -5,7 +5,11 @@
 // party sends, which nothing times by the board's clock. The kernel's TCP_INFO says when each side last sent, so
 // no write path needs hooks. One bound stays: a broker drops a client silent for 1.5x its keepalive
 // (mosquitto), a real-time rule; the MQTT libraries report their keepalive and no skip makes a silence that long.
+// The MQTT libraries also say when the broker has handled everything they sent (mqttConnectionRests): a reply on
+// loopback often comes within the send's jiffy, and a QoS 0 PUBLISH waits for the broker's delayed ACK, so the
+// kernel's stamps alone would hold the board in real time for kAfterSendMs after every exchange.
 #include <netinet/in.h>
+#include <stddef.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -14,13 +18,26 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <vector>
 
 #include "twin_world.h"
 
 namespace {
+// glibc's tcp_info ends at tcpi_total_retrans; the kernel's (include/uapi/linux/tcp.h, Linux 4.6+) goes on with the
+// data segment counters, at the same offsets in 64-bit and -m32 builds (its 64-bit fields are 8-aligned there).
+struct TcpInfo {
+  tcp_info base;
+  uint64_t pacingRate, maxPacingRate, bytesAcked, bytesReceived;
+  uint32_t segsOut, segsIn, notsentBytes, minRtt, dataSegsIn, dataSegsOut;
+};
+static_assert(offsetof(TcpInfo, dataSegsIn) == 152 && offsetof(TcpInfo, dataSegsOut) == 156, "kernel tcp_info");
+
 struct Conn {
   uint64_t lastSendBoardUs;  // board time of the last send seen
   uint64_t lastSendRealMs;   // real time of the same send
+  uint32_t hintIn;           // data segments in when an MQTT library last said a connection rests
+  bool rests;                // the MQTT library said the broker handled all it sent, as of restOut and restIn
+  uint32_t restOut, restIn;
 };
 std::mutex g_mu;
 std::map<int, Conn> g_conns;
@@ -43,17 +60,34 @@ bool canStillReceive(uint8_t state) {
          state == TCP_FIN_WAIT2;
 }
 
+bool readInfo(int fd, TcpInfo& t, bool& counted) {
+  t = TcpInfo{};
+  socklen_t len = sizeof t;
+  if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &t, &len) != 0) return false;
+  counted = len >= offsetof(TcpInfo, dataSegsOut) + sizeof t.dataSegsOut;
+  return true;
+}
+
+// At rest by the MQTT library's word: nothing sent since, and what came since is not the start of a flight.
+bool restsByLibrary(const Conn& c, const TcpInfo& t, bool counted) {
+  if (!counted || !c.rests || t.base.tcpi_state != TCP_ESTABLISHED || t.dataSegsOut != c.restOut) return false;
+  return t.dataSegsIn == c.restIn || t.base.tcpi_last_data_recv >= kAfterRecvMs;
+}
+
 // How far board time may jump for this connection (0: not at all).
-uint64_t connSkipUs(Conn& c, const tcp_info& ti, uint64_t boardNowUs) {
+uint64_t connSkipUs(Conn& c, const TcpInfo& t, bool counted, uint64_t boardNowUs) {
+  const tcp_info& ti = t.base;
   if (!canStillReceive(ti.tcpi_state)) return std::numeric_limits<uint64_t>::max();
   const uint64_t sentAt = realMs() - ti.tcpi_last_data_sent;
   if (sentAt > c.lastSendRealMs + 4) {  // a send since the last look (TCP_INFO counts in jiffies)
     c.lastSendRealMs = sentAt;
     c.lastSendBoardUs = boardNowUs - (uint64_t)ti.tcpi_last_data_sent * 1000u;
   }
-  if (ti.tcpi_state != TCP_ESTABLISHED || ti.tcpi_unacked > 0) return 0;
-  const bool answered = ti.tcpi_last_data_recv < ti.tcpi_last_data_sent;
-  if (answered ? ti.tcpi_last_data_recv < kAfterRecvMs : ti.tcpi_last_data_sent < kAfterSendMs) return 0;
+  if (!restsByLibrary(c, t, counted)) {
+    if (ti.tcpi_state != TCP_ESTABLISHED || ti.tcpi_unacked > 0) return 0;
+    const bool answered = ti.tcpi_last_data_recv < ti.tcpi_last_data_sent;
+    if (answered ? ti.tcpi_last_data_recv < kAfterRecvMs : ti.tcpi_last_data_sent < kAfterSendMs) return 0;
+  }
   const uint32_t ka = g_keepAliveS.load();
   if (ka == 0) return std::numeric_limits<uint64_t>::max();
   const uint64_t horizon = c.lastSendBoardUs + (uint64_t)ka * 1500000u - kKeepAliveMarginUs;
@@ -64,7 +98,35 @@ uint64_t connSkipUs(Conn& c, const tcp_info& ti, uint64_t boardNowUs) {
 namespace twin {
 void watchConnection(int fd) {
   std::lock_guard<std::mutex> lk(g_mu);
-  g_conns[fd] = Conn{microsSinceBoot(), realMs()};
+  g_conns[fd] = Conn{microsSinceBoot(), realMs(), 0, false, 0, 0};
+}
+
+// The library just read an answer on one of the board's open connections: the only one, or the only one that
+// received data since a library last said this (its answer came since: it was still due then). With several
+// candidates nothing is marked, and the kernel's stamps decide.
+void mqttConnectionRests() {
+  std::lock_guard<std::mutex> lk(g_mu);
+  struct Seen {
+    Conn* conn;
+    TcpInfo info;
+    bool receivedSince;
+  };
+  std::vector<Seen> open;
+  for (auto& [fd, c] : g_conns) {
+    TcpInfo t;
+    bool counted = false;
+    if (!readInfo(fd, t, counted) || !counted || t.base.tcpi_state != TCP_ESTABLISHED) continue;
+    open.push_back({&c, t, t.dataSegsIn != c.hintIn});
+    c.hintIn = t.dataSegsIn;
+  }
+  Seen* pick = open.size() == 1 ? &open[0] : nullptr;
+  int received = 0;
+  for (Seen& s : open)
+    if (open.size() > 1 && s.receivedSince && ++received == 1) pick = &s;
+  if (!pick || received > 1) return;
+  pick->conn->rests = true;
+  pick->conn->restOut = pick->info.dataSegsOut;
+  pick->conn->restIn = pick->info.dataSegsIn;
 }
 
 void keepAliveSent(uint16_t seconds) { g_keepAliveS = seconds; }
@@ -73,16 +135,75 @@ uint64_t quietSkipUs(uint64_t boardNowUs) {
   std::lock_guard<std::mutex> lk(g_mu);
   uint64_t limit = std::numeric_limits<uint64_t>::max();
   for (auto it = g_conns.begin(); it != g_conns.end();) {
-    tcp_info ti{};
-    socklen_t len = sizeof ti;
-    if (getsockopt(it->first, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0) {
+    TcpInfo t;
+    bool counted = false;
+    if (!readInfo(it->first, t, counted)) {
       it = g_conns.erase(it);  // closed by the board (or the number now names something else)
       continue;
     }
-    limit = std::min(limit, connSkipUs(it->second, ti, boardNowUs));
+    limit = std::min(limit, connSkipUs(it->second, t, counted, boardNowUs));
     if (limit == 0) break;
     ++it;
   }
   return limit;
+}
+}  // namespace twin
+
+// Packet types by their upper nibble (MQTT 3.1.1, 2.2.1).
+namespace {
+bool isAnswered(uint8_t header) {
+  switch (header & 0xF0) {
+    case 0x10:  // CONNECT
+    case 0x60:  // PUBREL
+    case 0x80:  // SUBSCRIBE
+    case 0xA0:  // UNSUBSCRIBE
+    case 0xC0:  // PINGREQ
+      return true;
+    case 0x30:  // PUBLISH: at QoS 1 or 2
+      return (header & 0x06) != 0;
+    default:
+      return false;
+  }
+}
+
+bool isAnswer(uint8_t header) {
+  switch (header & 0xF0) {
+    case 0x20:  // CONNACK
+    case 0x40:  // PUBACK
+    case 0x50:  // PUBREC
+    case 0x70:  // PUBCOMP
+    case 0x90:  // SUBACK
+    case 0xB0:  // UNSUBACK
+    case 0xD0:  // PINGRESP
+      return true;
+    default:
+      return false;
+  }
+}
+}  // namespace
+
+namespace twin {
+void MqttAnswers::sent(uint8_t header) {
+  ++sent_;
+  if (!isAnswered(header)) return;
+  if (dueCount_ == kMaxDue) {
+    overflow_ = true;
+    return;
+  }
+  due_[dueCount_++] = sent_;
+}
+
+void MqttAnswers::read(uint8_t header) {
+  if (!isAnswer(header) || dueCount_ == 0) return;
+  handled_ = due_[0];  // answers come in the order of what they answer
+  for (int i = 1; i < dueCount_; i++) due_[i - 1] = due_[i];
+  dueCount_--;
+  if (dueCount_ == 0 && handled_ == sent_ && !overflow_) mqttConnectionRests();
+}
+
+void MqttAnswers::reset() {
+  sent_ = handled_ = 0;
+  dueCount_ = 0;
+  overflow_ = false;
 }
 }  // namespace twin

@@ -65,6 +65,29 @@ uint64_t quietSkipUs(uint64_t boardNowUs);
 // An MQTT client sent CONNECT with this keepalive: the broker drops it after 1.5x that of silence, in real time,
 // so virtual time never skips a silence that long.
 void keepAliveSent(uint16_t seconds);
+// An MQTT library's own view of its connection, which TCP_INFO cannot give: the library just read a packet, and the
+// broker has answered a packet sent after all the others (brokers handle a connection's packets in order, so it
+// has handled them all) with no answer still due. The connection then rests until the board sends again (quiet.cpp).
+void mqttConnectionRests();
+// What an MQTT library tells virtual time (mqttConnectionRests): the packets it wrote, the answers it read.
+class MqttAnswers {
+ public:
+  // After the library wrote a packet with this fixed-header byte (the broker answers CONNECT, SUBSCRIBE,
+  // UNSUBSCRIBE, PINGREQ, PUBREL and a QoS 1 or 2 PUBLISH).
+  void sent(uint8_t header);
+  // After it read a packet with this fixed-header byte from the broker.
+  void read(uint8_t header);
+  // The connection closed: nothing is due.
+  void reset();
+
+ private:
+  static const int kMaxDue = 16;
+  uint32_t sent_ = 0;     // packets written
+  uint32_t handled_ = 0;  // the last of them the broker has handled, as its answers say
+  uint32_t due_[kMaxDue] = {};  // packets whose answer has not been read, oldest first
+  int dueCount_ = 0;
+  bool overflow_ = false;  // more answers due than kept: never rests until reset()
+};
 uint64_t microsSinceBoot();
 // The board starts (main.cpp, right before setup()): millis() restarts at the world's bootMs.
 void bootBoard();

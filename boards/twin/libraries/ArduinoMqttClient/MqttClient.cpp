@@ -24,7 +24,9 @@ bool MqttClient::sendPacket(uint8_t header, const std::string& body) {
     pkt += (char)b;
   } while (len > 0);
   pkt += body;
-  return _client->write((const uint8_t*)pkt.data(), pkt.size()) == pkt.size();
+  const bool whole = _client->write((const uint8_t*)pkt.data(), pkt.size()) == pkt.size();
+  _answers.sent(header);
+  return whole;
 }
 
 // One whole packet into _rxType/_rxBody; false when none arrived within waitMs (0: only if already there).
@@ -58,6 +60,7 @@ bool MqttClient::readPacket(unsigned long waitMs) {
     _rxBody += (char)b;
   }
   _lastRx = millis();
+  _answers.read(_rxType);
   return true;
 }
 
@@ -65,6 +68,7 @@ int MqttClient::connectImpl(IPAddress ip, const char* host, uint16_t port) {
   if (_client->connected()) _client->stop();
   _connected = false;
   _packetId = 0;
+  _answers.reset();
   if (!(host ? _client->connect(host, port) : _client->connect(ip, port))) {
     _connectError = MQTT_CONNECTION_REFUSED;
     return 0;
@@ -231,5 +235,6 @@ int MqttClient::read(uint8_t* buf, size_t size) {
 void MqttClient::stop() {
   if (connected()) sendPacket(0xE0, std::string());
   _connected = false;
+  _answers.reset();
   _client->stop();
 }

@@ -9,6 +9,7 @@
 #include "Arduino.h"
 #include "Client.h"
 #include "WString.h"
+#include "twin_world.h"
 
 // Which release the build imitates (boards/twin/libraries/versions.yaml): 0.1.5 buffers at most 256 payload bytes
 // of a message begun without a size (MqttClient.cpp:35, :656-658 at 0.1.5); 0.1.6 lets TX_PAYLOAD_BUFFER_SIZE be a
@@ -96,6 +97,7 @@ class MqttClient : public Client {
   int _subscribeQos = 0x80;
   uint16_t _packetId = 0;
   unsigned long _lastRx = 0, _lastPingTx = 0;
+  twin::MqttAnswers _answers;  // twin: what virtual time learns of the broker's answers (not in the library)
   // The last packet read: type, body; a PUBLISH's payload is what read() hands out.
   uint8_t _rxType = 0;
   std::string _rxBody;

@@ -126,6 +126,7 @@ bool PubSubClient::connect(const char* id, const char* user, const char* pass, c
   }
   // Twin side channel: the id the broker will log, so the rig can tell this board's messages from others'.
   twin::fact("mqtt-client-id:%s", id ? id : "");
+  answers_.reset();
   writePacket(MQTTCONNECT, buffer_, (uint16_t)(length - MQTT_MAX_HEADER_SIZE));
   bufferSize_ = logical;  // (2.6) the checks that follow see the array's size again
   lastInActivity_ = lastOutActivity_ = millis();
@@ -142,6 +143,7 @@ bool PubSubClient::connect(const char* id, const char* user, const char* pass, c
   }
   uint8_t llen;
   uint32_t len = readPacket(&llen);
+  if (len > 0) answers_.read(buffer_[0]);
   if (len == 4) {
     if (buffer_[3] == 0) {
       lastInActivity_ = millis();
@@ -239,6 +241,7 @@ bool PubSubClient::writePacket(uint8_t header, uint8_t* buf, uint16_t length) {
   size_t hlen = buildHeader(header, buf, length);
   size_t rc = client_->write(buf + (MQTT_MAX_HEADER_SIZE - hlen), length + hlen);
   lastOutActivity_ = millis();
+  answers_.sent(header);
   return rc == hlen + length;
 }
 
@@ -268,6 +271,7 @@ bool PubSubClient::loop() {
     buffer_[0] = MQTTPINGREQ;
     buffer_[1] = 0;
     client_->write(buffer_, 2);
+    answers_.sent(MQTTPINGREQ);
     lastOutActivity_ = lastInActivity_ = t;
     pingOutstanding_ = true;
   }
@@ -277,6 +281,7 @@ bool PubSubClient::loop() {
     if (len > 0) {
       lastInActivity_ = t;
       uint8_t type = buffer_[0] & 0xF0;
+      answers_.read(type);
       if (type == MQTTPUBLISH) {
         if (callback) {
           uint16_t tl = (uint16_t)((buffer_[llen + 1] << 8) + buffer_[llen + 2]);
@@ -293,6 +298,7 @@ bool PubSubClient::loop() {
             buffer_[2] = (uint8_t)(msgId >> 8);
             buffer_[3] = (uint8_t)(msgId & 0xFF);
             client_->write(buffer_, 4);
+            answers_.sent(MQTTPUBACK);
             lastOutActivity_ = t;
           } else {
             uint8_t* payload = buffer_ + llen + 3 + tl;
@@ -303,6 +309,7 @@ bool PubSubClient::loop() {
         buffer_[0] = MQTTPINGRESP;
         buffer_[1] = 0;
         client_->write(buffer_, 2);
+        answers_.sent(MQTTPINGRESP);
       } else if (type == MQTTPINGRESP) {
         pingOutstanding_ = false;
       }
@@ -358,6 +365,7 @@ bool PubSubClient::beginPublish(const char* topic, unsigned int plength, bool re
   const size_t expected = length - (MQTT_MAX_HEADER_SIZE - hlen);
   // 2.8 keeps the count in a uint16_t and returns whether the whole header went out (cpp beginPublish).
   uint16_t rc = (uint16_t)client_->write(buffer_ + (MQTT_MAX_HEADER_SIZE - hlen), expected);
+  answers_.sent(header);
   lastOutActivity_ = millis();
   return rc == expected;
 }
@@ -401,6 +409,7 @@ void PubSubClient::disconnect() {
     client_->stop();
   }
   state_ = MQTT_DISCONNECTED;
+  answers_.reset();
   lastInActivity_ = lastOutActivity_ = millis();
 }
 

@@ -10,6 +10,7 @@
 #include "Client.h"
 #include "IPAddress.h"
 #include "Stream.h"
+#include "twin_world.h"
 
 #define MQTT_VERSION_3_1 3
 #define MQTT_VERSION_3_1_1 4
@@ -143,6 +144,7 @@ class PubSubClient : public Print {
   unsigned long lastOutActivity_ = 0;
   unsigned long lastInActivity_ = 0;
   bool pingOutstanding_ = false;
+  twin::MqttAnswers answers_;  // twin: what virtual time learns of the broker's answers (not in the library)
   MQTT_CALLBACK_SIGNATURE;
   IPAddress ip_;
   const char* domain_ = nullptr;
