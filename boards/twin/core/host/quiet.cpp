@@ -9,8 +9,8 @@
 // loopback often comes within the send's jiffy, and a QoS 0 PUBLISH waits for the broker's delayed ACK, so the
 // kernel's stamps alone would hold the board in real time for kAfterSendMs after every exchange.
 #include <netinet/in.h>
-#include <stddef.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <sys/socket.h>
 #include <time.h>
 
