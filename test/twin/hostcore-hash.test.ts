@@ -7,6 +7,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildHostCore, hostCoreHash, type HostCoreLayout } from '../../rig/twin/hostcore.ts';
 
+/** A host core of one board folder and nothing else. */
+function boardOnly(dir: string, board: string): HostCoreLayout {
+  return { core: 'esp32', boardsDir: dir, boardDir: board, coreDirs: [], includeDirs: [board], sourceRoots: [board] };
+}
+
 describe('twin: host core hash', () => {
   it('is the same for an untouched tree and changes with an edited or added source', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'rig-hostcore-hash-'));
@@ -14,14 +19,7 @@ describe('twin: host core hash', () => {
       const board = path.join(dir, 'esp32');
       mkdirSync(board);
       writeFileSync(path.join(board, 'a.cpp'), 'int a() { return 1; }\n');
-      const layout: HostCoreLayout = {
-        core: 'esp32',
-        boardsDir: dir,
-        boardDir: board,
-        coreDirs: [],
-        includeDirs: [board],
-        sourceRoots: [board],
-      };
+      const layout = boardOnly(dir, board);
       const first = await hostCoreHash(layout, ['-O1']);
       assert.deepEqual(await hostCoreHash(layout, ['-O1']), first);
       assert.notEqual((await hostCoreHash(layout, ['-O2'])).hash, first.hash, 'flags are part of it');
@@ -45,14 +43,7 @@ describe('twin: host core hash', () => {
       writeFileSync(path.join(board, 'version.h'), 'int version();\n');
       writeFileSync(path.join(board, 'uses.cpp'), '#include "version.h"\nint version() { return LIB_VERSION; }\n');
       writeFileSync(path.join(board, 'plain.cpp'), '#include "version.h"\nint twice() { return 2 * version(); }\n');
-      const layout: HostCoreLayout = {
-        core: 'esp32',
-        boardsDir: dir,
-        boardDir: board,
-        coreDirs: [],
-        includeDirs: [board],
-        sourceRoots: [board],
-      };
+      const layout = boardOnly(dir, board);
       const cache = path.join(dir, 'cache');
       const build = async (flags: string[]): Promise<{ cached: string[]; compiled: string[] }> => {
         const log = (await buildHostCore(layout, [...flags, `-I${board}`], cache)).log;
