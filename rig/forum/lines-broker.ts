@@ -44,8 +44,15 @@ function tlsReason(reason: string): { kind?: OutcomeKind; code?: string } {
   return { ...(kind ? { kind } : {}), ...(code ? { code } : {}) };
 }
 
+/**
+ * Mosquitto logs a failed TLS handshake in one of two forms, by when it fails: within the accept ("Client
+ * connection from 127.0.0.1 failed: error:…:certificate verify failed.") or on a later read ("OpenSSL Error[0]:
+ * error:…"). Which one a run prints is a matter of timing, so each form is read and matched as the other too.
+ */
+const OPENSSL_PREFIX = String.raw`(?:OpenSSL Error(?:\[\d+\])?|Client connection from \S+ failed)`;
+
 function openSslError(body: string, raw: string): SeenLine | undefined {
-  const m = /^OpenSSL Error(?:\[\d+\])?: error:([0-9A-Fa-f]+):([^:]*):([^:]*):?(.*)$/.exec(body);
+  const m = new RegExp(`^${OPENSSL_PREFIX}: error:([0-9A-Fa-f]+):([^:]*):([^:]*):?(.*?)\\.?$`).exec(body);
   if (!m) return undefined;
   const packed = parseInt(m[1]!, 16);
   const posted = m[4]!.trim();
@@ -58,7 +65,7 @@ function openSslError(body: string, raw: string): SeenLine | undefined {
     raw,
     source: 'broker',
     format: 'mosquitto',
-    regex: `OpenSSL Error(?:\\[\\d+\\])?: error:[0-9A-Fa-f]+:SSL routines:[^:]*:${lit(reason)}`,
+    regex: `${OPENSSL_PREFIX}: error:[0-9A-Fa-f]+:SSL routines:[^:]*:${lit(reason)}`,
     codes: why.code ? [why.code] : [],
     ...(why.kind ? { kind: why.kind } : {}),
     hints: reason !== posted ? [`reason "${reason}" read from the error code ${m[1]}`] : [],

@@ -105,10 +105,24 @@ describe('what each pasted line is', () => {
     const [conn, ssl, sock, connack] = lines;
     assert.match('New connection from 127.0.0.1:47436 on port 45059.', re(conn?.regex));
     assert.match('OpenSSL Error[0]: error:0A000412:SSL routines::sslv3 alert bad certificate', re(ssl?.regex));
+    // The same failure within mosquitto's accept (timing decides which form a run prints).
+    assert.match(
+      'Client connection from 127.0.0.1 failed: error:0A000412:SSL routines::sslv3 alert bad certificate.',
+      re(ssl?.regex),
+    );
     assert.equal(ssl?.kind, 'tls/name-mismatch', 'an mbedTLS board sends bad_certificate for a CN mismatch');
     assert.match('Client <unknown> disconnected: Protocol error.', re(sock?.regex));
     assert.match('Sending CONNACK to rig-esp32-1 (0, 5)', re(connack?.regex));
     assert.equal(connack?.kind, 'mqtt/not-authorized');
+  });
+
+  it('mosquitto 2.0 "Client connection from … failed: error:…" reads as its OpenSSL Error line', () => {
+    const [l] = classifyLines([
+      '1796293112: Client connection from 127.0.0.1 failed: error:0A000086:SSL routines::certificate verify failed.',
+    ]);
+    assert.equal(l?.source, 'broker');
+    assert.equal(l?.kind, 'tls/client-cert-rejected');
+    assert.match('OpenSSL Error[0]: error:0A000086:SSL routines::certificate verify failed', re(l?.regex));
   });
 
   it('a log line quoted inside a sentence is read from where it starts', () => {
