@@ -111,8 +111,13 @@ export async function startContainerBroker(
   const readyLine = await log.waitForLog(READY, 2_000).catch(() => '');
   const ports = current.ports;
   let removed: Promise<void> | undefined;
+  // When testcontainers gives up on the stop (an engine busy past its timeout), the container is removed by id, as
+  // the exit hook would: a rejected stop used to leave it running once the hook was gone.
   const removeCurrent = (): Promise<void> =>
-    (removed ??= current.started.stop({ timeout: 2_000, remove: true, removeVolumes: true }).then(() => undefined));
+    (removed ??= current.started.stop({ timeout: 2_000, remove: true, removeVolumes: true }).then(
+      () => undefined,
+      async () => void (await execa('docker', ['rm', '-f', '-v', current.started.getId()], { reject: false })),
+    ));
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
