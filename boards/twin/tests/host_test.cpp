@@ -83,6 +83,25 @@ int acceptFor(int listener, int ms) {
   pollfd p{listener, POLLIN, 0};
   return poll(&p, 1, ms) > 0 ? accept(listener, nullptr, nullptr) : -1;
 }
+
+// The board connects to "raspberry" (the world's broker); returns the broker side's socket, or -1.
+int connectToBroker(WiFiClient& c) {
+  CHECK_EQ(c.connect("raspberry", 8883), 1);
+  int peer = acceptFor(env().listener, 5000);
+  CHECK(peer >= 0);
+  return peer;
+}
+
+// Reads `n` bytes from the board's side, waiting on board time as a library does.
+std::string readOnBoard(WiFiClient& c, size_t n) {
+  std::string got;
+  for (int i = 0; i < 5000 && got.size() < n; i++) {
+    int ch = c.read();
+    if (ch >= 0) got += (char)ch;
+    else delay(1);
+  }
+  return got;
+}
 }  // namespace
 
 TEST(millis_and_micros_are_monotonic_and_delay_waits) {
@@ -131,19 +150,11 @@ TEST(board_wall_clock_starts_in_1970_until_synced) {
 TEST(wifi_client_reaches_the_broker_by_name_and_by_lan_address) {
   const Env& e = env();
   WiFiClient c;
-  CHECK_EQ(c.connect("raspberry", 8883), 1);
-  int peer = acceptFor(e.listener, 5000);
-  CHECK(peer >= 0);
+  int peer = connectToBroker(c);
   CHECK_EQ(c.write((const uint8_t*)"hello", 5), 5u);
   CHECK_EQ(readFor(peer, 5, 5000), "hello");
   CHECK_EQ(write(peer, "pong", 4), 4);
-  std::string got;
-  for (int i = 0; i < 500 && got.size() < 4; i++) {
-    int ch = c.read();
-    if (ch >= 0) got += (char)ch;
-    else delay(10);
-  }
-  CHECK_EQ(got, "pong");
+  CHECK_EQ(readOnBoard(c, 4), "pong");
   CHECK(c.connected());
   close(peer);
   for (int i = 0; i < 500 && c.connected(); i++) delay(10);
@@ -159,14 +170,12 @@ TEST(wifi_client_reaches_the_broker_by_name_and_by_lan_address) {
 // Virtual time (the world has no realTime): a wait nothing can interrupt passes without waiting; a wait for a
 // reply the board asked for follows real time, so a late answer still comes before the board's timeout.
 TEST(virtual_time_skips_quiet_waits_and_waits_for_replies) {
-  const Env& e = env();
+  env();
   unsigned long before = millis();
   delay(3600000UL);  // an hour with no connection: would hang the test on real time
   CHECK(millis() - before >= 3600000UL);
   WiFiClient c;
-  CHECK_EQ(c.connect("raspberry", 8883), 1);
-  int peer = acceptFor(e.listener, 5000);
-  CHECK(peer >= 0);
+  int peer = connectToBroker(c);
   CHECK_EQ(c.write((const uint8_t*)"ping", 4), 4u);
   CHECK_EQ(readFor(peer, 4, 5000), "ping");
   // The peer answers a little later in real time; a 5 s board timeout must not fire before it does.
@@ -203,26 +212,12 @@ TEST(virtual_time_skips_quiet_waits_and_waits_for_replies) {
   close(peer);
 }
 
-// Reads `n` bytes from the board's side, waiting on board time as a library does.
-std::string readOnBoard(WiFiClient& c, size_t n) {
-  std::string got;
-  for (int i = 0; i < 5000 && got.size() < n; i++) {
-    int ch = c.read();
-    if (ch >= 0) got += (char)ch;
-    else delay(1);
-  }
-  return got;
-}
-
 // An MQTT library's word (twin::MqttAnswers): once the broker has answered a packet sent after all the others, the
 // connection rests at once, though the kernel's stamps cannot yet tell the answer came after the send; a QoS 0
 // PUBLISH after it (nothing answers it) ends the rest until a later answer.
 TEST(an_mqtt_librarys_answers_tell_virtual_time_the_connection_rests) {
-  const Env& e = env();
   WiFiClient c;
-  CHECK_EQ(c.connect("raspberry", 8883), 1);
-  int peer = acceptFor(e.listener, 5000);
-  CHECK(peer >= 0);
+  int peer = connectToBroker(c);
   twin::MqttAnswers answers;
   const uint8_t connect[] = {0x10, 0x02, 0x00, 0x00};  // enough of a CONNECT for the broker side of this test
   CHECK_EQ(c.write(connect, sizeof connect), sizeof connect);
