@@ -75,6 +75,8 @@ export async function runMosquittoCli(c: ControlClient, opts: ControlOptions = {
   const facts: string[] = [];
   const deadline = Date.now() + timeoutMs;
   let sub: ResultPromise<{ all: true; reject: false; env: Record<string, string> }> | undefined;
+  // One timer for the deadline, cleared on return: a pending one kept `rig run` alive for up to timeoutMs.
+  const expiry = deadlineTimer(deadline);
   try {
     // stdbuf: mosquitto_sub block-buffers its -d lines into a pipe, and the rig waits for "received SUBACK".
     sub = execa('stdbuf', ['-oL', 'mosquitto_sub', ...commonArgs(c, `${id}-sub`), '-t', topic, '-C', '1'], {
@@ -90,7 +92,7 @@ export async function runMosquittoCli(c: ControlClient, opts: ControlOptions = {
         if (/received SUBACK/.test(subOut)) resolve(true);
       });
       void sub?.then(() => resolve(false));
-      setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+      void expiry.reached.then(() => resolve(false));
     });
     if (!(await subscribed)) {
       if (Date.now() >= deadline) {
@@ -123,7 +125,7 @@ export async function runMosquittoCli(c: ControlClient, opts: ControlOptions = {
     facts.push('mosquitto_pub published');
     const got = await Promise.race([
       sub.then((r) => (r.all ?? '').split('\n').some((l) => l.trim() === message)),
-      new Promise<false>((r) => setTimeout(() => r(false), Math.max(0, deadline - Date.now()))),
+      expiry.reached.then(() => false),
     ]);
     if (!got) {
       sub.kill();
@@ -132,9 +134,19 @@ export async function runMosquittoCli(c: ControlClient, opts: ControlOptions = {
     facts.push(`message ${topic}`);
     return { kind: 'connected', detail: `round trip on ${topic}`, facts };
   } finally {
+    expiry.cancel();
     if (sub && sub.exitCode === null) sub.kill('SIGKILL');
     owned.remove();
   }
+}
+
+/** A promise that resolves at `deadline`, and the means to drop its timer. */
+function deadlineTimer(deadline: number): { reached: Promise<void>; cancel: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  const reached = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+  });
+  return { reached, cancel: () => clearTimeout(timer) };
 }
 
 async function classifyFailure(

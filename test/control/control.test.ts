@@ -150,6 +150,31 @@ describe('control clients against a real broker', function () {
       }
     });
 
+    it('leaves no long timer behind when it returns (a pending one kept `rig run` alive)', async () => {
+      const { createHook } = await import('node:async_hooks');
+      // Timers of a second or more created during the run and not yet fired or cleared (their destroy hook).
+      const pending = new Map<number, number>();
+      const hook = createHook({
+        init(id, type, _trigger, resource) {
+          const ms = (resource as { _idleTimeout?: number })._idleTimeout ?? 0;
+          if (type === 'Timeout' && ms >= 1000) pending.set(id, ms);
+        },
+        destroy(id) {
+          pending.delete(id);
+        },
+      }).enable();
+      try {
+        for (const kind of ['control', 'mosquitto-cli'] as const) {
+          const o = await runControl(kind, client(8883), { timeoutMs: 60_000 });
+          assert.equal(o.kind, 'connected', JSON.stringify(o));
+          await new Promise((r) => setImmediate(r));
+          assert.deepEqual([...pending.values()], [], `${kind}: timers still pending after the run`);
+        }
+      } finally {
+        hook.disable();
+      }
+    });
+
     it('rejects malformed input with the field name', async () => {
       await assert.rejects(runControl('control', { host: '', port: 1 }), /control client: host/);
     });
