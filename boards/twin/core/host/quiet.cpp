@@ -7,13 +7,16 @@
 // (mosquitto), a real-time rule; the MQTT libraries report their keepalive and no skip makes a silence that long.
 // The MQTT libraries also say when the broker has handled everything they sent (mqttConnectionRests): a reply on
 // loopback often comes within the send's jiffy, and a QoS 0 PUBLISH waits for the broker's delayed ACK, so the
-// kernel's stamps alone would hold the board in real time for kAfterSendMs after every exchange.
+// kernel's stamps alone would hold the board in real time for kAfterSendMs after every exchange. After packets
+// nothing answers (a QoS 0 PUBLISH), a few times the slowest answer the connection got is enough for the broker to
+// have read them, and to have closed the connection over one, if it would.
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stddef.h>
 #include <sys/socket.h>
 #include <time.h>
 
+#include <algorithm>
 #include <atomic>
 #include <limits>
 #include <map>
@@ -38,6 +41,9 @@ struct Conn {
   uint32_t hintIn;           // data segments in when an MQTT library last said a connection rests
   bool rests;                // the MQTT library said the broker handled all it sent, as of restOut and restIn
   uint32_t restOut, restIn;
+  bool unansweredOnly;       // since the last answer the library sent only packets nothing answers (some of them
+                             // maybe before restOut: a QoS 0 PUBLISH right after a SUBSCRIBE)
+  uint32_t answerMs;         // the slowest answer the library read on this connection (real ms)
 };
 std::mutex g_mu;
 std::map<int, Conn> g_conns;
@@ -47,6 +53,10 @@ std::atomic<uint32_t> g_keepAliveS{0};
 // loaded host; the rest of a flight follows its first bytes within the second.
 const uint32_t kAfterSendMs = 200;
 const uint32_t kAfterRecvMs = 20;
+// After packets nothing answers: this many times the slowest answer, plus two jiffies (TCP_INFO's unit, 4 ms at
+// HZ=250), at least kMinUnansweredMs and at most kAfterSendMs.
+const uint32_t kUnansweredFactor = 3;
+const uint32_t kMinUnansweredMs = 20;
 const uint64_t kKeepAliveMarginUs = 1000000;
 
 uint64_t realMs() {
@@ -68,9 +78,19 @@ bool readInfo(int fd, TcpInfo& t, bool& counted) {
   return true;
 }
 
-// At rest by the MQTT library's word: nothing sent since, and what came since is not the start of a flight.
+uint32_t unansweredQuietMs(const Conn& c) {
+  return std::min(kAfterSendMs, std::max(kMinUnansweredMs, kUnansweredFactor * c.answerMs + 8));
+}
+
+// At rest by the MQTT library's word: nothing sent since, or only packets nothing answers, all gone out and sent
+// long enough ago (unansweredQuietMs); and what came since is not the start of a flight. (Not "acknowledged": a
+// peer that answers nothing acknowledges only by its delayed ACK, up to 200 ms later, though loopback delivered
+// the bytes at once.)
 bool restsByLibrary(const Conn& c, const TcpInfo& t, bool counted) {
-  if (!counted || !c.rests || t.base.tcpi_state != TCP_ESTABLISHED || t.dataSegsOut != c.restOut) return false;
+  if (!counted || !c.rests || t.base.tcpi_state != TCP_ESTABLISHED) return false;
+  if ((t.dataSegsOut != c.restOut || c.unansweredOnly) &&
+      (!c.unansweredOnly || t.notsentBytes > 0 || t.base.tcpi_last_data_sent < unansweredQuietMs(c)))
+    return false;
   return t.dataSegsIn == c.restIn || t.base.tcpi_last_data_recv >= kAfterRecvMs;
 }
 
@@ -98,13 +118,13 @@ uint64_t connSkipUs(Conn& c, const TcpInfo& t, bool counted, uint64_t boardNowUs
 namespace twin {
 void watchConnection(int fd) {
   std::lock_guard<std::mutex> lk(g_mu);
-  g_conns[fd] = Conn{microsSinceBoot(), realMs(), 0, false, 0, 0};
+  g_conns[fd] = Conn{microsSinceBoot(), realMs(), 0, false, 0, 0, false, 0};
 }
 
 // The library just read an answer on one of the board's open connections: the only one, or the only one that
 // received data since a library last said this (its answer came since: it was still due then). With several
 // candidates nothing is marked, and the kernel's stamps decide.
-void mqttConnectionRests() {
+void mqttConnectionRests(uint32_t answerMs, bool unansweredTail) {
   std::lock_guard<std::mutex> lk(g_mu);
   struct Seen {
     Conn* conn;
@@ -127,6 +147,23 @@ void mqttConnectionRests() {
   pick->conn->rests = true;
   pick->conn->restOut = pick->info.dataSegsOut;
   pick->conn->restIn = pick->info.dataSegsIn;
+  pick->conn->unansweredOnly = unansweredTail;
+  pick->conn->answerMs = std::max(pick->conn->answerMs, answerMs);
+}
+
+// Marked on the one connection that rests by a library's word; with several, on none (the stamps decide).
+void mqttUnansweredSend() {
+  std::lock_guard<std::mutex> lk(g_mu);
+  Conn* resting = nullptr;
+  int n = 0;
+  for (auto& [fd, c] : g_conns)
+    if (c.rests && ++n == 1) resting = &c;
+  if (n == 1) resting->unansweredOnly = true;
+}
+
+void mqttAnswerDue() {
+  std::lock_guard<std::mutex> lk(g_mu);
+  for (auto& [fd, c] : g_conns) c.unansweredOnly = false;
 }
 
 void keepAliveSent(uint16_t seconds) { g_keepAliveS = seconds; }
@@ -185,25 +222,36 @@ bool isAnswer(uint8_t header) {
 namespace twin {
 void MqttAnswers::sent(uint8_t header) {
   ++sent_;
-  if (!isAnswered(header)) return;
+  if (!isAnswered(header)) {
+    if (dueCount_ == 0 && !overflow_) mqttUnansweredSend();
+    return;
+  }
+  mqttAnswerDue();
   if (dueCount_ == kMaxDue) {
     overflow_ = true;
     return;
   }
+  dueAtMs_[dueCount_] = realMs();
   due_[dueCount_++] = sent_;
 }
 
 void MqttAnswers::read(uint8_t header) {
   if (!isAnswer(header) || dueCount_ == 0) return;
   handled_ = due_[0];  // answers come in the order of what they answer
-  for (int i = 1; i < dueCount_; i++) due_[i - 1] = due_[i];
+  slowestMs_ = std::max(slowestMs_, (uint32_t)(realMs() - dueAtMs_[0]));
+  for (int i = 1; i < dueCount_; i++) {
+    due_[i - 1] = due_[i];
+    dueAtMs_[i - 1] = dueAtMs_[i];
+  }
   dueCount_--;
-  if (dueCount_ == 0 && handled_ == sent_ && !overflow_) mqttConnectionRests();
+  // What was sent after the packet just answered is all unanswered (else an answer would still be due).
+  if (dueCount_ == 0 && !overflow_) mqttConnectionRests(slowestMs_, handled_ != sent_);
 }
 
 void MqttAnswers::reset() {
   sent_ = handled_ = 0;
   dueCount_ = 0;
+  slowestMs_ = 0;
   overflow_ = false;
 }
 }  // namespace twin

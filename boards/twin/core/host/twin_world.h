@@ -66,9 +66,17 @@ uint64_t quietSkipUs(uint64_t boardNowUs);
 // so virtual time never skips a silence that long.
 void keepAliveSent(uint16_t seconds);
 // An MQTT library's own view of its connection, which TCP_INFO cannot give: the library just read a packet, and the
-// broker has answered a packet sent after all the others (brokers handle a connection's packets in order, so it
-// has handled them all) with no answer still due. The connection then rests until the board sends again (quiet.cpp).
-void mqttConnectionRests();
+// broker has answered the last packet that gets an answer (brokers handle a connection's packets in order, so it
+// has handled all before it), with no answer still due. The connection then rests until the board sends again
+// (quiet.cpp). answerMs: the slowest answer the library has read on it, real ms from its send. unansweredTail: it
+// also sent packets nothing answers after that one (a QoS 0 PUBLISH right after a SUBSCRIBE): the rest then waits
+// a few times answerMs after the last send, for the broker to have read them.
+void mqttConnectionRests(uint32_t answerMs, bool unansweredTail);
+// The library wrote a packet nothing answers (a QoS 0 PUBLISH, a PUBACK) with no answer due: the resting
+// connection stays at rest once the broker has surely read it (quiet.cpp). mqttAnswerDue(): it wrote one that is
+// answered, so no connection rests by its word until that answer comes.
+void mqttUnansweredSend();
+void mqttAnswerDue();
 // What an MQTT library tells virtual time (mqttConnectionRests): the packets it wrote, the answers it read.
 class MqttAnswers {
  public:
@@ -85,6 +93,8 @@ class MqttAnswers {
   uint32_t sent_ = 0;     // packets written
   uint32_t handled_ = 0;  // the last of them the broker has handled, as its answers say
   uint32_t due_[kMaxDue] = {};  // packets whose answer has not been read, oldest first
+  uint64_t dueAtMs_[kMaxDue] = {};  // real time each was written
+  uint32_t slowestMs_ = 0;          // the slowest answer read so far
   int dueCount_ = 0;
   bool overflow_ = false;  // more answers due than kept: never rests until reset()
 };
