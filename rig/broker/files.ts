@@ -2,7 +2,17 @@
 // Why a copy: mosquitto drops root privileges to the `mosquitto` user before it reads certificates and
 // keys (ChangeLog 2.0.0), and the PKI keeps keys in a 0700 folder, so the broker gets its own readable copy
 // instead of running as root (`user root`), which would hide permission bugs real installs hit.
-import { copyFileSync, mkdirSync, writeFileSync, chmodSync, chownSync, statSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  copyFileSync,
+  mkdirSync,
+  writeFileSync,
+  chmodSync,
+  chownSync,
+  statSync,
+  readdirSync,
+  readFileSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { makeCrl } from '../pki/index.ts';
@@ -109,19 +119,7 @@ export async function stageBrokerFiles(o: StageOptions): Promise<StagedFiles> {
 
   let passwd: string | undefined;
   if (o.users || o.wantPasswd) {
-    const host = join(o.hostDir, 'passwd');
-    // Plain "user:password" lines hashed in place by `mosquitto_passwd -U`: one call, and no password on argv.
-    writeFileSync(
-      host,
-      Object.entries(o.users ?? {})
-        .map(([u, p]) => `${u}:${p}\n`)
-        .join(''),
-      { mode: 0o600 },
-    );
-    if (o.users && Object.keys(o.users).length > 0) {
-      const r = await execa('mosquitto_passwd', ['-U', host], { reject: false });
-      if (r.exitCode !== 0) throw new Error(`broker.users: mosquitto_passwd -U failed: ${r.stderr.trim()}`);
-    }
+    await writePasswd(join(o.hostDir, 'passwd'), o.users ?? {});
     files.push('passwd');
     passwd = target('passwd');
   }
@@ -166,12 +164,44 @@ async function signCrl(pki: BrokerPki, w: CrlWanted, out: string): Promise<void>
   });
 }
 
-/** The numeric ids of the `mosquitto` system user, or undefined when it does not exist. */
-export async function mosquittoIds(): Promise<{ uid: number; gid: number } | undefined> {
-  const r = await execa('id', ['mosquitto'], { reject: false });
-  const uid = /uid=(\d+)/.exec(r.stdout)?.[1];
-  const gid = /gid=(\d+)/.exec(r.stdout)?.[1];
-  return r.exitCode === 0 && uid && gid ? { uid: Number(uid), gid: Number(gid) } : undefined;
+// Hashed password files by their plain text's digest, for this process: a run's sessions mostly share their
+// users, and each `mosquitto_passwd` was a process spawned from the rig's one thread (~5 ms of it, measured).
+const hashedPasswd = new Map<string, Promise<string>>();
+
+/** A password file for `users`, hashed by the real `mosquitto_passwd -U` (no password on argv). */
+async function writePasswd(file: string, users: Record<string, string>): Promise<void> {
+  const plain = Object.entries(users)
+    .map(([u, p]) => `${u}:${p}\n`)
+    .join('');
+  writeFileSync(file, plain, { mode: 0o600 });
+  if (plain === '') return;
+  const key = createHash('sha256').update(plain).digest('hex');
+  let hashed = hashedPasswd.get(key);
+  if (!hashed) {
+    hashed = hashInPlace(file);
+    hashedPasswd.set(key, hashed);
+    hashed.catch(() => hashedPasswd.delete(key));
+  }
+  writeFileSync(file, await hashed, { mode: 0o600 });
+}
+
+async function hashInPlace(file: string): Promise<string> {
+  const r = await execa('mosquitto_passwd', ['-U', file], { reject: false });
+  if (r.exitCode !== 0) throw new Error(`broker.users: mosquitto_passwd -U failed: ${r.stderr.trim()}`);
+  return readFileSync(file, 'utf8');
+}
+
+let mosquittoUser: Promise<{ uid: number; gid: number } | undefined> | undefined;
+
+/** The numeric ids of the `mosquitto` system user, or undefined when it does not exist (looked up once). */
+export function mosquittoIds(): Promise<{ uid: number; gid: number } | undefined> {
+  mosquittoUser ??= (async () => {
+    const r = await execa('id', ['mosquitto'], { reject: false });
+    const uid = /uid=(\d+)/.exec(r.stdout)?.[1];
+    const gid = /gid=(\d+)/.exec(r.stdout)?.[1];
+    return r.exitCode === 0 && uid && gid ? { uid: Number(uid), gid: Number(gid) } : undefined;
+  })();
+  return mosquittoUser;
 }
 
 /** chown -R, so the broker running as that user can read its keys (0600) and write its data folder. */
