@@ -123,6 +123,23 @@ describe('local broker', function () {
     });
   }
 
+  it('brokers with the same users share one hashed password file, and each accepts the password', async () => {
+    const spec = { listeners: [{ port: 1883 }], allowAnonymous: false, users: { carol: 'p@ss word' } };
+    const files: string[] = [];
+    for (const dir of [work(), work()]) {
+      chmodSync(dir, 0o755);
+      const h = await startBroker(spec, pki, { provider: 'local', workDir: dir });
+      started.push(h);
+      const passwd = readFileSync(join(dir, 'broker', 'passwd'), 'utf8');
+      assert.match(passwd, /^carol:\$7\$/, 'hashed by mosquitto_passwd, no plain password');
+      files.push(passwd);
+      const user = { host: '127.0.0.1', port: h.ports[1883]!, username: 'carol' };
+      assert.equal((await runControl('control', { ...user, password: 'p@ss word' })).kind, 'connected');
+      assert.equal((await runControl('control', { ...user, password: 'p@ss w0rd' })).kind, 'mqtt/not-authorized');
+    }
+    assert.equal(files[0], files[1], 'the second broker got the first hash (same salt)');
+  });
+
   it("a broken key file fails the start with the broker's own error", async () => {
     const dir = work();
     const badKey = join(dir, 'bad.key');
