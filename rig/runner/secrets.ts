@@ -9,22 +9,26 @@ import type { ResolvedVariant } from '../scenario/resolve.ts';
 export class RunSecrets {
   private readonly values = new Set<string>();
   private readonly words = new Set<string>();
-  private current: Redactor = makeRedactor([]);
+  // Built when first needed after a change: a cell adds its secrets one by one, and each build escapes them all.
+  private current: Redactor | undefined;
 
   add(value: string): void {
     if (!value || this.values.has(value)) return;
     this.values.add(value);
-    this.current = makeRedactor([...this.values], [...this.words]);
+    this.current = undefined;
   }
 
   /** The run's own words (scenario ids, variants, boards, cores): a short secret is never masked inside them. */
   vocabulary(words: string[]): void {
     for (const w of words) if (w) this.words.add(w);
-    this.current = makeRedactor([...this.values], [...this.words]);
+    this.current = undefined;
   }
 
   /** Masks every value known so far. */
-  readonly redact: Redactor = (text) => this.current(text);
+  readonly redact: Redactor = (text) => {
+    this.current ??= makeRedactor([...this.values], [...this.words]);
+    return this.current(text);
+  };
 }
 
 /** Secrets of the variant's broker and PKI; what each cell's sketch receives is added by the target drivers. */
