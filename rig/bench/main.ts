@@ -228,11 +228,18 @@ async function benchMatrix(tmp: string): Promise<void> {
     return { ms: t, cells: cells.length, overhead };
   };
   await run(2, 'warmup');
-  const j1 = await run(1, 'jobs1');
-  const j2 = await run(2, 'jobs2');
-  record(`seed matrix on twins, warm, --jobs 2 (${j2.cells} cells)`, ms(j2.ms), '≤ 20000 ms');
-  record('speed-up --jobs 2 over --jobs 1', `${(j1.ms / j2.ms).toFixed(2)}×`, '≥ 1.6×');
-  record('rig overhead per cell (duration − build − run)', ms(j1.overhead), '≤ 200 ms');
+  // Alternating runs, medians of 3: one run each swung the speed-up between 1.44× and 1.58× (measured).
+  const j1s: Awaited<ReturnType<typeof run>>[] = [];
+  const j2s: Awaited<ReturnType<typeof run>>[] = [];
+  for (let i = 0; i < 3; i++) {
+    j1s.push(await run(1, `jobs1-${i}`));
+    j2s.push(await run(2, `jobs2-${i}`));
+  }
+  const j1 = median(j1s.map((r) => r.ms));
+  const j2 = median(j2s.map((r) => r.ms));
+  record(`seed matrix on twins, warm, --jobs 2 (${j2s[0]!.cells} cells), median of 3`, ms(j2), '≤ 20000 ms');
+  record('speed-up --jobs 2 over --jobs 1 (medians)', `${(j1 / j2).toFixed(2)}×`, '≥ 1.6×');
+  record('rig overhead per cell (duration − build − run)', ms(median(j1s.map((r) => r.overhead))), '≤ 200 ms');
 }
 
 /** One matrix run on twins, for the virtual-time figures: a filter, virtual or real time, a scenario list. */

@@ -1,6 +1,6 @@
 // The library versions the twin imitates (boards/twin/libraries/versions.yaml): which pins a scenario may make, and
 // the -D that tells the twin's library code which version it is.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseWithSchema } from '../format/index.ts';
@@ -32,9 +32,18 @@ export const LibraryTable = z
   .strict();
 export type LibraryTable = z.infer<typeof LibraryTable>;
 
+// Parsed tables by file, kept while the file's size and mtime stay: every cell's build plan asks for it.
+const parsed = new Map<string, { stamp: string; table: LibraryTable }>();
+
 export async function loadLibraryTable(boardsDir = DEFAULT_BOARDS_DIR): Promise<LibraryTable> {
   const file = path.join(boardsDir, 'libraries', 'versions.yaml');
-  return parseWithSchema(LibraryTable, await readFile(file, 'utf8'), file);
+  const st = await stat(file);
+  const stamp = `${st.size}:${st.mtimeMs}`;
+  const hit = parsed.get(file);
+  if (hit?.stamp === stamp) return hit.table;
+  const table = parseWithSchema(LibraryTable, await readFile(file, 'utf8'), file);
+  parsed.set(file, { stamp, table });
+  return table;
 }
 
 /** 2.7 → 20700, 0.1.8 → 108: how the twin's C++ compares versions. */
