@@ -11,7 +11,9 @@
 //   the content check is left.
 #include "tls_build.h"
 
+#include <errno.h>
 #include <mbedtls/error.h>
+#include <mbedtls/net_sockets.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/ssl_ciphersuites.h>
 #include <string.h>
@@ -89,8 +91,18 @@ int guardedRecv(void* ctx, unsigned char* buf, size_t len) {
   return n;
 }
 
+// mbedtls_net_send (library/net_sockets.c, mbedtls-2.28.x) with its return codes, on twin::sendBeforeReset: a
+// flight write that a rejecting broker's reset overtook counts as sent while its alert waits unread.
+int boardSend(void* ctx, const unsigned char* buf, size_t len) {
+  ssize_t n = twin::sendBeforeReset(static_cast<mbedtls_net_context*>(ctx)->fd, buf, len);
+  if (n >= 0) return (int)n;
+  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return MBEDTLS_ERR_SSL_WANT_WRITE;
+  if (errno == ECONNRESET || errno == EPIPE) return MBEDTLS_ERR_NET_CONN_RESET;
+  return MBEDTLS_ERR_NET_SEND_FAILED;
+}
+
 int guardedSend(void* ctx, const unsigned char* buf, size_t len) {
-  return mbedtls_net_send(static_cast<esp32_record_guard*>(ctx)->net, buf, len);
+  return boardSend(static_cast<esp32_record_guard*>(ctx)->net, buf, len);
 }
 
 // "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" (IANA) and "TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256" (mbedTLS) are one name.
@@ -194,7 +206,7 @@ void esp32_build_set_bio(sslclient_context* ssl) {
   ssl->guard = esp32_record_guard{};
   ssl->guard.net = &ssl->net;
   if (!twin::tlsOption("inContentLen")) {
-    mbedtls_ssl_set_bio(&ssl->ssl_ctx, &ssl->net, mbedtls_net_send, mbedtls_net_recv, nullptr);
+    mbedtls_ssl_set_bio(&ssl->ssl_ctx, &ssl->net, boardSend, mbedtls_net_recv, nullptr);
     return;
   }
   mbedtls_ssl_set_bio(&ssl->ssl_ctx, &ssl->guard, guardedSend, guardedRecv, nullptr);

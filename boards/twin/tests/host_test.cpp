@@ -1,10 +1,12 @@
 // The host platform (core/host/): the board clock, the world's names and ports behind WiFiClient, the facts
 // file, and Serial reaching a pipe or a pseudo-terminal.
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -266,6 +268,49 @@ TEST(an_mqtt_librarys_answers_tell_virtual_time_the_connection_rests) {
   close(peer);
   for (int i = 0; i < 500 && c.connected(); i++) delay(10);
   CHECK(!c.connected());
+}
+
+// A peer that rejects what the board sent writes its last words and resets the connection (mosquitto after "peer
+// did not return a certificate"); the board's next write of its flight then fails on the host while those words
+// wait unread. sendBeforeReset counts that write as sent, so a TLS client reads the alert as the board does; a reset
+// with nothing left to read stays an error.
+namespace {
+int resetAfter(int peer, const char* lastWords) {
+  if (lastWords) (void)!write(peer, lastWords, strlen(lastWords));
+  linger hard{1, 0};  // close with RST, as a peer with unread data does
+  setsockopt(peer, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+  return close(peer);
+}
+}  // namespace
+
+TEST(a_write_the_peers_reset_overtook_counts_as_sent_while_its_last_words_wait) {
+  const Env& e = env();
+  int fd = twin::tcpConnect(IPAddress(127, 0, 0, 1), e.port, 5000);
+  CHECK(fd >= 0);
+  int peer = acceptFor(e.listener, 5000);
+  CHECK(peer >= 0);
+  CHECK_EQ(twin::sendBeforeReset(fd, "flight-1", 8), 8);
+  CHECK_EQ(readFor(peer, 8, 5000), "flight-1");
+  resetAfter(peer, "ALERT");
+  sleepRealMs(20);
+  CHECK_EQ(send(fd, "flight-2", 8, MSG_NOSIGNAL), -1);  // what plain send() says: the reset
+  CHECK_EQ(twin::sendBeforeReset(fd, "flight-3", 8), 8);  // the alert is still there to read
+  char got[16] = {};
+  CHECK_EQ(recv(fd, got, sizeof got, 0), 5);
+  CHECK_EQ(std::string(got, 5), "ALERT");
+  close(fd);
+  // Reset with nothing to read: the error stays.
+  fd = twin::tcpConnect(IPAddress(127, 0, 0, 1), e.port, 5000);
+  CHECK(fd >= 0);
+  peer = acceptFor(e.listener, 5000);
+  CHECK(peer >= 0);
+  CHECK_EQ(twin::sendBeforeReset(fd, "flight-1", 8), 8);
+  CHECK_EQ(readFor(peer, 8, 5000), "flight-1");
+  resetAfter(peer, nullptr);
+  sleepRealMs(20);
+  CHECK_EQ(twin::sendBeforeReset(fd, "flight-2", 8), -1);
+  CHECK_EQ(errno, ECONNRESET);
+  close(fd);
 }
 
 TEST(unknown_names_and_serial_baud_become_facts) {

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -73,6 +74,15 @@ int tcpConnect(const IPAddress& target, uint16_t port, uint32_t timeoutMs) {
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   watchConnection(fd);
   return fd;
+}
+
+ssize_t sendBeforeReset(int fd, const void* buf, size_t len) {
+  ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+  if (n >= 0 || (errno != ECONNRESET && errno != EPIPE)) return n;
+  int unread = 0;
+  if (ioctl(fd, FIONREAD, &unread) == 0 && unread > 0) return (ssize_t)len;
+  errno = ECONNRESET;
+  return -1;
 }
 
 }  // namespace twin

@@ -4,6 +4,7 @@
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "IPAddress.h"
 #include "twin_serial.h"
@@ -17,6 +18,13 @@ uint16_t mapPort(uint16_t logical);
 // real ports are not logical ones), so board code may pass the sketch's port as is. A dotted quad listed in the
 // world's hosts (a LAN address) is routed to the address it maps to.
 int tcpConnect(const IPAddress& ip, uint16_t port, uint32_t timeoutMs);
+// send() for a TLS client's record writes. A peer that rejects a handshake flight writes its alert and resets the
+// connection, often before the twin (a fast host, loopback) has written the rest of its flight: the write then
+// fails while the alert waits unread. A board's stack took those writes before the reset reached it (the reference
+// output is the alert, e.g. mbedTLS -30592 for a missing client certificate), so while the peer's last bytes are
+// unread such a write counts as sent and the client goes on to read them. A reset with nothing unread is -1
+// (ECONNRESET), as before.
+ssize_t sendBeforeReset(int fd, const void* buf, size_t len);
 // Does configTime()/SNTP get a time? (Also: is the network's NTP server answering, for WiFiUDP to port 123.)
 bool ntpReachable();
 // millis() when setup() starts, and the board time WiFi takes to come up (world bootMs, wifiConnectMs).
