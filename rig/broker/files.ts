@@ -173,19 +173,19 @@ async function writePasswd(file: string, users: Record<string, string>): Promise
   const plain = Object.entries(users)
     .map(([u, p]) => `${u}:${p}\n`)
     .join('');
-  writeFileSync(file, plain, { mode: 0o600 });
-  if (plain === '') return;
   const key = createHash('sha256').update(plain).digest('hex');
-  let hashed = hashedPasswd.get(key);
+  let hashed = plain === '' ? Promise.resolve('') : hashedPasswd.get(key);
   if (!hashed) {
-    hashed = hashInPlace(file);
+    hashed = hashInPlace(file, plain);
     hashedPasswd.set(key, hashed);
     hashed.catch(() => hashedPasswd.delete(key));
   }
   writeFileSync(file, await hashed, { mode: 0o600 });
 }
 
-async function hashInPlace(file: string): Promise<string> {
+/** The plain lines hashed in place (they are on disk only until then, 0600, in the broker's own folder). */
+async function hashInPlace(file: string, plain: string): Promise<string> {
+  writeFileSync(file, plain, { mode: 0o600 });
   const r = await execa('mosquitto_passwd', ['-U', file], { reject: false });
   if (r.exitCode !== 0) throw new Error(`broker.users: mosquitto_passwd -U failed: ${r.stderr.trim()}`);
   return readFileSync(file, 'utf8');
