@@ -94,6 +94,11 @@ int connectToBroker(WiFiClient& c) {
   return peer;
 }
 
+void sleepRealMs(long ms) {
+  timespec ts{ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, nullptr);
+}
+
 // Reads `n` bytes from the board's side, waiting on board time as a library does.
 std::string readOnBoard(WiFiClient& c, size_t n) {
   std::string got;
@@ -182,8 +187,7 @@ TEST(virtual_time_skips_quiet_waits_and_waits_for_replies) {
   CHECK_EQ(readFor(peer, 4, 5000), "ping");
   // The peer answers a little later in real time; a 5 s board timeout must not fire before it does.
   std::thread late([peer] {
-    timespec ts{0, 60 * 1000000L};
-    nanosleep(&ts, nullptr);
+    sleepRealMs(60);
     (void)!write(peer, "pong", 4);
   });
   unsigned long start = millis();
@@ -218,13 +222,6 @@ TEST(virtual_time_skips_quiet_waits_and_waits_for_replies) {
 // connection rests at once, though the kernel's stamps cannot yet tell the answer came after the send. A QoS 0
 // PUBLISH after it (nothing answers it) ends the rest for a few times the slowest answer (not the stamps' 200 ms),
 // and a broker that closes the connection over it within that time is seen; a SUBSCRIBE ends it until its SUBACK.
-namespace {
-void sleepRealMs(long ms) {
-  timespec ts{ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, nullptr);
-}
-}  // namespace
-
 TEST(an_mqtt_librarys_answers_tell_virtual_time_the_connection_rests) {
   WiFiClient c;
   int peer = connectToBroker(c);

@@ -88,9 +88,11 @@ uint32_t unansweredQuietMs(const Conn& c) {
 // the bytes at once.)
 bool restsByLibrary(const Conn& c, const TcpInfo& t, bool counted) {
   if (!counted || !c.rests || t.base.tcpi_state != TCP_ESTABLISHED) return false;
-  if ((t.dataSegsOut != c.restOut || c.unansweredOnly) &&
-      (!c.unansweredOnly || t.notsentBytes > 0 || t.base.tcpi_last_data_sent < unansweredQuietMs(c)))
+  if (c.unansweredOnly) {
+    if (t.notsentBytes > 0 || t.base.tcpi_last_data_sent < unansweredQuietMs(c)) return false;
+  } else if (t.dataSegsOut != c.restOut) {
     return false;
+  }
   return t.dataSegsIn == c.restIn || t.base.tcpi_last_data_recv >= kAfterRecvMs;
 }
 
