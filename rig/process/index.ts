@@ -18,3 +18,5 @@ export {
 } from './tempdir.ts';
 export { findProgram, PROGRAM_SEARCH } from './find-program.ts';
 export { buildOnce, type BuildOnceOptions } from './build-once.ts';
+export { cProgram } from './c-program.ts';
+export { spawnChild, spawnDirect, type ChildSpec, type OwnedChild } from './spawner.ts';

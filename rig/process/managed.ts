@@ -1,15 +1,11 @@
 // A child process the rig owns: spawned, ready when a line of its output says so, stopped by escalation
 // (stdin EOF, SIGTERM, SIGKILL), and killed when the rig exits. The broker, the twin launcher and the tests'
 // odd servers all start their processes through it.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import { onExit } from './signals.ts';
+import { spawnChild, type OwnedChild, type ProcessExit } from './spawner.ts';
 
-export interface ProcessExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** The process could not be spawned (ENOENT, EACCES). */
-  error?: Error;
-}
+export type { ProcessExit } from './spawner.ts';
 
 export interface StopPolicy {
   /** End stdin first (a twin ends its loop at EOF). */
@@ -36,8 +32,9 @@ export interface ManagedOptions {
 }
 
 export interface ManagedProcess {
-  readonly child: ChildProcess;
   readonly pid: number;
+  /** Its stdin, when started with stdin: 'pipe'. */
+  readonly stdin: Writable | undefined;
   /** The line that made it ready. */
   readonly readyLine: string;
   readonly readyMatch: RegExpExecArray | undefined;
@@ -67,62 +64,52 @@ export class ProcessStartError extends Error {
 const KEEP = 65536;
 
 export async function startManaged(o: ManagedOptions): Promise<ManagedProcess> {
-  // Its own process group: the terminal's Ctrl-C reaches the rig only, which stops its processes itself (a broker
+  // Its own session: the terminal's Ctrl-C reaches the rig only, which stops its processes itself (a broker
   // killed by the terminal's SIGINT first would look like a broker that died).
-  const child = spawn(o.command, o.args ?? [], {
-    cwd: o.cwd,
-    env: o.env,
-    stdio: [o.stdin ?? 'ignore', 'pipe', 'pipe'],
-    detached: true,
+  const child = await spawnChild({
+    command: o.command,
+    args: o.args ?? [],
+    ...(o.cwd ? { cwd: o.cwd } : {}),
+    ...(o.env ? { env: o.env } : {}),
+    stdin: o.stdin ?? 'ignore',
   });
   const offExit = onExit(() => child.kill('SIGKILL'));
-  const exited = new Promise<ProcessExit>((resolve) => {
-    child.once('close', (code, signal) => resolve({ code, signal }));
-    child.once('error', (error) => resolve({ code: null, signal: null, error }));
-  });
+  const exited = child.closed;
   void exited.then(offExit);
-  child.stdin?.on('error', () => {
-    /* the process may be gone already */
-  });
   const out = { stdout: '', stderr: '' };
   const lines = new LineWatch();
   for (const stream of ['stdout', 'stderr'] as const) {
-    child[stream]!.setEncoding('utf8').on('data', (text: string) => {
+    child[stream].setEncoding('utf8').on('data', (text: string) => {
       out[stream] = (out[stream] + text).slice(-KEEP);
       o.onOutput?.(text, stream);
       lines.push(stream, text);
     });
   }
-  const running = (): boolean => child.exitCode === null && child.signalCode === null;
   let ready: { line: string; match: RegExpExecArray | undefined };
   try {
     ready = o.ready ? await waitReady(lines, o.ready, exited) : { line: '', match: undefined };
   } catch (e) {
-    if (running()) child.kill('SIGKILL');
+    if (child.running()) child.kill('SIGKILL');
     const exit = await exited;
     if (e instanceof ProcessStartError) throw new ProcessStartError(e.reason, e.message, e.exit ?? exit, out.stderr);
     throw e;
   }
   let stopping: Promise<ProcessExit> | undefined;
   return {
-    child,
-    pid: child.pid ?? -1,
+    pid: child.pid,
+    stdin: child.stdin,
     readyLine: ready.line,
     readyMatch: ready.match,
     exited,
-    running,
-    stop: () => (stopping ??= stopChild(child, exited, o.stop ?? {}, running)),
+    running: () => child.running(),
+    stop: () => (stopping ??= stopChild(child, o.stop ?? {})),
     output: (stream) => out[stream],
   };
 }
 
-async function stopChild(
-  child: ChildProcess,
-  exited: Promise<ProcessExit>,
-  p: StopPolicy,
-  running: () => boolean,
-): Promise<ProcessExit> {
-  if (!running()) return exited;
+async function stopChild(child: OwnedChild, p: StopPolicy): Promise<ProcessExit> {
+  const exited = child.closed;
+  if (!child.running()) return exited;
   if (p.closeStdin) child.stdin?.end();
   const timers: NodeJS.Timeout[] = [];
   const term = (): void => {

@@ -3,40 +3,17 @@
 // sandbox; outside, the rig accepts on that socket and connects to the broker's host and port. Chosen over
 // slirp4netns/pasta (a whole user-mode network, every host port reachable unless filtered) because it can reach
 // nothing but the ports it was given, and needs nothing beyond gcc, which twins need anyway.
-import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
+import { cProgram } from '../process/index.ts';
 
 const SOURCE = fileURLToPath(new URL('./relay.c', import.meta.url));
 
-const building = new Map<string, Promise<string>>();
-
 /** The relay program, compiled once per source (cached by its hash under cacheDir). */
 export function relayBinary(cacheDir: string): Promise<string> {
-  let p = building.get(cacheDir);
-  if (!p) {
-    p = buildRelay(cacheDir);
-    building.set(cacheDir, p);
-    p.catch(() => building.delete(cacheDir));
-  }
-  return p;
-}
-
-async function buildRelay(cacheDir: string): Promise<string> {
-  const src = readFileSync(SOURCE);
-  const hash = createHash('sha256').update(src).digest('hex').slice(0, 16);
-  const bin = path.join(cacheDir, `relay-${hash}`);
-  if (existsSync(bin)) return bin;
-  mkdirSync(cacheDir, { recursive: true });
-  const tmp = `${bin}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  const r = await execa('gcc', ['-O2', '-o', tmp, SOURCE], { reject: false, all: true });
-  if (r.exitCode !== 0) throw new Error(`cannot build the sandbox network relay: ${r.all ?? r.message}`);
-  chmodSync(tmp, 0o755);
-  renameSync(tmp, bin);
-  return bin;
+  return cProgram(SOURCE, 'relay', cacheDir);
 }
 
 export interface PortRelay {

@@ -182,11 +182,11 @@ function twinProcess(
     worldFile: path.join(t.workDir, 'world.json'),
     factsFile: t.home.factsFile,
     go: () => {
-      proc.child.stdin!.write('go\n');
+      proc.stdin!.write('go\n');
     },
     control: async (line) => {
       const before = readFacts(t.home.factsFile).length;
-      proc.child.stdin!.write(`${line}\n`);
+      proc.stdin!.write(`${line}\n`);
       for (let waited = 0; waited < 5000; waited += 10) {
         const answer = readFacts(t.home.factsFile)
           .slice(before)
@@ -199,7 +199,7 @@ function twinProcess(
       throw new Error(`the twin did not answer the control line "${line}" within 5 s`);
     },
     post: (line) => {
-      if (proc.running()) proc.child.stdin!.write(`${line}\n`);
+      if (proc.running()) proc.stdin!.write(`${line}\n`);
     },
     exited,
     kill: async () => {

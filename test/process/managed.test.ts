@@ -91,8 +91,9 @@ describe('process: managed processes', function () {
     assert.equal(stubborn.stop(), stubborn.stop(), 'stop() is idempotent');
   });
 
-  for (const how of ['exit', 'SIGTERM'] as const) {
-    it(`dies with the rig when the rig ${how === 'exit' ? 'exits' : 'gets SIGTERM with no subscriber'}`, async () => {
+  const when = { exit: 'exits', SIGTERM: 'gets SIGTERM with no subscriber', SIGKILL: 'is killed (SIGKILL)' };
+  for (const how of ['exit', 'SIGTERM', 'SIGKILL'] as const) {
+    it(`dies with the rig when the rig ${when[how]}`, async () => {
       const rig = spawn(
         process.execPath,
         ['--import', 'tsx', path.join(import.meta.dirname, 'helpers/hold.ts'), how === 'exit' ? 'exit' : 'wait'],
@@ -105,9 +106,9 @@ describe('process: managed processes', function () {
       const ended = new Promise<{ code: number | null; signal: string | null }>((r) =>
         rig.once('exit', (code, signal) => r({ code, signal })),
       );
-      if (how === 'SIGTERM') rig.kill('SIGTERM');
+      if (how !== 'exit') rig.kill(how);
       const end = await ended;
-      if (how === 'SIGTERM') assert.equal(end.signal, 'SIGTERM', 'the signal still ends the rig');
+      if (how !== 'exit') assert.equal(end.signal, how, 'the signal still ends the rig');
       assert.equal(await deadWithin(pid, 3000), true, `sleep ${pid} outlived the rig`);
     });
   }
