@@ -315,10 +315,14 @@ async function benchVirtualCells(tmp: string): Promise<void> {
 async function benchVirtualMatrix(tmp: string): Promise<void> {
   const scenarios = await seedScenarios();
   await twinRun(tmp, 'vm-warm', { scenarios, realTime: false, jobs: 2 });
-  const v = await twinRun(tmp, 'vm-virtual', { scenarios, realTime: false, jobs: 2 });
+  // The virtual run is ~2 s and swings by a few hundred ms run to run (measured): the median of 5. Real time is
+  // mostly the sketches' own waits, steady within ~3%.
+  const vs: Awaited<ReturnType<typeof twinRun>>[] = [];
+  for (let i = 0; i < 5; i++) vs.push(await twinRun(tmp, `vm-virtual-${i}`, { scenarios, realTime: false, jobs: 2 }));
+  const v = vs.sort((a, b) => a.ms - b.ms)[2]!;
   const r = await twinRun(tmp, 'vm-real', { scenarios, realTime: true, jobs: 2 });
   record(
-    `seed matrix on twins, warm, --jobs 2 (${v.cells.length} cells): virtual vs --real-time`,
+    `seed matrix on twins, warm, --jobs 2 (${v.cells.length} cells, virtual: median of 5): virtual vs --real-time`,
     `${ms(v.ms)} vs ${ms(r.ms)} (${(r.ms / v.ms).toFixed(1)}×)`,
     '≥ 5× faster',
   );

@@ -3,19 +3,12 @@
 // keys (ChangeLog 2.0.0), and the PKI keeps keys in a 0700 folder, so the broker gets its own readable copy
 // instead of running as root (`user root`), which would hide permission bugs real installs hit.
 import { createHash } from 'node:crypto';
-import {
-  copyFileSync,
-  mkdirSync,
-  writeFileSync,
-  chmodSync,
-  chownSync,
-  statSync,
-  readdirSync,
-  readFileSync,
-} from 'node:fs';
+import { mkdirSync, writeFileSync, chmodSync, chownSync, statSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { makeCrl } from '../pki/index.ts';
+import { runProgram } from '../process/index.ts';
 import type { BrokerPki } from './types.ts';
 
 export interface StagedFiles {
@@ -67,9 +60,13 @@ export async function stageBrokerFiles(o: StageOptions): Promise<StagedFiles> {
   const certs: StagedFiles['certs'] = {};
   const byFileName: Record<string, string> = {};
 
+  // Copied off the rig's thread, all at once (a session's PKI is a handful of files).
+  const copies: Promise<void>[] = [];
+  const keys: string[] = [];
+  const copy = (from: string, rel: string): void => void copies.push(copyFile(from, join(o.hostDir, rel)));
   for (const [name, c] of Object.entries(o.pki.certs)) {
     const crtRel = `certs/${name}.crt`;
-    copyFileSync(c.crt, join(o.hostDir, crtRel));
+    copy(c.crt, crtRel);
     files.push(crtRel);
     certs[name] = { crt: target(crtRel) };
     byFileName[basename(c.crt)] ??= target(crtRel);
@@ -77,7 +74,7 @@ export async function stageBrokerFiles(o: StageOptions): Promise<StagedFiles> {
     byFileName[`${name}.pem`] ??= target(crtRel);
     if (c.chain) {
       const chainRel = `certs/${name}.chain.crt`;
-      copyFileSync(c.chain, join(o.hostDir, chainRel));
+      copy(c.chain, chainRel);
       files.push(chainRel);
       certs[name].chain = target(chainRel);
       byFileName[basename(c.chain)] ??= target(chainRel);
@@ -85,7 +82,7 @@ export async function stageBrokerFiles(o: StageOptions): Promise<StagedFiles> {
     if (c.key && (o.wantKey?.(name, basename(c.key)) ?? true)) {
       const keyRel = `certs/${name}.key`;
       if (c.keyPlain) {
-        copyFileSync(c.keyPlain, join(o.hostDir, keyRel));
+        copy(c.keyPlain, keyRel);
       } else if (c.keyPassphrase !== undefined) {
         // mosquitto cannot be given a passphrase (it would prompt "Enter PEM pass phrase:"), so decrypt.
         await execa('openssl', ['pkey', '-in', c.key, '-out', join(o.hostDir, keyRel), '-passin', 'env:RIG_KEY_PASS'], {
@@ -95,19 +92,22 @@ export async function stageBrokerFiles(o: StageOptions): Promise<StagedFiles> {
           `key of "${name}" is encrypted: the broker gets a decrypted copy (mosquitto cannot take a passphrase)`,
         );
       } else {
-        copyFileSync(c.key, join(o.hostDir, keyRel));
+        copy(c.key, keyRel);
         if (c.keyEncrypted)
           notes.push(
             `key of "${name}" is encrypted with an unknown passphrase: mosquitto will fail to load it (as on a real install)`,
           );
       }
-      chmodSync(join(o.hostDir, keyRel), 0o600);
+      keys.push(join(o.hostDir, keyRel));
       files.push(keyRel);
       certs[name].key = target(keyRel);
       byFileName[basename(c.key)] ??= target(keyRel);
       byFileName[`${name}.key`] ??= target(keyRel);
     }
   }
+
+  await Promise.all(copies);
+  for (const k of keys) chmodSync(k, 0o600);
 
   const crls: Record<number, string> = {};
   for (const w of o.crls ?? []) {
@@ -186,8 +186,9 @@ async function writePasswd(file: string, users: Record<string, string>): Promise
 /** The plain lines hashed in place (they are on disk only until then, 0600, in the broker's own folder). */
 async function hashInPlace(file: string, plain: string): Promise<string> {
   writeFileSync(file, plain, { mode: 0o600 });
-  const r = await execa('mosquitto_passwd', ['-U', file], { reject: false });
-  if (r.exitCode !== 0) throw new Error(`broker.users: mosquitto_passwd -U failed: ${r.stderr.trim()}`);
+  const r = await runProgram({ command: 'mosquitto_passwd', args: ['-U', file] });
+  if (r.code !== 0)
+    throw new Error(`broker.users: mosquitto_passwd -U failed: ${(r.error?.message ?? r.stderr).trim()}`);
   return readFileSync(file, 'utf8');
 }
 

@@ -23,7 +23,10 @@ export class LogCapture {
     const text = this.partial + chunk;
     const parts = text.split('\n');
     this.partial = parts.pop() ?? '';
-    for (const p of parts) this.addLine(p.replace(/\r$/, ''));
+    // One write per chunk, not per line: a chunk of a busy broker holds dozens.
+    let out = '';
+    for (const p of parts) out += this.record(p.replace(/\r$/, ''));
+    if (out) this.out.write(out);
   }
 
   /** Flushes a trailing partial line (the stream ended). */
@@ -33,13 +36,19 @@ export class LogCapture {
   }
 
   addLine(line: string): void {
-    if (line === '') return;
+    const text = this.record(line);
+    if (text) this.out.write(text);
+  }
+
+  /** Keeps a line, parses it, tells the listeners; returns what the file gets. */
+  private record(line: string): string {
+    if (line === '') return '';
     const at = Date.now() - this.startedAt;
     this.lines.push({ at, line });
-    this.out.write(`${line}\n`);
     const ev = parseLogLine(line, at);
     if (ev) this.evts.push(ev);
     for (const cb of [...this.listeners]) cb(line);
+    return `${line}\n`;
   }
 
   logLines(): string[] {

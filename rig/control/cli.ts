@@ -4,8 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ownedTempDir } from '../process/index.ts';
-import { execa, type ResultPromise } from 'execa';
+import { ownedTempDir, runProgram, startProgram, type RunningProgram } from '../process/index.ts';
 import type { Outcome } from '../results/schema.ts';
 import { classifyCliOutput, classifyVerifyError } from './classify.ts';
 import { defaultTopic, usesTls, type ControlClient, type ControlOptions } from './types.ts';
@@ -74,68 +73,66 @@ export async function runMosquittoCli(c: ControlClient, opts: ControlOptions = {
   if (tls && c.tlsVersion === 'tlsv1.2') env.OPENSSL_CONF = maxTls12Conf(tmp);
   const facts: string[] = [];
   const deadline = Date.now() + timeoutMs;
-  let sub: ResultPromise<{ all: true; reject: false; env: Record<string, string> }> | undefined;
+  let sub: RunningProgram | undefined;
   // One timer for the deadline, cleared on return: a pending one kept `rig run` alive for up to timeoutMs.
   const expiry = deadlineTimer(deadline);
   try {
     // stdbuf: mosquitto_sub block-buffers its -d lines into a pipe, and the rig waits for "received SUBACK".
-    sub = execa('stdbuf', ['-oL', 'mosquitto_sub', ...commonArgs(c, `${id}-sub`), '-t', topic, '-C', '1'], {
-      all: true,
-      reject: false,
-      env,
-      forceKillAfterDelay: 500,
-    });
     let subOut = '';
+    let onSubOut: () => void = () => undefined;
+    sub = await startProgram({
+      command: 'stdbuf',
+      args: ['-oL', 'mosquitto_sub', ...commonArgs(c, `${id}-sub`), '-t', topic, '-C', '1'],
+      env,
+      onOutput: (t) => {
+        subOut += t;
+        onSubOut();
+      },
+    });
+    const s = sub;
     const subscribed = new Promise<boolean>((resolve) => {
-      sub?.all?.on('data', (d: Buffer) => {
-        subOut += d.toString();
-        if (/received SUBACK/.test(subOut)) resolve(true);
-      });
-      void sub?.then(() => resolve(false));
+      onSubOut = () => /received SUBACK/.test(subOut) && resolve(true);
+      onSubOut();
+      void s.result.then(() => resolve(false));
       void expiry.reached.then(() => resolve(false));
     });
     if (!(await subscribed)) {
       if (Date.now() >= deadline) {
-        sub.kill();
-        await sub;
+        s.child.kill('SIGKILL');
+        await s.result;
         return {
           kind: 'timeout',
           detail: `mosquitto_sub not subscribed within ${timeoutMs} ms`,
           facts: lines(redact(subOut, c)),
         };
       }
-      const r = await sub;
-      return classifyFailure(c, r.exitCode ?? -1, redact(r.all ?? subOut, c), 'mosquitto_sub', env, facts);
+      const r = await s.result;
+      return classifyFailure(c, r.code ?? -1, redact(r.all || subOut, c), 'mosquitto_sub', env, facts);
     }
     facts.push('mosquitto_sub subscribed');
-    const pub = await execa('mosquitto_pub', [...commonArgs(c, id), '-t', topic, '-m', message], {
-      all: true,
-      reject: false,
+    const pub = await runProgram({
+      command: 'mosquitto_pub',
+      args: [...commonArgs(c, id), '-t', topic, '-m', message],
       env,
-      timeout: Math.max(1, deadline - Date.now()),
+      timeoutMs: Math.max(1, deadline - Date.now()),
     });
-    if (pub.timedOut) {
-      sub.kill();
-      return { kind: 'timeout', detail: 'mosquitto_pub timed out', facts };
-    }
-    if (pub.exitCode !== 0) {
-      sub.kill();
-      return classifyFailure(c, pub.exitCode ?? -1, redact(pub.all ?? '', c), 'mosquitto_pub', env, facts);
-    }
+    if (pub.timedOut) return { kind: 'timeout', detail: 'mosquitto_pub timed out', facts };
+    if (pub.code !== 0) return classifyFailure(c, pub.code ?? -1, redact(pub.all, c), 'mosquitto_pub', env, facts);
     facts.push('mosquitto_pub published');
     const got = await Promise.race([
-      sub.then((r) => (r.all ?? '').split('\n').some((l) => l.trim() === message)),
+      s.result.then((r) => r.all.split('\n').some((l) => l.trim() === message)),
       expiry.reached.then(() => false),
     ]);
-    if (!got) {
-      sub.kill();
-      return { kind: 'timeout', detail: 'published message not received by mosquitto_sub', facts };
-    }
+    if (!got) return { kind: 'timeout', detail: 'published message not received by mosquitto_sub', facts };
     facts.push(`message ${topic}`);
     return { kind: 'connected', detail: `round trip on ${topic}`, facts };
   } finally {
     expiry.cancel();
-    if (sub && sub.exitCode === null) sub.kill('SIGKILL');
+    // Whatever the way out, mosquitto_sub does not outlive the control run.
+    if (sub?.child.running()) {
+      sub.child.kill('SIGKILL');
+      await sub.result;
+    }
     owned.remove();
   }
 }
@@ -181,8 +178,8 @@ async function sClientVerify(c: ControlClient, env: Record<string, string>): Pro
   if (!c.insecure) args.push('-verify_hostname', c.host);
   if (c.cert) args.push('-cert', c.cert);
   if (c.key) args.push('-key', c.key);
-  const r = await execa('openssl', args, { all: true, reject: false, input: '', env, timeout: 5_000 });
-  return { output: r.all ?? '' };
+  const r = await runProgram({ command: 'openssl', args, input: '', env, timeoutMs: 5_000 });
+  return { output: r.all };
 }
 
 function lines(text: string): string[] {

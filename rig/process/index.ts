@@ -19,4 +19,5 @@ export {
 export { findProgram, PROGRAM_SEARCH } from './find-program.ts';
 export { buildOnce, type BuildOnceOptions } from './build-once.ts';
 export { cProgram } from './c-program.ts';
+export { runProgram, startProgram, type ProgramResult, type ProgramSpec, type RunningProgram } from './program.ts';
 export { spawnChild, spawnDirect, type ChildSpec, type OwnedChild } from './spawner.ts';

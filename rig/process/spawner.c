@@ -4,7 +4,7 @@
 // knows their pids). Protocol, on the rig's pipes:
 //   requests on stdin, each a 4-byte little-endian length then the body:
 //     S id\0 stdin(0|1)\0 cwd\0 argc\0 argv...\0 envc\0 env...\0   spawn
-//   events on stdout, one line each:  P id pid | E id errno | X id code signal  (code -1 when signalled)
+//   events on stdout, one line each:  R (ready, once) | P id pid | E id errno | X id code signal (code -1: signal)
 // The child's stdio are Unix stream connections to the rig's socket (argv[1]), each opened by the child before
 // exec and starting with a 5-byte header: the id (uint32 LE) and the stream (0 stdin, 1 stdout, 2 stderr).
 // When stdin ends (the rig is gone) or the rig's death signals this process (PR_SET_PDEATHSIG), every child that
@@ -214,6 +214,7 @@ int main(int argc, char** argv) {
   int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (getppid() != (pid_t)atol(argv[2])) return 0;  // the rig died before the line above
+  emit("R\n");
   for (;;) {
     struct pollfd p[2] = {{0, POLLIN, 0}, {sfd, POLLIN, 0}};
     if (poll(p, 2, -1) < 0 && errno != EINTR) break;

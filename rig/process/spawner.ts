@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
+import { createInterface, type Interface } from 'node:readline';
 import { projectPaths } from '../project.ts';
 import { cProgram } from './c-program.ts';
 import { ownedTempDir, type OwnedDir } from './tempdir.ts';
@@ -115,6 +115,7 @@ class Spawner {
 
   private constructor(
     private readonly proc: ChildProcess,
+    lines: Interface,
     server: Server,
     dir: OwnedDir,
   ) {
@@ -122,7 +123,7 @@ class Spawner {
     server.unref();
     proc.unref();
     proc.stdin!.on('error', () => undefined);
-    createInterface({ input: proc.stdout! }).on('line', (l) => this.event(l));
+    lines.on('line', (l) => this.event(l));
     this.gone = new Promise((resolve) => proc.once('close', () => resolve()));
     void this.gone.then(() => {
       server.close();
@@ -144,7 +145,12 @@ class Spawner {
         server.listen(sock, () => resolve());
       });
       const proc = spawn(bin, [sock, String(process.pid)], { stdio: ['pipe', 'pipe', 'inherit'] });
-      return new Spawner(proc, server, dir);
+      const lines = createInterface({ input: proc.stdout! });
+      await ready(proc, lines).catch((e: unknown) => {
+        server.close();
+        throw e;
+      });
+      return new Spawner(proc, lines, server, dir);
     } catch (e) {
       dir.remove();
       throw e;
@@ -262,6 +268,20 @@ class Spawner {
     if (this.entries.size > 0) out.ref();
     else out.unref();
   }
+}
+
+/** The spawner's first line says it runs; a spawner that cannot start or dies at once leaves the rig to spawn. */
+function ready(proc: ChildProcess, lines: Interface): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return new Promise<void>((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error('the spawner did not start within 5 s')), 5000);
+    proc.once('error', reject);
+    proc.once('close', () => reject(new Error('the spawner ended at its start')));
+    lines.once('line', (l) => (l === 'R' ? resolve() : reject(new Error(`the spawner said "${l}" at its start`))));
+  }).finally(() => {
+    clearTimeout(timer);
+    proc.removeAllListeners('error').on('error', () => undefined);
+  });
 }
 
 function failedChild(error: Error): OwnedChild {

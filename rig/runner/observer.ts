@@ -1,6 +1,8 @@
 // An mqtt.js client on the scenario's broker that records what the boards publish, for `messages` expectations.
 // It is not under test, so it skips certificate checks but uses the variant's client certificate and credentials.
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import mqtt, { type MqttClient } from 'mqtt';
 
 /** bytes: the payload's length on the wire (the broker log gives it, not the payload). */
@@ -44,6 +46,7 @@ export class Observer {
       ]);
       const clientId = `rig-observer-${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
       obs.clientId = clientId;
+      const secureContext = o.tls ? observerContext(cert && key ? { cert, key } : {}, o.tls12 ?? false) : undefined;
       const client = mqtt.connect({
         host: o.host,
         port: o.port,
@@ -52,8 +55,7 @@ export class Observer {
         reconnectPeriod: 0,
         connectTimeout: timeoutMs,
         clientId,
-        ...(o.tls12 ? { maxVersion: 'TLSv1.2' as const } : {}),
-        ...(cert && key ? { cert, key } : {}),
+        ...(secureContext ? { secureContext } : {}),
         ...(o.username !== undefined ? { username: o.username } : {}),
         ...(o.password !== undefined ? { password: o.password } : {}),
       });
@@ -86,4 +88,24 @@ export class Observer {
     this.client = undefined;
     if (c) await c.endAsync(true).catch(() => undefined);
   }
+}
+
+// The observer's TLS contexts, by their key material: a context with a client key takes ~5 ms of the rig's thread
+// to build (measured), and a run's sessions mostly share their client certificate. Bounded: a run has few.
+const contexts = new Map<string, SecureContext>();
+
+function observerContext(m: { cert?: Buffer; key?: Buffer }, tls12: boolean): SecureContext {
+  const id = createHash('sha256')
+    .update(`${tls12}\0`)
+    .update(m.cert ?? '')
+    .update('\0')
+    .update(m.key ?? '')
+    .digest('hex');
+  let c = contexts.get(id);
+  if (!c) {
+    c = createSecureContext({ ...m, ...(tls12 ? { maxVersion: 'TLSv1.2' as const } : {}) });
+    if (contexts.size >= 64) contexts.delete(contexts.keys().next().value!);
+    contexts.set(id, c);
+  }
+  return c;
 }
