@@ -2,13 +2,12 @@
 // Why a copy: mosquitto drops root privileges to the `mosquitto` user before it reads certificates and
 // keys (ChangeLog 2.0.0), and the PKI keeps keys in a 0700 folder, so the broker gets its own readable copy
 // instead of running as root (`user root`), which would hide permission bugs real installs hit.
-import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync, chmodSync, chownSync, statSync, readdirSync, readFileSync } from 'node:fs';
+import { pbkdf2Sync, randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync, chmodSync, chownSync, statSync, readdirSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { makeCrl } from '../pki/index.ts';
-import { runProgram } from '../process/index.ts';
 import type { BrokerPki } from './types.ts';
 
 export interface StagedFiles {
@@ -119,7 +118,7 @@ export async function stageBrokerFiles(o: StageOptions): Promise<StagedFiles> {
 
   let passwd: string | undefined;
   if (o.users || o.wantPasswd) {
-    await writePasswd(join(o.hostDir, 'passwd'), o.users ?? {});
+    writePasswd(join(o.hostDir, 'passwd'), o.users ?? {});
     files.push('passwd');
     passwd = target('passwd');
   }
@@ -164,32 +163,30 @@ async function signCrl(pki: BrokerPki, w: CrlWanted, out: string): Promise<void>
   });
 }
 
-// Hashed password files by their plain text's digest, for this process: a run's sessions mostly share their
-// users, and each `mosquitto_passwd` was a process spawned from the rig's one thread (~5 ms of it, measured).
-const hashedPasswd = new Map<string, Promise<string>>();
-
-/** A password file for `users`, hashed by the real `mosquitto_passwd -U` (no password on argv). */
-async function writePasswd(file: string, users: Record<string, string>): Promise<void> {
-  const plain = Object.entries(users)
-    .map(([u, p]) => `${u}:${p}\n`)
+/**
+ * A password file for `users`, in the format of mosquitto 2.0's `mosquitto_passwd` (apps/mosquitto_passwd/
+ * mosquitto_passwd.c, output_new_password, v2.0.11): `user:$7$101$<salt>$<hash>`, PBKDF2-HMAC-SHA512 over the whole
+ * password, 101 iterations, a 12-byte salt, base64. Hashed here, not by `mosquitto_passwd -U`: that one reads
+ * `user:password` lines with strtok(":") and trims blanks (pwfile_iterate), so "p:ss" became "p" and " pw " "pw",
+ * and the broker refused the password the board sends; `-b` would put the password on argv, seen by `ps`.
+ */
+function writePasswd(file: string, users: Record<string, string>): void {
+  const text = Object.entries(users)
+    .map(([u, p]) => `${passwdLine(u, p)}\n`)
     .join('');
-  const key = createHash('sha256').update(plain).digest('hex');
-  let hashed = plain === '' ? Promise.resolve('') : hashedPasswd.get(key);
-  if (!hashed) {
-    hashed = hashInPlace(file, plain);
-    hashedPasswd.set(key, hashed);
-    hashed.catch(() => hashedPasswd.delete(key));
-  }
-  writeFileSync(file, await hashed, { mode: 0o600 });
+  writeFileSync(file, text, { mode: 0o600 });
 }
 
-/** The plain lines hashed in place (they are on disk only until then, 0600, in the broker's own folder). */
-async function hashInPlace(file: string, plain: string): Promise<string> {
-  writeFileSync(file, plain, { mode: 0o600 });
-  const r = await runProgram({ command: 'mosquitto_passwd', args: ['-U', file] });
-  if (r.code !== 0)
-    throw new Error(`broker.users: mosquitto_passwd -U failed: ${(r.error?.message ?? r.stderr).trim()}`);
-  return readFileSync(file, 'utf8');
+/** One line of a mosquitto password file; `salt` for tests that compare with `mosquitto_passwd`. */
+export function passwdLine(user: string, password: string, salt: Buffer = randomBytes(12)): string {
+  // The broker splits each line at its first ':', so a name with one would never match (mosquitto_passwd refuses it).
+  const bad = [...user].some((ch) => ch === ':' || ch.charCodeAt(0) < 32 || ch.charCodeAt(0) === 127);
+  if (bad || user === '')
+    throw new Error(
+      `broker.users: user name ${JSON.stringify(user)} cannot go in a mosquitto password file (':' or a control character)`,
+    );
+  const hash = pbkdf2Sync(password, salt, 101, 64, 'sha512');
+  return `${user}:$7$101$${salt.toString('base64')}$${hash.toString('base64')}`;
 }
 
 let mosquittoUser: Promise<{ uid: number; gid: number } | undefined> | undefined;

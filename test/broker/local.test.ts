@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { BrokerStartError, startBroker, stopAllBrokers, type BrokerHandle } from '../../rig/broker/index.ts';
+import { passwdLine } from '../../rig/broker/files.ts';
 import { runControl } from '../../rig/control/index.ts';
 import { seed000Conf, seed002Conf } from './helpers/seeds.ts';
 import { processAlive, processesWith, waitDead } from './helpers/proc.ts';
@@ -123,21 +124,36 @@ describe('local broker', function () {
     });
   }
 
-  it('brokers with the same users share one hashed password file, and each accepts the password', async () => {
-    const spec = { listeners: [{ port: 1883 }], allowAnonymous: false, users: { carol: 'p@ss word' } };
-    const files: string[] = [];
-    for (const dir of [work(), work()]) {
-      chmodSync(dir, 0o755);
-      const h = await startBroker(spec, pki, { provider: 'local', workDir: dir });
-      started.push(h);
-      const passwd = readFileSync(join(dir, 'broker', 'passwd'), 'utf8');
-      assert.match(passwd, /^carol:\$7\$/, 'hashed by mosquitto_passwd, no plain password');
-      files.push(passwd);
-      const user = { host: '127.0.0.1', port: h.ports[1883]!, username: 'carol' };
-      assert.equal((await runControl('control', { ...user, password: 'p@ss word' })).kind, 'connected');
-      assert.equal((await runControl('control', { ...user, password: 'p@ss w0rd' })).kind, 'mqtt/not-authorized');
+  it('a password with a colon and blanks is the one the broker takes (mosquitto_passwd -U cut and trimmed it)', async () => {
+    const password = ' p@ss word:1 ';
+    const spec = { listeners: [{ port: 1883 }], allowAnonymous: false, users: { carol: password, dave: 'plain' } };
+    const dir = work();
+    chmodSync(dir, 0o755);
+    const h = await startBroker(spec, pki, { provider: 'local', workDir: dir });
+    started.push(h);
+    const passwd = readFileSync(join(dir, 'broker', 'passwd'), 'utf8');
+    assert.match(passwd, /^carol:\$7\$101\$[^:\n]+\ndave:\$7\$101\$[^:\n]+\n$/, 'hashed lines only, no plain password');
+    const user = { host: '127.0.0.1', port: h.ports[1883]!, username: 'carol' };
+    assert.equal((await runControl('control', { ...user, password })).kind, 'connected');
+    // What -U hashed (cut at the ':', blanks trimmed) is now refused, as a real broker made with -b refuses it.
+    assert.equal((await runControl('control', { ...user, password: 'p@ss word' })).kind, 'mqtt/not-authorized');
+    assert.equal((await runControl('control', { ...user, username: 'dave', password: 'plain' })).kind, 'connected');
+  });
+
+  it('hashes a password line exactly as the real mosquitto_passwd does, and refuses a user name it cannot store', () => {
+    const file = join(work(), 'passwd');
+    for (const password of ['secret', ' p@ss word:1 ', 'ünï©ødé']) {
+      // -b (argv) is fine in a test: the oracle, not the rig.
+      execFileSync('mosquitto_passwd', ['-c', '-b', file, 'erin', password]);
+      const real = readFileSync(file, 'utf8').trim();
+      const salt = Buffer.from(real.split('$')[3]!, 'base64');
+      assert.equal(passwdLine('erin', password, salt), real);
     }
-    assert.equal(files[0], files[1], 'the second broker got the first hash (same salt)');
+    assert.throws(
+      () => passwdLine('a:b', 'x'),
+      /broker\.users: user name "a:b" cannot go in a mosquitto password file/,
+    );
+    assert.throws(() => passwdLine('tab\there', 'x'), /cannot go in a mosquitto password file/);
   });
 
   it("a broken key file fails the start with the broker's own error", async () => {

@@ -136,10 +136,6 @@ export function toolsFor(plans: readonly CellPlan[], broker: string): ToolName[]
   if (run.length === 0) return [];
   const need = new Set<ToolName>(['openssl']);
   if (broker === 'local') need.add('mosquitto');
-  if (
-    run.some((p) => p.loaded.scenario.broker && 'users' in p.loaded.scenario.broker && p.loaded.scenario.broker.users)
-  )
-    need.add('mosquitto_passwd');
   for (const p of run) {
     const stack = p.board.stack;
     if (p.target === 'twin') {
