@@ -96,7 +96,7 @@ async function startOnce(spec: BrokerSpec, pki: BrokerPki, opts: LocalOptions): 
   let proc = await spawn(staged).catch(async (e: unknown) => {
     log.end();
     await log.close();
-    staged.removeTemp();
+    await staged.removeTemp();
     throw e;
   });
   const readyMs = Date.now() - t0;
@@ -107,7 +107,7 @@ async function startOnce(spec: BrokerSpec, pki: BrokerPki, opts: LocalOptions): 
       await proc.stop();
       unregister();
       await log.close();
-      current.staged.removeTemp();
+      await current.staged.removeTemp();
     })());
   const unregister = register({ stop });
   const control: BrokerControl = {
@@ -117,7 +117,7 @@ async function startOnce(spec: BrokerSpec, pki: BrokerPki, opts: LocalOptions): 
       if (next && next !== current.spec) {
         // A rotated certificate: the files restaged, the conf rendered on the ports the boards already use.
         const restaged = await stage(next, pki, opts, workDir, ids, current.staged.ports);
-        current.staged.removeTemp();
+        await current.staged.removeTemp();
         current = { spec: next, staged: restaged };
       }
       proc = await spawn(current.staged);
@@ -155,7 +155,7 @@ interface Staged {
   reportConf: string;
   ports: Record<number, number>;
   notes: string[];
-  removeTemp(): void;
+  removeTemp(): Promise<void>;
 }
 
 /** Stages the broker's files and its conf on free ports. */
@@ -204,7 +204,7 @@ async function stage(
     mkdirSync(ownDir, { recursive: true });
     writeFileSync(reportConf, rendered.text, { mode: 0o600 });
   }
-  const removeTemp = (): void => owned?.remove();
+  const removeTemp = async (): Promise<void> => owned?.removeAsync();
   return { hostDir, confFile, reportConf, ports, notes: [...notes, ...files.notes, ...rendered.notes], removeTemp };
 }
 

@@ -201,7 +201,10 @@ export const BrokerSpec = z
     listeners: z.array(Listener).min(1).optional(),
     perListenerSettings: z.boolean().optional(),
     allowAnonymous: z.boolean().optional(),
-    users: z.record(z.string(), z.string()).optional().describe('username → password (hashed as mosquitto_passwd makes it)'),
+    users: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe('username → password (hashed as mosquitto_passwd makes it)'),
     acl: z.array(z.string()).optional().describe('ACL file lines, e.g. "user alice", "topic readwrite #"'),
     persistence: z
       .boolean()

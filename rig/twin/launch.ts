@@ -207,7 +207,7 @@ function twinProcess(
       await proc.stop();
       // The last facts are kept; the folder (its key copies) goes.
       last ??= readFacts(t.home.factsFile);
-      t.home.remove();
+      await t.home.removeAsync();
     },
     facts: () => last ?? readFacts(t.home.factsFile),
     onFacts: (cb) => watchFile(t.home.factsFile, cb),

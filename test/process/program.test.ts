@@ -1,7 +1,10 @@
 // Short-lived programs through the spawner (rig/process/program.ts): output, input, environment, deadline and a
 // program that cannot start, as the control and broker code read them.
 import assert from 'node:assert/strict';
-import { runProgram, startProgram } from '../../rig/process/index.ts';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ownedTempDir, runProgram, startProgram } from '../../rig/process/index.ts';
 
 describe('process: short-lived programs', function () {
   this.timeout(20_000);
@@ -47,5 +50,19 @@ describe('process: short-lived programs', function () {
     const missing = await runProgram({ command: 'rig-no-such-program', args: [] });
     assert.equal((missing.error as NodeJS.ErrnoException).code, 'ENOENT');
     assert.equal(missing.code, null);
+  });
+
+  it("removes an owned folder in rm's process: all of it, not what a link inside points to", async () => {
+    const outside = mkdtempSync(path.join(os.tmpdir(), 'rig-test-keep-'));
+    writeFileSync(path.join(outside, 'keep'), 'x');
+    const owned = ownedTempDir('rig-test-rm-');
+    mkdirSync(path.join(owned.dir, 'out', 'deep'), { recursive: true, mode: 0o500 });
+    writeFileSync(path.join(owned.dir, 'key.pem'), 'secret', { mode: 0o400 });
+    symlinkSync(outside, path.join(owned.dir, 'out', 'link'));
+    await Promise.all([owned.removeAsync(), owned.removeAsync()]);
+    assert.equal(existsSync(owned.dir), false);
+    assert.equal(existsSync(path.join(outside, 'keep')), true, 'the link was removed, not followed');
+    owned.remove(); // idempotent after the fact
+    rmSync(outside, { recursive: true });
   });
 });
