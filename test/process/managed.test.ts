@@ -97,7 +97,7 @@ describe('process: managed processes', function () {
       const rig = spawn(
         process.execPath,
         ['--import', 'tsx', path.join(import.meta.dirname, 'helpers/hold.ts'), how === 'exit' ? 'exit' : 'wait'],
-        { stdio: ['ignore', 'pipe', 'inherit'] },
+        { stdio: ['pipe', 'pipe', 'inherit'] },
       );
       const pid = Number(
         await new Promise<string>((resolve) => createInterface({ input: rig.stdout! }).once('line', resolve)),
@@ -106,7 +106,8 @@ describe('process: managed processes', function () {
       const ended = new Promise<{ code: number | null; signal: string | null }>((r) =>
         rig.once('exit', (code, signal) => r({ code, signal })),
       );
-      if (how !== 'exit') rig.kill(how);
+      if (how === 'exit') rig.stdin!.end();
+      else rig.kill(how);
       const end = await ended;
       if (how !== 'exit') assert.equal(end.signal, how, 'the signal still ends the rig');
       assert.equal(await deadWithin(pid, 3000), true, `sleep ${pid} outlived the rig`);
