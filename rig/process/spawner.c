@@ -37,6 +37,7 @@ struct child {
 static struct child kids[MAX_CHILDREN];
 static int nkids;
 static const char* sock_path;
+static pid_t spawner;
 
 static void kill_all(void) {
   for (int i = 0; i < nkids; i++) {
@@ -101,6 +102,7 @@ static void run_child(uint32_t id, int pipe_stdin, const char* cwd, char** argv,
   close_range((unsigned)report + 1, ~0U, 0);
   setsid();
   prctl(PR_SET_PDEATHSIG, SIGKILL);  // this spawner gone means the rig is gone
+  if (getppid() != spawner) _exit(127);  // it went before the line above
   for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
   sigset_t none;
   sigemptyset(&none);
@@ -203,6 +205,7 @@ int main(int argc, char** argv) {
     return 64;
   }
   sock_path = argv[1];
+  spawner = getpid();
   signal(SIGPIPE, SIG_IGN);
   sigset_t mask;
   sigemptyset(&mask);
