@@ -79,23 +79,19 @@ export async function runMosquittoCli(c: ControlClient, opts: ControlOptions = {
   try {
     // stdbuf: mosquitto_sub block-buffers its -d lines into a pipe, and the rig waits for "received SUBACK".
     let subOut = '';
-    let onSubOut: () => void = () => undefined;
+    let sawSuback: () => void = () => undefined;
+    const suback = new Promise<boolean>((resolve) => (sawSuback = () => resolve(true)));
     sub = await startProgram({
       command: 'stdbuf',
       args: ['-oL', 'mosquitto_sub', ...commonArgs(c, `${id}-sub`), '-t', topic, '-C', '1'],
       env,
       onOutput: (t) => {
         subOut += t;
-        onSubOut();
+        if (/received SUBACK/.test(subOut)) sawSuback();
       },
     });
     const s = sub;
-    const subscribed = new Promise<boolean>((resolve) => {
-      onSubOut = () => /received SUBACK/.test(subOut) && resolve(true);
-      onSubOut();
-      void s.result.then(() => resolve(false));
-      void expiry.reached.then(() => resolve(false));
-    });
+    const subscribed = Promise.race([suback, s.result.then(() => false), expiry.reached.then(() => false)]);
     if (!(await subscribed)) {
       if (Date.now() >= deadline) {
         s.child.kill('SIGKILL');
