@@ -240,6 +240,7 @@ struct esp_mqtt_client {
     }
     esp32_build_set_bio(&ssl);
     unsigned long start = millis();
+    twin::ReplyAwaited handshaking;
     while ((ret = mbedtls_ssl_handshake(&ssl.ssl_ctx)) != 0) {
       if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE) {
         ret = esp32_build_result(&ssl, ret);

@@ -283,6 +283,7 @@ int start_ssl_client(sslclient_context* ssl, const IPAddress& ipIn, uint32_t por
   logAt(5, "ssl_client.cpp", 269, "start_ssl_client", "Performing the SSL/TLS handshake...");
   unsigned long start = millis();
   ssl->handshakeStarted = true;  // 3.x: ssl_starttls_handshake(), after start_ssl_client() succeeded
+  twin::ReplyAwaited handshaking;
   while ((ret = mbedtls_ssl_handshake(&ssl->ssl_ctx)) != 0) {
     if (ret != MBEDTLS_ERR_SSL_WANT_READ && ret != MBEDTLS_ERR_SSL_WANT_WRITE) {
       ret = esp32_build_result(ssl, ret);

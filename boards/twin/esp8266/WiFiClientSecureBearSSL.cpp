@@ -193,6 +193,7 @@ int WiFiClientSecure::connect(const char* name, uint16_t port) {
 
 bool WiFiClientSecure::connectSSL(const char* hostName) {
   debugLine("start");  // cpp:1124, every attempt
+  twin::ReplyAwaited handshaking;
   freeSSL();
   oom_ = false;
   // cpp:1130 also asks for a CertStore; the twin has none, so !_certStore always holds.

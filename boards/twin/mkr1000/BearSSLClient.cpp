@@ -215,6 +215,7 @@ void BearSSLClient::setKey(const char key[], const char cert[]) {
 int BearSSLClient::errorCode() { return _engineUsed ? br_ssl_engine_last_error(&_sc.eng) : 0; }
 
 int BearSSLClient::connectSSL(const char* host) {
+  twin::ReplyAwaited handshaking;
   _br_ssl_client_init_function(&_sc, &_xc, _TAs, (size_t)_numTAs);
   br_ssl_engine_set_buffers_bidi(&_sc.eng, _ibuf, sizeof _ibuf, _obuf, sizeof _obuf);
   _engineUsed = true;

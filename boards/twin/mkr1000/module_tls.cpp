@@ -167,6 +167,7 @@ int loadRoots(mbedtls_x509_crt* roots) {
 // Steps the handshake so the module's limits apply where the firmware meets them: the DH prime in ServerKeyExchange
 // and the answer to a CertificateRequest. Returns 0 or an mbedTLS error (-1 for a limit of the module).
 int handshake(mbedtls_ssl_context* ssl) {
+  twin::ReplyAwaited handshaking;
   const long dheMax = atol(moduleSetting("dheMaxBits"));
   const bool answers = flag("answersCertificateRequest");
   while (ssl->state != MBEDTLS_SSL_HANDSHAKE_OVER) {

@@ -267,6 +267,41 @@ TEST(an_mqtt_librarys_answers_tell_virtual_time_the_connection_rests) {
   CHECK(!c.connected());
 }
 
+// A loaded host can keep the broker from answering for longer than the stamps' 200 ms (a CI machine compiling
+// beside it): while a TLS handshake runs (twin::ReplyAwaited) or an MQTT answer is due, the clock does not skip
+// until the peer has been silent for seconds; a due answer that came and waits unread lets it skip again.
+TEST(a_reply_awaited_holds_the_clock_while_a_slow_peer_may_still_answer) {
+  WiFiClient c;
+  int peer = connectToBroker(c);
+  {
+    twin::ReplyAwaited handshaking;
+    CHECK_EQ(c.write((const uint8_t*)"hello", 5), 5u);
+    CHECK_EQ(readFor(peer, 5, 5000), "hello");
+    sleepRealMs(300);
+    CHECK_EQ(twin::quietSkipUs(twin::microsSinceBoot()), 0u);
+    sleepRealMs(3000);  // silent for seconds: not answering
+    CHECK(twin::quietSkipUs(twin::microsSinceBoot()) > 0);
+  }
+  twin::MqttAnswers answers;
+  const uint8_t connect[] = {0x10, 0x02, 0x00, 0x00};
+  CHECK_EQ(c.write(connect, sizeof connect), sizeof connect);
+  answers.sent(connect[0]);
+  CHECK_EQ(readFor(peer, 4, 5000).size(), 4u);
+  sleepRealMs(300);
+  CHECK_EQ(twin::quietSkipUs(twin::microsSinceBoot()), 0u);  // its CONNACK is due
+  {
+    twin::MqttAnswers copy = answers;  // a copy counts its own due answer, and its end takes only that back
+  }
+  CHECK_EQ(twin::quietSkipUs(twin::microsSinceBoot()), 0u);
+  CHECK_EQ(write(peer, "\x20\x02\x00\x00", 4), 4);
+  sleepRealMs(40);
+  CHECK(twin::quietSkipUs(twin::microsSinceBoot()) > 0);  // it came: unread until the sketch lets the library read
+  CHECK_EQ(readOnBoard(c, 4).size(), 4u);
+  answers.read(0x20);
+  CHECK(twin::quietSkipUs(twin::microsSinceBoot()) > 0);
+  close(peer);
+}
+
 // A peer that rejects what the board sent writes its last words and resets the connection (mosquitto after "peer
 // did not return a certificate"); the board's next write of its flight then fails on the host while those words
 // wait unread. sendBeforeReset counts that write as sent, so a TLS client reads the alert as the board does; a reset

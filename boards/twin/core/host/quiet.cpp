@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stddef.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -48,6 +49,8 @@ struct Conn {
 std::mutex g_mu;
 std::map<int, Conn> g_conns;
 std::atomic<uint32_t> g_keepAliveS{0};
+std::atomic<int> g_handshakes{0};  // ReplyAwaited holders: TLS handshakes in progress
+std::atomic<int> g_mqttDue{0};     // MQTT libraries with an answer due
 
 // A reply to what the board sent (TLS flight, CONNACK, SUBACK, PUBACK) comes within this on loopback, even on a
 // loaded host; the rest of a flight follows its first bytes within the second.
@@ -58,6 +61,11 @@ const uint32_t kAfterRecvMs = 20;
 const uint32_t kUnansweredFactor = 3;
 const uint32_t kMinUnansweredMs = 20;
 const uint64_t kKeepAliveMarginUs = 1000000;
+// While a reply is awaited, a connection that moved within this much real time may still bring it: a loaded host
+// (a CI machine compiling beside the broker) can keep the broker from answering a TLS flight or an MQTT packet for
+// far longer than kAfterSendMs, or split a flight that long. Seen: a mutual-TLS handshake timed out in board time
+// under CI load (test/forum, "Unknown error code." instead of connected). A peer silent this long is not answering.
+const uint32_t kAwaitedReplyMs = 3000;
 
 uint64_t realMs() {
   timespec now;
@@ -96,10 +104,21 @@ bool restsByLibrary(const Conn& c, const TcpInfo& t, bool counted) {
   return t.dataSegsIn == c.restIn || t.base.tcpi_last_data_recv >= kAfterRecvMs;
 }
 
+// A handshake's engine reads all that came and still waits: the peer owes the rest of its flight. An MQTT answer is
+// owed until the library reads it; bytes waiting unread mean it came (the library reads it when the sketch lets it).
+bool replyAwaited(int fd, const tcp_info& ti) {
+  if (g_handshakes.load() > 0 && std::min(ti.tcpi_last_data_sent, ti.tcpi_last_data_recv) < kAwaitedReplyMs)
+    return true;
+  if (g_mqttDue.load() <= 0 || ti.tcpi_last_data_sent >= kAwaitedReplyMs) return false;
+  int unread = 0;
+  return ioctl(fd, FIONREAD, &unread) == 0 && unread == 0;
+}
+
 // How far board time may jump for this connection (0: not at all).
-uint64_t connSkipUs(Conn& c, const TcpInfo& t, bool counted, uint64_t boardNowUs) {
+uint64_t connSkipUs(int fd, Conn& c, const TcpInfo& t, bool counted, uint64_t boardNowUs) {
   const tcp_info& ti = t.base;
   if (!canStillReceive(ti.tcpi_state)) return std::numeric_limits<uint64_t>::max();
+  if (replyAwaited(fd, ti)) return 0;
   const uint64_t sentAt = realMs() - ti.tcpi_last_data_sent;
   if (sentAt > c.lastSendRealMs + 4) {  // a send since the last look (TCP_INFO counts in jiffies)
     c.lastSendRealMs = sentAt;
@@ -170,6 +189,9 @@ void mqttAnswerDue() {
 
 void keepAliveSent(uint16_t seconds) { g_keepAliveS = seconds; }
 
+ReplyAwaited::ReplyAwaited() { ++g_handshakes; }
+ReplyAwaited::~ReplyAwaited() { --g_handshakes; }
+
 uint64_t quietSkipUs(uint64_t boardNowUs) {
   std::lock_guard<std::mutex> lk(g_mu);
   uint64_t limit = std::numeric_limits<uint64_t>::max();
@@ -180,7 +202,7 @@ uint64_t quietSkipUs(uint64_t boardNowUs) {
       it = g_conns.erase(it);  // closed by the board (or the number now names something else)
       continue;
     }
-    limit = std::min(limit, connSkipUs(it->second, t, counted, boardNowUs));
+    limit = std::min(limit, connSkipUs(it->first, it->second, t, counted, boardNowUs));
     if (limit == 0) break;
     ++it;
   }
@@ -222,6 +244,36 @@ bool isAnswer(uint8_t header) {
 }  // namespace
 
 namespace twin {
+// A copy starts uncounted and counts itself by its own state, so every instance adds or removes only its own mark.
+MqttAnswers::MqttAnswers(const MqttAnswers& other) { *this = other; }
+MqttAnswers& MqttAnswers::operator=(const MqttAnswers& other) {
+  if (this == &other) return *this;
+  const bool mine = awaiting_;
+  sent_ = other.sent_;
+  handled_ = other.handled_;
+  for (int i = 0; i < kMaxDue; i++) {
+    due_[i] = other.due_[i];
+    dueAtMs_[i] = other.dueAtMs_[i];
+  }
+  slowestMs_ = other.slowestMs_;
+  dueCount_ = other.dueCount_;
+  overflow_ = other.overflow_;
+  awaiting_ = mine;
+  syncAwaiting();
+  return *this;
+}
+MqttAnswers::~MqttAnswers() {
+  if (awaiting_) --g_mqttDue;
+}
+
+void MqttAnswers::syncAwaiting() {
+  const bool due = dueCount_ > 0;
+  if (due == awaiting_) return;
+  awaiting_ = due;
+  if (due) ++g_mqttDue;
+  else --g_mqttDue;
+}
+
 void MqttAnswers::sent(uint8_t header) {
   ++sent_;
   if (!isAnswered(header)) {
@@ -235,6 +287,7 @@ void MqttAnswers::sent(uint8_t header) {
   }
   dueAtMs_[dueCount_] = realMs();
   due_[dueCount_++] = sent_;
+  syncAwaiting();
 }
 
 void MqttAnswers::read(uint8_t header) {
@@ -246,6 +299,7 @@ void MqttAnswers::read(uint8_t header) {
     dueAtMs_[i - 1] = dueAtMs_[i];
   }
   dueCount_--;
+  syncAwaiting();
   // What was sent after the packet just answered is all unanswered (else an answer would still be due).
   if (dueCount_ == 0 && !overflow_) mqttConnectionRests(slowestMs_, handled_ != sent_);
 }
@@ -255,5 +309,6 @@ void MqttAnswers::reset() {
   dueCount_ = 0;
   slowestMs_ = 0;
   overflow_ = false;
+  syncAwaiting();
 }
 }  // namespace twin

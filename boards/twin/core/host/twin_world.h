@@ -85,9 +85,23 @@ void mqttConnectionRests(uint32_t answerMs, bool unansweredTail);
 // answered, so no connection rests by its word until that answer comes.
 void mqttUnansweredSend();
 void mqttAnswerDue();
+// Held by a TLS client for its handshake: the peer owes the board its flights, so while a connection moved within
+// the last seconds virtual time follows real time, however long a loaded host keeps the peer from answering
+// (quiet.cpp; MqttAnswers does the same for an MQTT answer due). Only a peer that silent lets the clock skip.
+class ReplyAwaited {
+ public:
+  ReplyAwaited();
+  ~ReplyAwaited();
+  ReplyAwaited(const ReplyAwaited&) = delete;
+  ReplyAwaited& operator=(const ReplyAwaited&) = delete;
+};
 // What an MQTT library tells virtual time (mqttConnectionRests): the packets it wrote, the answers it read.
 class MqttAnswers {
  public:
+  MqttAnswers() = default;
+  MqttAnswers(const MqttAnswers& other);
+  MqttAnswers& operator=(const MqttAnswers& other);
+  ~MqttAnswers();
   // After the library wrote a packet with this fixed-header byte (the broker answers CONNECT, SUBSCRIBE,
   // UNSUBSCRIBE, PINGREQ, PUBREL and a QoS 1 or 2 PUBLISH).
   void sent(uint8_t header);
@@ -105,6 +119,8 @@ class MqttAnswers {
   uint32_t slowestMs_ = 0;          // the slowest answer read so far
   int dueCount_ = 0;
   bool overflow_ = false;  // more answers due than kept: never rests until reset()
+  bool awaiting_ = false;  // counted among the replies awaited (an answer is due)
+  void syncAwaiting();
 };
 uint64_t microsSinceBoot();
 // The board starts (main.cpp, right before setup()): millis() restarts at the world's bootMs.

@@ -115,6 +115,7 @@ int SSLClient::connect(const char* host, uint16_t port) {
 
 int SSLClient::m_start_ssl(const char* host) {
   const char* func_name = "m_start_ssl";
+  twin::ReplyAwaited handshaking;  // twin: virtual time waits for the broker's flights (not in the library)
   setWriteError(SSL_OK);
   // 16 analogRead()s seed the RNG on the board; the twin's pins read 0, so host randomness is mixed in.
   uint8_t seeds[32];
