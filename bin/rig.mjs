@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Entry point: loads the TypeScript CLI through tsx so no build step is needed.
-import { register } from 'tsx/esm/api';
-register();
-const { main } = await import('../rig/cli/main.ts');
+// Entry point: the TypeScript CLI, from its cached bundle (bin/cli-bundle.mjs) or through tsx; no build step.
+import { cliModule } from './cli-bundle.mjs';
+
+const { main } = await import(await cliModule());
 process.exitCode = await main(process.argv.slice(2));
