@@ -12,6 +12,7 @@ import { freePort, startMosquitto, type TestBroker, type TestPki } from '../twin
 import { makeBearPki, type BearPki } from './pki.ts';
 import { runTwin, stopAll, type RunningTwin } from './run.ts';
 import { startSServer, startSilentPeer } from './servers.ts';
+import { sharedTwinCache } from '../helpers/twin-cache.ts';
 
 const PROBE = fileURLToPath(new URL('../../sketches/esp8266-bearssl-pubsub/', import.meta.url));
 const SEED = fileURLToPath(new URL('../../sketches/seed-002-esp8266-mtls-pubsub/', import.meta.url));
@@ -31,7 +32,7 @@ describe('twin-bearssl: ESP8266 probe (BearSSL::WiFiClientSecure + PubSubClient)
   before(async () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-bearssl-esp-'));
     chmodSync(tmp, 0o755); // mosquitto drops root privileges before reading the certificates
-    cacheDir = path.join(tmp, 'cache');
+    cacheDir = sharedTwinCache();
     pki = makeBearPki(path.join(tmp, 'pki'));
     const asTestPki: TestPki = {
       dir: pki.dir,

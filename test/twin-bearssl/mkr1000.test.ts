@@ -14,6 +14,7 @@ import { startMosquitto, type TestBroker, type TestPki } from '../twin/helpers.t
 import { makeBearPki, type BearPki } from './pki.ts';
 import { runTwin, stopAll, type RunningTwin } from './run.ts';
 import { startSServer } from './servers.ts';
+import { sharedTwinCache } from '../helpers/twin-cache.ts';
 
 const PROBE = fileURLToPath(new URL('../../sketches/mkr1000-bearssl-pubsub/', import.meta.url));
 const SEED = fileURLToPath(new URL('../../sketches/seed-001-mkr1000-bearssl-eccx08/', import.meta.url));
@@ -30,7 +31,7 @@ describe('twin-bearssl: MKR1000 (ArduinoBearSSL + ECCX08 + PubSubClient)', funct
   before(async () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-bearssl-mkr-'));
     chmodSync(tmp, 0o755);
-    cacheDir = path.join(tmp, 'cache');
+    cacheDir = sharedTwinCache();
     pki = makeBearPki(path.join(tmp, 'pki'));
     const asTestPki: TestPki = {
       dir: pki.dir,

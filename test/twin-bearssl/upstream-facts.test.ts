@@ -13,6 +13,7 @@ import { startMosquitto, type TestBroker, type TestPki } from '../twin/helpers.t
 import { checkLines, loadFacts, type Fact } from '../twin/upstream-facts.ts';
 import { makeBearPki, type BearPki } from './pki.ts';
 import { runTwin, stopAll, type RunningTwin } from './run.ts';
+import { sharedTwinCache } from '../helpers/twin-cache.ts';
 
 const ESP_PROBE = fileURLToPath(new URL('../../sketches/esp8266-bearssl-pubsub/', import.meta.url));
 const AXTLS = fileURLToPath(new URL('./fixtures/axtls-probe/', import.meta.url));
@@ -35,7 +36,7 @@ describe('twin-bearssl: ESP8266 and MKR1000 version rows against the upstream fa
   before(async () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-facts-bearssl-'));
     chmodSync(tmp, 0o755);
-    cacheDir = path.join(tmp, 'cache');
+    cacheDir = sharedTwinCache();
     pki = makeBearPki(path.join(tmp, 'pki'));
     const asTestPki: TestPki = {
       dir: pki.dir,

@@ -9,6 +9,7 @@ import { buildTwin, bootTwin, TwinBuildError } from '../../rig/twin/index.ts';
 import { cString, secretsHeader } from '../../rig/target/secrets.ts';
 import { findFunctionDefinitions, generateSketchUnit } from '../../rig/twin/sketch.ts';
 import { freePort } from './helpers.ts';
+import { sharedTwinCache } from '../helpers/twin-cache.ts';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/pubsub-behaviour/', import.meta.url));
 
@@ -56,7 +57,7 @@ describe('twin: build errors and libraries', function () {
   before(() => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-twin-build-'));
     chmodSync(tmp, 0o755);
-    cacheDir = path.join(tmp, 'cache');
+    cacheDir = sharedTwinCache();
   });
   after(() => rmSync(tmp, { recursive: true, force: true }));
 

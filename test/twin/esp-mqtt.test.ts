@@ -9,6 +9,7 @@ import { SerialCapture } from '../../rig/serial/capture.ts';
 import { buildTwin, bootTwin, type TwinProcess } from '../../rig/twin/index.ts';
 import { cString } from '../../rig/target/secrets.ts';
 import { makePki, readPem, startMosquitto, type TestBroker, type TestPki } from './helpers.ts';
+import { sharedTwinCache } from '../helpers/twin-cache.ts';
 
 const SKETCH = fileURLToPath(new URL('./fixtures/esp-mqtt-probe/', import.meta.url));
 
@@ -46,7 +47,7 @@ describe('twin: ESP32 esp-mqtt (mqtt_client.h)', function () {
       secretsHeader: header,
       coreVersion,
       debugLevel: 1,
-      cacheDir: path.join(tmp, 'cache'),
+      cacheDir: sharedTwinCache(),
     });
     const { process: twin, serial } = await bootTwin({
       binary: b.binary,
@@ -155,7 +156,7 @@ describe('twin: ESP32 esp-mqtt client key passwords and the IDF build of mbedTLS
       secretsHeader: header,
       coreVersion,
       debugLevel: 1,
-      cacheDir: path.join(tmp, 'cache'),
+      cacheDir: sharedTwinCache(),
     });
     const { process: twin, serial } = await bootTwin({
       binary: b.binary,

@@ -11,6 +11,7 @@ import { SerialCapture } from '../../rig/serial/capture.ts';
 import { buildTwin, bootTwin, type TwinProcess, type TwinWorld } from '../../rig/twin/index.ts';
 import { cString, secretsHeader, type SecretsInput } from '../../rig/target/secrets.ts';
 import { makePki, readPem, startMosquitto, type TestBroker, type TestPki } from './helpers.ts';
+import { sharedTwinCache } from '../helpers/twin-cache.ts';
 
 const PROBE = fileURLToPath(new URL('../../sketches/esp32-wificlientsecure-pubsub/', import.meta.url));
 // 2.0.x/3.x log prefix "[%6u][E][file:line] func(): " (docs/tls-esp32.md §1.3); the timestamp is masked.
@@ -128,7 +129,7 @@ describe('twin: ESP32 fidelity (RSA accelerator, 3.x suites, lastError, ESP.rest
     this.timeout(300_000); // RSA-8192 keygen
     tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-twin-fidelity-'));
     chmodSync(tmp, 0o755); // mosquitto drops root privileges before reading the certificates
-    cacheDir = path.join(tmp, 'cache');
+    cacheDir = sharedTwinCache();
     pki = makePki(path.join(tmp, 'pki'));
     ({ bigCa, bigLeaf } = makeBigKeyPki(path.join(tmp, 'pki-8192'), pki));
     openssl(['dhparam', '-dsaparam', '-out', 'dh.pem', '2048'], pki.dir);

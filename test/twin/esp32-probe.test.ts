@@ -16,6 +16,7 @@ import {
 } from '../../rig/twin/index.ts';
 import { secretsHeader, type SecretsInput } from '../../rig/target/secrets.ts';
 import { makePki, readPem, startMosquitto, type TestBroker, type TestPki } from './helpers.ts';
+import { sharedTwinCache } from '../helpers/twin-cache.ts';
 
 const SKETCH = fileURLToPath(new URL('../../sketches/esp32-wificlientsecure-pubsub/', import.meta.url));
 // 2.0.x log prefix: "[%6u][E][file:line] func(): " (docs/tls-esp32.md §1.3); the timestamp is masked.
@@ -37,7 +38,7 @@ describe('twin: ESP32 probe sketch (WiFiClientSecure + PubSubClient)', function 
   before(async function () {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-twin-test-'));
     chmodSync(tmp, 0o755); // mosquitto drops root privileges before reading the certificates
-    cacheDir = path.join(tmp, 'cache');
+    cacheDir = sharedTwinCache();
     pki = makePki(path.join(tmp, 'pki'));
     good = await startMosquitto(pki.dir, pki, 'localhost');
     home = await startMosquitto(pki.dir, pki, 'home');

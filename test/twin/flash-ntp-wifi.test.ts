@@ -9,6 +9,7 @@ import { SerialCapture } from '../../rig/serial/capture.ts';
 import { buildTwin, startTwin, TwinUnsupportedError, type TwinCore, type TwinWorld } from '../../rig/twin/index.ts';
 import { startSServer } from '../twin-bearssl/servers.ts';
 import { makePki } from './helpers.ts';
+import { sharedTwinCache } from '../helpers/twin-cache.ts';
 
 const EPOCH = 1767225600; // 2026-01-01T00:00:00Z
 
@@ -94,7 +95,7 @@ describe('twin: flash files, NTP, WiFi', function () {
   let cacheDir: string;
   before(() => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-flash-ntp-'));
-    cacheDir = path.join(tmp, 'cache');
+    cacheDir = sharedTwinCache();
   });
   after(() => rmSync(tmp, { recursive: true, force: true }));
 

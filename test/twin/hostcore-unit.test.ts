@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import { MAX_PARALLEL_COMPILES, pool, runCompiler } from '../../rig/twin/compile.ts';
 import { DEFAULT_BOARDS_DIR, coreDirs } from '../../rig/twin/hostcore.ts';
 import { buildTwin } from '../../rig/twin/index.ts';
+import { sharedTwinCache } from '../helpers/twin-cache.ts';
 
 const TESTS_DIR = path.join(DEFAULT_BOARDS_DIR, 'tests');
 const { api, host } = coreDirs();
@@ -118,7 +119,7 @@ describe('twin host core: C++ unit tests (boards/twin/tests)', function () {
       secretsHeader: '',
       coreVersion: '1.8.14',
       debugLevel: 0,
-      cacheDir: path.join(core!.tmp, 'cache'),
+      cacheDir: sharedTwinCache(),
     });
     const r = await execa(b.binary, [], { env: { RIG_TWIN_SERIAL: 'stdio' }, reject: false, timeout: 30_000 });
     // String(float) goes through the board's dtostrf (printf: half to even, where string_test.cpp's ESP one says

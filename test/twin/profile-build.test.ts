@@ -13,6 +13,7 @@ import { FormatError } from '../../rig/errors.ts';
 import { parseWithSchema } from '../../rig/format/yaml.ts';
 import { sketchDefines } from '../../rig/twin/board-build.ts';
 import { buildTwin, profileBuildOptions } from '../../rig/twin/index.ts';
+import { sharedTwinCache } from '../helpers/twin-cache.ts';
 
 const boards = projectPaths().boards;
 
@@ -125,7 +126,7 @@ describe('board profiles: a profile define reaches the compiled twin', function 
       sketchDir: dir,
       secretsHeader: '',
       coreVersion: '3.1.2',
-      cacheDir: path.join(tmp, 'cache'),
+      cacheDir: sharedTwinCache(),
     });
     const run = await execa(b.binary, [], {
       env: { RIG_TWIN_SERIAL: 'stdio' },

@@ -19,6 +19,7 @@ import {
 } from '../../rig/twin/index.ts';
 import { includesOf, resolveLibraries, scanLibrariesDir } from '../../rig/twin/libraries.ts';
 import { libraryVersions, loadLibraryTable } from '../../rig/twin/library-table.ts';
+import { sharedTwinCache } from '../helpers/twin-cache.ts';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 const LIBS = path.join(FIXTURES, 'user-libraries');
@@ -29,7 +30,7 @@ describe('twin: the user’s own Arduino libraries', function () {
   let cacheDir: string;
   before(() => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'rig-user-libs-'));
-    cacheDir = path.join(tmp, 'cache');
+    cacheDir = sharedTwinCache();
   });
   after(() => rmSync(tmp, { recursive: true, force: true }));
 

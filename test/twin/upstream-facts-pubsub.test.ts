@@ -9,6 +9,7 @@ import { SerialCapture } from '../../rig/serial/capture.ts';
 import { buildTwin, startTwin, type TwinProcess } from '../../rig/twin/index.ts';
 import { makePki, startMosquitto, type TestBroker } from './helpers.ts';
 import { checkLines, loadFacts } from './upstream-facts.ts';
+import { sharedTwinCache } from '../helpers/twin-cache.ts';
 
 const SKETCH = fileURLToPath(new URL('./fixtures/pubsub-28/', import.meta.url));
 const FACTS = loadFacts('pubsubclient');
@@ -31,7 +32,7 @@ describe('twin: PubSubClient 2.8 against the upstream facts', function () {
       secretsHeader: `#define SECRET_PORT ${broker.port}\n`,
       coreVersion: '2.0.17',
       debugLevel: 0,
-      cacheDir: path.join(tmp, 'cache'),
+      cacheDir: sharedTwinCache(),
     });
     twin = await startTwin({
       binary: build.binary,

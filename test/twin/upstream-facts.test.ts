@@ -13,6 +13,7 @@ import { loadVersionTable, rowFor, versionTableFile } from '../../rig/boards/ver
 import { DEFAULT_BOARDS_DIR } from '../../rig/twin/hostcore.ts';
 import { makePki, readPem, startMosquitto, type TestBroker, type TestPki } from './helpers.ts';
 import { checkLines, loadFacts, type Fact } from './upstream-facts.ts';
+import { sharedTwinCache } from '../helpers/twin-cache.ts';
 
 const PROBE = fileURLToPath(new URL('../../sketches/esp32-wificlientsecure-pubsub/', import.meta.url));
 const ESP_MQTT = fileURLToPath(new URL('./fixtures/esp-mqtt-probe/', import.meta.url));
@@ -110,7 +111,7 @@ describe('twin: ESP32 version rows against the upstream facts', function () {
       secretsHeader: header(s.secrets),
       coreVersion: '2.0.17',
       debugLevel: s.debugLevel,
-      cacheDir: path.join(tmp, 'cache'),
+      cacheDir: sharedTwinCache(),
     });
     const { twin, serial } = await start(build.binary, s.broker, f.version, s.debugLevel);
     await serial.waitFor(/^RIG: connect(ed| fail)/, 60_000);
@@ -129,7 +130,7 @@ describe('twin: ESP32 version rows against the upstream facts', function () {
       secretsHeader: secrets,
       coreVersion: '2.0.17',
       debugLevel: 1,
-      cacheDir: path.join(tmp, 'cache'),
+      cacheDir: sharedTwinCache(),
     });
     const refused = /refused/.test(f.event);
     const { twin, serial } = await start(
@@ -153,7 +154,7 @@ describe('twin: ESP32 version rows against the upstream facts', function () {
             secretsHeader: header({ insecure: true }),
             coreVersion: f.version,
             debugLevel: 1,
-            cacheDir: path.join(tmp, 'cache'),
+            cacheDir: sharedTwinCache(),
           }),
           (e: unknown) => e instanceof TwinMissingApiError && f.lines.every((l) => e.message.includes(l)),
         );
