@@ -3,7 +3,7 @@
 // Real parts: openssl for the PKI, mosquitto, g++, the twin's pty.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,12 +22,14 @@ function openssl(args: string[], cwd: string): void {
   execFileSync('openssl', args, { cwd, stdio: 'pipe' });
 }
 
-// One RSA-8192 key (keygen takes tens of seconds) serves as a CA key and as a server key:
-// big-ca (RSA-8192, self-signed) signs the 2048-bit leaf "small"; the 2048 test CA signs the RSA-8192 leaf "bigleaf".
+// One RSA-8192 key serves as a CA key and as a server key: big-ca (RSA-8192, self-signed) signs the 2048-bit leaf
+// "small"; the 2048 test CA signs the RSA-8192 leaf "bigleaf". The key is a fixture made once with `openssl genrsa
+// 8192` (a test key, nothing it signs leaves the test): its keygen took 10-30 s of CPU in every run.
+const BIG_KEY = fileURLToPath(new URL('../fixtures/keys/rsa-8192.key', import.meta.url));
 function makeBigKeyPki(dir: string, base: TestPki): { bigCa: TestPki; bigLeaf: TestPki } {
   mkdirSync(dir, { recursive: true });
   chmodSync(dir, 0o755);
-  openssl(['genrsa', '-out', 'big.key', '8192'], dir);
+  copyFileSync(BIG_KEY, path.join(dir, 'big.key'));
   openssl(
     ['req', '-x509', '-key', 'big.key', '-out', 'big-ca.crt', '-days', '365', '-subj', '/CN=rig-test-ca-8192'],
     dir,
