@@ -118,12 +118,12 @@ bool replyAwaited(int fd, const tcp_info& ti) {
 uint64_t connSkipUs(int fd, Conn& c, const TcpInfo& t, bool counted, uint64_t boardNowUs) {
   const tcp_info& ti = t.base;
   if (!canStillReceive(ti.tcpi_state)) return std::numeric_limits<uint64_t>::max();
-  if (replyAwaited(fd, ti)) return 0;
   const uint64_t sentAt = realMs() - ti.tcpi_last_data_sent;
   if (sentAt > c.lastSendRealMs + 4) {  // a send since the last look (TCP_INFO counts in jiffies)
     c.lastSendRealMs = sentAt;
     c.lastSendBoardUs = boardNowUs - (uint64_t)ti.tcpi_last_data_sent * 1000u;
   }
+  if (replyAwaited(fd, ti)) return 0;
   if (!restsByLibrary(c, t, counted)) {
     if (ti.tcpi_state != TCP_ESTABLISHED || ti.tcpi_unacked > 0) return 0;
     const bool answered = ti.tcpi_last_data_recv < ti.tcpi_last_data_sent;
