@@ -371,6 +371,37 @@ TEST(serial_writes_reach_a_pipe_and_reads_come_from_one) {
   for (int fd : {out[0], out[1], in[0], in[1]}) close(fd);
 }
 
+// A burst end is announced (fact "idle <n> <lines>") when the board goes quiet after writing, but only when it wrote
+// a line since the last one: the rig judges whole lines, and WiFi's dots give it nothing new to read.
+TEST(a_burst_end_is_announced_only_after_new_lines) {
+  const Env& e = env();
+  int out[2];
+  CHECK(pipe(out) == 0);
+  fcntl(out[0], F_SETFL, O_NONBLOCK);
+  twin::serialAttach(out[1], -1);
+  auto idles = [&e] {
+    std::string facts = readFile(e.facts);
+    size_t n = 0;
+    for (size_t at = facts.find("idle "); at != std::string::npos; at = facts.find("idle ", at + 1)) n++;
+    return n;
+  };
+  const size_t before = idles();
+  Serial.println("Connecting");
+  delay(2000);
+  CHECK_EQ(idles(), before + 1);
+  for (int i = 0; i < 2; i++) {
+    Serial.print(".");
+    delay(2000);
+  }
+  CHECK_EQ(idles(), before + 1);
+  Serial.println();
+  delay(2000);
+  CHECK_EQ(idles(), before + 2);
+  twin::serialAttach(-1, -1);
+  close(out[0]);
+  close(out[1]);
+}
+
 TEST(serial_writes_reach_the_pseudo_terminal_byte_for_byte) {
   std::string path;
   CHECK(twin::serialOpenPty(path));

@@ -53,6 +53,7 @@ const uint64_t kSliceUs = 2000;  // how often a real-time wait looks again wheth
 uint64_t burstGapUs() { return twin::world().answersBursts ? 120000 : 1000000; }
 uint64_t burstWaitUs() { return twin::world().answersBursts ? 1000000 : 150000; }
 uint64_t g_pausedAfterUs = 0;  // the serial write the last burst end followed
+uint64_t g_linesAtIdle = 0;    // serial lines written when the last burst end was announced
 uint64_t g_idleCount = 0;      // burst ends announced
 uint64_t g_resumedTo = 0;      // the last burst end the rig let the board go past
 bool g_holding = false;        // a thread waits at a burst end: no other may skip meanwhile
@@ -98,8 +99,14 @@ bool waitUntil(uint64_t due, int fd) {
       const uint64_t lastLine = twin::serialLastWriteUs();
       if (jump > 0 && !g_holding && lastLine != g_pausedAfterUs && now + jump >= lastLine + burstGapUs()) {
         g_pausedAfterUs = lastLine;
-        holdAtBurstEnd(lk);
-        continue;
+        // The rig judges lines: a burst that only added to an unfinished line (WiFi's dots) gives it nothing new
+        // to read, so it is not announced (a round trip through the rig's thread per dot, measured).
+        const uint64_t lines = twin::serialLinesWritten();
+        if (lines != g_linesAtIdle || g_idleCount == 0) {
+          g_linesAtIdle = lines;
+          holdAtBurstEnd(lk);
+          continue;
+        }
       }
       if (jump > 0 && !g_holding) {
         g_forwardUs += jump;
