@@ -52,8 +52,9 @@ std::atomic<uint32_t> g_keepAliveS{0};
 std::atomic<int> g_handshakes{0};  // ReplyAwaited holders: TLS handshakes in progress
 std::atomic<int> g_mqttDue{0};     // MQTT libraries with an answer due
 
-// A reply to what the board sent (TLS flight, CONNACK, SUBACK, PUBACK) comes within this on loopback, even on a
-// loaded host; the rest of a flight follows its first bytes within the second.
+// A reply to what the board sent comes within this on loopback on a host with time to spare; the rest of a flight
+// follows its first bytes within the second. A reply the board's TLS or MQTT library says it awaits is waited for
+// longer (kAwaitedReplyMs): a loaded host can take more.
 const uint32_t kAfterSendMs = 200;
 const uint32_t kAfterRecvMs = 20;
 // After packets nothing answers: this many times the slowest answer, plus two jiffies (TCP_INFO's unit, 4 ms at
