@@ -13,6 +13,11 @@ export interface ProjectPaths {
   twinCore: string;
 }
 
+/** The twins' build cache (host cores, objects, sketches): the runner's, and every test's that needs a built twin. */
+export function twinCacheDir(paths: Pick<ProjectPaths, 'cache'>): string {
+  return path.join(paths.cache, 'twin');
+}
+
 export function projectPaths(env: NodeJS.ProcessEnv = process.env): ProjectPaths {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   return {

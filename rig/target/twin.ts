@@ -4,6 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { TargetError } from '../errors.ts';
+import { twinCacheDir } from '../project.ts';
 import { twinHosts } from '../scenario/resolve.ts';
 import { mergeTlsBuild, tlsWorld } from '../scenario/tls-build.ts';
 import { profileBuildOptions } from '../twin/board-build.ts';
@@ -51,7 +52,7 @@ async function prepareTwin(cell: TargetCell): Promise<PreparedTarget> {
     sketchDir,
     secretsHeader: secrets.header,
     coreVersion,
-    cacheDir: path.join(cell.paths.cache, 'twin'),
+    cacheDir: twinCacheDir(cell.paths),
     fqbnOptions: build.fqbnOptions,
     extraDefines: build.defines,
     ...(build.dataModel ? { dataModel: build.dataModel } : {}),

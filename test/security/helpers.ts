@@ -3,11 +3,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Context } from 'mocha';
-import { projectPaths } from '../../rig/project.ts';
 import { sandboxSupport } from '../../rig/sandbox/index.ts';
+import { sharedTwinCache } from '../helpers/twin-cache.ts';
 
 /** The build cache shared with runs (content-hashed: the host core is built once, not per test file). */
-export const CACHE = path.join(projectPaths().cache, 'twin');
+export const CACHE = sharedTwinCache();
 
 /** A sketch folder `<dir>/<name>/<name>.ino` holding `source`. */
 export function writeSketch(dir: string, name: string, source: string): string {

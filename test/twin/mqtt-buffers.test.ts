@@ -13,6 +13,7 @@ import { projectPaths } from '../../rig/project.ts';
 import { SerialCapture } from '../../rig/serial/capture.ts';
 import { buildTwin, startTwin } from '../../rig/twin/index.ts';
 import { freePort } from './helpers.ts';
+import { sharedTwinCache } from '../helpers/twin-cache.ts';
 
 const PUBSUB = `#include <WiFi.h>
 #include <PubSubClient.h>
@@ -109,7 +110,7 @@ describe('twin: MQTT library buffers per version', function () {
       secretsHeader: `#define SECRET_PORT ${port}\n`,
       coreVersion: '2.0.17',
       debugLevel: 1,
-      cacheDir: path.join(projectPaths().cache, 'twin'),
+      cacheDir: sharedTwinCache(),
       ...o,
     });
     const twin = await startTwin({
