@@ -316,9 +316,12 @@ struct esp_mqtt_client {
   }
   // Reads one packet: type byte and body. False on timeout/closed.
   bool readPacket(uint8_t& type, std::string& body, unsigned long deadlineMs) {
+    if (!readExact(&type, 1, deadlineMs)) return false;
+    return readRest(type, body, deadlineMs);
+  }
+  // Reads the rest of a packet whose type byte came (remaining length, body) and tells virtual time its answer came.
+  bool readRest(uint8_t type, std::string& body, unsigned long deadlineMs) {
     uint8_t b;
-    if (!readExact(&b, 1, deadlineMs)) return false;
-    type = b;
     uint32_t len = 0, mul = 1;
     for (int i = 0; i < 4; i++) {
       if (!readExact(&b, 1, deadlineMs)) return false;
@@ -437,28 +440,14 @@ struct esp_mqtt_client {
         int ka = cfg.keepalive > 0 ? cfg.keepalive : 120;
         while (running) {
           uint8_t type; std::string body;
-          uint8_t first;
-          int r = readSome(&first, 1);
+          int r = readSome(&type, 1);
           if (r < 0) break;
           if (r == 0) {
             if (millis() - lastOut > (unsigned long)ka * 1000UL / 2 && !sendPacket(0xC0, "")) break;
             delay(5);
             continue;
           }
-          type = first;
-          // The rest of the packet follows the first byte.
-          uint32_t len = 0, mul = 1; uint8_t b; bool good = true;
-          for (int i = 0; i < 4 && good; i++) {
-            good = readExact(&b, 1, 10000);
-            len += (b & 127) * mul; mul <<= 7;
-            if (!(b & 128)) break;
-          }
-          body.resize(len);
-          if (!good || (len && !readExact((uint8_t*)&body[0], len, 10000))) break;
-          {
-            std::lock_guard<std::recursive_mutex> lock(io);
-            answers.read(type);  // a SUBACK or PINGRESP ends the wait for it (virtual time, quiet.cpp)
-          }
+          if (!readRest(type, body, 10000)) break;  // the rest of the packet follows its first byte
           handle(type, body);
         }
         closeConnection();
