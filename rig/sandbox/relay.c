@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -82,6 +83,10 @@ static int listen_on(int port) {
 static void accept_one(int l, const char* path) {
   int c = accept4(l, NULL, NULL, SOCK_CLOEXEC);
   if (c < 0) return;
+  // Without it, a record written while the program's ACK of the last one is delayed waits ~40 ms (Nagle): the
+  // broker's TLS flight came in pieces and its last piece arrived 45 ms late (measured). Timing only, no byte changes.
+  int one = 1;
+  setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   int u = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct sockaddr_un a = {0};
   a.sun_family = AF_UNIX;

@@ -45,7 +45,8 @@ export async function relayPorts(dir: string, ports: number[], host: string): Pr
     return s;
   };
   for (const port of ports) {
-    const server = createServer((inside) => pipeBoth(track(inside), track(connect(port, host))));
+    // noDelay: as in relay.c, a piece is not held behind the broker's delayed ACK (Nagle).
+    const server = createServer((inside) => pipeBoth(track(inside), track(connect({ port, host, noDelay: true }))));
     const file = path.join(dir, `${port}.sock`);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

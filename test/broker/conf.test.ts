@@ -185,7 +185,13 @@ describe('broker conf rendering', () => {
     const r = renderVerbatimConf(conf, files, { 8883: 1234 }, { 'broker.ip': '127.0.0.1' });
     assert.deepEqual(
       lines(r.text).filter((l) => !l.startsWith('log_type ')),
-      ['listener 1234', `certfile ${D}/certs/server.crt`, `keyfile ${D}/certs/server.key`, `password_file ${D}/passwd`],
+      [
+        'listener 1234',
+        `certfile ${D}/certs/server.crt`,
+        `keyfile ${D}/certs/server.key`,
+        `password_file ${D}/passwd`,
+        'set_tcp_nodelay true',
+      ],
     );
     assert.match(r.text, /# host 127\.0\.0\.1/);
     assert.throws(
@@ -222,6 +228,20 @@ describe('broker conf rendering', () => {
     );
     assert.ok(lines(structured.text).includes('log_type debug'));
     assert.match(structured.notes.join('\n'), /log_type debug/);
+  });
+
+  it("turns Nagle off (set_tcp_nodelay) unless the conf chose, so no packet waits for a client's delayed ACK", () => {
+    const structured = renderStructuredConf(BrokerSpec.parse({ listeners: [{ port: 1 }] }), files, { 1: 9 });
+    assert.ok(lines(structured.text).includes('set_tcp_nodelay true'));
+    const added = renderVerbatimConf('listener 1', files, { 1: 9 });
+    assert.ok(lines(added.text).includes('set_tcp_nodelay true'));
+    assert.match(added.notes.join('\n'), /"set_tcp_nodelay true" added/);
+    const theirs = renderVerbatimConf('listener 1\nset_tcp_nodelay false', files, { 1: 9 });
+    assert.deepEqual(
+      lines(theirs.text).filter((l) => l.startsWith('set_tcp_nodelay')),
+      ['set_tcp_nodelay false'],
+    );
+    assert.doesNotMatch(theirs.notes.join('\n'), /set_tcp_nodelay/);
   });
 
   it('only the server keys are given to the broker', () => {

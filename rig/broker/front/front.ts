@@ -38,7 +38,8 @@ export async function startFront(inner: BrokerHandle, spec: BrokerSpec, pki: Bro
       const upstream = { host: inner.host, port: inner.ports[l.port] ?? l.port };
       // MQTT over WebSockets starts with an HTTP upgrade, not a CONNECT: the CONNECT rules apply to plain MQTT only.
       const mqtt = l.protocol !== 'websockets';
-      const server = net.createServer((sock) =>
+      // noDelay on both legs, as the rig's Mosquitto has (set_tcp_nodelay): no record waits behind a delayed ACK.
+      const server = net.createServer({ noDelay: true }, (sock) =>
         accept(sock, { personality, logical: l.port, context, upstream, log, mqtt }),
       );
       server.on('error', (e) => log.line(`listener ${l.port} error: ${e.message}`));
@@ -181,6 +182,7 @@ function checkConnect(t: tls.TLSSocket, peer: string, a: Accepting, policy: Conn
 /** Pipes the client to Mosquitto's own TLS listener, `first` (bytes already read from the client) before the rest. */
 function relay(t: tls.TLSSocket, peer: string, a: Accepting, first: Buffer): void {
   const up = tls.connect({ host: a.upstream.host, port: a.upstream.port, rejectUnauthorized: false });
+  up.setNoDelay(true);
   up.on('error', (e) => {
     a.log.line(`front lost mosquitto for ${peer}: ${e.message}`);
     t.destroy();
