@@ -302,6 +302,22 @@ TEST(a_reply_awaited_holds_the_clock_while_a_slow_peer_may_still_answer) {
   close(peer);
 }
 
+// A reply on loopback often lands in the jiffy of the send it answers (TCP_INFO's stamps count in jiffies): equal
+// stamps cannot say which came first, and alone would hold the board for 200 ms after a TLS peer's flight (an
+// abandoned handshake, a sketch that never reads the rest). A look that saw the send already, then more data
+// segments in, says the data came after it: the connection rests once the peer has been silent 20 ms.
+TEST(a_reply_in_the_jiffy_of_its_send_counts_as_an_answer) {
+  WiFiClient c;
+  int peer = connectToBroker(c);
+  CHECK_EQ(c.write((const uint8_t*)"hello", 5), 5u);
+  CHECK_EQ(twin::quietSkipUs(twin::microsSinceBoot()), 0u);  // just sent: an answer may come
+  CHECK_EQ(readFor(peer, 5, 5000), "hello");
+  CHECK_EQ(write(peer, "flight", 6), 6);  // within microseconds of the send: most often the same jiffy
+  sleepRealMs(40);
+  CHECK(twin::quietSkipUs(twin::microsSinceBoot()) > 0);  // left unread, as a failed handshake leaves it
+  close(peer);
+}
+
 // A peer that rejects what the board sent writes its last words and resets the connection (mosquitto after "peer
 // did not return a certificate"); the board's next write of its flight then fails on the host while those words
 // wait unread. sendBeforeReset counts that write as sent, so a TLS client reads the alert as the board does; a reset

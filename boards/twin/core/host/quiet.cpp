@@ -45,6 +45,8 @@ struct Conn {
   bool unansweredOnly;       // since the last answer the library sent only packets nothing answers (some of them
                              // maybe before restOut: a QoS 0 PUBLISH right after a SUBSCRIBE)
   uint32_t answerMs;         // the slowest answer the library read on this connection (real ms)
+  uint32_t outSeen;          // data segments out at the look that first saw the latest send
+  uint32_t inAtOutSeen;      // data segments in at that look: more since then came after that send
 };
 std::mutex g_mu;
 std::map<int, Conn> g_conns;
@@ -115,6 +117,14 @@ bool replyAwaited(int fd, const tcp_info& ti) {
   return ioctl(fd, FIONREAD, &unread) == 0 && unread == 0;
 }
 
+// Data came after the board's last send. The stamps count in jiffies (4 ms at HZ=250), and a reply on loopback often
+// lands in the send's own jiffy (sent == recv: a TLS alert's reply, measured): the segment counters say it came
+// when it came after a look that had seen the send already.
+bool answeredSince(const Conn& c, const TcpInfo& t, bool counted) {
+  if (t.base.tcpi_last_data_recv < t.base.tcpi_last_data_sent) return true;
+  return counted && t.dataSegsIn != c.inAtOutSeen;
+}
+
 // How far board time may jump for this connection (0: not at all).
 uint64_t connSkipUs(int fd, Conn& c, const TcpInfo& t, bool counted, uint64_t boardNowUs) {
   const tcp_info& ti = t.base;
@@ -124,11 +134,15 @@ uint64_t connSkipUs(int fd, Conn& c, const TcpInfo& t, bool counted, uint64_t bo
     c.lastSendRealMs = sentAt;
     c.lastSendBoardUs = boardNowUs - (uint64_t)ti.tcpi_last_data_sent * 1000u;
   }
+  if (counted && t.dataSegsOut != c.outSeen) {
+    c.outSeen = t.dataSegsOut;
+    c.inAtOutSeen = t.dataSegsIn;
+  }
   if (replyAwaited(fd, ti)) return 0;
   if (!restsByLibrary(c, t, counted)) {
     if (ti.tcpi_state != TCP_ESTABLISHED || ti.tcpi_unacked > 0) return 0;
-    const bool answered = ti.tcpi_last_data_recv < ti.tcpi_last_data_sent;
-    if (answered ? ti.tcpi_last_data_recv < kAfterRecvMs : ti.tcpi_last_data_sent < kAfterSendMs) return 0;
+    if (answeredSince(c, t, counted) ? ti.tcpi_last_data_recv < kAfterRecvMs : ti.tcpi_last_data_sent < kAfterSendMs)
+      return 0;
   }
   const uint32_t ka = g_keepAliveS.load();
   if (ka == 0) return std::numeric_limits<uint64_t>::max();
@@ -140,7 +154,7 @@ uint64_t connSkipUs(int fd, Conn& c, const TcpInfo& t, bool counted, uint64_t bo
 namespace twin {
 void watchConnection(int fd) {
   std::lock_guard<std::mutex> lk(g_mu);
-  g_conns[fd] = Conn{microsSinceBoot(), realMs(), 0, false, 0, 0, false, 0};
+  g_conns[fd] = Conn{microsSinceBoot(), realMs(), 0, false, 0, 0, false, 0, 0, 0};
 }
 
 // The library just read an answer on one of the board's open connections: the only one, or the only one that
