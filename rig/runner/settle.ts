@@ -143,7 +143,8 @@ async function settleLoop(
       // The deciding line is often followed by its explanation (the TLS error text): let the burst end.
       const over = burstOver({
         exited: exit !== undefined,
-        saidSo: atBurstEnd,
+        // Also once resumed: a message the expectation waits for can come after the rig let the twin go on.
+        saidSo: atBurstEnd || (o.bursts?.whole() ?? false),
         silentMs: now - lastLineAt,
         sinceDecidedMs: now - decidedAt,
       });

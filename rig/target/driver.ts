@@ -111,6 +111,11 @@ export interface RunningTarget {
 export interface BurstEnds {
   /** It waits at a burst end, and the rig has read every line up to there and none after. */
   over(): boolean;
+  /**
+   * Every line the rig read came before its latest burst end, resumed or not: the burst they belong to is whole
+   * (the next begins at least a burst gap of board time later, and it would say where that one ends).
+   */
+  whole(): boolean;
   /** Lets it go on past the burst end over() saw. */
   resume(): void;
   /** Calls back when over() may have changed (a line read, a fact written); returns the unsubscribe. */

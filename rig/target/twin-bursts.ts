@@ -47,6 +47,10 @@ export function twinBursts(twin: {
       ready = end && end.n > resumed && received() === end.lines ? end.n : undefined;
       return ready !== undefined;
     },
+    whole: () => {
+      const end = lastBurstEnd(facts());
+      return end !== undefined && received() === end.lines;
+    },
     resume: () => {
       if (ready === undefined) return;
       resumed = ready;

@@ -42,6 +42,26 @@ describe('runner: burst ends a twin announces', () => {
     assert.equal(b.over(), true);
   });
 
+  it('a burst stays whole once resumed, until a line after its end is read', () => {
+    const facts = ['idle 1 3'];
+    let received = 3;
+    const b = twinBursts({
+      facts: () => facts,
+      received: () => received,
+      post: () => undefined,
+      watch: () => () => {},
+    });
+    assert.equal(b.whole(), true);
+    assert.equal(b.over(), true);
+    b.resume();
+    assert.equal(b.over(), false, 'answered');
+    assert.equal(b.whole(), true, 'still every line read came before the end (a message may come meanwhile)');
+    received = 4;
+    assert.equal(b.whole(), false, 'the next burst began');
+    const none = twinBursts({ facts: () => [], received: () => 0, post: () => undefined, watch: () => () => {} });
+    assert.equal(none.whole(), false, 'no burst end said: silence decides');
+  });
+
   it('burstOver: the target said so, exited, was silent long enough, or the trail is too long', () => {
     const base = { exited: false, saidSo: false, silentMs: 0, sinceDecidedMs: 0 };
     assert.equal(burstOver(base), false);
@@ -90,5 +110,36 @@ describe('runner: burst ends a twin announces', () => {
     assert.deepEqual(await settle(input), { kind: 'decided' });
     assert.deepEqual(posted, ['resume 1'], 'burst 1 answered; the deciding burst judged, not resumed');
     assert.equal(lines.length, 4);
+  });
+
+  it('settle lets a decided twin go on for an expected message, and takes it once it comes', async () => {
+    // The board prints "RIG: connected" and ends its burst; its first PUBLISH comes seconds of board time later,
+    // after the rig resumed it, with no line of its own.
+    const lines = ['MQTT connecting ...connected', 'RIG: connected'];
+    const facts = ['idle 1 2'];
+    const messages: { topic: string; payload: string }[] = [];
+    const posted: string[] = [];
+    const bursts = twinBursts({
+      facts: () => facts,
+      received: () => lines.length,
+      post: (l) => {
+        posted.push(l);
+        setImmediate(() => messages.push({ topic: 'home/up', payload: '1' }));
+      },
+      watch: () => () => undefined,
+    });
+    const settled = await settle({
+      decided: () => lines.includes('RIG: connected'),
+      exited: new Promise(() => undefined),
+      timeoutMs: 10_000,
+      signal: new AbortController().signal,
+      expectation: { kind: 'connected', messages: [{ topic: 'home/up', payload: '1', count: 1 }] },
+      serial: () => [...lines],
+      messages: () => [...messages],
+      bursts,
+    });
+    assert.deepEqual(settled, { kind: 'decided' });
+    assert.deepEqual(posted, ['resume 1']);
+    assert.equal(messages.length, 1, 'judged with the message, not before it');
   });
 });
