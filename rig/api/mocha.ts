@@ -3,6 +3,7 @@
 // Ctrl-C (SIGINT, or the SIGTERM mocha's wrapper sends its child) stops all of it before the process exits 130.
 import type { Context } from 'mocha';
 import { onInterrupt } from '../process/index.ts';
+import { foldRepeats } from './fold-repeats.ts';
 import { stopAll, takeLogs, testRunning, type LogSection } from './live.ts';
 
 /** Lines of each log kept in a failing test's output (the end, where the failure is). */
@@ -24,8 +25,9 @@ function watchInterrupts(): void {
 export function formatLogs(sections: LogSection[], tail = TAIL_LINES): string {
   return sections
     .map((s) => {
-      const cut = s.lines.length > tail ? `(last ${tail} of ${s.lines.length} lines)` : `(${s.lines.length} lines)`;
-      const body = s.lines.slice(-tail).map((l) => `  | ${l}`);
+      const lines = foldRepeats(s.lines);
+      const cut = lines.length > tail ? `(last ${tail} of ${s.lines.length} lines)` : `(${s.lines.length} lines)`;
+      const body = lines.slice(-tail).map((l) => `  | ${l}`);
       return [`--- ${s.title} ${cut} ---`, ...(body.length ? body : ['  | (nothing)'])].join('\n');
     })
     .join('\n');

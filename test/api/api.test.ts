@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { topicMatches } from '../../rig/api/client.ts';
 import { liveResources, stopAll, takeLogs, testRunning, track } from '../../rig/api/live.ts';
+import { foldRepeats } from '../../rig/api/fold-repeats.ts';
 import { attachLogs, formatLogs } from '../../rig/api/mocha.ts';
 import { SerialLog } from '../../rig/api/serial-log.ts';
 import { rig } from '../../rig/api/index.ts';
@@ -139,6 +140,26 @@ describe('api: what the mocha hooks stop and show', () => {
     );
     assert.ok(err.stack!.startsWith(`Error: ${err.message}\n    at `), err.stack);
     assert.equal(formatLogs([{ title: 'broker', lines: [] }]), '--- broker (0 lines) ---\n  | (nothing)');
+  });
+
+  it("a twin's keepalives repeated on virtual time are folded, so the log's end still shows what happened", () => {
+    const pings = Array.from({ length: 40 }, (_, i) => [
+      `17964038${10 + (i % 9)}: Received PINGREQ from rig-esp8266`,
+      `17964038${10 + (i % 9)}: Sending PINGRESP to rig-esp8266`,
+    ]).flat();
+    const lines = ['1796403810: New client connected from 127.0.0.1:5 as rig-esp8266', ...pings, 'x', 'x', 'y'];
+    assert.deepEqual(foldRepeats(lines), [
+      lines[0],
+      pings[0],
+      pings[1],
+      '… the 2 lines above 39 more times',
+      'x',
+      'x',
+      'y',
+    ]);
+    const text = formatLogs([{ title: 'broker', lines }]);
+    assert.match(text, /^--- broker \(84 lines\) ---\n {2}\| 1796403810: New client connected/);
+    assert.deepEqual(foldRepeats(['a', 'a', 'a', 'a']), ['a', '… the line above 3 more times']);
   });
 });
 
