@@ -4,6 +4,7 @@
 // waiting for silence. No real time is asserted: the scripted target prints its next burst only when resumed.
 import assert from 'node:assert/strict';
 import { burstOver, settle, type SettleInput } from '../../rig/runner/settle.ts';
+import type { Expectation } from '../../rig/scenario/schema.ts';
 import { isBurstFact, lastBurstEnd, twinBursts } from '../../rig/target/twin-bursts.ts';
 
 describe('runner: burst ends a twin announces', () => {
@@ -74,72 +75,68 @@ describe('runner: burst ends a twin announces', () => {
   it('settle answers a burst end before the decision and judges the deciding burst at its end', async () => {
     // Burst 1: WiFi lines; burst 2: the failure and its explanation. The target prints burst 2 only when it is
     // resumed past burst 1, and never goes on past burst 2 by itself (as a twin would until the rig answers).
-    const lines: string[] = [];
-    const facts: string[] = [];
-    const listeners = new Set<() => void>();
-    const print = (ls: string[], fact: string): void => {
-      lines.push(...ls);
-      facts.push(fact);
-      for (const l of listeners) l();
-    };
-    const posted: string[] = [];
-    const bursts = twinBursts({
-      facts: () => facts,
-      received: () => lines.length,
-      post: (l) => {
-        posted.push(l);
-        if (l === 'resume 1')
-          setImmediate(() => print(['RIG: connect fail state=-2', 'try again in 5 seconds'], 'idle 2 4'));
-      },
-      watch: (cb) => {
-        listeners.add(cb);
-        return () => listeners.delete(cb);
-      },
+    const t = scriptedTwin((l) => {
+      if (l === 'resume 1')
+        setImmediate(() => t.print(['RIG: connect fail state=-2', 'try again in 5 seconds'], 'idle 2 4'));
     });
-    const input: SettleInput = {
-      decided: () => lines.some((l) => l.startsWith('RIG:')),
-      exited: new Promise(() => undefined),
-      timeoutMs: 10_000,
-      signal: new AbortController().signal,
-      expectation: undefined,
-      serial: () => [...lines],
-      messages: () => [],
-      bursts,
-    };
-    print(['Connecting', 'WiFi connected'], 'idle 1 2');
-    assert.deepEqual(await settle(input), { kind: 'decided' });
-    assert.deepEqual(posted, ['resume 1'], 'burst 1 answered; the deciding burst judged, not resumed');
-    assert.equal(lines.length, 4);
+    t.print(['Connecting', 'WiFi connected'], 'idle 1 2');
+    assert.deepEqual(await settle(t.input(undefined)), { kind: 'decided' });
+    assert.deepEqual(t.posted, ['resume 1'], 'burst 1 answered; the deciding burst judged, not resumed');
+    assert.equal(t.lines.length, 4);
   });
 
   it('settle lets a decided twin go on for an expected message, and takes it once it comes', async () => {
     // The board prints "RIG: connected" and ends its burst; its first PUBLISH comes seconds of board time later,
     // after the rig resumed it, with no line of its own.
-    const lines = ['MQTT connecting ...connected', 'RIG: connected'];
-    const facts = ['idle 1 2'];
-    const messages: { topic: string; payload: string }[] = [];
-    const posted: string[] = [];
-    const bursts = twinBursts({
-      facts: () => facts,
-      received: () => lines.length,
-      post: (l) => {
-        posted.push(l);
-        setImmediate(() => messages.push({ topic: 'home/up', payload: '1' }));
-      },
-      watch: () => () => undefined,
-    });
-    const settled = await settle({
-      decided: () => lines.includes('RIG: connected'),
+    const t = scriptedTwin(() => setImmediate(() => t.messages.push({ topic: 'home/up', payload: '1' })));
+    t.print(['MQTT connecting ...connected', 'RIG: connected'], 'idle 1 2');
+    const settled = await settle(
+      t.input({ kind: 'connected', messages: [{ topic: 'home/up', payload: '1', count: 1 }] }),
+    );
+    assert.deepEqual(settled, { kind: 'decided' });
+    assert.deepEqual(t.posted, ['resume 1']);
+    assert.equal(t.messages.length, 1, 'judged with the message, not before it');
+  });
+});
+
+/** A twin's side of the burst protocol, scripted: it prints bursts, and `onPost` plays what a control line does. */
+function scriptedTwin(onPost: (line: string) => void) {
+  const lines: string[] = [];
+  const facts: string[] = [];
+  const messages: { topic: string; payload: string }[] = [];
+  const posted: string[] = [];
+  const listeners = new Set<() => void>();
+  const bursts = twinBursts({
+    facts: () => facts,
+    received: () => lines.length,
+    post: (l) => {
+      posted.push(l);
+      onPost(l);
+    },
+    watch: (cb) => {
+      listeners.add(cb);
+      return () => listeners.delete(cb);
+    },
+  });
+  return {
+    lines,
+    messages,
+    posted,
+    print(ls: string[], fact: string): void {
+      lines.push(...ls);
+      facts.push(fact);
+      for (const l of listeners) l();
+    },
+    /** Decided at the first RIG: line. */
+    input: (expectation: Expectation | undefined): SettleInput => ({
+      decided: () => lines.some((l) => l.startsWith('RIG:')),
       exited: new Promise(() => undefined),
       timeoutMs: 10_000,
       signal: new AbortController().signal,
-      expectation: { kind: 'connected', messages: [{ topic: 'home/up', payload: '1', count: 1 }] },
+      expectation,
       serial: () => [...lines],
       messages: () => [...messages],
       bursts,
-    });
-    assert.deepEqual(settled, { kind: 'decided' });
-    assert.deepEqual(posted, ['resume 1']);
-    assert.equal(messages.length, 1, 'judged with the message, not before it');
-  });
-});
+    }),
+  };
+}
