@@ -33,7 +33,7 @@ export class LogCapture {
     const text = this.partial + chunk;
     const parts = text.split('\n');
     this.partial = parts.pop() ?? '';
-    // The chunk's lines go to the file copy together, and with other chunks' within a batch (mirror()).
+    // One write per chunk, not per line: a chunk of a busy broker holds dozens.
     let out = '';
     for (const p of parts) out += this.record(p.replace(/\r$/, ''));
     this.mirror(out);
