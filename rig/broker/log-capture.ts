@@ -4,22 +4,12 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { parseLogLine } from './log.ts';
 import type { BrokerEvent } from './types.ts';
 
-/**
- * The file mirror is written at most every FLUSH_MS: mosquitto writes its stderr a line at a time, and one file
- * write per line (a thread-pool round trip each) was ~28 ms of the rig's main thread per seed matrix run (measured,
- * --jobs 2). The lines themselves are recorded and parsed at once; only the copy on disk trails.
- */
-const FLUSH_MS = 25;
-const FLUSH_BYTES = 64 * 1024;
-
 export class LogCapture {
   private readonly lines: { at: number; line: string }[] = [];
   private readonly evts: BrokerEvent[] = [];
   private readonly listeners = new Set<(line: string) => void>();
   private readonly out: WriteStream;
   private partial = '';
-  private pending = '';
-  private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly logFile: string,
@@ -36,7 +26,7 @@ export class LogCapture {
     // One write per chunk, not per line: a chunk of a busy broker holds dozens.
     let out = '';
     for (const p of parts) out += this.record(p.replace(/\r$/, ''));
-    this.mirror(out);
+    if (out) this.out.write(out);
   }
 
   /** Flushes a trailing partial line (the stream ended). */
@@ -46,21 +36,8 @@ export class LogCapture {
   }
 
   addLine(line: string): void {
-    this.mirror(this.record(line));
-  }
-
-  private mirror(text: string): void {
-    if (!text) return;
-    this.pending += text;
-    if (this.pending.length >= FLUSH_BYTES) this.flush();
-    else this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_MS).unref();
-  }
-
-  private flush(): void {
-    clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    if (this.pending) this.out.write(this.pending);
-    this.pending = '';
+    const text = this.record(line);
+    if (text) this.out.write(text);
   }
 
   /** Keeps a line, parses it, tells the listeners; returns what the file gets. */
@@ -121,7 +98,6 @@ export class LogCapture {
 
   close(): Promise<void> {
     this.end();
-    this.flush();
     return new Promise((resolve) => this.out.end(() => resolve()));
   }
 }
