@@ -41,16 +41,18 @@ export function twinBursts(twin: {
   const { facts, received, post } = twin;
   let resumed = 0;
   let ready: number | undefined;
+  /** The latest burst end, when every line the rig read came before it. */
+  const wholeEnd = (): BurstEnd | undefined => {
+    const end = lastBurstEnd(facts());
+    return end && received() === end.lines ? end : undefined;
+  };
   return {
     over: () => {
-      const end = lastBurstEnd(facts());
-      ready = end && end.n > resumed && received() === end.lines ? end.n : undefined;
+      const end = wholeEnd();
+      ready = end && end.n > resumed ? end.n : undefined;
       return ready !== undefined;
     },
-    whole: () => {
-      const end = lastBurstEnd(facts());
-      return end !== undefined && received() === end.lines;
-    },
+    whole: () => wholeEnd() !== undefined,
     resume: () => {
       if (ready === undefined) return;
       resumed = ready;
